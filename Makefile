@@ -1,0 +1,52 @@
+# Plan 375 weekly briefing suite. `make` alone lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+WEEK ?=
+REPORT_LANG ?= vi
+SCENARIO ?= sample
+PYTEST_ARGS ?=
+
+.PHONY: help setup weekly-report test lab sample-data eval bench lint clean
+
+help: ## List the targets with one line each
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-15s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name catp375 --display-name "Python (CATP 375)" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv, install the pinned dependencies, register the Jupyter kernel
+
+sample-data: $(STAMP) ## Generate the synthetic sample campaign into data/raw (skipped if deliveries exist)
+	$(PY) -m helpers.synth --scenario sample --out data/raw --if-empty
+
+weekly-report: sample-data ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en")
+	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)"
+
+test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+eval: sample-data ## Score the reconciliation of the sample week against the synthetic truth
+	$(PY) -m helpers.evaluate --week "$(WEEK)"
+
+bench: $(STAMP) ## Time every stage on a generated scenario (SCENARIO=sample|city)
+	$(PY) -m helpers.bench --scenario $(SCENARIO)
+
+lab: $(STAMP) ## Open JupyterLab on the project kernel in notebooks/
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+lint: $(STAMP) ## Lint code and notebooks with ruff
+	$(VENV)/bin/ruff check src tests notebooks tools
+
+clean: ## Remove processed data and outputs (never data/raw)
+	rm -rf data/processed/*/ data/processed/.*-staging-* reports/output reports/bench

@@ -1,0 +1,20 @@
+"""Weekly briefing suite for Hanoi City Police Plan No. 375.
+
+One module per pipeline stage (synth, ingest, reconcile, progress, briefing, excel) plus small
+shared ones (paths, config, units, normalize, i18n, store). Notebooks in ``notebooks/`` call
+these; the runner drives the notebooks with Papermill.
+"""
+
+__version__ = "0.1.0"
+
+
+class PipelineError(Exception):
+    """Base for errors a duty officer can act on: the message says what and where."""
+
+
+class DeliveryError(PipelineError):
+    """A delivery is missing, unreadable or malformed (names the file and what was expected)."""
+
+
+class ConfigError(PipelineError):
+    """config/plan.yaml is missing a key or holds a value of the wrong kind."""

@@ -1,0 +1,74 @@
+"""Every path the suite uses, in one place. Imports nothing of the project.
+
+Defaults are the project folders; tests and benchmarks point a :class:`Workspace` elsewhere,
+either explicitly or through the environment variables ``CATP_RAW_DIR``,
+``CATP_PROCESSED_DIR``, ``CATP_OUTPUT_DIR`` and ``CATP_TRUTH_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / "config"
+PLAN_FILE = CONFIG_DIR / "plan.yaml"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+TEMPLATES_DIR = PROJECT_ROOT / "reports" / "templates"
+I18N_DIR = TEMPLATES_DIR / "i18n"
+DATA_DIR = PROJECT_ROOT / "data"
+BENCH_DIR = PROJECT_ROOT / "reports" / "bench"
+
+WEEK_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _pick(explicit: str | os.PathLike | None, env: str, default: Path) -> Path:
+    if explicit:
+        return Path(explicit).resolve()
+    if os.environ.get(env):
+        return Path(os.environ[env]).resolve()
+    return default
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where one run reads and writes: raw deliveries, processed tables, outputs, truth."""
+
+    raw: Path
+    processed: Path
+    output: Path
+    truth: Path
+
+    def delivery(self, week: str) -> Path:
+        return self.raw / week
+
+    def processed_week(self, week: str) -> Path:
+        return self.processed / week
+
+    def output_week(self, week: str) -> Path:
+        return self.output / week
+
+    def deliveries(self) -> list[str]:
+        """Delivery folder names (YYYY-MM-DD), oldest first."""
+        if not self.raw.is_dir():
+            return []
+        return sorted(
+            p.name for p in self.raw.iterdir() if p.is_dir() and WEEK_PATTERN.match(p.name)
+        )
+
+
+def workspace(
+    raw_dir: str | os.PathLike | None = None,
+    processed_dir: str | os.PathLike | None = None,
+    output_dir: str | os.PathLike | None = None,
+    truth_dir: str | os.PathLike | None = None,
+) -> Workspace:
+    """The workspace for a run; empty arguments fall back to env vars, then project folders."""
+    return Workspace(
+        raw=_pick(raw_dir, "CATP_RAW_DIR", DATA_DIR / "raw"),
+        processed=_pick(processed_dir, "CATP_PROCESSED_DIR", DATA_DIR / "processed"),
+        output=_pick(output_dir, "CATP_OUTPUT_DIR", PROJECT_ROOT / "reports" / "output"),
+        truth=_pick(truth_dir, "CATP_TRUTH_DIR", DATA_DIR / "synthetic-truth"),
+    )

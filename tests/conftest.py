@@ -1,0 +1,77 @@
+"""Shared fixtures: hand-made workspaces and the generated sample campaign.
+
+The sample campaign is generated once per test session into a temporary folder and each
+stage runs once on it (session-scoped), so end-to-end tests read real pipeline outputs
+without paying for them more than once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers.paths import Workspace
+
+SAMPLE_SEED = 375
+SAMPLE_WEEK = "2025-11-23"  # second delivery: has a week of history before it
+
+
+def make_workspace(root: Path) -> Workspace:
+    ws = Workspace(
+        raw=root / "raw",
+        processed=root / "processed",
+        output=root / "output",
+        truth=root / "synthetic-truth",
+    )
+    for folder in (ws.raw, ws.processed, ws.output):
+        folder.mkdir(parents=True, exist_ok=True)
+    return ws
+
+
+@pytest.fixture
+def tmp_ws(tmp_path: Path) -> Workspace:
+    """An empty workspace under tmp_path."""
+    return make_workspace(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def sample_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A workspace holding the generated sample campaign (all deliveries plus truth)."""
+    from helpers import synth
+
+    ws = make_workspace(tmp_path_factory.mktemp("sample"))
+    synth.generate(ws.raw, scenario="sample", seed=SAMPLE_SEED, truth_dir=ws.truth)
+    return ws
+
+
+@pytest.fixture(scope="session")
+def sample_week() -> str:
+    return SAMPLE_WEEK
+
+
+@pytest.fixture(scope="session")
+def ingested(sample_ws: Workspace) -> Workspace:
+    """Sample week after ingest (processed tables written)."""
+    from helpers import ingest
+
+    ingest.ingest_week(sample_ws, SAMPLE_WEEK)
+    return sample_ws
+
+
+@pytest.fixture(scope="session")
+def reconciled(ingested: Workspace) -> Workspace:
+    """Sample week after reconcile."""
+    from helpers import reconcile
+
+    reconcile.reconcile_week(ingested, SAMPLE_WEEK)
+    return ingested
+
+
+@pytest.fixture(scope="session")
+def progressed(reconciled: Workspace) -> Workspace:
+    """Sample week after progress."""
+    from helpers import progress
+
+    progress.progress_week(reconciled, SAMPLE_WEEK)
+    return reconciled
