@@ -1,0 +1,66 @@
+import pandas as pd
+import pytest
+
+from helpers import DeliveryError, store
+
+
+def test_newest_delivery_is_the_default_week(tmp_ws):
+    for name in ("2025-11-17", "2025-11-23"):
+        (tmp_ws.raw / name).mkdir()
+    assert store.resolve_week(tmp_ws) == "2025-11-23"
+
+
+def test_week_between_deliveries_is_allowed(tmp_ws):
+    (tmp_ws.raw / "2025-11-17").mkdir()
+    assert store.resolve_week(tmp_ws, "2025-11-20") == "2025-11-20"
+
+
+@pytest.mark.parametrize("week, message", [("23/11/2025", "YYYY-MM-DD"), ("2025-02-30", "calendar")])
+def test_badly_written_week_is_explained(tmp_ws, week, message):
+    (tmp_ws.raw / "2025-11-17").mkdir()
+    with pytest.raises(DeliveryError, match=message):
+        store.resolve_week(tmp_ws, week)
+
+
+def test_week_before_every_delivery_names_the_folders(tmp_ws):
+    (tmp_ws.raw / "2025-11-17").mkdir()
+    with pytest.raises(DeliveryError, match="2025-11-17"):
+        store.resolve_week(tmp_ws, "2025-11-01")
+
+
+def test_save_then_load_round_trips(tmp_ws):
+    df = pd.DataFrame({"unit_code": ["00008"], "n": [3]})
+    store.save(tmp_ws, df, "t", "2025-11-23")
+    assert store.load(tmp_ws, "t", "2025-11-23").equals(df)
+
+
+def test_save_refuses_the_raw_folder(tmp_ws):
+    ws = tmp_ws.__class__(raw=tmp_ws.raw, processed=tmp_ws.raw, output=tmp_ws.output, truth=tmp_ws.truth)
+    with pytest.raises(PermissionError):
+        store.save(ws, pd.DataFrame({"a": [1]}), "t", "2025-11-23")
+
+
+def test_missing_table_says_which_step_to_run(tmp_ws):
+    with pytest.raises(DeliveryError, match="run the earlier pipeline steps"):
+        store.load(tmp_ws, "unit_progress", "2025-11-23")
+
+
+def test_replace_dir_keeps_old_folder_when_block_fails(tmp_path):
+    target = tmp_path / "week"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with store.replace_dir(target) as staging:
+            (staging / "new.txt").write_text("new")
+            raise RuntimeError("boom")
+    assert (target / "old.txt").exists() and not (target / "new.txt").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["week"]
+
+
+def test_replace_dir_swaps_in_new_folder(tmp_path):
+    target = tmp_path / "week"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with store.replace_dir(target) as staging:
+        (staging / "new.txt").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
