@@ -246,6 +246,16 @@ def run(
     return final
 
 
+def select_steps(names: str) -> tuple[Step, ...]:
+    """The pipeline steps named (comma-separated), in pipeline order; empty = all."""
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    known = {step.name for step in PIPELINE}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown step(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return tuple(s for s in PIPELINE if not wanted or s.name in wanted)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the Plan 375 weekly briefing pipeline.")
     parser.add_argument("--week", default="", help="last day covered, YYYY-MM-DD (default: newest delivery)")
@@ -253,11 +263,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--raw-dir", default="")
     parser.add_argument("--processed-dir", default="")
     parser.add_argument("--output-dir", default="")
+    parser.add_argument(
+        "--steps", default="", help="comma-separated subset of steps, e.g. 01_ingest (default: all)"
+    )
     args = parser.parse_args(argv)
     langs = args.lang.replace(",", " ").split()
     ws = workspace(args.raw_dir, args.processed_dir, args.output_dir)
     try:
-        run(args.week, langs, ws)
+        run(args.week, langs, ws, steps=select_steps(args.steps))
     except PipelineError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

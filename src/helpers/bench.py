@@ -1,0 +1,200 @@
+"""Benchmark the weekly report stage by stage: ``make bench [SCENARIO=sample|city]``.
+
+Generates the scenario once into ``data/bench/<scenario>/`` (kept as a cache), then runs each
+pipeline step exactly as ``make weekly-report`` does (the runner, Papermill, a real kernel), one
+step per child process, so that wall time, CPU time and peak memory are those of that step
+alone (``os.wait4`` reports the child's and its kernel's usage). Prints a table and writes the
+figures as JSON under ``reports/bench/``. Nothing here asserts a time: figures are measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from helpers.paths import BENCH_DIR, DATA_DIR, Workspace
+
+STAGES: tuple[tuple[str, str], ...] = (
+    ("ingest", "01_ingest"),
+    ("reconcile", "02_reconcile"),
+    ("progress", "03_progress"),
+    ("pdf", "04_briefing"),
+    ("excel", "05_packs"),
+)
+
+# Targets from the city-scale issue: (city, sample) wall seconds.
+TARGETS = {
+    "ingest": (90, 10),
+    "reconcile": (120, 10),
+    "progress": (20, 5),
+    "pdf": (60, 30),
+    "excel": (180, 20),
+    "total": (480, 90),
+}
+
+
+@dataclass
+class Measure:
+    stage: str
+    wall_s: float
+    cpu_s: float
+    peak_mb: float
+    rows: int
+    rows_per_s: float
+    target_s: float | None
+    exit_code: int
+
+
+def bench_workspace(root: Path) -> Workspace:
+    return Workspace(
+        raw=root / "raw", processed=root / "processed", output=root / "output", truth=root / "truth"
+    )
+
+
+def prepare(scenario: str, scale: float | None, seed: int, root: Path) -> tuple[Workspace, dict]:
+    """Generate the scenario once; later runs reuse it (the marker file says it is complete)."""
+    ws = bench_workspace(root)
+    marker = root / "generated.json"
+    if marker.is_file():
+        return ws, json.loads(marker.read_text("utf-8"))
+    from helpers import synth
+
+    root.mkdir(parents=True, exist_ok=True)
+    kwargs = {"scale": scale} if scale else {}
+    t0 = time.perf_counter()
+    summary = synth.generate(ws.raw, scenario=scenario, seed=seed, truth_dir=ws.truth, **kwargs)
+    info = {
+        "scenario": scenario,
+        "scale": scale,
+        "seed": seed,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "summary": summary,
+    }
+    marker.write_text(json.dumps(info, ensure_ascii=False, indent=2, default=str), "utf-8")
+    return ws, info
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, float, float, float]:
+    """Run a command; returns (exit code, wall s, CPU s, peak RSS MB) of it and its children."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    cpu = usage.ru_utime + usage.ru_stime
+    return proc.returncode, wall, cpu, usage.ru_maxrss / 1024.0
+
+
+def stage_rows(ws: Workspace, week: str, stage: str) -> int:
+    """The rows a stage works through, for rows per second."""
+    processed = ws.processed_week(week)
+    try:
+        if stage == "ingest":
+            ledger = json.loads((processed / "ledger.json").read_text("utf-8"))
+            files = ledger["files"] if isinstance(ledger, dict) and "files" in ledger else ledger
+            return int(sum(f["rows_read"] for f in files))
+        import pyarrow.parquet as pq
+
+        tables = {
+            "reconcile": ["vehicle_status", "licence_status", "submission_links"],
+            "progress": ["vehicle_status", "licence_status"],
+            "pdf": ["unit_progress"],
+            "excel": ["vehicle_status", "licence_status"],
+        }[stage]
+        return int(sum(pq.ParquetFile(processed / f"{t}.parquet").metadata.num_rows for t in tables))
+    except (OSError, KeyError, ValueError, TypeError):
+        return 0
+
+
+def run_bench(
+    scenario: str = "sample",
+    *,
+    scale: float | None = None,
+    seed: int = 375,
+    week: str = "",
+    lang: str = "vi",
+    root: Path | None = None,
+    out_dir: Path = BENCH_DIR,
+) -> dict:
+    tag = scenario + (f"-x{scale:g}" if scale else "")
+    root = root or DATA_DIR / "bench" / tag
+    ws, generated = prepare(scenario, scale, seed, root)
+    deliveries = ws.deliveries()
+    week = week or deliveries[-1]
+    measures: list[Measure] = []
+    target_col = 0 if scenario == "city" else 1
+    for stage, step in STAGES:
+        cmd = [
+            sys.executable, "-m", "helpers.runner", "--week", week, "--lang", lang,
+            "--raw-dir", str(ws.raw), "--processed-dir", str(ws.processed),
+            "--output-dir", str(ws.output), "--steps", step,
+        ]
+        print(f"bench {tag}: {stage} ...", flush=True)
+        code, wall, cpu, peak = measure(cmd)
+        rows = stage_rows(ws, week, stage) if code == 0 else 0
+        measures.append(
+            Measure(stage, round(wall, 2), round(cpu, 2), round(peak, 1), rows,
+                    round(rows / wall, 1) if wall else 0.0, TARGETS[stage][target_col], code)
+        )
+        if code != 0:
+            print(f"bench {tag}: {stage} failed (exit {code}); later stages skipped", flush=True)
+            break
+    total = Measure(
+        "total",
+        round(sum(m.wall_s for m in measures), 2),
+        round(sum(m.cpu_s for m in measures), 2),
+        max((m.peak_mb for m in measures), default=0.0),
+        0, 0.0, TARGETS["total"][target_col],
+        max((m.exit_code for m in measures), default=0),
+    )
+    measures.append(total)
+    result = {
+        "scenario": scenario,
+        "scale": scale,
+        "week": week,
+        "lang": lang,
+        "cores": os.cpu_count(),
+        "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "generation": {k: generated.get(k) for k in ("seconds", "scale", "seed")},
+        "stages": [asdict(m) for m in measures],
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    (out_dir / f"{tag}-{stamp}.json").write_text(json.dumps(result, indent=2), "utf-8")
+    print(format_table(result))
+    return result
+
+
+def format_table(result: dict) -> str:
+    head = f"{'stage':<10} {'wall s':>8} {'CPU s':>8} {'peak MB':>9} {'rows':>11} {'rows/s':>10} {'target s':>9}  ok"
+    lines = [f"scenario {result['scenario']} week {result['week']} ({result['cores']} cores)", head]
+    for m in result["stages"]:
+        met = m["exit_code"] == 0 and (m["target_s"] is None or m["wall_s"] <= m["target_s"])
+        lines.append(
+            f"{m['stage']:<10} {m['wall_s']:>8.1f} {m['cpu_s']:>8.1f} {m['peak_mb']:>9.0f} "
+            f"{m['rows']:>11,} {m['rows_per_s']:>10,.0f} {m['target_s'] or '':>9}  {'yes' if met else 'NO'}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time every stage of the weekly report.")
+    parser.add_argument("--scenario", default="sample", choices=["sample", "city"])
+    parser.add_argument("--scale", type=float, default=None, help="reduce the city (e.g. 0.1)")
+    parser.add_argument("--seed", type=int, default=375)
+    parser.add_argument("--week", default="")
+    parser.add_argument("--lang", default="vi")
+    args = parser.parse_args(argv)
+    result = run_bench(args.scenario, scale=args.scale, seed=args.seed, week=args.week, lang=args.lang)
+    return 0 if all(m["exit_code"] == 0 for m in result["stages"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
