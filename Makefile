@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 WEEK ?=
 REPORT_LANG ?= vi
 SCENARIO ?= sample
+SCALE ?=
 PYTEST_ARGS ?=
 
 .PHONY: help setup weekly-report test lab sample-data eval bench lint clean
@@ -39,8 +40,8 @@ test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests i
 eval: sample-data ## Score the reconciliation of the sample week against the synthetic truth
 	$(PY) -m helpers.evaluate --week "$(WEEK)"
 
-bench: $(STAMP) ## Time every stage on a generated scenario (SCENARIO=sample|city)
-	$(PY) -m helpers.bench --scenario $(SCENARIO)
+bench: $(STAMP) ## Time every stage on a generated scenario (SCENARIO=sample|city, SCALE=0.1 reduces the city)
+	$(PY) -m helpers.bench --scenario $(SCENARIO) $(if $(SCALE),--scale $(SCALE))
 
 lab: $(STAMP) ## Open JupyterLab on the project kernel in notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
