@@ -75,3 +75,15 @@ def progressed(reconciled: Workspace) -> Workspace:
 
     progress.progress_week(reconciled, SAMPLE_WEEK)
     return reconciled
+
+
+@pytest.fixture(scope="session")
+def weekly_report(progressed: Workspace) -> Path:
+    """The whole weekly report of the sample week, both languages, run by the real runner.
+
+    Runs every notebook again on a real kernel (ingest rewrites the same processed tables), so
+    tests read exactly what `make weekly-report` produces.
+    """
+    from helpers import runner
+
+    return runner.run(SAMPLE_WEEK, ["vi", "en"], progressed, echo=lambda _: None)

@@ -1,0 +1,99 @@
+"""Finds personal data of the sample campaign in any text a test extracts (PDF, HTML, cells).
+
+Tokens come from the processed tables of the week: every citizen/owner/holder ID, every plate
+(normalised key), every phone and every full name (accent-folded). Text is searched for them
+with set look-ups over its tokens, so scanning a document against 100,000 people is quick.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from helpers import store
+from helpers.normalize import fold
+from helpers.paths import Workspace
+
+_DIGITS = re.compile(r"\d{9,13}")
+_PLATE = re.compile(r"\b\d{2}[A-Za-z]{1,2}\d?[-. ]?\d{3}[.\s]?\d{1,2}\b")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class PersonalTokens:
+    ids: frozenset[str]
+    plates: frozenset[str]
+    phones: frozenset[str]
+    names: frozenset[str]
+
+
+def _col(ws: Workspace, table: str, week: str, column: str) -> set[str]:
+    if not store.exists(ws, table, week):
+        return set()
+    df = store.load(ws, table, week)
+    if column not in df.columns:
+        return set()
+    return {str(v) for v in df[column].dropna().unique() if str(v).strip()}
+
+
+def personal_tokens(ws: Workspace, week: str) -> PersonalTokens:
+    ids = (
+        _col(ws, "population", week, "citizen_id")
+        | _col(ws, "registry_vehicles", week, "owner_id")
+        | _col(ws, "registry_licences", week, "holder_id")
+        | _col(ws, "submissions", week, "citizen_id")
+    )
+    plates = _col(ws, "registry_vehicles", week, "plate_key") | _col(ws, "submissions", week, "plate_key")
+    phones = {re.sub(r"\D", "", p) for p in _col(ws, "submissions", week, "phone")}
+    names = set()
+    for table, column in (
+        ("population", "full_name"),
+        ("registry_vehicles", "owner_name"),
+        ("registry_licences", "holder_name"),
+        ("submissions", "full_name"),
+    ):
+        # Only names of three words or more: two-word strings collide with unit names.
+        names |= {fold(n) for n in _col(ws, table, week, column) if len(n.split()) >= 3}
+    return PersonalTokens(frozenset(ids), frozenset(plates), frozenset(p for p in phones if len(p) >= 9), frozenset(names))
+
+
+def find_personal_data(text: str, tokens: PersonalTokens) -> list[str]:
+    """Every personal token found in ``text`` (empty list = clean)."""
+    found: list[str] = []
+    for run in _DIGITS.findall(text):
+        if run in tokens.ids or run in tokens.phones:
+            found.append(run)
+    for plate in _PLATE.findall(text):
+        key = re.sub(r"[^0-9A-Za-z]", "", plate).upper()
+        if key in tokens.plates:
+            found.append(plate)
+    words = _WORD.findall(fold(text))
+    for size in (3, 4, 5):
+        for i in range(len(words) - size + 1):
+            phrase = " ".join(words[i : i + size])
+            if phrase in tokens.names:
+                found.append(phrase)
+    return found
+
+
+def notebook_text(path) -> str:
+    """All text of an executed notebook's outputs (what a reader of the notebook sees)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    parts: list[str] = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                parts.append(str(out["text"]))
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("text/") or mime == "image/svg+xml":
+                    parts.append(value if isinstance(value, str) else "".join(value))
+            parts.extend(out.get("traceback", []))
+    return "\n".join(parts)
+
+
+def load_frame(ws: Workspace, name: str, week: str) -> pd.DataFrame:
+    return store.load(ws, name, week)
