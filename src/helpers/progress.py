@@ -1,0 +1,1125 @@
+"""Progress: per-unit and city progress, deadline arithmetic, laggards and leaders, with reasons.
+
+Record-level tables (``vehicle_status``, ``licence_status``, ``submission_links``: 8.5 M rows
+for the city) are aggregated in DuckDB, straight from Parquet (or from a DataFrame in tests);
+only per-unit and per-day aggregates come into pandas, where the 126-row unit table, the city
+rows, the rules and the sentences are built. Every function returns new tables and leaves
+its inputs alone.
+
+Definitions (docs/architecture.md, "Written by progress"; the week is its last day, ``as_of``):
+
+- cleaned: records whose primary status is ``cleaned``; their cleaning moment is the
+  ``reviewed_at`` of the approving review of the winning submission.
+- gain_week: records cleaned in the 7 days ending on ``as_of``; ``rate_7d`` = gain_week / 7.
+- target: ``ceil(targets.<kind>_cleaned_share * assigned)``; remaining = target - cleaned (>= 0).
+- required_rate: remaining / days left after ``as_of`` up to the deadline; 0 when nothing
+  remains; null when something remains and the deadline has passed (no pace is enough).
+- projected_finish: ``as_of + ceil(remaining / rate_7d)`` days; the day the target was reached
+  when nothing remains; null when the pace is zero (or would take over ten years) and for a
+  unit with no records assigned. days_late = projected_finish - deadline (negative = early).
+- on_track: projected_finish on or before the deadline (a unit with nothing assigned is on
+  track). standing: off_track when a laggard rule holds, at_risk when late by more than
+  ``laggards.at_risk_late_days``, else on_track.
+- shares (cleaned / assigned, submitted / assigned) are null for a unit with nothing assigned;
+  such a unit ranks last and is neither a laggard by share nor a leader.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers import ConfigError, DeliveryError, PipelineError, store
+from helpers.config import Plan, load_plan
+from helpers.i18n import LANGS, fmt_date, fmt_int, fmt_num, fmt_pct, t
+from helpers.paths import Workspace
+from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, STANDINGS, VEHICLE_STATUSES
+from helpers.units import official_units, resolve_unit
+
+KINDS: tuple[str, ...] = ("vehicle", "licence")
+PREFIX: dict[str, str] = {"vehicle": "veh", "licence": "lic"}
+STATUS_TABLE: dict[str, str] = {"vehicle": "vehicle_status", "licence": "licence_status"}
+TARGET_KEY: dict[str, str] = {"vehicle": "vehicles_cleaned_share", "licence": "licences_cleaned_share"}
+GROUPS: dict[str, tuple[str, ...]] = {
+    "vehicle": tuple(s for s in VEHICLE_STATUSES if s in DIFFICULT_GROUPS),
+    "licence": tuple(s for s in LICENCE_STATUSES if s in DIFFICULT_GROUPS),
+}
+ORG_TYPES: tuple[str, ...] = (
+    "enterprise", "industrial_park", "school", "hospital", "agency", "business_household",
+)
+# Rules judged per record kind (codes are prefixed veh_/lic_) and per unit, in sentence order.
+KIND_RULES: tuple[str, ...] = ("below_median", "bottom_decile", "projected_late", "slow_gain")
+UNIT_RULES: tuple[str, ...] = ("backlog_old", "self_report_overstated")
+WINDOW_DAYS = 7
+# A pace that needs more than ten years is no pace: the projection is left null ("never").
+PROJECTION_HORIZON_DAYS = 3650
+
+# Tables written by progress_week, in the order they are written.
+OUTPUT_TABLES: tuple[str, ...] = (
+    "unit_progress", "city_progress", "laggards", "leaders", "daily_series", "unit_daily",
+    "org_summary", "talking_points",
+)
+
+Source = pd.DataFrame | str | os.PathLike
+
+_REQUIRED = {
+    "status": ("record_id", "unit_code", "status", "submission_id", "review_status", "reviewed_at"),
+    "submission_links": ("submission_id", "kind", "unit_code", "submitted_at", "review_status",
+                         "reviewed_at"),
+    "unit_self_report_check": ("unit_code", "report_date"),
+    "organizations": ("org_id", "org_type", "unit_code", "dispatch_sent_on", "worked_directly",
+                      "vehicles_counted", "vehicles_declared"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration
+
+
+def _param(plan: Plan, section: str, key: str, default: Any = None) -> Any:
+    node = getattr(plan, section)
+    if key in node:
+        return node[key]
+    if default is not None:
+        return default
+    raise ConfigError(f"config/plan.yaml: missing key '{section}.{key}'")
+
+
+def rule_kinds(plan: Plan) -> tuple[str, ...]:
+    """Record kinds the per-kind laggard rules judge (``laggards.kinds``; vehicles by default)."""
+    kinds = tuple(_param(plan, "laggards", "kinds", ["vehicle"]))
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise ConfigError(
+            f"config/plan.yaml: laggards.kinds must list some of {', '.join(KINDS)}, found {kinds}"
+        )
+    return kinds
+
+
+def target_share(plan: Plan, kind: str) -> float:
+    share = float(_param(plan, "targets", TARGET_KEY[kind]))
+    if not 0.0 < share <= 1.0:
+        raise ConfigError(f"config/plan.yaml: targets.{TARGET_KEY[kind]} must be in (0, 1]")
+    return share
+
+
+# ---------------------------------------------------------------------------------------------
+# Record level: DuckDB over Parquet (or a DataFrame in tests)
+
+
+def _bind(con, name: str, source: Source, table: str) -> None:
+    """Expose ``source`` to DuckDB as view ``name``; check the columns progress needs."""
+    if isinstance(source, pd.DataFrame):
+        con.register(name, source)
+        columns = set(source.columns)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise DeliveryError(
+                f"processed table '{path.stem}' not found ({path}); run the earlier steps first"
+            )
+        quoted = str(path).replace("'", "''")
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
+        columns = {row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()}
+    missing = [c for c in _REQUIRED[table] if c not in columns]
+    if missing:
+        label = table if not isinstance(source, (str, os.PathLike)) else str(source)
+        raise PipelineError(
+            f"{label}: columns {', '.join(missing)} missing; progress expects "
+            f"{', '.join(_REQUIRED[table])} (docs/architecture.md)"
+        )
+
+
+def _connect(con):
+    return con if con is not None else store.duckdb_connect(memory_limit="4GB")
+
+
+def _sql_list(values) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def record_counts(status: Source, kind: str, *, con=None) -> pd.DataFrame:
+    """Per unit: assigned, submitted, approved, cleaned, pending, rejected, not_submitted,
+    difficult and one ``group_<status>`` count per difficult group (primary status).
+
+    submitted/approved/pending/rejected follow the winning submission's review state;
+    not_submitted counts records with no submission at all (whatever their status).
+    """
+    con = _connect(con)
+    _bind(con, "status_src", status, "status")
+    groups = GROUPS[kind]
+    group_cols = ",\n".join(
+        f"count(*) FILTER (WHERE status = '{g}') AS group_{g}" for g in groups
+    )
+    sql = f"""
+        SELECT unit_code,
+               count(*) AS assigned,
+               count(submission_id) AS submitted,
+               count(*) FILTER (WHERE submission_id IS NOT NULL AND review_status = 'approved')
+                   AS approved,
+               count(*) FILTER (WHERE status = 'cleaned') AS cleaned,
+               count(*) FILTER (WHERE submission_id IS NOT NULL AND review_status = 'pending')
+                   AS pending,
+               count(*) FILTER (WHERE submission_id IS NOT NULL AND review_status = 'rejected')
+                   AS rejected,
+               count(*) FILTER (WHERE submission_id IS NULL) AS not_submitted,
+               count(*) FILTER (WHERE status IN ({_sql_list(groups)})) AS difficult,
+               {group_cols}
+        FROM status_src
+        WHERE unit_code IS NOT NULL
+        GROUP BY unit_code
+    """
+    out = con.execute(sql).df()
+    out.insert(1, "kind", kind)
+    return out
+
+
+def cleaned_by_day(status: Source, kind: str, *, con=None) -> pd.DataFrame:
+    """Per unit and cleaning day: records cleaned (``date`` null when reviewed_at is missing)."""
+    con = _connect(con)
+    _bind(con, "status_src", status, "status")
+    out = con.execute(
+        """
+        SELECT unit_code, CAST(reviewed_at AS DATE) AS date, count(*) AS cleaned_day
+        FROM status_src
+        WHERE status = 'cleaned' AND unit_code IS NOT NULL
+        GROUP BY ALL
+        """
+    ).df()
+    out.insert(1, "kind", kind)
+    return out
+
+
+def submissions_by_day(links: Source, *, as_of: date, con=None) -> pd.DataFrame:
+    """Per kind, unit (the unit the citizen sent it to) and day: submissions received and
+    submissions approved. Every accepted submission counts, superseded ones included (they
+    are the "cases collected via iHanoi" the conferences quote)."""
+    con = _connect(con)
+    _bind(con, "links_src", links, "submission_links")
+    out = con.execute(
+        """
+        WITH s AS (
+            SELECT kind, unit_code, submitted_at, review_status, reviewed_at
+            FROM links_src
+            WHERE submitted_at < CAST(? AS DATE) + 1 AND unit_code IS NOT NULL
+        ),
+        sub AS (
+            SELECT kind, unit_code, CAST(submitted_at AS DATE) AS date, count(*) AS submitted_day
+            FROM s GROUP BY ALL
+        ),
+        appr AS (
+            SELECT kind, unit_code, CAST(reviewed_at AS DATE) AS date, count(*) AS approved_day
+            FROM s WHERE review_status = 'approved' AND reviewed_at IS NOT NULL GROUP BY ALL
+        )
+        SELECT kind, unit_code, date,
+               coalesce(submitted_day, 0) AS submitted_day,
+               coalesce(approved_day, 0) AS approved_day
+        FROM sub FULL OUTER JOIN appr USING (kind, unit_code, date)
+        """,
+        [as_of],
+    ).df()
+    return out
+
+
+def review_backlog(links: Source, *, as_of: date, con=None) -> pd.DataFrame:
+    """Per unit (the unit the submission was sent to, which reviews it): pending submissions,
+    the median days from submission to review over reviews of the last 7 days, and the age in
+    days of the oldest pending submission."""
+    con = _connect(con)
+    _bind(con, "links_src", links, "submission_links")
+    out = con.execute(
+        """
+        WITH s AS (
+            SELECT unit_code, submitted_at, review_status, reviewed_at
+            FROM links_src
+            WHERE submitted_at < CAST($as_of AS DATE) + 1 AND unit_code IS NOT NULL
+        )
+        SELECT unit_code,
+               count(*) FILTER (WHERE review_status = 'pending') AS backlog_pending,
+               median(epoch(reviewed_at) - epoch(submitted_at)) FILTER (
+                   WHERE review_status IN ('approved', 'rejected')
+                     AND reviewed_at >= CAST($as_of AS DATE) - ($window - 1)
+                     AND reviewed_at < CAST($as_of AS DATE) + 1
+               ) / 86400.0 AS backlog_median_lag_days,
+               date_diff('day', CAST(min(submitted_at) FILTER (WHERE review_status = 'pending')
+                                     AS DATE), CAST($as_of AS DATE)) AS backlog_oldest_days
+        FROM s
+        GROUP BY unit_code
+        """,
+        {"as_of": as_of, "window": WINDOW_DAYS},
+    ).df()
+    return out
+
+
+def self_report_summary(check: pd.DataFrame, plan: Plan, *, as_of: date) -> pd.DataFrame:
+    """Per unit over the 7 days ending on ``as_of``: reported and system totals, their ratio
+    and whether the self-reports overstate the system.
+
+    ``check`` is reconcile's ``unit_self_report_check`` (per unit and day); every pair of
+    ``*_reported`` / ``*_system`` count columns is summed. A unit whose reports total less
+    than ``self_reports.min_reported`` is not judged (one record would swing the ratio).
+    """
+    reported_cols, system_cols = _self_report_columns(check)
+    start = as_of - timedelta(days=WINDOW_DAYS - 1)
+    days = pd.to_datetime(check["report_date"]).dt.date
+    window = check.loc[(days >= start) & (days <= as_of)]
+    per_unit = pd.DataFrame(
+        {
+            "unit_code": window["unit_code"].astype("str"),
+            "self_report_reported": window[reported_cols].fillna(0).sum(axis=1),
+            "self_report_system": window[system_cols].fillna(0).sum(axis=1),
+        }
+    ).groupby("unit_code", as_index=False).sum()
+    min_reported = float(_param(plan, "self_reports", "min_reported"))
+    limit = 1.0 + float(_param(plan, "laggards", "self_report_overstate"))
+    system = per_unit["self_report_system"].astype("float64")
+    reported = per_unit["self_report_reported"].astype("float64")
+    judged = reported >= min_reported
+    per_unit["self_report_ratio"] = (reported / system).where(judged & (system > 0))
+    per_unit["self_report_overstated"] = judged & ((system == 0) | (reported > system * limit))
+    return per_unit
+
+
+def _self_report_columns(check: pd.DataFrame) -> tuple[list[str], list[str]]:
+    if {"reported", "system"} <= set(check.columns):
+        return ["reported"], ["system"]
+    reported = sorted(c for c in check.columns if c.endswith("_reported"))
+    system = [c[: -len("_reported")] + "_system" for c in reported]
+    if not reported or any(c not in check.columns for c in system):
+        raise PipelineError(
+            "unit_self_report_check: expected count columns '<measure>_reported' with matching "
+            f"'<measure>_system' (or 'reported'/'system'); found {', '.join(check.columns)}"
+        )
+    return reported, system
+
+
+def organisations_by_unit(organizations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
+    """Per unit: organisations, dispatches sent by ``as_of``, worked with directly, vehicles
+    counted and declared (the organisations group the conferences report)."""
+    orgs = _org_frame(organizations, as_of)
+    out = orgs.groupby("unit_code", as_index=False).agg(
+        org_count=("org_id", "count"),
+        org_dispatches=("dispatched", "sum"),
+        org_worked_directly=("worked", "sum"),
+        org_vehicles_counted=("vehicles_counted", "sum"),
+        org_vehicles_declared=("vehicles_declared", "sum"),
+    )
+    return out
+
+
+def org_summary(organizations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
+    """One row per ``org_type`` (all six, zeros included)."""
+    orgs = _org_frame(organizations, as_of)
+    out = orgs.groupby("org_type").agg(
+        orgs=("org_id", "count"),
+        dispatches_sent=("dispatched", "sum"),
+        worked_directly=("worked", "sum"),
+        vehicles_counted=("vehicles_counted", "sum"),
+        vehicles_declared=("vehicles_declared", "sum"),
+    )
+    types = list(ORG_TYPES) + sorted(set(out.index) - set(ORG_TYPES))
+    out = out.reindex(types, fill_value=0).rename_axis("org_type").reset_index()
+    out["org_type"] = out["org_type"].astype("str")
+    for col in out.columns[1:]:
+        out[col] = out[col].astype("int64")
+    return out
+
+
+def _org_frame(organizations: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    missing = [c for c in _REQUIRED["organizations"] if c not in organizations.columns]
+    if missing:
+        raise PipelineError(f"organizations: columns {', '.join(missing)} missing")
+    sent = pd.to_datetime(organizations["dispatch_sent_on"]).dt.date
+    return pd.DataFrame(
+        {
+            "org_id": organizations["org_id"],
+            "org_type": organizations["org_type"].astype("str"),
+            "unit_code": organizations["unit_code"].astype("str"),
+            "dispatched": (sent.notna() & (sent <= as_of)).astype("int64"),
+            "worked": organizations["worked_directly"].fillna(False).astype("bool").astype("int64"),
+            "vehicles_counted": pd.to_numeric(organizations["vehicles_counted"]).fillna(0),
+            "vehicles_declared": pd.to_numeric(organizations["vehicles_declared"]).fillna(0),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """Everything progress needs from the record level, already small (<= 126 x days rows)."""
+
+    counts: pd.DataFrame        # unit_code, kind, assigned, submitted, ..., group_<status>
+    daily: pd.DataFrame         # unit_code, kind, date, submitted_day, approved_day, cleaned_day
+    backlog: pd.DataFrame       # unit_code, backlog_pending, backlog_median_lag_days, ...
+    self_reports: pd.DataFrame  # unit_code, self_report_ratio, self_report_overstated, ...
+    organizations: pd.DataFrame  # per-unit organisation counts
+    org_types: pd.DataFrame     # per-org_type summary
+
+
+def aggregate(
+    vehicle_status: Source,
+    licence_status: Source,
+    submission_links: Source,
+    plan: Plan,
+    *,
+    as_of: date,
+    self_report_check: pd.DataFrame | None = None,
+    organizations: pd.DataFrame | None = None,
+    con=None,
+) -> Aggregates:
+    """Aggregate the record-level tables (DataFrames or Parquet paths) in DuckDB."""
+    own = con is None
+    con = _connect(con)
+    try:
+        counts, cleaned = [], []
+        for kind, source in (("vehicle", vehicle_status), ("licence", licence_status)):
+            counts.append(record_counts(source, kind, con=con))
+            cleaned.append(cleaned_by_day(source, kind, con=con))
+        subs = submissions_by_day(submission_links, as_of=as_of, con=con)
+        backlog = review_backlog(submission_links, as_of=as_of, con=con)
+    finally:
+        if own:
+            con.close()
+    daily = _merge_daily(pd.concat(cleaned, ignore_index=True), subs)
+    if self_report_check is None:
+        self_reports = pd.DataFrame(
+            {"unit_code": pd.Series(dtype="str"), "self_report_reported": pd.Series(dtype=int),
+             "self_report_system": pd.Series(dtype=int),
+             "self_report_ratio": pd.Series(dtype=float),
+             "self_report_overstated": pd.Series(dtype=bool)}
+        )
+    else:
+        self_reports = self_report_summary(self_report_check, plan, as_of=as_of)
+    if organizations is None:
+        organizations = pd.DataFrame({c: [] for c in _REQUIRED["organizations"]})
+    return Aggregates(
+        counts=pd.concat(counts, ignore_index=True),
+        daily=daily,
+        backlog=backlog,
+        self_reports=self_reports,
+        organizations=organisations_by_unit(organizations, as_of=as_of),
+        org_types=org_summary(organizations, as_of=as_of),
+    )
+
+
+def _as_date_series(values: pd.Series) -> pd.Series:
+    """Dates as python ``date`` objects (None when missing): written as Parquet date32."""
+    parsed = pd.to_datetime(values)
+    return pd.Series(
+        [d.date() if not pd.isna(d) else None for d in parsed], index=values.index, dtype=object
+    )
+
+
+def _merge_daily(cleaned: pd.DataFrame, subs: pd.DataFrame) -> pd.DataFrame:
+    keys = ["unit_code", "kind", "date"]
+    cleaned = cleaned.assign(date=_as_date_series(cleaned["date"]))
+    subs = subs.assign(date=_as_date_series(subs["date"]))
+    for frame in (cleaned, subs):
+        frame["unit_code"] = frame["unit_code"].astype("str")
+        frame["kind"] = frame["kind"].astype("str")
+    merged = cleaned.merge(subs, on=keys, how="outer")
+    for col in ("submitted_day", "approved_day", "cleaned_day"):
+        merged[col] = merged[col].fillna(0).astype("int64")
+    merged["_undated"] = merged["date"].isna()
+    merged = merged.sort_values(["unit_code", "kind", "_undated", "date"], kind="stable")
+    return merged.drop(columns="_undated").reset_index(drop=True)[
+        keys + ["submitted_day", "approved_day", "cleaned_day"]
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Unit level: pandas over 126 rows
+
+
+def _window_sum(daily: pd.DataFrame, column: str, start: date, end: date) -> pd.DataFrame:
+    dated = daily.loc[daily["date"].notna()]
+    inside = dated.loc[(dated["date"] >= start) & (dated["date"] <= end)]
+    return inside.groupby(["unit_code", "kind"])[column].sum()
+
+
+def _completion_date(
+    daily: pd.DataFrame, targets: Mapping[tuple[str, str], int], as_of: date
+) -> pd.Series:
+    """(unit_code, kind) -> first day the cumulative cleaned count reached its target.
+
+    Records cleaned at an unknown moment count from the start; ``as_of`` when the target is
+    only reached through them.
+    """
+    out: dict[tuple[str, str], date] = {}
+    cleaned = daily.loc[daily["cleaned_day"] > 0, ["unit_code", "kind", "date", "cleaned_day"]]
+    cleaned = cleaned.loc[cleaned["date"].isna() | (cleaned["date"] <= as_of)]
+    for (unit, kind), rows in cleaned.groupby(["unit_code", "kind"], sort=False):
+        target = targets.get((unit, kind))
+        if target is None or target <= 0:
+            continue
+        undated = int(rows.loc[rows["date"].isna(), "cleaned_day"].sum())
+        dated = rows.loc[rows["date"].notna()].sort_values("date")
+        cum = undated + dated["cleaned_day"].cumsum()
+        reached = dated.loc[cum >= target, "date"]
+        out[(unit, kind)] = reached.iloc[0] if len(reached) else as_of
+    return pd.Series(out, dtype=object)
+
+
+def _deadline_columns(
+    frame: pd.DataFrame, prefix: str, plan: Plan, as_of: date, completed_on: pd.Series
+) -> pd.DataFrame:
+    """Required rate, projected finish, days late and on-track for one prefix (veh/lic)."""
+    p = prefix
+    days_left = plan.days_left(as_of)
+    assigned = frame[f"{p}_assigned"]
+    remaining = frame[f"{p}_remaining"].astype("float64")
+    rate = frame[f"{p}_rate_7d"].astype("float64")
+    if days_left > 0:
+        required = remaining / days_left
+    else:
+        required = pd.Series(np.where(remaining > 0, np.nan, 0.0), index=frame.index)
+    finish: list[date | None] = []
+    for unit, a, rem, r in zip(frame["unit_code"], assigned, remaining, rate, strict=True):
+        if a == 0:
+            finish.append(None)
+        elif rem <= 0:
+            finish.append(completed_on.get(unit, as_of))
+        elif r > 0 and rem / r <= PROJECTION_HORIZON_DAYS:
+            finish.append(as_of + timedelta(days=math.ceil(rem / r)))
+        else:
+            finish.append(None)
+    finish_s = pd.Series(finish, index=frame.index, dtype=object)
+    late = pd.array(
+        [(f - plan.end).days if f is not None else None for f in finish], dtype="Int64"
+    )
+    on_track = (assigned == 0) | pd.Series(
+        [f is not None and f <= plan.end for f in finish], index=frame.index
+    )
+    return pd.DataFrame(
+        {
+            f"{p}_required_rate": required.astype("float64"),
+            f"{p}_projected_finish": finish_s,
+            f"{p}_days_late": late,
+            f"{p}_on_track": on_track.astype("bool"),
+        },
+        index=frame.index,
+    )
+
+
+def _share(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator; null (not 0, not inf) when nothing is assigned."""
+    den = denominator.astype("float64")
+    return (numerator.astype("float64") / den).where(den > 0)
+
+
+def _rank(shares: pd.Series) -> pd.Series:
+    """1 = highest share; ties share the better rank; units without a share rank last."""
+    return shares.rank(ascending=False, method="min", na_option="bottom").astype("int64")
+
+
+def _previous_usable(previous: pd.DataFrame | None) -> pd.DataFrame | None:
+    need = {"unit_code", "rank", "veh_gain_week", "lic_gain_week"}
+    if previous is None or not need <= set(previous.columns):
+        return None
+    return previous[list(need)].assign(unit_code=previous["unit_code"].astype("str"))
+
+
+def unit_table(
+    agg: Aggregates, plan: Plan, *, as_of: date, previous: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The 126-row ``unit_progress`` table (see the module docstring for the definitions).
+
+    ``previous`` is last week's ``unit_progress`` when its processed folder holds one; without
+    it, last week's gain and rank are recomputed from the cleaning timestamps.
+    """
+    units = official_units()[["unit_code", "unit_name", "unit_kind"]].copy()
+    units["unit_code"] = units["unit_code"].astype("str")
+    week_start = as_of - timedelta(days=WINDOW_DAYS - 1)
+    prev_end = as_of - timedelta(days=WINDOW_DAYS)
+    prev_start = prev_end - timedelta(days=WINDOW_DAYS - 1)
+    history = _previous_usable(previous)
+    out = units
+    counts = agg.counts.assign(unit_code=agg.counts["unit_code"].astype("str"))
+    gain = _window_sum(agg.daily, "cleaned_day", week_start, as_of)
+    gain_prev = _window_sum(agg.daily, "cleaned_day", prev_start, prev_end)
+    after_prev = _window_sum(agg.daily, "cleaned_day", prev_end + timedelta(days=1), date.max)
+    targets: dict[tuple[str, str], int] = {}
+    for kind in KINDS:
+        p = PREFIX[kind]
+        base = ["assigned", "submitted", "approved", "cleaned", "pending", "rejected",
+                "not_submitted", "difficult"]
+        groups = [f"group_{g}" for g in GROUPS[kind]]
+        mine = counts.loc[counts["kind"] == kind, ["unit_code", *base, *groups]]
+        mine = mine.rename(columns={c: f"{p}_{c}" for c in base + groups})
+        out = out.merge(mine, on="unit_code", how="left")
+        for c in base + groups:
+            out[f"{p}_{c}"] = out[f"{p}_{c}"].fillna(0).astype("int64")
+        idx = pd.MultiIndex.from_arrays([out["unit_code"], [kind] * len(out)])
+        out[f"{p}_share_cleaned"] = _share(out[f"{p}_cleaned"], out[f"{p}_assigned"])
+        out[f"{p}_share_submitted"] = _share(out[f"{p}_submitted"], out[f"{p}_assigned"])
+        out[f"{p}_gain_week"] = gain.reindex(idx, fill_value=0).to_numpy().astype("int64")
+        recomputed_prev = gain_prev.reindex(idx, fill_value=0).to_numpy().astype("int64")
+        if history is not None:
+            from_history = out[["unit_code"]].merge(history, on="unit_code", how="left")
+            out[f"{p}_gain_prev_week"] = (
+                from_history[f"{p}_gain_week"].fillna(pd.Series(recomputed_prev)).astype("int64")
+            )
+        else:
+            out[f"{p}_gain_prev_week"] = recomputed_prev
+        cleaned_prev = out[f"{p}_cleaned"] - after_prev.reindex(idx, fill_value=0).to_numpy()
+        out[f"{p}_share_cleaned_prev"] = _share(cleaned_prev, out[f"{p}_assigned"])
+        out[f"{p}_rate_7d"] = out[f"{p}_gain_week"] / WINDOW_DAYS
+        share = target_share(plan, kind)
+        out[f"{p}_target"] = np.ceil(out[f"{p}_assigned"] * share - 1e-9).astype("int64")
+        out[f"{p}_remaining"] = (out[f"{p}_target"] - out[f"{p}_cleaned"]).clip(lower=0)
+        for unit, target in zip(out["unit_code"], out[f"{p}_target"], strict=True):
+            targets[(unit, kind)] = int(target)
+        done = _completion_date(agg.daily.loc[agg.daily["kind"] == kind], targets, as_of)
+        completed_on = {u: d for (u, _k), d in done.items()}
+        out = pd.concat(
+            [out, _deadline_columns(out, p, plan, as_of, pd.Series(completed_on, dtype=object))],
+            axis=1,
+        )
+    out = _with_backlog(out, agg.backlog)
+    out["rank"] = _rank(out["veh_share_cleaned"])
+    recomputed_rank = _rank(out["veh_share_cleaned_prev"])
+    if history is not None:
+        prev_rank = out[["unit_code"]].merge(history, on="unit_code", how="left")["rank"]
+        out["rank_prev"] = prev_rank.fillna(recomputed_rank).astype("int64")
+    else:
+        out["rank_prev"] = recomputed_rank
+    out["rank_change"] = (out["rank_prev"] - out["rank"]).astype("int64")
+    sr = agg.self_reports[["unit_code", "self_report_reported", "self_report_system",
+                           "self_report_ratio", "self_report_overstated"]]
+    out = out.merge(sr.assign(unit_code=sr["unit_code"].astype("str")), on="unit_code", how="left")
+    out["self_report_ratio"] = out["self_report_ratio"].astype("float64")
+    for col in ("self_report_reported", "self_report_system"):
+        out[col] = out[col].fillna(0).astype("int64")
+    out["self_report_overstated"] = out["self_report_overstated"].fillna(False).astype("bool")
+    orgs = agg.organizations
+    out = out.merge(orgs.assign(unit_code=orgs["unit_code"].astype("str")), on="unit_code",
+                    how="left")
+    for col in ("org_count", "org_dispatches", "org_worked_directly", "org_vehicles_counted",
+                "org_vehicles_declared"):
+        out[col] = out[col].fillna(0).astype("int64")
+    broken = laggard_rules(out, plan)
+    out["is_laggard"] = broken.map(len).gt(0).to_numpy()
+    late_limit = float(_param(plan, "laggards", "at_risk_late_days"))
+    late = pd.concat(
+        [out[f"{PREFIX[k]}_days_late"].astype("Float64").fillna(-math.inf) for k in KINDS],
+        axis=1,
+    ).max(axis=1)
+    out["standing"] = np.where(
+        out["is_laggard"], "off_track", np.where(late > late_limit, "at_risk", "on_track")
+    )
+    out["standing"] = out["standing"].astype("str")
+    chosen = leaders(out, plan)
+    out["is_leader"] = out["unit_code"].isin(chosen["unit_code"])
+    return out
+
+
+def _with_backlog(out: pd.DataFrame, backlog: pd.DataFrame) -> pd.DataFrame:
+    bl = backlog.assign(unit_code=backlog["unit_code"].astype("str"))
+    out = out.merge(bl, on="unit_code", how="left")
+    out["backlog_pending"] = out["backlog_pending"].fillna(0).astype("int64")
+    out["backlog_median_lag_days"] = out["backlog_median_lag_days"].astype("float64")
+    out["backlog_oldest_days"] = out["backlog_oldest_days"].astype("Int64")
+    return out
+
+
+def unit_progress(
+    vehicle_status: Source,
+    licence_status: Source,
+    submission_links: Source,
+    plan: Plan,
+    *,
+    as_of: date,
+    self_report_check: pd.DataFrame | None = None,
+    organizations: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """``aggregate`` then ``unit_table``: the 126-row table from the reconciled tables."""
+    agg = aggregate(
+        vehicle_status, licence_status, submission_links, plan, as_of=as_of,
+        self_report_check=self_report_check, organizations=organizations,
+    )
+    return unit_table(agg, plan, as_of=as_of, previous=previous)
+
+
+# ---------------------------------------------------------------------------------------------
+# Laggard rules and leaders
+
+
+def _median(values: pd.Series) -> float:
+    known = values.dropna()
+    return float(known.median()) if len(known) else math.nan
+
+
+def laggard_rules(units: pd.DataFrame, plan: Plan) -> pd.Series:
+    """Per unit (same index as ``units``): the list of rule codes it broke, in sentence order.
+
+    Kind rules (codes ``veh_<rule>`` / ``lic_<rule>``, for the kinds in ``laggards.kinds``):
+    ``below_median`` share cleaned more than ``below_median_points`` under the city median of
+    units; ``bottom_decile`` among the lowest ``bottom_share`` of units by share (units tied
+    across the cut stay out; a unit that reached its target is never named by share);
+    ``projected_late`` records remain and the projection is later than the deadline by more
+    than ``projected_late_days``, or never at the current pace; ``slow_gain`` records remain
+    and the week's gain is under ``weekly_gain_vs_required`` x 7 x the required daily rate.
+    Unit rules: ``backlog_old`` oldest pending review older than ``backlog_oldest_days``;
+    ``self_report_overstated`` from the self-report check.
+    """
+    points = float(_param(plan, "laggards", "below_median_points")) / 100.0
+    bottom = float(_param(plan, "laggards", "bottom_share"))
+    late_days = float(_param(plan, "laggards", "projected_late_days"))
+    gain_fraction = float(_param(plan, "laggards", "weekly_gain_vs_required"))
+    backlog_days = float(_param(plan, "laggards", "backlog_oldest_days"))
+    hits: dict[str, pd.Series] = {}
+    for kind in rule_kinds(plan):
+        p = PREFIX[kind]
+        share = units[f"{p}_share_cleaned"]
+        remaining = units[f"{p}_remaining"] > 0
+        hits[f"{p}_below_median"] = (share < _median(share) - points).fillna(False)
+        ranked = share.notna()
+        cutoff = math.ceil(bottom * int(ranked.sum()))
+        # "max": units tied across the cut stay out (no unit is named for a tie)
+        ascending = share.rank(ascending=True, method="max")
+        hits[f"{p}_bottom_decile"] = remaining & (ranked & (ascending <= cutoff)).fillna(False)
+        days_late = units[f"{p}_days_late"].astype("Float64")
+        never = units[f"{p}_projected_finish"].isna()
+        hits[f"{p}_projected_late"] = remaining & (never | (days_late > late_days).fillna(False))
+        required = units[f"{p}_required_rate"]
+        slow = units[f"{p}_gain_week"] < gain_fraction * WINDOW_DAYS * required
+        hits[f"{p}_slow_gain"] = remaining & (required > 0).fillna(False) & slow.fillna(False)
+    hits["backlog_old"] = (units["backlog_oldest_days"].astype("Float64") > backlog_days).fillna(
+        False
+    )
+    hits["self_report_overstated"] = units["self_report_overstated"].fillna(False).astype(bool)
+    order = [f"{PREFIX[k]}_{r}" for k in rule_kinds(plan) for r in KIND_RULES] + list(UNIT_RULES)
+    flags = np.column_stack([hits[code].astype(bool).to_numpy() for code in order])
+    broken = [[c for c, hit in zip(order, row, strict=True) if hit] for row in flags]
+    return pd.Series(broken, index=units.index, dtype=object)
+
+
+def _days_text(n: int, lang: str) -> str:
+    return t("progress.days.one" if abs(n) == 1 else "progress.days.other", lang,
+             n=fmt_int(abs(n), lang))
+
+
+def rule_sentence(code: str, row: Mapping[str, Any], context: Mapping[str, Any], lang: str) -> str:
+    """One broken rule as a sentence with the unit's own numbers, in ``lang``."""
+    if code in UNIT_RULES:
+        kind_prefix, rule, p = "", code, ""
+    else:
+        p, rule = code.split("_", 1)
+        kind = next(k for k, v in PREFIX.items() if v == p)
+        kind_prefix = t(f"progress.kind_prefix.{kind}", lang) if context["multi_kind"] else ""
+    key = f"progress.rule.{rule}"
+    if rule == "below_median":
+        text = t(key, lang, share=fmt_pct(row[f"{p}_share_cleaned"], lang),
+                 median=fmt_pct(context[f"{p}_median"], lang))
+    elif rule == "bottom_decile":
+        text = t(key, lang, bottom=fmt_pct(context["bottom_share"], lang, 0),
+                 rank=fmt_int(row[f"{p}_rank_of_share"], lang),
+                 units=fmt_int(context[f"{p}_ranked"], lang))
+    elif rule == "projected_late":
+        finish = row[f"{p}_projected_finish"]
+        if finish is None or pd.isna(finish):
+            text = t("progress.rule.projected_never", lang,
+                     rate=fmt_num(row[f"{p}_rate_7d"], lang),
+                     remaining=fmt_int(row[f"{p}_remaining"], lang))
+        else:
+            text = t(key, lang, finish=fmt_date(finish, lang),
+                     days=_days_text(int(row[f"{p}_days_late"]), lang))
+    elif rule == "slow_gain":
+        text = t(key, lang, gain=fmt_int(row[f"{p}_gain_week"], lang),
+                 fraction=fmt_pct(context["gain_fraction"], lang, 0),
+                 required=fmt_int(math.ceil(row[f"{p}_required_rate"] * WINDOW_DAYS), lang))
+    elif rule == "backlog_old":
+        text = t(key, lang, days=_days_text(int(row["backlog_oldest_days"]), lang),
+                 pending=fmt_int(row["backlog_pending"], lang))
+    elif rule == "self_report_overstated":
+        ratio = row.get("self_report_ratio")
+        if ratio is None or pd.isna(ratio):
+            text = t("progress.rule.self_report_no_system", lang,
+                     reported=fmt_int(row["self_report_reported"], lang))
+        else:
+            text = t(key, lang, excess=fmt_pct(float(ratio) - 1.0, lang),
+                     reported=fmt_int(row["self_report_reported"], lang),
+                     system=fmt_int(row["self_report_system"], lang))
+    else:
+        raise KeyError(f"unknown laggard rule {code!r}")
+    return kind_prefix + text
+
+
+def _rule_context(units: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, dict[str, Any]]:
+    kinds = rule_kinds(plan)
+    context: dict[str, Any] = {
+        "multi_kind": len(kinds) > 1,
+        "bottom_share": float(_param(plan, "laggards", "bottom_share")),
+        "gain_fraction": float(_param(plan, "laggards", "weekly_gain_vs_required")),
+    }
+    extra = {}
+    for kind in KINDS:
+        p = PREFIX[kind]
+        share = units[f"{p}_share_cleaned"]
+        context[f"{p}_median"] = _median(share)
+        context[f"{p}_ranked"] = int(share.notna().sum())
+        extra[f"{p}_rank_of_share"] = share.rank(ascending=False, method="min")
+    return units.assign(**extra), context
+
+
+def laggards(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """One row per laggard unit, worst rank first: every rule it broke as a sentence with the
+    unit's own numbers, joined with the catalogue's separator, in both languages."""
+    broken = laggard_rules(units, plan)
+    framed, context = _rule_context(units, plan)
+    rows = []
+    for i, codes in broken.items():
+        if not codes:
+            continue
+        row = framed.loc[i]
+        reasons = {
+            lang: t("progress.separator", lang).join(
+                rule_sentence(c, row, context, lang) for c in codes
+            )
+            for lang in LANGS
+        }
+        rows.append(
+            {
+                "unit_code": row["unit_code"],
+                "unit_name": row["unit_name"],
+                "rank": int(row["rank"]),
+                "veh_share_cleaned": row["veh_share_cleaned"],
+                "rules": list(codes),
+                "reason_vi": reasons["vi"],
+                "reason_en": reasons["en"],
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=["unit_code", "unit_name", "rank", "veh_share_cleaned", "rules", "reason_vi",
+                 "reason_en"],
+    )
+    out = out.sort_values(["rank", "unit_code"], ascending=[False, True], ignore_index=True)
+    return out.astype({"unit_code": "str", "unit_name": "str", "rank": "int64",
+                       "veh_share_cleaned": "float64", "reason_vi": "str", "reason_en": "str"})
+
+
+def leaders(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Top ``leaders.top_n`` units by vehicle share cleaned and by weekly gain, with sentences.
+
+    Weekly gain is measured as a share of the unit's assigned records (``gain_measure: share``,
+    fair between large and small units) or as a count (``records``). Units with nothing
+    assigned or no gain are never leaders; laggards are left out when
+    ``leaders.exclude_laggards`` is true (a unit is not praised and criticised the same week).
+    """
+    top_n = int(_param(plan, "leaders", "top_n"))
+    measure = str(_param(plan, "leaders", "gain_measure", "share"))
+    if measure not in ("share", "records"):
+        raise ConfigError("config/plan.yaml: leaders.gain_measure must be 'share' or 'records'")
+    exclude = bool(_param(plan, "leaders", "exclude_laggards", True))
+    pool = units.loc[units["veh_assigned"] > 0]
+    if exclude and "is_laggard" in pool.columns:
+        pool = pool.loc[~pool["is_laggard"].astype(bool)]
+    median = _median(units["veh_share_cleaned"])
+    ranked = int(units["veh_share_cleaned"].notna().sum())
+    gain_share = pool["veh_gain_week"] / pool["veh_assigned"]
+    gain_value = gain_share if measure == "share" else pool["veh_gain_week"].astype("float64")
+    by_share = pool.assign(_v=pool["veh_share_cleaned"]).loc[lambda d: d["_v"] > 0]
+    by_gain = pool.assign(_v=gain_value, _points=gain_share).loc[lambda d: d["_v"] > 0]
+    rows = []
+    for category, frame in (("share", by_share), ("gain", by_gain)):
+        best = frame.sort_values(["_v", "unit_code"], ascending=[False, True]).head(top_n)
+        for position, (_, row) in enumerate(best.iterrows(), start=1):
+            texts = {}
+            for lang in LANGS:
+                if category == "share":
+                    texts[lang] = t(
+                        "progress.leader.share", lang,
+                        share=fmt_pct(row["veh_share_cleaned"], lang),
+                        assigned=fmt_int(row["veh_assigned"], lang),
+                        rank=fmt_int(row["rank"], lang), units=fmt_int(ranked, lang),
+                        median=fmt_pct(median, lang),
+                    )
+                else:
+                    texts[lang] = t(
+                        "progress.leader.gain", lang,
+                        gain=fmt_int(row["veh_gain_week"], lang),
+                        points=fmt_pct(row["_points"], lang),
+                        rate=fmt_num(row["veh_rate_7d"], lang),
+                    )
+            rows.append(
+                {"unit_code": row["unit_code"], "unit_name": row["unit_name"],
+                 "category": category, "position": position, "value": float(row["_v"]),
+                 "reason_vi": texts["vi"], "reason_en": texts["en"]}
+            )
+    out = pd.DataFrame(rows, columns=["unit_code", "unit_name", "category", "position", "value",
+                                      "reason_vi", "reason_en"])
+    return out.astype({"unit_code": "str", "unit_name": "str", "category": "str",
+                       "position": "int64", "value": "float64", "reason_vi": "str",
+                       "reason_en": "str"})
+
+
+# ---------------------------------------------------------------------------------------------
+# City level
+
+
+def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: date) -> pd.DataFrame:
+    """One row per kind: sums of the units, the city's own deadline arithmetic, unit standings
+    (the same counts in both rows: standing is per unit) and submission totals."""
+    week_start = as_of - timedelta(days=WINDOW_DAYS - 1)
+    days_left = plan.days_left(as_of)
+    standing = units["standing"].value_counts()
+    rows = []
+    for kind in KINDS:
+        p = PREFIX[kind]
+        s = {c: int(units[f"{p}_{c}"].sum()) for c in (
+            "assigned", "submitted", "approved", "cleaned", "pending", "difficult", "gain_week",
+            "gain_prev_week", "target", "remaining")}
+        daily = agg.daily.loc[(agg.daily["kind"] == kind) & agg.daily["date"].notna()]
+        daily = daily.loc[daily["date"] <= as_of]
+        rate = s["gain_week"] / WINDOW_DAYS
+        city = pd.DataFrame({"unit_code": ["city"], f"{p}_assigned": [s["assigned"]],
+                             f"{p}_remaining": [s["remaining"]], f"{p}_rate_7d": [rate]})
+        whole = agg.daily.loc[agg.daily["kind"] == kind].assign(unit_code="city")
+        done = _completion_date(whole, {("city", kind): s["target"]}, as_of)
+        completed = pd.Series({"city": done.get(("city", kind))}, dtype=object).dropna()
+        dl = _deadline_columns(city, p, plan, as_of, completed).iloc[0]
+        rows.append(
+            {
+                "kind": kind,
+                "assigned": s["assigned"],
+                "submitted": s["submitted"],
+                "approved": s["approved"],
+                "cleaned": s["cleaned"],
+                "share_cleaned": s["cleaned"] / s["assigned"] if s["assigned"] else math.nan,
+                "share_submitted": s["submitted"] / s["assigned"] if s["assigned"] else math.nan,
+                "gain_week": s["gain_week"],
+                "gain_prev_week": s["gain_prev_week"],
+                "rate_7d": rate,
+                "required_rate": float(dl[f"{p}_required_rate"]),
+                "projected_finish": dl[f"{p}_projected_finish"],
+                "days_late": dl[f"{p}_days_late"],
+                "on_track": bool(dl[f"{p}_on_track"]),
+                "days_left": days_left,
+                "units_on_track": int(standing.get("on_track", 0)),
+                "units_at_risk": int(standing.get("at_risk", 0)),
+                "units_off_track": int(standing.get("off_track", 0)),
+                "pending": s["pending"],
+                "oldest_pending_days": units["backlog_oldest_days"].max(),
+                "submissions_total": int(daily["submitted_day"].sum()),
+                "submissions_week": int(daily.loc[daily["date"] >= week_start,
+                                                  "submitted_day"].sum()),
+                "difficult": s["difficult"],
+                "target": s["target"],
+                "remaining": s["remaining"],
+                "units_kind_on_track": int(units[f"{p}_on_track"].sum()),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["kind"] = out["kind"].astype("str")
+    out["days_late"] = out["days_late"].astype("Int64")
+    out["oldest_pending_days"] = out["oldest_pending_days"].astype("Int64")
+    out["projected_finish"] = out["projected_finish"].astype(object)
+    return out
+
+
+def daily_series(agg: Aggregates, units: pd.DataFrame, plan: Plan, *, as_of: date) -> pd.DataFrame:
+    """One row per day and kind from the peak start to ``as_of``: daily and cumulative
+    submissions received, submissions approved and records cleaned (activity before the start
+    and cleanings of unknown date are in the cumulative figures from the first day), against
+    ``target_cum``, the straight line from 0 before the first day to the city target at the end
+    of the deadline day."""
+    days = [plan.start + timedelta(days=i) for i in range(max((as_of - plan.start).days + 1, 0))]
+    frames = []
+    for kind in KINDS:
+        p = PREFIX[kind]
+        mine = agg.daily.loc[agg.daily["kind"] == kind]
+        before = mine.loc[mine["date"].isna() | (mine["date"] < plan.start)]
+        dated = mine.loc[mine["date"].notna() & (mine["date"] >= plan.start)]
+        per_day = dated.groupby("date")[["submitted_day", "approved_day", "cleaned_day"]].sum()
+        per_day = per_day.reindex(days, fill_value=0)
+        frame = pd.DataFrame({"date": pd.Series(days, dtype=object), "kind": kind})
+        target = int(units[f"{p}_target"].sum())
+        for col in ("submitted", "approved", "cleaned"):
+            day = per_day[f"{col}_day"].to_numpy().astype("int64")
+            frame[f"{col}_day"] = day
+            frame[f"{col}_cum"] = int(before[f"{col}_day"].sum()) + np.cumsum(day)
+        elapsed = np.arange(1, len(days) + 1)
+        frame["target_cum"] = np.minimum(target * elapsed / plan.duration_days, target)
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["kind"] = out["kind"].astype("str")
+    out["date"] = out["date"].astype(object)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Talking points for the chair
+
+
+def talking_points(
+    city: pd.DataFrame,
+    units: pd.DataFrame,
+    laggard_table: pd.DataFrame,
+    leader_table: pd.DataFrame,
+    plan: Plan,
+    *,
+    as_of: date,
+) -> pd.DataFrame:
+    """A handful of sentences summarising the week, in both languages (``lang``, ``order``,
+    ``text``): totals, this week against the last, the projection, standings, the worst
+    backlog, submissions and the leading units."""
+    veh = city.set_index("kind").loc["vehicle"]
+    lic = city.set_index("kind").loc["licence"]
+    named = int(_param(plan, "leaders", "named_in_talking_points", 3))
+    rows = []
+    for lang in LANGS:
+        texts = [
+            t("progress.talking.totals", lang, date=fmt_date(as_of, lang),
+              cleaned=fmt_int(veh["cleaned"], lang), assigned=fmt_int(veh["assigned"], lang),
+              share=fmt_pct(veh["share_cleaned"], lang),
+              lic_cleaned=fmt_int(lic["cleaned"], lang),
+              lic_assigned=fmt_int(lic["assigned"], lang),
+              lic_share=fmt_pct(lic["share_cleaned"], lang)),
+            t("progress.talking.week", lang, gain=fmt_int(veh["gain_week"], lang),
+              rate=fmt_int(veh["rate_7d"], lang),
+              change=_change_text(int(veh["gain_week"]), int(veh["gain_prev_week"]), lang)),
+            _projection_text(veh, plan, lang),
+            t("progress.talking.standing", lang, off=fmt_int(veh["units_off_track"], lang),
+              risk=fmt_int(veh["units_at_risk"], lang), on=fmt_int(veh["units_on_track"], lang),
+              units=fmt_int(len(units), lang)),
+        ]
+        backlog = _backlog_text(units, city, lang)
+        if backlog:
+            texts.append(backlog)
+        texts.append(
+            t("progress.talking.submissions", lang,
+              week=fmt_int(veh["submissions_week"] + lic["submissions_week"], lang),
+              veh=fmt_int(veh["submissions_week"], lang),
+              total=fmt_int(veh["submissions_total"] + lic["submissions_total"], lang))
+        )
+        best = leader_table.loc[leader_table["category"] == "share"].head(named)
+        if len(best):
+            names = ", ".join(
+                f"{r.unit_name} ({fmt_pct(r.value, lang)})" for r in best.itertuples()
+            )
+            texts.append(t("progress.talking.leaders", lang, names=names))
+        rows.extend({"lang": lang, "order": i, "text": s} for i, s in enumerate(texts, start=1))
+    out = pd.DataFrame(rows, columns=["lang", "order", "text"])
+    return out.astype({"lang": "str", "order": "int64", "text": "str"})
+
+
+def _change_text(gain: int, prev: int, lang: str) -> str:
+    if prev == 0:
+        return t("progress.talking.change_from_none", lang)
+    if gain == prev:
+        return t("progress.talking.change_same", lang, prev=fmt_int(prev, lang))
+    key = "change_up" if gain > prev else "change_down"
+    return t(f"progress.talking.{key}", lang, prev=fmt_int(prev, lang),
+             pct=fmt_pct(abs(gain - prev) / prev, lang))
+
+
+def _projection_text(veh: pd.Series, plan: Plan, lang: str) -> str:
+    deadline = fmt_date(plan.end, lang)
+    if veh["remaining"] <= 0:
+        return t("progress.talking.projection_done", lang, deadline=deadline)
+    finish = veh["projected_finish"]
+    required = veh["required_rate"]
+    if finish is None or pd.isna(finish):
+        return t("progress.talking.projection_never", lang,
+                 remaining=fmt_int(veh["remaining"], lang), deadline=deadline)
+    late = int(veh["days_late"])
+    if veh["days_left"] == 0:
+        return t("progress.talking.projection_passed", lang, deadline=deadline,
+                 remaining=fmt_int(veh["remaining"], lang), finish=fmt_date(finish, lang))
+    key = "projection_late" if late > 0 else "projection_early"
+    return t(f"progress.talking.{key}", lang, finish=fmt_date(finish, lang),
+             days=_days_text(late, lang), deadline=deadline,
+             required=fmt_int(math.ceil(required), lang))
+
+
+def _backlog_text(units: pd.DataFrame, city: pd.DataFrame, lang: str) -> str:
+    pending = units.loc[units["backlog_pending"] > 0]
+    if pending.empty:
+        return t("progress.talking.backlog_none", lang)
+    worst = pending.sort_values(["backlog_oldest_days", "backlog_pending", "unit_code"],
+                                ascending=[False, False, True]).iloc[0]
+    return t("progress.talking.backlog", lang, total=fmt_int(units["backlog_pending"].sum(), lang),
+             unit=worst["unit_name"], pending=fmt_int(worst["backlog_pending"], lang),
+             days=_days_text(int(worst["backlog_oldest_days"]), lang))
+
+
+# ---------------------------------------------------------------------------------------------
+# The week
+
+
+def compute(
+    agg: Aggregates, plan: Plan, *, as_of: date, previous: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every progress table from the aggregates (pure; no I/O)."""
+    units = unit_table(agg, plan, as_of=as_of, previous=previous)
+    lag = laggards(units, plan)
+    lead = leaders(units, plan)
+    city = city_progress(units, agg, plan, as_of=as_of)
+    return {
+        "unit_progress": units,
+        "city_progress": city,
+        "laggards": lag,
+        "leaders": lead,
+        "daily_series": daily_series(agg, units, plan, as_of=as_of),
+        "unit_daily": agg.daily.loc[agg.daily["date"].isna() | (agg.daily["date"] <= as_of)]
+        .reset_index(drop=True),
+        "org_summary": agg.org_types,
+        "talking_points": talking_points(city, units, lag, lead, plan, as_of=as_of),
+    }
+
+
+def previous_week(week: str, plan: Plan) -> str:
+    return (date.fromisoformat(week) - timedelta(days=plan.cadence_days)).isoformat()
+
+
+def load_previous(ws: Workspace, week: str, plan: Plan) -> pd.DataFrame | None:
+    """Last week's ``unit_progress`` when its processed folder holds one, else None."""
+    prev = previous_week(week, plan)
+    if not store.exists(ws, "unit_progress", prev):
+        return None
+    return _previous_usable(store.load(ws, "unit_progress", prev))
+
+
+def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, pd.DataFrame]:
+    """Compute and write the week's progress tables into ``data/processed/<week>/``."""
+    plan = plan or load_plan()
+    as_of = date.fromisoformat(week)
+    path = {name: store.table_path(ws, name, week) for name in (
+        "vehicle_status", "licence_status", "submission_links")}
+    for name, p in path.items():
+        if not p.is_file():
+            raise DeliveryError(
+                f"processed table '{name}' for week {week} not found ({p}); "
+                "run 01_ingest and 02_reconcile first"
+            )
+    check = store.load(ws, "unit_self_report_check", week)
+    organizations = store.load(ws, "organizations", week, columns=list(_REQUIRED["organizations"]))
+    con = store.duckdb_connect(memory_limit="4GB")
+    try:
+        agg = aggregate(
+            path["vehicle_status"], path["licence_status"], path["submission_links"], plan,
+            as_of=as_of, self_report_check=check, organizations=organizations, con=con,
+        )
+    finally:
+        con.close()
+    tables = compute(agg, plan, as_of=as_of, previous=load_previous(ws, week, plan))
+    for name in OUTPUT_TABLES:
+        store.save(ws, tables[name], name, week)
+    return tables
+
+
+__all__ = [
+    "Aggregates", "KINDS", "OUTPUT_TABLES", "STANDINGS", "aggregate", "city_progress",
+    "compute", "daily_series", "laggard_rules", "laggards", "leaders", "org_summary",
+    "progress_week", "record_counts", "review_backlog", "rule_sentence", "talking_points",
+    "unit_progress", "unit_table", "resolve_unit",
+]

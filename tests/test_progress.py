@@ -1,0 +1,627 @@
+"""Progress: per-unit metrics, deadline arithmetic, laggard rules, leaders and sentences.
+
+Inputs are tiny hand-made reconciled tables: a few units with a handful of records each (the
+other official units have nothing assigned, which is itself an edge case every test carries).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from helpers import progress
+from helpers.config import load_plan
+
+WEEK = date(2025, 11, 23)  # a Sunday; the 7-day window is 17..23 November
+A, B, C, D = "00004", "00008", "00025", "00070"  # Ba Đình, Ngọc Hà, Giảng Võ, Hoàn Kiếm
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return load_plan()
+
+
+def with_params(plan, section: str, **values):
+    merged = {**getattr(plan, section), **values}
+    return dataclasses.replace(plan, **{section: merged})
+
+
+# --- builders ----------------------------------------------------------------------------------
+
+
+def records(
+    unit: str,
+    *,
+    assigned: int,
+    cleaned_at: list[str] = (),
+    pending: int = 0,
+    rejected: int = 0,
+    groups: dict[str, int] | None = None,
+    prefix: str = "V",
+) -> list[dict]:
+    """``assigned`` records of one unit: one cleaned per ``cleaned_at`` timestamp, then pending,
+    rejected, difficult groups, and the rest not submitted."""
+    rows: list[dict] = []
+
+    def add(status, submission=None, review=None, reviewed=None):
+        n = len(rows)
+        rows.append(
+            {
+                "record_id": f"{prefix}{unit}-{n:04d}",
+                "unit_code": unit,
+                "status": status,
+                "submission_id": submission and f"S{unit}-{prefix}{n:04d}",
+                "review_status": review,
+                "reviewed_at": pd.Timestamp(reviewed) if reviewed else pd.NaT,
+            }
+        )
+
+    for moment in cleaned_at:
+        add("cleaned", True, "approved", moment)
+    for _ in range(pending):
+        add("pending_review", True, "pending")
+    for _ in range(rejected):
+        add("rejected_awaiting_resubmission", True, "rejected", "2025-11-20 09:00")
+    for status, n in (groups or {}).items():
+        for _ in range(n):
+            add(status)
+    while len(rows) < assigned:
+        add("not_submitted")
+    assert len(rows) == assigned, "builder: more records than assigned"
+    return rows
+
+
+def status_table(*unit_rows: list[dict]) -> pd.DataFrame:
+    rows = [r for chunk in unit_rows for r in chunk]
+    frame = pd.DataFrame(
+        rows, columns=["record_id", "unit_code", "status", "submission_id", "review_status",
+                       "reviewed_at"]
+    )
+    frame["reviewed_at"] = pd.to_datetime(frame["reviewed_at"])
+    return frame
+
+
+def links(rows: list[dict] | None = None) -> pd.DataFrame:
+    """Submissions: dicts with unit_code, submitted_at and optionally kind/review/reviewed_at."""
+    out = []
+    for i, r in enumerate(rows or []):
+        out.append(
+            {
+                "submission_id": f"L{i:05d}",
+                "kind": r.get("kind", "vehicle"),
+                "unit_code": r["unit_code"],
+                "record_id": None,
+                "submitted_at": pd.Timestamp(r["submitted_at"]),
+                "review_status": r.get("review_status", "pending"),
+                "reviewed_at": pd.Timestamp(r["reviewed_at"]) if r.get("reviewed_at") else pd.NaT,
+            }
+        )
+    frame = pd.DataFrame(out, columns=["submission_id", "kind", "unit_code", "record_id",
+                                       "submitted_at", "review_status", "reviewed_at"])
+    for col in ("submitted_at", "reviewed_at"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def daily(first: date, n: int, per_day: int = 1, hour: int = 10) -> list[str]:
+    """``per_day`` cleaning moments on each of ``n`` days starting at ``first``."""
+    return [
+        (datetime.combine(first + timedelta(days=d), datetime.min.time())
+         + timedelta(hours=hour, minutes=k)).isoformat(sep=" ")
+        for d in range(n) for k in range(per_day)
+    ]
+
+
+def window(per_day: int = 1) -> list[str]:
+    return daily(WEEK - timedelta(days=6), 7, per_day)
+
+
+def build(plan, vehicles, licences=None, subs=None, *, as_of=WEEK, previous=None, **kw):
+    """unit_progress indexed by unit code."""
+    units = progress.unit_progress(
+        vehicles, licences if licences is not None else status_table(), subs
+        if subs is not None else links(), plan, as_of=as_of, previous=previous, **kw
+    )
+    return units.set_index("unit_code", drop=False)
+
+
+# --- counts ------------------------------------------------------------------------------------
+
+
+def test_unit_table_has_all_126_units_even_without_records(plan):
+    units = build(plan, status_table(records(A, assigned=3)))
+    assert len(units) == 126 and units["unit_code"].is_unique
+
+
+def test_counts_follow_the_winning_submission_and_the_status(plan):
+    veh = status_table(records(A, assigned=10, cleaned_at=window()[:2], pending=3, rejected=1,
+                               groups={"owner_deceased": 2, "organization_owned": 1}))
+    row = build(plan, veh).loc[A]
+    assert (row.veh_assigned, row.veh_cleaned, row.veh_pending, row.veh_rejected) == (10, 2, 3, 1)
+    assert (row.veh_submitted, row.veh_approved, row.veh_not_submitted) == (6, 2, 4)
+    assert (row.veh_difficult, row.veh_group_owner_deceased,
+            row.veh_group_organization_owned) == (3, 2, 1)
+    assert row.veh_share_cleaned == pytest.approx(0.2)
+    assert row.veh_share_submitted == pytest.approx(0.6)
+
+
+def test_licence_columns_are_counted_separately(plan):
+    lic = status_table(records(A, assigned=4, cleaned_at=window()[:3], prefix="L",
+                               groups={"holder_deceased": 1}))
+    row = build(plan, status_table(records(A, assigned=2)), lic).loc[A]
+    assert (row.lic_assigned, row.lic_cleaned, row.lic_group_holder_deceased) == (4, 3, 1)
+    assert row.veh_cleaned == 0
+
+
+# --- the week's gain and the deadline arithmetic -----------------------------------------------
+
+
+def test_gain_week_counts_cleanings_in_the_seven_days_ending_on_the_week(plan):
+    moments = ["2025-11-16 23:59", "2025-11-17 00:00", "2025-11-23 23:59", "2025-11-10 08:00"]
+    row = build(plan, status_table(records(A, assigned=10, cleaned_at=moments))).loc[A]
+    assert row.veh_gain_week == 2
+    assert row.veh_rate_7d == pytest.approx(2 / 7)
+
+
+def test_gain_prev_week_recomputed_from_timestamps_without_history(plan):
+    moments = ["2025-11-10 08:00", "2025-11-16 23:59", "2025-11-09 23:00", "2025-11-20 08:00"]
+    row = build(plan, status_table(records(A, assigned=10, cleaned_at=moments))).loc[A]
+    assert row.veh_gain_prev_week == 2
+
+
+def test_required_rate_is_remaining_over_days_left(plan):
+    row = build(plan, status_table(records(A, assigned=100, cleaned_at=window(2)))).loc[A]
+    days_left = (plan.end - WEEK).days  # 46
+    assert row.veh_remaining == 86
+    assert row.veh_required_rate == pytest.approx(86 / days_left)
+
+
+def test_projected_finish_at_the_seven_day_pace(plan):
+    # 14 cleaned in the window: 2 a day; 86 left -> 43 more days -> 5 January, 3 days early
+    row = build(plan, status_table(records(A, assigned=100, cleaned_at=window(2)))).loc[A]
+    assert row.veh_projected_finish == date(2026, 1, 5)
+    assert row.veh_days_late == -3
+    assert bool(row.veh_on_track) is True
+
+
+def test_projection_rounds_partial_days_up(plan):
+    # 7 cleaned: 1 a day; 10 left -> 10 days; 9.5 would also need 10
+    row = build(plan, status_table(records(A, assigned=17, cleaned_at=window()))).loc[A]
+    assert row.veh_projected_finish == WEEK + timedelta(days=10)
+
+
+def test_late_projection_is_not_on_track(plan):
+    row = build(plan, status_table(records(A, assigned=100, cleaned_at=window()))).loc[A]
+    assert row.veh_projected_finish == WEEK + timedelta(days=93)
+    assert row.veh_days_late == 93 - 46
+    assert bool(row.veh_on_track) is False
+
+
+def test_target_share_below_one_lowers_the_remaining(plan):
+    lower = with_params(plan, "targets", vehicles_cleaned_share=0.9)
+    row = build(lower, status_table(records(A, assigned=100, cleaned_at=window()))).loc[A]
+    assert (row.veh_target, row.veh_remaining) == (90, 83)
+
+
+# --- edge cases --------------------------------------------------------------------------------
+
+
+def test_unit_with_nothing_assigned_has_null_shares_and_no_projection(plan):
+    row = build(plan, status_table(records(A, assigned=5))).loc[B]
+    assert row.veh_assigned == 0
+    assert pd.isna(row.veh_share_cleaned) and pd.isna(row.veh_share_submitted)
+    assert row.veh_required_rate == 0
+    assert row.veh_projected_finish is None and pd.isna(row.veh_days_late)
+    assert bool(row.veh_on_track) is True
+
+
+def test_unit_with_nothing_assigned_ranks_last_and_is_neither_laggard_nor_leader(plan):
+    units = build(plan, status_table(records(A, assigned=5, cleaned_at=window()[:1])))
+    assert units.loc[A, "rank"] == 1
+    assert units.loc[B, "rank"] == 2  # every empty unit shares the last rank
+    assert not units.loc[B, "is_laggard"] and not units.loc[B, "is_leader"]
+    assert units.loc[B, "standing"] == "on_track"
+
+
+def test_week_without_progress_has_no_projection_and_is_off_track(plan):
+    veh = status_table(records(A, assigned=50, cleaned_at=["2025-11-12 09:00"]),
+                       records(B, assigned=50, cleaned_at=window()))
+    units = build(plan, veh)
+    row = units.loc[A]
+    assert row.veh_rate_7d == 0
+    assert row.veh_projected_finish is None and pd.isna(row.veh_days_late)
+    assert bool(row.veh_on_track) is False
+    assert row.standing == "off_track" and row.is_laggard
+    lag = progress.laggards(units.reset_index(drop=True), plan).set_index("unit_code")
+    assert "veh_projected_late" in lag.loc[A, "rules"]
+    assert "never finishes the 49 records left" in lag.loc[A, "reason_en"]
+    assert "không hoàn thành được 49 hồ sơ còn lại" in lag.loc[A, "reason_vi"]
+
+
+def test_unit_already_complete_finished_on_the_day_of_its_last_cleaning(plan):
+    moments = ["2025-11-12 09:00", "2025-11-15 09:00", "2025-11-18 09:00"]
+    row = build(plan, status_table(records(A, assigned=3, cleaned_at=moments))).loc[A]
+    assert row.veh_share_cleaned == 1.0 and row.veh_remaining == 0
+    assert row.veh_required_rate == 0
+    assert row.veh_projected_finish == date(2025, 11, 18)
+    assert bool(row.veh_on_track) is True
+    assert row.standing == "on_track"
+
+
+def test_deadline_passed_leaves_required_rate_null_and_counts_days_late(plan):
+    as_of = date(2026, 1, 15)
+    veh = status_table(records(A, assigned=30, cleaned_at=daily(as_of - timedelta(days=6), 7)))
+    row = build(plan, veh, as_of=as_of).loc[A]
+    assert pd.isna(row.veh_required_rate)
+    assert row.veh_projected_finish == as_of + timedelta(days=23)
+    assert row.veh_days_late == 7 + 23
+    assert bool(row.veh_on_track) is False and row.standing == "off_track"
+
+
+def test_deadline_passed_and_complete_needs_nothing(plan):
+    as_of = date(2026, 1, 15)
+    row = build(plan, status_table(records(A, assigned=2, cleaned_at=window()[:2])),
+                as_of=as_of).loc[A]
+    assert row.veh_required_rate == 0 and row.veh_remaining == 0
+    assert bool(row.veh_on_track) is True
+
+
+def test_pace_needing_more_than_ten_years_counts_as_never(plan):
+    veh = status_table(records(A, assigned=40000, cleaned_at=window()[:1]))
+    row = build(plan, veh).loc[A]
+    assert row.veh_projected_finish is None and pd.isna(row.veh_days_late)
+
+
+# --- rank and history --------------------------------------------------------------------------
+
+
+def test_rank_prev_recomputed_from_timestamps_and_rank_change_positive_when_moving_up(plan):
+    # last week A led (2 of 10 vs 1 of 10); this week B overtakes it (1 + 5 of 10)
+    veh = status_table(
+        records(A, assigned=10, cleaned_at=["2025-11-12 09:00", "2025-11-13 09:00"]),
+        records(B, assigned=10, cleaned_at=["2025-11-12 09:00"] + window()[:5]),
+    )
+    units = build(plan, veh)
+    assert (units.loc[A, "rank"], units.loc[B, "rank"]) == (2, 1)
+    assert (units.loc[A, "rank_prev"], units.loc[B, "rank_prev"]) == (1, 2)
+    assert (units.loc[A, "rank_change"], units.loc[B, "rank_change"]) == (-1, 1)
+
+
+def test_history_from_last_weeks_table_wins_over_recomputation(plan):
+    veh = status_table(records(A, assigned=10, cleaned_at=["2025-11-12 09:00"]))
+    previous = pd.DataFrame({"unit_code": [A], "rank": [7], "veh_gain_week": [42],
+                             "lic_gain_week": [3]})
+    row = build(plan, veh, previous=previous).loc[A]
+    assert (row.veh_gain_prev_week, row.lic_gain_prev_week, row.rank_prev) == (42, 3, 7)
+    assert row.rank_change == 6
+
+
+def test_history_missing_a_unit_falls_back_to_timestamps(plan):
+    veh = status_table(records(A, assigned=10, cleaned_at=["2025-11-12 09:00"]))
+    previous = pd.DataFrame({"unit_code": [B], "rank": [7], "veh_gain_week": [42],
+                             "lic_gain_week": [3]})
+    row = build(plan, veh, previous=previous).loc[A]
+    assert (row.veh_gain_prev_week, row.rank_prev) == (1, 1)
+
+
+# --- backlog, self-reports, organisations ------------------------------------------------------
+
+
+def test_backlog_counts_pending_and_ages_the_oldest(plan):
+    subs = links([
+        {"unit_code": A, "submitted_at": "2025-11-10 08:00"},
+        {"unit_code": A, "submitted_at": "2025-11-22 08:00"},
+        {"unit_code": A, "submitted_at": "2025-11-20 08:00", "review_status": "approved",
+         "reviewed_at": "2025-11-21 08:00"},
+        {"unit_code": A, "submitted_at": "2025-11-18 08:00", "review_status": "rejected",
+         "reviewed_at": "2025-11-21 08:00"},
+        {"unit_code": A, "submitted_at": "2025-11-24 08:00"},  # after the week: not yet
+    ])
+    row = build(plan, status_table(records(A, assigned=3)), subs=subs).loc[A]
+    assert row.backlog_pending == 2
+    assert row.backlog_oldest_days == 13
+    assert row.backlog_median_lag_days == pytest.approx(2.0)  # 1 and 3 days
+
+
+def make_check(unit: str, reported: int, system: int, day: str = "2025-11-20") -> pd.DataFrame:
+    return pd.DataFrame({"unit_code": [unit], "report_date": [pd.Timestamp(day)],
+                         "vehicles_approved_reported": [reported],
+                         "vehicles_approved_system": [system]})
+
+
+def test_self_reports_above_the_system_are_flagged(plan):
+    row = build(plan, status_table(records(A, assigned=3)),
+                self_report_check=make_check(A, 150, 100)).loc[A]
+    assert row.self_report_ratio == pytest.approx(1.5)
+    assert bool(row.self_report_overstated) is True and row.is_laggard
+
+
+@pytest.mark.parametrize(
+    "reported, system, day, overstated",
+    [(105, 100, "2025-11-20", False),   # within the tolerance
+     (15, 5, "2025-11-20", False),      # too small to judge
+     (150, 100, "2025-11-10", False),   # outside the 7-day window
+     (30, 0, "2025-11-20", True)],      # reported, nothing in the system
+)
+def test_self_report_judgement(plan, reported, system, day, overstated):
+    row = build(plan, status_table(records(A, assigned=3)),
+                self_report_check=make_check(A, reported, system, day)).loc[A]
+    assert bool(row.self_report_overstated) is overstated
+
+
+def test_organisations_counted_per_unit_and_per_type(plan):
+    orgs = pd.DataFrame({
+        "org_id": ["0101", "0102", "0103"], "org_type": ["school", "school", "agency"],
+        "unit_code": [A, A, B],
+        "dispatch_sent_on": [pd.Timestamp("2025-11-12"), pd.NaT, pd.Timestamp("2025-12-01")],
+        "worked_directly": [True, False, True], "vehicles_counted": [10, 5, 0],
+        "vehicles_declared": [0, 0, 40],
+    })
+    units = build(plan, status_table(records(A, assigned=3)), organizations=orgs)
+    assert units.loc[A, ["org_count", "org_dispatches", "org_worked_directly",
+                         "org_vehicles_counted"]].tolist() == [2, 1, 1, 15]
+    assert units.loc[B, "org_dispatches"] == 0  # sent after the week
+    summary = progress.org_summary(orgs, as_of=WEEK).set_index("org_type")
+    assert list(summary.index[:6]) == list(progress.ORG_TYPES)
+    assert summary.loc["agency", "vehicles_declared"] == 40
+    assert summary.loc["hospital", "orgs"] == 0
+
+
+# --- laggard rules -----------------------------------------------------------------------------
+
+
+def field(plan, spec: dict[str, tuple[int, int]], **kw):
+    """Units with (assigned, cleaned this week); a steady city where only the rules differ."""
+    rows = [records(u, assigned=n, cleaned_at=daily(WEEK - timedelta(days=6), 7, 1)[:k])
+            for u, (n, k) in spec.items()]
+    return build(plan, status_table(*rows), **kw)
+
+
+def rules_of(units, plan) -> dict[str, list[str]]:
+    lag = progress.laggards(units.reset_index(drop=True), plan)
+    return dict(zip(lag["unit_code"], lag["rules"], strict=True))
+
+
+def quiet(plan):
+    """Rules other than the one under test switched off."""
+    return with_params(plan, "laggards", below_median_points=100.0, bottom_share=0.0,
+                       projected_late_days=10_000, weekly_gain_vs_required=0.0,
+                       backlog_oldest_days=10_000)
+
+
+def test_below_median_rule_with_the_units_numbers(plan):
+    p = with_params(quiet(plan), "laggards", below_median_points=15.0)
+    units = field(p, {A: (10, 7), B: (10, 5), C: (20, 2)})  # 70 %, 50 %, 10 %
+    assert rules_of(units, p) == {C: ["veh_below_median"]}
+    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+    assert lag.loc[C, "reason_en"] == "cleaned 10.0% vs city median 50.0%"
+    assert lag.loc[C, "reason_vi"] == "đã làm sạch 10,0%, trung vị toàn thành phố 50,0%"
+
+
+def test_bottom_decile_rule_names_the_lowest_units(plan):
+    p = with_params(quiet(plan), "laggards", bottom_share=0.3)  # ceil(0.3 * 4) = 2 units
+    units = field(p, {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 2)})
+    assert rules_of(units, p) == {C: ["veh_bottom_decile"], D: ["veh_bottom_decile"]}
+    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+    assert lag.loc[D, "reason_en"] == "in the bottom 30% of units (rank 3 of 4)"
+    assert lag.loc[D, "reason_vi"] == "thuộc nhóm 30% đơn vị thấp nhất (xếp thứ 3/4)"
+
+
+def test_bottom_decile_leaves_out_units_tied_across_the_cut(plan):
+    p = with_params(quiet(plan), "laggards", bottom_share=0.25)  # 1 unit, but two tie last
+    units = field(p, {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 1)})
+    assert rules_of(units, p) == {}
+
+
+def test_complete_unit_is_never_in_the_bottom_decile(plan):
+    p = with_params(quiet(plan), "laggards", bottom_share=0.5)
+    units = field(p, {A: (7, 7), B: (7, 7)})
+    assert rules_of(units, p) == {}
+
+
+def test_projected_late_rule_says_when_and_how_late(plan):
+    p = with_params(quiet(plan), "laggards", projected_late_days=7)
+    units = field(p, {A: (100, 7), B: (40, 7)})  # A: 93 days -> 47 late; B: 33 days, early
+    assert rules_of(units, p) == {A: ["veh_projected_late"]}
+    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+    assert lag.loc[A, "reason_en"] == (
+        "at the current pace finishes on 24/02/2026, 47 days after the deadline")
+    assert lag.loc[A, "reason_vi"] == (
+        "với tốc độ hiện tại sẽ hoàn thành ngày 24/02/2026, chậm 47 ngày so với hạn")
+
+
+def test_late_within_tolerance_is_at_risk_not_off_track(plan):
+    p = with_params(quiet(plan), "laggards", projected_late_days=7)
+    units = field(p, {A: (58, 7)})  # 51 days left to clean at 1 a day: 5 days late
+    assert units.loc[A, "veh_days_late"] == 5
+    assert units.loc[A, "standing"] == "at_risk" and not units.loc[A, "is_laggard"]
+
+
+def test_slow_gain_rule_against_the_required_weekly_pace(plan):
+    p = with_params(quiet(plan), "laggards", weekly_gain_vs_required=0.8)
+    # A: 7 a week, needs 93/46*7 = 14.2 -> slow; B: needs 33/46*7 = 5.0 -> fine
+    units = field(p, {A: (100, 7), B: (40, 7)})
+    assert rules_of(units, p) == {A: ["veh_slow_gain"]}
+    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+    assert lag.loc[A, "reason_en"] == (
+        "cleaned 7 this week, under 80% of the 15 a week the deadline needs")
+
+
+def test_backlog_rule_names_age_and_count(plan):
+    p = with_params(quiet(plan), "laggards", backlog_oldest_days=7)
+    subs = links([{"unit_code": A, "submitted_at": "2025-11-12 08:00"},
+                  {"unit_code": B, "submitted_at": "2025-11-19 08:00"}])
+    units = field(p, {A: (10, 5), B: (10, 5)}, subs=subs)
+    assert rules_of(units, p) == {A: ["backlog_old"]}
+    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+    assert lag.loc[A, "reason_en"] == "oldest pending review 11 days old (1 waiting in all)"
+    assert lag.loc[A, "reason_vi"] == "hồ sơ chờ duyệt lâu nhất đã 11 ngày (1 hồ sơ đang chờ)"
+
+
+def test_self_report_rule_sentence(plan):
+    p = quiet(plan)
+    units = field(p, {A: (10, 5)}, self_report_check=make_check(A, 1500, 1000))
+    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+    assert lag.loc[A, "rules"] == ["self_report_overstated"]
+    assert lag.loc[A, "reason_en"] == (
+        "self-reported 1,500 in the last 7 days vs 1,000 in the system (50.0% more)")
+    assert lag.loc[A, "reason_vi"] == (
+        "tự báo cáo 1.500 trong 7 ngày qua, hệ thống ghi nhận 1.000 (cao hơn 50,0%)")
+
+
+def test_every_broken_rule_is_a_sentence_in_both_languages(plan):
+    units = field(plan, {A: (100, 7), B: (10, 8), C: (10, 9), D: (10, 9)})
+    lag = progress.laggards(units.reset_index(drop=True), plan).set_index("unit_code")
+    rules = lag.loc[A, "rules"]
+    assert rules == ["veh_below_median", "veh_bottom_decile", "veh_projected_late",
+                     "veh_slow_gain"]
+    for lang in ("vi", "en"):
+        assert len(lag.loc[A, f"reason_{lang}"].split("; ")) == len(rules)
+    assert "7,0%" in lag.loc[A, "reason_vi"] and "7.0%" in lag.loc[A, "reason_en"]
+
+
+def test_licence_rules_when_configured_carry_a_kind_prefix(plan):
+    p = with_params(quiet(plan), "laggards", kinds=["vehicle", "licence"],
+                    projected_late_days=7)
+    lic = status_table(records(A, assigned=100, cleaned_at=window(), prefix="L"))
+    units = build(p, status_table(records(A, assigned=4, cleaned_at=window()[:4])), lic)
+    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+    assert lag.loc[A, "rules"] == ["lic_projected_late"]
+    assert lag.loc[A, "reason_en"].startswith("licences: at the current pace finishes on")
+    assert lag.loc[A, "reason_vi"].startswith("GPLX: với tốc độ hiện tại")
+
+
+def test_laggards_worst_rank_first(plan):
+    p = with_params(quiet(plan), "laggards", bottom_share=0.5)
+    units = field(p, {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 2)})
+    lag = progress.laggards(units.reset_index(drop=True), p)
+    assert lag["unit_code"].tolist() == [C, D]
+
+
+# --- leaders -----------------------------------------------------------------------------------
+
+
+def test_leaders_by_share_and_by_gain_with_sentences(plan):
+    p = with_params(quiet(plan), "leaders", top_n=2)
+    veh = status_table(
+        records(A, assigned=10, cleaned_at=["2025-11-12 09:00"] * 8 + window()[:1]),  # 90 %, +1
+        records(B, assigned=100, cleaned_at=window(3)[:20]),                          # 20 %, +20
+        records(C, assigned=10, cleaned_at=window()[:5]),                             # 50 %, +5
+    )
+    lead = progress.leaders(build(p, veh).reset_index(drop=True), p)
+    share = lead.loc[lead["category"] == "share"]
+    gain = lead.loc[lead["category"] == "gain"]
+    assert share["unit_code"].tolist() == [A, C] and share["position"].tolist() == [1, 2]
+    assert gain["unit_code"].tolist() == [C, B]  # as a share of assigned: 50 % beats 20 %
+    assert share.iloc[0]["reason_en"] == (
+        "cleaned 90.0% of 10 vehicle records (rank 1 of 3; city median 50.0%)")
+    assert gain.iloc[1]["reason_vi"] == (
+        "tuần này làm sạch 20 hồ sơ xe, bằng 20,0% tổng số (2,9 hồ sơ/ngày)")
+
+
+def test_leaders_by_gain_as_a_count_when_configured(plan):
+    p = with_params(with_params(quiet(plan), "leaders", top_n=1), "leaders",
+                    gain_measure="records")
+    veh = status_table(records(B, assigned=100, cleaned_at=window(3)[:20]),
+                       records(C, assigned=10, cleaned_at=window()[:5]))
+    lead = progress.leaders(build(p, veh).reset_index(drop=True), p)
+    assert lead.loc[lead["category"] == "gain", "unit_code"].tolist() == [B]
+
+
+def test_laggards_are_not_praised(plan):
+    p = with_params(quiet(plan), "laggards", backlog_oldest_days=7)
+    subs = links([{"unit_code": A, "submitted_at": "2025-11-01 08:00"}])
+    units = field(p, {A: (10, 7), B: (10, 5)}, subs=subs)
+    assert units.loc[A, "is_laggard"] and not units.loc[A, "is_leader"]
+    assert units.loc[B, "is_leader"]
+
+
+# --- city, series, talking points --------------------------------------------------------------
+
+
+def small_week(plan):
+    veh = status_table(records(A, assigned=100, cleaned_at=window(2) + ["2025-11-12 09:00"]),
+                       records(B, assigned=50, cleaned_at=window()[:3], pending=2))
+    lic = status_table(records(A, assigned=20, cleaned_at=window()[:4], prefix="L"))
+    subs = links([
+        {"unit_code": A, "submitted_at": "2025-11-11 08:00", "review_status": "approved",
+         "reviewed_at": "2025-11-12 09:00"},
+        {"unit_code": B, "submitted_at": "2025-11-20 08:00"},
+        {"unit_code": B, "submitted_at": "2025-11-21 08:00", "kind": "licence"},
+        {"unit_code": B, "submitted_at": "2025-11-05 08:00"},  # before the peak
+    ])
+    agg = progress.aggregate(veh, lic, subs, plan, as_of=WEEK)
+    return progress.compute(agg, plan, as_of=WEEK)
+
+
+def test_city_rows_are_the_sums_of_the_units(plan):
+    tables = small_week(plan)
+    units, city = tables["unit_progress"], tables["city_progress"].set_index("kind")
+    for kind, p in (("vehicle", "veh"), ("licence", "lic")):
+        for col in ("assigned", "cleaned", "gain_week", "pending", "difficult"):
+            assert city.loc[kind, col] == units[f"{p}_{col}"].sum(), (kind, col)
+    veh = city.loc["vehicle"]
+    assert veh.share_cleaned == pytest.approx(18 / 150)
+    assert veh.rate_7d == pytest.approx(17 / 7)
+    assert veh.required_rate == pytest.approx(132 / 46)
+    assert veh.units_on_track + veh.units_at_risk + veh.units_off_track == 126
+    assert (veh.submissions_total, veh.submissions_week) == (3, 1)
+    assert city.loc["licence", "submissions_total"] == 1
+
+
+def test_daily_series_runs_from_the_start_to_the_week_against_a_straight_line(plan):
+    series = small_week(plan)["daily_series"]
+    veh = series.loc[series["kind"] == "vehicle"].reset_index(drop=True)
+    assert veh["date"].iloc[0] == plan.start and veh["date"].iloc[-1] == WEEK
+    assert len(veh) == (WEEK - plan.start).days + 1
+    assert veh["cleaned_cum"].iloc[-1] == 18 and veh["cleaned_day"].sum() == 18
+    # the submission before the peak counts from day one; the next arrives on day two
+    assert veh["submitted_cum"].iloc[:2].tolist() == [1, 2]
+    assert veh["approved_cum"].iloc[-1] == 1
+    assert veh["target_cum"].iloc[0] == pytest.approx(150 / 60)
+    assert veh["cleaned_cum"].is_monotonic_increasing
+
+
+def test_talking_points_in_both_languages(plan):
+    points = small_week(plan)["talking_points"]
+    vi = points.loc[points["lang"] == "vi", "text"].tolist()
+    en = points.loc[points["lang"] == "en", "text"].tolist()
+    assert len(vi) == len(en) >= 5
+    assert en[0] == ("As of 23/11/2025 the city has cleaned 18 of 150 vehicle records (12.0%) "
+                     "and 4 of 20 driving-licence records (20.0%).")
+    assert vi[0].startswith("Đến ngày 23/11/2025, toàn thành phố đã làm sạch 18/150 hồ sơ xe (12,0%)")
+    assert "after none the previous week" in en[1] or "previous week (1)" in en[1]
+    assert "Units off track: 1 of 126; at risk: 0; on track: 125." in en
+    assert any("Phường Ngọc Hà: 3 waiting, the oldest 18 days old" in s for s in en)
+    assert any("Phường Ngọc Hà: 3 hồ sơ đang chờ, lâu nhất đã 18 ngày" in s for s in vi)
+
+
+def test_change_against_last_week_in_words(plan):
+    assert progress._change_text(150, 100, "en") == "50.0% more than the previous week (100)"
+    assert progress._change_text(50, 100, "vi") == "giảm 50,0% so với tuần trước (100)"
+    assert progress._change_text(5, 0, "en") == "after none the previous week"
+
+
+def test_inputs_are_never_changed(plan):
+    veh = status_table(records(A, assigned=10, cleaned_at=window()[:3], pending=1))
+    lic = status_table(records(A, assigned=4, prefix="L"))
+    subs = links([{"unit_code": A, "submitted_at": "2025-11-20 08:00"}])
+    check = make_check(A, 150, 100)
+    before = [f.copy() for f in (veh, lic, subs, check)]
+    agg = progress.aggregate(veh, lic, subs, plan, as_of=WEEK, self_report_check=check)
+    tables = progress.compute(agg, plan, as_of=WEEK)
+    units_before = tables["unit_progress"].copy()
+    progress.laggards(tables["unit_progress"], plan)
+    progress.leaders(tables["unit_progress"], plan)
+    for now, then in zip((veh, lic, subs, check), before, strict=True):
+        pd.testing.assert_frame_equal(now, then)
+    pd.testing.assert_frame_equal(tables["unit_progress"], units_before)
+
+
+def test_missing_column_is_a_clear_error(plan):
+    veh = status_table(records(A, assigned=2)).drop(columns="reviewed_at")
+    with pytest.raises(progress.PipelineError, match="reviewed_at"):
+        build(plan, veh)
