@@ -1,0 +1,1210 @@
+"""Ingest: a week's raw deliveries -> clean typed tables, rejects and a balanced ledger.
+
+Steps (each a function the notebook can call on its own):
+
+1. :func:`locate_sources` picks, for every source, the newest delivery folder on or before the
+   week that holds it.
+2. :func:`read_file` reads one raw file (CSV in UTF-8 / UTF-8-BOM / cp1258 with ``,`` or ``;``,
+   gzip, xlsx with title blocks and merged cells, Parquet), finds the header row among
+   canonical names and Vietnamese aliases, and sorts every row into data, title, blank or
+   totals, with the row number a user sees in the file.
+3. :func:`validate` normalises and checks one file's data rows (docs/rules.md) and splits them
+   into accepted typed rows and rejects (one reject row per problem).
+4. :func:`ingest_week` runs all of it, checks that every file balances (rows read = accepted +
+   rejected + skipped) and swaps the week's processed folder in atomically.
+
+Everything per record is vectorised (pyarrow kernels, once-per-distinct-value maps); the only
+Python loops run per file, per column, per distinct value, or over rows pyarrow could not
+split (ragged CSV lines) and the cells openpyxl hands over.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from helpers import DeliveryError, PipelineError, i18n, normalize, store
+from helpers.paths import Workspace
+from helpers.statuses import REJECT_REASONS
+from helpers.units import resolve_units
+
+SOURCE_NAMES: tuple[str, ...] = (
+    "registry_vehicles",
+    "registry_licences",
+    "population",
+    "submissions",
+    "unit_reports",
+    "organizations",
+)
+# ".csv.gz" before ".csv": the longer suffix decides.
+RAW_FORMATS: tuple[str, ...] = (".csv.gz", ".csv", ".xlsx", ".parquet")
+HEADER_SEARCH_ROWS = 30  # the header row must sit within the first rows of a file
+SKIP_KINDS: tuple[str, ...] = ("title", "blank", "totals")
+
+# ---------------------------------------------------------------- column names and aliases
+
+_UNIT = ("mã đơn vị", "đơn vị", "xã/phường", "phường/xã", "xã, phường", "phường, xã",
+         "mã xã", "mã phường", "mã xã/phường", "unit", "unit code", "công an xã/phường")
+_PERSON_ID = ("số định danh", "số cccd", "cccd/cmnd", "cccd", "số cccd/cmnd", "cmnd/cccd",
+              "số định danh cá nhân", "mã định danh", "số cmnd/cccd", "citizen id", "id number")
+_DOB = ("ngày sinh", "năm sinh", "ngày/năm sinh", "ngày tháng năm sinh", "date of birth", "dob")
+_NAME = ("họ và tên", "họ tên", "tên", "full name", "name")
+_PLATE = ("biển số", "biển kiểm soát", "bks", "biển số xe", "biển đăng ký")
+_CHASSIS = ("số khung", "số khung xe")
+_LICENCE_NO = ("số gplx", "số giấy phép lái xe", "số giấy phép", "licence number", "license no")
+
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "registry_vehicles": {
+        "record_id": ("mã hồ sơ", "mã hs", "record id"),
+        "unit_code": _UNIT,
+        "plate": _PLATE,
+        "vehicle_type": ("loại xe", "loại phương tiện"),
+        "chassis_no": _CHASSIS,
+        "engine_no": ("số máy", "số động cơ"),
+        "registered_on": ("ngày đăng ký", "ngày đăng kí"),
+        "owner_kind": ("loại chủ xe", "loại chủ sở hữu"),
+        "owner_name": ("chủ xe", "tên chủ xe", "họ tên chủ xe", "họ và tên chủ xe", *_NAME),
+        "owner_id": (*_PERSON_ID, "mã số thuế", "số định danh/mã số thuế", "cccd/mst"),
+        "owner_dob": _DOB,
+        "owner_address": ("địa chỉ", "địa chỉ chủ xe", "address"),
+    },
+    "registry_licences": {
+        "record_id": ("mã hồ sơ", "mã hs", "record id"),
+        "unit_code": _UNIT,
+        "licence_no": _LICENCE_NO,
+        "licence_class": ("hạng", "hạng gplx", "hạng xe", "class"),
+        "holder_name": ("người lái", "tên người lái", "chủ gplx", *_NAME),
+        "holder_id": _PERSON_ID,
+        "holder_dob": _DOB,
+        "issued_on": ("ngày cấp", "ngày cấp gplx"),
+        "expires_on": ("ngày hết hạn", "có giá trị đến", "hạn sử dụng", "giá trị đến"),
+    },
+    "population": {
+        "citizen_id": _PERSON_ID,
+        "full_name": _NAME,
+        "dob": _DOB,
+        "gender": ("giới tính", "sex"),
+        "unit_code": ("nơi thường trú", "thường trú", "mã đơn vị thường trú", *_UNIT),
+        "status": ("trạng thái", "tình trạng", "tình trạng sống"),
+    },
+    "submissions": {
+        "submission_id": ("mã yêu cầu", "mã tiếp nhận", "mã phiếu", "mã hồ sơ", "mã khai báo"),
+        "submitted_at": ("thời gian gửi", "ngày gửi", "thời điểm gửi", "ngày nộp",
+                         "thời gian nộp", "thời gian khai báo", "ngày khai báo"),
+        "kind": ("loại", "loại hồ sơ", "loại yêu cầu", "phân loại", "loại khai báo"),
+        "citizen_id": _PERSON_ID,
+        "full_name": _NAME,
+        "dob": _DOB,
+        "phone": ("số điện thoại", "điện thoại", "sđt", "sdt", "phone number"),
+        "plate": _PLATE,
+        "chassis_no": _CHASSIS,
+        "declared_status": ("tình trạng xe", "tình trạng khai báo", "trạng thái xe",
+                            "tình trạng phương tiện", "tình trạng"),
+        "licence_no": _LICENCE_NO,
+        "unit_code": _UNIT,
+        "review_status": ("trạng thái duyệt", "kết quả duyệt", "trạng thái xử lý",
+                          "kết quả xử lý", "trạng thái"),
+        "reviewed_at": ("ngày duyệt", "thời gian duyệt", "thời gian xử lý", "ngày xử lý"),
+        "reject_reason": ("lý do từ chối", "lý do"),
+    },
+    "unit_reports": {
+        "report_date": ("ngày báo cáo", "ngày", "date"),
+        "unit_code": _UNIT,
+        "vehicles_collected": ("số xe thu thập", "xe thu thập", "số xe đã thu thập",
+                               "số phương tiện thu thập", "xe tiếp nhận", "số xe tiếp nhận"),
+        "vehicles_approved": ("số xe đã duyệt", "xe đã duyệt", "số xe được duyệt",
+                              "số phương tiện đã duyệt"),
+        "licences_collected": ("số gplx thu thập", "gplx thu thập", "số gplx đã thu thập",
+                               "gplx tiếp nhận", "số gplx tiếp nhận"),
+        "licences_cleaned": ("số gplx làm sạch", "gplx làm sạch", "gplx đã làm sạch",
+                             "số gplx đã làm sạch"),
+    },
+    "organizations": {
+        "org_id": ("mã số thuế", "mst", "mã doanh nghiệp", "mã tổ chức"),
+        "org_name": ("tên tổ chức", "tên doanh nghiệp", "tên cơ quan", "tên cơ quan/doanh nghiệp",
+                     "tên"),
+        "org_type": ("loại hình", "loại tổ chức", "loại hình tổ chức", "loại"),
+        "unit_code": _UNIT,
+        "dispatch_sent_on": ("ngày gửi công văn", "ngày gửi văn bản", "ngày gửi"),
+        "worked_directly": ("làm việc trực tiếp", "đã làm việc trực tiếp"),
+        "vehicles_counted": ("số xe thống kê", "số phương tiện thống kê", "xe thống kê",
+                             "số xe đã thống kê"),
+        "vehicles_declared": ("số xe đã khai báo", "xe đã khai báo", "số xe khai báo",
+                              "số phương tiện đã khai báo"),
+    },
+}
+
+# Columns a file must have (rules.md, required fields); the run stops when one is missing.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "registry_vehicles": ("record_id", "unit_code", "plate", "vehicle_type", "owner_kind"),
+    "registry_licences": ("record_id", "unit_code", "licence_no", "licence_class", "issued_on"),
+    "population": ("citizen_id", "full_name", "dob", "unit_code", "status"),
+    "submissions": ("submission_id", "submitted_at", "kind", "unit_code", "review_status"),
+    "unit_reports": ("report_date", "unit_code", "vehicles_collected", "vehicles_approved",
+                     "licences_collected", "licences_cleaned"),
+    "organizations": ("org_id", "org_name", "org_type", "unit_code"),
+}
+
+# The key whose second and later occurrences in a file are rejected as duplicates.
+DUPLICATE_KEYS: dict[str, str] = {
+    "registry_vehicles": "record_id",
+    "registry_licences": "record_id",
+    "population": "citizen_id",
+    "submissions": "submission_id",
+}
+
+# Cells that mark a totals row ("Tổng cộng"), as fold keys.
+_TOTALS_KEYS = frozenset({"tongcong", "tong", "cong", "tongso", "total", "totals", "grandtotal"})
+# Cheap pre-filter on raw text (NFC or NFD) before the exact fold check.
+_TOTALS_HINT = r"(?i)^\W*(t\S{1,5}ng(\s*(c\S{1,5}ng|s\S{1,3}))?|c\S{1,5}ng|(grand\s*)?totals?)\W*$"
+
+
+def header_lookup(source: str) -> dict[str, str]:
+    """Every accepted header spelling of ``source`` (as a fold key) -> canonical column."""
+    table: dict[str, str] = {}
+    for column, aliases in COLUMNS[source].items():
+        for spelled in (column, column.replace("_", " "), *aliases):
+            table.setdefault(normalize.fold_key(spelled), column)
+    # canonical names always win over another column's alias
+    for column in COLUMNS[source]:
+        table[normalize.fold_key(column)] = column
+    return table
+
+
+# ---------------------------------------------------------------- locating the files
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """Where one source comes from this week."""
+
+    source: str
+    delivery: str  # folder name, YYYY-MM-DD: the last day that delivery covers
+    files: tuple[Path, ...]
+
+
+def _raw_format(path: Path) -> str | None:
+    name = path.name.lower()
+    return next((ext for ext in RAW_FORMATS if name.endswith(ext)), None)
+
+
+def _usable(path: Path) -> bool:
+    """Data files only: no hidden files, no Excel lock files (~$...)."""
+    return path.is_file() and not path.name.startswith((".", "~$")) and _raw_format(path) is not None
+
+
+def _files_in(folder: Path, source: str) -> list[Path]:
+    files = [
+        p for p in sorted(folder.iterdir())
+        if _usable(p) and p.name.lower()[: -len(_raw_format(p) or "")] == source
+    ]
+    if len(files) > 1:
+        raise DeliveryError(
+            f"{folder}: source '{source}' is delivered more than once "
+            f"({', '.join(p.name for p in files)}); keep one file per source"
+        )
+    if source == "unit_reports" and (folder / "unit_reports").is_dir():
+        files += [p for p in sorted((folder / "unit_reports").iterdir()) if _usable(p)]
+    return files
+
+
+def locate_sources(ws: Workspace, week: str) -> dict[str, SourceFiles]:
+    """For every source, the files of the newest delivery folder dated on or before ``week``."""
+    folders = [d for d in ws.deliveries() if d <= week]
+    found: dict[str, SourceFiles] = {}
+    for source in SOURCE_NAMES:
+        for delivery in reversed(folders):
+            files = _files_in(ws.delivery(delivery), source)
+            if files:
+                found[source] = SourceFiles(source, delivery, tuple(files))
+                break
+        else:
+            searched = ", ".join(folders) or "none"
+            raise DeliveryError(
+                f"source '{source}' not found for week {week}: no delivery folder up to that "
+                f"week holds {source}.csv/.csv.gz/.xlsx/.parquet"
+                + (" or unit_reports/*.xlsx" if source == "unit_reports" else "")
+                + f" (folders searched in {ws.raw}: {searched})"
+            )
+    return found
+
+
+def sources_table(located: dict[str, SourceFiles], ws: Workspace) -> pd.DataFrame:
+    """One row per file to read: source, delivery folder, file (relative to the raw folder)."""
+    rows = [
+        {"source": s.source, "delivery": s.delivery, "file": _relative(ws, p),
+         "size_mb": round(p.stat().st_size / 1e6, 2)}
+        for s in located.values() for p in s.files
+    ]
+    return pd.DataFrame(rows, columns=["source", "delivery", "file", "size_mb"])
+
+
+def _relative(ws: Workspace, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ws.raw.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# ---------------------------------------------------------------- reading one file
+
+
+@dataclass
+class RawFile:
+    """One raw file (or one data sheet of a workbook), rows sorted by kind."""
+
+    source: str
+    file: str  # relative to the raw folder (a workbook sheet: "<file>#<sheet>")
+    sha256: str
+    delivery: str
+    header_row: int  # as the user sees it (spreadsheet row / CSV line); 0 = none (Parquet)
+    header: dict[str, str]  # canonical column -> header text found
+    rows: pd.DataFrame  # data rows: canonical + extra columns (text) and source_row
+    extra_columns: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SKIP_KINDS, 0))
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.rows) + sum(self.skipped.values())
+
+
+def _bad_file(file: str, problem: str) -> DeliveryError:
+    return DeliveryError(f"{file}: {problem}")
+
+
+def _mask_digits(text: str) -> str:
+    """Enough of a cell to recognise it, without personal numbers: digits become '#'."""
+    text = re.sub(r"\d", "#", str(text))
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def _score(cells: list, lookup: dict[str, str]) -> tuple[int, dict[int, str]]:
+    """Distinct canonical columns a row names, and position -> canonical (first match wins)."""
+    mapping: dict[int, str] = {}
+    seen: set[str] = set()
+    for pos, cell in enumerate(cells):
+        if cell is None:
+            continue
+        column = lookup.get(normalize.fold_key(str(cell)))
+        if column and column not in seen:
+            mapping[pos] = column
+            seen.add(column)
+    return len(seen), mapping
+
+
+def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[int, str]]:
+    """Index of the header row among the first rows, and position -> canonical column."""
+    lookup = header_lookup(source)
+    best = (0, -1, {})
+    for idx, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score, mapping = _score(cells, lookup)
+        if score > best[0]:
+            best = (score, idx, mapping)
+    score, idx, mapping = best
+    if score < 2:
+        first = next((r for r in rows if any(c not in (None, "") for c in r)), None)
+        found = (
+            "the file holds no rows at all"
+            if first is None
+            else f"the first non-empty row has {sum(c not in (None, '') for c in first)} "
+            f"cells, none a known column name (starts: "
+            + ", ".join(repr(_mask_digits(c)) for c in first if c not in (None, ""))[:120]
+            + ")"
+        )
+        raise _bad_file(
+            file,
+            f"no header row found in the first {HEADER_SEARCH_ROWS} rows; expected a row naming "
+            f"the {source} columns ({', '.join(REQUIRED_COLUMNS[source])}, or their Vietnamese "
+            f"names); {found}",
+        )
+    missing = [c for c in REQUIRED_COLUMNS[source] if c not in mapping.values()]
+    if missing:
+        header_text = ", ".join(repr(str(c)) for c in rows[idx] if c not in (None, ""))
+        raise _bad_file(
+            file,
+            f"required column(s) missing: {', '.join(missing)} (or their Vietnamese names); "
+            f"expected {', '.join(REQUIRED_COLUMNS[source])}; found header row "
+            f"{idx + 1}: {header_text}",
+        )
+    return idx, mapping
+
+
+def _column_letter(pos: int) -> str:
+    letters = ""
+    pos += 1
+    while pos:
+        pos, rem = divmod(pos - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _name_columns(
+    header_cells: list, mapping: dict[int, str], width: int
+) -> tuple[list[str], list[str]]:
+    """Names for every position: canonical, else the header text (extra), else column_<letter>."""
+    names: list[str] = []
+    extras: list[str] = []
+    taken = set(mapping.values())
+    for pos in range(width):
+        if pos in mapping:
+            names.append(mapping[pos])
+            continue
+        cell = header_cells[pos] if pos < len(header_cells) else None
+        text = normalize.clean_text(str(cell)) if cell not in (None, "") else ""
+        name = text or f"column_{_column_letter(pos)}"
+        while name in taken:
+            name += "_2"
+        taken.add(name)
+        names.append(name)
+        extras.append(name)
+    return names, extras
+
+
+def _empty_mask(col: pa.Array) -> np.ndarray:
+    """True where a cell is missing or whitespace only."""
+    if col.type == pa.null():
+        return np.ones(len(col), dtype=bool)
+    col = pc.utf8_trim_whitespace(col.cast(pa.large_string()))
+    return np.asarray(pc.fill_null(pc.equal(col, ""), True).to_numpy(zero_copy_only=False))
+
+
+def _totals_mask(table: pa.Table) -> np.ndarray:
+    """Rows with a 'Tổng cộng' / 'Total' label cell (pre-filtered by regex, confirmed by fold)."""
+    hit = np.zeros(table.num_rows, dtype=bool)
+    for col in table.columns:
+        if col.type == pa.null():
+            continue
+        hint = pc.fill_null(pc.match_substring_regex(col, pattern=_TOTALS_HINT), False)
+        where = np.flatnonzero(np.asarray(hint.to_numpy(zero_copy_only=False)))
+        if len(where):
+            texts = col.take(pa.array(where)).to_pylist()
+            ok = np.array([normalize.fold_key(t) in _TOTALS_KEYS for t in texts], dtype=bool)
+            hit[where[ok]] = True
+    return hit
+
+
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
+_TEXT_TYPES = {pa.large_string(): _TEXT, pa.string(): _TEXT, pa.null(): _TEXT}
+
+
+def _assemble(
+    *,
+    source: str,
+    file: str,
+    sha256: str,
+    delivery: str,
+    header_cells: list,
+    mapping: dict[int, str],
+    header_row: int,
+    title_rows: int,
+    body: pa.Table,
+    lines: np.ndarray,
+) -> RawFile:
+    """Name the body's columns, drop empty unnamed ones, sort rows into data/blank/totals."""
+    names, extras = _name_columns(header_cells, mapping, body.num_columns)
+    keep = [
+        i for i, name in enumerate(names)
+        if name not in extras or not name.startswith("column_")
+        or not _empty_mask(body.column(i).combine_chunks()).all()
+    ]
+    body = body.select(keep).rename_columns([names[i] for i in keep])
+    extras = [e for e in extras if e in body.column_names]
+    blank = np.ones(body.num_rows, dtype=bool)
+    for col in body.columns:
+        blank &= _empty_mask(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
+    totals = _totals_mask(body) & ~blank
+    data = ~blank & ~totals
+    frame = body.filter(pa.array(data)).to_pandas(types_mapper=_TEXT_TYPES.get)
+    for column in COLUMNS[source]:
+        if column not in frame.columns:
+            frame[column] = pd.Series(np.nan, index=frame.index, dtype="str")
+    frame["source_row"] = lines[data].astype(np.int64)
+    frame = frame.reset_index(drop=True)
+    return RawFile(
+        source=source,
+        file=file,
+        sha256=sha256,
+        delivery=delivery,
+        header_row=header_row,
+        header={c: str(header_cells[p]) for p, c in mapping.items()},
+        rows=frame,
+        extra_columns=extras,
+        skipped={"title": title_rows, "blank": int(blank.sum()), "totals": int(totals.sum())},
+    )
+
+
+# ---- CSV
+
+
+def _read_bytes(path: Path, file: str) -> tuple[bytes, str]:
+    """The file's bytes (gunzipped for .csv.gz) and the SHA-256 of the file as delivered."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _bad_file(file, f"cannot be read ({exc.strerror or exc})") from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    if path.name.lower().endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _bad_file(file, f"unreadable: expected a gzip-compressed CSV ({exc})") from exc
+    return raw, digest
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _decode(data: bytes) -> tuple[bytes, str]:
+    """UTF-8 bytes and the encoding they came in: UTF-8 (BOM dropped) or Windows-1258."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    try:
+        data.decode("utf-8")
+        return data, encoding
+    except UnicodeDecodeError:
+        return data.decode("cp1258", errors="replace").encode("utf-8"), "cp1258"
+
+
+def _sniff(lines: list[str], source: str) -> str:
+    """The delimiter under which one of the first lines names the most known columns."""
+    lookup = header_lookup(source)
+    best: tuple[int, int, str] = (0, 0, ",")
+    for delimiter in (",", ";", "\t", "|"):
+        for idx, cells in enumerate(csv.reader(lines, delimiter=delimiter)):
+            score, _ = _score(cells, lookup)
+            if (score, -idx) > (best[0], -best[1]):
+                best = (score, idx, delimiter)
+    return best[2]
+
+
+def _read_csv(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
+    file = _relative(ws, path)
+    data, digest = _read_bytes(path, file)
+    if not data.strip():
+        raise _bad_file(file, "empty: expected a header row and data rows, found no content")
+    data, _encoding = _decode(data)
+    raw_lines = data[: 1 << 16].split(b"\n")[:HEADER_SEARCH_ROWS]
+    lines = [ln.decode("utf-8", errors="replace").rstrip("\r") for ln in raw_lines]
+    delimiter = _sniff(lines, source)
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    idx, mapping = _find_header(rows, source, file)
+    header_cells = rows[idx]
+    # data start: the byte after the header line (title lines hold no quoted newlines)
+    offset = sum(len(ln) + 1 for ln in raw_lines[: idx + 1])
+    width = len(header_cells)
+    ragged: list[tuple[int, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        ragged.append((row.number, row.text))
+        return "skip"
+
+    buf = pa.py_buffer(data)
+    body_buf = buf.slice(min(offset, len(data)))
+    if body_buf.size == 0 or not bytes(body_buf).strip():
+        table = pa.table({f"f{i}": pa.array([], pa.string()) for i in range(width)})
+    else:
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(body_buf),
+                read_options=pacsv.ReadOptions(
+                    use_threads=False, autogenerate_column_names=True, block_size=1 << 24
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={f"f{i}": pa.string() for i in range(width)},
+                    strings_can_be_null=False, quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            raise _bad_file(file, f"unreadable as CSV ({exc})") from exc
+    table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+    n_total = table.num_rows + len(ragged)
+    ragged_no = np.array([n for n, _ in ragged], dtype=np.int64)
+    ordinal = np.ones(n_total, dtype=bool)
+    ordinal[ragged_no - 1] = False
+    # line span of every row: 1 + newlines inside its quoted values
+    spans = np.ones(n_total, dtype=np.int64)
+    if b'"' in data:
+        inner = np.zeros(table.num_rows, dtype=np.int64)
+        for col in table.columns:
+            inner += np.asarray(pc.count_substring(col, "\n").to_numpy(zero_copy_only=False))
+        spans[ordinal] += inner
+        spans[~ordinal] += np.array([t.count("\n") for _, t in ragged], dtype=np.int64)
+    starts = idx + 2 + np.concatenate([[0], np.cumsum(spans)[:-1]])
+    lines_of = starts[ordinal]
+    if ragged:
+        # rows pyarrow could not split into the header's width: pad short ones, keep the
+        # surplus of long ones as extra unnamed columns
+        parsed = [next(csv.reader([t], delimiter=delimiter), []) for _, t in ragged]
+        wide = max(width, max(len(p) for p in parsed))
+        extra = pa.table(
+            {f"c{i}": pa.array([p[i] if i < len(p) else "" for p in parsed], pa.string())
+             for i in range(wide)}
+        )
+        for i in range(width, wide):
+            table = table.append_column(f"c{i}", pa.array([""] * table.num_rows, pa.string()))
+        table = pa.concat_tables([table, extra])
+        lines_all = np.concatenate([lines_of, starts[~ordinal]])
+        order = np.argsort(lines_all, kind="stable")
+        table = table.take(pa.array(order))
+        lines_of = lines_all[order]
+    return _assemble(
+        source=source, file=file, sha256=digest, delivery=delivery,
+        header_cells=header_cells, mapping=mapping, header_row=idx + 1, title_rows=idx,
+        body=table, lines=lines_of,
+    )
+
+
+# ---- xlsx
+
+
+def _cell_text(value: object) -> str | None:
+    """One spreadsheet cell as text: dates ISO, whole floats without '.0', empty -> None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+_MERGE = re.compile(rb'<mergeCell[^>]*ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n - 1
+
+
+def _merged_ranges(archive: zipfile.ZipFile, member: str) -> list[tuple[int, int, int, int]]:
+    """(first row, first col, last row, last col), 0-based, of every merged range of a sheet."""
+    xml = archive.read(member)
+    return [
+        (int(r1) - 1, _col_index(c1), int(r2) - 1, _col_index(c2))
+        for c1, r1, c2, r2 in _MERGE.findall(xml)
+    ]
+
+
+def _sheet_grid(sheet, archive: zipfile.ZipFile | None) -> pd.DataFrame:
+    """Every row of a sheet from row 1 as text cells, merged ranges filled with their value."""
+    sheet.reset_dimensions()  # some writers store a wrong <dimension>; read what is there
+    grid = pd.DataFrame(list(sheet.iter_rows(min_row=1, min_col=1, values_only=True)))
+    if grid.empty:
+        return grid
+    grid = grid.apply(lambda col: col.map(_cell_text)).astype(object)
+    if archive is not None:
+        for r1, c1, r2, c2 in _merged_ranges(archive, sheet._worksheet_path.lstrip("/")):
+            if r1 < len(grid) and c1 < grid.shape[1]:
+                value = grid.iat[r1, c1]
+                grid.iloc[r1 : min(r2, len(grid) - 1) + 1, c1 : min(c2, grid.shape[1] - 1) + 1] = value
+    grid = grid.where(grid.notna(), None)
+    return grid
+
+
+def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[RawFile]:
+    from openpyxl import load_workbook
+
+    file = _relative(ws, path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _bad_file(file, f"cannot be read ({exc.strerror or exc})") from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    if not raw:
+        raise _bad_file(file, "empty: expected an Excel workbook, found a file of 0 bytes")
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise _bad_file(file, f"unreadable: expected an Excel .xlsx workbook ({exc})") from exc
+    sheets: list[tuple[str, pd.DataFrame, int, dict[int, str]]] = []
+    first_error: DeliveryError | None = None
+    try:
+        for sheet in book.worksheets:
+            grid = _sheet_grid(sheet, archive)
+            if grid.empty or grid.isna().all().all():
+                continue
+            rows = grid.head(HEADER_SEARCH_ROWS).values.tolist()
+            label = f"{file} (sheet '{sheet.title}')" if len(book.worksheets) > 1 else file
+            try:
+                idx, mapping = _find_header(rows, source, label)
+            except DeliveryError as exc:
+                first_error = first_error or exc
+                continue
+            sheets.append((sheet.title, grid, idx, mapping))
+    finally:
+        book.close()
+    if not sheets:
+        raise first_error or _bad_file(
+            file, "empty: expected a header row and data rows, found no cells with values"
+        )
+    out = []
+    for title, grid, idx, mapping in sheets:
+        body = grid.iloc[idx + 1 :]
+        table = pa.table(
+            {f"c{i}": pa.array(body.iloc[:, i].tolist(), pa.string()) for i in range(grid.shape[1])}
+        )
+        out.append(
+            _assemble(
+                source=source,
+                file=file if len(sheets) == 1 else f"{file}#{title}",
+                sha256=digest, delivery=delivery,
+                header_cells=grid.iloc[idx].tolist(), mapping=mapping, header_row=idx + 1,
+                title_rows=idx, body=table, lines=np.arange(idx + 2, len(grid) + 1),
+            )
+        )
+    return out
+
+
+# ---- Parquet
+
+
+def _read_parquet(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
+    file = _relative(ws, path)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise _bad_file(file, f"unreadable: expected a Parquet file ({exc})") from exc
+    header = list(table.column_names)
+    _, mapping = _find_header([header], source, file)
+    columns = []
+    for col in table.columns:
+        if pa.types.is_timestamp(col.type):
+            col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
+        elif pa.types.is_floating(col.type):
+            # whole floats (IDs, counts that went through a float column) without '.0'
+            whole = pc.equal(pc.floor(col), col)
+            col = pc.if_else(whole, pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()),
+                             pc.cast(col, pa.string()))
+        columns.append(pc.cast(col, pa.string()))
+    body = pa.table({f"c{i}": c for i, c in enumerate(columns)}) if columns else pa.table({})
+    if body.num_rows == 0:
+        raise _bad_file(file, "empty: the Parquet file holds a header but no rows")
+    # A Parquet file has no header line: row 1 is the first record.
+    return _assemble(
+        source=source, file=file, sha256=digest, delivery=delivery, header_cells=header,
+        mapping=mapping, header_row=0, title_rows=0, body=body,
+        lines=np.arange(1, body.num_rows + 1),
+    )
+
+
+def read_file(ws: Workspace, source: str, path: Path, delivery: str) -> list[RawFile]:
+    """Read one raw file of ``source``; a workbook gives one :class:`RawFile` per data sheet.
+
+    Raises :class:`DeliveryError` naming the file when it is unreadable, holds no header row,
+    lacks a required column, or holds no data rows.
+    """
+    fmt = _raw_format(path)
+    if fmt in (".csv", ".csv.gz"):
+        parts = [_read_csv(path, ws, source, delivery)]
+    elif fmt == ".xlsx":
+        parts = _read_xlsx(path, ws, source, delivery)
+    elif fmt == ".parquet":
+        parts = [_read_parquet(path, ws, source, delivery)]
+    else:
+        raise _bad_file(_relative(ws, path), f"unknown format; expected one of {RAW_FORMATS}")
+    if sum(len(p.rows) for p in parts) == 0:
+        raise _bad_file(
+            _relative(ws, path),
+            "empty: a header row was found but no data rows below it "
+            f"({sum(p.rows_read for p in parts)} rows, all title, blank or totals)",
+        )
+    return parts
+
+
+# ---------------------------------------------------------------- validating one file
+
+
+class _Problems:
+    """Collects (row, column, reason) problems of one file's rows; one reject row each."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.rows = rows
+        self.bad = np.zeros(len(rows), dtype=bool)
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, mask: np.ndarray | pd.Series, column: str, reason: str) -> None:
+        assert reason in REJECT_REASONS, reason
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        self.bad |= mask
+        value = self.rows[column] if column in self.rows else pd.Series(np.nan, index=self.rows.index)
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "source_row": self.rows["source_row"].to_numpy()[mask],
+                    "column": column,
+                    "value": value.to_numpy()[mask],
+                    "reason_code": reason,
+                }
+            )
+        )
+
+    def table(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(
+                {"source_row": pd.Series([], dtype="int64"), "column": pd.Series([], dtype="str"),
+                 "value": pd.Series([], dtype="str"), "reason_code": pd.Series([], dtype="str")}
+            )
+        out = pd.concat(self.parts, ignore_index=True)
+        out["value"] = out["value"].astype("str")
+        return out.sort_values("source_row", kind="stable", ignore_index=True)
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    return normalize.clean_text_series(values).isna().to_numpy()
+
+
+def _required(p: _Problems, rows: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    for column in columns:
+        p.add(_blank(rows[column]), column, "missing_required")
+
+
+def _unit(p: _Problems, rows: pd.DataFrame, column: str = "unit_code") -> pd.Series:
+    codes = resolve_units(normalize.clean_text_series(rows[column])).astype("str")
+    p.add(codes.isna().to_numpy() & ~_blank(rows[column]), column, "unknown_unit")
+    return codes
+
+
+def _enum(p: _Problems, rows: pd.DataFrame, column: str, name: str) -> pd.Series:
+    mapped = normalize.enum_series(rows[column], name)
+    p.add(~mapped["valid"].to_numpy(), column, "invalid_enum")
+    return mapped["value"]
+
+
+def _dates(
+    p: _Problems, rows: pd.DataFrame, column: str, as_of: date, *, year_only: bool = False,
+    allow_future: bool = False,
+) -> pd.DataFrame:
+    parsed = normalize.parse_dates(
+        rows[column], as_of=as_of, year_only=year_only, allow_future=allow_future
+    )
+    for code in normalize.DATE_PROBLEMS:
+        p.add((parsed["problem"] == code).to_numpy(), column, code)
+    return parsed
+
+
+def _date32(values: pd.Series) -> pd.Series:
+    days = values.to_numpy().astype("datetime64[D]")
+    return pd.Series(
+        pd.arrays.ArrowExtensionArray(pa.array(days, type=pa.date32(), from_pandas=True)),
+        index=values.index,
+    )
+
+
+def _timestamps(values: pd.Series) -> pd.Series:
+    return values.astype("datetime64[us]")
+
+
+def _count(p: _Problems, rows: pd.DataFrame, column: str) -> pd.Series:
+    counted = normalize.count_series(rows[column])
+    p.add(~counted["valid"].to_numpy(), column, "invalid_number")
+    return counted["value"]
+
+
+def _duplicates(p: _Problems, keys: pd.Series, column: str) -> None:
+    p.add((keys.duplicated(keep="first") & keys.notna()).to_numpy(), column, "duplicate_key")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return normalize.clean_text_series(values)
+
+
+def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, rows, REQUIRED_COLUMNS["registry_vehicles"])
+    record_id = _text(rows["record_id"])
+    _duplicates(p, record_id, "record_id")
+    plate = normalize.plate_series(rows["plate"])
+    p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
+    owner_kind = _enum(p, rows, "owner_kind", "owner_kind")
+    owner = normalize.id_series(rows["owner_id"], organization=owner_kind == "organization")
+    dob = _dates(p, rows, "owner_dob", as_of, year_only=True)
+    registered = _dates(p, rows, "registered_on", as_of)
+    name = normalize.name_series(rows["owner_name"])
+    return pd.DataFrame(
+        {
+            "record_id": record_id,
+            "unit_code": _unit(p, rows),
+            "plate": plate["plate"],
+            "plate_key": plate["plate_key"],
+            "vehicle_type": _enum(p, rows, "vehicle_type", "vehicle_type"),
+            "chassis_no": _text(rows["chassis_no"]),
+            "chassis_key": normalize.alnum_key_series(rows["chassis_no"]),
+            "engine_no": _text(rows["engine_no"]),
+            "registered_on": _date32(registered["value"]),
+            "owner_kind": owner_kind,
+            "owner_name": name,
+            "owner_name_key": normalize.name_key_series(name),
+            "owner_id": owner["id"],
+            "owner_id_kind": owner["kind"],
+            "owner_id_repaired": owner["repaired"],
+            "owner_dob": _date32(dob["value"]),
+            "owner_dob_year": dob["year"],
+            "owner_address": _text(rows["owner_address"]),
+        }
+    )
+
+
+def _licences(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, rows, REQUIRED_COLUMNS["registry_licences"])
+    record_id = _text(rows["record_id"])
+    _duplicates(p, record_id, "record_id")
+    licence = normalize.licence_no_series(rows["licence_no"])
+    p.add(~licence["valid"].to_numpy() & ~_blank(rows["licence_no"]), "licence_no",
+          "invalid_licence_no")
+    klass = normalize.licence_class_series(rows["licence_class"])
+    p.add(~klass["valid"].to_numpy() & ~_blank(rows["licence_class"]), "licence_class",
+          "invalid_licence_class")
+    holder = normalize.id_series(rows["holder_id"])
+    dob = _dates(p, rows, "holder_dob", as_of, year_only=True)
+    issued = _dates(p, rows, "issued_on", as_of)
+    expires = _dates(p, rows, "expires_on", as_of, allow_future=True)
+    name = normalize.name_series(rows["holder_name"])
+    return pd.DataFrame(
+        {
+            "record_id": record_id,
+            "unit_code": _unit(p, rows),
+            "licence_no": licence["licence_no"],
+            "licence_class": klass["licence_class"],
+            "holder_name": name,
+            "holder_name_key": normalize.name_key_series(name),
+            "holder_id": holder["id"],
+            "holder_id_kind": holder["kind"],
+            "holder_id_repaired": holder["repaired"],
+            "holder_dob": _date32(dob["value"]),
+            "holder_dob_year": dob["year"],
+            "issued_on": _date32(issued["value"]),
+            "expires_on": _date32(expires["value"]),
+        }
+    )
+
+
+def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, rows, REQUIRED_COLUMNS["population"])
+    citizen = normalize.id_series(rows["citizen_id"])
+    p.add((citizen["kind"] != "cccd").to_numpy() & ~_blank(rows["citizen_id"]), "citizen_id",
+          "invalid_id")
+    _duplicates(p, citizen["id"], "citizen_id")
+    dob = _dates(p, rows, "dob", as_of, year_only=True)
+    name = normalize.name_series(rows["full_name"])
+    return pd.DataFrame(
+        {
+            "citizen_id": citizen["id"],
+            "full_name": name,
+            "full_name_key": normalize.name_key_series(name),
+            "dob": _date32(dob["value"]),
+            "dob_year": dob["year"],
+            "gender": _enum(p, rows, "gender", "gender"),
+            "unit_code": _unit(p, rows),
+            "status": _enum(p, rows, "status", "population_status"),
+        }
+    )
+
+
+def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, rows, REQUIRED_COLUMNS["submissions"])
+    submission_id = _text(rows["submission_id"])
+    _duplicates(p, submission_id, "submission_id")
+    kind = _enum(p, rows, "kind", "submission_kind")
+    plate = normalize.plate_series(rows["plate"])
+    p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
+    chassis = _text(rows["chassis_no"])
+    licence = normalize.licence_no_series(rows["licence_no"])
+    p.add(~licence["valid"].to_numpy() & ~_blank(rows["licence_no"]), "licence_no",
+          "invalid_licence_no")
+    vehicle = (kind == "vehicle").to_numpy()
+    p.add(vehicle & plate["plate"].isna().to_numpy() & chassis.isna().to_numpy(), "plate",
+          "missing_required")
+    p.add((kind == "licence").to_numpy() & _blank(rows["licence_no"]), "licence_no",
+          "missing_required")
+    citizen = normalize.id_series(rows["citizen_id"])
+    submitted = _dates(p, rows, "submitted_at", as_of)
+    reviewed = _dates(p, rows, "reviewed_at", as_of)
+    dob = _dates(p, rows, "dob", as_of, year_only=True)
+    name = normalize.name_series(rows["full_name"])
+    return pd.DataFrame(
+        {
+            "submission_id": submission_id,
+            "submitted_at": _timestamps(submitted["value"]),
+            "kind": kind,
+            "citizen_id": citizen["id"],
+            "citizen_id_kind": citizen["kind"],
+            "full_name": name,
+            "full_name_key": normalize.name_key_series(name),
+            "dob": _date32(dob["value"]),
+            "dob_year": dob["year"],
+            "phone": normalize.digits_series(rows["phone"]),
+            "plate": plate["plate"],
+            "plate_key": plate["plate_key"],
+            "chassis_no": chassis,
+            "chassis_key": normalize.alnum_key_series(chassis),
+            "declared_status": _enum(p, rows, "declared_status", "declared_status"),
+            "licence_no": licence["licence_no"],
+            "unit_code": _unit(p, rows),
+            "review_status": _enum(p, rows, "review_status", "review_status"),
+            "reviewed_at": _timestamps(reviewed["value"]),
+            "reject_reason": _text(rows["reject_reason"]),
+        }
+    )
+
+
+def _unit_reports(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, rows, REQUIRED_COLUMNS["unit_reports"])
+    reported = _dates(p, rows, "report_date", as_of)
+    return pd.DataFrame(
+        {
+            "report_date": _date32(reported["value"]),
+            "unit_code": _unit(p, rows),
+            **{c: _count(p, rows, c) for c in REQUIRED_COLUMNS["unit_reports"][2:]},
+        }
+    )
+
+
+def _organizations(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, rows, REQUIRED_COLUMNS["organizations"])
+    dispatched = _dates(p, rows, "dispatch_sent_on", as_of)
+    worked = _enum(p, rows, "worked_directly", "yes_no")
+    return pd.DataFrame(
+        {
+            "org_id": normalize.digits_series(rows["org_id"]),
+            "org_name": _text(rows["org_name"]),
+            "org_type": _enum(p, rows, "org_type", "org_type"),
+            "unit_code": _unit(p, rows),
+            "dispatch_sent_on": _date32(dispatched["value"]),
+            "worked_directly": worked.map({"yes": True, "no": False}).astype("boolean"),
+            "vehicles_counted": _count(p, rows, "vehicles_counted"),
+            "vehicles_declared": _count(p, rows, "vehicles_declared"),
+        }
+    )
+
+
+_VALIDATORS = {
+    "registry_vehicles": _vehicles,
+    "registry_licences": _licences,
+    "population": _population,
+    "submissions": _submissions,
+    "unit_reports": _unit_reports,
+    "organizations": _organizations,
+}
+
+REJECT_COLUMNS = ("source", "source_file", "source_row", "column", "value", "reason_code",
+                  "reason", "reason_vi")
+
+
+@dataclass
+class Validated:
+    """One file's outcome: accepted typed rows and rejects (one row per problem)."""
+
+    accepted: pd.DataFrame
+    rejects: pd.DataFrame
+    rows_rejected: int  # raw rows with at least one problem (each counted once)
+
+
+def validate(raw: RawFile) -> Validated:
+    """Normalise and check one file's data rows against docs/rules.md (pure: returns new tables)."""
+    rows = raw.rows
+    problems = _Problems(rows)
+    as_of = date.fromisoformat(raw.delivery)
+    typed = _VALIDATORS[raw.source](rows, problems, as_of)
+    typed.index = rows.index
+    for extra in raw.extra_columns:
+        typed[extra] = _text(rows[extra])
+    typed["source_file"] = pd.Series(raw.file, index=rows.index, dtype="str")
+    typed["source_row"] = rows["source_row"].astype("int64")
+    accepted = typed.loc[~problems.bad].reset_index(drop=True)
+    rejects = problems.table()
+    rejects.insert(0, "source", raw.source)
+    rejects.insert(1, "source_file", raw.file)
+    rejects = _with_reasons(rejects)
+    return Validated(accepted, rejects, int(problems.bad.sum()))
+
+
+def _with_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
+    en = {code: i18n.t(f"rejects.{code}", "en") for code in REJECT_REASONS}
+    vi = {code: i18n.t(f"rejects.{code}", "vi") for code in REJECT_REASONS}
+    out = rejects.copy()
+    out["reason"] = out["reason_code"].map(en).astype("str")
+    out["reason_vi"] = out["reason_code"].map(vi).astype("str")
+    for column in ("source", "source_file", "column", "reason_code"):
+        out[column] = out[column].astype("str")
+    out["source_row"] = out["source_row"].astype("int64")
+    return out[list(REJECT_COLUMNS)]
+
+
+# ---------------------------------------------------------------- the week
+
+
+def ledger_entry(raw: RawFile, result: Validated) -> dict:
+    """rows read = accepted + rejected + skipped, for one file (or workbook sheet)."""
+    skipped = dict(raw.skipped)
+    accepted, rejected = len(result.accepted), result.rows_rejected
+    return {
+        "source": raw.source,
+        "file": raw.file,
+        "delivery": raw.delivery,
+        "sha256": raw.sha256,
+        "header_row": raw.header_row,
+        "rows_read": raw.rows_read,
+        "rows_accepted": accepted,
+        "rows_rejected": rejected,
+        "rows_skipped": skipped,
+        "balanced": raw.rows_read == accepted + rejected + sum(skipped.values()),
+    }
+
+
+def _empty_rejects() -> pd.DataFrame:
+    return _with_reasons(
+        pd.DataFrame(
+            {c: pd.Series([], dtype="int64" if c == "source_row" else "str")
+             for c in REJECT_COLUMNS[:6]}
+        )
+    )
+
+
+def _align(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate one source's files; extra columns one file lacks are missing text."""
+    if len(parts) == 1:
+        return parts[0]
+    columns: list[str] = []
+    for part in parts:
+        columns += [c for c in part.columns if c not in columns]
+    aligned = []
+    for part in parts:
+        missing = {c: pd.Series(np.nan, index=part.index, dtype="str") for c in columns
+                   if c not in part.columns}
+        aligned.append(part.assign(**missing)[columns] if missing else part[columns])
+    return pd.concat(aligned, ignore_index=True)
+
+
+def _order(table: pd.DataFrame) -> pd.DataFrame:
+    """Accepted columns: contract order first, extra columns, then source_file, source_row."""
+    tail = ["source_file", "source_row"]
+    head = [c for c in table.columns if c not in tail]
+    return table[head + tail]
+
+
+def ingest_week(ws: Workspace, week: str) -> dict:
+    """Ingest every source for ``week`` into ``data/processed/<week>/`` (replaced atomically).
+
+    Writes one Parquet table per source, ``rejects.parquet`` and ``ledger.json``; returns the
+    ledger as a summary. Raises :class:`DeliveryError` for a missing or bad file and
+    :class:`PipelineError` when a file does not balance (nothing is replaced then).
+    """
+    week = store.resolve_week(ws, week)
+    located = locate_sources(ws, week)
+    entries: list[dict] = []
+    summary: dict[str, dict] = {}
+    with store.replace_dir(ws.processed_week(week), forbidden=ws.raw) as staging:
+        rejects_all: list[pd.DataFrame] = []
+        for source, where in located.items():
+            accepted_parts: list[pd.DataFrame] = []
+            for path in where.files:
+                for raw in read_file(ws, source, path, where.delivery):
+                    result = validate(raw)
+                    entries.append(ledger_entry(raw, result))
+                    accepted_parts.append(result.accepted)
+                    if len(result.rejects):
+                        rejects_all.append(result.rejects)
+                    del raw
+            table = _order(_align(accepted_parts))
+            table.to_parquet(staging / f"{source}.parquet", index=False)
+            files = [e for e in entries if e["source"] == source]
+            summary[source] = {
+                "delivery": where.delivery,
+                "files": len(files),
+                "rows_read": sum(e["rows_read"] for e in files),
+                "rows_accepted": sum(e["rows_accepted"] for e in files),
+                "rows_rejected": sum(e["rows_rejected"] for e in files),
+                "rows_skipped": sum(sum(e["rows_skipped"].values()) for e in files),
+            }
+            del table, accepted_parts
+        rejects = pd.concat(rejects_all, ignore_index=True) if rejects_all else _empty_rejects()
+        rejects.to_parquet(staging / "rejects.parquet", index=False)
+        unbalanced = [e for e in entries if not e["balanced"]]
+        ledger = {
+            "week": week,
+            "balanced": not unbalanced,
+            "sources": summary,
+            "files": entries,
+        }
+        (staging / "ledger.json").write_text(
+            json.dumps(ledger, ensure_ascii=False, indent=2), "utf-8"
+        )
+        if unbalanced:
+            worst = unbalanced[0]
+            raise PipelineError(
+                f"ledger does not balance for {len(unbalanced)} file(s), e.g. {worst['file']}: "
+                f"read {worst['rows_read']} != accepted {worst['rows_accepted']} + rejected "
+                f"{worst['rows_rejected']} + skipped {sum(worst['rows_skipped'].values())}"
+            )
+    return ledger
+
+
+# ---------------------------------------------------------------- what the notebook shows
+
+
+def ledger_table(ledger: dict, lang: str = "en") -> pd.DataFrame:
+    """One row per file: rows read, accepted, rejected, skipped by kind, balanced."""
+    rows = [
+        {
+            "source": e["source"],
+            "file": e["file"],
+            "rows_read": e["rows_read"],
+            "rows_accepted": e["rows_accepted"],
+            "rows_rejected": e["rows_rejected"],
+            **{f"skipped_{k}": e["rows_skipped"].get(k, 0) for k in SKIP_KINDS},
+            "balanced": e["balanced"],
+        }
+        for e in ledger["files"]
+    ]
+    table = pd.DataFrame(rows)
+    return table.rename(columns=lambda c: i18n.t(f"ingest.{c}", lang))
+
+
+def reject_counts(rejects: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Rejected problems per source and reason (counts only, no values: no personal data)."""
+    label = "reason" if lang == "en" else "reason_vi"
+    if rejects.empty:
+        return pd.DataFrame(columns=[i18n.t("ingest.source", lang), i18n.t("ingest.reason", lang),
+                                     i18n.t("ingest.problems", lang), i18n.t("ingest.rows", lang)])
+    keyed = rejects.assign(row_key=rejects["source_file"] + ":" + rejects["source_row"].astype("str"))
+    table = (
+        keyed.groupby(["source", label], sort=True)
+        .agg(problems=("reason_code", "size"), rows=("row_key", "nunique"))
+        .reset_index()
+        .rename(columns={label: "reason"})
+    )
+    return table.rename(columns=lambda c: i18n.t(f"ingest.{c}", lang))
