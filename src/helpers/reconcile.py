@@ -1,0 +1,747 @@
+"""Reconcile: link submissions to registry records, check identities, decide one status each.
+
+The rules are stated once in ``docs/rules.md``; this module is their implementation. All
+record-level work is set-based SQL in DuckDB over the week's processed Parquet tables (no
+Python loop per record), so the same code runs on the sample and on the 8.5 M-record city.
+
+    counts = reconcile_week(ws, "2025-11-23")
+
+writes ``vehicle_status``, ``licence_status``, ``submission_links`` and
+``unit_self_report_check`` into ``data/processed/<week>/``. The functions after
+:func:`reconcile_week` turn those tables into the per-unit views the notebook and progress use.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import DeliveryError, store
+from helpers.config import Plan, load_plan
+from helpers.i18n import labels
+from helpers.paths import Workspace
+from helpers.privacy import mask_id
+from helpers.statuses import (
+    DIFFICULT_GROUPS,
+    IDENTITY_OK,
+    IDENTITY_RESULTS,
+    LICENCE_STATUSES,
+    VEHICLE_STATUSES,
+)
+from helpers.units import official_units
+
+INPUT_TABLES = (
+    "registry_vehicles", "registry_licences", "population", "submissions", "unit_reports",
+)
+OUTPUT_TABLES = ("vehicle_status", "licence_status", "submission_links", "unit_self_report_check")
+
+# How sure each identity result is (0..1). Facts of the data (no valid ID, not in the extract)
+# are certain; tolerated differences lower the confidence that both records are one person.
+IDENTITY_CONFIDENCE: dict[str, float] = {
+    "match": 1.0,
+    "match_name_typo": 0.9,
+    "match_middle_swapped": 0.95,
+    "match_year_only": 0.9,
+    "dob_day_month_swapped": 0.9,
+    "dob_mismatch": 0.95,
+    "name_mismatch": 0.95,
+    "id_not_in_population": 1.0,
+    "invalid_id": 1.0,
+    "not_checked": 1.0,
+}
+
+# unit_reports column -> the system count it is compared with (see _SELF_REPORT_SQL)
+SELF_REPORT_MEASURES = (
+    "vehicles_collected", "vehicles_approved", "licences_collected", "licences_cleaned",
+)
+
+LINK_METHODS = ("plate", "chassis", "licence_no", "none")
+LINK_REASONS = (
+    "plate_match",             # the plate is held by exactly one record
+    "chassis_match",           # no record holds the plate; the chassis number matches
+    "licence_no_match",        # the licence number is held by exactly one record
+    "original_of_duplicates",  # the key is held by several records: linked to the original
+    "no_record_vehicle",       # no assigned record holds the plate or the chassis number
+    "no_record_licence",       # no assigned record holds the licence number
+)
+MAX_CANDIDATES = 3
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs: typed views over the processed Parquet tables
+# --------------------------------------------------------------------------------------------
+
+def _quote(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _register_inputs(con, ws: Workspace, week: str) -> None:
+    missing = [name for name in INPUT_TABLES if not store.exists(ws, name, week)]
+    if missing:
+        raise DeliveryError(
+            f"reconcile needs the processed tables {', '.join(missing)} for week {week} in "
+            f"{ws.processed_week(week)}; run the ingest step (01_ingest) first"
+        )
+    for name in INPUT_TABLES:
+        path = store.table_path(ws, name, week)
+        con.execute(f"CREATE OR REPLACE VIEW in_{name} AS SELECT * FROM read_parquet({_quote(path)})")
+
+
+# Typed, renamed copies of the columns reconcile needs. Vehicles and licences share the
+# column names (name_key, id_kind, dob, dob_year) so one identity query serves both.
+_INPUT_SQL = """
+CREATE OR REPLACE TEMP TABLE reg_veh AS
+SELECT CAST(record_id AS VARCHAR) AS record_id, CAST(unit_code AS VARCHAR) AS unit_code,
+       CAST(plate AS VARCHAR) AS plate, nullif(CAST(plate_key AS VARCHAR), '') AS plate_key,
+       CAST(vehicle_type AS VARCHAR) AS vehicle_type,
+       nullif(CAST(chassis_key AS VARCHAR), '') AS chassis_key,
+       CAST(owner_kind AS VARCHAR) AS owner_kind, CAST(owner_name AS VARCHAR) AS owner_name,
+       nullif(CAST(owner_name_key AS VARCHAR), '') AS name_key,
+       CAST(owner_id AS VARCHAR) AS owner_id, CAST(owner_id_kind AS VARCHAR) AS id_kind,
+       CAST(owner_dob AS DATE) AS dob, CAST(owner_dob_year AS INTEGER) AS dob_year,
+       CAST(owner_address AS VARCHAR) AS owner_address,
+       owner_kind = 'organization' AS is_org
+FROM in_registry_vehicles;
+
+CREATE OR REPLACE TEMP TABLE reg_lic AS
+SELECT CAST(record_id AS VARCHAR) AS record_id, CAST(unit_code AS VARCHAR) AS unit_code,
+       nullif(CAST(licence_no AS VARCHAR), '') AS licence_no,
+       CAST(licence_class AS VARCHAR) AS licence_class,
+       CAST(holder_name AS VARCHAR) AS holder_name,
+       nullif(CAST(holder_name_key AS VARCHAR), '') AS name_key,
+       CAST(holder_id AS VARCHAR) AS holder_id, CAST(holder_id_kind AS VARCHAR) AS id_kind,
+       CAST(holder_dob AS DATE) AS dob, CAST(holder_dob_year AS INTEGER) AS dob_year,
+       false AS is_org
+FROM in_registry_licences;
+
+CREATE OR REPLACE TEMP TABLE pop AS
+SELECT CAST(citizen_id AS VARCHAR) AS citizen_id,
+       nullif(CAST(full_name_key AS VARCHAR), '') AS name_key,
+       CAST(dob AS DATE) AS dob, CAST(dob_year AS INTEGER) AS dob_year,
+       CAST(unit_code AS VARCHAR) AS unit_code, CAST(status AS VARCHAR) AS status
+FROM in_population;
+
+CREATE OR REPLACE TEMP TABLE sub AS
+SELECT CAST(submission_id AS VARCHAR) AS submission_id,
+       CAST(submitted_at AS TIMESTAMP) AS submitted_at, CAST(kind AS VARCHAR) AS kind,
+       CAST(unit_code AS VARCHAR) AS unit_code,
+       nullif(CAST(plate_key AS VARCHAR), '') AS plate_key,
+       nullif(CAST(chassis_key AS VARCHAR), '') AS chassis_key,
+       nullif(CAST(licence_no AS VARCHAR), '') AS licence_no,
+       CAST(declared_status AS VARCHAR) AS declared_status,
+       CAST(review_status AS VARCHAR) AS review_status,
+       CAST(reviewed_at AS TIMESTAMP) AS reviewed_at,
+       -- a submission counts for the week when made on or before its last day
+       CAST(submitted_at AS TIMESTAMP) < TIMESTAMP {week_end_excl} AS counts_this_week
+FROM in_submissions;
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Duplicated registry records
+# --------------------------------------------------------------------------------------------
+
+def _duplicates_sql(table: str, keys: tuple[str, ...]) -> str:
+    """``<table>_dup(record_id, is_dup)`` for records sharing a key with a smaller record_id.
+
+    Only keys held by several records can make a duplicate, so those are aggregated first and
+    joined back (one equi-join per key; an OR join would be a nested loop).
+    """
+    parts = [
+        f"SELECT r.record_id, f.first_id FROM {table} r JOIN ("
+        f"SELECT {k} AS key_value, min(record_id) AS first_id FROM {table} "
+        f"WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1) f ON f.key_value = r.{k}"
+        for k in keys
+    ]
+    return (
+        f"CREATE OR REPLACE TEMP TABLE {table}_dup AS "
+        f"SELECT record_id, bool_or(first_id < record_id) AS is_dup "
+        f"FROM ({' UNION ALL '.join(parts)}) GROUP BY record_id"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Links: submission -> registry record
+# --------------------------------------------------------------------------------------------
+
+# Hits by every key; per submission the best: plate before chassis, the original (not a
+# duplicate) before a duplicate, then the smallest record_id.
+_LINK_SQL = """
+CREATE OR REPLACE TEMP TABLE hit AS
+WITH hits AS (
+    SELECT s.submission_id, 1 AS method_rank, r.record_id
+    FROM sub s JOIN reg_veh r ON s.plate_key = r.plate_key WHERE s.kind = 'vehicle'
+    UNION ALL
+    SELECT s.submission_id, 2, r.record_id
+    FROM sub s JOIN reg_veh r ON s.chassis_key = r.chassis_key WHERE s.kind = 'vehicle'
+    UNION ALL
+    SELECT s.submission_id, 3, r.record_id
+    FROM sub s JOIN reg_lic r ON s.licence_no = r.licence_no WHERE s.kind = 'licence'
+), ranked AS (
+    SELECT h.*, coalesce(dv.is_dup, dl.is_dup, false) AS is_dup,
+           count(*) OVER (PARTITION BY h.submission_id, h.method_rank) AS n_same_key
+    FROM hits h
+    LEFT JOIN reg_veh_dup dv ON h.method_rank < 3 AND dv.record_id = h.record_id
+    LEFT JOIN reg_lic_dup dl ON h.method_rank = 3 AND dl.record_id = h.record_id
+)
+SELECT submission_id, record_id, method_rank, n_same_key FROM ranked
+QUALIFY row_number() OVER (
+    PARTITION BY submission_id ORDER BY method_rank, is_dup, record_id
+) = 1;
+
+CREATE OR REPLACE TEMP TABLE link AS
+WITH linked AS (
+    SELECT s.*, h.record_id,
+           CASE h.method_rank WHEN 1 THEN 'plate' WHEN 2 THEN 'chassis'
+                WHEN 3 THEN 'licence_no' ELSE 'none' END AS link_method,
+           CASE WHEN h.record_id IS NULL AND s.kind = 'licence' THEN 'no_record_licence'
+                WHEN h.record_id IS NULL THEN 'no_record_vehicle'
+                WHEN h.n_same_key > 1 THEN 'original_of_duplicates'
+                WHEN h.method_rank = 1 THEN 'plate_match'
+                WHEN h.method_rank = 2 THEN 'chassis_match'
+                ELSE 'licence_no_match' END AS link_reason
+    FROM sub s LEFT JOIN hit h USING (submission_id)
+)
+SELECT *,
+       -- the latest submission for a record wins (ties: the larger submission_id)
+       CASE WHEN record_id IS NOT NULL AND counts_this_week THEN row_number() OVER (
+           PARTITION BY kind, record_id, counts_this_week
+           ORDER BY submitted_at DESC, submission_id DESC) END AS latest_rank,
+       CASE WHEN record_id IS NOT NULL AND counts_this_week THEN first(submission_id) OVER (
+           PARTITION BY kind, record_id, counts_this_week
+           ORDER BY submitted_at DESC, submission_id DESC) END AS winner_id
+FROM linked;
+"""
+
+# Best candidates for unmatched submissions: records whose key is one edit away. Keys within
+# one edit share a "deletion variant" (the key with one character removed, or the key itself),
+# so an equi-join on variants finds them without comparing every pair.
+_CANDIDATES_SQL = """
+CREATE OR REPLACE TEMP TABLE cand AS
+WITH unmatched AS (
+    SELECT submission_id, kind, CASE kind WHEN 'vehicle' THEN plate_key ELSE licence_no END AS k
+    FROM link WHERE record_id IS NULL
+), unmatched_var AS (
+    SELECT submission_id, kind, k, k AS v FROM unmatched WHERE k IS NOT NULL
+    UNION ALL
+    SELECT submission_id, kind, k, k[1:i - 1] || k[i + 1:] FROM unmatched,
+           range(1, 21) r(i) WHERE k IS NOT NULL AND i <= length(k)
+), registry_keys AS (
+    SELECT 'vehicle' AS kind, record_id, plate_key AS k FROM reg_veh
+    WHERE plate_key IS NOT NULL AND {any_vehicle}
+    UNION ALL
+    SELECT 'licence', record_id, licence_no FROM reg_lic
+    WHERE licence_no IS NOT NULL AND {any_licence}
+), registry_var AS (
+    SELECT kind, record_id, k, k AS v FROM registry_keys
+    UNION ALL
+    SELECT kind, record_id, k, k[1:i - 1] || k[i + 1:] FROM registry_keys,
+           range(1, 21) r(i) WHERE i <= length(k)
+), near AS (
+    SELECT DISTINCT u.submission_id, g.record_id, levenshtein(u.k, g.k) AS distance
+    FROM unmatched_var u JOIN registry_var g ON u.kind = g.kind AND u.v = g.v
+    WHERE levenshtein(u.k, g.k) <= 1
+)
+SELECT submission_id, list(record_id ORDER BY distance, record_id)[1:{max_candidates}]
+       AS candidates
+FROM near GROUP BY submission_id;
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Identity: registry owner/holder against the population extract
+# --------------------------------------------------------------------------------------------
+
+def _confidence_case(column: str) -> str:
+    whens = " ".join(f"WHEN '{k}' THEN {v}" for k, v in IDENTITY_CONFIDENCE.items())
+    return f"CASE {column} {whens} END"
+
+
+_OK_LIST = ", ".join(f"'{r}'" for r in sorted(IDENTITY_OK))
+
+_IDENTITY_SQL = """
+CREATE OR REPLACE TEMP TABLE {out} AS
+WITH joined AS (
+    SELECT r.record_id, r.is_org, r.id_kind, p.citizen_id IS NOT NULL AS in_population,
+           p.status AS population_status, p.unit_code AS population_unit_code,
+           r.name_key AS a, p.name_key AS b, r.dob AS rdob, r.dob_year AS ryear,
+           p.dob AS pdob, p.dob_year AS pyear
+    FROM {reg} r
+    LEFT JOIN pop p ON NOT r.is_org AND r.id_kind = 'cccd' AND p.citizen_id = r.{id_col}
+), checks AS (
+    SELECT *,
+        CASE WHEN NOT in_population THEN NULL
+             WHEN a IS NULL OR b IS NULL THEN 'not_compared'
+             WHEN a = b THEN 'match'
+             WHEN split_part(a, ' ', 1) = split_part(b, ' ', 1)
+                  AND list_sort(string_split(a, ' ')) = list_sort(string_split(b, ' '))
+                  THEN 'match_middle_swapped'
+             WHEN levenshtein(a, b) <= 1 THEN 'match_name_typo'
+             ELSE 'name_mismatch' END AS name_check,
+        CASE WHEN NOT in_population THEN NULL
+             WHEN rdob IS NULL AND ryear IS NULL THEN 'not_compared'
+             WHEN rdob IS NOT NULL AND pdob IS NOT NULL THEN
+                 CASE WHEN rdob = pdob THEN 'match'
+                      WHEN year(rdob) = year(pdob) AND month(rdob) = day(pdob)
+                           AND day(rdob) = month(pdob) THEN 'dob_day_month_swapped'
+                      ELSE 'dob_mismatch' END
+             -- one side holds the year only: the years must agree
+             WHEN coalesce(year(rdob), ryear) = coalesce(year(pdob), pyear) THEN 'match_year_only'
+             ELSE 'dob_mismatch' END AS dob_check
+    FROM joined
+), result AS (
+    SELECT *,
+        CASE WHEN is_org THEN 'not_checked'
+             WHEN id_kind IS DISTINCT FROM 'cccd' THEN 'invalid_id'
+             WHEN NOT in_population THEN 'id_not_in_population'
+             WHEN name_check = 'name_mismatch' THEN 'name_mismatch'
+             WHEN dob_check IN ('dob_day_month_swapped', 'dob_mismatch') THEN dob_check
+             WHEN name_check IN ('match_name_typo', 'match_middle_swapped') THEN name_check
+             WHEN dob_check = 'match_year_only' THEN 'match_year_only'
+             ELSE 'match' END AS identity_result
+    FROM checks
+)
+SELECT record_id, in_population, population_status, population_unit_code,
+       name_check, dob_check, identity_result,
+       CASE WHEN identity_result IN ({ok}) THEN
+                -- tolerated differences on both sides lower the confidence together
+                (CASE name_check WHEN 'match_name_typo' THEN {typo}
+                     WHEN 'match_middle_swapped' THEN {swapped}
+                     WHEN 'not_compared' THEN 0.8 ELSE 1.0 END)
+                * (CASE dob_check WHEN 'match_year_only' THEN {year_only}
+                     WHEN 'not_compared' THEN 0.8 ELSE 1.0 END)
+            ELSE {conf} END AS identity_confidence
+FROM result
+"""
+
+
+def _identity_sql(reg: str, id_col: str, out: str) -> str:
+    return _IDENTITY_SQL.format(
+        reg=reg, id_col=id_col, out=out, ok=_OK_LIST,
+        typo=IDENTITY_CONFIDENCE["match_name_typo"],
+        swapped=IDENTITY_CONFIDENCE["match_middle_swapped"],
+        year_only=IDENTITY_CONFIDENCE["match_year_only"],
+        conf=_confidence_case("identity_result"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Statuses
+# --------------------------------------------------------------------------------------------
+
+# Condition per status (SQL over the joined record row `x`), in precedence order.
+_VEHICLE_CONDITIONS: dict[str, str] = {
+    "duplicate_registry_record": "x.is_dup",
+    "organization_owned": "x.is_org",
+    "invalid_owner_id": "x.identity_result = 'invalid_id'",
+    "id_not_in_population": "x.identity_result = 'id_not_in_population'",
+    "owner_deceased": "x.in_population AND x.population_status = 'deceased'",
+    "identity_mismatch": f"x.in_population AND x.identity_result NOT IN ({_OK_LIST})",
+    "scrapped_or_lost": "x.review_status = 'approved' AND x.declared_status IN ('scrapped', 'lost')",
+    "transferred_not_registered": "x.review_status = 'approved' AND x.declared_status = 'transferred'",
+    "cleaned": "x.review_status = 'approved' AND x.declared_status IS DISTINCT FROM 'scrapped' "
+               "AND x.declared_status IS DISTINCT FROM 'lost' "
+               "AND x.declared_status IS DISTINCT FROM 'transferred'",
+    "pending_review": "x.review_status = 'pending'",
+    "rejected_awaiting_resubmission": "x.review_status = 'rejected'",
+    "owner_resides_elsewhere": "x.submission_id IS NULL AND x.population_unit_code IS NOT NULL "
+                               "AND x.population_unit_code <> x.unit_code",
+    "not_submitted": "x.submission_id IS NULL AND (x.population_unit_code IS NULL "
+                     "OR x.population_unit_code = x.unit_code)",
+}
+
+_LICENCE_CONDITIONS: dict[str, str] = {
+    "duplicate_registry_record": "x.is_dup",
+    "invalid_holder_id": "x.identity_result = 'invalid_id'",
+    "id_not_in_population": "x.identity_result = 'id_not_in_population'",
+    "holder_deceased": "x.in_population AND x.population_status = 'deceased'",
+    "identity_mismatch": f"x.in_population AND x.identity_result NOT IN ({_OK_LIST})",
+    "cleaned": "x.review_status = 'approved'",
+    "pending_review": "x.review_status = 'pending'",
+    "rejected_awaiting_resubmission": "x.review_status = 'rejected'",
+    "not_submitted": "x.submission_id IS NULL",
+}
+assert tuple(_VEHICLE_CONDITIONS) == VEHICLE_STATUSES
+assert tuple(_LICENCE_CONDITIONS) == LICENCE_STATUSES
+
+_STATUS_SQL = """
+CREATE OR REPLACE TEMP TABLE {out} AS
+WITH counted AS (
+    SELECT record_id, count(*) AS n_submissions, min(submitted_at) AS first_submitted_at,
+           max(submitted_at) AS last_submitted_at
+    FROM link WHERE kind = '{kind}' AND latest_rank IS NOT NULL GROUP BY record_id
+), winner AS (
+    SELECT record_id, submission_id, review_status, reviewed_at, declared_status
+    FROM link WHERE kind = '{kind}' AND latest_rank = 1
+), x AS (
+    SELECT r.*, coalesce(d.is_dup, false) AS is_dup, i.* EXCLUDE (record_id),
+           w.submission_id, w.review_status, w.reviewed_at, w.declared_status,
+           coalesce(c.n_submissions, 0) AS n_submissions, c.first_submitted_at,
+           c.last_submitted_at
+    FROM {reg} r
+    LEFT JOIN {reg}_dup d USING (record_id)
+    LEFT JOIN {ident} i USING (record_id)
+    LEFT JOIN winner w USING (record_id)
+    LEFT JOIN counted c USING (record_id)
+), holds AS (
+    SELECT x.*, list_filter([{conditions}], lambda s: s IS NOT NULL) AS holding FROM x
+)
+SELECT holds.* EXCLUDE (holding), holding[1] AS status, holding[2:] AS flags FROM holds
+"""
+
+
+def _status_sql(out: str, kind: str, reg: str, ident: str, conditions: dict[str, str]) -> str:
+    listed = ", ".join(f"CASE WHEN {cond} THEN '{code}' END" for code, cond in conditions.items())
+    return _STATUS_SQL.format(out=out, kind=kind, reg=reg, ident=ident, conditions=listed)
+
+
+def status_reasons() -> pd.DataFrame:
+    """One row per status code: ``status``, ``reason_en``, ``reason_vi`` from the catalogues."""
+    codes = list(dict.fromkeys(VEHICLE_STATUSES + LICENCE_STATUSES))
+    en, vi = labels("status_reason", "en"), labels("status_reason", "vi")
+    return pd.DataFrame(
+        {"status": codes, "reason_en": [en[c] for c in codes], "reason_vi": [vi[c] for c in codes]}
+    )
+
+
+def identity_labels() -> pd.DataFrame:
+    """One row per identity result: ``identity_result``, ``label_en``, ``label_vi``."""
+    en, vi = labels("identity", "en"), labels("identity", "vi")
+    return pd.DataFrame(
+        {
+            "identity_result": list(IDENTITY_RESULTS),
+            "label_en": [en[c] for c in IDENTITY_RESULTS],
+            "label_vi": [vi[c] for c in IDENTITY_RESULTS],
+        }
+    )
+
+
+# The reason a user reads: the status's sentence; for identity mismatches also what differs.
+_REASON_SELECT = """
+SELECT s.*,
+       CASE WHEN s.status = 'identity_mismatch'
+            THEN rs.reason_en || ' (' || il.label_en || ')' ELSE rs.reason_en END
+           AS status_reason,
+       CASE WHEN s.status = 'identity_mismatch'
+            THEN rs.reason_vi || ' (' || il.label_vi || ')' ELSE rs.reason_vi END
+           AS status_reason_vi
+FROM {table} s
+LEFT JOIN status_reasons rs ON rs.status = s.status
+LEFT JOIN identity_labels il ON il.identity_result = s.identity_result
+"""
+
+_VEHICLE_OUTPUT = """
+SELECT record_id, unit_code, vehicle_type, owner_kind, status, status_reason,
+       status_reason_vi, flags, submission_id, n_submissions, first_submitted_at,
+       last_submitted_at, review_status, reviewed_at, declared_status, identity_result,
+       identity_confidence, name_check, dob_check, id_kind AS owner_id_kind,
+       population_unit_code, plate, owner_name, owner_id, owner_address
+FROM ({reasons}) ORDER BY record_id
+"""
+
+_LICENCE_OUTPUT = """
+SELECT record_id, unit_code, licence_no, licence_class, status, status_reason,
+       status_reason_vi, flags, submission_id, n_submissions, first_submitted_at,
+       last_submitted_at, review_status, reviewed_at, identity_result, identity_confidence,
+       name_check, dob_check, id_kind AS holder_id_kind, population_unit_code,
+       holder_name, holder_id, dob AS holder_dob, dob_year AS holder_dob_year
+FROM ({reasons}) ORDER BY record_id
+"""
+
+_LINKS_OUTPUT = """
+SELECT l.submission_id, l.kind, l.unit_code, l.record_id,
+       coalesce(rv.unit_code, rl.unit_code) AS record_unit_code, l.link_method,
+       coalesce(l.latest_rank > 1, false) AS is_duplicate,
+       CASE WHEN l.latest_rank > 1 THEN l.winner_id END AS superseded_by,
+       l.link_reason,
+       CASE WHEN l.record_id IS NULL THEN coalesce(c.candidates, []::VARCHAR[]) END
+           AS candidates,
+       l.submitted_at, l.review_status, l.reviewed_at, l.declared_status, l.counts_this_week
+FROM link l
+LEFT JOIN reg_veh rv ON l.kind = 'vehicle' AND rv.record_id = l.record_id
+LEFT JOIN reg_lic rl ON l.kind = 'licence' AND rl.record_id = l.record_id
+LEFT JOIN cand c USING (submission_id)
+ORDER BY l.submission_id
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Self-reports against the system
+# --------------------------------------------------------------------------------------------
+
+# System counts per unit and day, each comparable with one self-reported column:
+#   vehicles_collected  vehicle submissions received that day by the unit
+#   vehicles_approved   vehicle submissions the unit approved that day
+#   licences_collected  licence submissions received that day
+#   licences_cleaned    licence submissions the unit approved that day
+_SELF_REPORT_SQL = """
+CREATE OR REPLACE TEMP TABLE self_report AS
+WITH reported AS (
+    SELECT CAST(report_date AS DATE) AS report_date, CAST(unit_code AS VARCHAR) AS unit_code,
+           sum(vehicles_collected)::BIGINT AS reported_vehicles_collected,
+           sum(vehicles_approved)::BIGINT AS reported_vehicles_approved,
+           sum(licences_collected)::BIGINT AS reported_licences_collected,
+           sum(licences_cleaned)::BIGINT AS reported_licences_cleaned
+    FROM in_unit_reports GROUP BY ALL
+), collected AS (
+    SELECT CAST(submitted_at AS DATE) AS report_date, unit_code,
+           count(*) FILTER (WHERE kind = 'vehicle') AS system_vehicles_collected,
+           count(*) FILTER (WHERE kind = 'licence') AS system_licences_collected
+    FROM sub GROUP BY ALL
+), approved AS (
+    SELECT CAST(reviewed_at AS DATE) AS report_date, unit_code,
+           count(*) FILTER (WHERE kind = 'vehicle') AS system_vehicles_approved,
+           count(*) FILTER (WHERE kind = 'licence') AS system_licences_cleaned
+    FROM sub WHERE review_status = 'approved' AND reviewed_at IS NOT NULL GROUP BY ALL
+), days AS (
+    SELECT report_date, unit_code FROM reported
+    UNION SELECT report_date, unit_code FROM collected
+    UNION SELECT report_date, unit_code FROM approved
+)
+SELECT d.report_date, d.unit_code,
+       {columns}
+FROM days d
+LEFT JOIN reported USING (report_date, unit_code)
+LEFT JOIN collected USING (report_date, unit_code)
+LEFT JOIN approved USING (report_date, unit_code)
+WHERE d.report_date <= DATE {week_end}
+"""
+
+
+def _self_report_columns() -> str:
+    cols = []
+    for m in SELF_REPORT_MEASURES:
+        cols.append(f"coalesce(reported_{m}, 0)::BIGINT AS reported_{m}")
+        cols.append(f"coalesce(system_{m}, 0)::BIGINT AS system_{m}")
+    return ",\n       ".join(cols)
+
+
+def judge_self_reports(counts: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Add ``reported_total``, ``system_total``, ``ratio``, per-measure ``overstated_<m>`` and
+    ``overstated`` to a table of ``reported_<m>`` / ``system_<m>`` counts (rows of any grain).
+
+    A measure overstates when the report exceeds the system by more than
+    ``self_reports.overstate_threshold`` and the report is at least ``min_reported`` (one record
+    must not swing a small unit's ratio). ``ratio`` is reported / system over all measures
+    (null when the system shows nothing).
+    """
+    threshold = float(plan.self_reports["overstate_threshold"])
+    min_reported = float(plan.self_reports["min_reported"])
+    out = counts.copy()
+    flags = []
+    for m in SELF_REPORT_MEASURES:
+        rep, sys_ = out[f"reported_{m}"].astype("float64"), out[f"system_{m}"].astype("float64")
+        flag = (rep >= min_reported) & (rep > sys_ * (1.0 + threshold))
+        out[f"overstated_{m}"] = flag.astype(bool)
+        flags.append(out[f"overstated_{m}"])
+    out["reported_total"] = out[[f"reported_{m}" for m in SELF_REPORT_MEASURES]].sum(axis=1)
+    out["system_total"] = out[[f"system_{m}" for m in SELF_REPORT_MEASURES]].sum(axis=1)
+    system = out["system_total"].astype("float64")
+    out["ratio"] = (out["reported_total"].astype("float64") / system).where(system > 0)
+    out["overstated"] = pd.concat(flags, axis=1).any(axis=1) if flags else False
+    return out
+
+
+def self_report_verdict(
+    check: pd.DataFrame, week: str, plan: Plan | None = None, days: int | None = None
+) -> pd.DataFrame:
+    """Per-unit verdict for the week (126 rows): the week's days summed, then judged.
+
+    Returns ``unit_code``, ``days_reported``, ``reported_<m>``, ``system_<m>``,
+    ``reported_total``, ``system_total``, ``ratio``, ``overstated_<m>``, ``overstated`` and
+    ``days_overstated`` (days on which the daily check flagged the unit). This is what
+    progress reads as ``self_report_ratio`` / ``self_report_overstated``.
+    """
+    plan = plan or load_plan()
+    days = days or plan.cadence_days
+    end = date.fromisoformat(week)
+    start = end - timedelta(days=days - 1)
+    when = pd.to_datetime(check["report_date"]).dt.date
+    week_rows = check.loc[(when >= start) & (when <= end)]
+    value_cols = [f"{side}_{m}" for m in SELF_REPORT_MEASURES for side in ("reported", "system")]
+    summed = week_rows.groupby("unit_code")[value_cols].sum()
+    summed["days_reported"] = (
+        week_rows.loc[week_rows[[f"reported_{m}" for m in SELF_REPORT_MEASURES]].sum(axis=1) > 0]
+        .groupby("unit_code").size()
+    )
+    summed["days_overstated"] = week_rows.groupby("unit_code")["overstated"].sum()
+    units = official_units()[["unit_code"]]
+    out = units.merge(summed.reset_index(), on="unit_code", how="left")
+    out[value_cols + ["days_reported", "days_overstated"]] = (
+        out[value_cols + ["days_reported", "days_overstated"]].fillna(0).astype("int64")
+    )
+    return judge_self_reports(out, plan)
+
+
+# --------------------------------------------------------------------------------------------
+# The stage
+# --------------------------------------------------------------------------------------------
+
+def _write(con, sql: str, ws: Workspace, name: str, week: str) -> int:
+    """Stream a query to ``<processed>/<week>/<name>.parquet`` atomically; returns its rows.
+
+    DuckDB writes the Parquet itself so 8.5 M-row tables never pass through pandas; the path
+    comes from :func:`helpers.store.table_path` and the file appears by rename, as with
+    :func:`helpers.store.save`.
+    """
+    target = store.table_path(ws, name, week)
+    raw = ws.raw.resolve()
+    if raw == target.resolve() or raw in target.resolve().parents:
+        raise PermissionError(f"refusing to write inside the raw deliveries folder: {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        con.execute(f"COPY ({sql}) TO {_quote(tmp)} (FORMAT parquet, COMPRESSION zstd)")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return con.execute(f"SELECT count(*) FROM read_parquet({_quote(target)})").fetchone()[0]
+
+
+def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, int]:
+    """Link, check and classify the week's records; write the four reconcile tables.
+
+    Returns row counts: one per written table, plus ``links_unmatched`` and
+    ``links_duplicate``.
+    """
+    plan = plan or load_plan()
+    week_end = date.fromisoformat(week)
+    con = store.duckdb_connect()
+    try:
+        _register_inputs(con, ws, week)
+        con.execute(
+            _INPUT_SQL.format(week_end_excl=_quote(f"{week_end + timedelta(days=1)} 00:00:00"))
+        )
+        con.execute(_duplicates_sql("reg_veh", ("plate_key", "chassis_key")))
+        con.execute(_duplicates_sql("reg_lic", ("licence_no",)))
+        con.execute(_LINK_SQL)
+        kinds = {k for (k,) in con.execute(
+            "SELECT DISTINCT kind FROM link WHERE record_id IS NULL").fetchall()}
+        con.execute(_CANDIDATES_SQL.format(
+            any_vehicle="vehicle" in kinds, any_licence="licence" in kinds,
+            max_candidates=MAX_CANDIDATES,
+        ))
+        con.execute(_identity_sql("reg_veh", "owner_id", "veh_ident"))
+        con.execute(_identity_sql("reg_lic", "holder_id", "lic_ident"))
+        con.execute(_status_sql("veh_status", "vehicle", "reg_veh", "veh_ident",
+                                _VEHICLE_CONDITIONS))
+        con.execute(_status_sql("lic_status", "licence", "reg_lic", "lic_ident",
+                                _LICENCE_CONDITIONS))
+        con.register("status_reasons", status_reasons())
+        con.register("identity_labels", identity_labels())
+
+        counts = {
+            "vehicle_status": _write(
+                con, _VEHICLE_OUTPUT.format(reasons=_REASON_SELECT.format(table="veh_status")),
+                ws, "vehicle_status", week),
+            "licence_status": _write(
+                con, _LICENCE_OUTPUT.format(reasons=_REASON_SELECT.format(table="lic_status")),
+                ws, "licence_status", week),
+            "submission_links": _write(con, _LINKS_OUTPUT, ws, "submission_links", week),
+        }
+        counts["links_unmatched"] = con.execute(
+            "SELECT count(*) FROM link WHERE record_id IS NULL").fetchone()[0]
+        counts["links_duplicate"] = con.execute(
+            "SELECT count(*) FROM link WHERE latest_rank > 1").fetchone()[0]
+
+        con.execute(_SELF_REPORT_SQL.format(
+            columns=_self_report_columns(), week_end=_quote(week_end.isoformat())))
+        daily = con.execute("SELECT * FROM self_report ORDER BY unit_code, report_date").df()
+    finally:
+        con.close()
+    daily["report_date"] = pd.to_datetime(daily["report_date"]).dt.date.astype("date32[pyarrow]")
+    check = judge_self_reports(daily, plan)
+    store.save(ws, check, "unit_self_report_check", week)
+    counts["unit_self_report_check"] = len(check)
+    return counts
+
+
+# --------------------------------------------------------------------------------------------
+# Views for the notebook and later stages (small tables)
+# --------------------------------------------------------------------------------------------
+
+def status_counts(ws: Workspace, week: str, kind: str) -> pd.DataFrame:
+    """Long table ``unit_code``, ``status``, ``records`` from the week's status table."""
+    name = {"vehicle": "vehicle_status", "licence": "licence_status"}[kind]
+    path = store.table_path(ws, name, week)
+    if not path.is_file():
+        raise DeliveryError(f"{name} for week {week} not found ({path}); run reconcile first")
+    con = store.duckdb_connect()
+    try:
+        return con.execute(
+            f"SELECT unit_code, status, count(*) AS records FROM read_parquet({_quote(path)}) "
+            "GROUP BY ALL ORDER BY ALL"
+        ).df()
+    finally:
+        con.close()
+
+
+def status_table(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Units x statuses (126 rows, every status a column in precedence order) plus ``total``."""
+    order = list(VEHICLE_STATUSES if kind == "vehicle" else LICENCE_STATUSES)
+    wide = counts.pivot_table(
+        index="unit_code", columns="status", values="records", aggfunc="sum", fill_value=0
+    )
+    wide = wide.reindex(columns=order, fill_value=0)
+    units = official_units()[["unit_code", "unit_name"]]
+    out = units.merge(wide.reset_index(), on="unit_code", how="left")
+    out[order] = out[order].fillna(0).astype("int64")
+    out["total"] = out[order].sum(axis=1)
+    return out
+
+
+def city_status_table(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """One row per status (precedence order): ``status``, ``records``, ``share``, ``difficult``."""
+    order = list(VEHICLE_STATUSES if kind == "vehicle" else LICENCE_STATUSES)
+    totals = counts.groupby("status")["records"].sum().reindex(order, fill_value=0)
+    out = totals.rename("records").rename_axis("status").reset_index()
+    total = out["records"].sum()
+    out["share"] = out["records"] / total if total else 0.0
+    out["difficult"] = out["status"].isin(DIFFICULT_GROUPS)
+    return out
+
+
+def difficult_examples(ws: Workspace, week: str, kind: str, per_group: int = 3) -> pd.DataFrame:
+    """A few records of each difficult group, personal data masked (IDs as ``001*******45``).
+
+    Only codes and masked IDs leave this function: no names, plates, phones or addresses.
+    The sample is stable (ordered by a hash of ``record_id``), so reruns show the same rows.
+    """
+    name = {"vehicle": "vehicle_status", "licence": "licence_status"}[kind]
+    id_col = "owner_id" if kind == "vehicle" else "holder_id"
+    path = store.table_path(ws, name, week)
+    groups = ", ".join(f"'{g}'" for g in sorted(DIFFICULT_GROUPS))
+    con = store.duckdb_connect()
+    try:
+        rows = con.execute(
+            f"SELECT status, unit_code, record_id, {id_col} AS person_id, identity_result, "
+            f"identity_confidence, flags FROM read_parquet({_quote(path)}) "
+            f"WHERE status IN ({groups}) "
+            f"QUALIFY row_number() OVER (PARTITION BY status ORDER BY hash(record_id)) <= "
+            f"{int(per_group)} ORDER BY status, unit_code, record_id"
+        ).df()
+    finally:
+        con.close()
+    rows["person_id"] = mask_id(rows["person_id"])
+    rows["flags"] = rows["flags"].map(lambda f: ", ".join(f) if f is not None else "")
+    return rows
+
+
+def link_summary(ws: Workspace, week: str) -> pd.DataFrame:
+    """Submissions by kind, link method and reason, with duplicates counted apart."""
+    path = store.table_path(ws, "submission_links", week)
+    con = store.duckdb_connect()
+    try:
+        return con.execute(
+            f"SELECT kind, link_method, link_reason, count(*) AS submissions, "
+            f"count(*) FILTER (WHERE is_duplicate) AS duplicates "
+            f"FROM read_parquet({_quote(path)}) GROUP BY ALL ORDER BY ALL"
+        ).df()
+    finally:
+        con.close()
