@@ -22,7 +22,7 @@ import pandas as pd
 
 from helpers import DeliveryError, store
 from helpers.config import Plan, load_plan
-from helpers.i18n import labels
+from helpers.i18n import labels, t
 from helpers.paths import Workspace
 from helpers.privacy import mask_id
 from helpers.statuses import (
@@ -569,7 +569,7 @@ def self_report_verdict(
         .groupby("unit_code").size()
     )
     summed["days_overstated"] = week_rows.groupby("unit_code")["overstated"].sum()
-    units = official_units()[["unit_code"]]
+    units = official_units()[["unit_code", "unit_name"]]
     out = units.merge(summed.reset_index(), on="unit_code", how="left")
     out[value_cols + ["days_reported", "days_overstated"]] = (
         out[value_cols + ["days_reported", "days_overstated"]].fillna(0).astype("int64")
@@ -682,8 +682,11 @@ def status_counts(ws: Workspace, week: str, kind: str) -> pd.DataFrame:
         con.close()
 
 
-def status_table(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """Units x statuses (126 rows, every status a column in precedence order) plus ``total``."""
+def status_table(counts: pd.DataFrame, kind: str, lang: str | None = None) -> pd.DataFrame:
+    """Units x statuses (126 rows, every status a column in precedence order) plus ``total``.
+
+    With ``lang``, the status columns carry their catalogue labels (for display).
+    """
     order = list(VEHICLE_STATUSES if kind == "vehicle" else LICENCE_STATUSES)
     wide = counts.pivot_table(
         index="unit_code", columns="status", values="records", aggfunc="sum", fill_value=0
@@ -693,21 +696,31 @@ def status_table(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
     out = units.merge(wide.reset_index(), on="unit_code", how="left")
     out[order] = out[order].fillna(0).astype("int64")
     out["total"] = out[order].sum(axis=1)
+    out.columns.name = None
+    if lang:
+        out = out.rename(columns={**labels("status", lang), "total": t("reconcile.total", lang)})
     return out
 
 
-def city_status_table(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """One row per status (precedence order): ``status``, ``records``, ``share``, ``difficult``."""
+def city_status_table(counts: pd.DataFrame, kind: str, lang: str | None = None) -> pd.DataFrame:
+    """One row per status (precedence order): ``status``, ``records``, ``share``, ``difficult``.
+
+    With ``lang``, a ``label`` column carries the status's catalogue label (for display).
+    """
     order = list(VEHICLE_STATUSES if kind == "vehicle" else LICENCE_STATUSES)
     totals = counts.groupby("status")["records"].sum().reindex(order, fill_value=0)
     out = totals.rename("records").rename_axis("status").reset_index()
     total = out["records"].sum()
     out["share"] = out["records"] / total if total else 0.0
     out["difficult"] = out["status"].isin(DIFFICULT_GROUPS)
+    if lang:
+        out.insert(1, "label", out["status"].map(labels("status", lang)))
     return out
 
 
-def difficult_examples(ws: Workspace, week: str, kind: str, per_group: int = 3) -> pd.DataFrame:
+def difficult_examples(
+    ws: Workspace, week: str, kind: str, per_group: int = 3, lang: str | None = None
+) -> pd.DataFrame:
     """A few records of each difficult group, personal data masked (IDs as ``001*******45``).
 
     Only codes and masked IDs leave this function: no names, plates, phones or addresses.
@@ -730,18 +743,28 @@ def difficult_examples(ws: Workspace, week: str, kind: str, per_group: int = 3) 
         con.close()
     rows["person_id"] = mask_id(rows["person_id"])
     rows["flags"] = rows["flags"].map(lambda f: ", ".join(f) if f is not None else "")
+    if lang:
+        rows.insert(1, "label", rows["status"].map(labels("status", lang)))
+        rows["identity_result"] = rows["identity_result"].map(labels("identity", lang))
     return rows
 
 
-def link_summary(ws: Workspace, week: str) -> pd.DataFrame:
-    """Submissions by kind, link method and reason, with duplicates counted apart."""
+def link_summary(ws: Workspace, week: str, lang: str | None = None) -> pd.DataFrame:
+    """Submissions by kind, link method and reason, with duplicates counted apart.
+
+    With ``lang``, methods and reasons carry their catalogue labels (for display).
+    """
     path = store.table_path(ws, "submission_links", week)
     con = store.duckdb_connect()
     try:
-        return con.execute(
+        out = con.execute(
             f"SELECT kind, link_method, link_reason, count(*) AS submissions, "
             f"count(*) FILTER (WHERE is_duplicate) AS duplicates "
             f"FROM read_parquet({_quote(path)}) GROUP BY ALL ORDER BY ALL"
         ).df()
     finally:
         con.close()
+    if lang:
+        out["link_method"] = out["link_method"].map(labels("reconcile.link_method_label", lang))
+        out["link_reason"] = out["link_reason"].map(labels("reconcile.link_reason", lang))
+    return out
