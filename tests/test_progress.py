@@ -326,10 +326,15 @@ def test_backlog_counts_pending_and_ages_the_oldest(plan):
     assert row.backlog_median_lag_days == pytest.approx(2.0)  # 1 and 3 days
 
 
-def make_check(unit: str, reported: int, system: int, day: str = "2025-11-20") -> pd.DataFrame:
-    return pd.DataFrame({"unit_code": [unit], "report_date": [pd.Timestamp(day)],
-                         "vehicles_approved_reported": [reported],
-                         "vehicles_approved_system": [system]})
+def make_check(unit: str, reported: int, system: int, day: str = "2025-11-20",
+               measure: str = "vehicles_approved") -> pd.DataFrame:
+    """reconcile's unit_self_report_check: one unit-day, one measure reported, others zero."""
+    row = {"report_date": pd.Timestamp(day), "unit_code": unit, "overstated": False}
+    for m in ("vehicles_collected", "vehicles_approved", "licences_collected",
+              "licences_cleaned"):
+        row[f"reported_{m}"] = reported if m == measure else 0
+        row[f"system_{m}"] = system if m == measure else 0
+    return pd.DataFrame([row])
 
 
 def test_self_reports_above_the_system_are_flagged(plan):
@@ -461,15 +466,26 @@ def test_backlog_rule_names_age_and_count(plan):
     assert lag.loc[A, "reason_vi"] == "hồ sơ chờ duyệt lâu nhất đã 11 ngày (1 hồ sơ đang chờ)"
 
 
-def test_self_report_rule_sentence(plan):
+def test_self_report_rule_sentence_names_each_overstated_measure(plan):
     p = quiet(plan)
-    units = field(p, {A: (10, 5)}, self_report_check=make_check(A, 1500, 1000))
+    check = pd.concat([make_check(A, 1500, 1000),
+                       make_check(A, 30, 0, measure="licences_cleaned"),
+                       make_check(A, 100, 100, measure="vehicles_collected")])
+    units = field(p, {A: (10, 5)}, self_report_check=check)
     lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
     assert lag.loc[A, "rules"] == ["self_report_overstated"]
     assert lag.loc[A, "reason_en"] == (
-        "self-reported 1,500 in the last 7 days vs 1,000 in the system (50.0% more)")
+        "self-reports of the last 7 days above the system: vehicles approved 1,500 vs 1,000 "
+        "(+50.0%), licences cleaned 30 vs 0 (none in the system)")
     assert lag.loc[A, "reason_vi"] == (
-        "tự báo cáo 1.500 trong 7 ngày qua, hệ thống ghi nhận 1.000 (cao hơn 50,0%)")
+        "số tự báo cáo 7 ngày qua cao hơn hệ thống: xe được duyệt 1.500 so với 1.000 (+50,0%), "
+        "GPLX làm sạch 30 so với 0 (hệ thống không ghi nhận)")
+
+
+def test_self_report_rule_can_be_switched_off(plan):
+    p = with_params(quiet(plan), "laggards", self_report_overstated=False)
+    units = field(p, {A: (10, 5)}, self_report_check=make_check(A, 1500, 1000))
+    assert units.loc[A, "self_report_overstated"] and not units.loc[A, "is_laggard"]
 
 
 def test_every_broken_rule_is_a_sentence_in_both_languages(plan):
@@ -625,3 +641,59 @@ def test_missing_column_is_a_clear_error(plan):
     veh = status_table(records(A, assigned=2)).drop(columns="reviewed_at")
     with pytest.raises(progress.PipelineError, match="reviewed_at"):
         build(plan, veh)
+
+
+# --- the week on disk --------------------------------------------------------------------------
+
+
+def write_week(ws, week: str, vehicles: pd.DataFrame, subs: pd.DataFrame | None = None):
+    """A processed folder as reconcile leaves it (only the columns progress reads)."""
+    from helpers import store
+
+    subs = subs if subs is not None else links()
+    store.save(ws, vehicles, "vehicle_status", week)
+    store.save(ws, status_table(records(A, assigned=2, prefix="L")), "licence_status", week)
+    store.save(ws, subs, "submission_links", week)
+    store.save(ws, subs[["submission_id"]].assign(citizen_id="001090012345"), "submissions", week)
+    store.save(ws, make_check(A, 10, 10, day=week), "unit_self_report_check", week)
+    store.save(ws, pd.DataFrame({
+        "org_id": ["0101"], "org_name": ["Trường X"], "org_type": ["school"], "unit_code": [A],
+        "dispatch_sent_on": [pd.Timestamp("2025-11-12")], "worked_directly": [True],
+        "vehicles_counted": [12], "vehicles_declared": [0]}), "organizations", week)
+
+
+def test_progress_week_writes_every_table(tmp_ws, plan):
+    from helpers import store
+
+    write_week(tmp_ws, "2025-11-23", status_table(records(A, assigned=10, cleaned_at=window())))
+    tables = progress.progress_week(tmp_ws, "2025-11-23", plan)
+    for name in progress.OUTPUT_TABLES:
+        on_disk = store.load(tmp_ws, name, "2025-11-23")
+        assert len(on_disk) == len(tables[name]), name
+    units = store.load(tmp_ws, "unit_progress", "2025-11-23")
+    assert len(units) == 126 and units.loc[units["unit_code"] == A, "org_count"].item() == 1
+
+
+def test_progress_week_takes_last_weeks_figures_from_its_folder(tmp_ws, plan):
+    from helpers import store
+
+    # last week's run saw 3 cleanings; this week's data dates them differently
+    write_week(tmp_ws, "2025-11-16",
+               status_table(records(A, assigned=10, cleaned_at=daily(date(2025, 11, 14), 3))))
+    progress.progress_week(tmp_ws, "2025-11-16", plan)
+    write_week(tmp_ws, "2025-11-23", status_table(records(A, assigned=10, cleaned_at=window())))
+    progress.progress_week(tmp_ws, "2025-11-23", plan)
+    units = store.load(tmp_ws, "unit_progress", "2025-11-23").set_index("unit_code")
+    assert units.loc[A, "veh_gain_prev_week"] == 3  # from 2025-11-16's table, not timestamps
+
+
+def test_progress_week_without_reconciled_tables_says_what_to_run(tmp_ws, plan):
+    with pytest.raises(progress.DeliveryError, match="run 01_ingest and 02_reconcile first"):
+        progress.progress_week(tmp_ws, "2025-11-23", plan)
+
+
+def test_find_unit_by_code_or_any_spelling():
+    assert progress.find_unit("00008") == B
+    assert progress.find_unit("P. Ngoc Ha") == B
+    with pytest.raises(progress.PipelineError, match="did you mean Phường Ngọc Hà"):
+        progress.find_unit("Ngoc")

@@ -260,45 +260,36 @@ def review_backlog(links: Source, *, as_of: date, con=None) -> pd.DataFrame:
 
 
 def self_report_summary(check: pd.DataFrame, plan: Plan, *, as_of: date) -> pd.DataFrame:
-    """Per unit over the 7 days ending on ``as_of``: reported and system totals, their ratio
-    and whether the self-reports overstate the system.
+    """Per unit over the 7 days ending on ``as_of``: reconcile's verdict on the self-reports.
 
-    ``check`` is reconcile's ``unit_self_report_check`` (per unit and day); every pair of
-    ``*_reported`` / ``*_system`` count columns is summed. A unit whose reports total less
-    than ``self_reports.min_reported`` is not judged (one record would swing the ratio).
+    ``check`` is reconcile's ``unit_self_report_check`` (per unit and day, ``reported_<m>`` /
+    ``system_<m>`` per measure); the verdict is ``reconcile.self_report_verdict`` (one
+    definition of "overstated": a measure reported above the system by more than
+    ``self_reports.overstate_threshold``, reports of at least ``min_reported``). Returns
+    ``self_report_reported``/``_system`` (totals), ``self_report_ratio``,
+    ``self_report_overstated`` and per measure ``self_report_reported_<m>``,
+    ``self_report_system_<m>``, ``self_report_overstated_<m>``.
     """
-    reported_cols, system_cols = _self_report_columns(check)
-    start = as_of - timedelta(days=WINDOW_DAYS - 1)
-    days = pd.to_datetime(check["report_date"]).dt.date
-    window = check.loc[(days >= start) & (days <= as_of)]
-    per_unit = pd.DataFrame(
-        {
-            "unit_code": window["unit_code"].astype("str"),
-            "self_report_reported": window[reported_cols].fillna(0).sum(axis=1),
-            "self_report_system": window[system_cols].fillna(0).sum(axis=1),
-        }
-    ).groupby("unit_code", as_index=False).sum()
-    min_reported = float(_param(plan, "self_reports", "min_reported"))
-    limit = 1.0 + float(_param(plan, "laggards", "self_report_overstate"))
-    system = per_unit["self_report_system"].astype("float64")
-    reported = per_unit["self_report_reported"].astype("float64")
-    judged = reported >= min_reported
-    per_unit["self_report_ratio"] = (reported / system).where(judged & (system > 0))
-    per_unit["self_report_overstated"] = judged & ((system == 0) | (reported > system * limit))
-    return per_unit
+    from helpers.reconcile import SELF_REPORT_MEASURES, self_report_verdict
 
-
-def _self_report_columns(check: pd.DataFrame) -> tuple[list[str], list[str]]:
-    if {"reported", "system"} <= set(check.columns):
-        return ["reported"], ["system"]
-    reported = sorted(c for c in check.columns if c.endswith("_reported"))
-    system = [c[: -len("_reported")] + "_system" for c in reported]
-    if not reported or any(c not in check.columns for c in system):
+    missing = [f"{side}_{m}" for m in SELF_REPORT_MEASURES for side in ("reported", "system")
+               if f"{side}_{m}" not in check.columns]
+    if missing:
         raise PipelineError(
-            "unit_self_report_check: expected count columns '<measure>_reported' with matching "
-            f"'<measure>_system' (or 'reported'/'system'); found {', '.join(check.columns)}"
+            f"unit_self_report_check: columns {', '.join(missing)} missing "
+            "(run 02_reconcile again)"
         )
-    return reported, system
+    verdict = self_report_verdict(check, as_of.isoformat(), plan, days=WINDOW_DAYS)
+    out = pd.DataFrame({"unit_code": verdict["unit_code"].astype("str")})
+    out["self_report_reported"] = verdict["reported_total"].astype("int64")
+    out["self_report_system"] = verdict["system_total"].astype("int64")
+    out["self_report_ratio"] = verdict["ratio"].astype("float64")
+    out["self_report_overstated"] = verdict["overstated"].astype("bool")
+    for m in SELF_REPORT_MEASURES:
+        out[f"self_report_reported_{m}"] = verdict[f"reported_{m}"].astype("int64")
+        out[f"self_report_system_{m}"] = verdict[f"system_{m}"].astype("int64")
+        out[f"self_report_overstated_{m}"] = verdict[f"overstated_{m}"].astype("bool")
+    return out
 
 
 def organisations_by_unit(organizations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
@@ -389,14 +380,8 @@ def aggregate(
             con.close()
     daily = _merge_daily(pd.concat(cleaned, ignore_index=True), subs)
     if self_report_check is None:
-        self_reports = pd.DataFrame(
-            {"unit_code": pd.Series(dtype="str"), "self_report_reported": pd.Series(dtype=int),
-             "self_report_system": pd.Series(dtype=int),
-             "self_report_ratio": pd.Series(dtype=float),
-             "self_report_overstated": pd.Series(dtype=bool)}
-        )
-    else:
-        self_reports = self_report_summary(self_report_check, plan, as_of=as_of)
+        self_report_check = _no_self_reports()
+    self_reports = self_report_summary(self_report_check, plan, as_of=as_of)
     if organizations is None:
         organizations = pd.DataFrame({c: [] for c in _REQUIRED["organizations"]})
     return Aggregates(
@@ -407,6 +392,17 @@ def aggregate(
         organizations=organisations_by_unit(organizations, as_of=as_of),
         org_types=org_summary(organizations, as_of=as_of),
     )
+
+
+def _no_self_reports() -> pd.DataFrame:
+    from helpers.reconcile import SELF_REPORT_MEASURES
+
+    columns = {"report_date": pd.Series(dtype="datetime64[us]"),
+               "unit_code": pd.Series(dtype="str"), "overstated": pd.Series(dtype=bool)}
+    for m in SELF_REPORT_MEASURES:
+        columns[f"reported_{m}"] = pd.Series(dtype="int64")
+        columns[f"system_{m}"] = pd.Series(dtype="int64")
+    return pd.DataFrame(columns)
 
 
 def _as_date_series(values: pd.Series) -> pd.Series:
@@ -591,13 +587,14 @@ def unit_table(
     else:
         out["rank_prev"] = recomputed_rank
     out["rank_change"] = (out["rank_prev"] - out["rank"]).astype("int64")
-    sr = agg.self_reports[["unit_code", "self_report_reported", "self_report_system",
-                           "self_report_ratio", "self_report_overstated"]]
+    sr = agg.self_reports
     out = out.merge(sr.assign(unit_code=sr["unit_code"].astype("str")), on="unit_code", how="left")
     out["self_report_ratio"] = out["self_report_ratio"].astype("float64")
-    for col in ("self_report_reported", "self_report_system"):
-        out[col] = out[col].fillna(0).astype("int64")
-    out["self_report_overstated"] = out["self_report_overstated"].fillna(False).astype("bool")
+    for col in sr.columns:
+        if col.startswith("self_report_overstated"):
+            out[col] = out[col].fillna(False).astype("bool")
+        elif col.startswith(("self_report_reported", "self_report_system")):
+            out[col] = out[col].fillna(0).astype("int64")
     orgs = agg.organizations
     out = out.merge(orgs.assign(unit_code=orgs["unit_code"].astype("str")), on="unit_code",
                     how="left")
@@ -607,8 +604,15 @@ def unit_table(
     broken = laggard_rules(out, plan)
     out["is_laggard"] = broken.map(len).gt(0).to_numpy()
     late_limit = float(_param(plan, "laggards", "at_risk_late_days"))
+    # the kinds the rules judge; "never at this pace" is as late as it gets
     late = pd.concat(
-        [out[f"{PREFIX[k]}_days_late"].astype("Float64").fillna(-math.inf) for k in KINDS],
+        [
+            out[f"{PREFIX[k]}_days_late"].astype("float64").where(
+                out[f"{PREFIX[k]}_days_late"].notna(),
+                np.where(out[f"{PREFIX[k]}_remaining"] > 0, math.inf, -math.inf),
+            )
+            for k in rule_kinds(plan)
+        ],
         axis=1,
     ).max(axis=1)
     out["standing"] = np.where(
@@ -668,7 +672,8 @@ def laggard_rules(units: pd.DataFrame, plan: Plan) -> pd.Series:
     than ``projected_late_days``, or never at the current pace; ``slow_gain`` records remain
     and the week's gain is under ``weekly_gain_vs_required`` x 7 x the required daily rate.
     Unit rules: ``backlog_old`` oldest pending review older than ``backlog_oldest_days``;
-    ``self_report_overstated`` from the self-report check.
+    ``self_report_overstated`` reconcile's verdict over the week (when
+    ``laggards.self_report_overstated`` is true).
     """
     points = float(_param(plan, "laggards", "below_median_points")) / 100.0
     bottom = float(_param(plan, "laggards", "bottom_share"))
@@ -695,7 +700,10 @@ def laggard_rules(units: pd.DataFrame, plan: Plan) -> pd.Series:
     hits["backlog_old"] = (units["backlog_oldest_days"].astype("Float64") > backlog_days).fillna(
         False
     )
-    hits["self_report_overstated"] = units["self_report_overstated"].fillna(False).astype(bool)
+    judge_reports = bool(_param(plan, "laggards", "self_report_overstated", True))
+    hits["self_report_overstated"] = (
+        units["self_report_overstated"].fillna(False).astype(bool) & judge_reports
+    )
     order = [f"{PREFIX[k]}_{r}" for k in rule_kinds(plan) for r in KIND_RULES] + list(UNIT_RULES)
     flags = np.column_stack([hits[code].astype(bool).to_numpy() for code in order])
     broken = [[c for c, hit in zip(order, row, strict=True) if hit] for row in flags]
@@ -740,17 +748,29 @@ def rule_sentence(code: str, row: Mapping[str, Any], context: Mapping[str, Any],
         text = t(key, lang, days=_days_text(int(row["backlog_oldest_days"]), lang),
                  pending=fmt_int(row["backlog_pending"], lang))
     elif rule == "self_report_overstated":
-        ratio = row.get("self_report_ratio")
-        if ratio is None or pd.isna(ratio):
-            text = t("progress.rule.self_report_no_system", lang,
-                     reported=fmt_int(row["self_report_reported"], lang))
-        else:
-            text = t(key, lang, excess=fmt_pct(float(ratio) - 1.0, lang),
-                     reported=fmt_int(row["self_report_reported"], lang),
-                     system=fmt_int(row["self_report_system"], lang))
+        text = t(key, lang, details=", ".join(_overstated_measures(row, lang)))
     else:
         raise KeyError(f"unknown laggard rule {code!r}")
     return kind_prefix + text
+
+
+def _overstated_measures(row: Mapping[str, Any], lang: str) -> list[str]:
+    """'vehicles approved 1,500 vs 1,000 (+50.0%)' for each measure the unit overstated."""
+    from helpers.reconcile import SELF_REPORT_MEASURES
+
+    parts = []
+    for m in SELF_REPORT_MEASURES:
+        if not row.get(f"self_report_overstated_{m}", False):
+            continue
+        reported = row[f"self_report_reported_{m}"]
+        system = row[f"self_report_system_{m}"]
+        excess = ("+" + fmt_pct(reported / system - 1.0, lang) if system
+                  else t("progress.rule.none_in_system", lang))
+        parts.append(t("progress.rule.self_report_measure", lang,
+                       measure=t(f"progress.measure.{m}", lang),
+                       reported=fmt_int(reported, lang), system=fmt_int(system, lang),
+                       excess=excess))
+    return parts
 
 
 def _rule_context(units: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -1117,9 +1137,240 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
     return tables
 
 
+# ---------------------------------------------------------------------------------------------
+# Charts and the analyst's drill-down (explore_unit); figures are matplotlib Figure objects
+# built without pyplot, so nothing is shown or kept open behind the caller's back.
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def chart_city_series(series: pd.DataFrame, lang: str):
+    """Cumulative submitted, approved and cleaned against the straight line, one panel a kind."""
+    fig = _figure(11, 4)
+    axes = fig.subplots(1, len(KINDS))
+    for ax, kind in zip(axes, KINDS, strict=True):
+        rows = series.loc[series["kind"] == kind]
+        days = pd.to_datetime(rows["date"])
+        for col, style in (("submitted", ":"), ("approved", "--"), ("cleaned", "-")):
+            ax.plot(days, rows[f"{col}_cum"], style, label=t(f"progress.chart.{col}", lang))
+        ax.plot(days, rows["target_cum"], color="grey", lw=1,
+                label=t("progress.chart.target", lang))
+        title = "city_title" if kind == "vehicle" else "city_title_licence"
+        ax.set_title(t(f"progress.chart.{title}", lang), fontsize=10)
+        ax.set_ylabel(t("progress.chart.records", lang))
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter(_int_ticks(lang))
+        _date_axis(ax)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def chart_unit_shares(units: pd.DataFrame, lang: str):
+    """Every unit's vehicle share cleaned, best first, coloured by standing, with the median."""
+    colours = {"on_track": "#2e7d32", "at_risk": "#f9a825", "off_track": "#c62828"}
+    ordered = units.sort_values(["rank", "unit_code"])
+    fig = _figure(11, 3.5)
+    ax = fig.subplots()
+    ax.bar(range(len(ordered)), ordered["veh_share_cleaned"].fillna(0.0),
+           color=[colours[s] for s in ordered["standing"]], width=0.8)
+    median = _median(units["veh_share_cleaned"])
+    ax.axhline(median, color="black", lw=0.8, ls="--",
+               label=f"{t('progress.chart.median', lang)} {fmt_pct(median, lang)}")
+    ax.set_xticks([])
+    ax.set_title(t("progress.chart.units_title", lang), fontsize=10)
+    ax.set_ylabel(t("progress.chart.share", lang))
+    ax.yaxis.set_major_formatter(_pct_ticks(lang))
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=c, label=t(f"progress.standing.{s}", lang)) for s, c in colours.items()]
+    ax.legend(handles=[*handles, *ax.get_legend_handles_labels()[0]], fontsize=7)
+    return fig
+
+
+def unit_curve(
+    unit_daily: pd.DataFrame, units: pd.DataFrame, unit_code: str, plan: Plan, *, as_of: date
+) -> pd.DataFrame:
+    """Per day and kind from the peak start: the unit's share of records cleaned against the
+    city's (cleanings before the start or of unknown date count from the first day)."""
+    days = [plan.start + timedelta(days=i) for i in range(max((as_of - plan.start).days + 1, 0))]
+    row = units.set_index("unit_code").loc[unit_code]
+    frames = []
+    for kind in KINDS:
+        p = PREFIX[kind]
+        mine = unit_daily.loc[unit_daily["kind"] == kind]
+        curves = {}
+        for label, rows, assigned in (
+            ("unit", mine.loc[mine["unit_code"] == unit_code], row[f"{p}_assigned"]),
+            ("city", mine, units[f"{p}_assigned"].sum()),
+        ):
+            early = rows["date"].isna() | (rows["date"] < plan.start)
+            base = int(rows.loc[early, "cleaned_day"].sum())
+            per_day = rows.loc[~early].groupby("date")["cleaned_day"].sum().reindex(days,
+                                                                                   fill_value=0)
+            cum = base + per_day.cumsum().to_numpy()
+            curves[f"{label}_cleaned_cum"] = cum
+            curves[f"{label}_share"] = cum / assigned if assigned else np.full(len(days), np.nan)
+        frames.append(pd.DataFrame({"date": pd.Series(days, dtype=object), "kind": kind,
+                                    **curves}))
+    out = pd.concat(frames, ignore_index=True)
+    out["kind"] = out["kind"].astype("str")
+    return out
+
+
+def chart_unit_curve(curve: pd.DataFrame, unit_name: str, lang: str):
+    """The unit's cumulative share cleaned against the whole city, one panel a kind."""
+    fig = _figure(11, 3.5)
+    axes = fig.subplots(1, len(KINDS))
+    for ax, kind in zip(axes, KINDS, strict=True):
+        rows = curve.loc[curve["kind"] == kind]
+        days = pd.to_datetime(rows["date"])
+        ax.plot(days, rows["unit_share"], lw=2, label=unit_name)
+        ax.plot(days, rows["city_share"], color="grey", ls="--",
+                label=t("progress.chart.city_line", lang))
+        ax.set_title(t("progress.chart.unit_curve_title", lang, unit=unit_name) + " – "
+                     + t(f"progress.kind.{kind}", lang), fontsize=10)
+        ax.yaxis.set_major_formatter(_pct_ticks(lang))
+        _date_axis(ax)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def _date_axis(ax) -> None:
+    """Day-first dates, as Vietnamese forms write them."""
+    from matplotlib.dates import DateFormatter
+
+    ax.xaxis.set_major_formatter(DateFormatter("%d/%m"))
+    ax.tick_params(axis="x", labelsize=8)
+
+
+def _int_ticks(lang: str):
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: fmt_int(v, lang))
+
+
+def _pct_ticks(lang: str):
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: fmt_pct(v, lang, 0))
+
+
+def find_unit(value: str) -> str:
+    """A unit code from a code or a name in any spelling; a clear error when it fits none."""
+    code = resolve_unit(value)
+    if code is not None:
+        return code
+    from helpers.normalize import fold
+
+    wanted = fold(str(value))
+    units = official_units()
+    near = units.loc[units["unit_name"].map(fold).str.contains(wanted, regex=False), "unit_name"]
+    hint = f"; did you mean {', '.join(near.head(5))}?" if len(near) else ""
+    raise PipelineError(
+        f"unit {value!r} is neither a unit code (e.g. '00008') nor the name of one of the 126 "
+        f"units{hint}"
+    )
+
+
+def unit_card(units: pd.DataFrame, unit_code: str, lang: str) -> pd.DataFrame:
+    """The unit's key figures, formatted in ``lang``: one row a figure, one column a kind
+    (figures of the unit as a whole sit in the vehicle column)."""
+    row = units.set_index("unit_code").loc[unit_code]
+
+    def value(v: Any, kind_of: str) -> str:
+        if v is None or pd.isna(v):
+            return "–"
+        if kind_of == "pct":
+            return fmt_pct(v, lang)
+        if kind_of == "num":
+            return fmt_num(v, lang)
+        if kind_of == "date":
+            return fmt_date(v, lang)
+        return fmt_int(v, lang)
+
+    per_kind = [("assigned", "int"), ("cleaned", "int"), ("share_cleaned", "pct"),
+                ("gain_week", "int"), ("gain_prev_week", "int"), ("rate_7d", "num"),
+                ("required_rate", "num"), ("projected_finish", "date"), ("days_late", "int")]
+    whole = [("rank", "int"), ("rank_change", "int"), ("backlog_pending", "int"),
+             ("backlog_oldest_days", "int"), ("backlog_median_lag_days", "num"),
+             ("self_report_ratio", "pct")]
+    veh, lic = (t(f"progress.kind.{k}", lang) for k in KINDS)
+    rows = [
+        {"": t(f"progress.card.{c}", lang), veh: value(row[f"veh_{c}"], f),
+         lic: value(row[f"lic_{c}"], f)}
+        for c, f in per_kind
+    ]
+    rows += [{"": t(f"progress.card.{c}", lang), veh: value(row[c], f), lic: ""}
+             for c, f in whole]
+    rows.append({"": t("progress.card.standing", lang),
+                 veh: t(f"progress.standing.{row['standing']}", lang), lic: ""})
+    return pd.DataFrame(rows).set_index("")
+
+
+def unit_statuses(ws: Workspace, week: str, unit_code: str, lang: str) -> pd.DataFrame:
+    """Records of one unit by primary status (aggregated in DuckDB), labelled in ``lang``."""
+    from helpers.i18n import catalogue
+
+    labels = catalogue(lang).get("status", {})
+    con = store.duckdb_connect(memory_limit="2GB")
+    try:
+        frames = []
+        for kind in KINDS:
+            path = store.table_path(ws, STATUS_TABLE[kind], week)
+            _bind(con, "status_src", path, "status")
+            counts = con.execute(
+                "SELECT status, count(*) AS records FROM status_src WHERE unit_code = ? "
+                "GROUP BY status ORDER BY records DESC", [unit_code]
+            ).df()
+            counts.insert(0, "kind", t(f"progress.kind.{kind}", lang))
+            frames.append(counts)
+    finally:
+        con.close()
+    out = pd.concat(frames, ignore_index=True)
+    out["label"] = out["status"].map(lambda s: labels.get(s, s))
+    return out[["kind", "status", "label", "records"]]
+
+
+def unit_pending(ws: Workspace, week: str, unit_code: str, *, limit: int = 10) -> pd.DataFrame:
+    """The unit's oldest submissions waiting for review, citizen IDs masked (001*******45)."""
+    from helpers.privacy import mask_id
+
+    as_of = date.fromisoformat(week)
+    con = store.duckdb_connect(memory_limit="2GB")
+    try:
+        _bind(con, "links_src", store.table_path(ws, "submission_links", week),
+              "submission_links")
+        subs = store.table_path(ws, "submissions", week)
+        quoted = str(subs).replace("'", "''")
+        out = con.execute(
+            f"""
+            SELECT l.submission_id, l.kind, l.submitted_at,
+                   date_diff('day', CAST(l.submitted_at AS DATE), CAST(? AS DATE)) AS days_waiting,
+                   l.record_id, s.citizen_id
+            FROM links_src l LEFT JOIN read_parquet('{quoted}') s USING (submission_id)
+            WHERE l.unit_code = ? AND l.review_status = 'pending'
+              AND l.submitted_at < CAST(? AS DATE) + 1
+            ORDER BY l.submitted_at, l.submission_id
+            LIMIT ?
+            """,
+            [as_of, unit_code, as_of, limit],
+        ).df()
+    finally:
+        con.close()
+    out["citizen_id"] = mask_id(out["citizen_id"])
+    return out
+
+
 __all__ = [
     "Aggregates", "KINDS", "OUTPUT_TABLES", "STANDINGS", "aggregate", "city_progress",
     "compute", "daily_series", "laggard_rules", "laggards", "leaders", "org_summary",
     "progress_week", "record_counts", "review_backlog", "rule_sentence", "talking_points",
-    "unit_progress", "unit_table", "resolve_unit",
+    "unit_progress", "unit_table", "chart_city_series", "chart_unit_shares", "chart_unit_curve",
+    "unit_curve", "find_unit", "unit_card", "unit_statuses", "unit_pending",
 ]
