@@ -89,7 +89,8 @@ def _fold(arr: pa.Array) -> pa.Array:
     arr = pc.replace_substring(arr, pattern="Đ", replacement="D")
     arr = pc.utf8_normalize(arr, form="NFD")
     arr = pc.replace_substring_regex(arr, pattern=r"\p{Mn}+", replacement="")
-    return pc.utf8_lower(arr)
+    # a mark that stood alone or beside a space leaves a space to collapse again
+    return _clean(pc.utf8_lower(arr))
 
 
 def _np_bool(arr: pa.Array) -> np.ndarray:
@@ -135,6 +136,7 @@ def _compact_digits(arr: pa.Array) -> pa.Array:
     """Whitespace removed and an Excel float tail dropped: ' 1090012345.0 ' -> '1090012345'."""
     arr = _clean(arr)
     arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement="")
+    arr = pc.utf8_normalize(arr, form="NFC")  # a removed space may let a mark compose
     arr = pc.replace_substring_regex(arr, pattern=r"^(\d+)\.0$", replacement=r"\1")
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
 

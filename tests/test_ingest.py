@@ -1,0 +1,581 @@
+"""Ingest: locating, reading every raw format, row-level rejects, the ledger, bad files."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import DeliveryError, ingest
+from helpers.paths import Workspace
+from helpers.statuses import REJECT_REASONS
+from tests.ingest_builders import (
+    VALID,
+    WEEK,
+    csv_bytes,
+    full_delivery,
+    rows_of,
+    write_csv,
+    write_parquet,
+    write_xlsx,
+)
+
+
+def read_one(ws: Workspace, source: str, path: Path, delivery: str = WEEK) -> ingest.RawFile:
+    parts = ingest.read_file(ws, source, path, delivery)
+    assert len(parts) == 1
+    return parts[0]
+
+
+def check(ws: Workspace, source: str, path: Path, delivery: str = WEEK):
+    """Read and validate one file: (raw file, validated result, ledger entry)."""
+    raw = read_one(ws, source, path, delivery)
+    result = ingest.validate(source, ingest.combine([raw]), delivery)
+    return raw, result, ingest.ledger_entry(raw, result)
+
+
+def reasons(result: ingest.Validated) -> list[tuple[int, str, str]]:
+    return list(
+        result.rejects[["source_row", "column", "reason_code"]].itertuples(index=False, name=None)
+    )
+
+
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258 as Vietnamese Windows writes it: base letters precomposed, tones combining."""
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", ch)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+        out.append(base + "".join(c for c in parts if c in tones))
+    return "".join(out).encode("cp1258")
+
+
+# ---------------------------------------------------------------- locating sources
+
+
+def test_each_source_comes_from_the_newest_folder_on_or_before_the_week(tmp_ws):
+    full_delivery(tmp_ws, "2025-11-16")
+    write_csv(tmp_ws.raw / "2025-11-23" / "submissions.csv", rows_of("submissions"))
+    write_csv(tmp_ws.raw / "2025-11-30" / "submissions.csv", rows_of("submissions"))
+    found = ingest.locate_sources(tmp_ws, "2025-11-23")
+    assert found["submissions"].delivery == "2025-11-23"
+    assert found["population"].delivery == "2025-11-16"
+    assert found["registry_vehicles"].files[0].name == "registry_vehicles.csv"
+
+
+def test_missing_source_names_the_source_and_the_folders_searched(tmp_ws):
+    full_delivery(tmp_ws, "2025-11-16", skip=("organizations",))
+    (tmp_ws.raw / "2025-11-23").mkdir()
+    with pytest.raises(DeliveryError, match=r"'organizations'.*2025-11-16, 2025-11-23"):
+        ingest.locate_sources(tmp_ws, "2025-11-23")
+
+
+def test_unit_reports_are_every_workbook_of_the_folder(tmp_ws):
+    folder = full_delivery(tmp_ws)
+    write_xlsx(folder / "unit_reports" / "00070.xlsx", rows_of("unit_reports"))
+    (folder / "unit_reports" / "~$00070.xlsx").write_bytes(b"lock")
+    found = ingest.locate_sources(tmp_ws, WEEK)["unit_reports"]
+    assert [p.name for p in found.files] == ["00008.xlsx", "00070.xlsx"]
+
+
+def test_a_source_delivered_twice_in_one_folder_is_an_error(tmp_ws):
+    folder = full_delivery(tmp_ws)
+    write_parquet(folder / "population.parquet", rows_of("population"))
+    with pytest.raises(DeliveryError, match="population.*more than once"):
+        ingest.locate_sources(tmp_ws, WEEK)
+
+
+# ---------------------------------------------------------------- formats and encodings
+
+VN_HEADER = ["Số định danh", "Họ và tên", "Ngày sinh", "Giới tính", "Xã/Phường", "Trạng thái"]
+VN_ROW = ["001090012345", "Đặng Thị Ánh", "05/06/1980", "Nữ", "Phường Ngọc Hà", "Còn sống"]
+
+
+@pytest.mark.parametrize(
+    "encoding, sep",
+    [("utf-8", ","), ("utf-8", ";"), ("utf-8-sig", ","), ("utf-8-sig", ";"), ("cp1258", ";"),
+     ("cp1258", ",")],
+)
+def test_csv_in_every_encoding_and_separator(tmp_ws, encoding, sep):
+    data = csv_bytes(VN_HEADER, [VN_ROW], sep=sep, encoding="utf-8")
+    if encoding == "cp1258":
+        data = to_cp1258(data.decode("utf-8"))
+    elif encoding == "utf-8-sig":
+        data = b"\xef\xbb\xbf" + data
+    path = tmp_ws.raw / WEEK / "population.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    _, result, entry = check(tmp_ws, "population", path)
+    row = result.accepted.iloc[0]
+    assert row["full_name"] == "Đặng Thị Ánh"
+    assert unicodedata.is_normalized("NFC", row["full_name"])
+    assert (row["gender"], row["unit_code"], row["status"]) == ("female", "00008", "alive")
+    assert entry["balanced"] and entry["rows_accepted"] == 1
+
+
+def test_csv_gz_is_read_and_checksummed_as_delivered(tmp_ws):
+    path = write_csv(tmp_ws.raw / WEEK / "population.csv.gz", rows_of("population", {}, {}))
+    raw, result, entry = check(tmp_ws, "population", path)
+    assert len(result.accepted) == 2
+    assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_cp1258_detected_even_when_the_top_of_the_file_is_plain_ascii(tmp_ws):
+    rows = rows_of("population", *({} for _ in range(2000)), {"full_name": "Đặng Thị Ánh"})
+    text = csv_bytes(list(rows[0]), [list(r.values()) for r in rows]).decode("utf-8")
+    path = tmp_ws.raw / WEEK / "population.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(to_cp1258(text))
+    _, result, _ = check(tmp_ws, "population", path)
+    assert result.accepted["full_name"].iloc[-1] == "Đặng Thị Ánh"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["citizen_id", "full_name", "dob", "gender", "unit_code", "status"],
+        ["CITIZEN_ID", " Full Name ", "DOB", "Gender", "Unit Code", "Status"],
+        VN_HEADER,
+        ["SO DINH DANH", "ho va ten", "ngay sinh", "gioi tinh", "xa/phuong", "trang thai"],
+        [unicodedata.normalize("NFD", h) for h in VN_HEADER],
+        ["  Số   định danh ", "HỌ VÀ TÊN", "Ngày Sinh", "giới tính", "Mã đơn vị", "Tình trạng"],
+    ],
+)
+def test_headers_match_canonical_names_and_vietnamese_aliases(tmp_ws, header):
+    path = write_csv(tmp_ws.raw / WEEK / "population.csv", rows_of("population"), header=header)
+    raw = read_one(tmp_ws, "population", path)
+    assert set(raw.header) == set(ingest.COLUMNS["population"])
+
+
+def test_unknown_extra_columns_are_kept_as_text(tmp_ws):
+    rows = [dict(r, **{"Ghi chú": " xem lại "}) for r in rows_of("population")]
+    path = write_csv(tmp_ws.raw / WEEK / "population.csv", rows)
+    _, result, _ = check(tmp_ws, "population", path)
+    assert result.accepted["Ghi chú"].tolist() == ["xem lại"]
+
+
+def test_xlsx_with_title_block_merged_cells_and_totals_row(tmp_ws):
+    rows = rows_of("unit_reports", {"report_date": "18/11/2025"}, {"report_date": "19/11/2025"})
+    for row in rows[1:]:
+        row["unit_code"] = None  # merged with the cell above
+    path = write_xlsx(
+        tmp_ws.raw / WEEK / "unit_reports" / "00008.xlsx",
+        rows,
+        header=["Ngày báo cáo", "Đơn vị", "Số xe thu thập", "Số xe đã duyệt", "Số GPLX thu thập",
+                "Số GPLX làm sạch"],
+        title=("CÔNG AN PHƯỜNG NGỌC HÀ", "BÁO CÁO KẾT QUẢ THU THẬP"),
+        totals=True,
+        merges=("A1:F1", "A2:F2", "B5:B6"),
+    )
+    raw, result, entry = check(tmp_ws, "unit_reports", path)
+    assert raw.header_row == 4
+    assert result.accepted["source_row"].tolist() == [5, 6]
+    assert result.accepted["unit_code"].tolist() == ["00008", "00008"]
+    assert entry["rows_skipped"] == {"title": 3, "blank": 0, "totals": 1}
+    assert entry["rows_read"] == 6 and entry["balanced"]
+
+
+def test_xlsx_typed_cells_dates_and_numbers(tmp_ws):
+    from datetime import datetime
+
+    rows = rows_of("registry_licences", {"issued_on": datetime(2015, 2, 1), "licence_no": 10012345678,
+                                         "holder_id": 1185012345, "holder_dob": 31048})
+    path = write_xlsx(tmp_ws.raw / WEEK / "registry_licences.xlsx", rows)
+    _, result, _ = check(tmp_ws, "registry_licences", path)
+    # a licence number that lost its zero is not 12 digits: rejected, not guessed
+    assert reasons(result) == [(2, "licence_no", "invalid_licence_no")]
+
+
+def test_xlsx_blank_rows_between_data_are_skipped_as_blank(tmp_ws):
+    path = write_xlsx(tmp_ws.raw / WEEK / "organizations.xlsx", rows_of("organizations", {}, {}),
+                      blank_between=True)
+    raw, result, entry = check(tmp_ws, "organizations", path)
+    assert result.accepted["source_row"].tolist() == [2, 4]
+    # the blank row after the last data row is not in the file at all
+    assert entry["rows_skipped"]["blank"] == 1 and entry["balanced"]
+
+
+def test_parquet_rows_are_numbered_from_one(tmp_ws):
+    path = write_parquet(tmp_ws.raw / WEEK / "population.parquet",
+                         rows_of("population", {}, {"unit_code": "nowhere"}))
+    _, result, entry = check(tmp_ws, "population", path)
+    assert reasons(result) == [(2, "unit_code", "unknown_unit")]
+    assert entry["header_row"] == 0 and entry["balanced"]
+
+
+def test_parquet_typed_columns_are_read_as_text(tmp_ws):
+    rows = rows_of("submissions")
+    frame = pd.DataFrame(rows)
+    frame["submitted_at"] = pd.Timestamp("2025-11-12 08:30")
+    frame["citizen_id"] = 1090012345.0
+    path = tmp_ws.raw / WEEK / "submissions.parquet"
+    path.parent.mkdir(parents=True)
+    frame.to_parquet(path)
+    _, result, _ = check(tmp_ws, "submissions", path)
+    row = result.accepted.iloc[0]
+    assert row["submitted_at"] == pd.Timestamp("2025-11-12 08:30")
+    assert (row["citizen_id"], row["citizen_id_kind"]) == ("001090012345", "cccd")
+
+
+def test_csv_totals_and_blank_lines_are_skipped(tmp_ws):
+    rows = rows_of("unit_reports")
+    header = list(rows[0])
+    data = csv_bytes(header, [list(rows[0].values()), [""] * 6, ["Tổng cộng", "", "12", "10", "5",
+                                                               "4"]])
+    path = tmp_ws.raw / WEEK / "unit_reports.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    _, result, entry = check(tmp_ws, "unit_reports", path)
+    assert entry["rows_skipped"] == {"title": 0, "blank": 1, "totals": 1}
+    assert entry["rows_accepted"] == 1 and entry["balanced"]
+
+
+def test_csv_row_numbers_count_lines_with_quoted_newlines_and_ragged_rows(tmp_ws):
+    header = ["citizen_id", "full_name", "dob", "gender", "unit_code", "status"]
+    text = (
+        "BÁO CÁO TRÍCH XUẤT\n"  # line 1: title
+        + ",".join(header) + "\n"  # line 2: header
+        + '001090000001,"Nguyễn\nVăn An",05/06/1980,Nam,00008,alive\n'  # lines 3-4
+        + "001090000002,Lê Bình,05/06/1980,Nam\n"  # line 5: short row
+        + "001090000003,Lê Cúc,05/06/1980,Nữ,00008,alive,surplus\n"  # line 6: long row
+        + "\n"  # line 7: blank
+        + "001090000004,Lê Dung,05/06/1980,Nữ,00008,sống dở\n"  # line 8
+    )
+    path = tmp_ws.raw / WEEK / "population.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, "utf-8")
+    raw, result, entry = check(tmp_ws, "population", path)
+    assert raw.rows["source_row"].tolist() == [3, 5, 6, 8]
+    assert result.accepted["source_row"].tolist() == [3, 6]
+    assert result.accepted["column_G"].tolist()[1] == "surplus"
+    assert reasons(result) == [
+        (5, "unit_code", "missing_required"),
+        (5, "status", "missing_required"),
+        (8, "status", "invalid_enum"),
+    ]
+    assert entry["rows_skipped"] == {"title": 1, "blank": 1, "totals": 0}
+    assert (entry["rows_read"], entry["rows_rejected"]) == (6, 2) and entry["balanced"]
+
+
+# ---------------------------------------------------------------- row-level rules
+
+
+@pytest.mark.parametrize(
+    "source, override, column, reason",
+    [
+        ("registry_vehicles", {"plate": ""}, "plate", "missing_required"),
+        ("registry_vehicles", {"plate": "ABC-123"}, "plate", "invalid_plate"),
+        ("registry_vehicles", {"unit_code": "Phường Không Có"}, "unit_code", "unknown_unit"),
+        ("registry_vehicles", {"vehicle_type": "xe tăng"}, "vehicle_type", "invalid_enum"),
+        ("registry_vehicles", {"owner_dob": "31/02/1980"}, "owner_dob", "invalid_date"),
+        ("registry_vehicles", {"registered_on": "01/01/2026"}, "registered_on", "date_in_future"),
+        ("registry_vehicles", {"owner_dob": "01/01/1899"}, "owner_dob", "date_before_1900"),
+        ("registry_licences", {"licence_no": "12345"}, "licence_no", "invalid_licence_no"),
+        ("registry_licences", {"licence_class": "Z"}, "licence_class", "invalid_licence_class"),
+        ("registry_licences", {"issued_on": ""}, "issued_on", "missing_required"),
+        ("population", {"citizen_id": "12345"}, "citizen_id", "invalid_id"),
+        ("population", {"citizen_id": "123456789"}, "citizen_id", "invalid_id"),
+        ("population", {"status": "mất tích"}, "status", "invalid_enum"),
+        ("population", {"dob": ""}, "dob", "missing_required"),
+        ("submissions", {"plate": "", "chassis_no": ""}, "plate", "missing_required"),
+        ("submissions", {"kind": "GPLX", "licence_no": ""}, "licence_no", "missing_required"),
+        ("submissions", {"submitted_at": "2025-11-24 00:00:01"}, "submitted_at", "date_in_future"),
+        ("submissions", {"review_status": "đang xem"}, "review_status", "invalid_enum"),
+        ("unit_reports", {"vehicles_collected": "-3"}, "vehicles_collected", "invalid_number"),
+        ("unit_reports", {"licences_cleaned": ""}, "licences_cleaned", "missing_required"),
+        ("organizations", {"worked_directly": "có lẽ"}, "worked_directly", "invalid_enum"),
+        ("organizations", {"vehicles_counted": "ba mươi"}, "vehicles_counted", "invalid_number"),
+    ],
+)
+def test_bad_value_is_rejected_with_its_reason(tmp_ws, source, override, column, reason):
+    path = write_csv(tmp_ws.raw / WEEK / f"{source}.csv", rows_of(source, {}, override))
+    _, result, entry = check(tmp_ws, source, path)
+    assert reasons(result) == [(3, column, reason)]
+    assert result.accepted["source_row"].tolist() == [2]
+    rej = result.rejects.iloc[0]
+    assert rej["value"] == (override[column] or None) or pd.isna(rej["value"])
+    assert rej["source_file"] == f"{WEEK}/{source}.csv" and rej["reason"] and rej["reason_vi"]
+    assert entry["balanced"]
+
+
+@pytest.mark.parametrize(
+    "override, kind, owner_id, repaired",
+    [
+        ({"owner_id": "1090012345"}, "cccd", "001090012345", True),
+        ({"owner_id": "123456789"}, "cmnd", "123456789", False),
+        ({"owner_id": "12"}, "invalid", "12", False),
+        ({"owner_id": ""}, "missing", None, False),
+        ({"owner_id": "0101234567", "owner_kind": "Tổ chức"}, "tax_code", "0101234567", False),
+    ],
+)
+def test_registry_owner_ids_are_flagged_not_rejected(tmp_ws, override, kind, owner_id, repaired):
+    path = write_csv(tmp_ws.raw / WEEK / "registry_vehicles.csv",
+                     rows_of("registry_vehicles", override))
+    _, result, _ = check(tmp_ws, "registry_vehicles", path)
+    row = result.accepted.iloc[0]
+    assert row["owner_id_kind"] == kind and bool(row["owner_id_repaired"]) is repaired
+    assert (row["owner_id"] if isinstance(row["owner_id"], str) else None) == owner_id
+
+
+def test_year_only_birth_date_keeps_the_year(tmp_ws):
+    path = write_csv(tmp_ws.raw / WEEK / "population.csv", rows_of("population", {"dob": "1958"}))
+    _, result, _ = check(tmp_ws, "population", path)
+    row = result.accepted.iloc[0]
+    assert pd.isna(row["dob"]) and row["dob_year"] == 1958
+
+
+def test_units_resolve_from_code_number_or_name(tmp_ws):
+    spellings = ["00070", "70", "Phường Hoàn Kiếm", "P. Hoan Kiem", "hoàn kiếm", "70.0"]
+    path = write_csv(tmp_ws.raw / WEEK / "organizations.csv",
+                     rows_of("organizations", *({"unit_code": s} for s in spellings)))
+    _, result, _ = check(tmp_ws, "organizations", path)
+    assert result.accepted["unit_code"].tolist() == ["00070"] * len(spellings)
+
+
+def test_second_row_with_a_key_already_seen_is_a_duplicate(tmp_ws):
+    path = write_csv(tmp_ws.raw / WEEK / "registry_vehicles.csv",
+                     rows_of("registry_vehicles", {"record_id": "V9"}, {}, {"record_id": "V9"}))
+    _, result, _ = check(tmp_ws, "registry_vehicles", path)
+    assert reasons(result) == [(4, "record_id", "duplicate_key")]
+    assert result.accepted["source_row"].tolist() == [2, 3]
+
+
+def test_repaired_citizen_ids_count_as_duplicates_of_the_intact_ones(tmp_ws):
+    path = write_csv(tmp_ws.raw / WEEK / "population.csv",
+                     rows_of("population", {"citizen_id": "001090012345"},
+                             {"citizen_id": "1090012345"}))
+    _, result, _ = check(tmp_ws, "population", path)
+    assert reasons(result) == [(3, "citizen_id", "duplicate_key")]
+
+
+def test_a_row_with_several_problems_is_counted_once(tmp_ws):
+    bad = {"plate": "??", "vehicle_type": "xe tăng", "unit_code": "", "owner_dob": "hôm qua"}
+    path = write_csv(tmp_ws.raw / WEEK / "registry_vehicles.csv",
+                     rows_of("registry_vehicles", {}, bad))
+    _, result, entry = check(tmp_ws, "registry_vehicles", path)
+    assert len(result.rejects) == 4
+    assert (entry["rows_read"], entry["rows_accepted"], entry["rows_rejected"]) == (2, 1, 1)
+
+
+def test_names_are_cleaned_and_keyed(tmp_ws):
+    path = write_csv(tmp_ws.raw / WEEK / "registry_licences.csv",
+                     rows_of("registry_licences", {"holder_name": "  TRẦN   thị  BÌNH "}))
+    _, result, _ = check(tmp_ws, "registry_licences", path)
+    row = result.accepted.iloc[0]
+    assert (row["holder_name"], row["holder_name_key"]) == ("Trần Thị Bình", "tran thi binh")
+
+
+def test_every_reject_reason_has_wording_in_both_languages():
+    from helpers import i18n
+
+    for code in REJECT_REASONS:
+        assert i18n.t(f"rejects.{code}", "en") and i18n.t(f"rejects.{code}", "vi")
+
+
+# ---------------------------------------------------------------- bad files
+
+
+def _bad(tmp_ws: Workspace, name: str, data: bytes) -> Path:
+    path = tmp_ws.raw / WEEK / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_empty_file_stops_the_run_with_its_name(tmp_ws):
+    path = _bad(tmp_ws, "population.csv", b"")
+    with pytest.raises(DeliveryError, match=r"2025-11-23/population\.csv: empty"):
+        ingest.read_file(tmp_ws, "population", path, WEEK)
+
+
+def test_header_without_rows_is_empty(tmp_ws):
+    path = _bad(tmp_ws, "population.csv", csv_bytes(VN_HEADER, []))
+    with pytest.raises(DeliveryError, match=r"population\.csv: empty: a header row was found but no"):
+        ingest.read_file(tmp_ws, "population", path, WEEK)
+
+
+def test_no_header_found_says_what_was_expected_and_found(tmp_ws):
+    path = _bad(tmp_ws, "population.csv", csv_bytes(["x", "y"], [["1", "2"]]))
+    with pytest.raises(DeliveryError) as err:
+        ingest.read_file(tmp_ws, "population", path, WEEK)
+    message = str(err.value)
+    assert "population.csv: no header row found" in message
+    assert "citizen_id, full_name, dob, unit_code, status" in message
+    assert "'x'" in message
+
+
+def test_required_column_missing_names_it_and_the_header_found(tmp_ws):
+    header = ["Số định danh", "Họ và tên", "Ngày sinh", "Xã/Phường"]
+    path = _bad(tmp_ws, "population.csv", csv_bytes(header, [VN_ROW[:4]]))
+    with pytest.raises(DeliveryError) as err:
+        ingest.read_file(tmp_ws, "population", path, WEEK)
+    message = str(err.value)
+    assert "population.csv: required column(s) missing: status" in message
+    assert "'Số định danh', 'Họ và tên', 'Ngày sinh', 'Xã/Phường'" in message
+
+
+@pytest.mark.parametrize(
+    "name, data, expected",
+    [
+        ("population.csv.gz", b"not gzip at all", "expected a gzip-compressed CSV"),
+        ("population.xlsx", b"PK\x03\x04 broken", "expected an Excel .xlsx workbook"),
+        ("population.parquet", b"PAR1 broken PAR1", "expected a Parquet file"),
+    ],
+)
+def test_unreadable_file_names_the_format_expected(tmp_ws, name, data, expected):
+    path = _bad(tmp_ws, name, data)
+    with pytest.raises(DeliveryError, match=rf"2025-11-23/{name}: .*{expected}"):
+        ingest.read_file(tmp_ws, "population", path, WEEK)
+
+
+def test_a_bad_file_leaves_the_previous_processed_week_alone(tmp_ws):
+    folder = full_delivery(tmp_ws)
+    ingest.ingest_week(tmp_ws, WEEK)
+    before = (tmp_ws.processed_week(WEEK) / "ledger.json").read_bytes()
+    (folder / "population.csv").write_bytes(b"")
+    with pytest.raises(DeliveryError):
+        ingest.ingest_week(tmp_ws, WEEK)
+    assert (tmp_ws.processed_week(WEEK) / "ledger.json").read_bytes() == before
+    assert [p.name for p in tmp_ws.processed.iterdir()] == [WEEK]
+
+
+# ---------------------------------------------------------------- the week
+
+
+def test_ingest_week_writes_every_table_and_a_balanced_ledger(tmp_ws):
+    full_delivery(tmp_ws)
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    folder = tmp_ws.processed_week(WEEK)
+    for source in ingest.SOURCE_NAMES:
+        assert (folder / f"{source}.parquet").is_file()
+    assert (folder / "rejects.parquet").is_file()
+    saved = json.loads((folder / "ledger.json").read_text("utf-8"))
+    assert saved == ledger and ledger["balanced"]
+    assert {f["source"] for f in ledger["files"]} == set(ingest.SOURCE_NAMES)
+    for entry in ledger["files"]:
+        path = tmp_ws.raw / entry["file"]
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_processed_tables_follow_the_contract_columns(tmp_ws):
+    full_delivery(tmp_ws)
+    ingest.ingest_week(tmp_ws, WEEK)
+    vehicles = pd.read_parquet(tmp_ws.processed_week(WEEK) / "registry_vehicles.parquet")
+    assert list(vehicles.columns) == [
+        "record_id", "unit_code", "plate", "plate_key", "vehicle_type", "chassis_no",
+        "chassis_key", "engine_no", "registered_on", "owner_kind", "owner_name", "owner_name_key",
+        "owner_id", "owner_id_kind", "owner_id_repaired", "owner_dob", "owner_dob_year",
+        "owner_address", "source_file", "source_row",
+    ]
+    rejects = pd.read_parquet(tmp_ws.processed_week(WEEK) / "rejects.parquet")
+    assert list(rejects.columns) == list(ingest.REJECT_COLUMNS)
+
+
+def test_rerun_gives_identical_files_and_never_writes_raw(tmp_ws):
+    full_delivery(tmp_ws)
+    raw_before = {p: p.read_bytes() for p in tmp_ws.raw.rglob("*") if p.is_file()}
+    ingest.ingest_week(tmp_ws, WEEK)
+    first = {p.name: p.read_bytes() for p in tmp_ws.processed_week(WEEK).iterdir()}
+    (tmp_ws.processed_week(WEEK) / "stale.parquet").write_bytes(b"old")
+    ingest.ingest_week(tmp_ws, WEEK)
+    second = {p.name: p.read_bytes() for p in tmp_ws.processed_week(WEEK).iterdir()}
+    assert first == second
+    assert {p: p.read_bytes() for p in tmp_ws.raw.rglob("*") if p.is_file()} == raw_before
+
+
+def test_unit_report_workbooks_are_ledgered_one_by_one(tmp_ws):
+    folder = full_delivery(tmp_ws)
+    write_xlsx(folder / "unit_reports" / "00070.xlsx",
+               rows_of("unit_reports", {"unit_code": "70"}, {"vehicles_approved": "x"}))
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    entries = {e["file"]: e for e in ledger["files"] if e["source"] == "unit_reports"}
+    assert entries[f"{WEEK}/unit_reports/00070.xlsx"]["rows_rejected"] == 1
+    assert entries[f"{WEEK}/unit_reports/00008.xlsx"]["rows_accepted"] == 1
+
+
+def test_reject_counts_show_no_values(tmp_ws):
+    folder = full_delivery(tmp_ws)
+    write_csv(folder / "population.csv", rows_of("population", {}, {"citizen_id": "98765"}))
+    ingest.ingest_week(tmp_ws, WEEK)
+    rejects = pd.read_parquet(tmp_ws.processed_week(WEEK) / "rejects.parquet")
+    table = ingest.reject_counts(rejects, "vi")
+    assert "98765" not in table.to_string()
+    assert table.iloc[0].tolist()[:2] == ["population", "Số định danh không hợp lệ (cần 12 chữ số CCCD)"]
+
+
+# ---------------------------------------------------------------- nothing lost, whatever the file
+
+_CELL = st.one_of(
+    st.just(""),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
+    st.sampled_from(["Tổng cộng", "29A-123.45", "1090012345", "05/06/1980", "00008", "x;y",
+                     'a"b', "line\nbreak", "   ", "Còn sống", "1958"]),
+)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.lists(_CELL, min_size=0, max_size=9), max_size=25),
+    sep=st.sampled_from([",", ";"]),
+    title=st.lists(st.sampled_from(["CÔNG AN PHƯỜNG NGỌC HÀ", "", "BÁO CÁO"]), max_size=3),
+)
+def test_no_row_is_lost_whatever_garbage_a_csv_holds(tmp_path_factory, rows, sep, title):
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path_factory.mktemp("garbage"))
+    header = ["Số định danh", "Họ và tên", "Ngày sinh", "Giới tính", "Xã/Phường", "Trạng thái"]
+    data = csv_bytes(header, rows, sep=sep, title=tuple(title))
+    path = _bad(ws, "population.csv", data)
+    physical = data.decode("utf-8").count("\r\n")
+    try:
+        parts = ingest.read_file(ws, "population", path, WEEK)
+    except DeliveryError as exc:
+        assert "empty" in str(exc)  # only a file with no data rows may stop the run
+        return
+    raw = parts[0]
+    result = ingest.validate("population", ingest.combine(parts), WEEK)
+    entry = ingest.ledger_entry(raw, result)
+    assert entry["balanced"]
+    assert entry["rows_read"] == len(rows) + len(title)
+    assert entry["rows_read"] + 1 <= physical
+    assert set(result.rejects["reason_code"]) <= set(REJECT_REASONS)
+    assert raw.rows["source_row"].is_monotonic_increasing
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=st.lists(st.lists(_CELL, min_size=6, max_size=6), min_size=1, max_size=15))
+def test_no_row_is_lost_whatever_garbage_a_workbook_holds(tmp_path_factory, rows):
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path_factory.mktemp("garbage"))
+    header = ingest.REQUIRED_COLUMNS["unit_reports"]
+    clean = [[c.replace("\x00", "") for c in r] for r in rows]
+    clean = [[c if c.isprintable() or not c else "?" for c in r] for r in clean]
+    path = write_xlsx(ws.raw / WEEK / "unit_reports" / "u.xlsx",
+                      [dict(zip(header, r, strict=True)) for r in clean],
+                      title=("CÔNG AN XÃ ĐÔNG ANH",), totals=True)
+    try:
+        parts = ingest.read_file(ws, "unit_reports", path, WEEK)
+    except DeliveryError as exc:
+        assert "empty" in str(exc)
+        return
+    result = ingest.validate("unit_reports", ingest.combine(parts), WEEK)
+    entry = ingest.ledger_entry(parts[0], result)
+    assert entry["balanced"] and entry["rows_read"] == len(rows) + 2 + 1
+    assert entry["rows_skipped"]["title"] == 2
+
+
+def test_gz_builder_is_deterministic(tmp_ws):
+    a = write_csv(tmp_ws.raw / "a.csv.gz", rows_of("population"))
+    assert gzip.decompress(a.read_bytes()).startswith(b"citizen_id")
+    assert VALID["population"]["unit_code"] == "00008"

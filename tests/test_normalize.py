@@ -1,0 +1,350 @@
+"""Normalisers, table-driven with the real-world variants of the data contract."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import normalize as nz
+
+AS_OF = date(2025, 11, 23)
+NFD = "Nguye\u0302\u0303n Va\u0306n An"  # "Nguyễn Văn An" decomposed
+
+
+def one(fn, value, **kw):
+    """Run a vectorised normaliser on one value; return the first row."""
+    out = fn(pd.Series([value], dtype="object"), **kw)
+    return out.iloc[0]
+
+
+# ---------------------------------------------------------------- text and names
+
+
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("  Ngọc   Hà ", "Ngọc Hà"),
+        ("Ngo\u0323c Ha\u0300", "Ngọc Hà"),  # NFD -> NFC
+        ("a\u00a0b\tc\n d", "a b c d"),  # no-break space, tab, newline
+        ("", None),
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_clean_text_series(raw, clean):
+    got = one(nz.clean_text_series, raw)
+    assert (got if isinstance(got, str) else None) == clean
+
+
+@pytest.mark.parametrize(
+    "raw, name, key",
+    [
+        ("NGUYỄN VĂN AN", "Nguyễn Văn An", "nguyen van an"),
+        ("nguyễn  văn   an", "Nguyễn Văn An", "nguyen van an"),
+        (NFD, "Nguyễn Văn An", "nguyen van an"),
+        ("đặng thị ánh", "Đặng Thị Ánh", "dang thi anh"),
+        ("ĐỖ ĐỨC ĐẠT", "Đỗ Đức Đạt", "do duc dat"),
+        (" Lê Thị Hồng Nhung ", "Lê Thị Hồng Nhung", "le thi hong nhung"),
+    ],
+)
+def test_names_get_one_case_and_an_accent_folded_key(raw, name, key):
+    assert one(nz.name_series, raw) == name
+    assert one(nz.name_key_series, one(nz.name_series, raw)) == key
+
+
+def test_fold_series_agrees_with_scalar_fold():
+    values = ["Phường Ngọc Hà", "XÃ ĐÔNG ANH", NFD, "  Đặng  "]
+    assert nz.fold_series(pd.Series(values)).tolist() == [nz.fold(v) for v in values]
+
+
+def test_normalisers_do_not_mutate_their_input():
+    s = pd.Series(["  NGUYỄN  VĂN AN ", "1090012345"])
+    before = s.copy()
+    nz.name_series(s)
+    nz.id_series(s)
+    pd.testing.assert_series_equal(s, before)
+
+
+# ---------------------------------------------------------------- IDs
+
+
+@pytest.mark.parametrize(
+    "raw, org, expected_id, kind, repaired",
+    [
+        ("001090012345", False, "001090012345", "cccd", False),
+        ("1090012345", False, "001090012345", "cccd", True),  # Excel dropped two zeros
+        ("1090012345.0", False, "001090012345", "cccd", True),  # ... and stored a float
+        (1090012345, False, "001090012345", "cccd", True),  # ... or an int
+        ("12090012345", False, "012090012345", "cccd", True),  # one zero lost
+        ("97090012345", False, "97090012345", "invalid", False),  # 097 is no province
+        ("0101234567", False, "0101234567", "invalid", False),  # 000... is no province
+        ("123456789", False, "123456789", "cmnd", False),  # old CMND: kept, flagged
+        ("0101234567", True, "0101234567", "tax_code", False),
+        ("0101234567-001", True, "0101234567-001", "tax_code", False),
+        ("001 090 012 345", False, "001090012345", "cccd", False),
+        ("00109001234X", False, "00109001234X", "invalid", False),
+        ("12345", False, "12345", "invalid", False),
+        ("", False, None, "missing", False),
+        (None, False, None, "missing", False),
+    ],
+)
+def test_ids_repaired_flagged_or_marked_invalid(raw, org, expected_id, kind, repaired):
+    out = nz.id_series(pd.Series([raw], dtype="object"), organization=pd.Series([org])).iloc[0]
+    assert (out["id"] if isinstance(out["id"], str) else None) == expected_id
+    assert out["kind"] == kind
+    assert bool(out["repaired"]) is repaired
+
+
+def test_leading_zero_restored_only_when_unambiguous():
+    out = nz.id_series(pd.Series(["1090012345", "99012345678"]))
+    assert out["repaired"].tolist() == [True, False]
+    assert out["kind"].tolist() == ["cccd", "invalid"]
+
+
+# ---------------------------------------------------------------- plates
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ("29A-123.45", "29A12345"),
+        ("29A12345", "29A12345"),
+        ("29a 123 45", "29A12345"),
+        ("29-B1 123.45", "29B112345"),
+        ("29B1-12345", "29B112345"),
+        ("30E-123.45", "30E12345"),
+        ("29LD-012.34", "29LD01234"),
+        (" 29a-123.45 ", "29A12345"),
+        ("29Đ-123.45", "29D12345"),
+    ],
+)
+def test_plates_in_every_contract_form_get_one_key(raw, key):
+    out = nz.plate_series(pd.Series([raw])).iloc[0]
+    assert out["plate_key"] == key
+    assert out["plate"] == raw.strip()
+    assert bool(out["valid"])
+
+
+@pytest.mark.parametrize("raw", ["ABC-123", "29A-12", "2A-12345", "29-123456", "29ABC12345"])
+def test_plates_that_do_not_fit_the_pattern_are_invalid(raw):
+    assert not bool(nz.plate_series(pd.Series([raw])).iloc[0]["valid"])
+
+
+def test_chassis_key_is_upper_alnum():
+    assert one(nz.alnum_key_series, " rlh-jc 1234 ") == "RLHJC1234"
+
+
+# ---------------------------------------------------------------- licences
+
+
+@pytest.mark.parametrize(
+    "raw, value, valid",
+    [("010012345678", "010012345678", True), ("0100 1234 5678", "010012345678", True),
+     ("10012345678", "10012345678", False), ("01001234567A", "01001234567A", False)],
+)
+def test_licence_numbers_need_12_digits(raw, value, valid):
+    out = nz.licence_no_series(pd.Series([raw])).iloc[0]
+    assert out["licence_no"] == value and bool(out["valid"]) is valid
+
+
+@pytest.mark.parametrize(
+    "raw, klass, valid",
+    [("B2", "B2", True), ("b2", "B2", True), ("B 2", "B2", True), ("c1e", "C1E", True),
+     ("FC", "FC", True), ("A", "A", True), ("Z9", "Z9", False), ("B3", "B3", False)],
+)
+def test_licence_classes(raw, klass, valid):
+    out = nz.licence_class_series(pd.Series([raw])).iloc[0]
+    assert out["licence_class"] == klass and bool(out["valid"]) is valid
+
+
+# ---------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("05/06/1980", datetime(1980, 6, 5)),  # day first
+        ("5/6/80", datetime(1980, 6, 5)),  # d/m/yy, 80 > 25 -> 1980
+        ("5/6/05", datetime(2005, 6, 5)),  # d/m/yy, 05 <= 25 -> 2005
+        ("1980-06-05", datetime(1980, 6, 5)),  # ISO
+        ("05-06-1980", datetime(1980, 6, 5)),
+        ("05.06.1980", datetime(1980, 6, 5)),
+        ("29377", datetime(1980, 6, 5)),  # Excel serial
+        ("45973.354166666664", datetime(2025, 11, 12, 8, 30)),  # serial with time
+        ("2025-11-12 08:30:00", datetime(2025, 11, 12, 8, 30)),
+        ("2025-11-12T08:30:00", datetime(2025, 11, 12, 8, 30)),
+        ("2025-11-12 08:30:00.000000", datetime(2025, 11, 12, 8, 30)),
+        ("12/11/2025 08:30", datetime(2025, 11, 12, 8, 30)),
+        ("12/11/2025 08:30:15", datetime(2025, 11, 12, 8, 30, 15)),
+        ("23/11/2025 23:59:59", datetime(2025, 11, 23, 23, 59, 59)),  # last second is fine
+        (datetime(1980, 6, 5), datetime(1980, 6, 5)),  # already a datetime (xlsx, Parquet)
+    ],
+)
+def test_dates_in_every_contract_form_parse_day_first(raw, expected):
+    out = nz.parse_dates(pd.Series([raw], dtype="object"), as_of=AS_OF).iloc[0]
+    assert out["value"] == pd.Timestamp(expected)
+    assert out["year"] == expected.year
+    assert pd.isna(out["problem"])
+
+
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        ("31/02/2000", "invalid_date"),
+        ("13/13/2000", "invalid_date"),
+        ("hôm qua", "invalid_date"),
+        ("1958", "invalid_date"),  # year only is for birth dates
+        ("24/11/2025", "date_in_future"),
+        ("2026-01-01 00:00:00", "date_in_future"),
+        ("31/12/1899", "date_before_1900"),
+        ("12/11/2025 25:00", "invalid_date"),
+    ],
+)
+def test_bad_dates_get_their_problem(raw, problem):
+    out = nz.parse_dates(pd.Series([raw]), as_of=AS_OF).iloc[0]
+    assert out["problem"] == problem
+    assert pd.isna(out["value"])
+
+
+def test_year_only_birth_dates_keep_the_year_without_a_date():
+    out = nz.parse_dates(pd.Series(["1958", "1899", "2030"]), as_of=AS_OF, year_only=True)
+    assert out["value"].isna().all()
+    assert out["year"].tolist()[0] == 1958
+    assert out["problem"].tolist()[1:] == ["date_before_1900", "date_in_future"]
+
+
+def test_expiry_dates_may_lie_in_the_future():
+    out = nz.parse_dates(pd.Series(["01/02/2035"]), as_of=AS_OF, allow_future=True).iloc[0]
+    assert out["value"] == pd.Timestamp(2035, 2, 1) and pd.isna(out["problem"])
+
+
+def test_blank_dates_have_no_value_and_no_problem():
+    out = nz.parse_dates(pd.Series(["", None, "  "]), as_of=AS_OF)
+    assert out["value"].isna().all() and out["problem"].isna().all() and out["year"].isna().all()
+
+
+def test_dates_keep_the_input_index():
+    s = pd.Series(["05/06/1980", "1980-06-05"], index=[10, 20])
+    assert nz.parse_dates(s, as_of=AS_OF).index.tolist() == [10, 20]
+
+
+# ---------------------------------------------------------------- enumerations and counts
+
+
+@pytest.mark.parametrize(
+    "name, raw, value",
+    [
+        ("vehicle_type", "Ô tô", "car"),
+        ("vehicle_type", "o to", "car"),
+        ("vehicle_type", "Mô tô", "motorbike"),
+        ("vehicle_type", "XE MÁY", "motorbike"),
+        ("vehicle_type", "Xe gắn máy", "moped"),
+        ("vehicle_type", "Xe máy điện", "e-bike"),
+        ("vehicle_type", "e-bike", "e-bike"),
+        ("vehicle_type", "Khác", "other"),
+        ("owner_kind", "Cá nhân", "individual"),
+        ("owner_kind", "TỔ CHỨC", "organization"),
+        ("population_status", "Còn sống", "alive"),
+        ("population_status", "Đã chết", "deceased"),
+        ("gender", "Nữ", "female"),
+        ("gender", "Nam", "male"),
+        ("submission_kind", "Phương tiện", "vehicle"),
+        ("submission_kind", "GPLX", "licence"),
+        ("declared_status", "Đang sử dụng", "in_use"),
+        ("declared_status", "Đã chuyển nhượng", "transferred"),
+        ("declared_status", "Đã thanh lý", "scrapped"),
+        ("declared_status", "Bị mất", "lost"),
+        ("declared_status", "in_use", "in_use"),
+        ("review_status", "Chờ duyệt", "pending"),
+        ("review_status", "Đã duyệt", "approved"),
+        ("review_status", "Từ chối", "rejected"),
+        ("org_type", "Khu công nghiệp", "industrial_park"),
+        ("org_type", "business_household", "business_household"),
+        ("yes_no", "Có", "yes"),
+        ("yes_no", "không", "no"),
+    ],
+)
+def test_enumerations_map_vietnamese_aliases(name, raw, value):
+    out = nz.enum_series(pd.Series([raw]), name).iloc[0]
+    assert out["value"] == value and bool(out["valid"])
+
+
+def test_unknown_enumeration_value_is_invalid_and_blank_is_not():
+    out = nz.enum_series(pd.Series(["xe tăng", None]), "vehicle_type")
+    assert out["valid"].tolist() == [False, True]
+    assert out["value"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "raw, value, valid",
+    [("12", 12, True), ("12.0", 12, True), (12.0, 12, True), ("0", 0, True),
+     ("1.234", 1234, True), ("1,234", 1234, True), ("-3", None, False), ("2.5", None, False),
+     ("mười", None, False), ("", None, True)],
+)
+def test_counts_are_non_negative_whole_numbers(raw, value, valid):
+    out = nz.count_series(pd.Series([raw], dtype="object")).iloc[0]
+    assert (None if pd.isna(out["value"]) else int(out["value"])) == value
+    assert bool(out["valid"]) is valid
+
+
+# ---------------------------------------------------------------- properties
+
+_TEXT = st.text(
+    alphabet=st.sampled_from(list("aăâbcdđeêghiklmnoôơpqrstuưvxyAĐÔ ̣̀́̃̉ \t\u00a0-./0123456789")),
+    max_size=30,
+)
+
+
+def _same(a: pd.Series, b: pd.Series) -> bool:
+    return a.fillna("<NA>").tolist() == b.fillna("<NA>").tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), _TEXT), max_size=20))
+def test_text_normalisers_are_idempotent(values):
+    s = pd.Series(values, dtype="object")
+    for fn in (nz.clean_text_series, nz.fold_series, nz.name_series, nz.alnum_key_series,
+               nz.digits_series):
+        once = fn(s)
+        assert _same(fn(once), once), fn.__name__
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), _TEXT, st.from_regex(r"\d{9,12}", fullmatch=True)),
+                max_size=20))
+def test_id_and_plate_normalisers_are_idempotent(values):
+    s = pd.Series(values, dtype="object")
+    ids = nz.id_series(s)
+    again = nz.id_series(ids["id"])
+    assert _same(again["id"], ids["id"]) and again["kind"].tolist() == ids["kind"].tolist()
+    plates = nz.plate_series(s)
+    plates2 = nz.plate_series(plates["plate"])
+    assert _same(plates2["plate_key"], plates["plate_key"])
+    assert plates2["valid"].tolist() == plates["valid"].tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dates(min_value=date(1900, 1, 1), max_value=AS_OF), max_size=20),
+       st.sampled_from(["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y %H:%M:%S"]))
+def test_dates_round_trip_through_their_iso_form(days, form):
+    s = pd.Series([d.strftime(form) for d in days], dtype="object")
+    first = nz.parse_dates(s, as_of=AS_OF)
+    assert first["problem"].isna().all()
+    iso = first["value"].dt.strftime("%Y-%m-%d")
+    second = nz.parse_dates(iso, as_of=AS_OF)
+    assert second["value"].tolist() == first["value"].tolist()
+    assert np.array_equal(first["value"].dt.date.to_numpy(), np.array(days, dtype=object))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), _TEXT), max_size=20),
+       st.sampled_from(sorted(nz.ENUMS)))
+def test_enumeration_mapping_is_idempotent(values, name):
+    s = pd.Series(values, dtype="object")
+    once = nz.enum_series(s, name)["value"]
+    assert _same(nz.enum_series(once, name)["value"], once)
