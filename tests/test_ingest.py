@@ -508,7 +508,9 @@ def test_reject_counts_show_no_values(tmp_ws):
     rejects = pd.read_parquet(tmp_ws.processed_week(WEEK) / "rejects.parquet")
     table = ingest.reject_counts(rejects, "vi")
     assert "98765" not in table.to_string()
-    assert table.iloc[0].tolist()[:2] == ["population", "Số định danh không hợp lệ (cần 12 chữ số CCCD)"]
+    assert table.iloc[0].tolist() == [
+        "population", "invalid_id", "Số định danh không hợp lệ (cần 12 chữ số CCCD)", 1, 1
+    ]
 
 
 # ---------------------------------------------------------------- nothing lost, whatever the file

@@ -246,14 +246,26 @@ def locate_sources(ws: Workspace, week: str) -> dict[str, SourceFiles]:
     return found
 
 
-def sources_table(located: dict[str, SourceFiles], ws: Workspace) -> pd.DataFrame:
-    """One row per file to read: source, delivery folder, file (relative to the raw folder)."""
+def sources_table(
+    located: dict[str, SourceFiles], ws: Workspace, lang: str | None = None
+) -> pd.DataFrame:
+    """One row per file to read: source, delivery folder, file (relative to the raw folder).
+
+    With ``lang`` the column labels come from the catalogue (section ``ingest``).
+    """
     rows = [
         {"source": s.source, "delivery": s.delivery, "file": _relative(ws, p),
          "size_mb": round(p.stat().st_size / 1e6, 2)}
         for s in located.values() for p in s.files
     ]
-    return pd.DataFrame(rows, columns=["source", "delivery", "file", "size_mb"])
+    table = pd.DataFrame(rows, columns=["source", "delivery", "file", "size_mb"])
+    return _labelled(table, lang)
+
+
+def _labelled(table: pd.DataFrame, lang: str | None) -> pd.DataFrame:
+    if lang is None:
+        return table
+    return table.rename(columns=lambda c: i18n.t(f"ingest.{c}", lang))
 
 
 def _relative(ws: Workspace, path: Path) -> str:
@@ -1247,7 +1259,7 @@ def ingest_week(ws: Workspace, week: str) -> dict:
 # ---------------------------------------------------------------- what the notebook shows
 
 
-def ledger_table(ledger: dict, lang: str = "en") -> pd.DataFrame:
+def ledger_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
     """One row per file: rows read, accepted, rejected, skipped by kind, balanced."""
     rows = [
         {
@@ -1261,21 +1273,62 @@ def ledger_table(ledger: dict, lang: str = "en") -> pd.DataFrame:
         }
         for e in ledger["files"]
     ]
-    table = pd.DataFrame(rows)
-    return table.rename(columns=lambda c: i18n.t(f"ingest.{c}", lang))
+    columns = ["source", "file", "rows_read", "rows_accepted", "rows_rejected",
+               *(f"skipped_{k}" for k in SKIP_KINDS), "balanced"]
+    return _labelled(pd.DataFrame(rows, columns=columns), lang)
 
 
-def reject_counts(rejects: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """Rejected problems per source and reason (counts only, no values: no personal data)."""
-    label = "reason" if lang == "en" else "reason_vi"
-    if rejects.empty:
-        return pd.DataFrame(columns=[i18n.t("ingest.source", lang), i18n.t("ingest.reason", lang),
-                                     i18n.t("ingest.problems", lang), i18n.t("ingest.rows", lang)])
-    keyed = rejects.assign(row_key=rejects["source_file"] + ":" + rejects["source_row"].astype("str"))
+def source_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
+    """One row per source: files and rows read, accepted, rejected, skipped by kind."""
+    files = ledger_table(ledger)
     table = (
-        keyed.groupby(["source", label], sort=True)
-        .agg(problems=("reason_code", "size"), rows=("row_key", "nunique"))
+        files.assign(files=1)
+        .groupby("source", sort=False)
+        .sum(numeric_only=True)
+        .reindex([s for s in SOURCE_NAMES if s in set(files["source"])])
+        .reset_index()
+    )
+    table["balanced"] = table["balanced"] == table["files"]
+    columns = ["source", "files", "rows_read", "rows_accepted", "rows_rejected",
+               *(f"skipped_{k}" for k in SKIP_KINDS), "balanced"]
+    return _labelled(table[columns], lang)
+
+
+def summary_text(ledger: dict, lang: str) -> str:
+    """One sentence for the analyst: files, rows read, accepted, rejected, skipped."""
+    files = ledger["files"]
+    sentence = i18n.t(
+        "ingest.summary",
+        lang,
+        files=i18n.fmt_int(len(files), lang),
+        read=i18n.fmt_int(sum(e["rows_read"] for e in files), lang),
+        accepted=i18n.fmt_int(sum(e["rows_accepted"] for e in files), lang),
+        rejected=i18n.fmt_int(sum(e["rows_rejected"] for e in files), lang),
+        skipped=i18n.fmt_int(sum(sum(e["rows_skipped"].values()) for e in files), lang),
+    )
+    if ledger.get("balanced"):
+        sentence += " " + i18n.t("ingest.all_balanced", lang)
+    return sentence
+
+
+def reject_counts(rejects: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """Problems and rejected rows per source and reason: counts only, never the values."""
+    label = "reason_vi" if lang == "vi" else "reason"
+    columns = ["source", "reason_code", "reason", "problems", "rows"]
+    if rejects.empty:
+        return _labelled(pd.DataFrame(columns=columns), lang)
+    keyed = rejects.assign(
+        row_key=rejects["source_file"].astype("str") + ":" + rejects["source_row"].astype("str")
+    )
+    table = (
+        keyed.groupby(["source", "reason_code", label], sort=False)
+        .agg(problems=("column", "size"), rows=("row_key", "nunique"))
         .reset_index()
         .rename(columns={label: "reason"})
     )
-    return table.rename(columns=lambda c: i18n.t(f"ingest.{c}", lang))
+    order = {s: i for i, s in enumerate(SOURCE_NAMES)}
+    table = table.sort_values(
+        ["source", "problems"], key=lambda c: c.map(order) if c.name == "source" else -c,
+        kind="stable", ignore_index=True,
+    )
+    return _labelled(table[columns], lang)
