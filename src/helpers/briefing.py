@@ -1,0 +1,1052 @@
+"""The weekly briefing pack: the document on the table at the progress conference.
+
+``notebooks/04_briefing.ipynb`` loads the progress tables with :func:`load_briefing_data` and
+displays the parts built here, in the order of the document (cover, summary, city progress,
+all units, laggards and leaders, backlog and difficult groups, organisations, data quality,
+appendix). Each part is an HTML string (charts inline as SVG), so the notebook shows what the
+page shows. After the notebook ran, the runner calls :func:`export_briefing`, which turns the
+executed notebook into HTML with the template ``reports/templates/briefing/`` (no input, no
+prompts) and prints it to PDF with WeasyPrint.
+
+Only per-unit and city aggregates are read: no person's name, ID, plate, phone or address
+can reach the page. Every label comes from the catalogue section ``briefing`` (plus the shared
+``common``, ``status`` and ``rejects`` sections); numbers use the language's conventions.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers import store
+from helpers.config import Plan
+from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_num, fmt_pct, t
+from helpers.paths import TEMPLATES_DIR, Workspace
+from helpers.statuses import LICENCE_STATUSES, STANDINGS, VEHICLE_STATUSES
+
+TEMPLATE_NAME = "briefing"
+TEMPLATE_DIR = TEMPLATES_DIR / TEMPLATE_NAME
+FONTS_DIR = TEMPLATE_DIR / "fonts"
+KINDS = ("vehicle", "licence")
+PREFIX = {"vehicle": "veh", "licence": "lic"}
+SERIES_COLOURS = {
+    "submitted": "#90a4ae",
+    "approved": "#5c8dc9",
+    "cleaned": "#1f4e8c",
+    "target": "#c62828",
+    "projection": "#1f4e8c",
+}
+BACKLOG_TOP = 12  # units listed by review backlog
+DIFFICULT_TOP = 10  # units listed by difficult records
+
+
+@dataclass(frozen=True)
+class BriefingData:
+    """The week's progress tables, as the briefing reads them (aggregates only)."""
+
+    week: str
+    units: pd.DataFrame  # unit_progress, 126 rows
+    city: pd.DataFrame  # city_progress, one row per kind
+    laggards: pd.DataFrame
+    leaders: pd.DataFrame
+    daily: pd.DataFrame  # daily_series
+    orgs: pd.DataFrame  # org_summary
+    talking_points: pd.DataFrame
+    rejects: pd.DataFrame  # only source and reason_code are read
+    ledger: list[dict]
+    self_reports: pd.DataFrame  # unit_self_report_check
+
+    @property
+    def as_of(self) -> date:
+        return date.fromisoformat(self.week)
+
+
+def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
+    """Read the tables the briefing needs; rejects are read without their values."""
+    ledger = store.load_json(ws, "ledger", week)
+    return BriefingData(
+        week=week,
+        units=store.load(ws, "unit_progress", week),
+        city=store.load(ws, "city_progress", week),
+        laggards=store.load(ws, "laggards", week),
+        leaders=store.load(ws, "leaders", week),
+        daily=store.load(ws, "daily_series", week),
+        orgs=store.load(ws, "org_summary", week),
+        talking_points=store.load(ws, "talking_points", week),
+        # the rejected values may be IDs or plates: never loaded here
+        rejects=store.load(ws, "rejects", week, columns=["source", "reason_code"]),
+        ledger=ledger_files(ledger),
+        self_reports=store.load(ws, "unit_self_report_check", week),
+    )
+
+
+def ledger_files(ledger: Any) -> list[dict]:
+    """The per-file entries of ledger.json, whether it is a list or keyed by file."""
+    if isinstance(ledger, dict):
+        if isinstance(ledger.get("files"), list):
+            return list(ledger["files"])
+        return [dict(v, file=v.get("file", k)) for k, v in ledger.items() if isinstance(v, dict)]
+    return list(ledger or [])
+
+
+# ---------------------------------------------------------------------------------------
+# small formatting helpers
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _b(key: str, lang: str, **values: Any) -> str:
+    """A label of the briefing section."""
+    return t(f"briefing.{key}", lang, **values)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _int(value: Any, lang: str) -> str:
+    return "–" if _is_missing(value) else fmt_int(float(value), lang)
+
+
+def _pct(value: Any, lang: str) -> str:
+    return "–" if _is_missing(value) else fmt_pct(float(value), lang)
+
+
+def _num(value: Any, lang: str, decimals: int = 1) -> str:
+    return "–" if _is_missing(value) else fmt_num(float(value), lang, decimals)
+
+
+def _date(value: Any, lang: str) -> str:
+    if _is_missing(value):
+        return "–"
+    return fmt_date(pd.Timestamp(value).date(), lang)
+
+
+def _signed(value: Any, lang: str) -> str:
+    if _is_missing(value):
+        return "–"
+    n = int(round(float(value)))
+    return ("+" if n > 0 else "") + fmt_int(n, lang)
+
+
+def status_label(code: str, lang: str) -> str:
+    """Wording of a record status (catalogue section ``status``, owned by reconcile)."""
+    return t(f"status.{code}", lang)
+
+
+def reject_label(code: str, lang: str) -> str:
+    """Wording of a reject reason (catalogue section ``rejects``, owned by ingest)."""
+    return t(f"rejects.{code}", lang)
+
+
+def _section(part: str, title: str, body: str, *, extra_class: str = "") -> str:
+    cls = f"part part-{part} {extra_class}".strip()
+    return f'<section class="{cls}" id="{part}">\n<h2>{_e(title)}</h2>\n{body}\n</section>'
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    classes: Sequence[str] = (),
+    widths: Sequence[str] = (),
+    table_class: str = "data",
+    foot: Sequence[str] | None = None,
+    raw_cells: bool = False,
+) -> str:
+    """An HTML table; cells are escaped unless ``raw_cells`` (already-built HTML)."""
+    classes = list(classes) or ["" for _ in headers]
+    cols = "".join(f'<col style="width:{w}">' for w in widths)
+    colgroup = f"<colgroup>{cols}</colgroup>" if widths else ""
+    head = "".join(f'<th class="{c}">{_e(h)}</th>' for h, c in zip(headers, classes, strict=True))
+    body = []
+    for row in rows:
+        cells = "".join(
+            f'<td class="{c}">{v if raw_cells else _e(v)}</td>'
+            for v, c in zip(row, classes, strict=True)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    tfoot = ""
+    if foot is not None:
+        cells = "".join(f'<td class="{c}">{_e(v)}</td>' for v, c in zip(foot, classes, strict=True))
+        tfoot = f"<tfoot><tr>{cells}</tr></tfoot>"
+    return (
+        f'<table class="{table_class}">{colgroup}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody>{tfoot}</table>"
+    )
+
+
+def _standing_badge(standing: str, lang: str) -> str:
+    return f'<span class="badge {standing}">{_e(_b(f"standing.{standing}", lang))}</span>'
+
+
+def _city_row(data: BriefingData, kind: str) -> pd.Series:
+    rows = data.city[data.city["kind"] == kind]
+    if rows.empty:
+        raise KeyError(f"city_progress for week {data.week} has no row for kind '{kind}'")
+    return rows.iloc[0]
+
+
+def week_span(plan: Plan, week: str) -> tuple[date, date]:
+    """First and last day the week's briefing covers (never before the peak's start)."""
+    end = date.fromisoformat(week)
+    start = max(end - timedelta(days=plan.cadence_days - 1), plan.start)
+    return start, end
+
+
+def peak_day(plan: Plan, week: str) -> int:
+    return (date.fromisoformat(week) - plan.start).days + 1
+
+
+# ---------------------------------------------------------------------------------------
+# charts (matplotlib Figure objects, no pyplot: nothing is shown by the inline backend)
+
+
+def _figure(width_in: float, height_in: float):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    return fig
+
+
+def _style_axes(ax) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.spines[["left", "bottom"]].set_color("#777777")
+    ax.tick_params(colors="#333333", labelsize=7)
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def svg_image(fig, alt: str, css_class: str = "chart") -> str:
+    """The figure as an inline SVG image (a data URI keeps each figure's ids apart)."""
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context(
+        {"svg.fonttype": "path", "svg.hashsalt": "catp375", "font.family": "DejaVu Sans"}
+    ):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    payload = base64.b64encode(buf.getvalue().encode("utf-8")).decode("ascii")
+    return f'<img class="{css_class}" alt="{_e(alt)}" src="data:image/svg+xml;base64,{payload}">'
+
+
+def _int_formatter(lang: str):
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: fmt_int(v, lang))
+
+
+def _pct_formatter(lang: str):
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: fmt_pct(v, lang, 0))
+
+
+def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> str:
+    """Cumulative submitted/approved/cleaned per kind against the straight line to target."""
+    from matplotlib.dates import DateFormatter, DayLocator
+
+    fig = _figure(7.1, 3.0)
+    axes = fig.subplots(1, 2)
+    daily = data.daily.copy()
+    daily["date"] = pd.to_datetime(daily["date"])
+    for ax, kind in zip(axes, KINDS, strict=True):
+        city = _city_row(data, kind)
+        series = daily[daily["kind"] == kind].sort_values("date")
+        target = _city_target(city, plan, kind)
+        ax.plot(
+            [pd.Timestamp(plan.start) - pd.Timedelta(days=1), pd.Timestamp(plan.end)],
+            [0, target],
+            color=SERIES_COLOURS["target"], linestyle="--", linewidth=1.1,
+            label=_b("city.series_target", lang),
+        )
+        for column, name in (("submitted", "submitted"), ("approved", "approved"), ("cleaned", "cleaned")):
+            ax.plot(
+                series["date"], series[f"{column}_cum"], color=SERIES_COLOURS[name],
+                linewidth=2.0 if name == "cleaned" else 1.2,
+                label=_b(f"city.series_{name}", lang),
+            )
+        rate = 0.0 if _is_missing(city["rate_7d"]) else float(city["rate_7d"])
+        if len(series) and rate > 0:
+            last = series.iloc[-1]
+            days = (pd.Timestamp(plan.end) - last["date"]).days
+            finish = min(float(last["cleaned_cum"]) + rate * days, float(city["assigned"]))
+            ax.plot(
+                [last["date"], pd.Timestamp(plan.end)], [last["cleaned_cum"], finish],
+                color=SERIES_COLOURS["projection"], linestyle=":", linewidth=1.4,
+                label=_b("city.series_projection", lang),
+            )
+        ax.axvline(pd.Timestamp(data.as_of), color="#555555", linewidth=0.6)
+        ax.set_title(_b(f"kind.{kind}", lang), fontsize=9, loc="left", fontweight="bold")
+        ax.set_xlim(pd.Timestamp(plan.start) - pd.Timedelta(days=1), pd.Timestamp(plan.end))
+        ax.set_ylim(0, max(float(city["assigned"]), target) * 1.03 or 1)
+        ax.xaxis.set_major_locator(DayLocator(bymonthday=[1, 10, 20]))
+        ax.xaxis.set_major_formatter(DateFormatter("%d/%m"))
+        ax.yaxis.set_major_formatter(_int_formatter(lang))
+        _style_axes(ax)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=5, fontsize=7, frameon=False)
+    return svg_image(fig, _b("city.cumulative_title", lang))
+
+
+def weekly_gains(data: BriefingData, plan: Plan) -> pd.DataFrame:
+    """Cleaned per reporting week and kind: weeks end on the briefing's weekday."""
+    daily = data.daily.copy()
+    daily["date"] = pd.to_datetime(daily["date"]).dt.date
+    as_of = data.as_of
+    daily = daily[daily["date"] <= as_of]
+    age = daily["date"].map(lambda d: (as_of - d).days)
+    daily["week_end"] = [as_of - timedelta(days=plan.cadence_days * (a // plan.cadence_days)) for a in age]
+    out = daily.groupby(["week_end", "kind"], as_index=False)["cleaned_day"].sum()
+    return out.sort_values(["kind", "week_end"], ignore_index=True)
+
+
+def weekly_gains_chart(data: BriefingData, plan: Plan, lang: str) -> str:
+    fig = _figure(7.1, 2.4)
+    axes = fig.subplots(1, 2)
+    gains = weekly_gains(data, plan)
+    for ax, kind in zip(axes, KINDS, strict=True):
+        rows = gains[gains["kind"] == kind]
+        labels = [d.strftime("%d/%m") for d in rows["week_end"]]
+        bars = ax.bar(labels, rows["cleaned_day"], color=SERIES_COLOURS["cleaned"], width=0.6)
+        ax.bar_label(bars, labels=[fmt_int(v, lang) for v in rows["cleaned_day"]], fontsize=6.5, padding=2)
+        city = _city_row(data, kind)
+        if not _is_missing(city["required_rate"]):
+            needed = float(city["required_rate"]) * plan.cadence_days
+            ax.axhline(needed, color=SERIES_COLOURS["target"], linestyle="--", linewidth=1.0,
+                       label=_b("city.required_weekly", lang, value=fmt_int(needed, lang)))
+            ax.legend(fontsize=7, frameon=False, loc="upper left")
+            top = max(needed, float(rows["cleaned_day"].max() if len(rows) else 0))
+            ax.set_ylim(0, top * 1.25 or 1)
+        ax.set_title(_b(f"kind.{kind}", lang), fontsize=9, loc="left", fontweight="bold")
+        ax.set_xlabel(_b("city.week_ending", lang), fontsize=7)
+        ax.yaxis.set_major_formatter(_int_formatter(lang))
+        _style_axes(ax)
+    return svg_image(fig, _b("city.weekly_title", lang))
+
+
+def units_chart(data: BriefingData, lang: str) -> str:
+    """All units in one sorted bar chart (two columns), coloured by standing.
+
+    Drawn in HTML/CSS rather than matplotlib: 126 labelled bars stay vector-crisp, their
+    names stay searchable text, and WeasyPrint lays them out in a fraction of the time it
+    needs for the same chart as SVG glyph paths.
+    """
+    units = data.units.sort_values(
+        ["veh_share_cleaned", "unit_name"], ascending=[False, True], ignore_index=True
+    )
+    shares = units["veh_share_cleaned"].fillna(0.0).astype(float)
+    scale = max(0.1, float(np.ceil(shares.max() * 10 + 0.5) / 10))  # next 10 % step above max
+    median = float(shares.median())
+    ticks = np.arange(0.0, scale + 1e-9, 0.2 if scale > 0.5 else 0.1)
+
+    def bar(position: int) -> str:
+        if position >= len(units):
+            return '<td class="name"></td><td class="bar"></td><td class="num"></td>'
+        row = units.iloc[position]
+        width = 100.0 * shares.iloc[position] / scale
+        return (
+            f'<td class="name">{position + 1}. {_e(row["unit_name"])}</td>'
+            f'<td class="bar"><div class="track"><div class="fill {_e(row["standing"])}" '
+            f'style="width:{width:.2f}%"></div>'
+            f'<div class="median" style="left:{100.0 * median / scale:.2f}%"></div></div></td>'
+            f'<td class="num">{_e(fmt_pct(shares.iloc[position], lang))}</td>'
+        )
+
+    def axis() -> str:
+        labels = "".join(
+            f'<span style="left:{100.0 * tick / scale:.2f}%">{_e(fmt_pct(tick, lang, 0))}</span>'
+            for tick in ticks
+        )
+        return f'<th></th><th class="axis"><div class="ticks">{labels}</div></th><th></th>'
+
+    half = (len(units) + 1) // 2
+    rows = "".join(
+        f"<tr>{bar(i)}<td class=\"gap\"></td>{bar(i + half)}</tr>" for i in range(half)
+    )
+    counts = data.units["standing"].value_counts()
+    legend = "".join(
+        f'<span class="key"><span class="swatch {s}"></span>'
+        f"{_e(_b(f'standing.{s}', lang))} ({int(counts.get(s, 0))})</span>"
+        for s in STANDINGS
+    ) + (
+        f'<span class="key"><span class="swatch median-key"></span>'
+        f'{_e(_b("units.median", lang, value=fmt_pct(median, lang)))}</span>'
+    )
+    return (
+        f'<table class="unit-bars" aria-label="{_e(_b("units.title", lang))}">'
+        '<colgroup><col style="width:21%"><col style="width:20%"><col style="width:7%">'
+        '<col style="width:4%"><col style="width:21%"><col style="width:20%">'
+        '<col style="width:7%"></colgroup>'
+        f'<thead><tr>{axis()}<th></th>{axis()}</tr></thead><tbody>{rows}</tbody></table>'
+        f'<div class="legend">{legend}</div>'
+    )
+
+
+def _city_target(city: pd.Series, plan: Plan, kind: str) -> float:
+    """Records to clean by the deadline: progress's own figure when it gives one."""
+    if "target" in city.index and not _is_missing(city["target"]):
+        return float(city["target"])
+    return float(city["assigned"]) * _target_share(plan, kind)
+
+
+def _target_share(plan: Plan, kind: str) -> float:
+    key = "vehicles_cleaned_share" if kind == "vehicle" else "licences_cleaned_share"
+    return float(plan.targets.get(key, 1.0))
+
+
+# ---------------------------------------------------------------------------------------
+# the parts of the document, in order
+
+
+def page_header(plan: Plan, week: str, lang: str) -> str:
+    return _b("header", lang, plan=plan.number, week=fmt_date(date.fromisoformat(week), lang))
+
+
+def cover(data: BriefingData, plan: Plan, lang: str, generated_at: datetime | None = None) -> str:
+    """Cover: plan number and title, week covered, conference date, generated at, mark."""
+    check_lang(lang)
+    generated_at = generated_at or datetime.now()
+    start, end = week_span(plan, data.week)
+    conference = plan.conference_date(data.as_of)
+    rows = [
+        (_b("cover.week_covered", lang),
+         _b("cover.week_span", lang, start=fmt_date(start, lang), end=fmt_date(end, lang),
+            day=peak_day(plan, data.week), days=plan.duration_days)),
+        (_b("cover.conference", lang), fmt_date(conference, lang)),
+        (_b("cover.peak", lang),
+         _b("cover.peak_span", lang, start=fmt_date(plan.start, lang), end=fmt_date(plan.end, lang))),
+        (t("common.generated_at", lang), generated_at.strftime("%H:%M ") + fmt_date(generated_at, lang)),
+    ]
+    facts = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    parts = [
+        ("summary", "sections.summary"), ("city", "sections.city"), ("units", "sections.units"),
+        ("laggards", "sections.laggards"), ("backlog", "sections.backlog"),
+        ("orgs", "sections.orgs"), ("quality", "sections.quality"),
+        ("appendix", "sections.appendix"),
+    ]
+    contents = "".join(f'<li><a href="#{p}">{_e(_b(k, lang))}</a></li>' for p, k in parts)
+    return f"""<section class="cover" id="cover">
+<div class="issuer">{_e(plan.issuer[lang])}</div>
+<div class="mark">{_e(t("common.internal_mark", lang))}</div>
+<div class="plan-no">{_e(_b("cover.plan", lang, number=plan.number, dated=fmt_date(plan.dated, lang)))}</div>
+<div class="plan-title">{_e(plan.title[lang])}</div>
+<h1>{_e(_b("doc_title", lang))}</h1>
+<div class="subtitle">{_e(_b("doc_subtitle", lang))}</div>
+<table class="facts">{facts}</table>
+<div class="contents"><h3>{_e(_b("cover.contents", lang))}</h3><ul>{contents}</ul></div>
+<div class="cover-note">{_e(_b("cover.note", lang))}</div>
+</section>"""
+
+
+def _kpi_tile(label: str, value: str, note: str = "", extra: str = "") -> str:
+    note_html = f'<div class="note">{_e(note)}</div>' if note else ""
+    return f'<td class="tile {extra}"><div class="label">{_e(label)}</div><div class="value">{_e(value)}</div>{note_html}</td>'
+
+
+def kpi_values(data: BriefingData, kind: str, lang: str) -> dict[str, str]:
+    """The KPI tile figures of one kind, formatted (also what the tests look for)."""
+    city = _city_row(data, kind)
+    return {
+        "assigned": _int(city["assigned"], lang),
+        "submitted": _int(city["submitted"], lang),
+        "cleaned": _int(city["cleaned"], lang),
+        "share_cleaned": _pct(city["share_cleaned"], lang),
+        "gain_week": _int(city["gain_week"], lang),
+        "days_left": _int(city["days_left"], lang),
+    }
+
+
+def summary(data: BriefingData, plan: Plan, lang: str) -> str:
+    """KPI tiles per kind and the talking points."""
+    rows = []
+    for kind in KINDS:
+        city = _city_row(data, kind)
+        v = kpi_values(data, kind, lang)
+        if _is_missing(city["projected_finish"]):
+            finish = _b("kpi.never", lang)
+        else:
+            finish = _b("kpi.projected", lang, date=_date(city["projected_finish"], lang))
+        on_track = bool(city["on_track"]) if not _is_missing(city["on_track"]) else False
+        tiles = [
+            _kpi_tile(_b("kpi.assigned", lang), v["assigned"]),
+            _kpi_tile(_b("kpi.submitted", lang), v["submitted"],
+                      _b("kpi.of_assigned", lang, share=_pct(city["share_submitted"], lang))),
+            _kpi_tile(_b("kpi.cleaned", lang), v["cleaned"]),
+            _kpi_tile(_b("kpi.share_cleaned", lang), v["share_cleaned"],
+                      _b("kpi.target", lang, share=fmt_pct(_target_share(plan, kind), lang, 0)),
+                      "key " + ("good" if on_track else "bad")),
+            _kpi_tile(_b("kpi.gain_week", lang), v["gain_week"],
+                      _b("kpi.prev_week", lang, value=_int(city["gain_prev_week"], lang))),
+            _kpi_tile(_b("kpi.days_left", lang), v["days_left"],
+                      _b("kpi.deadline", lang, date=fmt_date(plan.end, lang))),
+        ]
+        pace = _b("kpi.pace", lang, rate=_int(city["rate_7d"], lang),
+                  required=_int(city["required_rate"], lang))
+        standing = _b("kpi.units_standing", lang, on=_int(city["units_on_track"], lang),
+                      risk=_int(city["units_at_risk"], lang), off=_int(city["units_off_track"], lang))
+        rows.append(
+            f'<tr><th class="kind" colspan="6">{_e(_b(f"kind.{kind}", lang))}</th></tr>'
+            f'<tr>{"".join(tiles)}</tr>'
+            f'<tr><td class="pace" colspan="6">{_e(pace)} · {_e(finish)} · {_e(standing)}</td></tr>'
+        )
+    tiles_html = f'<table class="kpi">{"".join(rows)}</table>'
+    points = data.talking_points[data.talking_points["lang"] == lang].sort_values("order")
+    items = "".join(f"<li>{_e(text)}</li>" for text in points["text"])
+    body = (
+        tiles_html
+        + f'<h3>{_e(_b("summary.talking_points", lang))}</h3>'
+        + (f'<ol class="talking-points">{items}</ol>' if items else f"<p>{_e(_b('summary.no_points', lang))}</p>")
+    )
+    return _section("summary", _b("sections.summary", lang), body)
+
+
+def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:
+    """Cumulative curves against the trajectory, weekly gains, and the city's figures."""
+    headers = [
+        "", _b("kind.vehicle", lang), _b("kind.licence", lang),
+    ]
+    lines = [
+        ("city.row_submissions_week", "submissions_week", _int),
+        ("city.row_approved", "approved", _int),
+        ("city.row_cleaned", "cleaned", _int),
+        ("city.row_gain_week", "gain_week", _int),
+        ("city.row_gain_prev_week", "gain_prev_week", _int),
+        ("city.row_rate_7d", "rate_7d", _int),
+        ("city.row_required_rate", "required_rate", _int),
+        ("city.row_projected_finish", "projected_finish", _date),
+        ("city.row_days_late", "days_late", _signed),
+        ("city.row_pending", "pending", _int),
+        ("city.row_difficult", "difficult", _int),
+    ]
+    rows = []
+    for key, column, fmt in lines:
+        rows.append([_b(key, lang)] + [fmt(_city_row(data, k)[column], lang) for k in KINDS])
+    table = _table(headers, rows, classes=["text", "num", "num"], widths=["52%", "24%", "24%"],
+                   table_class="data compact")
+    body = (
+        f'<h3>{_e(_b("city.cumulative_title", lang))}</h3>'
+        + city_curves_chart(data, plan, lang)
+        + f'<p class="caption">{_e(_b("city.cumulative_caption", lang))}</p>'
+        + f'<h3>{_e(_b("city.weekly_title", lang))}</h3>'
+        + weekly_gains_chart(data, plan, lang)
+        + f'<h3>{_e(_b("city.figures_title", lang))}</h3>'
+        + table
+    )
+    return _section("city", _b("sections.city", lang), body)
+
+
+def units_overview(data: BriefingData, lang: str) -> str:
+    body = (
+        f'<p class="lead">{_e(_b("units.lead", lang, count=len(data.units)))}</p>'
+        + units_chart(data, lang)
+    )
+    return _section("units", _b("sections.units", lang), body)
+
+
+def reason_sentences(reason: Any, lang: str, rules: Any = None) -> list[str]:
+    """The reason as one sentence per broken rule.
+
+    Progress joins the sentences with the catalogue's ``progress.separator``; the text is
+    split back only when that gives exactly one piece per rule, so a separator inside a
+    sentence never cuts it.
+    """
+    if isinstance(reason, (list, tuple, np.ndarray)):
+        return [str(s) for s in reason if str(s).strip()]
+    text = "" if _is_missing(reason) else str(reason)
+    n_rules = len(rules) if isinstance(rules, (list, tuple, np.ndarray)) else 0
+    if n_rules > 1:
+        pieces = text.split(t("progress.separator", lang))
+        if len(pieces) == n_rules:
+            return [p.strip() for p in pieces]
+    return [text] if text.strip() else []
+
+
+def _reasons_html(reason: Any, lang: str = "vi", rules: Any = None) -> str:
+    sentences = reason_sentences(reason, lang, rules)
+    if not sentences:
+        return ""
+    if len(sentences) == 1:
+        return _e(sentences[0])
+    return "<ul>" + "".join(f"<li>{_e(s)}</li>" for s in sentences) + "</ul>"
+
+
+def laggards_and_leaders(data: BriefingData, plan: Plan, lang: str) -> str:
+    """Every laggard with every reason sentence; the leaders with theirs."""
+    reason_col = f"reason_{lang}"
+    laggards = data.laggards.sort_values(["rank", "unit_name"], ignore_index=True)
+    standing = dict(zip(data.units["unit_code"], data.units["standing"], strict=True))
+    rows = [
+        [
+            _e(_int(r["rank"], lang)),
+            f'<span class="unit">{_e(r["unit_name"])}</span><br>{_standing_badge(standing.get(r["unit_code"], "off_track"), lang)}',
+            _e(_pct(r["veh_share_cleaned"], lang)),
+            _reasons_html(r[reason_col], lang, r["rules"] if "rules" in r.index else None),
+        ]
+        for _, r in laggards.iterrows()
+    ]
+    if rows:
+        lag_table = _table(
+            [_b("laggards.rank", lang), t("common.unit", lang), _b("laggards.share", lang),
+             _b("laggards.reasons", lang)],
+            rows, classes=["num", "text", "num", "text reasons"],
+            widths=["7%", "22%", "11%", "60%"], raw_cells=True,
+        )
+    else:
+        lag_table = f"<p>{_e(_b('laggards.none', lang))}</p>"
+    body = (
+        f'<p class="lead">{_e(_b("laggards.lead", lang, count=len(laggards)))}</p>' + lag_table
+    )
+    leaders_html = []
+    for category in ("share", "gain"):
+        rows_cat = data.leaders[data.leaders["category"] == category].sort_values("position")
+        if rows_cat.empty:
+            continue
+        # the weekly gain is a share of assigned records unless the plan counts records
+        gain_as_share = str(plan.leaders.get("gain_measure", "share")) == "share"
+        as_share = category == "share" or gain_as_share
+        fmt = _pct if as_share else _int
+        value_key = "value_share" if category == "share" else (
+            "value_gain_share" if gain_as_share else "value_gain")
+        rows = [
+            [_e(_int(r["position"], lang)), f'<span class="unit">{_e(r["unit_name"])}</span>',
+             _e(fmt(r["value"], lang)), _reasons_html(r[reason_col], lang)]
+            for _, r in rows_cat.iterrows()
+        ]
+        leaders_html.append(
+            f'<div class="keep"><h3>{_e(_b(f"leaders.category_{category}", lang))}</h3>'
+            + _table(
+                [_b("leaders.position", lang), t("common.unit", lang),
+                 _b(f"leaders.{value_key}", lang), _b("leaders.reasons", lang)],
+                rows, classes=["num", "text", "num", "text reasons"],
+                widths=["7%", "22%", "11%", "60%"], raw_cells=True,
+            )
+            + "</div>"
+        )
+    leaders = _section(
+        "leaders", _b("sections.leaders", lang), "".join(leaders_html), extra_class="flow"
+    )
+    return _section("laggards", _b("sections.laggards", lang), body) + leaders
+
+
+def difficult_groups(units: pd.DataFrame) -> pd.DataFrame:
+    """City totals per difficult group and kind, from the per-unit group columns."""
+    rows = []
+    for kind, statuses in (("vehicle", VEHICLE_STATUSES), ("licence", LICENCE_STATUSES)):
+        prefix = PREFIX[kind]
+        for status in statuses:
+            column = f"{prefix}_group_{status}"
+            if column in units.columns:
+                rows.append({"status": status, "kind": kind, "records": int(units[column].sum())})
+    table = pd.DataFrame(rows, columns=["status", "kind", "records"])
+    if table.empty:
+        return pd.DataFrame(columns=["status", "vehicle", "licence"])
+    wide = table.pivot_table(index="status", columns="kind", values="records", aggfunc="sum")
+    wide = wide.reindex(columns=list(KINDS)).reset_index()
+    order = {s: i for i, s in enumerate(dict.fromkeys(VEHICLE_STATUSES + LICENCE_STATUSES))}
+    wide["_order"] = wide["status"].map(order)
+    return wide.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
+def backlog_and_difficult(data: BriefingData, lang: str) -> str:
+    """Review backlog by unit (top of the list) and city; difficult data groups."""
+    units = data.units
+    veh, lic = _city_row(data, "vehicle"), _city_row(data, "licence")
+    pending_total = int(units["backlog_pending"].sum())
+    lead = _b(
+        "backlog.lead", lang, pending=fmt_int(pending_total, lang),
+        units=fmt_int(int((units["backlog_pending"] > 0).sum()), lang),
+        oldest=_int(max(_nz(veh["oldest_pending_days"]), _nz(lic["oldest_pending_days"])), lang),
+    )
+    top = units.sort_values(["backlog_pending", "backlog_oldest_days"], ascending=False).head(BACKLOG_TOP)
+    rows = [
+        [r["unit_name"], _int(r["backlog_pending"], lang), _num(r["backlog_median_lag_days"], lang),
+         _int(r["backlog_oldest_days"], lang), _int(r["veh_pending"], lang), _int(r["lic_pending"], lang)]
+        for _, r in top.iterrows()
+    ]
+    backlog_table = _table(
+        [t("common.unit", lang), _b("backlog.pending", lang), _b("backlog.median_lag", lang),
+         _b("backlog.oldest", lang), _b("backlog.veh_pending", lang), _b("backlog.lic_pending", lang)],
+        rows, classes=["text", "num", "num", "num", "num", "num"],
+        widths=["30%", "14%", "14%", "14%", "14%", "14%"],
+    )
+    groups = difficult_groups(units)
+    group_rows = [
+        [status_label(r["status"], lang), _int(r["vehicle"], lang), _int(r["licence"], lang)]
+        for _, r in groups.iterrows()
+    ]
+    groups_table = _table(
+        [_b("backlog.group", lang), _b("kind.vehicle", lang), _b("kind.licence", lang)],
+        group_rows, classes=["text", "num", "num"], widths=["56%", "22%", "22%"],
+        foot=[_b("backlog.total", lang), _int(units["veh_difficult"].sum(), lang),
+              _int(units["lic_difficult"].sum(), lang)],
+    )
+    ranked = units.assign(_all=units["veh_difficult"] + units["lic_difficult"])
+    ranked = ranked.sort_values(["_all", "unit_name"], ascending=[False, True]).head(DIFFICULT_TOP)
+    group_cols = [c for c in units.columns if c.startswith(("veh_group_", "lic_group_"))]
+    diff_rows = []
+    for _, r in ranked.iterrows():
+        largest = ""
+        if group_cols:
+            col = max(group_cols, key=lambda c: (r[c], c))
+            if r[col] > 0:
+                kind = "vehicle" if col.startswith("veh_") else "licence"
+                code = col.split("_group_", 1)[1]
+                largest = f"{status_label(code, lang)} ({_b(f'kind_short.{kind}', lang)}: {fmt_int(r[col], lang)})"
+        diff_rows.append([r["unit_name"], _int(r["veh_difficult"], lang),
+                          _int(r["lic_difficult"], lang), largest])
+    diff_table = _table(
+        [t("common.unit", lang), _b("kind.vehicle", lang), _b("kind.licence", lang),
+         _b("backlog.largest_group", lang)],
+        diff_rows, classes=["text", "num", "num", "text"], widths=["28%", "14%", "14%", "44%"],
+    )
+    body = (
+        f'<p class="lead">{_e(lead)}</p>'
+        + f'<h3>{_e(_b("backlog.by_unit", lang, n=BACKLOG_TOP))}</h3>' + backlog_table
+        + f'<h3>{_e(_b("backlog.groups_city", lang))}</h3>' + groups_table
+        + f'<p class="caption">{_e(_b("backlog.groups_caption", lang))}</p>'
+        + f'<h3>{_e(_b("backlog.groups_by_unit", lang, n=DIFFICULT_TOP))}</h3>' + diff_table
+    )
+    return _section("backlog", _b("sections.backlog", lang), body)
+
+
+def _nz(value: Any) -> float:
+    return 0.0 if _is_missing(value) else float(value)
+
+
+def organisations(data: BriefingData, lang: str) -> str:
+    """Dispatches, direct work, vehicles counted and declared, by organisation type."""
+    orgs = data.orgs.copy()
+    order = ["enterprise", "industrial_park", "school", "hospital", "agency", "business_household"]
+    orgs["_order"] = orgs["org_type"].map({k: i for i, k in enumerate(order)}).fillna(len(order))
+    orgs = orgs.sort_values("_order")
+    number_cols = ["orgs", "dispatches_sent", "worked_directly", "vehicles_counted", "vehicles_declared"]
+
+    def share(declared: Any, counted: Any) -> str:
+        return _pct(_nz(declared) / _nz(counted), lang) if _nz(counted) else "–"
+
+    rows = [
+        [_b(f"org_type.{r['org_type']}", lang)] + [_int(r[c], lang) for c in number_cols]
+        + [share(r["vehicles_declared"], r["vehicles_counted"])]
+        for _, r in orgs.iterrows()
+    ]
+    totals = orgs[number_cols].sum()
+    foot = [_b("orgs.total", lang)] + [_int(totals[c], lang) for c in number_cols] + [
+        share(totals["vehicles_declared"], totals["vehicles_counted"])
+    ]
+    table = _table(
+        [_b("orgs.type", lang), _b("orgs.orgs", lang), _b("orgs.dispatches", lang),
+         _b("orgs.worked_directly", lang), _b("orgs.vehicles_counted", lang),
+         _b("orgs.vehicles_declared", lang), _b("orgs.declared_share", lang)],
+        rows, classes=["text"] + ["num"] * 6,
+        widths=["22%", "12%", "13%", "13%", "14%", "14%", "12%"], foot=foot,
+    )
+    units = data.units.assign(_gap=data.units["org_vehicles_counted"] - data.units["org_vehicles_declared"])
+    units = units[units["_gap"] > 0].sort_values(["_gap", "unit_name"], ascending=[False, True]).head(10)
+    gap_rows = [
+        [r["unit_name"], _int(r["org_count"], lang), _int(r["org_dispatches"], lang),
+         _int(r["org_worked_directly"], lang), _int(r["org_vehicles_counted"], lang),
+         _int(r["org_vehicles_declared"], lang), _int(r["_gap"], lang)]
+        for _, r in units.iterrows()
+    ]
+    gap_table = _table(
+        [t("common.unit", lang), _b("orgs.orgs", lang), _b("orgs.dispatches", lang),
+         _b("orgs.worked_directly", lang), _b("orgs.vehicles_counted", lang),
+         _b("orgs.vehicles_declared", lang), _b("orgs.gap", lang)],
+        gap_rows, classes=["text"] + ["num"] * 6,
+        widths=["25%", "11%", "12%", "12%", "14%", "14%", "12%"],
+    ) if gap_rows else f"<p>{_e(_b('orgs.no_gap', lang))}</p>"
+    body = (
+        f'<p class="lead">{_e(_b("orgs.lead", lang, orgs=_int(totals["orgs"], lang), dispatches=_int(totals["dispatches_sent"], lang)))}</p>'
+        + table
+        + f'<h3>{_e(_b("orgs.gap_title", lang))}</h3>' + gap_table
+    )
+    return _section("orgs", _b("sections.orgs", lang), body)
+
+
+SOURCES = ("registry_vehicles", "registry_licences", "population", "submissions", "unit_reports",
+           "organizations")
+
+
+def ledger_by_source(ledger: list[dict]) -> pd.DataFrame:
+    """Rows received, accepted, rejected and skipped per source (summed over its files)."""
+    rows = []
+    for entry in ledger:
+        skipped = entry.get("rows_skipped", 0)
+        if isinstance(skipped, dict):
+            skipped = sum(int(v) for v in skipped.values())
+        rows.append({
+            "source": entry.get("source", ""),
+            "files": 1,
+            "rows_read": int(entry.get("rows_read", 0)),
+            "rows_accepted": int(entry.get("rows_accepted", 0)),
+            "rows_rejected": int(entry.get("rows_rejected", 0)),
+            "rows_skipped": int(skipped or 0),
+            "unbalanced": 0 if entry.get("balanced", True) else 1,
+        })
+    columns = ["source", "files", "rows_read", "rows_accepted", "rows_rejected", "rows_skipped", "unbalanced"]
+    table = pd.DataFrame(rows, columns=columns)
+    out = table.groupby("source", as_index=False).sum()
+    order = {s: i for i, s in enumerate(SOURCES)}
+    out["_order"] = out["source"].map(order).fillna(len(SOURCES))
+    return out.sort_values(["_order", "source"]).drop(columns="_order").reset_index(drop=True)
+
+
+def rejects_by_reason(rejects: pd.DataFrame) -> pd.DataFrame:
+    """Rejected rows per reason (rows) and source (columns)."""
+    if rejects.empty:
+        return pd.DataFrame(columns=["reason_code"])
+    wide = (
+        rejects.groupby(["reason_code", "source"]).size().unstack("source", fill_value=0)
+    )
+    present = [s for s in SOURCES if s in wide.columns] + [s for s in wide.columns if s not in SOURCES]
+    wide = wide[present]
+    wide["total"] = wide.sum(axis=1)
+    return wide.sort_values("total", ascending=False).reset_index()
+
+
+def overstating_units(data: BriefingData) -> pd.DataFrame:
+    """Units whose self-reports exceed the system, with the days flagged."""
+    units = data.units[data.units["self_report_overstated"].fillna(False).astype(bool)]
+    checks = data.self_reports
+    if {"unit_code", "overstated"} <= set(checks.columns):
+        days = checks[checks["overstated"].fillna(False).astype(bool)].groupby("unit_code").size()
+    else:
+        days = pd.Series(dtype="int64")
+    out = units[["unit_code", "unit_name", "self_report_ratio"]].copy()
+    out["days_flagged"] = out["unit_code"].map(days).fillna(0).astype(int)
+    return out.sort_values(["self_report_ratio", "unit_name"], ascending=[False, True], ignore_index=True)
+
+
+def data_quality(data: BriefingData, lang: str) -> str:
+    """Rows received/accepted/rejected by source, rejects by reason, overstating self-reports."""
+    ledger = ledger_by_source(data.ledger)
+    rows = [
+        [_b(f"source.{r['source']}", lang), _int(r["files"], lang), _int(r["rows_read"], lang),
+         _int(r["rows_accepted"], lang), _int(r["rows_rejected"], lang),
+         _int(r["rows_skipped"], lang),
+         _pct(r["rows_rejected"] / r["rows_read"], lang) if r["rows_read"] else "–"]
+        for _, r in ledger.iterrows()
+    ]
+    tot = ledger[["files", "rows_read", "rows_accepted", "rows_rejected", "rows_skipped"]].sum()
+    foot = [_b("quality.total", lang)] + [_int(tot[c], lang) for c in
+            ("files", "rows_read", "rows_accepted", "rows_rejected", "rows_skipped")] + [
+        _pct(tot["rows_rejected"] / tot["rows_read"], lang) if tot["rows_read"] else "–"
+    ]
+    ledger_table = _table(
+        [_b("quality.source", lang), _b("quality.files", lang), _b("quality.rows_read", lang),
+         _b("quality.rows_accepted", lang), _b("quality.rows_rejected", lang),
+         _b("quality.rows_skipped", lang), _b("quality.reject_share", lang)],
+        rows, classes=["text"] + ["num"] * 6,
+        widths=["25%", "9%", "14%", "14%", "13%", "12%", "13%"], foot=foot,
+    )
+    reasons = rejects_by_reason(data.rejects)
+    sources = [c for c in reasons.columns if c not in ("reason_code", "total")]
+    if len(reasons):
+        reason_rows = [
+            [reject_label(r["reason_code"], lang)] + [_int(r[s], lang) if r[s] else "·" for s in sources]
+            + [_int(r["total"], lang)]
+            for _, r in reasons.iterrows()
+        ]
+        share = 60 // max(len(sources) + 1, 1)
+        reasons_table = _table(
+            [_b("quality.reason", lang)] + [_b(f"source_short.{s}", lang) for s in sources]
+            + [_b("quality.total", lang)],
+            reason_rows, classes=["text"] + ["num"] * (len(sources) + 1),
+            widths=["40%"] + [f"{share}%"] * (len(sources) + 1),
+        )
+    else:
+        reasons_table = f"<p>{_e(_b('quality.no_rejects', lang))}</p>"
+    over = overstating_units(data)
+    if len(over):
+        over_rows = [
+            [r["unit_name"], _pct(r["self_report_ratio"], lang), _int(r["days_flagged"], lang)]
+            for _, r in over.iterrows()
+        ]
+        over_table = _table(
+            [t("common.unit", lang), _b("quality.ratio", lang), _b("quality.days_flagged", lang)],
+            over_rows, classes=["text", "num", "num"], widths=["50%", "25%", "25%"],
+        )
+    else:
+        over_table = f"<p>{_e(_b('quality.no_overstating', lang))}</p>"
+    unbalanced = int(ledger["unbalanced"].sum())
+    balance_note = _b("quality.balanced", lang) if unbalanced == 0 else _b(
+        "quality.unbalanced", lang, files=fmt_int(unbalanced, lang))
+    body = (
+        f'<h3>{_e(_b("quality.rows_title", lang))}</h3>' + ledger_table
+        + f'<p class="caption">{_e(balance_note)}</p>'
+        + f'<h3>{_e(_b("quality.reasons_title", lang))}</h3>' + reasons_table
+        + f'<h3>{_e(_b("quality.overstating_title", lang, count=len(over)))}</h3>'
+        + f'<p class="caption">{_e(_b("quality.overstating_caption", lang))}</p>' + over_table
+    )
+    return _section("quality", _b("sections.quality", lang), body)
+
+
+APPENDIX_COLUMNS: tuple[tuple[str, str, Callable[[Any, str], str]], ...] = (
+    ("rank", "appendix.rank", _int),
+    ("unit_name", "appendix.unit", lambda v, _lang: str(v)),
+    ("veh_assigned", "appendix.veh_assigned", _int),
+    ("veh_submitted", "appendix.veh_submitted", _int),
+    ("veh_cleaned", "appendix.veh_cleaned", _int),
+    ("veh_share_cleaned", "appendix.veh_share", _pct),
+    ("veh_gain_week", "appendix.veh_gain", _int),
+    ("veh_rate_7d", "appendix.veh_rate", _int),
+    ("veh_required_rate", "appendix.veh_required", _int),
+    ("veh_projected_finish", "appendix.veh_finish", _date),
+    ("lic_assigned", "appendix.lic_assigned", _int),
+    ("lic_cleaned", "appendix.lic_cleaned", _int),
+    ("lic_share_cleaned", "appendix.lic_share", _pct),
+    ("backlog_pending", "appendix.pending", _int),
+    ("backlog_oldest_days", "appendix.oldest", _int),
+    ("rank_change", "appendix.rank_change", _signed),
+)
+
+
+def appendix(data: BriefingData, lang: str) -> str:
+    """All units, landscape pages, the header row repeated on every page."""
+    units = data.units.sort_values(["rank", "unit_name"], ignore_index=True)
+    headers = [_b(key, lang) for _, key, _ in APPENDIX_COLUMNS] + [_b("appendix.standing", lang)]
+    classes = ["num", "text"] + ["num"] * (len(APPENDIX_COLUMNS) - 2) + ["text"]
+    rows = []
+    for _, r in units.iterrows():
+        cells = [_e(fmt(r[col], lang)) for col, _, fmt in APPENDIX_COLUMNS]
+        cells[1] = f'{cells[1]}{" ▼" if r["is_laggard"] else ""}{" ★" if r["is_leader"] else ""}'
+        rows.append(cells + [_standing_badge(r["standing"], lang)])
+    widths = ["3.5%", "15%"] + ["5.4%"] * (len(APPENDIX_COLUMNS) - 2) + ["6.5%"]
+    table = _table(headers, rows, classes=classes, widths=widths, table_class="data appendix-table",
+                   raw_cells=True)
+    veh_head, lic_head = _b("kind.vehicle", lang), _b("kind.licence", lang)
+    body = (
+        f'<p class="caption">{_e(_b("appendix.lead", lang, count=len(units), vehicle=veh_head, licence=lic_head))}</p>'
+        + table
+    )
+    return _section("appendix", _b("sections.appendix", lang), body, extra_class="landscape")
+
+
+# ---------------------------------------------------------------------------------------
+# export: executed notebook -> HTML (template) -> PDF (WeasyPrint)
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def page_css(plan: Plan, week: str, lang: str) -> str:
+    """@page rules: header (plan, week) and footer (page X of Y, internal mark) in ``lang``."""
+    template = t("common.page_of", lang)
+    before, _, rest = template.partition("{page}")
+    middle, _, after = rest.partition("{pages}")
+    counter = " ".join(
+        part for part in (
+            _css_string(before) if before else "", "counter(page)",
+            _css_string(middle) if middle else "", "counter(pages)",
+            _css_string(after) if after else "",
+        ) if part
+    )
+    header = _css_string(page_header(plan, week, lang))
+    issuer = _css_string(plan.issuer[lang])
+    mark = _css_string(t("common.internal_mark", lang))
+    margins = (
+        f"\n  @top-left {{ content: {header}; }}"
+        f"\n  @top-right {{ content: {issuer}; }}"
+        f"\n  @bottom-left {{ content: {mark}; }}"
+        f"\n  @bottom-right {{ content: {counter}; }}"
+    )
+    return (
+        f"@page {{ size: A4 portrait; margin: 17mm 14mm 16mm 14mm;{margins}\n}}\n"
+        f"@page appendix {{ size: A4 landscape; margin: 15mm 12mm 14mm 12mm;{margins}\n}}\n"
+    )
+
+
+def fonts_css() -> str:
+    """@font-face rules for the embedded DejaVu Sans (covers every Vietnamese diacritic)."""
+    regular = (FONTS_DIR / "DejaVuSans.ttf").as_uri()
+    bold = (FONTS_DIR / "DejaVuSans-Bold.ttf").as_uri()
+    return (
+        f'@font-face {{ font-family: "Briefing Sans"; src: url("{regular}"); font-weight: normal; }}\n'
+        f'@font-face {{ font-family: "Briefing Sans"; src: url("{bold}"); font-weight: bold; }}\n'
+        'html { font-family: "Briefing Sans", "DejaVu Sans", sans-serif; }\n'
+    )
+
+
+def render_html(nb, plan: Plan, week: str, lang: str) -> str:
+    """The executed notebook as the briefing's HTML: outputs only, through the template."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_markdown=True,
+        exclude_raw=True,
+    )
+    resources = {
+        "briefing": {
+            "lang": lang,
+            "title": f"{_b('doc_title', lang)} · {page_header(plan, week, lang)}",
+            "author": plan.issuer[lang],
+            "page_css": page_css(plan, week, lang),
+        }
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+def _atomic_write(target: Path, writer: Callable[[Path], None]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_pdf(html_text: str, target: Path) -> None:
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
+    fonts = CSS(string=fonts_css(), font_config=font_config)
+    document = HTML(string=html_text, base_url=str(TEMPLATE_DIR))
+    _atomic_write(target, lambda tmp: document.write_pdf(
+        tmp, stylesheets=[fonts], font_config=font_config))
+
+
+def export_briefing(executed_notebook: Path, output_dir: Path, week: str, lang: str) -> tuple[Path, Path]:
+    """Called by the runner after 04_briefing ran: write the week's briefing HTML and PDF."""
+    import nbformat
+
+    from helpers.config import load_plan
+
+    check_lang(lang)
+    nb = nbformat.read(str(executed_notebook), as_version=4)
+    html_text = render_html(nb, load_plan(), week, lang)
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    html_path = output_dir / f"briefing-{week}-{lang}.html"
+    pdf_path = output_dir / f"briefing-{week}-{lang}.pdf"
+    _atomic_write(html_path, lambda tmp: tmp.write_text(html_text, "utf-8"))
+    write_pdf(html_text, pdf_path)
+    return pdf_path, html_path

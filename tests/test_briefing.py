@@ -1,0 +1,503 @@
+"""The briefing pack: document parts, the nbconvert template, the PDF, no personal data.
+
+Fast tests build the progress tables by hand (126 rows for the real unit codes) into a tmp
+workspace; the slow tests run the real notebook through the runner on the generated sample.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import briefing, i18n, store
+from helpers.config import load_plan
+from helpers.paths import Workspace
+from helpers.runner import Step, run
+from helpers.statuses import LICENCE_STATUSES, VEHICLE_STATUSES
+from helpers.units import official_units
+
+WEEK = "2025-11-23"
+PLAN_START = date(2025, 11, 10)
+BRIEFING_STEP = Step("04_briefing", per_lang=True, post="helpers.briefing:export_briefing")
+CODE_MARKERS = ("In [", "Out[", "display(HTML", "briefing.", "import ", "def ", "Traceback")
+VEHICLE_GROUPS = [s for s in VEHICLE_STATUSES if s not in
+                  ("cleaned", "pending_review", "rejected_awaiting_resubmission", "not_submitted")]
+LICENCE_GROUPS = [s for s in LICENCE_STATUSES if s not in
+                  ("cleaned", "pending_review", "rejected_awaiting_resubmission", "not_submitted")]
+
+
+# --------------------------------------------------------------------------------------
+# builders: hand-made progress tables following docs/architecture.md
+
+
+def make_unit_progress(seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    units = official_units()[["unit_code", "unit_name", "unit_kind"]].copy()
+    n = len(units)
+    cols: dict[str, object] = {}
+    for prefix, scale in (("veh", 8000), ("lic", 3000)):
+        assigned = rng.integers(scale // 2, scale * 2, n)
+        share = rng.uniform(0.05, 0.6, n)
+        cleaned = (assigned * share).astype(int)
+        submitted = np.minimum(assigned, cleaned + rng.integers(50, 800, n))
+        pending = rng.integers(0, 300, n)
+        cols |= {
+            f"{prefix}_assigned": assigned,
+            f"{prefix}_submitted": submitted,
+            f"{prefix}_approved": cleaned + rng.integers(0, 50, n),
+            f"{prefix}_cleaned": cleaned,
+            f"{prefix}_pending": pending,
+            f"{prefix}_rejected": rng.integers(0, 80, n),
+            f"{prefix}_not_submitted": assigned - submitted,
+            f"{prefix}_share_cleaned": cleaned / assigned,
+            f"{prefix}_share_submitted": submitted / assigned,
+            f"{prefix}_gain_week": rng.integers(0, 900, n),
+            f"{prefix}_gain_prev_week": rng.integers(0, 900, n),
+            f"{prefix}_rate_7d": rng.uniform(0, 130, n),
+            f"{prefix}_required_rate": (assigned - cleaned) / 46.0,
+            f"{prefix}_projected_finish": [date(2026, 1, 1) + timedelta(days=int(d)) for d in rng.integers(-20, 60, n)],
+            f"{prefix}_days_late": rng.integers(-20, 60, n).astype(float),
+            f"{prefix}_on_track": rng.uniform(0, 1, n) > 0.6,
+        }
+        groups = VEHICLE_GROUPS if prefix == "veh" else LICENCE_GROUPS
+        total = np.zeros(n, dtype=int)
+        for status in groups:
+            counts = rng.integers(0, 120, n)
+            cols[f"{prefix}_group_{status}"] = counts
+            total += counts
+        cols[f"{prefix}_difficult"] = total
+    table = pd.concat([units, pd.DataFrame(cols)], axis=1)
+    order = table["veh_share_cleaned"].rank(ascending=False, method="first").astype(int)
+    table["rank"] = order
+    table["rank_prev"] = rng.permutation(np.arange(1, n + 1))
+    table["rank_change"] = table["rank_prev"] - table["rank"]
+    table["standing"] = np.where(order <= 40, "on_track", np.where(order <= 90, "at_risk", "off_track"))
+    table["is_laggard"] = order > n - 12
+    table["is_leader"] = order <= 5
+    table["backlog_pending"] = table["veh_pending"] + table["lic_pending"]
+    table["backlog_median_lag_days"] = rng.uniform(0.5, 6, n)
+    table["backlog_oldest_days"] = rng.integers(0, 15, n)
+    ratio = rng.uniform(0.8, 1.3, n)
+    table["self_report_ratio"] = ratio
+    table["self_report_overstated"] = ratio > 1.1
+    table["org_count"] = rng.integers(0, 40, n)
+    table["org_dispatches"] = table["org_count"] - rng.integers(0, 5, n).clip(0, None)
+    table["org_worked_directly"] = (table["org_count"] * 0.4).astype(int)
+    table["org_vehicles_counted"] = rng.integers(0, 600, n)
+    table["org_vehicles_declared"] = (table["org_vehicles_counted"] * rng.uniform(0.2, 1.0, n)).astype(int)
+    return table
+
+
+def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for kind, p in (("vehicle", "veh"), ("licence", "lic")):
+        assigned = int(units[f"{p}_assigned"].sum())
+        cleaned = int(units[f"{p}_cleaned"].sum())
+        rows.append({
+            "kind": kind, "assigned": assigned, "submitted": int(units[f"{p}_submitted"].sum()),
+            "approved": int(units[f"{p}_approved"].sum()), "cleaned": cleaned,
+            "share_cleaned": cleaned / assigned,
+            "share_submitted": units[f"{p}_submitted"].sum() / assigned,
+            "gain_week": int(units[f"{p}_gain_week"].sum()),
+            "gain_prev_week": int(units[f"{p}_gain_prev_week"].sum()),
+            "rate_7d": float(units[f"{p}_gain_week"].sum()) / 7,
+            "required_rate": (assigned - cleaned) / 46.0,
+            "projected_finish": date(2026, 2, 14), "days_late": 37.0, "on_track": False,
+            "days_left": 46, "units_on_track": 40, "units_at_risk": 50, "units_off_track": 36,
+            "pending": int(units[f"{p}_pending"].sum()), "oldest_pending_days": 14,
+            "submissions_total": int(units[f"{p}_submitted"].sum()),
+            "submissions_week": int(units[f"{p}_gain_week"].sum() * 1.3),
+            "difficult": int(units[f"{p}_difficult"].sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def make_laggards(units: pd.DataFrame) -> pd.DataFrame:
+    lag = units[units["is_laggard"]].sort_values("rank")
+    rows = []
+    for _, u in lag.iterrows():
+        share_vi = i18n.fmt_pct(u["veh_share_cleaned"], "vi")
+        share_en = i18n.fmt_pct(u["veh_share_cleaned"], "en")
+        rows.append({
+            "unit_code": u["unit_code"], "unit_name": u["unit_name"], "rank": int(u["rank"]),
+            "veh_share_cleaned": u["veh_share_cleaned"], "rules": ["below_median", "bottom_share"],
+            "reason_vi": f"Tỷ lệ làm sạch {share_vi}, thấp hơn trung vị thành phố hơn 15 điểm; "
+                         f"Thuộc nhóm 10% đơn vị thấp nhất (hạng {int(u['rank'])}/126).",
+            "reason_en": f"Share cleaned {share_en}, more than 15 points under the city median; "
+                         f"In the bottom 10% of units (rank {int(u['rank'])} of 126).",
+        })
+    return pd.DataFrame(rows)
+
+
+def make_leaders(units: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for category, column in (("share", "veh_share_cleaned"), ("gain", "veh_gain_week")):
+        top = units.sort_values(column, ascending=False).head(5)
+        for position, (_, u) in enumerate(top.iterrows(), start=1):
+            rows.append({
+                "unit_code": u["unit_code"], "unit_name": u["unit_name"], "category": category,
+                "position": position, "value": float(u[column]),
+                "reason_vi": f"Đứng thứ {position} toàn thành phố về {'tỷ lệ' if category == 'share' else 'số'} làm sạch.",
+                "reason_en": f"Position {position} in the city by {'share' if category == 'share' else 'number'} cleaned.",
+            })
+    return pd.DataFrame(rows)
+
+
+def make_daily_series(city: pd.DataFrame, week: str = WEEK) -> pd.DataFrame:
+    end = date.fromisoformat(week)
+    days = [PLAN_START + timedelta(days=i) for i in range((end - PLAN_START).days + 1)]
+    rows = []
+    for _, c in city.iterrows():
+        weights = np.linspace(1, 2, len(days))
+        cleaned_day = np.floor(c["cleaned"] * weights / weights.sum()).astype(int)
+        cleaned_day[-1] += int(c["cleaned"]) - int(cleaned_day.sum())
+        submitted_day = (cleaned_day * 1.4).astype(int)
+        approved_day = (cleaned_day * 1.05).astype(int)
+        for i, d in enumerate(days):
+            rows.append({
+                "date": d, "kind": c["kind"], "submitted_day": submitted_day[i],
+                "approved_day": approved_day[i], "cleaned_day": cleaned_day[i],
+                "submitted_cum": int(submitted_day[: i + 1].sum()),
+                "approved_cum": int(approved_day[: i + 1].sum()),
+                "cleaned_cum": int(cleaned_day[: i + 1].sum()),
+                "target_cum": c["assigned"] * (i + 1) / 60,
+            })
+    return pd.DataFrame(rows)
+
+
+def make_org_summary() -> pd.DataFrame:
+    types = ["enterprise", "industrial_park", "school", "hospital", "agency", "business_household"]
+    return pd.DataFrame({
+        "org_type": types, "orgs": [420, 12, 160, 35, 210, 980],
+        "dispatches_sent": [400, 12, 150, 35, 200, 700], "worked_directly": [120, 10, 60, 20, 90, 150],
+        "vehicles_counted": [15800, 2300, 900, 610, 4200, 3100],
+        "vehicles_declared": [9100, 1900, 640, 500, 3900, 1200],
+    })
+
+
+def make_talking_points() -> pd.DataFrame:
+    return pd.DataFrame({
+        "lang": ["vi", "vi", "en", "en"], "order": [1, 2, 1, 2],
+        "text": [
+            "Toàn thành phố đã làm sạch 41,0% hồ sơ xe; cần tăng tốc gấp đôi để kịp hạn chót.",
+            "Đề nghị 12 đơn vị chậm tiến độ báo cáo giải pháp khắc phục trong tuần tới.",
+            "The city has cleaned 41.0% of vehicle records; the pace must double to meet the deadline.",
+            "The 12 laggard units are asked to report their remedies next week.",
+        ],
+    })
+
+
+def make_rejects() -> pd.DataFrame:
+    rows = (
+        [("registry_vehicles", "invalid_plate")] * 14 + [("submissions", "unknown_unit")] * 9
+        + [("population", "invalid_id")] * 21 + [("unit_reports", "invalid_number")] * 3
+        + [("registry_licences", "invalid_date")] * 5
+    )
+    return pd.DataFrame({
+        "source": [s for s, _ in rows], "source_file": [f"{WEEK}/{s}.csv" for s, _ in rows],
+        "source_row": list(range(2, len(rows) + 2)), "column": "x",
+        "value": "secret-value-never-shown", "reason_code": [r for _, r in rows],
+        "reason": "r", "reason_vi": "r",
+    })
+
+
+def make_ledger() -> list[dict]:
+    counts = {"registry_vehicles": (900000, 14), "registry_licences": (300000, 5),
+              "population": (880000, 21), "submissions": (120000, 9),
+              "unit_reports": (1764, 3), "organizations": (1817, 0)}
+    return [
+        {"source": s, "file": f"{WEEK}/{s}.csv", "sha256": "0" * 64, "rows_read": n,
+         "rows_accepted": n - r - 2, "rows_rejected": r,
+         "rows_skipped": {"title": 1, "blank": 1, "totals": 0}, "balanced": True}
+        for s, (n, r) in counts.items()
+    ]
+
+
+def make_self_report_check(units: pd.DataFrame) -> pd.DataFrame:
+    days = [PLAN_START + timedelta(days=i) for i in range(14)]
+    rows = [
+        {"report_date": d, "unit_code": u, "reported": 100, "system": 100 / ratio,
+         "ratio": ratio, "overstated": ratio > 1.1 and i % 2 == 0}
+        for u, ratio in zip(units["unit_code"], units["self_report_ratio"], strict=True)
+        for i, d in enumerate(days)
+    ]
+    return pd.DataFrame(rows)
+
+
+def build_progress_tables(ws: Workspace, week: str = WEEK) -> dict[str, pd.DataFrame]:
+    """Write every table the briefing reads into ``ws`` (plus the delivery folder)."""
+    (ws.raw / week).mkdir(parents=True, exist_ok=True)
+    units = make_unit_progress()
+    city = make_city_progress(units)
+    tables = {
+        "unit_progress": units, "city_progress": city, "laggards": make_laggards(units),
+        "leaders": make_leaders(units), "daily_series": make_daily_series(city, week),
+        "org_summary": make_org_summary(), "talking_points": make_talking_points(),
+        "rejects": make_rejects(), "unit_self_report_check": make_self_report_check(units),
+    }
+    for name, table in tables.items():
+        store.save(ws, table, name, week)
+    store.save_json(ws, make_ledger(), "ledger", week)
+    return tables
+
+
+def pdf_text(path: Path) -> tuple[str, list[str]]:
+    from pypdf import PdfReader
+
+    pages = [p.extract_text() or "" for p in PdfReader(str(path)).pages]
+    return "\n".join(pages), pages
+
+
+def squash(text: str) -> str:
+    """Whitespace-free text, so line breaks inside table cells do not hide a value."""
+    return re.sub(r"\s+", "", text)
+
+
+# --------------------------------------------------------------------------------------
+# fast tests on hand-made tables
+
+
+@pytest.fixture
+def hand_made(tmp_ws: Workspace) -> tuple[Workspace, dict[str, pd.DataFrame]]:
+    return tmp_ws, build_progress_tables(tmp_ws)
+
+
+@pytest.fixture
+def data(hand_made) -> briefing.BriefingData:
+    ws, _ = hand_made
+    return briefing.load_briefing_data(ws, WEEK)
+
+
+def test_briefing_catalogue_sections_have_the_same_keys_in_both_languages():
+    vi = i18n.flatten(i18n.catalogue("vi")["briefing"])
+    en = i18n.flatten(i18n.catalogue("en")["briefing"])
+    assert set(vi) == set(en)
+    assert all(str(v).strip() for v in [*vi.values(), *en.values()])
+
+
+def test_rejected_values_are_never_loaded(data):
+    assert list(data.rejects.columns) == ["source", "reason_code"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("vi", 'counter(page) "/" counter(pages)'), ("en", '"Page " counter(page) " of " counter(pages)')],
+)
+def test_page_footer_counts_pages_in_the_language(lang, expected):
+    css = briefing.page_css(load_plan(), WEEK, lang)
+    assert expected in css
+    assert i18n.t("common.internal_mark", lang) in css
+    assert "@page appendix { size: A4 landscape" in css
+
+
+def test_page_header_names_plan_and_week():
+    assert briefing.page_header(load_plan(), WEEK, "en") == "Plan 375/KH-CAHN · week ending 23/11/2025"
+
+
+def test_kpi_values_use_the_language_number_format(data):
+    vi, en = briefing.kpi_values(data, "vehicle", "vi"), briefing.kpi_values(data, "vehicle", "en")
+    assigned = int(data.city.loc[data.city["kind"] == "vehicle", "assigned"].iloc[0])
+    assert vi["assigned"] == f"{assigned:,}".replace(",", ".")
+    assert en["assigned"] == f"{assigned:,}"
+    assert "," in vi["share_cleaned"] and "." in en["share_cleaned"]
+
+
+def test_summary_shows_kpis_and_every_talking_point_of_its_language(data):
+    part = briefing.summary(data, load_plan(), "vi")
+    for value in briefing.kpi_values(data, "licence", "vi").values():
+        assert value in part
+    assert "Đề nghị 12 đơn vị chậm tiến độ" in part
+    assert "The 12 laggard units" not in part
+
+
+def test_laggards_part_lists_every_laggard_with_every_reason_sentence(data):
+    part = briefing.laggards_and_leaders(data, load_plan(), "en")
+    for _, row in data.laggards.iterrows():
+        assert row["unit_name"] in part
+        sentences = briefing.reason_sentences(row["reason_en"], "en", row["rules"])
+        assert len(sentences) == 2
+        for sentence in sentences:
+            assert f"<li>{sentence}</li>" in part
+    assert "Tỷ lệ làm sạch" not in part
+
+
+def test_weekly_gains_add_up_to_the_cleaned_total(data):
+    gains = briefing.weekly_gains(data, load_plan())
+    vehicle = gains[gains["kind"] == "vehicle"]
+    assert list(vehicle["week_end"]) == [date(2025, 11, 16), date(2025, 11, 23)]
+    cleaned = int(data.city.loc[data.city["kind"] == "vehicle", "cleaned"].iloc[0])
+    assert int(vehicle["cleaned_day"].sum()) == cleaned
+
+
+def test_difficult_groups_sum_the_unit_columns(data):
+    groups = briefing.difficult_groups(data.units).set_index("status")
+    assert groups.loc["organization_owned", "vehicle"] == data.units["veh_group_organization_owned"].sum()
+    assert pd.isna(groups.loc["organization_owned", "licence"])
+    assert groups.loc["holder_deceased", "licence"] == data.units["lic_group_holder_deceased"].sum()
+
+
+def test_ledger_by_source_sums_files_and_skipped_kinds(data):
+    table = briefing.ledger_by_source(data.ledger + [dict(data.ledger[0], file="other.csv")])
+    vehicles = table.set_index("source").loc["registry_vehicles"]
+    assert vehicles["files"] == 2
+    assert vehicles["rows_read"] == 1_800_000
+    assert vehicles["rows_skipped"] == 4
+
+
+def test_ledger_files_accepts_a_mapping_keyed_by_file():
+    entries = briefing.ledger_files({"a.csv": {"source": "population", "rows_read": 3}})
+    assert entries == [{"source": "population", "rows_read": 3, "file": "a.csv"}]
+
+
+def test_overstating_units_count_their_flagged_days(data):
+    over = briefing.overstating_units(data)
+    assert set(over["unit_code"]) == set(data.units.loc[data.units["self_report_overstated"], "unit_code"])
+    assert (over["days_flagged"] == 7).all()
+
+
+def test_appendix_has_one_row_per_unit(data):
+    part = briefing.appendix(data, "vi")
+    assert part.count("<tr>") == 126 + 1
+    assert 'class="part part-appendix landscape"' in part
+
+
+def test_export_keeps_rich_outputs_and_drops_code_prompts_and_plain_text(tmp_path):
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# notebook title never printed"),
+        new_code_cell("secret_source = 1", outputs=[
+            new_output("stream", name="stdout", text="stream text never printed"),
+            new_output("execute_result", data={"text/plain": "'plain repr never printed'"},
+                       execution_count=3),
+            new_output("display_data", data={"text/html": "<p>rich part kept</p>",
+                                             "text/plain": "<IPython HTML>"}),
+        ], execution_count=3),
+    ])
+    source = tmp_path / "executed.ipynb"
+    nbformat.write(nb, source)
+    pdf, html_path = briefing.export_briefing(source, tmp_path / "out", WEEK, "en")
+    page = html_path.read_text("utf-8")
+    assert "rich part kept" in page
+    for hidden in ("never printed", "secret_source", "In&nbsp;[", "Out[", "[3]"):
+        assert hidden not in page
+    text, pages = pdf_text(pdf)
+    assert "rich part kept" in text and "never printed" not in text
+    assert "Page 1 of 1" in text and "FOR INTERNAL CIRCULATION ONLY" in text
+
+
+def test_export_writes_html_and_pdf_named_by_week_and_language(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
+    source = tmp_path / "executed.ipynb"
+    nbformat.write(nb, source)
+    pdf, html_path = briefing.export_briefing(source, tmp_path, WEEK, "vi")
+    assert pdf.name == f"briefing-{WEEK}-vi.pdf" and pdf.stat().st_size > 1000
+    assert html_path.name == f"briefing-{WEEK}-vi.html"
+    assert '<html lang="vi">' in html_path.read_text("utf-8")
+
+
+# --------------------------------------------------------------------------------------
+# the notebook through the runner (hand-made tables: slow, a kernel per language)
+
+
+def check_briefing_pdf(pdf: Path, ws: Workspace, week: str, lang: str) -> None:
+    """The PDF's text agrees with the processed tables (shared by both slow tests)."""
+    units = store.load(ws, "unit_progress", week)
+    city = store.load(ws, "city_progress", week)
+    laggards = store.load(ws, "laggards", week)
+    data = briefing.load_briefing_data(ws, week)
+    text, pages = pdf_text(pdf)
+    flat = squash(text)
+    assert 8 <= len(pages) <= 30
+    for kind in ("vehicle", "licence"):
+        for value in briefing.kpi_values(data, kind, lang).values():
+            assert squash(value) in flat, (kind, value)
+    for _, row in laggards.iterrows():
+        assert squash(row["unit_name"]) in flat
+        for sentence in briefing.reason_sentences(row[f"reason_{lang}"], lang, row["rules"]):
+            assert squash(sentence) in flat, sentence
+    appendix_start = next(i for i, p in enumerate(pages) if i18n.t("briefing.sections.appendix", lang) in p)
+    appendix = squash("\n".join(pages[appendix_start:]))
+    for name in units["unit_name"]:
+        assert squash(name) in appendix, name
+    total_pages = len(pages)
+    page_of = i18n.t("common.page_of", lang, page=total_pages, pages=total_pages)
+    assert squash(page_of) in squash(pages[-1])
+    assert all(i18n.t("common.internal_mark", lang) in p for p in pages)
+    for marker in CODE_MARKERS:
+        assert marker not in text, marker
+    if lang == "vi":
+        assert "Đã làm sạch" in text and "Phường" in text and "Xã" in text
+        assert i18n.fmt_pct(float(city.loc[city["kind"] == "vehicle", "share_cleaned"].iloc[0]), "vi") in text
+
+
+@pytest.mark.slow
+def test_notebook_builds_both_briefings_from_hand_made_tables(hand_made):
+    ws, _ = hand_made
+    final = run(WEEK, ["vi", "en"], ws, steps=[BRIEFING_STEP], echo=lambda _: None)
+    for lang in ("vi", "en"):
+        pdf = final / f"briefing-{WEEK}-{lang}.pdf"
+        assert (final / f"briefing-{WEEK}-{lang}.html").is_file()
+        check_briefing_pdf(pdf, ws, WEEK, lang)
+        executed = nbformat.read(final / "notebooks" / f"04_briefing-{lang}.ipynb", as_version=4)
+        assert not [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert "secret-value-never-shown" not in (final / f"briefing-{WEEK}-en.html").read_text("utf-8")
+
+
+# --------------------------------------------------------------------------------------
+# end to end on the generated sample (after the real progress stage)
+
+
+def personal_values(ws: Workspace, week: str) -> set[str]:
+    """Every citizen ID, plate and name of the sample (what must never reach the pack)."""
+    values: set[str] = set()
+    wanted = {
+        "population": ["citizen_id", "full_name"],
+        "submissions": ["citizen_id", "full_name", "plate", "phone"],
+        "registry_vehicles": ["plate", "owner_name", "owner_id"],
+        "registry_licences": ["holder_name", "holder_id", "licence_no"],
+    }
+    for name, columns in wanted.items():
+        if not store.exists(ws, name, week):
+            continue
+        table = store.load(ws, name, week)
+        for column in columns:
+            if column in table.columns:
+                values |= {str(v) for v in table[column].dropna().unique() if len(str(v)) >= 6}
+    return values
+
+
+@pytest.mark.slow
+def test_sample_briefing_matches_tables_and_carries_no_personal_data(progressed, sample_week):
+    ws, week = progressed, sample_week
+    final = run(week, ["vi", "en"], ws, steps=[BRIEFING_STEP], echo=lambda _: None)
+    secrets = personal_values(ws, week)
+    assert len(secrets) > 100
+    for lang in ("vi", "en"):
+        pdf = final / f"briefing-{week}-{lang}.pdf"
+        check_briefing_pdf(pdf, ws, week, lang)
+        documents = {
+            "pdf": pdf_text(pdf)[0],
+            "html": (final / f"briefing-{week}-{lang}.html").read_text("utf-8"),
+            "notebook": json.dumps(
+                nbformat.read(final / "notebooks" / f"04_briefing-{lang}.ipynb", as_version=4),
+                ensure_ascii=False,
+            ),
+        }
+        for where, text in documents.items():
+            leaked = [v for v in secrets if v in text]
+            assert not leaked, f"{where} ({lang}) carries personal data, e.g. {leaked[:3]}"
+
+
+def test_generated_at_is_on_the_cover(data):
+    part = briefing.cover(data, load_plan(), "vi", generated_at=datetime(2025, 11, 24, 7, 30))
+    assert "07:30 24/11/2025" in part
+    assert "TÀI LIỆU LƯU HÀNH NỘI BỘ" in part
+    assert "ngày thứ 14/60" in part
