@@ -28,7 +28,7 @@ import re
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -415,6 +415,9 @@ class PackBook:
         if len(frame) > SHEET_ROWS:
             raise ValueError(f"{len(frame)} rows do not fit one sheet; use list_sheets")
         columns = list(columns)
+        missing = [c.name for c in columns if c.name not in frame.columns]
+        if missing:
+            raise KeyError(f"sheet {name!r}: the table has no column {', '.join(missing)}")
         if len({c.header.lower() for c in columns}) != len(columns):
             raise ConfigError(f"sheet {name!r}: column headers must be unique")
         ws = self.sheet(name)
@@ -424,7 +427,7 @@ class PackBook:
         ws.freeze_panes = f"{get_column_letter(freeze_cols + 1)}2"
         ws.print_title_rows = "1:1"
         self._splices[ws.title] = _Splice(
-            frame=frame[[c.name for c in columns]].reset_index(drop=True),
+            frame=frame,
             columns=columns,
             styles=self._styles_for(columns),
             first_row=2,
@@ -590,8 +593,8 @@ def label_series(values: pd.Series, section: str, lang: str) -> pd.Series:
 def yes_no(values: pd.Series, lang: str) -> pd.Series:
     s = values.astype("boolean")
     out = pd.Series(pd.NA, index=s.index, dtype="string")
-    out[s.fillna(False).astype(bool)] = tx("yes", lang)
-    out[(~s.fillna(True)).astype(bool)] = tx("no", lang)
+    out[s.fillna(False).astype(bool)] = tx("answer_yes", lang)
+    out[(~s.fillna(True)).astype(bool)] = tx("answer_no", lang)
     return out
 
 
@@ -720,7 +723,7 @@ def _city_summary(book: PackBook, tables: dict[str, pd.DataFrame], plan: Plan, w
         for k in kinds:
             value = city.at[k, kpi]
             if kpi in BOOL_COLUMNS and not pd.isna(value):
-                value = tx("yes", lang) if bool(value) else tx("no", lang)
+                value = tx("answer_yes", lang) if bool(value) else tx("answer_no", lang)
             values.append(value)
         rows.append([tx(f"metric.{kpi}", lang), *values])
         kinds_of.append(["text"] + [kind] * len(kinds))
@@ -1042,38 +1045,58 @@ GROUP_SHEETS: dict[str, tuple[str, ...]] = {
 LISTS: tuple[str, ...] = ("pending", *GROUP_SHEETS, "rejected", "unmatched", "door_to_door",
                           "elsewhere")
 
-# Walking order of an address: the street (words, numbers removed), then its numbers from the
-# last to the first (lane, then house): "12 ngõ 34 Đội Cấn" -> ("ngo doi can", 34, 12).
+# Walking order of an address: the street (its words, without house numbers and the words for
+# "number" and "lane"), then its numbers from the last to the first: "5 ngõ 12 Phố Huế" ->
+# ("pho hue", 12, 5), so lane 12 comes right after house 12 of the same street.
 _FOLD_SQL = "lower(strip_accents(replace(replace(coalesce({col}, ''), 'đ', 'd'), 'Đ', 'D')))"
 _STREET_SQL = (
-    "trim(regexp_replace(regexp_replace(regexp_replace({f}, '[0-9]+[a-z]?', ' ', 'g'),"
-    " '(^|[^a-z])so([^a-z]|$)', ' ', 'g'), '[^a-z]+', ' ', 'g'))"
+    "array_to_string(list_filter(string_split(regexp_replace(regexp_replace({f},"
+    " '[0-9]+[a-z]?', ' ', 'g'), '[^a-z]+', ' ', 'g'), ' '),"
+    " lambda w: w NOT IN ('', 'so', 'ngo', 'ngach', 'hem', 'kiet')), ' ')"
 )
 _NUMBERS_SQL = (
     "array_to_string(list_transform(list_reverse(regexp_extract_all({f}, '[0-9]+')),"
-    " x -> lpad(x, 8, '0')), '.')"
+    " lambda x: lpad(x, 8, '0')), '.')"
 )
 
+# One scan per table for a unit: its open records (vehicles and licences in one shape) with the
+# walking-order keys, and for rejected ones the reason and phone of the rejected submission.
 _RECORDS_SQL = """
-SELECT 'vehicle' AS kind, CAST(record_id AS VARCHAR) AS record_id,
-       CAST(plate AS VARCHAR) AS record_key, CAST(vehicle_type AS VARCHAR) AS record_type,
-       CAST(owner_name AS VARCHAR) AS person_name, CAST(owner_id AS VARCHAR) AS person_id,
-       CAST(owner_address AS VARCHAR) AS address, CAST(status AS VARCHAR) AS status,
-       CAST(status_reason AS VARCHAR) AS reason_en, CAST(status_reason_vi AS VARCHAR) AS reason_vi,
-       CAST(identity_result AS VARCHAR) AS identity_result,
-       CAST(last_submitted_at AS TIMESTAMP) AS last_submitted_at,
-       CAST(review_status AS VARCHAR) AS review_status, CAST(reviewed_at AS TIMESTAMP) AS reviewed_at,
-       CAST(submission_id AS VARCHAR) AS submission_id, CAST(n_submissions AS BIGINT) AS n_submissions
-FROM read_parquet($vehicles) WHERE unit_code = $unit AND status <> 'cleaned'
-UNION ALL
-SELECT 'licence', CAST(record_id AS VARCHAR), CAST(licence_no AS VARCHAR),
-       CAST(licence_class AS VARCHAR), CAST(holder_name AS VARCHAR), CAST(holder_id AS VARCHAR),
-       NULL, CAST(status AS VARCHAR), CAST(status_reason AS VARCHAR),
-       CAST(status_reason_vi AS VARCHAR), CAST(identity_result AS VARCHAR),
-       CAST(last_submitted_at AS TIMESTAMP), CAST(review_status AS VARCHAR),
-       CAST(reviewed_at AS TIMESTAMP), CAST(submission_id AS VARCHAR),
-       CAST(n_submissions AS BIGINT)
-FROM read_parquet($licences) WHERE unit_code = $unit AND status <> 'cleaned'
+WITH r AS (
+    SELECT 'vehicle' AS kind, CAST(record_id AS VARCHAR) AS record_id,
+           CAST(plate AS VARCHAR) AS record_key, CAST(vehicle_type AS VARCHAR) AS record_type,
+           CAST(owner_name AS VARCHAR) AS person_name, CAST(owner_id AS VARCHAR) AS person_id,
+           CAST(owner_address AS VARCHAR) AS address, CAST(status AS VARCHAR) AS status,
+           CAST(status_reason AS VARCHAR) AS reason_en,
+           CAST(status_reason_vi AS VARCHAR) AS reason_vi,
+           CAST(identity_result AS VARCHAR) AS identity_result,
+           CAST(last_submitted_at AS TIMESTAMP) AS last_submitted_at,
+           CAST(review_status AS VARCHAR) AS review_status,
+           CAST(reviewed_at AS TIMESTAMP) AS reviewed_at,
+           CAST(submission_id AS VARCHAR) AS submission_id,
+           CAST(n_submissions AS BIGINT) AS n_submissions
+    FROM read_parquet($vehicles) WHERE unit_code = $unit AND status <> 'cleaned'
+    UNION ALL
+    SELECT 'licence', CAST(record_id AS VARCHAR), CAST(licence_no AS VARCHAR),
+           CAST(licence_class AS VARCHAR), CAST(holder_name AS VARCHAR),
+           CAST(holder_id AS VARCHAR), NULL, CAST(status AS VARCHAR),
+           CAST(status_reason AS VARCHAR), CAST(status_reason_vi AS VARCHAR),
+           CAST(identity_result AS VARCHAR), CAST(last_submitted_at AS TIMESTAMP),
+           CAST(review_status AS VARCHAR), CAST(reviewed_at AS TIMESTAMP),
+           CAST(submission_id AS VARCHAR), CAST(n_submissions AS BIGINT)
+    FROM read_parquet($licences) WHERE unit_code = $unit AND status <> 'cleaned'
+),
+rejected AS (
+    SELECT CAST(submission_id AS VARCHAR) AS submission_id,
+           CAST(reject_reason AS VARCHAR) AS reject_reason, CAST(phone AS VARCHAR) AS phone
+    FROM read_parquet($submissions)
+    WHERE CAST(submission_id AS VARCHAR) IN (
+        SELECT submission_id FROM r WHERE status = 'rejected_awaiting_resubmission')
+)
+SELECT r.*, rejected.reject_reason, rejected.phone,
+       {street} AS street_key, {numbers} AS num_key
+FROM r LEFT JOIN rejected
+  ON r.status = 'rejected_awaiting_resubmission' AND rejected.submission_id = r.submission_id
 """
 
 _UNMATCHED_SQL = """
@@ -1090,21 +1113,10 @@ WHERE l.unit_code = $unit AND l.record_id IS NULL
 ORDER BY submitted_at NULLS LAST, submission_id
 """
 
-_REJECTED_SQL = """
-SELECT CAST(submission_id AS VARCHAR) AS submission_id,
-       CAST(reject_reason AS VARCHAR) AS reject_reason, CAST(phone AS VARCHAR) AS phone
-FROM read_parquet($submissions)
-WHERE submission_id IN (SELECT submission_id FROM recs
-                        WHERE status = 'rejected_awaiting_resubmission')
-"""
 
-
-def _ordered(con, where: str, order: str) -> pd.DataFrame:
-    f = _FOLD_SQL.format(col="address")
-    return con.execute(
-        f"SELECT *, {_STREET_SQL.format(f=f)} AS street_key, {_NUMBERS_SQL.format(f=f)} AS num_key"
-        f" FROM recs WHERE {where} ORDER BY {order}"
-    ).df()
+def _records_sql() -> str:
+    f = _FOLD_SQL.format(col="r.address")
+    return _RECORDS_SQL.format(street=_STREET_SQL.format(f=f), numbers=_NUMBERS_SQL.format(f=f))
 
 
 def door_to_door(con, source: str = "recs", where: str = "status = 'not_submitted'") -> pd.DataFrame:
@@ -1123,48 +1135,61 @@ def door_to_door(con, source: str = "recs", where: str = "status = 'not_submitte
     """).df()
 
 
+# Sort keys of the record lists (all ascending; missing values last).
+_PENDING_ORDER = ["last_submitted_at", "kind_order", "record_id"]
+_WALK_ORDER = ["kind_order", "no_address", "street_key", "num_key", "address", "person_name",
+               "record_id"]
+_REJECTED_ORDER = ["reviewed_at", "kind_order", "record_id"]
+
+
 def unit_worklists(con, paths: dict[str, str], unit_code: str, week: str, lang: str, *,
                    full_ids: bool = False) -> dict[str, pd.DataFrame]:
     """Every worklist of one unit, complete and in the order officers work it.
 
-    Reads only the unit's rows (a filter on unit_code pushed into the Parquet scan).
+    Reads only the unit's rows (a filter on unit_code pushed into each Parquet scan).
     """
-    params = {"vehicles": paths["vehicle_status"], "licences": paths["licence_status"],
-              "unit": unit_code}
-    recs = con.execute(_RECORDS_SQL, params).arrow()
+    recs = con.execute(_records_sql(), {
+        "vehicles": paths["vehicle_status"], "licences": paths["licence_status"],
+        "submissions": paths["submissions"], "unit": unit_code,
+    }).df()
     con.register("recs", recs)
     try:
-        as_of = pd.Timestamp(date.fromisoformat(week))
-        lists: dict[str, pd.DataFrame] = {}
-        lists["pending"] = _ordered(con, "status = 'pending_review'",
-                                    "last_submitted_at NULLS LAST, kind DESC, record_id")
-        walk = "kind DESC, address IS NULL, street_key, num_key, address, person_name, record_id"
-        for key, statuses in GROUP_SHEETS.items():
-            names = ", ".join(f"'{s}'" for s in statuses)
-            lists[key] = _ordered(con, f"status IN ({names})", walk)
-        rejected = _ordered(con, "status = 'rejected_awaiting_resubmission'",
-                            "reviewed_at NULLS LAST, kind DESC, record_id")
-        extra = con.execute(_REJECTED_SQL, {"submissions": paths["submissions"]}).df()
-        lists["rejected"] = rejected.merge(extra, on="submission_id", how="left")
-        lists["unmatched"] = con.execute(_UNMATCHED_SQL, {
-            "links": paths["submission_links"], "submissions": paths["submissions"],
-            "unit": unit_code}).df()
-        lists["door_to_door"] = door_to_door(con)
-        lists["elsewhere"] = _ordered(con, "status = 'owner_resides_elsewhere'", walk)
+        homes = door_to_door(con)
     finally:
         con.unregister("recs")
-    return {key: _finish_list(key, frame, as_of, lang, full_ids) for key, frame in lists.items()}
+    unmatched = con.execute(_UNMATCHED_SQL, {
+        "links": paths["submission_links"], "submissions": paths["submissions"],
+        "unit": unit_code}).df()
+    as_of = pd.Timestamp(date.fromisoformat(week))
+    recs = _words(recs, as_of, lang, full_ids)
+    lists: dict[str, pd.DataFrame] = {}
+
+    def pick(statuses: Sequence[str], order: list[str]) -> pd.DataFrame:
+        rows = recs.loc[recs["status"].isin(statuses)]
+        return rows.sort_values(order, na_position="last", kind="stable")
+
+    lists["pending"] = pick(["pending_review"], _PENDING_ORDER)
+    for key, statuses in GROUP_SHEETS.items():
+        lists[key] = pick(statuses, _WALK_ORDER)
+    lists["rejected"] = pick(["rejected_awaiting_resubmission"], _REJECTED_ORDER)
+    lists["unmatched"] = _words(unmatched, as_of, lang, full_ids)
+    lists["door_to_door"] = homes
+    lists["elsewhere"] = pick(["owner_resides_elsewhere"], _WALK_ORDER)
+    out = {}
+    for key, frame in lists.items():
+        frame = frame.reset_index(drop=True)
+        frame.insert(0, "seq", np.arange(1, len(frame) + 1))
+        out[key] = frame
+    return out
 
 
-def _finish_list(key: str, frame: pd.DataFrame, as_of: pd.Timestamp, lang: str,
-                 full_ids: bool) -> pd.DataFrame:
-    """Words for codes, masked IDs, days waiting, and a running number."""
-    out = frame.reset_index(drop=True)
-    out.insert(0, "seq", np.arange(1, len(out) + 1))
+def _words(frame: pd.DataFrame, as_of: pd.Timestamp, lang: str, full_ids: bool) -> pd.DataFrame:
+    """Words for codes, masked IDs and days waiting, once for all of a unit's records."""
+    out = frame.copy()
     if "person_id" in out and not full_ids:
         out["person_id"] = mask_id(out["person_id"])
-    if "kind" in out:
-        out["kind_label"] = label_series(out["kind"], "excel.kinds", lang)
+    out["kind_label"] = label_series(out["kind"], "excel.kinds", lang)
+    out["kind_order"] = (out["kind"] != "vehicle").astype("int8")  # vehicles first
     if "record_type" in out:
         vehicle_types = label_series(out["record_type"], "excel.vehicle_type", lang)
         out["record_type"] = vehicle_types.where(out["kind"] == "vehicle", out["record_type"])
@@ -1172,18 +1197,15 @@ def _finish_list(key: str, frame: pd.DataFrame, as_of: pd.Timestamp, lang: str,
         out["reason"] = out[f"reason_{lang}"]
     if "identity_result" in out:
         out["identity_label"] = label_series(out["identity_result"], "identity", lang)
-    if "review_status" in out:
-        out["review_label"] = label_series(out["review_status"], "excel.review", lang)
+    out["review_label"] = label_series(out["review_status"], "excel.review", lang)
     if "link_reason" in out:
         out["link_label"] = label_series(out["link_reason"], "reconcile.link_reason", lang)
-    if key == "pending" and len(out):
-        since = pd.to_datetime(out["last_submitted_at"]).dt.normalize()
-        out["days_waiting"] = (as_of - since).dt.days
-    elif key == "pending":
-        out["days_waiting"] = pd.Series(dtype="Int64")
-    if key == "rejected":
-        since = pd.to_datetime(out["reviewed_at"]).dt.normalize()
-        out["days_waiting"] = (as_of - since).dt.days if len(out) else pd.Series(dtype="Int64")
+    if "address" in out:
+        out["no_address"] = out["address"].isna()
+    if "status" in out:
+        since = pd.to_datetime(out["last_submitted_at"]).where(
+            out["status"] == "pending_review", pd.to_datetime(out["reviewed_at"]))
+        out["days_waiting"] = (as_of - since.dt.normalize()).dt.days.astype("Int64")
     return out
 
 
@@ -1505,11 +1527,11 @@ def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
                 workers: int = 2, units: Sequence[str] | None = None,
                 rows_per_sheet: int = SHEET_ROWS, plan: Plan | None = None,
                 template: dict[str, Any] | None = None,
-                progress: Callable[[str], None] | None = None) -> PacksResult:
+                unit_lang: str | None = None, city: bool = True) -> PacksResult:
     """The week's city pack in ``lang``, and the unit packs with their zip.
 
-    Unit packs go to the units, so they are written in the plan's default language; a run in
-    another language writes them only when they are not there yet.
+    Unit packs go to the units, so they are written in the plan's default language (or
+    ``unit_lang``); a run in another language writes them only when they are not there yet.
     """
     check_lang(lang)
     plan = plan or load_plan()
@@ -1517,19 +1539,21 @@ def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
     out_dir = Path(out_dir)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    tables = load_city_tables(ws, week)
     city_path = out_dir / f"city-pack-{week}-{lang}.xlsx"
-    city_pack(tables, plan, week, lang, template).save(city_path)
+    if city:
+        tables = load_city_tables(ws, week)
+        city_pack(tables, plan, week, lang, template).save(city_path)
     seconds["city"] = round(time.perf_counter() - t0, 2)
     result = PacksResult(city=city_path, seconds=seconds)
     unit_dir = out_dir / "units"
-    if lang != plan.default_lang and unit_dir.is_dir() and any(unit_dir.glob("*.xlsx")):
+    unit_lang = check_lang(unit_lang or plan.default_lang)
+    if lang != unit_lang and unit_dir.is_dir() and any(unit_dir.glob("*.xlsx")):
         return result
     t1 = time.perf_counter()
-    tasks = unit_tasks(ws, week, out_dir, plan.default_lang, plan, template, units=units,
+    tasks = unit_tasks(ws, week, out_dir, unit_lang, plan, template, units=units,
                        rows_per_sheet=rows_per_sheet)
     result.units = write_unit_packs(tasks, workers=workers)
-    result.unit_lang = plan.default_lang
+    result.unit_lang = unit_lang
     seconds["units"] = round(time.perf_counter() - t1, 2)
     t2 = time.perf_counter()
     files = [unit_dir / name for name in result.units["file"]]

@@ -1,0 +1,654 @@
+"""Excel packs: city pack and unit packs from hand-made processed tables (and, marked slow, from
+the sample week)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from helpers import excel, store
+from helpers.config import load_plan
+from helpers.i18n import flatten, t
+from helpers.paths import Workspace
+from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, VEHICLE_STATUSES
+from helpers.units import official_units
+
+WEEK = "2025-11-23"
+UNITS = official_units()
+U1, U2, U3 = UNITS["unit_code"].iloc[:3]
+INJECTIONS = ['=HYPERLINK("http://x","y")', "+84912345678", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
+
+
+# --------------------------------------------------------------------------------------------
+# builders of the processed tables (the contract in docs/architecture.md)
+# --------------------------------------------------------------------------------------------
+
+def make_vehicle_status(rows: list[dict]) -> pd.DataFrame:
+    base = {
+        "record_id": None, "unit_code": U1, "vehicle_type": "motorbike", "owner_kind": "individual",
+        "status": "not_submitted", "status_reason": "reason en", "status_reason_vi": "lý do",
+        "flags": [], "submission_id": None, "n_submissions": 0, "first_submitted_at": pd.NaT,
+        "last_submitted_at": pd.NaT, "review_status": None, "reviewed_at": pd.NaT,
+        "identity_result": "match", "identity_confidence": 1.0, "plate": "29A-000.01",
+        "owner_name": "Nguyễn Văn An", "owner_id": "001090000001", "owner_address": "1 Phố Huế",
+    }
+    out = []
+    for i, row in enumerate(rows, start=1):
+        rec = {**base, "record_id": f"V{i:06d}", "plate": f"29A-{i:03d}.{i % 100:02d}",
+               "owner_id": f"0010900{i:05d}", **row}
+        out.append(rec)
+    frame = pd.DataFrame(out)
+    for col in ("first_submitted_at", "last_submitted_at", "reviewed_at"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def make_licence_status(rows: list[dict]) -> pd.DataFrame:
+    base = {
+        "record_id": None, "unit_code": U1, "licence_no": None, "licence_class": "A1",
+        "status": "not_submitted", "status_reason": "reason en", "status_reason_vi": "lý do",
+        "flags": [], "submission_id": None, "n_submissions": 0, "first_submitted_at": pd.NaT,
+        "last_submitted_at": pd.NaT, "review_status": None, "reviewed_at": pd.NaT,
+        "identity_result": "match", "identity_confidence": 1.0, "holder_name": "Trần Thị Bình",
+        "holder_id": "002090000001",
+    }
+    out = []
+    for i, row in enumerate(rows, start=1):
+        out.append({**base, "record_id": f"L{i:06d}", "licence_no": f"0100000{i:05d}",
+                    "holder_id": f"0020900{i:05d}", **row})
+    frame = pd.DataFrame(out)
+    for col in ("first_submitted_at", "last_submitted_at", "reviewed_at"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def make_submissions(rows: list[dict]) -> pd.DataFrame:
+    base = {
+        "submission_id": None, "submitted_at": datetime(2025, 11, 15, 9, 30), "kind": "vehicle",
+        "citizen_id": "001090099999", "full_name": "Lê Văn Cường", "phone": "0912345678",
+        "plate": None, "chassis_no": None, "licence_no": None, "unit_code": U1,
+        "review_status": "pending", "reviewed_at": pd.NaT, "reject_reason": None,
+    }
+    return pd.DataFrame([{**base, **row} for row in rows])
+
+
+def make_links(subs: pd.DataFrame, record_ids: dict[str, str | None]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "submission_id": subs["submission_id"], "kind": subs["kind"],
+        "unit_code": subs["unit_code"],
+        "record_id": [record_ids.get(s) for s in subs["submission_id"]],
+        "link_method": ["plate" if record_ids.get(s) else "none" for s in subs["submission_id"]],
+        "is_duplicate": False, "superseded_by": None,
+        "link_reason": ["plate_match" if record_ids.get(s) else "no_record_vehicle"
+                        for s in subs["submission_id"]],
+        "submitted_at": subs["submitted_at"], "review_status": subs["review_status"],
+        "reviewed_at": subs["reviewed_at"],
+    })
+
+
+def make_unit_progress() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = len(UNITS)
+    out = UNITS[["unit_code", "unit_name", "unit_kind"]].copy()
+    for p in ("veh", "lic"):
+        assigned = rng.integers(1000, 5000, n)
+        cleaned = (assigned * rng.uniform(0.05, 0.6, n)).astype(int)
+        out[f"{p}_assigned"] = assigned
+        out[f"{p}_submitted"] = cleaned + 50
+        out[f"{p}_approved"] = cleaned + 10
+        out[f"{p}_cleaned"] = cleaned
+        out[f"{p}_pending"] = 40
+        out[f"{p}_rejected"] = 5
+        out[f"{p}_not_submitted"] = assigned - cleaned - 50
+        out[f"{p}_difficult"] = 30
+        out[f"{p}_share_cleaned"] = cleaned / assigned
+        out[f"{p}_share_submitted"] = (cleaned + 50) / assigned
+        out[f"{p}_gain_week"] = rng.integers(0, 300, n)
+        out[f"{p}_gain_prev_week"] = rng.integers(0, 300, n)
+        out[f"{p}_rate_7d"] = out[f"{p}_gain_week"] / 7
+        out[f"{p}_required_rate"] = (assigned - cleaned) / 46
+        out[f"{p}_projected_finish"] = pd.Series([date(2026, 1, 20)] * n, dtype="date32[pyarrow]")
+        out[f"{p}_days_late"] = 12
+        out[f"{p}_on_track"] = False
+        groups = [s for s in (VEHICLE_STATUSES if p == "veh" else LICENCE_STATUSES)
+                  if s in DIFFICULT_GROUPS]
+        for g in groups:
+            out[f"{p}_group_{g}"] = rng.integers(0, 20, n)
+    out["backlog_pending"] = 80
+    out["backlog_median_lag_days"] = 2.5
+    out["backlog_oldest_days"] = rng.integers(0, 15, n)
+    order = out["veh_share_cleaned"].rank(ascending=False, method="first").astype(int)
+    out["rank"] = order
+    out["rank_prev"] = order
+    out["rank_change"] = 0
+    out["standing"] = np.where(order > 110, "off_track", np.where(order > 60, "at_risk", "on_track"))
+    out["is_laggard"] = order > 110
+    out["is_leader"] = order <= 5
+    out["self_report_ratio"] = 1.05
+    out["self_report_overstated"] = False
+    for c in ("org_count", "org_dispatches", "org_worked_directly", "org_vehicles_counted",
+              "org_vehicles_declared"):
+        out[c] = 3
+    return out
+
+
+def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for kind, p in (("vehicle", "veh"), ("licence", "lic")):
+        rows.append({
+            "kind": kind, "assigned": units[f"{p}_assigned"].sum(),
+            "submitted": units[f"{p}_submitted"].sum(), "approved": units[f"{p}_approved"].sum(),
+            "cleaned": units[f"{p}_cleaned"].sum(),
+            "share_cleaned": units[f"{p}_cleaned"].sum() / units[f"{p}_assigned"].sum(),
+            "share_submitted": 0.5, "gain_week": 100, "gain_prev_week": 90, "rate_7d": 14.3,
+            "required_rate": 50.0, "projected_finish": date(2026, 2, 1), "days_late": 24,
+            "on_track": False, "days_left": 46, "units_on_track": 60, "units_at_risk": 50,
+            "units_off_track": 16, "pending": 5040, "oldest_pending_days": 14,
+            "submissions_total": 9999, "submissions_week": 999, "difficult": 3780,
+        })
+    return pd.DataFrame(rows)
+
+
+def write_week(ws: Workspace, *, vehicles=None, licences=None, submissions=None, links=None):
+    units = make_unit_progress()
+    vehicles = vehicles if vehicles is not None else default_vehicles()
+    licences = licences if licences is not None else make_licence_status([
+        {"status": "identity_mismatch", "identity_result": "dob_mismatch"},
+        {"status": "holder_deceased", "unit_code": U2},
+    ])
+    if submissions is None:
+        submissions = make_submissions([
+            {"submission_id": "S1", "plate": "29A-001.01"},
+            {"submission_id": "S9", "plate": "30K-999.99", "full_name": INJECTIONS[0]},
+            {"submission_id": "S8", "plate": "30K-888.88", "unit_code": U2},
+        ])
+        links = make_links(submissions, {"S1": "V000001"})
+    tables = {
+        "vehicle_status": vehicles, "licence_status": licences, "submissions": submissions,
+        "submission_links": links, "unit_progress": units,
+        "city_progress": make_city_progress(units),
+        "laggards": pd.DataFrame({
+            "unit_code": units.loc[units["is_laggard"], "unit_code"],
+            "unit_name": units.loc[units["is_laggard"], "unit_name"],
+            "rank": units.loc[units["is_laggard"], "rank"],
+            "veh_share_cleaned": units.loc[units["is_laggard"], "veh_share_cleaned"],
+            "rules": [["veh_below_median"]] * int(units["is_laggard"].sum()),
+            "reason_vi": "xe: làm sạch thấp", "reason_en": "vehicles: cleaned little",
+        }),
+        "leaders": pd.DataFrame({
+            "unit_code": [U1, U2], "unit_name": ["A", "B"], "category": ["share", "gain"],
+            "position": [1, 1], "value": [0.61, 250.0], "reason_vi": ["tốt", "nhanh"],
+            "reason_en": ["good", "fast"],
+        }),
+        "daily_series": pd.DataFrame([
+            {"date": date(2025, 11, 10) + timedelta(days=d), "kind": kind, "submitted_day": 10,
+             "approved_day": 8, "cleaned_day": 7, "submitted_cum": 10 * (d + 1),
+             "approved_cum": 8 * (d + 1), "cleaned_cum": 7 * (d + 1), "target_cum": 20 * (d + 1)}
+            for d in range(14) for kind in ("vehicle", "licence")
+        ]),
+        "org_summary": pd.DataFrame({
+            "org_type": ["enterprise", "school"], "orgs": [10, 5], "dispatches_sent": [8, 5],
+            "worked_directly": [2, 1], "vehicles_counted": [100, 50], "vehicles_declared": [90, 40],
+        }),
+        "talking_points": pd.DataFrame({
+            "lang": ["vi", "vi", "en", "en"], "order": [1, 2, 1, 2],
+            "text": ["Điểm một", "-Điểm hai", "Point one", "-Point two"],
+        }),
+        "unit_self_report_check": pd.DataFrame({
+            "report_date": [date(2025, 11, 20), date(2025, 11, 21), date(2025, 11, 1)],
+            "unit_code": [U1, U1, U1],
+            "reported_vehicles_collected": [10, 20, 99], "system_vehicles_collected": [8, 10, 1],
+            "reported_total": [10, 20, 99], "system_total": [8, 10, 1], "ratio": [1.25, 2.0, 99.0],
+            "overstated": [True, True, True],
+        }),
+        "rejects": pd.DataFrame({
+            "source": ["submissions", "submissions", "registry_vehicles"],
+            "source_file": ["a.csv"] * 3, "source_row": [2, 3, 4], "column": ["citizen_id"] * 3,
+            "value": ["001099888777", "x", "y"], "reason_code": ["invalid_id", "invalid_id",
+                                                                 "invalid_plate"],
+            "reason": ["r"] * 3, "reason_vi": ["r"] * 3,
+        }),
+    }
+    for name, frame in tables.items():
+        store.save(ws, frame, name, WEEK)
+    store.save_json(ws, {"files": [{"source": "submissions", "file": "2025-11-23/submissions.csv",
+                                    "sha256": "0", "rows_read": 5, "rows_accepted": 3,
+                                    "rows_rejected": 2, "rows_skipped": {"blank": 0},
+                                    "balanced": True}]}, "ledger", WEEK)
+    return tables
+
+
+def default_vehicles() -> pd.DataFrame:
+    return make_vehicle_status([
+        {"status": "pending_review", "last_submitted_at": "2025-11-20 10:00", "submission_id": "S1",
+         "review_status": "pending", "n_submissions": 1},
+        {"status": "pending_review", "last_submitted_at": "2025-11-12 08:00",
+         "review_status": "pending", "n_submissions": 1, "submission_id": "S2"},
+        {"status": "not_submitted", "owner_address": "5 ngõ 12 Phố Huế", "owner_name": INJECTIONS[0]},
+        {"status": "not_submitted", "owner_address": "5 ngõ 12 Phố Huế"},
+        {"status": "not_submitted", "owner_address": "3 Phố Huế"},
+        {"status": "not_submitted", "owner_address": "12 Phố Huế"},
+        {"status": "not_submitted", "owner_address": "2 Đội Cấn"},
+        {"status": "owner_deceased", "owner_name": "+84912345678"},
+        {"status": "identity_mismatch", "identity_result": "dob_day_month_swapped"},
+        {"status": "cleaned"},
+        {"status": "not_submitted", "unit_code": U2, "owner_address": "9 Phố Khác",
+         "owner_name": "Phạm Thị Dung", "owner_id": "001190000999"},
+        {"status": "pending_review", "unit_code": U3, "last_submitted_at": "2025-11-14 08:00"},
+    ])
+
+
+@pytest.fixture
+def week_ws(tmp_ws) -> Workspace:
+    write_week(tmp_ws)
+    return tmp_ws
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    """The hand-made week built once per language (tests that only read share it)."""
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path_factory.mktemp("excel-week"))
+    write_week(ws)
+    out = {}
+    for lang in ("vi", "en"):
+        folder = ws.output / lang
+        out[lang] = (ws, folder, excel.build_packs(ws, WEEK, folder, lang, workers=1,
+                                                   units=[U1, U2, U3], unit_lang=lang))
+    return out
+
+
+def build(ws, out, lang="vi", **kwargs):
+    kwargs.setdefault("units", [U1, U2, U3])
+    kwargs.setdefault("unit_lang", lang)  # read the unit packs in the language of the test
+    return excel.build_packs(ws, WEEK, out, lang, workers=1, **kwargs)
+
+
+def cells(sheet) -> list[tuple]:
+    return list(sheet.iter_rows(values_only=True))
+
+
+def table_rows(sheet) -> list[dict]:
+    """Rows of a data sheet (header on row 1) as dicts keyed by header."""
+    rows = cells(sheet)
+    header = rows[0]
+    return [dict(zip(header, r, strict=True)) for r in rows[1:] if any(v is not None for v in r)]
+
+
+def unit_file(out, code):
+    slug = UNITS.set_index("unit_code").at[code, "slug"]
+    return out / "units" / f"{code}-{slug}.xlsx"
+
+
+# --------------------------------------------------------------------------------------------
+# catalogue and template
+# --------------------------------------------------------------------------------------------
+
+def test_sheet_names_are_valid_excel_names():
+    for lang in ("vi", "en"):
+        names = flatten(t.__globals__["catalogue"](lang)["excel"]["sheets"])
+        for key, name in names.items():
+            assert len(name) <= 31, (lang, key, name)
+            assert not set(name) & set("[]:*?/\\"), (lang, key, name)
+        unit_sheets = [names[k] for k in ("unit_summary", *excel.LISTS)]
+        assert len({n.lower() for n in unit_sheets}) == len(unit_sheets)
+
+
+def test_sheet_title_truncates_and_makes_unique():
+    assert excel.sheet_title("a/b:c") == "a-b-c"
+    long = "x" * 40
+    assert excel.sheet_title(long) == "x" * 31
+    assert excel.sheet_title(long, ["x" * 31]) == "x" * 27 + " (2)"
+
+
+def test_template_lacking_a_section_is_a_config_error(tmp_path):
+    from helpers import ConfigError
+
+    bad = tmp_path / "excel.yaml"
+    bad.write_text("font: {name: Arial, size: 10}\n", "utf-8")
+    with pytest.raises(ConfigError, match="colours"):
+        excel.load_template(bad)
+
+
+# --------------------------------------------------------------------------------------------
+# the city pack
+# --------------------------------------------------------------------------------------------
+
+CITY_SHEETS = ("summary", "units", "laggards", "leaders", "difficult", "backlog",
+               "organisations", "self_reports", "data_quality", "files", "trend")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_city_pack_has_every_sheet_in_order(built, lang):
+    week_ws, out, _ = built[lang]
+    result = built[lang][2]
+    assert result.city.name == f"city-pack-{WEEK}-{lang}.xlsx"
+    wb = openpyxl.load_workbook(result.city)
+    assert wb.sheetnames == [t(f"excel.sheets.{k}", lang) for k in CITY_SHEETS]
+
+
+def test_units_sheet_lists_all_126_units_with_their_figures(built):
+    week_ws, out, _ = built["en"]
+    result = built["en"][2]
+    rows = table_rows(openpyxl.load_workbook(result.city)["Units"])
+    units = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code")
+    assert len(rows) == 126
+    assert [r["Rank"] for r in rows] == sorted(units["rank"])
+    for row in rows:
+        u = units.loc[row["Unit code"]]
+        assert row["Unit"] == u["unit_name"]
+        assert row["Vehicles: cleaned"] == u["veh_cleaned"]
+        assert row["Vehicles: % cleaned"] == pytest.approx(u["veh_share_cleaned"])
+        assert row["Licences: records assigned"] == u["lic_assigned"]
+        assert row["Vehicles: projected finish"] == datetime(2026, 1, 20)
+        assert row["Standing"] == t(f"progress.standing.{u['standing']}", "en")
+        assert row["Vehicles: Owner deceased"] == u["veh_group_owner_deceased"]
+
+
+def test_city_sheets_are_real_tables_with_frozen_header_and_print_setup(built):
+    week_ws, out, _ = built["en"]
+    wb = openpyxl.load_workbook(built["en"][2].city)
+    for ws in wb.worksheets:
+        assert ws.tables, ws.title
+        for table in ws.tables.values():
+            assert table.autoFilter is not None and table.tableStyleInfo.showRowStripes
+        assert ws.freeze_panes, ws.title
+        assert ws.page_setup.orientation == "landscape"
+        assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows
+    units = wb["Units"]
+    assert units.freeze_panes == "F2"
+    header = [c.value for c in units[1]]
+    assert units.column_dimensions["E"].width == 26  # unit name, from the template
+    share = units.cell(row=2, column=header.index("Vehicles: % cleaned") + 1)
+    assert share.number_format == "0.0%"
+    assigned = units.cell(row=2, column=header.index("Vehicles: records assigned") + 1)
+    assert assigned.number_format == "#,##0"
+
+
+def test_units_sheet_has_colour_scale_and_standing_fills(built):
+    week_ws, out, _ = built["en"]
+    wb = openpyxl.load_workbook(built["en"][2].city)
+    rules = [r for cf in wb["Units"].conditional_formatting for r in cf.rules]
+    assert any(r.type == "colorScale" for r in rules)
+    standing = [r for r in rules if r.type == "cellIs"]
+    assert {r.formula[0] for r in standing} == {'"On track"', '"At risk"', '"Off track"'}
+
+
+def test_city_pack_document_properties_are_fixed(built):
+    week_ws, out, _ = built["vi"]
+    wb = openpyxl.load_workbook(built["vi"][2].city)
+    props = wb.properties
+    assert "375/KH-CAHN" in props.title and "23/11/2025" in props.title
+    assert WEEK in props.keywords
+    assert props.created == props.modified == datetime(2025, 11, 23, 23, 59, 59)
+    custom = {p.name: p.value for p in wb.custom_doc_props.props}
+    assert custom["week"] == WEEK and custom["scope"] == "city"
+
+
+def test_trend_sheet_holds_native_line_and_bar_charts(built):
+    week_ws, out, _ = built["en"]
+    city = built["en"][2].city
+    with zipfile.ZipFile(city) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert sum("<lineChart>" in c for c in charts) == 2
+    bars = [c for c in charts if "<barChart>" in c]
+    assert len(bars) == 1 and "'Units'!$" in bars[0]
+    rows = table_rows(openpyxl.load_workbook(city)["Trend"])
+    assert len(rows) == 14 and rows[0]["Date"] == datetime(2025, 11, 10)
+    assert rows[-1]["Vehicles: cleaned (cumulative)"] == 98
+
+
+def test_summary_sheet_shows_city_kpis_and_talking_points(built):
+    week_ws, out, _ = built["en"]
+    ws = openpyxl.load_workbook(built["en"][2].city)["Summary"]
+    values = {r[0]: r[1:] for r in cells(ws) if r[0]}
+    city = store.load(week_ws, "city_progress", WEEK).set_index("kind")
+    assert values["records assigned"][:2] == (city.at["vehicle", "assigned"],
+                                              city.at["licence", "assigned"])
+    texts = [r[1] for r in cells(ws) if r[1] in ("Point one", "-Point two")]
+    assert texts == ["Point one", "-Point two"]
+
+
+def test_data_quality_counts_rejects_by_source_and_reason_without_values(built):
+    week_ws, out, _ = built["en"]
+    wb = openpyxl.load_workbook(built["en"][2].city)
+    rows = table_rows(wb["Data quality"])
+    got = {(r["Source"], r["Reason code"]): r["Rows rejected"] for r in rows}
+    assert got == {("iHanoi submissions", "invalid_id"): 2, ("Vehicle registry", "invalid_plate"): 1}
+    files = table_rows(wb["Files received"])
+    assert files[0]["Rows read"] == 5 and files[0]["Balanced"] == "Yes"
+
+
+def test_city_pack_holds_no_personal_data(built):
+    week_ws, out, _ = built["vi"]
+    city = built["vi"][2].city
+    text = "\n".join(str(v) for ws in openpyxl.load_workbook(city).worksheets
+                     for row in cells(ws) for v in row if v is not None)
+    vehicles = store.load(week_ws, "vehicle_status", WEEK)
+    for token in [*vehicles["owner_id"], *vehicles["plate"], "001099888777", "Nguyễn Văn An",
+                  "Lê Văn Cường"]:
+        assert token not in text
+
+
+def test_self_report_sheet_sums_the_last_seven_days(built):
+    week_ws, out, _ = built["en"]
+    rows = table_rows(openpyxl.load_workbook(built["en"][2].city)[
+        "Self-reports vs system"])
+    mine = next(r for r in rows if r["Unit code"] == U1)
+    assert mine["Vehicles collected: self-reported"] == 30
+    assert mine["Vehicles collected: system"] == 18
+
+
+# --------------------------------------------------------------------------------------------
+# unit packs
+# --------------------------------------------------------------------------------------------
+
+def test_one_pack_per_unit_named_by_code_and_slug(built):
+    week_ws, out, _ = built["vi"]
+    result = built["vi"][2]
+    assert sorted(p.name for p in (out / "units").iterdir()) == sorted(
+        unit_file(out, c).name for c in (U1, U2, U3))
+    assert list(result.units["unit_code"]) == sorted([U1, U2, U3])
+
+
+def test_unit_pack_sheets_and_headers(built):
+    week_ws, out, _ = built["vi"]
+    wb = openpyxl.load_workbook(unit_file(out, U1))
+    assert wb.sheetnames == [t(f"excel.sheets.{k}", "vi") for k in ("unit_summary", *excel.LISTS)]
+    for key in excel.LISTS:
+        ws = wb[t(f"excel.sheets.{key}", "vi")]
+        assert [c.value for c in ws[1]] == [c.header for c in excel.worklist_columns(key, "vi")]
+        assert ws.freeze_panes == "B2" and ws.tables
+
+
+def test_pending_reviews_oldest_first_with_days_waiting(built):
+    week_ws, out, _ = built["en"]
+    rows = table_rows(openpyxl.load_workbook(unit_file(out, U1))["Pending reviews"])
+    assert [r["Submitted at"] for r in rows] == [datetime(2025, 11, 12, 8), datetime(2025, 11, 20, 10)]
+    assert [r["Days waiting"] for r in rows] == [11, 3]
+    assert [r["No."] for r in rows] == [1, 2]
+
+
+def test_door_to_door_is_one_row_per_address_in_walking_order(built):
+    week_ws, out, _ = built["en"]
+    rows = table_rows(openpyxl.load_workbook(unit_file(out, U1))["Door to door"])
+    assert [r["Address"] for r in rows] == ["2 Đội Cấn", "3 Phố Huế", "12 Phố Huế",
+                                            "5 ngõ 12 Phố Huế"]
+    lane = rows[-1]
+    assert lane["Vehicles not submitted"] == 2
+    assert lane["Plates"] == "29A-003.03, 29A-004.04"
+
+
+@pytest.mark.parametrize("addresses, expected", [
+    (["10 Phố Huế", "9 Phố Huế", "Số 11 Phố Huế"], ["9 Phố Huế", "10 Phố Huế", "Số 11 Phố Huế"]),
+    (["3 ngõ 5 Kim Mã", "1 ngõ 7 Kim Mã", "2 ngõ 5 Kim Mã"],
+     ["2 ngõ 5 Kim Mã", "3 ngõ 5 Kim Mã", "1 ngõ 7 Kim Mã"]),
+    (["Thôn Đông, xã A", None, "Thôn Bắc, xã A"], ["Thôn Bắc, xã A", "Thôn Đông, xã A", None]),
+])
+def test_walking_order_of_addresses(addresses, expected):
+    import duckdb
+
+    con = duckdb.connect()
+    recs = pd.DataFrame({"kind": "vehicle", "status": "not_submitted", "address": addresses,
+                         "record_key": [f"P{i}" for i in range(len(addresses))],
+                         "person_name": "X"})
+    con.register("recs", recs)
+    got = excel.door_to_door(con)["address"].tolist()
+    assert [None if pd.isna(a) else a for a in got] == expected
+
+
+def test_unit_pack_holds_only_its_own_records(built):
+    week_ws, out, _ = built["vi"]
+    vehicles = store.load(week_ws, "vehicle_status", WEEK)
+    for code in (U1, U2, U3):
+        text = "\n".join(str(v) for ws in openpyxl.load_workbook(unit_file(out, code))
+                         .worksheets for row in cells(ws) for v in row if v is not None)
+        for _, rec in vehicles.iterrows():
+            if rec["status"] == "cleaned":
+                continue
+            assert (rec["plate"] in text) == (rec["unit_code"] == code), (code, rec["plate"])
+        assert ("30K-999.99" in text) == (code == U1)  # unmatched submission of U1
+        assert ("30K-888.88" in text) == (code == U2)
+
+
+def test_citizen_ids_are_masked_unless_the_plan_allows_full_ids(week_ws, tmp_path):
+    from dataclasses import replace
+
+    build(week_ws, tmp_path / "masked", "en", units=[U1], city=False)
+    rows = table_rows(openpyxl.load_workbook(unit_file(tmp_path / "masked", U1))["Deceased owners"])
+    assert rows[0]["Citizen ID"] == "001*******08"
+    plan = replace(load_plan(), unit_packs={"full_ids": True})
+    build(week_ws, tmp_path / "full", "en", plan=plan, units=[U1], city=False)
+    rows = table_rows(openpyxl.load_workbook(unit_file(tmp_path / "full", U1))["Deceased owners"])
+    assert rows[0]["Citizen ID"] == "001090000008"
+
+
+def test_formula_like_text_is_written_as_text(tmp_ws, tmp_path):
+    vehicles = make_vehicle_status([
+        {"status": "owner_deceased", "owner_name": text, "owner_address": text}
+        for text in INJECTIONS
+    ])
+    write_week(tmp_ws, vehicles=vehicles)
+    build(tmp_ws, tmp_path / "out", "en", units=[U1], city=False)
+    path = unit_file(tmp_path / "out", U1)
+    ws = openpyxl.load_workbook(path)["Deceased owners"]
+    header = [c.value for c in ws[1]]
+    col = header.index("Owner / holder") + 1
+    got = [ws.cell(row=r, column=col) for r in range(2, 2 + len(INJECTIONS))]
+    assert sorted(c.value for c in got) == sorted(INJECTIONS)
+    assert all(c.data_type == "s" and c.quotePrefix for c in got)
+    with zipfile.ZipFile(path) as z:
+        sheets = [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert not any(b"<f>" in s or b"<f " in s for s in sheets)
+
+
+def test_text_cells_drop_characters_xml_cannot_hold(tmp_ws, tmp_path):
+    vehicles = make_vehicle_status([{"status": "owner_deceased", "owner_name": "Lê\x01 Văn\x0b A"}])
+    write_week(tmp_ws, vehicles=vehicles)
+    build(tmp_ws, tmp_path / "out", "en", units=[U1], city=False)
+    rows = table_rows(openpyxl.load_workbook(unit_file(tmp_path / "out", U1))["Deceased owners"])
+    assert rows[0]["Owner / holder"] == "Lê Văn A"
+
+
+def test_a_list_longer_than_a_sheet_continues_on_the_next(tmp_ws, tmp_path):
+    vehicles = make_vehicle_status([{"status": "identity_mismatch"} for _ in range(7)])
+    write_week(tmp_ws, vehicles=vehicles)
+    build(tmp_ws, tmp_path / "out", "en", units=[U1], rows_per_sheet=3, city=False)
+    wb = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))
+    parts = ["Identity mismatch", "Identity mismatch (2)", "Identity mismatch (3)"]
+    assert [n for n in wb.sheetnames if n.startswith("Identity")] == parts
+    rows = [r for name in parts for r in table_rows(wb[name])]
+    assert [r["No."] for r in rows] == list(range(1, 9))  # 7 vehicles, then the licence
+    assert [r["Record"] for r in rows] == ["Vehicles"] * 7 + ["Driving licences"]
+
+
+def test_unit_summary_compares_the_unit_with_the_city(built):
+    week_ws, out, _ = built["en"]
+    ws = openpyxl.load_workbook(unit_file(out, U1))["Summary"]
+    values = {r[0]: r[1:] for r in cells(ws) if r[0]}
+    unit = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code").loc[U1]
+    city = store.load(week_ws, "city_progress", WEEK).set_index("kind")
+    assert values["Vehicles: cleaned"][:2] == (unit["veh_cleaned"], city.at["vehicle", "cleaned"])
+    assert values["Rank among 126 units (vehicles, % cleaned)"][0] == unit["rank"]
+    lists = {r[0]: r[1] for r in cells(ws) if r[0] in ("Pending reviews", "Door to door")}
+    assert lists == {"Pending reviews": 2, "Door to door": 4}
+    assert any(str(r[0]).startswith("Praised: good") for r in cells(ws) if r[0])
+
+
+def test_next_week_targets_follow_the_required_pace():
+    plan = load_plan()
+    unit = {"veh_assigned": 1000, "veh_cleaned": 400, "veh_required_rate": 13.1,
+            "lic_assigned": 10, "lic_cleaned": 9, "lic_required_rate": 5.0, "backlog_pending": 7}
+    got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, WEEK)}
+    assert got["veh_to_clean"] == 92 and got["veh_cleaned_by"] == 492
+    assert got["veh_share_by"] == pytest.approx(0.492)
+    assert got["lic_to_clean"] == 1  # never more than is left
+    assert got["reviews"] == 7
+
+
+# --------------------------------------------------------------------------------------------
+# reproducible and bundled
+# --------------------------------------------------------------------------------------------
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_two_runs_give_identical_files(week_ws, tmp_path):
+    first = build(week_ws, tmp_path / "a", "vi")
+    second = build(week_ws, tmp_path / "b", "vi")
+    assert _digest(first.city) == _digest(second.city)
+    assert _digest(first.bundle) == _digest(second.bundle)
+    for code in (U1, U2, U3):
+        assert _digest(unit_file(tmp_path / "a", code)) == _digest(unit_file(tmp_path / "b", code))
+
+
+def test_zip_bundles_every_unit_pack_with_fixed_dates(built):
+    week_ws, out, _ = built["vi"]
+    result = built["vi"][2]
+    assert result.bundle.name == f"units-{WEEK}.zip"
+    with zipfile.ZipFile(result.bundle) as z:
+        infos = z.infolist()
+        assert [i.filename for i in infos] == sorted(result.units["file"])
+        assert {i.date_time for i in infos} == {(2025, 11, 23, 23, 59, 58)}
+        for info in infos:
+            assert z.read(info) == (out / "units" / info.filename).read_bytes()
+
+
+def test_unit_packs_are_written_in_the_default_language_once(week_ws, tmp_path):
+    out = tmp_path / "out"
+    build(week_ws, out, "vi", unit_lang=None)
+    before = _digest(unit_file(out, U1))
+    result = build(week_ws, out, "en", unit_lang=None)
+    assert result.units.empty and result.city.name.endswith("-en.xlsx")
+    assert _digest(unit_file(out, U1)) == before
+    wb = openpyxl.load_workbook(unit_file(out, U1))
+    assert wb.sheetnames[1] == t("excel.sheets.pending", "vi")
+
+
+def test_missing_reconcile_table_names_the_step(tmp_ws, tmp_path):
+    from helpers import DeliveryError
+
+    write_week(tmp_ws)
+    store.table_path(tmp_ws, "submission_links", WEEK).unlink()
+    with pytest.raises(DeliveryError, match="submission_links.*02_reconcile"):
+        build(tmp_ws, tmp_path / "out", "vi")
+
+
+def test_workers_give_the_same_packs_as_one_process(week_ws, tmp_path):
+    one = build(week_ws, tmp_path / "one", "vi", city=False)
+    two = excel.build_packs(week_ws, WEEK, tmp_path / "two", "vi", workers=2, units=[U1, U2, U3],
+                             city=False)
+    assert _digest(one.bundle) == _digest(two.bundle)
+    assert json.dumps(one.units.filter(like="rows_").to_dict()) == json.dumps(
+        two.units.filter(like="rows_").to_dict())
