@@ -1561,3 +1561,21 @@ def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
     seconds["zip"] = round(time.perf_counter() - t2, 2)
     seconds["total"] = round(time.perf_counter() - t0, 2)
     return result
+
+
+def overview(result: PacksResult) -> pd.DataFrame:
+    """What a run wrote, for the notebook: files and their sizes, rows per worklist (counts)."""
+    rows = [{"what": "city pack", "file": result.city.name,
+             "bytes": result.city.stat().st_size if result.city.is_file() else None,
+             "records": None}]
+    if not result.units.empty:
+        rows.append({"what": f"unit packs ({result.unit_lang})",
+                     "file": f"units/ ({len(result.units)} files)",
+                     "bytes": int(result.units["bytes"].sum()), "records": None})
+        for key in LISTS:
+            rows.append({"what": f"worklist: {key}", "file": "", "bytes": None,
+                         "records": int(result.units[f"rows_{key}"].sum())})
+    if result.bundle is not None:
+        rows.append({"what": "zip of the unit packs", "file": result.bundle.name,
+                     "bytes": result.bundle.stat().st_size, "records": None})
+    return pd.DataFrame(rows).astype({"bytes": "Int64", "records": "Int64"})
