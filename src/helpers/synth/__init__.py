@@ -1,0 +1,388 @@
+"""Synthetic Plan 375 campaign: weekly raw deliveries plus the ground truth behind them.
+
+``generate(out_dir, scenario="sample", seed=375, truth_dir=None)`` writes the six delivery
+folders (2025-11-17 .. 2025-12-21) exactly as docs/data-contract.md describes and, outside the
+raw folder, the truth (docs/synthetic-data.md): people, registry facts, every injected fault
+with the file and row where the user sees it, and per week the status every record should get
+under docs/rules.md. Same seed, same bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers.synth import campaign as cp
+from helpers.synth import deliver as dv
+from helpers.synth import registry as rg
+from helpers.synth import selfreport as sr
+from helpers.synth import truth as tr
+from helpers.synth import world as wd
+from helpers.synth.common import FAULT_COLUMNS, Faults
+
+SCENARIOS = ("sample", "city")
+DELIVERIES = cp.DELIVERIES
+PEOPLE_CITY = 8_700_000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    people: int
+    vehicles: int      # registry vehicle records in the first delivery (duplicates included)
+    licences: int      # assigned licence records (accepted rows of the first delivery)
+    org_factor: float  # organisations relative to the city
+
+    @property
+    def vehicle_factor(self) -> float:
+        return self.vehicles / cp.VEHICLES_CITY
+
+
+def scenario(name: str = "sample", scale: float = 1.0) -> Scenario:
+    """The sizes of a scenario; ``scale`` shrinks the city (e.g. 0.05) for quick runs."""
+    if name == "sample":
+        return Scenario("sample", 70_000, 60_000, 15_000, 0.1)
+    if name == "city":
+        return Scenario("city", int(round(PEOPLE_CITY * scale)),
+                        int(round(cp.VEHICLES_CITY * scale)),
+                        int(round(rg.LICENCES_CITY * scale)), scale)
+    raise ValueError(f"unknown scenario {name!r}; expected one of {', '.join(SCENARIOS)}")
+
+
+def calibration_targets(sc: Scenario) -> dict[str, int]:
+    """The published figures a scenario reproduces exactly (scaled by its sizes)."""
+    sched = cp.day_schedule(sc.vehicle_factor)
+    day = sched["day"].to_numpy()
+    rows = sched["rows"].to_numpy()
+    cats = rg.licence_categories(sc.licences)
+    return {
+        "vehicle_submissions_by_2025-11-23": int(rows[day <= np.datetime64("2025-11-23")].sum()),
+        "vehicle_submissions_2025-11-11..17": int(rows[(day >= np.datetime64("2025-11-11"))
+                                                       & (day <= np.datetime64("2025-11-17"))]
+                                                  .sum()),
+        "licences_assigned": sc.licences,
+        "licences_cleaned_by_2025-11-23": sc.licences - sum(cats.values()),
+    }
+
+
+def _rngs(seed: int) -> dict[str, np.random.Generator]:
+    parts = ["units", "people", "orgs", "vehicles", "licences", "population", "veh_subs",
+             "lic_subs", "render", "final", "reports", "org_rows"]
+    return {p: np.random.default_rng([seed, i]) for i, p in enumerate(parts)}
+
+
+def generate(out_dir, scenario: str = "sample", seed: int = 375, truth_dir=None,
+             scale: float = 1.0) -> dict:
+    """Write all deliveries into ``out_dir`` and the truth into ``truth_dir``; return a summary.
+
+    ``truth_dir`` defaults to ``<out_dir>/../synthetic-truth`` (outside the raw folder).
+    """
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, start: list[float] = [t0]) -> None:  # noqa: B006 (a stopwatch)
+        now = time.perf_counter()
+        timings[name] = round(now - start[0], 3)
+        start[0] = now
+
+    out = Path(out_dir)
+    truth = Path(truth_dir) if truth_dir else out.parent / "synthetic-truth"
+    if truth.resolve() == out.resolve() or out.resolve() in truth.resolve().parents:
+        raise ValueError(f"the truth folder must lie outside the raw folder: {truth}")
+    sc = globals()["scenario"](scenario, scale)
+    r = _rngs(seed)
+    faults = Faults()
+
+    units = wd.make_units(r["units"])
+    n_out = int(round(0.02 * sc.vehicles)) + 200
+    people = wd.make_people(r["people"], sc.people, n_out, units)
+    pools = wd.name_pools()
+    orgs = wd.make_orgs(r["orgs"], units, sc.org_factor)
+    lap("world")
+    vehicles = rg.make_vehicles(r["vehicles"], sc.vehicles, units, people, orgs, pools, faults)
+    vehicles["reject_code"] = vehicles["reject"].map({k: v[1] for k, v in
+                                                      rg.REJECT_REASON.items()})
+    licences = rg.make_licences(r["licences"], sc.licences, units, people, pools, faults)
+    licences["reject_code"] = licences["reject"].map({k: v[1] for k, v in
+                                                      rg.LICENCE_REJECT_REASON.items()})
+    holders = np.unique(licences["pid"].to_numpy())
+    population = rg.make_population(r["population"], people, units, holders, faults)
+    lap("registry")
+    veh_subs, veh_rec = cp.vehicle_submissions(r["veh_subs"], units, people, vehicles,
+                                               sc.vehicle_factor)
+    lic_subs, lic_rec = cp.licence_submissions(r["lic_subs"], licences)
+    sub = cp.render_submissions(r["render"], units, people, veh_subs, veh_rec, lic_subs, lic_rec,
+                                vehicles["plate_key"].to_numpy(),
+                                licences["licence_no"].dropna().to_numpy())
+    sub = cp.finalize_submissions(r["final"], sub, veh_rec, lic_rec)
+    _log_submission_faults(sub, people, faults)
+    reports = sr.make_unit_reports(r["reports"], sub, units)
+    sr.log_report_faults(reports, faults)
+    org_table = sr.org_rows(r["org_rows"], orgs, units, faults)
+    lap("campaign")
+
+    for d in DELIVERIES:
+        if (out / d).exists():
+            shutil.rmtree(out / d)
+    writer = dv.Writer(out)
+    _write_deliveries(writer, vehicles, licences, population, people, sub, reports, org_table,
+                      units)
+    lap("write_raw")
+
+    truth.mkdir(parents=True, exist_ok=True)
+    summary_weeks = _write_truth(truth, vehicles, licences, population, people, sub, units,
+                                 reports, org_table, orgs, faults, writer, sc)
+    lap("truth")
+    targets = calibration_targets(sc)
+    summary = {
+        "scenario": sc.name,
+        "seed": seed,
+        "scale": scale,
+        "out_dir": str(out),
+        "truth_dir": str(truth),
+        "deliveries": list(DELIVERIES),
+        "counts": {
+            "units": len(units.frame),
+            "people": int(people["resident"].sum()),
+            "vehicle_records": int(sc.vehicles),
+            "vehicle_rows_first_delivery": int((~vehicles["new_in_update"]).sum()),
+            "vehicle_rows_update": len(vehicles),
+            "licence_rows_first_delivery": int((~licences["new_in_update"]).sum()),
+            "population_rows": len(population),
+            "submission_rows_total": len(sub),
+            "organizations_rows": len(org_table),
+            "unit_report_rows": len(reports),
+            "faults": int(sum(len(p) for p in faults.parts)),
+            "files": len(writer.files),
+        },
+        "calibration_targets": targets,
+        "weeks": summary_weeks,
+        "timings_s": timings,
+        "total_s": round(time.perf_counter() - t0, 3),
+    }
+    import json
+
+    (truth / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,
+                                                   default=str), "utf-8")
+    return summary
+
+
+def _log_submission_faults(sub: pd.DataFrame, people: pd.DataFrame, faults: Faults) -> None:
+    src = "submissions"
+    key = sub["row_key"].to_numpy()
+    for k, (col, reason) in cp.SUBMISSION_REJECT_REASON.items():
+        m = (sub["reject"] == k).to_numpy()
+        dcol = {"plate": "d_plate", "unit_code": "d_unit_code",
+                "declared_status": "d_declared_status", "licence_no": "d_licence_no",
+                "submission_id": "submission_id"}[col]
+        faults.add(src, key[m], col, k, sub[dcol].to_numpy(dtype=object)[m], None, "rejected",
+                   reason)
+    ok = sub["reject"].isna().to_numpy()
+    m = ok & (sub["plate_form"].to_numpy() != 0) & (sub["kind"] == "vehicle").to_numpy()
+    faults.add(src, key[m], "plate", "plate_variant", sub["d_plate"].to_numpy()[m],
+               sub["plate_key"].to_numpy()[m], "repaired", expected=sub["plate_key"].to_numpy()[m])
+    m = ok & sub["plate_typo"].to_numpy()
+    faults.add(src, key[m], "plate", "plate_typo", sub["d_plate"].to_numpy()[m], None, "flagged")
+    m = ok & (sub["origin"] == "licence_typo").to_numpy()
+    faults.add(src, key[m], "licence_no", "licence_no_typo", sub["d_licence_no"].to_numpy()[m],
+               None, "flagged")
+    true_id = people["citizen_id"].to_numpy()[sub["pid"].to_numpy()]
+    true_name = people["full_name"].to_numpy()[sub["pid"].to_numpy()]
+    for k, col, true, outcome in (("id_dropped_zeros", "citizen_id", true_id, "repaired"),
+                                  ("name_nfd", "full_name", true_name, "repaired"),
+                                  ("name_no_diacritics", "full_name", true_name, "flagged")):
+        m = ok & (sub["text_fault"] == k).to_numpy()
+        faults.add(src, key[m], col, k, sub[f"d_{col}"].to_numpy()[m], true[m], outcome,
+                   expected=true[m] if outcome == "repaired" else None)
+
+
+def _registry_frame(rows: pd.DataFrame, source: str, lang: str) -> pd.DataFrame:
+    cols = dv.COLUMNS[source]
+    df = pd.DataFrame({c: rows[f"d_{c}"].to_numpy(dtype=object) for c in cols})
+    for c in ("vehicle_type", "owner_kind"):
+        if c in df:
+            df[c] = dv.enum(df[c].to_numpy(dtype=object), c, lang)
+    return df
+
+
+def _population_frame(rows: pd.DataFrame, as_of: str, lang: str) -> pd.DataFrame:
+    dead = rows["died_on"].to_numpy() <= np.datetime64(as_of)
+    status = np.where(dead, "deceased", "alive").astype(object)
+    status[rows["blank_status"].to_numpy()] = ""
+    gender = np.where(rows["female"].to_numpy(), "female", "male").astype(object)
+    return pd.DataFrame({
+        "citizen_id": rows["d_citizen_id"].to_numpy(dtype=object),
+        "full_name": rows["d_full_name"].to_numpy(dtype=object),
+        "dob": rows["d_dob"].to_numpy(dtype=object),
+        "gender": dv.enum(gender, "gender", lang),
+        "unit_code": rows["d_unit_code"].to_numpy(dtype=object),
+        "status": dv.enum(status, "status", lang),
+    })
+
+
+def _submission_frame(rows: pd.DataFrame, delivery: str, fmt: dv.Format) -> pd.DataFrame:
+    end = tr.end_of(delivery)
+    reviewed = rows["t_rev"].to_numpy() <= end
+    state = np.where(reviewed, rows["decision"].to_numpy(), "pending").astype(object)
+    rev_at = dv.timestamps(rows["t_rev"].to_numpy(), fmt.datetime_style)
+    if fmt.datetime_style == "native":
+        rev_at = pd.Series(rev_at).where(reviewed, pd.NaT).to_numpy()
+    else:
+        rev_at = np.where(reviewed, rev_at, "")
+    reason = np.where(reviewed & (rows["decision"].to_numpy() == "rejected"),
+                      rows["reason_text"].to_numpy(dtype=object), "")
+    lang = fmt.lang
+    declared = rows["d_declared_status"].to_numpy(dtype=object)
+    declared = np.where(pd.isna(declared), "", declared)
+    return pd.DataFrame({
+        "submission_id": rows["submission_id"].to_numpy(dtype=object),
+        "submitted_at": dv.timestamps(rows["t_sub"].to_numpy(), fmt.datetime_style),
+        "kind": dv.enum(rows["kind"].to_numpy(dtype=object), "kind", lang),
+        "citizen_id": rows["d_citizen_id"].to_numpy(dtype=object),
+        "full_name": rows["d_full_name"].to_numpy(dtype=object),
+        "dob": rows["d_dob"].to_numpy(dtype=object),
+        "phone": rows["d_phone"].to_numpy(dtype=object),
+        "plate": rows["d_plate"].to_numpy(dtype=object),
+        "chassis_no": rows["d_chassis_no"].to_numpy(dtype=object),
+        "declared_status": dv.enum(declared, "declared_status", lang),
+        "licence_no": rows["d_licence_no"].to_numpy(dtype=object),
+        "unit_code": rows["d_unit_code"].to_numpy(dtype=object),
+        "review_status": dv.enum(state, "review_status", lang),
+        "reviewed_at": rev_at,
+        "reject_reason": reason,
+        "channel": "iHanoi",
+    })
+
+
+def _write_deliveries(w: dv.Writer, vehicles, licences, population, people, sub, reports,
+                      org_table, units) -> None:
+    for d in DELIVERIES:
+        f = dv.FORMATS["registry_vehicles"].get(d)
+        if f:
+            rows = vehicles if d >= rg.UPDATE else vehicles[~vehicles["new_in_update"]]
+            w.table("registry_vehicles", d, _registry_frame(rows, "registry_vehicles", f.lang),
+                    rows["row_key"].to_numpy(), f)
+        f = dv.FORMATS["registry_licences"].get(d)
+        if f:
+            rows = licences if d >= rg.UPDATE else licences[~licences["new_in_update"]]
+            w.table("registry_licences", d, _registry_frame(rows, "registry_licences", f.lang),
+                    rows["row_key"].to_numpy(), f)
+        f = dv.FORMATS["population"].get(d)
+        if f:
+            w.table("population", d, _population_frame(population, d, f.lang),
+                    population["row_key"].to_numpy(), f)
+        f = dv.FORMATS["submissions"][d]
+        rows = sub[sub["t_sub"].to_numpy() <= tr.end_of(d)]
+        w.table("submissions", d, _submission_frame(rows, d, f), rows["row_key"].to_numpy(), f)
+        f = dv.FORMATS["organizations"].get(d)
+        if f:
+            w.table("organizations", d, sr.org_frame(org_table, d, f.lang),
+                    org_table["row_key"].to_numpy(), f)
+        sr.write_unit_reports(w, reports, units, d)
+
+
+def source_for_week(source: str, week: str) -> str | None:
+    """The delivery a correct ingest reads ``source`` from for ``week`` (newest ≤ week)."""
+    held = [d for d in dv.FORMATS[source] if d <= week]
+    return max(held) if held else None
+
+
+def _write_truth(truth: Path, vehicles, licences, population, people, sub, units, reports,
+                 org_table, orgs, faults: Faults, writer: dv.Writer, sc: Scenario) -> dict:
+    uf = units.frame
+    codes = uf["unit_code"].to_numpy()
+    res = people["resident"].to_numpy()
+    ppl = pd.DataFrame({
+        "citizen_id": people["citizen_id"],
+        "full_name": people["full_name"],
+        "dob": people["dob"].astype("datetime64[s]").dt.date if hasattr(people["dob"], "dt")
+        else people["dob"],
+        "dob_year_only_in_npdb": people["year_only"],
+        "gender": np.where(people["female"], "female", "male"),
+        "unit_code": np.where(res, codes[np.maximum(people["unit_idx"].to_numpy(), 0)], None),
+        "in_npdb": res,
+        "died_on": people["died_on"],
+    })
+    ppl.to_parquet(truth / "people.parquet", index=False)
+    cid = people["citizen_id"].to_numpy()
+    v = vehicles[~vehicles["is_copy"]]
+    pd.DataFrame({
+        "record_id": v["record_id"].to_numpy(),
+        "unit_code": codes[v["unit_idx"].to_numpy()],
+        "plate_key": v["plate_key"].to_numpy(),
+        "chassis_key": v["chassis_key"].to_numpy(),
+        "vehicle_type": v["vehicle_type"].to_numpy(),
+        "owner_kind": v["owner_kind"].to_numpy(),
+        "owner_citizen_id": np.where(v["pid"].to_numpy() >= 0, cid[np.maximum(v["pid"], 0)], None),
+        "owner_org_id": np.where(v["org_idx"].to_numpy() >= 0, orgs["org_id"].to_numpy()[
+            np.maximum(v["org_idx"], 0)], None),
+        "is_duplicate_record": v["is_dup_record"].to_numpy(),
+        "first_delivery": np.where(v["new_in_update"], rg.UPDATE, rg.FIRST),
+        "rejected_at_ingest": v["reject"].notna().to_numpy(),
+        "reject_reason": v["reject_code"].to_numpy(),
+        "id_fault": v["id_fault"].to_numpy(), "name_fault": v["name_fault"].to_numpy(),
+        "dob_fault": v["dob_fault"].to_numpy(),
+    }).to_parquet(truth / "registry_vehicles.parquet", index=False)
+    lc = licences[~licences["is_copy"]]
+    pd.DataFrame({
+        "record_id": lc["record_id"].to_numpy(),
+        "unit_code": codes[lc["unit_idx"].to_numpy()],
+        "licence_no": lc["licence_no"].to_numpy(),
+        "licence_class": lc["licence_class"].to_numpy(),
+        "holder_citizen_id": cid[lc["pid"].to_numpy()],
+        "designed_category": lc["category"].to_numpy(),
+        "first_delivery": np.where(lc["new_in_update"], rg.UPDATE, rg.FIRST),
+        "rejected_at_ingest": lc["reject"].notna().to_numpy(),
+        "reject_reason": lc["reject_code"].to_numpy(),
+        "id_fault": lc["id_fault"].to_numpy(), "name_fault": lc["name_fault"].to_numpy(),
+        "dob_fault": lc["dob_fault"].to_numpy(),
+    }).to_parquet(truth / "registry_licences.parquet", index=False)
+    # units: designed spread, review behaviour, self-report honesty
+    uf[["unit_code", "unit_name", "unit_kind", "weight", "speed", "designed_laggard",
+        "designed_leader", "review_lag_days", "review_reject_rate", "self_report_factor",
+        "overstates"]].to_parquet(truth / "units.parquet", index=False)
+    rep = reports.copy()
+    rep["unit_code"] = codes[rep["unit_idx"].to_numpy()]
+    rep["rejected_at_ingest"] = rep["fault"].notna()
+    rep[["report_date", "unit_code", *sr.REPORT_COUNTS,
+         *[f"system_{c}" for c in sr.REPORT_COUNTS], "overstates", "rejected_at_ingest"]
+        ].to_parquet(truth / "unit_reports.parquet", index=False)
+
+    # faults with where the user sees them
+    pos = pd.concat(writer.positions, ignore_index=True)
+    ft = faults.table()
+    ft = ft.merge(pos, on=["source", "row_key"], how="inner")
+    ft = ft.sort_values(["source_file", "source_row", "column"], kind="stable", ignore_index=True)
+    ft[["source", "source_file", "source_row", *[c for c in FAULT_COLUMNS
+                                                 if c not in ("source", "row_key")]]].to_parquet(
+        truth / "faults.parquet", index=False)
+
+    # per week: expected statuses and links
+    subs_t = sub.copy()
+    subs_t["plate_key"] = subs_t["plate_key"].where(subs_t["d_plate"] != "", None)
+    weeks = {}
+    for d in DELIVERIES:
+        reg_new = d >= rg.UPDATE
+        pop_d = source_for_week("population", d)
+        wt = tr.week_truth(d, vehicles, licences, population, pop_d, people, subs_t, uf,
+                           reg_new)
+        folder = truth / d
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, table in wt.items():
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+        vs, ls, sl = wt["vehicle_status"], wt["licence_status"], wt["submission_links"]
+        weeks[d] = {
+            "vehicle_status": vs["status"].value_counts().to_dict(),
+            "licence_status": ls["status"].value_counts().to_dict(),
+            "vehicle_submissions_accepted": int(((sl["kind"] == "vehicle")
+                                                 & ~sl["rejected_at_ingest"]).sum()),
+            "licence_submissions_accepted": int(((sl["kind"] == "licence")
+                                                 & ~sl["rejected_at_ingest"]).sum()),
+        }
+    del org_table, sc
+    return weeks

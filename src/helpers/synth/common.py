@@ -1,0 +1,204 @@
+"""Small vectorised building blocks shared by the generator's parts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Province codes of the CCCD (first three digits), 2025 list of the 63 former provinces.
+PROVINCE_CODES = np.array(
+    [1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35,
+     36, 37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70,
+     72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96]
+)
+
+FAULT_COLUMNS = [
+    "source", "row_key", "column", "fault_kind", "delivered_value", "true_value",
+    "expected_outcome", "expected_reason_code", "expected_value", "expected_identity",
+]
+
+
+def allocate(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integer parts proportional to ``weights`` (largest remainder)."""
+    w = np.asarray(weights, dtype=float)
+    raw = total * w / w.sum()
+    base = np.floor(raw).astype(np.int64)
+    rest = total - int(base.sum())
+    if rest:
+        order = np.argsort(-(raw - base), kind="stable")
+        base[order[:rest]] += 1
+    return base
+
+
+def unique_draw(rng: np.random.Generator, n: int, high: int, avoid: np.ndarray | None = None):
+    """``n`` distinct integers in [0, high) in random order, none of them in ``avoid``."""
+    if n > high:
+        raise ValueError("cannot draw more distinct values than the range holds")
+    out = np.empty(0, dtype=np.int64)
+    while len(out) < n:
+        need = n - len(out)
+        cand = rng.integers(0, high, size=int(need * 1.1) + 16, dtype=np.int64)
+        cand = np.concatenate([out, cand])
+        _, first = np.unique(cand, return_index=True)
+        keep = np.zeros(len(cand), dtype=bool)
+        keep[first] = True
+        if avoid is not None and len(avoid):
+            keep &= ~isin(cand, avoid)
+        out = cand[np.sort(np.flatnonzero(keep))][:n]
+    return out
+
+
+def isin(values, members) -> np.ndarray:
+    """Hash-based membership test (numpy's sort-based isin is slow on strings)."""
+    return pd.Series(np.asarray(values, dtype=object)).isin(
+        pd.Series(np.asarray(members, dtype=object))).to_numpy()
+
+
+def base36(values: np.ndarray, width: int) -> np.ndarray:
+    """Fixed-width upper-case base-36 strings of non-negative integers."""
+    alphabet = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
+    v = np.asarray(values, dtype=np.int64).copy()
+    digits = np.empty((len(v), width), dtype=np.uint8)
+    for j in range(width - 1, -1, -1):
+        digits[:, j] = alphabet[v % 36]
+        v //= 36
+    return digits.view(f"S{width}").ravel().astype(str)
+
+
+def zfill_int(values: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded decimal strings of non-negative integers."""
+    v = np.asarray(values, dtype=np.int64).copy()
+    digits = np.empty((len(v), width), dtype=np.uint8)
+    for j in range(width - 1, -1, -1):
+        digits[:, j] = 48 + (v % 10)
+        v //= 10
+    return digits.view(f"S{width}").ravel().astype(str)
+
+
+def date_parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month, day of datetime64[D] values."""
+    d = np.asarray(days, dtype="datetime64[D]")
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    dd = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+    return y, m, dd
+
+
+EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+
+# Date text styles used in delivered files (all day-first, as the contract says).
+DMY, ISO, SERIAL, DMY_SHORT, DMY_YY, YEAR = 0, 1, 2, 3, 4, 5
+
+
+def format_dates(days: np.ndarray, style: np.ndarray | int) -> np.ndarray:
+    """Render dates in per-row styles: dd/mm/yyyy, ISO, Excel serial, d/m/yyyy, d/m/yy, yyyy."""
+    days = np.asarray(days, dtype="datetime64[D]")
+    n = len(days)
+    style = np.broadcast_to(np.asarray(style), (n,))
+    y, m, d = date_parts(days)
+    out = np.empty(n, dtype=object)
+    for s in np.unique(style):
+        idx = np.flatnonzero(style == s)
+        yy, mm, dd = y[idx], m[idx], d[idx]
+        if s == DMY:
+            txt = _cat(zfill_int(dd, 2), "/", zfill_int(mm, 2), "/", zfill_int(yy, 4))
+        elif s == ISO:
+            txt = _cat(zfill_int(yy, 4), "-", zfill_int(mm, 2), "-", zfill_int(dd, 2))
+        elif s == SERIAL:
+            txt = (days[idx] - EXCEL_EPOCH).astype(np.int64).astype(str)
+        elif s == DMY_SHORT:
+            txt = _cat(dd.astype(str), "/", mm.astype(str), "/", zfill_int(yy, 4))
+        elif s == DMY_YY:
+            txt = _cat(dd.astype(str), "/", mm.astype(str), "/", zfill_int(yy % 100, 2))
+        else:
+            txt = zfill_int(yy, 4)
+        out[idx] = txt
+    return out
+
+
+def _cat(*parts) -> np.ndarray:
+    """Element-wise string concatenation of arrays and scalar strings (Arrow kernels)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = next(len(p) for p in parts if not isinstance(p, str))
+    arrays = [
+        pa.scalar(p, pa.string()) if isinstance(p, str) else pa.array(_as_obj(p), pa.string())
+        for p in parts
+    ]
+    del n
+    joined = pc.binary_join_element_wise(*arrays, pa.scalar("", pa.string()))
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _as_obj(p) -> np.ndarray:
+    a = np.asarray(p)
+    return a.astype(str).astype(object) if a.dtype.kind in "iuf" else a.astype(object)
+
+
+cat = _cat
+
+
+def pick_exact(rng: np.random.Generator, eligible: np.ndarray, rate: float) -> np.ndarray:
+    """Exactly round(rate * len(eligible)) distinct members of ``eligible`` (sorted)."""
+    k = int(round(rate * len(eligible)))
+    if k == 0 or len(eligible) == 0:
+        return np.empty(0, dtype=np.int64)
+    return np.sort(rng.choice(eligible, size=min(k, len(eligible)), replace=False))
+
+
+class Faults:
+    """Collects injected faults per source table, keyed by the table's ``row_key``."""
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        source: str,
+        row_key,
+        column: str,
+        kind: str,
+        delivered,
+        true,
+        outcome: str,
+        reason: str | None = None,
+        expected=None,
+        identity: str | None = None,
+    ) -> None:
+        row_key = np.asarray(row_key, dtype=np.int64)
+        n = len(row_key)
+        if n == 0:
+            return
+
+        def col(v):
+            if v is None:
+                return pd.array([None] * n, dtype="string")
+            if np.isscalar(v):
+                return pd.array([v] * n, dtype="string")
+            return pd.array(np.asarray(v, dtype=object), dtype="string")
+
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "source": source,
+                    "row_key": row_key,
+                    "column": column,
+                    "fault_kind": kind,
+                    "delivered_value": col(delivered),
+                    "true_value": col(true),
+                    "expected_outcome": outcome,
+                    "expected_reason_code": col(reason),
+                    "expected_value": col(expected),
+                    "expected_identity": col(identity),
+                }
+            )
+        )
+
+    def table(self, source: str | None = None) -> pd.DataFrame:
+        parts = [p for p in self.parts if source is None or p["source"].iat[0] == source]
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype="string") for c in FAULT_COLUMNS}).astype(
+                {"row_key": "int64"}
+            )
+        return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,610 @@
+"""The synthetic city: units, people, organisations, registry records, with their faults.
+
+Everything is drawn as numpy arrays (one draw per column, never a loop per record) so the
+same code makes the 60,000-record sample and the 8.5 M-record city. Each table carries a
+``row_key`` (one per delivered row) that faults and truth refer to.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.synth import names as nm
+from helpers.synth.common import (
+    PROVINCE_CODES,
+    allocate,
+    base36,
+    cat,
+    isin,
+    pick_exact,
+    unique_draw,
+    zfill_int,
+)
+from helpers.units import official_units, resolve_unit
+
+REFERENCE_DAY = np.datetime64("2025-11-01", "D")
+NGOC_HA = "00008"
+NGOC_HA_SHARE = 120_000 / 8_500_000  # Ngọc Hà holds about 120,000 of 8.5 M vehicle records
+
+# Pre-2025 or non-commune names that must NOT resolve (unknown-unit faults).
+UNKNOWN_UNIT_NAMES = (
+    "Quận Ba Đình", "Phường Kim Mã", "Phường Thành Công", "Huyện Đông Anh", "Phường Láng Hạ",
+    "Phường Quan Hoa", "Xã Vân Nội", "Phường Trung Hòa", "Quận Cầu Giấy", "Thị xã Sơn Tây",
+)
+
+
+def ascii_fold_keep_case(text: str) -> str:
+    """'Phường Ngọc Hà' -> 'Phuong Ngoc Ha' (diacritics dropped, case kept)."""
+    t = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", t) if not unicodedata.combining(c))
+
+
+# ---------------------------------------------------------------- units
+@dataclass
+class Units:
+    frame: pd.DataFrame          # unit_code, unit_name, unit_kind, base_name, weight, speed, ...
+    spellings: list[list[str]]   # accepted spellings per unit (index-aligned with frame)
+    spelling_probs: list[np.ndarray]
+
+
+def make_units(rng: np.random.Generator) -> Units:
+    u = official_units()[["unit_code", "unit_name", "unit_kind", "base_name"]].copy()
+    n = len(u)
+    w = rng.lognormal(0.0, 0.5, n) * np.where(u["unit_kind"] == "phuong", 1.25, 1.0)
+    ngoc = (u["unit_code"] == NGOC_HA).to_numpy()
+    w[~ngoc] = w[~ngoc] / w[~ngoc].sum() * (1 - NGOC_HA_SHARE)
+    w[ngoc] = NGOC_HA_SHARE
+    u["weight"] = w
+    # progress speed: latent offset of the unit's S-curve (negative = earlier = leader)
+    speed = rng.normal(0.0, 0.7, n)
+    order = rng.permutation(np.flatnonzero(~ngoc))
+    laggards, leaders = order[:9], order[9:16]
+    speed[laggards] += 1.6
+    speed[leaders] -= 1.4
+    speed[ngoc] = 0.35  # Ngọc Hà: about 5 % updated by 21 Nov, as the press reported
+    u["speed"] = speed
+    u["designed_laggard"] = False
+    u.loc[u.index[laggards], "designed_laggard"] = True
+    u["designed_leader"] = False
+    u.loc[u.index[leaders], "designed_leader"] = True
+    # review lag: median ~1.2 days; some units let the backlog grow
+    lag = rng.lognormal(np.log(1.2), 0.45, n)
+    slow = rng.choice(np.flatnonzero(~ngoc), 10, replace=False)
+    lag[slow] = rng.uniform(4.0, 7.0, 10)
+    u["review_lag_days"] = lag
+    u["review_reject_rate"] = rng.uniform(0.04, 0.16, n)
+    over = rng.choice(n, 16, replace=False)
+    factor = rng.normal(1.0, 0.02, n)
+    factor[over] = rng.uniform(1.15, 1.45, len(over))
+    u["self_report_factor"] = factor
+    u["overstates"] = False
+    u.loc[u.index[over], "overstates"] = True
+    u = u.reset_index(drop=True)
+
+    spellings, probs = [], []
+    base_p = {"code": 0.55, "number": 0.10, "name": 0.20, "ascii": 0.05, "lower": 0.05,
+              "upper": 0.05}
+    for code, name, kind, base in u[["unit_code", "unit_name", "unit_kind", "base_name"]].itertuples(
+        index=False
+    ):
+        prefix = "P." if kind == "phuong" else "X."
+        forms = {
+            "code": code,
+            "number": str(int(code)),
+            "name": name,
+            "ascii": f"{prefix} {ascii_fold_keep_case(base)}",
+            "lower": base.lower(),
+            "upper": name.upper(),
+        }
+        ok = {k: v for k, v in forms.items() if resolve_unit(v) == code}
+        spellings.append(list(ok.values()))
+        p = np.array([base_p[k] for k in ok])
+        probs.append(p / p.sum())
+    return Units(u, spellings, probs)
+
+
+def spell_units(rng: np.random.Generator, units: Units, unit_idx: np.ndarray,
+                code_only_share: float = 0.0) -> np.ndarray:
+    """Delivered spellings of unit indices, drawn per row from the unit's accepted forms."""
+    out = np.empty(len(unit_idx), dtype=object)
+    codes = units.frame["unit_code"].to_numpy()
+    r = rng.random(len(unit_idx))
+    for i in range(len(units.spellings)):  # per unit (126), not per record
+        rows = np.flatnonzero(unit_idx == i)
+        if not len(rows):
+            continue
+        forms = np.array(units.spellings[i], dtype=object)
+        cum = np.cumsum(units.spelling_probs[i])
+        pick = np.minimum(np.searchsorted(cum, r[rows], side="right"), len(forms) - 1)
+        out[rows] = forms[pick]
+        if code_only_share:
+            out[rows[r[rows] < code_only_share]] = codes[i]
+    return out
+
+
+def unknown_unit_names() -> np.ndarray:
+    names = [v for v in UNKNOWN_UNIT_NAMES if resolve_unit(v) is None]
+    return np.array(names, dtype=object)
+
+
+# ---------------------------------------------------------------- people
+_AGE_BANDS = [(0, 18, 0.9), (18, 40, 1.15), (40, 60, 1.0), (60, 75, 0.7), (75, 90, 0.3),
+              (90, 100, 0.05)]
+
+
+def make_people(rng: np.random.Generator, n_res: int, n_out: int, units: Units) -> pd.DataFrame:
+    """Residents (in the NPDB extract) followed by outsiders (owners the extract lacks)."""
+    n = n_res + n_out
+    counts = allocate(n_res, units.frame["weight"].to_numpy())
+    unit_idx = np.concatenate([np.repeat(np.arange(len(counts)), counts), np.full(n_out, -1)])
+    female = rng.random(n) < 0.51
+    ages = np.concatenate([np.arange(a, b) for a, b, _ in _AGE_BANDS])
+    aw = np.concatenate([np.full(b - a, w) for a, b, w in _AGE_BANDS])
+    age = rng.choice(ages, size=n, p=aw / aw.sum())
+    age[n_res:] = rng.integers(20, 70, n_out)
+    dob = REFERENCE_DAY - (age * 365.25).astype(np.int64) - rng.integers(0, 365, n)
+    dob = dob.astype("datetime64[D]")
+    year = dob.astype("datetime64[Y]").astype(np.int64) + 1970
+    old = np.flatnonzero((year < 1965) & (unit_idx >= 0))
+    year_only = np.zeros(n, dtype=bool)
+    year_only[old[rng.random(len(old)) < 0.12]] = True
+
+    prov = np.where(rng.random(n) < 0.68, 1, rng.choice(PROVINCE_CODES[1:], n))
+    prov[n_res:] = rng.choice(PROVINCE_CODES[1:], n_out)
+    gcd = (year >= 2000).astype(np.int64) * 2 + female
+    head = prov * 1_000_000_000 + gcd * 100_000_000 + (year % 100) * 1_000_000
+    # serials unique within a (province, gender-century, year) head
+    serial = rng.integers(0, 1_000_000, n)
+    ids = head + serial
+    for _ in range(50):
+        _, first = np.unique(ids, return_index=True)
+        dup = np.ones(n, dtype=bool)
+        dup[first] = False
+        if not dup.any():
+            break
+        ids[dup] = head[dup] + rng.integers(0, 1_000_000, int(dup.sum()))
+    citizen_id = zfill_int(ids, 12)
+
+    fam_names, fam_p = nm.pool(nm.FAMILY)
+    fam = rng.choice(len(fam_names), n, p=fam_p)
+    mm_names, mm_p = nm.pool(nm.MIDDLE_MALE)
+    mf_names, mf_p = nm.pool(nm.MIDDLE_FEMALE)
+    mid1 = np.where(female, mf_names[rng.choice(len(mf_names), n, p=mf_p)],
+                    mm_names[rng.choice(len(mm_names), n, p=mm_p)])
+    two = rng.random(n) < np.where(female, 0.20, 0.08)
+    mid2 = np.where(female, np.array(nm.SECOND_MIDDLE_FEMALE, dtype=object)[rng.integers(0, 5, n)],
+                    np.array(nm.SECOND_MIDDLE_MALE, dtype=object)[rng.integers(0, 5, n)])
+    given_i = np.where(female, rng.integers(0, len(nm.GIVEN_FEMALE), n),
+                       rng.integers(0, len(nm.GIVEN_MALE), n))
+    given = np.where(female, np.array(nm.GIVEN_FEMALE, dtype=object)[
+        np.minimum(given_i, len(nm.GIVEN_FEMALE) - 1)],
+        np.array(nm.GIVEN_MALE, dtype=object)[np.minimum(given_i, len(nm.GIVEN_MALE) - 1)])
+    middle = np.where(two, cat(mid1, " ", mid2), mid1)
+    full = cat(fam_names[fam], " ", middle, " ", given)
+
+    # deaths: mostly old people, before the campaign; a few during it (second NPDB extract)
+    p_dead = np.where(age >= 75, 0.10, np.where(age >= 60, 0.02, 0.003))
+    dead = (rng.random(n) < p_dead) & (unit_idx >= 0)
+    died_on = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    died_on[dead] = REFERENCE_DAY - rng.integers(15, 3650, int(dead.sum()))
+    alive_old = np.flatnonzero(~dead & (age >= 60) & (unit_idx >= 0))
+    late = alive_old[rng.random(len(alive_old)) < 0.004]
+    died_on[late] = np.datetime64("2025-11-18") + rng.integers(0, 23, len(late))
+
+    return pd.DataFrame(
+        {
+            "pid": np.arange(n),
+            "citizen_id": citizen_id,
+            "resident": unit_idx >= 0,
+            "unit_idx": unit_idx,
+            "female": female,
+            "age": age,
+            "dob": dob,
+            "year_only": year_only,
+            "family_i": fam,
+            "middle": middle,
+            "two_middle": two,
+            "mid1": mid1,
+            "mid2": mid2,
+            "given_i": given_i,
+            "given": given,
+            "full_name": full,
+            "died_on": died_on,
+        }
+    )
+
+
+def name_pools():
+    fam_names, _ = nm.pool(nm.FAMILY)
+    return {
+        "family": fam_names,
+        "family_fold": nm.folded(fam_names),
+        "given_m": np.array(nm.GIVEN_MALE, dtype=object),
+        "given_f": np.array(nm.GIVEN_FEMALE, dtype=object),
+        "typo_m": np.array([nm.typo_variants(g) for g in nm.GIVEN_MALE], dtype=object),
+        "typo_f": np.array([nm.typo_variants(g) for g in nm.GIVEN_FEMALE], dtype=object),
+    }
+
+
+def strip_diacritics(values: np.ndarray) -> np.ndarray:
+    s = pd.Series(values, dtype="string")
+    s = s.str.replace("đ", "d", regex=False).str.replace("Đ", "D", regex=False)
+    s = s.str.normalize("NFD").str.replace(r"[\u0300-\u036f]", "", regex=True)
+    return s.to_numpy(dtype=object)
+
+
+def to_nfd(values: np.ndarray) -> np.ndarray:
+    return pd.Series(values, dtype="string").str.normalize("NFD").to_numpy(dtype=object)
+
+
+NAME_FAULT_RATES = {  # share of eligible individual owner/holder rows; one name fault per row
+    "name_other_person": 0.006,
+    "name_typo": 0.02,
+    "name_middle_swapped": 0.005,
+    "name_no_diacritics": 0.04,
+    "name_upper_case": 0.04,
+    "name_stray_spaces": 0.02,
+    "name_nfd": 0.03,
+}
+DOB_FAULT_RATES = {"dob_day_month_swapped": 0.004, "dob_other_date": 0.003}
+
+
+def apply_name_faults(
+    rng: np.random.Generator,
+    people: pd.DataFrame,
+    pid: np.ndarray,
+    eligible: np.ndarray,
+    pools: dict,
+    rates: dict[str, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Delivered names for persons ``pid`` with faults on ``eligible`` positions.
+
+    Returns (delivered names, fault kind per position or None).
+    """
+    full = people["full_name"].to_numpy()[pid]
+    delivered = full.copy()
+    kind = np.full(len(pid), None, dtype=object)
+    perm = rng.permutation(eligible)
+    avail = np.ones(len(perm), dtype=bool)
+    two = people["two_middle"].to_numpy()[pid]
+    for k, rate in rates.items():
+        count = int(round(rate * len(eligible)))
+        cand = np.flatnonzero(avail)
+        if k == "name_middle_swapped":
+            cand = cand[two[perm[cand]]]
+        chosen = cand[:count]
+        avail[chosen] = False
+        kind[perm[chosen]] = k
+    fam_i = people["family_i"].to_numpy()[pid]
+    female = people["female"].to_numpy()[pid]
+    given_i = people["given_i"].to_numpy()[pid]
+    middle = people["middle"].to_numpy()[pid]
+    fam = pools["family"][fam_i]
+    given = np.where(female, pools["given_f"][np.minimum(given_i, len(pools["given_f"]) - 1)],
+                     pools["given_m"][np.minimum(given_i, len(pools["given_m"]) - 1)])
+
+    sel = np.flatnonzero(kind == "name_typo")
+    if len(sel):
+        v = rng.integers(0, 3, len(sel))
+        gi = given_i[sel]
+        typo = np.where(female[sel], _typo_pick(pools["typo_f"], gi, v),
+                        _typo_pick(pools["typo_m"], gi, v))
+        delivered[sel] = cat(fam[sel], " ", middle[sel], " ", typo)
+    sel = np.flatnonzero(kind == "name_other_person")
+    if len(sel):
+        nf = len(pools["family"])
+        new_f = rng.integers(0, nf, len(sel))
+        for _ in range(20):
+            same = pools["family_fold"][new_f] == pools["family_fold"][fam_i[sel]]
+            if not same.any():
+                break
+            new_f[same] = rng.integers(0, nf, int(same.sum()))
+        gpool = np.where(female[sel], 0, 1)
+        new_g = rng.integers(0, 40, len(sel))
+        for _ in range(20):
+            same = (new_g == given_i[sel]) | _same_given_fold(pools, gpool, new_g, given_i[sel])
+            if not same.any():
+                break
+            new_g[same] = rng.integers(0, 40, int(same.sum()))
+        g = np.where(gpool == 0, pools["given_f"][new_g % len(pools["given_f"])],
+                     pools["given_m"][new_g % len(pools["given_m"])])
+        delivered[sel] = cat(pools["family"][new_f], " ", middle[sel], " ", g)
+    sel = np.flatnonzero(kind == "name_middle_swapped")
+    if len(sel):
+        m1 = people["mid1"].to_numpy()[pid[sel]]
+        m2 = people["mid2"].to_numpy()[pid[sel]]
+        delivered[sel] = cat(fam[sel], " ", m2, " ", m1, " ", given[sel])
+    sel = np.flatnonzero(kind == "name_no_diacritics")
+    if len(sel):
+        delivered[sel] = strip_diacritics(full[sel])
+    sel = np.flatnonzero(kind == "name_upper_case")
+    if len(sel):
+        delivered[sel] = pd.Series(full[sel], dtype="string").str.upper().to_numpy(dtype=object)
+    sel = np.flatnonzero(kind == "name_stray_spaces")
+    if len(sel):
+        delivered[sel] = cat("  ", pd.Series(full[sel], dtype="string").str.replace(
+            " ", "  ", n=1, regex=False).to_numpy(dtype=object), " ")
+    sel = np.flatnonzero(kind == "name_nfd")
+    if len(sel):
+        delivered[sel] = to_nfd(full[sel])
+    return delivered, kind
+
+
+def _typo_pick(table: np.ndarray, gi: np.ndarray, v: np.ndarray) -> np.ndarray:
+    gi = np.minimum(gi, len(table) - 1)
+    return table[gi, v]
+
+
+def _same_given_fold(pools, gpool, new_g, old_g) -> np.ndarray:
+    from helpers.normalize import fold
+
+    ff = np.array([fold(x) for x in pools["given_f"]], dtype=object)
+    fm = np.array([fold(x) for x in pools["given_m"]], dtype=object)
+    a = np.where(gpool == 0, ff[new_g % len(ff)], fm[new_g % len(fm)])
+    b = np.where(gpool == 0, ff[np.minimum(old_g, len(ff) - 1)], fm[np.minimum(old_g, len(fm) - 1)])
+    return a == b
+
+
+def dob_with_faults(
+    rng: np.random.Generator,
+    true_dob: np.ndarray,
+    eligible_swap: np.ndarray,
+    eligible_other: np.ndarray,
+    rates: dict[str, float],
+    exclude: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Delivered birth dates (as dates) and fault kinds; swap only where it stays decidable."""
+    dob = true_dob.copy()
+    kind = np.full(len(dob), None, dtype=object)
+    y, m, d = _ymd(true_dob)
+    swappable = np.intersect1d(eligible_swap, np.flatnonzero((m <= 12) & (d <= 12) & (d != m)))
+    swappable = np.setdiff1d(swappable, exclude)
+    sel = pick_exact(rng, swappable, rates["dob_day_month_swapped"] * len(eligible_swap)
+                     / max(len(swappable), 1))
+    kind[sel] = "dob_day_month_swapped"
+    dob[sel] = _make_dates(y[sel], d[sel], m[sel])
+    rest = np.setdiff1d(np.setdiff1d(eligible_other, sel), exclude)
+    sel2 = pick_exact(rng, rest, rates["dob_other_date"] * len(eligible_other) / max(len(rest), 1))
+    kind[sel2] = "dob_other_date"
+    # another year (1..6 years away): never equal, never a day/month swap of the true date
+    shift = rng.integers(1, 7, len(sel2)) * rng.choice([-1, 1], len(sel2))
+    dob[sel2] = _make_dates(y[sel2] + shift, m[sel2], np.minimum(d[sel2], 28))
+    return dob, kind
+
+
+def _ymd(days):
+    from helpers.synth.common import date_parts
+
+    return date_parts(days)
+
+
+def _make_dates(y, m, d) -> np.ndarray:
+    ym = (np.asarray(y) - 1970) * 12 + (np.asarray(m) - 1)
+    return ym.astype("datetime64[M]").astype("datetime64[D]") + (np.asarray(d) - 1)
+
+
+# ---------------------------------------------------------------- organisations
+ORG_TYPES = ("enterprise", "business_household", "industrial_park", "school", "hospital", "agency")
+ORG_COUNTS_CITY = {  # organisations at full city scale
+    "enterprise": 4200, "business_household": 3100, "industrial_park": 9, "school": 1150,
+    "hospital": 140, "agency": 520,
+}
+# Published figures for the delivery ending 2025-11-30 (conference of 1 December), full scale.
+ORG_TARGETS_CITY = {
+    "dispatches_business": 1592,     # enterprises and business households sent an official dispatch
+    "worked_directly": 198,          # "nearly 200" enterprises worked with directly
+    "schools_hospitals_counted": 168,
+    "agencies_declared": 45,
+    "agency_vehicles_declared": 2428,
+}
+ORG_CALIBRATION_DAY = np.datetime64("2025-11-30")
+
+_ENTERPRISE_WORDS = (
+    "Thành Đạt", "Hưng Thịnh", "Phú Gia", "An Phát", "Minh Long", "Việt Tiến", "Sao Mai",
+    "Hoàng Long", "Đại Nam", "Thăng Long", "Hồng Hà", "Kinh Bắc", "Tân Á", "Bình Minh",
+    "Hà Thành", "Đông Đô", "Phương Đông", "Trường Sơn", "Nam Việt", "Quốc Tế",
+)
+_ENTERPRISE_KINDS = ("Công ty TNHH", "Công ty Cổ phần", "Công ty TNHH MTV", "Tổng công ty")
+_ENTERPRISE_TRADES = ("Thương mại", "Xây dựng", "Vận tải", "Dịch vụ", "Đầu tư", "Công nghệ",
+                      "Sản xuất", "Du lịch")
+
+
+def make_orgs(rng: np.random.Generator, units: Units, factor: float) -> pd.DataFrame:
+    counts = {k: max(int(round(v * factor)), 1) for k, v in ORG_COUNTS_CITY.items()}
+    uw = units.frame["weight"].to_numpy()
+    xa = np.flatnonzero(units.frame["unit_kind"].to_numpy() == "xa")
+    frames = []
+    for t in ORG_TYPES:  # per organisation type, not per record
+        k = counts[t]
+        if t == "industrial_park":
+            uidx = rng.choice(xa, k, replace=k > len(xa))
+        else:
+            uidx = rng.choice(len(uw), k, p=uw / uw.sum())
+        frames.append(pd.DataFrame({"org_type": t, "unit_idx": uidx}))
+    orgs = pd.concat(frames, ignore_index=True)
+    n = len(orgs)
+    base = units.frame["base_name"].to_numpy()[orgs["unit_idx"].to_numpy()]
+    unit_name = units.frame["unit_name"].to_numpy()[orgs["unit_idx"].to_numpy()]
+    t = orgs["org_type"].to_numpy()
+    word = np.array(_ENTERPRISE_WORDS, dtype=object)[rng.integers(0, len(_ENTERPRISE_WORDS), n)]
+    kind = np.array(_ENTERPRISE_KINDS, dtype=object)[rng.integers(0, len(_ENTERPRISE_KINDS), n)]
+    trade = np.array(_ENTERPRISE_TRADES, dtype=object)[rng.integers(0, len(_ENTERPRISE_TRADES), n)]
+    level = np.array(["Trường Mầm non", "Trường Tiểu học", "Trường THCS", "Trường THPT"],
+                     dtype=object)[rng.integers(0, 4, n)]
+    hosp = np.array(["Bệnh viện Đa khoa", "Trạm Y tế", "Phòng khám Đa khoa"],
+                    dtype=object)[rng.integers(0, 3, n)]
+    agency = np.array(["UBND", "Kho bạc Nhà nước khu vực", "Chi cục Thuế khu vực",
+                       "Trung tâm Văn hóa"], dtype=object)[rng.integers(0, 4, n)]
+    seq = zfill_int(np.arange(n) % 1000, 3)
+    hh_family = nm.pool(nm.FAMILY)[0][rng.integers(0, 10, n)]
+    hh_given = np.array(nm.GIVEN_MALE + nm.GIVEN_FEMALE, dtype=object)[rng.integers(0, 80, n)]
+    name = np.select(
+        [t == "enterprise", t == "business_household", t == "industrial_park", t == "school",
+         t == "hospital"],
+        [
+            cat(kind, " ", trade, " ", word),
+            cat("Hộ kinh doanh ", hh_family, " Văn ", hh_given),
+            cat("Khu công nghiệp ", base),
+            cat(level, " ", base),
+            cat(hosp, " ", base),
+        ],
+        cat(agency, " ", unit_name, " ", seq),
+    )
+    tax = unique_draw(rng, n, 100_000_000)
+    prefix = np.where(t == "business_household", "80", "01")
+    org_id = cat(prefix, zfill_int(tax, 8))
+    branch = (rng.random(n) < 0.08) & (t == "enterprise")
+    org_id = np.where(branch, cat(org_id, "-001"), org_id)
+
+    # progress dates (NaT = not yet, ever)
+    d0 = np.datetime64("2025-11-12")
+    dispatch = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    worked = dispatch.copy()
+    counted = dispatch.copy()
+    declared = dispatch.copy()
+    vcount = np.zeros(n, dtype=np.int64)
+    vdecl = np.zeros(n, dtype=np.int64)
+    tg = {k: int(round(v * factor)) for k, v in ORG_TARGETS_CITY.items()}
+    cal = ORG_CALIBRATION_DAY
+
+    def dates_exact(idx: np.ndarray, k_by_cal: int, late_share: float) -> np.ndarray:
+        """Dates for ``idx``: exactly ``k_by_cal`` on or before the calibration day."""
+        out = np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[D]")
+        perm = rng.permutation(len(idx))
+        early, rest = perm[:k_by_cal], perm[k_by_cal:]
+        out[early] = d0 + rng.integers(0, int((cal - d0).astype(int)) + 1, len(early))
+        late = rest[rng.random(len(rest)) < late_share]
+        out[late] = cal + 1 + rng.integers(0, 21, len(late))
+        return out
+
+    biz = np.flatnonzero((t == "enterprise") | (t == "business_household"))
+    dispatch[biz] = dates_exact(biz, min(tg["dispatches_business"], len(biz)), 0.55)
+    others = np.flatnonzero(~np.isin(t, ["enterprise", "business_household"]))
+    dispatch[others] = d0 - 1 + rng.integers(0, 10, len(others))
+    ent = np.flatnonzero(((t == "enterprise") | (t == "industrial_park")) & ~np.isnat(dispatch))
+    worked[ent] = dates_exact(ent, min(tg["worked_directly"], len(ent)), 0.10)
+    worked[ent] = np.where(worked[ent] < dispatch[ent], dispatch[ent] + 2, worked[ent])
+    worked[ent] = np.where(
+        (dispatch[ent] <= cal) & (worked[ent] <= cal) | np.isnat(worked[ent]), worked[ent],
+        worked[ent])
+    sh = np.flatnonzero((t == "school") | (t == "hospital"))
+    counted[sh] = dates_exact(sh, min(tg["schools_hospitals_counted"], len(sh)), 0.4)
+    vcount[sh] = rng.integers(8, 260, len(sh))
+    ag = np.flatnonzero(t == "agency")
+    declared[ag] = dates_exact(ag, min(tg["agencies_declared"], len(ag)), 0.3)
+    vdecl[ag] = rng.integers(5, 120, len(ag))
+    early_ag = ag[~np.isnat(declared[ag]) & (declared[ag] <= cal)]
+    if len(early_ag):
+        # exactly the published total over the agencies that declared by the calibration day
+        share = rng.dirichlet(np.ones(len(early_ag)) * 3)
+        vdecl[early_ag] = allocate(tg["agency_vehicles_declared"], share)
+    ent_decl = np.flatnonzero((t == "enterprise") & ~np.isnat(worked))
+    declared[ent_decl] = worked[ent_decl] + rng.integers(1, 10, len(ent_decl))
+    vdecl[ent_decl] = rng.integers(2, 80, len(ent_decl))
+    return pd.DataFrame(
+        {
+            "org_idx": np.arange(n),
+            "org_id": org_id,
+            "org_name": name,
+            "org_type": t,
+            "unit_idx": orgs["unit_idx"].to_numpy(),
+            "dispatch_on": dispatch,
+            "worked_on": worked,
+            "counted_on": counted,
+            "declared_on": declared,
+            "vehicles_counted": vcount,
+            "vehicles_declared": vdecl,
+        }
+    )
+
+
+# ---------------------------------------------------------------- plates and vehicles
+HANOI_PREFIXES = np.array([29, 30, 31, 32, 33, 40])
+HANOI_PREFIX_P = np.array([0.30, 0.25, 0.12, 0.10, 0.13, 0.10])
+CAR_SERIES = np.array(list("ABCDEFGHK") + ["LD"], dtype=object)
+CAR_SERIES_P = np.array([0.1] * 9 + [0.1]) * np.array([1] * 9 + [0.2])
+MOTO_LETTERS = np.array(list("BCDEFGHKLMNPSTUVXYZ"), dtype=object)
+VEHICLE_TYPES = ("motorbike", "car", "moped", "e-bike", "other")
+VEHICLE_TYPE_P = np.array([0.80, 0.12, 0.035, 0.03, 0.015])
+# plate text forms: canonical, then the variants (recorded as faults, repaired to the key)
+PLATE_FORM_P = np.array([0.70, 0.18, 0.05, 0.04, 0.03])
+PLATE_FORMS = ("canonical", "compact", "spaced_lower", "hyphen_compact", "dash_dot")
+
+
+def make_plates(rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray | None = None):
+    """Unique Hanoi plates: (key, prefix, series, number text) per vehicle type."""
+    n = len(vtype)
+    is_car = np.isin(vtype, ["car", "other"])
+    prefix = rng.choice(HANOI_PREFIXES, n, p=HANOI_PREFIX_P)
+    p = CAR_SERIES_P / CAR_SERIES_P.sum()
+    series = np.where(
+        is_car,
+        CAR_SERIES[rng.choice(len(CAR_SERIES), n, p=p)],
+        cat(MOTO_LETTERS[rng.integers(0, len(MOTO_LETTERS), n)], rng.integers(1, 10, n)),
+    )
+    four = rng.random(n) < np.where(is_car, 0.08, 0.18)
+    # unique numeric code per (prefix, series, digits): draw distinct ids in a big space
+    space = 10**12
+    codes = unique_draw(rng, n, space)
+    number = np.where(four, zfill_int(codes % 10_000, 4), zfill_int(codes % 100_000, 5))
+    key = cat(prefix.astype(str), series, number)
+    # collisions across different (prefix, series) are impossible: key includes both; within
+    # one (prefix, series) the number may repeat, so re-draw those numbers
+    for _ in range(50):
+        _, first = np.unique(key, return_index=True)
+        dup = np.ones(n, dtype=bool)
+        dup[first] = False
+        if avoid is not None and len(avoid):
+            dup |= isin(key, avoid)
+        if not dup.any():
+            break
+        newc = rng.integers(0, 100_000, int(dup.sum()))
+        number[dup] = np.where(four[dup], zfill_int(newc % 10_000, 4), zfill_int(newc, 5))
+        key[dup] = cat(prefix[dup].astype(str), series[dup], number[dup])
+    return key, prefix.astype(str), series, number
+
+
+def plate_text(prefix, series, number, form: np.ndarray) -> np.ndarray:
+    """Delivered plate text in one of the contract's forms (all normalise to the same key)."""
+    n = len(prefix)
+    five = pd.Series(number, dtype="string").str.len().to_numpy() == 5
+    num_dot = np.where(five, cat(pd.Series(number, dtype="string").str.slice(0, 3).to_numpy(
+        dtype=object), ".", pd.Series(number, dtype="string").str.slice(3).to_numpy(dtype=object)),
+        number)
+    moto = pd.Series(series, dtype="string").str.contains(r"\d").to_numpy()
+    num_sp = np.where(five, cat(pd.Series(number, dtype="string").str.slice(0, 3).to_numpy(
+        dtype=object), " ", pd.Series(number, dtype="string").str.slice(3).to_numpy(dtype=object)),
+        number)
+    canon = np.where(moto, cat(prefix, "-", series, " ", num_dot), cat(prefix, series, "-",
+                                                                         num_dot))
+    compact = cat(prefix, series, number)
+    spaced_lower = pd.Series(cat(prefix, series, " ", num_sp), dtype="string").str.lower()
+    spaced_lower = spaced_lower.to_numpy(dtype=object)
+    hyphen_compact = cat(prefix, series, "-", number)
+    dash_dot = cat(prefix, "-", series, " ", num_dot)
+    out = np.select(
+        [form == 0, form == 1, form == 2, form == 3],
+        [canon, compact, spaced_lower, hyphen_compact],
+        dash_dot,
+    )
+    assert len(out) == n
+    return out
+
+
+WMI = np.array(["RLH", "RLC", "RMK", "RPE", "MH1", "LVV", "RL4", "KMH", "JTD", "WDD", "RLA"],
+               dtype=object)
+ENGINE_MODELS = np.array(["JC51E", "JF52E", "E3X5E", "1NZFE", "G4FC", "K15B", "VHB", "HC12E"],
+                         dtype=object)
+
+
+def make_chassis(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    codes = unique_draw(rng, n, 36**8)
+    chassis = cat(WMI[rng.integers(0, len(WMI), n)], base36(codes, 8),
+                  zfill_int(rng.integers(0, 1_000_000, n), 6))
+    engine = cat(ENGINE_MODELS[rng.integers(0, len(ENGINE_MODELS), n)], "-",
+                 zfill_int(rng.integers(0, 10_000_000, n), 7))
+    return chassis, engine
