@@ -328,6 +328,8 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     plate = wd.plate_text(prefix[veh], series[veh], number[veh], form_row)
     unit_txt = wd.spell_units(rng, units, rows["unit_idx"].to_numpy())
     reg_style = _styles(rng, n, REG_STYLE_P)
+    # two-digit years only where the century is beyond doubt (2000 and later)
+    reg_style[(reg_style == DMY_YY) & (reg_on[veh] < np.datetime64("2000-01-01"))] = DMY
     reg_txt = format_dates(reg_on[veh], reg_style)
     person = person_block(rng, people, rows["pid"].to_numpy(), individual, ~rej & ~is_dup, pools,
                           wd.NAME_FAULT_RATES, ID_FAULT_RATES, wd.DOB_FAULT_RATES)

@@ -182,7 +182,6 @@ ORG_FAULTS = {  # extra rows; each a copy of a real organisation with one fault
     "unknown_unit": ("unit_code", "unknown_unit"),
     "invalid_org_type": ("org_type", "invalid_enum"),
     "text_vehicles_counted": ("vehicles_counted", "invalid_number"),
-    "duplicate_key": ("org_id", "duplicate_key"),
 }
 ORG_FAULT_RATE = 0.004  # per kind, of organisations (at least one row each)
 
@@ -205,11 +204,10 @@ def org_rows(rng, orgs: pd.DataFrame, units: wd.Units, faults: Faults) -> pd.Dat
         c = max(int(round(ORG_FAULT_RATE * n)), 1)
         src = rows.iloc[rng.choice(n, c, replace=False)].copy()
         src["fault"] = k
-        if k != "duplicate_key":
-            ids = cat("0199", zfill_int(np.arange(next_tax, next_tax + c), 6))
-            next_tax += c
-            src["d_org_id"] = ids
-            src["org_id"] = ids
+        ids = cat("0199", zfill_int(np.arange(next_tax, next_tax + c), 6))
+        next_tax += c
+        src["d_org_id"] = ids
+        src["org_id"] = ids
         if k == "blank_org_name":
             src["d_org_name"] = ""
         elif k == "unknown_unit":
@@ -221,12 +219,9 @@ def org_rows(rng, orgs: pd.DataFrame, units: wd.Units, faults: Faults) -> pd.Dat
             src["counted_on"] = np.datetime64("2025-11-14")
         extra.append(src)
     rows = pd.concat([rows] + extra, ignore_index=True)
-    # a duplicate row sits right after its original
-    dup = rows["fault"].to_numpy() == "duplicate_key"
-    pos = np.arange(len(rows), dtype=float)
-    orig_pos = rows.loc[dup, "org_idx"].to_numpy() + 0.5
-    pos[dup] = orig_pos
-    rows["_pos"] = pos
+    # the faulty rows sit among the others, as a unit would have typed them
+    rows["_pos"] = np.concatenate([np.arange(n, dtype=float),
+                                   rng.uniform(0, n, len(rows) - n)])
     rows = rows.sort_values("_pos", kind="stable", ignore_index=True).drop(columns="_pos")
     rows["row_key"] = np.arange(len(rows), dtype=np.int64)
     for k, (col, reason) in ORG_FAULTS.items():
