@@ -45,6 +45,17 @@ def test_exactly_one_parameters_cell_with_typed_commented_defaults(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_documents_every_parameter(path):
+    """`papermill --help-notebook` must see each parameter (it skips lines with two '=')."""
+    from papermill.translators import PythonTranslator
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    declared = [n.target.id for n in ast.parse(cell.source).body]
+    assert [p.name for p in PythonTranslator.inspect(cell)] == declared
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_definitions_in_notebooks(path):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:

@@ -13,10 +13,10 @@ KERNELSPEC = {"name": "catp375", "display_name": "Python (CATP 375)", "language"
 
 def skeleton(title: str, with_lang: bool) -> nbformat.NotebookNode:
     params = [
-        'week: str = ""  # last day covered, YYYY-MM-DD; empty = newest delivery',
-        'raw_dir: str = ""  # deliveries folder; empty = data/raw',
-        'processed_dir: str = ""  # processed tables; empty = data/processed',
-        'output_dir: str = ""  # this run\'s output folder; empty = reports/output/<week>',
+        'week: str = ""  # last day covered, YYYY-MM-DD; empty means newest delivery',
+        'raw_dir: str = ""  # deliveries folder; empty means data/raw',
+        'processed_dir: str = ""  # processed tables; empty means data/processed',
+        'output_dir: str = ""  # this run\'s output folder; empty means reports/output/<week>',
     ]
     if with_lang:
         params.append('lang: str = "vi"  # report language: vi or en')
