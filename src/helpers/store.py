@@ -136,6 +136,8 @@ def duckdb_connect(memory_limit: str = "6GB", threads: int | None = None):
     con.execute(f"SET memory_limit='{memory_limit}'")
     con.execute(f"SET threads={threads or os.cpu_count() or 2}")
     con.execute("SET preserve_insertion_order=false")
+    # No progress bars: in a kernel they would be widgets in the executed notebooks.
+    con.execute("SET enable_progress_bar=false")
     return con
 
 
