@@ -354,7 +354,7 @@ def _write_truth(truth: Path, vehicles, licences, population, people, sub, units
         ].to_parquet(truth / "unit_reports.parquet", index=False)
 
     # faults with where the user sees them
-    pos = pd.concat(writer.positions, ignore_index=True)
+    pos = writer.position_table()
     ft = faults.table()
     ft = ft.merge(pos, on=["source", "row_key"], how="inner")
     ft = ft.sort_values(["source_file", "source_row", "column"], kind="stable", ignore_index=True)
@@ -363,14 +363,32 @@ def _write_truth(truth: Path, vehicles, licences, population, people, sub, units
         truth / "faults.parquet", index=False)
 
     # per week: expected statuses and links
-    subs_t = sub.copy()
-    subs_t["plate_key"] = subs_t["plate_key"].where(subs_t["d_plate"] != "", None)
+    subs_t = sub[["submission_id", "kind", "t_sub", "t_rev", "decision", "declared", "reject",
+                  "is_copy", "true_record_id"]].copy()
+    keep = ["record_id", "unit_idx", "pid", "id_fault", "name_fault", "dob_fault", "reject",
+            "reject_code", "is_copy", "new_in_update"]
+    veh_t = vehicles[keep + ["owner_kind"]].copy()
+    lic_t = licences[keep].copy()
+    veh_t["rec"] = tr.id_number(vehicles["record_id"])
+    lic_t["rec"] = tr.id_number(licences["record_id"])
+    subs_t["sub"] = tr.id_number(sub["submission_id"], 10)
+    plate_sub = sub["plate_key"].where(sub["d_plate"] != "", None).to_numpy(dtype=object)
+    veh_t["plate_code"], subs_t["plate_code"] = tr.key_codes(vehicles["plate_key"], plate_sub)
+    veh_t["chassis_code"], subs_t["chassis_code"] = tr.key_codes(vehicles["chassis_key"],
+                                                                 sub["chassis_key"])
+    lic_t["licence_code"], subs_t["licence_code"] = tr.key_codes(licences["licence_no"],
+                                                                 sub["licence_no"])
+    n_codes = {k: int(max(veh_t[c].max() if k != "licence" else lic_t[c].max(),
+                          subs_t[c].max())) + 1
+               for k, c in (("plate", "plate_code"), ("chassis", "chassis_code"),
+                            ("licence", "licence_code"))}
+    subs_t = subs_t.sort_values(["sub", "is_copy"], kind="stable", ignore_index=True)
     weeks = {}
     for d in DELIVERIES:
         reg_new = d >= rg.UPDATE
         pop_d = source_for_week("population", d)
-        wt = tr.week_truth(d, vehicles, licences, population, pop_d, people, subs_t, uf,
-                           reg_new)
+        wt = tr.week_truth(d, veh_t, lic_t, population, pop_d, people, subs_t, uf, reg_new,
+                           n_codes)
         folder = truth / d
         folder.mkdir(parents=True, exist_ok=True)
         for name, table in wt.items():

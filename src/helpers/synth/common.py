@@ -50,8 +50,15 @@ def unique_draw(rng: np.random.Generator, n: int, high: int, avoid: np.ndarray |
 
 def isin(values, members) -> np.ndarray:
     """Hash-based membership test (numpy's sort-based isin is slow on strings)."""
-    return pd.Series(np.asarray(values, dtype=object)).isin(
-        pd.Series(np.asarray(members, dtype=object))).to_numpy()
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    v, m = np.asarray(values), np.asarray(members)
+    if v.dtype.kind in "iu" and m.dtype.kind in "iu":
+        return np.isin(v, m)
+    hit = pc.is_in(pa.array(v.astype(object), pa.string()),
+                   value_set=pa.array(m.astype(object), pa.string()))
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def base36(values: np.ndarray, width: int) -> np.ndarray:

@@ -198,12 +198,20 @@ class Writer:
             first_row = sheet.header_row + 1
         self.record(source, rel, row_keys, first_row)
 
-    def record(self, source: str, rel: str, row_keys: np.ndarray, first_row: int | np.ndarray):
-        rows = (first_row + np.arange(len(row_keys))) if np.isscalar(first_row) else first_row
-        self.positions.append(pd.DataFrame({
-            "source": source, "source_file": rel, "row_key": np.asarray(row_keys, np.int64),
-            "source_row": np.asarray(rows, np.int64)}))
+    def record(self, source: str, rel: str, row_keys: np.ndarray, first_row: int) -> None:
+        self.positions.append((source, rel, np.asarray(row_keys, np.int64), int(first_row)))
         self.files.append({"source": source, "file": rel, "rows": len(row_keys)})
+
+    def position_table(self) -> pd.DataFrame:
+        """source, source_file, row_key, source_row for every written row."""
+        n = [len(p[2]) for p in self.positions]
+        return pd.DataFrame({
+            "source": np.repeat([p[0] for p in self.positions], n),
+            "source_file": np.repeat([p[1] for p in self.positions], n),
+            "row_key": np.concatenate([p[2] for p in self.positions]),
+            "source_row": np.concatenate([p[3] + np.arange(len(p[2]), dtype=np.int64)
+                                          for p in self.positions]),
+        })
 
 
 def _titled_sheet(source: str, delivery: str, df: pd.DataFrame) -> Sheet:

@@ -92,46 +92,48 @@ def write_unit_reports(writer: dv.Writer, rep: pd.DataFrame, units: wd.Units, de
     if dv.UNIT_REPORT_FORM[delivery] == "combined":
         _combined(writer, week, uf, delivery, first, last)
         return
-    for ui, grp in week.groupby("unit_idx", sort=True):  # per unit (126), not per record
-        code, name, slug_kind = uf.loc[ui, "unit_code"], uf.loc[ui, "unit_name"], uf.loc[
-            ui, "unit_kind"]
-        serial = (grp["report_date"].to_numpy().astype("datetime64[D]")
-                  - np.datetime64("1899-12-30", "D")).astype(np.int64)
-        data = pd.DataFrame({
-            "STT": np.arange(1, len(grp) + 1),
-            "date": serial,
-            "unit": name,
-            **{c: grp[f"d_{c}"].to_numpy() for c in REPORT_COUNTS},
-        })
-        header = dv.UNIT_REPORT_HEADERS_VI
-        ncol = len(header)
-        lastc = col_letter(ncol - 1)
-        totals = ["Tổng cộng", None, None] + [int(grp[c].sum()) for c in REPORT_COUNTS]
-        prefix = "CÔNG AN PHƯỜNG" if slug_kind == "phuong" else "CÔNG AN XÃ"
-        base = uf.loc[ui, "base_name"].upper()
+    header = dv.UNIT_REPORT_HEADERS_VI
+    ncol = len(header)
+    lastc = col_letter(ncol - 1)
+    uidx = week["unit_idx"].to_numpy()
+    serial_all = (week["report_date"].to_numpy().astype("datetime64[D]")
+                  - np.datetime64("1899-12-30", "D")).astype(np.int64).tolist()
+    counts = {c: week[f"d_{c}"].tolist() for c in REPORT_COUNTS}
+    sums = {c: week[c].to_numpy() for c in REPORT_COUNTS}
+    keys = week["row_key"].to_numpy()
+    bounds = np.searchsorted(uidx, np.arange(len(uf) + 1))
+    names, kinds_, bases = (uf["unit_name"].tolist(), uf["unit_kind"].tolist(),
+                            uf["base_name"].tolist())
+    for ui in range(len(uf)):  # per unit (126), not per record
+        lo, hi = int(bounds[ui]), int(bounds[ui + 1])
+        if hi == lo:
+            continue
+        n = hi - lo
+        prefix = "CÔNG AN PHƯỜNG" if kinds_[ui] == "phuong" else "CÔNG AN XÃ"
         top = [
             ["CÔNG AN THÀNH PHỐ HÀ NỘI", None, None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
-            [f"{prefix} {base}", None, None, "Độc lập - Tự do - Hạnh phúc"],
+            [f"{prefix} {bases[ui].upper()}", None, None, "Độc lập - Tự do - Hạnh phúc"],
             [],
             ["BÁO CÁO KẾT QUẢ RÀ SOÁT, LÀM SẠCH DỮ LIỆU ĐĂNG KÝ XE, GIẤY PHÉP LÁI XE"],
             [f"(Thực hiện Kế hoạch số 375/KH-CAHN, từ ngày {first} đến ngày {last})"],
             [],
         ]
-        n = len(grp)
         hdr_row = len(top) + 1
         total_row = hdr_row + n + 1
+        totals = ["Tổng cộng", None, None] + [int(sums[c][lo:hi].sum()) for c in REPORT_COUNTS]
         sheet = Sheet(
             name="Bao cao", top=top, top_styles=[STYLE_TITLE] * len(top), header=header,
-            data=data, kinds={"STT": "int", "date": "date", "unit": "text",
-                              **{c: "mixed" for c in REPORT_COUNTS}},
+            columns=[list(range(1, n + 1)), serial_all[lo:hi], [names[ui]] * n,
+                     *[counts[c][lo:hi] for c in REPORT_COUNTS]],
+            column_kinds=["int", "date", "text", "mixed", "mixed", "mixed", "mixed"],
             bottom=[totals],
             merges=["A1:C1", f"D1:{lastc}1", "A2:C2", f"D2:{lastc}2", f"A4:{lastc}4",
                     f"A5:{lastc}5", f"A{total_row}:C{total_row}"],
             widths=[6, 14, 24, 16, 16, 16, 18],
         )
-        rel = f"{delivery}/unit_reports/{code}_{_slug(uf.loc[ui, 'unit_name'])}.xlsx"
+        rel = f"{delivery}/unit_reports/{uf['unit_code'].iat[ui]}_{_slug(names[ui])}.xlsx"
         write_workbook(writer.out / rel, [sheet])
-        writer.record("unit_reports", rel, grp["row_key"].to_numpy(), hdr_row + 1)
+        writer.record("unit_reports", rel, keys[lo:hi], hdr_row + 1)
 
 
 def _slug(name: str) -> str:

@@ -132,6 +132,8 @@ class Sheet:
     header: list[str] = field(default_factory=list)
     data: pd.DataFrame | None = None
     kinds: dict[str, str] = field(default_factory=dict)
+    columns: list[list] | None = None  # alternative to ``data``: column lists, kinds in order
+    column_kinds: list[str] = field(default_factory=list)
     bottom: list[list[object]] = field(default_factory=list)
     merges: list[str] = field(default_factory=list)
     widths: list[float] = field(default_factory=list)
@@ -189,11 +191,15 @@ def _data_rows(data: pd.DataFrame, kinds: dict[str, str], first_row: int) -> lis
 
 def _data_rows_small(data: pd.DataFrame, kinds: dict[str, str], first_row: int) -> list[str]:
     cols = list(data.columns)
-    letters = [col_letter(j) for j in range(len(cols))]
-    values = [data[c].tolist() for c in cols]
-    ks = [kinds.get(c, "text") for c in cols]
+    return _column_rows([data[c].tolist() for c in cols], [kinds.get(c, "text") for c in cols],
+                        first_row)
+
+
+def _column_rows(values: list[list], ks: list[str], first_row: int) -> list[str]:
+    letters = [col_letter(j) for j in range(len(values))]
+    n = len(values[0]) if values else 0
     out = []
-    for i in range(len(data)):
+    for i in range(n):
         r = first_row + i
         cells = []
         for j, kind in enumerate(ks):
@@ -240,6 +246,9 @@ def _sheet_xml(sheet: Sheet) -> bytes:
     if sheet.data is not None:
         out.extend(_data_rows(sheet.data, sheet.kinds, r))
         r += len(sheet.data)
+    elif sheet.columns is not None:
+        out.extend(_column_rows(sheet.columns, sheet.column_kinds, r))
+        r += len(sheet.columns[0]) if sheet.columns else 0
     for values in sheet.bottom:
         out.append(_row_xml(r, values, STYLE_HEADER))
         r += 1
