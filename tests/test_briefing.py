@@ -86,6 +86,8 @@ def make_unit_progress(seed: int = 7) -> pd.DataFrame:
     table["backlog_oldest_days"] = rng.integers(0, 15, n)
     ratio = rng.uniform(0.8, 1.3, n)
     table["self_report_ratio"] = ratio
+    table["self_report_system"] = rng.integers(200, 900, n)
+    table["self_report_reported"] = (table["self_report_system"] * ratio).astype(int)
     table["self_report_overstated"] = ratio > 1.1
     table["org_count"] = rng.integers(0, 40, n)
     table["org_dispatches"] = table["org_count"] - rng.integers(0, 5, n).clip(0, None)
@@ -127,7 +129,7 @@ def make_laggards(units: pd.DataFrame) -> pd.DataFrame:
         share_en = i18n.fmt_pct(u["veh_share_cleaned"], "en")
         rows.append({
             "unit_code": u["unit_code"], "unit_name": u["unit_name"], "rank": int(u["rank"]),
-            "veh_share_cleaned": u["veh_share_cleaned"], "rules": ["below_median", "bottom_share"],
+            "veh_share_cleaned": u["veh_share_cleaned"], "rules": ["veh_below_median", "veh_bottom_decile"],
             "reason_vi": f"Tỷ lệ làm sạch {share_vi}, thấp hơn trung vị thành phố hơn 15 điểm; "
                          f"Thuộc nhóm 10% đơn vị thấp nhất (hạng {int(u['rank'])}/126).",
             "reason_en": f"Share cleaned {share_en}, more than 15 points under the city median; "
@@ -138,7 +140,8 @@ def make_laggards(units: pd.DataFrame) -> pd.DataFrame:
 
 def make_leaders(units: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for category, column in (("share", "veh_share_cleaned"), ("gain", "veh_gain_week")):
+    units = units.assign(gain_share=units["veh_gain_week"] / units["veh_assigned"])
+    for category, column in (("share", "veh_share_cleaned"), ("gain", "gain_share")):
         top = units.sort_values(column, ascending=False).head(5)
         for position, (_, u) in enumerate(top.iterrows(), start=1):
             rows.append({
@@ -501,3 +504,33 @@ def test_generated_at_is_on_the_cover(data):
     assert "07:30 24/11/2025" in part
     assert "TÀI LIỆU LƯU HÀNH NỘI BỘ" in part
     assert "ngày thứ 14/60" in part
+
+
+def test_laggard_rules_are_counted_most_broken_first():
+    laggards = pd.DataFrame({"rules": [["veh_slow_gain", "backlog_old"], ["veh_slow_gain"], []]})
+    counts = briefing.laggard_rule_counts(laggards)
+    assert counts.to_dict() == {"veh_slow_gain": 2, "backlog_old": 1}
+    assert list(counts.index)[0] == "veh_slow_gain"
+
+
+def test_reason_is_split_only_when_it_gives_one_sentence_per_rule():
+    two_rules = ["veh_slow_gain", "backlog_old"]
+    assert briefing.reason_sentences("a; b", "en", two_rules) == ["a", "b"]
+    assert briefing.reason_sentences("a; b; c", "en", two_rules) == ["a; b; c"]
+    assert briefing.reason_sentences("a; b", "en", ["veh_slow_gain"]) == ["a; b"]
+
+
+def test_long_lists_are_set_in_two_runs_of_columns():
+    rows = [[f"unit {i}", str(i)] for i in range(20)]
+    table = briefing._two_up(["Unit", "N"], rows, classes=["text", "num"], widths=["70%", "30%"])
+    assert table.count("<tr>") == 1 + 10
+    assert "<td class=\"text\">unit 0</td>" in table and "<td class=\"text\">unit 10</td>" in table
+
+
+def test_units_chart_draws_every_unit_once_in_share_order(data):
+    chart = briefing.units_chart(data, "en")
+    best = data.units.sort_values("veh_share_cleaned", ascending=False)["unit_name"]
+    positions = [chart.index(f". {name}</td>") for name in best]
+    assert len(positions) == 126
+    assert positions[0] < positions[1]  # the first column is read top to bottom
+    assert i18n.t("progress.standing.off_track", "en") in chart

@@ -47,7 +47,7 @@ SERIES_COLOURS = {
     "target": "#c62828",
     "projection": "#1f4e8c",
 }
-BACKLOG_TOP = 12  # units listed by review backlog
+BACKLOG_TOP = 10  # units listed by review backlog
 DIFFICULT_TOP = 10  # units listed by difficult records
 
 
@@ -194,8 +194,40 @@ def _table(
     )
 
 
+def _two_up(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, classes: Sequence[str],
+    widths: Sequence[str], min_rows: int = 16,
+) -> str:
+    """A long, narrow list as one table with two runs of columns side by side (first half of
+    the rows on the left, second half on the right), so it does not run over pages."""
+    if len(rows) < min_rows:
+        return _table(headers, rows, classes=classes, widths=widths)
+    half = (len(rows) + 1) // 2
+    blank = [""] * len(headers)
+    paired = [
+        [*rows[i], "", *(rows[i + half] if i + half < len(rows) else blank)]
+        for i in range(half)
+    ]
+    scale = 48.0 / sum(float(w.rstrip("%")) for w in widths)
+    cols = [f"{float(w.rstrip('%')) * scale:.1f}%" for w in widths]
+    return _table(
+        [*headers, "", *headers], paired, classes=[*classes, "gap", *classes],
+        widths=[*cols, "4%", *cols],
+    )
+
+
+def standing_label(standing: str, lang: str) -> str:
+    """Wording of a unit's standing (catalogue section ``progress``, shared with the packs)."""
+    return t(f"progress.standing.{standing}", lang)
+
+
+def _keep(title: str, table: str, after: str = "") -> str:
+    """A heading and its short table, kept on one page."""
+    return f'<div class="keep"><h3>{_e(title)}</h3>{table}{after}</div>'
+
+
 def _standing_badge(standing: str, lang: str) -> str:
-    return f'<span class="badge {standing}">{_e(_b(f"standing.{standing}", lang))}</span>'
+    return f'<span class="badge {standing}">{_e(standing_label(standing, lang))}</span>'
 
 
 def _city_row(data: BriefingData, kind: str) -> pd.Series:
@@ -264,7 +296,7 @@ def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> str:
     """Cumulative submitted/approved/cleaned per kind against the straight line to target."""
     from matplotlib.dates import DateFormatter, DayLocator
 
-    fig = _figure(7.1, 3.0)
+    fig = _figure(7.1, 2.75)
     axes = fig.subplots(1, 2)
     daily = data.daily.copy()
     daily["date"] = pd.to_datetime(daily["date"])
@@ -320,7 +352,7 @@ def weekly_gains(data: BriefingData, plan: Plan) -> pd.DataFrame:
 
 
 def weekly_gains_chart(data: BriefingData, plan: Plan, lang: str) -> str:
-    fig = _figure(7.1, 2.4)
+    fig = _figure(7.1, 2.1)
     axes = fig.subplots(1, 2)
     gains = weekly_gains(data, plan)
     for ax, kind in zip(axes, KINDS, strict=True):
@@ -385,7 +417,7 @@ def units_chart(data: BriefingData, lang: str) -> str:
     counts = data.units["standing"].value_counts()
     legend = "".join(
         f'<span class="key"><span class="swatch {s}"></span>'
-        f"{_e(_b(f'standing.{s}', lang))} ({int(counts.get(s, 0))})</span>"
+        f"{_e(standing_label(s, lang))} ({int(counts.get(s, 0))})</span>"
         for s in STANDINGS
     ) + (
         f'<span class="key"><span class="swatch median-key"></span>'
@@ -540,7 +572,7 @@ def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:
     rows = []
     for key, column, fmt in lines:
         rows.append([_b(key, lang)] + [fmt(_city_row(data, k)[column], lang) for k in KINDS])
-    table = _table(headers, rows, classes=["text", "num", "num"], widths=["52%", "24%", "24%"],
+    table = _table(headers, rows, classes=["text", "num", "num"], widths=["50%", "25%", "25%"],
                    table_class="data compact")
     body = (
         f'<h3>{_e(_b("city.cumulative_title", lang))}</h3>'
@@ -592,12 +624,13 @@ def _reasons_html(reason: Any, lang: str = "vi", rules: Any = None) -> str:
 def laggards_and_leaders(data: BriefingData, plan: Plan, lang: str) -> str:
     """Every laggard with every reason sentence; the leaders with theirs."""
     reason_col = f"reason_{lang}"
-    laggards = data.laggards.sort_values(["rank", "unit_name"], ignore_index=True)
-    standing = dict(zip(data.units["unit_code"], data.units["standing"], strict=True))
+    # worst first, as the conference takes them
+    laggards = data.laggards.sort_values(["rank", "unit_name"], ascending=[False, True],
+                                         ignore_index=True)
     rows = [
         [
             _e(_int(r["rank"], lang)),
-            f'<span class="unit">{_e(r["unit_name"])}</span><br>{_standing_badge(standing.get(r["unit_code"], "off_track"), lang)}',
+            f'<span class="unit">{_e(r["unit_name"])}</span>',
             _e(_pct(r["veh_share_cleaned"], lang)),
             _reasons_html(r[reason_col], lang, r["rules"] if "rules" in r.index else None),
         ]
@@ -608,12 +641,19 @@ def laggards_and_leaders(data: BriefingData, plan: Plan, lang: str) -> str:
             [_b("laggards.rank", lang), t("common.unit", lang), _b("laggards.share", lang),
              _b("laggards.reasons", lang)],
             rows, classes=["num", "text", "num", "text reasons"],
-            widths=["7%", "22%", "11%", "60%"], raw_cells=True,
+            widths=["6%", "20%", "9%", "65%"], table_class="data laggards", raw_cells=True,
         )
     else:
         lag_table = f"<p>{_e(_b('laggards.none', lang))}</p>"
+    by_rule = laggard_rule_counts(laggards)
+    rule_table = _table(
+        [_b("laggards.rule", lang), _b("laggards.units", lang)],
+        [[t(f"progress.rule_name.{code}", lang), fmt_int(n, lang)] for code, n in by_rule.items()],
+        classes=["text", "num"], widths=["80%", "20%"], table_class="data compact",
+    ) if len(by_rule) else ""
     body = (
-        f'<p class="lead">{_e(_b("laggards.lead", lang, count=len(laggards)))}</p>' + lag_table
+        f'<p class="lead">{_e(_b("laggards.lead", lang, count=len(laggards), units=len(data.units)))}</p>'
+        + rule_table + lag_table
     )
     leaders_html = []
     for category in ("share", "gain"):
@@ -645,6 +685,15 @@ def laggards_and_leaders(data: BriefingData, plan: Plan, lang: str) -> str:
         "leaders", _b("sections.leaders", lang), "".join(leaders_html), extra_class="flow"
     )
     return _section("laggards", _b("sections.laggards", lang), body) + leaders
+
+
+def laggard_rule_counts(laggards: pd.DataFrame) -> pd.Series:
+    """How many laggards broke each rule, most broken first."""
+    if "rules" not in laggards.columns or laggards.empty:
+        return pd.Series(dtype="int64")
+    codes = laggards["rules"].explode().dropna().astype(str)
+    counts = codes.value_counts()
+    return counts.sort_index().sort_values(ascending=False, kind="stable")
 
 
 def difficult_groups(units: pd.DataFrame) -> pd.DataFrame:
@@ -720,10 +769,10 @@ def backlog_and_difficult(data: BriefingData, lang: str) -> str:
     )
     body = (
         f'<p class="lead">{_e(lead)}</p>'
-        + f'<h3>{_e(_b("backlog.by_unit", lang, n=BACKLOG_TOP))}</h3>' + backlog_table
-        + f'<h3>{_e(_b("backlog.groups_city", lang))}</h3>' + groups_table
-        + f'<p class="caption">{_e(_b("backlog.groups_caption", lang))}</p>'
-        + f'<h3>{_e(_b("backlog.groups_by_unit", lang, n=DIFFICULT_TOP))}</h3>' + diff_table
+        + _keep(_b("backlog.by_unit", lang, n=BACKLOG_TOP), backlog_table)
+        + _keep(_b("backlog.groups_city", lang), groups_table,
+                f'<p class="caption">{_e(_b("backlog.groups_caption", lang))}</p>')
+        + _keep(_b("backlog.groups_by_unit", lang, n=DIFFICULT_TOP), diff_table)
     )
     return _section("backlog", _b("sections.backlog", lang), body)
 
@@ -831,7 +880,8 @@ def overstating_units(data: BriefingData) -> pd.DataFrame:
         days = checks[checks["overstated"].fillna(False).astype(bool)].groupby("unit_code").size()
     else:
         days = pd.Series(dtype="int64")
-    out = units[["unit_code", "unit_name", "self_report_ratio"]].copy()
+    extra = [c for c in ("self_report_reported", "self_report_system") if c in units.columns]
+    out = units[["unit_code", "unit_name", "self_report_ratio", *extra]].copy()
     out["days_flagged"] = out["unit_code"].map(days).fillna(0).astype(int)
     return out.sort_values(["self_report_ratio", "unit_name"], ascending=[False, True], ignore_index=True)
 
@@ -843,13 +893,13 @@ def data_quality(data: BriefingData, lang: str) -> str:
         [_b(f"source.{r['source']}", lang), _int(r["files"], lang), _int(r["rows_read"], lang),
          _int(r["rows_accepted"], lang), _int(r["rows_rejected"], lang),
          _int(r["rows_skipped"], lang),
-         _pct(r["rows_rejected"] / r["rows_read"], lang) if r["rows_read"] else "–"]
+         fmt_pct(r["rows_rejected"] / r["rows_read"], lang, 2) if r["rows_read"] else "–"]
         for _, r in ledger.iterrows()
     ]
     tot = ledger[["files", "rows_read", "rows_accepted", "rows_rejected", "rows_skipped"]].sum()
     foot = [_b("quality.total", lang)] + [_int(tot[c], lang) for c in
             ("files", "rows_read", "rows_accepted", "rows_rejected", "rows_skipped")] + [
-        _pct(tot["rows_rejected"] / tot["rows_read"], lang) if tot["rows_read"] else "–"
+        fmt_pct(tot["rows_rejected"] / tot["rows_read"], lang, 2) if tot["rows_read"] else "–"
     ]
     ledger_table = _table(
         [_b("quality.source", lang), _b("quality.files", lang), _b("quality.rows_read", lang),
@@ -877,14 +927,28 @@ def data_quality(data: BriefingData, lang: str) -> str:
         reasons_table = f"<p>{_e(_b('quality.no_rejects', lang))}</p>"
     over = overstating_units(data)
     if len(over):
-        over_rows = [
-            [r["unit_name"], _pct(r["self_report_ratio"], lang), _int(r["days_flagged"], lang)]
-            for _, r in over.iterrows()
-        ]
-        over_table = _table(
-            [t("common.unit", lang), _b("quality.ratio", lang), _b("quality.days_flagged", lang)],
-            over_rows, classes=["text", "num", "num"], widths=["50%", "25%", "25%"],
-        )
+        if "self_report_system" in over.columns:
+            over_rows = [
+                [r["unit_name"], _int(r["self_report_reported"], lang),
+                 _int(r["self_report_system"], lang), _pct(r["self_report_ratio"], lang),
+                 _int(r["days_flagged"], lang)]
+                for _, r in over.iterrows()
+            ]
+            over_table = _two_up(
+                [t("common.unit", lang), _b("quality.reported", lang), _b("quality.system", lang),
+                 _b("quality.ratio", lang), _b("quality.days_flagged", lang)],
+                over_rows, classes=["text", "num", "num", "num", "num"],
+                widths=["36%", "16%", "16%", "16%", "16%"],
+            )
+        else:
+            over_rows = [
+                [r["unit_name"], _pct(r["self_report_ratio"], lang), _int(r["days_flagged"], lang)]
+                for _, r in over.iterrows()
+            ]
+            over_table = _two_up(
+                [t("common.unit", lang), _b("quality.ratio", lang), _b("quality.days_flagged", lang)],
+                over_rows, classes=["text", "num", "num"], widths=["50%", "25%", "25%"],
+            )
     else:
         over_table = f"<p>{_e(_b('quality.no_overstating', lang))}</p>"
     unbalanced = int(ledger["unbalanced"].sum())
