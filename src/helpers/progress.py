@@ -139,7 +139,12 @@ def _bind(con, name: str, source: Source, table: str) -> None:
 
 
 def _connect(con):
-    return con if con is not None else store.duckdb_connect(memory_limit="4GB")
+    con = con if con is not None else store.duckdb_connect(memory_limit="4GB")
+    # no progress bars on stderr; under Jupyter they are off already, and switching them
+    # there would need ipywidgets
+    if con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]:
+        con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _sql_list(values) -> str:
@@ -155,29 +160,36 @@ def record_counts(status: Source, kind: str, *, con=None) -> pd.DataFrame:
     """
     con = _connect(con)
     _bind(con, "status_src", status, "status")
-    groups = GROUPS[kind]
-    group_cols = ",\n".join(
-        f"count(*) FILTER (WHERE status = '{g}') AS group_{g}" for g in groups
-    )
-    sql = f"""
-        SELECT unit_code,
-               count(*) AS assigned,
-               count(submission_id) AS submitted,
-               count(*) FILTER (WHERE submission_id IS NOT NULL AND review_status = 'approved')
-                   AS approved,
-               count(*) FILTER (WHERE status = 'cleaned') AS cleaned,
-               count(*) FILTER (WHERE submission_id IS NOT NULL AND review_status = 'pending')
-                   AS pending,
-               count(*) FILTER (WHERE submission_id IS NOT NULL AND review_status = 'rejected')
-                   AS rejected,
-               count(*) FILTER (WHERE submission_id IS NULL) AS not_submitted,
-               count(*) FILTER (WHERE status IN ({_sql_list(groups)})) AS difficult,
-               {group_cols}
+    # one pass, grouped on low-cardinality columns; the pivot happens on a few thousand rows
+    combos = con.execute(
+        """
+        SELECT unit_code, status, review_status, submission_id IS NOT NULL AS has_submission,
+               count(*) AS n
         FROM status_src
         WHERE unit_code IS NOT NULL
-        GROUP BY unit_code
-    """
-    out = con.execute(sql).df()
+        GROUP BY ALL
+        """
+    ).df()
+    combos["unit_code"] = combos["unit_code"].astype("str")
+    has = combos["has_submission"].astype(bool)
+    n = combos["n"].astype("int64")
+    review = combos["review_status"].astype("str")
+    status_col = combos["status"].astype("str")
+    groups = GROUPS[kind]
+    parts = {
+        "assigned": n,
+        "submitted": n.where(has, 0),
+        "approved": n.where(has & (review == "approved"), 0),
+        "cleaned": n.where(status_col == "cleaned", 0),
+        "pending": n.where(has & (review == "pending"), 0),
+        "rejected": n.where(has & (review == "rejected"), 0),
+        "not_submitted": n.where(~has, 0),
+        "difficult": n.where(status_col.isin(groups), 0),
+    }
+    for g in groups:
+        parts[f"group_{g}"] = n.where(status_col == g, 0)
+    frame = pd.DataFrame(parts).assign(unit_code=combos["unit_code"])
+    out = frame.groupby("unit_code", as_index=False).sum()
     out.insert(1, "kind", kind)
     return out
 
@@ -446,21 +458,31 @@ def _completion_date(
     """(unit_code, kind) -> first day the cumulative cleaned count reached its target.
 
     Records cleaned at an unknown moment count from the start; ``as_of`` when the target is
-    only reached through them.
+    only reached through them (or through no dated day up to ``as_of``).
     """
-    out: dict[tuple[str, str], date] = {}
     cleaned = daily.loc[daily["cleaned_day"] > 0, ["unit_code", "kind", "date", "cleaned_day"]]
     cleaned = cleaned.loc[cleaned["date"].isna() | (cleaned["date"] <= as_of)]
-    for (unit, kind), rows in cleaned.groupby(["unit_code", "kind"], sort=False):
-        target = targets.get((unit, kind))
-        if target is None or target <= 0:
-            continue
-        undated = int(rows.loc[rows["date"].isna(), "cleaned_day"].sum())
-        dated = rows.loc[rows["date"].notna()].sort_values("date")
-        cum = undated + dated["cleaned_day"].cumsum()
-        reached = dated.loc[cum >= target, "date"]
-        out[(unit, kind)] = reached.iloc[0] if len(reached) else as_of
-    return pd.Series(out, dtype=object)
+    wanted = pd.Series(dict(targets), dtype="float64")
+    if cleaned.empty or wanted.empty:
+        return pd.Series({}, dtype=object)
+    wanted.index = wanted.index.set_names(["unit_code", "kind"])
+    keys = ["unit_code", "kind"]
+    undated = cleaned.loc[cleaned["date"].isna()].groupby(keys)["cleaned_day"].sum()
+    dated = cleaned.loc[cleaned["date"].notna()].sort_values([*keys, "date"])
+    index = pd.MultiIndex.from_frame(dated[keys])
+    base = undated.reindex(index, fill_value=0).to_numpy()
+    cum = dated.groupby(keys)["cleaned_day"].cumsum().to_numpy() + base
+    target = wanted.reindex(index).to_numpy()
+    reached = dated.loc[cum >= target]  # NaN targets compare False
+    first = reached.groupby(keys)["date"].first()
+    present = cleaned[keys].drop_duplicates()
+    groups = pd.MultiIndex.from_frame(present)
+    groups = groups[groups.isin(wanted.index[wanted > 0])]
+    out = first.reindex(groups)
+    return pd.Series(
+        [d if d is not None and not pd.isna(d) else as_of for d in out], index=groups,
+        dtype=object,
+    )
 
 
 def _deadline_columns(
@@ -1123,7 +1145,7 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
             )
     check = store.load(ws, "unit_self_report_check", week)
     organizations = store.load(ws, "organizations", week, columns=list(_REQUIRED["organizations"]))
-    con = store.duckdb_connect(memory_limit="4GB")
+    con = _connect(None)
     try:
         agg = aggregate(
             path["vehicle_status"], path["licence_status"], path["submission_links"], plan,
@@ -1318,7 +1340,7 @@ def unit_statuses(ws: Workspace, week: str, unit_code: str, lang: str) -> pd.Dat
     from helpers.i18n import catalogue
 
     labels = catalogue(lang).get("status", {})
-    con = store.duckdb_connect(memory_limit="2GB")
+    con = _connect(store.duckdb_connect(memory_limit="2GB"))
     try:
         frames = []
         for kind in KINDS:
@@ -1342,7 +1364,7 @@ def unit_pending(ws: Workspace, week: str, unit_code: str, *, limit: int = 10) -
     from helpers.privacy import mask_id
 
     as_of = date.fromisoformat(week)
-    con = store.duckdb_connect(memory_limit="2GB")
+    con = _connect(store.duckdb_connect(memory_limit="2GB"))
     try:
         _bind(con, "links_src", store.table_path(ws, "submission_links", week),
               "submission_links")
