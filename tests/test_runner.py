@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -103,3 +104,12 @@ def test_main_exits_nonzero_with_one_line_message(tmp_ws, capsys):
     err = capsys.readouterr().err
     assert err.startswith("ERROR: no delivery folder")
     assert str(tmp_ws.raw) in err
+
+
+def test_outputs_are_readable_by_the_staff_who_distribute_them(tmp_ws, notebooks):
+    (tmp_ws.raw / WEEK).mkdir()
+    final = runner.run(WEEK, ["vi"], tmp_ws, steps=[Step("01_write")], notebooks_dir=notebooks, echo=lambda _: None)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert final.stat().st_mode & 0o777 == 0o777 & ~umask  # not the 0700 of a temp folder
+    assert (final / "note.txt").stat().st_mode & 0o777 == 0o666 & ~umask

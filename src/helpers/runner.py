@@ -142,6 +142,14 @@ def execute_notebook(source: Path, target: Path, parameters: dict, cwd: Path) ->
     )
 
 
+def share_readable(folder: Path) -> None:
+    """Temporary files and folders are created private (0600/0700); the pack is for sharing."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
 def write_manifest(out_dir: Path, record: RunRecord) -> Path:
     files = []
     for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
@@ -237,6 +245,7 @@ def run(
         raise
     record.finished_at = datetime.now().astimezone().isoformat(timespec="seconds")
     write_manifest(staging, record)
+    share_readable(staging)
     old = ws.output / f".{week}.old-{os.getpid()}"
     if final.exists():
         os.replace(final, old)
