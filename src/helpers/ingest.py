@@ -389,26 +389,59 @@ def _name_columns(
     return names, extras
 
 
+def _large(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One chunk of large_string (pandas' own string layout), so later steps copy nothing."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if col.type != pa.large_string():
+        col = col.cast(pa.large_string())
+    return col
+
+
+_SPACE_LEAD = np.zeros(256, dtype=bool)
+_SPACE_LEAD[[9, 10, 11, 12, 13, 32, 0xC2, 0xE1, 0xE2, 0xE3, 0xEF]] = True
+
+
 def _empty_mask(col: pa.Array) -> np.ndarray:
-    """True where a cell is missing or whitespace only."""
-    if col.type == pa.null():
-        return np.ones(len(col), dtype=bool)
-    col = pc.utf8_trim_whitespace(col.cast(pa.large_string()))
-    return np.asarray(pc.fill_null(pc.equal(col, ""), True).to_numpy(zero_copy_only=False))
+    """True where a cell is missing, empty or whitespace only (col: large_string)."""
+    off, data = normalize._buffers(col)
+    lens = np.diff(off)
+    empty = lens == 0
+    if col.null_count:
+        empty |= ~normalize._valid(col)
+    # whitespace-only cells start with a whitespace byte: only those go through the kernel
+    maybe = ~empty
+    maybe[maybe] = _SPACE_LEAD[data[off[:-1][maybe]]]
+    if maybe.any():
+        sub = pc.utf8_trim_whitespace(col.filter(pa.array(maybe)))
+        empty[maybe] = normalize._np_bool(pc.equal(pc.binary_length(sub), 0))
+    return empty
+
+
+# first and last byte a totals label ('Tổng cộng', 'TỔNG SỐ', 'Cộng', 'Total:') can have
+_TOTALS_FIRST = np.zeros(256, dtype=bool)
+_TOTALS_FIRST[[ord(c) for c in "TtCcGg"]] = True
+_TOTALS_LAST = np.zeros(256, dtype=bool)
+_TOTALS_LAST[[ord(c) for c in "gGlLsSoO:"] + [0x91, 0x8C]] = True
 
 
 def _totals_mask(table: pa.Table) -> np.ndarray:
-    """Rows with a 'Tổng cộng' / 'Total' label cell (pre-filtered by regex, confirmed by fold)."""
+    """Rows with a 'Tổng cộng' / 'Total' label cell: byte pre-filter, regex, exact fold check."""
     hit = np.zeros(table.num_rows, dtype=bool)
-    for col in table.columns:
-        if col.type == pa.null():
+    for column in table.columns:
+        col = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        off, data = normalize._buffers(col)
+        lens = np.diff(off)
+        cand = (lens > 0) & (lens <= 40)
+        idx = np.flatnonzero(cand)
+        idx = idx[_TOTALS_FIRST[data[off[idx]]] & _TOTALS_LAST[data[off[idx + 1] - 1]]]
+        if not len(idx):
             continue
-        hint = pc.fill_null(pc.match_substring_regex(col, pattern=_TOTALS_HINT), False)
-        where = np.flatnonzero(np.asarray(hint.to_numpy(zero_copy_only=False)))
-        if len(where):
-            texts = col.take(pa.array(where)).to_pylist()
-            ok = np.array([normalize.fold_key(t) in _TOTALS_KEYS for t in texts], dtype=bool)
-            hit[where[ok]] = True
+        texts = col.take(pa.array(idx))
+        hint = normalize._np_bool(pc.match_substring_regex(texts, pattern=_TOTALS_HINT))
+        idx, texts = idx[hint], texts.filter(pa.array(hint)).to_pylist()
+        ok = np.array([normalize.fold_key(t) in _TOTALS_KEYS for t in texts], dtype=bool)
+        hit[idx[ok]] = True
     return hit
 
 
@@ -431,19 +464,26 @@ def _assemble(
 ) -> RawFile:
     """Name the body's columns, drop empty unnamed ones, sort rows into data/blank/totals."""
     names, extras = _name_columns(header_cells, mapping, body.num_columns)
+    body = pa.table({f"c{i}": _large(c) for i, c in enumerate(body.columns)})
     keep = [
         i for i, name in enumerate(names)
         if name not in extras or not name.startswith("column_")
-        or not _empty_mask(body.column(i).combine_chunks()).all()
+        or not _empty_mask(body.column(i).chunk(0)).all()
     ]
     body = body.select(keep).rename_columns([names[i] for i in keep])
     extras = [e for e in extras if e in body.column_names]
     blank = np.ones(body.num_rows, dtype=bool)
     for col in body.columns:
-        blank &= _empty_mask(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
+        # after the first column only the few rows still blank are looked at
+        cells = col.chunk(0) if blank.all() else col.chunk(0).filter(pa.array(blank))
+        blank[blank] = _empty_mask(cells)
+        if not blank.any():
+            break
     totals = _totals_mask(body) & ~blank
     data = ~blank & ~totals
-    frame = body.filter(pa.array(data)).to_pandas(types_mapper=_TEXT_TYPES.get)
+    if not data.all():
+        body = body.filter(pa.array(data))
+    frame = body.to_pandas(types_mapper=_TEXT_TYPES.get)
     for column in COLUMNS[source]:
         if column not in frame.columns:
             frame[column] = pd.Series(np.nan, index=frame.index, dtype="str")
@@ -799,12 +839,24 @@ def read_file(ws: Workspace, source: str, path: Path, delivery: str) -> list[Raw
 
 
 class _Problems:
-    """Collects (row, column, reason) problems of one file's rows; one reject row each."""
+    """Collects (row, column, reason) problems of one source's rows; one reject row each.
+
+    Also caches every column's cleaned text, so each column is cleaned once.
+    """
 
     def __init__(self, rows: pd.DataFrame) -> None:
         self.rows = rows
         self.bad = np.zeros(len(rows), dtype=bool)
         self.parts: list[pd.DataFrame] = []
+        self._text: dict[str, pd.Series] = {}
+
+    def text(self, column: str) -> pd.Series:
+        if column not in self._text:
+            self._text[column] = normalize.clean_text_series(self.rows[column])
+        return self._text[column]
+
+    def blank(self, column: str) -> np.ndarray:
+        return self.text(column).isna().to_numpy()
 
     def add(self, mask: np.ndarray | pd.Series, column: str, reason: str) -> None:
         assert reason in REJECT_REASONS, reason
@@ -812,14 +864,18 @@ class _Problems:
         if not mask.any():
             return
         self.bad |= mask
-        value = self.rows[column] if column in self.rows else pd.Series(np.nan, index=self.rows.index)
+        where = np.flatnonzero(mask)
+        value = (
+            self.rows[column].iloc[where].to_numpy(dtype=object)
+            if column in self.rows else np.full(len(where), None, dtype=object)
+        )
         self.parts.append(
             pd.DataFrame(
                 {
-                    "source_file": self.rows["source_file"].to_numpy()[mask],
-                    "source_row": self.rows["source_row"].to_numpy()[mask],
+                    "source_file": self.rows["source_file"].iloc[where].to_numpy(),
+                    "source_row": self.rows["source_row"].iloc[where].to_numpy(),
                     "column": column,
-                    "value": value.to_numpy()[mask],
+                    "value": value,
                     "reason_code": reason,
                 }
             )
@@ -839,36 +895,38 @@ class _Problems:
         return out.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
 
 
-def _blank(values: pd.Series) -> np.ndarray:
-    return normalize.clean_text_series(values).isna().to_numpy()
-
-
-def _required(p: _Problems, rows: pd.DataFrame, columns: tuple[str, ...]) -> None:
+def _required(p: _Problems, columns: tuple[str, ...]) -> None:
     for column in columns:
-        p.add(_blank(rows[column]), column, "missing_required")
+        p.add(p.blank(column), column, "missing_required")
 
 
-def _unit(p: _Problems, rows: pd.DataFrame, column: str = "unit_code") -> pd.Series:
-    codes = resolve_units(normalize.clean_text_series(rows[column])).astype("str")
-    p.add(codes.isna().to_numpy() & ~_blank(rows[column]), column, "unknown_unit")
-    return codes
+def _unit(p: _Problems, column: str = "unit_code") -> pd.Series:
+    """Official unit codes, resolved once per distinct spelling."""
+    encoded = pa.array(p.text(column)).dictionary_encode()
+    resolved = resolve_units(pd.Series(encoded.dictionary, dtype="str"))
+    codes = pa.array(resolved, type=pa.large_string()).take(encoded.indices)
+    out = pd.Series(codes, index=p.rows.index, dtype="str")
+    p.add(out.isna().to_numpy() & ~p.blank(column), column, "unknown_unit")
+    return out
 
 
-def _enum(p: _Problems, rows: pd.DataFrame, column: str, name: str) -> pd.Series:
-    mapped = normalize.enum_series(rows[column], name)
+def _enum(p: _Problems, column: str, name: str) -> pd.Series:
+    mapped = normalize.enum_series(p.text(column), name)
     p.add(~mapped["valid"].to_numpy(), column, "invalid_enum")
     return mapped["value"]
 
 
 def _dates(
-    p: _Problems, rows: pd.DataFrame, column: str, as_of: date, *, year_only: bool = False,
+    p: _Problems, column: str, as_of: date, *, year_only: bool = False,
     allow_future: bool = False,
 ) -> pd.DataFrame:
     parsed = normalize.parse_dates(
-        rows[column], as_of=as_of, year_only=year_only, allow_future=allow_future
+        p.text(column), as_of=as_of, year_only=year_only, allow_future=allow_future
     )
-    for code in normalize.DATE_PROBLEMS:
-        p.add((parsed["problem"] == code).to_numpy(), column, code)
+    problem = parsed["problem"]
+    if problem.notna().any():
+        for code in normalize.DATE_PROBLEMS:
+            p.add((problem == code).to_numpy(), column, code)
     return parsed
 
 
@@ -884,43 +942,43 @@ def _timestamps(values: pd.Series) -> pd.Series:
     return values.astype("datetime64[us]")
 
 
-def _count(p: _Problems, rows: pd.DataFrame, column: str) -> pd.Series:
-    counted = normalize.count_series(rows[column])
+def _count(p: _Problems, column: str) -> pd.Series:
+    counted = normalize.count_series(p.text(column))
     p.add(~counted["valid"].to_numpy(), column, "invalid_number")
     return counted["value"]
 
 
 def _duplicates(p: _Problems, keys: pd.Series, column: str) -> None:
     """Second and later rows of a file with a key an earlier row of that file holds."""
-    both = pd.DataFrame({"file": p.rows["source_file"], "key": keys})
-    p.add((both.duplicated(keep="first") & keys.notna()).to_numpy(), column, "duplicate_key")
-
-
-def _text(values: pd.Series) -> pd.Series:
-    return normalize.clean_text_series(values)
+    files = p.rows["source_file"]
+    if len(files.cat.categories) <= 1:
+        repeated = keys.duplicated(keep="first")
+    else:
+        repeated = pd.DataFrame({"file": files, "key": keys}).duplicated(keep="first")
+    p.add((repeated & keys.notna()).to_numpy(), column, "duplicate_key")
 
 
 def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
-    _required(p, rows, REQUIRED_COLUMNS["registry_vehicles"])
-    record_id = _text(rows["record_id"])
+    _required(p, REQUIRED_COLUMNS["registry_vehicles"])
+    record_id = p.text("record_id")
     _duplicates(p, record_id, "record_id")
-    plate = normalize.plate_series(rows["plate"])
+    plate = normalize.plate_series(p.text("plate"))
     p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
-    owner_kind = _enum(p, rows, "owner_kind", "owner_kind")
-    owner = normalize.id_series(rows["owner_id"], organization=owner_kind == "organization")
-    dob = _dates(p, rows, "owner_dob", as_of, year_only=True)
-    registered = _dates(p, rows, "registered_on", as_of)
-    name = normalize.name_series(rows["owner_name"])
+    owner_kind = _enum(p, "owner_kind", "owner_kind")
+    owner = normalize.id_series(p.text("owner_id"), organization=owner_kind == "organization")
+    dob = _dates(p, "owner_dob", as_of, year_only=True)
+    registered = _dates(p, "registered_on", as_of)
+    name = normalize.name_series(p.text("owner_name"))
     return pd.DataFrame(
         {
             "record_id": record_id,
-            "unit_code": _unit(p, rows),
+            "unit_code": _unit(p),
             "plate": plate["plate"],
             "plate_key": plate["plate_key"],
-            "vehicle_type": _enum(p, rows, "vehicle_type", "vehicle_type"),
-            "chassis_no": _text(rows["chassis_no"]),
-            "chassis_key": normalize.alnum_key_series(rows["chassis_no"]),
-            "engine_no": _text(rows["engine_no"]),
+            "vehicle_type": _enum(p, "vehicle_type", "vehicle_type"),
+            "chassis_no": p.text("chassis_no"),
+            "chassis_key": normalize.alnum_key_series(p.text("chassis_no")),
+            "engine_no": p.text("engine_no"),
             "registered_on": _date32(registered["value"]),
             "owner_kind": owner_kind,
             "owner_name": name,
@@ -930,30 +988,30 @@ def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
             "owner_id_repaired": owner["repaired"],
             "owner_dob": _date32(dob["value"]),
             "owner_dob_year": dob["year"],
-            "owner_address": _text(rows["owner_address"]),
+            "owner_address": p.text("owner_address"),
         }
     )
 
 
 def _licences(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
-    _required(p, rows, REQUIRED_COLUMNS["registry_licences"])
-    record_id = _text(rows["record_id"])
+    _required(p, REQUIRED_COLUMNS["registry_licences"])
+    record_id = p.text("record_id")
     _duplicates(p, record_id, "record_id")
-    licence = normalize.licence_no_series(rows["licence_no"])
-    p.add(~licence["valid"].to_numpy() & ~_blank(rows["licence_no"]), "licence_no",
+    licence = normalize.licence_no_series(p.text("licence_no"))
+    p.add(~licence["valid"].to_numpy() & ~p.blank("licence_no"), "licence_no",
           "invalid_licence_no")
-    klass = normalize.licence_class_series(rows["licence_class"])
-    p.add(~klass["valid"].to_numpy() & ~_blank(rows["licence_class"]), "licence_class",
+    klass = normalize.licence_class_series(p.text("licence_class"))
+    p.add(~klass["valid"].to_numpy() & ~p.blank("licence_class"), "licence_class",
           "invalid_licence_class")
-    holder = normalize.id_series(rows["holder_id"])
-    dob = _dates(p, rows, "holder_dob", as_of, year_only=True)
-    issued = _dates(p, rows, "issued_on", as_of)
-    expires = _dates(p, rows, "expires_on", as_of, allow_future=True)
-    name = normalize.name_series(rows["holder_name"])
+    holder = normalize.id_series(p.text("holder_id"))
+    dob = _dates(p, "holder_dob", as_of, year_only=True)
+    issued = _dates(p, "issued_on", as_of)
+    expires = _dates(p, "expires_on", as_of, allow_future=True)
+    name = normalize.name_series(p.text("holder_name"))
     return pd.DataFrame(
         {
             "record_id": record_id,
-            "unit_code": _unit(p, rows),
+            "unit_code": _unit(p),
             "licence_no": licence["licence_no"],
             "licence_class": klass["licence_class"],
             "holder_name": name,
@@ -970,13 +1028,13 @@ def _licences(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
 
 
 def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
-    _required(p, rows, REQUIRED_COLUMNS["population"])
-    citizen = normalize.id_series(rows["citizen_id"])
-    p.add((citizen["kind"] != "cccd").to_numpy() & ~_blank(rows["citizen_id"]), "citizen_id",
+    _required(p, REQUIRED_COLUMNS["population"])
+    citizen = normalize.id_series(p.text("citizen_id"))
+    p.add((citizen["kind"] != "cccd").to_numpy() & ~p.blank("citizen_id"), "citizen_id",
           "invalid_id")
     _duplicates(p, citizen["id"], "citizen_id")
-    dob = _dates(p, rows, "dob", as_of, year_only=True)
-    name = normalize.name_series(rows["full_name"])
+    dob = _dates(p, "dob", as_of, year_only=True)
+    name = normalize.name_series(p.text("full_name"))
     return pd.DataFrame(
         {
             "citizen_id": citizen["id"],
@@ -984,34 +1042,34 @@ def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
             "full_name_key": normalize.name_key_series(name),
             "dob": _date32(dob["value"]),
             "dob_year": dob["year"],
-            "gender": _enum(p, rows, "gender", "gender"),
-            "unit_code": _unit(p, rows),
-            "status": _enum(p, rows, "status", "population_status"),
+            "gender": _enum(p, "gender", "gender"),
+            "unit_code": _unit(p),
+            "status": _enum(p, "status", "population_status"),
         }
     )
 
 
 def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
-    _required(p, rows, REQUIRED_COLUMNS["submissions"])
-    submission_id = _text(rows["submission_id"])
+    _required(p, REQUIRED_COLUMNS["submissions"])
+    submission_id = p.text("submission_id")
     _duplicates(p, submission_id, "submission_id")
-    kind = _enum(p, rows, "kind", "submission_kind")
-    plate = normalize.plate_series(rows["plate"])
+    kind = _enum(p, "kind", "submission_kind")
+    plate = normalize.plate_series(p.text("plate"))
     p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
-    chassis = _text(rows["chassis_no"])
-    licence = normalize.licence_no_series(rows["licence_no"])
-    p.add(~licence["valid"].to_numpy() & ~_blank(rows["licence_no"]), "licence_no",
+    chassis = p.text("chassis_no")
+    licence = normalize.licence_no_series(p.text("licence_no"))
+    p.add(~licence["valid"].to_numpy() & ~p.blank("licence_no"), "licence_no",
           "invalid_licence_no")
     vehicle = (kind == "vehicle").to_numpy()
     p.add(vehicle & plate["plate"].isna().to_numpy() & chassis.isna().to_numpy(), "plate",
           "missing_required")
-    p.add((kind == "licence").to_numpy() & _blank(rows["licence_no"]), "licence_no",
+    p.add((kind == "licence").to_numpy() & p.blank("licence_no"), "licence_no",
           "missing_required")
-    citizen = normalize.id_series(rows["citizen_id"])
-    submitted = _dates(p, rows, "submitted_at", as_of)
-    reviewed = _dates(p, rows, "reviewed_at", as_of)
-    dob = _dates(p, rows, "dob", as_of, year_only=True)
-    name = normalize.name_series(rows["full_name"])
+    citizen = normalize.id_series(p.text("citizen_id"))
+    submitted = _dates(p, "submitted_at", as_of)
+    reviewed = _dates(p, "reviewed_at", as_of)
+    dob = _dates(p, "dob", as_of, year_only=True)
+    name = normalize.name_series(p.text("full_name"))
     return pd.DataFrame(
         {
             "submission_id": submission_id,
@@ -1023,47 +1081,47 @@ def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
             "full_name_key": normalize.name_key_series(name),
             "dob": _date32(dob["value"]),
             "dob_year": dob["year"],
-            "phone": normalize.digits_series(rows["phone"]),
+            "phone": normalize.digits_series(p.text("phone")),
             "plate": plate["plate"],
             "plate_key": plate["plate_key"],
             "chassis_no": chassis,
             "chassis_key": normalize.alnum_key_series(chassis),
-            "declared_status": _enum(p, rows, "declared_status", "declared_status"),
+            "declared_status": _enum(p, "declared_status", "declared_status"),
             "licence_no": licence["licence_no"],
-            "unit_code": _unit(p, rows),
-            "review_status": _enum(p, rows, "review_status", "review_status"),
+            "unit_code": _unit(p),
+            "review_status": _enum(p, "review_status", "review_status"),
             "reviewed_at": _timestamps(reviewed["value"]),
-            "reject_reason": _text(rows["reject_reason"]),
+            "reject_reason": p.text("reject_reason"),
         }
     )
 
 
 def _unit_reports(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
-    _required(p, rows, REQUIRED_COLUMNS["unit_reports"])
-    reported = _dates(p, rows, "report_date", as_of)
+    _required(p, REQUIRED_COLUMNS["unit_reports"])
+    reported = _dates(p, "report_date", as_of)
     return pd.DataFrame(
         {
             "report_date": _date32(reported["value"]),
-            "unit_code": _unit(p, rows),
-            **{c: _count(p, rows, c) for c in REQUIRED_COLUMNS["unit_reports"][2:]},
+            "unit_code": _unit(p),
+            **{c: _count(p, c) for c in REQUIRED_COLUMNS["unit_reports"][2:]},
         }
     )
 
 
 def _organizations(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
-    _required(p, rows, REQUIRED_COLUMNS["organizations"])
-    dispatched = _dates(p, rows, "dispatch_sent_on", as_of)
-    worked = _enum(p, rows, "worked_directly", "yes_no")
+    _required(p, REQUIRED_COLUMNS["organizations"])
+    dispatched = _dates(p, "dispatch_sent_on", as_of)
+    worked = _enum(p, "worked_directly", "yes_no")
     return pd.DataFrame(
         {
-            "org_id": normalize.digits_series(rows["org_id"]),
-            "org_name": _text(rows["org_name"]),
-            "org_type": _enum(p, rows, "org_type", "org_type"),
-            "unit_code": _unit(p, rows),
+            "org_id": normalize.digits_series(p.text("org_id")),
+            "org_name": p.text("org_name"),
+            "org_type": _enum(p, "org_type", "org_type"),
+            "unit_code": _unit(p),
             "dispatch_sent_on": _date32(dispatched["value"]),
             "worked_directly": worked.map({"yes": True, "no": False}).astype("boolean"),
-            "vehicles_counted": _count(p, rows, "vehicles_counted"),
-            "vehicles_declared": _count(p, rows, "vehicles_declared"),
+            "vehicles_counted": _count(p, "vehicles_counted"),
+            "vehicles_declared": _count(p, "vehicles_declared"),
         }
     )
 
@@ -1118,20 +1176,26 @@ def validate(source: str, rows: pd.DataFrame, delivery: str) -> Validated:
     typed.index = rows.index
     known = set(COLUMNS[source]) | {"source_file", "source_row"}
     for extra in [c for c in rows.columns if c not in known]:
-        typed[extra] = _text(rows[extra])
-    typed["source_file"] = rows["source_file"].astype("str")
+        typed[extra] = problems.text(extra)
+    files = rows["source_file"].cat
+    codes = files.codes.to_numpy()
+    names = pa.array([str(c) for c in files.categories], pa.large_string())
+    typed["source_file"] = pd.Series(names.take(pa.array(codes)), index=rows.index, dtype="str")
     typed["source_row"] = rows["source_row"].astype("int64")
     bad = problems.bad
-    accepted = typed.loc[~bad].reset_index(drop=True)
+    accepted = typed.loc[~bad].reset_index(drop=True) if bad.any() else typed
     rejects = problems.table()
     rejects.insert(0, "source", source)
-    per_file = pd.DataFrame({"file": rows["source_file"].astype("str"), "bad": bad})
-    counts = per_file.groupby("file", sort=True)["bad"].agg(["sum", "size"])
+    n_files = len(names)
+    rejected = np.bincount(codes[bad], minlength=n_files)
+    total = np.bincount(codes, minlength=n_files)
     return Validated(
         accepted=accepted,
         rejects=_with_reasons(rejects),
-        rejected_rows={f: int(n) for f, n in counts["sum"].items()},
-        accepted_rows={f: int(t - n) for f, (n, t) in counts.iterrows()},
+        rejected_rows={str(f): int(r) for f, r in zip(files.categories, rejected, strict=True)},
+        accepted_rows={
+            str(f): int(t - r) for f, t, r in zip(files.categories, total, rejected, strict=True)
+        },
     )
 
 

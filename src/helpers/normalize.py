@@ -75,22 +75,188 @@ def _series(arr: pa.Array, like: pd.Series) -> pd.Series:
     return pd.Series(arr, index=like.index, name=like.name, dtype="str")
 
 
-def _clean(arr: pa.Array) -> pa.Array:
-    """NFC, whitespace collapsed and trimmed, empty -> null (arrow in, arrow out)."""
-    arr = pc.utf8_normalize(arr, form="NFC")
+# ---- byte-level scans of an arrow string array (one numpy pass over the data buffer beats a
+# ---- per-string kernel by an order of magnitude; the slow kernels then run on flagged rows)
+
+
+def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets rebased to 0, data bytes) of a large_string array, zero-copy."""
+    n = len(arr)
+    bufs = arr.buffers()
+    off = np.frombuffer(bufs[1], dtype=np.int64, count=n + 1, offset=arr.offset * 8)
+    if bufs[2] is None or n == 0:
+        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    data = np.frombuffer(bufs[2], dtype=np.uint8)[off[0] : off[-1]]
+    return off - off[0], data
+
+
+def _rows_at(positions: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Rows (bool per row) holding the given byte positions (few positions)."""
+    flags = np.zeros(len(off) - 1, dtype=bool)
+    if len(positions):
+        flags[np.searchsorted(off, positions, side="right") - 1] = True
+    return flags
+
+
+def _rows_any(byte_flags: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Rows (bool per row) holding at least one flagged byte (many flags)."""
+    lens = np.diff(off)
+    rows = np.zeros(len(lens), dtype=bool)
+    full = np.flatnonzero(lens > 0)
+    if len(full):
+        rows[full] = np.logical_or.reduceat(byte_flags, off[full])
+    return rows
+
+
+# First bytes worth a look: control whitespace (tab, LF, VT, FF, CR), the UTF-8 lead bytes of
+# NBSP/NEL (C2), of U+2000-U+207F (E2: spaces, ZWSP, NNBSP, MMSP, and some punctuation, which
+# are told apart by their next bytes), of U+3000 (E3), of U+FEFF (EF), and of the combining diacritics
+# U+0300-U+036F (CC, CD). Clean Vietnamese text holds almost none of them.
+_LOOK = np.zeros(256, dtype=np.uint8)
+_LOOK[9:14] = 1
+_LOOK[[0xC2, 0xE2, 0xE3, 0xEF]] = 2
+_LOOK[[0xCC, 0xCD]] = 3
+
+
+def _scan(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: holds a combining mark (needs NFC), odd whitespace (needs collapsing: control
+    whitespace, two spaces, a space at either end, a Unicode space), a non-ASCII byte.
+
+    One table lookup over the data buffer finds the few bytes worth a look; clean columns
+    cost a handful of passes at memory speed."""
+    off, data = _buffers(arr)
+    n = len(arr)
+    marks = np.zeros(n, dtype=bool)
+    odd = np.zeros(n, dtype=bool)
+    if data.size == 0:
+        return marks, odd, np.zeros(n, dtype=bool)
+    look = _LOOK[data]
+    pos = np.flatnonzero(look)
+    if len(pos):
+        kind = look[pos]
+        marks = _rows_at(pos[kind == 3], off)
+        odd = _rows_at(pos[kind == 1], off)
+        lead = pos[kind == 2]
+        if len(lead):
+            last = len(data) - 1
+            b0 = data[lead]
+            b1 = data[np.minimum(lead + 1, last)]
+            b2 = data[np.minimum(lead + 2, last)]
+            space = (b0 == 0xC2) & ((b1 == 0xA0) | (b1 == 0x85))
+            space |= (b0 == 0xE2) & (b1 == 0x80) & (
+                (b2 <= 0x8B) | (b2 == 0xA8) | (b2 == 0xA9) | (b2 == 0xAF))
+            space |= (b0 == 0xE2) & (b1 == 0x81) & (b2 == 0x9F)
+            space |= (b0 == 0xE3) & (b1 == 0x80) & (b2 == 0x80)
+            space |= (b0 == 0xEF) & (b1 == 0xBB) & (b2 == 0xBF)
+            odd |= _rows_at(lead[space], off)
+    if data.tobytes().find(b"  ") >= 0:
+        odd |= _rows_any(np.concatenate([(data[:-1] == 32) & (data[1:] == 32), [False]]), off)
+    lens = np.diff(off)
+    full = np.flatnonzero(lens > 0)
+    edge = (data[off[full]] == 32) | (data[off[full + 1] - 1] == 32)
+    odd[full[edge]] = True
+    if data.max() < 0x80:
+        high = np.zeros(n, dtype=bool)
+    else:
+        high = ~_np_bool(pc.string_is_ascii(arr)) & _valid(arr)
+    return marks, odd, high
+
+
+def _patch(arr: pa.Array, mask: np.ndarray, fn, *, distinct: bool = True) -> pa.Array:
+    """``fn`` applied to the masked rows only (once per distinct value among them)."""
+    if not mask.any():
+        return arr
+    m = pa.array(mask)
+    sub = arr.filter(m)
+    if distinct:
+        encoded = sub.dictionary_encode()
+        fixed = fn(encoded.dictionary).cast(arr.type).take(encoded.indices)
+    else:
+        fixed = fn(sub).cast(arr.type)
+    return pc.replace_with_mask(arr, m, fixed)
+
+
+def _from_bytes(off: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """A large_string array from numpy offsets, bytes and validity."""
+    return pa.Array.from_buffers(
+        pa.large_string(),
+        len(off) - 1,
+        [pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(off.astype(np.int64)),
+         pa.py_buffer(np.ascontiguousarray(data, dtype=np.uint8))],
+    )
+
+
+def _valid(arr: pa.Array) -> np.ndarray:
+    if arr.null_count == 0:
+        return np.ones(len(arr), dtype=bool)
+    return _np_bool(pc.is_valid(arr))
+
+
+def _edge_bytes(off: np.ndarray, data: np.ndarray, at: int) -> np.ndarray:
+    """Byte ``at`` of every row (``at`` < 0 counts from the end); 0 where the row is too short."""
+    lens = np.diff(off)
+    ok = lens >= (at + 1 if at >= 0 else -at)
+    pos = (off[:-1] + at) if at >= 0 else (off[1:] + at)
+    out = np.zeros(len(lens), dtype=np.uint8)
+    out[ok] = data[pos[ok]]
+    return out
+
+
+def _per_distinct(arr: pa.Array, fn) -> pa.Array:
+    """``fn`` applied once per distinct value (names, enumerations, dates, units)."""
+    encoded = arr.dictionary_encode()
+    return fn(encoded.dictionary).take(encoded.indices)
+
+
+def _null_empty(arr: pa.Array) -> pa.Array:
+    """Empty strings become null (validity bitmap only; the data buffer is shared)."""
+    off, _ = _buffers(arr)
+    empty = np.diff(off) == 0
+    if not empty.any():
+        return arr
+    valid = ~empty
+    if arr.null_count:
+        valid &= _np_bool(pc.is_valid(arr))
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    bufs = arr.buffers()
+    return pa.Array.from_buffers(
+        arr.type, len(arr), [bitmap, bufs[1], bufs[2]], offset=arr.offset
+    )
+
+
+def _collapse(arr: pa.Array) -> pa.Array:
     arr = pc.replace_substring_regex(arr, pattern=_WS_RE2, replacement=" ")
-    arr = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    return pc.utf8_trim_whitespace(arr)
 
 
-def _fold(arr: pa.Array) -> pa.Array:
-    arr = _clean(arr)
+def _clean(arr: pa.Array) -> pa.Array:
+    """NFC, whitespace collapsed and trimmed, empty -> null (arrow in, arrow out).
+
+    Only rows that need it pay for NFC (they hold a combining mark U+0300-U+036F, the one
+    non-NFC form Vietnamese text takes) or whitespace collapsing.
+    """
+    marks, odd, _ = _scan(arr)
+    arr = _patch(arr, marks, lambda a: pc.utf8_normalize(a, form="NFC"))
+    arr = _patch(arr, odd, _collapse)
+    return _null_empty(arr)
+
+
+def _fold_distinct(arr: pa.Array) -> pa.Array:
     arr = pc.replace_substring(arr, pattern="đ", replacement="d")
     arr = pc.replace_substring(arr, pattern="Đ", replacement="D")
     arr = pc.utf8_normalize(arr, form="NFD")
     arr = pc.replace_substring_regex(arr, pattern=r"\p{Mn}+", replacement="")
     # a mark that stood alone or beside a space leaves a space to collapse again
-    return _clean(pc.utf8_lower(arr))
+    return _collapse(pc.utf8_lower(arr))
+
+
+def _fold(arr: pa.Array) -> pa.Array:
+    """Accent-folded lower case: ASCII rows are only lower-cased; the others go through
+    NFD and mark removal once per distinct value."""
+    arr = _clean(arr)
+    _, _, high = _scan(arr)
+    arr = pc.ascii_lower(arr)
+    return _null_empty(_patch(arr, high, _fold_distinct))
 
 
 def _np_bool(arr: pa.Array) -> np.ndarray:
@@ -117,12 +283,12 @@ def fold_series(values: pd.Series) -> pd.Series:
 
 def name_series(values: pd.Series) -> pd.Series:
     """Personal names in one consistent case: 'NGUYỄN  văn an' -> 'Nguyễn Văn An'."""
-    return _series(pc.utf8_title(_clean(_arrow(values))), values)
+    return _series(_per_distinct(_clean(_arrow(values)), pc.utf8_title), values)
 
 
 def name_key_series(values: pd.Series) -> pd.Series:
     """Accent-folded lower-case key names are compared on: 'Đặng Thị Ánh' -> 'dang thi anh'."""
-    return fold_series(values)
+    return _series(_per_distinct(_clean(_arrow(values)), _fold), values)
 
 
 # ---------------------------------------------------------------- identifiers
@@ -135,10 +301,33 @@ ID_KINDS: tuple[str, ...] = ("cccd", "cmnd", "tax_code", "invalid", "missing")
 def _compact_digits(arr: pa.Array) -> pa.Array:
     """Whitespace removed and an Excel float tail dropped: ' 1090012345.0 ' -> '1090012345'."""
     arr = _clean(arr)
-    arr = pc.replace_substring_regex(arr, pattern=r"\s+", replacement="")
-    arr = pc.utf8_normalize(arr, form="NFC")  # a removed space may let a mark compose
-    arr = pc.replace_substring_regex(arr, pattern=r"^(\d+)\.0$", replacement=r"\1")
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    off, data = _buffers(arr)
+    if data.size and data.tobytes().find(b" ") >= 0:
+        spaced = _rows_any(data == 32, off)
+    else:
+        spaced = np.zeros(len(arr), dtype=bool)
+    arr = _patch(
+        arr, spaced,
+        # a removed space may let a mark compose
+        lambda a: pc.utf8_normalize(pc.replace_substring(a, " ", ""), form="NFC"),
+        distinct=False,
+    )
+    off, data = _buffers(arr)
+    floaty = (_edge_bytes(off, data, -2) == ord(".")) & (_edge_bytes(off, data, -1) == ord("0"))
+    arr = _patch(
+        arr, floaty,
+        lambda a: pc.replace_substring_regex(a, pattern=r"^(\d+)\.0$", replacement=r"\1"),
+        distinct=False,
+    )
+    return _null_empty(arr)
+
+
+def _digit_rows(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(offsets, data, lengths, all-digits per row) of a compacted array."""
+    off, data = _buffers(arr)
+    lens = np.diff(off)
+    other = _rows_any((data < 48) | (data > 57), off)
+    return off, data, lens, _valid(arr) & (lens > 0) & ~other
 
 
 def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.DataFrame:
@@ -156,26 +345,30 @@ def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.Da
         if organization is None
         else organization.fillna(False).to_numpy(dtype=bool)
     )
-
-    def shaped(pattern: str) -> np.ndarray:
-        return _np_bool(pc.match_substring_regex(arr, pattern=pattern))
-
-    d10_11 = shaped(r"^\d{10,11}$")
-    padded = pc.utf8_lpad(arr, width=12, padding="0")
-    province = pc.if_else(pa.array(d10_11), pc.utf8_slice_codeunits(padded, 0, 3), "0")
-    prov = np.asarray(pc.fill_null(pc.cast(province, pa.int32()), 0))
-    pad_ok = d10_11 & ~org & (prov >= CCCD_PROVINCE_MIN) & (prov <= CCCD_PROVINCE_MAX)
-
-    kind = np.full(n, "invalid", dtype=object)
-    kind[shaped(r"^\d{12}$")] = "cccd"
-    kind[shaped(r"^\d{9}$")] = "cmnd"
-    kind[shaped(r"^\d{10}(-?\d{3})?$") & org] = "tax_code"
-    kind[pad_ok] = "cccd"
-    kind[_np_bool(pc.is_null(arr))] = "missing"
+    off, data, lens, digits = _digit_rows(arr)
+    first = _edge_bytes(off, data, 0).astype(np.int64) - 48
+    second = _edge_bytes(off, data, 1).astype(np.int64) - 48
+    # the province code of the zero-padded value: 00d (10 digits) or 0dd (11 digits)
+    province = np.where(lens == 10, first, first * 10 + second)
+    pad_ok = (
+        digits & ((lens == 10) | (lens == 11)) & ~org
+        & (province >= CCCD_PROVINCE_MIN) & (province <= CCCD_PROVINCE_MAX)
+    )
+    dashed = org & (lens == 14) & (_edge_bytes(off, data, 10) == ord("-"))
+    dashed &= _np_bool(pc.match_substring_regex(arr, pattern=r"^\d{10}-\d{3}$")) if dashed.any() else dashed
+    code = np.full(n, ID_KINDS.index("invalid"), dtype=np.int8)
+    code[digits & (lens == 12)] = ID_KINDS.index("cccd")
+    code[digits & (lens == 9)] = ID_KINDS.index("cmnd")
+    code[org & ((digits & ((lens == 10) | (lens == 13))) | dashed)] = ID_KINDS.index("tax_code")
+    code[pad_ok] = ID_KINDS.index("cccd")
+    code[~_valid(arr)] = ID_KINDS.index("missing")
+    kind = pa.array(ID_KINDS, pa.large_string()).take(pa.array(code))
+    repaired = _patch(arr, pad_ok, lambda a: pc.utf8_lpad(a, width=12, padding="0"),
+                      distinct=False)
     return pd.DataFrame(
         {
-            "id": _series(pc.if_else(pa.array(pad_ok), padded, arr), values),
-            "kind": pd.Series(kind, index=values.index, dtype="str"),
+            "id": _series(repaired, values),
+            "kind": _series(kind, values),
             "repaired": pd.Series(pad_ok, index=values.index, dtype=bool),
         }
     )
@@ -189,8 +382,9 @@ def digits_series(values: pd.Series) -> pd.Series:
 def licence_no_series(values: pd.Series) -> pd.DataFrame:
     """Licence numbers -> ``licence_no`` (compacted text) and ``valid`` (exactly 12 digits)."""
     arr = _compact_digits(_arrow(values))
-    valid = pc.fill_null(pc.match_substring_regex(arr, pattern=r"^\d{12}$"), False)
-    return pd.DataFrame({"licence_no": _series(arr, values), "valid": _bool(valid, values)})
+    _, _, lens, digits = _digit_rows(arr)
+    valid = pd.Series(digits & (lens == 12), index=values.index, dtype=bool)
+    return pd.DataFrame({"licence_no": _series(arr, values), "valid": valid})
 
 
 # Classes of the 2025 law and the pre-2025 ones still in circulation (data contract).
@@ -200,12 +394,16 @@ LICENCE_CLASSES: tuple[str, ...] = (
 )
 
 
+def _licence_class_distinct(arr: pa.Array) -> pa.Array:
+    arr = pc.utf8_upper(_fold(arr))
+    arr = pc.replace_substring_regex(arr, pattern=r"[\s.\-]+", replacement="")
+    return _null_empty(arr)
+
+
 def licence_class_series(values: pd.Series) -> pd.DataFrame:
     """Licence classes -> upper case without spaces (``b 2`` -> ``B2``) and ``valid``."""
-    arr = pc.utf8_upper(_fold(_arrow(values)))
-    arr = pc.replace_substring_regex(arr, pattern=r"[\s.\-]+", replacement="")
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
-    valid = pc.fill_null(pc.is_in(arr, value_set=pa.array(LICENCE_CLASSES, pa.large_string())), False)
+    arr = _per_distinct(_clean(_arrow(values)), _licence_class_distinct)
+    valid = pc.is_in(arr, value_set=pa.array(LICENCE_CLASSES, pa.large_string()))
     return pd.DataFrame({"licence_class": _series(arr, values), "valid": _bool(valid, values)})
 
 
@@ -215,20 +413,55 @@ def licence_class_series(values: pd.Series) -> pd.DataFrame:
 PLATE_KEY_PATTERN = r"^\d{2}[A-Z]{1,2}\d?\d{4,5}$"
 
 
+_KEEP = np.zeros(256, dtype=bool)
+_KEEP[48:58] = _KEEP[65:91] = _KEEP[97:123] = True
+_UPPER = np.arange(256, dtype=np.uint8)
+_UPPER[97:123] -= 32
+_SHAPE = np.full(256, ord("?"), dtype=np.uint8)
+_SHAPE[48:58] = ord("9")
+_SHAPE[65:91] = ord("A")
+
+
+def _alnum_key(arr: pa.Array) -> pa.Array:
+    """Cleaned text -> upper-case letters and digits only, byte by byte in numpy."""
+    _, _, high = _scan(arr)
+    arr = _patch(arr, high, _fold_distinct)  # đ -> d, accents dropped (non-ASCII rows only)
+    off, data = _buffers(arr)
+    keep = _KEEP[data]
+    lens = np.diff(off)
+    kept = np.zeros(len(lens), dtype=np.int64)
+    full = np.flatnonzero(lens > 0)
+    if len(full):
+        kept[full] = np.add.reduceat(keep, off[full], dtype=np.int64)
+    new_off = np.concatenate([[0], np.cumsum(kept)])
+    return _null_empty(_from_bytes(new_off, _UPPER[data[keep]], _valid(arr)))
+
+
 def alnum_key_series(values: pd.Series) -> pd.Series:
     """Upper-case letters and digits only (đ -> D): '29a 123.45' -> '29A12345'."""
-    arr = pc.utf8_upper(_fold(_arrow(values)))
-    arr = pc.replace_substring_regex(arr, pattern=r"[^0-9A-Z]+", replacement="")
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
-    return _series(arr, values)
+    return _series(_alnum_key(_clean(_arrow(values))), values)
 
 
 def plate_series(values: pd.Series) -> pd.DataFrame:
-    """Plates -> ``plate`` (cleaned text), ``plate_key`` and ``valid`` (key has the plate shape)."""
-    plate = clean_text_series(values)
-    key = alnum_key_series(plate)
-    valid = pc.fill_null(pc.match_substring_regex(_arrow(key), pattern=PLATE_KEY_PATTERN), False)
-    return pd.DataFrame({"plate": plate, "plate_key": key, "valid": _bool(valid, values)})
+    """Plates -> ``plate`` (cleaned text), ``plate_key`` and ``valid`` (key has the plate shape).
+
+    The pattern is checked once per distinct key shape (digits -> 9, letters -> A).
+    """
+    plate = _clean(_arrow(values))
+    key = _alnum_key(plate)
+    off, data = _buffers(key)
+    shapes = _from_bytes(off, _SHAPE[data], _valid(key)).dictionary_encode()
+    fits = pc.match_substring_regex(
+        shapes.dictionary, pattern=PLATE_KEY_PATTERN.replace(r"\d", "9").replace("[A-Z]", "A")
+    )
+    valid = _np_bool(fits.take(shapes.indices))
+    return pd.DataFrame(
+        {
+            "plate": _series(plate, values),
+            "plate_key": _series(key, values),
+            "valid": pd.Series(valid, index=values.index, dtype=bool),
+        }
+    )
 
 
 # ---------------------------------------------------------------- dates
@@ -279,10 +512,19 @@ def _parse_distinct(
     is_year = np.zeros(n, dtype=bool)
     done = np.zeros(n, dtype=bool)
     for form, pattern in _DATE_FORMS.items():
-        found = pc.extract_regex(texts, pattern=pattern)
-        hit = np.asarray(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool) & ~done
+        # each form only sees the values no earlier form took
+        rest = np.flatnonzero(~done)
+        if not len(rest):
+            break
+        part = pc.extract_regex(texts.take(pa.array(rest)), pattern=pattern)
+        hit = np.zeros(n, dtype=bool)
+        hit[rest] = _np_bool(part.is_valid())
         if not hit.any():
             continue
+        # spread the matches back to full length (non-matches are null structs)
+        where = np.full(n, -1, dtype=np.int64)
+        where[rest] = np.arange(len(rest))
+        found = part.take(pa.array(np.where(hit, where, 0)))
         done |= hit
         if form == "serial":
             num = pc.cast(pc.struct_field(found, "n"), pa.float64(), safe=False)
@@ -438,11 +680,25 @@ def enum_series(values: pd.Series, name: str) -> pd.DataFrame:
     a value that is present but fits no spelling; blanks are the caller's business).
     """
     aliases = enum_aliases(name)
-    cleaned = clean_text_series(values)
-    distinct = pd.Series(cleaned.dropna().unique(), dtype="str")
-    mapping = {v: aliases.get(fold_key(v)) for v in distinct}
-    mapped = cleaned.map(mapping).astype("str")
-    return pd.DataFrame({"value": mapped, "valid": (mapped.notna() | cleaned.isna()).astype(bool)})
+    cleaned = _clean(_arrow(values))
+    encoded = cleaned.dictionary_encode()
+    canonical = pa.array(
+        [aliases.get(fold_key(v)) for v in encoded.dictionary.to_pylist()], pa.large_string()
+    )
+    mapped = canonical.take(encoded.indices)
+    valid = _valid(mapped) | ~_valid(cleaned)
+    return pd.DataFrame(
+        {"value": _series(mapped, values), "valid": pd.Series(valid, index=values.index)}
+    )
+
+
+def _counts_distinct(arr: pa.Array) -> pa.Array:
+    arr = _compact_digits(arr)
+    arr = pc.replace_substring_regex(
+        arr, pattern=r"^(\d{1,3})[.,](\d{3})(?:[.,](\d{3}))?$", replacement=r"\1\2\3"
+    )
+    whole = pc.match_substring_regex(arr, pattern=r"^\d{1,15}$")
+    return pc.cast(pc.if_else(whole, arr, pa.scalar(None, arr.type)), pa.int64())
 
 
 def count_series(values: pd.Series) -> pd.DataFrame:
@@ -451,14 +707,8 @@ def count_series(values: pd.Series) -> pd.DataFrame:
     A count is a non-negative whole number; ``12.0`` (Excel float) and ``1.234`` / ``1,234``
     thousands separators are accepted, ``-3``, ``2.5`` and text are not.
     """
-    arr = _compact_digits(_arrow(values))
-    arr = pc.replace_substring_regex(
-        arr, pattern=r"^(\d{1,3})[.,](\d{3})(?:[.,](\d{3}))?$", replacement=r"\1\2\3"
-    )
-    whole = _np_bool(pc.match_substring_regex(arr, pattern=r"^\d{1,15}$"))
-    present = ~_np_bool(pc.is_null(arr))
-    num = pc.cast(pc.if_else(pa.array(whole), arr, pa.scalar(None, arr.type)), pa.int64())
+    cleaned = _clean(_arrow(values))
+    num = _per_distinct(cleaned, _counts_distinct)
+    valid = _valid(num) | ~_valid(cleaned)
     value = pd.array(num.to_numpy(zero_copy_only=False), dtype="Float64").astype("Int64")
-    return pd.DataFrame(
-        {"value": value, "valid": whole | ~present}, index=values.index
-    )
+    return pd.DataFrame({"value": value, "valid": valid}, index=values.index)
