@@ -142,7 +142,7 @@ def _connect(con):
     con = con if con is not None else store.duckdb_connect(memory_limit="4GB")
     # no progress bars on stderr; under Jupyter they are off already, and switching them
     # there would need ipywidgets
-    if con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]:
+    if con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
         con.execute("SET enable_progress_bar = false")
     return con
 
