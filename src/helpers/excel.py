@@ -28,8 +28,9 @@ import re
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -55,7 +56,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from helpers import ConfigError, DeliveryError, store
 from helpers.config import Plan, load_plan
-from helpers.i18n import check_lang, fmt_date, t
+from helpers.i18n import check_lang, fmt_date, labels, t
 from helpers.paths import TEMPLATES_DIR, Workspace
 from helpers.privacy import mask_id
 from helpers.units import official_units
@@ -149,18 +150,28 @@ def clean_text(value: str) -> str:
     return value
 
 
-def _text_array(values: pd.Series) -> pa.Array:
-    """Column values as Arrow strings, cleaned like :func:`clean_text`; empty -> null."""
-    s = values.astype("string")
-    arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string())
+def _as_strings(values: pd.Series) -> pa.Array:
+    arr = pa.array(values.astype("string").array)  # Arrow-backed already: no Python objects
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.string())
+
+
+def _clean_strings(arr: pa.Array) -> pa.Array:
+    """Like :func:`clean_text` for a whole column; empty text -> null (no cell)."""
     arr = pc.replace_substring_regex(arr, _ILLEGAL_XML_RE, "")
-    too_long = pc.greater(pc.utf8_length(arr), MAX_CELL_CHARS)
-    if pc.any(too_long).as_py():
+    if len(arr) and (pc.max(pc.utf8_length(arr)).as_py() or 0) > MAX_CELL_CHARS:
+        too_long = pc.greater(pc.utf8_length(arr), MAX_CELL_CHARS)
         cut = pc.binary_join_element_wise(
             pc.utf8_slice_codeunits(arr, 0, MAX_CELL_CHARS - 2), " …", ""
         )
         arr = pc.if_else(too_long, cut, arr)
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _text_array(values: pd.Series) -> pa.Array:
+    """Column values as Arrow strings, cleaned like :func:`clean_text`; empty -> null."""
+    return _clean_strings(_as_strings(values))
 
 
 def _xml_escape(arr: pa.Array) -> pa.Array:
@@ -215,21 +226,39 @@ class _Splice:
     first_row: int
     last_col: str = ""
 
+    def _text_payloads(self) -> dict[str, tuple[pa.Array, pa.Array]]:
+        """Escaped text and style id of every text column, cleaned in one pass for all of them
+        (one Arrow call per step for the sheet instead of one per column)."""
+        text = [c for c in self.columns if c.kind in TEXT_KINDS]
+        if not text:
+            return {}
+        arrays = [_as_strings(self.frame[c.name]) for c in text]
+        joined = _clean_strings(pa.concat_arrays(arrays))
+        guard = pc.fill_null(pc.match_substring_regex(joined, _FORMULA_RE), False)
+        escaped = _xml_escape(joined)
+        lengths = [len(a) for a in arrays]
+        plain = np.repeat([self.styles[(c.kind, False)] for c in text], lengths)
+        guarded = np.repeat([self.styles[(c.kind, True)] for c in text], lengths)
+        guard_np = guard.to_numpy(zero_copy_only=False)
+        styles = pa.array(np.where(guard_np, guarded, plain)).cast(pa.string())
+        out, offset = {}, 0
+        for col, length in zip(text, lengths, strict=True):
+            out[col.name] = (escaped.slice(offset, length), styles.slice(offset, length))
+            offset += length
+        return out
+
     def chunks(self) -> Iterator[bytes | memoryview]:
         n = len(self.frame)
         if n == 0:
             return
+        texts = self._text_payloads()
         prepared = []
         for col in self.columns:
-            series = self.frame[col.name]
             if col.kind in TEXT_KINDS:
-                arr = _text_array(series)
-                guard = pc.fill_null(pc.match_substring_regex(arr, _FORMULA_RE), False)
-                plain, guarded = self.styles[(col.kind, False)], self.styles[(col.kind, True)]
-                style = pc.if_else(guard, str(guarded), str(plain))
-                prepared.append((col, _xml_escape(arr), style))
+                prepared.append((col, *texts[col.name]))
             else:
-                prepared.append((col, _number_array(series, col.kind), str(self.styles[(col.kind, False)])))
+                prepared.append((col, _number_array(self.frame[col.name], col.kind),
+                                 str(self.styles[(col.kind, False)])))
         for start in range(0, n, _ROWS_PER_CHUNK):
             stop = min(start + _ROWS_PER_CHUNK, n)
             refs = pa.array(np.arange(self.first_row + start, self.first_row + stop)).cast(pa.string())
@@ -315,6 +344,7 @@ class PackBook:
         self.wb = Workbook()
         self.wb.remove(self.wb.active)
         self._styles: dict[tuple, int] = {}
+        self._arrays: dict[tuple, Any] = {}
         self._splices: dict[str, _Splice] = {}
         self._tables = 0
         font = template["font"]
@@ -373,13 +403,27 @@ class PackBook:
         widths = self.template["widths"]
         return float(widths["columns"].get(col.name, widths["kinds"].get(col.kind, 14)))
 
+    def _style_array(self, key: tuple, make: Callable[[Cell], None]):
+        """The style of a cell kind, registered once and copied onto each cell after (setting
+        fonts cell by cell costs a lookup of the font each time)."""
+        if key not in self._arrays:
+            cell = Cell(self.wb.worksheets[0])
+            make(cell)
+            cell.style_id  # noqa: B018 - registers the style in the workbook
+            self._arrays[key] = cell._style
+        return copy(self._arrays[key])
+
     def _header(self, ws, row: int, left: int, columns: Sequence[Column]) -> None:
         wrap = bool(self.template.get("header", {}).get("wrap", True))
+
+        def make(cell: Cell) -> None:
+            cell.font = self.bold
+            cell.alignment = Alignment(wrap_text=wrap, vertical="center")
+
         for offset, col in enumerate(columns):
             cell = ws.cell(row=row, column=left + offset, value=col.header)
             cell.data_type = "s"
-            cell.font = self.bold
-            cell.alignment = Alignment(wrap_text=wrap, vertical="center")
+            cell._style = self._style_array(("header",), make)
             letter = get_column_letter(left + offset)
             ws.column_dimensions[letter].width = self.width(col)
         height = self.template.get("header", {}).get("height")
@@ -489,16 +533,21 @@ class PackBook:
         cell = ws.cell(row=row, column=column, value=value)
         if isinstance(value, str):
             cell.data_type = "s"  # openpyxl would take '=...' for a formula
-        cell.font = self.bold if bold else self.font
+        guarded = is_formula_like(value)
         fmt = self.template["number_formats"]
-        if kind in ("seq", "int"):
-            cell.number_format = fmt["int"]
-        elif kind in ("num", "pct", "date", "datetime", "signed"):
-            cell.number_format = fmt[kind]
-        if kind == "long_text":
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if is_formula_like(value):
-            cell.quotePrefix = True
+
+        def make(c: Cell) -> None:
+            c.font = self.bold if bold else self.font
+            if kind in ("seq", "int"):
+                c.number_format = fmt["int"]
+            elif kind in ("num", "pct", "date", "datetime", "signed"):
+                c.number_format = fmt[kind]
+            if kind == "long_text":
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+            if guarded:
+                c.quotePrefix = True
+
+        cell._style = self._style_array(("put", kind, bold, guarded), make)
         return cell
 
     def heading(self, ws, row: int, text: str, size_key: str = "subtitle_size") -> None:
@@ -1094,19 +1143,35 @@ rejected AS (
         SELECT submission_id FROM r WHERE status = 'rejected_awaiting_resubmission')
 )
 SELECT r.*, rejected.reject_reason, rejected.phone,
-       {street} AS street_key, {numbers} AS num_key
+       {street} AS street_key, {numbers} AS num_key, {list_key} AS list_key
 FROM r LEFT JOIN rejected
   ON r.status = 'rejected_awaiting_resubmission' AND rejected.submission_id = r.submission_id
 """
 
+# The record lists as shown: words for codes (from the catalogues), days waiting, and one
+# order for all lists: the list, then its own order (oldest first, or walking order).
+_LISTS_SQL = """
+SELECT list_key, kind, {kind_label} AS kind_label, record_id, record_key,
+       CASE WHEN kind = 'vehicle' THEN {vehicle_type} ELSE record_type END AS record_type,
+       person_name, person_id, address, {reason} AS reason,
+       {identity} AS identity_label, {review} AS review_label,
+       last_submitted_at, reviewed_at, submission_id, n_submissions, reject_reason, phone,
+       date_diff('day', CAST(CASE WHEN status = 'pending_review' THEN last_submitted_at
+                                  ELSE reviewed_at END AS DATE), DATE '{week}') AS days_waiting
+FROM recs WHERE list_key IS NOT NULL
+ORDER BY list_key,
+         CASE WHEN list_key = 'pending' THEN last_submitted_at END NULLS LAST,
+         CASE WHEN list_key = 'rejected' THEN reviewed_at END NULLS LAST,
+         kind = 'licence', address IS NULL, street_key, num_key, address, person_name, record_id
+"""
+
 _UNMATCHED_SQL = """
 SELECT CAST(l.submission_id AS VARCHAR) AS submission_id, CAST(l.kind AS VARCHAR) AS kind,
-       CAST(s.submitted_at AS TIMESTAMP) AS submitted_at,
+       {kind_label} AS kind_label, CAST(s.submitted_at AS TIMESTAMP) AS submitted_at,
        coalesce(CAST(s.plate AS VARCHAR), CAST(s.licence_no AS VARCHAR)) AS record_key,
        CAST(s.chassis_no AS VARCHAR) AS chassis_no, CAST(s.full_name AS VARCHAR) AS person_name,
        CAST(s.citizen_id AS VARCHAR) AS person_id, CAST(s.phone AS VARCHAR) AS phone,
-       CAST(s.review_status AS VARCHAR) AS review_status,
-       CAST(l.link_reason AS VARCHAR) AS link_reason
+       {review} AS review_label, {link} AS link_label
 FROM read_parquet($links) l
 JOIN (SELECT * FROM read_parquet($submissions) WHERE unit_code = $unit) s USING (submission_id)
 WHERE l.unit_code = $unit AND l.record_id IS NULL
@@ -1114,9 +1179,48 @@ ORDER BY submitted_at NULLS LAST, submission_id
 """
 
 
+def _sql_case(column: str, mapping: dict[str, str], default: str | None = None) -> str:
+    """``CASE column WHEN code THEN words ... ELSE default END`` (default: the code itself)."""
+    if not mapping:
+        return default or column
+    quote = lambda v: "'" + str(v).replace("'", "''") + "'"  # noqa: E731
+    whens = " ".join(f"WHEN {quote(k)} THEN {quote(v)}" for k, v in sorted(mapping.items()))
+    return f"CASE {column} {whens} ELSE {default or column} END"
+
+
+def _section(section: str, lang: str) -> dict[str, str]:
+    try:
+        return labels(section, lang)
+    except (KeyError, TypeError):
+        return {}
+
+
 def _records_sql() -> str:
     f = _FOLD_SQL.format(col="r.address")
-    return _RECORDS_SQL.format(street=_STREET_SQL.format(f=f), numbers=_NUMBERS_SQL.format(f=f))
+    key_of = {status: key for key, statuses in _RECORD_LISTS.items() for status in statuses}
+    return _RECORDS_SQL.format(street=_STREET_SQL.format(f=f), numbers=_NUMBERS_SQL.format(f=f),
+                               list_key=_sql_case("r.status", key_of, "NULL"))
+
+
+@lru_cache(maxsize=8)
+def _lists_sql(lang: str, week: str) -> str:
+    return _LISTS_SQL.format(
+        kind_label=_sql_case("kind", _section("excel.kinds", lang)),
+        vehicle_type=_sql_case("record_type", _section("excel.vehicle_type", lang)),
+        reason=f"reason_{lang}",
+        identity=_sql_case("identity_result", _section("identity", lang)),
+        review=_sql_case("review_status", _section("excel.review", lang)),
+        week=date.fromisoformat(week).isoformat(),
+    )
+
+
+@lru_cache(maxsize=8)
+def _unmatched_sql(lang: str) -> str:
+    return _UNMATCHED_SQL.format(
+        kind_label=_sql_case("l.kind", _section("excel.kinds", lang)),
+        review=_sql_case("s.review_status", _section("excel.review", lang)),
+        link=_sql_case("l.link_reason", _section("reconcile.link_reason", lang)),
+    )
 
 
 def door_to_door(con, source: str = "recs", where: str = "status = 'not_submitted'") -> pd.DataFrame:
@@ -1135,77 +1239,47 @@ def door_to_door(con, source: str = "recs", where: str = "status = 'not_submitte
     """).df()
 
 
-# Sort keys of the record lists (all ascending; missing values last).
-_PENDING_ORDER = ["last_submitted_at", "kind_order", "record_id"]
-_WALK_ORDER = ["kind_order", "no_address", "street_key", "num_key", "address", "person_name",
-               "record_id"]
-_REJECTED_ORDER = ["reviewed_at", "kind_order", "record_id"]
+# The lists made of registry records, by the statuses they hold.
+_RECORD_LISTS: dict[str, tuple[str, ...]] = {
+    "pending": ("pending_review",),
+    **GROUP_SHEETS,
+    "rejected": ("rejected_awaiting_resubmission",),
+    "elsewhere": ("owner_resides_elsewhere",),
+}
 
 
 def unit_worklists(con, paths: dict[str, str], unit_code: str, week: str, lang: str, *,
                    full_ids: bool = False) -> dict[str, pd.DataFrame]:
     """Every worklist of one unit, complete and in the order officers work it.
 
-    Reads only the unit's rows (a filter on unit_code pushed into each Parquet scan).
+    Reads only the unit's rows (a filter on unit_code pushed into each Parquet scan); sorting,
+    grouping and wording happen in DuckDB, masking with :func:`helpers.privacy.mask_id`.
     """
-    recs = con.execute(_records_sql(), {
+    con.execute("CREATE OR REPLACE TEMP TABLE recs AS " + _records_sql(), {
         "vehicles": paths["vehicle_status"], "licences": paths["licence_status"],
         "submissions": paths["submissions"], "unit": unit_code,
-    }).df()
-    con.register("recs", recs)
+    })
     try:
         homes = door_to_door(con)
+        records = con.execute(_lists_sql(lang, week)).df()
     finally:
-        con.unregister("recs")
-    unmatched = con.execute(_UNMATCHED_SQL, {
+        con.execute("DROP TABLE IF EXISTS recs")
+    unmatched = con.execute(_unmatched_sql(lang), {
         "links": paths["submission_links"], "submissions": paths["submissions"],
         "unit": unit_code}).df()
-    as_of = pd.Timestamp(date.fromisoformat(week))
-    recs = _words(recs, as_of, lang, full_ids)
-    lists: dict[str, pd.DataFrame] = {}
-
-    def pick(statuses: Sequence[str], order: list[str]) -> pd.DataFrame:
-        rows = recs.loc[recs["status"].isin(statuses)]
-        return rows.sort_values(order, na_position="last", kind="stable")
-
-    lists["pending"] = pick(["pending_review"], _PENDING_ORDER)
-    for key, statuses in GROUP_SHEETS.items():
-        lists[key] = pick(statuses, _WALK_ORDER)
-    lists["rejected"] = pick(["rejected_awaiting_resubmission"], _REJECTED_ORDER)
-    lists["unmatched"] = _words(unmatched, as_of, lang, full_ids)
-    lists["door_to_door"] = homes
-    lists["elsewhere"] = pick(["owner_resides_elsewhere"], _WALK_ORDER)
+    if not full_ids:
+        records["person_id"] = mask_id(records["person_id"])
+        unmatched["person_id"] = mask_id(unmatched["person_id"])
+    bounds = records["list_key"].to_numpy(dtype=object)
+    lists = {"unmatched": unmatched, "door_to_door": homes}
+    for key in _RECORD_LISTS:
+        first, last = np.searchsorted(bounds, key, "left"), np.searchsorted(bounds, key, "right")
+        lists[key] = records.iloc[int(first):int(last)]
     out = {}
-    for key, frame in lists.items():
-        frame = frame.reset_index(drop=True)
+    for key in LISTS:
+        frame = lists[key].reset_index(drop=True)
         frame.insert(0, "seq", np.arange(1, len(frame) + 1))
         out[key] = frame
-    return out
-
-
-def _words(frame: pd.DataFrame, as_of: pd.Timestamp, lang: str, full_ids: bool) -> pd.DataFrame:
-    """Words for codes, masked IDs and days waiting, once for all of a unit's records."""
-    out = frame.copy()
-    if "person_id" in out and not full_ids:
-        out["person_id"] = mask_id(out["person_id"])
-    out["kind_label"] = label_series(out["kind"], "excel.kinds", lang)
-    out["kind_order"] = (out["kind"] != "vehicle").astype("int8")  # vehicles first
-    if "record_type" in out:
-        vehicle_types = label_series(out["record_type"], "excel.vehicle_type", lang)
-        out["record_type"] = vehicle_types.where(out["kind"] == "vehicle", out["record_type"])
-    if "reason_vi" in out:
-        out["reason"] = out[f"reason_{lang}"]
-    if "identity_result" in out:
-        out["identity_label"] = label_series(out["identity_result"], "identity", lang)
-    out["review_label"] = label_series(out["review_status"], "excel.review", lang)
-    if "link_reason" in out:
-        out["link_label"] = label_series(out["link_reason"], "reconcile.link_reason", lang)
-    if "address" in out:
-        out["no_address"] = out["address"].isna()
-    if "status" in out:
-        since = pd.to_datetime(out["last_submitted_at"]).where(
-            out["status"] == "pending_review", pd.to_datetime(out["reviewed_at"]))
-        out["days_waiting"] = (as_of - since.dt.normalize()).dt.days.astype("Int64")
     return out
 
 
@@ -1408,7 +1482,7 @@ def unit_file_name(unit_code: str, slug: str) -> str:
 
 def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
     """Worker: read one unit's rows, write its pack; returns what was written."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     con = _worker_con()
     unit = task["unit"]
     lists = unit_worklists(con, task["paths"], unit["unit_code"], task["week"], task["lang"],
@@ -1422,6 +1496,7 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
         "unit_code": unit["unit_code"], "file": path.name, "bytes": path.stat().st_size,
         **{f"rows_{key}": len(lists[key]) for key in LISTS},
         "read_s": round(t1 - t0, 3), "write_s": round(time.perf_counter() - t1, 3),
+        "cpu_s": round(time.process_time() - cpu0, 3),
     }
 
 
@@ -1478,6 +1553,13 @@ def unit_tasks(ws: Workspace, week: str, out_dir: Path, lang: str, plan: Plan,
     return tasks
 
 
+def _init_worker() -> None:
+    # openpyxl writes each sheet to a temporary file first: keep those in memory when we can
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        tempfile.tempdir = str(shm)
+
+
 def write_unit_packs(tasks: Sequence[dict[str, Any]], workers: int = 2) -> pd.DataFrame:
     """Write the unit packs, ``workers`` processes at a time (units are independent)."""
     if workers <= 1 or len(tasks) <= 1:
@@ -1485,7 +1567,8 @@ def write_unit_packs(tasks: Sequence[dict[str, Any]], workers: int = 2) -> pd.Da
     else:
         # spawn: a fresh interpreter per worker, never a fork of a kernel holding DuckDB threads
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=_init_worker) as pool:
             done = list(pool.map(_write_unit_pack, tasks, chunksize=1))
     return pd.DataFrame(done).sort_values("unit_code").reset_index(drop=True)
 
