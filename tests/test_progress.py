@@ -299,6 +299,15 @@ def test_history_from_last_weeks_table_wins_over_recomputation(plan):
     assert row.rank_change == 6
 
 
+def test_gain_prev_week_follows_the_previous_reporting_week(plan):
+    # the previous delivery covered up to 17 November: its week is 11..17 November
+    moments = ["2025-11-10 08:00", "2025-11-11 08:00", "2025-11-17 08:00", "2025-11-18 08:00"]
+    veh = status_table(records(A, assigned=10, cleaned_at=moments))
+    row = build(plan, veh, previous_as_of=date(2025, 11, 17)).loc[A]
+    assert row.veh_gain_prev_week == 2
+    assert row.veh_share_cleaned_prev == pytest.approx(0.3)
+
+
 def test_history_missing_a_unit_falls_back_to_timestamps(plan):
     veh = status_table(records(A, assigned=10, cleaned_at=["2025-11-12 09:00"]))
     previous = pd.DataFrame({"unit_code": [B], "rank": [7], "veh_gain_week": [42],
@@ -685,6 +694,19 @@ def test_progress_week_takes_last_weeks_figures_from_its_folder(tmp_ws, plan):
     progress.progress_week(tmp_ws, "2025-11-23", plan)
     units = store.load(tmp_ws, "unit_progress", "2025-11-23").set_index("unit_code")
     assert units.loc[A, "veh_gain_prev_week"] == 3  # from 2025-11-16's table, not timestamps
+
+
+@pytest.mark.parametrize(
+    "folders, expected",
+    [([], "2025-11-16"),                          # nothing earlier: the cadence back
+     (["2025-11-17"], "2025-11-17"),              # deliveries 6 days apart, as in the sample
+     (["2025-11-10"], "2025-11-16"),              # too far back to be last week
+     (["2025-11-12", "2025-11-15"], "2025-11-15")],
+)
+def test_previous_week_is_the_newest_earlier_folder(tmp_ws, plan, folders, expected):
+    for name in folders:
+        (tmp_ws.raw / name).mkdir()
+    assert progress.previous_week(tmp_ws, "2025-11-23", plan) == expected
 
 
 def test_progress_week_without_reconciled_tables_says_what_to_run(tmp_ws, plan):

@@ -22,6 +22,9 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
   ``laggards.at_risk_late_days``, else on_track.
 - shares (cleaned / assigned, submitted / assigned) are null for a unit with nothing assigned;
   such a unit ranks last and is neither a laggard by share nor a leader.
+- history (gain_prev_week, rank_prev): from the previous reporting week's ``unit_progress``
+  when its processed folder holds one (the figures that week's conference saw); otherwise
+  recomputed from the cleaning timestamps as of that week, so a first run is complete.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import pandas as pd
 from helpers import ConfigError, DeliveryError, PipelineError, store
 from helpers.config import Plan, load_plan
 from helpers.i18n import LANGS, fmt_date, fmt_int, fmt_num, fmt_pct, t
-from helpers.paths import Workspace
+from helpers.paths import WEEK_PATTERN, Workspace
 from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, STANDINGS, VEHICLE_STATUSES
 from helpers.units import official_units, resolve_unit
 
@@ -545,17 +548,23 @@ def _previous_usable(previous: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 def unit_table(
-    agg: Aggregates, plan: Plan, *, as_of: date, previous: pd.DataFrame | None = None
+    agg: Aggregates,
+    plan: Plan,
+    *,
+    as_of: date,
+    previous: pd.DataFrame | None = None,
+    previous_as_of: date | None = None,
 ) -> pd.DataFrame:
     """The 126-row ``unit_progress`` table (see the module docstring for the definitions).
 
     ``previous`` is last week's ``unit_progress`` when its processed folder holds one; without
-    it, last week's gain and rank are recomputed from the cleaning timestamps.
+    it (or for a unit it lacks), last week's gain and rank are recomputed from the cleaning
+    timestamps as of ``previous_as_of`` (last week's last day; default 7 days before).
     """
     units = official_units()[["unit_code", "unit_name", "unit_kind"]].copy()
     units["unit_code"] = units["unit_code"].astype("str")
     week_start = as_of - timedelta(days=WINDOW_DAYS - 1)
-    prev_end = as_of - timedelta(days=WINDOW_DAYS)
+    prev_end = previous_as_of or as_of - timedelta(days=WINDOW_DAYS)
     prev_start = prev_end - timedelta(days=WINDOW_DAYS - 1)
     history = _previous_usable(previous)
     out = units
@@ -665,13 +674,14 @@ def unit_progress(
     self_report_check: pd.DataFrame | None = None,
     organizations: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
+    previous_as_of: date | None = None,
 ) -> pd.DataFrame:
     """``aggregate`` then ``unit_table``: the 126-row table from the reconciled tables."""
     agg = aggregate(
         vehicle_status, licence_status, submission_links, plan, as_of=as_of,
         self_report_check=self_report_check, organizations=organizations,
     )
-    return unit_table(agg, plan, as_of=as_of, previous=previous)
+    return unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1099,10 +1109,15 @@ def _backlog_text(units: pd.DataFrame, city: pd.DataFrame, lang: str) -> str:
 
 
 def compute(
-    agg: Aggregates, plan: Plan, *, as_of: date, previous: pd.DataFrame | None = None
+    agg: Aggregates,
+    plan: Plan,
+    *,
+    as_of: date,
+    previous: pd.DataFrame | None = None,
+    previous_as_of: date | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every progress table from the aggregates (pure; no I/O)."""
-    units = unit_table(agg, plan, as_of=as_of, previous=previous)
+    units = unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
     lag = laggards(units, plan)
     lead = leaders(units, plan)
     city = city_progress(units, agg, plan, as_of=as_of)
@@ -1119,16 +1134,25 @@ def compute(
     }
 
 
-def previous_week(week: str, plan: Plan) -> str:
-    return (date.fromisoformat(week) - timedelta(days=plan.cadence_days)).isoformat()
+def previous_week(ws: Workspace, week: str, plan: Plan) -> str:
+    """The reporting week before ``week``: the newest earlier delivery or processed folder
+    within one and a half cadences (deliveries are not always exactly 7 days apart: the sample
+    has 2025-11-17 then 2025-11-23), else ``week`` minus the cadence."""
+    as_of = date.fromisoformat(week)
+    earliest = as_of - timedelta(days=plan.cadence_days + plan.cadence_days // 2)
+    folders = set(ws.deliveries())
+    if ws.processed.is_dir():
+        folders |= {p.name for p in ws.processed.iterdir()
+                    if p.is_dir() and WEEK_PATTERN.match(p.name)}
+    earlier = sorted(f for f in folders if earliest.isoformat() <= f < week)
+    return earlier[-1] if earlier else (as_of - timedelta(days=plan.cadence_days)).isoformat()
 
 
-def load_previous(ws: Workspace, week: str, plan: Plan) -> pd.DataFrame | None:
-    """Last week's ``unit_progress`` when its processed folder holds one, else None."""
-    prev = previous_week(week, plan)
-    if not store.exists(ws, "unit_progress", prev):
+def load_previous(ws: Workspace, prev_week: str) -> pd.DataFrame | None:
+    """That week's ``unit_progress`` when its processed folder holds a usable one, else None."""
+    if not store.exists(ws, "unit_progress", prev_week):
         return None
-    return _previous_usable(store.load(ws, "unit_progress", prev))
+    return _previous_usable(store.load(ws, "unit_progress", prev_week))
 
 
 def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, pd.DataFrame]:
@@ -1153,7 +1177,9 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
         )
     finally:
         con.close()
-    tables = compute(agg, plan, as_of=as_of, previous=load_previous(ws, week, plan))
+    prev_week = previous_week(ws, week, plan)
+    tables = compute(agg, plan, as_of=as_of, previous=load_previous(ws, prev_week),
+                     previous_as_of=date.fromisoformat(prev_week))
     for name in OUTPUT_TABLES:
         store.save(ws, tables[name], name, week)
     return tables
