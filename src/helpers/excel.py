@@ -150,8 +150,13 @@ def clean_text(value: str) -> str:
     return value
 
 
+_STRING = pd.StringDtype("pyarrow")
+
+
 def _as_strings(values: pd.Series) -> pa.Array:
-    arr = pa.array(values.astype("string").array)  # Arrow-backed already: no Python objects
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        values = values.astype(_STRING)
+    arr = pa.array(values.array)  # Arrow-backed: no Python objects
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     return arr.cast(pa.string())
