@@ -652,3 +652,27 @@ def test_workers_give_the_same_packs_as_one_process(week_ws, tmp_path):
     assert _digest(one.bundle) == _digest(two.bundle)
     assert json.dumps(one.units.filter(like="rows_").to_dict()) == json.dumps(
         two.units.filter(like="rows_").to_dict())
+
+
+def test_leaders_show_the_units_own_figures(built):
+    week_ws, out, result = built["en"]
+    rows = table_rows(openpyxl.load_workbook(result.city)["Leaders"])
+    units = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code")
+    assert [(r["Category"], r["Unit code"]) for r in rows] == [
+        ("Largest gain this week", U2), ("Highest share cleaned", U1)]
+    for row in rows:
+        assert row["Vehicles: % cleaned"] == pytest.approx(units.at[row["Unit code"], "veh_share_cleaned"])
+        assert row["Vehicles: cleaned this week"] == units.at[row["Unit code"], "veh_gain_week"]
+
+
+def test_organisation_tax_codes_are_not_masked(tmp_ws, tmp_path):
+    vehicles = make_vehicle_status([
+        {"status": "organization_owned", "owner_kind": "organization", "owner_id": "0101234567",
+         "owner_name": "Công Ty A"},
+        {"status": "owner_deceased"},
+    ])
+    write_week(tmp_ws, vehicles=vehicles)
+    build(tmp_ws, tmp_path / "out", "en", units=[U1], city=False)
+    wb = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))
+    assert table_rows(wb["Organisation owners"])[0]["Citizen ID"] == "0101234567"
+    assert table_rows(wb["Deceased owners"])[0]["Citizen ID"] == "001*******02"

@@ -576,6 +576,8 @@ class PackBook:
         ``kinds`` optionally gives each cell its own format (a KPI table mixes counts and
         shares in one column).
         """
+        if len({c.header.lower() for c in columns}) != len(columns):
+            raise ConfigError(f"table {table_name!r}: column headers must be unique")
         self._header(ws, row, 1, columns)
         for r, values in enumerate(rows, start=row + 1):
             for c, value in enumerate(values, start=1):
@@ -977,11 +979,12 @@ def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
     ], table_name="Laggards", scale=["veh_share_cleaned"])
 
     lead = tables["leaders"].sort_values(["category", "position", "unit_code"], kind="stable")
-    is_share = lead["category"].astype("string") == "share"
+    figures = units[["unit_code", "veh_share_cleaned", "veh_gain_week"]].rename(
+        columns={"veh_share_cleaned": "share", "veh_gain_week": "gain"})
+    lead = lead.drop(columns=[c for c in ("share", "gain") if c in lead]).merge(
+        figures, on="unit_code", how="left")
     lead = lead.assign(
         category_label=label_series(lead["category"], "excel.leader_category", lang),
-        share=lead["value"].where(is_share),
-        gain=lead["value"].where(~is_share),
         reason=lead[f"reason_{lang}"],
     )
     book.data_sheet(tx("sheets.leaders", lang), lead, [
@@ -1121,6 +1124,7 @@ WITH r AS (
            CAST(plate AS VARCHAR) AS record_key, CAST(vehicle_type AS VARCHAR) AS record_type,
            CAST(owner_name AS VARCHAR) AS person_name, CAST(owner_id AS VARCHAR) AS person_id,
            CAST(owner_address AS VARCHAR) AS address, CAST(status AS VARCHAR) AS status,
+           CAST(owner_kind AS VARCHAR) = 'organization' AS owner_is_org,
            CAST(status_reason AS VARCHAR) AS reason_en,
            CAST(status_reason_vi AS VARCHAR) AS reason_vi,
            CAST(identity_result AS VARCHAR) AS identity_result,
@@ -1133,7 +1137,7 @@ WITH r AS (
     UNION ALL
     SELECT 'licence', CAST(record_id AS VARCHAR), CAST(licence_no AS VARCHAR),
            CAST(licence_class AS VARCHAR), CAST(holder_name AS VARCHAR),
-           CAST(holder_id AS VARCHAR), NULL, CAST(status AS VARCHAR),
+           CAST(holder_id AS VARCHAR), NULL, CAST(status AS VARCHAR), false,
            CAST(status_reason AS VARCHAR), CAST(status_reason_vi AS VARCHAR),
            CAST(identity_result AS VARCHAR), CAST(last_submitted_at AS TIMESTAMP),
            CAST(review_status AS VARCHAR), CAST(reviewed_at AS TIMESTAMP),
@@ -1158,7 +1162,7 @@ FROM r LEFT JOIN rejected
 _LISTS_SQL = """
 SELECT list_key, kind, {kind_label} AS kind_label, record_id, record_key,
        CASE WHEN kind = 'vehicle' THEN {vehicle_type} ELSE record_type END AS record_type,
-       person_name, person_id, address, {reason} AS reason,
+       person_name, person_id, owner_is_org, address, {reason} AS reason,
        {identity} AS identity_label, {review} AS review_label,
        last_submitted_at, reviewed_at, submission_id, n_submissions, reject_reason, phone,
        date_diff('day', CAST(CASE WHEN status = 'pending_review' THEN last_submitted_at
@@ -1273,7 +1277,9 @@ def unit_worklists(con, paths: dict[str, str], unit_code: str, week: str, lang: 
         "links": paths["submission_links"], "submissions": paths["submissions"],
         "unit": unit_code}).df()
     if not full_ids:
-        records["person_id"] = mask_id(records["person_id"])
+        # an organisation's tax code is public and is how the unit finds it: kept
+        org = records["owner_is_org"].fillna(False).astype(bool)
+        records["person_id"] = mask_id(records["person_id"]).where(~org, records["person_id"])
         unmatched["person_id"] = mask_id(unmatched["person_id"])
     bounds = records["list_key"].to_numpy(dtype=object)
     lists = {"unmatched": unmatched, "door_to_door": homes}
