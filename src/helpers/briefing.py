@@ -367,7 +367,7 @@ def weekly_gains_chart(data: BriefingData, plan: Plan, lang: str) -> str:
                        label=_b("city.required_weekly", lang, value=fmt_int(needed, lang)))
             ax.legend(fontsize=7, frameon=False, loc="upper left")
             top = max(needed, float(rows["cleaned_day"].max() if len(rows) else 0))
-            ax.set_ylim(0, top * 1.25 or 1)
+            ax.set_ylim(0, top * 1.45 or 1)  # headroom: the legend sits above the bars
         ax.set_title(_b(f"kind.{kind}", lang), fontsize=9, loc="left", fontweight="bold")
         ax.set_xlabel(_b("city.week_ending", lang), fontsize=7)
         ax.yaxis.set_major_formatter(_int_formatter(lang))
