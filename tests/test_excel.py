@@ -676,3 +676,163 @@ def test_organisation_tax_codes_are_not_masked(tmp_ws, tmp_path):
     wb = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))
     assert table_rows(wb["Organisation owners"])[0]["Citizen ID"] == "0101234567"
     assert table_rows(wb["Deceased owners"])[0]["Citizen ID"] == "001*******02"
+
+
+# --------------------------------------------------------------------------------------------
+# end to end on the sample week (slow)
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample_packs(progressed, sample_week, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample-packs")
+    results = {lang: excel.build_packs(progressed, sample_week, out, lang, workers=2)
+               for lang in ("vi", "en")}
+    return progressed, sample_week, out, results
+
+
+def _read(path) -> dict[str, list[tuple]]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def _rows(sheet: list[tuple]) -> list[dict]:
+    header = sheet[0]
+    return [dict(zip(header, r, strict=False)) for r in sheet[1:] if any(v is not None for v in r)]
+
+
+@pytest.mark.slow
+def test_sample_city_pack_figures_equal_the_progress_tables(sample_packs):
+    ws, week, out, results = sample_packs
+    units = store.load(ws, "unit_progress", week).set_index("unit_code")
+    city = store.load(ws, "city_progress", week).set_index("kind")
+    for lang in ("vi", "en"):
+        book = _read(results[lang].city)
+        assert list(book) == [t(f"excel.sheets.{k}", lang) for k in CITY_SHEETS]
+        rows = _rows(book[t("excel.sheets.units", lang)])
+        assert len(rows) == 126
+        columns = excel.unit_columns(units.reset_index(), lang)
+        for row in rows:
+            u = units.loc[row[t("excel.columns.unit_code", lang)]]
+            for col in columns:
+                if col.kind in ("int", "signed", "num", "pct"):
+                    want = u[col.name]
+                    got = row[col.header]
+                    assert (got is None) == bool(pd.isna(want)), (col.name, got, want)
+                    if got is not None:
+                        assert got == pytest.approx(float(want)), (col.name, got, want)
+        summary = {r[0]: r[1:] for r in book[t("excel.sheets.summary", lang)] if r and r[0]}
+        for kpi in ("assigned", "cleaned", "pending", "submissions_week"):
+            got = summary[t(f"excel.metric.{kpi}", lang)][:2]
+            assert got == (city.at["vehicle", kpi], city.at["licence", kpi])
+
+
+@pytest.mark.slow
+def test_sample_city_pack_holds_no_personal_data(sample_packs):
+    from tests.pii import find_personal_data, personal_tokens
+
+    ws, week, out, results = sample_packs
+    tokens = personal_tokens(ws, week)
+    for lang in ("vi", "en"):
+        # cell by cell: words of neighbouring cells (unit names) must not make up a name
+        texts = {str(v) for sheet in _read(results[lang].city).values()
+                 for row in sheet for v in row if v is not None}
+        assert [x for x in texts if find_personal_data(x, tokens)] == []
+        with zipfile.ZipFile(results[lang].city) as z:
+            props = z.read("docProps/core.xml").decode() + z.read("docProps/custom.xml").decode()
+        assert find_personal_data(props, tokens) == []
+
+
+@pytest.mark.slow
+def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_packs):
+    ws, week, out, results = sample_packs
+    result = results["vi"]
+    assert len(result.units) == 126 and results["en"].units.empty
+    vehicles = store.load(ws, "vehicle_status", week, columns=[
+        "record_id", "unit_code", "status", "plate", "owner_address"])
+    licences = store.load(ws, "licence_status", week, columns=["record_id", "unit_code", "status"])
+    links = store.load(ws, "submission_links", week)
+    records = pd.concat([vehicles, licences])
+    key_of = {s: k for k, ss in excel._RECORD_LISTS.items() for s in ss}
+    records["list"] = records["status"].map(key_of)
+    expected = records.dropna(subset=["list"]).groupby(["unit_code", "list"]).size()
+    unmatched = links.loc[links["record_id"].isna()].groupby("unit_code").size()
+    not_submitted = vehicles.loc[vehicles["status"] == "not_submitted"]
+    official = UNITS.set_index("unit_code")
+    headers = {key: [c.header for c in excel.worklist_columns(key, "vi")] for key in excel.LISTS}
+    col = lambda name: t(f"excel.columns.{name}", "vi")  # noqa: E731
+    for code in official.index:
+        path = out / "units" / f"{code}-{official.at[code, 'slug']}.xlsx"
+        book = _read(path)
+        assert list(book)[0] == t("excel.sheets.unit_summary", "vi")
+        mine = records.loc[records["unit_code"] == code, "record_id"]
+        for key in excel.LISTS:
+            sheet = book[t(f"excel.sheets.{key}", "vi")]
+            assert list(sheet[0]) == headers[key]
+            rows = _rows(sheet)
+            if key in excel._RECORD_LISTS:
+                assert len(rows) == expected.get((code, key), 0), (code, key)
+                assert {r[col("record_id")] for r in rows} <= set(mine), (code, key)
+            elif key == "unmatched":
+                assert len(rows) == unmatched.get(code, 0)
+                theirs = set(links.loc[links["unit_code"] == code, "submission_id"])
+                assert {r[col("submission_id")] for r in rows} <= theirs
+            else:
+                homes = not_submitted.loc[not_submitted["unit_code"] == code]
+                assert sum(r[col("vehicles")] for r in rows) == len(homes)
+                assert len(rows) == homes["owner_address"].nunique(dropna=False)
+                plates = {p for r in rows for p in r[col("plates")].split(", ")}
+                assert plates == set(homes["plate"])
+
+
+@pytest.mark.slow
+def test_sample_unit_pack_ids_are_masked(sample_packs):
+    ws, week, out, results = sample_packs
+    code = "00008"
+    book = _read(out / "units" / f"{code}-phuong-ngoc-ha.xlsx")
+    ids = [r[t("excel.columns.person_id", "vi")] for key in ("pending", "deceased", "identity")
+           for r in _rows(book[t(f"excel.sheets.{key}", "vi")])]
+    assert ids and all(v is None or "*" in v for v in ids)
+
+
+@pytest.mark.slow
+def test_sample_packs_are_the_same_on_a_second_run(sample_packs, tmp_path):
+    ws, week, out, results = sample_packs
+    some = sorted(UNITS["unit_code"])[:8]
+    again = excel.build_packs(ws, week, tmp_path, "vi", workers=2, units=some)
+    assert _digest(again.city) == _digest(results["vi"].city)
+    for name in again.units["file"]:
+        assert _digest(tmp_path / "units" / name) == _digest(out / "units" / name)
+
+
+@pytest.mark.slow
+def test_sample_names_typed_as_formulas_stay_text(sample_packs, tmp_path):
+    """Citizens' text from the real tables, some of it replaced by formula-like strings."""
+    from tests.conftest import make_workspace
+
+    ws, week, out, results = sample_packs
+    copy = make_workspace(tmp_path / "ws")
+    code = "00008"
+    for name in ("vehicle_status", "licence_status", "submission_links", "submissions",
+                 "unit_progress", "city_progress", "laggards", "leaders"):
+        frame = store.load(ws, name, week)
+        if name == "vehicle_status":
+            open_rows = frame.index[(frame["unit_code"] == code) & (frame["status"] != "cleaned")]
+            for i, text in zip(open_rows[:len(INJECTIONS)], INJECTIONS, strict=False):
+                frame.loc[i, "owner_name"] = text
+                frame.loc[i, "owner_address"] = text
+        store.save(copy, frame, name, week)
+    plan = load_plan()
+    tasks = excel.unit_tasks(copy, week, tmp_path / "out", "vi", plan, excel.load_template(),
+                             units=[code])
+    done = excel.write_unit_packs(tasks, workers=1)
+    path = tmp_path / "out" / "units" / done["file"].iloc[0]
+    wb = openpyxl.load_workbook(path)
+    found = [c for sheet in wb.worksheets for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value in INJECTIONS]
+    assert {c.value for c in found} == set(INJECTIONS)
+    assert all(c.data_type == "s" and c.quotePrefix for c in found)
+    with zipfile.ZipFile(path) as z:
+        assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
