@@ -47,6 +47,7 @@ SERIES_COLOURS = {
     "target": "#c62828",
     "projection": "#1f4e8c",
 }
+HANOI_TZ = "Asia/Ho_Chi_Minh"
 BACKLOG_TOP = 10  # units listed by review backlog
 DIFFICULT_TOP = 10  # units listed by difficult records
 
@@ -286,12 +287,6 @@ def _int_formatter(lang: str):
     return FuncFormatter(lambda v, _pos: fmt_int(v, lang))
 
 
-def _pct_formatter(lang: str):
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _pos: fmt_pct(v, lang, 0))
-
-
 def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> str:
     """Cumulative submitted/approved/cleaned per kind against the straight line to target."""
     from matplotlib.dates import DateFormatter, DayLocator
@@ -449,6 +444,13 @@ def _target_share(plan: Plan, kind: str) -> float:
 # the parts of the document, in order
 
 
+def hanoi_now() -> datetime:
+    """Local Hanoi time, naive like every timestamp of the suite (the machine may run UTC)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(HANOI_TZ)).replace(tzinfo=None)
+
+
 def page_header(plan: Plan, week: str, lang: str) -> str:
     return _b("header", lang, plan=plan.number, week=fmt_date(date.fromisoformat(week), lang))
 
@@ -456,7 +458,7 @@ def page_header(plan: Plan, week: str, lang: str) -> str:
 def cover(data: BriefingData, plan: Plan, lang: str, generated_at: datetime | None = None) -> str:
     """Cover: plan number and title, week covered, conference date, generated at, mark."""
     check_lang(lang)
-    generated_at = generated_at or datetime.now()
+    generated_at = generated_at or hanoi_now()
     start, end = week_span(plan, data.week)
     conference = plan.conference_date(data.as_of)
     rows = [
