@@ -175,6 +175,7 @@ def test_licence_classes(raw, klass, valid):
         ("05-06-1980", datetime(1980, 6, 5)),
         ("05.06.1980", datetime(1980, 6, 5)),
         ("29377", datetime(1980, 6, 5)),  # Excel serial
+        ("9647", datetime(1926, 5, 30)),  # 4-digit Excel serial (before 1927-05-18)
         ("45973.354166666664", datetime(2025, 11, 12, 8, 30)),  # serial with time
         ("2025-11-12 08:30:00", datetime(2025, 11, 12, 8, 30)),
         ("2025-11-12T08:30:00", datetime(2025, 11, 12, 8, 30)),
@@ -212,10 +213,15 @@ def test_bad_dates_get_their_problem(raw, problem):
 
 
 def test_year_only_birth_dates_keep_the_year_without_a_date():
-    out = nz.parse_dates(pd.Series(["1958", "1899", "2030"]), as_of=AS_OF, year_only=True)
+    out = nz.parse_dates(pd.Series(["1958", "1899", "2025"]), as_of=AS_OF, year_only=True)
     assert out["value"].isna().all()
-    assert out["year"].tolist()[0] == 1958
-    assert out["problem"].tolist()[1:] == ["date_before_1900", "date_in_future"]
+    assert out["year"].tolist()[0::2] == [1958, 2025]
+    assert out["problem"].tolist()[1] == "date_before_1900"
+
+
+def test_four_digits_above_the_current_year_are_excel_serials_not_years():
+    out = nz.parse_dates(pd.Series(["2030", "9998"]), as_of=AS_OF, year_only=True)
+    assert out["value"].tolist() == [pd.Timestamp(1905, 7, 22), pd.Timestamp(1927, 5, 16)]
 
 
 def test_expiry_dates_may_lie_in_the_future():

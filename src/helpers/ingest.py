@@ -803,11 +803,12 @@ def _read_parquet(path: Path, ws: Workspace, source: str, delivery: str) -> RawF
     body = pa.table({f"c{i}": c for i, c in enumerate(columns)}) if columns else pa.table({})
     if body.num_rows == 0:
         raise _bad_file(file, "empty: the Parquet file holds a header but no rows")
-    # A Parquet file has no header line: row 1 is the first record.
+    # A Parquet file has no header line; its rows are numbered like the same table as CSV
+    # (header = row 1, first record = row 2), as docs/data-contract.md says.
     return _assemble(
         source=source, file=file, sha256=digest, delivery=delivery, header_cells=header,
-        mapping=mapping, header_row=0, title_rows=0, body=body,
-        lines=np.arange(1, body.num_rows + 1),
+        mapping=mapping, header_row=1, title_rows=0, body=body,
+        lines=np.arange(2, body.num_rows + 2),
     )
 
 

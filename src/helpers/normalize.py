@@ -478,7 +478,7 @@ _DATE_FORMS = {
     r"(?:[T ,]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?)?$",
     # Excel serial day number, maybe with a time fraction (5 digits = 1927..2173)
     "serial": r"^(?P<n>\d{5}(?:\.\d+)?)$",
-    # year only (birth dates in the population extract)
+    # year only (birth dates in the population extract), or a 4-digit Excel serial
     "year": r"^(?P<y>\d{4})$",
 }
 
@@ -536,8 +536,15 @@ def _parse_distinct(
             continue
         y = _ints(found, "y")
         if form == "year":
-            year[hit] = y[hit]
-            is_year[hit] = True
+            # four digits: a year up to as_of's; above that an Excel serial of 1905..1927
+            # (Excel writes birth dates before 1927-05-18 with four digits)
+            serial = hit & (y > as_of.year)
+            value = EXCEL_EPOCH.astype("datetime64[s]") + (y * 86400).astype("timedelta64[s]")
+            stamp[serial] = value[serial]
+            year[serial] = value[serial].astype("datetime64[Y]").astype(np.int64) + 1970
+            plain = hit & ~serial
+            year[plain] = y[plain]
+            is_year[plain] = True
             continue
         if form == "dmy":
             short = np.asarray(
