@@ -197,7 +197,7 @@ def _table(
 
 def _two_up(
     headers: Sequence[str], rows: Sequence[Sequence[str]], *, classes: Sequence[str],
-    widths: Sequence[str], min_rows: int = 16,
+    widths: Sequence[str], min_rows: int = 8,
 ) -> str:
     """A long, narrow list as one table with two runs of columns side by side (first half of
     the rows on the left, second half on the right), so it does not run over pages."""
@@ -996,7 +996,7 @@ def appendix(data: BriefingData, lang: str) -> str:
         cells = [_e(fmt(r[col], lang)) for col, _, fmt in APPENDIX_COLUMNS]
         cells[1] = f'{cells[1]}{" ▼" if r["is_laggard"] else ""}{" ★" if r["is_leader"] else ""}'
         rows.append(cells + [_standing_badge(r["standing"], lang)])
-    widths = ["3.5%", "15%"] + ["5.4%"] * (len(APPENDIX_COLUMNS) - 2) + ["6.5%"]
+    widths = ["3.5%", "15%"] + ["5.35%"] * (len(APPENDIX_COLUMNS) - 2) + ["6.5%"]  # = 100 %
     table = _table(headers, rows, classes=classes, widths=widths, table_class="data appendix-table",
                    raw_cells=True)
     veh_head, lic_head = _b("kind.vehicle", lang), _b("kind.licence", lang)
