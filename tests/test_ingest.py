@@ -253,7 +253,7 @@ def test_csv_row_numbers_count_lines_with_quoted_newlines_and_ragged_rows(tmp_ws
     path.parent.mkdir(parents=True)
     path.write_text(text, "utf-8")
     raw, result, entry = check(tmp_ws, "population", path)
-    assert raw.rows["source_row"].tolist() == [3, 5, 6, 8]
+    assert raw.rows["source_row"].to_pylist() == [3, 5, 6, 8]
     assert result.accepted["source_row"].tolist() == [3, 6]
     assert result.accepted["column_G"].tolist()[1] == "surplus"
     assert reasons(result) == [
@@ -550,7 +550,7 @@ def test_no_row_is_lost_whatever_garbage_a_csv_holds(tmp_path_factory, rows, sep
     assert entry["rows_read"] == len(rows) + len(title)
     assert entry["rows_read"] + 1 <= physical
     assert set(result.rejects["reason_code"]) <= set(REJECT_REASONS)
-    assert raw.rows["source_row"].is_monotonic_increasing
+    assert pd.Series(raw.rows["source_row"].to_pylist()).is_monotonic_increasing
 
 
 @settings(max_examples=25, deadline=None,

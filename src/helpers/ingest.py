@@ -31,6 +31,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -176,6 +177,7 @@ _TOTALS_KEYS = frozenset({"tongcong", "tong", "cong", "tongso", "total", "totals
 _TOTALS_HINT = r"(?i)^\W*(t\S{1,5}ng(\s*(c\S{1,5}ng|s\S{1,3}))?|c\S{1,5}ng|(grand\s*)?totals?)\W*$"
 
 
+@cache
 def header_lookup(source: str) -> dict[str, str]:
     """Every accepted header spelling of ``source`` (as a fold key) -> canonical column."""
     table: dict[str, str] = {}
@@ -288,13 +290,13 @@ class RawFile:
     delivery: str
     header_row: int  # as the user sees it (spreadsheet row / CSV line); 0 = none (Parquet)
     header: dict[str, str]  # canonical column -> header text found
-    rows: pd.DataFrame  # data rows: canonical + extra columns (text) and source_row
+    rows: pa.Table  # data rows: canonical + extra columns (text) and source_row
     extra_columns: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SKIP_KINDS, 0))
 
     @property
     def rows_read(self) -> int:
-        return len(self.rows) + sum(self.skipped.values())
+        return self.rows.num_rows + sum(self.skipped.values())
 
 
 def _bad_file(file: str, problem: str) -> DeliveryError:
@@ -307,6 +309,11 @@ def _mask_digits(text: str) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
+@lru_cache(maxsize=8192)
+def _header_key(cell: str) -> str:
+    return normalize.fold_key(cell) if len(cell) <= 80 else ""
+
+
 def _score(cells: list, lookup: dict[str, str]) -> tuple[int, dict[int, str]]:
     """Distinct canonical columns a row names, and position -> canonical (first match wins)."""
     mapping: dict[int, str] = {}
@@ -314,7 +321,7 @@ def _score(cells: list, lookup: dict[str, str]) -> tuple[int, dict[int, str]]:
     for pos, cell in enumerate(cells):
         if cell is None:
             continue
-        column = lookup.get(normalize.fold_key(str(cell)))
+        column = lookup.get(_header_key(str(cell)))
         if column and column not in seen:
             mapping[pos] = column
             seen.add(column)
@@ -483,12 +490,10 @@ def _assemble(
     data = ~blank & ~totals
     if not data.all():
         body = body.filter(pa.array(data))
-    frame = body.to_pandas(types_mapper=_TEXT_TYPES.get)
     for column in COLUMNS[source]:
-        if column not in frame.columns:
-            frame[column] = pd.Series(np.nan, index=frame.index, dtype="str")
-    frame["source_row"] = lines[data].astype(np.int64)
-    frame = frame.reset_index(drop=True)
+        if column not in body.column_names:
+            body = body.append_column(column, pa.nulls(body.num_rows, pa.large_string()))
+    body = body.append_column("source_row", pa.array(lines[data].astype(np.int64)))
     return RawFile(
         source=source,
         file=file,
@@ -496,7 +501,7 @@ def _assemble(
         delivery=delivery,
         header_row=header_row,
         header={c: str(header_cells[p]) for p, c in mapping.items()},
-        rows=frame,
+        rows=body,
         extra_columns=extras,
         skipped={"title": title_rows, "blank": int(blank.sum()), "totals": int(totals.sum())},
     )
@@ -705,21 +710,27 @@ def _merged_ranges(archive: zipfile.ZipFile, member: str) -> list[tuple[int, int
     ]
 
 
-def _sheet_grid(sheet, archive: zipfile.ZipFile | None) -> pd.DataFrame:
-    """Every row of a sheet from row 1 as text cells, merged ranges filled with their value."""
+def _sheet_grid(sheet, archive: zipfile.ZipFile | None) -> list[list[str | None]]:
+    """Every row of a sheet from row 1 as text cells, merged ranges filled with their value.
+
+    Plain lists: workbooks are small (a unit's days) or bounded by Excel's row limit, and
+    openpyxl hands over one cell at a time anyway.
+    """
     sheet.reset_dimensions()  # some writers store a wrong <dimension>; read what is there
-    cells = list(sheet.iter_rows(min_row=1, min_col=1, values_only=True))
-    width = max((len(r) for r in cells), default=0)
-    grid = pd.DataFrame([[*r, *([None] * (width - len(r)))] for r in cells], dtype=object)
-    if grid.empty:
-        return grid
-    grid = grid.apply(lambda col: col.map(_cell_text)).astype(object)
-    if archive is not None:
+    grid = [
+        [_cell_text(v) for v in row]
+        for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+    ]
+    width = max((len(r) for r in grid), default=0)
+    for row in grid:
+        row.extend([None] * (width - len(row)))
+    if archive is not None and grid:
         for r1, c1, r2, c2 in _merged_ranges(archive, sheet._worksheet_path.lstrip("/")):
-            if r1 < len(grid) and c1 < grid.shape[1]:
-                value = grid.iat[r1, c1]
-                grid.iloc[r1 : min(r2, len(grid) - 1) + 1, c1 : min(c2, grid.shape[1] - 1) + 1] = value
-    grid = grid.where(grid.notna(), None)
+            if r1 >= len(grid) or c1 >= width:
+                continue
+            value = grid[r1][c1]
+            for r in range(r1, min(r2, len(grid) - 1) + 1):
+                grid[r][c1 : min(c2, width - 1) + 1] = [value] * (min(c2, width - 1) + 1 - c1)
     return grid
 
 
@@ -739,17 +750,16 @@ def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[Ra
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
         raise _bad_file(file, f"unreadable: expected an Excel .xlsx workbook ({exc})") from exc
-    sheets: list[tuple[str, pd.DataFrame, int, dict[int, str]]] = []
+    sheets: list[tuple[str, list, int, dict[int, str]]] = []
     first_error: DeliveryError | None = None
     try:
         for sheet in book.worksheets:
             grid = _sheet_grid(sheet, archive)
-            if grid.empty or grid.isna().all().all():
+            if not any(c is not None and c.strip() for row in grid for c in row):
                 continue
-            rows = grid.head(HEADER_SEARCH_ROWS).values.tolist()
             label = f"{file} (sheet '{sheet.title}')" if len(book.worksheets) > 1 else file
             try:
-                idx, mapping = _find_header(rows, source, label)
+                idx, mapping = _find_header(grid[:HEADER_SEARCH_ROWS], source, label)
             except DeliveryError as exc:
                 first_error = first_error or exc
                 continue
@@ -762,16 +772,15 @@ def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[Ra
         )
     out = []
     for title, grid, idx, mapping in sheets:
-        body = grid.iloc[idx + 1 :]
-        table = pa.table(
-            {f"c{i}": pa.array(body.iloc[:, i].tolist(), pa.string()) for i in range(grid.shape[1])}
-        )
+        width = len(grid[idx])
+        columns = list(zip(*grid[idx + 1 :], strict=True)) or [()] * width
+        table = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
         out.append(
             _assemble(
                 source=source,
                 file=file if len(sheets) == 1 else f"{file}#{title}",
                 sha256=digest, delivery=delivery,
-                header_cells=grid.iloc[idx].tolist(), mapping=mapping, header_row=idx + 1,
+                header_cells=grid[idx], mapping=mapping, header_row=idx + 1,
                 title_rows=idx, body=table, lines=np.arange(idx + 2, len(grid) + 1),
             )
         )
@@ -827,7 +836,7 @@ def read_file(ws: Workspace, source: str, path: Path, delivery: str) -> list[Raw
         parts = [_read_parquet(path, ws, source, delivery)]
     else:
         raise _bad_file(_relative(ws, path), f"unknown format; expected one of {RAW_FORMATS}")
-    if sum(len(p.rows) for p in parts) == 0:
+    if sum(p.rows.num_rows for p in parts) == 0:
         raise _bad_file(
             _relative(ws, path),
             "empty: a header row was found but no data rows below it "
@@ -1157,11 +1166,11 @@ def combine(raws: list[RawFile]) -> pd.DataFrame:
     """
     if not raws:
         raise ValueError("combine needs at least one file")
-    frames = [r.rows for r in raws]
-    rows = _align(frames) if len(frames) > 1 else frames[0].copy()
-    files = [r.file for r in raws]
-    codes = np.repeat(np.arange(len(raws)), [len(f) for f in frames])
-    rows["source_file"] = pd.Categorical.from_codes(codes, categories=files)
+    tables = [r.rows for r in raws]
+    table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+    rows = table.to_pandas(types_mapper=_TEXT_TYPES.get)
+    codes = np.repeat(np.arange(len(raws)), [t.num_rows for t in tables])
+    rows["source_file"] = pd.Categorical.from_codes(codes, categories=[r.file for r in raws])
     return rows
 
 
