@@ -89,6 +89,8 @@ def make_unit_progress(seed: int = 7) -> pd.DataFrame:
     table["self_report_system"] = rng.integers(200, 900, n)
     table["self_report_reported"] = (table["self_report_system"] * ratio).astype(int)
     table["self_report_overstated"] = ratio > 1.1
+    for measure in ("vehicles_collected", "vehicles_approved", "licences_collected", "licences_cleaned"):
+        table[f"self_report_overstated_{measure}"] = (ratio > 1.1) & (measure == "vehicles_collected")
     table["org_count"] = rng.integers(0, 40, n)
     table["org_dispatches"] = table["org_count"] - rng.integers(0, 5, n).clip(0, None)
     table["org_worked_directly"] = (table["org_count"] * 0.4).astype(int)
@@ -363,6 +365,13 @@ def test_overstating_units_count_their_flagged_days(data):
     over = briefing.overstating_units(data)
     assert set(over["unit_code"]) == set(data.units.loc[data.units["self_report_overstated"], "unit_code"])
     assert (over["days_flagged"] == 7).all()
+    assert all(measures == ["vehicles_collected"] for measures in over["measures"])
+
+
+def test_data_quality_names_the_counts_that_overstate(data):
+    part = briefing.data_quality(data, "vi")
+    assert i18n.t("progress.measure.vehicles_collected", "vi") in part
+    assert "secret-value-never-shown" not in part
 
 
 def test_appendix_has_one_row_per_unit(data):

@@ -885,6 +885,14 @@ def overstating_units(data: BriefingData) -> pd.DataFrame:
     extra = [c for c in ("self_report_reported", "self_report_system") if c in units.columns]
     out = units[["unit_code", "unit_name", "self_report_ratio", *extra]].copy()
     out["days_flagged"] = out["unit_code"].map(days).fillna(0).astype(int)
+    # progress judges each reported count on its own: name the counts that overstate
+    prefix = "self_report_overstated_"
+    measure_cols = [c for c in units.columns if c.startswith(prefix)]
+    if measure_cols:
+        flags = units[measure_cols].fillna(False).astype(bool)
+        out["measures"] = [
+            [c[len(prefix):] for c in measure_cols if row[c]] for _, row in flags.iterrows()
+        ]
     return out.sort_values(["self_report_ratio", "unit_name"], ascending=[False, True], ignore_index=True)
 
 
@@ -929,7 +937,20 @@ def data_quality(data: BriefingData, lang: str) -> str:
         reasons_table = f"<p>{_e(_b('quality.no_rejects', lang))}</p>"
     over = overstating_units(data)
     if len(over):
-        if "self_report_system" in over.columns:
+        if {"self_report_system", "measures"} <= set(over.columns):
+            over_rows = [
+                [r["unit_name"], _int(r["self_report_reported"], lang),
+                 _int(r["self_report_system"], lang), _pct(r["self_report_ratio"], lang),
+                 ", ".join(t(f"progress.measure.{m}", lang) for m in r["measures"])]
+                for _, r in over.iterrows()
+            ]
+            over_table = _table(
+                [t("common.unit", lang), _b("quality.reported", lang), _b("quality.system", lang),
+                 _b("quality.ratio", lang), _b("quality.measures", lang)],
+                over_rows, classes=["text", "num", "num", "num", "text"],
+                widths=["26%", "13%", "13%", "13%", "35%"],
+            )
+        elif "self_report_system" in over.columns:
             over_rows = [
                 [r["unit_name"], _int(r["self_report_reported"], lang),
                  _int(r["self_report_system"], lang), _pct(r["self_report_ratio"], lang),
@@ -960,8 +981,9 @@ def data_quality(data: BriefingData, lang: str) -> str:
         f'<h3>{_e(_b("quality.rows_title", lang))}</h3>' + ledger_table
         + f'<p class="caption">{_e(balance_note)}</p>'
         + f'<h3>{_e(_b("quality.reasons_title", lang))}</h3>' + reasons_table
-        + f'<h3>{_e(_b("quality.overstating_title", lang, count=len(over)))}</h3>'
-        + f'<p class="caption">{_e(_b("quality.overstating_caption", lang))}</p>' + over_table
+        + _keep(_b("quality.overstating_title", lang, count=len(over)),
+                f'<p class="caption">{_e(_b("quality.overstating_caption", lang))}</p>'
+                + over_table)
     )
     return _section("quality", _b("sections.quality", lang), body)
 
