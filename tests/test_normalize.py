@@ -31,6 +31,10 @@ def one(fn, value, **kw):
         ("  Ngọc   Hà ", "Ngọc Hà"),
         ("Ngo\u0323c Ha\u0300", "Ngọc Hà"),  # NFD -> NFC
         ("a\u00a0b\tc\n d", "a b c d"),  # no-break space, tab, newline
+        ("Ngọc\u2003Hà\u202f", "Ngọc Hà"),  # em space, narrow no-break space
+        ("\ufeffNgọc\u3000Hà", "Ngọc Hà"),  # byte-order mark, ideographic space
+        ("Số 12 – Hàng Bài", "Số 12 – Hàng Bài"),  # an en dash is not a space
+        ("a\r\nb", "a b"),
         ("", None),
         ("   ", None),
         (None, None),

@@ -591,6 +591,48 @@ def _read_csv(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
 _NON_SPACE = re.compile(rb"\S")
 
 
+def _chunks(column: pa.ChunkedArray):
+    """(first row, chunk) of every chunk of a column."""
+    start = 0
+    for chunk in column.chunks:
+        yield start, chunk
+        start += len(chunk)
+
+
+def _arrow_csv(
+    body: pa.Buffer, delimiter: str, width: int, file: str, *, threads: bool
+) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """Every field as text; rows of another width than the header's set aside with their
+    row ordinal (known when single-threaded) and text."""
+    ragged: list[tuple[int, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        ragged.append((row.number, row.text))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(
+                use_threads=threads, column_names=[f"f{i}" for i in range(width)],
+                block_size=_CHUNK,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.large_string() for i in range(width)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
+            raise UnicodeError(str(exc)) from exc
+        raise _bad_file(file, f"unreadable as CSV ({exc})") from exc
+    return table, ragged
+
+
 def _parse_csv(
     data: bytes, start: int, *, file: str, digest: str, source: str, delivery: str
 ) -> RawFile:
@@ -604,35 +646,15 @@ def _parse_csv(
     # data start: the byte after the header line (title lines hold no quoted newlines)
     offset = start + sum(len(ln) + 1 for ln in raw_lines[: idx + 1])
     width = len(header_cells)
-    ragged: list[tuple[int, str]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        ragged.append((row.number, row.text))
-        return "skip"
-
     if offset >= len(data) or _NON_SPACE.search(data, offset) is None:
-        table = pa.table({f"f{i}": pa.array([], pa.string()) for i in range(width)})
+        table = pa.table({f"f{i}": pa.array([], pa.large_string()) for i in range(width)})
+        ragged: list[tuple[int, str]] = []
     else:
-        try:
-            table = pacsv.read_csv(
-                pa.BufferReader(pa.py_buffer(data).slice(offset)),
-                read_options=pacsv.ReadOptions(
-                    use_threads=False, column_names=[f"f{i}" for i in range(width)],
-                    block_size=_CHUNK,
-                ),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
-                    invalid_row_handler=on_invalid,
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={f"f{i}": pa.string() for i in range(width)},
-                    strings_can_be_null=False, quoted_strings_can_be_null=False,
-                ),
-            )
-        except pa.ArrowInvalid as exc:
-            if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
-                raise UnicodeError(str(exc)) from exc
-            raise _bad_file(file, f"unreadable as CSV ({exc})") from exc
+        body = pa.py_buffer(data).slice(offset)
+        # both cores first; rows of another width only get their numbers single-threaded
+        table, ragged = _arrow_csv(body, delimiter, width, file, threads=True)
+        if ragged:
+            table, ragged = _arrow_csv(body, delimiter, width, file, threads=False)
     table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
     n_total = table.num_rows + len(ragged)
     ragged_no = np.array([n for n, _ in ragged], dtype=np.int64)
@@ -642,8 +664,13 @@ def _parse_csv(
     spans = np.ones(n_total, dtype=np.int64)
     if b'"' in data:
         inner = np.zeros(table.num_rows, dtype=np.int64)
-        for col in table.columns:
-            inner += np.asarray(pc.count_substring(col, "\n").to_numpy(zero_copy_only=False))
+        for column in table.columns:
+            for chunk_start, chunk in _chunks(column):
+                _, raw = normalize._buffers(chunk)
+                if raw.tobytes().find(b"\n") < 0:  # memchr: most columns hold no newline
+                    continue
+                counts = pc.count_substring(chunk, "\n").to_numpy(zero_copy_only=False)
+                inner[chunk_start : chunk_start + len(chunk)] += np.asarray(counts)
         spans[ordinal] += inner
         spans[~ordinal] += np.array([t.count("\n") for _, t in ragged], dtype=np.int64)
     starts = idx + 2 + np.concatenate([[0], np.cumsum(spans)[:-1]])
@@ -654,11 +681,12 @@ def _parse_csv(
         parsed = [next(csv.reader(io.StringIO(t), delimiter=delimiter), []) for _, t in ragged]
         wide = max(width, max(len(p) for p in parsed))
         extra = pa.table(
-            {f"c{i}": pa.array([p[i] if i < len(p) else "" for p in parsed], pa.string())
+            {f"c{i}": pa.array([p[i] if i < len(p) else "" for p in parsed], pa.large_string())
              for i in range(wide)}
         )
         for i in range(width, wide):
-            table = table.append_column(f"c{i}", pa.array([""] * table.num_rows, pa.string()))
+            table = table.append_column(
+                f"c{i}", pa.array([""] * table.num_rows, pa.large_string()))
         table = pa.concat_tables([table, extra])
         lines_all = np.concatenate([lines_of, starts[~ordinal]])
         order = np.argsort(lines_all, kind="stable")
@@ -1250,21 +1278,6 @@ def _empty_rejects() -> pd.DataFrame:
              for c in REJECT_COLUMNS[:6]}
         )
     )
-
-
-def _align(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate one source's files; extra columns one file lacks are missing text."""
-    if len(parts) == 1:
-        return parts[0]
-    columns: list[str] = []
-    for part in parts:
-        columns += [c for c in part.columns if c not in columns]
-    aligned = []
-    for part in parts:
-        missing = {c: pd.Series(np.nan, index=part.index, dtype="str") for c in columns
-                   if c not in part.columns}
-        aligned.append(part.assign(**missing)[columns] if missing else part[columns])
-    return pd.concat(aligned, ignore_index=True)
 
 
 def _order(table: pd.DataFrame) -> pd.DataFrame:
