@@ -399,69 +399,193 @@ def rules_of(units, plan) -> dict[str, list[str]]:
     return dict(zip(lag["unit_code"], lag["rules"], strict=True))
 
 
+def reasons_of(units, plan) -> pd.DataFrame:
+    return progress.laggards(units.reset_index(drop=True), plan).set_index("unit_code")
+
+
 def quiet(plan):
-    """Rules other than the one under test switched off."""
-    return with_params(plan, "laggards", below_median_points=100.0, bottom_share=0.0,
-                       projected_late_days=10_000, weekly_gain_vs_required=0.0,
-                       backlog_oldest_days=10_000)
+    """Every naming and context rule switched off; a test switches on the one it is about."""
+    return with_params(plan, "laggards", below_median_points=100.0, below_median_ratio=0.0,
+                       bottom_share=0.0, gain_vs_city_median=0.0, late_vs_city_days=10_000,
+                       late_vs_city_share=0.0, backlog_oldest_days=10_000,
+                       projected_late_days=10_000, weekly_gain_vs_required=0.0)
 
 
-def test_below_median_rule_with_the_units_numbers(plan):
-    p = with_params(quiet(plan), "laggards", below_median_points=15.0)
-    units = field(p, {A: (10, 7), B: (10, 5), C: (20, 2)})  # 70 %, 50 %, 10 %
-    assert rules_of(units, p) == {C: ["veh_below_median"]}
-    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
-    assert lag.loc[C, "reason_en"] == "cleaned 10.0% vs city median 50.0%"
-    assert lag.loc[C, "reason_vi"] == "đã làm sạch 10,0%, trung vị toàn thành phố 50,0%"
+def cleaned_before(unit: str, assigned: int, earlier: int, this_week: int) -> list[dict]:
+    """``earlier`` records cleaned on 12 November, ``this_week`` in the week's window."""
+    return records(unit, assigned=assigned,
+                   cleaned_at=["2025-11-12 09:00"] * earlier + window()[:this_week])
 
 
-def test_bottom_decile_rule_names_the_lowest_units(plan):
-    p = with_params(quiet(plan), "laggards", bottom_share=0.3)  # ceil(0.3 * 4) = 2 units
-    units = field(p, {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 2)})
-    assert rules_of(units, p) == {C: ["veh_bottom_decile"], D: ["veh_bottom_decile"]}
-    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
-    assert lag.loc[D, "reason_en"] == "in the bottom 30% of units (rank 3 of 4)"
-    assert lag.loc[D, "reason_vi"] == "thuộc nhóm 30% đơn vị thấp nhất (xếp thứ 3/4)"
+# Naming rules, one row each: thresholds, the units, who is named (with any context rule), and
+# the first named unit's sentences.
+# The cities of the days rows: A 93 days to go, B and C 33 days; the city 159 left at 3 a day
+# = 53 days (15/01/2026), so A finishes 40 days after the city. With A at no pace the city has
+# 166 left at 2 a day: 83 days (14/02/2026).
+NAMING_CASES = {
+    "below_median_points": (
+        {"below_median_points": 15.0}, {A: (10, 7), B: (10, 5), C: (20, 2)},  # 70, 50, 10 %
+        {C: ["veh_below_median"]},
+        "cleaned 10.0% vs city median 50.0%",
+        "đã làm sạch 10,0%, trung vị toàn thành phố 50,0%"),
+    "below_median_ratio": (
+        {"below_median_ratio": 0.5}, {A: (10, 7), B: (10, 5), C: (10, 2)},   # 20 % < 25 %
+        {C: ["veh_below_median_ratio"]},
+        "cleaned 20.0%, only 40% of the city median 50.0%",
+        "đã làm sạch 20,0%, chỉ bằng 40% trung vị toàn thành phố (50,0%)"),
+    "below_median_ratio_not_at_the_limit": (
+        {"below_median_ratio": 0.4}, {A: (10, 7), B: (10, 5), C: (10, 2)},   # 20 % = 40 % of it
+        {}, None, None),
+    "bottom_decile": (
+        {"bottom_share": 0.3}, {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 2)},  # 2 units
+        {C: ["veh_bottom_decile"], D: ["veh_bottom_decile"]},
+        "in the bottom 30% of units (rank 4 of 4)",
+        "thuộc nhóm 30% đơn vị thấp nhất (xếp thứ 4/4)"),
+    "bottom_decile_leaves_out_ties_across_the_cut": (
+        {"bottom_share": 0.25}, {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 1)},
+        {}, None, None),
+    "late_vs_city": (
+        {"late_vs_city_days": 30}, {A: (100, 7), B: (40, 7), C: (40, 7)},
+        {A: ["veh_late_vs_city"]},
+        "projected to finish 40 days after the city as a whole (15/01/2026)",
+        "dự kiến hoàn thành chậm 40 ngày so với toàn thành phố (15/01/2026)"),
+    "late_vs_city_within_the_days": (
+        {"late_vs_city_days": 40}, {A: (100, 7), B: (40, 7), C: (40, 7)},
+        {}, None, None),
+    "late_vs_city_within_a_share_of_the_citys_time": (
+        # 40 days after the city, but the city itself needs 53: not markedly worse
+        {"late_vs_city_days": 30, "late_vs_city_share": 1.0},
+        {A: (100, 7), B: (40, 7), C: (40, 7)},
+        {}, None, None),
+    "late_vs_city_never_at_this_pace": (
+        # no pace is never "within N days": the context rule "never finishes" always holds
+        {"late_vs_city_days": 30}, {A: (100, 0), B: (40, 7), C: (40, 7)},
+        {A: ["veh_late_vs_city", "veh_projected_late"]},
+        "no finish in sight at the current pace, while the city as a whole finishes on "
+        "14/02/2026; at the current pace (0.0 a day) never finishes the 100 records left",
+        "với tốc độ hiện tại chưa thấy ngày hoàn thành, trong khi toàn thành phố dự kiến hoàn "
+        "thành ngày 14/02/2026; với tốc độ hiện tại (0,0 hồ sơ/ngày) sẽ không hoàn thành được "
+        "100 hồ sơ còn lại"),
+    "late_vs_city_when_the_city_has_no_pace": (
+        {"late_vs_city_days": 30}, {A: (100, 0), B: (40, 0)},
+        {}, None, None),
+    "gain_below_median_when_nobody_progressed": (
+        {"gain_vs_city_median": 0.5}, {A: (10, 0), B: (10, 0)},
+        {}, None, None),
+}
 
 
-def test_bottom_decile_leaves_out_units_tied_across_the_cut(plan):
-    p = with_params(quiet(plan), "laggards", bottom_share=0.25)  # 1 unit, but two tie last
-    units = field(p, {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 1)})
+@pytest.mark.parametrize("case", list(NAMING_CASES))
+def test_naming_rule(plan, case):
+    params, spec, expected, en, vi = NAMING_CASES[case]
+    p = with_params(quiet(plan), "laggards", **params)
+    units = field(p, spec)
+    assert rules_of(units, p) == expected
+    if en is not None:
+        unit = next(iter(expected))
+        lag = reasons_of(units, p)
+        assert (lag.loc[unit, "reason_en"], lag.loc[unit, "reason_vi"]) == (en, vi)
+        assert units.loc[unit, "is_laggard"] and units.loc[unit, "standing"] == "off_track"
+
+
+def test_gain_below_median_judges_the_weeks_gain_not_the_share(plan):
+    p = with_params(quiet(plan), "laggards", gain_vs_city_median=0.5)
+    # C has cleaned the most (70 %) but gained 10 % this week; the median gain is 40 %
+    veh = status_table(cleaned_before(A, 10, 0, 5), cleaned_before(B, 10, 0, 4),
+                       cleaned_before(C, 10, 6, 1))
+    units = build(p, veh)
+    assert rules_of(units, p) == {C: ["veh_gain_below_median"]}
+    lag = reasons_of(units, p)
+    assert lag.loc[C, "reason_en"] == (
+        "weekly gain 10.0% of its records, under 50% of the city median of 40.0%")
+    assert lag.loc[C, "reason_vi"] == (
+        "mức tăng trong tuần bằng 10,0% tổng số hồ sơ, chưa bằng 50% mức trung vị toàn thành phố "
+        "(40,0%)")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"bottom_share": 0.5}, {"below_median_ratio": 0.9}, {"below_median_points": 1.0},
+     {"gain_vs_city_median": 0.9}, {"late_vs_city_days": 0}],
+    ids=lambda d: next(iter(d)),
+)
+def test_unit_already_complete_is_never_named_by_a_kind_rule(plan, params):
+    p = with_params(quiet(plan), "laggards", **params)
+    # A finished on 12 November and gained nothing since; B and C are still cleaning
+    veh = status_table(cleaned_before(A, 5, 5, 0), cleaned_before(B, 10, 0, 7),
+                       cleaned_before(C, 10, 0, 6))
+    assert A not in rules_of(build(p, veh), p)
+
+
+def test_share_rules_together_say_the_share_once(plan):
+    p = with_params(quiet(plan), "laggards", below_median_points=15.0, below_median_ratio=0.5)
+    units = field(p, {A: (10, 7), B: (10, 5), C: (20, 2)})  # 10 % of a 50 % median
+    lag = reasons_of(units, p)
+    assert lag.loc[C, "rules"] == ["veh_below_median", "veh_below_median_ratio"]
+    assert lag.loc[C, "reason_en"] == (
+        "cleaned 10.0% vs city median 50.0%; only 20% of the city median")
+    assert lag.loc[C, "reason_vi"] == (
+        "đã làm sạch 10,0%, trung vị toàn thành phố 50,0%; chỉ bằng 20% trung vị toàn thành phố")
+
+
+def context_on(plan):
+    """Only the context rules on: 7 days' tolerance, 80 % of the required weekly pace."""
+    return with_params(quiet(plan), "laggards", projected_late_days=7,
+                       weekly_gain_vs_required=0.8)
+
+
+def test_context_rules_alone_never_name_a_unit(plan):
+    p = context_on(plan)
+    # A: 93 days at 1 a day -> 47 days late, and 7 a week where 93/46*7 = 14.2 are needed
+    units = field(p, {A: (100, 7), B: (40, 7)})
+    flags = progress.rule_flags(units, p)
+    assert flags.loc[A, ["veh_projected_late", "veh_slow_gain"]].all()
+    assert not flags.loc[B].any()
     assert rules_of(units, p) == {}
+    assert not units.loc[A, "is_laggard"] and units.loc[A, "standing"] == "at_risk"
+    assert units.loc[B, "standing"] == "on_track"
 
 
-def test_complete_unit_is_never_in_the_bottom_decile(plan):
-    p = with_params(quiet(plan), "laggards", bottom_share=0.5)
-    units = field(p, {A: (7, 7), B: (7, 7)})
-    assert rules_of(units, p) == {}
-
-
-def test_projected_late_rule_says_when_and_how_late(plan):
-    p = with_params(quiet(plan), "laggards", projected_late_days=7)
-    units = field(p, {A: (100, 7), B: (40, 7)})  # A: 93 days -> 47 late; B: 33 days, early
-    assert rules_of(units, p) == {A: ["veh_projected_late"]}
-    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+def test_laggards_reason_carries_every_context_rule_it_breaks(plan):
+    p = with_params(context_on(plan), "laggards", backlog_oldest_days=7)
+    subs = links([{"unit_code": A, "submitted_at": "2025-11-12 08:00"},
+                  {"unit_code": B, "submitted_at": "2025-11-12 08:00"}])
+    # A and B are both named for the backlog; only A is also late and slow
+    units = field(p, {A: (100, 7), B: (40, 7)}, subs=subs)
+    assert rules_of(units, p) == {A: ["backlog_old", "veh_projected_late", "veh_slow_gain"],
+                                  B: ["backlog_old"]}
+    lag = reasons_of(units, p)
     assert lag.loc[A, "reason_en"] == (
-        "at the current pace finishes on 24/02/2026, 47 days after the deadline")
+        "oldest pending review 11 days old (1 waiting in all); "
+        "at the current pace finishes on 24/02/2026, 47 days after the deadline; "
+        "cleaned 7 this week, under 80% of the 15 a week the deadline needs")
     assert lag.loc[A, "reason_vi"] == (
-        "với tốc độ hiện tại sẽ hoàn thành ngày 24/02/2026, chậm 47 ngày so với hạn")
+        "hồ sơ chờ duyệt lâu nhất đã 11 ngày (1 hồ sơ đang chờ); "
+        "với tốc độ hiện tại sẽ hoàn thành ngày 24/02/2026, chậm 47 ngày so với hạn; "
+        "tuần này làm sạch 7 hồ sơ, chưa đạt 80% mức 15 hồ sơ/tuần cần có để kịp hạn")
+
+
+def test_context_rule_projected_late_says_never_at_no_pace(plan):
+    p = with_params(context_on(plan), "laggards", bottom_share=0.5)
+    units = field(p, {A: (50, 0), B: (50, 7)})
+    lag = reasons_of(units, p)
+    assert lag.loc[A, "rules"] == ["veh_bottom_decile", "veh_late_vs_city",
+                                   "veh_projected_late", "veh_slow_gain"]
+    assert lag.loc[A, "reason_en"].split("; ")[2] == (
+        "at the current pace (0.0 a day) never finishes the 50 records left")
 
 
 def test_late_within_tolerance_is_at_risk_not_off_track(plan):
-    p = with_params(quiet(plan), "laggards", projected_late_days=7)
+    p = context_on(plan)
     units = field(p, {A: (58, 7)})  # 51 days left to clean at 1 a day: 5 days late
     assert units.loc[A, "veh_days_late"] == 5
     assert units.loc[A, "standing"] == "at_risk" and not units.loc[A, "is_laggard"]
 
 
-def test_slow_gain_rule_against_the_required_weekly_pace(plan):
-    p = with_params(quiet(plan), "laggards", weekly_gain_vs_required=0.8)
-    # A: 7 a week, needs 93/46*7 = 14.2 -> slow; B: needs 33/46*7 = 5.0 -> fine
-    units = field(p, {A: (100, 7), B: (40, 7)})
-    assert rules_of(units, p) == {A: ["veh_slow_gain"]}
-    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
-    assert lag.loc[A, "reason_en"] == (
-        "cleaned 7 this week, under 80% of the 15 a week the deadline needs")
+def test_at_risk_threshold_is_configurable(plan):
+    p = with_params(context_on(plan), "laggards", at_risk_late_days=5)
+    units = field(p, {A: (58, 7)})  # exactly 5 days late: not more than 5
+    assert units.loc[A, "standing"] == "on_track"
 
 
 def test_backlog_rule_names_age_and_count(plan):
@@ -470,7 +594,7 @@ def test_backlog_rule_names_age_and_count(plan):
                   {"unit_code": B, "submitted_at": "2025-11-19 08:00"}])
     units = field(p, {A: (10, 5), B: (10, 5)}, subs=subs)
     assert rules_of(units, p) == {A: ["backlog_old"]}
-    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+    lag = reasons_of(units, p)
     assert lag.loc[A, "reason_en"] == "oldest pending review 11 days old (1 waiting in all)"
     assert lag.loc[A, "reason_vi"] == "hồ sơ chờ duyệt lâu nhất đã 11 ngày (1 hồ sơ đang chờ)"
 
@@ -481,7 +605,7 @@ def test_self_report_rule_sentence_names_each_overstated_measure(plan):
                        make_check(A, 30, 0, measure="licences_cleaned"),
                        make_check(A, 100, 100, measure="vehicles_collected")])
     units = field(p, {A: (10, 5)}, self_report_check=check)
-    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
+    lag = reasons_of(units, p)
     assert lag.loc[A, "rules"] == ["self_report_overstated"]
     assert lag.loc[A, "reason_en"] == (
         "self-reports of the last 7 days above the system: vehicles approved 1,500 vs 1,000 "
@@ -499,24 +623,37 @@ def test_self_report_rule_can_be_switched_off(plan):
 
 def test_every_broken_rule_is_a_sentence_in_both_languages(plan):
     units = field(plan, {A: (100, 7), B: (10, 8), C: (10, 9), D: (10, 9)})
-    lag = progress.laggards(units.reset_index(drop=True), plan).set_index("unit_code")
+    lag = reasons_of(units, plan)
     rules = lag.loc[A, "rules"]
-    assert rules == ["veh_below_median", "veh_bottom_decile", "veh_projected_late",
+    assert rules == ["veh_below_median", "veh_below_median_ratio", "veh_bottom_decile",
+                     "veh_gain_below_median", "veh_late_vs_city", "veh_projected_late",
                      "veh_slow_gain"]
     for lang in ("vi", "en"):
         assert len(lag.loc[A, f"reason_{lang}"].split("; ")) == len(rules)
     assert "7,0%" in lag.loc[A, "reason_vi"] and "7.0%" in lag.loc[A, "reason_en"]
 
 
+def test_every_rule_code_has_a_label_in_both_languages():
+    from helpers.i18n import t
+
+    codes = [f"{prefix}_{rule}" for prefix in progress.PREFIX.values()
+             for rule in progress.KIND_RULES] + list(progress.UNIT_RULES)
+    for lang in ("vi", "en"):
+        for code in codes:
+            assert t(f"progress.rule_name.{code}", lang) != f"progress.rule_name.{code}", code
+
+
 def test_licence_rules_when_configured_carry_a_kind_prefix(plan):
-    p = with_params(quiet(plan), "laggards", kinds=["vehicle", "licence"],
-                    projected_late_days=7)
+    p = with_params(context_on(plan), "laggards", kinds=["vehicle", "licence"],
+                    backlog_oldest_days=7)
     lic = status_table(records(A, assigned=100, cleaned_at=window(), prefix="L"))
-    units = build(p, status_table(records(A, assigned=4, cleaned_at=window()[:4])), lic)
-    lag = progress.laggards(units.reset_index(drop=True), p).set_index("unit_code")
-    assert lag.loc[A, "rules"] == ["lic_projected_late"]
-    assert lag.loc[A, "reason_en"].startswith("licences: at the current pace finishes on")
-    assert lag.loc[A, "reason_vi"].startswith("GPLX: với tốc độ hiện tại")
+    subs = links([{"unit_code": A, "submitted_at": "2025-11-12 08:00"}])
+    units = build(p, status_table(records(A, assigned=4, cleaned_at=window()[:4])), lic, subs)
+    lag = reasons_of(units, p)
+    assert lag.loc[A, "rules"] == ["backlog_old", "lic_projected_late", "lic_slow_gain"]
+    en, vi = (lag.loc[A, f"reason_{lang}"].split("; ") for lang in ("en", "vi"))
+    assert en[1].startswith("licences: at the current pace finishes on")
+    assert vi[1].startswith("GPLX: với tốc độ hiện tại")
 
 
 def test_laggards_worst_rank_first(plan):

@@ -17,9 +17,29 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
 - projected_finish: ``as_of + ceil(remaining / rate_7d)`` days; the day the target was reached
   when nothing remains; null when the pace is zero (or would take over ten years) and for a
   unit with no records assigned. days_late = projected_finish - deadline (negative = early).
+- city_projected_finish: the city's own projection (sums of the units, one pace), on every
+  unit row; days_after_city = projected_finish - city_projected_finish.
 - on_track: projected_finish on or before the deadline (a unit with nothing assigned is on
-  track). standing: off_track when a laggard rule holds, at_risk when late by more than
-  ``laggards.at_risk_late_days``, else on_track.
+  track). standing: off_track for a laggard, at_risk when not a laggard but projected later
+  than the deadline by more than ``laggards.at_risk_late_days`` (or never), else on_track.
+- laggard rules (``rule_flags``; thresholds in ``laggards``). A conference criticises the
+  units markedly worse than their peers, and in an early week the whole city is behind, so
+  only *naming* rules make a laggard: relative to the city (share under the units' median by
+  points or by a ratio, bottom decile, weekly gain under a fraction of the units' median gain,
+  projected finish later than the city's by more than ``late_vs_city_days`` and
+  ``late_vs_city_share`` x the city's own days to finish) or about the unit's conduct (old
+  review backlog, overstated self-reports). *Context* rules, absolute against the deadline
+  (projected late, weekly gain under the required pace), never name a unit alone; a laggard's
+  ``rules`` and reasons carry them after its naming rules. The share-of-city-time guard is
+  there because early projections are loose: in week 2 the city needs ~157 more days and
+  units' projections spread over years, so a fixed 30 days named 67 of 126.
+- On the sample campaign (``synth --scenario sample``, default thresholds) the weeks give
+  laggards / at_risk / on_track: 2025-11-17 39 / 87 / 0 (the first delivery, a week into the
+  peak), 2025-11-23 27 / 92 / 7, 2025-12-07 28 / 85 / 13, 2025-12-21 28 / 98 / 0; before the
+  split the absolute rules named 118-119 of 126 on 2025-11-23. From the second week 24-27 of
+  each list are named by the bottom decile (13 units) or by overstated self-reports (12-16,
+  11-13 of them for that alone), which sets the floor; ``bottom_share: 0.05`` gives
+  39 / 27 / 26 / 24.
 - shares (cleaned / assigned, submitted / assigned) are null for a unit with nothing assigned;
   such a unit ranks last and is neither a laggard by share nor a leader.
 - history (gain_prev_week, rank_prev): from the previous reporting week's ``unit_progress``
@@ -31,7 +51,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -58,9 +78,17 @@ GROUPS: dict[str, tuple[str, ...]] = {
 ORG_TYPES: tuple[str, ...] = (
     "enterprise", "industrial_park", "school", "hospital", "agency", "business_household",
 )
-# Rules judged per record kind (codes are prefixed veh_/lic_) and per unit, in sentence order.
-KIND_RULES: tuple[str, ...] = ("below_median", "bottom_decile", "projected_late", "slow_gain")
-UNIT_RULES: tuple[str, ...] = ("backlog_old", "self_report_overstated")
+# Laggard rules, in sentence order. Naming rules (relative to the city, or about the unit's own
+# conduct) make a unit a laggard; context rules (absolute, against the deadline) never do alone,
+# but join the reasons of a unit named for something else. Kind rules are judged per record kind
+# (codes prefixed veh_/lic_), unit rules once per unit.
+KIND_NAMING_RULES: tuple[str, ...] = (
+    "below_median", "below_median_ratio", "bottom_decile", "gain_below_median", "late_vs_city",
+)
+UNIT_NAMING_RULES: tuple[str, ...] = ("backlog_old", "self_report_overstated")
+KIND_CONTEXT_RULES: tuple[str, ...] = ("projected_late", "slow_gain")
+KIND_RULES: tuple[str, ...] = KIND_NAMING_RULES + KIND_CONTEXT_RULES
+UNIT_RULES: tuple[str, ...] = UNIT_NAMING_RULES
 WINDOW_DAYS = 7
 # A pace that needs more than ten years is no pace: the projection is left null ("never").
 PROJECTION_HORIZON_DAYS = 3650
@@ -529,6 +557,23 @@ def _deadline_columns(
     )
 
 
+def _city_deadline(
+    units: pd.DataFrame, daily: pd.DataFrame, kind: str, plan: Plan, as_of: date
+) -> pd.Series:
+    """The city's own deadline arithmetic for one kind (the sums of the units, one pace):
+    ``<p>_required_rate``, ``<p>_projected_finish``, ``<p>_days_late``, ``<p>_on_track``."""
+    p = PREFIX[kind]
+    city = pd.DataFrame({
+        "unit_code": ["city"], f"{p}_assigned": [int(units[f"{p}_assigned"].sum())],
+        f"{p}_remaining": [int(units[f"{p}_remaining"].sum())],
+        f"{p}_rate_7d": [int(units[f"{p}_gain_week"].sum()) / WINDOW_DAYS],
+    })
+    whole = daily.loc[daily["kind"] == kind].assign(unit_code="city")
+    done = _completion_date(whole, {("city", kind): int(units[f"{p}_target"].sum())}, as_of)
+    completed = pd.Series({"city": done.get(("city", kind))}, dtype=object).dropna()
+    return _deadline_columns(city, p, plan, as_of, completed).iloc[0]
+
+
 def _share(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """numerator / denominator; null (not 0, not inf) when nothing is assigned."""
     den = denominator.astype("float64")
@@ -608,6 +653,16 @@ def unit_table(
         out = pd.concat(
             [out, _deadline_columns(out, p, plan, as_of, pd.Series(completed_on, dtype=object))],
             axis=1,
+        )
+    for kind in KINDS:
+        # the city's projection, which the late_vs_city rule compares each unit with
+        p = PREFIX[kind]
+        city_finish = _city_deadline(out, agg.daily, kind, plan, as_of)[f"{p}_projected_finish"]
+        out[f"{p}_city_projected_finish"] = pd.Series([city_finish] * len(out), dtype=object)
+        out[f"{p}_days_after_city"] = pd.array(
+            [(f - city_finish).days if f is not None and city_finish is not None else None
+             for f in out[f"{p}_projected_finish"]],
+            dtype="Int64",
         )
     out = _with_backlog(out, agg.backlog)
     out["rank"] = _rank(out["veh_share_cleaned"])
@@ -693,22 +748,63 @@ def _median(values: pd.Series) -> float:
     return float(known.median()) if len(known) else math.nan
 
 
-def laggard_rules(units: pd.DataFrame, plan: Plan) -> pd.Series:
-    """Per unit (same index as ``units``): the list of rule codes it broke, in sentence order.
+def rule_codes(plan: Plan) -> tuple[list[str], list[str]]:
+    """(naming codes, context codes) in sentence order, for the kinds in ``laggards.kinds``."""
+    kinds = rule_kinds(plan)
+    naming = [f"{PREFIX[k]}_{r}" for k in kinds for r in KIND_NAMING_RULES] + list(UNIT_NAMING_RULES)
+    context = [f"{PREFIX[k]}_{r}" for k in kinds for r in KIND_CONTEXT_RULES]
+    return naming, context
 
-    Kind rules (codes ``veh_<rule>`` / ``lic_<rule>``, for the kinds in ``laggards.kinds``):
-    ``below_median`` share cleaned more than ``below_median_points`` under the city median of
-    units; ``bottom_decile`` among the lowest ``bottom_share`` of units by share (units tied
-    across the cut stay out; a unit that reached its target is never named by share);
-    ``projected_late`` records remain and the projection is later than the deadline by more
-    than ``projected_late_days``, or never at the current pace; ``slow_gain`` records remain
-    and the week's gain is under ``weekly_gain_vs_required`` x 7 x the required daily rate.
-    Unit rules: ``backlog_old`` oldest pending review older than ``backlog_oldest_days``;
+
+def _gain_share(units: pd.DataFrame, p: str) -> pd.Series:
+    """The week's gain as a share of assigned records (null when nothing is assigned)."""
+    return _share(units[f"{p}_gain_week"], units[f"{p}_assigned"])
+
+
+def _city_days_to_finish(units: pd.DataFrame, p: str) -> float:
+    """Days from the week to the city's projected finish at the city's pace (nan when none);
+    the same arithmetic as the city's ``projected_finish``."""
+    remaining = float(units[f"{p}_remaining"].sum())
+    rate = float(units[f"{p}_gain_week"].sum()) / WINDOW_DAYS
+    if remaining <= 0 or rate <= 0 or remaining / rate > PROJECTION_HORIZON_DAYS:
+        return math.nan
+    return float(math.ceil(remaining / rate))
+
+
+def _late_vs_city_limit(units: pd.DataFrame, p: str, plan: Plan) -> float:
+    """Days after the city's projected finish beyond which a unit is named (nan: no city
+    projection to compare with): ``late_vs_city_days``, or ``late_vs_city_share`` x the city's
+    own days to finish when that is more (a projection months away is loose)."""
+    city_days = _city_days_to_finish(units, p)
+    if math.isnan(city_days):
+        return math.nan
+    days = float(_param(plan, "laggards", "late_vs_city_days"))
+    share = float(_param(plan, "laggards", "late_vs_city_share", 0.0))
+    return max(days, share * city_days)
+
+
+def rule_flags(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Per unit (same index as ``units``), one bool column per rule code, naming rules first.
+
+    A unit that reached its target is never named by a kind rule, and a unit with nothing
+    assigned breaks none. Naming kind rules (codes ``veh_<rule>`` / ``lic_<rule>``):
+    ``below_median`` share cleaned more than ``below_median_points`` under the median of units;
+    ``below_median_ratio`` share under ``below_median_ratio`` x that median; ``bottom_decile``
+    among the lowest ``bottom_share`` of units by share (units tied across the cut stay out);
+    ``gain_below_median`` the week's gain as a share of assigned under ``gain_vs_city_median``
+    x the median of units; ``late_vs_city`` the projected finish is later than the city's by
+    more than ``late_vs_city_days`` and ``late_vs_city_share`` x the city's own days to finish,
+    or never at the unit's pace while the city has a finish. Naming unit rules:
+    ``backlog_old`` oldest pending review older than ``backlog_oldest_days``;
     ``self_report_overstated`` reconcile's verdict over the week (when
-    ``laggards.self_report_overstated`` is true).
+    ``laggards.self_report_overstated`` is true). Context kind rules: ``projected_late``
+    projected later than the deadline by more than ``projected_late_days``, or never;
+    ``slow_gain`` the week's gain under ``weekly_gain_vs_required`` x 7 x the required rate.
     """
     points = float(_param(plan, "laggards", "below_median_points")) / 100.0
+    ratio = float(_param(plan, "laggards", "below_median_ratio"))
     bottom = float(_param(plan, "laggards", "bottom_share"))
+    gain_vs_median = float(_param(plan, "laggards", "gain_vs_city_median"))
     late_days = float(_param(plan, "laggards", "projected_late_days"))
     gain_fraction = float(_param(plan, "laggards", "weekly_gain_vs_required"))
     backlog_days = float(_param(plan, "laggards", "backlog_oldest_days"))
@@ -717,14 +813,27 @@ def laggard_rules(units: pd.DataFrame, plan: Plan) -> pd.Series:
         p = PREFIX[kind]
         share = units[f"{p}_share_cleaned"]
         remaining = units[f"{p}_remaining"] > 0
-        hits[f"{p}_below_median"] = (share < _median(share) - points).fillna(False)
+        median = _median(share)
+        hits[f"{p}_below_median"] = remaining & (share < median - points).fillna(False)
+        hits[f"{p}_below_median_ratio"] = remaining & (share < ratio * median).fillna(False)
         ranked = share.notna()
         cutoff = math.ceil(bottom * int(ranked.sum()))
         # "max": units tied across the cut stay out (no unit is named for a tie)
         ascending = share.rank(ascending=True, method="max")
         hits[f"{p}_bottom_decile"] = remaining & (ranked & (ascending <= cutoff)).fillna(False)
-        days_late = units[f"{p}_days_late"].astype("Float64")
+        gain = _gain_share(units, p)
+        # strict: in a week without progress (median 0) nobody is slower than the city
+        hits[f"{p}_gain_below_median"] = remaining & (
+            gain < gain_vs_median * _median(gain)
+        ).fillna(False)
         never = units[f"{p}_projected_finish"].isna()
+        limit = _late_vs_city_limit(units, p, plan)
+        after_city = units[f"{p}_days_after_city"].astype("Float64")
+        hits[f"{p}_late_vs_city"] = remaining & (
+            pd.Series(False, index=units.index) if math.isnan(limit)
+            else never | (after_city > limit).fillna(False)
+        )
+        days_late = units[f"{p}_days_late"].astype("Float64")
         hits[f"{p}_projected_late"] = remaining & (never | (days_late > late_days).fillna(False))
         required = units[f"{p}_required_rate"]
         slow = units[f"{p}_gain_week"] < gain_fraction * WINDOW_DAYS * required
@@ -736,9 +845,25 @@ def laggard_rules(units: pd.DataFrame, plan: Plan) -> pd.Series:
     hits["self_report_overstated"] = (
         units["self_report_overstated"].fillna(False).astype(bool) & judge_reports
     )
-    order = [f"{PREFIX[k]}_{r}" for k in rule_kinds(plan) for r in KIND_RULES] + list(UNIT_RULES)
-    flags = np.column_stack([hits[code].astype(bool).to_numpy() for code in order])
-    broken = [[c for c, hit in zip(order, row, strict=True) if hit] for row in flags]
+    naming, context = rule_codes(plan)
+    return pd.DataFrame(
+        {code: hits[code].astype(bool).to_numpy() for code in naming + context},
+        index=units.index,
+    )
+
+
+def laggard_rules(units: pd.DataFrame, plan: Plan) -> pd.Series:
+    """Per unit (same index as ``units``): the rule codes that name it, then the context rules
+    it also breaks, in sentence order; empty when it breaks no naming rule (``rule_flags``)."""
+    flags = rule_flags(units, plan)
+    naming, context = rule_codes(plan)
+    named = flags[naming].to_numpy()
+    also = flags[context].to_numpy()
+    broken = [
+        [c for c, hit in zip(naming, n_row, strict=True) if hit]
+        + [c for c, hit in zip(context, c_row, strict=True) if hit] if n_row.any() else []
+        for n_row, c_row in zip(named, also, strict=True)
+    ]
     return pd.Series(broken, index=units.index, dtype=object)
 
 
@@ -747,8 +872,15 @@ def _days_text(n: int, lang: str) -> str:
              n=fmt_int(abs(n), lang))
 
 
-def rule_sentence(code: str, row: Mapping[str, Any], context: Mapping[str, Any], lang: str) -> str:
-    """One broken rule as a sentence with the unit's own numbers, in ``lang``."""
+def rule_sentence(
+    code: str,
+    row: Mapping[str, Any],
+    context: Mapping[str, Any],
+    lang: str,
+    broken: Sequence[str] = (),
+) -> str:
+    """One broken rule as a sentence with the unit's own numbers, in ``lang``. ``broken`` are
+    all the codes of the unit: a sentence leaves out a figure an earlier one already gave."""
     if code in UNIT_RULES:
         kind_prefix, rule, p = "", code, ""
     else:
@@ -759,6 +891,26 @@ def rule_sentence(code: str, row: Mapping[str, Any], context: Mapping[str, Any],
     if rule == "below_median":
         text = t(key, lang, share=fmt_pct(row[f"{p}_share_cleaned"], lang),
                  median=fmt_pct(context[f"{p}_median"], lang))
+    elif rule == "below_median_ratio":
+        median = context[f"{p}_median"]
+        # after the points rule's "cleaned x% vs city median y%", only the proportion is new
+        short = f"{p}_below_median" in broken
+        text = t(key + ("_short" if short else ""), lang,
+                 share=fmt_pct(row[f"{p}_share_cleaned"], lang),
+                 part=fmt_pct(row[f"{p}_share_cleaned"] / median, lang, 0),
+                 median=fmt_pct(median, lang))
+    elif rule == "gain_below_median":
+        text = t(key, lang,
+                 gain_share=fmt_pct(row[f"{p}_gain_week"] / row[f"{p}_assigned"], lang),
+                 fraction=fmt_pct(context["gain_vs_city_median"], lang, 0),
+                 median=fmt_pct(context[f"{p}_gain_median"], lang))
+    elif rule == "late_vs_city":
+        city_finish = fmt_date(row[f"{p}_city_projected_finish"], lang)
+        if pd.isna(row[f"{p}_days_after_city"]):
+            text = t("progress.rule.late_vs_city_never", lang, city_finish=city_finish)
+        else:
+            text = t(key, lang, days=_days_text(int(row[f"{p}_days_after_city"]), lang),
+                     city_finish=city_finish)
     elif rule == "bottom_decile":
         text = t(key, lang, bottom=fmt_pct(context["bottom_share"], lang, 0),
                  rank=fmt_int(row[f"{p}_rank_of_share"], lang),
@@ -811,20 +963,23 @@ def _rule_context(units: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, dict[s
         "multi_kind": len(kinds) > 1,
         "bottom_share": float(_param(plan, "laggards", "bottom_share")),
         "gain_fraction": float(_param(plan, "laggards", "weekly_gain_vs_required")),
+        "gain_vs_city_median": float(_param(plan, "laggards", "gain_vs_city_median")),
     }
     extra = {}
     for kind in KINDS:
         p = PREFIX[kind]
         share = units[f"{p}_share_cleaned"]
         context[f"{p}_median"] = _median(share)
+        context[f"{p}_gain_median"] = _median(_gain_share(units, p))
         context[f"{p}_ranked"] = int(share.notna().sum())
         extra[f"{p}_rank_of_share"] = share.rank(ascending=False, method="min")
     return units.assign(**extra), context
 
 
 def laggards(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """One row per laggard unit, worst rank first: every rule it broke as a sentence with the
-    unit's own numbers, joined with the catalogue's separator, in both languages."""
+    """One row per laggard unit, worst rank first: every rule that names it, then every context
+    rule it also breaks (``rules``), each as a sentence with the unit's own numbers, joined with
+    the catalogue's separator, in both languages."""
     broken = laggard_rules(units, plan)
     framed, context = _rule_context(units, plan)
     rows = []
@@ -834,7 +989,7 @@ def laggards(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         row = framed.loc[i]
         reasons = {
             lang: t("progress.separator", lang).join(
-                rule_sentence(c, row, context, lang) for c in codes
+                rule_sentence(c, row, context, lang, codes) for c in codes
             )
             for lang in LANGS
         }
@@ -933,12 +1088,7 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
         daily = agg.daily.loc[(agg.daily["kind"] == kind) & agg.daily["date"].notna()]
         daily = daily.loc[daily["date"] <= as_of]
         rate = s["gain_week"] / WINDOW_DAYS
-        city = pd.DataFrame({"unit_code": ["city"], f"{p}_assigned": [s["assigned"]],
-                             f"{p}_remaining": [s["remaining"]], f"{p}_rate_7d": [rate]})
-        whole = agg.daily.loc[agg.daily["kind"] == kind].assign(unit_code="city")
-        done = _completion_date(whole, {("city", kind): s["target"]}, as_of)
-        completed = pd.Series({"city": done.get(("city", kind))}, dtype=object).dropna()
-        dl = _deadline_columns(city, p, plan, as_of, completed).iloc[0]
+        dl = _city_deadline(units, agg.daily, kind, plan, as_of)
         rows.append(
             {
                 "kind": kind,
