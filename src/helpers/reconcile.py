@@ -13,8 +13,10 @@ writes ``vehicle_status``, ``licence_status``, ``submission_links`` and
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -70,6 +72,8 @@ LINK_REASONS = (
 )
 MAX_CANDIDATES = 3
 
+_log = logging.getLogger(__name__)
+
 
 # --------------------------------------------------------------------------------------------
 # Inputs: typed views over the processed Parquet tables
@@ -91,10 +95,11 @@ def _register_inputs(con, ws: Workspace, week: str) -> None:
         con.execute(f"CREATE OR REPLACE VIEW in_{name} AS SELECT * FROM read_parquet({_quote(path)})")
 
 
-# Typed, renamed copies of the columns reconcile needs. Vehicles and licences share the
-# column names (name_key, id_kind, dob, dob_year) so one identity query serves both.
+# Typed, renamed views of the columns reconcile needs (views: DuckDB reads only the columns a
+# query uses, straight from Parquet). Vehicles and licences share the names (name_key,
+# id_kind, dob, dob_year) so one identity query serves both.
 _INPUT_SQL = """
-CREATE OR REPLACE TEMP TABLE reg_veh AS
+CREATE OR REPLACE TEMP VIEW reg_veh AS
 SELECT CAST(record_id AS VARCHAR) AS record_id, CAST(unit_code AS VARCHAR) AS unit_code,
        CAST(plate AS VARCHAR) AS plate, nullif(CAST(plate_key AS VARCHAR), '') AS plate_key,
        CAST(vehicle_type AS VARCHAR) AS vehicle_type,
@@ -104,10 +109,10 @@ SELECT CAST(record_id AS VARCHAR) AS record_id, CAST(unit_code AS VARCHAR) AS un
        CAST(owner_id AS VARCHAR) AS owner_id, CAST(owner_id_kind AS VARCHAR) AS id_kind,
        CAST(owner_dob AS DATE) AS dob, CAST(owner_dob_year AS INTEGER) AS dob_year,
        CAST(owner_address AS VARCHAR) AS owner_address,
-       owner_kind = 'organization' AS is_org
+       coalesce(owner_kind = 'organization', false) AS is_org
 FROM in_registry_vehicles;
 
-CREATE OR REPLACE TEMP TABLE reg_lic AS
+CREATE OR REPLACE TEMP VIEW reg_lic AS
 SELECT CAST(record_id AS VARCHAR) AS record_id, CAST(unit_code AS VARCHAR) AS unit_code,
        nullif(CAST(licence_no AS VARCHAR), '') AS licence_no,
        CAST(licence_class AS VARCHAR) AS licence_class,
@@ -118,7 +123,7 @@ SELECT CAST(record_id AS VARCHAR) AS record_id, CAST(unit_code AS VARCHAR) AS un
        false AS is_org
 FROM in_registry_licences;
 
-CREATE OR REPLACE TEMP TABLE pop AS
+CREATE OR REPLACE TEMP VIEW pop AS
 SELECT CAST(citizen_id AS VARCHAR) AS citizen_id,
        nullif(CAST(full_name_key AS VARCHAR), '') AS name_key,
        CAST(dob AS DATE) AS dob, CAST(dob_year AS INTEGER) AS dob_year,
@@ -146,22 +151,28 @@ FROM in_submissions;
 # --------------------------------------------------------------------------------------------
 
 def _duplicates_sql(table: str, keys: tuple[str, ...]) -> str:
-    """``<table>_dup(record_id, is_dup)`` for records sharing a key with a smaller record_id.
+    """``<table>_dup(record_id)``: records sharing a key with a smaller record_id.
 
-    Only keys held by several records can make a duplicate, so those are aggregated first and
-    joined back (one equi-join per key; an OR join would be a nested loop).
+    Grouping 8.5 M text keys is the expensive part, so keys are first grouped by their 64-bit
+    hash to find the few shared ones; only records holding those are compared exactly.
     """
-    parts = [
-        f"SELECT r.record_id, f.first_id FROM {table} r JOIN ("
-        f"SELECT {k} AS key_value, min(record_id) AS first_id FROM {table} "
-        f"WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1) f ON f.key_value = r.{k}"
-        for k in keys
-    ]
-    return (
-        f"CREATE OR REPLACE TEMP TABLE {table}_dup AS "
-        f"SELECT record_id, bool_or(first_id < record_id) AS is_dup "
-        f"FROM ({' UNION ALL '.join(parts)}) GROUP BY record_id"
+    keyed = " UNION ALL ".join(
+        f"SELECT record_id, {i} AS key_no, {k} AS k FROM {table} WHERE {k} IS NOT NULL"
+        for i, k in enumerate(keys)
     )
+    return f"""
+CREATE OR REPLACE TEMP TABLE {table}_dup AS
+WITH shared AS (
+    SELECT key_no, hash(k) AS h FROM ({keyed}) GROUP BY ALL HAVING count(*) > 1
+), holders AS (
+    SELECT c.* FROM ({keyed}) c SEMI JOIN shared s ON c.key_no = s.key_no AND hash(c.k) = s.h
+), firsts AS (
+    SELECT key_no, k, min(record_id) AS first_id FROM holders GROUP BY ALL
+)
+SELECT DISTINCT h.record_id
+FROM holders h JOIN firsts f USING (key_no, k)
+WHERE f.first_id < h.record_id
+"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,29 +184,29 @@ def _duplicates_sql(table: str, keys: tuple[str, ...]) -> str:
 _LINK_SQL = """
 CREATE OR REPLACE TEMP TABLE hit AS
 WITH hits AS (
-    SELECT s.submission_id, 1 AS method_rank, r.record_id
+    SELECT s.submission_id, 1 AS method_rank, r.record_id, r.unit_code AS record_unit_code
     FROM sub s JOIN reg_veh r ON s.plate_key = r.plate_key WHERE s.kind = 'vehicle'
     UNION ALL
-    SELECT s.submission_id, 2, r.record_id
+    SELECT s.submission_id, 2, r.record_id, r.unit_code
     FROM sub s JOIN reg_veh r ON s.chassis_key = r.chassis_key WHERE s.kind = 'vehicle'
     UNION ALL
-    SELECT s.submission_id, 3, r.record_id
+    SELECT s.submission_id, 3, r.record_id, r.unit_code
     FROM sub s JOIN reg_lic r ON s.licence_no = r.licence_no WHERE s.kind = 'licence'
 ), ranked AS (
-    SELECT h.*, coalesce(dv.is_dup, dl.is_dup, false) AS is_dup,
+    SELECT h.*, (dv.record_id IS NOT NULL OR dl.record_id IS NOT NULL) AS is_dup,
            count(*) OVER (PARTITION BY h.submission_id, h.method_rank) AS n_same_key
     FROM hits h
     LEFT JOIN reg_veh_dup dv ON h.method_rank < 3 AND dv.record_id = h.record_id
     LEFT JOIN reg_lic_dup dl ON h.method_rank = 3 AND dl.record_id = h.record_id
 )
-SELECT submission_id, record_id, method_rank, n_same_key FROM ranked
+SELECT submission_id, record_id, record_unit_code, method_rank, n_same_key FROM ranked
 QUALIFY row_number() OVER (
     PARTITION BY submission_id ORDER BY method_rank, is_dup, record_id
 ) = 1;
 
 CREATE OR REPLACE TEMP TABLE link AS
 WITH linked AS (
-    SELECT s.*, h.record_id,
+    SELECT s.*, h.record_id, h.record_unit_code,
            CASE h.method_rank WHEN 1 THEN 'plate' WHEN 2 THEN 'chassis'
                 WHEN 3 THEN 'licence_no' ELSE 'none' END AS link_method,
            CASE WHEN h.record_id IS NULL AND s.kind = 'licence' THEN 'no_record_licence'
@@ -215,45 +226,60 @@ SELECT *,
            PARTITION BY kind, record_id, counts_this_week
            ORDER BY submitted_at DESC, submission_id DESC) END AS winner_id
 FROM linked;
+
+-- per record: the winning submission and how many counted for the week
+CREATE OR REPLACE TEMP TABLE record_subs AS
+SELECT kind, record_id,
+       max(CASE WHEN latest_rank = 1 THEN submission_id END) AS submission_id,
+       max(CASE WHEN latest_rank = 1 THEN review_status END) AS review_status,
+       max(CASE WHEN latest_rank = 1 THEN reviewed_at END) AS reviewed_at,
+       max(CASE WHEN latest_rank = 1 THEN declared_status END) AS declared_status,
+       count(*) AS n_submissions, min(submitted_at) AS first_submitted_at,
+       max(submitted_at) AS last_submitted_at
+FROM link WHERE latest_rank IS NOT NULL GROUP BY kind, record_id;
 """
 
-# Best candidates for unmatched submissions: records whose key is one edit away. Keys within
-# one edit share a "deletion variant" (the key with one character removed, or the key itself),
-# so an equi-join on variants finds them without comparing every pair.
+# Best candidates for unmatched submissions: records whose key is one edit away. The few
+# unmatched keys are expanded into every key one edit away (each character deleted, replaced
+# or inserted from the key alphabet), which then meets the registry in one equi-join: no
+# pairwise comparison and nothing generated per registry record.
 _CANDIDATES_SQL = """
 CREATE OR REPLACE TEMP TABLE cand AS
 WITH unmatched AS (
     SELECT submission_id, kind, CASE kind WHEN 'vehicle' THEN plate_key ELSE licence_no END AS k
     FROM link WHERE record_id IS NULL
-), unmatched_var AS (
-    SELECT submission_id, kind, k, k AS v FROM unmatched WHERE k IS NOT NULL
+), pos AS (
+    SELECT submission_id, kind, k, unnest(range(0, length(k) + 1)) AS i
+    FROM unmatched WHERE k IS NOT NULL
+), alphabet AS (
+    SELECT 'vehicle' AS kind, unnest(string_split('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', ''))
+        AS c
     UNION ALL
-    SELECT submission_id, kind, k, k[1:i - 1] || k[i + 1:] FROM unmatched,
-           range(1, 21) r(i) WHERE k IS NOT NULL AND i <= length(k)
+    SELECT 'licence', unnest(string_split('0123456789', ''))
+), near_keys AS (
+    SELECT submission_id, kind, k[1:i - 1] || k[i + 1:] AS v FROM pos WHERE i >= 1
+    UNION ALL
+    SELECT p.submission_id, p.kind, k[1:i - 1] || a.c || k[i + 1:]
+    FROM pos p JOIN alphabet a ON a.kind = p.kind WHERE i >= 1 AND a.c <> k[i]
+    UNION ALL
+    SELECT p.submission_id, p.kind, k[1:i] || a.c || k[i + 1:]
+    FROM pos p JOIN alphabet a ON a.kind = p.kind
 ), registry_keys AS (
-    SELECT 'vehicle' AS kind, record_id, plate_key AS k FROM reg_veh
-    WHERE plate_key IS NOT NULL AND {any_vehicle}
+    SELECT 'vehicle' AS kind, record_id, plate_key AS k FROM reg_veh WHERE plate_key IS NOT NULL
     UNION ALL
-    SELECT 'licence', record_id, licence_no FROM reg_lic
-    WHERE licence_no IS NOT NULL AND {any_licence}
-), registry_var AS (
-    SELECT kind, record_id, k, k AS v FROM registry_keys
-    UNION ALL
-    SELECT kind, record_id, k, k[1:i - 1] || k[i + 1:] FROM registry_keys,
-           range(1, 21) r(i) WHERE i <= length(k)
+    SELECT 'licence', record_id, licence_no FROM reg_lic WHERE licence_no IS NOT NULL
 ), near AS (
-    SELECT DISTINCT u.submission_id, g.record_id, levenshtein(u.k, g.k) AS distance
-    FROM unmatched_var u JOIN registry_var g ON u.kind = g.kind AND u.v = g.v
-    WHERE levenshtein(u.k, g.k) <= 1
+    SELECT DISTINCT n.submission_id, r.record_id
+    FROM (SELECT DISTINCT * FROM near_keys) n
+    JOIN registry_keys r ON r.kind = n.kind AND r.k = n.v
 )
-SELECT submission_id, list(record_id ORDER BY distance, record_id)[1:{max_candidates}]
-       AS candidates
+SELECT submission_id, list(record_id ORDER BY record_id)[1:{max_candidates}] AS candidates
 FROM near GROUP BY submission_id;
 """
 
 
 # --------------------------------------------------------------------------------------------
-# Identity: registry owner/holder against the population extract
+# Identity and statuses
 # --------------------------------------------------------------------------------------------
 
 def _confidence_case(column: str) -> str:
@@ -262,76 +288,6 @@ def _confidence_case(column: str) -> str:
 
 
 _OK_LIST = ", ".join(f"'{r}'" for r in sorted(IDENTITY_OK))
-
-_IDENTITY_SQL = """
-CREATE OR REPLACE TEMP TABLE {out} AS
-WITH joined AS (
-    SELECT r.record_id, r.is_org, r.id_kind, p.citizen_id IS NOT NULL AS in_population,
-           p.status AS population_status, p.unit_code AS population_unit_code,
-           r.name_key AS a, p.name_key AS b, r.dob AS rdob, r.dob_year AS ryear,
-           p.dob AS pdob, p.dob_year AS pyear
-    FROM {reg} r
-    LEFT JOIN pop p ON NOT r.is_org AND r.id_kind = 'cccd' AND p.citizen_id = r.{id_col}
-), checks AS (
-    SELECT *,
-        CASE WHEN NOT in_population THEN NULL
-             WHEN a IS NULL OR b IS NULL THEN 'not_compared'
-             WHEN a = b THEN 'match'
-             WHEN split_part(a, ' ', 1) = split_part(b, ' ', 1)
-                  AND list_sort(string_split(a, ' ')) = list_sort(string_split(b, ' '))
-                  THEN 'match_middle_swapped'
-             WHEN levenshtein(a, b) <= 1 THEN 'match_name_typo'
-             ELSE 'name_mismatch' END AS name_check,
-        CASE WHEN NOT in_population THEN NULL
-             WHEN rdob IS NULL AND ryear IS NULL THEN 'not_compared'
-             WHEN rdob IS NOT NULL AND pdob IS NOT NULL THEN
-                 CASE WHEN rdob = pdob THEN 'match'
-                      WHEN year(rdob) = year(pdob) AND month(rdob) = day(pdob)
-                           AND day(rdob) = month(pdob) THEN 'dob_day_month_swapped'
-                      ELSE 'dob_mismatch' END
-             -- one side holds the year only: the years must agree
-             WHEN coalesce(year(rdob), ryear) = coalesce(year(pdob), pyear) THEN 'match_year_only'
-             ELSE 'dob_mismatch' END AS dob_check
-    FROM joined
-), result AS (
-    SELECT *,
-        CASE WHEN is_org THEN 'not_checked'
-             WHEN id_kind IS DISTINCT FROM 'cccd' THEN 'invalid_id'
-             WHEN NOT in_population THEN 'id_not_in_population'
-             WHEN name_check = 'name_mismatch' THEN 'name_mismatch'
-             WHEN dob_check IN ('dob_day_month_swapped', 'dob_mismatch') THEN dob_check
-             WHEN name_check IN ('match_name_typo', 'match_middle_swapped') THEN name_check
-             WHEN dob_check = 'match_year_only' THEN 'match_year_only'
-             ELSE 'match' END AS identity_result
-    FROM checks
-)
-SELECT record_id, in_population, population_status, population_unit_code,
-       name_check, dob_check, identity_result,
-       CASE WHEN identity_result IN ({ok}) THEN
-                -- tolerated differences on both sides lower the confidence together
-                (CASE name_check WHEN 'match_name_typo' THEN {typo}
-                     WHEN 'match_middle_swapped' THEN {swapped}
-                     WHEN 'not_compared' THEN 0.8 ELSE 1.0 END)
-                * (CASE dob_check WHEN 'match_year_only' THEN {year_only}
-                     WHEN 'not_compared' THEN 0.8 ELSE 1.0 END)
-            ELSE {conf} END AS identity_confidence
-FROM result
-"""
-
-
-def _identity_sql(reg: str, id_col: str, out: str) -> str:
-    return _IDENTITY_SQL.format(
-        reg=reg, id_col=id_col, out=out, ok=_OK_LIST,
-        typo=IDENTITY_CONFIDENCE["match_name_typo"],
-        swapped=IDENTITY_CONFIDENCE["match_middle_swapped"],
-        year_only=IDENTITY_CONFIDENCE["match_year_only"],
-        conf=_confidence_case("identity_result"),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Statuses
-# --------------------------------------------------------------------------------------------
 
 # Condition per status (SQL over the joined record row `x`), in precedence order.
 _VEHICLE_CONDITIONS: dict[str, str] = {
@@ -368,35 +324,117 @@ _LICENCE_CONDITIONS: dict[str, str] = {
 assert tuple(_VEHICLE_CONDITIONS) == VEHICLE_STATUSES
 assert tuple(_LICENCE_CONDITIONS) == LICENCE_STATUSES
 
-_STATUS_SQL = """
-CREATE OR REPLACE TEMP TABLE {out} AS
-WITH counted AS (
-    SELECT record_id, count(*) AS n_submissions, min(submitted_at) AS first_submitted_at,
-           max(submitted_at) AS last_submitted_at
-    FROM link WHERE kind = '{kind}' AND latest_rank IS NOT NULL GROUP BY record_id
-), winner AS (
-    SELECT record_id, submission_id, review_status, reviewed_at, declared_status
-    FROM link WHERE kind = '{kind}' AND latest_rank = 1
-), x AS (
-    SELECT r.*, coalesce(d.is_dup, false) AS is_dup, i.* EXCLUDE (record_id),
+# One pass per kind: the registry record, its owner/holder in the population extract, whether
+# it is a duplicate and its winning submission; then the identity comparison, every status
+# rule that holds, and the reason in both languages. Streams from Parquet to Parquet.
+_RECORDS_SQL = """
+WITH joined AS (
+    SELECT r.*, p.citizen_id IS NOT NULL AS in_population,
+           p.status AS population_status, p.unit_code AS population_unit_code,
+           p.name_key AS p_name_key, p.dob AS p_dob, p.dob_year AS p_dob_year,
+           d.record_id IS NOT NULL AS is_dup,
            w.submission_id, w.review_status, w.reviewed_at, w.declared_status,
-           coalesce(c.n_submissions, 0) AS n_submissions, c.first_submitted_at,
-           c.last_submitted_at
+           coalesce(w.n_submissions, 0) AS n_submissions, w.first_submitted_at,
+           w.last_submitted_at
     FROM {reg} r
-    LEFT JOIN {reg}_dup d USING (record_id)
-    LEFT JOIN {ident} i USING (record_id)
-    LEFT JOIN winner w USING (record_id)
-    LEFT JOIN counted c USING (record_id)
+    LEFT JOIN pop p ON NOT r.is_org AND r.id_kind = 'cccd' AND p.citizen_id = r.{id_col}
+    LEFT JOIN {reg}_dup d ON d.record_id = r.record_id
+    LEFT JOIN (SELECT * FROM record_subs WHERE kind = '{kind}') w ON w.record_id = r.record_id
+), checks AS (
+    SELECT *,
+        CASE WHEN NOT in_population THEN NULL
+             WHEN name_key IS NULL OR p_name_key IS NULL THEN 'not_compared'
+             WHEN name_key = p_name_key THEN 'match'
+             WHEN split_part(name_key, ' ', 1) = split_part(p_name_key, ' ', 1)
+                  AND list_sort(string_split(name_key, ' '))
+                      = list_sort(string_split(p_name_key, ' '))
+                  THEN 'match_middle_swapped'
+             WHEN levenshtein(name_key, p_name_key) <= 1 THEN 'match_name_typo'
+             ELSE 'name_mismatch' END AS name_check,
+        CASE WHEN NOT in_population THEN NULL
+             WHEN dob IS NULL AND dob_year IS NULL THEN 'not_compared'
+             WHEN dob IS NOT NULL AND p_dob IS NOT NULL THEN
+                 CASE WHEN dob = p_dob THEN 'match'
+                      WHEN year(dob) = year(p_dob) AND month(dob) = day(p_dob)
+                           AND day(dob) = month(p_dob) THEN 'dob_day_month_swapped'
+                      ELSE 'dob_mismatch' END
+             -- one side holds the year only: the years must agree
+             WHEN coalesce(year(dob), dob_year) = coalesce(year(p_dob), p_dob_year)
+                  THEN 'match_year_only'
+             ELSE 'dob_mismatch' END AS dob_check
+    FROM joined
+), result AS (
+    SELECT *,
+        CASE WHEN is_org THEN 'not_checked'
+             WHEN id_kind IS DISTINCT FROM 'cccd' THEN 'invalid_id'
+             WHEN NOT in_population THEN 'id_not_in_population'
+             WHEN name_check = 'name_mismatch' THEN 'name_mismatch'
+             WHEN dob_check IN ('dob_day_month_swapped', 'dob_mismatch') THEN dob_check
+             WHEN name_check IN ('match_name_typo', 'match_middle_swapped') THEN name_check
+             WHEN dob_check = 'match_year_only' THEN 'match_year_only'
+             ELSE 'match' END AS identity_result
+    FROM checks
+), x AS (
+    SELECT *,
+       CASE WHEN identity_result IN ({ok}) THEN
+                -- tolerated differences on both sides lower the confidence together
+                (CASE name_check WHEN 'match_name_typo' THEN {typo}
+                     WHEN 'match_middle_swapped' THEN {swapped}
+                     WHEN 'not_compared' THEN 0.8 ELSE 1.0 END)
+                * (CASE dob_check WHEN 'match_year_only' THEN {year_only}
+                     WHEN 'not_compared' THEN 0.8 ELSE 1.0 END)
+            ELSE {conf} END AS identity_confidence
+    FROM result
 ), holds AS (
     SELECT x.*, list_filter([{conditions}], lambda s: s IS NOT NULL) AS holding FROM x
+), decided AS (
+    SELECT holds.* EXCLUDE (holding), holding[1] AS status, holding[2:] AS flags FROM holds
 )
-SELECT holds.* EXCLUDE (holding), holding[1] AS status, holding[2:] AS flags FROM holds
+SELECT {columns},
+       CASE WHEN s.status = 'identity_mismatch'
+            THEN rs.reason_en || ' (' || il.label_en || ')' ELSE rs.reason_en END
+           AS status_reason,
+       CASE WHEN s.status = 'identity_mismatch'
+            THEN rs.reason_vi || ' (' || il.label_vi || ')' ELSE rs.reason_vi END
+           AS status_reason_vi
+FROM decided s
+LEFT JOIN status_reasons rs ON rs.status = s.status
+LEFT JOIN identity_labels il ON il.identity_result = s.identity_result
 """
 
+_OUTPUT_COLUMNS = {
+    "vehicle": (
+        "record_id, unit_code, vehicle_type, owner_kind, status, flags, submission_id, "
+        "n_submissions, first_submitted_at, last_submitted_at, review_status, reviewed_at, "
+        "declared_status, identity_result, identity_confidence, name_check, dob_check, "
+        "id_kind AS owner_id_kind, population_unit_code, plate, owner_name, owner_id, "
+        "owner_address"
+    ),
+    "licence": (
+        "record_id, unit_code, licence_no, licence_class, status, flags, submission_id, "
+        "n_submissions, first_submitted_at, last_submitted_at, review_status, reviewed_at, "
+        "identity_result, identity_confidence, name_check, dob_check, "
+        "id_kind AS holder_id_kind, population_unit_code, holder_name, holder_id, "
+        "dob AS holder_dob, dob_year AS holder_dob_year"
+    ),
+}
 
-def _status_sql(out: str, kind: str, reg: str, ident: str, conditions: dict[str, str]) -> str:
+
+def _records_sql(kind: str) -> str:
+    """The status table of one kind (``vehicle``/``licence``) as one SELECT."""
+    reg, id_col, conditions = {
+        "vehicle": ("reg_veh", "owner_id", _VEHICLE_CONDITIONS),
+        "licence": ("reg_lic", "holder_id", _LICENCE_CONDITIONS),
+    }[kind]
     listed = ", ".join(f"CASE WHEN {cond} THEN '{code}' END" for code, cond in conditions.items())
-    return _STATUS_SQL.format(out=out, kind=kind, reg=reg, ident=ident, conditions=listed)
+    columns = ", ".join(f"s.{c.strip()}" for c in _OUTPUT_COLUMNS[kind].split(","))
+    return _RECORDS_SQL.format(
+        reg=reg, id_col=id_col, kind=kind, conditions=listed, columns=columns, ok=_OK_LIST,
+        typo=IDENTITY_CONFIDENCE["match_name_typo"],
+        swapped=IDENTITY_CONFIDENCE["match_middle_swapped"],
+        year_only=IDENTITY_CONFIDENCE["match_year_only"],
+        conf=_confidence_case("identity_result"),
+    )
 
 
 def status_reasons() -> pd.DataFrame:
@@ -420,41 +458,8 @@ def identity_labels() -> pd.DataFrame:
     )
 
 
-# The reason a user reads: the status's sentence; for identity mismatches also what differs.
-_REASON_SELECT = """
-SELECT s.*,
-       CASE WHEN s.status = 'identity_mismatch'
-            THEN rs.reason_en || ' (' || il.label_en || ')' ELSE rs.reason_en END
-           AS status_reason,
-       CASE WHEN s.status = 'identity_mismatch'
-            THEN rs.reason_vi || ' (' || il.label_vi || ')' ELSE rs.reason_vi END
-           AS status_reason_vi
-FROM {table} s
-LEFT JOIN status_reasons rs ON rs.status = s.status
-LEFT JOIN identity_labels il ON il.identity_result = s.identity_result
-"""
-
-_VEHICLE_OUTPUT = """
-SELECT record_id, unit_code, vehicle_type, owner_kind, status, status_reason,
-       status_reason_vi, flags, submission_id, n_submissions, first_submitted_at,
-       last_submitted_at, review_status, reviewed_at, declared_status, identity_result,
-       identity_confidence, name_check, dob_check, id_kind AS owner_id_kind,
-       population_unit_code, plate, owner_name, owner_id, owner_address
-FROM ({reasons}) ORDER BY record_id
-"""
-
-_LICENCE_OUTPUT = """
-SELECT record_id, unit_code, licence_no, licence_class, status, status_reason,
-       status_reason_vi, flags, submission_id, n_submissions, first_submitted_at,
-       last_submitted_at, review_status, reviewed_at, identity_result, identity_confidence,
-       name_check, dob_check, id_kind AS holder_id_kind, population_unit_code,
-       holder_name, holder_id, dob AS holder_dob, dob_year AS holder_dob_year
-FROM ({reasons}) ORDER BY record_id
-"""
-
 _LINKS_OUTPUT = """
-SELECT l.submission_id, l.kind, l.unit_code, l.record_id,
-       coalesce(rv.unit_code, rl.unit_code) AS record_unit_code, l.link_method,
+SELECT l.submission_id, l.kind, l.unit_code, l.record_id, l.record_unit_code, l.link_method,
        coalesce(l.latest_rank > 1, false) AS is_duplicate,
        CASE WHEN l.latest_rank > 1 THEN l.winner_id END AS superseded_by,
        l.link_reason,
@@ -462,10 +467,7 @@ SELECT l.submission_id, l.kind, l.unit_code, l.record_id,
            AS candidates,
        l.submitted_at, l.review_status, l.reviewed_at, l.declared_status, l.counts_this_week
 FROM link l
-LEFT JOIN reg_veh rv ON l.kind = 'vehicle' AND rv.record_id = l.record_id
-LEFT JOIN reg_lic rl ON l.kind = 'licence' AND rl.record_id = l.record_id
 LEFT JOIN cand c USING (submission_id)
-ORDER BY l.submission_id
 """
 
 
@@ -612,6 +614,7 @@ def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[s
     """
     plan = plan or load_plan()
     week_end = date.fromisoformat(week)
+    started = time.perf_counter()
     con = store.duckdb_connect()
     try:
         _register_inputs(con, ws, week)
@@ -621,28 +624,14 @@ def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[s
         con.execute(_duplicates_sql("reg_veh", ("plate_key", "chassis_key")))
         con.execute(_duplicates_sql("reg_lic", ("licence_no",)))
         con.execute(_LINK_SQL)
-        kinds = {k for (k,) in con.execute(
-            "SELECT DISTINCT kind FROM link WHERE record_id IS NULL").fetchall()}
-        con.execute(_CANDIDATES_SQL.format(
-            any_vehicle="vehicle" in kinds, any_licence="licence" in kinds,
-            max_candidates=MAX_CANDIDATES,
-        ))
-        con.execute(_identity_sql("reg_veh", "owner_id", "veh_ident"))
-        con.execute(_identity_sql("reg_lic", "holder_id", "lic_ident"))
-        con.execute(_status_sql("veh_status", "vehicle", "reg_veh", "veh_ident",
-                                _VEHICLE_CONDITIONS))
-        con.execute(_status_sql("lic_status", "licence", "reg_lic", "lic_ident",
-                                _LICENCE_CONDITIONS))
+        con.execute(_CANDIDATES_SQL.format(max_candidates=MAX_CANDIDATES))
         con.register("status_reasons", status_reasons())
         con.register("identity_labels", identity_labels())
+        _log.info("reconcile %s: links done in %.1f s", week, time.perf_counter() - started)
 
         counts = {
-            "vehicle_status": _write(
-                con, _VEHICLE_OUTPUT.format(reasons=_REASON_SELECT.format(table="veh_status")),
-                ws, "vehicle_status", week),
-            "licence_status": _write(
-                con, _LICENCE_OUTPUT.format(reasons=_REASON_SELECT.format(table="lic_status")),
-                ws, "licence_status", week),
+            "vehicle_status": _write(con, _records_sql("vehicle"), ws, "vehicle_status", week),
+            "licence_status": _write(con, _records_sql("licence"), ws, "licence_status", week),
             "submission_links": _write(con, _LINKS_OUTPUT, ws, "submission_links", week),
         }
         counts["links_unmatched"] = con.execute(
