@@ -494,7 +494,8 @@ class PackBook:
         rows_per_sheet = max(1, min(rows_per_sheet, SHEET_ROWS))
         sheets = []
         for part, start in enumerate(range(0, max(len(frame), 1), rows_per_sheet), start=1):
-            label = name if part == 1 else f"{name} ({part})"
+            suffix = "" if part == 1 else f" ({part})"
+            label = name[: SHEET_NAME_CHARS - len(suffix)] + suffix
             sheets.append(
                 self.data_sheet(
                     label, frame.iloc[start : start + rows_per_sheet], columns,
