@@ -19,6 +19,7 @@ from helpers.paths import Workspace
 _DIGITS = re.compile(r"\d{9,13}")
 _PLATE = re.compile(r"\b\d{2}[A-Za-z]{1,2}\d?[-. ]?\d{3}[.\s]?\d{1,2}\b")
 _WORD = re.compile(r"[^\W\d_]+")
+_NOT_NAME = re.compile(r"[^\w ]|\d|_")
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,15 @@ def find_personal_data(text: str, tokens: PersonalTokens) -> list[str]:
         key = re.sub(r"[^0-9A-Za-z]", "", plate).upper()
         if key in tokens.plates:
             found.append(plate)
-    words = _WORD.findall(fold(text))
-    for size in (3, 4, 5):
-        for i in range(len(words) - size + 1):
-            phrase = " ".join(words[i : i + size])
-            if phrase in tokens.names:
-                found.append(phrase)
+    # A name is letters and spaces only: cut the text at anything else (digits, punctuation,
+    # line breaks) so words of neighbouring table cells never join into a false "name".
+    for segment in _NOT_NAME.split(fold(text)):
+        words = _WORD.findall(segment)
+        for size in (3, 4, 5):
+            for i in range(len(words) - size + 1):
+                phrase = " ".join(words[i : i + size])
+                if phrase in tokens.names:
+                    found.append(phrase)
     return found
 
 

@@ -21,3 +21,10 @@ def test_finds_ids_plates_phones_and_names_in_any_spelling():
 def test_aggregates_and_unit_names_are_clean():
     text = "Phường Ngọc Hà: 917.509 xe, 41,0% đã làm sạch; 130.266/130.359 GPLX; Xã Sóc Sơn hạng 126"
     assert find_personal_data(text, TOKENS) == []
+
+
+def test_words_of_neighbouring_cells_do_not_make_a_name():
+    tokens = PersonalTokens(frozenset(), frozenset(), frozenset(), frozenset({"do phuong xuan"}))
+    assert find_personal_data("Chậm tiến độ\n3 Phường Xuân Phương", tokens) == []
+    assert find_personal_data("Chậm tiến độ | Phường Xuân", tokens) == []
+    assert find_personal_data("chủ xe Đỗ Phương Xuân", tokens) == ["do phuong xuan"]

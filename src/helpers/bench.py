@@ -122,6 +122,7 @@ def run_bench(
     lang: str = "vi",
     root: Path | None = None,
     out_dir: Path = BENCH_DIR,
+    stages: tuple[str, ...] = tuple(name for name, _ in STAGES),
 ) -> dict:
     tag = scenario + (f"-x{scale:g}" if scale else "")
     root = root or DATA_DIR / "bench" / tag
@@ -130,7 +131,7 @@ def run_bench(
     week = week or deliveries[-1]
     measures: list[Measure] = []
     target_col = 0 if scenario == "city" else 1
-    for stage, step in STAGES:
+    for stage, step in (s for s in STAGES if s[0] in stages):
         cmd = [
             sys.executable, "-m", "helpers.runner", "--week", week, "--lang", lang,
             "--raw-dir", str(ws.raw), "--processed-dir", str(ws.processed),
