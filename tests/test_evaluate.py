@@ -134,3 +134,18 @@ def test_sample_week_has_every_status_to_score(sample_scores):
     scores = sample_scores.statuses
     absent = scores.loc[(scores["status"] != "all") & (scores["truth"] == 0), "status"]
     assert absent.tolist() == []
+
+
+def test_self_report_scoring_counts_units_found():
+    truth = pd.DataFrame({"unit_code": ["a", "b", "c"], "overstates": [True, True, False]})
+    verdict = pd.DataFrame({"unit_code": ["a", "b", "c"], "overstated": [True, False, True]})
+    row = evaluate.score_self_reports(verdict, truth).iloc[0]
+    assert (row["precision"], row["recall"]) == (0.5, 0.5) and not row["ok"]
+
+
+@pytest.mark.slow
+@pytest.mark.accuracy
+def test_overstating_units_are_found(sample_scores):
+    assert sample_scores.self_reports is not None
+    row = sample_scores.self_reports.iloc[0]
+    assert row["precision"] >= evaluate.LINK_TARGET and row["recall"] >= evaluate.LINK_TARGET

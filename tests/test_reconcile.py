@@ -637,6 +637,36 @@ def test_self_report_verdict_sums_the_week_for_every_unit(tmp_path):
     assert not verdict.drop(index=R.UNIT)["overstated"].any()
 
 
+def test_self_report_verdict_compares_only_days_the_unit_reported(tmp_path):
+    # 30 submissions on the 18th, none reported that day; 22 reported on the 19th, when the
+    # system shows 20: within the threshold. Counting the 18th would hide any overstatement
+    # and an unreported day is not an understatement either.
+    vehicles = [R.vehicle(i) for i in range(1, 51)]
+    subs = [R.vehicle_submission(f"S{i}", v, review_status="pending",
+                                 submitted_at=datetime(2025, 11, 18 if i < 30 else 19, 9))
+            for i, v in enumerate(vehicles)]
+    ws = _reconcile(tmp_path, vehicles=vehicles, submissions=subs, unit_reports=[
+        R.unit_report(date(2025, 11, 19), vehicles_collected=22)])
+    check = store.load(ws, "unit_self_report_check", WEEK)
+    row = reconcile.self_report_verdict(check, WEEK, load_plan()).set_index("unit_code").loc[
+        R.UNIT]
+    assert (row["days_reported"], row["reported_total"], row["system_total"]) == (1, 22, 20)
+    assert not row["overstated"]
+
+
+def test_small_unit_is_judged_on_all_measures_together():
+    # every measure under min_reported (20), together 48 against 36: overstated
+    counts = pd.DataFrame({
+        "reported_vehicles_collected": [15], "system_vehicles_collected": [11],
+        "reported_vehicles_approved": [10], "system_vehicles_approved": [8],
+        "reported_licences_collected": [12], "system_licences_collected": [9],
+        "reported_licences_cleaned": [11], "system_licences_cleaned": [8],
+    })
+    out = reconcile.judge_self_reports(counts, load_plan()).iloc[0]
+    assert out["overstated"] and out["ratio"] == pytest.approx(48 / 36)
+    assert not any(out[f"overstated_{m}"] for m in reconcile.SELF_REPORT_MEASURES)
+
+
 def test_judge_self_reports_does_not_change_its_input():
     counts = pd.DataFrame({f"{side}_{m}": [50] for m in reconcile.SELF_REPORT_MEASURES
                            for side in ("reported", "system")})

@@ -8,10 +8,12 @@ truth from ``<truth>/<week>/{vehicle_status,licence_status,submission_links}.par
 prints per-status precision and recall, and link precision and recall, with the targets.
 
 Precision of a status: of the records reconcile put in it, the share the truth puts there too.
-Recall: of the records the truth puts in it, the share reconcile found. Truth records that
-ingest rejected (so reconcile never saw them) count against recall, as they are missed.
+Recall: of the records the truth puts in it, the share reconcile found. Truth rows a correct
+ingest rejects (``rejected_at_ingest``) are left out: they are no records to reconcile (the
+ingest tests score those); any other truth record reconcile lacks counts against recall.
 Links are scored on submissions: precision over the submissions reconcile linked, recall over
-the submissions the truth links.
+the submissions the truth links; ``unmatched`` and ``duplicate`` rows score the rest of the
+link table. The self-report row scores the week's overstating units against ``units.parquet``.
 """
 
 from __future__ import annotations
@@ -38,10 +40,14 @@ class Scores:
     statuses: pd.DataFrame  # kind, status, truth, predicted, correct, precision, recall, ok
     links: pd.DataFrame     # measure, truth, predicted, correct, precision, recall, ok
     confusion: pd.DataFrame  # kind, truth_status, predicted_status, records (disagreements)
+    self_reports: pd.DataFrame | None = None  # overstating units found (same columns as links)
 
     @property
     def passed(self) -> bool:
-        return bool(self.statuses["ok"].all() and self.links["ok"].all())
+        tables = [self.statuses, self.links]
+        if self.self_reports is not None:
+            tables.append(self.self_reports)
+        return bool(all(t["ok"].all() for t in tables))
 
 
 def score_statuses(
@@ -120,14 +126,31 @@ def _link_row(measure: str, truth: int, predicted: int, correct: int) -> dict:
     return row
 
 
+def score_self_reports(verdict: pd.DataFrame, truth_units: pd.DataFrame) -> pd.DataFrame:
+    """Units flagged as overstating (``unit_code``, ``overstated``) against the units the
+    generator made overstate (``unit_code``, ``overstates``)."""
+    both = truth_units[["unit_code", "overstates"]].merge(
+        verdict[["unit_code", "overstated"]], on="unit_code", how="outer")
+    t_flag = both["overstates"].astype("boolean").fillna(False)
+    p_flag = both["overstated"].astype("boolean").fillna(False)
+    row = _link_row("overstating units", int(t_flag.sum()), int(p_flag.sum()),
+                    int((t_flag & p_flag).sum()))
+    row["kind"] = "unit"
+    return pd.DataFrame([row])
+
+
 def load_truth(ws: Workspace, week: str, name: str) -> pd.DataFrame:
+    """One weekly truth table, without the rows a correct ingest rejects (never reconciled)."""
     path = ws.truth / week / f"{name}.parquet"
     if not path.is_file():
         raise DeliveryError(
             f"ground truth {path} not found: generate the sample campaign with its truth "
             f"(`make sample-data`, truth goes to {ws.truth}) before scoring"
         )
-    return pd.read_parquet(path)
+    truth = pd.read_parquet(path)
+    if "rejected_at_ingest" in truth.columns:
+        truth = truth.loc[~truth["rejected_at_ingest"].astype(bool)]
+    return truth.reset_index(drop=True)
 
 
 def score_week(ws: Workspace, week: str) -> Scores:
@@ -146,10 +169,18 @@ def score_week(ws: Workspace, week: str) -> Scores:
     truth_links = load_truth(ws, week, "submission_links")
     truth_links = truth_links[[c for c in link_cols if c in truth_links.columns]]
     links = score_links(pred_links, truth_links)
+    self_reports = None
+    units_path = ws.truth / "units.parquet"
+    if units_path.is_file() and store.exists(ws, "unit_self_report_check", week):
+        from helpers.reconcile import self_report_verdict
+
+        verdict = self_report_verdict(store.load(ws, "unit_self_report_check", week), week)
+        self_reports = score_self_reports(verdict, pd.read_parquet(units_path))
     return Scores(
         statuses=pd.concat(status_rows, ignore_index=True),
         links=links,
         confusion=pd.concat(confusions, ignore_index=True),
+        self_reports=self_reports,
     )
 
 
@@ -168,11 +199,15 @@ def markdown(scores: Scores) -> str:
         lines.append(f"| {r.kind} | {r.status} | {r.truth} | {r.predicted} | {r.correct} | "
                      f"{_fmt(r.precision)} | {_fmt(r.recall)} | {'yes' if r.ok else 'NO'} |")
     lines += [
-        "", f"Submission links (target: precision and recall ≥ {LINK_TARGET})", "",
+        "", f"Submission links and self-reports (target: precision and recall ≥ {LINK_TARGET})",
+        "",
         "| measure | truth | reconciled | agree | precision | recall | ok |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    for r in scores.links.itertuples():
+    link_rows = [scores.links]
+    if scores.self_reports is not None:
+        link_rows.append(scores.self_reports)
+    for r in pd.concat(link_rows, ignore_index=True).itertuples():
         lines.append(f"| {r.measure} | {r.truth} | {r.predicted} | {r.correct} | "
                      f"{_fmt(r.precision)} | {_fmt(r.recall)} | {'yes' if r.ok else 'NO'} |")
     if len(scores.confusion):

@@ -476,10 +476,11 @@ LEFT JOIN cand c USING (submission_id)
 # --------------------------------------------------------------------------------------------
 
 # System counts per unit and day, each comparable with one self-reported column:
-#   vehicles_collected  vehicle submissions received that day by the unit
+#   vehicles_collected  vehicle submissions received that day for the unit's records
 #   vehicles_approved   vehicle submissions the unit approved that day
 #   licences_collected  licence submissions received that day
 #   licences_cleaned    licence submissions the unit approved that day
+# A submission belongs to its record's unit; an unmatched one to the unit it declares.
 _SELF_REPORT_SQL = """
 CREATE OR REPLACE TEMP TABLE self_report AS
 WITH reported AS (
@@ -489,22 +490,29 @@ WITH reported AS (
            sum(licences_collected)::BIGINT AS reported_licences_collected,
            sum(licences_cleaned)::BIGINT AS reported_licences_cleaned
     FROM in_unit_reports GROUP BY ALL
+), by_unit AS (
+    -- the unit a submission belongs to: its record's unit (that unit reviews it), else the
+    -- unit the citizen declared
+    SELECT kind, submitted_at, review_status, reviewed_at,
+           coalesce(record_unit_code, unit_code) AS unit_code
+    FROM link
 ), collected AS (
     SELECT CAST(submitted_at AS DATE) AS report_date, unit_code,
            count(*) FILTER (WHERE kind = 'vehicle') AS system_vehicles_collected,
            count(*) FILTER (WHERE kind = 'licence') AS system_licences_collected
-    FROM sub GROUP BY ALL
+    FROM by_unit GROUP BY ALL
 ), approved AS (
     SELECT CAST(reviewed_at AS DATE) AS report_date, unit_code,
            count(*) FILTER (WHERE kind = 'vehicle') AS system_vehicles_approved,
            count(*) FILTER (WHERE kind = 'licence') AS system_licences_cleaned
-    FROM sub WHERE review_status = 'approved' AND reviewed_at IS NOT NULL GROUP BY ALL
+    FROM by_unit WHERE review_status = 'approved' AND reviewed_at IS NOT NULL GROUP BY ALL
 ), days AS (
     SELECT report_date, unit_code FROM reported
     UNION SELECT report_date, unit_code FROM collected
     UNION SELECT report_date, unit_code FROM approved
 )
 SELECT d.report_date, d.unit_code,
+       reported.unit_code IS NOT NULL AS has_report,
        {columns}
 FROM days d
 LEFT JOIN reported USING (report_date, unit_code)
@@ -523,37 +531,43 @@ def _self_report_columns() -> str:
 
 
 def judge_self_reports(counts: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """Add ``reported_total``, ``system_total``, ``ratio``, per-measure ``overstated_<m>`` and
-    ``overstated`` to a table of ``reported_<m>`` / ``system_<m>`` counts (rows of any grain).
+    """Add ``reported_total``, ``system_total``, ``ratio``, ``overstated`` and, per measure,
+    ``overstated_<m>`` to a table of ``reported_<m>`` / ``system_<m>`` counts (any grain).
 
-    A measure overstates when the report exceeds the system by more than
-    ``self_reports.overstate_threshold`` and the report is at least ``min_reported`` (one record
-    must not swing a small unit's ratio). ``ratio`` is reported / system over all measures
-    (null when the system shows nothing).
+    Reports overstate when they exceed the system by more than
+    ``self_reports.overstate_threshold`` and are at least ``min_reported`` (one record must not
+    swing a small unit's ratio). ``overstated`` judges the four measures together (``ratio`` =
+    reported / system over all of them, null when the system shows nothing), so a small unit
+    is judged on all it reports; ``overstated_<m>`` says which measures are over, with the same
+    rule per measure (for the reasons a briefing gives).
     """
     threshold = float(plan.self_reports["overstate_threshold"])
     min_reported = float(plan.self_reports["min_reported"])
     out = counts.copy()
-    flags = []
+
+    def over(reported: pd.Series, system: pd.Series) -> pd.Series:
+        rep, sys_ = reported.astype("float64"), system.astype("float64")
+        return ((rep >= min_reported) & (rep > sys_ * (1.0 + threshold))).astype(bool)
+
     for m in SELF_REPORT_MEASURES:
-        rep, sys_ = out[f"reported_{m}"].astype("float64"), out[f"system_{m}"].astype("float64")
-        flag = (rep >= min_reported) & (rep > sys_ * (1.0 + threshold))
-        out[f"overstated_{m}"] = flag.astype(bool)
-        flags.append(out[f"overstated_{m}"])
+        out[f"overstated_{m}"] = over(out[f"reported_{m}"], out[f"system_{m}"])
     out["reported_total"] = out[[f"reported_{m}" for m in SELF_REPORT_MEASURES]].sum(axis=1)
     out["system_total"] = out[[f"system_{m}" for m in SELF_REPORT_MEASURES]].sum(axis=1)
     system = out["system_total"].astype("float64")
     out["ratio"] = (out["reported_total"].astype("float64") / system).where(system > 0)
-    out["overstated"] = pd.concat(flags, axis=1).any(axis=1) if flags else False
+    out["overstated"] = over(out["reported_total"], out["system_total"])
     return out
 
 
 def self_report_verdict(
     check: pd.DataFrame, week: str, plan: Plan | None = None, days: int | None = None
 ) -> pd.DataFrame:
-    """Per-unit verdict for the week (126 rows): the week's days summed, then judged.
+    """Per-unit verdict for the week (126 rows): the days the unit reported, summed, judged.
 
-    Returns ``unit_code``, ``days_reported``, ``reported_<m>``, ``system_<m>``,
+    Only days with a report count on both sides: a day the unit did not report (or whose
+    report ingest rejected) is not compared, so a missing report never looks like an
+    understatement and the week's first day, delivered the week before, is not half-counted.
+    Returns ``unit_code``, ``unit_name``, ``days_reported``, ``reported_<m>``, ``system_<m>``,
     ``reported_total``, ``system_total``, ``ratio``, ``overstated_<m>``, ``overstated`` and
     ``days_overstated`` (days on which the daily check flagged the unit). This is what
     progress reads as ``self_report_ratio`` / ``self_report_overstated``.
@@ -563,13 +577,10 @@ def self_report_verdict(
     end = date.fromisoformat(week)
     start = end - timedelta(days=days - 1)
     when = pd.to_datetime(check["report_date"]).dt.date
-    week_rows = check.loc[(when >= start) & (when <= end)]
+    week_rows = check.loc[(when >= start) & (when <= end) & check["has_report"].astype(bool)]
     value_cols = [f"{side}_{m}" for m in SELF_REPORT_MEASURES for side in ("reported", "system")]
     summed = week_rows.groupby("unit_code")[value_cols].sum()
-    summed["days_reported"] = (
-        week_rows.loc[week_rows[[f"reported_{m}" for m in SELF_REPORT_MEASURES]].sum(axis=1) > 0]
-        .groupby("unit_code").size()
-    )
+    summed["days_reported"] = week_rows.groupby("unit_code").size()
     summed["days_overstated"] = week_rows.groupby("unit_code")["overstated"].sum()
     units = official_units()[["unit_code", "unit_name"]]
     out = units.merge(summed.reset_index(), on="unit_code", how="left")
