@@ -23,7 +23,7 @@ from helpers.synth import registry as rg
 from helpers.synth import selfreport as sr
 from helpers.synth import truth as tr
 from helpers.synth import world as wd
-from helpers.synth.common import FAULT_COLUMNS, Faults
+from helpers.synth.common import FAULT_COLUMNS, Faults, take
 
 SCENARIOS = ("sample", "city")
 DELIVERIES = cp.DELIVERIES
@@ -85,9 +85,12 @@ def generate(out_dir, scenario: str = "sample", seed: int = 375, truth_dir=None,
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
 
+    memory: dict[str, float] = {}
+
     def lap(name: str, start: list[float] = [t0]) -> None:  # noqa: B006 (a stopwatch)
         now = time.perf_counter()
         timings[name] = round(now - start[0], 3)
+        memory[name] = _rss_gb()
         start[0] = now
 
     out = Path(out_dir)
@@ -164,6 +167,7 @@ def generate(out_dir, scenario: str = "sample", seed: int = 375, truth_dir=None,
         "files": {f["file"]: f["rows"] for f in writer.files},
         "weeks": summary_weeks,
         "timings_s": timings,
+        "rss_gb_after": memory,
         "total_s": round(time.perf_counter() - t0, 3),
     }
     import json
@@ -171,6 +175,17 @@ def generate(out_dir, scenario: str = "sample", seed: int = 375, truth_dir=None,
     (truth / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,
                                                    default=str), "utf-8")
     return summary
+
+
+def _rss_gb() -> float:
+    """Resident memory of this process now (GB; Linux), for the performance log."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    import os
+
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 1e9, 2)
 
 
 def _log_submission_faults(sub: pd.DataFrame, people: pd.DataFrame, faults: Faults) -> None:
@@ -185,20 +200,20 @@ def _log_submission_faults(sub: pd.DataFrame, people: pd.DataFrame, faults: Faul
                    reason)
     ok = sub["reject"].isna().to_numpy()
     m = ok & (sub["plate_form"].to_numpy() != 0) & (sub["kind"] == "vehicle").to_numpy()
-    faults.add(src, key[m], "plate", "plate_variant", sub["d_plate"].to_numpy()[m],
-               sub["plate_key"].to_numpy()[m], "repaired", expected=sub["plate_key"].to_numpy()[m])
+    faults.add(src, key[m], "plate", "plate_variant", take(sub["d_plate"], m),
+               take(sub["plate_key"], m), "repaired", expected=take(sub["plate_key"], m))
     m = ok & sub["plate_typo"].to_numpy()
-    faults.add(src, key[m], "plate", "plate_typo", sub["d_plate"].to_numpy()[m], None, "flagged")
+    faults.add(src, key[m], "plate", "plate_typo", take(sub["d_plate"], m), None, "flagged")
     m = ok & (sub["origin"] == "licence_typo").to_numpy()
-    faults.add(src, key[m], "licence_no", "licence_no_typo", sub["d_licence_no"].to_numpy()[m],
+    faults.add(src, key[m], "licence_no", "licence_no_typo", take(sub["d_licence_no"], m),
                None, "flagged")
-    true_id = people["citizen_id"].to_numpy()[sub["pid"].to_numpy()]
-    true_name = people["full_name"].to_numpy()[sub["pid"].to_numpy()]
+    true_id = take(people["citizen_id"], sub["pid"].to_numpy())
+    true_name = take(people["full_name"], sub["pid"].to_numpy())
     for k, col, true, outcome in (("id_dropped_zeros", "citizen_id", true_id, "repaired"),
                                   ("name_nfd", "full_name", true_name, "repaired"),
                                   ("name_no_diacritics", "full_name", true_name, "flagged")):
         m = ok & (sub["text_fault"] == k).to_numpy()
-        faults.add(src, key[m], col, k, sub[f"d_{col}"].to_numpy()[m], true[m], outcome,
+        faults.add(src, key[m], col, k, take(sub[f"d_{col}"], m), true[m], outcome,
                    expected=true[m] if outcome == "repaired" else None)
 
 
@@ -320,8 +335,8 @@ def _write_truth(truth: Path, vehicles, licences, population, people, sub, units
         "vehicle_type": v["vehicle_type"].to_numpy(),
         "owner_kind": v["owner_kind"].to_numpy(),
         "owner_citizen_id": np.where(v["pid"].to_numpy() >= 0, cid[np.maximum(v["pid"], 0)], None),
-        "owner_org_id": np.where(v["org_idx"].to_numpy() >= 0, orgs["org_id"].to_numpy()[
-            np.maximum(v["org_idx"], 0)], None),
+        "owner_org_id": np.where(v["org_idx"].to_numpy() >= 0, take(orgs["org_id"],
+            np.maximum(v["org_idx"], 0)), None),
         "is_duplicate_record": v["is_dup_record"].to_numpy(),
         "first_delivery": np.where(v["new_in_update"], rg.UPDATE, rg.FIRST),
         "rejected_at_ingest": v["reject"].notna().to_numpy(),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.synth import world as wd
-from helpers.synth.common import allocate, cat, isin, pick_exact, zfill_int
+from helpers.synth.common import allocate, cat, compact, isin, pick_exact, take, zfill_int
 
 EPOCH = np.datetime64("2025-01-01T00:00:00", "s")
 DAY = 86_400
@@ -310,9 +310,9 @@ def render_submissions(rng, units: wd.Units, people: pd.DataFrame, veh_subs: pd.
     use_member = (owner < 0) | (rng.random(nv) < 0.10)
     submitter = np.where(use_member, member, owner)
 
-    prefix = np.where(has, veh_rec["p_prefix"].to_numpy()[t], None)
-    series = np.where(has, veh_rec["p_series"].to_numpy()[t], None)
-    number = np.where(has, veh_rec["p_number"].to_numpy()[t], None)
+    prefix = np.where(has, take(veh_rec["p_prefix"], t), None)
+    series = np.where(has, take(veh_rec["p_series"], t), None)
+    number = np.where(has, take(veh_rec["p_number"], t), None)
     # unmatched vehicles: Hanoi or other-province plates the registry does not hold
     um = np.flatnonzero(~has)
     vt = np.where(rng.random(len(um)) < 0.85, "motorbike", "car").astype(object)
@@ -331,7 +331,7 @@ def render_submissions(rng, units: wd.Units, people: pd.DataFrame, veh_subs: pd.
         dtype=object)
     key[typo] = cat(prefix[typo], series[typo], number[typo])
     clash = isin(key[typo], registry_plate_keys)
-    number[typo[clash]] = veh_rec["p_number"].to_numpy()[t[typo[clash]]]  # keep the true plate
+    number[typo[clash]] = take(veh_rec["p_number"], t[typo[clash]])  # keep the true plate
     key[typo[clash]] = cat(prefix[typo[clash]], series[typo[clash]], number[typo[clash]])
     typo = typo[~clash]
     plate_typo = np.zeros(nv, dtype=bool)
@@ -342,13 +342,13 @@ def render_submissions(rng, units: wd.Units, people: pd.DataFrame, veh_subs: pd.
     from helpers.synth.world import make_chassis
 
     fake_chassis, _ = make_chassis(rng, nv)
-    chassis = np.where(has, veh_rec["chassis_key"].to_numpy()[t], fake_chassis)
+    chassis = np.where(has, take(veh_rec["chassis_key"], t), fake_chassis)
     chassis = np.where(chassis_given, chassis, "")
 
     lt = lcs["target"].to_numpy()
     l_unit = lic_rec["unit_idx"].to_numpy()[lt]
     l_holder = lic_rec["pid"].to_numpy()[lt]
-    l_no = lic_rec["licence_no"].to_numpy()[lt].astype(object)
+    l_no = take(lic_rec["licence_no"], lt).astype(object)
     ltypo = (lcs["origin"] == "licence_typo").to_numpy()
     true_no = l_no[ltypo].copy()
     new_no = true_no.copy()
@@ -387,11 +387,11 @@ def render_submissions(rng, units: wd.Units, people: pd.DataFrame, veh_subs: pd.
     # licence typo rows do not carry the true licence number
     n = len(sub)
     p = sub["pid"].to_numpy()
-    sub["d_citizen_id"] = people["citizen_id"].to_numpy()[p]
-    sub["d_full_name"] = people["full_name"].to_numpy()[p]
+    sub["d_citizen_id"] = take(people["citizen_id"], p)
+    sub["d_full_name"] = take(people["full_name"], p)
     from helpers.synth.common import DMY, format_dates
 
-    sub["d_dob"] = format_dates(people["dob"].to_numpy()[p], DMY)
+    sub["d_dob"] = format_dates(take(people["dob"], p), DMY)
     sub["d_phone"] = cat(np.array(["09", "08", "03", "07"], dtype=object)[rng.integers(0, 4, n)],
                          zfill_int(rng.integers(0, 100_000_000, n), 8))
     sub["d_unit_code"] = wd.spell_units(rng, units, sub["unit_idx"].to_numpy())
@@ -404,15 +404,15 @@ def render_submissions(rng, units: wd.Units, people: pd.DataFrame, veh_subs: pd.
     idx = rng.permutation(n)
     c1, c2, c3 = int(0.03 * n), int(0.03 * n), int(0.05 * n)
     sel = idx[:c1]
-    sub.loc[sel, "d_citizen_id"] = sub["d_citizen_id"].to_numpy()[sel].astype(str)
-    sub.loc[sel, "d_citizen_id"] = pd.Series(sub["d_citizen_id"].to_numpy()[sel]).str.lstrip(
+    sub.loc[sel, "d_citizen_id"] = take(sub["d_citizen_id"], sel).astype(str)
+    sub.loc[sel, "d_citizen_id"] = pd.Series(take(sub["d_citizen_id"], sel)).str.lstrip(
         "0").to_numpy(dtype=object)
     sub.loc[sel, "text_fault"] = "id_dropped_zeros"
     sel = idx[c1:c1 + c2]
-    sub.loc[sel, "d_full_name"] = wd.to_nfd(sub["d_full_name"].to_numpy()[sel])
+    sub.loc[sel, "d_full_name"] = wd.to_nfd(take(sub["d_full_name"], sel))
     sub.loc[sel, "text_fault"] = "name_nfd"
     sel = idx[c1 + c2:c1 + c2 + c3]
-    sub.loc[sel, "d_full_name"] = wd.strip_diacritics(sub["d_full_name"].to_numpy()[sel])
+    sub.loc[sel, "d_full_name"] = wd.strip_diacritics(take(sub["d_full_name"], sel))
     sub.loc[sel, "text_fault"] = "name_no_diacritics"
     return sub
 
@@ -438,8 +438,8 @@ def finalize_submissions(rng, sub: pd.DataFrame, veh_rec: pd.DataFrame,
     veh = (sub["kind"] == "vehicle").to_numpy()
     true_rid = np.where(
         tgt >= 0,
-        np.where(veh, veh_rec["record_id"].to_numpy()[np.clip(tgt, 0, len(veh_rec) - 1)],
-                 lic_rec["record_id"].to_numpy()[np.clip(tgt, 0, len(lic_rec) - 1)]),
+        np.where(veh, take(veh_rec["record_id"], np.clip(tgt, 0, len(veh_rec) - 1)),
+                 take(lic_rec["record_id"], np.clip(tgt, 0, len(lic_rec) - 1))),
         None)
     sub["true_record_id"] = np.where(sub["origin"].to_numpy() == "licence_typo", None, true_rid)
     n = len(sub)
@@ -487,4 +487,4 @@ def finalize_submissions(rng, sub: pd.DataFrame, veh_rec: pd.DataFrame,
     out = out.sort_values("_pos", kind="stable", ignore_index=True).drop(columns="_pos")
     out["row_key"] = np.arange(len(out), dtype=np.int64)
     out["reject_code"] = out["reject"].map({k: v[1] for k, v in SUBMISSION_REJECT_REASON.items()})
-    return out
+    return compact(out)

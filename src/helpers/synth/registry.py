@@ -21,9 +21,13 @@ from helpers.synth.common import (
     Faults,
     allocate,
     cat,
+    compact,
     format_dates,
     pick_exact,
+    take,
+    take_text,
     unique_draw,
+    where_text,
     zfill_int,
 )
 
@@ -137,12 +141,12 @@ def log_person_faults(faults: Faults, source: str, rows: pd.DataFrame, col_prefi
     """Record the id/name/dob faults of an owner/holder block in the fault log."""
     key = rows["row_key"].to_numpy()
     pid = rows["pid"].to_numpy()
-    true_id = np.where(pid >= 0, people["citizen_id"].to_numpy()[np.maximum(pid, 0)], None)
-    true_name = np.where(pid >= 0, people["full_name"].to_numpy()[np.maximum(pid, 0)], None)
-    true_dob = people["dob"].to_numpy()[np.maximum(pid, 0)]
+    true_id = np.where(pid >= 0, take(people["citizen_id"], np.maximum(pid, 0)), None)
+    true_name = np.where(pid >= 0, take(people["full_name"], np.maximum(pid, 0)), None)
+    true_dob = take(people["dob"], np.maximum(pid, 0))
     for k, (outcome, exp) in ID_FAULT_EXPECT.items():
         m = (rows["id_fault"] == k).to_numpy()
-        faults.add(source, key[m], f"{col_prefix}_id", k, rows[f"d_{col_prefix}_id"].to_numpy()[m],
+        faults.add(source, key[m], f"{col_prefix}_id", k, take(rows[f"d_{col_prefix}_id"], m),
                    true_id[m], outcome, expected=true_id[m] if outcome == "repaired" else exp,
                    identity=None if outcome == "repaired" else "invalid_id")
     for k, (outcome, ident) in NAME_FAULT_EXPECT.items():
@@ -153,18 +157,18 @@ def log_person_faults(faults: Faults, source: str, rows: pd.DataFrame, col_prefi
         if outcome == "repaired":
             exp = pd.Series(true_name[m], dtype="string").str.normalize("NFC").to_numpy(dtype=object)
         faults.add(source, key[m], f"{col_prefix}_name", k,
-                   rows[f"d_{col_prefix}_name"].to_numpy()[m], true_name[m], outcome,
+                   take(rows[f"d_{col_prefix}_name"], m), true_name[m], outcome,
                    expected=exp, identity=ident)
     iso_true = format_dates(true_dob, ISO)
     for k, ident in (("dob_day_month_swapped", "dob_day_month_swapped"),
                      ("dob_other_date", "dob_mismatch")):
         m = (rows["dob_fault"] == k).to_numpy()
-        faults.add(source, key[m], f"{col_prefix}_dob", k, rows[f"d_{col_prefix}_dob"].to_numpy()[m],
+        faults.add(source, key[m], f"{col_prefix}_dob", k, take(rows[f"d_{col_prefix}_dob"], m),
                    iso_true[m], "flagged", identity=ident)
     m = (rows["dob_style"] == SERIAL).to_numpy() & (rows["dob_fault"].isna().to_numpy())
     m &= rows[f"d_{col_prefix}_dob"].to_numpy() != ""
     faults.add(source, key[m], f"{col_prefix}_dob", "excel_serial_date",
-               rows[f"d_{col_prefix}_dob"].to_numpy()[m], iso_true[m], "repaired",
+               take(rows[f"d_{col_prefix}_dob"], m), iso_true[m], "repaired",
                expected=iso_true[m])
 
 
@@ -196,7 +200,7 @@ def person_block(rng, people: pd.DataFrame, pid: np.ndarray, individual: np.ndar
                                      {"name_other_person": 1.0})
         name_d[sel] = d2
         name_k[sel] = "name_other_person"
-    true_id = people["citizen_id"].to_numpy()[p]
+    true_id = take_text(people["citizen_id"], p)
     id_d, id_k = id_faults(rng, true_id, ok, {"id_dropped_zeros": id_rates.get(
         "id_dropped_zeros", 0.0)}, outsider)
     rest_rates = {k: v for k, v in id_rates.items() if k != "id_dropped_zeros"}
@@ -208,16 +212,16 @@ def person_block(rng, people: pd.DataFrame, pid: np.ndarray, individual: np.ndar
     id_d[cand[hit]] = d3[hit]
     id_k[cand[hit]] = k3[hit]
 
-    true_dob = people["dob"].to_numpy()[p]
+    true_dob = take(people["dob"], p)
     year_only = people["year_only"].to_numpy()[p]
     swap_ok = free[~year_only[free] & ~outsider[free]]
     dob_d, dob_k = wd.dob_with_faults(rng, true_dob, swap_ok, free, dob_rates,
                                       exclude=np.flatnonzero(name_k == "name_other_person"))
     style = _styles(rng, n, DOB_STYLE_P)
     dob_txt = format_dates(dob_d, style)
-    dob_txt = np.where(individual, dob_txt, "")
-    name_d = np.where(individual, name_d, None)
-    id_d = np.where(individual, id_d, None)
+    dob_txt = where_text(individual, dob_txt, "")
+    name_d = where_text(individual, name_d, None)
+    id_d = where_text(individual, id_d, None)
     return pd.DataFrame({
         "pid": np.where(individual, pid, -1),
         "name": name_d, "id": id_d, "dob": dob_txt,
@@ -338,10 +342,10 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     for c in ("name", "id", "dob"):
         person.loc[is_dup, c] = person[c].to_numpy()[src_row]
     oi = np.maximum(rows["org_idx"].to_numpy(), 0)
-    org_name = orgs["org_name"].to_numpy()[oi]
-    org_id = orgs["org_id"].to_numpy()[oi]
-    owner_name = np.where(individual, person["name"].to_numpy(), org_name)
-    owner_id = np.where(individual, person["id"].to_numpy(), org_id)
+    org_name = take(orgs["org_name"], oi)
+    org_id = take(orgs["org_id"], oi)
+    owner_name = where_text(individual, person["name"], org_name)
+    owner_id = where_text(individual, person["id"], org_id)
     unit_names = units.frame["unit_name"].to_numpy()[rows["unit_idx"].to_numpy()]
     house = rng.integers(1, 300, n)
     lane = rng.integers(1, 400, n)
@@ -389,7 +393,7 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
 
     rows = _insert_duplicate_rows(rng, rows, rej)
     _log_vehicle_faults(rows, people, faults)
-    return rows
+    return compact(rows)
 
 
 def _insert_duplicate_rows(rng, rows: pd.DataFrame, rejected: np.ndarray) -> pd.DataFrame:
@@ -429,15 +433,15 @@ def _log_vehicle_faults(rows: pd.DataFrame, people: pd.DataFrame, faults: Faults
     key = rows["row_key"].to_numpy()
     for k, (col, reason) in REJECT_REASON.items():
         m = (rows["reject"] == k).to_numpy()
-        faults.add(src, key[m], col, k, rows[f"d_{col}"].to_numpy()[m], None, "rejected", reason)
+        faults.add(src, key[m], col, k, take(rows[f"d_{col}"], m), None, "rejected", reason)
     ok = rows["reject"].isna().to_numpy()
     m = ok & (rows["plate_form"].to_numpy() != 0)
-    faults.add(src, key[m], "plate", "plate_variant", rows["d_plate"].to_numpy()[m],
-               rows["plate_key"].to_numpy()[m], "repaired", expected=rows["plate_key"].to_numpy()[m])
+    faults.add(src, key[m], "plate", "plate_variant", take(rows["d_plate"], m),
+               take(rows["plate_key"], m), "repaired", expected=take(rows["plate_key"], m))
     m = ok & (rows["reg_style"].to_numpy() == SERIAL)
-    iso = format_dates(_serial_to_dates(rows["d_registered_on"].to_numpy()[m]), ISO)
+    iso = format_dates(_serial_to_dates(take(rows["d_registered_on"], m)), ISO)
     faults.add(src, key[m], "registered_on", "excel_serial_date",
-               rows["d_registered_on"].to_numpy()[m], iso, "repaired", expected=iso)
+               take(rows["d_registered_on"], m), iso, "repaired", expected=iso)
     ind = ok & (rows["owner_kind"] == "individual").to_numpy() & ~rows["is_dup_record"].to_numpy()
     sub = rows[ind].rename(columns={"d_owner_id": "d_owner_id", "d_owner_name": "d_owner_name"})
     log_person_faults(faults, src, sub, "owner", people)
@@ -575,13 +579,13 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
         person.loc[half, "name_fault"] = "name_other_person"
     if len(rest):
         # birth date of another year: a plain dob mismatch
-        true = people["dob"].to_numpy()[pid[rest]]
+        true = take(people["dob"], pid[rest])
         y, m, d = wd._ymd(true)
         dd = wd._make_dates(y - 3, m, np.minimum(d, 28))
         person.loc[rest, "dob"] = format_dates(dd, DMY)
         person.loc[rest, "dob_fault"] = "dob_other_date"
         person.loc[rest, "dob_style"] = DMY
-        person.loc[rest, "name"] = people["full_name"].to_numpy()[pid[rest]]
+        person.loc[rest, "name"] = take(people["full_name"], pid[rest])
         person.loc[rest, "name_fault"] = None
     for c in ("name", "id", "dob"):
         person.loc[dup_rows, c] = person[c].to_numpy()[originals]
@@ -603,7 +607,7 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
         "d_holder_id": person["id"].to_numpy(),
         "d_holder_dob": person["dob"].to_numpy(),
         "d_issued_on": format_dates(issued, _styles(rng, n_all, {DMY: 0.85, ISO: 0.15})),
-        "d_expires_on": np.where(no_exp, "", format_dates(expires, DMY)),
+        "d_expires_on": where_text(no_exp, "", format_dates(expires, DMY)),
         "name_fault": person["name_fault"].to_numpy(),
         "id_fault": person["id_fault"].to_numpy(),
         "dob_fault": person["dob_fault"].to_numpy(),
@@ -617,7 +621,7 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
     rows["is_copy"] = False
     rows = _licence_copies(rng, rows)
     _log_licence_faults(rows, people, faults)
-    return rows
+    return compact(rows)
 
 
 def _distinct_people(rng, pid, people, unit_idx, alive_adult) -> np.ndarray:
@@ -698,7 +702,7 @@ def _log_licence_faults(rows: pd.DataFrame, people: pd.DataFrame, faults: Faults
     key = rows["row_key"].to_numpy()
     for k, (col, reason) in LICENCE_REJECT_REASON.items():
         m = (rows["reject"] == k).to_numpy()
-        faults.add(src, key[m], col, k, rows[f"d_{col}"].to_numpy()[m], None, "rejected", reason)
+        faults.add(src, key[m], col, k, take(rows[f"d_{col}"], m), None, "rejected", reason)
     ok = rows["reject"].isna().to_numpy() & ~rows["is_dup_record"].to_numpy()
     log_person_faults(faults, src, rows[ok], "holder", people)
 
@@ -764,7 +768,7 @@ def make_population(rng, people: pd.DataFrame, units: wd.Units, protected: np.nd
     unknown = wd.unknown_unit_names()
     unit_txt[m] = unknown[rng.integers(0, len(unknown), int(m.sum()))]
     m = reject == "invalid_dob"
-    dob_txt[m] = cat("00/00/", res["dob"].to_numpy()[m].astype("datetime64[Y]").astype(str))
+    dob_txt[m] = cat("00/00/", take(res["dob"], m).astype("datetime64[Y]").astype(str))
     rows = pd.DataFrame({
         "pid": pid,
         "citizen_id": res["citizen_id"].to_numpy(),
@@ -792,11 +796,11 @@ def make_population(rng, people: pd.DataFrame, units: wd.Units, protected: np.nd
     key = out["row_key"].to_numpy()
     for k, (col, reason) in POPULATION_REJECT_REASON.items():
         m = (out["reject"] == k).to_numpy()
-        delivered = out[f"d_{col}"].to_numpy()[m] if col != "status" else np.full(int(m.sum()), "")
+        delivered = take(out[f"d_{col}"], m) if col != "status" else np.full(int(m.sum()), "")
         faults.add("population", key[m], col, k, delivered, None, "rejected", reason)
     for k in POPULATION_TEXT_RATES:
         m = (out["text_fault"] == k).to_numpy() & ~out["is_copy"].to_numpy()
-        true = people["full_name"].to_numpy()[out["pid"].to_numpy()[m]]
-        faults.add("population", key[m], "full_name", k, out["d_full_name"].to_numpy()[m], true,
+        true = take(people["full_name"], out["pid"].to_numpy()[m])
+        faults.add("population", key[m], "full_name", k, take(out["d_full_name"], m), true,
                    "repaired", expected=true)
-    return out
+    return compact(out)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from helpers.synth import deliver as dv
 from helpers.synth import world as wd
-from helpers.synth.common import DMY, Faults, cat, format_dates, zfill_int
+from helpers.synth.common import DMY, Faults, cat, format_dates, take, zfill_int
 from helpers.synth.xlsx import STYLE_TITLE, Sheet, col_letter, write_workbook
 
 REPORT_MISSING_DAY = 0.03    # a unit forgets to send a day's row
@@ -79,7 +79,7 @@ def log_report_faults(rep: pd.DataFrame, faults: Faults) -> None:
         for c in REPORT_COUNTS:
             mc = m & (rep["fault_column"] == c).to_numpy()
             faults.add("unit_reports", rep["row_key"].to_numpy()[mc], c, kind,
-                       rep[f"d_{c}"].to_numpy()[mc], rep[c].astype(str).to_numpy()[mc],
+                       take(rep[f"d_{c}"], mc), rep[c].astype(str).to_numpy()[mc],
                        "rejected", reason)
 
 

@@ -19,9 +19,14 @@ from helpers.synth.common import (
     allocate,
     base36,
     cat,
+    compact,
     isin,
     pick_exact,
+    take,
+    take_text,
+    text,
     unique_draw,
+    where_text,
     zfill_int,
 )
 from helpers.units import official_units, resolve_unit
@@ -195,7 +200,7 @@ def make_people(rng: np.random.Generator, n_res: int, n_out: int, units: Units) 
     late = alive_old[rng.random(len(alive_old)) < 0.004]
     died_on[late] = np.datetime64("2025-11-18") + rng.integers(0, 23, len(late))
 
-    return pd.DataFrame(
+    return compact(pd.DataFrame(
         {
             "pid": np.arange(n),
             "citizen_id": citizen_id,
@@ -215,7 +220,7 @@ def make_people(rng: np.random.Generator, n_res: int, n_out: int, units: Units) 
             "full_name": full,
             "died_on": died_on,
         }
-    )
+    ))
 
 
 def name_pools():
@@ -265,7 +270,7 @@ def apply_name_faults(
 
     Returns (delivered names, fault kind per position or None).
     """
-    full = people["full_name"].to_numpy()[pid]
+    full = take_text(people["full_name"], pid)
     delivered = full.copy()
     kind = np.full(len(pid), None, dtype=object)
     perm = rng.permutation(eligible)
@@ -282,7 +287,7 @@ def apply_name_faults(
     fam_i = people["family_i"].to_numpy()[pid]
     female = people["female"].to_numpy()[pid]
     given_i = people["given_i"].to_numpy()[pid]
-    middle = people["middle"].to_numpy()[pid]
+    middle = take_text(people["middle"], pid)
     fam = pools["family"][fam_i]
     given = np.where(female, pools["given_f"][np.minimum(given_i, len(pools["given_f"]) - 1)],
                      pools["given_m"][np.minimum(given_i, len(pools["given_m"]) - 1)])
@@ -315,8 +320,8 @@ def apply_name_faults(
         delivered[sel] = cat(pools["family"][new_f], " ", middle[sel], " ", g)
     sel = np.flatnonzero(kind == "name_middle_swapped")
     if len(sel):
-        m1 = people["mid1"].to_numpy()[pid[sel]]
-        m2 = people["mid2"].to_numpy()[pid[sel]]
+        m1 = take(people["mid1"], pid[sel])
+        m2 = take(people["mid2"], pid[sel])
         delivered[sel] = cat(fam[sel], " ", m2, " ", m1, " ", given[sel])
     sel = np.flatnonzero(kind == "name_no_diacritics")
     if len(sel):
@@ -568,30 +573,24 @@ def make_plates(rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray |
     return key, prefix.astype(str), series, number
 
 
-def plate_text(prefix, series, number, form: np.ndarray) -> np.ndarray:
+def plate_text(prefix, series, number, form: np.ndarray):
     """Delivered plate text in one of the contract's forms (all normalise to the same key)."""
-    n = len(prefix)
-    five = pd.Series(number, dtype="string").str.len().to_numpy() == 5
-    num_dot = np.where(five, cat(pd.Series(number, dtype="string").str.slice(0, 3).to_numpy(
-        dtype=object), ".", pd.Series(number, dtype="string").str.slice(3).to_numpy(dtype=object)),
-        number)
-    moto = pd.Series(series, dtype="string").str.contains(r"\d").to_numpy()
-    num_sp = np.where(five, cat(pd.Series(number, dtype="string").str.slice(0, 3).to_numpy(
-        dtype=object), " ", pd.Series(number, dtype="string").str.slice(3).to_numpy(dtype=object)),
-        number)
-    canon = np.where(moto, cat(prefix, "-", series, " ", num_dot), cat(prefix, series, "-",
-                                                                         num_dot))
-    compact = cat(prefix, series, number)
-    spaced_lower = pd.Series(cat(prefix, series, " ", num_sp), dtype="string").str.lower()
-    spaced_lower = spaced_lower.to_numpy(dtype=object)
-    hyphen_compact = cat(prefix, series, "-", number)
-    dash_dot = cat(prefix, "-", series, " ", num_dot)
-    out = np.select(
-        [form == 0, form == 1, form == 2, form == 3],
-        [canon, compact, spaced_lower, hyphen_compact],
-        dash_dot,
-    )
-    assert len(out) == n
+    num = pd.Series(text(number))
+    five = (num.str.len() == 5).to_numpy()
+    head, tail = text(num.str.slice(0, 3)), text(num.str.slice(3))
+    num_dot = where_text(five, cat(head, ".", tail), number)
+    num_sp = where_text(five, cat(head, " ", tail), number)
+    moto = pd.Series(text(series)).str.contains(r"\d").to_numpy()
+    canon = where_text(moto, cat(prefix, "-", series, " ", num_dot),
+                       cat(prefix, series, "-", num_dot))
+    form = np.asarray(form)
+    out = canon
+    for f, make in ((1, lambda: cat(prefix, series, number)),
+                    (2, lambda: text(pd.Series(cat(prefix, series, " ", num_sp)).str.lower())),
+                    (3, lambda: cat(prefix, series, "-", number)),
+                    (4, lambda: cat(prefix, "-", series, " ", num_dot))):
+        if (form == f).any():  # build a form only where it is used at all
+            out = where_text(form == f, make(), out)
     return out
 
 
