@@ -108,54 +108,50 @@ def _rows_any(byte_flags: np.ndarray, off: np.ndarray) -> np.ndarray:
     return rows
 
 
-# First bytes worth a look: control whitespace (tab, LF, VT, FF, CR), the UTF-8 lead bytes of
-# NBSP/NEL (C2), of U+2000-U+207F (E2: spaces, ZWSP, NNBSP, MMSP, and some punctuation, which
-# are told apart by their next bytes), of U+3000 (E3), of U+FEFF (EF), and of the combining diacritics
-# U+0300-U+036F (CC, CD). Clean Vietnamese text holds almost none of them.
-_LOOK = np.zeros(256, dtype=np.uint8)
-_LOOK[9:14] = 1
-_LOOK[[0xC2, 0xE2, 0xE3, 0xEF]] = 2
-_LOOK[[0xCC, 0xCD]] = 3
-
-
 def _scan(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: holds a combining mark (needs NFC), odd whitespace (needs collapsing: control
     whitespace, two spaces, a space at either end, a Unicode space), a non-ASCII byte.
 
-    One table lookup over the data buffer finds the few bytes worth a look; clean columns
-    cost a handful of passes at memory speed."""
+    Whole-buffer reductions and memchr searches first; positions are only located for the
+    bytes that occur, so a clean column costs a few passes at memory speed."""
     off, data = _buffers(arr)
     n = len(arr)
     marks = np.zeros(n, dtype=bool)
     odd = np.zeros(n, dtype=bool)
     if data.size == 0:
         return marks, odd, np.zeros(n, dtype=bool)
-    look = _LOOK[data]
-    pos = np.flatnonzero(look)
-    if len(pos):
-        kind = look[pos]
-        marks = _rows_at(pos[kind == 3], off)
-        odd = _rows_at(pos[kind == 1], off)
-        lead = pos[kind == 2]
-        if len(lead):
-            last = len(data) - 1
-            b0 = data[lead]
-            b1 = data[np.minimum(lead + 1, last)]
-            b2 = data[np.minimum(lead + 2, last)]
-            space = (b0 == 0xC2) & ((b1 == 0xA0) | (b1 == 0x85))
-            space |= (b0 == 0xE2) & (b1 == 0x80) & (
-                (b2 <= 0x8B) | (b2 == 0xA8) | (b2 == 0xA9) | (b2 == 0xAF))
-            space |= (b0 == 0xE2) & (b1 == 0x81) & (b2 == 0x9F)
-            space |= (b0 == 0xE3) & (b1 == 0x80) & (b2 == 0x80)
-            space |= (b0 == 0xEF) & (b1 == 0xBB) & (b2 == 0xBF)
-            odd |= _rows_at(lead[space], off)
-    if data.tobytes().find(b"  ") >= 0:
+    raw = data.tobytes()
+    top, bottom = int(data.max()), int(data.min())
+
+    def where(byte: int) -> np.ndarray:
+        if top < byte or raw.find(bytes([byte])) < 0:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(data == byte)
+
+    for byte in (0xCC, 0xCD):
+        marks |= _rows_at(where(byte), off)
+    if bottom <= 13:
+        odd |= _rows_at(np.flatnonzero((data >= 9) & (data <= 13)), off)
+    lead = np.concatenate([where(b) for b in (0xC2, 0xE2, 0xE3, 0xEF)])
+    if len(lead):
+        last = len(data) - 1
+        b0 = data[lead]
+        b1 = data[np.minimum(lead + 1, last)]
+        b2 = data[np.minimum(lead + 2, last)]
+        space = (b0 == 0xC2) & ((b1 == 0xA0) | (b1 == 0x85))
+        space |= (b0 == 0xE2) & (b1 == 0x80) & (
+            (b2 <= 0x8B) | (b2 == 0xA8) | (b2 == 0xA9) | (b2 == 0xAF))
+        space |= (b0 == 0xE2) & (b1 == 0x81) & (b2 == 0x9F)
+        space |= (b0 == 0xE3) & (b1 == 0x80) & (b2 == 0x80)
+        space |= (b0 == 0xEF) & (b1 == 0xBB) & (b2 == 0xBF)
+        odd |= _rows_at(lead[space], off)
+    if raw.find(b"  ") >= 0:
         odd |= _rows_any(np.concatenate([(data[:-1] == 32) & (data[1:] == 32), [False]]), off)
     lens = np.diff(off)
     full = np.flatnonzero(lens > 0)
     edge = (data[off[full]] == 32) | (data[off[full + 1] - 1] == 32)
     odd[full[edge]] = True
-    if data.max() < 0x80:
+    if top < 0x80:
         high = np.zeros(n, dtype=bool)
     else:
         high = ~_np_bool(pc.string_is_ascii(arr)) & _valid(arr)
