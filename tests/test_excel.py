@@ -825,8 +825,9 @@ def test_sample_names_typed_as_formulas_stay_text(sample_packs, tmp_path):
                 frame.loc[i, "owner_address"] = text
         store.save(copy, frame, name, week)
     plan = load_plan()
+    paths = excel.stage_unit_rows(copy, week, tmp_path / "staged")
     tasks = excel.unit_tasks(copy, week, tmp_path / "out", "vi", plan, excel.load_template(),
-                             units=[code])
+                             paths, units=[code])
     done = excel.write_unit_packs(tasks, workers=1)
     path = tmp_path / "out" / "units" / done["file"].iloc[0]
     wb = openpyxl.load_workbook(path)

@@ -1117,11 +1117,14 @@ _NUMBERS_SQL = (
     " lambda x: lpad(x, 8, '0')), '.')"
 )
 
-# One scan per table for a unit: its open records (vehicles and licences in one shape) with the
-# walking-order keys, and for rejected ones the reason and phone of the rejected submission.
-_RECORDS_SQL = """
-WITH r AS (
-    SELECT 'vehicle' AS kind, CAST(record_id AS VARCHAR) AS record_id,
+# Staging: one pass over each record-level table for all units, keeping only the rows the
+# packs show, sorted by unit so that each worker's filter on unit_code reads only the row groups
+# of its own unit (instead of 126 workers each decompressing the whole city).
+_STAGE_RECORDS_SQL = """
+COPY (
+  WITH r AS (
+    SELECT CAST(unit_code AS VARCHAR) AS unit_code, 'vehicle' AS kind,
+           CAST(record_id AS VARCHAR) AS record_id,
            CAST(plate AS VARCHAR) AS record_key, CAST(vehicle_type AS VARCHAR) AS record_type,
            CAST(owner_name AS VARCHAR) AS person_name, CAST(owner_id AS VARCHAR) AS person_id,
            CAST(owner_address AS VARCHAR) AS address, CAST(status AS VARCHAR) AS status,
@@ -1134,28 +1137,53 @@ WITH r AS (
            CAST(reviewed_at AS TIMESTAMP) AS reviewed_at,
            CAST(submission_id AS VARCHAR) AS submission_id,
            CAST(n_submissions AS BIGINT) AS n_submissions
-    FROM read_parquet($vehicles) WHERE unit_code = $unit AND status <> 'cleaned'
+    FROM read_parquet($vehicles) WHERE status <> 'cleaned'
     UNION ALL
-    SELECT 'licence', CAST(record_id AS VARCHAR), CAST(licence_no AS VARCHAR),
-           CAST(licence_class AS VARCHAR), CAST(holder_name AS VARCHAR),
-           CAST(holder_id AS VARCHAR), NULL, CAST(status AS VARCHAR), false,
+    SELECT CAST(unit_code AS VARCHAR), 'licence', CAST(record_id AS VARCHAR),
+           CAST(licence_no AS VARCHAR), CAST(licence_class AS VARCHAR),
+           CAST(holder_name AS VARCHAR), CAST(holder_id AS VARCHAR), NULL,
+           CAST(status AS VARCHAR), false,
            CAST(status_reason AS VARCHAR), CAST(status_reason_vi AS VARCHAR),
            CAST(identity_result AS VARCHAR), CAST(last_submitted_at AS TIMESTAMP),
            CAST(review_status AS VARCHAR), CAST(reviewed_at AS TIMESTAMP),
            CAST(submission_id AS VARCHAR), CAST(n_submissions AS BIGINT)
-    FROM read_parquet($licences) WHERE unit_code = $unit AND status <> 'cleaned'
-),
-rejected AS (
+    FROM read_parquet($licences) WHERE status <> 'cleaned'
+  ),
+  rejected AS (  -- reason and phone of the rejected submission a citizen must redo
     SELECT CAST(submission_id AS VARCHAR) AS submission_id,
            CAST(reject_reason AS VARCHAR) AS reject_reason, CAST(phone AS VARCHAR) AS phone
     FROM read_parquet($submissions)
     WHERE CAST(submission_id AS VARCHAR) IN (
         SELECT submission_id FROM r WHERE status = 'rejected_awaiting_resubmission')
-)
-SELECT r.*, rejected.reject_reason, rejected.phone,
-       {street} AS street_key, {numbers} AS num_key, {list_key} AS list_key
-FROM r LEFT JOIN rejected
-  ON r.status = 'rejected_awaiting_resubmission' AND rejected.submission_id = r.submission_id
+  )
+  SELECT r.*, rejected.reject_reason, rejected.phone
+  FROM r LEFT JOIN rejected
+    ON r.status = 'rejected_awaiting_resubmission' AND rejected.submission_id = r.submission_id
+  ORDER BY r.unit_code
+) TO $target (FORMAT parquet, ROW_GROUP_SIZE 20000)
+"""
+
+_STAGE_UNMATCHED_SQL = """
+COPY (
+  SELECT CAST(l.unit_code AS VARCHAR) AS unit_code,
+         CAST(l.submission_id AS VARCHAR) AS submission_id, CAST(l.kind AS VARCHAR) AS kind,
+         CAST(s.submitted_at AS TIMESTAMP) AS submitted_at,
+         coalesce(CAST(s.plate AS VARCHAR), CAST(s.licence_no AS VARCHAR)) AS record_key,
+         CAST(s.chassis_no AS VARCHAR) AS chassis_no, CAST(s.full_name AS VARCHAR) AS person_name,
+         CAST(s.citizen_id AS VARCHAR) AS person_id, CAST(s.phone AS VARCHAR) AS phone,
+         CAST(s.review_status AS VARCHAR) AS review_status,
+         CAST(l.link_reason AS VARCHAR) AS link_reason
+  FROM (SELECT * FROM read_parquet($links) WHERE record_id IS NULL) l
+  JOIN read_parquet($submissions) s
+    ON CAST(s.submission_id AS VARCHAR) = CAST(l.submission_id AS VARCHAR)
+  ORDER BY unit_code
+) TO $target (FORMAT parquet, ROW_GROUP_SIZE 20000)
+"""
+
+# A worker's own open records with the walking-order keys and the list each belongs to.
+_RECORDS_SQL = """
+SELECT r.*, {street} AS street_key, {numbers} AS num_key, {list_key} AS list_key
+FROM read_parquet($records) r WHERE r.unit_code = $unit
 """
 
 # The record lists as shown: words for codes (from the catalogues), days waiting, and one
@@ -1176,15 +1204,9 @@ ORDER BY list_key,
 """
 
 _UNMATCHED_SQL = """
-SELECT CAST(l.submission_id AS VARCHAR) AS submission_id, CAST(l.kind AS VARCHAR) AS kind,
-       {kind_label} AS kind_label, CAST(s.submitted_at AS TIMESTAMP) AS submitted_at,
-       coalesce(CAST(s.plate AS VARCHAR), CAST(s.licence_no AS VARCHAR)) AS record_key,
-       CAST(s.chassis_no AS VARCHAR) AS chassis_no, CAST(s.full_name AS VARCHAR) AS person_name,
-       CAST(s.citizen_id AS VARCHAR) AS person_id, CAST(s.phone AS VARCHAR) AS phone,
-       {review} AS review_label, {link} AS link_label
-FROM read_parquet($links) l
-JOIN (SELECT * FROM read_parquet($submissions) WHERE unit_code = $unit) s USING (submission_id)
-WHERE l.unit_code = $unit AND l.record_id IS NULL
+SELECT submission_id, kind, {kind_label} AS kind_label, submitted_at, record_key, chassis_no,
+       person_name, person_id, phone, {review} AS review_label, {link} AS link_label
+FROM read_parquet($unmatched) WHERE unit_code = $unit
 ORDER BY submitted_at NULLS LAST, submission_id
 """
 
@@ -1227,9 +1249,9 @@ def _lists_sql(lang: str, week: str) -> str:
 @lru_cache(maxsize=8)
 def _unmatched_sql(lang: str) -> str:
     return _UNMATCHED_SQL.format(
-        kind_label=_sql_case("l.kind", _section("excel.kinds", lang)),
-        review=_sql_case("s.review_status", _section("excel.review", lang)),
-        link=_sql_case("l.link_reason", _section("reconcile.link_reason", lang)),
+        kind_label=_sql_case("kind", _section("excel.kinds", lang)),
+        review=_sql_case("review_status", _section("excel.review", lang)),
+        link=_sql_case("link_reason", _section("reconcile.link_reason", lang)),
     )
 
 
@@ -1262,21 +1284,19 @@ def unit_worklists(con, paths: dict[str, str], unit_code: str, week: str, lang: 
                    full_ids: bool = False) -> dict[str, pd.DataFrame]:
     """Every worklist of one unit, complete and in the order officers work it.
 
-    Reads only the unit's rows (a filter on unit_code pushed into each Parquet scan); sorting,
-    grouping and wording happen in DuckDB, masking with :func:`helpers.privacy.mask_id`.
+    ``paths`` are the staged tables (:func:`stage_unit_rows`); only the unit's rows are read
+    (a filter on unit_code over files sorted by unit). Sorting, grouping and wording happen in
+    DuckDB, masking with :func:`helpers.privacy.mask_id`.
     """
-    con.execute("CREATE OR REPLACE TEMP TABLE recs AS " + _records_sql(), {
-        "vehicles": paths["vehicle_status"], "licences": paths["licence_status"],
-        "submissions": paths["submissions"], "unit": unit_code,
-    })
+    con.execute("CREATE OR REPLACE TEMP TABLE recs AS " + _records_sql(),
+                {"records": paths["records"], "unit": unit_code})
     try:
         homes = door_to_door(con)
         records = con.execute(_lists_sql(lang, week)).df()
     finally:
         con.execute("DROP TABLE IF EXISTS recs")
-    unmatched = con.execute(_unmatched_sql(lang), {
-        "links": paths["submission_links"], "submissions": paths["submissions"],
-        "unit": unit_code}).df()
+    unmatched = con.execute(_unmatched_sql(lang), {"unmatched": paths["unmatched"],
+                                                   "unit": unit_code}).df()
     if not full_ids:
         # an organisation's tax code is public and is how the unit finds it: kept
         org = records["owner_is_org"].fillna(False).astype(bool)
@@ -1524,11 +1544,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def unit_tasks(ws: Workspace, week: str, out_dir: Path, lang: str, plan: Plan,
-               template: dict[str, Any], *, units: Sequence[str] | None = None,
-               rows_per_sheet: int = SHEET_ROWS, level: int = 6) -> list[dict[str, Any]]:
-    """One picklable task per unit: the unit's figures and where its rows and pack are."""
-    paths = {}
+def stage_unit_rows(ws: Workspace, week: str, folder: Path) -> dict[str, str]:
+    """Write the rows every unit pack reads, sorted by unit, into ``folder`` (one pass each).
+
+    Returns the staged files: ``records`` (open vehicle and licence records, with the reject
+    reason and phone of rejected submissions) and ``unmatched`` (submissions matching no
+    record). The folder holds personal data: the caller removes it.
+    """
+    sources = {}
     for name in UNIT_TABLES:
         path = store.table_path(ws, name, week)
         if not path.is_file():
@@ -1536,7 +1559,29 @@ def unit_tasks(ws: Workspace, week: str, out_dir: Path, lang: str, plan: Plan,
                 f"the unit packs need the processed table '{name}' for week {week} ({path}); "
                 "run the reconcile step (02_reconcile) first"
             )
-        paths[name] = str(path)
+        sources[name] = str(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = {"records": str(folder / "records.parquet"),
+              "unmatched": str(folder / "unmatched.parquet")}
+    con = store.duckdb_connect()
+    try:
+        con.execute(f"SET temp_directory='{folder / 'spill'}'")
+        con.execute(_STAGE_RECORDS_SQL, {
+            "vehicles": sources["vehicle_status"], "licences": sources["licence_status"],
+            "submissions": sources["submissions"], "target": staged["records"]})
+        con.execute(_STAGE_UNMATCHED_SQL, {
+            "links": sources["submission_links"], "submissions": sources["submissions"],
+            "target": staged["unmatched"]})
+    finally:
+        con.close()
+    return staged
+
+
+def unit_tasks(ws: Workspace, week: str, out_dir: Path, lang: str, plan: Plan,
+               template: dict[str, Any], paths: dict[str, str], *,
+               units: Sequence[str] | None = None, rows_per_sheet: int = SHEET_ROWS,
+               level: int = 6) -> list[dict[str, Any]]:
+    """One picklable task per unit: the unit's figures, its staged rows and where its pack goes."""
     progress = store.load(ws, "unit_progress", week)
     city_rows = store.load(ws, "city_progress", week)
     city = {row["kind"]: {k: _plain(v) for k, v in row.items()}
@@ -1645,9 +1690,12 @@ def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
     if lang != unit_lang and unit_dir.is_dir() and any(unit_dir.glob("*.xlsx")):
         return result
     t1 = time.perf_counter()
-    tasks = unit_tasks(ws, week, out_dir, unit_lang, plan, template, units=units,
-                       rows_per_sheet=rows_per_sheet)
-    result.units = write_unit_packs(tasks, workers=workers)
+    with tempfile.TemporaryDirectory(prefix="catp375-packs-") as folder:
+        paths = stage_unit_rows(ws, week, Path(folder))
+        seconds["stage"] = round(time.perf_counter() - t1, 2)
+        tasks = unit_tasks(ws, week, out_dir, unit_lang, plan, template, paths, units=units,
+                           rows_per_sheet=rows_per_sheet)
+        result.units = write_unit_packs(tasks, workers=workers)
     result.unit_lang = unit_lang
     seconds["units"] = round(time.perf_counter() - t1, 2)
     t2 = time.perf_counter()
