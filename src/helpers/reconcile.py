@@ -577,7 +577,10 @@ def self_report_verdict(
     end = date.fromisoformat(week)
     start = end - timedelta(days=days - 1)
     when = pd.to_datetime(check["report_date"]).dt.date
-    week_rows = check.loc[(when >= start) & (when <= end) & check["has_report"].astype(bool)]
+    # tables without the column (hand-made, or written before it existed): every row reported
+    reported = (check["has_report"].astype(bool) if "has_report" in check.columns
+                else pd.Series(True, index=check.index))
+    week_rows = check.loc[(when >= start) & (when <= end) & reported]
     value_cols = [f"{side}_{m}" for m in SELF_REPORT_MEASURES for side in ("reported", "system")]
     summed = week_rows.groupby("unit_code")[value_cols].sum()
     summed["days_reported"] = week_rows.groupby("unit_code").size()
