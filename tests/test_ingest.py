@@ -7,6 +7,7 @@ import hashlib
 import json
 import unicodedata
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -38,7 +39,10 @@ def check(ws: Workspace, source: str, path: Path, delivery: str = WEEK):
     """Read and validate one file: (raw file, validated result, ledger entry)."""
     raw = read_one(ws, source, path, delivery)
     result = ingest.validate(source, ingest.combine([raw]), delivery)
-    return raw, result, ingest.ledger_entry(raw, result)
+    entry = ingest.ledger_entry(raw, result)
+    # accepted rows as a DataFrame, for readable assertions
+    readable = SimpleNamespace(accepted=result.accepted.to_pandas(), rejects=result.rejects)
+    return raw, readable, entry
 
 
 def reasons(result: ingest.Validated) -> list[tuple[int, str, str]]:

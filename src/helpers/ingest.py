@@ -29,9 +29,10 @@ import json
 import re
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -510,19 +511,57 @@ def _assemble(
 # ---- CSV
 
 
-def _read_bytes(path: Path, file: str) -> tuple[bytes, str]:
-    """The file's bytes (gunzipped for .csv.gz) and the SHA-256 of the file as delivered."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise _bad_file(file, f"cannot be read ({exc.strerror or exc})") from exc
-    digest = hashlib.sha256(raw).hexdigest()
-    if path.name.lower().endswith(".gz"):
+def _sha256(path: Path) -> str:
+    """SHA-256 of a file as delivered, read in chunks (hashlib releases the GIL meanwhile)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class _CsvInput:
+    """The bytes of a .csv / .csv.gz, streamed: a big file is never one Python object."""
+
+    path: Path
+    file: str
+
+    @property
+    def gz(self) -> bool:
+        return self.path.name.lower().endswith(".gz")
+
+    def _fail(self, exc: Exception) -> DeliveryError:
+        if self.gz:
+            return _bad_file(self.file, f"unreadable: expected a gzip-compressed CSV ({exc})")
+        return _bad_file(self.file, f"cannot be read ({exc})")
+
+    def head(self, size: int) -> bytes:
         try:
-            raw = gzip.decompress(raw)
+            with (gzip.open(self.path, "rb") if self.gz else self.path.open("rb")) as fh:
+                return fh.read(size)
         except (OSError, EOFError, zlib.error) as exc:
-            raise _bad_file(file, f"unreadable: expected a gzip-compressed CSV ({exc})") from exc
-    return raw, digest
+            raise self._fail(exc) from exc
+
+    def everything(self) -> bytes:
+        try:
+            raw = self.path.read_bytes()
+            return gzip.decompress(raw) if self.gz else raw
+        except (OSError, EOFError, zlib.error) as exc:
+            raise self._fail(exc) from exc
+
+    def stream(self, skip: int) -> pa.NativeFile:
+        """Positioned ``skip`` (decompressed) bytes into the file."""
+        try:
+            if self.gz:
+                stream = pa.CompressedInputStream(pa.OSFile(str(self.path)), "gzip")
+                stream.read(skip)
+            else:
+                stream = pa.memory_map(str(self.path))
+                stream.seek(skip)
+        except (OSError, pa.ArrowException) as exc:
+            raise self._fail(exc) from exc
+        return stream
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -574,18 +613,25 @@ def _sniff(lines: list[str], source: str) -> str:
 
 def _read_csv(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
     file = _relative(ws, path)
-    data, digest = _read_bytes(path, file)
-    start = len(_BOM) if data.startswith(_BOM) else 0
-    if _NON_SPACE.search(data, start) is None:
-        raise _bad_file(file, "empty: expected a header row and data rows, found no content")
-    if start == 0 and not _head_is_utf8(data[:_CHUNK]):
-        data = _cp1258_to_utf8(data)
-    try:
-        return _parse_csv(data, start, file=file, digest=digest, source=source, delivery=delivery)
-    except UnicodeError:
-        # UTF-8 at the top, something else further down: the file is Windows-1258
-        return _parse_csv(_cp1258_to_utf8(memoryview(data)[start:]), 0, file=file,
-                          digest=digest, source=source, delivery=delivery)
+    source_input = _CsvInput(path, file)
+    with ThreadPoolExecutor(1) as pool:
+        digest = pool.submit(_sha256, path)  # hashed while the file is parsed
+        head = source_input.head(1 << 16)
+        start = len(_BOM) if head.startswith(_BOM) else 0
+        if _NON_SPACE.search(head, start) is None and len(head) < (1 << 16):
+            raise _bad_file(file, "empty: expected a header row and data rows, found no content")
+        parse = partial(_parse_csv, file=file, source=source, delivery=delivery)
+        if start == 0 and not _head_is_utf8(head):
+            raw = parse(_cp1258_to_utf8(source_input.everything()), 0, streamed=None)
+        else:
+            try:
+                raw = parse(head, start, streamed=source_input)
+            except UnicodeError:
+                # UTF-8 at the top, something else further down: the file is Windows-1258
+                everything = memoryview(source_input.everything())[start:]
+                raw = parse(_cp1258_to_utf8(everything), 0, streamed=None)
+        raw.sha256 = digest.result()
+    return raw
 
 
 _NON_SPACE = re.compile(rb"\S")
@@ -600,7 +646,7 @@ def _chunks(column: pa.ChunkedArray):
 
 
 def _arrow_csv(
-    body: pa.Buffer, delimiter: str, width: int, file: str, *, threads: bool
+    body: pa.NativeFile, delimiter: str, width: int, file: str, *, threads: bool
 ) -> tuple[pa.Table, list[tuple[int, str]]]:
     """Every field as text; rows of another width than the header's set aside with their
     row ordinal (known when single-threaded) and text."""
@@ -612,7 +658,7 @@ def _arrow_csv(
 
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(body),
+            body,
             read_options=pacsv.ReadOptions(
                 use_threads=threads, column_names=[f"f{i}" for i in range(width)],
                 block_size=_CHUNK,
@@ -630,13 +676,21 @@ def _arrow_csv(
         if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
             raise UnicodeError(str(exc)) from exc
         raise _bad_file(file, f"unreadable as CSV ({exc})") from exc
+    except (OSError, pa.ArrowException) as exc:  # e.g. a gzip stream broken mid-way
+        raise _bad_file(file, f"unreadable ({exc})") from exc
+    finally:
+        body.close()
     return table, ragged
 
 
 def _parse_csv(
-    data: bytes, start: int, *, file: str, digest: str, source: str, delivery: str
+    data: bytes, start: int, *, streamed: _CsvInput | None, file: str, source: str,
+    delivery: str,
 ) -> RawFile:
-    """Parse UTF-8 CSV bytes from ``start`` (after a BOM); raises UnicodeError on bad UTF-8."""
+    """Parse UTF-8 CSV from ``start`` (after a BOM); raises UnicodeError on bad UTF-8.
+
+    ``data`` is the whole file, or only its head when the body is ``streamed`` from disk.
+    """
     raw_lines = data[start : start + (1 << 16)].split(b"\n")[:HEADER_SEARCH_ROWS]
     lines = [ln.decode("utf-8", errors="replace").rstrip("\r") for ln in raw_lines]
     delimiter = _sniff(lines, source)
@@ -646,15 +700,20 @@ def _parse_csv(
     # data start: the byte after the header line (title lines hold no quoted newlines)
     offset = start + sum(len(ln) + 1 for ln in raw_lines[: idx + 1])
     width = len(header_cells)
-    if offset >= len(data) or _NON_SPACE.search(data, offset) is None:
+    whole = streamed is None or len(data) < (1 << 16)  # the head is the whole file
+    if whole and (offset >= len(data) or _NON_SPACE.search(data, offset) is None):
         table = pa.table({f"f{i}": pa.array([], pa.large_string()) for i in range(width)})
         ragged: list[tuple[int, str]] = []
     else:
-        body = pa.py_buffer(data).slice(offset)
+        def body() -> pa.NativeFile:
+            if streamed is None:
+                return pa.BufferReader(pa.py_buffer(data).slice(offset))
+            return streamed.stream(offset)
+
         # both cores first; rows of another width only get their numbers single-threaded
-        table, ragged = _arrow_csv(body, delimiter, width, file, threads=True)
+        table, ragged = _arrow_csv(body(), delimiter, width, file, threads=True)
         if ragged:
-            table, ragged = _arrow_csv(body, delimiter, width, file, threads=False)
+            table, ragged = _arrow_csv(body(), delimiter, width, file, threads=False)
     table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
     n_total = table.num_rows + len(ragged)
     ragged_no = np.array([n for n, _ in ragged], dtype=np.int64)
@@ -662,7 +721,7 @@ def _parse_csv(
     ordinal[ragged_no - 1] = False
     # line span of every row: 1 + newlines inside its quoted values
     spans = np.ones(n_total, dtype=np.int64)
-    if b'"' in data:
+    if table.num_rows:
         inner = np.zeros(table.num_rows, dtype=np.int64)
         for column in table.columns:
             for chunk_start, chunk in _chunks(column):
@@ -693,7 +752,7 @@ def _parse_csv(
         table = table.take(pa.array(order))
         lines_of = lines_all[order]
     return _assemble(
-        source=source, file=file, sha256=digest, delivery=delivery,
+        source=source, file=file, sha256="", delivery=delivery,
         header_cells=header_cells, mapping=mapping, header_row=idx + 1, title_rows=idx,
         body=table, lines=lines_of,
     )
@@ -989,11 +1048,22 @@ def _count(p: _Problems, column: str) -> pd.Series:
 def _duplicates(p: _Problems, keys: pd.Series, column: str) -> None:
     """Second and later rows of a file with a key an earlier row of that file holds."""
     files = p.rows["source_file"]
-    if len(files.cat.categories) <= 1:
-        repeated = keys.duplicated(keep="first")
-    else:
+    if len(files.cat.categories) > 1:
         repeated = pd.DataFrame({"file": files, "key": keys}).duplicated(keep="first")
-    p.add((repeated & keys.notna()).to_numpy(), column, "duplicate_key")
+        p.add((repeated & keys.notna()).to_numpy(), column, "duplicate_key")
+        return
+    # one file: hash once, and locate repeats only for the few keys seen more than once
+    codes = pa.array(keys).dictionary_encode().indices
+    codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False))
+    counts = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(0, np.int64)
+    if not len(counts) or counts.max() <= 1:
+        return
+    many = np.flatnonzero((codes >= 0) & (counts[np.maximum(codes, 0)] > 1))
+    _, first = np.unique(codes[many], return_index=True)
+    repeated = np.zeros(len(codes), dtype=bool)
+    repeated[many] = True
+    repeated[many[first]] = False
+    p.add(repeated, column, "duplicate_key")
 
 
 def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
@@ -1181,10 +1251,15 @@ REJECT_COLUMNS = ("source", "source_file", "source_row", "column", "value", "rea
 class Validated:
     """One source's outcome: accepted typed rows and rejects (one row per problem)."""
 
-    accepted: pd.DataFrame
+    table: pa.Table  # every data row typed, in contract order
+    keep: np.ndarray  # the accepted rows of ``table``
     rejects: pd.DataFrame
     rejected_rows: dict[str, int]  # per source_file: raw rows with a problem, each counted once
     accepted_rows: dict[str, int]  # per source_file
+
+    @property
+    def accepted(self) -> pa.Table:
+        return self.table if self.keep.all() else self.table.filter(pa.array(self.keep))
 
 
 def combine(raws: list[RawFile]) -> pd.DataFrame:
@@ -1221,14 +1296,17 @@ def validate(source: str, rows: pd.DataFrame, delivery: str) -> Validated:
     typed["source_file"] = pd.Series(names.take(pa.array(codes)), index=rows.index, dtype="str")
     typed["source_row"] = rows["source_row"].astype("int64")
     bad = problems.bad
-    accepted = typed.loc[~bad].reset_index(drop=True) if bad.any() else typed
+    # contract order (extra columns, then source_file, source_row), as Arrow
+    table = pa.Table.from_pandas(_order(typed), preserve_index=False)
+    del typed
     rejects = problems.table()
     rejects.insert(0, "source", source)
     n_files = len(names)
     rejected = np.bincount(codes[bad], minlength=n_files)
     total = np.bincount(codes, minlength=n_files)
     return Validated(
-        accepted=accepted,
+        table=table,
+        keep=~bad,
         rejects=_with_reasons(rejects),
         rejected_rows={str(f): int(r) for f, r in zip(files.categories, rejected, strict=True)},
         accepted_rows={
@@ -1287,6 +1365,32 @@ def _order(table: pd.DataFrame) -> pd.DataFrame:
     return table[head + tail]
 
 
+# Columns with few distinct values: dictionary-encoded in Parquet (cheap and small); the
+# others (IDs, names, plates) are written plain, which is faster for near-unique text.
+LOW_CARDINALITY = frozenset({
+    "unit_code", "vehicle_type", "owner_kind", "owner_id_kind", "holder_id_kind",
+    "citizen_id_kind", "licence_class", "gender", "status", "kind", "declared_status",
+    "review_status", "reject_reason", "org_type", "source_file", "source", "column",
+    "reason_code", "reason", "reason_vi",
+})
+
+
+WRITE_BATCH = 1 << 20  # rows filtered and written at a time: one batch copied, not the table
+
+
+def write_table(table: pa.Table, path: Path, keep: np.ndarray | None = None) -> None:
+    """One processed table (only the ``keep`` rows) into a fresh staging folder, which
+    ``store.replace_dir`` then swaps in."""
+    dictionary = [c for c in table.column_names if c in LOW_CARDINALITY]
+    with pq.ParquetWriter(path, table.schema, compression="snappy",
+                          use_dictionary=dictionary) as writer:
+        for start in range(0, max(table.num_rows, 1), WRITE_BATCH):
+            part = table.slice(start, WRITE_BATCH)
+            if keep is not None:
+                part = part.filter(pa.array(keep[start : start + WRITE_BATCH]))
+            writer.write_table(part, row_group_size=WRITE_BATCH)
+
+
 def ingest_week(ws: Workspace, week: str) -> dict:
     """Ingest every source for ``week`` into ``data/processed/<week>/`` (replaced atomically).
 
@@ -1311,7 +1415,7 @@ def ingest_week(ws: Workspace, week: str) -> dict:
             entries += files
             if len(result.rejects):
                 rejects_all.append(result.rejects)
-            _order(result.accepted).to_parquet(staging / f"{source}.parquet", index=False)
+            write_table(result.table, staging / f"{source}.parquet", keep=result.keep)
             summary[source] = {
                 "delivery": where.delivery,
                 "files": len(files),
@@ -1322,7 +1426,8 @@ def ingest_week(ws: Workspace, week: str) -> dict:
             }
             del raws, result
         rejects = pd.concat(rejects_all, ignore_index=True) if rejects_all else _empty_rejects()
-        rejects.to_parquet(staging / "rejects.parquet", index=False)
+        write_table(pa.Table.from_pandas(rejects, preserve_index=False),
+                    staging / "rejects.parquet")
         unbalanced = [e for e in entries if not e["balanced"]]
         ledger = {
             "week": week,
