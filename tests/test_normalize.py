@@ -358,3 +358,10 @@ def test_enumeration_mapping_is_idempotent(values, name):
     s = pd.Series(values, dtype="object")
     once = nz.enum_series(s, name)["value"]
     assert _same(nz.enum_series(once, name)["value"], once)
+
+
+def test_names_series_gives_the_same_name_and_key_as_the_single_functions():
+    s = pd.Series(["NGUYỄN  văn an", NFD, None, "đặng thị ánh", "NGUYỄN  văn an"])
+    both = nz.names_series(s)
+    assert _same(both["name"], nz.name_series(s))
+    assert _same(both["key"], nz.name_key_series(nz.name_series(s)))

@@ -397,6 +397,13 @@ def _name_columns(
     return names, extras
 
 
+def _make_contiguous(columns: list) -> None:
+    """One large_string chunk per column, in place: each column's chunks are freed as soon
+    as it is copied, so the peak is the table plus one column, not two tables."""
+    for i in range(len(columns)):
+        columns[i] = _large(columns[i])
+
+
 def _large(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One chunk of large_string (pandas' own string layout), so later steps copy nothing."""
     if isinstance(col, pa.ChunkedArray):
@@ -647,9 +654,9 @@ def _chunks(column: pa.ChunkedArray):
 
 def _arrow_csv(
     body: pa.NativeFile, delimiter: str, width: int, file: str, *, threads: bool
-) -> tuple[pa.Table, list[tuple[int, str]]]:
-    """Every field as text; rows of another width than the header's set aside with their
-    row ordinal (known when single-threaded) and text."""
+) -> tuple[list[pa.ChunkedArray], list[tuple[int, str]]]:
+    """Every field as text (a list of columns the caller owns); rows of another width than
+    the header's set aside with their row ordinal (known when single-threaded) and text."""
     ragged: list[tuple[int, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -680,7 +687,9 @@ def _arrow_csv(
         raise _bad_file(file, f"unreadable ({exc})") from exc
     finally:
         body.close()
-    return table, ragged
+    columns = table.columns
+    del table
+    return columns, ragged
 
 
 def _parse_csv(
@@ -702,7 +711,7 @@ def _parse_csv(
     width = len(header_cells)
     whole = streamed is None or len(data) < (1 << 16)  # the head is the whole file
     if whole and (offset >= len(data) or _NON_SPACE.search(data, offset) is None):
-        table = pa.table({f"f{i}": pa.array([], pa.large_string()) for i in range(width)})
+        columns: list = [pa.array([], pa.large_string()) for _ in range(width)]
         ragged: list[tuple[int, str]] = []
     else:
         def body() -> pa.NativeFile:
@@ -711,10 +720,12 @@ def _parse_csv(
             return streamed.stream(offset)
 
         # both cores first; rows of another width only get their numbers single-threaded
-        table, ragged = _arrow_csv(body(), delimiter, width, file, threads=True)
+        columns, ragged = _arrow_csv(body(), delimiter, width, file, threads=True)
         if ragged:
-            table, ragged = _arrow_csv(body(), delimiter, width, file, threads=False)
-    table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+            columns, ragged = _arrow_csv(body(), delimiter, width, file, threads=False)
+    _make_contiguous(columns)
+    table = pa.table({f"c{i}": c for i, c in enumerate(columns)})
+    del columns
     n_total = table.num_rows + len(ragged)
     ragged_no = np.array([n for n, _ in ragged], dtype=np.int64)
     ordinal = np.ones(n_total, dtype=bool)
@@ -1076,7 +1087,7 @@ def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     owner = normalize.id_series(p.text("owner_id"), organization=owner_kind == "organization")
     dob = _dates(p, "owner_dob", as_of, year_only=True)
     registered = _dates(p, "registered_on", as_of)
-    name = normalize.name_series(p.text("owner_name"))
+    name = normalize.names_series(p.text("owner_name"))
     return pd.DataFrame(
         {
             "record_id": record_id,
@@ -1089,8 +1100,8 @@ def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
             "engine_no": p.text("engine_no"),
             "registered_on": _date32(registered["value"]),
             "owner_kind": owner_kind,
-            "owner_name": name,
-            "owner_name_key": normalize.name_key_series(name),
+            "owner_name": name["name"],
+            "owner_name_key": name["key"],
             "owner_id": owner["id"],
             "owner_id_kind": owner["kind"],
             "owner_id_repaired": owner["repaired"],
@@ -1115,15 +1126,15 @@ def _licences(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     dob = _dates(p, "holder_dob", as_of, year_only=True)
     issued = _dates(p, "issued_on", as_of)
     expires = _dates(p, "expires_on", as_of, allow_future=True)
-    name = normalize.name_series(p.text("holder_name"))
+    name = normalize.names_series(p.text("holder_name"))
     return pd.DataFrame(
         {
             "record_id": record_id,
             "unit_code": _unit(p),
             "licence_no": licence["licence_no"],
             "licence_class": klass["licence_class"],
-            "holder_name": name,
-            "holder_name_key": normalize.name_key_series(name),
+            "holder_name": name["name"],
+            "holder_name_key": name["key"],
             "holder_id": holder["id"],
             "holder_id_kind": holder["kind"],
             "holder_id_repaired": holder["repaired"],
@@ -1142,12 +1153,12 @@ def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
           "invalid_id")
     _duplicates(p, citizen["id"], "citizen_id")
     dob = _dates(p, "dob", as_of, year_only=True)
-    name = normalize.name_series(p.text("full_name"))
+    name = normalize.names_series(p.text("full_name"))
     return pd.DataFrame(
         {
             "citizen_id": citizen["id"],
-            "full_name": name,
-            "full_name_key": normalize.name_key_series(name),
+            "full_name": name["name"],
+            "full_name_key": name["key"],
             "dob": _date32(dob["value"]),
             "dob_year": dob["year"],
             "gender": _enum(p, "gender", "gender"),
@@ -1177,7 +1188,7 @@ def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     submitted = _dates(p, "submitted_at", as_of)
     reviewed = _dates(p, "reviewed_at", as_of)
     dob = _dates(p, "dob", as_of, year_only=True)
-    name = normalize.name_series(p.text("full_name"))
+    name = normalize.names_series(p.text("full_name"))
     return pd.DataFrame(
         {
             "submission_id": submission_id,
@@ -1185,8 +1196,8 @@ def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
             "kind": kind,
             "citizen_id": citizen["id"],
             "citizen_id_kind": citizen["kind"],
-            "full_name": name,
-            "full_name_key": normalize.name_key_series(name),
+            "full_name": name["name"],
+            "full_name_key": name["key"],
             "dob": _date32(dob["value"]),
             "dob_year": dob["year"],
             "phone": normalize.digits_series(p.text("phone")),
@@ -1375,7 +1386,7 @@ LOW_CARDINALITY = frozenset({
 })
 
 
-WRITE_BATCH = 1 << 20  # rows filtered and written at a time: one batch copied, not the table
+WRITE_BATCH = 1 << 18  # rows filtered and written at a time: one batch copied, not the table
 
 
 def write_table(table: pa.Table, path: Path, keep: np.ndarray | None = None) -> None:
@@ -1389,6 +1400,12 @@ def write_table(table: pa.Table, path: Path, keep: np.ndarray | None = None) -> 
             if keep is not None:
                 part = part.filter(pa.array(keep[start : start + WRITE_BATCH]))
             writer.write_table(part, row_group_size=WRITE_BATCH)
+
+
+def _release_memory() -> None:
+    """Hand memory Arrow freed back to the system between steps (its allocator keeps freed
+    pages for reuse), so one big source's peak does not add to the next one's."""
+    pa.default_memory_pool().release_unused()
 
 
 def ingest_week(ws: Workspace, week: str) -> dict:
@@ -1410,8 +1427,10 @@ def ingest_week(ws: Workspace, week: str) -> dict:
                 for path in where.files
                 for raw in read_file(ws, source, path, where.delivery)
             ]
+            _release_memory()
             result = validate(source, combine(raws), where.delivery)
             files = [ledger_entry(raw, result) for raw in raws]
+            del raws  # the raw text is not needed to write the typed table
             entries += files
             if len(result.rejects):
                 rejects_all.append(result.rejects)
@@ -1424,7 +1443,8 @@ def ingest_week(ws: Workspace, week: str) -> dict:
                 "rows_rejected": sum(e["rows_rejected"] for e in files),
                 "rows_skipped": sum(sum(e["rows_skipped"].values()) for e in files),
             }
-            del raws, result
+            del result
+            _release_memory()
         rejects = pd.concat(rejects_all, ignore_index=True) if rejects_all else _empty_rejects()
         write_table(pa.Table.from_pandas(rejects, preserve_index=False),
                     staging / "rejects.parquet")

@@ -282,6 +282,19 @@ def name_series(values: pd.Series) -> pd.Series:
     return _series(_per_distinct(_clean(_arrow(values)), pc.utf8_title), values)
 
 
+def names_series(values: pd.Series) -> pd.DataFrame:
+    """``name`` (:func:`name_series`) and ``key`` (:func:`name_key_series`) in one pass over
+    the distinct names."""
+    encoded = _clean(_arrow(values)).dictionary_encode()
+    titled = pc.utf8_title(encoded.dictionary)
+    return pd.DataFrame(
+        {
+            "name": _series(titled.take(encoded.indices), values),
+            "key": _series(_fold(titled).take(encoded.indices), values),
+        }
+    )
+
+
 def name_key_series(values: pd.Series) -> pd.Series:
     """Accent-folded lower-case key names are compared on: 'Đặng Thị Ánh' -> 'dang thi anh'."""
     return _series(_per_distinct(_clean(_arrow(values)), _fold), values)
