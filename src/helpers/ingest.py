@@ -402,6 +402,7 @@ def _make_contiguous(columns: list) -> None:
     as it is copied, so the peak is the table plus one column, not two tables."""
     for i in range(len(columns)):
         columns[i] = _large(columns[i])
+        _release_memory()
 
 
 def _large(col: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -564,7 +565,8 @@ class _CsvInput:
                 stream = pa.CompressedInputStream(pa.OSFile(str(self.path)), "gzip")
                 stream.read(skip)
             else:
-                stream = pa.memory_map(str(self.path))
+                # a plain file stream, not a memory map: mapped pages would count as memory
+                stream = pa.OSFile(str(self.path))
                 stream.seek(skip)
         except (OSError, pa.ArrowException) as exc:
             raise self._fail(exc) from exc
@@ -961,6 +963,7 @@ class _Problems:
     def text(self, column: str) -> pd.Series:
         if column not in self._text:
             self._text[column] = normalize.clean_text_series(self.rows[column])
+            _release_memory()  # the scan's temporaries, before the next column's
         return self._text[column]
 
     def blank(self, column: str) -> np.ndarray:
@@ -1068,12 +1071,15 @@ def _duplicates(p: _Problems, keys: pd.Series, column: str) -> None:
     codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False))
     counts = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(0, np.int64)
     if not len(counts) or counts.max() <= 1:
+        _release_memory()
         return
     many = np.flatnonzero((codes >= 0) & (counts[np.maximum(codes, 0)] > 1))
     _, first = np.unique(codes[many], return_index=True)
     repeated = np.zeros(len(codes), dtype=bool)
     repeated[many] = True
     repeated[many[first]] = False
+    del codes, counts
+    _release_memory()  # the hash table of every key
     p.add(repeated, column, "duplicate_key")
 
 
