@@ -654,8 +654,12 @@ def _chunks(column: pa.ChunkedArray):
         start += len(chunk)
 
 
+def _holds_newline(column: pa.ChunkedArray) -> bool:
+    return any(normalize._buffers(c)[1].tobytes().find(b"\n") >= 0 for c in column.chunks)
+
+
 def _arrow_csv(
-    body: pa.NativeFile, delimiter: str, width: int, file: str, *, threads: bool
+    body: pa.NativeFile, delimiter: str, width: int, file: str, *, fast: bool
 ) -> tuple[list[pa.ChunkedArray], list[tuple[int, str]]]:
     """Every field as text (a list of columns the caller owns); rows of another width than
     the header's set aside with their row ordinal (known when single-threaded) and text."""
@@ -669,11 +673,11 @@ def _arrow_csv(
         table = pacsv.read_csv(
             body,
             read_options=pacsv.ReadOptions(
-                use_threads=threads, column_names=[f"f{i}" for i in range(width)],
+                use_threads=fast, column_names=[f"f{i}" for i in range(width)],
                 block_size=_CHUNK,
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                delimiter=delimiter, newlines_in_values=not fast, ignore_empty_lines=False,
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
@@ -721,10 +725,17 @@ def _parse_csv(
                 return pa.BufferReader(pa.py_buffer(data).slice(offset))
             return streamed.stream(offset)
 
-        # both cores first; rows of another width only get their numbers single-threaded
-        columns, ragged = _arrow_csv(body(), delimiter, width, file, threads=True)
-        if ragged:
-            columns, ragged = _arrow_csv(body(), delimiter, width, file, threads=False)
+        # Fast first: both cores, blocks cut at line ends. Rows of another width only get
+        # their numbers single-threaded, and blocks may only be cut safely at line ends when
+        # no value holds a line break: either case reads the file again, exactly.
+        try:
+            columns, ragged = _arrow_csv(body(), delimiter, width, file, fast=True)
+            exact = bool(ragged) or any(_holds_newline(c) for c in columns)
+        except DeliveryError:
+            exact = True
+        if exact:
+            columns = []
+            columns, ragged = _arrow_csv(body(), delimiter, width, file, fast=False)
     _make_contiguous(columns)
     table = pa.table({f"c{i}": c for i, c in enumerate(columns)})
     del columns
