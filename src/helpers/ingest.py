@@ -252,16 +252,24 @@ def locate_sources(ws: Workspace, week: str) -> dict[str, SourceFiles]:
 def sources_table(
     located: dict[str, SourceFiles], ws: Workspace, lang: str | None = None
 ) -> pd.DataFrame:
-    """One row per file to read: source, delivery folder, file (relative to the raw folder).
+    """One row per source: delivery folder, number of files, file (relative to the raw
+    folder), size.
 
     With ``lang`` the column labels come from the catalogue (section ``ingest``).
     """
-    rows = [
-        {"source": s.source, "delivery": s.delivery, "file": _relative(ws, p),
-         "size_mb": round(p.stat().st_size / 1e6, 2)}
-        for s in located.values() for p in s.files
-    ]
-    table = pd.DataFrame(rows, columns=["source", "delivery", "file", "size_mb"])
+    rows = []
+    for where in located.values():
+        names = [_relative(ws, p) for p in where.files]
+        folders = sorted({n.rsplit("/", 1)[0] for n in names})
+        rows.append({
+            "source": where.source,
+            "delivery": where.delivery,
+            "files": len(names),
+            # one file by name; a folder of workbooks as "<folder>/ (n files)"
+            "file": names[0] if len(names) == 1 else f"{', '.join(folders)}/ ({len(names)})",
+            "size_mb": round(sum(p.stat().st_size for p in where.files) / 1e6, 2),
+        })
+    table = pd.DataFrame(rows, columns=["source", "delivery", "files", "file", "size_mb"])
     return _labelled(table, lang)
 
 
