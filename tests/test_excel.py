@@ -482,9 +482,10 @@ def test_pending_reviews_oldest_first_with_days_waiting(built):
 def test_door_to_door_is_one_row_per_address_in_walking_order(built):
     week_ws, out, _ = built["en"]
     rows = table_rows(openpyxl.load_workbook(unit_file(out, U1))["Door to door"])
-    assert [r["Address"] for r in rows] == ["2 Đội Cấn", "3 Phố Huế", "12 Phố Huế",
-                                            "5 ngõ 12 Phố Huế"]
-    lane = rows[-1]
+    # street by street (lanes of a street together), house numbers in order
+    assert [r["Address"] for r in rows] == ["5 ngõ 12 Phố Huế", "3 Phố Huế", "12 Phố Huế",
+                                            "2 Đội Cấn"]
+    lane = rows[0]
     assert lane["Vehicles not submitted"] == 2
     assert lane["Plates"] == "29A-003.03, 29A-004.04"
 
