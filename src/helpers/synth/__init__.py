@@ -219,7 +219,8 @@ def _log_submission_faults(sub: pd.DataFrame, people: pd.DataFrame, faults: Faul
 
 def _registry_frame(rows: pd.DataFrame, source: str, lang: str) -> pd.DataFrame:
     cols = dv.COLUMNS[source]
-    df = pd.DataFrame({c: rows[f"d_{c}"].to_numpy(dtype=object) for c in cols})
+    # text stays Arrow-backed (a Python object per value would cost GBs at city scale)
+    df = pd.DataFrame({c: rows[f"d_{c}"].array for c in cols})
     for c in ("vehicle_type", "owner_kind"):
         if c in df:
             df[c] = dv.enum(df[c].to_numpy(dtype=object), c, lang)
@@ -232,11 +233,11 @@ def _population_frame(rows: pd.DataFrame, as_of: str, lang: str) -> pd.DataFrame
     status[rows["blank_status"].to_numpy()] = ""
     gender = np.where(rows["female"].to_numpy(), "female", "male").astype(object)
     return pd.DataFrame({
-        "citizen_id": rows["d_citizen_id"].to_numpy(dtype=object),
-        "full_name": rows["d_full_name"].to_numpy(dtype=object),
-        "dob": rows["d_dob"].to_numpy(dtype=object),
+        "citizen_id": rows["d_citizen_id"].array,
+        "full_name": rows["d_full_name"].array,
+        "dob": rows["d_dob"].array,
         "gender": dv.enum(gender, "gender", lang),
-        "unit_code": rows["d_unit_code"].to_numpy(dtype=object),
+        "unit_code": rows["d_unit_code"].array,
         "status": dv.enum(status, "status", lang),
     })
 
@@ -256,18 +257,18 @@ def _submission_frame(rows: pd.DataFrame, delivery: str, fmt: dv.Format) -> pd.D
     declared = rows["d_declared_status"].to_numpy(dtype=object)
     declared = np.where(pd.isna(declared), "", declared)
     return pd.DataFrame({
-        "submission_id": rows["submission_id"].to_numpy(dtype=object),
+        "submission_id": rows["submission_id"].array,
         "submitted_at": dv.timestamps(rows["t_sub"].to_numpy(), fmt.datetime_style),
         "kind": dv.enum(rows["kind"].to_numpy(dtype=object), "kind", lang),
-        "citizen_id": rows["d_citizen_id"].to_numpy(dtype=object),
-        "full_name": rows["d_full_name"].to_numpy(dtype=object),
-        "dob": rows["d_dob"].to_numpy(dtype=object),
-        "phone": rows["d_phone"].to_numpy(dtype=object),
-        "plate": rows["d_plate"].to_numpy(dtype=object),
-        "chassis_no": rows["d_chassis_no"].to_numpy(dtype=object),
+        "citizen_id": rows["d_citizen_id"].array,
+        "full_name": rows["d_full_name"].array,
+        "dob": rows["d_dob"].array,
+        "phone": rows["d_phone"].array,
+        "plate": rows["d_plate"].array,
+        "chassis_no": rows["d_chassis_no"].array,
         "declared_status": dv.enum(declared, "declared_status", lang),
-        "licence_no": rows["d_licence_no"].to_numpy(dtype=object),
-        "unit_code": rows["d_unit_code"].to_numpy(dtype=object),
+        "licence_no": rows["d_licence_no"].array,
+        "unit_code": rows["d_unit_code"].array,
         "review_status": dv.enum(state, "review_status", lang),
         "reviewed_at": rev_at,
         "reject_reason": reason,

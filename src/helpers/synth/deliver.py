@@ -189,7 +189,7 @@ class Writer:
             files.write_parquet(df, path)
             first_row = 2  # like a CSV: the header counts as row 1
         elif fmt.ext in ("csv", "csv.gz"):
-            files.write_csv(df.astype(object).where(df.notna(), None), path,
+            files.write_csv(df, path,
                             encoding=fmt.encoding, sep=fmt.sep, gz=fmt.ext == "csv.gz")
             first_row = 2
         else:

@@ -39,27 +39,65 @@ def write_csv(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8", sep: str
               gz: bool = False) -> None:
     """All columns are written as text exactly as given (missing = empty field)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if len(df) > 5_000:  # Arrow's writer: fast, quotes every text field
-        table = pa.Table.from_pandas(df.astype("string"), preserve_index=False)
+    if len(df) <= 5_000:
+        text = df.astype(object).where(df.notna(), None).to_csv(sep=sep, index=False, lineterminator="\n")
+        payload = to_cp1258_text(text).encode("cp1258") if encoding == "cp1258" \
+            else text.encode(encoding)
+        _write_bytes(path, [payload], gz)
+        return
+    # Arrow's writer: fast, quotes every text field that needs it
+    table = text_table(df)
+    options = pacsv.WriteOptions(delimiter=sep, quoting_style="needed")
+    if encoding == "cp1258":  # the re-encoding works on the whole text (small files only)
         buf = io.BytesIO()
-        pacsv.write_csv(table, buf, pacsv.WriteOptions(delimiter=sep, quoting_style="needed"))
-        payload = buf.getvalue()
-        if encoding == "cp1258":
-            payload = to_cp1258_text(payload.decode("utf-8")).encode("cp1258")
-        elif encoding == "utf-8-sig":
-            payload = b"\xef\xbb\xbf" + payload
-    else:
-        text = df.to_csv(sep=sep, index=False, lineterminator="\n")
-        if encoding == "cp1258":
-            payload = to_cp1258_text(text).encode("cp1258")
+        pacsv.write_csv(table, buf, options)
+        _write_bytes(path, [to_cp1258_text(buf.getvalue().decode("utf-8")).encode("cp1258")],
+                     gz)
+        return
+    # large files are streamed batch by batch: no whole-file copy in memory
+    with _open(path, gz) as fh:
+        if encoding == "utf-8-sig":
+            fh.write(b"\xef\xbb\xbf")
+        with pacsv.CSVWriter(fh, table.schema, write_options=options) as w:
+            for batch in table.to_batches(max_chunksize=100_000):
+                w.write_batch(batch)
+
+
+def text_table(df: pd.DataFrame) -> pa.Table:
+    """Every column as Arrow text (missing = null); text columns without a Python object."""
+    arrays = []
+    for c in df.columns:
+        s = df[c]
+        if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)):
+            arrays.append(pa.array(s.array, from_pandas=True).cast(pa.string()))
         else:
-            payload = text.encode(encoding)
-    if gz:
-        with open(path, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0,
-                                                   compresslevel=5) as z:
-            z.write(payload)
-    else:
-        path.write_bytes(payload)
+            arrays.append(pa.array(s.astype(object).where(s.notna(), None).astype("string")
+                                   .array, from_pandas=True).cast(pa.string()))
+    return pa.table(arrays, names=[str(c) for c in df.columns])
+
+
+class _open:
+    """A plain or deterministic gzip (mtime 0, no file name) binary file."""
+
+    def __init__(self, path: Path, gz: bool) -> None:
+        self.path, self.gz = path, gz
+
+    def __enter__(self):
+        self.fh = open(self.path, "wb")  # noqa: SIM115 (closed in __exit__)
+        self.z = gzip.GzipFile(filename="", mode="wb", fileobj=self.fh, mtime=0,
+                               compresslevel=5) if self.gz else None
+        return self.z or self.fh
+
+    def __exit__(self, *exc) -> None:
+        if self.z is not None:
+            self.z.close()
+        self.fh.close()
+
+
+def _write_bytes(path: Path, parts: list[bytes], gz: bool) -> None:
+    with _open(path, gz) as fh:
+        for p in parts:
+            fh.write(p)
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
