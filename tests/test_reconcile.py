@@ -450,6 +450,32 @@ def test_unmatched_submission_keeps_reason_and_near_plate_candidates(tmp_path):
     assert list(row["candidates"]) == ["V000001", "V000002", "V000003"]
 
 
+@pytest.mark.parametrize("method", ["neighbours", "deletions"])
+def test_both_candidate_searches_find_the_same_records(tmp_path, monkeypatch, method):
+    monkeypatch.setattr(reconcile, "_candidate_method", lambda unmatched, registry: method)
+    vehicles = [R.vehicle(1, plate_key="29A12345"), R.vehicle(2, plate_key="29A1234"),
+                R.vehicle(3, plate_key="29A123456"), R.vehicle(4, plate_key="29A12354"),
+                R.vehicle(5, plate_key="29B12345")]
+    lic = R.licence(1)
+    subs = [R.submission("S1", plate_key="29A12346"),  # V1 replaced, V2 deleted, V3 inserted
+            R.submission("S2", plate_key="29A1235"),   # V1, V4 inserted, V2 replaced
+            R.submission("S3", plate_key="30E99999"),  # nothing near
+            R.submission("S4", plate_key="29B12344"),  # V5 replaced; V1 is two edits away
+            R.submission("T1", kind="licence", licence_no=lic["licence_no"] + "1")]
+    links = _links(tmp_path, vehicles=vehicles, licences=[lic], submissions=subs)
+    found = {s: list(c) for s, c in links["candidates"].items()}
+    assert found == {"S1": ["V000001", "V000002", "V000003"],
+                     "S2": ["V000001", "V000002", "V000004"], "S3": [], "S4": ["V000005"],
+                     "T1": ["L000001"]}
+
+
+@pytest.mark.parametrize(("unmatched", "registry", "method"),
+                         [(45_000, 8_500_000, "neighbours"), (240_000, 8_500_000, "deletions"),
+                          (50, 60_000, "neighbours")])
+def test_candidate_search_is_chosen_by_cost(unmatched, registry, method):
+    assert reconcile._candidate_method(unmatched, registry) == method
+
+
 def test_candidates_are_at_most_three_and_only_one_edit_away(tmp_path):
     vehicles = [R.vehicle(i, plate_key=f"29A1234{i}") for i in range(1, 6)]
     vehicles.append(R.vehicle(9, plate_key="29A12399"))
