@@ -309,6 +309,48 @@ def source_for_week(source: str, week: str) -> str | None:
     return max(held) if held else None
 
 
+def _write_fault_log(path: Path, faults: Faults, writer: dv.Writer) -> None:
+    """Faults with where the user sees them, sorted by file, row and column.
+
+    One delivered file at a time (in file order), streamed into one Parquet file: no city-wide
+    table of every written row's position and no city-wide sort (the generator's memory peak).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = ["source", "source_file", "source_row",
+               *[c for c in FAULT_COLUMNS if c not in ("source", "row_key")]]
+    by_file: dict[str, list] = {}
+    for source, rel, keys, first in writer.positions:
+        by_file.setdefault(rel, []).append((source, keys, first))
+    by_source: dict[str, pd.DataFrame] = {}
+    out = None
+    try:
+        for rel in sorted(by_file):
+            parts = []
+            for source, keys, first in by_file[rel]:
+                if source not in by_source:
+                    by_source[source] = faults.table(source)
+                pos = pd.DataFrame({"row_key": keys,
+                                    "source_row": first + np.arange(len(keys), dtype=np.int64)})
+                parts.append(by_source[source].merge(pos, on="row_key", how="inner"))
+            ft = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            if ft.empty:
+                continue
+            ft = ft.sort_values(["source_row", "column"], kind="stable", ignore_index=True)
+            ft["source_file"] = np.repeat([rel], len(ft))
+            table = pa.Table.from_pandas(ft[columns], preserve_index=False)
+            if out is None:
+                out = pq.ParquetWriter(path, table.schema)
+            out.write_table(table.cast(out.schema))
+    finally:
+        if out is not None:
+            out.close()
+    if out is None:  # no faults at all: an empty table with the same columns
+        empty = faults.table().merge(writer.position_table(), on=["source", "row_key"])
+        empty[columns].to_parquet(path, index=False)
+
+
 def _write_truth(truth: Path, vehicles, licences, population, people, sub, units, reports,
                  org_table, orgs, faults: Faults, writer: dv.Writer, sc: Scenario) -> dict:
     uf = units.frame
@@ -370,14 +412,7 @@ def _write_truth(truth: Path, vehicles, licences, population, people, sub, units
          *[f"system_{c}" for c in sr.REPORT_COUNTS], "overstates", "rejected_at_ingest"]
         ].to_parquet(truth / "unit_reports.parquet", index=False)
 
-    # faults with where the user sees them
-    pos = writer.position_table()
-    ft = faults.table()
-    ft = ft.merge(pos, on=["source", "row_key"], how="inner")
-    ft = ft.sort_values(["source_file", "source_row", "column"], kind="stable", ignore_index=True)
-    ft[["source", "source_file", "source_row", *[c for c in FAULT_COLUMNS
-                                                 if c not in ("source", "row_key")]]].to_parquet(
-        truth / "faults.parquet", index=False)
+    _write_fault_log(truth / "faults.parquet", faults, writer)
 
     # per week: expected statuses and links
     subs_t = sub[["submission_id", "kind", "t_sub", "t_rev", "decision", "declared", "reject",
