@@ -59,25 +59,34 @@ def bench_workspace(root: Path) -> Workspace:
 
 
 def prepare(scenario: str, scale: float | None, seed: int, root: Path) -> tuple[Workspace, dict]:
-    """Generate the scenario once; later runs reuse it (the marker file says it is complete)."""
+    """Generate the scenario once; later runs reuse it (the marker file says it is complete).
+
+    The generator runs in a child process: a large parent would otherwise hand its memory to
+    every stage's process at fork time and inflate their peak-memory readings.
+    """
     ws = bench_workspace(root)
     marker = root / "generated.json"
     if marker.is_file():
         return ws, json.loads(marker.read_text("utf-8"))
-    from helpers import synth
-
     root.mkdir(parents=True, exist_ok=True)
-    kwargs = {"scale": scale} if scale else {}
-    t0 = time.perf_counter()
-    summary = synth.generate(ws.raw, scenario=scenario, seed=seed, truth_dir=ws.truth, **kwargs)
+    cmd = [
+        sys.executable, "-m", "helpers.synth", "--scenario", scenario, "--seed", str(seed),
+        "--out", str(ws.raw), "--truth-dir", str(ws.truth),
+    ]
+    if scale:
+        cmd += ["--scale", str(scale)]
+    code, wall, cpu, peak = measure(cmd)
+    if code != 0:
+        raise RuntimeError(f"generating the {scenario} scenario failed (exit {code}): {' '.join(cmd)}")
     info = {
         "scenario": scenario,
         "scale": scale,
         "seed": seed,
-        "seconds": round(time.perf_counter() - t0, 1),
-        "summary": summary,
+        "seconds": round(wall, 1),
+        "cpu_seconds": round(cpu, 1),
+        "peak_mb": round(peak, 1),
     }
-    marker.write_text(json.dumps(info, ensure_ascii=False, indent=2, default=str), "utf-8")
+    marker.write_text(json.dumps(info, indent=2), "utf-8")
     return ws, info
 
 
@@ -163,7 +172,7 @@ def run_bench(
         "lang": lang,
         "cores": os.cpu_count(),
         "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "generation": {k: generated.get(k) for k in ("seconds", "scale", "seed")},
+        "generation": {k: generated.get(k) for k in ("seconds", "cpu_seconds", "peak_mb", "scale", "seed")},
         "stages": [asdict(m) for m in measures],
     }
     out_dir.mkdir(parents=True, exist_ok=True)
