@@ -1146,8 +1146,7 @@ COPY (
     SELECT CAST(submission_id AS VARCHAR) AS submission_id,
            CAST(reject_reason AS VARCHAR) AS reject_reason, CAST(phone AS VARCHAR) AS phone
     FROM read_parquet($submissions)
-    WHERE CAST(submission_id AS VARCHAR) IN (
-        SELECT submission_id FROM r WHERE status = 'rejected_awaiting_resubmission')
+    WHERE review_status = 'rejected'
   )
   SELECT r.*, rejected.reject_reason, rejected.phone
   FROM r LEFT JOIN rejected
