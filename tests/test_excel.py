@@ -838,3 +838,16 @@ def test_sample_names_typed_as_formulas_stay_text(sample_packs, tmp_path):
     assert all(c.data_type == "s" and c.quotePrefix for c in found)
     with zipfile.ZipFile(path) as z:
         assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
+
+
+def test_every_part_of_the_workbooks_is_well_formed_xml(built):
+    from xml.etree import ElementTree
+
+    week_ws, out, result = built["vi"]
+    for path in [result.city, *(out / "units" / name for name in result.units["file"])]:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.endswith((".xml", ".rels")):
+                    ElementTree.fromstring(z.read(name))  # raises on a malformed part
+            sheet = z.read("xl/worksheets/sheet2.xml").decode()
+        assert '<dimension ref="A1:' in sheet
