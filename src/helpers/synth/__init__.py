@@ -136,6 +136,11 @@ def generate(out_dir, scenario: str = "sample", seed: int = 375, truth_dir=None,
     _write_deliveries(writer, vehicles, licences, population, people, sub, reports, org_table,
                       units)
     lap("write_raw")
+    # the delivered text of the big per-record tables is on disk now and the truth derives from
+    # keys and fault codes only: free it before the truth (a GB-scale share of the city's peak)
+    for frame in (vehicles, licences, population):
+        for c in [c for c in frame.columns if c.startswith("d_")]:
+            del frame[c]
 
     truth.mkdir(parents=True, exist_ok=True)
     summary_weeks = _write_truth(truth, vehicles, licences, population, people, sub, units,
