@@ -362,18 +362,22 @@ class PackBook:
         key = (kind, guarded)
         if key not in self._styles:
             cell = Cell(self.wb.worksheets[0])  # never placed on a sheet: only registers the style
-            cell.font = self.font
-            fmt = self.template["number_formats"]
-            if kind in ("seq", "int"):
-                cell.number_format = fmt["int"]
-            elif kind in ("num", "pct", "date", "datetime", "signed"):
-                cell.number_format = fmt[kind]
-            if kind == "long_text":
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if guarded:
-                cell.quotePrefix = True
+            self.format_cell(cell, kind, guarded, self.font)
             self._styles[key] = cell.style_id
         return self._styles[key]
+
+    def format_cell(self, cell: Cell, kind: str, guarded: bool, font: Font) -> None:
+        """Font, number format, wrapping and formula guard of a data cell of this kind."""
+        cell.font = font
+        fmt = self.template["number_formats"]
+        if kind in ("seq", "int"):
+            cell.number_format = fmt["int"]
+        elif kind in ("num", "pct", "date", "datetime", "signed"):
+            cell.number_format = fmt[kind]
+        if kind == "long_text":
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if guarded:
+            cell.quotePrefix = True
 
     def _styles_for(self, columns: Sequence[Column]) -> dict[tuple[str, bool], int]:
         styles = {}
@@ -540,18 +544,9 @@ class PackBook:
         if isinstance(value, str):
             cell.data_type = "s"  # openpyxl would take '=...' for a formula
         guarded = is_formula_like(value)
-        fmt = self.template["number_formats"]
 
         def make(c: Cell) -> None:
-            c.font = self.bold if bold else self.font
-            if kind in ("seq", "int"):
-                c.number_format = fmt["int"]
-            elif kind in ("num", "pct", "date", "datetime", "signed"):
-                c.number_format = fmt[kind]
-            if kind == "long_text":
-                c.alignment = Alignment(wrap_text=True, vertical="top")
-            if guarded:
-                c.quotePrefix = True
+            self.format_cell(c, kind, guarded, self.bold if bold else self.font)
 
         cell._style = self._style_array(("put", kind, bold, guarded), make)
         return cell
