@@ -144,7 +144,8 @@ def run_bench(
         cmd = [
             sys.executable, "-m", "helpers.runner", "--week", week, "--lang", lang,
             "--raw-dir", str(ws.raw), "--processed-dir", str(ws.processed),
-            "--output-dir", str(ws.output), "--steps", step,
+            # Each step gets its own output folder: the runner replaces a week's folder whole.
+            "--output-dir", str(ws.output / stage), "--steps", step,
         ]
         print(f"bench {tag}: {stage} ...", flush=True)
         code, wall, cpu, peak = measure(cmd)
