@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from openpyxl.utils import get_column_letter
 
 from helpers import DeliveryError, PipelineError, i18n, normalize, store
 from helpers.paths import Workspace
@@ -374,15 +375,6 @@ def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[in
     return idx, mapping
 
 
-def _column_letter(pos: int) -> str:
-    letters = ""
-    pos += 1
-    while pos:
-        pos, rem = divmod(pos - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _name_columns(
     header_cells: list, mapping: dict[int, str], width: int
 ) -> tuple[list[str], list[str]]:
@@ -396,7 +388,7 @@ def _name_columns(
             continue
         cell = header_cells[pos] if pos < len(header_cells) else None
         text = normalize.clean_text(str(cell)) if cell not in (None, "") else ""
-        name = text or f"column_{_column_letter(pos)}"
+        name = text or f"column_{get_column_letter(pos + 1)}"
         while name in taken:
             name += "_2"
         taken.add(name)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 EXCEL_EPOCH = date(1899, 12, 30)
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -85,12 +86,7 @@ _STYLES = (
 
 def col_letter(i: int) -> str:
     """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
-    out = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        out = chr(65 + r) + out
-    return out
+    return get_column_letter(i + 1)
 
 
 def _esc(text: str) -> str:
