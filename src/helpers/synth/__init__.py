@@ -23,7 +23,7 @@ from helpers.synth import registry as rg
 from helpers.synth import selfreport as sr
 from helpers.synth import truth as tr
 from helpers.synth import world as wd
-from helpers.synth.common import FAULT_COLUMNS, Faults, take
+from helpers.synth.common import FAULT_COLUMNS, WHOLE, Faults, Part, allocate, take
 
 SCENARIOS = ("sample", "city")
 DELIVERIES = cp.DELIVERIES
@@ -70,21 +70,118 @@ def calibration_targets(sc: Scenario) -> dict[str, int]:
     }
 
 
-def _rngs(seed: int) -> dict[str, np.random.Generator]:
+SLICE_VEHICLES = 700_000  # vehicle records per slice of a city: bounds each worker's memory
+SHARED_PARTS = ("units", "orgs", "reports", "org_rows")  # the same draws in every slice
+
+
+def _rngs(seed: int, part: Part = WHOLE) -> dict[str, np.random.Generator]:
     parts = ["units", "people", "orgs", "vehicles", "licences", "population", "veh_subs",
              "lic_subs", "render", "final", "reports", "org_rows"]
-    return {p: np.random.default_rng([seed, i]) for i, p in enumerate(parts)}
+    return {p: np.random.default_rng([seed, i] if part.of == 1 or p in SHARED_PARTS
+                                     else [seed, i, part.k])
+            for i, p in enumerate(parts)}
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What one slice of a scenario generates (the whole scenario: one slice)."""
+
+    people: int
+    outsiders: int
+    vehicles: int
+    licences: int
+    licence_categories: dict | None = None  # None: the shares of ``licences`` records
+    schedule: pd.DataFrame | None = None    # None: the scenario's day schedule
+
+
+def whole_quota(sc: Scenario) -> Quota:
+    return Quota(sc.people, int(round(0.02 * sc.vehicles)) + 200, sc.vehicles, sc.licences)
+
+
+def default_slices(sc: Scenario) -> int:
+    """One slice per ~700,000 vehicle records for the city; the sample is one slice."""
+    if sc.name != "city":
+        return 1
+    return max(1, int(np.ceil(sc.vehicles / SLICE_VEHICLES)))
+
+
+def slice_quotas(sc: Scenario, n: int) -> list[Quota]:
+    """Split a scenario into ``n`` slices whose counts add up exactly to the whole.
+
+    Every calibrated count (each day's accepted vehicle submissions, each difficult licence
+    reason) is computed for the whole scenario first and then apportioned (largest remainder),
+    so the city's published figures hold exactly however many slices make it.
+    """
+    whole = whole_quota(sc)
+    even = np.ones(n)
+    people = allocate(whole.people, even)
+    outsiders = allocate(whole.outsiders, even)
+    vehicles = allocate(whole.vehicles, even)
+    licences = allocate(whole.licences, even)
+    cats = {c: allocate(v, licences) for c, v in rg.licence_categories(sc.licences).items()}
+    sched = cp.day_schedule(sc.vehicle_factor)
+    rows = np.stack([allocate(int(r), vehicles) for r in sched["rows"].to_numpy()])
+    return [Quota(int(people[k]), int(outsiders[k]), int(vehicles[k]), int(licences[k]),
+                  {c: int(v[k]) for c, v in cats.items()},
+                  pd.DataFrame({"day": sched["day"].to_numpy(), "rows": rows[:, k]}))
+            for k in range(n)]
 
 
 def generate(out_dir, scenario: str = "sample", seed: int = 375, truth_dir=None,
-             scale: float = 1.0) -> dict:
+             scale: float = 1.0, slices: int | None = None, workers: int = 2) -> dict:
     """Write all deliveries into ``out_dir`` and the truth into ``truth_dir``; return a summary.
 
-    ``truth_dir`` defaults to ``<out_dir>/../synthetic-truth`` (outside the raw folder).
+    ``truth_dir`` defaults to ``<out_dir>/../synthetic-truth`` (outside the raw folder). A city
+    is generated in ``slices`` (default: one per ~700,000 vehicle records) by ``workers``
+    processes and merged file by file: see :mod:`helpers.synth.slices`.
+    """
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    truth = Path(truth_dir) if truth_dir else out.parent / "synthetic-truth"
+    if truth.resolve() == out.resolve() or out.resolve() in truth.resolve().parents:
+        raise ValueError(f"the truth folder must lie outside the raw folder: {truth}")
+    sc = globals()["scenario"](scenario, scale)
+    n = slices or default_slices(sc)
+    for d in DELIVERIES:
+        if (out / d).exists():
+            shutil.rmtree(out / d)
+    truth.mkdir(parents=True, exist_ok=True)
+    if n == 1:
+        part = generate_part(out, truth, sc, seed, WHOLE, whole_quota(sc))
+    else:
+        from helpers.synth import slices as sl
+
+        part = sl.generate_sliced(out, truth, sc, seed, n, workers)
+    summary = {
+        "scenario": sc.name,
+        "seed": seed,
+        "scale": scale,
+        "slices": n,
+        "out_dir": str(out),
+        "truth_dir": str(truth),
+        "deliveries": list(DELIVERIES),
+        **part,
+        "calibration_targets": calibration_targets(sc),
+        "total_s": round(time.perf_counter() - t0, 3),
+    }
+    import json
+
+    (truth / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,
+                                                   default=str), "utf-8")
+    return summary
+
+
+def generate_part(out: Path, truth: Path, sc: Scenario, seed: int, part: Part,
+                  quota: Quota) -> dict:
+    """Generate one slice of a scenario (or all of it) into ``out`` and ``truth``.
+
+    The whole scenario also makes what needs every unit's full figures: the organisations
+    list and the units' self-reports. A slice instead leaves ``system_counts.parquet`` (its
+    figures per unit and day) for the merge to sum, and writes its CSV files without a header
+    unless it is the first slice.
     """
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-
     memory: dict[str, float] = {}
 
     def lap(name: str, start: list[float] = [t0]) -> None:  # noqa: B006 (a stopwatch)
@@ -93,48 +190,47 @@ def generate(out_dir, scenario: str = "sample", seed: int = 375, truth_dir=None,
         memory[name] = _rss_gb()
         start[0] = now
 
-    out = Path(out_dir)
-    truth = Path(truth_dir) if truth_dir else out.parent / "synthetic-truth"
-    if truth.resolve() == out.resolve() or out.resolve() in truth.resolve().parents:
-        raise ValueError(f"the truth folder must lie outside the raw folder: {truth}")
-    sc = globals()["scenario"](scenario, scale)
-    r = _rngs(seed)
+    whole = part.of == 1
+    r = _rngs(seed, part)
     faults = Faults()
 
     units = wd.make_units(r["units"])
-    n_out = int(round(0.02 * sc.vehicles)) + 200
-    people = wd.make_people(r["people"], sc.people, n_out, units)
+    people = wd.make_people(r["people"], quota.people, quota.outsiders, units, part)
     pools = wd.name_pools()
     orgs = wd.make_orgs(r["orgs"], units, sc.org_factor)
     lap("world")
-    vehicles = rg.make_vehicles(r["vehicles"], sc.vehicles, units, people, orgs, pools, faults)
+    vehicles = rg.make_vehicles(r["vehicles"], quota.vehicles, units, people, orgs, pools, faults,
+                                part)
     vehicles["reject_code"] = vehicles["reject"].map({k: v[1] for k, v in
                                                       rg.REJECT_REASON.items()})
-    licences = rg.make_licences(r["licences"], sc.licences, units, people, pools, faults)
+    licences = rg.make_licences(r["licences"], quota.licences, units, people, pools, faults,
+                                part, quota.licence_categories)
     licences["reject_code"] = licences["reject"].map({k: v[1] for k, v in
                                                       rg.LICENCE_REJECT_REASON.items()})
     holders = np.unique(licences["pid"].to_numpy())
     population = rg.make_population(r["population"], people, units, holders, faults)
     lap("registry")
     veh_subs, veh_rec = cp.vehicle_submissions(r["veh_subs"], units, people, vehicles,
-                                               sc.vehicle_factor)
+                                               sc.vehicle_factor, quota.schedule)
     lic_subs, lic_rec = cp.licence_submissions(r["lic_subs"], licences)
     sub = cp.render_submissions(r["render"], units, people, veh_subs, veh_rec, lic_subs, lic_rec,
                                 vehicles["plate_key"].to_numpy(),
-                                licences["licence_no"].dropna().to_numpy())
-    sub = cp.finalize_submissions(r["final"], sub, veh_rec, lic_rec)
+                                licences["licence_no"].dropna().to_numpy(), part)
+    sub = cp.finalize_submissions(r["final"], sub, veh_rec, lic_rec, part)
     _log_submission_faults(sub, people, faults)
-    reports = sr.make_unit_reports(r["reports"], sub, units)
-    sr.log_report_faults(reports, faults)
-    org_table = sr.org_rows(r["org_rows"], orgs, units, faults)
+    if whole:
+        reports = sr.make_unit_reports(r["reports"], sub, units)
+        sr.log_report_faults(reports, faults)
+        org_table = sr.org_rows(r["org_rows"], orgs, units, faults)
+    else:
+        sr.system_counts(sub, len(units.frame), sr.REPORT_DAYS).to_parquet(
+            truth / "system_counts.parquet", index=False)
     lap("campaign")
 
-    for d in DELIVERIES:
-        if (out / d).exists():
-            shutil.rmtree(out / d)
-    writer = dv.Writer(out)
-    _write_deliveries(writer, vehicles, licences, population, people, sub, reports, org_table,
-                      units)
+    writer = dv.Writer(out, header=part.k == 0)
+    _write_record_deliveries(writer, vehicles, licences, population, sub)
+    if whole:
+        write_city_deliveries(writer, reports, org_table, units)
     lap("write_raw")
     # the delivered text of the big per-record tables is on disk now and the truth derives from
     # keys and fault codes only: free it before the truth (a GB-scale share of the city's peak)
@@ -142,44 +238,31 @@ def generate(out_dir, scenario: str = "sample", seed: int = 375, truth_dir=None,
         for c in [c for c in frame.columns if c.startswith("d_")]:
             del frame[c]
 
-    truth.mkdir(parents=True, exist_ok=True)
     summary_weeks = _write_truth(truth, vehicles, licences, population, people, sub, units,
-                                 reports, org_table, orgs, faults, writer, sc)
+                                 orgs, faults, writer)
+    if whole:
+        write_city_truth(truth, units, reports)
     lap("truth")
-    targets = calibration_targets(sc)
-    summary = {
-        "scenario": sc.name,
-        "seed": seed,
-        "scale": scale,
-        "out_dir": str(out),
-        "truth_dir": str(truth),
-        "deliveries": list(DELIVERIES),
+    return {
         "counts": {
             "units": len(units.frame),
             "people": int(people["resident"].sum()),
-            "vehicle_records": int(sc.vehicles),
+            "vehicle_records": int(quota.vehicles),
             "vehicle_rows_first_delivery": int((~vehicles["new_in_update"]).sum()),
             "vehicle_rows_update": len(vehicles),
             "licence_rows_first_delivery": int((~licences["new_in_update"]).sum()),
             "population_rows": len(population),
             "submission_rows_total": len(sub),
-            "organizations_rows": len(org_table),
-            "unit_report_rows": len(reports),
+            "organizations_rows": len(org_table) if whole else 0,
+            "unit_report_rows": len(reports) if whole else 0,
             "faults": int(sum(len(p) for p in faults.parts)),
             "files": len(writer.files),
         },
-        "calibration_targets": targets,
         "files": {f["file"]: f["rows"] for f in writer.files},
         "weeks": summary_weeks,
         "timings_s": timings,
         "rss_gb_after": memory,
-        "total_s": round(time.perf_counter() - t0, 3),
     }
-    import json
-
-    (truth / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False,
-                                                   default=str), "utf-8")
-    return summary
 
 
 def _rss_gb() -> float:
@@ -281,8 +364,7 @@ def _submission_frame(rows: pd.DataFrame, delivery: str, fmt: dv.Format) -> pd.D
     })
 
 
-def _write_deliveries(w: dv.Writer, vehicles, licences, population, people, sub, reports,
-                      org_table, units) -> None:
+def _write_record_deliveries(w: dv.Writer, vehicles, licences, population, sub) -> None:
     for d in DELIVERIES:
         f = dv.FORMATS["registry_vehicles"].get(d)
         if f:
@@ -301,6 +383,11 @@ def _write_deliveries(w: dv.Writer, vehicles, licences, population, people, sub,
         f = dv.FORMATS["submissions"][d]
         rows = sub[sub["t_sub"].to_numpy() <= tr.end_of(d)]
         w.table("submissions", d, _submission_frame(rows, d, f), rows["row_key"].to_numpy(), f)
+
+
+def write_city_deliveries(w: dv.Writer, reports, org_table, units) -> None:
+    """The organisations list and the units' self-report workbooks of every delivery."""
+    for d in DELIVERIES:
         f = dv.FORMATS["organizations"].get(d)
         if f:
             w.table("organizations", d, sr.org_frame(org_table, d, f.lang),
@@ -356,8 +443,8 @@ def _write_fault_log(path: Path, faults: Faults, writer: dv.Writer) -> None:
         empty[columns].to_parquet(path, index=False)
 
 
-def _write_truth(truth: Path, vehicles, licences, population, people, sub, units, reports,
-                 org_table, orgs, faults: Faults, writer: dv.Writer, sc: Scenario) -> dict:
+def _write_truth(truth: Path, vehicles, licences, population, people, sub, units, orgs,
+                 faults: Faults, writer: dv.Writer) -> dict:
     uf = units.frame
     codes = uf["unit_code"].to_numpy()
     res = people["resident"].to_numpy()
@@ -406,16 +493,6 @@ def _write_truth(truth: Path, vehicles, licences, population, people, sub, units
         "id_fault": lc["id_fault"].to_numpy(), "name_fault": lc["name_fault"].to_numpy(),
         "dob_fault": lc["dob_fault"].to_numpy(),
     }).to_parquet(truth / "registry_licences.parquet", index=False)
-    # units: designed spread, review behaviour, self-report honesty
-    uf[["unit_code", "unit_name", "unit_kind", "weight", "speed", "designed_laggard",
-        "designed_leader", "review_lag_days", "review_reject_rate", "self_report_factor",
-        "overstates"]].to_parquet(truth / "units.parquet", index=False)
-    rep = reports.copy()
-    rep["unit_code"] = codes[rep["unit_idx"].to_numpy()]
-    rep["rejected_at_ingest"] = rep["fault"].notna()
-    rep[["report_date", "unit_code", *sr.REPORT_COUNTS,
-         *[f"system_{c}" for c in sr.REPORT_COUNTS], "overstates", "rejected_at_ingest"]
-        ].to_parquet(truth / "unit_reports.parquet", index=False)
 
     _write_fault_log(truth / "faults.parquet", faults, writer)
 
@@ -459,5 +536,18 @@ def _write_truth(truth: Path, vehicles, licences, population, people, sub, units
             "licence_submissions_accepted": int(((sl["kind"] == "licence")
                                                  & ~sl["rejected_at_ingest"]).sum()),
         }
-    del org_table, sc
     return weeks
+
+
+def write_city_truth(truth: Path, units, reports) -> None:
+    """Units (designed spread, review behaviour, self-report honesty) and their reports."""
+    uf = units.frame
+    uf[["unit_code", "unit_name", "unit_kind", "weight", "speed", "designed_laggard",
+        "designed_leader", "review_lag_days", "review_reject_rate", "self_report_factor",
+        "overstates"]].to_parquet(truth / "units.parquet", index=False)
+    rep = reports.copy()
+    rep["unit_code"] = uf["unit_code"].to_numpy()[rep["unit_idx"].to_numpy()]
+    rep["rejected_at_ingest"] = rep["fault"].notna()
+    rep[["report_date", "unit_code", *sr.REPORT_COUNTS,
+         *[f"system_{c}" for c in sr.REPORT_COUNTS], "overstates", "rejected_at_ingest"]
+        ].to_parquet(truth / "unit_reports.parquet", index=False)

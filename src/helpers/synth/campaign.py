@@ -17,7 +17,17 @@ import numpy as np
 import pandas as pd
 
 from helpers.synth import world as wd
-from helpers.synth.common import allocate, cat, compact, isin, pick_exact, take, zfill_int
+from helpers.synth.common import (
+    WHOLE,
+    Part,
+    allocate,
+    cat,
+    compact,
+    isin,
+    pick_exact,
+    take,
+    zfill_int,
+)
 
 EPOCH = np.datetime64("2025-01-01T00:00:00", "s")
 DAY = 86_400
@@ -25,6 +35,7 @@ FIRST_DAY = np.datetime64("2025-11-03")
 LAST_DAY = np.datetime64("2025-12-21")
 DELIVERIES = ("2025-11-17", "2025-11-23", "2025-11-30", "2025-12-07", "2025-12-14", "2025-12-21")
 VEHICLES_CITY = 8_500_000
+SUBMISSION_NUMBERS = 10**10  # submission IDs are "IH" and 10 digits; slices share the range
 
 # Accepted vehicle submissions per period at full city scale. The first four periods sum to the
 # published 917,509 collected by 2025-11-23; 2025-11-11..17 holds more than 175,000.
@@ -108,8 +119,11 @@ def _review(rng, t: np.ndarray, unit_idx: np.ndarray, units: wd.Units, reject_bo
 
 
 def vehicle_submissions(rng, units: wd.Units, people: pd.DataFrame, vehicles: pd.DataFrame,
-                        factor: float) -> pd.DataFrame:
-    """All vehicle submissions 2025-11-03..12-21 (accepted ones; ingest faults come later)."""
+                        factor: float, schedule: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All vehicle submissions 2025-11-03..12-21 (accepted ones; ingest faults come later).
+
+    ``schedule`` (day, rows) overrides ``day_schedule(factor)``: a slice's share of the city's.
+    """
     rec = vehicles[~vehicles["is_copy"] & ~vehicles["is_dup_record"]
                    & ~vehicles["new_in_update"]].reset_index(drop=True)
     n = len(rec)
@@ -124,7 +138,7 @@ def vehicle_submissions(rng, units: wd.Units, people: pd.DataFrame, vehicles: pd
     latent += np.where((pid >= 0) & ~resident, 0.5, 0.0)
     latent += np.where((pid >= 0) & resident & (owner_unit != unit_idx), 0.6, 0.0)
     order = np.argsort(latent, kind="stable")
-    sched = day_schedule(factor)
+    sched = day_schedule(factor) if schedule is None else schedule
     sched_days = sched["day"].to_numpy().astype("datetime64[D]")
     sched_rows = sched["rows"].to_numpy()
     d0 = int((sched_days[0] - np.datetime64("2025-01-01")).astype(np.int64))
@@ -292,7 +306,8 @@ def licence_submissions(rng, licences: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
 
 def render_submissions(rng, units: wd.Units, people: pd.DataFrame, veh_subs: pd.DataFrame,
                        veh_rec: pd.DataFrame, lic_subs: pd.DataFrame, lic_rec: pd.DataFrame,
-                       registry_plate_keys: np.ndarray, licence_nos: np.ndarray) -> pd.DataFrame:
+                       registry_plate_keys: np.ndarray, licence_nos: np.ndarray,
+                       part: Part = WHOLE) -> pd.DataFrame:
     """Delivered text of every submission (constant across deliveries except review fields)."""
     v = veh_subs.reset_index(drop=True)
     lcs = lic_subs.reset_index(drop=True)
@@ -316,7 +331,7 @@ def render_submissions(rng, units: wd.Units, people: pd.DataFrame, veh_subs: pd.
     # unmatched vehicles: Hanoi or other-province plates the registry does not hold
     um = np.flatnonzero(~has)
     vt = np.where(rng.random(len(um)) < 0.85, "motorbike", "car").astype(object)
-    k2, p2, s2, n2 = wd.make_plates(rng, vt, avoid=registry_plate_keys)
+    k2, p2, s2, n2 = wd.make_plates(rng, vt, avoid=registry_plate_keys, part=part)
     other_prov = rng.random(len(um)) < 0.4
     p2 = np.where(other_prov, rng.choice(["88", "89", "90", "98", "99", "34", "35", "36"],
                                          len(um)), p2)
@@ -428,7 +443,7 @@ INVALID_DECLARED = np.array(["Cho mượn", "Không rõ"], dtype=object)
 
 
 def finalize_submissions(rng, sub: pd.DataFrame, veh_rec: pd.DataFrame,
-                         lic_rec: pd.DataFrame) -> pd.DataFrame:
+                         lic_rec: pd.DataFrame, part: Part = WHOLE) -> pd.DataFrame:
     """Add the rows ingest must reject, number every submission, order the export."""
     sub = sub.copy()
     sub["reject"] = None
@@ -474,7 +489,8 @@ def finalize_submissions(rng, sub: pd.DataFrame, veh_rec: pd.DataFrame,
     tie = rng.random(len(sub))
     order = np.lexsort((tie, sub["t_sub"].to_numpy()))
     sub = sub.iloc[order].reset_index(drop=True)
-    sub["submission_id"] = cat("IH", zfill_int(np.arange(1, len(sub) + 1), 10))
+    first = part.offset(SUBMISSION_NUMBERS)
+    sub["submission_id"] = cat("IH", zfill_int(np.arange(first + 1, first + len(sub) + 1), 10))
     sub["is_copy"] = False
     elig = np.flatnonzero(sub["reject"].isna().to_numpy())
     src = pick_exact(rng, elig, SUBMISSION_COPY_RATE)

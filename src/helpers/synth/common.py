@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -212,6 +214,41 @@ def _as_obj(p):
 
 
 cat = _cat
+
+
+@dataclass(frozen=True)
+class Part:
+    """Slice ``k`` of ``of`` slices of a city generated apart (one slice: the whole scenario).
+
+    Slices never see each other's rows, so every key a slice draws (citizen IDs, plate and
+    licence numbers, record and submission numbers) comes from the slice's own residue class:
+    no key can be shared between two slices, and a typo that changes only the last digits of a
+    key keeps it inside its slice (where the slice checks it against its own records). With one
+    slice every mapping below is the identity, so the sample's draws are unchanged.
+    """
+
+    k: int = 0
+    of: int = 1
+
+    def span(self, high: int, tail: int = 1) -> int:
+        """Draw from ``[0, span)`` and :meth:`expand`: values stay under ``high``."""
+        return (high // tail // self.of) * tail
+
+    def expand(self, draws, tail: int = 1, shift=0):
+        """Injective map of draws in ``[0, span(high, tail))`` into the slice's class:
+        ``(value // tail + shift) % of == k``; the last ``tail`` values are kept. ``shift``
+        (per value) accounts for digits a key carries in front of the value."""
+        if self.of == 1:
+            return draws
+        q, r = np.divmod(np.asarray(draws, dtype=np.int64), tail)
+        return (q * self.of + (self.k - np.asarray(shift, dtype=np.int64)) % self.of) * tail + r
+
+    def offset(self, space: int) -> int:
+        """First number of the slice's block of a numbering of ``space`` values."""
+        return self.k * (space // self.of)
+
+
+WHOLE = Part()
 
 
 def pick_exact(rng: np.random.Generator, eligible: np.ndarray, rate: float) -> np.ndarray:

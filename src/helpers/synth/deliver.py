@@ -174,8 +174,9 @@ def timestamps(t: np.ndarray, style: str):
 class Writer:
     """Writes files and remembers, per source file, the row_key at each source_row."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, header: bool = True) -> None:
         self.out = out_dir
+        self.header = header  # False: CSV rows continue a file an earlier slice began
         self.positions: list[pd.DataFrame] = []
         self.files: list[dict] = []
 
@@ -190,7 +191,8 @@ class Writer:
             first_row = 2  # like a CSV: the header counts as row 1
         elif fmt.ext in ("csv", "csv.gz"):
             files.write_csv(df, path,
-                            encoding=fmt.encoding, sep=fmt.sep, gz=fmt.ext == "csv.gz")
+                            encoding=fmt.encoding, sep=fmt.sep, gz=fmt.ext == "csv.gz",
+                            header=self.header)
             first_row = 2
         else:
             sheet = _titled_sheet(source, delivery, df)

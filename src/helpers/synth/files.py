@@ -36,18 +36,27 @@ def to_cp1258_text(text: str) -> str:
 
 
 def write_csv(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8", sep: str = ",",
-              gz: bool = False) -> None:
-    """All columns are written as text exactly as given (missing = empty field)."""
+              gz: bool = False, header: bool = True) -> None:
+    """All columns are written as text exactly as given (missing = empty field).
+
+    ``header=False`` writes the rows only (no header line, no byte-order mark): the
+    continuation of a file another slice of the city started, appended byte for byte (gzip
+    members concatenate into one valid stream).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     if len(df) <= 5_000:
-        text = df.astype(object).where(df.notna(), None).to_csv(sep=sep, index=False, lineterminator="\n")
+        text = df.astype(object).where(df.notna(), None).to_csv(sep=sep, index=False,
+                                                                lineterminator="\n",
+                                                                header=header)
+        if not header and encoding == "utf-8-sig":
+            encoding = "utf-8"
         payload = to_cp1258_text(text).encode("cp1258") if encoding == "cp1258" \
             else text.encode(encoding)
         _write_bytes(path, [payload], gz)
         return
     # Arrow's writer: fast, quotes every text field that needs it
     table = text_table(df)
-    options = pacsv.WriteOptions(delimiter=sep, quoting_style="needed")
+    options = pacsv.WriteOptions(delimiter=sep, quoting_style="needed", include_header=header)
     if encoding == "cp1258":  # the re-encoding works on the whole text (small files only)
         buf = io.BytesIO()
         pacsv.write_csv(table, buf, options)
@@ -56,7 +65,7 @@ def write_csv(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8", sep: str
         return
     # large files are streamed batch by batch: no whole-file copy in memory
     with _open(path, gz) as fh:
-        if encoding == "utf-8-sig":
+        if encoding == "utf-8-sig" and header:
             fh.write(b"\xef\xbb\xbf")
         with pacsv.CSVWriter(fh, table.schema, write_options=options) as w:
             for batch in table.to_batches(max_chunksize=100_000):

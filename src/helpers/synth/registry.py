@@ -17,8 +17,10 @@ from helpers.synth.common import (
     DMY_YY,
     ISO,
     SERIAL,
+    WHOLE,
     YEAR,
     Faults,
+    Part,
     allocate,
     cat,
     compact,
@@ -33,6 +35,7 @@ from helpers.synth.common import (
 
 FIRST = "2025-11-17"
 UPDATE = "2025-12-07"  # registries re-delivered once, with the records registered since
+RECORD_NUMBERS = 10**8  # record IDs are a prefix and 8 digits; slices share the range
 
 VEHICLE_RATES = {
     "duplicate_registry_record": 0.004,  # a second record for the same plate and chassis
@@ -233,7 +236,7 @@ def person_block(rng, people: pd.DataFrame, pid: np.ndarray, individual: np.ndar
 
 
 def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: pd.DataFrame,
-                  pools: dict, faults: Faults) -> pd.DataFrame:
+                  pools: dict, faults: Faults, part: Part = WHOLE) -> pd.DataFrame:
     """Vehicle registry rows (first delivery and update), one per delivered row."""
     r = VEHICLE_RATES
     n_dup = int(round(r["duplicate_registry_record"] * n_old))
@@ -246,7 +249,7 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
         rng.choice(len(uw), n_new, p=uw / uw.sum()),
     ])
     vtype = np.array(wd.VEHICLE_TYPES, dtype=object)[rng.choice(5, nv, p=wd.VEHICLE_TYPE_P)]
-    key, prefix, series, number = wd.make_plates(rng, vtype)
+    key, prefix, series, number = wd.make_plates(rng, vtype, part=part)
     chassis, engine = wd.make_chassis(rng, nv)
     age_y = np.minimum(rng.gamma(2.0, 3.5, nv), 28)
     reg_on = (np.datetime64("2025-10-31") - (age_y * 365.25).astype(np.int64)).astype("datetime64[D]")
@@ -287,8 +290,10 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     new = np.zeros(n_rows_rec, dtype=bool)
     new[n_orig_old + n_dup:] = True
     n_old_rows = n_orig_old + n_dup
-    ids_old = assign_record_ids(rng, n_old_rows, (dup_src, np.arange(n_orig_old, n_old_rows)), "VR")
-    ids_new = cat("VR", zfill_int(np.arange(n_old_rows, n_rows_rec) + 1, 8))
+    first_id = part.offset(RECORD_NUMBERS)
+    ids_old = assign_record_ids(rng, n_old_rows, (dup_src, np.arange(n_orig_old, n_old_rows)), "VR",
+                                first_id)
+    ids_new = cat("VR", zfill_int(np.arange(n_old_rows, n_rows_rec) + first_id + 1, 8))
     record_id = np.concatenate([ids_old, ids_new])
 
     rows = pd.DataFrame({
@@ -489,14 +494,19 @@ LICENCE_EXTRA_REJECT = {  # extra rows (not among the assigned records), share o
 
 
 def licence_categories(n: int) -> dict[str, int]:
+    """Records per difficult reason for ``n`` licence records (the city's shares, rounded)."""
     f = n / LICENCES_CITY
     return {k: int(round(v * f)) for k, v in LICENCE_NOT_CLEAN_CITY.items()}
 
 
 def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dict,
-                  faults: Faults) -> pd.DataFrame:
-    """Licence registry rows; the difficult records are placed in exact numbers per reason."""
-    cats = licence_categories(n)
+                  faults: Faults, part: Part = WHOLE, cats: dict[str, int] | None = None
+                  ) -> pd.DataFrame:
+    """Licence registry rows; the difficult records are placed in exact numbers per reason.
+
+    ``cats`` overrides the counts per reason (a slice gets its share of the city's counts).
+    """
+    cats = licence_categories(n) if cats is None else cats
     n_new = int(round(0.003 * n))
     n_all = n + n_new
     uw = units.frame["weight"].to_numpy()
@@ -528,7 +538,8 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
     sel = np.flatnonzero(category == "holder_deceased")
     pid[sel] = rng.choice(dead_adults, len(sel), replace=False)
 
-    lic_no_int = unique_draw(rng, n_all, 10**10)
+    # the submissions' licence typo rewrites the last two digits: the rest names the slice
+    lic_no_int = part.expand(unique_draw(rng, n_all, part.span(10**10, 100)), 100)
     licence_no = cat("01", zfill_int(lic_no_int, 10))
     dup_rows = np.flatnonzero(is_dup)
     clean_rows = np.flatnonzero(category == "clean")
@@ -558,7 +569,8 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
     swap = ids_num[dup_rows] < ids_num[originals]
     a, b = ids_num[originals[swap]].copy(), ids_num[dup_rows[swap]].copy()
     ids_num[originals[swap]], ids_num[dup_rows[swap]] = b, a
-    record_id = cat("GP", zfill_int(ids_num + 1, 8))
+    first_id = part.offset(RECORD_NUMBERS)
+    record_id = cat("GP", zfill_int(ids_num + first_id + 1, 8))
 
     individual = np.ones(n_all, dtype=bool)
     clean_only = ~np.isin(category, ["invalid_holder_id", "identity_mismatch"])
@@ -615,7 +627,7 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
         "reject": None,
     })
     rows["reject"] = rows["reject"].astype(object)
-    extra = _licence_extra_rows(rng, rows, n, units)
+    extra = _licence_extra_rows(rng, rows, n, units, first_id)
     rows = pd.concat([rows, extra], ignore_index=True)
     rows = rows.sort_values("record_id", kind="stable", ignore_index=True)
     rows["is_copy"] = False
@@ -638,9 +650,10 @@ def _distinct_people(rng, pid, people, unit_idx, alive_adult) -> np.ndarray:
     return pid
 
 
-def _licence_extra_rows(rng, rows: pd.DataFrame, n: int, units: wd.Units) -> pd.DataFrame:
+def _licence_extra_rows(rng, rows: pd.DataFrame, n: int, units: wd.Units,
+                        first_id: int = 0) -> pd.DataFrame:
     parts = []
-    next_id = n + int(round(0.003 * n)) + 1
+    next_id = first_id + n + int(round(0.003 * n)) + 1
     unknown = wd.unknown_unit_names()
     for k, rate in LICENCE_EXTRA_REJECT.items():
         c = int(round(rate * n))

@@ -40,10 +40,17 @@ def system_counts(sub: pd.DataFrame, n_units: int, days: np.ndarray) -> pd.DataF
     return frame
 
 
-def make_unit_reports(rng, sub: pd.DataFrame, units: wd.Units) -> pd.DataFrame:
-    """Every daily self-report row of the campaign (reported and system figures)."""
-    days = np.arange(np.datetime64("2025-11-10"), np.datetime64("2025-12-21") + 1)
-    sys_ = system_counts(sub, len(units.frame), days)
+REPORT_DAYS = np.arange(np.datetime64("2025-11-10"), np.datetime64("2025-12-21") + 1)
+
+
+def make_unit_reports(rng, sub: pd.DataFrame | None, units: wd.Units,
+                      counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every daily self-report row of the campaign (reported and system figures).
+
+    ``counts`` (the ``system_counts`` of every slice, summed) replaces ``sub`` when a city is
+    generated in slices: the reports need the whole city's figures per unit and day.
+    """
+    sys_ = system_counts(sub, len(units.frame), REPORT_DAYS) if counts is None else counts
     factor = units.frame["self_report_factor"].to_numpy()[sys_["unit_idx"].to_numpy()]
     rep = sys_.copy()
     for c in REPORT_COUNTS:

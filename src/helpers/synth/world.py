@@ -16,6 +16,8 @@ import pandas as pd
 from helpers.synth import names as nm
 from helpers.synth.common import (
     PROVINCE_CODES,
+    WHOLE,
+    Part,
     allocate,
     base36,
     cat,
@@ -141,7 +143,8 @@ _AGE_BANDS = [(0, 18, 0.9), (18, 40, 1.15), (40, 60, 1.0), (60, 75, 0.7), (75, 9
               (90, 100, 0.05)]
 
 
-def make_people(rng: np.random.Generator, n_res: int, n_out: int, units: Units) -> pd.DataFrame:
+def make_people(rng: np.random.Generator, n_res: int, n_out: int, units: Units,
+                part: Part = WHOLE) -> pd.DataFrame:
     """Residents (in the NPDB extract) followed by outsiders (owners the extract lacks)."""
     n = n_res + n_out
     counts = allocate(n_res, units.frame["weight"].to_numpy())
@@ -163,15 +166,15 @@ def make_people(rng: np.random.Generator, n_res: int, n_out: int, units: Units) 
     gcd = (year >= 2000).astype(np.int64) * 2 + female
     head = prov * 1_000_000_000 + gcd * 100_000_000 + (year % 100) * 1_000_000
     # serials unique within a (province, gender-century, year) head
-    serial = rng.integers(0, 1_000_000, n)
-    ids = head + serial
+    span = part.span(1_000_000)
+    ids = head + part.expand(rng.integers(0, span, n))
     for _ in range(50):
         _, first = np.unique(ids, return_index=True)
         dup = np.ones(n, dtype=bool)
         dup[first] = False
         if not dup.any():
             break
-        ids[dup] = head[dup] + rng.integers(0, 1_000_000, int(dup.sum()))
+        ids[dup] = head[dup] + part.expand(rng.integers(0, span, int(dup.sum())))
     citizen_id = zfill_int(ids, 12)
 
     fam_names, fam_p = nm.pool(nm.FAMILY)
@@ -540,22 +543,32 @@ PLATE_FORM_P = np.array([0.70, 0.18, 0.05, 0.04, 0.03])
 PLATE_FORMS = ("canonical", "compact", "spaced_lower", "hyphen_compact", "dash_dot")
 
 
-def make_plates(rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray | None = None):
-    """Unique Hanoi plates: (key, prefix, series, number text) per vehicle type."""
+def make_plates(rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray | None = None,
+                part: Part = WHOLE):
+    """Unique Hanoi plates: (key, prefix, series, number text) per vehicle type.
+
+    A slice's numbers keep all but their last digit in the slice's class, so a one-digit typo
+    of the last digit (the submissions' plate typo) cannot reach another slice's plate.
+    """
     n = len(vtype)
     is_car = np.isin(vtype, ["car", "other"])
     prefix = rng.choice(HANOI_PREFIXES, n, p=HANOI_PREFIX_P)
     p = CAR_SERIES_P / CAR_SERIES_P.sum()
-    series = np.where(
-        is_car,
-        CAR_SERIES[rng.choice(len(CAR_SERIES), n, p=p)],
-        cat(MOTO_LETTERS[rng.integers(0, len(MOTO_LETTERS), n)], rng.integers(1, 10, n)),
-    )
+    car_series = CAR_SERIES[rng.choice(len(CAR_SERIES), n, p=p)]
+    moto_letter = MOTO_LETTERS[rng.integers(0, len(MOTO_LETTERS), n)]
+    moto_digit = rng.integers(1, 10, n)
+    series = np.where(is_car, car_series, cat(moto_letter, moto_digit))
     four = rng.random(n) < np.where(is_car, 0.08, 0.18)
     # unique numeric code per (prefix, series, digits): draw distinct ids in a big space
     space = 10**12
     codes = unique_draw(rng, n, space)
-    number = np.where(four, zfill_int(codes % 10_000, 4), zfill_int(codes % 100_000, 5))
+    # the slice class is taken over every digit after the letters: a motorbike's series digit
+    # and 4 digits ("29B1" "2345") spell the same key as a car's 5 digits ("29B" "12345")
+    span4, span5 = part.span(10_000, 10), part.span(100_000, 10)
+    shift4 = np.where(is_car, 0, moto_digit * 1_000)
+    shift5 = np.where(is_car, 0, moto_digit * 10_000)
+    number = np.where(four, zfill_int(part.expand(codes % span4, 10, shift4), 4),
+                      zfill_int(part.expand(codes % span5, 10, shift5), 5))
     key = cat(prefix.astype(str), series, number)
     # collisions across different (prefix, series) are impossible: key includes both; within
     # one (prefix, series) the number may repeat, so re-draw those numbers
@@ -567,8 +580,9 @@ def make_plates(rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray |
             dup |= isin(key, avoid)
         if not dup.any():
             break
-        newc = rng.integers(0, 100_000, int(dup.sum()))
-        number[dup] = np.where(four[dup], zfill_int(newc % 10_000, 4), zfill_int(newc, 5))
+        newc = rng.integers(0, span5, int(dup.sum()))
+        number[dup] = np.where(four[dup], zfill_int(part.expand(newc % span4, 10, shift4[dup]), 4),
+                               zfill_int(part.expand(newc, 10, shift5[dup]), 5))
         key[dup] = cat(prefix[dup].astype(str), series[dup], number[dup])
     return key, prefix.astype(str), series, number
 
