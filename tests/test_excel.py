@@ -851,3 +851,39 @@ def test_every_part_of_the_workbooks_is_well_formed_xml(built):
                     ElementTree.fromstring(z.read(name))  # raises on a malformed part
             sheet = z.read("xl/worksheets/sheet2.xml").decode()
         assert '<dimension ref="A1:' in sheet
+
+
+@pytest.mark.slow
+def test_staging_falls_back_to_a_spilling_sort_when_memory_runs_out(sample_packs, tmp_path,
+                                                                     monkeypatch):
+    """The city's two-thread sort can exhaust DuckDB's memory: the one-thread sort takes over."""
+    import duckdb
+
+    ws, week, _, _ = sample_packs
+    connect = store.duckdb_connect
+    tried = []
+
+    class TwoThreadSortRunsOut:  # as the city's open records did on two threads in 3 GB
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, sql, *args):
+            if sql.lstrip().startswith("COPY"):
+                raise duckdb.OutOfMemoryException("could not allocate block of size 256.0 KiB")
+            return self.con.execute(sql, *args)
+
+        def close(self):
+            self.con.close()
+
+    def flaky(memory_limit="6GB", threads=None):
+        tried.append((memory_limit, threads))
+        con = connect(memory_limit=memory_limit, threads=threads)
+        return con if threads == 1 else TwoThreadSortRunsOut(con)
+
+    monkeypatch.setattr(excel.store, "duckdb_connect", flaky)
+    paths = excel.stage_unit_rows(ws, week, tmp_path / "staged")
+    assert tried == [("5GB", 2), ("3GB", 1)]
+    records = pd.read_parquet(paths["records"])
+    expected = store.load(ws, "vehicle_status", week)
+    assert (records["kind"] == "vehicle").sum() == (expected["status"] != "cleaned").sum()
+    assert records["unit_code"].is_monotonic_increasing

@@ -141,22 +141,26 @@ def test_every_fault_is_where_the_log_says(sample_ws):
     faults = pd.read_parquet(sample_ws.truth / "faults.parquet")
     faults = faults[faults["source_file"].str[:10] <= WEEK]
     assert len(faults) > 1000
+    assert not misplaced_faults(sample_ws.raw, faults)
+
+
+def misplaced_faults(raw: Path, faults: pd.DataFrame) -> list[tuple]:
+    """Logged faults whose delivered value is not at the file, row and column the log says."""
     cache: dict[str, tuple[pd.DataFrame, int]] = {}
     bad = []
     for rel, group in faults.groupby("source_file"):  # per file
         source = group["source"].iat[0]
         delivery = rel[:10]
         if source == "unit_reports":
-            table, first = _report_table(sample_ws.raw / rel)
+            table, first = _report_table(raw / rel)
         else:
-            table, first = cache.setdefault(rel, read_text_table(sample_ws.raw / rel, source,
-                                                                   delivery))
+            table, first = cache.setdefault(rel, read_text_table(raw / rel, source, delivery))
         for row, col, value in group[["source_row", "column", "delivered_value"]].itertuples(
                 index=False):
             cell = table[col].iat[row - first]
             if _norm(cell) != _norm(value):
                 bad.append((rel, row, col, value, cell))
-    assert not bad, bad[:5]
+    return bad
 
 
 def _report_table(path: Path) -> tuple[pd.DataFrame, int]:
@@ -292,7 +296,10 @@ def test_full_city_targets_are_the_published_figures():
 
 def test_reduced_city_hits_its_scaled_targets_exactly(small_city):
     _, summaries = small_city
-    s = summaries[0]
+    assert_targets_hit(summaries[0])
+
+
+def assert_targets_hit(s: dict) -> None:
     t = s["calibration_targets"]
     week = s["weeks"][WEEK]
     assert week["vehicle_submissions_accepted"] == t["vehicle_submissions_by_2025-11-23"]
@@ -322,6 +329,95 @@ def test_reduced_city_window_count_matches_the_schedule(small_city):
     day = raw.set_index("submission_id").loc[ok["submission_id"], "submitted_at"].str[:10]
     in_window = day.between("2025-11-11", "2025-11-17").sum()
     assert in_window == summaries[0]["calibration_targets"]["vehicle_submissions_2025-11-11..17"]
+
+
+# ------------------------------------------------------------------ a city in slices
+SLICED_CITY = 0.003  # 25,500 vehicle records in 3 slices
+
+
+@pytest.fixture(scope="module")
+def sliced_city(tmp_path_factory):
+    """A reduced city made the way Hanoi is made (slices in worker processes), twice."""
+    root = tmp_path_factory.mktemp("sliced_city")
+    summaries = [synth.generate(root / run / "raw", scenario="city", seed=11, scale=SLICED_CITY,
+                                truth_dir=root / run / "truth", slices=3, workers=workers)
+                 for run, workers in (("a", 2), ("b", 1))]
+    return root, summaries
+
+
+def test_sliced_city_hits_its_scaled_targets_exactly(sliced_city):
+    _, summaries = sliced_city
+    assert summaries[0]["slices"] == 3
+    assert summaries[0]["counts"]["vehicle_records"] == int(round(8_500_000 * SLICED_CITY))
+    assert_targets_hit(summaries[0])
+
+
+def test_worker_count_does_not_change_a_byte(sliced_city):
+    root, _ = sliced_city
+    a, b = _digests(root / "a" / "raw"), _digests(root / "b" / "raw")
+    assert len(a) == 523 and a == b
+    assert _digests(root / "a" / "truth") == _digests(root / "b" / "truth")
+    assert not (root / "a" / "truth" / ".slices").exists()  # the scratch folder is gone
+
+
+def test_merged_files_hold_every_slice_row_under_one_header(sliced_city):
+    root, summaries = sliced_city
+    files = summaries[0]["files"]
+    for rel in ("2025-11-17/registry_vehicles.csv.gz", "2025-11-17/submissions.csv",
+                "2025-11-23/submissions.csv", "2025-12-14/population.csv.gz",
+                "2025-12-07/registry_vehicles.parquet", "2025-11-17/registry_licences.csv"):
+        source = rel[11:].split(".")[0]
+        table, _ = read_text_table(root / "a" / "raw" / rel, source, rel[:10])
+        assert len(table) == files[rel], rel
+        header = set(dv.header_names(source, dv.FORMATS[source][rel[:10]]).values())
+        assert not table.isin(header).all(axis=1).any(), rel  # no header line inside
+        assert not table.iloc[:, 0].str.startswith("\ufeff").any(), rel
+
+
+def test_sliced_city_faults_are_where_the_log_says(sliced_city):
+    root, _ = sliced_city
+    faults = pd.read_parquet(root / "a" / "truth" / "faults.parquet")
+    assert faults["source_file"].is_monotonic_increasing
+    late = faults[faults["source_file"].str[:10] == "2025-12-14"]  # population: all slices
+    assert late["source_row"].max() > 20_000
+    assert not misplaced_faults(root / "a" / "raw", faults)
+
+
+def test_slices_share_no_key(sliced_city):
+    root, _ = sliced_city
+    truth = root / "a" / "truth"
+    people = pd.read_parquet(truth / "people.parquet")
+    assert people["citizen_id"].is_unique
+    reg = pd.read_parquet(truth / "registry_vehicles.parquet")
+    assert reg["record_id"].is_unique
+    real = reg[~reg["is_duplicate_record"]]
+    assert real["plate_key"].is_unique and real["chassis_key"].is_unique
+    lic = pd.read_parquet(truth / "registry_licences.parquet")
+    assert lic["record_id"].is_unique
+    assert lic.loc[lic["designed_category"] != "duplicate_registry_record", "licence_no"
+                   ].dropna().is_unique
+    links = pd.read_parquet(truth / "2025-12-21" / "submission_links.parquet")
+    assert links["submission_id"].is_unique
+    # every slice contributed records of its own numbering block
+    blocks = reg["record_id"].str[2:].astype(int) // (10**8 // 3)
+    assert sorted(blocks.unique()) == [0, 1, 2]
+
+
+@pytest.mark.slow
+def test_reconcile_agrees_with_the_truth_of_a_sliced_city(sliced_city):
+    """Ingest and reconcile the merged deliveries: every status and link as the truth says."""
+    from helpers import evaluate, ingest, reconcile
+    from helpers.paths import Workspace
+
+    root, _ = sliced_city
+    ws = Workspace(raw=root / "a" / "raw", processed=root / "a" / "processed",
+                   output=root / "a" / "output", truth=root / "a" / "truth")
+    ingest.ingest_week(ws, "2025-12-21")
+    reconcile.reconcile_week(ws, "2025-12-21")
+    scores = evaluate.score_week(ws, "2025-12-21")
+    assert scores.confusion.empty, scores.confusion
+    assert (scores.links["precision"].fillna(1) == 1).all()
+    assert (scores.links["recall"].fillna(1) == 1).all()
 
 
 # ------------------------------------------------------------------ small pieces

@@ -98,11 +98,13 @@ def whole_quota(sc: Scenario) -> Quota:
     return Quota(sc.people, int(round(0.02 * sc.vehicles)) + 200, sc.vehicles, sc.licences)
 
 
-def default_slices(sc: Scenario) -> int:
-    """One slice per ~700,000 vehicle records for the city; the sample is one slice."""
+def default_slices(sc: Scenario, workers: int = 2) -> int:
+    """One slice per ~700,000 vehicle records for the city, rounded up to a multiple of the
+    workers (no worker idles through the last round); the sample is one slice."""
     if sc.name != "city":
         return 1
-    return max(1, int(np.ceil(sc.vehicles / SLICE_VEHICLES)))
+    n = max(1, int(np.ceil(sc.vehicles / SLICE_VEHICLES)))
+    return n if n == 1 else int(np.ceil(n / workers)) * workers
 
 
 def slice_quotas(sc: Scenario, n: int) -> list[Quota]:
@@ -141,7 +143,7 @@ def generate(out_dir, scenario: str = "sample", seed: int = 375, truth_dir=None,
     if truth.resolve() == out.resolve() or out.resolve() in truth.resolve().parents:
         raise ValueError(f"the truth folder must lie outside the raw folder: {truth}")
     sc = globals()["scenario"](scenario, scale)
-    n = slices or default_slices(sc)
+    n = slices or default_slices(sc, workers)
     for d in DELIVERIES:
         if (out / d).exists():
             shutil.rmtree(out / d)

@@ -93,8 +93,10 @@ class _open:
 
     def __enter__(self):
         self.fh = open(self.path, "wb")  # noqa: SIM115 (closed in __exit__)
+        # level 1: the city's gzip files are written at 3 x the speed of level 5 for ~15 %
+        # more bytes (the generator's time matters more than the deliveries' size)
         self.z = gzip.GzipFile(filename="", mode="wb", fileobj=self.fh, mtime=0,
-                               compresslevel=5) if self.gz else None
+                               compresslevel=1) if self.gz else None
         return self.z or self.fh
 
     def __exit__(self, *exc) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -77,22 +77,24 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     timings["city_parts"] = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()
-    files = list(parts[0]["files"])
-    for rel in files:
-        append_files([work / f"{k:03d}" / "raw" / rel for k in range(n)], out / rel)
-    timings["merge_raw"] = round(time.perf_counter() - t, 3)
-    t = time.perf_counter()
+    slice_raw = [work / f"{k:03d}" / "raw" for k in range(n)]
     slice_truth = [work / f"{k:03d}" / "truth" for k in range(n)]
-    for path in sorted(slice_truth[0].rglob("*.parquet")):
-        rel = path.relative_to(slice_truth[0])
-        if str(rel) in SLICE_OUTPUTS:
-            continue
-        (truth / rel).parent.mkdir(parents=True, exist_ok=True)
-        append_files([s / rel for s in slice_truth], truth / rel)
+    merges = [([s / rel for s in slice_raw], out / rel) for rel in parts[0]["files"]]
+    merges += [([s / rel for s in slice_truth], truth / rel)
+               for rel in (p.relative_to(slice_truth[0])
+                           for p in sorted(slice_truth[0].rglob("*.parquet")))
+               if str(rel) not in SLICE_OUTPUTS]
     offsets = row_offsets([p["files"] for p in parts])
-    merge_fault_logs([s / "faults.parquet" for s in slice_truth], offsets, city_faults,
-                     truth / "faults.parquet")
-    timings["merge_truth"] = round(time.perf_counter() - t, 3)
+    # Arrow and file copies release the GIL: two threads keep both cores busy; the biggest
+    # files first so that no large one is left alone at the end
+    merges.sort(key=lambda m: -sum(p.stat().st_size for p in m[0]))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
+        done = [threads.submit(append_files, sources, dest) for sources, dest in merges]
+        done.append(threads.submit(merge_fault_logs, [s / "faults.parquet" for s in slice_truth],
+                                   offsets, city_faults, truth / "faults.parquet"))
+        for job in done:
+            job.result()
+    timings["merge"] = round(time.perf_counter() - t, 3)
     shutil.rmtree(work)
 
     total = add_up([p["counts"] for p in parts])
@@ -173,24 +175,34 @@ def row_offsets(files_per_slice: list[dict]) -> list[dict]:
 
 def merge_fault_logs(slice_logs: list[Path], offsets: list[dict], city_log: Path,
                      dest: Path) -> None:
-    """One fault log sorted by file and row, with each slice's rows moved to the merged file."""
-    tables = []
-    for path, off in zip(slice_logs, offsets, strict=True):
+    """One fault log sorted by file and row, with each slice's rows moved to the merged file.
+
+    Every log is already sorted by file, then row: the merge walks the files in order and
+    writes each log's run of rows for that file (no city-wide sort, no city-wide copy).
+    """
+    runs: list[dict[str, pa.Table]] = []  # per log: file -> its rows
+    for path, off in [*zip(slice_logs, offsets, strict=True), (city_log, {})]:
+        if not path.exists():
+            continue
         t = pq.read_table(path)
         files = pc.dictionary_encode(t["source_file"]).combine_chunks()
-        shift = np.array([off.get(v, 0) for v in files.dictionary.to_pylist()], dtype=np.int64)
-        rows = t["source_row"].to_numpy() + shift[files.indices.to_numpy()]
-        tables.append(t.set_column(t.schema.get_field_index("source_row"), "source_row",
-                                   pa.array(rows, t.schema.field("source_row").type)))
-    if city_log.exists():
-        tables.append(pq.read_table(city_log))
-    schema = tables[0].schema
-    merged = pa.concat_tables([t.cast(schema) for t in tables])
-    # within one file the slices follow each other in order: keep the concatenation order
-    merged = merged.append_column("_seq", pa.array(np.arange(len(merged), dtype=np.int64)))
-    order = pc.sort_indices(merged, [("source_file", "ascending"), ("_seq", "ascending")])
-    merged = merged.take(order).drop_columns(["_seq"])
-    pq.write_table(merged, dest)
+        names = files.dictionary.to_pylist()
+        codes = files.indices.to_numpy()
+        if off:
+            shift = np.array([off.get(v, 0) for v in names], dtype=np.int64)
+            rows = t["source_row"].to_numpy() + shift[codes]
+            t = t.set_column(t.schema.get_field_index("source_row"), "source_row",
+                             pa.array(rows, t.schema.field("source_row").type))
+        starts = np.flatnonzero(np.diff(codes, prepend=-1))
+        ends = np.append(starts[1:], len(codes))
+        runs.append({names[codes[a]]: t.slice(a, b - a) for a, b in zip(starts, ends,
+                                                                        strict=True)})
+    schema = pq.read_schema(slice_logs[0])
+    with pq.ParquetWriter(dest, schema) as out:
+        if not any(runs):
+            out.write_table(schema.empty_table())
+        for rel in sorted({rel for r in runs for rel in r}):
+            out.write_table(pa.concat_tables([r[rel].cast(schema) for r in runs if rel in r]))
 
 
 def add_up(items: list[dict]) -> dict:
