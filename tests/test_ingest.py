@@ -680,3 +680,22 @@ def test_sources_table_has_one_row_per_source(tmp_ws):
     assert table["source"].tolist() == list(ingest.SOURCE_NAMES)
     row = table.set_index("source").loc["unit_reports"]
     assert (row["files"], row["file"]) == (2, f"{WEEK}/unit_reports/ (2)")
+
+
+@pytest.mark.slow
+def test_sources_ingested_in_worker_processes_give_the_same_tables(ingested, sample_week,
+                                                                   tmp_path, monkeypatch):
+    """The city's two-process ingest writes what the one-process ingest writes."""
+    import pyarrow.parquet as pq
+
+    from helpers.paths import Workspace
+
+    monkeypatch.setattr(ingest, "PARALLEL_BYTES", 0)  # the sample is small: force the workers
+    ws = Workspace(raw=ingested.raw, processed=tmp_path / "processed",
+                   output=tmp_path / "output", truth=ingested.truth)
+    ledger = ingest.ingest_week(ws, sample_week, workers=2)
+    serial = json.loads((ingested.processed_week(sample_week) / "ledger.json").read_text())
+    assert ledger == serial
+    for path in sorted(ingested.processed_week(sample_week).glob("*.parquet")):
+        assert pq.read_table(ws.processed_week(sample_week) / path.name).equals(
+            pq.read_table(path)), path.name
