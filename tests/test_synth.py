@@ -454,3 +454,25 @@ def test_if_empty_leaves_existing_deliveries_alone(tmp_path, capsys):
 def test_truth_folder_must_be_outside_the_raw_folder(tmp_path):
     with pytest.raises(ValueError, match="outside"):
         synth.generate(tmp_path / "raw", truth_dir=tmp_path / "raw" / "truth")
+
+
+@pytest.mark.parametrize("argv", [["--slices", "3"], ["--scale", "0.5"],
+                                  ["--scenario", "city", "--slices", "0"],
+                                  ["--scenario", "city", "--workers", "0"]])
+def test_cli_refuses_slices_where_they_mean_nothing(tmp_path, argv, capsys):
+    from helpers.synth.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "raw"), *argv])
+    assert "--" in capsys.readouterr().err
+    assert not (tmp_path / "raw").exists()
+
+
+def test_cli_generates_a_city_in_the_slices_asked_for(tmp_path, capsys):
+    from helpers.synth.__main__ import main
+
+    assert main(["--scenario", "city", "--scale", "0.0005", "--slices", "2", "--workers", "1",
+                 "--out", str(tmp_path / "raw"), "--truth-dir", str(tmp_path / "truth")]) == 0
+    assert "(2 slice(s))" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "truth" / "summary.json").read_text())
+    assert summary["slices"] == 2 and summary["counts"]["vehicle_records"] == 4_250

@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="ground-truth folder (default: <out>/../synthetic-truth)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="city only: shrink the city (e.g. 0.05) for quick runs")
+    ap.add_argument("--slices", type=int, default=None,
+                    help="city only: slices to generate apart (default: one per ~700,000 "
+                         "vehicle records, a multiple of the workers)")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="processes generating slices at a time (the output is the same)")
     ap.add_argument("--if-empty", action="store_true",
                     help="do nothing when the out folder already holds a delivery")
     args = ap.parse_args(argv)
@@ -34,10 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     ):
         print(f"{out} already holds deliveries; nothing generated (remove them to regenerate)")
         return 0
-    if args.scenario == "sample" and args.scale != 1.0:
-        ap.error("--scale applies to the city scenario only")
+    if args.scenario == "sample" and (args.scale != 1.0 or args.slices not in (None, 1)):
+        ap.error("--scale and --slices apply to the city scenario only")
+    if (args.slices is not None and args.slices < 1) or args.workers < 1:
+        ap.error("--slices and --workers must be at least 1")
     summary = synth.generate(out, scenario=args.scenario, seed=args.seed,
-                             truth_dir=args.truth_dir, scale=args.scale)
+                             truth_dir=args.truth_dir, scale=args.scale, slices=args.slices,
+                             workers=args.workers)
     c = summary["counts"]
     print(f"{summary['scenario']} campaign (seed {summary['seed']}) written to {out}")
     print(f"  truth: {summary['truth_dir']}")
@@ -45,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
           f"records, {c['submission_rows_total']:,} submission rows, {c['faults']:,} faults, "
           f"{c['files']} files")
     print("  calibration: " + json.dumps(summary["calibration_targets"]))
-    print(f"  time {summary['total_s']:.1f} s " + json.dumps(summary["timings_s"]))
+    print(f"  time {summary['total_s']:.1f} s ({summary['slices']} slice(s)) "
+          + json.dumps(summary["timings_s"]))
     return 0
 
 
