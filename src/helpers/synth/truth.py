@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from helpers.synth.campaign import DAY, EPOCH
 from helpers.synth.common import cat, zfill_int
@@ -72,6 +73,15 @@ def population_view(population: pd.DataFrame, people: pd.DataFrame, as_of: str) 
     deceased[acc["pid"].to_numpy()] = acc["died_on"].to_numpy() <= np.datetime64(as_of)
     return {"present": present, "deceased": deceased,
             "home": people["unit_idx"].to_numpy(), "year_only": people["year_only"].to_numpy()}
+
+
+def _labels(index: np.ndarray, names) -> pd.api.extensions.ExtensionArray:
+    """Arrow-backed text of a small vocabulary by position (-1: missing); no Python string
+    per row (the weekly truth labels ~8.5 M city records six times)."""
+    vocab = pa.array([str(v) for v in names], pa.large_string())
+    index = np.asarray(index, dtype=np.int64)
+    taken = vocab.take(pa.array(index, mask=index < 0))
+    return pd.array(taken, dtype="str")
 
 
 def identity(rows: pd.DataFrame, pop: dict) -> dict[str, np.ndarray]:
@@ -192,15 +202,16 @@ def week_truth(week: str, vehicles: pd.DataFrame, licences: pd.DataFrame, pop_ro
             & (ident["home"] != acc["unit_idx"].to_numpy()),
             "not_submitted": np.ones(len(acc), dtype=bool),
         }
-        status = np.full(len(acc), None, dtype=object)
-        for name in reversed(order):  # earlier rules overwrite later ones
-            status = np.where(rules[name], name, status)
+        status_code = np.full(len(acc), -1, dtype=np.int64)
+        for i in range(len(order) - 1, -1, -1):  # earlier rules overwrite later ones
+            status_code = np.where(rules[order[i]], i, status_code)
+        status = _labels(status_code, order)
         identity_result = np.where(org, "not_checked", ident["identity_result"])
         win_id = np.full(len(acc), None, dtype=object)
         win_id[has] = ws["submission_id"].to_numpy(dtype=object)[sub_pos]
         table = pd.DataFrame({
-            "record_id": acc["record_id"].to_numpy(),
-            "unit_code": codes[acc["unit_idx"].to_numpy()],
+            "record_id": acc["record_id"].array,
+            "unit_code": _labels(acc["unit_idx"].to_numpy(), codes),
             "status": status,
             "identity_result": identity_result,
             "submission_id": win_id,
