@@ -136,6 +136,24 @@ def test_sample_week_has_every_status_to_score(sample_scores):
     assert absent.tolist() == []
 
 
+@pytest.mark.slow
+@pytest.mark.accuracy
+@pytest.mark.parametrize("kind", ["vehicle", "licence"])
+def test_identity_result_of_every_record_is_the_truths(reconciled, sample_week, kind):
+    """Identity is not a status, so the status scores would not see it go wrong (as it did for
+    duplicate registry records that repeat their original's faulty owner text)."""
+    truth = evaluate.load_truth(reconciled, sample_week, f"{kind}_status")
+    truth = truth[~truth["rejected_at_ingest"].astype(bool)]
+    got = store.load(reconciled, f"{kind}_status", sample_week)
+    both = truth.merge(got[["record_id", "identity_result"]], on="record_id",
+                       suffixes=("_truth", "_reconciled"))
+    assert len(both) == len(truth) > 10_000
+    wrong = both[both["identity_result_truth"].astype(str)
+                 != both["identity_result_reconciled"].astype(str)]
+    assert wrong.empty, wrong[["record_id", "status", "identity_result_truth",
+                               "identity_result_reconciled"]].head()
+
+
 def test_self_report_scoring_counts_units_found():
     truth = pd.DataFrame({"unit_code": ["a", "b", "c"], "overstates": [True, True, False]})
     verdict = pd.DataFrame({"unit_code": ["a", "b", "c"], "overstated": [True, False, True]})

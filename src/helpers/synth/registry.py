@@ -342,9 +342,10 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     reg_txt = format_dates(reg_on[veh], reg_style)
     person = person_block(rng, people, rows["pid"].to_numpy(), individual, ~rej & ~is_dup, pools,
                           wd.NAME_FAULT_RATES, ID_FAULT_RATES, wd.DOB_FAULT_RATES)
-    # duplicate records repeat the original's owner text as delivered (a re-entered record)
+    # duplicate records repeat the original's owner text as delivered (a re-entered record),
+    # faults included: the truth's identity facts and the fault log follow the text
     src_row = np.searchsorted(np.arange(n), dup_src)
-    for c in ("name", "id", "dob"):
+    for c in ("name", "id", "dob", "name_fault", "id_fault", "dob_fault", "dob_style"):
         person.loc[is_dup, c] = person[c].to_numpy()[src_row]
     oi = np.maximum(rows["org_idx"].to_numpy(), 0)
     org_name = take(orgs["org_name"], oi)
@@ -447,7 +448,7 @@ def _log_vehicle_faults(rows: pd.DataFrame, people: pd.DataFrame, faults: Faults
     iso = format_dates(_serial_to_dates(take(rows["d_registered_on"], m)), ISO)
     faults.add(src, key[m], "registered_on", "excel_serial_date",
                take(rows["d_registered_on"], m), iso, "repaired", expected=iso)
-    ind = ok & (rows["owner_kind"] == "individual").to_numpy() & ~rows["is_dup_record"].to_numpy()
+    ind = ok & (rows["owner_kind"] == "individual").to_numpy()
     sub = rows[ind].rename(columns={"d_owner_id": "d_owner_id", "d_owner_name": "d_owner_name"})
     log_person_faults(faults, src, sub, "owner", people)
 
