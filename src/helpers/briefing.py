@@ -937,32 +937,28 @@ def data_quality(data: BriefingData, lang: str) -> str:
         reasons_table = f"<p>{_e(_b('quality.no_rejects', lang))}</p>"
     over = overstating_units(data)
     if len(over):
-        if {"self_report_system", "measures"} <= set(over.columns):
+        if "self_report_system" in over.columns:
+            # reported against system totals, then the counts that overstate (tables from
+            # progress) or, for older tables without them, the days flagged
+            by_measure = "measures" in over.columns
+            header = [t("common.unit", lang), _b("quality.reported", lang),
+                      _b("quality.system", lang), _b("quality.ratio", lang),
+                      _b("quality.measures" if by_measure else "quality.days_flagged", lang)]
             over_rows = [
                 [r["unit_name"], _int(r["self_report_reported"], lang),
                  _int(r["self_report_system"], lang), _pct(r["self_report_ratio"], lang),
-                 ", ".join(t(f"progress.measure.{m}", lang) for m in r["measures"])]
+                 ", ".join(t(f"progress.measure.{m}", lang) for m in r["measures"])
+                 if by_measure else _int(r["days_flagged"], lang)]
                 for _, r in over.iterrows()
             ]
-            over_table = _table(
-                [t("common.unit", lang), _b("quality.reported", lang), _b("quality.system", lang),
-                 _b("quality.ratio", lang), _b("quality.measures", lang)],
-                over_rows, classes=["text", "num", "num", "num", "text"],
-                widths=["26%", "13%", "13%", "13%", "35%"],
-            )
-        elif "self_report_system" in over.columns:
-            over_rows = [
-                [r["unit_name"], _int(r["self_report_reported"], lang),
-                 _int(r["self_report_system"], lang), _pct(r["self_report_ratio"], lang),
-                 _int(r["days_flagged"], lang)]
-                for _, r in over.iterrows()
-            ]
-            over_table = _two_up(
-                [t("common.unit", lang), _b("quality.reported", lang), _b("quality.system", lang),
-                 _b("quality.ratio", lang), _b("quality.days_flagged", lang)],
-                over_rows, classes=["text", "num", "num", "num", "num"],
-                widths=["36%", "16%", "16%", "16%", "16%"],
-            )
+            if by_measure:
+                over_table = _table(header, over_rows,
+                                    classes=["text", "num", "num", "num", "text"],
+                                    widths=["26%", "13%", "13%", "13%", "35%"])
+            else:
+                over_table = _two_up(header, over_rows,
+                                     classes=["text", "num", "num", "num", "num"],
+                                     widths=["36%", "16%", "16%", "16%", "16%"])
         else:
             over_rows = [
                 [r["unit_name"], _pct(r["self_report_ratio"], lang), _int(r["days_flagged"], lang)]

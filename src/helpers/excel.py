@@ -1560,23 +1560,26 @@ def stage_unit_rows(ws: Workspace, week: str, folder: Path) -> dict[str, str]:
     # Both cores sort the city's ~5 M open records in 17 s within 5 GB; a two-thread sort
     # cannot always spill, so when it runs out of memory the one-thread sort (which spills to
     # the folder and stays near 3 GB) does the work instead.
-    for memory, threads in (("5GB", 2), ("3GB", 1)):
-        con = store.duckdb_connect(memory_limit=memory, threads=threads)
-        try:
-            con.execute(f"SET temp_directory='{folder / 'spill'}'")
-            con.execute(_STAGE_RECORDS_SQL, {
-                "vehicles": sources["vehicle_status"], "licences": sources["licence_status"],
-                "submissions": sources["submissions"], "target": staged["records"]})
-            con.execute(_STAGE_UNMATCHED_SQL, {
-                "links": sources["submission_links"], "submissions": sources["submissions"],
-                "target": staged["unmatched"]})
-            return staged
-        except duckdb.OutOfMemoryException:
-            if threads == 1:
-                raise
-        finally:
-            con.close()
+    try:
+        _stage_rows(sources, staged, folder, memory_limit="5GB", threads=2)
+    except duckdb.OutOfMemoryException:
+        _stage_rows(sources, staged, folder, memory_limit="3GB", threads=1)
     return staged
+
+
+def _stage_rows(sources: dict[str, str], staged: dict[str, str], folder: Path, *,
+                memory_limit: str, threads: int) -> None:
+    con = store.duckdb_connect(memory_limit=memory_limit, threads=threads)
+    try:
+        con.execute(f"SET temp_directory='{folder / 'spill'}'")
+        con.execute(_STAGE_RECORDS_SQL, {
+            "vehicles": sources["vehicle_status"], "licences": sources["licence_status"],
+            "submissions": sources["submissions"], "target": staged["records"]})
+        con.execute(_STAGE_UNMATCHED_SQL, {
+            "links": sources["submission_links"], "submissions": sources["submissions"],
+            "target": staged["unmatched"]})
+    finally:
+        con.close()
 
 
 def unit_tasks(ws: Workspace, week: str, out_dir: Path, lang: str, plan: Plan,

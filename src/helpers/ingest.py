@@ -26,10 +26,11 @@ import gzip
 import hashlib
 import io
 import json
+import multiprocessing
 import re
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache, lru_cache, partial
@@ -1451,10 +1452,6 @@ def ingest_source(ws: Workspace, source: str, where: SourceFiles,
     return files, rejects, totals
 
 
-def _ingest_source_job(job: tuple) -> tuple[list[dict], pd.DataFrame, dict]:
-    return ingest_source(*job)
-
-
 def _ingest_sources(ws: Workspace, located: dict[str, SourceFiles], staging: Path,
                     workers: int) -> dict[str, tuple]:
     """Every source, one after another, or for a city's deliveries in ``workers`` processes.
@@ -1467,14 +1464,11 @@ def _ingest_sources(ws: Workspace, located: dict[str, SourceFiles], staging: Pat
     size = {s: sum(p.stat().st_size for p in w.files) for s, w in located.items()}
     if workers <= 1 or sum(size.values()) < PARALLEL_BYTES:
         return {s: ingest_source(ws, s, w, staging) for s, w in located.items()}
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     order = sorted(located, key=lambda s: -size[s])
     # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads
     with ProcessPoolExecutor(max_workers=workers,
                              mp_context=multiprocessing.get_context("spawn")) as pool:
-        jobs = {s: pool.submit(_ingest_source_job, (ws, s, located[s], staging)) for s in order}
+        jobs = {s: pool.submit(ingest_source, ws, s, located[s], staging) for s in order}
         return {s: job.result() for s, job in jobs.items()}
 
 
