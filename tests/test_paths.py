@@ -26,3 +26,10 @@ def test_deliveries_lists_only_dated_folders_oldest_first(tmp_ws):
         (tmp_ws.raw / name).mkdir()
     (tmp_ws.raw / "2025-11-30").write_text("a file, not a folder")
     assert tmp_ws.deliveries() == ["2025-11-17", "2025-11-23"]
+
+
+def test_a_dated_name_that_is_no_calendar_day_is_not_a_delivery(tmp_ws):
+    for name in ("2025-11-23", "2025-99-99", "2025-11-23 (1)", ".hidden"):
+        (tmp_ws.raw / name).mkdir()
+    assert tmp_ws.deliveries() == ["2025-11-23"]
+    assert tmp_ws.other_folders() == ["2025-11-23 (1)", "2025-99-99"]

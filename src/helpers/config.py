@@ -31,6 +31,8 @@ class Plan:
     leaders: dict[str, int]
     self_reports: dict[str, float]
     unit_packs: dict[str, Any] = field(default_factory=dict)
+    # sources re-delivered rarely (full replacements): an old delivery of these is normal
+    static_sources: tuple[str, ...] = ()
 
     @property
     def duration_days(self) -> int:
@@ -85,6 +87,7 @@ def load_plan(path: Path | str = PLAN_FILE) -> Plan:
         leaders=dict(_need(raw, "leaders")),
         self_reports=dict(_need(raw, "self_reports")),
         unit_packs=dict(raw.get("unit_packs") or {}),
+        static_sources=tuple(raw.get("reporting", {}).get("static_sources") or ()),
     )
     if plan.end <= plan.start:
         raise ConfigError("config/plan.yaml: peak.end must come after peak.start")

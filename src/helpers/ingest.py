@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 from openpyxl.utils import get_column_letter
 
 from helpers import DeliveryError, PipelineError, i18n, normalize, store
+from helpers.config import Plan, load_plan
 from helpers.paths import Workspace
 from helpers.statuses import REJECT_REASONS
 from helpers.units import resolve_units
@@ -210,16 +211,34 @@ def _raw_format(path: Path) -> str | None:
     return next((ext for ext in RAW_FORMATS if name.endswith(ext)), None)
 
 
+def _ignored(path: Path) -> bool:
+    """Hidden files and Excel lock files (~$...): never data, never worth a warning."""
+    return path.name.startswith((".", "~$"))
+
+
 def _usable(path: Path) -> bool:
     """Data files only: no hidden files, no Excel lock files (~$...)."""
-    return path.is_file() and not path.name.startswith((".", "~$")) and _raw_format(path) is not None
+    return path.is_file() and not _ignored(path) and _raw_format(path) is not None
 
 
-def _files_in(folder: Path, source: str) -> list[Path]:
-    files = [
-        p for p in sorted(folder.iterdir())
-        if _usable(p) and p.name.lower()[: -len(_raw_format(p) or "")] == source
-    ]
+def _named_source(path: Path) -> str | None:
+    """The source a file is named for (``submissions.xls`` -> submissions), whatever its form."""
+    stem = path.name.lower().split(".", 1)[0]
+    return stem if stem in SOURCE_NAMES else None
+
+
+def _files_in(ws: Workspace, folder: Path, source: str) -> list[Path]:
+    named = [p for p in sorted(folder.iterdir())
+             if p.is_file() and not _ignored(p) and _named_source(p) == source]
+    unreadable = [p for p in named if not _usable(p)]
+    if unreadable:
+        # never fall back to an older delivery in silence: the newer data is right here
+        raise DeliveryError(
+            f"{_relative(ws, unreadable[0])}: {source} delivered in a form the suite does not "
+            f"read; expected {', '.join(RAW_FORMATS)}: save it as .xlsx or .csv "
+            "(docs/data-contract.md), or move it out of the folder to use an older delivery"
+        )
+    files = [p for p in named if _usable(p) and p.name.lower()[: -len(_raw_format(p))] == source]
     if len(files) > 1:
         raise DeliveryError(
             f"{folder}: source '{source}' is delivered more than once "
@@ -236,7 +255,7 @@ def locate_sources(ws: Workspace, week: str) -> dict[str, SourceFiles]:
     found: dict[str, SourceFiles] = {}
     for source in SOURCE_NAMES:
         for delivery in reversed(folders):
-            files = _files_in(ws.delivery(delivery), source)
+            files = _files_in(ws, ws.delivery(delivery), source)
             if files:
                 found[source] = SourceFiles(source, delivery, tuple(files))
                 break
@@ -248,6 +267,66 @@ def locate_sources(ws: Workspace, week: str) -> dict[str, SourceFiles]:
                 + (" or unit_reports/*.xlsx" if source == "unit_reports" else "")
                 + f" (folders searched in {ws.raw}: {searched})"
             )
+    return found
+
+
+# ---------------------------------------------------------------- what was not read, said
+
+
+def warning(code: str, **params: object) -> dict:
+    """One warning for the ledger, the console, 01_ingest and the cover, in both languages."""
+    return {
+        "code": code,
+        "params": params,
+        "message_en": i18n.t(f"ingest_warning.{code}", "en", **params),
+        "message_vi": i18n.t(f"ingest_warning.{code}", "vi", **params),
+    }
+
+
+def _unread_files(ws: Workspace, folder: Path) -> list[Path]:
+    """Files and folders of a delivery folder that no source reads."""
+    unread = []
+    for path in sorted(folder.iterdir()):
+        if _ignored(path):
+            continue
+        if path.is_dir() and path.name == "unit_reports":
+            unread += [p for p in sorted(path.iterdir()) if not _ignored(p) and not _usable(p)]
+        elif path.is_dir() or not _usable(path) or _named_source(path) is None:
+            unread.append(path)
+    return unread
+
+
+def source_ages(located: dict[str, SourceFiles], week: str, plan: Plan) -> dict[str, dict]:
+    """Per source: its delivery, its age in days on ``week``, and whether it is stale (older
+    than one reporting cadence; sources re-delivered rarely are never stale)."""
+    as_of = date.fromisoformat(week)
+    ages = {}
+    for source, where in located.items():
+        age = (as_of - date.fromisoformat(where.delivery)).days
+        stale = source not in plan.static_sources and age > plan.cadence_days
+        ages[source] = {"delivery": where.delivery, "age_days": age, "stale": stale}
+    return ages
+
+
+def delivery_warnings(
+    ws: Workspace, week: str, located: dict[str, SourceFiles], plan: Plan
+) -> list[dict]:
+    """Everything about the week's deliveries a duty officer must hear before the conference:
+    folders that are not deliveries, empty folders, files no source reads, a week with no
+    delivery of its own, and sources older than one cadence."""
+    found = [warning("odd_folder", folder=name, raw=str(ws.raw)) for name in ws.other_folders()]
+    folders = [d for d in ws.deliveries() if d <= week]
+    if week not in folders:
+        found.append(warning("week_not_delivered", week=week, newest=folders[-1]))
+    for delivery in folders:
+        folder = ws.delivery(delivery)
+        if not any(_usable(p) or p.is_dir() for p in folder.iterdir() if not _ignored(p)):
+            found.append(warning("empty_delivery", folder=delivery))
+        found += [warning("unread_file", file=_relative(ws, p)) for p in _unread_files(ws, folder)]
+    for source, age in source_ages(located, week, plan).items():
+        if age["stale"]:
+            found.append(warning("stale_source", source=source, delivery=age["delivery"],
+                                 days=age["age_days"], week=week, cadence=plan.cadence_days))
     return found
 
 
@@ -1472,7 +1551,7 @@ def _ingest_sources(ws: Workspace, located: dict[str, SourceFiles], staging: Pat
         return {s: job.result() for s, job in jobs.items()}
 
 
-def ingest_week(ws: Workspace, week: str, workers: int = 2) -> dict:
+def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = None) -> dict:
     """Ingest every source for ``week`` into ``data/processed/<week>/`` (replaced atomically).
 
     Writes one Parquet table per source, ``rejects.parquet`` and ``ledger.json``; returns the
@@ -1481,7 +1560,10 @@ def ingest_week(ws: Workspace, week: str, workers: int = 2) -> dict:
     deliveries are ingested ``workers`` sources at a time.
     """
     week = store.resolve_week(ws, week)
+    plan = plan or load_plan()
     located = locate_sources(ws, week)
+    warnings = delivery_warnings(ws, week, located, plan)
+    ages = source_ages(located, week, plan)
     entries: list[dict] = []
     summary: dict[str, dict] = {}
     with store.replace_dir(ws.processed_week(week), forbidden=ws.raw) as staging:
@@ -1489,6 +1571,7 @@ def ingest_week(ws: Workspace, week: str, workers: int = 2) -> dict:
         rejects_all: list[pd.DataFrame] = []
         for source in located:  # the ledger in the sources' fixed order, however they ran
             files, rejects, summary[source] = done[source]
+            summary[source] |= ages[source]
             entries += files
             if len(rejects):
                 rejects_all.append(rejects)
@@ -1501,6 +1584,7 @@ def ingest_week(ws: Workspace, week: str, workers: int = 2) -> dict:
             "balanced": not unbalanced,
             "sources": summary,
             "files": entries,
+            "warnings": warnings,
         }
         (staging / "ledger.json").write_text(
             json.dumps(ledger, ensure_ascii=False, indent=2), "utf-8"
@@ -1537,8 +1621,18 @@ def ledger_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
     return _labelled(pd.DataFrame(rows, columns=columns), lang)
 
 
+def warnings_text(ledger: dict, lang: str) -> str:
+    """The ledger's warnings, one line each after a count, for the console and 01_ingest."""
+    found = ledger.get("warnings", [])
+    if not found:
+        return i18n.t("ingest.no_warning", lang)
+    head = i18n.t("ingest.warnings", lang, n=i18n.fmt_int(len(found), lang))
+    return "\n".join([head, *(f"  ⚠ {w[f'message_{lang}']}" for w in found)])
+
+
 def source_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
-    """One row per source: files and rows read, accepted, rejected, skipped by kind."""
+    """One row per source: its delivery and age, files and rows read, accepted, rejected,
+    skipped by kind."""
     files = ledger_table(ledger)
     table = (
         files.assign(files=1)
@@ -1548,8 +1642,11 @@ def source_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
         .reset_index()
     )
     table["balanced"] = table["balanced"] == table["files"]
-    columns = ["source", "files", "rows_read", "rows_accepted", "rows_rejected",
-               *(f"skipped_{k}" for k in SKIP_KINDS), "balanced"]
+    sources = ledger["sources"]
+    for column in ("delivery", "age_days", "stale"):
+        table[column] = table["source"].map(lambda s, c=column: sources.get(s, {}).get(c))
+    columns = ["source", "delivery", "age_days", "stale", "files", "rows_read", "rows_accepted",
+               "rows_rejected", *(f"skipped_{k}" for k in SKIP_KINDS), "balanced"]
     return _labelled(table[columns], lang)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -51,12 +52,31 @@ class Workspace:
         return self.output / week
 
     def deliveries(self) -> list[str]:
-        """Delivery folder names (YYYY-MM-DD), oldest first."""
+        """Delivery folder names (YYYY-MM-DD, a real calendar day), oldest first."""
+        if not self.raw.is_dir():
+            return []
+        return sorted(p.name for p in self.raw.iterdir() if p.is_dir() and is_week(p.name))
+
+    def other_folders(self) -> list[str]:
+        """Folders in the raw folder that are not deliveries (``2025-12-21 (1)``,
+        ``2025-99-99``, ``old``): never read, so the suite names them (hidden ones aside)."""
         if not self.raw.is_dir():
             return []
         return sorted(
-            p.name for p in self.raw.iterdir() if p.is_dir() and WEEK_PATTERN.match(p.name)
+            p.name for p in self.raw.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and not is_week(p.name)
         )
+
+
+def is_week(name: str) -> bool:
+    """Whether ``name`` is a date written YYYY-MM-DD that exists in the calendar."""
+    if not WEEK_PATTERN.match(name):
+        return False
+    try:
+        date.fromisoformat(name)
+    except ValueError:
+        return False
+    return True
 
 
 def workspace(
