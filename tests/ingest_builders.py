@@ -62,6 +62,10 @@ def rows_of(source: str, *overrides: dict[str, str]) -> list[dict[str, str]]:
             row[key] = f"{row[key]}-{i}"
         if source == "population":
             row["citizen_id"] = f"0010900{i:05d}"
+        if source == "organizations":  # natural keys unique too (docs/rules.md, repeats)
+            row["org_id"] = f"01012345{i:02d}"
+        if source == "unit_reports":
+            row["report_date"] = f"{20 - i:02d}/11/2025"
         row.update(over)
         rows.append(row)
     return rows

@@ -789,3 +789,53 @@ def test_warnings_are_printed_one_per_line_in_the_notebook_language(tmp_ws):
     table = ingest.source_table(ledger)
     assert table.set_index("source").loc["submissions", ["delivery", "age_days", "stale"]].tolist() \
         == ["2025-11-09", 14, True]
+
+
+# ---------------------------------------------------------------- the same row twice
+
+
+def test_a_unit_report_workbook_delivered_twice_is_counted_once(tmp_ws):
+    folder = full_delivery(tmp_ws, "2025-11-16")
+    rows = rows_of("unit_reports", {"report_date": "14/11/2025"}, {"report_date": "15/11/2025"})
+    write_xlsx(folder / "unit_reports" / "00008.xlsx", rows)
+    write_xlsx(folder / "unit_reports" / "00008 (1).xlsx", rows)
+    ledger = ingest.ingest_week(tmp_ws, "2025-11-16")
+    reports = pd.read_parquet(tmp_ws.processed / "2025-11-16" / "unit_reports.parquet")
+    assert len(reports) == 2 and reports["vehicles_collected"].sum() == 24
+    rejects = pd.read_parquet(tmp_ws.processed / "2025-11-16" / "rejects.parquet")
+    dup = rejects[rejects["reason_code"] == "duplicate_row"]
+    assert len(dup) == 2
+    # both places are named: the rejected row and the row it repeats
+    assert set(dup["source_file"]) | set(dup["other_file"]) == {
+        "2025-11-16/unit_reports/00008.xlsx", "2025-11-16/unit_reports/00008 (1).xlsx"}
+    assert set(dup["other_row"]) == {2, 3}
+    entry = next(e for e in ledger["files"] if e["rows_rejected"])
+    assert entry["rows_rejected"] == 2 and entry["balanced"]
+    copies = [w for w in ledger["warnings"] if w["code"] == "duplicate_file"]
+    assert len(copies) == 1 and copies[0]["params"]["rows"] == 2
+
+
+def test_rows_with_one_key_and_other_values_are_all_rejected_naming_each_other(tmp_ws):
+    folder = full_delivery(tmp_ws, "2025-11-16", skip=("unit_reports",))
+    write_xlsx(folder / "unit_reports" / "00008.xlsx",
+               rows_of("unit_reports", {"report_date": "14/11/2025"}))
+    # the same unit and day, written by name in another workbook, with another count
+    write_xlsx(folder / "unit_reports" / "tong-hop.xlsx",
+               rows_of("unit_reports", {"report_date": "2025-11-14", "unit_code": "Phường Ngọc Hà",
+                                        "vehicles_collected": "30"}))
+    ingest.ingest_week(tmp_ws, "2025-11-16")
+    reports = pd.read_parquet(tmp_ws.processed / "2025-11-16" / "unit_reports.parquet")
+    assert reports.empty
+    rejects = pd.read_parquet(tmp_ws.processed / "2025-11-16" / "rejects.parquet")
+    clash = rejects[rejects["reason_code"] == "conflicting_rows"].sort_values("source_file")
+    assert clash["other_file"].tolist() == clash["source_file"].tolist()[::-1]
+
+
+@pytest.mark.parametrize("source, key", [("submissions", "submission_id"),
+                                         ("organizations", "org_id")])
+def test_identical_repeats_in_one_file_are_duplicate_rows(tmp_ws, source, key):
+    row = rows_of(source)[0]
+    path = write_csv(tmp_ws.raw / WEEK / f"{source}.csv", [row, row, dict(row, **{key: "0109"})])
+    _, result, entry = check(tmp_ws, source, path)
+    assert reasons(result) == [(3, key, "duplicate_row")]
+    assert len(result.accepted) == 2 and entry["balanced"]

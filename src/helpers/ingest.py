@@ -172,7 +172,16 @@ DUPLICATE_KEYS: dict[str, str] = {
     "registry_vehicles": "record_id",
     "registry_licences": "record_id",
     "population": "citizen_id",
-    "submissions": "submission_id",
+}
+
+# Natural keys of the weekly sources, across every file of a delivery (a workbook sent twice):
+# identical repeats are rejected as `duplicate_row` (the first kept), rows that share a key
+# but disagree are all rejected as `conflicting_rows` (docs/rules.md). The first column is
+# where the reject is reported.
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "submissions": ("submission_id",),
+    "unit_reports": ("unit_code", "report_date"),
+    "organizations": ("org_id",),
 }
 
 # Cells that mark a totals row ("Tổng cộng"), as fold keys.
@@ -1060,7 +1069,12 @@ class _Problems:
     def blank(self, column: str) -> np.ndarray:
         return self.text(column).isna().to_numpy()
 
-    def add(self, mask: np.ndarray | pd.Series, column: str, reason: str) -> None:
+    def add(
+        self, mask: np.ndarray | pd.Series, column: str, reason: str,
+        other: np.ndarray | None = None,
+    ) -> None:
+        """Reject the ``mask`` rows; ``other`` (row positions, one per masked row) names the
+        row each one repeats or contradicts."""
         assert reason in REJECT_REASONS, reason
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
@@ -1071,26 +1085,31 @@ class _Problems:
             self.rows[column].iloc[where].to_numpy(dtype=object)
             if column in self.rows else np.full(len(where), None, dtype=object)
         )
-        self.parts.append(
-            pd.DataFrame(
-                {
-                    "source_file": self.rows["source_file"].iloc[where].to_numpy(),
-                    "source_row": self.rows["source_row"].iloc[where].to_numpy(),
-                    "column": column,
-                    "value": value,
-                    "reason_code": reason,
-                }
-            )
-        )
+        part = {
+            "source_file": self.rows["source_file"].iloc[where].to_numpy(),
+            "source_row": self.rows["source_row"].iloc[where].to_numpy(),
+            "column": column,
+            "value": value,
+            "reason_code": reason,
+        }
+        if other is not None:
+            part["other_file"] = self.rows["source_file"].iloc[other].astype("str").to_numpy()
+            part["other_row"] = self.rows["source_row"].iloc[other].to_numpy()
+        self.parts.append(pd.DataFrame(part))
 
     def table(self) -> pd.DataFrame:
         if not self.parts:
             return pd.DataFrame(
                 {"source_file": pd.Series([], dtype="str"),
                  "source_row": pd.Series([], dtype="int64"), "column": pd.Series([], dtype="str"),
-                 "value": pd.Series([], dtype="str"), "reason_code": pd.Series([], dtype="str")}
+                 "value": pd.Series([], dtype="str"), "reason_code": pd.Series([], dtype="str"),
+                 "other_file": pd.Series([], dtype="str"),
+                 "other_row": pd.Series([], dtype="Int64")}
             )
         out = pd.concat(self.parts, ignore_index=True)
+        for column, dtype in (("other_file", "str"), ("other_row", "Int64")):
+            out[column] = out[column].astype(dtype) if column in out else pd.Series(
+                pd.NA, index=out.index, dtype=dtype)
         value = out["value"].astype("str")
         out["value"] = value.mask(value.str.strip() == "")  # a blank is missing, not ''
         out["source_file"] = out["source_file"].astype("str")
@@ -1172,6 +1191,51 @@ def _duplicates(p: _Problems, keys: pd.Series, column: str) -> None:
     del codes, counts
     _release_memory()  # the hash table of every key
     p.add(repeated, column, "duplicate_key")
+
+
+def _repeats(p: _Problems, typed: pd.DataFrame, keys: tuple[str, ...]) -> dict[int, int]:
+    """Rows sharing a natural key across the source's files (docs/rules.md): identical
+    repeats -> `duplicate_row` (the first kept), disagreeing ones -> all `conflicting_rows`.
+
+    Only the few rows whose key is repeated are compared. Returns, per file code, the file
+    whose rows every data row of it repeats (a workbook delivered twice), when there is one.
+    """
+    key = typed[list(keys)]
+    known = key.notna().all(axis=1).to_numpy()
+    key_hash = pd.util.hash_pandas_object(key, index=False).to_numpy()
+    repeated = known & pd.Series(key_hash).where(known).duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return {}
+    rows = np.flatnonzero(repeated)
+    content = typed.iloc[rows].drop(columns=["source_file", "source_row"], errors="ignore")
+    frame = pd.DataFrame({
+        "key": key_hash[rows],
+        "content": pd.util.hash_pandas_object(content, index=False).to_numpy(),
+        "row": rows,
+    })
+    group = frame.groupby("key", sort=False)
+    first = group["row"].transform("min").to_numpy()
+    rank = group.cumcount().to_numpy()  # rows are in file order within each key
+    second = frame["key"].map(pd.Series(rows[rank == 1], index=frame["key"][rank == 1])).to_numpy()
+    agree = (group["content"].transform("nunique") == 1).to_numpy()
+    later = agree & (rows != first)
+    column = keys[0]
+    dup = np.zeros(len(p.bad), dtype=bool)
+    dup[rows[later]] = True
+    p.add(dup, column, "duplicate_row", other=first[later])
+    clash = np.zeros(len(p.bad), dtype=bool)
+    clash[rows[~agree]] = True
+    p.add(clash, column, "conflicting_rows",
+          other=np.where(rows[~agree] == first[~agree], second[~agree], first[~agree]))
+    # a file all of whose data rows repeat rows of one other file: a copy delivered twice
+    files = p.rows["source_file"].cat.codes.to_numpy()
+    copies: dict[int, int] = {}
+    for code in np.unique(files[rows[later]]):
+        mine = later & (files[rows] == code)
+        sources = np.unique(files[first[mine]])
+        if len(sources) == 1 and sources[0] != code and mine.sum() == (files == code).sum():
+            copies[int(code)] = int(sources[0])
+    return copies
 
 
 def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
@@ -1268,7 +1332,6 @@ def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
 def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     _required(p, REQUIRED_COLUMNS["submissions"])
     submission_id = p.text("submission_id")
-    _duplicates(p, submission_id, "submission_id")
     kind = _enum(p, "kind", "submission_kind")
     plate = normalize.plate_series(p.text("plate"))
     p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
@@ -1352,7 +1415,7 @@ _VALIDATORS = {
 }
 
 REJECT_COLUMNS = ("source", "source_file", "source_row", "column", "value", "reason_code",
-                  "reason", "reason_vi")
+                  "reason", "reason_vi", "other_file", "other_row")
 
 
 @dataclass
@@ -1364,6 +1427,7 @@ class Validated:
     rejects: pd.DataFrame
     rejected_rows: dict[str, int]  # per source_file: raw rows with a problem, each counted once
     accepted_rows: dict[str, int]  # per source_file
+    copy_of: dict[str, str] = field(default_factory=dict)  # file -> the file it repeats whole
 
     @property
     def accepted(self) -> pa.Table:
@@ -1395,6 +1459,7 @@ def validate(source: str, rows: pd.DataFrame, delivery: str) -> Validated:
     as_of = date.fromisoformat(delivery)
     typed = _VALIDATORS[source](rows, problems, as_of)
     typed.index = rows.index
+    copies = _repeats(problems, typed, NATURAL_KEYS[source]) if source in NATURAL_KEYS else {}
     known = set(COLUMNS[source]) | {"source_file", "source_row"}
     for extra in [c for c in rows.columns if c not in known]:
         typed[extra] = problems.text(extra)
@@ -1420,6 +1485,7 @@ def validate(source: str, rows: pd.DataFrame, delivery: str) -> Validated:
         accepted_rows={
             str(f): int(t - r) for f, t, r in zip(files.categories, total, rejected, strict=True)
         },
+        copy_of={str(files.categories[c]): str(files.categories[o]) for c, o in copies.items()},
     )
 
 
@@ -1432,6 +1498,8 @@ def _with_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
     for column in ("source", "source_file", "column", "reason_code"):
         out[column] = out[column].astype("str")
     out["source_row"] = out["source_row"].astype("int64")
+    out["other_file"] = out["other_file"].astype("str")
+    out["other_row"] = out["other_row"].astype("Int64")
     return out[list(REJECT_COLUMNS)]
 
 
@@ -1454,14 +1522,15 @@ def ledger_entry(raw: RawFile, result: Validated) -> dict:
         "rows_rejected": rejected,
         "rows_skipped": skipped,
         "balanced": raw.rows_read == accepted + rejected + sum(skipped.values()),
+        "copy_of": result.copy_of.get(raw.file),
     }
 
 
 def _empty_rejects() -> pd.DataFrame:
     return _with_reasons(
         pd.DataFrame(
-            {c: pd.Series([], dtype="int64" if c == "source_row" else "str")
-             for c in REJECT_COLUMNS[:6]}
+            {c: pd.Series([], dtype="int64" if c in ("source_row", "other_row") else "str")
+             for c in (*REJECT_COLUMNS[:6], "other_file", "other_row")}
         )
     )
 
@@ -1572,6 +1641,8 @@ def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = 
         for source in located:  # the ledger in the sources' fixed order, however they ran
             files, rejects, summary[source] = done[source]
             summary[source] |= ages[source]
+            warnings += [warning("duplicate_file", file=e["file"], other=e["copy_of"],
+                                 rows=e["rows_rejected"]) for e in files if e["copy_of"]]
             entries += files
             if len(rejects):
                 rejects_all.append(rejects)

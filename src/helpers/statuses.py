@@ -73,6 +73,8 @@ REJECT_REASONS: tuple[str, ...] = (
     "invalid_enum",
     "invalid_number",
     "duplicate_key",
+    "duplicate_row",
+    "conflicting_rows",
 )
 
 # Unit standing used by progress, the PDF and the packs.

@@ -437,7 +437,7 @@ SUBMISSION_REJECT_REASON = {
     "unknown_unit": ("unit_code", "unknown_unit"),
     "invalid_declared_status": ("declared_status", "invalid_enum"),
     "blank_licence_no": ("licence_no", "missing_required"),
-    "duplicate_key": ("submission_id", "duplicate_key"),
+    "duplicate_key": ("submission_id", "duplicate_row"),  # an identical copy of the row
 }
 INVALID_DECLARED = np.array(["Cho mượn", "Không rõ"], dtype=object)
 
