@@ -33,7 +33,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import cache, lru_cache, partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +44,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from openpyxl.utils import get_column_letter
 
-from helpers import DeliveryError, PipelineError, i18n, normalize, store
+from helpers import DeliveryError, PipelineError, headers, i18n, normalize, store
 from helpers.config import Plan, load_plan
 from helpers.paths import Workspace
 from helpers.statuses import REJECT_REASONS
@@ -65,96 +65,9 @@ SKIP_KINDS: tuple[str, ...] = ("title", "blank", "totals")
 
 # ---------------------------------------------------------------- column names and aliases
 
-_UNIT = ("mã đơn vị", "đơn vị", "xã/phường", "phường/xã", "xã, phường", "phường, xã",
-         "mã xã", "mã phường", "mã xã/phường", "unit", "unit code", "công an xã/phường")
-_PERSON_ID = ("số định danh", "số cccd", "cccd/cmnd", "cccd", "số cccd/cmnd", "cmnd/cccd",
-              "số định danh cá nhân", "mã định danh", "số cmnd/cccd", "citizen id", "id number")
-_DOB = ("ngày sinh", "năm sinh", "ngày/năm sinh", "ngày tháng năm sinh", "date of birth", "dob")
-_NAME = ("họ và tên", "họ tên", "tên", "full name", "name")
-_PLATE = ("biển số", "biển kiểm soát", "bks", "biển số xe", "biển đăng ký")
-_CHASSIS = ("số khung", "số khung xe")
-_LICENCE_NO = ("số gplx", "số giấy phép lái xe", "số giấy phép", "licence number", "license no")
-
-COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "registry_vehicles": {
-        "record_id": ("mã hồ sơ", "mã hs", "record id"),
-        "unit_code": _UNIT,
-        "plate": _PLATE,
-        "vehicle_type": ("loại xe", "loại phương tiện"),
-        "chassis_no": _CHASSIS,
-        "engine_no": ("số máy", "số động cơ"),
-        "registered_on": ("ngày đăng ký", "ngày đăng kí"),
-        "owner_kind": ("loại chủ xe", "loại chủ sở hữu"),
-        "owner_name": ("chủ xe", "tên chủ xe", "họ tên chủ xe", "họ và tên chủ xe", *_NAME),
-        "owner_id": (*_PERSON_ID, "mã số thuế", "số định danh/mã số thuế", "cccd/mst"),
-        "owner_dob": _DOB,
-        "owner_address": ("địa chỉ", "địa chỉ chủ xe", "address"),
-    },
-    "registry_licences": {
-        "record_id": ("mã hồ sơ", "mã hs", "record id"),
-        "unit_code": _UNIT,
-        "licence_no": _LICENCE_NO,
-        "licence_class": ("hạng", "hạng gplx", "hạng xe", "class"),
-        "holder_name": ("người lái", "tên người lái", "chủ gplx", *_NAME),
-        "holder_id": _PERSON_ID,
-        "holder_dob": _DOB,
-        "issued_on": ("ngày cấp", "ngày cấp gplx"),
-        "expires_on": ("ngày hết hạn", "có giá trị đến", "hạn sử dụng", "giá trị đến"),
-    },
-    "population": {
-        "citizen_id": _PERSON_ID,
-        "full_name": _NAME,
-        "dob": _DOB,
-        "gender": ("giới tính", "sex"),
-        "unit_code": ("nơi thường trú", "thường trú", "mã đơn vị thường trú", *_UNIT),
-        "status": ("trạng thái", "tình trạng", "tình trạng sống"),
-    },
-    "submissions": {
-        "submission_id": ("mã yêu cầu", "mã tiếp nhận", "mã phiếu", "mã hồ sơ", "mã khai báo"),
-        "submitted_at": ("thời gian gửi", "ngày gửi", "thời điểm gửi", "ngày nộp",
-                         "thời gian nộp", "thời gian khai báo", "ngày khai báo"),
-        "kind": ("loại", "loại hồ sơ", "loại yêu cầu", "phân loại", "loại khai báo"),
-        "citizen_id": _PERSON_ID,
-        "full_name": _NAME,
-        "dob": _DOB,
-        "phone": ("số điện thoại", "điện thoại", "sđt", "sdt", "phone number"),
-        "plate": _PLATE,
-        "chassis_no": _CHASSIS,
-        "declared_status": ("tình trạng xe", "tình trạng khai báo", "trạng thái xe",
-                            "tình trạng phương tiện", "tình trạng"),
-        "licence_no": _LICENCE_NO,
-        "unit_code": _UNIT,
-        "review_status": ("trạng thái duyệt", "kết quả duyệt", "trạng thái xử lý",
-                          "kết quả xử lý", "trạng thái"),
-        "reviewed_at": ("ngày duyệt", "thời gian duyệt", "thời gian xử lý", "ngày xử lý"),
-        "reject_reason": ("lý do từ chối", "lý do"),
-    },
-    "unit_reports": {
-        "report_date": ("ngày báo cáo", "ngày", "date"),
-        "unit_code": _UNIT,
-        "vehicles_collected": ("số xe thu thập", "xe thu thập", "số xe đã thu thập",
-                               "số phương tiện thu thập", "xe tiếp nhận", "số xe tiếp nhận"),
-        "vehicles_approved": ("số xe đã duyệt", "xe đã duyệt", "số xe được duyệt",
-                              "số phương tiện đã duyệt"),
-        "licences_collected": ("số gplx thu thập", "gplx thu thập", "số gplx đã thu thập",
-                               "gplx tiếp nhận", "số gplx tiếp nhận"),
-        "licences_cleaned": ("số gplx làm sạch", "gplx làm sạch", "gplx đã làm sạch",
-                             "số gplx đã làm sạch"),
-    },
-    "organizations": {
-        "org_id": ("mã số thuế", "mst", "mã doanh nghiệp", "mã tổ chức"),
-        "org_name": ("tên tổ chức", "tên doanh nghiệp", "tên cơ quan", "tên cơ quan/doanh nghiệp",
-                     "tên"),
-        "org_type": ("loại hình", "loại tổ chức", "loại hình tổ chức", "loại"),
-        "unit_code": _UNIT,
-        "dispatch_sent_on": ("ngày gửi công văn", "ngày gửi văn bản", "ngày gửi"),
-        "worked_directly": ("làm việc trực tiếp", "đã làm việc trực tiếp"),
-        "vehicles_counted": ("số xe thống kê", "số phương tiện thống kê", "xe thống kê",
-                             "số xe đã thống kê"),
-        "vehicles_declared": ("số xe đã khai báo", "xe đã khai báo", "số xe khai báo",
-                              "số phương tiện đã khai báo"),
-    },
-}
+# The contract's columns per source; their accepted header spellings are in config/aliases.yaml
+# (helpers.headers), which an analyst extends without code.
+COLUMNS: dict[str, tuple[str, ...]] = headers.CANONICAL
 
 # Columns a file must have (rules.md, required fields); the run stops when one is missing.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -190,17 +103,7 @@ _TOTALS_KEYS = frozenset({"tongcong", "tong", "cong", "tongso", "total", "totals
 _TOTALS_HINT = r"(?i)^\W*(t\S{1,5}ng(\s*(c\S{1,5}ng|s\S{1,3}))?|c\S{1,5}ng|(grand\s*)?totals?)\W*$"
 
 
-@cache
-def header_lookup(source: str) -> dict[str, str]:
-    """Every accepted header spelling of ``source`` (as a fold key) -> canonical column."""
-    table: dict[str, str] = {}
-    for column, aliases in COLUMNS[source].items():
-        for spelled in (column, column.replace("_", " "), *aliases):
-            table.setdefault(normalize.fold_key(spelled), column)
-    # canonical names always win over another column's alias
-    for column in COLUMNS[source]:
-        table[normalize.fold_key(column)] = column
-    return table
+header_lookup = headers.header_lookup
 
 
 # ---------------------------------------------------------------- locating the files
@@ -408,9 +311,7 @@ def _mask_digits(text: str) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-@lru_cache(maxsize=8192)
-def _header_key(cell: str) -> str:
-    return normalize.fold_key(cell) if len(cell) <= 80 else ""
+_header_key = lru_cache(maxsize=8192)(headers.header_key)
 
 
 def _score(cells: list, lookup: dict[str, str]) -> tuple[int, dict[int, str]]:
@@ -452,6 +353,7 @@ def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[in
             f"the {source} columns ({', '.join(REQUIRED_COLUMNS[source])}, or their Vietnamese "
             f"names); {found}",
         )
+    mapping = headers.match_header(rows[idx], source)
     missing = [c for c in REQUIRED_COLUMNS[source] if c not in mapping.values()]
     if missing:
         header_text = ", ".join(repr(str(c)) for c in rows[idx] if c not in (None, ""))
@@ -459,7 +361,8 @@ def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[in
             file,
             f"required column(s) missing: {', '.join(missing)} (or their Vietnamese names); "
             f"expected {', '.join(REQUIRED_COLUMNS[source])}; found header row "
-            f"{idx + 1}: {header_text}",
+            f"{idx + 1}: {header_text}; "
+            + headers.missing_advice(source, missing, rows[idx], set(mapping)),
         )
     return idx, mapping
 
@@ -1523,6 +1426,8 @@ def ledger_entry(raw: RawFile, result: Validated) -> dict:
         "rows_skipped": skipped,
         "balanced": raw.rows_read == accepted + rejected + sum(skipped.values()),
         "copy_of": result.copy_of.get(raw.file),
+        "columns_guessed": headers.guessed(raw.source, raw.header),
+        "columns_unused": [c for c in raw.extra_columns if not headers.is_unused(c)],
     }
 
 
@@ -1620,6 +1525,24 @@ def _ingest_sources(ws: Workspace, located: dict[str, SourceFiles], staging: Pat
         return {s: job.result() for s, job in jobs.items()}
 
 
+def _column_warnings(source: str, files: list[dict]) -> list[dict]:
+    """One warning per header read by its words, and per header no column uses, with the
+    number of files (126 unit workbooks with the same extra column make one line)."""
+    guessed: dict[tuple[str, str, str], int] = {}
+    unused: dict[str, int] = {}
+    for entry in files:
+        for g in entry["columns_guessed"]:
+            key = (g["column"], g["header"], g["alias"])
+            guessed[key] = guessed.get(key, 0) + 1
+        for header in entry["columns_unused"]:
+            unused[header] = unused.get(header, 0) + 1
+    return [
+        *(warning("header_guessed", source=source, column=c, header=h, alias=a, files=n)
+          for (c, h, a), n in guessed.items()),
+        *(warning("unused_column", source=source, header=h, files=n) for h, n in unused.items()),
+    ]
+
+
 def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = None) -> dict:
     """Ingest every source for ``week`` into ``data/processed/<week>/`` (replaced atomically).
 
@@ -1643,6 +1566,7 @@ def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = 
             summary[source] |= ages[source]
             warnings += [warning("duplicate_file", file=e["file"], other=e["copy_of"],
                                  rows=e["rows_rejected"]) for e in files if e["copy_of"]]
+            warnings += _column_warnings(source, files)
             entries += files
             if len(rejects):
                 rejects_all.append(rejects)

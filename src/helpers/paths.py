@@ -16,6 +16,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "config"
 PLAN_FILE = CONFIG_DIR / "plan.yaml"
+ALIASES_FILE = CONFIG_DIR / "aliases.yaml"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 TEMPLATES_DIR = PROJECT_ROOT / "reports" / "templates"
 I18N_DIR = TEMPLATES_DIR / "i18n"

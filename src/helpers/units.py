@@ -13,27 +13,16 @@ from functools import lru_cache
 import pandas as pd
 from vietnam_provinces import ProvinceCode, Ward
 
-from helpers.normalize import fold, fold_series
+from helpers.normalize import fold, fold_key, fold_series
 
 HANOI = ProvinceCode(1)
 UNIT_COUNT = 126
 
-# folded prefix -> division kind; the longer forms first so "phuong" wins over "p"
-_PREFIXES = [
-    ("phuong", "phuong"),
-    ("xa", "xa"),
-    ("p.", "phuong"),
-    ("p ", "phuong"),
-    ("x.", "xa"),
-    ("x ", "xa"),
-    ("cong an phuong", "phuong"),
-    ("cong an xa", "xa"),
-    ("ca phuong", "phuong"),
-    ("ca xa", "xa"),
-]
-_PREFIXES.sort(key=lambda p: -len(p[0]))
-
-
+# A unit's prefix as written before its name, on the folded text: the full word may run into
+# the name ("PhườngNgọc Hà"), a single letter needs a separator ("P.Ngọc Hà", "X - Sóc Sơn").
+_PREFIX = re.compile(
+    r"^(?:(?:cong\s*an|ca)[\s.\-_]*)?(?:(?P<word>phuong|xa)|(?P<letter>p|x)[\s.\-_]+)[\s.\-_]*"
+)
 @lru_cache(maxsize=1)
 def official_units() -> pd.DataFrame:
     """One row per unit: unit_code, unit_name, unit_kind (phuong/xa), base_name, slug."""
@@ -57,46 +46,43 @@ def official_units() -> pd.DataFrame:
     return units
 
 
-def _split_prefix(folded: str) -> tuple[str | None, str]:
-    for prefix, kind in _PREFIXES:
-        if folded.startswith(prefix):
-            return kind, folded[len(prefix) :].strip(" .")
-    return None, folded
-
-
 @lru_cache(maxsize=1)
-def _lookup() -> dict[str, str]:
-    """Every accepted spelling (folded) -> unit_code; ambiguous bare names map to ''."""
+def _lookup() -> tuple[dict[str, str], dict[str, str]]:
+    """Bare names (as fold keys: no case, accents, spaces or dashes) -> unit_code, '' when two
+    units share one; and unit_code -> kind."""
     units = official_units()
-    table: dict[str, str] = {}
-    bare: dict[str, set[str]] = {}
-    for code, kind, base in units[["unit_code", "unit_kind", "base_name"]].itertuples(index=False):
-        key = fold(base)
-        bare.setdefault(key, set()).add(code)
-        word = "phuong" if kind == "phuong" else "xa"
-        for spelled in (f"{word} {key}", f"{word[0]}. {key}", f"{word[0]} {key}", f"{word[0]}.{key}"):
-            table[spelled] = code
-        table[code] = code
-        table[str(int(code))] = code
-    for key, codes in bare.items():
-        table[key] = next(iter(codes)) if len(codes) == 1 else ""
-    return table
+    codes: dict[str, set[str]] = {}
+    for code, base in units[["unit_code", "base_name"]].itertuples(index=False):
+        codes.setdefault(fold_key(base), set()).add(code)
+    bare = {key: next(iter(found)) if len(found) == 1 else "" for key, found in codes.items()}
+    return bare, dict(zip(units["unit_code"], units["unit_kind"], strict=True))
 
 
 def resolve_unit(value: object) -> str | None:
-    """Scalar resolution of one spelling; None when it fits no unit or several."""
+    """Scalar resolution of one spelling; None when it fits no unit or several.
+
+    The code, the code as a number, or the name in any case, accents, spacing and dashes
+    (``Văn Miếu – Quốc Tử Giám``, ``VanMieu-QuocTuGiam``), with or without its prefix
+    (``Phường``, ``P.``, ``Xã``, ``X.``, ``Công an phường``). A prefix must agree with the
+    unit's kind; a name two units share never resolves.
+    """
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     text = str(value).strip()
     if re.fullmatch(r"\d+(\.0+)?", text):
-        text = str(int(float(text)))
-    folded = fold(text)
-    table = _lookup()
-    code = table.get(folded)
-    if code is None:
-        kind, rest = _split_prefix(folded)
-        code = table.get(f"{kind} {rest}" if kind else rest)
-    return code or None
+        code = f"{int(float(text)):05d}"
+        return code if code in _lookup()[1] else None
+    bare, kinds = _lookup()
+    folded = fold(text.replace("\u00d0", "Đ"))  # Ð (eth) typed for Đ
+    code = bare.get(fold_key(folded))  # a name that itself starts like a prefix (Phương Liệt)
+    if code:
+        return code
+    prefix = _PREFIX.match(folded)
+    if not prefix:
+        return None
+    kind = {"p": "phuong", "x": "xa"}.get(prefix["letter"] or "", prefix["word"])
+    code = bare.get(fold_key(folded[prefix.end():]))
+    return code if code and kinds[code] == kind else None
 
 
 def resolve_units(values: pd.Series) -> pd.Series:

@@ -1,0 +1,138 @@
+"""Header spellings: the aliases file, word matching, and what a missing column's error says."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from helpers import ConfigError, DeliveryError, headers, ingest, paths
+from tests.ingest_builders import WEEK, full_delivery, rows_of, write_csv, write_xlsx
+
+
+def _contract_spellings() -> list[tuple[str, str, str]]:
+    """(source, column, header) for every header spelling docs/data-contract.md lists."""
+    text = (paths.PROJECT_ROOT / "docs" / "data-contract.md").read_text("utf-8")
+    found = []
+    parts = re.split(r"\n\*\*(\w+)\*\* — ", text)
+    for source, body in zip(parts[1::2], parts[2::2], strict=True):
+        if "| column | values |" in body:  # a table of values, not of header spellings
+            continue
+        for line in body.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) != 2 or not cells[0].startswith("`"):
+                continue
+            if re.match(r"^[a-z_]+(/[a-z_]+)+;", cells[1]):  # values (male/female; ...)
+                continue
+            columns = re.findall(r"`(\w+)`", cells[0])
+            spelled = re.split(r" — |; |: ", cells[1])[0]
+            for alias in spelled.split(","):
+                alias = re.sub(r"\(.*?\)", "", alias.replace("＋", "")).strip()
+                if not alias or "`" in alias or alias.startswith("as ") or alias == "values":
+                    continue
+                found += [(source, column, alias) for column in columns]
+    return found
+
+
+def test_the_contract_page_lists_spellings_of_every_source():
+    sources = {s for s, _, _ in _contract_spellings()}
+    assert sources == set(headers.CANONICAL) - {"submissions"}  # its table lists values
+    assert ("organizations", "vehicles_declared", "Số xe đã kê khai") in _contract_spellings()
+
+
+@pytest.mark.parametrize("source, column, alias", _contract_spellings())
+def test_every_spelling_in_the_data_contract_is_accepted(source, column, alias):
+    assert headers.header_lookup(source).get(headers.header_key(alias)) == column
+
+
+def test_declared_vehicles_under_our_own_spelling_are_read(tmp_ws):
+    folder = full_delivery(tmp_ws, WEEK, skip=("organizations",))
+    row = rows_of("organizations", {"vehicles_declared": "2442"})[0]
+    header = [{"vehicles_declared": "Số xe đã kê khai"}.get(c, c) for c in row]
+    write_csv(folder / "organizations.csv", [row], header=header)
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    orgs = pd.read_parquet(tmp_ws.processed / WEEK / "organizations.parquet")
+    assert orgs["vehicles_declared"].tolist() == [2442]
+    assert not [w for w in ledger["warnings"] if w["code"] in ("unused_column", "header_guessed")]
+
+
+def test_a_longer_header_holding_an_alias_is_read_by_its_words_and_said(tmp_ws):
+    folder = full_delivery(tmp_ws, WEEK, skip=("organizations",))
+    row = rows_of("organizations", {"vehicles_declared": "17"})[0]
+    header = [{"vehicles_declared": "Số xe đã khai báo (chiếc)"}.get(c, c) for c in row]
+    write_csv(folder / "organizations.csv", [row], header=header)
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    orgs = pd.read_parquet(tmp_ws.processed / WEEK / "organizations.parquet")
+    assert orgs["vehicles_declared"].tolist() == [17]
+    said = [w for w in ledger["warnings"] if w["code"] == "header_guessed"]
+    assert [w["params"]["column"] for w in said] == ["vehicles_declared"]
+    assert "config/aliases.yaml" in said[0]["message_en"]
+
+
+def test_a_header_one_word_from_a_long_alias_is_read_and_said():
+    mapping = headers.match_header(["Mã số thuế", "Tên tổ chức", "Loại hình", "Đơn vị",
+                                    "Số phương tiện được thống kê"], "organizations")
+    assert mapping[4] == "vehicles_counted"
+
+
+def test_a_header_two_columns_could_claim_is_never_guessed():
+    cells = ["Mã số thuế", "Tên tổ chức", "Loại hình", "Đơn vị", "Số xe đã thống kê và đã khai báo"]
+    assert 4 not in headers.match_header(cells, "organizations")
+
+
+def test_short_aliases_are_not_matched_inside_other_headers():
+    cells = ["Mã số thuế", "Tên tổ chức", "Loại hình", "Đơn vị", "Ngày nhận hồ sơ"]
+    assert 4 not in headers.match_header(cells, "organizations")
+
+
+def test_unused_columns_are_named_once_per_source_unless_listed_as_unused(tmp_ws):
+    folder = full_delivery(tmp_ws, WEEK, skip=("unit_reports",))
+    for unit in ("00008", "00070"):
+        rows = [dict(r, **{"STT": "1", "Người lập": "Lê Văn Ba"}) for r in
+                rows_of("unit_reports", {"unit_code": unit})]
+        write_xlsx(folder / "unit_reports" / f"{unit}.xlsx", rows)
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    unused = [w for w in ledger["warnings"] if w["code"] == "unused_column"]
+    assert [(w["params"]["header"], w["params"]["files"]) for w in unused] == [("Người lập", 2)]
+
+
+def test_a_missing_required_column_names_the_closest_header_and_the_line_to_add(tmp_ws):
+    row = rows_of("unit_reports")[0]
+    header = [{"vehicles_approved": "Số xe duyệt xong"}.get(c, c) for c in row]
+    path = write_csv(tmp_ws.raw / WEEK / "unit_reports.csv", [row], header=header)
+    with pytest.raises(DeliveryError) as err:
+        ingest.read_file(tmp_ws, "unit_reports", path, WEEK)
+    message = str(err.value)
+    assert "vehicles_approved" in message and "'Số xe duyệt xong'" in message
+    assert 'add "Số xe duyệt xong" to sources.unit_reports.vehicles_approved in config/aliases.yaml' \
+        in message
+
+
+def test_an_analyst_teaches_a_spelling_in_the_aliases_file(tmp_path, monkeypatch, tmp_ws):
+    text = paths.ALIASES_FILE.read_text("utf-8").replace(
+        'vehicles_approved: [', 'vehicles_approved: ["số xe duyệt xong", ')
+    (tmp_path / "aliases.yaml").write_text(text, "utf-8")
+    monkeypatch.setattr(paths, "ALIASES_FILE", tmp_path / "aliases.yaml")
+    headers.reload()
+    try:
+        row = rows_of("unit_reports")[0]
+        header = [{"vehicles_approved": "Số xe duyệt xong"}.get(c, c) for c in row]
+        path = write_csv(tmp_ws.raw / WEEK / "unit_reports.csv", [row], header=header)
+        assert ingest.read_file(tmp_ws, "unit_reports", path, WEEK)[0].header[
+            "vehicles_approved"] == "Số xe duyệt xong"
+    finally:
+        monkeypatch.undo()
+        headers.reload()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("unit_reports:", "unit_report:"), "unknown source"),
+    (("    report_date:", "    report_day:"), "has no column report_day"),
+    (('unit_code: ["@unit"]', 'unit_code: ["@units"]'), "unknown group '@units'"),
+])
+def test_a_broken_aliases_file_is_explained(tmp_path, edit, message):
+    path = tmp_path / "aliases.yaml"
+    path.write_text(paths.ALIASES_FILE.read_text("utf-8").replace(*edit, 1), "utf-8")
+    with pytest.raises(ConfigError, match=message):
+        headers.load_aliases(path)
