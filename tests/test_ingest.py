@@ -839,3 +839,80 @@ def test_identical_repeats_in_one_file_are_duplicate_rows(tmp_ws, source, key):
     _, result, entry = check(tmp_ws, source, path)
     assert reasons(result) == [(3, key, "duplicate_row")]
     assert len(result.accepted) == 2 and entry["balanced"]
+
+
+# ---------------------------------------------------------------- time order
+
+
+def test_a_review_after_the_delivery_keeps_the_submission_pending_this_week(tmp_ws):
+    folder = full_delivery(tmp_ws, WEEK, skip=("submissions",))
+    write_csv(folder / "submissions.csv", rows_of(
+        "submissions",
+        {"review_status": "approved", "reviewed_at": "2025-11-24 07:45:00"},
+        {"review_status": "rejected", "reviewed_at": "2025-11-24 08:00:00",
+         "reject_reason": "Sai biển số"},
+        {"review_status": "approved", "reviewed_at": "2025-11-23 16:00:00"},
+    ))
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    subs = pd.read_parquet(tmp_ws.processed / WEEK / "submissions.parquet")
+    assert subs["review_status"].tolist() == ["pending", "pending", "approved"]
+    assert subs["reviewed_at"].isna().tolist() == [True, True, False]
+    assert subs["reject_reason"].isna().all()
+    entry = next(e for e in ledger["files"] if e["source"] == "submissions")
+    assert entry["rows_accepted"] == 3 and entry["notes"] == {"reviews_after_delivery": 2}
+    assert [w["params"]["rows"] for w in ledger["warnings"]
+            if w["code"] == "note_reviews_after_delivery"] == [2]
+
+
+def test_a_review_before_its_submission_is_rejected(tmp_ws):
+    rows = rows_of(
+        "submissions",
+        {"submitted_at": "2025-11-12 08:30:00", "review_status": "rejected",
+         "reviewed_at": "2025-11-01 09:00:00", "reject_reason": "x"},
+        {"submitted_at": "2025-11-12 08:30:00", "review_status": "approved",
+         "reviewed_at": "12/11/2025"},  # a bare date on the submission's day is fine
+        {"submitted_at": "2025-11-12 08:30:00", "review_status": "approved",
+         "reviewed_at": "2025-11-12 08:00:00"},
+    )
+    path = write_csv(tmp_ws.raw / WEEK / "submissions.csv", rows)
+    _, result, entry = check(tmp_ws, "submissions", path)
+    assert reasons(result) == [(2, "reviewed_at", "reviewed_before_submitted"),
+                               (4, "reviewed_at", "reviewed_before_submitted")]
+    assert entry["balanced"]
+
+
+# ---------------------------------------------------------------- files Excel and Windows make
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_csv_is_read(tmp_ws, encoding):
+    rows = rows_of("organizations", {"org_name": "Công ty Đông Á"}, {})
+    names = list(rows[0])
+    data = csv_bytes(names, [[r[n] for n in names] for r in rows], sep="\t", encoding=encoding)
+    path = tmp_ws.raw / WEEK / "organizations.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    _, result, entry = check(tmp_ws, "organizations", path)
+    assert result.accepted["org_name"].tolist()[0] == "Công ty Đông Á"
+    assert entry["rows_accepted"] == 2 and entry["balanced"]
+
+
+def test_a_password_protected_workbook_is_named_as_such(tmp_ws):
+    import io
+
+    import msoffcrypto.format.ooxml
+
+    plain = write_xlsx(tmp_ws.raw / "plain.xlsx", rows_of("organizations"))
+    locked = tmp_ws.raw / WEEK / "organizations.xlsx"
+    locked.parent.mkdir(parents=True)
+    out = io.BytesIO()
+    msoffcrypto.format.ooxml.OOXMLFile(plain.open("rb")).encrypt("secret", out)
+    locked.write_bytes(out.getvalue())
+    with pytest.raises(DeliveryError, match=r"organizations\.xlsx: protected by a password"):
+        ingest.read_file(tmp_ws, "organizations", locked, WEEK)
+
+
+def test_an_old_xls_named_xlsx_is_named_as_such(tmp_ws):
+    path = _bad(tmp_ws, "organizations.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with pytest.raises(DeliveryError, match=r"old Excel 97-2003 workbook"):
+        ingest.read_file(tmp_ws, "organizations", path, WEEK)

@@ -578,9 +578,25 @@ def _head_is_utf8(head: bytes) -> bool:
     return True
 
 
-def _cp1258_to_utf8(data: bytes | memoryview) -> bytes:
-    """Windows-1258 -> UTF-8, chunk by chunk so a big file is never one Python string."""
-    decoder = codecs.getincrementaldecoder("cp1258")(errors="replace")
+def _utf16(head: bytes) -> str | None:
+    """The UTF-16 codec a file is written in (Excel's "Unicode Text" export), or None: by its
+    byte-order mark, else by the zero byte every ASCII character carries."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 8:
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if odd > 0.3 * len(sample) / 2 and even == 0:
+            return "utf-16-le"
+        if even > 0.3 * len(sample) / 2 and odd == 0:
+            return "utf-16-be"
+    return None
+
+
+def _cp1258_to_utf8(data: bytes | memoryview, encoding: str = "cp1258") -> bytes:
+    """Windows-1258 (or ``encoding``) -> UTF-8, chunk by chunk so a big file is never one
+    Python string."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     view = memoryview(data)
     parts = [
         decoder.decode(view[i : i + _CHUNK], final=i + _CHUNK >= len(view)).encode("utf-8")
@@ -622,7 +638,11 @@ def _read_csv(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
         if _NON_SPACE.search(head, start) is None and len(head) < (1 << 16):
             raise _bad_file(file, "empty: expected a header row and data rows, found no content")
         parse = partial(_parse_csv, file=file, source=source, delivery=delivery)
-        if start == 0 and not _head_is_utf8(head):
+        wide = _utf16(head)
+        if wide:
+            text = _cp1258_to_utf8(source_input.everything(), wide)
+            raw = parse(text, len(_BOM) if text.startswith(_BOM) else 0, streamed=None)
+        elif start == 0 and not _head_is_utf8(head):
             raw = parse(_cp1258_to_utf8(source_input.everything()), 0, streamed=None)
         else:
             try:
@@ -837,6 +857,9 @@ def _sheet_grid(sheet, archive: zipfile.ZipFile | None) -> list[list[str | None]
     return grid
 
 
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: .xls, or an encrypted .xlsx
+
+
 def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[RawFile]:
     from openpyxl import load_workbook
 
@@ -848,6 +871,12 @@ def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[Ra
     digest = hashlib.sha256(raw).hexdigest()
     if not raw:
         raise _bad_file(file, "empty: expected an Excel workbook, found a file of 0 bytes")
+    if raw.startswith(_OLE):
+        if "EncryptedPackage".encode("utf-16-le") in raw:
+            raise _bad_file(file, "protected by a password: open it in Excel, remove the "
+                            "password (File > Info > Protect Workbook) and save it again as .xlsx")
+        raise _bad_file(file, "an old Excel 97-2003 workbook (.xls) named .xlsx: open it in "
+                        "Excel and save it as an Excel Workbook (.xlsx)")
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         archive = zipfile.ZipFile(io.BytesIO(raw))
@@ -962,6 +991,11 @@ class _Problems:
         self.bad = np.zeros(len(rows), dtype=bool)
         self.parts: list[pd.DataFrame] = []
         self._text: dict[str, pd.Series] = {}
+        self.notes: dict[str, np.ndarray] = {}  # accepted-as-adjusted rows, per kind of note
+
+    def note(self, kind: str, mask: np.ndarray) -> None:
+        """Rows kept but adjusted (counted per file in the ledger, never rejected)."""
+        self.notes[kind] = np.asarray(mask, dtype=bool)
 
     def text(self, column: str) -> pd.Series:
         if column not in self._text:
@@ -1232,6 +1266,28 @@ def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     )
 
 
+def _review_in_time(
+    p: _Problems, submitted: pd.Series, reviewed: pd.Series, review: pd.Series,
+    reason: pd.Series, as_of: date,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A review dated after the delivery's last day has not happened in this week: the
+    submission is kept as pending (it counts the week the review falls in) and the ledger
+    says how many. A review before its submission is impossible: the row is rejected (a
+    review given as a bare date may fall on the submission's day)."""
+    later = (reviewed >= pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy()
+    p.note("reviews_after_delivery", later)
+    sub_day, rev_day = submitted.dt.normalize(), reviewed.dt.normalize()
+    bare_date = (reviewed == rev_day).to_numpy()
+    early = ((rev_day < sub_day).to_numpy()
+             | ((reviewed < submitted).to_numpy() & ~bare_date)) & ~later
+    p.add(early, "reviewed_at", "reviewed_before_submitted")
+    return (
+        reviewed.mask(later),
+        review.mask(later, "pending"),
+        reason.mask(later),
+    )
+
+
 def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     _required(p, REQUIRED_COLUMNS["submissions"])
     submission_id = p.text("submission_id")
@@ -1249,7 +1305,10 @@ def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
           "missing_required")
     citizen = normalize.id_series(p.text("citizen_id"))
     submitted = _dates(p, "submitted_at", as_of)
-    reviewed = _dates(p, "reviewed_at", as_of)
+    reviewed = _dates(p, "reviewed_at", as_of, allow_future=True)
+    review = _enum(p, "review_status", "review_status")
+    reviewed_at, review, reason = _review_in_time(p, submitted["value"], reviewed["value"], review,
+                                                  p.text("reject_reason"), as_of)
     dob = _dates(p, "dob", as_of, year_only=True)
     name = normalize.names_series(p.text("full_name"))
     return pd.DataFrame(
@@ -1271,9 +1330,9 @@ def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
             "declared_status": _enum(p, "declared_status", "declared_status"),
             "licence_no": licence["licence_no"],
             "unit_code": _unit(p),
-            "review_status": _enum(p, "review_status", "review_status"),
-            "reviewed_at": _timestamps(reviewed["value"]),
-            "reject_reason": p.text("reject_reason"),
+            "review_status": review,
+            "reviewed_at": _timestamps(reviewed_at),
+            "reject_reason": reason,
         }
     )
 
@@ -1331,6 +1390,7 @@ class Validated:
     rejected_rows: dict[str, int]  # per source_file: raw rows with a problem, each counted once
     accepted_rows: dict[str, int]  # per source_file
     copy_of: dict[str, str] = field(default_factory=dict)  # file -> the file it repeats whole
+    notes: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> note -> rows
 
     @property
     def accepted(self) -> pa.Table:
@@ -1389,6 +1449,11 @@ def validate(source: str, rows: pd.DataFrame, delivery: str) -> Validated:
             str(f): int(t - r) for f, t, r in zip(files.categories, total, rejected, strict=True)
         },
         copy_of={str(files.categories[c]): str(files.categories[o]) for c, o in copies.items()},
+        notes={
+            str(f): {kind: int(n) for kind, mask in problems.notes.items()
+                     if (n := (mask & ~bad & (codes == i)).sum())}
+            for i, f in enumerate(files.categories)
+        },
     )
 
 
@@ -1426,6 +1491,7 @@ def ledger_entry(raw: RawFile, result: Validated) -> dict:
         "rows_skipped": skipped,
         "balanced": raw.rows_read == accepted + rejected + sum(skipped.values()),
         "copy_of": result.copy_of.get(raw.file),
+        "notes": result.notes.get(raw.file, {}),
         "columns_guessed": headers.guessed(raw.source, raw.header),
         "columns_unused": [c for c in raw.extra_columns if not headers.is_unused(c)],
     }
@@ -1567,6 +1633,8 @@ def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = 
             warnings += [warning("duplicate_file", file=e["file"], other=e["copy_of"],
                                  rows=e["rows_rejected"]) for e in files if e["copy_of"]]
             warnings += _column_warnings(source, files)
+            warnings += [warning(f"note_{kind}", file=e["file"], rows=n, delivery=e["delivery"])
+                         for e in files for kind, n in e["notes"].items()]
             entries += files
             if len(rejects):
                 rejects_all.append(rejects)

@@ -75,6 +75,7 @@ REJECT_REASONS: tuple[str, ...] = (
     "duplicate_key",
     "duplicate_row",
     "conflicting_rows",
+    "reviewed_before_submitted",
 )
 
 # Unit standing used by progress, the PDF and the packs.
