@@ -690,7 +690,7 @@ def test_sources_ingested_in_worker_processes_give_the_same_tables(ingested, sam
 
     from helpers.paths import Workspace
 
-    monkeypatch.setattr(ingest, "PARALLEL_BYTES", 0)  # the sample is small: force the workers
+    monkeypatch.setattr(ingest.week, "PARALLEL_BYTES", 0)  # the sample is small: force the workers
     ws = Workspace(raw=ingested.raw, processed=tmp_path / "processed",
                    output=tmp_path / "output", truth=ingested.truth)
     ledger = ingest.ingest_week(ws, sample_week, workers=2)

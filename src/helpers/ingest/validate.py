@@ -1,0 +1,518 @@
+"""Validation: a source's data rows -> typed accepted rows and rejects (one per problem),
+by the rules of docs/rules.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helpers import i18n, normalize
+from helpers.ingest.rawfile import _TEXT_TYPES, RawFile, _release_memory
+from helpers.ingest.sources import COLUMNS, NATURAL_KEYS, REQUIRED_COLUMNS
+from helpers.statuses import REJECT_REASONS
+from helpers.units import resolve_units
+
+# ---------------------------------------------------------------- validating one file
+
+
+class _Problems:
+    """Collects (row, column, reason) problems of one source's rows; one reject row each.
+
+    Also caches every column's cleaned text, so each column is cleaned once.
+    """
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.rows = rows
+        self.bad = np.zeros(len(rows), dtype=bool)
+        self.parts: list[pd.DataFrame] = []
+        self._text: dict[str, pd.Series] = {}
+        self.notes: dict[str, np.ndarray] = {}  # accepted-as-adjusted rows, per kind of note
+
+    def note(self, kind: str, mask: np.ndarray) -> None:
+        """Rows kept but adjusted (counted per file in the ledger, never rejected)."""
+        self.notes[kind] = np.asarray(mask, dtype=bool)
+
+    def text(self, column: str) -> pd.Series:
+        if column not in self._text:
+            self._text[column] = normalize.clean_text_series(self.rows[column])
+            _release_memory()  # the scan's temporaries, before the next column's
+        return self._text[column]
+
+    def blank(self, column: str) -> np.ndarray:
+        return self.text(column).isna().to_numpy()
+
+    def add(
+        self, mask: np.ndarray | pd.Series, column: str, reason: str,
+        other: np.ndarray | None = None,
+    ) -> None:
+        """Reject the ``mask`` rows; ``other`` (row positions, one per masked row) names the
+        row each one repeats or contradicts."""
+        assert reason in REJECT_REASONS, reason
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        self.bad |= mask
+        where = np.flatnonzero(mask)
+        value = (
+            self.rows[column].iloc[where].to_numpy(dtype=object)
+            if column in self.rows else np.full(len(where), None, dtype=object)
+        )
+        part = {
+            "source_file": self.rows["source_file"].iloc[where].to_numpy(),
+            "source_row": self.rows["source_row"].iloc[where].to_numpy(),
+            "column": column,
+            "value": value,
+            "reason_code": reason,
+        }
+        if other is not None:
+            part["other_file"] = self.rows["source_file"].iloc[other].astype("str").to_numpy()
+            part["other_row"] = self.rows["source_row"].iloc[other].to_numpy()
+        self.parts.append(pd.DataFrame(part))
+
+    def table(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(
+                {"source_file": pd.Series([], dtype="str"),
+                 "source_row": pd.Series([], dtype="int64"), "column": pd.Series([], dtype="str"),
+                 "value": pd.Series([], dtype="str"), "reason_code": pd.Series([], dtype="str"),
+                 "other_file": pd.Series([], dtype="str"),
+                 "other_row": pd.Series([], dtype="Int64")}
+            )
+        out = pd.concat(self.parts, ignore_index=True)
+        for column, dtype in (("other_file", "str"), ("other_row", "Int64")):
+            out[column] = out[column].astype(dtype) if column in out else pd.Series(
+                pd.NA, index=out.index, dtype=dtype)
+        value = out["value"].astype("str")
+        out["value"] = value.mask(value.str.strip() == "")  # a blank is missing, not ''
+        out["source_file"] = out["source_file"].astype("str")
+        return out.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
+
+
+def _required(p: _Problems, columns: tuple[str, ...]) -> None:
+    for column in columns:
+        p.add(p.blank(column), column, "missing_required")
+
+
+def _unit(p: _Problems, column: str = "unit_code") -> pd.Series:
+    """Official unit codes, resolved once per distinct spelling."""
+    encoded = pa.array(p.text(column)).dictionary_encode()
+    resolved = resolve_units(pd.Series(encoded.dictionary, dtype="str"))
+    codes = pa.array(resolved, type=pa.large_string()).take(encoded.indices)
+    out = pd.Series(codes, index=p.rows.index, dtype="str")
+    p.add(out.isna().to_numpy() & ~p.blank(column), column, "unknown_unit")
+    return out
+
+
+def _enum(p: _Problems, column: str, name: str) -> pd.Series:
+    mapped = normalize.enum_series(p.text(column), name)
+    p.add(~mapped["valid"].to_numpy(), column, "invalid_enum")
+    return mapped["value"]
+
+
+def _dates(
+    p: _Problems, column: str, as_of: date, *, year_only: bool = False,
+    allow_future: bool = False,
+) -> pd.DataFrame:
+    parsed = normalize.parse_dates(
+        p.text(column), as_of=as_of, year_only=year_only, allow_future=allow_future
+    )
+    problem = parsed["problem"]
+    if problem.notna().any():
+        for code in normalize.DATE_PROBLEMS:
+            p.add((problem == code).to_numpy(), column, code)
+    return parsed
+
+
+def _date32(values: pd.Series) -> pd.Series:
+    days = values.to_numpy().astype("datetime64[D]")
+    return pd.Series(
+        pd.arrays.ArrowExtensionArray(pa.array(days, type=pa.date32(), from_pandas=True)),
+        index=values.index,
+    )
+
+
+def _timestamps(values: pd.Series) -> pd.Series:
+    return values.astype("datetime64[us]")
+
+
+def _count(p: _Problems, column: str) -> pd.Series:
+    counted = normalize.count_series(p.text(column))
+    p.add(~counted["valid"].to_numpy(), column, "invalid_number")
+    return counted["value"]
+
+
+def _duplicates(p: _Problems, keys: pd.Series, column: str) -> None:
+    """Second and later rows of a file with a key an earlier row of that file holds."""
+    files = p.rows["source_file"]
+    if len(files.cat.categories) > 1:
+        repeated = pd.DataFrame({"file": files, "key": keys}).duplicated(keep="first")
+        p.add((repeated & keys.notna()).to_numpy(), column, "duplicate_key")
+        return
+    # one file: hash once, and locate repeats only for the few keys seen more than once
+    codes = pa.array(keys).dictionary_encode().indices
+    codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False))
+    counts = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(0, np.int64)
+    if not len(counts) or counts.max() <= 1:
+        _release_memory()
+        return
+    many = np.flatnonzero((codes >= 0) & (counts[np.maximum(codes, 0)] > 1))
+    _, first = np.unique(codes[many], return_index=True)
+    repeated = np.zeros(len(codes), dtype=bool)
+    repeated[many] = True
+    repeated[many[first]] = False
+    del codes, counts
+    _release_memory()  # the hash table of every key
+    p.add(repeated, column, "duplicate_key")
+
+
+def _repeats(p: _Problems, typed: pd.DataFrame, keys: tuple[str, ...]) -> dict[int, int]:
+    """Rows sharing a natural key across the source's files (docs/rules.md): identical
+    repeats -> `duplicate_row` (the first kept), disagreeing ones -> all `conflicting_rows`.
+
+    Only the few rows whose key is repeated are compared. Returns, per file code, the file
+    whose rows every data row of it repeats (a workbook delivered twice), when there is one.
+    """
+    key = typed[list(keys)]
+    known = key.notna().all(axis=1).to_numpy()
+    key_hash = pd.util.hash_pandas_object(key, index=False).to_numpy()
+    repeated = known & pd.Series(key_hash).where(known).duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return {}
+    rows = np.flatnonzero(repeated)
+    content = typed.iloc[rows].drop(columns=["source_file", "source_row"], errors="ignore")
+    frame = pd.DataFrame({
+        "key": key_hash[rows],
+        "content": pd.util.hash_pandas_object(content, index=False).to_numpy(),
+        "row": rows,
+    })
+    group = frame.groupby("key", sort=False)
+    first = group["row"].transform("min").to_numpy()
+    rank = group.cumcount().to_numpy()  # rows are in file order within each key
+    second = frame["key"].map(pd.Series(rows[rank == 1], index=frame["key"][rank == 1])).to_numpy()
+    agree = (group["content"].transform("nunique") == 1).to_numpy()
+    later = agree & (rows != first)
+    column = keys[0]
+    dup = np.zeros(len(p.bad), dtype=bool)
+    dup[rows[later]] = True
+    p.add(dup, column, "duplicate_row", other=first[later])
+    clash = np.zeros(len(p.bad), dtype=bool)
+    clash[rows[~agree]] = True
+    p.add(clash, column, "conflicting_rows",
+          other=np.where(rows[~agree] == first[~agree], second[~agree], first[~agree]))
+    # a file all of whose data rows repeat rows of one other file: a copy delivered twice
+    files = p.rows["source_file"].cat.codes.to_numpy()
+    copies: dict[int, int] = {}
+    for code in np.unique(files[rows[later]]):
+        mine = later & (files[rows] == code)
+        sources = np.unique(files[first[mine]])
+        if len(sources) == 1 and sources[0] != code and mine.sum() == (files == code).sum():
+            copies[int(code)] = int(sources[0])
+    return copies
+
+
+def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, REQUIRED_COLUMNS["registry_vehicles"])
+    record_id = p.text("record_id")
+    _duplicates(p, record_id, "record_id")
+    plate = normalize.plate_series(p.text("plate"))
+    p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
+    owner_kind = _enum(p, "owner_kind", "owner_kind")
+    owner = normalize.id_series(p.text("owner_id"), organization=owner_kind == "organization")
+    dob = _dates(p, "owner_dob", as_of, year_only=True)
+    registered = _dates(p, "registered_on", as_of)
+    name = normalize.names_series(p.text("owner_name"))
+    return pd.DataFrame(
+        {
+            "record_id": record_id,
+            "unit_code": _unit(p),
+            "plate": plate["plate"],
+            "plate_key": plate["plate_key"],
+            "vehicle_type": _enum(p, "vehicle_type", "vehicle_type"),
+            "chassis_no": p.text("chassis_no"),
+            "chassis_key": normalize.alnum_key_series(p.text("chassis_no")),
+            "engine_no": p.text("engine_no"),
+            "registered_on": _date32(registered["value"]),
+            "owner_kind": owner_kind,
+            "owner_name": name["name"],
+            "owner_name_key": name["key"],
+            "owner_id": owner["id"],
+            "owner_id_kind": owner["kind"],
+            "owner_id_repaired": owner["repaired"],
+            "owner_dob": _date32(dob["value"]),
+            "owner_dob_year": dob["year"],
+            "owner_address": p.text("owner_address"),
+        }
+    )
+
+
+def _licences(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, REQUIRED_COLUMNS["registry_licences"])
+    record_id = p.text("record_id")
+    _duplicates(p, record_id, "record_id")
+    licence = normalize.licence_no_series(p.text("licence_no"))
+    p.add(~licence["valid"].to_numpy() & ~p.blank("licence_no"), "licence_no",
+          "invalid_licence_no")
+    klass = normalize.licence_class_series(p.text("licence_class"))
+    p.add(~klass["valid"].to_numpy() & ~p.blank("licence_class"), "licence_class",
+          "invalid_licence_class")
+    holder = normalize.id_series(p.text("holder_id"))
+    dob = _dates(p, "holder_dob", as_of, year_only=True)
+    issued = _dates(p, "issued_on", as_of)
+    expires = _dates(p, "expires_on", as_of, allow_future=True)
+    name = normalize.names_series(p.text("holder_name"))
+    return pd.DataFrame(
+        {
+            "record_id": record_id,
+            "unit_code": _unit(p),
+            "licence_no": licence["licence_no"],
+            "licence_class": klass["licence_class"],
+            "holder_name": name["name"],
+            "holder_name_key": name["key"],
+            "holder_id": holder["id"],
+            "holder_id_kind": holder["kind"],
+            "holder_id_repaired": holder["repaired"],
+            "holder_dob": _date32(dob["value"]),
+            "holder_dob_year": dob["year"],
+            "issued_on": _date32(issued["value"]),
+            "expires_on": _date32(expires["value"]),
+        }
+    )
+
+
+def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, REQUIRED_COLUMNS["population"])
+    citizen = normalize.id_series(p.text("citizen_id"))
+    p.add((citizen["kind"] != "cccd").to_numpy() & ~p.blank("citizen_id"), "citizen_id",
+          "invalid_id")
+    _duplicates(p, citizen["id"], "citizen_id")
+    dob = _dates(p, "dob", as_of, year_only=True)
+    name = normalize.names_series(p.text("full_name"))
+    return pd.DataFrame(
+        {
+            "citizen_id": citizen["id"],
+            "full_name": name["name"],
+            "full_name_key": name["key"],
+            "dob": _date32(dob["value"]),
+            "dob_year": dob["year"],
+            "gender": _enum(p, "gender", "gender"),
+            "unit_code": _unit(p),
+            "status": _enum(p, "status", "population_status"),
+        }
+    )
+
+
+def _review_in_time(
+    p: _Problems, submitted: pd.Series, reviewed: pd.Series, review: pd.Series,
+    reason: pd.Series, as_of: date,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A review dated after the delivery's last day has not happened in this week: the
+    submission is kept as pending (it counts the week the review falls in) and the ledger
+    says how many. A review before its submission is impossible: the row is rejected (a
+    review given as a bare date may fall on the submission's day)."""
+    later = (reviewed >= pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy()
+    p.note("reviews_after_delivery", later)
+    sub_day, rev_day = submitted.dt.normalize(), reviewed.dt.normalize()
+    bare_date = (reviewed == rev_day).to_numpy()
+    early = ((rev_day < sub_day).to_numpy()
+             | ((reviewed < submitted).to_numpy() & ~bare_date)) & ~later
+    p.add(early, "reviewed_at", "reviewed_before_submitted")
+    return (
+        reviewed.mask(later),
+        review.mask(later, "pending"),
+        reason.mask(later),
+    )
+
+
+def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, REQUIRED_COLUMNS["submissions"])
+    submission_id = p.text("submission_id")
+    kind = _enum(p, "kind", "submission_kind")
+    plate = normalize.plate_series(p.text("plate"))
+    p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
+    chassis = p.text("chassis_no")
+    licence = normalize.licence_no_series(p.text("licence_no"))
+    p.add(~licence["valid"].to_numpy() & ~p.blank("licence_no"), "licence_no",
+          "invalid_licence_no")
+    vehicle = (kind == "vehicle").to_numpy()
+    p.add(vehicle & plate["plate"].isna().to_numpy() & chassis.isna().to_numpy(), "plate",
+          "missing_required")
+    p.add((kind == "licence").to_numpy() & p.blank("licence_no"), "licence_no",
+          "missing_required")
+    citizen = normalize.id_series(p.text("citizen_id"))
+    submitted = _dates(p, "submitted_at", as_of)
+    reviewed = _dates(p, "reviewed_at", as_of, allow_future=True)
+    review = _enum(p, "review_status", "review_status")
+    reviewed_at, review, reason = _review_in_time(p, submitted["value"], reviewed["value"], review,
+                                                  p.text("reject_reason"), as_of)
+    dob = _dates(p, "dob", as_of, year_only=True)
+    name = normalize.names_series(p.text("full_name"))
+    return pd.DataFrame(
+        {
+            "submission_id": submission_id,
+            "submitted_at": _timestamps(submitted["value"]),
+            "kind": kind,
+            "citizen_id": citizen["id"],
+            "citizen_id_kind": citizen["kind"],
+            "full_name": name["name"],
+            "full_name_key": name["key"],
+            "dob": _date32(dob["value"]),
+            "dob_year": dob["year"],
+            "phone": normalize.digits_series(p.text("phone")),
+            "plate": plate["plate"],
+            "plate_key": plate["plate_key"],
+            "chassis_no": chassis,
+            "chassis_key": normalize.alnum_key_series(chassis),
+            "declared_status": _enum(p, "declared_status", "declared_status"),
+            "licence_no": licence["licence_no"],
+            "unit_code": _unit(p),
+            "review_status": review,
+            "reviewed_at": _timestamps(reviewed_at),
+            "reject_reason": reason,
+        }
+    )
+
+
+def _unit_reports(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, REQUIRED_COLUMNS["unit_reports"])
+    reported = _dates(p, "report_date", as_of)
+    return pd.DataFrame(
+        {
+            "report_date": _date32(reported["value"]),
+            "unit_code": _unit(p),
+            **{c: _count(p, c) for c in REQUIRED_COLUMNS["unit_reports"][2:]},
+        }
+    )
+
+
+def _organizations(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    _required(p, REQUIRED_COLUMNS["organizations"])
+    dispatched = _dates(p, "dispatch_sent_on", as_of)
+    worked = _enum(p, "worked_directly", "yes_no")
+    return pd.DataFrame(
+        {
+            "org_id": normalize.digits_series(p.text("org_id")),
+            "org_name": p.text("org_name"),
+            "org_type": _enum(p, "org_type", "org_type"),
+            "unit_code": _unit(p),
+            "dispatch_sent_on": _date32(dispatched["value"]),
+            "worked_directly": worked.map({"yes": True, "no": False}).astype("boolean"),
+            "vehicles_counted": _count(p, "vehicles_counted"),
+            "vehicles_declared": _count(p, "vehicles_declared"),
+        }
+    )
+
+
+_VALIDATORS = {
+    "registry_vehicles": _vehicles,
+    "registry_licences": _licences,
+    "population": _population,
+    "submissions": _submissions,
+    "unit_reports": _unit_reports,
+    "organizations": _organizations,
+}
+
+REJECT_COLUMNS = ("source", "source_file", "source_row", "column", "value", "reason_code",
+                  "reason", "reason_vi", "other_file", "other_row")
+
+
+@dataclass
+class Validated:
+    """One source's outcome: accepted typed rows and rejects (one row per problem)."""
+
+    table: pa.Table  # every data row typed, in contract order
+    keep: np.ndarray  # the accepted rows of ``table``
+    rejects: pd.DataFrame
+    rejected_rows: dict[str, int]  # per source_file: raw rows with a problem, each counted once
+    accepted_rows: dict[str, int]  # per source_file
+    copy_of: dict[str, str] = field(default_factory=dict)  # file -> the file it repeats whole
+    notes: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> note -> rows
+
+    @property
+    def accepted(self) -> pa.Table:
+        return self.table if self.keep.all() else self.table.filter(pa.array(self.keep))
+
+
+def combine(raws: list[RawFile]) -> pd.DataFrame:
+    """The data rows of one source's files as one frame, with ``source_file`` (categorical).
+
+    Validating a source once instead of file by file keeps ~900 small unit workbooks fast.
+    """
+    if not raws:
+        raise ValueError("combine needs at least one file")
+    tables = [r.rows for r in raws]
+    table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+    rows = table.to_pandas(types_mapper=_TEXT_TYPES.get)
+    codes = np.repeat(np.arange(len(raws)), [t.num_rows for t in tables])
+    rows["source_file"] = pd.Categorical.from_codes(codes, categories=[r.file for r in raws])
+    return rows
+
+
+def validate(source: str, rows: pd.DataFrame, delivery: str) -> Validated:
+    """Normalise and check a source's data rows against docs/rules.md (pure: new tables).
+
+    ``rows`` is :func:`combine`'s output (text columns, ``source_file``, ``source_row``);
+    dates after ``delivery`` (the delivery's last day) are rejected as in the future.
+    """
+    problems = _Problems(rows)
+    as_of = date.fromisoformat(delivery)
+    typed = _VALIDATORS[source](rows, problems, as_of)
+    typed.index = rows.index
+    copies = _repeats(problems, typed, NATURAL_KEYS[source]) if source in NATURAL_KEYS else {}
+    known = set(COLUMNS[source]) | {"source_file", "source_row"}
+    for extra in [c for c in rows.columns if c not in known]:
+        typed[extra] = problems.text(extra)
+    files = rows["source_file"].cat
+    codes = files.codes.to_numpy()
+    names = pa.array([str(c) for c in files.categories], pa.large_string())
+    typed["source_file"] = pd.Series(names.take(pa.array(codes)), index=rows.index, dtype="str")
+    typed["source_row"] = rows["source_row"].astype("int64")
+    bad = problems.bad
+    # contract order (extra columns, then source_file, source_row), as Arrow
+    table = pa.Table.from_pandas(_order(typed), preserve_index=False)
+    del typed
+    rejects = problems.table()
+    rejects.insert(0, "source", source)
+    n_files = len(names)
+    rejected = np.bincount(codes[bad], minlength=n_files)
+    total = np.bincount(codes, minlength=n_files)
+    return Validated(
+        table=table,
+        keep=~bad,
+        rejects=_with_reasons(rejects),
+        rejected_rows={str(f): int(r) for f, r in zip(files.categories, rejected, strict=True)},
+        accepted_rows={
+            str(f): int(t - r) for f, t, r in zip(files.categories, total, rejected, strict=True)
+        },
+        copy_of={str(files.categories[c]): str(files.categories[o]) for c, o in copies.items()},
+        notes={
+            str(f): {kind: int(n) for kind, mask in problems.notes.items()
+                     if (n := (mask & ~bad & (codes == i)).sum())}
+            for i, f in enumerate(files.categories)
+        },
+    )
+
+
+def _with_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
+    en = {code: i18n.t(f"rejects.{code}", "en") for code in REJECT_REASONS}
+    vi = {code: i18n.t(f"rejects.{code}", "vi") for code in REJECT_REASONS}
+    out = rejects.copy()
+    out["reason"] = out["reason_code"].map(en).astype("str")
+    out["reason_vi"] = out["reason_code"].map(vi).astype("str")
+    for column in ("source", "source_file", "column", "reason_code"):
+        out[column] = out[column].astype("str")
+    out["source_row"] = out["source_row"].astype("int64")
+    out["other_file"] = out["other_file"].astype("str")
+    out["other_row"] = out["other_row"].astype("Int64")
+    return out[list(REJECT_COLUMNS)]
+
+
+def _order(table: pd.DataFrame) -> pd.DataFrame:
+    """Accepted columns: contract order first, extra columns, then source_file, source_row."""
+    tail = ["source_file", "source_row"]
+    head = [c for c in table.columns if c not in tail]
+    return table[head + tail]

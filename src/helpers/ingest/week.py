@@ -1,0 +1,205 @@
+"""The week: every source read, validated and written, the ledger balanced and the processed
+folder swapped in atomically."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from helpers import PipelineError, headers, store
+from helpers.config import Plan, load_plan
+from helpers.ingest.rawfile import RawFile, _release_memory
+from helpers.ingest.read import read_file
+from helpers.ingest.sources import (
+    SourceFiles,
+    delivery_warnings,
+    locate_sources,
+    source_ages,
+    warning,
+)
+from helpers.ingest.validate import REJECT_COLUMNS, Validated, _with_reasons, combine, validate
+from helpers.paths import Workspace
+
+# ---------------------------------------------------------------- the week
+
+
+def ledger_entry(raw: RawFile, result: Validated) -> dict:
+    """rows read = accepted + rejected + skipped, for one file (or workbook sheet)."""
+    skipped = dict(raw.skipped)
+    accepted = result.accepted_rows.get(raw.file, 0)
+    rejected = result.rejected_rows.get(raw.file, 0)
+    return {
+        "source": raw.source,
+        "file": raw.file,
+        "delivery": raw.delivery,
+        "sha256": raw.sha256,
+        "header_row": raw.header_row,
+        "rows_read": raw.rows_read,
+        "rows_accepted": accepted,
+        "rows_rejected": rejected,
+        "rows_skipped": skipped,
+        "balanced": raw.rows_read == accepted + rejected + sum(skipped.values()),
+        "copy_of": result.copy_of.get(raw.file),
+        "notes": result.notes.get(raw.file, {}),
+        "columns_guessed": headers.guessed(raw.source, raw.header),
+        "columns_unused": [c for c in raw.extra_columns if not headers.is_unused(c)],
+    }
+
+
+def _empty_rejects() -> pd.DataFrame:
+    return _with_reasons(
+        pd.DataFrame(
+            {c: pd.Series([], dtype="int64" if c in ("source_row", "other_row") else "str")
+             for c in (*REJECT_COLUMNS[:6], "other_file", "other_row")}
+        )
+    )
+
+
+# Columns with few distinct values: dictionary-encoded in Parquet (cheap and small); the
+# others (IDs, names, plates) are written plain, which is faster for near-unique text.
+LOW_CARDINALITY = frozenset({
+    "unit_code", "vehicle_type", "owner_kind", "owner_id_kind", "holder_id_kind",
+    "citizen_id_kind", "licence_class", "gender", "status", "kind", "declared_status",
+    "review_status", "reject_reason", "org_type", "source_file", "source", "column",
+    "reason_code", "reason", "reason_vi",
+})
+
+
+WRITE_BATCH = 1 << 18  # rows filtered and written at a time: one batch copied, not the table
+
+
+def write_table(table: pa.Table, path: Path, keep: np.ndarray | None = None) -> None:
+    """One processed table (only the ``keep`` rows) into a fresh staging folder, which
+    ``store.replace_dir`` then swaps in."""
+    dictionary = [c for c in table.column_names if c in LOW_CARDINALITY]
+    with pq.ParquetWriter(path, table.schema, compression="snappy",
+                          use_dictionary=dictionary) as writer:
+        for start in range(0, max(table.num_rows, 1), WRITE_BATCH):
+            part = table.slice(start, WRITE_BATCH)
+            if keep is not None:
+                part = part.filter(pa.array(keep[start : start + WRITE_BATCH]))
+            writer.write_table(part, row_group_size=WRITE_BATCH)
+
+
+PARALLEL_BYTES = 64 * 2**20  # raw bytes from which sources are ingested in worker processes
+
+
+def ingest_source(ws: Workspace, source: str, where: SourceFiles,
+                  staging: Path) -> tuple[list[dict], pd.DataFrame, dict]:
+    """Read, validate and write one source; returns its ledger entries, rejects and totals."""
+    raws = [raw for path in where.files for raw in read_file(ws, source, path, where.delivery)]
+    _release_memory()
+    result = validate(source, combine(raws), where.delivery)
+    files = [ledger_entry(raw, result) for raw in raws]
+    del raws  # the raw text is not needed to write the typed table
+    write_table(result.table, staging / f"{source}.parquet", keep=result.keep)
+    totals = {
+        "delivery": where.delivery,
+        "files": len(files),
+        "rows_read": sum(e["rows_read"] for e in files),
+        "rows_accepted": sum(e["rows_accepted"] for e in files),
+        "rows_rejected": sum(e["rows_rejected"] for e in files),
+        "rows_skipped": sum(sum(e["rows_skipped"].values()) for e in files),
+    }
+    rejects = result.rejects
+    del result
+    _release_memory()
+    return files, rejects, totals
+
+
+def _ingest_sources(ws: Workspace, located: dict[str, SourceFiles], staging: Path,
+                    workers: int) -> dict[str, tuple]:
+    """Every source, one after another, or for a city's deliveries in ``workers`` processes.
+
+    Sources are independent until the ledger: at city scale two processes take them biggest
+    first (the vehicle registry on one core, submissions then population on the other), which
+    is what brings the city's ingest near its 90 s. Small deliveries stay in this process
+    (starting a worker costs more than it saves).
+    """
+    size = {s: sum(p.stat().st_size for p in w.files) for s, w in located.items()}
+    if workers <= 1 or sum(size.values()) < PARALLEL_BYTES:
+        return {s: ingest_source(ws, s, w, staging) for s, w in located.items()}
+    order = sorted(located, key=lambda s: -size[s])
+    # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = {s: pool.submit(ingest_source, ws, s, located[s], staging) for s in order}
+        return {s: job.result() for s, job in jobs.items()}
+
+
+def _column_warnings(source: str, files: list[dict]) -> list[dict]:
+    """One warning per header read by its words, and per header no column uses, with the
+    number of files (126 unit workbooks with the same extra column make one line)."""
+    guessed: dict[tuple[str, str, str], int] = {}
+    unused: dict[str, int] = {}
+    for entry in files:
+        for g in entry["columns_guessed"]:
+            key = (g["column"], g["header"], g["alias"])
+            guessed[key] = guessed.get(key, 0) + 1
+        for header in entry["columns_unused"]:
+            unused[header] = unused.get(header, 0) + 1
+    return [
+        *(warning("header_guessed", source=source, column=c, header=h, alias=a, files=n)
+          for (c, h, a), n in guessed.items()),
+        *(warning("unused_column", source=source, header=h, files=n) for h, n in unused.items()),
+    ]
+
+
+def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = None) -> dict:
+    """Ingest every source for ``week`` into ``data/processed/<week>/`` (replaced atomically).
+
+    Writes one Parquet table per source, ``rejects.parquet`` and ``ledger.json``; returns the
+    ledger as a summary. Raises :class:`DeliveryError` for a missing or bad file and
+    :class:`PipelineError` when a file does not balance (nothing is replaced then). Large
+    deliveries are ingested ``workers`` sources at a time.
+    """
+    week = store.resolve_week(ws, week)
+    plan = plan or load_plan()
+    located = locate_sources(ws, week)
+    warnings = delivery_warnings(ws, week, located, plan)
+    ages = source_ages(located, week, plan)
+    entries: list[dict] = []
+    summary: dict[str, dict] = {}
+    with store.replace_dir(ws.processed_week(week), forbidden=ws.raw) as staging:
+        done = _ingest_sources(ws, located, staging, workers)
+        rejects_all: list[pd.DataFrame] = []
+        for source in located:  # the ledger in the sources' fixed order, however they ran
+            files, rejects, summary[source] = done[source]
+            summary[source] |= ages[source]
+            warnings += [warning("duplicate_file", file=e["file"], other=e["copy_of"],
+                                 rows=e["rows_rejected"]) for e in files if e["copy_of"]]
+            warnings += _column_warnings(source, files)
+            warnings += [warning(f"note_{kind}", file=e["file"], rows=n, delivery=e["delivery"])
+                         for e in files for kind, n in e["notes"].items()]
+            entries += files
+            if len(rejects):
+                rejects_all.append(rejects)
+        rejects = pd.concat(rejects_all, ignore_index=True) if rejects_all else _empty_rejects()
+        write_table(pa.Table.from_pandas(rejects, preserve_index=False),
+                    staging / "rejects.parquet")
+        unbalanced = [e for e in entries if not e["balanced"]]
+        ledger = {
+            "week": week,
+            "balanced": not unbalanced,
+            "sources": summary,
+            "files": entries,
+            "warnings": warnings,
+        }
+        (staging / "ledger.json").write_text(
+            json.dumps(ledger, ensure_ascii=False, indent=2), "utf-8"
+        )
+        if unbalanced:
+            worst = unbalanced[0]
+            raise PipelineError(
+                f"ledger does not balance for {len(unbalanced)} file(s), e.g. {worst['file']}: "
+                f"read {worst['rows_read']} != accepted {worst['rows_accepted']} + rejected "
+                f"{worst['rows_rejected']} + skipped {sum(worst['rows_skipped'].values())}"
+            )
+    return ledger
