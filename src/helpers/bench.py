@@ -29,6 +29,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("pdf", "04_briefing"),
     ("excel", "05_packs"),
 )
+STAGE_NAMES: tuple[str, ...] = tuple(name for name, _ in STAGES)
 
 # Targets from the city-scale issue: (city, sample) wall seconds.
 TARGETS = {
@@ -179,7 +180,7 @@ def run_bench(
     lang: str = "vi",
     root: Path | None = None,
     out_dir: Path = BENCH_DIR,
-    stages: tuple[str, ...] = tuple(name for name, _ in STAGES),
+    stages: tuple[str, ...] = STAGE_NAMES,
 ) -> dict:
     tag = scenario + (f"-x{scale:g}" if scale else "")
     root = root or DATA_DIR / "bench" / tag

@@ -66,7 +66,7 @@ def labels(section: str, lang: str) -> dict[str, str]:
 
 
 def _group(digits: str, sep: str) -> str:
-    out = []
+    out: list[str] = []
     while len(digits) > 3:
         out.insert(0, digits[-3:])
         digits = digits[:-3]

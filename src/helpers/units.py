@@ -74,15 +74,15 @@ def resolve_unit(value: object) -> str | None:
         return code if code in _lookup()[1] else None
     bare, kinds = _lookup()
     folded = fold(text.replace("\u00d0", "Đ"))  # Ð (eth) typed for Đ
-    code = bare.get(fold_key(folded))  # a name that itself starts like a prefix (Phương Liệt)
-    if code:
-        return code
+    found = bare.get(fold_key(folded))  # a name that itself starts like a prefix (Phương Liệt)
+    if found:
+        return found
     prefix = _PREFIX.match(folded)
     if not prefix:
         return None
     kind = {"p": "phuong", "x": "xa"}.get(prefix["letter"] or "", prefix["word"])
-    code = bare.get(fold_key(folded[prefix.end():]))
-    return code if code and kinds[code] == kind else None
+    found = bare.get(fold_key(folded[prefix.end():]))
+    return found if found and kinds[found] == kind else None
 
 
 def resolve_units(values: pd.Series) -> pd.Series:

@@ -76,7 +76,7 @@ def _score(cells: list, lookup: dict[str, str]) -> tuple[int, dict[int, str]]:
 def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[int, str]]:
     """Index of the header row among the first rows, and position -> canonical column."""
     lookup = header_lookup(source)
-    best = (0, -1, {})
+    best: tuple[int, int, dict[int, str]] = (0, -1, {})
     for idx, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         score, mapping = _score(cells, lookup)
         if score > best[0]:

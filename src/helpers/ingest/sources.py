@@ -105,7 +105,7 @@ def _files_in(ws: Workspace, folder: Path, source: str) -> list[Path]:
             f"read; expected {', '.join(RAW_FORMATS)}: save it as .xlsx or .csv "
             "(docs/data-contract.md), or move it out of the folder to use an older delivery"
         )
-    files = [p for p in named if _usable(p) and p.name.lower()[: -len(_raw_format(p))] == source]
+    files = [p for p in named if _usable(p) and p.name.lower()[: -len(_raw_format(p) or "")] == source]
     if len(files) > 1:
         raise DeliveryError(
             f"{folder}: source '{source}' is delivered more than once "
