@@ -15,7 +15,9 @@ def test_week_between_deliveries_is_allowed(tmp_ws):
     assert store.resolve_week(tmp_ws, "2025-11-20") == "2025-11-20"
 
 
-@pytest.mark.parametrize("week, message", [("23/11/2025", "YYYY-MM-DD"), ("2025-02-30", "calendar")])
+@pytest.mark.parametrize(
+    "week, message", [("23/11/2025", "YYYY-MM-DD"), ("2025-02-30", "calendar")]
+)
 def test_badly_written_week_is_explained(tmp_ws, week, message):
     (tmp_ws.raw / "2025-11-17").mkdir()
     with pytest.raises(DeliveryError, match=message):
@@ -35,7 +37,9 @@ def test_save_then_load_round_trips(tmp_ws):
 
 
 def test_save_refuses_the_raw_folder(tmp_ws):
-    ws = tmp_ws.__class__(raw=tmp_ws.raw, processed=tmp_ws.raw, output=tmp_ws.output, truth=tmp_ws.truth)
+    ws = tmp_ws.__class__(
+        raw=tmp_ws.raw, processed=tmp_ws.raw, output=tmp_ws.output, truth=tmp_ws.truth
+    )
     with pytest.raises(PermissionError):
         store.save(ws, pd.DataFrame({"a": [1]}), "t", "2025-11-23")
 

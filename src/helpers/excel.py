@@ -22,14 +22,12 @@ reporting week, and every list has a complete sort order.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import re
 import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -60,6 +58,7 @@ from helpers.i18n import check_lang, fmt_date, labels, t
 from helpers.paths import TEMPLATES_DIR, Workspace
 from helpers.privacy import mask_id
 from helpers.units import official_units
+from helpers.workers import process_pool
 
 TEMPLATE_FILE = TEMPLATES_DIR / "excel.yaml"
 
@@ -1627,10 +1626,8 @@ def write_unit_packs(tasks: Sequence[dict[str, Any]], workers: int = 2) -> pd.Da
     if workers <= 1 or len(tasks) <= 1:
         done = [_write_unit_pack(task) for task in tasks]
     else:
-        # spawn: a fresh interpreter per worker, never a fork of a kernel holding DuckDB threads
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                 initializer=_init_worker) as pool:
+        # fresh interpreters that end with this process (see helpers.workers)
+        with process_pool(workers, initializer=_init_worker) as pool:
             done = list(pool.map(_write_unit_pack, tasks, chunksize=1))
     return pd.DataFrame(done).sort_values("unit_code").reset_index(drop=True)
 

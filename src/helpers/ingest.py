@@ -26,11 +26,10 @@ import gzip
 import hashlib
 import io
 import json
-import multiprocessing
 import re
 import zipfile
 import zlib
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache, lru_cache, partial
@@ -48,6 +47,7 @@ from helpers import DeliveryError, PipelineError, i18n, normalize, store
 from helpers.paths import Workspace
 from helpers.statuses import REJECT_REASONS
 from helpers.units import resolve_units
+from helpers.workers import process_pool
 
 SOURCE_NAMES: tuple[str, ...] = (
     "registry_vehicles",
@@ -1465,9 +1465,9 @@ def _ingest_sources(ws: Workspace, located: dict[str, SourceFiles], staging: Pat
     if workers <= 1 or sum(size.values()) < PARALLEL_BYTES:
         return {s: ingest_source(ws, s, w, staging) for s, w in located.items()}
     order = sorted(located, key=lambda s: -size[s])
-    # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads
-    with ProcessPoolExecutor(max_workers=workers,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads;
+    # the workers end with this process (helpers.workers)
+    with process_pool(workers) as pool:
         jobs = {s: pool.submit(ingest_source, ws, s, located[s], staging) for s in order}
         return {s: job.result() for s, job in jobs.items()}
 
