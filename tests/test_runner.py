@@ -422,3 +422,64 @@ def test_next_run_removes_what_a_killed_run_left_and_says_so(tmp_ws, tmp_path, n
     assert live.exists()
     said = "\n".join(messages)
     assert str(left[0]) in said and "killed" in said
+
+
+# --------------------------------------------------------------------------------------------
+# A read-only folder or a full disk: one line naming the path and the fix
+# --------------------------------------------------------------------------------------------
+
+
+def test_read_only_output_folder_is_one_clear_line(tmp_ws, read_only_dir, notebooks, capsys):
+    (tmp_ws.raw / WEEK).mkdir()
+    code = runner.main(
+        [
+            "--raw-dir",
+            str(tmp_ws.raw),
+            "--processed-dir",
+            str(tmp_ws.processed),
+            "--output-dir",
+            str(read_only_dir),
+            "--week",
+            WEEK,
+            "--notebooks-dir",
+            str(notebooks),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"ERROR: cannot write {read_only_dir}")
+    assert "make it writable" in err and "--output-dir" in err
+
+
+def test_disk_full_in_a_notebook_is_one_clear_line(tmp_ws, small_disk, tmp_path, capsys):
+    (tmp_ws.raw / WEEK).mkdir()
+    nbs = tmp_path / "fill"
+    nbs.mkdir()
+    write_notebook(
+        nbs,
+        "01_ingest",
+        "from pathlib import Path\n(Path(output_dir) / 'big.bin').write_bytes(bytes(4 << 20))",
+    )
+    code = runner.main(
+        [
+            "--raw-dir",
+            str(tmp_ws.raw),
+            "--processed-dir",
+            str(tmp_ws.processed),
+            "--output-dir",
+            str(small_disk),
+            "--week",
+            WEEK,
+            "--steps",
+            "01_ingest",
+            "--notebooks-dir",
+            str(nbs),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("ERROR: 01_ingest: disk full while writing ")
+    assert f"free space on {small_disk} and re-run" in err
+    assert not [p for p in small_disk.iterdir() if "staging" in p.name]

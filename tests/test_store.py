@@ -68,3 +68,37 @@ def test_replace_dir_swaps_in_new_folder(tmp_path):
     with store.replace_dir(target) as staging:
         (staging / "new.txt").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
+
+
+def test_leftovers_of_dead_runs_are_removed_and_the_rest_kept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    dead = int(
+        subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    names = [
+        f".2025-11-23.staging-{dead}-ab12",
+        f".2025-11-23.old-{dead}",
+        f".2025-11-23.staging-{os.getpid()}-cd34",
+        "2025-11-23",
+        ".staging-notes",
+    ]
+    for name in names:
+        (tmp_path / name).mkdir()
+    removed = store.remove_dead_staging([tmp_path])
+    assert sorted(p.name for p in removed) == sorted(names[:2])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
+
+
+def test_staging_folder_names_its_run(tmp_path):
+    import os
+
+    staging = store.staging_dir(tmp_path, "2025-11-23")
+    assert staging.name.startswith(f".2025-11-23.staging-{os.getpid()}-")

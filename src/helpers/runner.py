@@ -23,6 +23,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -349,17 +350,40 @@ def _end_children(keep: set[int]) -> None:
             proc.kill()
 
 
-def _storage_failure(exc: BaseException) -> StorageError | None:
-    """A read-only or disk-full error, raised here or in a notebook, as one clear line."""
+def _fullest(folders: Sequence[Path]) -> Path | None:
+    """Of the folders a step writes, the one on the disk with the least free space."""
+    free = {}
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            free[folder] = shutil.disk_usage(folder).free
+    return min(free, key=free.get) if free else None
+
+
+def _storage_failure(exc: BaseException, where: Sequence[Path] = ()) -> StorageError | None:
+    """A read-only or disk-full error, raised here or in a notebook, as one clear line.
+
+    When the error does not name its file (a write to an open file), the folder named is the
+    one of ``where`` on the fullest disk.
+    """
     if isinstance(exc, StorageError):
         return exc
     if isinstance(exc, OSError):
-        message = store.storage_message(exc)
+        message = store.storage_message(exc, exc.filename or _fullest(where))
         return StorageError(message) if message else None
     ename, evalue = getattr(exc, "ename", ""), getattr(exc, "evalue", "")
     if ename == "StorageError":
         return StorageError(evalue)
+    # an OSError raised in a notebook reaches us as text: "[Errno 28] No space ...: '/path'"
+    match = _ERRNO_TEXT.match(evalue or "")
+    if match and ename in _OS_ERRORS:
+        error = OSError(int(match["errno"]), match["text"], match["path"])
+        message = store.storage_message(error, match["path"] or _fullest(where))
+        return StorageError(message) if message else None
     return None
+
+
+_ERRNO_TEXT = re.compile(r"^\[Errno (?P<errno>\d+)\] (?P<text>[^:]+)(?:: '(?P<path>.*?)')?")
+_OS_ERRORS = {"OSError", "PermissionError", "IOError"}
 
 
 def run(
@@ -390,8 +414,12 @@ def run(
     started_at = now.isoformat(timespec="seconds")
     try:
         with run_lock(ws, week, started_at, wait=wait, echo=echo):
-            leftovers = [ws.output, ws.processed, Path(tempfile.gettempdir())]
-            for path in store.remove_dead_staging(leftovers):
+            leftovers = store.remove_dead_staging([ws.output, ws.processed])
+            # the unit packs' row staging (personal data) in the temp folder
+            leftovers += store.remove_dead_staging(
+                [Path(tempfile.gettempdir())], prefix=".catp375-"
+            )
+            for path in leftovers:
                 echo(f"removed {path}, left behind by a run that was killed")
             record = RunRecord(
                 week=week,
@@ -410,7 +438,7 @@ def run(
             )
             return _run_locked(ws, week, langs, record, steps, notebooks_dir, echo)
     except BaseException as exc:
-        failure = _storage_failure(exc)
+        failure = _storage_failure(exc, where=[ws.output, ws.processed])
         if failure is None or failure is exc:
             raise
         raise failure from exc
@@ -457,7 +485,7 @@ def _run_locked(
                 if step.post:
                     _call(step.post)(executed, staging, week, lang)
             except Exception as exc:
-                failure = _storage_failure(exc)
+                failure = _storage_failure(exc, where=[ws.output, ws.processed])
                 if failure is not None:
                     raise StorageError(f"{label}: {failure}") from exc
                 raise StepFailed(_describe_failure(step.name, exc, executed)) from exc

@@ -152,11 +152,11 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_dead_staging(folders: Iterable[Path]) -> list[Path]:
+def remove_dead_staging(folders: Iterable[Path], *, prefix: str = ".") -> list[Path]:
     """Remove the staging and ``.old`` folders whose run is dead (killed mid-run); returns them.
 
-    Only names carrying a pid (``.<name>.staging-<pid>-*``, ``.<name>.old-<pid>``) are
-    considered, and only when that process no longer exists.
+    Only names carrying a pid (``.<name>.staging-<pid>-*``, ``.<name>.old-<pid>``) and
+    starting with ``prefix`` are considered, and only when that process no longer exists.
     """
     removed = []
     for folder in folders:
@@ -164,7 +164,9 @@ def remove_dead_staging(folders: Iterable[Path]) -> list[Path]:
             continue
         for path in sorted(folder.iterdir()):
             match = _LEFTOVER.match(path.name)
-            if match is None or pid_alive(int(match.group(1))):
+            if match is None or not path.name.startswith(prefix):
+                continue
+            if pid_alive(int(match.group(1))):
                 continue
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
@@ -194,7 +196,7 @@ def mount_point(path: Path) -> Path:
 
 def storage_message(exc: OSError, path: Path | str | None = None) -> str | None:
     """One line naming the path and the fix for a read-only folder or a full disk, else None."""
-    where = Path(path or exc.filename or ".")
+    where = Path(path or exc.filename or os.getcwd())
     if exc.errno in _DISK_FULL:
         return f"disk full while writing {where}: free space on {mount_point(where)} and re-run"
     if exc.errno in _READ_ONLY:
