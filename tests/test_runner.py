@@ -483,3 +483,34 @@ def test_disk_full_in_a_notebook_is_one_clear_line(tmp_ws, small_disk, tmp_path,
     assert err.startswith("ERROR: 01_ingest: disk full while writing ")
     assert f"free space on {small_disk} and re-run" in err
     assert not [p for p in small_disk.iterdir() if "staging" in p.name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_pool_workers_of_a_step_end_when_the_runner_is_killed(tmp_ws, tmp_path, reaper, sig):
+    """As in 05_packs: the kernel runs a process pool; killing the runner ends it all."""
+    (tmp_ws.raw / WEEK).mkdir()
+    marker = tmp_path / "workers.pid"
+    nbs = tmp_path / "pool"
+    nbs.mkdir()
+    write_stamping_notebook(nbs, "01_ingest")
+    write_notebook(
+        nbs,
+        "02_reconcile",
+        "import os, time\nfrom pathlib import Path\nfrom helpers.workers import process_pool\n"
+        "pool = process_pool(2)\npids = {pool.submit(os.getpid).result() for _ in range(4)}\n"
+        "busy = [pool.submit(time.sleep, 120) for _ in range(2)]\n"
+        f"Path({str(marker)!r}).write_text(' '.join(map(str, [os.getpid(), *pids])))",
+        "time.sleep(120)",
+    )
+    proc = start_runner(tmp_ws, nbs)
+    reaper.append(proc.pid)
+    deadline = time.monotonic() + 90
+    while not (marker.is_file() and marker.read_text()) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    kernel, *workers = (int(p) for p in marker.read_text().split())
+    reaper.extend([kernel, *workers])
+    proc.send_signal(sig)
+    proc.wait(60)
+    assert all(gone(pid) for pid in [kernel, *workers])
