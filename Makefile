@@ -11,6 +11,7 @@ REPORT_LANG ?= vi
 SCENARIO ?= sample
 SCALE ?=
 PYTEST_ARGS ?=
+WAIT ?=
 
 .PHONY: help setup weekly-report test lab sample-data eval bench lint clean
 
@@ -31,8 +32,8 @@ setup: $(STAMP) ## Create .venv, install the pinned dependencies, register the J
 sample-data: $(STAMP) ## Generate the synthetic sample campaign into data/raw (skipped if deliveries exist)
 	$(PY) -m helpers.synth --scenario sample --out data/raw --if-empty
 
-weekly-report: sample-data ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en")
-	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)"
+weekly-report: sample-data ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one)
+	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)" $(if $(filter-out 0,$(WAIT)),--wait)
 
 test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -87,3 +87,44 @@ def weekly_report(progressed: Workspace) -> Path:
     from helpers import runner
 
     return runner.run(SAMPLE_WEEK, ["vi", "en"], progressed, echo=lambda _: None)
+
+
+def _mount_tmpfs(folder: Path, options: str) -> bool:
+    import subprocess
+
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
+    )
+    return done.returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real 1 MB file system (tmpfs), to fill up; skipped where mounting is not allowed."""
+    import subprocess
+
+    folder = tmp_path / "small-disk"
+    if not _mount_tmpfs(folder, "size=1m"):
+        pytest.skip("mounting a small tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path):
+    """A folder nobody can write: a read-only mount as root, else a folder without w bits."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "read-only"
+    if os.geteuid() == 0:
+        if not _mount_tmpfs(folder, "ro,size=1m"):
+            pytest.skip("cannot mount a read-only tmpfs")
+        yield folder
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+    else:
+        folder.mkdir()
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)

@@ -546,3 +546,19 @@ def test_personal_data_scan_finds_a_name_but_not_words_joined_across_numbers():
     assert personal_data_in("Chậm tiến độ\n3 Phường Xuân Phương", tokens) == []
     assert personal_data_in("chủ xe Đỗ Phương Xuân", tokens) == ["do phuong xuan"]
     assert personal_data_in("CCCD 001203004005", tokens) == ["001203004005"]
+
+
+def test_data_quality_counts_the_record_texts_cut_in_the_packs(hand_made):
+    ws, _ = hand_made
+    long = "x" * 40_000
+    store.save(ws, pd.DataFrame({"unit_code": ["00008", "00008"], "note": [long, long]}),
+               "submissions", WEEK)
+    data = briefing.load_briefing_data(ws, WEEK)
+    assert data.overlong_texts == 2
+    part = briefing.data_quality(data, "en")
+    assert i18n.t("briefing.quality.cut_texts", "en", count="2") in part.replace("&quot;", '"')
+
+
+def test_data_quality_says_nothing_about_cut_texts_when_none_is_too_long(data):
+    assert data.overlong_texts == 0
+    assert "32,767" not in briefing.data_quality(data, "en")

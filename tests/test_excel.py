@@ -887,3 +887,91 @@ def test_staging_falls_back_to_a_spilling_sort_when_memory_runs_out(sample_packs
     expected = store.load(ws, "vehicle_status", week)
     assert (records["kind"] == "vehicle").sum() == (expected["status"] != "cleaned").sum()
     assert records["unit_code"].is_monotonic_increasing
+
+
+# --------------------------------------------------------------------------------------------
+# Texts longer than a cell, a full disk
+# --------------------------------------------------------------------------------------------
+
+LONG = "x" * 40_000
+WIDE = "\U0001f600" * 17_000  # 17,000 characters, 34,000 as Excel counts them (UTF-16)
+
+
+def _utf16(value: str) -> int:
+    return len(value.encode("utf-16-le")) // 2
+
+
+def test_texts_longer_than_a_cell_are_cut_with_a_marker_and_counted(tmp_path):
+    book = excel.PackBook(excel.load_template(), "en", title="t", mark="m")
+    frame = pd.DataFrame({"note": [LONG, "short", WIDE, None]})
+    book.data_sheet("Notes", frame, [excel.Column("note", "Note", "long_text")],
+                    table_name="notes")
+    summary = book.wb.create_sheet("Summary")
+    book.put(summary, 1, 1, LONG)
+    path = book.save(tmp_path / "cut.xlsx")
+
+    assert book.cut_cells == 3
+    wb = openpyxl.load_workbook(path)
+    cells = [wb["Notes"].cell(row=r, column=1).value for r in (2, 3, 4)] + [wb["Summary"]["A1"].value]
+    assert cells[1] == "short"
+    for value, original in zip([cells[0], cells[2], cells[3]], [LONG, WIDE, LONG], strict=True):
+        assert _utf16(value) <= excel.MAX_CELL_CHARS
+        kept = value[: value.index(" … [cut: ")]
+        assert original.startswith(kept)
+        assert value.endswith(f" … [cut: {len(original) - len(kept):,} characters]")
+
+
+def test_marker_of_a_cut_text_is_in_the_pack_language():
+    value, cut = excel.cut_text(LONG, "vi")
+    assert cut and value.endswith(" ký tự]") and "đã cắt bớt" in value
+    assert excel.cut_text("short", "vi") == ("short", False)
+
+
+def test_record_texts_too_long_for_a_cell_are_counted_before_the_packs(tmp_ws):
+    week = "2025-11-23"
+    store.save(tmp_ws, pd.DataFrame({"unit_code": ["1", "2", "3", "4"],
+                                     "note": [LONG, "ệ" * 20_000, WIDE, None]}),
+               "submissions", week)
+    store.save(tmp_ws, pd.DataFrame({"unit_code": ["1"], "owner_address": [LONG]}),
+               "vehicle_status", week)
+    assert excel.overlong_texts(tmp_ws, week) == 3  # 20,000 Vietnamese letters still fit
+
+
+def test_zip_on_a_full_disk_is_one_clear_error(tmp_path, small_disk):
+    from helpers import StorageError
+
+    big = tmp_path / "a.xlsx"
+    big.write_bytes(bytes(3 << 20))
+    target = small_disk / "units-2025-11-23.zip"
+    with pytest.raises(StorageError) as info:
+        excel.bundle([big], target, datetime(2025, 11, 23))
+    assert str(info.value) == (f"disk full while writing {target}: free space on {small_disk} "
+                               "and re-run")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert list(small_disk.iterdir()) == []  # no half-written zip left
+
+
+@pytest.mark.slow
+def test_sample_unit_pack_cuts_an_address_too_long_for_a_cell(sample_packs, tmp_path):
+    from tests.conftest import make_workspace
+
+    ws, week, out, results = sample_packs
+    copy = make_workspace(tmp_path / "ws")
+    code = "00008"
+    for name in ("vehicle_status", "licence_status", "submission_links", "submissions",
+                 "unit_progress", "city_progress", "laggards", "leaders"):
+        frame = store.load(ws, name, week)
+        if name == "vehicle_status":
+            row = frame.index[(frame["unit_code"] == code) & (frame["status"] != "cleaned")][0]
+            frame.loc[row, "owner_address"] = "Số 1 " + LONG
+        store.save(copy, frame, name, week)
+    assert excel.overlong_texts(copy, week) == 1
+    paths = excel.stage_unit_rows(copy, week, tmp_path / "staged")
+    tasks = excel.unit_tasks(copy, week, tmp_path / "out", "vi", load_plan(),
+                             excel.load_template(), paths, units=[code])
+    done = excel.write_unit_packs(tasks, workers=1)
+    wb = openpyxl.load_workbook(tmp_path / "out" / "units" / done["file"].iloc[0])
+    cut = [c.value for sheet in wb.worksheets for row in sheet.iter_rows() for c in row
+           if isinstance(c.value, str) and "đã cắt bớt" in c.value]
+    assert cut and all(_utf16(v) <= excel.MAX_CELL_CHARS for v in cut)
+    assert int(done["cut_cells"].iloc[0]) == len(cut)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -22,7 +28,11 @@ def write_notebook(folder: Path, name: str, *cells: str) -> None:
         metadata={"tags": ["parameters"]},
     )
     nb = new_notebook(cells=[params, *(new_code_cell(c) for c in cells)])
-    nb.metadata["kernelspec"] = {"name": "catp375", "display_name": "Python (CATP 375)", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "catp375",
+        "display_name": "Python (CATP 375)",
+        "language": "python",
+    }
     nbformat.write(nb, folder / f"{name}.ipynb")
 
 
@@ -55,14 +65,20 @@ def test_failing_cell_names_notebook_and_cell_and_leaves_no_output(tmp_ws, noteb
     kept = list((tmp_ws.output / "failed").glob(f"{WEEK}-*/03_boom.ipynb"))
     assert len(kept) == 1
     failed_nb = nbformat.read(kept[0], as_version=4)
-    assert any(o.get("ename") == "ValueError" for c in failed_nb.cells for o in c.get("outputs", []))
+    assert any(
+        o.get("ename") == "ValueError" for c in failed_nb.cells for o in c.get("outputs", [])
+    )
 
 
 def test_good_run_writes_manifest_whose_hashes_match(tmp_ws, notebooks):
     (tmp_ws.raw / WEEK).mkdir()
     final = runner.run(
-        WEEK, ["vi"], tmp_ws, steps=[Step("01_write"), Step("02_ok")],
-        notebooks_dir=notebooks, echo=lambda _: None,
+        WEEK,
+        ["vi"],
+        tmp_ws,
+        steps=[Step("01_write"), Step("02_ok")],
+        notebooks_dir=notebooks,
+        echo=lambda _: None,
     )
     assert final == tmp_ws.output / WEEK
     assert (final / "note.txt").read_text("utf-8") == WEEK
@@ -91,8 +107,12 @@ def test_per_language_steps_run_once_per_language(tmp_ws, notebooks):
     (tmp_ws.raw / WEEK).mkdir()
     write_notebook(notebooks, "04_lang", "lang = 'vi'")
     final = runner.run(
-        WEEK, ["vi", "en"], tmp_ws, steps=[Step("02_ok"), Step("04_lang", per_lang=True)],
-        notebooks_dir=notebooks, echo=lambda _: None,
+        WEEK,
+        ["vi", "en"],
+        tmp_ws,
+        steps=[Step("02_ok"), Step("04_lang", per_lang=True)],
+        notebooks_dir=notebooks,
+        echo=lambda _: None,
     )
     names = sorted(p.name for p in (final / "notebooks").iterdir())
     assert names == ["02_ok.ipynb", "04_lang-en.ipynb", "04_lang-vi.ipynb"]
@@ -108,8 +128,389 @@ def test_main_exits_nonzero_with_one_line_message(tmp_ws, capsys):
 
 def test_outputs_are_readable_by_the_staff_who_distribute_them(tmp_ws, notebooks):
     (tmp_ws.raw / WEEK).mkdir()
-    final = runner.run(WEEK, ["vi"], tmp_ws, steps=[Step("01_write")], notebooks_dir=notebooks, echo=lambda _: None)
+    final = runner.run(
+        WEEK, ["vi"], tmp_ws, steps=[Step("01_write")], notebooks_dir=notebooks, echo=lambda _: None
+    )
     umask = os.umask(0)
     os.umask(umask)
     assert final.stat().st_mode & 0o777 == 0o777 & ~umask  # not the 0700 of a temp folder
     assert (final / "note.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# --------------------------------------------------------------------------------------------
+# A run of some steps never replaces the published pack
+# --------------------------------------------------------------------------------------------
+
+
+def write_stamping_notebook(folder: Path, name: str) -> None:
+    """A notebook that writes ``<name>.txt`` holding a stamp unique to the run."""
+    write_notebook(
+        folder,
+        name,
+        "import time\nfrom pathlib import Path\n"
+        f"(Path(output_dir) / '{name}.txt').write_text(str(time.time_ns()), 'utf-8')",
+    )
+
+
+def cli(ws, *args: str) -> list[str]:
+    return [
+        "--raw-dir",
+        str(ws.raw),
+        "--processed-dir",
+        str(ws.processed),
+        "--output-dir",
+        str(ws.output),
+        *args,
+    ]
+
+
+def test_step_subset_updates_only_its_files_and_keeps_the_pack(tmp_ws, tmp_path):
+    (tmp_ws.raw / WEEK).mkdir()
+    nbs = tmp_path / "pipeline"
+    nbs.mkdir()
+    for name in ("01_ingest", "02_reconcile"):
+        write_stamping_notebook(nbs, name)
+    full = runner.run(
+        WEEK,
+        ["vi"],
+        tmp_ws,
+        steps=[Step("01_ingest"), Step("02_reconcile")],
+        notebooks_dir=nbs,
+        echo=lambda _: None,
+    )
+    first = json.loads((full / "manifest.json").read_text("utf-8"))
+    reconciled = (full / "02_reconcile.txt").read_text("utf-8")
+    ingested = (full / "01_ingest.txt").read_text("utf-8")
+
+    code = runner.main(
+        cli(tmp_ws, "--week", WEEK, "--steps", "01_ingest", "--notebooks-dir", str(nbs))
+    )
+
+    assert code == 0
+    assert (full / "02_reconcile.txt").read_text("utf-8") == reconciled  # kept
+    assert (full / "notebooks" / "02_reconcile.ipynb").is_file()
+    assert (full / "01_ingest.txt").read_text("utf-8") != ingested  # rebuilt
+    manifest = json.loads((full / "manifest.json").read_text("utf-8"))
+    files = {f["path"]: f for f in manifest["files"]}
+    assert set(files) == {
+        "01_ingest.txt",
+        "02_reconcile.txt",
+        "notebooks/01_ingest.ipynb",
+        "notebooks/02_reconcile.ipynb",
+    }
+    assert manifest["partial"] is True and manifest["run"] != first["run"]
+    assert files["01_ingest.txt"]["run"] == manifest["run"]
+    assert files["01_ingest.txt"]["steps"] == ["01_ingest"]
+    assert files["02_reconcile.txt"]["run"] == first["run"]
+    assert files["02_reconcile.txt"]["steps"] == ["02_reconcile"]
+    assert {r["run"] for r in manifest["runs"]} == {first["run"], manifest["run"]}
+    for rel, entry in files.items():
+        assert entry["sha256"] == runner.sha256(full / rel)
+    assert [p.name for p in tmp_ws.output.iterdir()] == [WEEK]  # no staging left
+
+
+def test_full_run_records_the_steps_that_made_each_file(tmp_ws, notebooks):
+    (tmp_ws.raw / WEEK).mkdir()
+    final = runner.run(
+        WEEK,
+        ["vi"],
+        tmp_ws,
+        steps=[Step("01_write"), Step("02_ok")],
+        notebooks_dir=notebooks,
+        echo=lambda _: None,
+    )
+    manifest = json.loads((final / "manifest.json").read_text("utf-8"))
+    steps = {f["path"]: f["steps"] for f in manifest["files"]}
+    assert steps["note.txt"] == ["01_write"]
+    assert steps["notebooks/02_ok.ipynb"] == ["02_ok"]
+    assert manifest["partial"] is False
+
+
+# --------------------------------------------------------------------------------------------
+# Real runner processes: the workspace lock, SIGTERM and SIGKILL
+# --------------------------------------------------------------------------------------------
+
+
+def sleeping_pipeline(folder: Path, marker: Path, seconds: int = 120) -> Path:
+    """01_ingest writes a file; 02_reconcile writes its kernel's pid to ``marker``, then sleeps."""
+    folder.mkdir()
+    write_stamping_notebook(folder, "01_ingest")
+    write_notebook(
+        folder,
+        "02_reconcile",
+        f"import os, time\nfrom pathlib import Path\nPath({str(marker)!r}).write_text(str(os.getpid()))",
+        f"time.sleep({seconds})",
+    )
+    return folder
+
+
+def start_runner(ws, nbs: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "helpers.runner",
+            *cli(
+                ws,
+                "--week",
+                WEEK,
+                "--steps",
+                "01_ingest,02_reconcile",
+                "--notebooks-dir",
+                str(nbs),
+                *args,
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 90) -> int:
+    """The pid written to ``path`` once the sleeping cell runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.is_file() and path.read_text():
+            return int(path.read_text())
+        if proc.poll() is not None:
+            raise AssertionError(f"runner ended early: {proc.communicate()}")
+        time.sleep(0.2)
+    raise AssertionError(f"{path} never appeared")
+
+
+def gone(pid: int, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def reaper():
+    """Processes a test started; killed at the end whatever happened."""
+    pids: list[int] = []
+    yield pids
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_second_run_stops_at_once_naming_the_run_that_holds_the_workspace(tmp_ws, tmp_path, reaper):
+    (tmp_ws.raw / WEEK).mkdir()
+    marker = tmp_path / "kernel.pid"
+    nbs = sleeping_pipeline(tmp_path / "nbs", marker)
+    first = start_runner(tmp_ws, nbs)
+    reaper.append(first.pid)
+    reaper.append(wait_for(marker, first))
+
+    t0 = time.monotonic()
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers.runner",
+            *cli(tmp_ws, "--week", WEEK, "--steps", "01_ingest", "--notebooks-dir", str(nbs)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert time.monotonic() - t0 < 20  # at once, not after the first run
+    err = second.stderr.strip()
+    assert err.startswith("ERROR: another run is using")
+    assert f"pid {first.pid}" in err and f"week {WEEK}" in err and "started 20" in err
+    assert "WAIT=1" in err and len(err.splitlines()) == 1
+    assert first.poll() is None  # the first run is untouched
+    first.send_signal(signal.SIGTERM)
+    first.wait(60)
+
+
+@pytest.mark.slow
+def test_with_wait_the_second_run_starts_when_the_first_ends(tmp_ws, tmp_path, reaper):
+    (tmp_ws.raw / WEEK).mkdir()
+    marker = tmp_path / "kernel.pid"
+    nbs = sleeping_pipeline(tmp_path / "nbs", marker, seconds=3)
+    first = start_runner(tmp_ws, nbs)
+    reaper.append(first.pid)
+    wait_for(marker, first)
+    marker.unlink()
+    second = start_runner(tmp_ws, nbs, "--wait")
+    reaper.append(second.pid)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert first.wait(10) == 0
+    assert "waiting for the run holding" in out and f"pid {first.pid}" in out
+    assert marker.is_file()  # the second ran its steps
+
+
+def test_lock_file_of_a_dead_run_does_not_block(tmp_ws, notebooks):
+    (tmp_ws.raw / WEEK).mkdir()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (tmp_ws.processed / runner.LOCK_NAME).write_text(
+        json.dumps({"pid": int(dead.stdout), "host": "here", "week": WEEK, "started_at": "earlier"})
+    )
+    final = runner.run(
+        WEEK, ["vi"], tmp_ws, steps=[Step("01_write")], notebooks_dir=notebooks, echo=lambda _: None
+    )
+    assert (final / "note.txt").is_file()
+
+
+@pytest.mark.slow
+def test_sigterm_aborts_like_ctrl_c(tmp_ws, tmp_path, reaper):
+    (tmp_ws.raw / WEEK).mkdir()
+    marker = tmp_path / "kernel.pid"
+    nbs = sleeping_pipeline(tmp_path / "nbs", marker)
+    proc = start_runner(tmp_ws, nbs)
+    reaper.append(proc.pid)
+    kernel = wait_for(marker, proc)
+    reaper.append(kernel)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    # the kernel may log its own shutdown; the runner itself says one line, no traceback
+    assert "helpers/runner.py" not in err
+    assert err.strip().splitlines()[-1].startswith("ERROR: run terminated (SIGTERM)")
+    kept = list((tmp_ws.output / "failed").glob(f"{WEEK}-*"))
+    assert len(kept) == 1
+    assert sorted(p.name for p in kept[0].iterdir()) == ["01_ingest.ipynb", "02_reconcile.ipynb"]
+    assert sorted(p.name for p in tmp_ws.output.iterdir()) == ["failed"]  # no staging
+    assert not any("staging" in p.name for p in tmp_ws.processed.iterdir())
+    assert gone(kernel)  # the kernel was shut down
+
+
+@pytest.mark.slow
+def test_next_run_removes_what_a_killed_run_left_and_says_so(tmp_ws, tmp_path, notebooks, reaper):
+    (tmp_ws.raw / WEEK).mkdir()
+    marker = tmp_path / "kernel.pid"
+    nbs = sleeping_pipeline(tmp_path / "sleepy", marker)
+    proc = start_runner(tmp_ws, nbs)
+    reaper.append(proc.pid)
+    reaper.append(wait_for(marker, proc))
+    proc.kill()
+    proc.wait(10)
+    left = [p for p in tmp_ws.output.iterdir() if ".staging-" in p.name]
+    assert len(left) == 1
+    (tmp_ws.processed / f".{WEEK}.staging-{proc.pid}-abc").mkdir()  # as ingest's would be
+    live = tmp_ws.output / f".{WEEK}.staging-{os.getpid()}-live"  # a live run's: kept
+    live.mkdir()
+
+    messages: list[str] = []
+    runner.run(
+        WEEK,
+        ["vi"],
+        tmp_ws,
+        steps=[Step("01_write")],
+        notebooks_dir=notebooks,
+        echo=messages.append,
+    )
+
+    assert not left[0].exists()
+    assert not (tmp_ws.processed / f".{WEEK}.staging-{proc.pid}-abc").exists()
+    assert live.exists()
+    said = "\n".join(messages)
+    assert str(left[0]) in said and "killed" in said
+
+
+# --------------------------------------------------------------------------------------------
+# A read-only folder or a full disk: one line naming the path and the fix
+# --------------------------------------------------------------------------------------------
+
+
+def test_read_only_output_folder_is_one_clear_line(tmp_ws, read_only_dir, notebooks, capsys):
+    (tmp_ws.raw / WEEK).mkdir()
+    code = runner.main(
+        [
+            "--raw-dir",
+            str(tmp_ws.raw),
+            "--processed-dir",
+            str(tmp_ws.processed),
+            "--output-dir",
+            str(read_only_dir),
+            "--week",
+            WEEK,
+            "--notebooks-dir",
+            str(notebooks),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"ERROR: cannot write {read_only_dir}")
+    assert "make it writable" in err and "--output-dir" in err
+
+
+def test_disk_full_in_a_notebook_is_one_clear_line(tmp_ws, small_disk, tmp_path, capsys):
+    (tmp_ws.raw / WEEK).mkdir()
+    nbs = tmp_path / "fill"
+    nbs.mkdir()
+    write_notebook(
+        nbs,
+        "01_ingest",
+        "from pathlib import Path\n(Path(output_dir) / 'big.bin').write_bytes(bytes(4 << 20))",
+    )
+    code = runner.main(
+        [
+            "--raw-dir",
+            str(tmp_ws.raw),
+            "--processed-dir",
+            str(tmp_ws.processed),
+            "--output-dir",
+            str(small_disk),
+            "--week",
+            WEEK,
+            "--steps",
+            "01_ingest",
+            "--notebooks-dir",
+            str(nbs),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("ERROR: 01_ingest: disk full while writing ")
+    assert f"free space on {small_disk} and re-run" in err
+    assert not [p for p in small_disk.iterdir() if "staging" in p.name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_pool_workers_of_a_step_end_when_the_runner_is_killed(tmp_ws, tmp_path, reaper, sig):
+    """As in 05_packs: the kernel runs a process pool; killing the runner ends it all."""
+    (tmp_ws.raw / WEEK).mkdir()
+    marker = tmp_path / "workers.pid"
+    nbs = tmp_path / "pool"
+    nbs.mkdir()
+    write_stamping_notebook(nbs, "01_ingest")
+    write_notebook(
+        nbs,
+        "02_reconcile",
+        "import os, time\nfrom pathlib import Path\nfrom helpers.workers import process_pool\n"
+        "pool = process_pool(2)\npids = {pool.submit(os.getpid).result() for _ in range(4)}\n"
+        "busy = [pool.submit(time.sleep, 120) for _ in range(2)]\n"
+        f"Path({str(marker)!r}).write_text(' '.join(map(str, [os.getpid(), *pids])))",
+        "time.sleep(120)",
+    )
+    proc = start_runner(tmp_ws, nbs)
+    reaper.append(proc.pid)
+    deadline = time.monotonic() + 90
+    while not (marker.is_file() and marker.read_text()) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    kernel, *workers = (int(p) for p in marker.read_text().split())
+    reaper.extend([kernel, *workers])
+    proc.send_signal(sig)
+    proc.wait(60)
+    assert all(gone(pid) for pid in [kernel, *workers])

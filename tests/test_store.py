@@ -15,7 +15,9 @@ def test_week_between_deliveries_is_allowed(tmp_ws):
     assert store.resolve_week(tmp_ws, "2025-11-20") == "2025-11-20"
 
 
-@pytest.mark.parametrize("week, message", [("23/11/2025", "YYYY-MM-DD"), ("2025-02-30", "calendar")])
+@pytest.mark.parametrize(
+    "week, message", [("23/11/2025", "YYYY-MM-DD"), ("2025-02-30", "calendar")]
+)
 def test_badly_written_week_is_explained(tmp_ws, week, message):
     (tmp_ws.raw / "2025-11-17").mkdir()
     with pytest.raises(DeliveryError, match=message):
@@ -35,7 +37,9 @@ def test_save_then_load_round_trips(tmp_ws):
 
 
 def test_save_refuses_the_raw_folder(tmp_ws):
-    ws = tmp_ws.__class__(raw=tmp_ws.raw, processed=tmp_ws.raw, output=tmp_ws.output, truth=tmp_ws.truth)
+    ws = tmp_ws.__class__(
+        raw=tmp_ws.raw, processed=tmp_ws.raw, output=tmp_ws.output, truth=tmp_ws.truth
+    )
     with pytest.raises(PermissionError):
         store.save(ws, pd.DataFrame({"a": [1]}), "t", "2025-11-23")
 
@@ -64,3 +68,37 @@ def test_replace_dir_swaps_in_new_folder(tmp_path):
     with store.replace_dir(target) as staging:
         (staging / "new.txt").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
+
+
+def test_leftovers_of_dead_runs_are_removed_and_the_rest_kept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    dead = int(
+        subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    names = [
+        f".2025-11-23.staging-{dead}-ab12",
+        f".2025-11-23.old-{dead}",
+        f".2025-11-23.staging-{os.getpid()}-cd34",
+        "2025-11-23",
+        ".staging-notes",
+    ]
+    for name in names:
+        (tmp_path / name).mkdir()
+    removed = store.remove_dead_staging([tmp_path])
+    assert sorted(p.name for p in removed) == sorted(names[:2])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
+
+
+def test_staging_folder_names_its_run(tmp_path):
+    import os
+
+    staging = store.staging_dir(tmp_path, "2025-11-23")
+    assert staging.name.startswith(f".2025-11-23.staging-{os.getpid()}-")

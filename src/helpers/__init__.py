@@ -18,3 +18,7 @@ class DeliveryError(PipelineError):
 
 class ConfigError(PipelineError):
     """config/plan.yaml is missing a key or holds a value of the wrong kind."""
+
+
+class StorageError(PipelineError):
+    """A folder cannot be written (read-only, no permission, disk full): names path and fix."""

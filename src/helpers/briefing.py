@@ -31,6 +31,7 @@ import pandas as pd
 
 from helpers import store
 from helpers.config import Plan
+from helpers.excel import overlong_texts
 from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_num, fmt_pct, t
 from helpers.paths import TEMPLATES_DIR, Workspace
 from helpers.statuses import LICENCE_STATUSES, STANDINGS, VEHICLE_STATUSES
@@ -67,6 +68,7 @@ class BriefingData:
     rejects: pd.DataFrame  # only source and reason_code are read
     ledger: list[dict]
     self_reports: pd.DataFrame  # unit_self_report_check
+    overlong_texts: int = 0  # record texts over Excel's cell limit, cut in the unit packs
 
     @property
     def as_of(self) -> date:
@@ -89,6 +91,7 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         rejects=store.load(ws, "rejects", week, columns=["source", "reason_code"]),
         ledger=ledger_files(ledger),
         self_reports=store.load(ws, "unit_self_report_check", week),
+        overlong_texts=overlong_texts(ws, week),
     )
 
 
@@ -973,6 +976,9 @@ def data_quality(data: BriefingData, lang: str) -> str:
     unbalanced = int(ledger["unbalanced"].sum())
     balance_note = _b("quality.balanced", lang) if unbalanced == 0 else _b(
         "quality.unbalanced", lang, files=fmt_int(unbalanced, lang))
+    if data.overlong_texts:
+        balance_note += " " + _b("quality.cut_texts", lang,
+                                 count=fmt_int(data.overlong_texts, lang))
     body = (
         f'<h3>{_e(_b("quality.rows_title", lang))}</h3>' + ledger_table
         + f'<p class="caption">{_e(balance_note)}</p>'

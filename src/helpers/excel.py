@@ -22,14 +22,12 @@ reporting week, and every list has a complete sort order.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import re
 import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -56,10 +54,11 @@ from openpyxl.writer.excel import ExcelWriter
 
 from helpers import ConfigError, DeliveryError, store
 from helpers.config import Plan, load_plan
-from helpers.i18n import check_lang, fmt_date, labels, t
+from helpers.i18n import check_lang, fmt_date, fmt_int, labels, t
 from helpers.paths import TEMPLATES_DIR, Workspace
 from helpers.privacy import mask_id
 from helpers.units import official_units
+from helpers.workers import process_pool
 
 TEMPLATE_FILE = TEMPLATES_DIR / "excel.yaml"
 
@@ -142,12 +141,30 @@ def is_formula_like(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
-def clean_text(value: str) -> str:
-    """Text as a cell can hold it: no XML-illegal characters, at most 32,767 characters."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if len(value) > MAX_CELL_CHARS:
-        value = value[: MAX_CELL_CHARS - 2] + " …"
-    return value
+def _utf16_len(value: str) -> int:
+    """Length as Excel counts it (UTF-16 code units: a character beyond U+FFFF counts 2)."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+def cut_text(value: str, lang: str = "en") -> tuple[str, bool]:
+    """Text within Excel's 32,767-character cell limit; a longer one is cut and ends with a
+    visible marker saying how many characters were cut ("… [cut: 8,233 characters]").
+
+    Returns the text and whether it was cut (the packs count the cut cells).
+    """
+    if len(value) <= MAX_CELL_CHARS // 2 or _utf16_len(value) <= MAX_CELL_CHARS:
+        return value, False
+    widest = tx("cut_marker", lang, count=fmt_int(len(value), lang))
+    budget = MAX_CELL_CHARS - _utf16_len(widest)
+    kept = value[:budget]
+    while (excess := _utf16_len(kept) - budget) > 0:  # characters beyond U+FFFF count twice
+        kept = kept[: len(kept) - max(excess // 2, 1)]
+    return kept + tx("cut_marker", lang, count=fmt_int(len(value) - len(kept), lang)), True
+
+
+def clean_text(value: str, lang: str = "en") -> str:
+    """Text as a cell can hold it: no XML-illegal characters, within 32,767 characters."""
+    return cut_text(ILLEGAL_CHARACTERS_RE.sub("", value), lang)[0]
 
 
 _STRING = pd.StringDtype("pyarrow")
@@ -162,21 +179,25 @@ def _as_strings(values: pd.Series) -> pa.Array:
     return arr.cast(pa.string())
 
 
-def _clean_strings(arr: pa.Array) -> pa.Array:
-    """Like :func:`clean_text` for a whole column; empty text -> null (no cell)."""
+def _clean_strings(arr: pa.Array, lang: str = "en") -> tuple[pa.Array, int]:
+    """Like :func:`clean_text` for a whole column; empty text -> null (no cell).
+
+    Returns the column and how many of its values were cut. Only values of more than 32,767
+    bytes can be too long: those few are cut one by one, the rest stays vectorised.
+    """
     arr = pc.replace_substring_regex(arr, _ILLEGAL_XML_RE, "")
-    if len(arr) and (pc.max(pc.utf8_length(arr)).as_py() or 0) > MAX_CELL_CHARS:
-        too_long = pc.greater(pc.utf8_length(arr), MAX_CELL_CHARS)
-        cut = pc.binary_join_element_wise(
-            pc.utf8_slice_codeunits(arr, 0, MAX_CELL_CHARS - 2), " …", ""
-        )
-        arr = pc.if_else(too_long, cut, arr)
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    n_cut = 0
+    if len(arr) and (pc.max(pc.binary_length(arr)).as_py() or 0) > MAX_CELL_CHARS:
+        long = pc.fill_null(pc.greater(pc.binary_length(arr), MAX_CELL_CHARS), False)
+        cut = [cut_text(v, lang) for v in arr.filter(long).to_pylist()]
+        n_cut = sum(flag for _, flag in cut)
+        arr = pc.replace_with_mask(arr, long, pa.array([v for v, _ in cut], pa.string()))
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr), n_cut
 
 
-def _text_array(values: pd.Series) -> pa.Array:
+def _text_array(values: pd.Series, lang: str = "en") -> pa.Array:
     """Column values as Arrow strings, cleaned like :func:`clean_text`; empty -> null."""
-    return _clean_strings(_as_strings(values))
+    return _clean_strings(_as_strings(values), lang)[0]
 
 
 def _xml_escape(arr: pa.Array) -> pa.Array:
@@ -230,6 +251,8 @@ class _Splice:
     styles: dict[tuple[str, bool], int]  # (kind, guarded) -> style id
     first_row: int
     last_col: str = ""
+    lang: str = "en"
+    cut: int = 0  # text cells cut at Excel's limit, known once rendered
 
     def _text_payloads(self) -> dict[str, tuple[pa.Array, pa.Array]]:
         """Escaped text and style id of every text column, cleaned in one pass for all of them
@@ -238,7 +261,7 @@ class _Splice:
         if not text:
             return {}
         arrays = [_as_strings(self.frame[c.name]) for c in text]
-        joined = _clean_strings(pa.concat_arrays(arrays))
+        joined, self.cut = _clean_strings(pa.concat_arrays(arrays), self.lang)
         guard = pc.fill_null(pc.match_substring_regex(joined, _FORMULA_RE), False)
         escaped = _xml_escape(joined)
         lengths = [len(a) for a in arrays]
@@ -352,9 +375,15 @@ class PackBook:
         self._arrays: dict[tuple, Any] = {}
         self._splices: dict[str, _Splice] = {}
         self._tables = 0
+        self._cut_put = 0
         font = template["font"]
         self.font = Font(name=font["name"], size=font["size"])
         self.bold = Font(name=font["name"], size=font["size"], bold=True)
+
+    @property
+    def cut_cells(self) -> int:
+        """Text cells cut at Excel's 32,767-character limit (data rows counted once saved)."""
+        return self._cut_put + sum(splice.cut for splice in self._splices.values())
 
     # styles ---------------------------------------------------------------------------------
     def style_id(self, kind: str, guarded: bool = False) -> int:
@@ -485,6 +514,7 @@ class PackBook:
             styles=self._styles_for(columns),
             first_row=2,
             last_col=get_column_letter(len(columns)),
+            lang=self.lang,
         )
         if n:
             self._formatting(ws, columns, 2, n + 1, scale, standing)
@@ -539,7 +569,8 @@ class PackBook:
         elif isinstance(value, np.generic):
             value = value.item()
         if isinstance(value, str):
-            value = clean_text(value)
+            value, cut = cut_text(ILLEGAL_CHARACTERS_RE.sub("", value), self.lang)
+            self._cut_put += cut
         cell = ws.cell(row=row, column=column, value=value)
         if isinstance(value, str):
             cell.data_type = "s"  # openpyxl would take '=...' for a formula
@@ -613,9 +644,10 @@ class PackBook:
         os.close(fd)
         try:
             stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-            archive = _PackZip(tmp, date_time=stamp, splices=splices, level=level)
-            ExcelWriter(self.wb, archive).save()  # closes the archive
-            os.replace(tmp, path)
+            with store.writing(path):  # a full disk or read-only folder: one clear error
+                archive = _PackZip(tmp, date_time=stamp, splices=splices, level=level)
+                ExcelWriter(self.wb, archive).save()  # closes the archive
+                os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -1504,6 +1536,39 @@ def unit_file_name(unit_code: str, slug: str) -> str:
     return f"{unit_code}-{slug}.xlsx"
 
 
+RECORD_TABLES = ("vehicle_status", "licence_status", "submissions")
+
+
+def overlong_texts(ws: Workspace, week: str) -> int:
+    """Texts of the week's records longer than an Excel cell holds (32,767 UTF-16 units):
+    the unit packs cut them with a marker. Counted before the packs are written, so the
+    briefing (which runs first) can say so; tables not there yet count nothing."""
+    con = store.duckdb_connect(threads=2)
+    total = 0
+    try:
+        for name in RECORD_TABLES:
+            path = store.table_path(ws, name, week)
+            if not path.is_file():
+                continue
+            source = f"read_parquet('{path.as_posix()}')"
+            columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+                       if row[1] == "VARCHAR"]
+            if not columns:
+                continue
+            # a text can only be too long when its UTF-8 bytes are; then count as Excel does
+            # (a character beyond U+FFFF counts twice)
+            too_long = [
+                f"count(*) FILTER (WHERE CASE WHEN strlen(\"{c}\") > {MAX_CELL_CHARS} THEN "
+                f"length(\"{c}\") + length(regexp_replace(\"{c}\", '[^\\x{{10000}}-\\x{{10FFFF}}]',"
+                f" '', 'g')) > {MAX_CELL_CHARS} ELSE false END)"
+                for c in columns
+            ]
+            total += sum(con.execute(f"SELECT {', '.join(too_long)} FROM {source}").fetchone())
+    finally:
+        con.close()
+    return int(total)
+
+
 def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
     """Worker: read one unit's rows, write its pack; returns what was written."""
     t0, cpu0 = time.perf_counter(), time.process_time()
@@ -1519,6 +1584,7 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
     return {
         "unit_code": unit["unit_code"], "file": path.name, "bytes": path.stat().st_size,
         **{f"rows_{key}": len(lists[key]) for key in LISTS},
+        "cut_cells": book.cut_cells,
         "read_s": round(t1 - t0, 3), "write_s": round(time.perf_counter() - t1, 3),
         "cpu_s": round(time.process_time() - cpu0, 3),
     }
@@ -1627,10 +1693,8 @@ def write_unit_packs(tasks: Sequence[dict[str, Any]], workers: int = 2) -> pd.Da
     if workers <= 1 or len(tasks) <= 1:
         done = [_write_unit_pack(task) for task in tasks]
     else:
-        # spawn: a fresh interpreter per worker, never a fork of a kernel holding DuckDB threads
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                 initializer=_init_worker) as pool:
+        # fresh interpreters that end with this process (see helpers.workers)
+        with process_pool(workers, initializer=_init_worker) as pool:
             done = list(pool.map(_write_unit_pack, tasks, chunksize=1))
     return pd.DataFrame(done).sort_values("unit_code").reset_index(drop=True)
 
@@ -1645,7 +1709,10 @@ def bundle(files: Sequence[Path], target: Path, when: datetime) -> Path:
     os.close(fd)
     stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second)
     try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        # a full disk fails the write and then the zip's own clean-up: one clear error instead
+        with store.writing(target), zipfile.ZipFile(
+            tmp, "w", zipfile.ZIP_STORED, allowZip64=True
+        ) as archive:
             for path in sorted(files, key=lambda p: p.name):
                 info = zipfile.ZipInfo(path.name, date_time=stamp)
                 info.external_attr = 0o644 << 16
@@ -1666,6 +1733,13 @@ class PacksResult:
     bundle: Path | None = None
     unit_lang: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    city_cut_cells: int = 0  # text cells cut at Excel's 32,767-character limit
+
+    @property
+    def cut_cells(self) -> int:
+        """Text cells cut at Excel's cell limit, in the city pack and the unit packs written."""
+        units = int(self.units["cut_cells"].sum()) if "cut_cells" in self.units else 0
+        return self.city_cut_cells + units
 
 
 def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
@@ -1685,17 +1759,22 @@ def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     city_path = out_dir / f"city-pack-{week}-{lang}.xlsx"
+    city_cut = 0
     if city:
         tables = load_city_tables(ws, week)
-        city_pack(tables, plan, week, lang, template).save(city_path)
+        book = city_pack(tables, plan, week, lang, template)
+        book.save(city_path)
+        city_cut = book.cut_cells
     seconds["city"] = round(time.perf_counter() - t0, 2)
-    result = PacksResult(city=city_path, seconds=seconds)
+    result = PacksResult(city=city_path, seconds=seconds, city_cut_cells=city_cut)
     unit_dir = out_dir / "units"
     unit_lang = check_lang(unit_lang or plan.default_lang)
     if lang != unit_lang and unit_dir.is_dir() and any(unit_dir.glob("*.xlsx")):
         return result
     t1 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="catp375-packs-") as folder:
+    # personal data: named with this process's pid, so a run killed here has it removed by
+    # the next run (store.remove_dead_staging)
+    with tempfile.TemporaryDirectory(prefix=f".catp375-packs.staging-{os.getpid()}-") as folder:
         paths = stage_unit_rows(ws, week, Path(folder))
         seconds["stage"] = round(time.perf_counter() - t1, 2)
         tasks = unit_tasks(ws, week, out_dir, unit_lang, plan, template, paths, units=units,
@@ -1726,4 +1805,6 @@ def overview(result: PacksResult) -> pd.DataFrame:
     if result.bundle is not None:
         rows.append({"what": "zip of the unit packs", "file": result.bundle.name,
                      "bytes": result.bundle.stat().st_size, "records": None})
+    rows.append({"what": "text cells cut at 32,767 characters", "file": "", "bytes": None,
+                 "records": result.cut_cells})
     return pd.DataFrame(rows).astype({"bytes": "Int64", "records": "Int64"})

@@ -4,36 +4,59 @@
 
 Outputs are built in a staging folder beside ``reports/output/<week>/`` and swapped in only
 when every step succeeded, so a failed run never leaves a half-built pack that looks final.
-A failed run keeps its executed notebooks under ``reports/output/failed/<week>-<time>/``.
+A run of some steps only (``--steps 01_ingest``) never replaces the published pack: the files
+its steps made are moved into the week's folder, and the manifest says which run made each
+file. A failed or interrupted run (Ctrl-C, SIGTERM) keeps its executed notebooks under
+``reports/output/failed/<week>-<time>/``.
+
+One run at a time per workspace: a run holds ``<processed>/.run.lock`` (who holds it is
+written inside); a second run stops at once naming the holder, or waits with ``--wait``.
+The next run removes the staging folders a killed run left behind.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib
 import json
 import os
 import platform
+import re
 import shutil
+import signal
+import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-from helpers import PipelineError
+from helpers import PipelineError, StorageError, store
 from helpers.i18n import check_lang
 from helpers.paths import NOTEBOOKS_DIR, Workspace, workspace
 from helpers.store import resolve_week
 
 KERNEL_NAME = "catp375"
+LOCK_NAME = ".run.lock"  # in the processed folder: one run at a time per workspace
 TRACKED_PACKAGES = (
-    "catp375-briefing", "pandas", "numpy", "pyarrow", "duckdb", "papermill", "nbconvert",
-    "nbformat", "ipykernel", "matplotlib", "openpyxl", "weasyprint", "vietnam-provinces",
+    "catp375-briefing",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "duckdb",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+    "matplotlib",
+    "openpyxl",
+    "weasyprint",
+    "vietnam-provinces",
 )
 
 
@@ -63,6 +86,14 @@ class StepFailed(PipelineError):
     """A notebook failed; the message names the notebook, the cell and the error."""
 
 
+class RunLocked(PipelineError):
+    """Another run holds the workspace; the message says which (pid, week, start time)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: a clean abort."""
+
+
 @dataclass
 class RunRecord:
     week: str
@@ -71,6 +102,9 @@ class RunRecord:
     started_at: str = ""
     finished_at: str = ""
     steps: list[dict] = field(default_factory=list)
+    run_id: str = ""
+    partial: bool = False
+    made: dict[str, list[str]] = field(default_factory=dict)  # file -> steps that wrote it
 
 
 def sha256(path: Path) -> str:
@@ -112,6 +146,7 @@ def _describe_failure(step: str, exc: BaseException, executed: Path) -> str:
         import nbformat
 
         cells = nbformat.read(executed, as_version=4).cells
+
         def tagged(cell, tag):
             return tag in cell.get("metadata", {}).get("tags", [])
 
@@ -150,31 +185,205 @@ def share_readable(folder: Path) -> None:
         path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
-def write_manifest(out_dir: Path, record: RunRecord) -> Path:
-    files = []
-    for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
-        if path.name == "manifest.json":
+def _run_entry(record: RunRecord) -> dict:
+    return {
+        "run": record.run_id,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "partial": record.partial,
+        "langs": record.langs,
+        "steps": record.steps,
+        "parameters": record.parameters,
+        "packages": package_versions(),
+    }
+
+
+def write_manifest(out_dir: Path, record: RunRecord, *, files_dir: Path | None = None) -> Path:
+    """Write ``manifest.json`` into ``files_dir`` (default ``out_dir``): the run, and per file
+    its hash and the run and steps that made it.
+
+    ``files_dir`` (a partial run's staging folder) holds this run's files before they move
+    into ``out_dir``; files of ``out_dir`` this run did not make keep their earlier entries
+    (and the runs that made them stay listed under ``runs``).
+    """
+    files_dir = files_dir or out_dir
+    entry = _run_entry(record)
+    runs = {record.run_id: entry}
+    files = {}
+    target = out_dir / "manifest.json"
+    if record.partial and target.is_file():
+        try:
+            earlier = json.loads(target.read_text("utf-8"))
+        except ValueError:
+            earlier = {}
+        earlier_runs = {r.get("run", ""): r for r in earlier.get("runs", [])}
+        for item in earlier.get("files", []):
+            if (out_dir / item["path"]).is_file():
+                files[item["path"]] = item
+                if item.get("run") in earlier_runs:
+                    runs.setdefault(item["run"], earlier_runs[item["run"]])
+    for path in sorted(p for p in files_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(files_dir).as_posix()
+        if rel == "manifest.json":
             continue
-        files.append(
-            {
-                "path": path.relative_to(out_dir).as_posix(),
-                "bytes": path.stat().st_size,
-                "sha256": sha256(path),
-            }
-        )
+        files[rel] = {
+            "path": rel,
+            "bytes": path.stat().st_size,
+            "sha256": sha256(path),
+            "run": record.run_id,
+            "started_at": record.started_at,
+            "steps": record.made.get(rel, []),
+        }
     manifest = {
         "week": record.week,
+        "run": record.run_id,
+        "partial": record.partial,
         "langs": record.langs,
         "parameters": record.parameters,
         "started_at": record.started_at,
         "finished_at": record.finished_at,
         "steps": record.steps,
-        "packages": package_versions(),
-        "files": files,
+        "packages": entry["packages"],
+        "runs": sorted(runs.values(), key=lambda r: r.get("started_at", "")),
+        "files": [files[k] for k in sorted(files)],
     }
-    target = out_dir / "manifest.json"
-    target.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
-    return target
+    written = files_dir / "manifest.json"
+    written.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# One run at a time per workspace
+# --------------------------------------------------------------------------------------------
+
+
+def _holder(lock_path: Path) -> str:
+    try:
+        info = json.loads(lock_path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return "a run whose details could not be read"
+    return (
+        f"pid {info.get('pid')} on {info.get('host')}, week {info.get('week')}, "
+        f"started {info.get('started_at')}"
+    )
+
+
+@contextlib.contextmanager
+def run_lock(
+    ws: Workspace,
+    week: str,
+    started_at: str,
+    *,
+    wait: bool = False,
+    echo: Callable[[str], None] = print,
+) -> Iterator[Path]:
+    """Hold ``<processed>/.run.lock`` for the block; raise :class:`RunLocked` naming the
+    holder, or with ``wait`` wait for it.
+
+    The lock is the kernel's (``flock``): it is released when the holding process ends, even
+    killed, so a lock file left behind by a dead run never blocks. The file only says who
+    holds it (pid, host, week, start time).
+    """
+    import fcntl
+
+    ws.processed.mkdir(parents=True, exist_ok=True)
+    lock_path = ws.processed / LOCK_NAME
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(lock_path)
+            if not wait:
+                raise RunLocked(
+                    f"another run is using {ws.processed} ({holder}); wait for it to finish "
+                    f"or re-run with WAIT=1 (--wait) to start after it. Lock file: {lock_path}"
+                ) from None
+            echo(f"waiting for the run holding {lock_path} ({holder}) ...")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "week": week,
+            "started_at": started_at,
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+        yield lock_path
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            out[path.relative_to(folder).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return out
+
+
+def _own_children() -> set[int]:
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def _end_children(keep: set[int]) -> None:
+    """End the processes this run started that are still alive (kernel, pool workers)."""
+    import psutil
+
+    me = psutil.Process()
+    kernels = [p for p in me.children() if p.pid not in keep]
+    for proc in kernels:  # interrupt the cell first: its clean-up (finally, with) runs
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(signal.SIGINT)
+    if kernels:
+        time.sleep(1)
+    procs = [p for p in me.children(recursive=True) if p.pid not in keep]
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=5)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+
+
+def _fullest(folders: Sequence[Path]) -> Path | None:
+    """Of the folders a step writes, the one on the disk with the least free space."""
+    free = {}
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            free[folder] = shutil.disk_usage(folder).free
+    return min(free, key=free.get) if free else None
+
+
+def _storage_failure(exc: BaseException, where: Sequence[Path] = ()) -> StorageError | None:
+    """A read-only or disk-full error, raised here or in a notebook, as one clear line.
+
+    When the error does not name its file (a write to an open file), the folder named is the
+    one of ``where`` on the fullest disk.
+    """
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, OSError):
+        message = store.storage_message(exc, exc.filename or _fullest(where))
+        return StorageError(message) if message else None
+    ename, evalue = getattr(exc, "ename", ""), getattr(exc, "evalue", "")
+    if ename == "StorageError":
+        return StorageError(evalue)
+    # an OSError raised in a notebook reaches us as text: "[Errno 28] No space ...: '/path'"
+    match = _ERRNO_TEXT.match(evalue or "")
+    if match and ename in _OS_ERRORS:
+        error = OSError(int(match["errno"]), match["text"], match["path"])
+        message = store.storage_message(error, match["path"] or _fullest(where))
+        return StorageError(message) if message else None
+    return None
+
+
+_ERRNO_TEXT = re.compile(r"^\[Errno (?P<errno>\d+)\] (?P<text>[^:]+)(?:: '(?P<path>.*?)')?")
+_OS_ERRORS = {"OSError", "PermissionError", "IOError"}
 
 
 def run(
@@ -185,37 +394,79 @@ def run(
     steps: Sequence[Step] = PIPELINE,
     notebooks_dir: Path = NOTEBOOKS_DIR,
     echo: Callable[[str], None] = print,
+    partial: bool | None = None,
+    wait: bool = False,
 ) -> Path:
     """Run the pipeline for one week; returns the final output folder.
 
-    Raises :class:`StepFailed` naming the notebook and cell when a step fails.
+    A run of only some of the pipeline's steps (``partial``, by default when ``steps`` is a
+    proper subset of :data:`PIPELINE`) moves the files its steps made into the week's folder
+    and keeps the rest; a full run replaces the folder. Raises :class:`StepFailed` naming the
+    notebook and cell when a step fails, :class:`RunLocked` when another run holds the
+    workspace, :class:`StorageError` when a folder is read-only or the disk is full.
     """
     ws = ws or workspace()
     week = resolve_week(ws, week)
     langs = [check_lang(lang) for lang in langs]
+    if partial is None:
+        partial = set(steps) < set(PIPELINE)
+    now = datetime.now().astimezone()
+    started_at = now.isoformat(timespec="seconds")
+    try:
+        with run_lock(ws, week, started_at, wait=wait, echo=echo):
+            leftovers = store.remove_dead_staging([ws.output, ws.processed])
+            # the unit packs' row staging (personal data) in the temp folder
+            leftovers += store.remove_dead_staging(
+                [Path(tempfile.gettempdir())], prefix=".catp375-"
+            )
+            for path in leftovers:
+                echo(f"removed {path}, left behind by a run that was killed")
+            record = RunRecord(
+                week=week,
+                langs=list(langs),
+                parameters={
+                    "week": week,
+                    "langs": list(langs),
+                    "steps": [step.name for step in steps],
+                    "raw_dir": str(ws.raw),
+                    "processed_dir": str(ws.processed),
+                    "output_dir": str(ws.output_week(week)),
+                },
+                started_at=started_at,
+                run_id=f"{now:%Y%m%dT%H%M%S}-{os.getpid()}",
+                partial=partial,
+            )
+            return _run_locked(ws, week, langs, record, steps, notebooks_dir, echo)
+    except BaseException as exc:
+        failure = _storage_failure(exc, where=[ws.output, ws.processed])
+        if failure is None or failure is exc:
+            raise
+        raise failure from exc
+
+
+def _run_locked(
+    ws: Workspace,
+    week: str,
+    langs: list[str],
+    record: RunRecord,
+    steps: Sequence[Step],
+    notebooks_dir: Path,
+    echo: Callable[[str], None],
+) -> Path:
     final = ws.output_week(week)
     ws.output.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{week}.staging-", dir=ws.output))
+    staging = store.staging_dir(ws.output, week)
     nb_out = staging / "notebooks"
     nb_out.mkdir()
-    record = RunRecord(
-        week=week,
-        langs=list(langs),
-        parameters={
-            "week": week,
-            "langs": list(langs),
-            "raw_dir": str(ws.raw),
-            "processed_dir": str(ws.processed),
-            "output_dir": str(final),
-        },
-        started_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-    )
+    children = _own_children()
     plan = [(step, lang) for step in steps for lang in (langs if step.per_lang else [None])]
     t_run = time.perf_counter()
     try:
         for index, (step, lang) in enumerate(plan, start=1):
             label = step.name + (f" [{lang}]" if lang else "")
-            echo(f"[{index}/{len(plan)}] {label} ... (run elapsed {time.perf_counter() - t_run:.0f} s)")
+            echo(
+                f"[{index}/{len(plan)}] {label} ... (run elapsed {time.perf_counter() - t_run:.0f} s)"
+            )
             params = {
                 "week": week,
                 "raw_dir": str(ws.raw),
@@ -225,34 +476,69 @@ def run(
             if lang:
                 params["lang"] = lang
             executed = nb_out / (f"{step.name}-{lang}.ipynb" if lang else f"{step.name}.ipynb")
+            before = _snapshot(staging)
             t0 = time.perf_counter()
             try:
-                execute_notebook(notebooks_dir / f"{step.name}.ipynb", executed, params, cwd=notebooks_dir)
+                execute_notebook(
+                    notebooks_dir / f"{step.name}.ipynb", executed, params, cwd=notebooks_dir
+                )
                 if step.post:
                     _call(step.post)(executed, staging, week, lang)
             except Exception as exc:
+                failure = _storage_failure(exc, where=[ws.output, ws.processed])
+                if failure is not None:
+                    raise StorageError(f"{label}: {failure}") from exc
                 raise StepFailed(_describe_failure(step.name, exc, executed)) from exc
             seconds = round(time.perf_counter() - t0, 2)
             record.steps.append({"step": step.name, "lang": lang, "seconds": seconds})
+            for rel, stamp in _snapshot(staging).items():
+                if before.get(rel) != stamp:
+                    record.made.setdefault(rel, []).append(executed.stem)
             echo(f"[{index}/{len(plan)}] {label} done in {seconds:.1f} s")
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            echo("run interrupted: ending its kernel and workers ...")
+            _end_children(children)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         kept = ws.output / "failed" / f"{week}-{stamp}"
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(nb_out), str(kept))
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(nb_out), str(kept))
+            echo(f"executed notebooks kept for inspection in {kept}")
+        except OSError as move_error:  # a full disk or read-only folder: say so, keep going
+            echo(f"executed notebooks could not be kept ({move_error})")
         shutil.rmtree(staging, ignore_errors=True)
-        echo(f"executed notebooks kept for inspection in {kept}")
         raise
     record.finished_at = datetime.now().astimezone().isoformat(timespec="seconds")
-    write_manifest(staging, record)
-    share_readable(staging)
-    old = ws.output / f".{week}.old-{os.getpid()}"
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staging, final)
-    shutil.rmtree(old, ignore_errors=True)
-    echo(f"week {week}: outputs in {final} ({time.perf_counter() - t_run:.0f} s)")
+    try:
+        if record.partial and final.is_dir():
+            _move_files_in(staging, final, record)
+        else:
+            write_manifest(staging, record)
+            share_readable(staging)
+            old = ws.output / f".{week}.old-{os.getpid()}"
+            if final.exists():
+                os.replace(final, old)
+            os.replace(staging, final)
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    what = "updated with the steps run" if record.partial else "outputs in"
+    echo(f"week {week}: {what} {final} ({time.perf_counter() - t_run:.0f} s)")
     return final
+
+
+def _move_files_in(staging: Path, final: Path, record: RunRecord) -> None:
+    """A partial run: move the files its steps made into the published folder, one atomic
+    rename each, the manifest last; the files it did not make stay as they were."""
+    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    manifest = write_manifest(final, record, files_dir=staging)
+    share_readable(staging)
+    for path in files:
+        target = final / path.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    os.replace(manifest, final / "manifest.json")
 
 
 def select_steps(names: str) -> tuple[Step, ...]:
@@ -267,7 +553,9 @@ def select_steps(names: str) -> tuple[Step, ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the Plan 375 weekly briefing pipeline.")
-    parser.add_argument("--week", default="", help="last day covered, YYYY-MM-DD (default: newest delivery)")
+    parser.add_argument(
+        "--week", default="", help="last day covered, YYYY-MM-DD (default: newest delivery)"
+    )
     parser.add_argument("--lang", default="vi", help="report language(s): vi, en or 'vi en'")
     parser.add_argument("--raw-dir", default="")
     parser.add_argument("--processed-dir", default="")
@@ -275,15 +563,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--steps", default="", help="comma-separated subset of steps, e.g. 01_ingest (default: all)"
     )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another run holds the workspace, wait for it instead of stopping (make WAIT=1)",
+    )
+    parser.add_argument("--notebooks-dir", default="", help=argparse.SUPPRESS)  # tests
     args = parser.parse_args(argv)
     langs = args.lang.replace(",", " ").split()
     ws = workspace(args.raw_dir, args.processed_dir, args.output_dir)
+    notebooks_dir = Path(args.notebooks_dir) if args.notebooks_dir else NOTEBOOKS_DIR
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        run(args.week, langs, ws, steps=select_steps(args.steps))
+        run(
+            args.week,
+            langs,
+            ws,
+            steps=select_steps(args.steps),
+            notebooks_dir=notebooks_dir,
+            wait=args.wait,
+        )
     except PipelineError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as exc:
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted (Ctrl-C)"
+        print(f"ERROR: run {how}; the published pack is unchanged", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM: abort like Ctrl-C (once; the clean-up is not interrupted again)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
 
 
 if __name__ == "__main__":

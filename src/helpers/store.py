@@ -6,11 +6,13 @@ Each table is written to a temporary file and renamed, so a reader never sees ha
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers import DeliveryError
+from helpers import DeliveryError, StorageError
 from helpers.paths import WEEK_PATTERN, Workspace
 
 
@@ -115,7 +117,7 @@ def replace_dir(target: Path, *, forbidden: Path | None = None) -> Iterator[Path
         if target.resolve() == fb or fb in target.resolve().parents:
             raise PermissionError(f"refusing to write inside {forbidden}: {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    staging = staging_dir(target.parent, target.name)
     try:
         yield staging
     except BaseException:
@@ -126,6 +128,97 @@ def replace_dir(target: Path, *, forbidden: Path | None = None) -> Iterator[Path
         os.replace(target, old)
     os.replace(staging, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def staging_dir(parent: Path, name: str) -> Path:
+    """A fresh private folder ``.<name>.staging-<pid>-<random>`` in ``parent``.
+
+    The pid in the name lets a later run tell the leftovers of a killed run (owner dead) from
+    the folder of a run still working: see :func:`remove_dead_staging`.
+    """
+    return Path(tempfile.mkdtemp(prefix=f".{name}.staging-{os.getpid()}-", dir=parent))
+
+
+_LEFTOVER = re.compile(r"^\..+\.(?:staging|old)-(\d+)(?:-.*)?$")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_dead_staging(folders: Iterable[Path], *, prefix: str = ".") -> list[Path]:
+    """Remove the staging and ``.old`` folders whose run is dead (killed mid-run); returns them.
+
+    Only names carrying a pid (``.<name>.staging-<pid>-*``, ``.<name>.old-<pid>``) and
+    starting with ``prefix`` are considered, and only when that process no longer exists.
+    """
+    removed = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            match = _LEFTOVER.match(path.name)
+            if match is None or not path.name.startswith(prefix):
+                continue
+            if pid_alive(int(match.group(1))):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+# --------------------------------------------------------------------------------------------
+# Writing errors a duty officer can act on
+# --------------------------------------------------------------------------------------------
+
+_READ_ONLY = {errno.EACCES, errno.EPERM, errno.EROFS}
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+def mount_point(path: Path) -> Path:
+    """The mount point (the disk) holding ``path``, which need not exist yet."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def storage_message(exc: OSError, path: Path | str | None = None) -> str | None:
+    """One line naming the path and the fix for a read-only folder or a full disk, else None."""
+    where = Path(path or exc.filename or os.getcwd())
+    if exc.errno in _DISK_FULL:
+        return f"disk full while writing {where}: free space on {mount_point(where)} and re-run"
+    if exc.errno in _READ_ONLY:
+        kind = "read-only" if exc.errno == errno.EROFS else "not writable (permission denied)"
+        return (
+            f"cannot write {where}: the folder is {kind}; make it writable or point the "
+            "run elsewhere (--output-dir / --processed-dir), then re-run"
+        )
+    return None
+
+
+@contextmanager
+def writing(path: Path | str) -> Iterator[None]:
+    """Turn a read-only or disk-full OSError raised while writing ``path`` into one clear
+    :class:`StorageError` (no chain of tracebacks from the writer's clean-up)."""
+    try:
+        yield
+    except OSError as exc:
+        message = storage_message(exc, exc.filename or path)
+        if message is None:
+            raise
+        raise StorageError(message) from None
 
 
 def duckdb_connect(memory_limit: str = "6GB", threads: int | None = None):

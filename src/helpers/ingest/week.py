@@ -4,8 +4,6 @@ folder swapped in atomically."""
 from __future__ import annotations
 
 import json
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ from helpers.ingest.sources import (
 )
 from helpers.ingest.validate import REJECT_COLUMNS, Validated, _with_reasons, combine, validate
 from helpers.paths import Workspace
+from helpers.workers import process_pool
 
 # ---------------------------------------------------------------- the week
 
@@ -127,9 +126,9 @@ def _ingest_sources(ws: Workspace, located: dict[str, SourceFiles], staging: Pat
     if workers <= 1 or sum(size.values()) < PARALLEL_BYTES:
         return {s: ingest_source(ws, s, w, staging) for s, w in located.items()}
     order = sorted(located, key=lambda s: -size[s])
-    # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads
-    with ProcessPoolExecutor(max_workers=workers,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads;
+    # the workers end with this process (helpers.workers)
+    with process_pool(workers) as pool:
         jobs = {s: pool.submit(ingest_source, ws, s, located[s], staging) for s in order}
         return {s: job.result() for s, job in jobs.items()}
 
