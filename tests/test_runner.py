@@ -514,3 +514,19 @@ def test_pool_workers_of_a_step_end_when_the_runner_is_killed(tmp_ws, tmp_path, 
     proc.send_signal(sig)
     proc.wait(60)
     assert all(gone(pid) for pid in [kernel, *workers])
+
+
+def test_delivery_warnings_are_said_on_the_console_after_ingest_and_last(tmp_ws):
+    from helpers.paths import NOTEBOOKS_DIR
+    from tests.ingest_builders import full_delivery
+
+    full_delivery(tmp_ws, "2025-11-09")
+    (tmp_ws.raw / "2025-11-23").mkdir()
+    (tmp_ws.raw / "2025-11-23 (1)").mkdir()
+    lines: list[str] = []
+    runner.run("2025-11-23", ["en"], tmp_ws, steps=[Step("01_ingest")],
+               notebooks_dir=NOTEBOOKS_DIR, echo=lines.append)
+    warned = [line for line in lines if line.startswith("WARNING: ")]
+    assert any("'2025-11-23 (1)'" in line for line in warned)
+    assert any("submissions comes from the delivery of 2025-11-09" in line for line in warned)
+    assert lines[-1].startswith("WARNING: ") and "read them before the conference" in lines[-1]

@@ -386,6 +386,14 @@ _ERRNO_TEXT = re.compile(r"^\[Errno (?P<errno>\d+)\] (?P<text>[^:]+)(?:: '(?P<pa
 _OS_ERRORS = {"OSError", "PermissionError", "IOError"}
 
 
+def ingest_warnings(ws: Workspace, week: str) -> list[dict]:
+    """The warnings the week's ingest wrote into its ledger (none when it has no ledger)."""
+    ledger = ws.processed_week(week) / "ledger.json"
+    if not ledger.is_file():
+        return []
+    return list(json.loads(ledger.read_text("utf-8")).get("warnings", []))
+
+
 def run(
     week: str = "",
     langs: Sequence[str] = ("vi",),
@@ -461,6 +469,7 @@ def _run_locked(
     children = _own_children()
     plan = [(step, lang) for step in steps for lang in (langs if step.per_lang else [None])]
     t_run = time.perf_counter()
+    warned: list[dict] = []
     try:
         for index, (step, lang) in enumerate(plan, start=1):
             label = step.name + (f" [{lang}]" if lang else "")
@@ -495,6 +504,10 @@ def _run_locked(
                 if before.get(rel) != stamp:
                     record.made.setdefault(rel, []).append(executed.stem)
             echo(f"[{index}/{len(plan)}] {label} done in {seconds:.1f} s")
+            if step.name == "01_ingest":
+                warned = ingest_warnings(ws, week)
+                for line in warned:
+                    echo(f"WARNING: {line[f'message_{langs[0]}']}")
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             echo("run interrupted: ending its kernel and workers ...")
@@ -525,6 +538,10 @@ def _run_locked(
         shutil.rmtree(staging, ignore_errors=True)
     what = "updated with the steps run" if record.partial else "outputs in"
     echo(f"week {week}: {what} {final} ({time.perf_counter() - t_run:.0f} s)")
+    if warned:
+        # said again last, where a duty officer reading the end of the run sees it
+        echo(f"WARNING: {len(warned)} warning(s) about this week's deliveries (above, in "
+             f"01_ingest and on the briefing's cover): read them before the conference")
     return final
 
 
