@@ -51,6 +51,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
@@ -915,6 +916,7 @@ def _city_summary(book: PackBook, tables: dict[str, pd.DataFrame], plan: Plan, w
     row = book.block_table(ws, header_row, columns, rows, table_name="Kpi", kinds=kinds_of)
     ws.freeze_panes = f"A{header_row + 1}"
     ws.print_title_rows = f"1:{header_row - 3}"  # the title lines, not a table's header
+    ws.row_breaks.append(Break(id=row - 1))  # talking points start a printed page
     book.heading(ws, row, tx("summary.talking_points", lang))
     points = tables["talking_points"]
     points = points.loc[points["lang"] == lang].sort_values("order")
