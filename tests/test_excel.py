@@ -732,7 +732,19 @@ def test_sample_city_pack_figures_equal_the_progress_tables(sample_packs):
                     assert (got is None) == bool(pd.isna(want)), (col.name, got, want)
                     if got is not None:
                         assert got == pytest.approx(float(want)), (col.name, got, want)
-        summary = {r[0]: r[1:] for r in book[t("excel.sheets.summary", lang)] if r and r[0]}
+        for key, view in excel.load_template()["print_views"].items():  # the printable views
+            printed = _rows(book[t(f"excel.sheets.{key}", lang)])
+            assert len(printed) == 126, key
+            by_name = units.reset_index().set_index("unit_name")
+            for row in printed:
+                u = by_name.loc[row[t("excel.columns.unit_name", lang)]]
+                for name in excel.print_view_columns(view, units):
+                    if excel.metric_kind(name) in ("int", "signed", "num", "pct"):
+                        got = row[excel.metric_header(name, lang)]
+                        assert (got is None) == bool(pd.isna(u[name])), (key, name)
+                        if got is not None:
+                            assert got == pytest.approx(float(u[name])), (key, name)
+        summary = {r[1]: r[2:] for r in book[t("excel.sheets.summary", lang)] if len(r) > 1 and r[1]}
         for kpi in ("assigned", "cleaned", "pending", "submissions_week"):
             got = summary[t(f"excel.metric.{kpi}", lang)][:2]
             assert got == (city.at["vehicle", kpi], city.at["licence", kpi])
