@@ -233,6 +233,7 @@ class _Splice:
     last_col: str = ""
     heights: np.ndarray | None = None  # points per row for wrapped text; None: default rows
     default_height: float = 15.0
+    strings: dict[str, pa.Array] = field(default_factory=dict)  # text columns, converted once
 
     def _row_attributes(self) -> pa.Array | None:
         """' ht=".." customHeight="1"' for rows taller than the default, else ''."""
@@ -249,7 +250,8 @@ class _Splice:
         text = [c for c in self.columns if c.kind in TEXT_KINDS]
         if not text:
             return {}
-        arrays = [_as_strings(self.frame[c.name]) for c in text]
+        arrays = [self.strings[c.name] if c.name in self.strings
+                  else _as_strings(self.frame[c.name]) for c in text]
         joined = _clean_strings(pa.concat_arrays(arrays))
         guard = pc.fill_null(pc.match_substring_regex(joined, _FORMULA_RE), False)
         escaped = _xml_escape(joined)
@@ -357,19 +359,20 @@ class _PackZip(zipfile.ZipFile):
 TEXT_FIT_DEFAULTS = {"padding": 2, "max_width": 60, "line_points": 15}
 
 
-def text_lengths(values: pd.Series) -> np.ndarray:
+def text_lengths(values: pd.Series | pa.Array) -> np.ndarray:
     """Characters of each value as a cell shows it (missing -> 0), column-wise in Arrow."""
     if len(values) == 0:
         return np.zeros(0, dtype="int64")
-    arr = _as_strings(values)
+    arr = values if isinstance(values, pa.Array) else _as_strings(values)
     return pc.fill_null(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False).astype("int64")
 
 
-def text_breaks(values: pd.Series) -> np.ndarray:
+def text_breaks(values: pd.Series | pa.Array) -> np.ndarray:
     """Line breaks in each value (missing -> 0)."""
     if len(values) == 0:
         return np.zeros(0, dtype="int64")
-    counts = pc.count_substring(_as_strings(values), "\n")
+    arr = values if isinstance(values, pa.Array) else _as_strings(values)
+    counts = pc.count_substring(arr, "\n")
     return pc.fill_null(counts, 0).to_numpy(zero_copy_only=False).astype("int64")
 
 
@@ -578,7 +581,9 @@ class PackBook:
             raise KeyError(f"sheet {name!r}: the table has no column {', '.join(missing)}")
         if len({c.header.lower() for c in columns}) != len(columns):
             raise ConfigError(f"sheet {name!r}: column headers must be unique")
-        lengths = {c.name: text_lengths(frame[c.name]) for c in columns if c.kind in TEXT_KINDS}
+        # text converted to Arrow once: measured here, written at save time
+        strings = {c.name: _as_strings(frame[c.name]) for c in columns if c.kind in TEXT_KINDS}
+        lengths = {name: text_lengths(arr) for name, arr in strings.items()}
         longest = {k: int(v.max()) if len(v) else 0 for k, v in lengths.items()}
         columns, widths = self.fit_columns(columns, longest)
         ws = self.sheet(name)
@@ -591,7 +596,7 @@ class PackBook:
         heights = np.zeros(n)
         for col in columns:
             if col.kind == "long_text" and n:
-                breaks = text_breaks(frame[col.name])
+                breaks = text_breaks(strings[col.name])
                 heights = np.maximum(heights, self.row_heights(lengths[col.name], breaks,
                                                                widths[col.name]))
         self._splices[ws.title] = _Splice(
@@ -602,6 +607,7 @@ class PackBook:
             last_col=get_column_letter(len(columns)),
             heights=heights if heights.any() else None,
             default_height=float(self.fit["line_points"]),
+            strings=strings,
         )
         if n:
             self._formatting(ws, columns, 2, n + 1, scale, standing)
