@@ -981,7 +981,7 @@ def test_printable_vehicle_view_shows_the_units_figures(built):
     assert not any(h.startswith("Licences") for h in rows[0])
 
 
-def test_wide_analyst_tables_keep_every_column_and_print_at_full_size(built):
+def test_wide_analyst_tables_keep_every_column_and_print_several_pages_across(built):
     week_ws, _, result = built["en"]
     ws = openpyxl.load_workbook(result.city)["Units"]
     units = store.load(week_ws, "unit_progress", WEEK)

@@ -465,9 +465,9 @@ class PackBook:
         return float(widths["columns"].get(col.name, widths["kinds"].get(col.kind, 14)))
 
     def print_layout(self, ws, n_columns: int, freeze_cols: int = 0) -> None:
-        """A sheet wider than ``print.max_columns`` is an analyst's table: printed at full size
-        across as many pages as it needs, its first (frozen) columns repeated on each page,
-        never shrunk to one page width where nothing could be read."""
+        """A sheet wider than ``print.max_columns`` is an analyst's table: printed several
+        pages across at about the printable views' scale, its first (frozen) columns repeated
+        on each page, never shrunk to one page width where nothing could be read."""
         limit = int(self.template["print"].get("max_columns", 0) or 0)
         if limit and n_columns > limit:
             # as many pages across as keep about ``limit`` columns on each (the frozen ones
