@@ -6,6 +6,7 @@ workspace; the slow tests run the real notebook through the runner on the genera
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -562,3 +563,109 @@ def test_data_quality_counts_the_record_texts_cut_in_the_packs(hand_made):
 def test_data_quality_says_nothing_about_cut_texts_when_none_is_too_long(data):
     assert data.overlong_texts == 0
     assert "32,767" not in briefing.data_quality(data, "en")
+
+
+# --------------------------------------------------------------------------------------
+# the cover: contents and the date of each source's data
+
+
+def body_parts(data: briefing.BriefingData, lang: str) -> str:
+    """Every part after the cover, in the order 04_briefing displays them."""
+    plan = load_plan()
+    return "".join([
+        briefing.summary(data, plan, lang), briefing.city_progress(data, plan, lang),
+        briefing.units_overview(data, lang), briefing.laggards_and_leaders(data, plan, lang),
+        briefing.backlog_and_difficult(data, lang), briefing.organisations(data, lang),
+        briefing.data_quality(data, lang), briefing.appendix(data, lang),
+    ])
+
+
+def sections_of(html_text: str) -> list[tuple[str, str]]:
+    """(id, heading) of every part section, cover excluded, in document order."""
+    found = re.findall(r'<section class="part[^"]*" id="([^"]+)">\s*<h2>([^<]*)</h2>', html_text)
+    return [(part, title) for part, title in found]
+
+
+def contents_of(html_text: str) -> list[tuple[str, str]]:
+    cover = html_text.split('<section class="cover"', 1)[1].split("</section>", 1)[0]
+    return re.findall(r'<li><a href="#([^"]+)">([^<]*)</a></li>', cover)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_contents_list_every_section_of_the_body_in_order(data, lang):
+    cover = briefing.cover(data, load_plan(), lang)
+    sections = sections_of(body_parts(data, lang))
+    assert ("leaders", i18n.t("briefing.sections.leaders", lang)) in sections
+    assert contents_of(cover) == sections
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_sample_briefing_contents_list_every_section(weekly_report, sample_week, lang):
+    page = (weekly_report / f"briefing-{sample_week}-{lang}.html").read_text("utf-8")
+    assert len(sections_of(page)) >= 9
+    assert contents_of(page) == sections_of(page)
+    _, pages = pdf_text(weekly_report / f"briefing-{sample_week}-{lang}.pdf")
+    note = squash(i18n.t("briefing.cover.note", lang))
+    assert note in squash(pages[0]), "the cover runs onto a second page"
+    assert squash(i18n.t("briefing.sections.summary", lang)) in squash(pages[1])
+
+
+def ledger_with_sources(deliveries: dict[str, str], **extra) -> dict:
+    return {"week": WEEK, "balanced": True, "files": make_ledger(),
+            "sources": {s: {"delivery": d, "files": 1} for s, d in deliveries.items()}, **extra}
+
+
+FRESH = {"registry_vehicles": "2025-11-17", "registry_licences": "2025-11-17",
+         "population": "2025-11-17", "submissions": WEEK, "unit_reports": WEEK,
+         "organizations": WEEK}
+
+
+def test_source_freshness_computes_age_and_staleness_from_the_cadence():
+    sources = dict(FRESH, population="2025-11-09")
+    table = briefing.source_freshness(ledger_with_sources(sources)["sources"], WEEK, 7)
+    rows = table.set_index("source")
+    assert list(table["source"]) == list(briefing.SOURCES)
+    assert rows.at["registry_vehicles", "age_days"] == 6
+    assert not rows.at["registry_vehicles", "stale"]
+    assert rows.at["population", "age_days"] == 14 and rows.at["population", "stale"]
+    assert rows.at["submissions", "delivery"] == date(2025, 11, 23)
+
+
+def test_source_freshness_takes_the_ledgers_verdict_when_it_has_one():
+    ledger = ledger_with_sources(FRESH)
+    ledger["sources"]["submissions"] |= {"stale": True, "age_days": 9}
+    rows = briefing.source_freshness(ledger["sources"], WEEK, 7).set_index("source")
+    assert rows.at["submissions", "stale"] and rows.at["submissions", "age_days"] == 9
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_cover_shows_each_sources_delivery_date_and_marks_a_stale_one(hand_made, lang):
+    ws, _ = hand_made
+    warning = {"code": "stale_source", "message_en": "The population extract is 14 days old.",
+               "message_vi": "Trích xuất dân cư đã cũ 14 ngày."}
+    store.save_json(ws, ledger_with_sources(dict(FRESH, population="2025-11-09"),
+                                            warnings=[warning]), "ledger", WEEK)
+    data = briefing.load_briefing_data(ws, WEEK)
+    cover = briefing.cover(data, load_plan(), lang)
+    block = cover.split('class="data-as-of"', 1)[1]
+    assert i18n.t("briefing.cover.data_as_of", lang) in cover
+    for source in briefing.SOURCES:
+        assert html.escape(i18n.t(f"briefing.source.{source}", lang)) in block
+    assert i18n.fmt_date(date(2025, 11, 9), lang) in block
+    assert i18n.fmt_date(date(2025, 11, 17), lang) in block
+    stale = re.findall(r'<tr class="stale">(.*?)</tr>', block)
+    assert len(stale) == 1
+    assert i18n.t("briefing.source.population", lang) in stale[0]
+    assert "⚠" in stale[0] and i18n.t("briefing.cover.stale", lang, days=14) in stale[0]
+    assert block.count("⚠") == 1 + 1  # the stale row and the warnings box
+    box = cover.split('class="warnings"', 1)[1]
+    assert warning[f"message_{lang}"] in box
+
+
+def test_cover_has_no_warnings_box_when_the_ledger_has_none(hand_made):
+    ws, _ = hand_made
+    store.save_json(ws, ledger_with_sources(FRESH), "ledger", WEEK)
+    cover = briefing.cover(briefing.load_briefing_data(ws, WEEK), load_plan(), "en")
+    assert 'class="warnings"' not in cover and "⚠" not in cover
+    assert cover.count('<tr class="fresh">') == len(briefing.SOURCES)

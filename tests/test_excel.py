@@ -322,7 +322,9 @@ def test_template_lacking_a_section_is_a_config_error(tmp_path):
 # the city pack
 # --------------------------------------------------------------------------------------------
 
-CITY_SHEETS = ("summary", "units", "laggards", "leaders", "difficult", "backlog",
+CITY_SHEETS = ("summary", "print_vehicles", "print_licences", "print_reviews",
+               "print_difficult_vehicles", "print_difficult_licences", "print_organisations",
+               "units", "laggards", "leaders", "difficult", "backlog",
                "organisations", "self_reports", "data_quality", "files", "trend")
 
 
@@ -363,12 +365,18 @@ def test_city_sheets_are_real_tables_with_frozen_header_and_print_setup(built):
         assert ws.freeze_panes, ws.title
         assert ws.page_setup.orientation == "landscape"
         assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
-        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        if ws.max_column <= PRINT_MAX_COLUMNS or ws.title == "Trend":  # trend: table + charts
+            assert ws.page_setup.fitToWidth == 1
+        else:  # an analyst's wide table: several pages across (see below)
+            assert ws.page_setup.fitToWidth > 1, ws.title
         assert ws.print_title_rows
     units = wb["Units"]
     assert units.freeze_panes == "F2"
     header = [c.value for c in units[1]]
-    assert units.column_dimensions["E"].width == 26  # unit name, from the template
+    longest = int(UNITS["unit_name"].str.len().max())
+    # unit name: the template's width, widened so the longest name is not cut
+    assert units.column_dimensions["E"].width == max(26, longest + 2)
     share = units.cell(row=2, column=header.index("Vehicles: % cleaned") + 1)
     assert share.number_format == "0.0%"
     assigned = units.cell(row=2, column=header.index("Vehicles: records assigned") + 1)
@@ -411,7 +419,7 @@ def test_trend_sheet_holds_native_line_and_bar_charts(built):
 def test_summary_sheet_shows_city_kpis_and_talking_points(built):
     week_ws, out, _ = built["en"]
     ws = openpyxl.load_workbook(built["en"][2].city)["Summary"]
-    values = {r[0]: r[1:] for r in cells(ws) if r[0]}
+    values = {r[1]: r[2:] for r in cells(ws) if r[1]}
     city = store.load(week_ws, "city_progress", WEEK).set_index("kind")
     assert values["records assigned"][:2] == (city.at["vehicle", "assigned"],
                                               city.at["licence", "assigned"])
@@ -724,7 +732,19 @@ def test_sample_city_pack_figures_equal_the_progress_tables(sample_packs):
                     assert (got is None) == bool(pd.isna(want)), (col.name, got, want)
                     if got is not None:
                         assert got == pytest.approx(float(want)), (col.name, got, want)
-        summary = {r[0]: r[1:] for r in book[t("excel.sheets.summary", lang)] if r and r[0]}
+        for key, view in excel.load_template()["print_views"].items():  # the printable views
+            printed = _rows(book[t(f"excel.sheets.{key}", lang)])
+            assert len(printed) == 126, key
+            by_name = units.reset_index().set_index("unit_name")
+            for row in printed:
+                u = by_name.loc[row[t("excel.columns.unit_name", lang)]]
+                for name in excel.print_view_columns(view, units):
+                    if excel.metric_kind(name) in ("int", "signed", "num", "pct"):
+                        got = row[excel.metric_header(name, lang)]
+                        assert (got is None) == bool(pd.isna(u[name])), (key, name)
+                        if got is not None:
+                            assert got == pytest.approx(float(u[name])), (key, name)
+        summary = {r[1]: r[2:] for r in book[t("excel.sheets.summary", lang)] if len(r) > 1 and r[1]}
         for kpi in ("assigned", "cleaned", "pending", "submissions_week"):
             got = summary[t(f"excel.metric.{kpi}", lang)][:2]
             assert got == (city.at["vehicle", kpi], city.at["licence", kpi])
@@ -975,3 +995,142 @@ def test_sample_unit_pack_cuts_an_address_too_long_for_a_cell(sample_packs, tmp_
            if isinstance(c.value, str) and "đã cắt bớt" in c.value]
     assert cut and all(_utf16(v) <= excel.MAX_CELL_CHARS for v in cut)
     assert int(done["cut_cells"].iloc[0]) == len(cut)
+
+
+# printing the city pack: printable views, nothing cut, rows tall enough for their text
+# --------------------------------------------------------------------------------------------
+
+PRINT_MAX_COLUMNS = 15
+LINE_POINTS = 14  # height of one line of 11-point text, at the least
+
+
+def column_widths(ws) -> dict[int, float]:
+    """Width of every column that has one (openpyxl groups equal neighbours: min..max)."""
+    widths = {}
+    for dim in ws.column_dimensions.values():
+        if dim.width:
+            for index in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
+                widths[index] = dim.width
+    return widths
+
+
+def table_text_cells(ws):
+    """Every text cell of every table of a sheet, header rows excluded."""
+    for table in ws.tables.values():
+        first, last = table.ref.split(":")
+        top = openpyxl.utils.cell.coordinate_to_tuple(first)[0]
+        for row in ws[f"{first}:{last}"][1:]:
+            for cell in row:
+                if isinstance(cell.value, str) and cell.row > top:
+                    yield cell
+
+
+def cut_cells(ws) -> list[str]:
+    """Text a printed page would cut: wider than its column and not wrapped."""
+    widths = column_widths(ws)
+    return [
+        f"{ws.title}!{c.coordinate} {c.value!r} (width {widths.get(c.column)})"
+        for c in table_text_cells(ws)
+        if not c.alignment.wrap_text and widths.get(c.column, 8.43) < len(c.value) + 1
+    ]
+
+
+def printable(wb, lang: str) -> list:
+    return [wb[t(f"excel.sheets.{key}", lang)] for key in excel.load_template()["print_views"]]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_printable_views_are_a4_landscape_one_page_wide_with_titles_repeated(built, lang):
+    wb = openpyxl.load_workbook(built[lang][2].city)
+    sheets = printable(wb, lang)
+    assert len(sheets) >= 5
+    for ws in sheets:
+        assert 2 < ws.max_column <= PRINT_MAX_COLUMNS, ws.title
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4), ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert len(table_rows(ws)) == 126, ws.title
+
+
+def test_printable_vehicle_view_shows_the_units_figures(built):
+    week_ws, _, result = built["en"]
+    ws = openpyxl.load_workbook(result.city)[t("excel.sheets.print_vehicles", "en")]
+    units = store.load(week_ws, "unit_progress", WEEK).set_index("unit_name")
+    rows = table_rows(ws)
+    assert [r["Rank"] for r in rows] == sorted(units["rank"])
+    for row in rows:
+        u = units.loc[row["Unit"]]
+        assert row["Vehicles: cleaned"] == u["veh_cleaned"]
+        assert row["Vehicles: % cleaned"] == pytest.approx(u["veh_share_cleaned"])
+        assert row["Standing"] == t(f"progress.standing.{u['standing']}", "en")
+    assert not any(h.startswith("Licences") for h in rows[0])
+
+
+def test_wide_analyst_tables_keep_every_column_and_print_several_pages_across(built):
+    week_ws, _, result = built["en"]
+    ws = openpyxl.load_workbook(result.city)["Units"]
+    units = store.load(week_ws, "unit_progress", WEEK)
+    assert ws.max_column == len(excel.unit_columns(units, "en")) > PRINT_MAX_COLUMNS
+    # never shrunk to one page width: pages across keep at most 15 columns each, the frozen
+    # rank .. unit name repeated on every page
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+    across = ws.page_setup.fitToWidth
+    assert across > 1 and 5 + -(-(ws.max_column - 5) // across) <= PRINT_MAX_COLUMNS
+    assert ws.print_title_cols == "$A:$E" and ws.print_title_rows == "$1:$1"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_no_text_in_a_city_pack_table_is_cut(built, lang):
+    wb = openpyxl.load_workbook(built[lang][2].city)
+    cut = [c for ws in wb.worksheets for c in cut_cells(ws)]
+    assert cut == []
+
+
+def test_summary_labels_in_column_b_fit_and_numbers_start_in_column_a(built):
+    ws = openpyxl.load_workbook(built["vi"][2].city)[t("excel.sheets.summary", "vi")]
+    label = t("excel.metric.gain_week", "vi")  # "làm sạch trong tuần" was cut at 13 characters
+    cell = next(c for c in table_text_cells(ws) if c.value == label)
+    assert cell.column == 2 and column_widths(ws)[2] >= len(label) + 1
+    assert ws.cell(row=cell.row, column=1).value >= 1  # numbered rows (STT)
+
+
+def long_text_rows(tmp_path, week_ws):
+    """A city pack whose talking points and laggard reasons run over several lines."""
+    tables = excel.load_city_tables(week_ws, WEEK)
+    sentence = "Toàn thành phố đã làm sạch 3.611/59.613 hồ sơ xe (6,1%) trong tuần này; "
+    tables["talking_points"] = pd.DataFrame({
+        "lang": ["vi"] * 3, "order": [1, 2, 3],
+        "text": [sentence * 4, "Ngắn.", sentence * 2 + "\n" + sentence],
+    })
+    tables["laggards"] = tables["laggards"].assign(reason_vi=sentence * 3)
+    path = excel.city_pack(tables, load_plan(), WEEK, "vi").save(tmp_path / "city.xlsx")
+    return openpyxl.load_workbook(path), tables
+
+
+def assert_tall_enough(ws, cell):
+    width = column_widths(ws)[cell.column]
+    lines = sum(max(1, -(-len(part) // int(width))) for part in cell.value.split("\n"))
+    assert cell.alignment.wrap_text, cell.coordinate
+    height = ws.row_dimensions[cell.row].height
+    assert height is not None and height >= lines * LINE_POINTS, (cell.coordinate, height, lines)
+
+
+def test_talking_point_rows_are_tall_enough_for_their_wrapped_text(week_ws, tmp_path):
+    wb, tables = long_text_rows(tmp_path, week_ws)
+    ws = wb[t("excel.sheets.summary", "vi")]
+    texts = set(tables["talking_points"]["text"])
+    cells = [c for c in table_text_cells(ws) if c.value in texts]
+    assert len(cells) == 3
+    for cell in cells:
+        assert_tall_enough(ws, cell)
+
+
+def test_laggard_reason_rows_are_tall_enough_for_their_wrapped_text(week_ws, tmp_path):
+    wb, tables = long_text_rows(tmp_path, week_ws)
+    ws = wb[t("excel.sheets.laggards", "vi")]
+    cells = [c for c in table_text_cells(ws) if c.value == tables["laggards"]["reason_vi"].iloc[0]]
+    assert len(cells) == len(tables["laggards"]) > 0
+    for cell in cells:
+        assert_tall_enough(ws, cell)

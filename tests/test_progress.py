@@ -7,12 +7,14 @@ other official units have nothing assigned, which is itself an edge case every t
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
 
-from helpers import progress
+from helpers import i18n, progress
 from helpers.config import load_plan
 
 WEEK = date(2025, 11, 23)  # a Sunday; the 7-day window is 17..23 November
@@ -927,3 +929,74 @@ def test_explore_unit_runs_under_papermill_without_personal_data(progressed, sam
     text = notebook_text(target)
     assert "Phường Ngọc Hà" in text
     assert find_personal_data(text, personal_tokens(progressed, sample_week)) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# the analyst's drill-down speaks the notebook's language
+
+
+SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+CODES = ("vehicle", "licence", "enterprise", "school", "hospital", "agency")
+
+
+def visible_text(output) -> str:
+    """What the analyst sees of one output: the HTML's text (no styles, tags or ids), else
+    the plain text."""
+    data = output.get("data", {})
+    if "text/html" in data:
+        page = re.sub(r"(?s)<style.*?</style>", " ", data["text/html"])
+        return html.unescape(re.sub(r"<[^>]+>", " ", page))
+    return data.get("text/plain", "") + output.get("text", "")
+
+
+def test_unit_self_reports_leave_a_day_without_a_report_blank():
+    check = pd.DataFrame({
+        "report_date": [date(2025, 11, 21), date(2025, 11, 22)], "unit_code": ["00008"] * 2,
+        "has_report": [True, False], "ratio": [1.0, 0.0], "overstated": [False, False],
+        **{f"{side}_{m}": [5, 0] if side == "reported" else [5, 3]
+           for m in ("vehicles_collected", "vehicles_approved", "licences_collected",
+                     "licences_cleaned") for side in ("reported", "system")},
+    })
+    styled = progress.unit_self_reports(check, "00008", "vi")
+    table = styled.data
+    reported = i18n.t("explore.reported", "vi", what=i18n.t("excel.measures.vehicles_collected",
+                                                             "vi"))
+    assert table[reported].iloc[0] == 5 and pd.isna(table[reported].iloc[1])
+    assert i18n.t("explore.no_report_note", "vi") in styled.to_html()
+
+
+def test_unit_recognition_is_a_labelled_table_not_a_dict():
+    laggards = pd.DataFrame({"unit_code": ["00008"], "reason_vi": ["chậm"], "reason_en": ["slow"]})
+    leaders = pd.DataFrame(columns=["unit_code", "category", "reason_vi", "reason_en"])
+    table = progress.unit_recognition(laggards, leaders, "00008", "vi")
+    assert list(table.columns) == [i18n.t("explore.list", "vi"), i18n.t("explore.reason", "vi")]
+    assert table.values.tolist() == [[i18n.t("explore.laggard", "vi"), "chậm"]]
+    neither = progress.unit_recognition(laggards, leaders, "00001", "en")
+    assert neither.iloc[0, 0] == i18n.t("explore.neither", "en")
+
+
+@pytest.mark.slow
+def test_explore_unit_in_vietnamese_shows_no_codes_no_snake_case_and_no_raw_dict(
+        progressed, sample_week, tmp_path):
+    import nbformat
+    import papermill as pm
+
+    from helpers.paths import NOTEBOOKS_DIR
+
+    target = tmp_path / "explore_unit.ipynb"
+    pm.execute_notebook(
+        NOTEBOOKS_DIR / "explore_unit.ipynb", target, kernel_name="catp375",
+        parameters={"unit": "ngoc ha", "lang": "vi", "week": sample_week,
+                    "raw_dir": str(progressed.raw), "processed_dir": str(progressed.processed),
+                    "output_dir": str(tmp_path / "out")},
+        progress_bar=False, cwd=str(tmp_path),
+    )
+    nb = nbformat.read(target, as_version=4)
+    shown = [visible_text(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    text = "\n".join(shown)
+    assert "Phường Ngọc Hà" in text
+    assert SNAKE_CASE.findall(text) == []
+    assert [code for code in CODES if re.search(rf"\b{code}\b", text)] == []
+    assert "{'laggard'" not in text and "{'" not in text
+    assert i18n.t("explore.list", "vi") in text and i18n.t("explore.status", "vi") in text
+    assert i18n.t("explore.no_report_note", "vi") in text

@@ -21,7 +21,7 @@ import io
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,8 @@ class BriefingData:
     ledger: list[dict]
     self_reports: pd.DataFrame  # unit_self_report_check
     overlong_texts: int = 0  # record texts over Excel's cell limit, cut in the unit packs
+    sources: dict[str, dict] = field(default_factory=dict)  # ledger.json "sources", per source
+    warnings: list[dict] = field(default_factory=list)  # ledger.json "warnings"
 
     @property
     def as_of(self) -> date:
@@ -92,6 +94,8 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         ledger=ledger_files(ledger),
         self_reports=store.load(ws, "unit_self_report_check", week),
         overlong_texts=overlong_texts(ws, week),
+        sources=ledger_sources(ledger),
+        warnings=ledger_warnings(ledger),
     )
 
 
@@ -102,6 +106,26 @@ def ledger_files(ledger: Any) -> list[dict]:
             return list(ledger["files"])
         return [dict(v, file=v.get("file", k)) for k, v in ledger.items() if isinstance(v, dict)]
     return list(ledger or [])
+
+
+def ledger_sources(ledger: Any) -> dict[str, dict]:
+    """Per source: the delivery it was read from (and, when ingest judged it, its age and
+    whether it is stale). Older ledgers without ``sources`` give it from their file entries."""
+    if isinstance(ledger, dict) and isinstance(ledger.get("sources"), dict):
+        return {s: dict(v) for s, v in ledger["sources"].items() if isinstance(v, dict)}
+    out: dict[str, dict] = {}
+    for entry in ledger_files(ledger):
+        source, delivery = entry.get("source"), entry.get("delivery")
+        if source and delivery:
+            out.setdefault(source, {"delivery": delivery})
+            out[source]["delivery"] = max(out[source]["delivery"], delivery)
+    return out
+
+
+def ledger_warnings(ledger: Any) -> list[dict]:
+    """The ledger's top-level warnings ({code, message_en, message_vi}), if any."""
+    warnings = ledger.get("warnings") if isinstance(ledger, dict) else None
+    return [w for w in warnings or [] if isinstance(w, dict)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -458,8 +482,77 @@ def page_header(plan: Plan, week: str, lang: str) -> str:
     return _b("header", lang, plan=plan.number, week=fmt_date(date.fromisoformat(week), lang))
 
 
+# The parts after the cover, in document order: (section id, catalogue key of its heading).
+# The contents list exactly these; tests check every <section> of the body is among them.
+PARTS: tuple[tuple[str, str], ...] = (
+    ("summary", "sections.summary"), ("city", "sections.city"), ("units", "sections.units"),
+    ("laggards", "sections.laggards"), ("leaders", "sections.leaders"),
+    ("backlog", "sections.backlog"), ("orgs", "sections.orgs"), ("quality", "sections.quality"),
+    ("appendix", "sections.appendix"),
+)
+
+
+def source_freshness(sources: dict[str, dict], week: str, cadence_days: int) -> pd.DataFrame:
+    """Per source (fixed order): the delivery date it was read from, its age in days before
+    the week, and whether it is stale (older than the week by more than one reporting
+    cadence). The ledger's own ``age_days`` / ``stale`` win when ingest wrote them."""
+    as_of = date.fromisoformat(week)
+    rows = []
+    for source in [*SOURCES, *sorted(set(sources) - set(SOURCES))]:
+        entry = sources.get(source, {})
+        raw = entry.get("delivery")
+        delivery = date.fromisoformat(str(raw)[:10]) if raw else None
+        age = entry.get("age_days")
+        if age is None and delivery is not None:
+            age = (as_of - delivery).days
+        stale = entry.get("stale")
+        if stale is None:
+            stale = delivery is None or (age is not None and age > cadence_days)
+        rows.append({"source": source, "delivery": delivery,
+                     "age_days": None if age is None else int(age), "stale": bool(stale)})
+    return pd.DataFrame(rows, columns=["source", "delivery", "age_days", "stale"])
+
+
+def data_as_of(data: BriefingData, plan: Plan, lang: str) -> str:
+    """The cover's "data as of" block: each source's delivery date, a stale one marked, and
+    the ledger's warnings in a box. Empty when the ledger names no delivery."""
+    if not data.sources:
+        return ""
+    table = source_freshness(data.sources, data.week, plan.cadence_days)
+    rows = []
+    for r in table.itertuples():
+        when = fmt_date(r.delivery, lang) if r.delivery else _b("cover.not_received", lang)
+        note = ""
+        if r.stale:
+            note = "⚠ " + (_b("cover.stale", lang, days=r.age_days) if r.age_days is not None
+                           else _b("cover.not_received", lang))
+        rows.append(
+            f'<tr class="{"stale" if r.stale else "fresh"}"><th>{_e(source_label(r.source, lang))}'
+            f"</th><td>{_e(when)}</td><td>{_e(note)}</td></tr>"
+        )
+    warnings = ""
+    messages = [w.get(f"message_{lang}") or w.get("code", "") for w in data.warnings]
+    if messages:
+        items = "".join(f"<li>{_e(m)}</li>" for m in messages if m)
+        warnings = (f'<div class="warnings"><h3>⚠ {_e(_b("cover.warnings", lang))}</h3>'
+                    f"<ul>{items}</ul></div>")
+    return (
+        f'<div class="data-as-of"><h3>{_e(_b("cover.data_as_of", lang))}</h3>'
+        f'<table class="asof">{"".join(rows)}</table>{warnings}</div>'
+    )
+
+
+def source_label(source: str, lang: str) -> str:
+    """A source's name from the catalogue (the code itself for a source it does not know)."""
+    try:
+        return _b(f"source.{source}", lang)
+    except KeyError:
+        return source
+
+
 def cover(data: BriefingData, plan: Plan, lang: str, generated_at: datetime | None = None) -> str:
-    """Cover: plan number and title, week covered, conference date, generated at, mark."""
+    """Cover: plan number and title, week covered, conference date, generated at, the date of
+    each source's data (stale ones marked), contents, mark."""
     check_lang(lang)
     generated_at = generated_at or hanoi_now()
     start, end = week_span(plan, data.week)
@@ -474,13 +567,7 @@ def cover(data: BriefingData, plan: Plan, lang: str, generated_at: datetime | No
         (t("common.generated_at", lang), generated_at.strftime("%H:%M ") + fmt_date(generated_at, lang)),
     ]
     facts = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    parts = [
-        ("summary", "sections.summary"), ("city", "sections.city"), ("units", "sections.units"),
-        ("laggards", "sections.laggards"), ("backlog", "sections.backlog"),
-        ("orgs", "sections.orgs"), ("quality", "sections.quality"),
-        ("appendix", "sections.appendix"),
-    ]
-    contents = "".join(f'<li><a href="#{p}">{_e(_b(k, lang))}</a></li>' for p, k in parts)
+    contents = "".join(f'<li><a href="#{p}">{_e(_b(k, lang))}</a></li>' for p, k in PARTS)
     return f"""<section class="cover" id="cover">
 <div class="issuer">{_e(plan.issuer[lang])}</div>
 <div class="mark">{_e(t("common.internal_mark", lang))}</div>
@@ -489,6 +576,7 @@ def cover(data: BriefingData, plan: Plan, lang: str, generated_at: datetime | No
 <h1>{_e(_b("doc_title", lang))}</h1>
 <div class="subtitle">{_e(_b("doc_subtitle", lang))}</div>
 <table class="facts">{facts}</table>
+{data_as_of(data, plan, lang)}
 <div class="contents"><h3>{_e(_b("cover.contents", lang))}</h3><ul>{contents}</ul></div>
 <div class="cover-note">{_e(_b("cover.note", lang))}</div>
 </section>"""

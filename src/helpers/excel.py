@@ -49,6 +49,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
@@ -253,6 +254,18 @@ class _Splice:
     last_col: str = ""
     lang: str = "en"
     cut: int = 0  # text cells cut at Excel's limit, known once rendered
+    heights: np.ndarray | None = None  # points per row for wrapped text; None: default rows
+    default_height: float = 15.0
+    strings: dict[str, pa.Array] = field(default_factory=dict)  # text columns, converted once
+
+    def _row_attributes(self) -> pa.Array | None:
+        """' ht=".." customHeight="1"' for rows taller than the default, else ''."""
+        if self.heights is None:
+            return None
+        tall = self.heights > self.default_height
+        text = pa.array(np.round(self.heights, 1)).cast(pa.string())
+        attrs = pc.binary_join_element_wise(' ht="', text, '" customHeight="1"', "")
+        return pc.if_else(pa.array(tall), attrs, pa.scalar("", pa.string()))
 
     def _text_payloads(self) -> dict[str, tuple[pa.Array, pa.Array]]:
         """Escaped text and style id of every text column, cleaned in one pass for all of them
@@ -260,7 +273,8 @@ class _Splice:
         text = [c for c in self.columns if c.kind in TEXT_KINDS]
         if not text:
             return {}
-        arrays = [_as_strings(self.frame[c.name]) for c in text]
+        arrays = [self.strings[c.name] if c.name in self.strings
+                  else _as_strings(self.frame[c.name]) for c in text]
         joined, self.cut = _clean_strings(pa.concat_arrays(arrays), self.lang)
         guard = pc.fill_null(pc.match_substring_regex(joined, _FORMULA_RE), False)
         escaped = _xml_escape(joined)
@@ -287,10 +301,14 @@ class _Splice:
             else:
                 prepared.append((col, _number_array(self.frame[col.name], col.kind),
                                  str(self.styles[(col.kind, False)])))
+        row_attrs = self._row_attributes()
         for start in range(0, n, _ROWS_PER_CHUNK):
             stop = min(start + _ROWS_PER_CHUNK, n)
             refs = pa.array(np.arange(self.first_row + start, self.first_row + stop)).cast(pa.string())
-            parts: list[Any] = ['<row r="', refs, '">']
+            if row_attrs is None:
+                parts: list[Any] = ['<row r="', refs, '">']
+            else:
+                parts = ['<row r="', refs, '"', row_attrs.slice(start, stop - start), ">"]
             for index, (col, payload, style) in enumerate(prepared, start=1):
                 letter = get_column_letter(index)
                 values = payload.slice(start, stop - start)
@@ -358,6 +376,38 @@ class _PackZip(zipfile.ZipFile):
 
 
 # --------------------------------------------------------------------------------------------
+# Text that fits: column widths and row heights estimated from the text
+# --------------------------------------------------------------------------------------------
+
+TEXT_FIT_DEFAULTS = {"padding": 2, "max_width": 60, "line_points": 15}
+
+
+def text_lengths(values: pd.Series | pa.Array) -> np.ndarray:
+    """Characters of each value as a cell shows it (missing -> 0), column-wise in Arrow."""
+    if len(values) == 0:
+        return np.zeros(0, dtype="int64")
+    arr = values if isinstance(values, pa.Array) else _as_strings(values)
+    return pc.fill_null(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False).astype("int64")
+
+
+def text_breaks(values: pd.Series | pa.Array) -> np.ndarray:
+    """Line breaks in each value (missing -> 0)."""
+    if len(values) == 0:
+        return np.zeros(0, dtype="int64")
+    arr = values if isinstance(values, pa.Array) else _as_strings(values)
+    counts = pc.count_substring(arr, "\n")
+    return pc.fill_null(counts, 0).to_numpy(zero_copy_only=False).astype("int64")
+
+
+def text_lines(lengths: np.ndarray, breaks: np.ndarray, width: float, padding: float) -> np.ndarray:
+    """Lines a wrapped text takes in a column ``width`` characters wide: one character per
+    width unit less the padding (a slight over-estimate: most letters are narrower than the
+    digit Excel measures widths in), plus one line per line break."""
+    per_line = max(float(width) - float(padding), 1.0)
+    return np.maximum(1, np.ceil(lengths / per_line).astype("int64") + breaks)
+
+
+# --------------------------------------------------------------------------------------------
 # A workbook under construction
 # --------------------------------------------------------------------------------------------
 
@@ -374,8 +424,10 @@ class PackBook:
         self._styles: dict[tuple, int] = {}
         self._arrays: dict[tuple, Any] = {}
         self._splices: dict[str, _Splice] = {}
+        self._widths: dict[tuple[str, int], float] = {}  # (sheet, column) -> width set so far
         self._tables = 0
         self._cut_put = 0
+        self.fit = {**TEXT_FIT_DEFAULTS, **template.get("text_fit", {})}
         font = template["font"]
         self.font = Font(name=font["name"], size=font["size"])
         self.bold = Font(name=font["name"], size=font["size"], bold=True)
@@ -403,8 +455,8 @@ class PackBook:
             cell.number_format = fmt["int"]
         elif kind in ("num", "pct", "date", "datetime", "signed"):
             cell.number_format = fmt[kind]
-        if kind == "long_text":
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        # top-aligned, so a row grown for a wrapped text reads from its top line
+        cell.alignment = Alignment(wrap_text=kind == "long_text", vertical="top")
         if guarded:
             cell.quotePrefix = True
 
@@ -441,6 +493,51 @@ class PackBook:
         widths = self.template["widths"]
         return float(widths["columns"].get(col.name, widths["kinds"].get(col.kind, 14)))
 
+    def print_layout(self, ws, n_columns: int, freeze_cols: int = 0) -> None:
+        """A sheet wider than ``print.max_columns`` is an analyst's table: printed several
+        pages across at about the printable views' scale, its first (frozen) columns repeated
+        on each page, never shrunk to one page width where nothing could be read."""
+        limit = int(self.template["print"].get("max_columns", 0) or 0)
+        if limit and n_columns > limit:
+            # as many pages across as keep about ``limit`` columns on each (the frozen ones
+            # repeated), so the print reads at the scale of the printable views
+            per_page = max(limit - freeze_cols, 1)
+            ws.page_setup.fitToWidth = math.ceil((n_columns - freeze_cols) / per_page)
+            ws.page_setup.fitToHeight = 0
+            if freeze_cols:
+                ws.print_title_cols = f"A:{get_column_letter(freeze_cols)}"
+
+    def fit_columns(
+        self, columns: Sequence[Column], longest: dict[str, int]
+    ) -> tuple[list[Column], dict[str, float]]:
+        """Widths that cut no text: a text column widens to its longest value (``longest``,
+        in characters) plus padding, up to ``text_fit.max_width``; a column whose text is
+        longer wraps instead (it becomes ``long_text``, its rows grow to fit)."""
+        pad, cap = float(self.fit["padding"]), float(self.fit["max_width"])
+        fitted, widths = [], {}
+        for col in columns:
+            width = self.width(col)
+            if col.kind in TEXT_KINDS and col.kind != "long_text":
+                need = float(longest.get(col.name, 0)) + pad
+                if need > max(width, cap):
+                    col, width = Column(col.name, col.header, "long_text"), max(width, cap)
+                else:
+                    width = max(width, need)
+            fitted.append(col)
+            widths[col.name] = width
+        return fitted, widths
+
+    def row_heights(self, lengths: np.ndarray, breaks: np.ndarray, width: float) -> np.ndarray:
+        """Points each row needs for a wrapped text of these lengths in a column this wide."""
+        lines = text_lines(lengths, breaks, width, self.fit["padding"])
+        return lines * float(self.fit["line_points"])
+
+    def grow_row(self, ws, row: int, height: float) -> None:
+        """Make a row at least ``height`` points tall (never shrinks it)."""
+        current = ws.row_dimensions[row].height or 0
+        if height > current:
+            ws.row_dimensions[row].height = float(height)
+
     def _style_array(self, key: tuple, make: Callable[[Cell], None]):
         """The style of a cell kind, registered once and copied onto each cell after (setting
         fonts cell by cell costs a lookup of the font each time)."""
@@ -451,8 +548,12 @@ class PackBook:
             self._arrays[key] = cell._style
         return copy(self._arrays[key])
 
-    def _header(self, ws, row: int, left: int, columns: Sequence[Column]) -> None:
+    def _header(self, ws, row: int, left: int, columns: Sequence[Column],
+                widths: dict[str, float] | None = None) -> None:
+        """Header row; each column as wide as ``widths`` (or the template) says, and never
+        narrower than another table on the sheet made it."""
         wrap = bool(self.template.get("header", {}).get("wrap", True))
+        widths = widths or {}
 
         def make(cell: Cell) -> None:
             cell.font = self.bold
@@ -462,11 +563,18 @@ class PackBook:
             cell = ws.cell(row=row, column=left + offset, value=col.header)
             cell.data_type = "s"
             cell._style = self._style_array(("header",), make)
-            letter = get_column_letter(left + offset)
-            ws.column_dimensions[letter].width = self.width(col)
-        height = self.template.get("header", {}).get("height")
+            index = left + offset
+            width = max(widths.get(col.name, self.width(col)), self._widths.get((ws.title, index), 0))
+            self._widths[(ws.title, index)] = width
+            ws.column_dimensions[get_column_letter(index)].width = width
+        height = float(self.template.get("header", {}).get("height") or 0)
+        if wrap:  # tall enough for the longest wrapped header (bold: a little wider)
+            for offset, col in enumerate(columns):
+                length = np.array([math.ceil(len(col.header) * 1.1)])
+                width = self._widths[(ws.title, left + offset)]
+                height = max(height, float(self.row_heights(length, np.zeros(1, "int64"), width)[0]))
         if height:
-            ws.row_dimensions[row].height = float(height)
+            ws.row_dimensions[row].height = height
 
     def _table(self, ws, row: int, left: int, columns: Sequence[Column], n: int, name: str) -> str:
         self._tables += 1
@@ -502,12 +610,24 @@ class PackBook:
             raise KeyError(f"sheet {name!r}: the table has no column {', '.join(missing)}")
         if len({c.header.lower() for c in columns}) != len(columns):
             raise ConfigError(f"sheet {name!r}: column headers must be unique")
+        # text converted to Arrow once: measured here, written at save time
+        strings = {c.name: _as_strings(frame[c.name]) for c in columns if c.kind in TEXT_KINDS}
+        lengths = {name: text_lengths(arr) for name, arr in strings.items()}
+        longest = {k: int(v.max()) if len(v) else 0 for k, v in lengths.items()}
+        columns, widths = self.fit_columns(columns, longest)
         ws = self.sheet(name)
-        self._header(ws, 1, 1, columns)
+        self._header(ws, 1, 1, columns, widths)
         n = len(frame)
         self._table(ws, 1, 1, columns, n, table_name)
         ws.freeze_panes = f"{get_column_letter(freeze_cols + 1)}2"
         ws.print_title_rows = "1:1"
+        self.print_layout(ws, len(columns), freeze_cols)
+        heights = np.zeros(n)
+        for col in columns:
+            if col.kind == "long_text" and n:
+                breaks = text_breaks(strings[col.name])
+                heights = np.maximum(heights, self.row_heights(lengths[col.name], breaks,
+                                                               widths[col.name]))
         self._splices[ws.title] = _Splice(
             frame=frame,
             columns=columns,
@@ -515,6 +635,9 @@ class PackBook:
             first_row=2,
             last_col=get_column_letter(len(columns)),
             lang=self.lang,
+            heights=heights if heights.any() else None,
+            default_height=float(self.fit["line_points"]),
+            strings=strings,
         )
         if n:
             self._formatting(ws, columns, 2, n + 1, scale, standing)
@@ -580,6 +703,12 @@ class PackBook:
             self.format_cell(c, kind, guarded, self.bold if bold else self.font)
 
         cell._style = self._style_array(("put", kind, bold, guarded), make)
+        if kind == "long_text" and isinstance(value, str):
+            width = self._widths.get((ws.title, column)) or ws.column_dimensions[
+                get_column_letter(column)].width or 8.43
+            lines = [len(part) for part in value.split("\n")]
+            height = self.row_heights(np.array([sum(lines)]), np.array([len(lines) - 1]), width)
+            self.grow_row(ws, row, float(height[0]))
         return cell
 
     def heading(self, ws, row: int, text: str, size_key: str = "subtitle_size") -> None:
@@ -605,10 +734,17 @@ class PackBook:
         """
         if len({c.header.lower() for c in columns}) != len(columns):
             raise ConfigError(f"table {table_name!r}: column headers must be unique")
-        self._header(ws, row, 1, columns)
+        longest = {
+            col.name: max([len(v[i]) for v in rows if isinstance(v[i], str)], default=0)
+            for i, col in enumerate(columns)
+        }
+        columns, widths = self.fit_columns(columns, longest)
+        self._header(ws, row, 1, columns, widths)
         for r, values in enumerate(rows, start=row + 1):
             for c, value in enumerate(values, start=1):
                 kind = kinds[r - row - 1][c - 1] if kinds else columns[c - 1].kind
+                if kind in TEXT_KINDS and columns[c - 1].kind == "long_text":
+                    kind = "long_text"
                 self.put(ws, r, c, value, kind)
         self._table(ws, row, 1, columns, len(rows), table_name)
         return row + max(len(rows), 1) + 2
@@ -795,7 +931,10 @@ def _city_summary(book: PackBook, tables: dict[str, pd.DataFrame], plan: Plan, w
     city = tables["city_progress"].set_index("kind")
     kinds = [k for k in ("vehicle", "licence") if k in city.index]
     book.heading(ws, row, tx("summary.kpis", lang))
-    columns = [Column("indicator", tx("columns.indicator", lang), "text")] + [
+    # both tables numbered in column A (STT), their words in B: one column of words, as wide
+    # as the longest indicator and the talking points (wrapped) need, nothing cut
+    columns = [Column("order", tx("columns.order", lang), "seq"),
+               Column("indicator", tx("columns.indicator", lang), "text")] + [
         Column(k, tx(f"kinds.{k}", lang), "int") for k in kinds
     ]
     rows, kinds_of = [], []
@@ -809,22 +948,51 @@ def _city_summary(book: PackBook, tables: dict[str, pd.DataFrame], plan: Plan, w
             if kpi in BOOL_COLUMNS and not pd.isna(value):
                 value = tx("answer_yes", lang) if bool(value) else tx("answer_no", lang)
             values.append(value)
-        rows.append([tx(f"metric.{kpi}", lang), *values])
-        kinds_of.append(["text"] + [kind] * len(kinds))
+        rows.append([len(rows) + 1, tx(f"metric.{kpi}", lang), *values])
+        kinds_of.append(["seq", "text"] + [kind] * len(kinds))
     header_row = row + 1
     row = book.block_table(ws, header_row, columns, rows, table_name="Kpi", kinds=kinds_of)
     ws.freeze_panes = f"A{header_row + 1}"
-    ws.print_title_rows = f"1:{header_row}"
+    ws.print_title_rows = f"1:{header_row - 3}"  # the title lines, not a table's header
+    ws.row_breaks.append(Break(id=row - 1))  # talking points start a printed page
     book.heading(ws, row, tx("summary.talking_points", lang))
     points = tables["talking_points"]
     points = points.loc[points["lang"] == lang].sort_values("order")
     book.block_table(
         ws, row + 1,
-        [Column("order", tx("columns.order", lang), "int"),
+        [Column("order", tx("columns.order", lang), "seq"),
          Column("talking_point", tx("columns.talking_point", lang), "long_text")],
         [[i, text] for i, text in enumerate(points["text"], start=1)],
         table_name="TalkingPoints",
     )
+
+
+def print_view_columns(view: Sequence[str], units: pd.DataFrame) -> list[str]:
+    """The unit_progress columns of one printable view: names as listed, ``prefix_*`` taking
+    every column that starts so, each only if the table has it."""
+    out: list[str] = []
+    for name in view:
+        if name.endswith("*"):
+            out += [c for c in units.columns if c.startswith(name[:-1]) and c not in out]
+        elif name in units.columns and name not in out:
+            out.append(name)
+    return out
+
+
+def _print_views(book: PackBook, units: pd.DataFrame, shown: pd.DataFrame, lang: str) -> None:
+    """One sheet per theme of the units table (template ``print_views``): at most
+    ``print.max_columns`` columns, all 126 units by rank, fitted to one page width."""
+    limit = int(book.template["print"].get("max_columns", 0) or 0)
+    for key, view in (book.template.get("print_views") or {}).items():
+        names = print_view_columns(view, units)
+        if limit and len(names) > limit:
+            raise ConfigError(f"excel.yaml: print view {key!r} has {len(names)} columns; "
+                              f"a printable view holds at most {limit}")
+        columns = [Column(c, metric_header(c, lang), metric_kind(c)) for c in names]
+        book.data_sheet(tx(f"sheets.{key}", lang), shown, columns, table_name="Print",
+                        freeze_cols=2 if len(columns) > 2 else 0,
+                        scale=[c for c in names if c.endswith("share_cleaned")],
+                        standing=("standing", _standing_labels(lang)))
 
 
 def _self_report_pairs(columns: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -989,6 +1157,7 @@ def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
 
     units = tables["unit_progress"]
     shown = _display_units(units, lang)
+    _print_views(book, units, shown, lang)
     columns = unit_columns(units, lang)
     scale = [c.name for c in columns if c.name.endswith("share_cleaned")]
     units_ws = book.data_sheet(tx("sheets.units", lang), shown, columns, table_name="Units",
@@ -1451,7 +1620,7 @@ def _unit_summary(book: PackBook, unit: dict[str, Any], city: dict[str, dict[str
         Column("city", t("common.city", lang), "int"),
     ], rows, table_name="UnitVsCity", kinds=kinds)
     ws.freeze_panes = f"A{header_row + 1}"
-    ws.print_title_rows = f"1:{header_row}"
+    ws.print_title_rows = f"1:{header_row - 3}"  # the title lines, not a table's header
 
     book.heading(ws, row, tx("unit.laggard_heading", lang))
     if laggard:

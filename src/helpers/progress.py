@@ -1532,11 +1532,15 @@ def unit_statuses(ws: Workspace, week: str, unit_code: str, lang: str) -> pd.Dat
         con.close()
     out = pd.concat(frames, ignore_index=True)
     out["label"] = out["status"].map(lambda s: labels.get(s, s))
-    return out[["kind", "status", "label", "records"]]
+    out = out[["kind", "label", "records"]]
+    return out.rename(columns={"kind": t("explore.kind", lang), "label": t("explore.status", lang),
+                               "records": t("explore.records", lang)})
 
 
-def unit_pending(ws: Workspace, week: str, unit_code: str, *, limit: int = 10) -> pd.DataFrame:
-    """The unit's oldest submissions waiting for review, citizen IDs masked (001*******45)."""
+def unit_pending(ws: Workspace, week: str, unit_code: str, *, limit: int = 10,
+                 lang: str | None = None) -> pd.DataFrame:
+    """The unit's oldest submissions waiting for review, citizen IDs masked (001*******45);
+    with ``lang``, headers and record kinds in that language's words."""
     from helpers.privacy import mask_id
 
     as_of = date.fromisoformat(week)
@@ -1562,7 +1566,79 @@ def unit_pending(ws: Workspace, week: str, unit_code: str, *, limit: int = 10) -
     finally:
         con.close()
     out["citizen_id"] = mask_id(out["citizen_id"])
-    return out
+    if lang is None:
+        return out
+    out["kind"] = out["kind"].map(lambda k: t(f"progress.kind.{k}", lang))
+    return out.rename(columns=_explore_headers(out.columns, lang))
+
+
+# headers of the drill-down tables: the excel catalogue's words for the same columns
+_EXPLORE_HEADERS = {
+    "submission_id": "excel.columns.submission_id", "kind": "explore.kind",
+    "submitted_at": "excel.columns.submitted_at", "days_waiting": "excel.columns.days_waiting",
+    "record_id": "excel.columns.record_id", "citizen_id": "excel.columns.person_id",
+    "org_type": "excel.columns.org_type", "orgs": "excel.columns.orgs",
+    "dispatches_sent": "excel.columns.dispatches_sent",
+    "worked_directly": "excel.columns.worked_directly",
+    "vehicles_counted": "excel.columns.vehicles_counted",
+    "vehicles_declared": "excel.columns.vehicles_declared",
+}
+
+
+def _explore_headers(columns: Sequence[str], lang: str) -> dict[str, str]:
+    return {c: t(_EXPLORE_HEADERS[c], lang) for c in columns if c in _EXPLORE_HEADERS}
+
+
+def unit_recognition(laggards: pd.DataFrame, leaders: pd.DataFrame, unit_code: str,
+                     lang: str) -> pd.DataFrame:
+    """Whether the unit is named a laggard or a leader this week, one row per listing with
+    its reason in ``lang``; one row saying neither when it is not listed."""
+    rows = [(t("explore.laggard", lang), r)
+            for r in laggards.loc[laggards["unit_code"] == unit_code, f"reason_{lang}"]]
+    mine = leaders.loc[leaders["unit_code"] == unit_code]
+    for category, reason in zip(mine["category"], mine[f"reason_{lang}"], strict=True):
+        label = t(f"excel.leader_category.{category}", lang)
+        rows.append((t("explore.leader", lang, category=label), reason))
+    if not rows:
+        rows = [(t("explore.neither", lang), "")]
+    return pd.DataFrame(rows, columns=[t("explore.list", lang), t("explore.reason", lang)])
+
+
+def unit_self_reports(check: pd.DataFrame, unit_code: str, lang: str, *, days: int = 14):
+    """The unit's last ``days`` days of self-reports against the system, labelled in
+    ``lang``. A day without a self-report shows its self-reported counts blank (never 0,
+    which would read as a report of nothing); the caption says so."""
+    from helpers.reconcile import SELF_REPORT_MEASURES
+
+    rows = check.loc[check["unit_code"] == unit_code].sort_values("report_date").tail(days)
+    sent = rows["has_report"].astype(bool) if "has_report" in rows else pd.Series(True, rows.index)
+    out = pd.DataFrame({t("explore.date", lang): [fmt_date(d, lang) for d in rows["report_date"]],
+                        t("explore.has_report", lang): sent.map(
+                            {True: t("explore.answer_yes", lang),
+                             False: t("explore.answer_no", lang)}).to_numpy()})
+    for m in SELF_REPORT_MEASURES:
+        what = t(f"excel.measures.{m}", lang)
+        out[t("explore.reported", lang, what=what)] = (
+            rows[f"reported_{m}"].astype("Int64").where(sent.to_numpy()).to_numpy())
+        out[t("explore.system", lang, what=what)] = rows[f"system_{m}"].astype("Int64").to_numpy()
+    ratio = rows["ratio"].astype("Float64").where(sent.to_numpy())
+    out[t("explore.ratio", lang)] = [fmt_pct(v, lang) if not pd.isna(v) else "" for v in ratio]
+    out[t("explore.overstated", lang)] = [
+        (t("explore.answer_yes", lang) if v else t("explore.answer_no", lang)) if s else ""
+        for v, s in zip(rows["overstated"].astype(bool), sent, strict=True)
+    ]
+    counts = [c for c in out.columns if out[c].dtype == "Int64"]
+    return (out.style.hide(axis="index")
+            .format(lambda v: fmt_int(v, lang), subset=counts, na_rep="")
+            .set_caption(t("explore.no_report_note", lang)))
+
+
+def unit_organisations(organizations: pd.DataFrame, unit_code: str, lang: str, *,
+                       as_of: date) -> pd.DataFrame:
+    """Organisations on the unit's territory by type (:func:`org_summary`), in ``lang``."""
+    mine = org_summary(organizations.loc[organizations["unit_code"] == unit_code], as_of=as_of)
+    mine = mine.assign(org_type=mine["org_type"].map(lambda c: t(f"excel.org_type.{c}", lang)))
+    return mine.rename(columns=_explore_headers(mine.columns, lang))
 
 
 __all__ = [
@@ -1570,5 +1646,6 @@ __all__ = [
     "compute", "daily_series", "laggard_rules", "laggards", "leaders", "org_summary",
     "progress_week", "record_counts", "review_backlog", "rule_sentence", "talking_points",
     "unit_progress", "unit_table", "chart_city_series", "chart_unit_shares", "chart_unit_curve",
-    "unit_curve", "find_unit", "unit_card", "unit_statuses", "unit_pending",
+    "unit_curve", "find_unit", "unit_card", "unit_statuses", "unit_pending", "unit_recognition",
+    "unit_self_reports", "unit_organisations",
 ]
