@@ -292,7 +292,13 @@ def test_send_logs_each_unit_and_a_rerun_sends_only_the_failed_one(packed, tmp_p
         forced = send(packed, tmp_path, port, force=True)
     assert second.sent == [U2] and second.skipped == [U1, U3] and second.ok
     assert third.sent == [] and third.skipped == [U1, U2, U3]
-    assert forced.sent == [U1, U2, U3]
+    assert forced.sent == [U1, U2, U3] and second.rebuilt == []
+    excel.build_packs(
+        packed, WEEK, packed.output_week(WEEK), "vi", workers=1, units=[U1], city=False
+    )  # the week rebuilt after sending: fresh salts, new bytes
+    with smtp_server(accepting) as port:
+        after = send(packed, tmp_path, port)
+    assert after.sent == [] and after.rebuilt == [U1] and "earlier build" in summary(after)
     assert [rcpts for rcpts, _ in accepting.messages] == [
         [address(U2)],
         [address(U1)],

@@ -150,6 +150,16 @@ def share_readable(folder: Path) -> None:
         path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
+SEND_LOG = "distribution.json"  # written by `make send-packs` after a build, not by it
+
+
+def keep_send_log(previous: Path, staging: Path) -> None:
+    """A rebuilt week keeps the record of what was already sent (outside the manifest: it
+    grows with every send)."""
+    if (previous / SEND_LOG).is_file():
+        shutil.copy2(previous / SEND_LOG, staging / SEND_LOG)
+
+
 def write_manifest(out_dir: Path, record: RunRecord) -> Path:
     files = []
     for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
@@ -245,6 +255,7 @@ def run(
         raise
     record.finished_at = datetime.now().astimezone().isoformat(timespec="seconds")
     write_manifest(staging, record)
+    keep_send_log(final, staging)
     share_readable(staging)
     old = ws.output / f".{week}.old-{os.getpid()}"
     if final.exists():

@@ -59,6 +59,7 @@ class SendReport:
     written: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # unit -> error
     skipped: list[str] = field(default_factory=list)  # already sent before
+    rebuilt: list[str] = field(default_factory=list)  # skipped, but sent an earlier build
     log: Path | None = None
     outbox: Path | None = None
 
@@ -271,6 +272,13 @@ def send_packs(
         log=log_path,
         skipped=sorted(done_before & {t["unit"]["unit_code"] for t in tasks}),
     )
+    last_sent = {e["unit_code"]: e.get("sha256") for e in entries if e.get("result") == SENT}
+    report.rebuilt = [
+        t["unit"]["unit_code"]
+        for t in tasks
+        if t["unit"]["unit_code"] in report.skipped
+        and last_sent.get(t["unit"]["unit_code"]) != sha256(Path(t["path"]).read_bytes())
+    ]
     if smtp:
         _refuse_placeholders(
             contacts, [t["unit"]["unit_code"] for t in todo], sender, contacts_path
@@ -351,6 +359,11 @@ def summary(report: SendReport) -> str:
         lines.append(
             f"{len(report.skipped)} unit(s) already sent before, skipped "
             "(FORCE=1 sends to every unit again)"
+        )
+    if report.rebuilt:
+        lines.append(
+            f"{len(report.rebuilt)} of them received an earlier build of their pack "
+            "(the week was rebuilt after sending); FORCE=1 sends the current packs"
         )
     if report.failed:
         lines.append(f"{len(report.failed)} unit(s) FAILED: {', '.join(sorted(report.failed))}")
