@@ -258,6 +258,7 @@ def test_cover_message_gives_the_units_figures_standing_and_next_steps(packed, t
     assert fmt_int(dict((k, v) for k, v, _ in targets)["veh_to_clean"], "vi") in body
     password = unit_password(packed, U1)
     assert password not in body and password.encode() not in raw
+    assert veh.encode() in raw  # the note reads as it is in the .eml (8bit, not base64)
 
 
 def test_send_logs_each_unit_and_a_rerun_sends_only_the_failed_one(packed, tmp_path):

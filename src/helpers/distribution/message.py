@@ -124,7 +124,8 @@ def unit_message(
     msg["Message-ID"] = make_msgid(idstring=str(unit["unit_code"]), domain=domain)  # one line
     msg["X-CATP375-Unit"] = str(unit["unit_code"])
     msg["X-CATP375-Week"] = week
-    msg.set_content(cover_text(task, plan, week, lang, encrypted=encrypted))
+    # 8bit: the note reads as plain text in the .eml too (sent with BODY=8BITMIME)
+    msg.set_content(cover_text(task, plan, week, lang, encrypted=encrypted), cte="8bit")
     maintype, _, subtype = XLSX_TYPE.partition("/")
     msg.add_attachment(
         attachment, maintype=maintype, subtype=subtype, filename=Path(task["path"]).name

@@ -177,7 +177,11 @@ def _deliver(
     opened again for the next unit.
     """
     try:
-        refused = conn.open().send_message(msg, from_addr=sender, to_addrs=list(recipients))
+        client = conn.open()
+        options = ["BODY=8BITMIME"] if client.has_extn("8bitmime") else []
+        refused = client.send_message(
+            msg, from_addr=sender, to_addrs=list(recipients), mail_options=options
+        )
     except smtplib.SMTPRecipientsRefused as exc:
         _reset(conn)
         return "refused: " + "; ".join(
