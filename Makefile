@@ -13,7 +13,7 @@ SCALE ?=
 PYTEST_ARGS ?=
 WAIT ?=
 
-.PHONY: help setup weekly-report test lab sample-data eval bench lint clean
+.PHONY: help setup weekly-report send-packs rotate-passwords test lab sample-data eval bench lint clean
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-15s %s\n", $$1, $$2}'
@@ -34,6 +34,13 @@ sample-data: $(STAMP) ## Generate the synthetic sample campaign into data/raw (s
 
 weekly-report: sample-data ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one)
 	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)" $(if $(filter-out 0,$(WAIT)),--wait)
+
+send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all)
+	$(PY) -m helpers.distribution --week "$(WEEK)" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(FORCE)),--force)
+
+rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="00008 00070"); rebuild the packs after
+	@test -n "$(UNIT)" || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
+	$(PY) -m helpers.protect rotate $(UNIT)
 
 test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,5 +1,8 @@
 """Finds personal data of the sample campaign in any text a test extracts (PDF, HTML, cells).
 
+Unit packs are encrypted: :func:`open_pack` decrypts one with msoffcrypto itself (not through
+the suite's own code) so the scanner reads what the unit reads.
+
 Tokens come from the processed tables of the week: every citizen/owner/holder ID, every plate
 (normalised key), every phone and every full name (accent-folded). Text is searched for them
 with set look-ups over its tokens, so scanning a document against 100,000 people is quick.
@@ -7,6 +10,8 @@ with set look-ups over its tokens, so scanning a document against 100,000 people
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 
@@ -101,3 +106,35 @@ def notebook_text(path) -> str:
 
 def load_frame(ws: Workspace, name: str, week: str) -> pd.DataFrame:
     return store.load(ws, name, week)
+
+
+def unit_password(ws: Workspace, unit_code: str) -> str:
+    """A unit's password, read from the secrets file as staff would read it."""
+    with (ws.secrets_dir() / "unit_passwords.csv").open(encoding="utf-8", newline="") as fh:
+        return {row["unit_code"]: row["password"] for row in csv.DictReader(fh)}[unit_code]
+
+
+def open_pack(data: bytes, password: str | None) -> bytes:
+    """The workbook inside an encrypted unit pack (a plain workbook is returned as it is)."""
+    if data[:2] == b"PK":
+        return data
+    import msoffcrypto
+
+    office = msoffcrypto.OfficeFile(io.BytesIO(data))
+    office.load_key(password=password, verify_password=True)
+    out = io.BytesIO()
+    office.decrypt(out)
+    return out.getvalue()
+
+
+def workbook_text(data: bytes, password: str | None = None) -> list[str]:
+    """Every cell's text of a workbook (decrypted first when it is a unit pack), one per cell,
+    so words of neighbouring cells never join."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(open_pack(data, password)), read_only=True)
+    try:
+        return [str(v) for sheet in wb.worksheets for row in sheet.iter_rows(values_only=True)
+                for v in row if v is not None]
+    finally:
+        wb.close()

@@ -4,9 +4,12 @@ the sample week)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -19,10 +22,14 @@ from helpers.i18n import flatten, t
 from helpers.paths import Workspace
 from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, VEHICLE_STATUSES
 from helpers.units import official_units
+from tests.pii import open_pack, unit_password
 
 WEEK = "2025-11-23"
 UNITS = official_units()
 U1, U2, U3 = UNITS["unit_code"].iloc[:3]
+# Encryption is not the point of the hand-made tests (tests/test_protect.py tests it): they read
+# the packs as written; the sample tests below open the encrypted packs with their passwords.
+PLAIN = replace(load_plan(), unit_packs={**load_plan().unit_packs, "encrypt": False})
 INJECTIONS = ['=HYPERLINK("http://x","y")', "+84912345678", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
 
 
@@ -262,13 +269,14 @@ def built(tmp_path_factory) -> dict:
     for lang in ("vi", "en"):
         folder = ws.output / lang
         out[lang] = (ws, folder, excel.build_packs(ws, WEEK, folder, lang, workers=1,
-                                                   units=[U1, U2, U3], unit_lang=lang))
+                                                   units=[U1, U2, U3], unit_lang=lang, plan=PLAIN))
     return out
 
 
 def build(ws, out, lang="vi", **kwargs):
     kwargs.setdefault("units", [U1, U2, U3])
     kwargs.setdefault("unit_lang", lang)  # read the unit packs in the language of the test
+    kwargs.setdefault("plan", PLAIN)
     return excel.build_packs(ws, WEEK, out, lang, workers=1, **kwargs)
 
 
@@ -531,12 +539,10 @@ def test_unit_pack_holds_only_its_own_records(built):
 
 
 def test_citizen_ids_are_masked_unless_the_plan_allows_full_ids(week_ws, tmp_path):
-    from dataclasses import replace
-
     build(week_ws, tmp_path / "masked", "en", units=[U1], city=False)
     rows = table_rows(openpyxl.load_workbook(unit_file(tmp_path / "masked", U1))["Deceased owners"])
     assert rows[0]["Citizen ID"] == "001*******08"
-    plan = replace(load_plan(), unit_packs={"full_ids": True})
+    plan = replace(PLAIN, unit_packs={**PLAIN.unit_packs, "full_ids": True})
     build(week_ws, tmp_path / "full", "en", plan=plan, units=[U1], city=False)
     rows = table_rows(openpyxl.load_workbook(unit_file(tmp_path / "full", U1))["Deceased owners"])
     assert rows[0]["Citizen ID"] == "001090000008"
@@ -657,7 +663,7 @@ def test_missing_reconcile_table_names_the_step(tmp_ws, tmp_path):
 def test_workers_give_the_same_packs_as_one_process(week_ws, tmp_path):
     one = build(week_ws, tmp_path / "one", "vi", city=False)
     two = excel.build_packs(week_ws, WEEK, tmp_path / "two", "vi", workers=2, units=[U1, U2, U3],
-                             city=False)
+                             city=False, plan=PLAIN)
     assert _digest(one.bundle) == _digest(two.bundle)
     assert json.dumps(one.units.filter(like="rows_").to_dict()) == json.dumps(
         two.units.filter(like="rows_").to_dict())
@@ -699,7 +705,10 @@ def sample_packs(progressed, sample_week, tmp_path_factory):
     return progressed, sample_week, out, results
 
 
-def _read(path) -> dict[str, list[tuple]]:
+def _read(path, ws: Workspace | None = None) -> dict[str, list[tuple]]:
+    """Every sheet's rows; a unit pack (``ws`` given) is opened with its unit's password."""
+    if ws is not None:
+        path = io.BytesIO(open_pack(Path(path).read_bytes(), unit_password(ws, Path(path).name[:5])))
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
         return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
@@ -786,7 +795,7 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
     col = lambda name: t(f"excel.columns.{name}", "vi")  # noqa: E731
     for code in official.index:
         path = out / "units" / f"{code}-{official.at[code, 'slug']}.xlsx"
-        book = _read(path)
+        book = _read(path, ws)
         assert list(book)[0] == t("excel.sheets.unit_summary", "vi")
         mine = records.loc[records["unit_code"] == code, "record_id"]
         for key in excel.LISTS:
@@ -812,7 +821,7 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
 def test_sample_unit_pack_ids_are_masked(sample_packs):
     ws, week, out, results = sample_packs
     code = "00008"
-    book = _read(out / "units" / f"{code}-phuong-ngoc-ha.xlsx")
+    book = _read(out / "units" / f"{code}-phuong-ngoc-ha.xlsx", ws)
     ids = [r[t("excel.columns.person_id", "vi")] for key in ("pending", "deceased", "identity")
            for r in _rows(book[t(f"excel.sheets.{key}", "vi")])]
     assert ids and all(v is None or "*" in v for v in ids)
@@ -824,8 +833,10 @@ def test_sample_packs_are_the_same_on_a_second_run(sample_packs, tmp_path):
     some = sorted(UNITS["unit_code"])[:8]
     again = excel.build_packs(ws, week, tmp_path, "vi", workers=2, units=some)
     assert _digest(again.city) == _digest(results["vi"].city)
-    for name in again.units["file"]:
-        assert _digest(tmp_path / "units" / name) == _digest(out / "units" / name)
+    for name in again.units["file"]:  # fresh salts each build: the workbooks inside are equal
+        password = unit_password(ws, name[:5])
+        assert open_pack((tmp_path / "units" / name).read_bytes(), password) == open_pack(
+            (out / "units" / name).read_bytes(), password)
 
 
 @pytest.mark.slow

@@ -103,6 +103,18 @@ def test_rerun_replaces_the_week_folder(tmp_ws, notebooks):
     assert (final / "note.txt").exists()
 
 
+def test_rebuilding_a_week_keeps_the_log_of_packs_already_sent(tmp_ws, notebooks):
+    (tmp_ws.raw / WEEK).mkdir()
+    kwargs = dict(steps=[Step("01_write")], notebooks_dir=notebooks, echo=lambda _: None)
+    final = runner.run(WEEK, ["vi"], tmp_ws, **kwargs)
+    (final / "distribution.json").write_text('{"sends": [{"unit_code": "00008"}]}', "utf-8")
+    runner.run(WEEK, ["vi"], tmp_ws, **kwargs)
+    assert json.loads((final / "distribution.json").read_text("utf-8"))["sends"] == [
+        {"unit_code": "00008"}]
+    manifest = json.loads((final / "manifest.json").read_text("utf-8"))
+    assert "distribution.json" not in {f["path"] for f in manifest["files"]}
+
+
 def test_per_language_steps_run_once_per_language(tmp_ws, notebooks):
     (tmp_ws.raw / WEEK).mkdir()
     write_notebook(notebooks, "04_lang", "lang = 'vi'")

@@ -16,9 +16,11 @@ import argparse
 import resource
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from helpers import excel, store
+from helpers.config import load_plan
 from helpers.paths import Workspace, workspace
 
 RECORD_TABLES = ("vehicle_status", "licence_status", "submissions", "submission_links")
@@ -67,7 +69,11 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/packs-bench")
     parser.add_argument("--lang", default="vi")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--plain", action="store_true",
+                        help="unit packs without passwords (unit_packs.encrypt: false)")
     args = parser.parse_args()
+    plan = load_plan()
+    plan = replace(plan, unit_packs={**plan.unit_packs, "encrypt": not args.plain})
     ws = workspace(args.raw_dir, args.processed_dir)
     work = Path(args.work)
     if args.copies > 1:
@@ -77,7 +83,7 @@ def main() -> None:
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     t, cpu = time.perf_counter(), time.process_time()
-    result = excel.build_packs(ws, args.week, out, args.lang, workers=args.workers)
+    result = excel.build_packs(ws, args.week, out, args.lang, workers=args.workers, plan=plan)
     wall = time.perf_counter() - t
     print(excel.overview(result).to_string())
     print("phases (wall s):", result.seconds)

@@ -31,6 +31,8 @@ class Plan:
     leaders: dict[str, int]
     self_reports: dict[str, float]
     unit_packs: dict[str, Any] = field(default_factory=dict)
+    # sending the unit packs: smtp (host, port, sender, starttls), contacts file
+    distribution: dict[str, Any] = field(default_factory=dict)
     # sources re-delivered rarely (full replacements): an old delivery of these is normal
     static_sources: tuple[str, ...] = ()
 
@@ -87,6 +89,7 @@ def load_plan(path: Path | str = PLAN_FILE) -> Plan:
         leaders=dict(_need(raw, "leaders")),
         self_reports=dict(_need(raw, "self_reports")),
         unit_packs=dict(raw.get("unit_packs") or {}),
+        distribution=dict(raw.get("distribution") or {}),
         static_sources=tuple(raw.get("reporting", {}).get("static_sources") or ()),
     )
     if plan.end <= plan.start:

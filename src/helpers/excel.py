@@ -3,7 +3,9 @@
     result = build_packs(ws, "2025-11-23", out_dir, "vi")
 
 writes ``city-pack-<week>-<lang>.xlsx``, ``units/<unit_code>-<slug>.xlsx`` (126 files, in the
-plan's default language: they go to the units) and ``units-<week>.zip``.
+plan's default language: they go to the units) and ``units-<week>.zip``. Each unit pack is
+encrypted with its unit's own password (:mod:`helpers.protect`) unless the plan says
+``unit_packs.encrypt: false``; the city pack holds aggregates only and stays open.
 
 How a workbook is written: openpyxl builds everything that makes it a proper Excel file (sheets,
 header rows, real tables with autofilter and banded rows, frozen panes, widths, conditional
@@ -16,7 +18,8 @@ inline string (never a formula), with Excel's quote prefix when it starts with `
 a tab or a CR.
 
 Same inputs, same bytes: document timestamps and zip entry dates are fixed to the end of the
-reporting week, and every list has a complete sort order.
+reporting week, and every list has a complete sort order (an encrypted pack's salts are random:
+the workbook it holds is the same bytes).
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
-from helpers import ConfigError, DeliveryError, store
+from helpers import ConfigError, DeliveryError, protect, store
 from helpers.config import Plan, load_plan
 from helpers.i18n import check_lang, fmt_date, fmt_int, labels, t
 from helpers.paths import TEMPLATES_DIR, Workspace
@@ -1750,6 +1753,8 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
                      task["week"], task["lang"], task["template"],
                      rows_per_sheet=task["rows_per_sheet"])
     path = book.save(Path(task["path"]), level=task["level"])
+    if task.get("password"):  # encrypted here, in the worker: the packs' cores do it in parallel
+        protect.encrypt_file(path, task["password"])
     return {
         "unit_code": unit["unit_code"], "file": path.name, "bytes": path.stat().st_size,
         **{f"rows_{key}": len(lists[key]) for key in LISTS},
@@ -1948,6 +1953,9 @@ def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
         seconds["stage"] = round(time.perf_counter() - t1, 2)
         tasks = unit_tasks(ws, week, out_dir, unit_lang, plan, template, paths, units=units,
                            rows_per_sheet=rows_per_sheet)
+        passwords = protect.unit_passwords(ws, plan, [task["unit"]["unit_code"] for task in tasks])
+        for task in tasks:
+            task["password"] = passwords.get(task["unit"]["unit_code"])
         result.units = write_unit_packs(tasks, workers=workers)
     result.unit_lang = unit_lang
     seconds["units"] = round(time.perf_counter() - t1, 2)

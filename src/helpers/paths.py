@@ -2,7 +2,7 @@
 
 Defaults are the project folders; tests and benchmarks point a :class:`Workspace` elsewhere,
 either explicitly or through the environment variables ``CATP_RAW_DIR``,
-``CATP_PROCESSED_DIR``, ``CATP_OUTPUT_DIR`` and ``CATP_TRUTH_DIR``.
+``CATP_PROCESSED_DIR``, ``CATP_OUTPUT_DIR``, ``CATP_TRUTH_DIR`` and ``CATP_SECRETS_DIR``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "config"
 PLAN_FILE = CONFIG_DIR / "plan.yaml"
 ALIASES_FILE = CONFIG_DIR / "aliases.yaml"
+CONTACTS_FILE = CONFIG_DIR / "unit_contacts.csv"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 TEMPLATES_DIR = PROJECT_ROOT / "reports" / "templates"
 I18N_DIR = TEMPLATES_DIR / "i18n"
@@ -36,12 +37,20 @@ def _pick(explicit: str | os.PathLike | None, env: str, default: Path) -> Path:
 
 @dataclass(frozen=True)
 class Workspace:
-    """Where one run reads and writes: raw deliveries, processed tables, outputs, truth."""
+    """Where one run reads and writes: raw deliveries, processed tables, outputs, truth.
+
+    ``secrets`` holds the unit pack passwords (never in git); unset, it is the folder
+    ``secrets`` beside the processed tables (``data/secrets/`` for the project folders).
+    """
 
     raw: Path
     processed: Path
     output: Path
     truth: Path
+    secrets: Path | None = None
+
+    def secrets_dir(self) -> Path:
+        return self.secrets or self.processed.parent / "secrets"
 
     def delivery(self, week: str) -> Path:
         return self.raw / week
@@ -85,11 +94,18 @@ def workspace(
     processed_dir: str | os.PathLike | None = None,
     output_dir: str | os.PathLike | None = None,
     truth_dir: str | os.PathLike | None = None,
+    secrets_dir: str | os.PathLike | None = None,
 ) -> Workspace:
-    """The workspace for a run; empty arguments fall back to env vars, then project folders."""
+    """The workspace for a run; empty arguments fall back to env vars, then project folders.
+
+    The secrets folder without an argument or ``CATP_SECRETS_DIR`` is the one beside the
+    processed tables, so a run on other data keeps other passwords.
+    """
+    secrets = secrets_dir or os.environ.get("CATP_SECRETS_DIR")
     return Workspace(
         raw=_pick(raw_dir, "CATP_RAW_DIR", DATA_DIR / "raw"),
         processed=_pick(processed_dir, "CATP_PROCESSED_DIR", DATA_DIR / "processed"),
         output=_pick(output_dir, "CATP_OUTPUT_DIR", PROJECT_ROOT / "reports" / "output"),
         truth=_pick(truth_dir, "CATP_TRUTH_DIR", DATA_DIR / "synthetic-truth"),
+        secrets=Path(secrets).resolve() if secrets else None,
     )

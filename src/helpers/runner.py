@@ -185,6 +185,16 @@ def share_readable(folder: Path) -> None:
         path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
+SEND_LOG = "distribution.json"  # written by `make send-packs` after a build, not by it
+
+
+def keep_send_log(previous: Path, staging: Path) -> None:
+    """A rebuilt week keeps the record of what was already sent (outside the manifest: it
+    grows with every send)."""
+    if (previous / SEND_LOG).is_file():
+        shutil.copy2(previous / SEND_LOG, staging / SEND_LOG)
+
+
 def _run_entry(record: RunRecord) -> dict:
     return {
         "run": record.run_id,
@@ -528,6 +538,7 @@ def _run_locked(
             _move_files_in(staging, final, record)
         else:
             write_manifest(staging, record)
+            keep_send_log(final, staging)
             share_readable(staging)
             old = ws.output / f".{week}.old-{os.getpid()}"
             if final.exists():

@@ -1,0 +1,133 @@
+"""The e-mail carrying one unit's pack: a short cover note in the units' language and the
+pack attached. The unit's figures come from the same task the pack was built from
+(:func:`helpers.excel.unit_tasks`: the processed progress tables of the week), so the note and
+the pack cannot disagree. The note never holds a password: it says the password came by
+another channel.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import date, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, getaddresses, make_msgid
+from pathlib import Path
+from typing import Any
+
+from helpers.config import Plan
+from helpers.excel import next_week_targets
+from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
+from helpers.units import UNIT_COUNT
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+mimetypes.add_type(XLSX_TYPE, ".xlsx")
+
+
+def _d(key: str, lang: str, **values: Any) -> str:
+    return t(f"distribution.{key}", lang, **values)
+
+
+def _num(value: Any) -> bool:
+    return value is not None and value == value  # not None, not NaN
+
+
+def cover_text(task: dict[str, Any], plan: Plan, week: str, lang: str, *, encrypted: bool) -> str:
+    """The body of a unit's message: week, key figures and standing, what to do next."""
+    unit = task["unit"]
+    day = date.fromisoformat(week)
+    next_end = day + timedelta(days=plan.cadence_days)
+    lines = [
+        _d("greeting", lang, unit=unit["unit_name"]),
+        "",
+        _d("intro", lang, plan=plan.number, week=fmt_date(day, lang), file=Path(task["path"]).name),
+        "",
+        _d("figures_heading", lang),
+    ]
+    for prefix in ("veh", "lic"):
+        if _num(unit.get(f"{prefix}_assigned")):
+            lines.append(
+                _d(
+                    f"figures.{prefix}",
+                    lang,
+                    cleaned=fmt_int(unit.get(f"{prefix}_cleaned"), lang),
+                    assigned=fmt_int(unit[f"{prefix}_assigned"], lang),
+                    share=fmt_pct(unit.get(f"{prefix}_share_cleaned"), lang),
+                    gain=fmt_int(unit.get(f"{prefix}_gain_week"), lang),
+                )
+            )
+    standing = t(f"progress.standing.{unit['standing']}", lang) if unit.get("standing") else "–"
+    lines.append(
+        _d(
+            "figures.rank",
+            lang,
+            rank=fmt_int(unit.get("rank"), lang),
+            units=UNIT_COUNT,
+            standing=standing,
+        )
+    )
+    if _num(unit.get("backlog_pending")):
+        lines.append(_d("figures.pending", lang, pending=fmt_int(unit["backlog_pending"], lang)))
+    laggard = task.get("laggard")
+    if laggard:
+        lines += ["", _d("laggard", lang, reason=laggard.get(f"reason_{lang}") or "")]
+    for reason in task.get("leaders") or []:
+        lines += ["", _d("leader", lang, reason=reason)]
+    lines += [
+        "",
+        _d("todo_heading", lang, conference=fmt_date(plan.conference_date(next_end), lang)),
+    ]
+    for key, value, kind in next_week_targets(unit, plan, week):
+        shown = fmt_pct(value, lang) if kind == "pct" else fmt_int(value, lang)
+        label = t(f"excel.targets.{key}", lang, date=fmt_date(next_end, lang))
+        lines.append(_d("todo_item", lang, target=label, value=shown))
+    lines.append(_d("todo_lists", lang))
+    lines += [
+        "",
+        _d("protected" if encrypted else "personal", lang),
+        "",
+        _d("signature", lang, issuer=plan.issuer[lang]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def unit_message(
+    task: dict[str, Any],
+    recipients: tuple[tuple[str, ...], tuple[str, ...]],
+    attachment: bytes,
+    plan: Plan,
+    week: str,
+    lang: str,
+    *,
+    sender: str,
+    reply_to: str = "",
+    encrypted: bool = True,
+) -> EmailMessage:
+    """The message for one unit: To/Cc from the address book, its own pack attached."""
+    to, cc = recipients
+    unit = task["unit"]
+    domain = (getaddresses([sender])[0][1].rpartition("@")[2] or "localhost").lower()
+    msg = EmailMessage()
+    msg["Subject"] = _d(
+        "subject",
+        lang,
+        plan=plan.number,
+        unit=unit["unit_name"],
+        week=fmt_date(date.fromisoformat(week), lang),
+    )
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    if cc:
+        msg["Cc"] = ", ".join(cc)
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(idstring=str(unit["unit_code"]), domain=domain)  # one line
+    msg["X-CATP375-Unit"] = str(unit["unit_code"])
+    msg["X-CATP375-Week"] = week
+    # 8bit: the note reads as plain text in the .eml too (sent with BODY=8BITMIME)
+    msg.set_content(cover_text(task, plan, week, lang, encrypted=encrypted), cte="8bit")
+    maintype, _, subtype = XLSX_TYPE.partition("/")
+    msg.add_attachment(
+        attachment, maintype=maintype, subtype=subtype, filename=Path(task["path"]).name
+    )
+    return msg

@@ -1,0 +1,379 @@
+"""Send each unit its own pack, by e-mail, and keep a log of every send.
+
+    report = send_packs(ws, "2025-11-23")                  # SMTP from config/plan.yaml
+    report = send_packs(ws, "2025-11-23", dry_run=True)    # .eml files in <week>/outbox/
+
+Reads the week's unit packs (``reports/output/<week>/units/``), the address book
+(``config/unit_contacts.csv``) and the SMTP settings (``distribution`` in ``plan.yaml``; the
+login from ``CATP_SMTP_USER`` / ``CATP_SMTP_PASSWORD``). Writes one line per attempt into
+``reports/output/<week>/distribution.json``: unit, recipients, message id, SHA-256 of the
+attachment, time, result. A unit whose pack was sent is skipped on the next run (``force``
+sends again); a refused recipient or a dropped connection marks that unit failed and the others
+go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import smtplib
+import ssl
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Any
+
+from helpers import ConfigError, DeliveryError, protect
+from helpers.config import Plan, load_plan
+from helpers.distribution.contacts import Contact, is_placeholder, load_contacts
+from helpers.distribution.message import unit_message
+from helpers.excel import load_template, unit_tasks
+from helpers.paths import CONTACTS_FILE, Workspace
+
+LOG_FILE = "distribution.json"
+OUTBOX = "outbox"
+USER_ENV, PASSWORD_ENV = "CATP_SMTP_USER", "CATP_SMTP_PASSWORD"
+SENT, FAILED, WRITTEN = "sent", "failed", "written"
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int = 587
+    starttls: bool = True
+    timeout_s: float = 60.0
+    user: str = ""
+    password: str = field(default="", repr=False)
+
+
+@dataclass
+class SendReport:
+    week: str
+    mode: str  # smtp or outbox
+    sent: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # unit -> error
+    skipped: list[str] = field(default_factory=list)  # already sent before
+    rebuilt: list[str] = field(default_factory=list)  # skipped, but sent an earlier build
+    log: Path | None = None
+    outbox: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def smtp_settings(plan: Plan, env: dict[str, str] | None = None) -> Smtp | None:
+    """The SMTP server of ``plan.yaml`` with the login from the environment; None = no host."""
+    env = os.environ if env is None else env
+    conf = dict((plan.distribution or {}).get("smtp") or {})
+    host = str(conf.get("host") or "").strip()
+    if not host:
+        return None
+    user, password = env.get(USER_ENV, ""), env.get(PASSWORD_ENV, "")
+    if user and not password:
+        raise ConfigError(
+            f"{USER_ENV} is set but {PASSWORD_ENV} is not: set both, or neither "
+            "for a server that needs no login"
+        )
+    return Smtp(
+        host=host,
+        port=int(conf.get("port") or 587),
+        starttls=bool(conf.get("starttls", True)),
+        timeout_s=float(conf.get("timeout_s") or 60),
+        user=user,
+        password=password,
+    )
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# The log
+# --------------------------------------------------------------------------------------------
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return list(json.loads(path.read_text("utf-8")).get("sends", []))
+
+
+def _write_log(path: Path, week: str, entries: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"week": week, "sends": entries}, fh, ensure_ascii=False, indent=2)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def sent_units(entries: list[dict[str, Any]]) -> set[str]:
+    """Units whose pack was sent (by SMTP) at least once this week."""
+    return {e["unit_code"] for e in entries if e.get("result") == SENT}
+
+
+# --------------------------------------------------------------------------------------------
+# Transport
+# --------------------------------------------------------------------------------------------
+
+
+class _Connection:
+    """One SMTP session, opened on first use and opened again after a drop."""
+
+    def __init__(self, smtp: Smtp):
+        self.smtp = smtp
+        self.client: smtplib.SMTP | None = None
+
+    def open(self) -> smtplib.SMTP:
+        if self.client is None:
+            client = smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout_s)
+            try:
+                client.ehlo()
+                if self.smtp.starttls:
+                    client.starttls(context=ssl.create_default_context())
+                    client.ehlo()
+                if self.smtp.user:
+                    client.login(self.smtp.user, self.smtp.password)
+            except BaseException:
+                client.close()
+                raise
+            self.client = client
+        return self.client
+
+    def drop(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.close()
+            finally:
+                self.client = None
+
+    def quit(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.drop()
+
+
+def _deliver(
+    conn: _Connection, msg: EmailMessage, sender: str, recipients: Sequence[str]
+) -> str | None:
+    """Send one message; None when every recipient took it, else what went wrong.
+
+    A refused recipient leaves the session usable; a dropped or broken session is closed and
+    opened again for the next unit.
+    """
+    try:
+        client = conn.open()
+        options = ["BODY=8BITMIME"] if client.has_extn("8bitmime") else []
+        refused = client.send_message(
+            msg, from_addr=sender, to_addrs=list(recipients), mail_options=options
+        )
+    except smtplib.SMTPRecipientsRefused as exc:
+        _reset(conn)
+        return "refused: " + "; ".join(
+            f"{a} ({c} {_text(m)})" for a, (c, m) in sorted(exc.recipients.items())
+        )
+    except smtplib.SMTPResponseException as exc:  # sender or message refused, session alive
+        _reset(conn)
+        return f"refused by the server: {exc.smtp_code} {_text(exc.smtp_error)}"
+    except (smtplib.SMTPException, OSError) as exc:  # dropped, timed out, TLS failed ...
+        conn.drop()
+        return f"connection: {type(exc).__name__}: {exc}"
+    if refused:
+        return "refused: " + "; ".join(
+            f"{a} ({c} {_text(m)})" for a, (c, m) in sorted(refused.items())
+        )
+    return None
+
+
+def _reset(conn: _Connection) -> None:
+    try:
+        if conn.client is not None:
+            conn.client.rset()
+    except (smtplib.SMTPException, OSError):
+        conn.drop()
+
+
+def _text(message: Any) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
+# --------------------------------------------------------------------------------------------
+# Sending a week
+# --------------------------------------------------------------------------------------------
+
+
+def _refuse_placeholders(
+    contacts: dict[str, Contact], codes: Sequence[str], sender: str, contacts_path: Path
+) -> None:
+    bad = [f"{c} ({a})" for c in codes for a in contacts[c].recipients if is_placeholder(a)]
+    if bad:
+        raise ConfigError(
+            f"{len(bad)} recipient address(es) are still placeholders on the reserved .invalid "
+            f"domain, e.g. {', '.join(bad[:3])}: replace them in {contacts_path} with the units' "
+            "real addresses before sending (DRY_RUN=1 writes the messages without sending)"
+        )
+    if is_placeholder(sender):
+        raise ConfigError(
+            f"the sender {sender!r} is a placeholder: set distribution.sender in "
+            "config/plan.yaml to the real mailbox the packs are sent from"
+        )
+
+
+def send_packs(
+    ws: Workspace,
+    week: str,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    plan: Plan | None = None,
+    contacts_path: Path | str = CONTACTS_FILE,
+    out_dir: Path | None = None,
+    units: Sequence[str] | None = None,
+    env: dict[str, str] | None = None,
+    echo: Callable[[str], None] = print,
+) -> SendReport:
+    """E-mail each unit its pack (or write the messages to the outbox); see the module doc."""
+    plan = plan or load_plan()
+    out_dir = Path(out_dir) if out_dir else ws.output_week(week)
+    contacts_path = Path(contacts_path)
+    contacts = load_contacts(contacts_path)
+    smtp = None if dry_run else smtp_settings(plan, env)
+    lang = plan.default_lang
+    sender = str((plan.distribution or {}).get("sender") or "").strip()
+    if not sender or not getaddresses([sender])[0][1]:
+        raise ConfigError("config/plan.yaml: distribution.sender must be an e-mail address")
+    sender_address = getaddresses([sender])[0][1]
+    encrypted = bool(plan.unit_packs.get("encrypt", True))
+    tasks = unit_tasks(ws, week, out_dir, lang, plan, load_template(), {}, units=units)
+    missing = [Path(task["path"]).name for task in tasks if not Path(task["path"]).is_file()]
+    if missing:
+        raise DeliveryError(
+            f"{len(missing)} unit pack(s) of week {week} are not in {out_dir / 'units'} "
+            f"(e.g. {missing[0]}): build the week first (make weekly-report WEEK={week})"
+        )
+    log_path = out_dir / LOG_FILE
+    entries = read_log(log_path)
+    done_before = set() if force else sent_units(entries)
+    todo = [task for task in tasks if task["unit"]["unit_code"] not in done_before]
+    report = SendReport(
+        week=week,
+        mode="smtp" if smtp else "outbox",
+        log=log_path,
+        skipped=sorted(done_before & {t["unit"]["unit_code"] for t in tasks}),
+    )
+    last_sent = {e["unit_code"]: e.get("sha256") for e in entries if e.get("result") == SENT}
+    report.rebuilt = [
+        t["unit"]["unit_code"]
+        for t in tasks
+        if t["unit"]["unit_code"] in report.skipped
+        and last_sent.get(t["unit"]["unit_code"]) != sha256(Path(t["path"]).read_bytes())
+    ]
+    if smtp:
+        _refuse_placeholders(
+            contacts, [t["unit"]["unit_code"] for t in todo], sender, contacts_path
+        )
+    else:
+        report.outbox = out_dir / OUTBOX
+        report.outbox.mkdir(parents=True, exist_ok=True)
+    conn = _Connection(smtp) if smtp else None
+    try:
+        for index, task in enumerate(todo, start=1):
+            code = task["unit"]["unit_code"]
+            contact = contacts[code]
+            data = Path(task["path"]).read_bytes()
+            if encrypted and not protect.is_encrypted(data):
+                raise DeliveryError(
+                    f"the pack of unit {code} ({Path(task['path']).name}) is not encrypted "
+                    f"although unit_packs.encrypt is on: rebuild the week before sending"
+                )
+            msg = unit_message(
+                task,
+                (contact.to, contact.cc),
+                data,
+                plan,
+                week,
+                lang,
+                sender=sender,
+                encrypted=encrypted,
+                reply_to=str((plan.distribution or {}).get("reply_to") or ""),
+            )
+            entry = {
+                "unit_code": code,
+                "unit_name": contact.unit_name,
+                "to": list(contact.to),
+                "cc": list(contact.cc),
+                "message_id": msg["Message-ID"],
+                "attachment": Path(task["path"]).name,
+                "sha256": sha256(data),
+                "time": datetime.now().astimezone().isoformat(timespec="seconds"),
+            }
+            if conn is None:
+                target = report.outbox / (Path(task["path"]).stem + ".eml")
+                target.write_bytes(msg.as_bytes())
+                entry.update(result=WRITTEN, file=f"{OUTBOX}/{target.name}")
+                report.written.append(code)
+            else:
+                error = _deliver(conn, msg, sender_address, contact.recipients)
+                entry.update(
+                    result=FAILED if error else SENT,
+                    time=datetime.now().astimezone().isoformat(timespec="seconds"),
+                )
+                if error:
+                    entry["error"] = error
+                    report.failed[code] = error
+                    echo(f"[{index}/{len(todo)}] {code} {contact.unit_name}: FAILED {error}")
+                else:
+                    report.sent.append(code)
+            entries.append(entry)
+            _write_log(log_path, week, entries)  # after each unit: a crash keeps what was sent
+    finally:
+        if conn is not None:
+            conn.quit()
+    if not todo:
+        _write_log(log_path, week, entries)
+    return report
+
+
+def summary(report: SendReport) -> str:
+    """What a run did, for the console; names the units to retry."""
+    lines = []
+    if report.mode == "outbox":
+        lines.append(
+            f"week {report.week}: {len(report.written)} message(s) written to "
+            f"{report.outbox} (nothing sent)"
+        )
+    else:
+        lines.append(f"week {report.week}: {len(report.sent)} unit(s) sent")
+    if report.skipped:
+        lines.append(
+            f"{len(report.skipped)} unit(s) already sent before, skipped "
+            "(FORCE=1 sends to every unit again)"
+        )
+    if report.rebuilt:
+        lines.append(
+            f"{len(report.rebuilt)} of them received an earlier build of their pack "
+            "(the week was rebuilt after sending); FORCE=1 sends the current packs"
+        )
+    if report.failed:
+        lines.append(f"{len(report.failed)} unit(s) FAILED: {', '.join(sorted(report.failed))}")
+        lines.append(
+            "fix the cause (address book, server), then run the same command again: "
+            "only the units not yet sent are sent"
+        )
+    lines.append(f"log: {report.log}")
+    return "\n".join(lines)

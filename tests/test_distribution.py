@@ -1,0 +1,485 @@
+"""Sending the unit packs: the address book, the cover message, and real SMTP sends to a
+server on localhost (aiosmtpd, started by the test on a free port). Nothing of smtplib or
+msoffcrypto is mocked."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import io
+import json
+import shutil
+import socket
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from aiosmtpd.controller import Controller
+
+from helpers import ConfigError, DeliveryError, excel, protect, store
+from helpers.config import load_plan
+from helpers.distribution import load_contacts, send_packs, summary
+from helpers.distribution.__main__ import main as send_main
+from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
+from helpers.paths import CONTACTS_FILE
+from helpers.units import official_units
+from tests.pii import open_pack, unit_password
+from tests.test_excel import U1, U2, U3, WEEK, write_week
+
+UNITS = official_units()
+SENDER = "Kế hoạch 375 <plan375@catp.test>"
+
+
+# --------------------------------------------------------------------------------------------
+# helpers: an address book, a real SMTP server, messages read back
+# --------------------------------------------------------------------------------------------
+
+
+def address(code: str) -> str:
+    return f"u{code}@units.test"
+
+
+def write_contacts(
+    path: Path,
+    rows: list[list[str]] | None = None,
+    *,
+    cc: dict | None = None,
+    header: str = "unit_code,unit_name,to,cc",
+) -> Path:
+    if rows is None:
+        cc = cc or {}
+        rows = [
+            [r.unit_code, r.unit_name, address(r.unit_code), cc.get(r.unit_code, "")]
+            for r in UNITS.itertuples()
+        ]
+    buf = io.StringIO()
+    buf.write("# test address book\n" + header + "\n")
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_text(buf.getvalue(), "utf-8")
+    return path
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives; it can refuse or drop chosen units."""
+
+    def __init__(self, refuse=(), drop=()):
+        self.messages: list[tuple[list[str], bytes]] = []
+        self.refuse, self.drop = set(refuse), set(drop)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if set(envelope.rcpt_tos) & self.drop:
+            server.transport.close()  # the connection drops in the middle of the message
+            return "421 closing"
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(handler):
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
+
+
+def smtp_plan(port: int | None, **unit_packs):
+    plan = load_plan()
+    smtp = {"host": "127.0.0.1", "port": port, "starttls": False, "timeout_s": 10} if port else {}
+    return replace(
+        plan,
+        distribution={"smtp": smtp, "sender": SENDER},
+        unit_packs={**plan.unit_packs, **unit_packs},
+    )
+
+
+def parse(data: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(data, policy=email.policy.default)
+
+
+def attachments(msg) -> list:
+    return [part for part in msg.iter_attachments()]
+
+
+# --------------------------------------------------------------------------------------------
+# the address book
+# --------------------------------------------------------------------------------------------
+
+
+def test_committed_address_book_lists_every_unit_on_placeholder_addresses():
+    contacts = load_contacts(CONTACTS_FILE)
+    assert sorted(contacts) == sorted(UNITS["unit_code"])
+    assert all(a.endswith(".invalid") for c in contacts.values() for a in c.recipients)
+    assert "replace" in CONTACTS_FILE.read_text("utf-8").split("unit_code,")[0]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda rows: rows + [["99999", "", "x@units.test", ""]], r"line 129: '99999' is not"),
+        (
+            lambda rows: rows + [["00008", "", "x@units.test", ""]],
+            r"line 129: unit 00008 is already",
+        ),
+        (
+            lambda rows: [
+                r if r[0] != "00008" else [r[0], r[1], "ngoc-ha.units.test", ""] for r in rows
+            ],
+            r"unit 00008: not an e-mail address: 'ngoc-ha.units.test'",
+        ),
+        (
+            lambda rows: [
+                r if r[0] != "00008" else [r[0], r[1], "a@units.test", "b@@x"] for r in rows
+            ],
+            r"unit 00008: not an e-mail address: 'b@@x'",
+        ),
+        (
+            lambda rows: [r if r[0] != "00008" else [r[0], r[1], "", ""] for r in rows],
+            r"unit 00008 \(Phường Ngọc Hà\) has no 'to' address",
+        ),
+        (
+            lambda rows: [r if r[0] != "00008" else [r[0], "Xã Sóc Sơn", r[2], ""] for r in rows],
+            r"unit 00008 is Phường Ngọc Hà, the row names 'Xã Sóc Sơn'",
+        ),
+        (lambda rows: [r for r in rows if r[0] != "00008"], r"1 unit\(s\) have no row: 00008"),
+    ],
+)
+def test_address_book_problems_are_refused_with_their_line(tmp_path, change, message):
+    rows = [[r.unit_code, r.unit_name, address(r.unit_code), ""] for r in UNITS.itertuples()]
+    path = write_contacts(tmp_path / "contacts.csv", change(rows))
+    with pytest.raises(ConfigError, match=message):
+        load_contacts(path)
+
+
+def test_address_book_takes_several_addresses_and_codes_without_leading_zeros(tmp_path):
+    rows = [
+        [r.unit_code.lstrip("0"), r.unit_name, address(r.unit_code), ""] for r in UNITS.itertuples()
+    ]
+    rows[1] = [rows[1][0], "", "a@units.test; b@units.test", "chief@catp.test"]
+    contacts = load_contacts(write_contacts(tmp_path / "c.csv", rows))
+    second = contacts[UNITS["unit_code"].iloc[1]]
+    assert second.to == ("a@units.test", "b@units.test") and second.cc == ("chief@catp.test",)
+
+
+# --------------------------------------------------------------------------------------------
+# the hand-made week: three units' packs
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def packed(tmp_path_factory):
+    """The hand-made week with the packs of three units, encrypted (the default)."""
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path_factory.mktemp("packed"))
+    write_week(ws)
+    excel.build_packs(
+        ws, WEEK, ws.output_week(WEEK), "vi", workers=1, units=[U1, U2, U3], city=False
+    )
+    return ws
+
+
+def send(ws, tmp_path, port=None, **kwargs):
+    kwargs.setdefault("contacts_path", write_contacts(tmp_path / "contacts.csv"))
+    kwargs.setdefault("plan", smtp_plan(port))
+    return send_packs(
+        ws, WEEK, units=kwargs.pop("units", [U1, U2, U3]), env={}, echo=lambda _: None, **kwargs
+    )
+
+
+def test_without_smtp_the_messages_go_to_the_outbox(packed, tmp_path):
+    report = send(packed, tmp_path)
+    outbox = packed.output_week(WEEK) / "outbox"
+    assert report.mode == "outbox" and report.ok and report.written == [U1, U2, U3]
+    files = sorted(outbox.glob("*.eml"))
+    assert [f.name[:5] for f in files] == [U1, U2, U3]
+    for path in files:
+        msg = parse(path.read_bytes())
+        [pack] = attachments(msg)
+        assert pack.get_filename() == path.stem + ".xlsx"
+        assert msg["To"] == address(path.name[:5])
+        data = pack.get_content()
+        assert protect.is_encrypted(data)
+        openpyxl.load_workbook(io.BytesIO(open_pack(data, unit_password(packed, path.name[:5]))))
+    log = json.loads((packed.output_week(WEEK) / "distribution.json").read_text("utf-8"))
+    assert {e["result"] for e in log["sends"]} == {"written"}
+
+
+def test_dry_run_writes_the_outbox_even_with_a_server_configured(packed, tmp_path):
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        report = send(packed, tmp_path, port, dry_run=True)
+    assert report.mode == "outbox" and len(report.written) == 3 and inbox.messages == []
+
+
+def test_cover_message_gives_the_units_figures_standing_and_next_steps(packed, tmp_path):
+    send(packed, tmp_path)
+    unit = store.load(packed, "unit_progress", WEEK).set_index("unit_code").loc[U1]
+    path = next((packed.output_week(WEEK) / "outbox").glob(f"{U1}-*.eml"))
+    raw = path.read_bytes()
+    msg = parse(raw)
+    body = msg.get_body(("plain",)).get_content()
+    assert (
+        unit["unit_name"] in msg["Subject"] and fmt_date(date(2025, 11, 23), "vi") in msg["Subject"]
+    )
+    assert body.startswith(t("distribution.greeting", "vi", unit=unit["unit_name"]))
+    veh = t(
+        "distribution.figures.veh",
+        "vi",
+        cleaned=fmt_int(unit["veh_cleaned"], "vi"),
+        assigned=fmt_int(unit["veh_assigned"], "vi"),
+        share=fmt_pct(unit["veh_share_cleaned"], "vi"),
+        gain=fmt_int(unit["veh_gain_week"], "vi"),
+    )
+    assert veh in body
+    assert t(f"progress.standing.{unit['standing']}", "vi") in body
+    assert f"{fmt_int(unit['rank'], 'vi')}/126" in body
+    conference = date(2025, 11, 23) + timedelta(days=8)  # the next week's conference
+    assert t("distribution.todo_heading", "vi", conference=fmt_date(conference, "vi")) in body
+    targets = excel.next_week_targets(unit.to_dict(), load_plan(), WEEK)
+    assert fmt_int(dict((k, v) for k, v, _ in targets)["veh_to_clean"], "vi") in body
+    password = unit_password(packed, U1)
+    assert password not in body and password.encode() not in raw
+    assert veh.encode() in raw  # the note reads as it is in the .eml (8bit, not base64)
+
+
+def test_send_logs_each_unit_and_a_rerun_sends_only_the_failed_one(packed, tmp_path):
+    refusing = Inbox(refuse={address(U2)})
+    with smtp_server(refusing) as port:
+        first = send(packed, tmp_path, port)
+    assert first.sent == [U1, U3] and list(first.failed) == [U2]
+    assert "550" in first.failed[U2] and U2 in summary(first)
+    assert sorted(r for rcpts, _ in refusing.messages for r in rcpts) == [address(U1), address(U3)]
+    log = json.loads((packed.output_week(WEEK) / "distribution.json").read_text("utf-8"))["sends"]
+    assert [(e["unit_code"], e["result"]) for e in log] == [
+        (U1, "sent"),
+        (U2, "failed"),
+        (U3, "sent"),
+    ]
+    units = packed.output_week(WEEK) / "units"
+    for entry in log:
+        pack = next(units.glob(f"{entry['unit_code']}-*.xlsx"))
+        assert entry["sha256"] == __import__("hashlib").sha256(pack.read_bytes()).hexdigest()
+        assert entry["to"] == [address(entry["unit_code"])] and entry["message_id"].endswith(">")
+        assert entry["time"][:4] == str(date.today().year)
+    received = [parse(m) for _, m in refusing.messages]
+    assert [m["Message-ID"].strip() for m in received] == [
+        log[0]["message_id"],
+        log[2]["message_id"],
+    ]
+
+    accepting = Inbox()
+    with smtp_server(accepting) as port:
+        second = send(packed, tmp_path, port)
+        third = send(packed, tmp_path, port)
+        forced = send(packed, tmp_path, port, force=True)
+    assert second.sent == [U2] and second.skipped == [U1, U3] and second.ok
+    assert third.sent == [] and third.skipped == [U1, U2, U3]
+    assert forced.sent == [U1, U2, U3] and second.rebuilt == []
+    excel.build_packs(
+        packed, WEEK, packed.output_week(WEEK), "vi", workers=1, units=[U1], city=False
+    )  # the week rebuilt after sending: fresh salts, new bytes
+    with smtp_server(accepting) as port:
+        after = send(packed, tmp_path, port)
+    assert after.sent == [] and after.rebuilt == [U1] and "earlier build" in summary(after)
+    assert [rcpts for rcpts, _ in accepting.messages] == [
+        [address(U2)],
+        [address(U1)],
+        [address(U2)],
+        [address(U3)],
+    ]
+
+
+def test_a_dropped_connection_fails_that_unit_and_the_others_go_on(packed, tmp_path):
+    inbox = Inbox(drop={address(U1)})
+    with smtp_server(inbox) as port:
+        report = send(packed, tmp_path, port)
+    assert list(report.failed) == [U1] and "connection" in report.failed[U1]
+    assert report.sent == [U2, U3]
+    assert [rcpts for rcpts, _ in inbox.messages] == [[address(U2)], [address(U3)]]
+
+
+def test_cc_receives_the_same_message(packed, tmp_path):
+    inbox = Inbox()
+    contacts = write_contacts(tmp_path / "cc.csv", cc={U1: "chief@catp.test"})
+    with smtp_server(inbox) as port:
+        send(packed, tmp_path, port, contacts_path=contacts, units=[U1])
+    [(rcpts, data)] = inbox.messages
+    assert rcpts == [address(U1), "chief@catp.test"] and parse(data)["Cc"] == "chief@catp.test"
+
+
+def test_real_send_refuses_placeholder_addresses_before_connecting(packed, tmp_path):
+    inbox = Inbox()
+    with smtp_server(inbox) as port, pytest.raises(ConfigError, match=r"\.invalid.*unit_contacts"):
+        send(packed, tmp_path, port, contacts_path=CONTACTS_FILE)
+    assert inbox.messages == []
+    assert not (packed.output_week(WEEK) / "distribution.json").exists()
+
+
+def test_an_unencrypted_pack_is_not_sent_when_encryption_is_on(tmp_ws, tmp_path):
+    write_week(tmp_ws)
+    excel.build_packs(
+        tmp_ws,
+        WEEK,
+        tmp_ws.output_week(WEEK),
+        "vi",
+        workers=1,
+        units=[U1],
+        city=False,
+        plan=smtp_plan(None, encrypt=False),
+    )
+    inbox = Inbox()
+    with smtp_server(inbox) as port, pytest.raises(DeliveryError, match="not encrypted"):
+        send(tmp_ws, tmp_path, port, units=[U1])
+    assert inbox.messages == []
+
+
+def test_missing_packs_name_the_command_that_builds_them(tmp_ws, monkeypatch, capsys):
+    write_week(tmp_ws)
+    for var, folder in (
+        ("CATP_RAW_DIR", tmp_ws.raw),
+        ("CATP_PROCESSED_DIR", tmp_ws.processed),
+        ("CATP_OUTPUT_DIR", tmp_ws.output),
+    ):
+        monkeypatch.setenv(var, str(folder))
+    assert send_main(["--week", WEEK, "--dry-run"]) == 2
+    assert "make weekly-report WEEK=2025-11-23" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# the sample week: 126 units (slow)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_sent(progressed, sample_week, tmp_path_factory):
+    """The sample week's 126 encrypted unit packs, sent to a real SMTP server on localhost."""
+    out = tmp_path_factory.mktemp("sample-send")
+    excel.build_packs(progressed, sample_week, out, "vi", workers=2, city=False)
+    contacts = write_contacts(out / "contacts.csv")
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        report = send_packs(
+            progressed,
+            sample_week,
+            plan=smtp_plan(port),
+            contacts_path=contacts,
+            out_dir=out,
+            env={},
+            echo=lambda _: None,
+        )
+    return progressed, sample_week, out, contacts, inbox, report
+
+
+def _record_ids(workbook: bytes, header: str) -> set[str]:
+    wb = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True)
+    found = set()
+    for sheet in wb.worksheets[1:]:
+        rows = sheet.iter_rows(values_only=True)
+        head = next(rows, ())
+        if header in head:
+            i = head.index(header)
+            found |= {r[i] for r in rows if r[i] is not None}
+    wb.close()
+    return found
+
+
+@pytest.mark.slow
+def test_every_unit_receives_exactly_its_own_pack(sample_sent):
+    ws, week, out, contacts, inbox, report = sample_sent
+    assert report.ok and len(report.sent) == 126 and len(inbox.messages) == 126
+    records = pd.concat(
+        [
+            store.load(ws, "vehicle_status", week, columns=["record_id", "unit_code"]),
+            store.load(ws, "licence_status", week, columns=["record_id", "unit_code"]),
+        ]
+    )
+    owner = dict(zip(records["record_id"], records["unit_code"], strict=True))
+    header = t("excel.columns.record_id", "vi")
+    seen = set()
+    for rcpts, data in inbox.messages:
+        [code] = [c for c in UNITS["unit_code"] if rcpts == [address(c)]]
+        seen.add(code)
+        msg = parse(data)
+        [pack] = attachments(msg)
+        assert pack.get_filename().startswith(f"{code}-")
+        plain = open_pack(pack.get_content(), unit_password(ws, code))
+        ids = _record_ids(plain, header)
+        assert {owner[i] for i in ids} <= {code}, code
+        with __import__("zipfile").ZipFile(io.BytesIO(plain)) as z:
+            assert f"<vt:lpwstr>{code}</vt:lpwstr>" in z.read("docProps/custom.xml").decode()
+    assert seen == set(UNITS["unit_code"])
+
+
+@pytest.mark.slow
+def test_sample_refused_recipient_fails_that_unit_only_and_a_rerun_sends_it(sample_sent, tmp_path):
+    ws, week, out, contacts, _, _ = sample_sent
+    again = tmp_path / "out"
+    shutil.copytree(out / "units", again / "units")
+    victim = "00008"
+    refusing = Inbox(refuse={address(victim)})
+    with smtp_server(refusing) as port:
+        first = send_packs(
+            ws,
+            week,
+            plan=smtp_plan(port),
+            contacts_path=contacts,
+            out_dir=again,
+            env={},
+            echo=lambda _: None,
+        )
+    assert list(first.failed) == [victim] and len(first.sent) == 125
+    accepting = Inbox()
+    with smtp_server(accepting) as port:
+        second = send_packs(
+            ws,
+            week,
+            plan=smtp_plan(port),
+            contacts_path=contacts,
+            out_dir=again,
+            env={},
+            echo=lambda _: None,
+        )
+    assert second.sent == [victim] and len(second.skipped) == 125
+    assert [rcpts for rcpts, _ in accepting.messages] == [[address(victim)]]
+
+
+@pytest.mark.slow
+def test_sample_dry_run_writes_126_eml_files(sample_sent, tmp_path):
+    ws, week, out, contacts, _, _ = sample_sent
+    again = tmp_path / "out"
+    shutil.copytree(out / "units", again / "units")
+    report = send_packs(
+        ws,
+        week,
+        dry_run=True,
+        out_dir=again,
+        plan=smtp_plan(None),
+        contacts_path=CONTACTS_FILE,
+        env={},
+        echo=lambda _: None,
+    )
+    files = sorted((again / "outbox").glob("*.eml"))
+    assert len(report.written) == 126 and len(files) == 126
+    for path in files:
+        [pack] = attachments(parse(path.read_bytes()))
+        assert pack.get_filename() == path.stem + ".xlsx" and path.name[:5] in pack.get_filename()
+        assert protect.is_encrypted(pack.get_content())
