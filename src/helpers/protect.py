@@ -22,15 +22,13 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import secrets
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
-from helpers import ConfigError
+from helpers import ConfigError, store
 from helpers.paths import Workspace, workspace
 
 PASSWORD_FILE = "unit_passwords.csv"
@@ -75,15 +73,13 @@ def _write(path: Path, rows: dict[str, dict[str, str]]) -> None:
     writer.writeheader()
     for code in sorted(rows):
         writer.writerow(rows[code])
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:  # mkstemp: mode 0600
-            fh.write(buffer.getvalue())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    text = buffer.getvalue()
+
+    def write_private(tmp: Path) -> None:
+        tmp.write_text(text, "utf-8", newline="")
+        tmp.chmod(0o600)  # mkstemp makes it 0600 already: said, not assumed
+
+    store.atomic_write(path, write_private)
 
 
 def _names() -> dict[str, str]:
@@ -175,15 +171,7 @@ def encrypt_file(path: Path | str, password: str) -> Path:
     """Encrypt a workbook in place (written atomically: never half a file under its name)."""
     path = Path(path)
     sealed = encrypt_bytes(path.read_bytes(), password)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(sealed)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return store.atomic_write(path, lambda tmp: tmp.write_bytes(sealed))
 
 
 def decrypt_bytes(data: bytes, password: str) -> bytes:

@@ -14,11 +14,8 @@ writes ``vehicle_status``, ``licence_status``, ``submission_links`` and
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import pandas as pd
 
@@ -79,8 +76,7 @@ _log = logging.getLogger(__name__)
 # Inputs: typed views over the processed Parquet tables
 # --------------------------------------------------------------------------------------------
 
-def _quote(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+_quote = store.sql_quote
 
 
 def _register_inputs(con, ws: Workspace, week: str) -> None:
@@ -651,24 +647,11 @@ def self_report_verdict(
 def _write(con, sql: str, ws: Workspace, name: str, week: str) -> int:
     """Stream a query to ``<processed>/<week>/<name>.parquet`` atomically; returns its rows.
 
-    DuckDB writes the Parquet itself so 8.5 M-row tables never pass through pandas; the path
-    comes from :func:`helpers.store.table_path` and the file appears by rename, as with
-    :func:`helpers.store.save`.
+    DuckDB writes the Parquet itself so 8.5 M-row tables never pass through pandas.
     """
     target = store.table_path(ws, name, week)
-    raw = ws.raw.resolve()
-    if raw == target.resolve() or raw in target.resolve().parents:
-        raise PermissionError(f"refusing to write inside the raw deliveries folder: {target}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        con.execute(f"COPY ({sql}) TO {_quote(tmp)} (FORMAT parquet, COMPRESSION zstd)")
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return con.execute(f"SELECT count(*) FROM read_parquet({_quote(target)})").fetchone()[0]
+    store.refuse_raw(ws, target)
+    return store.query_to_parquet(con, sql, target)
 
 
 def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, int]:

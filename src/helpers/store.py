@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -52,26 +52,45 @@ def table_path(ws: Workspace, name: str, week: str) -> Path:
     return ws.processed_week(week) / f"{name}.parquet"
 
 
-def _refuse_raw(ws: Workspace, target: Path) -> None:
+def refuse_raw(ws: Workspace, target: Path) -> None:
+    """Stop any write inside the raw deliveries folder (the suite never writes there)."""
     raw = ws.raw.resolve()
     if target.resolve() == raw or raw in target.resolve().parents:
         raise PermissionError(f"refusing to write inside the raw deliveries folder: {target}")
 
 
-def save(ws: Workspace, df: pd.DataFrame, name: str, week: str) -> Path:
-    """Write one processed table atomically; returns its path."""
-    target = table_path(ws, name, week)
-    _refuse_raw(ws, target)
+def atomic_write(target: Path, writer: Callable[[Path], object]) -> Path:
+    """Call ``writer`` on a private temporary file beside ``target``, then rename it into
+    place: a reader never sees half a file, a failed write leaves the old one (or none)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        df.to_parquet(tmp, index=False)
+        writer(Path(tmp))
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target
+
+
+def sql_quote(value: str | os.PathLike) -> str:
+    """A text or path as a DuckDB string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def query_to_parquet(con, sql: str, target: Path) -> int:
+    """Stream a DuckDB query to a Parquet file atomically (never through pandas); its rows."""
+    atomic_write(target, lambda tmp: con.execute(
+        f"COPY ({sql}) TO {sql_quote(tmp)} (FORMAT parquet, COMPRESSION zstd)"))
+    return con.execute(f"SELECT count(*) FROM read_parquet({sql_quote(target)})").fetchone()[0]
+
+
+def save(ws: Workspace, df: pd.DataFrame, name: str, week: str) -> Path:
+    """Write one processed table atomically; returns its path."""
+    target = table_path(ws, name, week)
+    refuse_raw(ws, target)
+    return atomic_write(target, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def load(ws: Workspace, name: str, week: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -90,12 +109,9 @@ def exists(ws: Workspace, name: str, week: str) -> bool:
 
 def save_json(ws: Workspace, payload: Any, name: str, week: str) -> Path:
     target = ws.processed_week(week) / f"{name}.json"
-    _refuse_raw(ws, target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), "utf-8")
-    os.replace(tmp, target)
-    return target
+    refuse_raw(ws, target)
+    text = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+    return atomic_write(target, lambda tmp: tmp.write_text(text, "utf-8"))
 
 
 def load_json(ws: Workspace, name: str, week: str) -> Any:
@@ -237,6 +253,6 @@ def duckdb_connect(memory_limit: str = "6GB", threads: int | None = None):
 def output_folder(ws: Workspace, week: str, output_dir: str | os.PathLike = "") -> Path:
     """Where a notebook writes its outputs: the runner's staging folder, else the week's own."""
     folder = Path(output_dir) if output_dir else ws.output_week(week)
-    _refuse_raw(ws, folder)
+    refuse_raw(ws, folder)
     folder.mkdir(parents=True, exist_ok=True)
     return folder

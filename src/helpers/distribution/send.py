@@ -19,7 +19,6 @@ import json
 import os
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +27,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
-from helpers import ConfigError, DeliveryError, protect
+from helpers import ConfigError, DeliveryError, protect, store
 from helpers.config import Plan, load_plan
 from helpers.distribution.contacts import Contact, is_placeholder, load_contacts
 from helpers.distribution.message import unit_message
@@ -107,16 +106,13 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 
 
 def _write_log(path: Path, week: str, entries: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"week": week, "sends": entries}, fh, ensure_ascii=False, indent=2)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    text = json.dumps({"week": week, "sends": entries}, ensure_ascii=False, indent=2)
+
+    def write_shared(tmp: Path) -> None:
+        tmp.write_text(text, "utf-8")
+        tmp.chmod(0o644)  # the log is for the staff who distribute, like the pack
+
+    store.atomic_write(path, write_shared)
 
 
 def sent_units(entries: list[dict[str, Any]]) -> set[str]:
