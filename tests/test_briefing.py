@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import briefing, i18n, store
+from helpers import briefing, i18n, progress, store
 from helpers.config import load_plan
 from helpers.paths import Workspace
 from helpers.runner import Step, run
@@ -68,18 +68,33 @@ def make_unit_progress(seed: int = 7) -> pd.DataFrame:
         }
         groups = VEHICLE_GROUPS if prefix == "veh" else LICENCE_GROUPS
         total = np.zeros(n, dtype=int)
+        resolved_total = np.zeros(n, dtype=int)
         for status in groups:
             counts = rng.integers(0, 120, n)
+            resolved = (counts * rng.uniform(0, 0.5, n)).astype(int)
             cols[f"{prefix}_group_{status}"] = counts
+            cols[f"{prefix}_resolved_{status}"] = resolved
             total += counts
+            resolved_total += resolved
         cols[f"{prefix}_difficult"] = total
+        cols[f"{prefix}_difficult_resolved"] = resolved_total
+        cols[f"{prefix}_difficult_open"] = total - resolved_total
+        cols[f"{prefix}_cleanable"] = assigned - total
+        cols[f"{prefix}_share_cleaned_cleanable"] = cleaned / (assigned - total)
+        compared = (assigned * rng.uniform(0.9, 1.0, n)).astype(int)
+        cols[f"{prefix}_compared"] = compared
+        cols[f"{prefix}_share_compared"] = compared / assigned
+        cols[f"{prefix}_standing"] = rng.choice(["on_track", "at_risk", "off_track"], n)
     table = pd.concat([units, pd.DataFrame(cols)], axis=1)
-    order = table["veh_share_cleaned"].rank(ascending=False, method="first").astype(int)
+    order = table["veh_share_cleaned_cleanable"].rank(ascending=False, method="first").astype(int)
     table["rank"] = order
     table["rank_prev"] = rng.permutation(np.arange(1, n + 1))
     table["rank_change"] = table["rank_prev"] - table["rank"]
     table["standing"] = np.where(order <= 40, "on_track", np.where(order <= 90, "at_risk", "off_track"))
     table["is_laggard"] = order > n - 12
+    table["breaks_progress"] = table["is_laggard"]
+    table["breaks_conduct"] = (order > n - 14) & (order <= n - 12)  # conduct only
+    table["is_laggard"] = table["breaks_progress"] | table["breaks_conduct"]
     table["is_leader"] = order <= 5
     table["backlog_pending"] = table["veh_pending"] + table["lic_pending"]
     table["backlog_median_lag_days"] = rng.uniform(0.5, 6, n)
@@ -119,6 +134,20 @@ def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
             "submissions_total": int(units[f"{p}_submitted"].sum()),
             "submissions_week": int(units[f"{p}_gain_week"].sum() * 1.3),
             "difficult": int(units[f"{p}_difficult"].sum()),
+            "cleanable": int(units[f"{p}_cleanable"].sum()),
+            "share_cleaned_cleanable": cleaned / units[f"{p}_cleanable"].sum(),
+            "difficult_resolved": int(units[f"{p}_difficult_resolved"].sum()),
+            "difficult_open": int(units[f"{p}_difficult_open"].sum()),
+            "compared": int(units[f"{p}_compared"].sum()),
+            "share_compared": units[f"{p}_compared"].sum() / assigned,
+            "units_compared": 126, "units_with_records": 126,
+            "unit_share_compared_min": float(units[f"{p}_share_compared"].min()),
+            "unit_share_compared_max": float(units[f"{p}_share_compared"].max()),
+            "gain_change": int(units[f"{p}_gain_week"].sum() - units[f"{p}_gain_prev_week"].sum()),
+            "gain_change_share": (units[f"{p}_gain_week"].sum()
+                                  / units[f"{p}_gain_prev_week"].sum() - 1.0),
+            "cleaned_before_start": 0,
+            "units_conduct": int(units["breaks_conduct"].sum()),
         })
     return pd.DataFrame(rows)
 
@@ -131,11 +160,18 @@ def make_laggards(units: pd.DataFrame) -> pd.DataFrame:
         share_en = i18n.fmt_pct(u["veh_share_cleaned"], "en")
         rows.append({
             "unit_code": u["unit_code"], "unit_name": u["unit_name"], "rank": int(u["rank"]),
-            "veh_share_cleaned": u["veh_share_cleaned"], "rules": ["veh_below_median", "veh_bottom_decile"],
+            "veh_share_cleaned": u["veh_share_cleaned"],
+            "veh_share_cleaned_cleanable": u["veh_share_cleaned_cleanable"],
+            "breaks_progress": bool(u["breaks_progress"]),
+            "breaks_conduct": bool(u["breaks_conduct"]),
+            "rules": (["veh_below_median", "veh_bottom_decile"] if u["breaks_progress"] else [])
+            + (["self_report_overstated"] if u["breaks_conduct"] else []),
             "reason_vi": f"Tỷ lệ làm sạch {share_vi}, thấp hơn trung vị thành phố hơn 15 điểm; "
-                         f"Thuộc nhóm 10% đơn vị thấp nhất (hạng {int(u['rank'])}/126).",
+                         f"Thuộc nhóm 10% đơn vị thấp nhất (hạng {int(u['rank'])}/126)."
+            if u["breaks_progress"] else "Số tự báo cáo cao hơn hệ thống.",
             "reason_en": f"Share cleaned {share_en}, more than 15 points under the city median; "
-                         f"In the bottom 10% of units (rank {int(u['rank'])} of 126).",
+                         f"In the bottom 10% of units (rank {int(u['rank'])} of 126)."
+            if u["breaks_progress"] else "Self-reports above the system.",
         })
     return pd.DataFrame(rows)
 
@@ -143,11 +179,13 @@ def make_laggards(units: pd.DataFrame) -> pd.DataFrame:
 def make_leaders(units: pd.DataFrame) -> pd.DataFrame:
     rows = []
     units = units.assign(gain_share=units["veh_gain_week"] / units["veh_assigned"])
-    for category, column in (("share", "veh_share_cleaned"), ("gain", "gain_share")):
+    for category, column, measure in (("share", "veh_share_cleaned_cleanable", "share_cleanable"),
+                                      ("gain", "gain_share", "gain_share")):
         top = units.sort_values(column, ascending=False).head(5)
         for position, (_, u) in enumerate(top.iterrows(), start=1):
             rows.append({
                 "unit_code": u["unit_code"], "unit_name": u["unit_name"], "category": category,
+                "measure": measure,
                 "position": position, "value": float(u[column]),
                 "reason_vi": f"Đứng thứ {position} toàn thành phố về {'tỷ lệ' if category == 'share' else 'số'} làm sạch.",
                 "reason_en": f"Position {position} in the city by {'share' if category == 'share' else 'number'} cleaned.",
@@ -311,7 +349,7 @@ def test_kpi_values_use_the_language_number_format(data):
     assigned = int(data.city.loc[data.city["kind"] == "vehicle", "assigned"].iloc[0])
     assert vi["assigned"] == f"{assigned:,}".replace(",", ".")
     assert en["assigned"] == f"{assigned:,}"
-    assert "," in vi["share_cleaned"] and "." in en["share_cleaned"]
+    assert "," in vi["share_cleaned_cleanable"] and "." in en["share_cleaned_cleanable"]
 
 
 def test_summary_shows_kpis_and_every_talking_point_of_its_language(data):
@@ -327,9 +365,9 @@ def test_laggards_part_lists_every_laggard_with_every_reason_sentence(data):
     for _, row in data.laggards.iterrows():
         assert row["unit_name"] in part
         sentences = briefing.reason_sentences(row["reason_en"], "en", row["rules"])
-        assert len(sentences) == 2
+        assert len(sentences) == len(row["rules"])
         for sentence in sentences:
-            assert f"<li>{sentence}</li>" in part
+            assert (f"<li>{sentence}</li>" if len(sentences) > 1 else sentence) in part
     assert "Tỷ lệ làm sạch" not in part
 
 
@@ -447,7 +485,8 @@ def check_briefing_pdf(pdf: Path, ws: Workspace, week: str, lang: str) -> None:
         assert marker not in text, marker
     if lang == "vi":
         assert "Đã làm sạch" in text and "Phường" in text and "Xã" in text
-        assert i18n.fmt_pct(float(city.loc[city["kind"] == "vehicle", "share_cleaned"].iloc[0]), "vi") in text
+        share = float(city.loc[city["kind"] == "vehicle", "share_cleaned_cleanable"].iloc[0])
+        assert progress.pct_text(share, "vi") in text
 
 
 @pytest.mark.slow
@@ -533,8 +572,8 @@ def test_long_lists_are_set_in_two_runs_of_columns():
 
 def test_units_chart_draws_every_unit_once_in_share_order(data):
     chart = briefing.units_chart(data, "en")
-    best = data.units.sort_values("veh_share_cleaned", ascending=False)["unit_name"]
-    positions = [chart.index(f". {name}</td>") for name in best]
+    best = data.units.sort_values("veh_share_cleaned_cleanable", ascending=False)["unit_name"]
+    positions = [re.search(rf"\. {re.escape(name)}(</td>| <span)", chart).start() for name in best]
     assert len(positions) == 126
     assert positions[0] < positions[1]  # the first column is read top to bottom
     assert i18n.t("progress.standing.off_track", "en") in chart
@@ -546,3 +585,88 @@ def test_personal_data_scan_finds_a_name_but_not_words_joined_across_numbers():
     assert personal_data_in("Chậm tiến độ\n3 Phường Xuân Phương", tokens) == []
     assert personal_data_in("chủ xe Đỗ Phương Xuân", tokens) == ["do phuong xuan"]
     assert personal_data_in("CCCD 001203004005", tokens) == ["001203004005"]
+
+
+# --------------------------------------------------------------------------------------
+# judgments: each figure says what it counts, one definition per figure
+
+
+def test_weekly_bars_add_up_to_the_cleaned_total_with_cleanings_before_the_peak(data):
+    daily = data.daily.copy()
+    first = daily.groupby("kind")["date"].transform("min") == daily["date"]
+    # 330 vehicle records were cleaned before the peak: every cumulative figure carries them
+    daily["cleaned_cum"] = daily["cleaned_cum"] + np.where(daily["kind"] == "vehicle", 330, 0)
+    city = data.city.copy()
+    city.loc[city["kind"] == "vehicle", "cleaned"] += 330
+    shifted = briefing.BriefingData(**{**data.__dict__, "daily": daily, "city": city})
+    assert first.any()
+    gains = briefing.weekly_gains(shifted, load_plan())
+    vehicle = gains[gains["kind"] == "vehicle"]
+    assert pd.isna(vehicle["week_end"].iloc[0]) and vehicle["cleaned_day"].iloc[0] == 330
+    assert int(vehicle["cleaned_day"].sum()) == int(city.loc[city["kind"] == "vehicle",
+                                                            "cleaned"].iloc[0])
+    part = briefing.city_progress(shifted, load_plan(), "en")
+    assert "before the peak started" in part
+
+
+def test_conduct_and_progress_are_labelled_apart(data):
+    part = briefing.laggards_and_leaders(data, load_plan(), "en")
+    rules = part.index("Progress rules"), part.index("Conduct rules")
+    assert rules[0] < rules[1]
+    lag = data.laggards
+    conduct_only = lag[lag["breaks_conduct"] & ~lag["breaks_progress"]]
+    assert len(conduct_only)
+    name = conduct_only["unit_name"].iloc[0]
+    row = part[part.index(name):]
+    assert row.index('class="breach conduct">Conduct<') < row.index("</tr>")
+    chart = briefing.units_chart(data, "en")
+    marked = data.units.loc[data.units["breaks_conduct"], "unit_name"]
+    for unit in marked:
+        assert f"{unit} <span class=\"conduct\">" in chart
+
+
+def test_leader_heading_names_what_the_category_ranks(data):
+    part = briefing.laggards_and_leaders(data, load_plan(), "en")
+    assert i18n.t("briefing.leaders.category_gain_share", "en") in part
+    assert "Largest number cleaned this week" not in part
+    counted = data.leaders.assign(measure=np.where(data.leaders["category"] == "gain",
+                                                   "gain_records", data.leaders["measure"]))
+    part = briefing.laggards_and_leaders(
+        briefing.BriefingData(**{**data.__dict__, "leaders": counted}), load_plan(), "en")
+    assert i18n.t("briefing.leaders.category_gain_records", "en") in part
+
+
+def test_backlog_table_ranks_by_the_one_definition_the_talking_point_uses(data):
+    units = data.units.copy()
+    # the unit with the oldest item has few submissions: it must not head the table
+    units.loc[0, ["backlog_pending", "backlog_oldest_days"]] = [1, 99]
+    shifted = briefing.BriefingData(**{**data.__dict__, "units": units})
+    part = briefing.backlog_and_difficult(shifted, "en")
+    first = progress.backlog_ranking(units).iloc[0]["unit_name"]
+    table = part[part.index("<tbody>"):]
+    assert table.index(first) < table.index("</tr>")
+
+
+def test_pending_figures_say_whether_they_count_records_or_submissions(data):
+    part = briefing.backlog_and_difficult(data, "en")
+    for key in ("backlog.pending", "backlog.veh_pending", "backlog.lic_pending"):
+        label = i18n.t(f"briefing.{key}", "en")
+        assert label in part and ("ubmission" in label or "record" in label), label
+    city = briefing.city_progress(data, load_plan(), "en")
+    assert "Records whose latest submission awaits review" in city
+
+
+def test_pace_line_shows_the_decimals_that_keep_pace_and_need_apart(data):
+    city = data.city.copy()
+    city.loc[city["kind"] == "vehicle", ["rate_7d", "required_rate"]] = [2.0, 2.4]
+    shifted = briefing.BriefingData(**{**data.__dict__, "city": city})
+    part = briefing.summary(shifted, load_plan(), "en")
+    assert "Pace 2.0 records/day over the last 7 days, 2.4/day required" in part
+
+
+def test_summary_gives_the_comparison_with_the_population_database(data):
+    part = briefing.summary(data, load_plan(), "en")
+    veh = data.city.set_index("kind").loc["vehicle"]
+    assert i18n.t("briefing.kpi.compared", "en") in part
+    assert i18n.fmt_int(veh["compared"], "en") in part
+    assert progress.pct_text(veh["share_compared"], "en") + " of assigned" in part
