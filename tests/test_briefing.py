@@ -129,7 +129,9 @@ def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
             "rate_7d": float(units[f"{p}_gain_week"].sum()) / 7,
             "required_rate": (assigned - cleaned) / 46.0,
             "projected_finish": date(2026, 2, 14), "days_late": 37.0, "on_track": False,
-            "days_left": 46, "units_on_track": 40, "units_at_risk": 50, "units_off_track": 36,
+            "days_left": 46,
+            **{f"units_{st}": int((units[f"{p}_standing"] == st).sum())
+               for st in ("on_track", "at_risk", "off_track")},
             "pending": int(units[f"{p}_pending"].sum()), "oldest_pending_days": 14,
             "submissions_total": int(units[f"{p}_submitted"].sum()),
             "submissions_week": int(units[f"{p}_gain_week"].sum() * 1.3),
@@ -148,6 +150,7 @@ def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
                                   / units[f"{p}_gain_prev_week"].sum() - 1.0),
             "cleaned_before_start": 0,
             "units_conduct": int(units["breaks_conduct"].sum()),
+            "backlog_submissions": int(units["backlog_pending"].sum()),
         })
     return pd.DataFrame(rows)
 
@@ -670,3 +673,130 @@ def test_summary_gives_the_comparison_with_the_population_database(data):
     assert i18n.t("briefing.kpi.compared", "en") in part
     assert i18n.fmt_int(veh["compared"], "en") in part
     assert progress.pct_text(veh["share_compared"], "en") + " of assigned" in part
+
+
+# --------------------------------------------------------------------------------------
+# proof: every figure of the summary page is a value of the processed tables
+
+
+SUMMARY_SHEET = """<html><head><meta charset="utf-8"><link rel="stylesheet" href="briefing.css">
+<style>@page {{ size: A4 portrait; margin: 15mm; }}</style></head><body>{body}</body></html>"""
+
+
+def _number_pattern(lang: str) -> re.Pattern:
+    group, decimal = (r"\.", ",") if lang == "vi" else (",", r"\.")
+    return re.compile(rf"\d{{1,3}}(?:{group}\d{{3}})+(?:{decimal}\d+)?|\d+(?:{decimal}\d+)?")
+
+
+def summary_figures(text: str, lang: str) -> list[str]:
+    """Every figure of the summary page's text: dates, then per cents, then numbers (signs
+    dropped: a change reads +1,672 or −3,548). List markers and the heading are not figures."""
+    lines = [ln for ln in text.splitlines() if not re.fullmatch(r"\s*\d+\.\s*", ln)]
+    text = "\n".join(lines).replace(i18n.t("briefing.sections.summary", lang), "")
+    figures = re.findall(r"\d{2}/\d{2}/\d{4}", text)
+    text = re.sub(r"\d{2}/\d{2}/\d{4}", " ", text)
+    number = _number_pattern(lang).pattern
+    figures += [m.replace(" ", "").replace("\n", "") for m in re.findall(rf"(?:{number})\s*%", text)]
+    text = re.sub(rf"(?:{number})\s*%", " ", text)
+    figures += re.findall(number, text)
+    return figures
+
+
+def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -> set[str]:
+    """Every way the summary may print a value of the processed tables: each city value as a
+    count, a share, a pace or a date; the leaders' values; the backlog unit's figures; the
+    standings per kind; the plan's dates and target (the 7 of "the last 7 days" is the window).
+    Sums over the two kinds (submissions received) are the only derived figures."""
+    city, units, leaders = (tables[n] for n in ("city_progress", "unit_progress", "leaders"))
+    out = {str(progress.WINDOW_DAYS), fmt_date(plan.end, lang), fmt_date(plan.start, lang),
+           fmt_date(date.fromisoformat(week), lang)}
+    for kind in ("vehicle", "licence"):
+        out.add(i18n.fmt_pct(briefing._target_share(plan, kind), lang, 0))
+    for _, row in city.iterrows():
+        for col, value in row.items():
+            if col == "kind" or value is None or (not isinstance(value, date) and pd.isna(value)):
+                continue
+            if isinstance(value, date):
+                out.add(fmt_date(value, lang))
+                continue
+            value = float(value)
+            out |= {i18n.fmt_int(abs(value), lang), progress.pct_text(abs(value), lang),
+                    i18n.fmt_pct(abs(value), lang, 2)}
+        out |= set(progress.pace_texts(row["rate_7d"], row["required_rate"], lang))
+    for col in ("submissions_week", "submissions_total"):
+        out.add(i18n.fmt_int(city[col].sum(), lang))
+    out |= {progress.pct_text(v, lang) for v in leaders["value"]}
+    first = progress.backlog_ranking(units)
+    if len(first):
+        out |= {i18n.fmt_int(first.iloc[0][c], lang)
+                for c in ("backlog_pending", "backlog_oldest_days")}
+    return out
+
+
+def check_summary_figures(text: str, tables: dict[str, pd.DataFrame], plan, week: str,
+                          lang: str, min_figures: int = 40) -> None:
+    allowed = table_figures(tables, plan, week, lang)
+    figures = summary_figures(text, lang)
+    assert len(figures) >= min_figures, (week, lang, figures)  # the cards and the points were read
+    strays = [f for f in figures if f not in allowed]
+    assert not strays, (week, lang, strays)
+    flat = squash(text)
+    units, city = tables["unit_progress"], tables["city_progress"].set_index("kind")
+    for kind, p in (("vehicle", "veh"), ("licence", "lic")):
+        counts = units[f"{p}_standing"].value_counts()
+        own = {s: int(counts.get(s, 0)) for s in ("on_track", "at_risk", "off_track")}
+        assert own == {s: int(city.loc[kind, f"units_{s}"]) for s in own}, (kind, own)
+        line = i18n.t(f"briefing.kpi.units_standing_{kind}", lang, on=i18n.fmt_int(own["on_track"], lang),
+                      risk=i18n.fmt_int(own["at_risk"], lang), off=i18n.fmt_int(own["off_track"], lang))
+        assert squash(line) in flat, (week, lang, kind)
+
+
+def fmt_date(value, lang):
+    return i18n.fmt_date(value, lang)
+
+
+@pytest.mark.slow
+def test_summary_figures_are_table_values_in_every_sample_week_and_language(
+        sample_ws, tmp_path_factory):
+    from helpers import ingest, reconcile
+    from tests.conftest import make_workspace
+
+    root = tmp_path_factory.mktemp("every-week")
+    ws = make_workspace(root)
+    ws = Workspace(raw=sample_ws.raw, processed=ws.processed, output=ws.output, truth=ws.truth)
+    plan = load_plan()
+    weeks = sorted(ws.deliveries())
+    assert len(weeks) >= 6
+    for week in weeks:
+        ingest.ingest_week(ws, week)
+        reconcile.reconcile_week(ws, week, plan)
+        tables = progress.progress_week(ws, week, plan)
+        data = briefing.load_briefing_data(ws, week)
+        for lang in ("vi", "en"):
+            pdf = root / f"summary-{week}-{lang}.pdf"
+            briefing.write_pdf(SUMMARY_SHEET.format(body=briefing.summary(data, plan, lang)), pdf)
+            text, _ = pdf_text(pdf)
+            check_summary_figures(text, tables, plan, week, lang)
+
+
+def test_summary_figure_check_catches_a_figure_no_table_gives(data, tmp_path):
+    plan = load_plan()
+    tables = {"city_progress": data.city, "unit_progress": data.units, "leaders": data.leaders}
+    # the hand-made talking points are free text: the cards alone here
+    cards = briefing.BriefingData(**{**data.__dict__,
+                                     "talking_points": data.talking_points.iloc[0:0]})
+    pdf = tmp_path / "summary.pdf"
+    briefing.write_pdf(SUMMARY_SHEET.format(body=briefing.summary(cards, plan, "en")), pdf)
+    text, _ = pdf_text(pdf)
+    check_summary_figures(text, tables, plan, WEEK, "en", min_figures=30)
+    with pytest.raises(AssertionError, match="123,457"):
+        check_summary_figures(text + " cleaned 123,457 records", tables, plan, WEEK, "en",
+                              min_figures=30)
+    # the licence standings must come from the licence column, not the vehicles'
+    city = data.city.copy()
+    city.loc[city["kind"] == "licence", ["units_on_track", "units_at_risk", "units_off_track"]] = (
+        city.loc[city["kind"] == "vehicle", ["units_on_track", "units_at_risk",
+                                             "units_off_track"]].to_numpy())
+    with pytest.raises(AssertionError):
+        check_summary_figures(text, {**tables, "city_progress": city}, plan, WEEK, "en",
+                              min_figures=30)

@@ -1204,6 +1204,8 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
                                       if s["gain_prev_week"] else math.nan),
                 "cleaned_before_start": int(mine.loc[early, "cleaned_day"].sum()),
                 "units_conduct": conduct,
+                # submissions (all kinds) waiting for a unit's review: the backlog's total
+                "backlog_submissions": int(units["backlog_pending"].sum()),
             }
         )
     out = pd.DataFrame(rows)
@@ -1446,7 +1448,8 @@ def _backlog_text(units: pd.DataFrame, city: pd.DataFrame, lang: str) -> str:
     if ranked.empty:
         return t("progress.talking.backlog_none", lang)
     worst = ranked.iloc[0]
-    return t("progress.talking.backlog", lang, total=fmt_int(units["backlog_pending"].sum(), lang),
+    return t("progress.talking.backlog", lang,
+             total=fmt_int(city["backlog_submissions"].iloc[0], lang),
              unit=worst["unit_name"], pending=fmt_int(worst["backlog_pending"], lang),
              days=_days_text(int(worst["backlog_oldest_days"]), lang))
 
