@@ -298,7 +298,7 @@ def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> str:
     """Cumulative submitted/approved/cleaned per kind against the straight line to target."""
     from matplotlib.dates import DateFormatter, DayLocator
 
-    fig = _figure(7.1, 2.75)
+    fig = _figure(7.1, 2.45)
     axes = fig.subplots(1, 2)
     daily = data.daily.copy()
     daily["date"] = pd.to_datetime(daily["date"])
@@ -372,7 +372,7 @@ def weekly_gains(data: BriefingData, plan: Plan) -> pd.DataFrame:
 
 
 def weekly_gains_chart(data: BriefingData, plan: Plan, lang: str) -> str:
-    fig = _figure(7.1, 2.1)
+    fig = _figure(7.1, 1.85)
     axes = fig.subplots(1, 2)
     gains = weekly_gains(data, plan)
     for ax, kind in zip(axes, KINDS, strict=True):
@@ -648,16 +648,14 @@ def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:
             v, _get(c, "share_cleaned_cleanable"), lang)),
         ("city.row_cleaned_before_start", "cleaned_before_start", _int),
         ("city.row_gain_week", "gain_week", _int),
-        ("city.row_gain_prev_week", "gain_prev_week", _int),
         ("city.row_rate_7d", "rate_7d", lambda v, lang, k: paces[k][0]),
         ("city.row_required_rate", "required_rate", lambda v, lang, k: paces[k][1]),
         ("city.row_projected_finish", "projected_finish", _date),
         ("city.row_days_late", "days_late", _signed),
         ("city.row_pending", "pending", _int),
-        ("city.row_difficult", "difficult", lambda v, lang, c: _int(v, lang) + (
-            "" if _is_missing(_get(c, "difficult_open")) else " (" + _b(
-                "backlog.open_resolved", lang, open=_int(c["difficult_open"], lang),
-                resolved=_int(c["difficult_resolved"], lang)) + ")")),
+        ("city.row_difficult", "difficult", lambda v, lang, c: _int(v, lang) if _is_missing(
+            _get(c, "difficult_open")) else _int(c["difficult_open"], lang) + " / "
+            + _int(c["difficult_resolved"], lang)),
     ]
     with_row = {"compared", "cleaned", "difficult"}
     rows = []
@@ -673,7 +671,7 @@ def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:
             else:
                 cells.append(fmt(value, lang))
         rows.append([_b(key, lang), *cells])
-    table = _table(headers, rows, classes=["text", "num", "num"], widths=["50%", "25%", "25%"],
+    table = _table(headers, rows, classes=["text", "num", "num"], widths=["56%", "22%", "22%"],
                    table_class="data compact")
     body = (
         f'<h3>{_e(_b("city.cumulative_title", lang))}</h3>'
