@@ -1431,11 +1431,11 @@ def _projection_text(veh: pd.Series, plan: Plan, lang: str) -> str:
              days=_days_text(late, lang), deadline=deadline, required=required, rate=rate)
 
 
-def backlog_ranking(units: pd.DataFrame) -> pd.DataFrame:
-    """Units with submissions waiting for review, largest backlog first: most submissions
-    waiting, then the oldest wait, then the unit code. The one order of "largest backlog" used
-    by the talking point, the briefing table and the city pack."""
-    pending = units.loc[units["backlog_pending"] > 0]
+def backlog_ranking(units: pd.DataFrame, *, only_waiting: bool = True) -> pd.DataFrame:
+    """Units with submissions waiting for review (every unit unless ``only_waiting``), largest
+    backlog first: most submissions waiting, then the oldest wait, then the unit code. The one
+    order of "largest backlog" used by the talking point, the briefing table and the city pack."""
+    pending = units.loc[units["backlog_pending"] > 0] if only_waiting else units
     oldest = pending["backlog_oldest_days"].astype("Float64").fillna(-1)
     return (pending.assign(_oldest=oldest)
             .sort_values(["backlog_pending", "_oldest", "unit_code"],
