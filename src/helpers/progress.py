@@ -11,7 +11,11 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
 - cleaned: records whose primary status is ``cleaned``; their cleaning moment is the
   ``reviewed_at`` of the approving review of the winning submission.
 - gain_week: records cleaned in the 7 days ending on ``as_of``; ``rate_7d`` = gain_week / 7.
-- target: ``ceil(targets.<kind>_cleaned_share * assigned)``; remaining = target - cleaned (>= 0).
+- cleanable: assigned minus the records in difficult groups (review alone cannot clean them;
+  each group is its own measure, open / resolved: ``group_progress``).
+- target: ``ceil(targets.<kind>_cleaned_share * cleanable)``; remaining = target - cleaned
+  (>= 0). Shares judged (rank, rules, leaders) are cleaned / cleanable
+  (``<p>_share_cleaned_cleanable``); ``<p>_share_cleaned`` stays cleaned / assigned.
 - required_rate: remaining / days left after ``as_of`` up to the deadline; 0 when nothing
   remains; null when something remains and the deadline has passed (no pace is enough).
 - projected_finish: ``as_of + ceil(remaining / rate_7d)`` days; the day the target was reached
@@ -20,8 +24,11 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
 - city_projected_finish: the city's own projection (sums of the units, one pace), on every
   unit row; days_after_city = projected_finish - city_projected_finish.
 - on_track: projected_finish on or before the deadline (a unit with nothing assigned is on
-  track). standing: off_track for a laggard, at_risk when not a laggard but projected later
-  than the deadline by more than ``laggards.at_risk_late_days`` (or never), else on_track.
+  track). ``<p>_standing`` per kind: off_track when the unit breaks a progress naming rule of
+  that kind, at_risk when projected later than the deadline by more than
+  ``laggards.at_risk_late_days`` (or never), else on_track; ``standing`` is the worse of the
+  kinds in ``laggards.kinds``. Conduct rules (backlog, self-reports) name a unit
+  (``breaks_conduct``) but never change a standing: conduct is not lateness.
 - laggard rules (``rule_flags``; thresholds in ``laggards``). A conference criticises the
   units markedly worse than their peers, and in an early week the whole city is behind, so
   only *naming* rules make a laggard: relative to the city (share under the units' median by
@@ -34,12 +41,12 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
   there because early projections are loose: in week 2 the city needs ~157 more days and
   units' projections spread over years, so a fixed 30 days named 67 of 126.
 - On the sample campaign (``synth --scenario sample``, default thresholds) the weeks give
-  laggards / at_risk / on_track: 2025-11-17 39 / 87 / 0 (the first delivery, a week into the
-  peak), 2025-11-23 27 / 92 / 7, 2025-12-07 28 / 85 / 13, 2025-12-21 28 / 98 / 0; before the
-  split the absolute rules named 118-119 of 126 on 2025-11-23. From the second week 24-27 of
-  each list are named by the bottom decile (13 units) or by overstated self-reports (12-16,
-  11-13 of them for that alone), which sets the floor; ``bottom_share: 0.05`` gives
-  39 / 27 / 26 / 24.
+  laggards (behind on progress / conduct) and vehicle standings off / at risk / on track:
+  2025-11-17 41 (28 / 16), 28 / 98 / 0; 2025-11-23 30 (16 / 16), 16 / 99 / 11; 2025-11-30 27
+  (13 / 16), 13 / 84 / 29; 2025-12-07 29 (14 / 17), 14 / 79 / 33; 2025-12-14 29 (13 / 18),
+  13 / 88 / 25; 2025-12-21 30 (13 / 20), 13 / 109 / 4 (difficult groups hold 16 % of the
+  vehicle records; the best unit reaches 88 % of its cleanable records by then). Before the
+  target counted cleanable records only, no unit was ever on track.
 - shares (cleaned / assigned, submitted / assigned) are null for a unit with nothing assigned;
   such a unit ranks last and is neither a laggard by share nor a leader.
 - history (gain_prev_week, rank_prev): from the previous reporting week's ``unit_progress``
