@@ -1583,9 +1583,9 @@ def chart_unit_shares(units: pd.DataFrame, lang: str):
     ordered = units.sort_values(["rank", "unit_code"])
     fig = _figure(11, 3.5)
     ax = fig.subplots()
-    ax.bar(range(len(ordered)), ordered["veh_share_cleaned"].fillna(0.0),
+    ax.bar(range(len(ordered)), ordered[RANK_SHARE].fillna(0.0),
            color=[colours[s] for s in ordered["standing"]], width=0.8)
-    median = _median(units["veh_share_cleaned"])
+    median = _median(units[RANK_SHARE])
     ax.axhline(median, color="black", lw=0.8, ls="--",
                label=f"{t('progress.chart.median', lang)} {fmt_pct(median, lang)}")
     ax.set_xticks([])
