@@ -800,3 +800,12 @@ def test_summary_figure_check_catches_a_figure_no_table_gives(data, tmp_path):
     with pytest.raises(AssertionError):
         check_summary_figures(text, {**tables, "city_progress": city}, plan, WEEK, "en",
                               min_figures=30)
+
+
+def test_appendix_gives_each_units_comparison_with_the_population_database(data):
+    part = briefing.appendix(data, "en")
+    assert i18n.t("briefing.appendix.veh_compared", "en") in part
+    row = data.units.sort_values(["rank", "unit_name"]).iloc[0]
+    first = part[part.index("<tbody>"):]
+    first = first[:first.index("</tr>")]
+    assert progress.pct_text(row["veh_share_compared"], "en") in first

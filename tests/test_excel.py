@@ -905,3 +905,12 @@ def test_staging_falls_back_to_a_spilling_sort_when_memory_runs_out(sample_packs
     expected = store.load(ws, "vehicle_status", week)
     assert (records["kind"] == "vehicle").sum() == (expected["status"] != "cleaned").sum()
     assert records["unit_code"].is_monotonic_increasing
+
+
+def test_difficult_sheet_gives_each_group_open_and_resolved(tmp_ws, tmp_path):
+    units = pd.DataFrame({"unit_code": ["00004"], "veh_group_owner_deceased": [3],
+                          "veh_resolved_owner_deceased": [1]})
+    assert excel.metric_header("veh_resolved_owner_deceased", "en") == (
+        "Vehicles: Owner deceased, resolved")
+    assert excel.difficult_columns(units) == ["veh_group_owner_deceased",
+                                              "veh_resolved_owner_deceased"]

@@ -1169,6 +1169,7 @@ APPENDIX_COLUMNS: tuple[tuple[str, str, Callable[[Any, str], str]], ...] = (
     ("lic_assigned", "appendix.lic_assigned", _int),
     ("lic_cleaned", "appendix.lic_cleaned", _int),
     ("lic_share_cleaned", "appendix.lic_share", _pct),
+    ("veh_share_compared", "appendix.veh_compared", _pct),
     ("backlog_pending", "appendix.pending", _int),
     ("backlog_oldest_days", "appendix.oldest", _int),
     ("rank_change", "appendix.rank_change", _signed),
@@ -1182,13 +1183,13 @@ def appendix(data: BriefingData, lang: str) -> str:
     classes = ["num", "text"] + ["num"] * (len(APPENDIX_COLUMNS) - 2) + ["text"]
     rows = []
     for _, r in units.iterrows():
-        cells = [_e(fmt(r[col], lang)) for col, _, fmt in APPENDIX_COLUMNS]
+        cells = [_e(fmt(r.get(col), lang)) for col, _, fmt in APPENDIX_COLUMNS]
         progress_ = bool(r.get("breaks_progress", r["is_laggard"]))
         conduct = bool(r.get("breaks_conduct", False))
         cells[1] = (f'{cells[1]}{" ▼" if progress_ else ""}{" " + CONDUCT_MARK if conduct else ""}'
                     f'{" ★" if r["is_leader"] else ""}')
         rows.append(cells + [_standing_badge(r["standing"], lang)])
-    widths = ["3.5%", "15%"] + ["5.35%"] * (len(APPENDIX_COLUMNS) - 2) + ["6.5%"]  # = 100 %
+    widths = ["3.5%", "13.5%"] + ["5.1%"] * (len(APPENDIX_COLUMNS) - 2) + ["6.5%"]  # ~ 100 %
     table = _table(headers, rows, classes=classes, widths=widths, table_class="data appendix-table",
                    raw_cells=True)
     veh_head, lic_head = _b("kind.vehicle", lang), _b("kind.licence", lang)

@@ -700,12 +700,27 @@ def metric_kind(name: str) -> str:
     return "int"
 
 
+def difficult_columns(units: pd.DataFrame) -> list[str]:
+    """Per difficult group: its records, then (when progress wrote them) the resolved ones."""
+    out = []
+    for c in units.columns:
+        if c[4:].startswith("group_"):
+            out.append(c)
+            resolved = c[:4] + "resolved_" + c[len(c[:4]) + len("group_"):]
+            if resolved in units.columns:
+                out.append(resolved)
+    return out
+
+
 def metric_header(name: str, lang: str) -> str:
     """Header of a progress column: 'Vehicles: cleaned', 'Licences: deceased holder', ..."""
     prefix, base = name[:3], name[4:]
     if name[3:4] == "_" and prefix in PREFIXES:
         if base.startswith("group_"):
             what = _catalogue_label("status", base[len("group_"):], lang)
+        elif base.startswith("resolved_"):
+            what = tx("metric.resolved", lang,
+                      group=_catalogue_label("status", base[len("resolved_"):], lang))
         else:
             what = tx(f"metric.{base}", lang)
         return tx(f"prefix.{prefix}", lang, what=what)
@@ -997,7 +1012,7 @@ def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
         Column("reason", tx("columns.reason", lang), "long_text"),
     ], table_name="Leaders")
 
-    group_cols = [c for c in units.columns if c[4:].startswith("group_")]
+    group_cols = difficult_columns(units)
     difficult = units.assign(
         _total=units.get("veh_difficult", 0) + units.get("lic_difficult", 0)
     ).sort_values(["_total", "unit_code"], ascending=[False, True], kind="stable")
