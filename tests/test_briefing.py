@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import briefing, i18n, store
+from helpers import briefing, i18n, progress, store
 from helpers.config import load_plan
 from helpers.paths import Workspace
 from helpers.runner import Step, run
@@ -69,18 +69,33 @@ def make_unit_progress(seed: int = 7) -> pd.DataFrame:
         }
         groups = VEHICLE_GROUPS if prefix == "veh" else LICENCE_GROUPS
         total = np.zeros(n, dtype=int)
+        resolved_total = np.zeros(n, dtype=int)
         for status in groups:
             counts = rng.integers(0, 120, n)
+            resolved = (counts * rng.uniform(0, 0.5, n)).astype(int)
             cols[f"{prefix}_group_{status}"] = counts
+            cols[f"{prefix}_resolved_{status}"] = resolved
             total += counts
+            resolved_total += resolved
         cols[f"{prefix}_difficult"] = total
+        cols[f"{prefix}_difficult_resolved"] = resolved_total
+        cols[f"{prefix}_difficult_open"] = total - resolved_total
+        cols[f"{prefix}_cleanable"] = assigned - total
+        cols[f"{prefix}_share_cleaned_cleanable"] = cleaned / (assigned - total)
+        compared = (assigned * rng.uniform(0.9, 1.0, n)).astype(int)
+        cols[f"{prefix}_compared"] = compared
+        cols[f"{prefix}_share_compared"] = compared / assigned
+        cols[f"{prefix}_standing"] = rng.choice(["on_track", "at_risk", "off_track"], n)
     table = pd.concat([units, pd.DataFrame(cols)], axis=1)
-    order = table["veh_share_cleaned"].rank(ascending=False, method="first").astype(int)
+    order = table["veh_share_cleaned_cleanable"].rank(ascending=False, method="first").astype(int)
     table["rank"] = order
     table["rank_prev"] = rng.permutation(np.arange(1, n + 1))
     table["rank_change"] = table["rank_prev"] - table["rank"]
     table["standing"] = np.where(order <= 40, "on_track", np.where(order <= 90, "at_risk", "off_track"))
     table["is_laggard"] = order > n - 12
+    table["breaks_progress"] = table["is_laggard"]
+    table["breaks_conduct"] = (order > n - 14) & (order <= n - 12)  # conduct only
+    table["is_laggard"] = table["breaks_progress"] | table["breaks_conduct"]
     table["is_leader"] = order <= 5
     table["backlog_pending"] = table["veh_pending"] + table["lic_pending"]
     table["backlog_median_lag_days"] = rng.uniform(0.5, 6, n)
@@ -115,11 +130,28 @@ def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
             "rate_7d": float(units[f"{p}_gain_week"].sum()) / 7,
             "required_rate": (assigned - cleaned) / 46.0,
             "projected_finish": date(2026, 2, 14), "days_late": 37.0, "on_track": False,
-            "days_left": 46, "units_on_track": 40, "units_at_risk": 50, "units_off_track": 36,
+            "days_left": 46,
+            **{f"units_{st}": int((units[f"{p}_standing"] == st).sum())
+               for st in ("on_track", "at_risk", "off_track")},
             "pending": int(units[f"{p}_pending"].sum()), "oldest_pending_days": 14,
             "submissions_total": int(units[f"{p}_submitted"].sum()),
             "submissions_week": int(units[f"{p}_gain_week"].sum() * 1.3),
             "difficult": int(units[f"{p}_difficult"].sum()),
+            "cleanable": int(units[f"{p}_cleanable"].sum()),
+            "share_cleaned_cleanable": cleaned / units[f"{p}_cleanable"].sum(),
+            "difficult_resolved": int(units[f"{p}_difficult_resolved"].sum()),
+            "difficult_open": int(units[f"{p}_difficult_open"].sum()),
+            "compared": int(units[f"{p}_compared"].sum()),
+            "share_compared": units[f"{p}_compared"].sum() / assigned,
+            "units_compared": 126, "units_with_records": 126,
+            "unit_share_compared_min": float(units[f"{p}_share_compared"].min()),
+            "unit_share_compared_max": float(units[f"{p}_share_compared"].max()),
+            "gain_change": int(units[f"{p}_gain_week"].sum() - units[f"{p}_gain_prev_week"].sum()),
+            "gain_change_share": (units[f"{p}_gain_week"].sum()
+                                  / units[f"{p}_gain_prev_week"].sum() - 1.0),
+            "cleaned_before_start": 0,
+            "units_conduct": int(units["breaks_conduct"].sum()),
+            "backlog_submissions": int(units["backlog_pending"].sum()),
         })
     return pd.DataFrame(rows)
 
@@ -132,11 +164,18 @@ def make_laggards(units: pd.DataFrame) -> pd.DataFrame:
         share_en = i18n.fmt_pct(u["veh_share_cleaned"], "en")
         rows.append({
             "unit_code": u["unit_code"], "unit_name": u["unit_name"], "rank": int(u["rank"]),
-            "veh_share_cleaned": u["veh_share_cleaned"], "rules": ["veh_below_median", "veh_bottom_decile"],
+            "veh_share_cleaned": u["veh_share_cleaned"],
+            "veh_share_cleaned_cleanable": u["veh_share_cleaned_cleanable"],
+            "breaks_progress": bool(u["breaks_progress"]),
+            "breaks_conduct": bool(u["breaks_conduct"]),
+            "rules": (["veh_below_median", "veh_bottom_decile"] if u["breaks_progress"] else [])
+            + (["self_report_overstated"] if u["breaks_conduct"] else []),
             "reason_vi": f"Tỷ lệ làm sạch {share_vi}, thấp hơn trung vị thành phố hơn 15 điểm; "
-                         f"Thuộc nhóm 10% đơn vị thấp nhất (hạng {int(u['rank'])}/126).",
+                         f"Thuộc nhóm 10% đơn vị thấp nhất (hạng {int(u['rank'])}/126)."
+            if u["breaks_progress"] else "Số tự báo cáo cao hơn hệ thống.",
             "reason_en": f"Share cleaned {share_en}, more than 15 points under the city median; "
-                         f"In the bottom 10% of units (rank {int(u['rank'])} of 126).",
+                         f"In the bottom 10% of units (rank {int(u['rank'])} of 126)."
+            if u["breaks_progress"] else "Self-reports above the system.",
         })
     return pd.DataFrame(rows)
 
@@ -144,11 +183,13 @@ def make_laggards(units: pd.DataFrame) -> pd.DataFrame:
 def make_leaders(units: pd.DataFrame) -> pd.DataFrame:
     rows = []
     units = units.assign(gain_share=units["veh_gain_week"] / units["veh_assigned"])
-    for category, column in (("share", "veh_share_cleaned"), ("gain", "gain_share")):
+    for category, column, measure in (("share", "veh_share_cleaned_cleanable", "share_cleanable"),
+                                      ("gain", "gain_share", "gain_share")):
         top = units.sort_values(column, ascending=False).head(5)
         for position, (_, u) in enumerate(top.iterrows(), start=1):
             rows.append({
                 "unit_code": u["unit_code"], "unit_name": u["unit_name"], "category": category,
+                "measure": measure,
                 "position": position, "value": float(u[column]),
                 "reason_vi": f"Đứng thứ {position} toàn thành phố về {'tỷ lệ' if category == 'share' else 'số'} làm sạch.",
                 "reason_en": f"Position {position} in the city by {'share' if category == 'share' else 'number'} cleaned.",
@@ -312,7 +353,7 @@ def test_kpi_values_use_the_language_number_format(data):
     assigned = int(data.city.loc[data.city["kind"] == "vehicle", "assigned"].iloc[0])
     assert vi["assigned"] == f"{assigned:,}".replace(",", ".")
     assert en["assigned"] == f"{assigned:,}"
-    assert "," in vi["share_cleaned"] and "." in en["share_cleaned"]
+    assert "," in vi["share_cleaned_cleanable"] and "." in en["share_cleaned_cleanable"]
 
 
 def test_summary_shows_kpis_and_every_talking_point_of_its_language(data):
@@ -328,9 +369,9 @@ def test_laggards_part_lists_every_laggard_with_every_reason_sentence(data):
     for _, row in data.laggards.iterrows():
         assert row["unit_name"] in part
         sentences = briefing.reason_sentences(row["reason_en"], "en", row["rules"])
-        assert len(sentences) == 2
+        assert len(sentences) == len(row["rules"])
         for sentence in sentences:
-            assert f"<li>{sentence}</li>" in part
+            assert (f"<li>{sentence}</li>" if len(sentences) > 1 else sentence) in part
     assert "Tỷ lệ làm sạch" not in part
 
 
@@ -448,7 +489,8 @@ def check_briefing_pdf(pdf: Path, ws: Workspace, week: str, lang: str) -> None:
         assert marker not in text, marker
     if lang == "vi":
         assert "Đã làm sạch" in text and "Phường" in text and "Xã" in text
-        assert i18n.fmt_pct(float(city.loc[city["kind"] == "vehicle", "share_cleaned"].iloc[0]), "vi") in text
+        share = float(city.loc[city["kind"] == "vehicle", "share_cleaned_cleanable"].iloc[0])
+        assert progress.pct_text(share, "vi") in text
 
 
 @pytest.mark.slow
@@ -534,8 +576,8 @@ def test_long_lists_are_set_in_two_runs_of_columns():
 
 def test_units_chart_draws_every_unit_once_in_share_order(data):
     chart = briefing.units_chart(data, "en")
-    best = data.units.sort_values("veh_share_cleaned", ascending=False)["unit_name"]
-    positions = [chart.index(f". {name}</td>") for name in best]
+    best = data.units.sort_values("veh_share_cleaned_cleanable", ascending=False)["unit_name"]
+    positions = [re.search(rf"\. {re.escape(name)}(</td>| <span)", chart).start() for name in best]
     assert len(positions) == 126
     assert positions[0] < positions[1]  # the first column is read top to bottom
     assert i18n.t("progress.standing.off_track", "en") in chart
@@ -669,3 +711,224 @@ def test_cover_has_no_warnings_box_when_the_ledger_has_none(hand_made):
     cover = briefing.cover(briefing.load_briefing_data(ws, WEEK), load_plan(), "en")
     assert 'class="warnings"' not in cover and "⚠" not in cover
     assert cover.count('<tr class="fresh">') == len(briefing.SOURCES)
+
+
+# --------------------------------------------------------------------------------------
+# judgments: each figure says what it counts, one definition per figure
+
+
+def test_weekly_bars_add_up_to_the_cleaned_total_with_cleanings_before_the_peak(data):
+    daily = data.daily.copy()
+    first = daily.groupby("kind")["date"].transform("min") == daily["date"]
+    # 330 vehicle records were cleaned before the peak: every cumulative figure carries them
+    daily["cleaned_cum"] = daily["cleaned_cum"] + np.where(daily["kind"] == "vehicle", 330, 0)
+    city = data.city.copy()
+    city.loc[city["kind"] == "vehicle", "cleaned"] += 330
+    shifted = briefing.BriefingData(**{**data.__dict__, "daily": daily, "city": city})
+    assert first.any()
+    gains = briefing.weekly_gains(shifted, load_plan())
+    vehicle = gains[gains["kind"] == "vehicle"]
+    assert pd.isna(vehicle["week_end"].iloc[0]) and vehicle["cleaned_day"].iloc[0] == 330
+    assert int(vehicle["cleaned_day"].sum()) == int(city.loc[city["kind"] == "vehicle",
+                                                            "cleaned"].iloc[0])
+    part = briefing.city_progress(shifted, load_plan(), "en")
+    assert "before the peak started" in part
+
+
+def test_conduct_and_progress_are_labelled_apart(data):
+    part = briefing.laggards_and_leaders(data, load_plan(), "en")
+    rules = part.index("Progress rules"), part.index("Conduct rules")
+    assert rules[0] < rules[1]
+    lag = data.laggards
+    conduct_only = lag[lag["breaks_conduct"] & ~lag["breaks_progress"]]
+    assert len(conduct_only)
+    name = conduct_only["unit_name"].iloc[0]
+    row = part[part.index(name):]
+    assert row.index('class="breach conduct">Conduct<') < row.index("</tr>")
+    chart = briefing.units_chart(data, "en")
+    marked = data.units.loc[data.units["breaks_conduct"], "unit_name"]
+    for unit in marked:
+        assert f"{unit} <span class=\"conduct\">" in chart
+
+
+def test_leader_heading_names_what_the_category_ranks(data):
+    part = briefing.laggards_and_leaders(data, load_plan(), "en")
+    assert i18n.t("briefing.leaders.category_gain_share", "en") in part
+    assert "Largest number cleaned this week" not in part
+    counted = data.leaders.assign(measure=np.where(data.leaders["category"] == "gain",
+                                                   "gain_records", data.leaders["measure"]))
+    part = briefing.laggards_and_leaders(
+        briefing.BriefingData(**{**data.__dict__, "leaders": counted}), load_plan(), "en")
+    assert i18n.t("briefing.leaders.category_gain_records", "en") in part
+
+
+def test_backlog_table_ranks_by_the_one_definition_the_talking_point_uses(data):
+    units = data.units.copy()
+    # the unit with the oldest item has few submissions: it must not head the table
+    units.loc[0, ["backlog_pending", "backlog_oldest_days"]] = [1, 99]
+    shifted = briefing.BriefingData(**{**data.__dict__, "units": units})
+    part = briefing.backlog_and_difficult(shifted, "en")
+    first = progress.backlog_ranking(units).iloc[0]["unit_name"]
+    table = part[part.index("<tbody>"):]
+    assert table.index(first) < table.index("</tr>")
+
+
+def test_pending_figures_say_whether_they_count_records_or_submissions(data):
+    part = briefing.backlog_and_difficult(data, "en")
+    for key in ("backlog.pending", "backlog.veh_pending", "backlog.lic_pending"):
+        label = i18n.t(f"briefing.{key}", "en")
+        assert label in part and ("ubmission" in label or "record" in label), label
+    city = briefing.city_progress(data, load_plan(), "en")
+    assert "Records whose latest submission awaits review" in city
+
+
+def test_pace_line_shows_the_decimals_that_keep_pace_and_need_apart(data):
+    city = data.city.copy()
+    city.loc[city["kind"] == "vehicle", ["rate_7d", "required_rate"]] = [2.0, 2.4]
+    shifted = briefing.BriefingData(**{**data.__dict__, "city": city})
+    part = briefing.summary(shifted, load_plan(), "en")
+    assert "Pace 2.0 records/day over the last 7 days, 2.4/day required" in part
+
+
+def test_summary_gives_the_comparison_with_the_population_database(data):
+    part = briefing.summary(data, load_plan(), "en")
+    veh = data.city.set_index("kind").loc["vehicle"]
+    assert i18n.t("briefing.kpi.compared", "en") in part
+    assert i18n.fmt_int(veh["compared"], "en") in part
+    assert progress.pct_text(veh["share_compared"], "en") + " of assigned" in part
+
+
+# --------------------------------------------------------------------------------------
+# proof: every figure of the summary page is a value of the processed tables
+
+
+SUMMARY_SHEET = """<html><head><meta charset="utf-8"><link rel="stylesheet" href="briefing.css">
+<style>@page {{ size: A4 portrait; margin: 15mm; }}</style></head><body>{body}</body></html>"""
+
+
+def _number_pattern(lang: str) -> re.Pattern:
+    group, decimal = (r"\.", ",") if lang == "vi" else (",", r"\.")
+    return re.compile(rf"\d{{1,3}}(?:{group}\d{{3}})+(?:{decimal}\d+)?|\d+(?:{decimal}\d+)?")
+
+
+def summary_figures(text: str, lang: str) -> list[str]:
+    """Every figure of the summary page's text: dates, then per cents, then numbers (signs
+    dropped: a change reads +1,672 or −3,548). List markers and the heading are not figures."""
+    lines = [ln for ln in text.splitlines() if not re.fullmatch(r"\s*\d+\.\s*", ln)]
+    text = "\n".join(lines).replace(i18n.t("briefing.sections.summary", lang), "")
+    figures = re.findall(r"\d{2}/\d{2}/\d{4}", text)
+    text = re.sub(r"\d{2}/\d{2}/\d{4}", " ", text)
+    number = _number_pattern(lang).pattern
+    figures += [m.replace(" ", "").replace("\n", "") for m in re.findall(rf"(?:{number})\s*%", text)]
+    text = re.sub(rf"(?:{number})\s*%", " ", text)
+    figures += re.findall(number, text)
+    return figures
+
+
+def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -> set[str]:
+    """Every way the summary may print a value of the processed tables: each city value as a
+    count, a share, a pace or a date; the leaders' values; the backlog unit's figures; the
+    standings per kind; the plan's dates and target (the 7 of "the last 7 days" is the window).
+    Sums over the two kinds (submissions received) are the only derived figures."""
+    city, units, leaders = (tables[n] for n in ("city_progress", "unit_progress", "leaders"))
+    out = {str(progress.WINDOW_DAYS), fmt_date(plan.end, lang), fmt_date(plan.start, lang),
+           fmt_date(date.fromisoformat(week), lang)}
+    for kind in ("vehicle", "licence"):
+        out.add(i18n.fmt_pct(briefing._target_share(plan, kind), lang, 0))
+    for _, row in city.iterrows():
+        for col, value in row.items():
+            if col == "kind" or value is None or (not isinstance(value, date) and pd.isna(value)):
+                continue
+            if isinstance(value, date):
+                out.add(fmt_date(value, lang))
+                continue
+            value = float(value)
+            out |= {i18n.fmt_int(abs(value), lang), progress.pct_text(abs(value), lang),
+                    i18n.fmt_pct(abs(value), lang, 2)}
+        out |= set(progress.pace_texts(row["rate_7d"], row["required_rate"], lang))
+    for col in ("submissions_week", "submissions_total"):
+        out.add(i18n.fmt_int(city[col].sum(), lang))
+    out |= {progress.pct_text(v, lang) for v in leaders["value"]}
+    first = progress.backlog_ranking(units)
+    if len(first):
+        out |= {i18n.fmt_int(first.iloc[0][c], lang)
+                for c in ("backlog_pending", "backlog_oldest_days")}
+    return out
+
+
+def check_summary_figures(text: str, tables: dict[str, pd.DataFrame], plan, week: str,
+                          lang: str, min_figures: int = 40) -> None:
+    allowed = table_figures(tables, plan, week, lang)
+    figures = summary_figures(text, lang)
+    assert len(figures) >= min_figures, (week, lang, figures)  # the cards and the points were read
+    strays = [f for f in figures if f not in allowed]
+    assert not strays, (week, lang, strays)
+    flat = squash(text)
+    units, city = tables["unit_progress"], tables["city_progress"].set_index("kind")
+    for kind, p in (("vehicle", "veh"), ("licence", "lic")):
+        counts = units[f"{p}_standing"].value_counts()
+        own = {s: int(counts.get(s, 0)) for s in ("on_track", "at_risk", "off_track")}
+        assert own == {s: int(city.loc[kind, f"units_{s}"]) for s in own}, (kind, own)
+        line = i18n.t(f"briefing.kpi.units_standing_{kind}", lang, on=i18n.fmt_int(own["on_track"], lang),
+                      risk=i18n.fmt_int(own["at_risk"], lang), off=i18n.fmt_int(own["off_track"], lang))
+        assert squash(line) in flat, (week, lang, kind)
+
+
+def fmt_date(value, lang):
+    return i18n.fmt_date(value, lang)
+
+
+@pytest.mark.slow
+def test_summary_figures_are_table_values_in_every_sample_week_and_language(
+        sample_ws, tmp_path_factory):
+    from helpers import ingest, reconcile
+    from tests.conftest import make_workspace
+
+    root = tmp_path_factory.mktemp("every-week")
+    ws = make_workspace(root)
+    ws = Workspace(raw=sample_ws.raw, processed=ws.processed, output=ws.output, truth=ws.truth)
+    plan = load_plan()
+    weeks = sorted(ws.deliveries())
+    assert len(weeks) >= 6
+    for week in weeks:
+        ingest.ingest_week(ws, week)
+        reconcile.reconcile_week(ws, week, plan)
+        tables = progress.progress_week(ws, week, plan)
+        data = briefing.load_briefing_data(ws, week)
+        for lang in ("vi", "en"):
+            pdf = root / f"summary-{week}-{lang}.pdf"
+            briefing.write_pdf(SUMMARY_SHEET.format(body=briefing.summary(data, plan, lang)), pdf)
+            text, _ = pdf_text(pdf)
+            check_summary_figures(text, tables, plan, week, lang)
+
+
+def test_summary_figure_check_catches_a_figure_no_table_gives(data, tmp_path):
+    plan = load_plan()
+    tables = {"city_progress": data.city, "unit_progress": data.units, "leaders": data.leaders}
+    # the hand-made talking points are free text: the cards alone here
+    cards = briefing.BriefingData(**{**data.__dict__,
+                                     "talking_points": data.talking_points.iloc[0:0]})
+    pdf = tmp_path / "summary.pdf"
+    briefing.write_pdf(SUMMARY_SHEET.format(body=briefing.summary(cards, plan, "en")), pdf)
+    text, _ = pdf_text(pdf)
+    check_summary_figures(text, tables, plan, WEEK, "en", min_figures=30)
+    with pytest.raises(AssertionError, match="123,457"):
+        check_summary_figures(text + " cleaned 123,457 records", tables, plan, WEEK, "en",
+                              min_figures=30)
+    # the licence standings must come from the licence column, not the vehicles'
+    city = data.city.copy()
+    city.loc[city["kind"] == "licence", ["units_on_track", "units_at_risk", "units_off_track"]] = (
+        city.loc[city["kind"] == "vehicle", ["units_on_track", "units_at_risk",
+                                             "units_off_track"]].to_numpy())
+    with pytest.raises(AssertionError):
+        check_summary_figures(text, {**tables, "city_progress": city}, plan, WEEK, "en",
+                              min_figures=30)
+
+
+def test_appendix_gives_each_units_comparison_with_the_population_database(data):
+    part = briefing.appendix(data, "en")
+    assert i18n.t("briefing.appendix.veh_compared", "en") in part
+    row = data.units.sort_values(["rank", "unit_name"]).iloc[0]
+    first = part[part.index("<tbody>"):]
+    first = first[:first.index("</tr>")]
+    assert progress.pct_text(row["veh_share_compared"], "en") in first

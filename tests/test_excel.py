@@ -356,7 +356,7 @@ def test_units_sheet_lists_all_126_units_with_their_figures(built):
         u = units.loc[row["Unit code"]]
         assert row["Unit"] == u["unit_name"]
         assert row["Vehicles: cleaned"] == u["veh_cleaned"]
-        assert row["Vehicles: % cleaned"] == pytest.approx(u["veh_share_cleaned"])
+        assert row["Vehicles: % of assigned cleaned"] == pytest.approx(u["veh_share_cleaned"])
         assert row["Licences: records assigned"] == u["lic_assigned"]
         assert row["Vehicles: projected finish"] == datetime(2026, 1, 20)
         assert row["Standing"] == t(f"progress.standing.{u['standing']}", "en")
@@ -385,7 +385,7 @@ def test_city_sheets_are_real_tables_with_frozen_header_and_print_setup(built):
     longest = int(UNITS["unit_name"].str.len().max())
     # unit name: the template's width, widened so the longest name is not cut
     assert units.column_dimensions["E"].width == max(26, longest + 2)
-    share = units.cell(row=2, column=header.index("Vehicles: % cleaned") + 1)
+    share = units.cell(row=2, column=header.index("Vehicles: % of assigned cleaned") + 1)
     assert share.number_format == "0.0%"
     assigned = units.cell(row=2, column=header.index("Vehicles: records assigned") + 1)
     assert assigned.number_format == "#,##0"
@@ -594,7 +594,7 @@ def test_unit_summary_compares_the_unit_with_the_city(built):
     unit = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code").loc[U1]
     city = store.load(week_ws, "city_progress", WEEK).set_index("kind")
     assert values["Vehicles: cleaned"][:2] == (unit["veh_cleaned"], city.at["vehicle", "cleaned"])
-    assert values["Rank among 126 units (vehicles, % cleaned)"][0] == unit["rank"]
+    assert values["Rank among 126 units (vehicles, % of cleanable cleaned)"][0] == unit["rank"]
     lists = {r[0]: r[1] for r in cells(ws) if r[0] in ("Pending reviews", "Door to door")}
     assert lists == {"Pending reviews": 2, "Door to door": 4}
     assert any(str(r[0]).startswith("Praised: good") for r in cells(ws) if r[0])
@@ -609,6 +609,24 @@ def test_next_week_targets_follow_the_required_pace():
     assert got["veh_share_by"] == pytest.approx(0.492)
     assert got["lic_to_clean"] == 1  # never more than is left
     assert got["reviews"] == 7
+
+
+def test_next_week_targets_count_only_the_records_review_can_clean():
+    plan = load_plan()
+    unit = {"veh_assigned": 1000, "veh_cleanable": 800, "veh_cleaned": 790,
+            "veh_required_rate": 13.1}
+    got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, WEEK)}
+    assert got["veh_to_clean"] == 10 and got["veh_share_by"] == pytest.approx(1.0)
+
+
+def test_unit_summary_says_why_pending_figures_differ(built):
+    week_ws, out, _ = built["en"]
+    ws = openpyxl.load_workbook(unit_file(out, U1))["Summary"]
+    unit = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code").loc[U1]
+    note = next(str(r[0]) for r in cells(ws) if r[0] and str(r[0]).startswith("The pending sheet"))
+    assert note.startswith("The pending sheet lists 2 records whose latest submission awaits")
+    assert f"records pending ({int(unit['veh_pending'] + unit['lic_pending'])})" in note
+    assert f"submissions awaiting review ({int(unit['backlog_pending'])})" in note
 
 
 # --------------------------------------------------------------------------------------------
@@ -676,7 +694,7 @@ def test_leaders_show_the_units_own_figures(built):
     assert [(r["Category"], r["Unit code"]) for r in rows] == [
         ("Largest gain this week", U2), ("Highest share cleaned", U1)]
     for row in rows:
-        assert row["Vehicles: % cleaned"] == pytest.approx(units.at[row["Unit code"], "veh_share_cleaned"])
+        assert row["Vehicles: % of assigned cleaned"] == pytest.approx(units.at[row["Unit code"], "veh_share_cleaned"])
         assert row["Vehicles: cleaned this week"] == units.at[row["Unit code"], "veh_gain_week"]
 
 
@@ -1145,3 +1163,12 @@ def test_laggard_reason_rows_are_tall_enough_for_their_wrapped_text(week_ws, tmp
     assert len(cells) == len(tables["laggards"]) > 0
     for cell in cells:
         assert_tall_enough(ws, cell)
+
+
+def test_difficult_sheet_gives_each_group_open_and_resolved(tmp_ws, tmp_path):
+    units = pd.DataFrame({"unit_code": ["00004"], "veh_group_owner_deceased": [3],
+                          "veh_resolved_owner_deceased": [1]})
+    assert excel.metric_header("veh_resolved_owner_deceased", "en") == (
+        "Vehicles: Owner deceased, resolved")
+    assert excel.difficult_columns(units) == ["veh_group_owner_deceased",
+                                              "veh_resolved_owner_deceased"]

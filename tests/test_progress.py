@@ -428,13 +428,13 @@ NAMING_CASES = {
     "below_median_points": (
         {"below_median_points": 15.0}, {A: (10, 7), B: (10, 5), C: (20, 2)},  # 70, 50, 10 %
         {C: ["veh_below_median"]},
-        "cleaned 10.0% vs city median 50.0%",
-        "đã làm sạch 10,0%, trung vị toàn thành phố 50,0%"),
+        "cleaned 10.0% of its cleanable records vs city median 50.0%",
+        "đã làm sạch 10,0% số hồ sơ có thể làm sạch, trung vị toàn thành phố 50,0%"),
     "below_median_ratio": (
         {"below_median_ratio": 0.5}, {A: (10, 7), B: (10, 5), C: (10, 2)},   # 20 % < 25 %
         {C: ["veh_below_median_ratio"]},
-        "cleaned 20.0%, only 40% of the city median 50.0%",
-        "đã làm sạch 20,0%, chỉ bằng 40% trung vị toàn thành phố (50,0%)"),
+        "cleaned 20.0% of its cleanable records, only 40% of the city median 50.0%",
+        "đã làm sạch 20,0% số hồ sơ có thể làm sạch, chỉ bằng 40% trung vị toàn thành phố (50,0%)"),
     "below_median_ratio_not_at_the_limit": (
         {"below_median_ratio": 0.4}, {A: (10, 7), B: (10, 5), C: (10, 2)},   # 20 % = 40 % of it
         {}, None, None),
@@ -464,9 +464,9 @@ NAMING_CASES = {
         {"late_vs_city_days": 30}, {A: (100, 0), B: (40, 7), C: (40, 7)},
         {A: ["veh_late_vs_city", "veh_projected_late"]},
         "no finish in sight at the current pace, while the city as a whole finishes on "
-        "14/02/2026; at the current pace (0.0 a day) never finishes the 100 records left",
+        "14/02/2026; at the current pace (0 a day) never finishes the 100 records left",
         "với tốc độ hiện tại chưa thấy ngày hoàn thành, trong khi toàn thành phố dự kiến hoàn "
-        "thành ngày 14/02/2026; với tốc độ hiện tại (0,0 hồ sơ/ngày) sẽ không hoàn thành được "
+        "thành ngày 14/02/2026; với tốc độ hiện tại (0 hồ sơ/ngày) sẽ không hoàn thành được "
         "100 hồ sơ còn lại"),
     "late_vs_city_when_the_city_has_no_pace": (
         {"late_vs_city_days": 30}, {A: (100, 0), B: (40, 0)},
@@ -499,10 +499,10 @@ def test_gain_below_median_judges_the_weeks_gain_not_the_share(plan):
     assert rules_of(units, p) == {C: ["veh_gain_below_median"]}
     lag = reasons_of(units, p)
     assert lag.loc[C, "reason_en"] == (
-        "weekly gain 10.0% of its records, under 50% of the city median of 40.0%")
+        "weekly gain 10.0% of its cleanable records, under 50% of the city median of 40.0%")
     assert lag.loc[C, "reason_vi"] == (
-        "mức tăng trong tuần bằng 10,0% tổng số hồ sơ, chưa bằng 50% mức trung vị toàn thành phố "
-        "(40,0%)")
+        "mức tăng trong tuần bằng 10,0% số hồ sơ có thể làm sạch, chưa bằng 50% mức trung vị "
+        "toàn thành phố (40,0%)")
 
 
 @pytest.mark.parametrize(
@@ -525,9 +525,10 @@ def test_share_rules_together_say_the_share_once(plan):
     lag = reasons_of(units, p)
     assert lag.loc[C, "rules"] == ["veh_below_median", "veh_below_median_ratio"]
     assert lag.loc[C, "reason_en"] == (
-        "cleaned 10.0% vs city median 50.0%; only 20% of the city median")
+        "cleaned 10.0% of its cleanable records vs city median 50.0%; only 20% of the city median")
     assert lag.loc[C, "reason_vi"] == (
-        "đã làm sạch 10,0%, trung vị toàn thành phố 50,0%; chỉ bằng 20% trung vị toàn thành phố")
+        "đã làm sạch 10,0% số hồ sơ có thể làm sạch, trung vị toàn thành phố 50,0%; chỉ bằng 20% trung vị "
+        "toàn thành phố")
 
 
 def context_on(plan):
@@ -574,7 +575,7 @@ def test_context_rule_projected_late_says_never_at_no_pace(plan):
     assert lag.loc[A, "rules"] == ["veh_bottom_decile", "veh_late_vs_city",
                                    "veh_projected_late", "veh_slow_gain"]
     assert lag.loc[A, "reason_en"].split("; ")[2] == (
-        "at the current pace (0.0 a day) never finishes the 50 records left")
+        "at the current pace (0 a day) never finishes the 50 records left")
 
 
 def test_late_within_tolerance_is_at_risk_not_off_track(plan):
@@ -679,11 +680,12 @@ def test_leaders_by_share_and_by_gain_with_sentences(plan):
     share = lead.loc[lead["category"] == "share"]
     gain = lead.loc[lead["category"] == "gain"]
     assert share["unit_code"].tolist() == [A, C] and share["position"].tolist() == [1, 2]
-    assert gain["unit_code"].tolist() == [C, B]  # as a share of assigned: 50 % beats 20 %
+    assert gain["unit_code"].tolist() == [C, B]  # as a share of cleanable: 50 % beats 20 %
     assert share.iloc[0]["reason_en"] == (
-        "cleaned 90.0% of 10 vehicle records (rank 1 of 3; city median 50.0%)")
+        "cleaned 90.0% of its 10 cleanable vehicle records (rank 1 of 3; city median 50.0%)")
     assert gain.iloc[1]["reason_vi"] == (
-        "tuần này làm sạch 20 hồ sơ xe, bằng 20,0% tổng số (2,9 hồ sơ/ngày)")
+        "tuần này làm sạch 20 hồ sơ xe, bằng 20,0% trong 100 hồ sơ có thể làm sạch "
+        "(2,9 hồ sơ/ngày)")
 
 
 def test_leaders_by_gain_as_a_count_when_configured(plan):
@@ -754,19 +756,23 @@ def test_talking_points_in_both_languages(plan):
     vi = points.loc[points["lang"] == "vi", "text"].tolist()
     en = points.loc[points["lang"] == "en", "text"].tolist()
     assert len(vi) == len(en) >= 5
-    assert en[0] == ("As of 23/11/2025 the city has cleaned 18 of 150 vehicle records (12.0%) "
-                     "and 4 of 20 driving-licence records (20.0%).")
-    assert vi[0].startswith("Đến ngày 23/11/2025, toàn thành phố đã làm sạch 18/150 hồ sơ xe (12,0%)")
+    assert en[0].startswith("As of 23/11/2025 the city has cleaned 18 of the 150 vehicle records "
+                            "review can clean (12.0%); 0 more vehicle records are in difficult")
+    assert vi[0].startswith("Đến ngày 23/11/2025, toàn thành phố đã làm sạch 18/150 hồ sơ xe có "
+                            "thể làm sạch qua rà soát (12,0%)")
     assert "after none the previous week" in en[1] or "previous week (1)" in en[1]
-    assert "Units off track: 1 of 126; at risk: 0; on track: 125." in en
-    assert any("Phường Ngọc Hà: 3 waiting, the oldest 18 days old" in s for s in en)
-    assert any("Phường Ngọc Hà: 3 hồ sơ đang chờ, lâu nhất đã 18 ngày" in s for s in vi)
+    assert en[3].startswith("Units by vehicle progress: 1 off track, 0 at risk, 125 on track; "
+                            "by driving-licence progress: 1 off track, 0 at risk, 125 on track. "
+                            "0 units broke a conduct rule")
+    assert any("Phường Ngọc Hà: 3 submissions waiting, the oldest 18 days old" in s for s in en)
+    assert any("Phường Ngọc Hà: 3 lượt đang chờ, lâu nhất đã 18 ngày" in s for s in vi)
 
 
 def test_change_against_last_week_in_words(plan):
-    assert progress._change_text(150, 100, "en") == "50.0% more than the previous week (100)"
-    assert progress._change_text(50, 100, "vi") == "giảm 50,0% so với tuần trước (100)"
-    assert progress._change_text(5, 0, "en") == "after none the previous week"
+    assert progress.change_text(150, 100, "en") == (
+        "up 50 records (+50.00%) on the previous week (100)")
+    assert progress.change_text(50, 100, "vi") == "giảm 50 hồ sơ (−50,00%) so với tuần trước (100)"
+    assert progress.change_text(5, 0, "en") == "after none the previous week"
 
 
 def test_inputs_are_never_changed(plan):
@@ -899,7 +905,10 @@ def test_sample_city_totals_are_the_sums_of_the_units(sample_tables):
 def test_sample_laggards_all_have_reasons_in_both_languages(sample_tables):
     units, lag = sample_tables["unit_progress"], sample_tables["laggards"]
     assert set(lag["unit_code"]) == set(units.loc[units["is_laggard"], "unit_code"])
-    assert (units.loc[units["is_laggard"], "standing"] == "off_track").all()
+    # behind on progress is off track; conduct alone keeps the unit's progress standing
+    assert (units.loc[units["breaks_progress"], "standing"] == "off_track").all()
+    conduct_only = units["breaks_conduct"] & ~units["breaks_progress"]
+    assert conduct_only.any() and (units.loc[conduct_only, "standing"] != "off_track").all()
     for row in lag.itertuples():
         assert len(row.rules) > 0
         for text in (row.reason_vi, row.reason_en):
@@ -1000,3 +1009,156 @@ def test_explore_unit_in_vietnamese_shows_no_codes_no_snake_case_and_no_raw_dict
     assert "{'laggard'" not in text and "{'" not in text
     assert i18n.t("explore.list", "vi") in text and i18n.t("explore.status", "vi") in text
     assert i18n.t("explore.no_report_note", "vi") in text
+
+
+# --- judgments: progress on cleanable records, difficult groups apart, conduct apart ------------
+
+
+def test_target_counts_only_the_records_review_can_clean(plan):
+    # 10 assigned, 3 in difficult groups: cleaning the other 7 reaches the target
+    veh = status_table(records(A, assigned=10, cleaned_at=window()[:7],
+                               groups={"owner_deceased": 2, "organization_owned": 1}))
+    row = build(plan, veh).loc[A]
+    assert (row.veh_cleanable, row.veh_target, row.veh_remaining) == (7, 7, 0)
+    assert row.veh_share_cleaned_cleanable == pytest.approx(1.0)
+    assert row.veh_share_cleaned == pytest.approx(0.7)  # of all assigned, for reference
+    assert bool(row.veh_on_track) and row.standing == "on_track"
+
+
+def test_best_unit_is_on_track_when_its_pace_meets_the_cleanable_target(plan):
+    # the defect: a unit at 73 % with a fifth of its records difficult could never be on track
+    veh = status_table(records(A, assigned=100, cleaned_at=["2025-11-12 09:00"] * 66 + window(),
+                               groups={"identity_mismatch": 20}),
+                       records(B, assigned=100, cleaned_at=window()))
+    units = build(plan, veh)
+    assert units.loc[A, "veh_share_cleaned"] == pytest.approx(0.73)
+    assert units.loc[A, "veh_remaining"] == 7 and units.loc[A, "standing"] == "on_track"
+
+
+def test_each_difficult_group_is_its_own_measure_open_and_resolved(plan):
+    veh = status_table(records(A, assigned=6, groups={"identity_mismatch": 3,
+                                                       "owner_deceased": 1}))
+    # the unit approved a submission for one of the mismatched records
+    veh.loc[0, ["submission_id", "review_status"]] = ["S1", "approved"]
+    units = build(plan, veh)
+    assert (units.loc[A, "veh_group_identity_mismatch"],
+            units.loc[A, "veh_resolved_identity_mismatch"]) == (3, 1)
+    assert (units.loc[A, "veh_difficult_resolved"], units.loc[A, "veh_difficult_open"]) == (1, 3)
+    groups = progress.group_progress(units.reset_index(drop=True), plan).set_index(
+        ["kind", "group"])
+    row = groups.loc[("vehicle", "identity_mismatch")]
+    assert (row.records, row.resolved, row.open, row.units_with_open) == (3, 1, 2, 1)
+    assert row.share_resolved == pytest.approx(1 / 3)
+    assert row.unit_most_open == "Phường Ba Đình"
+
+
+def test_every_difficult_group_has_its_criterion_in_both_languages():
+    from helpers.i18n import t
+
+    for kind in progress.KINDS:
+        for group in progress.GROUPS[kind]:
+            for lang in ("vi", "en"):
+                assert ";" in t(f"progress.group.{group}", lang), (group, lang)
+
+
+def test_each_kind_has_its_own_standings(plan):
+    # vehicles: A far behind B; licences: both finished
+    veh = status_table(records(A, assigned=100, cleaned_at=window()[:1]),
+                       records(B, assigned=10, cleaned_at=window()))
+    lic = status_table(records(A, assigned=2, cleaned_at=window()[:2], prefix="L"),
+                       records(B, assigned=2, cleaned_at=window()[:2], prefix="L"))
+    agg = progress.aggregate(veh, lic, links(), plan, as_of=WEEK)
+    tables = progress.compute(agg, plan, as_of=WEEK)
+    units = tables["unit_progress"].set_index("unit_code")
+    city = tables["city_progress"].set_index("kind")
+    assert units.loc[A, "veh_standing"] != "on_track" and units.loc[A, "lic_standing"] == "on_track"
+    for kind, p in (("vehicle", "veh"), ("licence", "lic")):
+        counts = units[f"{p}_standing"].value_counts()
+        assert [city.loc[kind, f"units_{s}"] for s in progress.STANDINGS] == [
+            counts.get(s, 0) for s in progress.STANDINGS], kind
+    assert city.loc["licence", "units_on_track"] == 126
+    assert city.loc["vehicle", "units_on_track"] < 126
+
+
+def test_conduct_alone_names_a_unit_without_making_it_late(plan):
+    # A is ahead on progress but overstates its self-reports: named for conduct, still on track
+    units = field(plan, {A: (7, 7), B: (7, 7)}, self_report_check=make_check(A, 150, 100))
+    row = units.loc[A]
+    assert row.is_laggard and row.breaks_conduct and not row.breaks_progress
+    assert row.standing == "on_track"
+    lag = progress.laggards(units.reset_index(drop=True), plan).set_index("unit_code")
+    assert bool(lag.loc[A, "breaks_conduct"]) and not bool(lag.loc[A, "breaks_progress"])
+
+
+def test_leader_categories_say_what_they_rank(plan):
+    p = with_params(quiet(plan), "leaders", top_n=2)
+    veh = status_table(records(B, assigned=100, cleaned_at=window(3)[:20]),  # 20 records, 20 %
+                       records(C, assigned=10, cleaned_at=window()[:5]))     # 5 records, 50 %
+    lead = progress.leaders(build(p, veh).reset_index(drop=True), p)
+    gain = lead.loc[lead["category"] == "gain"]
+    assert set(gain["measure"]) == {"gain_share"}
+    assert gain["value"].tolist() == pytest.approx([0.5, 0.2])  # ranked by what it is named for
+    counted = with_params(p, "leaders", gain_measure="records")
+    lead = progress.leaders(build(counted, veh).reset_index(drop=True), counted)
+    gain = lead.loc[lead["category"] == "gain"]
+    assert set(gain["measure"]) == {"gain_records"} and gain["value"].tolist() == [20, 5]
+    from helpers.i18n import t
+
+    assert "share" in t("briefing.leaders.category_gain_share", "en")
+    assert "number" in t("briefing.leaders.category_gain_records", "en")
+
+
+def test_backlog_point_names_the_unit_the_backlog_table_ranks_first(plan):
+    # A: the oldest item (1 submission, 13 days); B: the most submissions (3, 2 days)
+    subs = links([{"unit_code": A, "submitted_at": "2025-11-10 08:00"}]
+                 + [{"unit_code": B, "submitted_at": "2025-11-21 08:00"}] * 3)
+    veh = status_table(records(A, assigned=3), records(B, assigned=3))
+    agg = progress.aggregate(veh, status_table(), subs, plan, as_of=WEEK)
+    tables = progress.compute(agg, plan, as_of=WEEK)
+    first = progress.backlog_ranking(tables["unit_progress"]).iloc[0]
+    assert first["unit_code"] == B
+    en = tables["talking_points"].query("lang == 'en'")["text"].tolist()
+    assert any(f"largest backlog is at {first['unit_name']}: 3 submissions" in s for s in en)
+
+
+@pytest.mark.parametrize("rate, required, expected", [
+    (2.0, 2.4, ("2.0", "2.4")),      # "2/day, needs 2/day" beside "late": decimals show it
+    (1.96, 2.04, ("1.96", "2.04")),
+    (358.3, 1006.9, ("358", "1,007")),
+    (547.6, 0.1087, ("547.6", "0.1")),  # a pace needed is never shown as 0
+    (0.0, 0.0, ("0", "0")),
+])
+def test_pace_shows_the_precision_that_makes_the_verdict_visible(rate, required, expected):
+    assert progress.pace_texts(rate, required, "en") == expected
+
+
+def test_share_short_of_the_target_never_reads_100_percent():
+    assert progress.pct_text(0.99967, "en") == "99.97%"
+    assert progress.pct_text(1.0, "vi") == "100,0%"
+    assert progress.pct_text(0.0003, "en") == "0.03%"
+
+
+def test_comparison_with_the_population_database_per_unit_and_city(plan):
+    veh = status_table(records(A, assigned=4), records(B, assigned=2))
+    veh["identity_result"] = ["match", "name_mismatch", "invalid_id", "not_checked",
+                              "match_year_only", "id_not_in_population"]
+    agg = progress.aggregate(veh, status_table(), links(), plan, as_of=WEEK)
+    tables = progress.compute(agg, plan, as_of=WEEK)
+    units = tables["unit_progress"].set_index("unit_code")
+    assert (units.loc[A, "veh_compared"], units.loc[B, "veh_compared"]) == (2, 1)
+    assert units.loc[A, "veh_share_compared"] == pytest.approx(0.5)
+    city = tables["city_progress"].set_index("kind").loc["vehicle"]
+    assert (city.compared, city.units_compared, city.units_with_records) == (3, 2, 2)
+    assert city.share_compared == pytest.approx(0.5)
+    assert (city.unit_share_compared_min, city.unit_share_compared_max) == (0.5, 0.5)
+    en = tables["talking_points"].query("lang == 'en'")["text"].tolist()
+    assert any("2/2 units, reaching 50.0%–50.0% of their vehicle records" in s for s in en)
+
+
+def test_week_on_week_change_in_records_and_per_cent(plan):
+    assert progress.change_text(26_888, 4_616, "en") == (
+        "up 22,272 records (+482.50%) on the previous week (4,616)")
+    assert progress.change_text(50, 100, "vi") == "giảm 50 hồ sơ (−50,00%) so với tuần trước (100)"
+    tables = small_week(plan)
+    city = tables["city_progress"].set_index("kind").loc["vehicle"]
+    assert city.gain_change == city.gain_week - city.gain_prev_week

@@ -155,7 +155,14 @@ def _int(value: Any, lang: str) -> str:
 
 
 def _pct(value: Any, lang: str) -> str:
-    return "–" if _is_missing(value) else fmt_pct(float(value), lang)
+    from helpers.progress import pct_text
+
+    return pct_text(value, lang)
+
+
+def _with_share(value: Any, share: Any, lang: str) -> str:
+    """'55,912 (93.8%)': a count and its share, the share only when known."""
+    return _int(value, lang) + ("" if _is_missing(share) else f" ({_pct(share, lang)})")
 
 
 def _num(value: Any, lang: str, decimals: int = 1) -> str:
@@ -318,7 +325,7 @@ def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> str:
     """Cumulative submitted/approved/cleaned per kind against the straight line to target."""
     from matplotlib.dates import DateFormatter, DayLocator
 
-    fig = _figure(7.1, 2.75)
+    fig = _figure(7.1, 2.45)
     axes = fig.subplots(1, 2)
     daily = data.daily.copy()
     daily["date"] = pd.to_datetime(daily["date"])
@@ -362,7 +369,9 @@ def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> str:
 
 
 def weekly_gains(data: BriefingData, plan: Plan) -> pd.DataFrame:
-    """Cleaned per reporting week and kind: weeks end on the briefing's weekday."""
+    """Cleaned per reporting week and kind (weeks end on the briefing's weekday), plus one row
+    per kind with ``week_end`` null: records cleaned before the peak started (or at an unknown
+    moment), so the bars add up to the cleaned total."""
     daily = data.daily.copy()
     daily["date"] = pd.to_datetime(daily["date"]).dt.date
     as_of = data.as_of
@@ -370,18 +379,37 @@ def weekly_gains(data: BriefingData, plan: Plan) -> pd.DataFrame:
     age = daily["date"].map(lambda d: (as_of - d).days)
     daily["week_end"] = [as_of - timedelta(days=plan.cadence_days * (a // plan.cadence_days)) for a in age]
     out = daily.groupby(["week_end", "kind"], as_index=False)["cleaned_day"].sum()
-    return out.sort_values(["kind", "week_end"], ignore_index=True)
+    before = []
+    for kind in KINDS:
+        rows = daily[daily["kind"] == kind].sort_values("date")
+        if rows.empty:
+            continue
+        first = rows.iloc[0]
+        # the cumulative series starts with what was cleaned before its first day
+        earlier = int(first["cleaned_cum"]) - int(first["cleaned_day"])
+        if earlier > 0:
+            before.append({"week_end": None, "kind": kind, "cleaned_day": earlier})
+    out = out.sort_values(["kind", "week_end"], ignore_index=True)
+    if before:
+        out = pd.concat([pd.DataFrame(before), out], ignore_index=True)
+        out["_o"] = out["week_end"].notna()
+        out = out.sort_values(["kind", "_o", "week_end"], kind="stable", ignore_index=True)
+        out = out.drop(columns="_o")
+    return out
 
 
 def weekly_gains_chart(data: BriefingData, plan: Plan, lang: str) -> str:
-    fig = _figure(7.1, 2.1)
+    fig = _figure(7.1, 1.85)
     axes = fig.subplots(1, 2)
     gains = weekly_gains(data, plan)
     for ax, kind in zip(axes, KINDS, strict=True):
         rows = gains[gains["kind"] == kind]
-        labels = [d.strftime("%d/%m") for d in rows["week_end"]]
+        labels = [_b("city.before_start", lang, date=plan.start.strftime("%d/%m"))
+                  if _is_missing(d) else d.strftime("%d/%m") for d in rows["week_end"]]
         bars = ax.bar(labels, rows["cleaned_day"], color=SERIES_COLOURS["cleaned"], width=0.6)
         ax.bar_label(bars, labels=[fmt_int(v, lang) for v in rows["cleaned_day"]], fontsize=6.5, padding=2)
+        if len(rows) and _is_missing(rows["week_end"].iloc[0]):
+            bars[0].set_color("#9aa9bd")  # before the peak: not a week of the peak
         city = _city_row(data, kind)
         if not _is_missing(city["required_rate"]):
             needed = float(city["required_rate"]) * plan.cadence_days
@@ -404,10 +432,13 @@ def units_chart(data: BriefingData, lang: str) -> str:
     names stay searchable text, and WeasyPrint lays them out in a fraction of the time it
     needs for the same chart as SVG glyph paths.
     """
+    column = _rank_share(data.units)
     units = data.units.sort_values(
-        ["veh_share_cleaned", "unit_name"], ascending=[False, True], ignore_index=True
+        [column, "unit_name"], ascending=[False, True], ignore_index=True
     )
-    shares = units["veh_share_cleaned"].fillna(0.0).astype(float)
+    shares = units[column].fillna(0.0).astype(float)
+    conduct = (units["breaks_conduct"].fillna(False).astype(bool) if "breaks_conduct" in units
+               else pd.Series(False, index=units.index))
     scale = max(0.1, float(np.ceil(shares.max() * 10 + 0.5) / 10))  # next 10 % step above max
     median = float(shares.median())
     ticks = np.arange(0.0, scale + 1e-9, 0.2 if scale > 0.5 else 0.1)
@@ -417,8 +448,9 @@ def units_chart(data: BriefingData, lang: str) -> str:
             return '<td class="name"></td><td class="bar"></td><td class="num"></td>'
         row = units.iloc[position]
         width = 100.0 * shares.iloc[position] / scale
+        mark = f' <span class="conduct">{CONDUCT_MARK}</span>' if conduct.iloc[position] else ""
         return (
-            f'<td class="name">{position + 1}. {_e(row["unit_name"])}</td>'
+            f'<td class="name">{position + 1}. {_e(row["unit_name"])}{mark}</td>'
             f'<td class="bar"><div class="track"><div class="fill {_e(row["standing"])}" '
             f'style="width:{width:.2f}%"></div>'
             f'<div class="median" style="left:{100.0 * median / scale:.2f}%"></div></div></td>'
@@ -444,6 +476,9 @@ def units_chart(data: BriefingData, lang: str) -> str:
     ) + (
         f'<span class="key"><span class="swatch median-key"></span>'
         f'{_e(_b("units.median", lang, value=fmt_pct(median, lang)))}</span>'
+    ) + (
+        f'<span class="key"><span class="conduct">{CONDUCT_MARK}</span> '
+        f'{_e(_b("units.conduct_key", lang, n=int(conduct.sum())))}</span>'
     )
     return (
         f'<table class="unit-bars" aria-label="{_e(_b("units.title", lang))}">'
@@ -453,6 +488,16 @@ def units_chart(data: BriefingData, lang: str) -> str:
         f'<thead><tr>{axis()}<th></th>{axis()}</tr></thead><tbody>{rows}</tbody></table>'
         f'<div class="legend">{legend}</div>'
     )
+
+
+CONDUCT_MARK = "◆"  # a unit that broke a conduct rule (backlog, self-reports)
+
+
+def _rank_share(units: pd.DataFrame) -> str:
+    """The share units are ranked and judged by (progress.RANK_SHARE), or the older column."""
+    from helpers.progress import RANK_SHARE
+
+    return RANK_SHARE if RANK_SHARE in units.columns else "veh_share_cleaned"
 
 
 def _city_target(city: pd.Series, plan: Plan, kind: str) -> float:
@@ -593,15 +638,31 @@ def kpi_values(data: BriefingData, kind: str, lang: str) -> dict[str, str]:
     return {
         "assigned": _int(city["assigned"], lang),
         "submitted": _int(city["submitted"], lang),
+        "compared": _int(_get(city, "compared"), lang),
         "cleaned": _int(city["cleaned"], lang),
-        "share_cleaned": _pct(city["share_cleaned"], lang),
+        "share_cleaned_cleanable": _pct(_get(city, "share_cleaned_cleanable"), lang),
+        "difficult": _int(city["difficult"], lang),
         "gain_week": _int(city["gain_week"], lang),
         "days_left": _int(city["days_left"], lang),
     }
 
 
+def _get(row: pd.Series, column: str) -> Any:
+    """A column of a progress row, or None for tables written before it existed."""
+    return row[column] if column in row.index else None
+
+
+def pace_line(city: pd.Series, lang: str) -> str:
+    """Pace against the pace needed, with the decimals that keep them apart."""
+    from helpers.progress import pace_texts
+
+    rate, required = pace_texts(city["rate_7d"], city["required_rate"], lang)
+    return _b("kpi.pace", lang, rate=rate, required=required)
+
+
 def summary(data: BriefingData, plan: Plan, lang: str) -> str:
-    """KPI tiles per kind and the talking points."""
+    """KPI tiles per kind (progress on the records review can clean, the difficult groups
+    apart, the comparison with the population database) and the talking points."""
     rows = []
     for kind in KINDS:
         city = _city_row(data, kind)
@@ -611,28 +672,43 @@ def summary(data: BriefingData, plan: Plan, lang: str) -> str:
         else:
             finish = _b("kpi.projected", lang, date=_date(city["projected_finish"], lang))
         on_track = bool(city["on_track"]) if not _is_missing(city["on_track"]) else False
+        change = ""
+        if not _is_missing(_get(city, "gain_change_share")):
+            sign = "+" if float(city["gain_change"]) >= 0 else "−"
+            change = " · " + _b("kpi.change", lang, diff=sign + _int(abs(city["gain_change"]), lang),
+                                pct=sign + fmt_pct(abs(float(city["gain_change_share"])), lang, 2))
         tiles = [
             _kpi_tile(_b("kpi.assigned", lang), v["assigned"]),
             _kpi_tile(_b("kpi.submitted", lang), v["submitted"],
                       _b("kpi.of_assigned", lang, share=_pct(city["share_submitted"], lang))),
-            _kpi_tile(_b("kpi.cleaned", lang), v["cleaned"]),
-            _kpi_tile(_b("kpi.share_cleaned", lang), v["share_cleaned"],
+            _kpi_tile(_b("kpi.compared", lang), v["compared"],
+                      _b("kpi.of_assigned", lang, share=_pct(_get(city, "share_compared"), lang))),
+            _kpi_tile(_b("kpi.cleaned", lang), v["cleaned"],
+                      _b("kpi.of_cleanable", lang, cleanable=_int(_get(city, "cleanable"), lang))),
+            _kpi_tile(_b("kpi.share_cleaned", lang), v["share_cleaned_cleanable"],
                       _b("kpi.target", lang, share=fmt_pct(_target_share(plan, kind), lang, 0)),
                       "key " + ("good" if on_track else "bad")),
+            _kpi_tile(_b("kpi.difficult", lang), v["difficult"],
+                      _b("kpi.difficult_note", lang,
+                         resolved=_int(_get(city, "difficult_resolved"), lang),
+                         open=_int(_get(city, "difficult_open"), lang))),
             _kpi_tile(_b("kpi.gain_week", lang), v["gain_week"],
-                      _b("kpi.prev_week", lang, value=_int(city["gain_prev_week"], lang))),
+                      _b("kpi.prev_week", lang, value=_int(city["gain_prev_week"], lang)) + change),
             _kpi_tile(_b("kpi.days_left", lang), v["days_left"],
                       _b("kpi.deadline", lang, date=fmt_date(plan.end, lang))),
         ]
-        pace = _b("kpi.pace", lang, rate=_int(city["rate_7d"], lang),
-                  required=_int(city["required_rate"], lang))
-        standing = _b("kpi.units_standing", lang, on=_int(city["units_on_track"], lang),
+        standing = _b(f"kpi.units_standing_{kind}", lang, on=_int(city["units_on_track"], lang),
                       risk=_int(city["units_at_risk"], lang), off=_int(city["units_off_track"], lang))
         rows.append(
-            f'<tr><th class="kind" colspan="6">{_e(_b(f"kind.{kind}", lang))}</th></tr>'
+            f'<tr><th class="kind" colspan="{len(tiles)}">{_e(_b(f"kind.{kind}", lang))}</th></tr>'
             f'<tr>{"".join(tiles)}</tr>'
-            f'<tr><td class="pace" colspan="6">{_e(pace)} · {_e(finish)} · {_e(standing)}</td></tr>'
+            f'<tr><td class="pace" colspan="{len(tiles)}">{_e(pace_line(city, lang))} · '
+            f'{_e(finish)} · {_e(standing)}</td></tr>'
         )
+    conduct = _get(_city_row(data, "vehicle"), "units_conduct")
+    if not _is_missing(conduct):
+        rows.append(f'<tr><td class="pace" colspan="8">'
+                    f'{_e(_b("kpi.units_conduct", lang, n=_int(conduct, lang)))}</td></tr>')
     tiles_html = f'<table class="kpi">{"".join(rows)}</table>'
     points = data.talking_points[data.talking_points["lang"] == lang].sort_values("order")
     items = "".join(f"<li>{_e(text)}</li>" for text in points["text"])
@@ -649,23 +725,44 @@ def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:
     headers = [
         "", _b("kind.vehicle", lang), _b("kind.licence", lang),
     ]
+    from helpers.progress import pace_texts
+
+    paces = {k: pace_texts(_city_row(data, k)["rate_7d"], _city_row(data, k)["required_rate"],
+                           lang) for k in KINDS}
     lines = [
         ("city.row_submissions_week", "submissions_week", _int),
         ("city.row_approved", "approved", _int),
-        ("city.row_cleaned", "cleaned", _int),
+        ("city.row_compared", "compared", lambda v, lang, c: _with_share(
+            v, _get(c, "share_compared"), lang)),
+        ("city.row_cleanable", "cleanable", _int),
+        ("city.row_cleaned", "cleaned", lambda v, lang, c: _with_share(
+            v, _get(c, "share_cleaned_cleanable"), lang)),
+        ("city.row_cleaned_before_start", "cleaned_before_start", _int),
         ("city.row_gain_week", "gain_week", _int),
-        ("city.row_gain_prev_week", "gain_prev_week", _int),
-        ("city.row_rate_7d", "rate_7d", _int),
-        ("city.row_required_rate", "required_rate", _int),
+        ("city.row_rate_7d", "rate_7d", lambda v, lang, k: paces[k][0]),
+        ("city.row_required_rate", "required_rate", lambda v, lang, k: paces[k][1]),
         ("city.row_projected_finish", "projected_finish", _date),
         ("city.row_days_late", "days_late", _signed),
         ("city.row_pending", "pending", _int),
-        ("city.row_difficult", "difficult", _int),
+        ("city.row_difficult", "difficult", lambda v, lang, c: _int(v, lang) if _is_missing(
+            _get(c, "difficult_open")) else _int(c["difficult_open"], lang) + " / "
+            + _int(c["difficult_resolved"], lang)),
     ]
+    with_row = {"compared", "cleaned", "difficult"}
     rows = []
     for key, column, fmt in lines:
-        rows.append([_b(key, lang)] + [fmt(_city_row(data, k)[column], lang) for k in KINDS])
-    table = _table(headers, rows, classes=["text", "num", "num"], widths=["50%", "25%", "25%"],
+        cells = []
+        for k in KINDS:
+            city = _city_row(data, k)
+            value = _get(city, column)
+            if column in ("rate_7d", "required_rate"):
+                cells.append(fmt(value, lang, k))
+            elif column in with_row:
+                cells.append(fmt(value, lang, city))
+            else:
+                cells.append(fmt(value, lang))
+        rows.append([_b(key, lang), *cells])
+    table = _table(headers, rows, classes=["text", "num", "num"], widths=["56%", "22%", "22%"],
                    table_class="data compact")
     body = (
         f'<h3>{_e(_b("city.cumulative_title", lang))}</h3>'
@@ -673,6 +770,7 @@ def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:
         + f'<p class="caption">{_e(_b("city.cumulative_caption", lang))}</p>'
         + f'<h3>{_e(_b("city.weekly_title", lang))}</h3>'
         + weekly_gains_chart(data, plan, lang)
+        + f'<p class="caption">{_e(_b("city.weekly_caption", lang, start=fmt_date(plan.start, lang)))}</p>'
         + f'<h3>{_e(_b("city.figures_title", lang))}</h3>'
         + table
     )
@@ -720,11 +818,13 @@ def laggards_and_leaders(data: BriefingData, plan: Plan, lang: str) -> str:
     # worst first, as the conference takes them
     laggards = data.laggards.sort_values(["rank", "unit_name"], ascending=[False, True],
                                          ignore_index=True)
+    share_col = _rank_share(laggards)
     rows = [
         [
             _e(_int(r["rank"], lang)),
-            f'<span class="unit">{_e(r["unit_name"])}</span>',
-            _e(_pct(r["veh_share_cleaned"], lang)),
+            f'<span class="unit">{_e(r["unit_name"])}</span>'
+            + f'<div class="breach {breach_of(r)}">{_e(breach_label(r, lang))}</div>',
+            _e(_pct(r[share_col], lang)),
             _reasons_html(r[reason_col], lang, r["rules"] if "rules" in r.index else None),
         ]
         for _, r in laggards.iterrows()
@@ -739,11 +839,21 @@ def laggards_and_leaders(data: BriefingData, plan: Plan, lang: str) -> str:
     else:
         lag_table = f"<p>{_e(_b('laggards.none', lang))}</p>"
     by_rule = laggard_rule_counts(laggards)
+    from helpers.progress import CONDUCT_RULES
+
+    rule_rows = []
+    for group, wanted in (("progress", lambda c: c not in CONDUCT_RULES),
+                          ("conduct", lambda c: c in CONDUCT_RULES)):
+        mine = [(c, n) for c, n in by_rule.items() if wanted(c)]
+        if mine:
+            rule_rows.append([f'<b>{_e(_b(f"laggards.rules_{group}", lang))}</b>', ""])
+            rule_rows += [[_e(t(f"progress.rule_name.{c}", lang)), _e(fmt_int(n, lang))]
+                          for c, n in mine]
     rule_table = _table(
-        [_b("laggards.rule", lang), _b("laggards.units", lang)],
-        [[t(f"progress.rule_name.{code}", lang), fmt_int(n, lang)] for code, n in by_rule.items()],
+        [_b("laggards.rule", lang), _b("laggards.units", lang)], rule_rows,
         classes=["text", "num"], widths=["80%", "20%"], table_class="data compact",
-    ) if len(by_rule) else ""
+        raw_cells=True,
+    ) if rule_rows else ""
     body = (
         f'<p class="lead">{_e(_b("laggards.lead", lang, count=len(laggards), units=len(data.units)))}</p>'
         + rule_table + lag_table
@@ -753,19 +863,16 @@ def laggards_and_leaders(data: BriefingData, plan: Plan, lang: str) -> str:
         rows_cat = data.leaders[data.leaders["category"] == category].sort_values("position")
         if rows_cat.empty:
             continue
-        # the weekly gain is a share of assigned records unless the plan counts records
-        gain_as_share = str(plan.leaders.get("gain_measure", "share")) == "share"
-        as_share = category == "share" or gain_as_share
-        fmt = _pct if as_share else _int
-        value_key = "value_share" if category == "share" else (
-            "value_gain_share" if gain_as_share else "value_gain")
+        measure = leader_measure(rows_cat, plan)
+        fmt = _int if measure == "gain_records" else _pct
+        value_key = f"value_{measure}"
         rows = [
             [_e(_int(r["position"], lang)), f'<span class="unit">{_e(r["unit_name"])}</span>',
              _e(fmt(r["value"], lang)), _reasons_html(r[reason_col], lang)]
             for _, r in rows_cat.iterrows()
         ]
         leaders_html.append(
-            f'<div class="keep"><h3>{_e(_b(f"leaders.category_{category}", lang))}</h3>'
+            f'<div class="keep"><h3>{_e(_b(f"leaders.category_{measure}", lang))}</h3>'
             + _table(
                 [_b("leaders.position", lang), t("common.unit", lang),
                  _b(f"leaders.{value_key}", lang), _b("leaders.reasons", lang)],
@@ -780,17 +887,45 @@ def laggards_and_leaders(data: BriefingData, plan: Plan, lang: str) -> str:
     return _section("laggards", _b("sections.laggards", lang), body) + leaders
 
 
+def leader_measure(rows: pd.DataFrame, plan: Plan) -> str:
+    """What a leader category ranks (progress writes it; older tables: from the plan)."""
+    if "measure" in rows.columns and len(rows):
+        return str(rows["measure"].iloc[0])
+    if str(rows["category"].iloc[0]) == "share":
+        return "share_cleanable"
+    return "gain_share" if str(plan.leaders.get("gain_measure", "share")) == "share" else (
+        "gain_records")
+
+
+def breach_of(row: pd.Series) -> str:
+    """progress, conduct or both: which kind of naming rule a laggard broke."""
+    progress_ = bool(row.get("breaks_progress", True))
+    conduct = bool(row.get("breaks_conduct", False))
+    return "both" if progress_ and conduct else ("conduct" if conduct else "progress")
+
+
+def breach_label(row: pd.Series, lang: str) -> str:
+    return t(f"progress.breach.{breach_of(row)}", lang)
+
+
 def laggard_rule_counts(laggards: pd.DataFrame) -> pd.Series:
     """How many laggards broke each rule, most broken first."""
     if "rules" not in laggards.columns or laggards.empty:
         return pd.Series(dtype="int64")
     codes = laggards["rules"].explode().dropna().astype(str)
     counts = codes.value_counts()
-    return counts.sort_index().sort_values(ascending=False, kind="stable")
+    from helpers.progress import CONDUCT_RULES
+
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+    # progress rules first, then conduct rules, each most broken first
+    order = sorted(range(len(counts)), key=lambda i: counts.index[i] in CONDUCT_RULES)
+    return counts.iloc[order]
 
 
 def difficult_groups(units: pd.DataFrame) -> pd.DataFrame:
-    """City totals per difficult group and kind, from the per-unit group columns."""
+    """City totals per difficult group and kind, from the per-unit group columns: records in
+    the group (``vehicle``, ``licence``) and, when progress wrote them, resolved ones
+    (``vehicle_resolved``, ``licence_resolved``)."""
     rows = []
     for kind, statuses in (("vehicle", VEHICLE_STATUSES), ("licence", LICENCE_STATUSES)):
         prefix = PREFIX[kind]
@@ -798,11 +933,17 @@ def difficult_groups(units: pd.DataFrame) -> pd.DataFrame:
             column = f"{prefix}_group_{status}"
             if column in units.columns:
                 rows.append({"status": status, "kind": kind, "records": int(units[column].sum())})
+                resolved = f"{prefix}_resolved_{status}"
+                if resolved in units.columns:
+                    rows.append({"status": status, "kind": f"{kind}_resolved",
+                                 "records": int(units[resolved].sum())})
     table = pd.DataFrame(rows, columns=["status", "kind", "records"])
     if table.empty:
         return pd.DataFrame(columns=["status", "vehicle", "licence"])
     wide = table.pivot_table(index="status", columns="kind", values="records", aggfunc="sum")
-    wide = wide.reindex(columns=list(KINDS)).reset_index()
+    present = [c for c in ("vehicle", "vehicle_resolved", "licence", "licence_resolved")
+               if c in wide.columns or c in KINDS]
+    wide = wide.reindex(columns=present).reset_index()
     order = {s: i for i, s in enumerate(dict.fromkeys(VEHICLE_STATUSES + LICENCE_STATUSES))}
     wide["_order"] = wide["status"].map(order)
     return wide.sort_values("_order").drop(columns="_order").reset_index(drop=True)
@@ -818,7 +959,9 @@ def backlog_and_difficult(data: BriefingData, lang: str) -> str:
         units=fmt_int(int((units["backlog_pending"] > 0).sum()), lang),
         oldest=_int(max(_nz(veh["oldest_pending_days"]), _nz(lic["oldest_pending_days"])), lang),
     )
-    top = units.sort_values(["backlog_pending", "backlog_oldest_days"], ascending=False).head(BACKLOG_TOP)
+    from helpers.progress import backlog_ranking
+
+    top = backlog_ranking(units).head(BACKLOG_TOP)
     rows = [
         [r["unit_name"], _int(r["backlog_pending"], lang), _num(r["backlog_median_lag_days"], lang),
          _int(r["backlog_oldest_days"], lang), _int(r["veh_pending"], lang), _int(r["lic_pending"], lang)]
@@ -831,15 +974,38 @@ def backlog_and_difficult(data: BriefingData, lang: str) -> str:
         widths=["30%", "14%", "14%", "14%", "14%", "14%"],
     )
     groups = difficult_groups(units)
+    with_resolved = "vehicle_resolved" in groups.columns
+
+    def open_resolved(r: pd.Series, kind: str) -> str:
+        if _is_missing(r[kind]):
+            return "–"
+        if not with_resolved:
+            return _int(r[kind], lang)
+        done = _nz(r[f"{kind}_resolved"])
+        return _b("backlog.open_resolved", lang, open=_int(_nz(r[kind]) - done, lang),
+                  resolved=_int(done, lang))
+
     group_rows = [
-        [status_label(r["status"], lang), _int(r["vehicle"], lang), _int(r["licence"], lang)]
+        [f'<b>{_e(status_label(r["status"], lang))}</b>'
+         f'<div class="criterion">{_e(group_criterion(r["status"], lang))}</div>',
+         _e(open_resolved(r, "vehicle")), _e(open_resolved(r, "licence"))]
         for _, r in groups.iterrows()
     ]
+    totals = {}
+    for kind, p in PREFIX.items():
+        if with_resolved and f"{p}_difficult_resolved" in units.columns:
+            done = _nz(units[f"{p}_difficult_resolved"].sum())
+            totals[kind] = _b("backlog.open_resolved", lang,
+                              open=_int(_nz(units[f"{p}_difficult"].sum()) - done, lang),
+                              resolved=_int(done, lang))
+        else:
+            totals[kind] = _int(units[f"{p}_difficult"].sum(), lang)
+    head_key = "backlog.kind_open_resolved" if with_resolved else "kind"
     groups_table = _table(
-        [_b("backlog.group", lang), _b("kind.vehicle", lang), _b("kind.licence", lang)],
-        group_rows, classes=["text", "num", "num"], widths=["56%", "22%", "22%"],
-        foot=[_b("backlog.total", lang), _int(units["veh_difficult"].sum(), lang),
-              _int(units["lic_difficult"].sum(), lang)],
+        [_b("backlog.group", lang), _b(f"{head_key}.vehicle", lang),
+         _b(f"{head_key}.licence", lang)],
+        group_rows, classes=["text", "num", "num"], widths=["60%", "20%", "20%"],
+        foot=[_b("backlog.total", lang), totals["vehicle"], totals["licence"]], raw_cells=True,
     )
     ranked = units.assign(_all=units["veh_difficult"] + units["lic_difficult"])
     ranked = ranked.sort_values(["_all", "unit_name"], ascending=[False, True]).head(DIFFICULT_TOP)
@@ -868,6 +1034,11 @@ def backlog_and_difficult(data: BriefingData, lang: str) -> str:
         + _keep(_b("backlog.groups_by_unit", lang, n=DIFFICULT_TOP), diff_table)
     )
     return _section("backlog", _b("sections.backlog", lang), body)
+
+
+def group_criterion(status: str, lang: str) -> str:
+    """A difficult group's criterion and way of resolution, in one line."""
+    return t(f"progress.group.{status}", lang)
 
 
 def _nz(value: Any) -> float:
@@ -1084,14 +1255,15 @@ APPENDIX_COLUMNS: tuple[tuple[str, str, Callable[[Any, str], str]], ...] = (
     ("veh_assigned", "appendix.veh_assigned", _int),
     ("veh_submitted", "appendix.veh_submitted", _int),
     ("veh_cleaned", "appendix.veh_cleaned", _int),
-    ("veh_share_cleaned", "appendix.veh_share", _pct),
+    ("veh_share_cleaned_cleanable", "appendix.veh_share", _pct),
     ("veh_gain_week", "appendix.veh_gain", _int),
-    ("veh_rate_7d", "appendix.veh_rate", _int),
-    ("veh_required_rate", "appendix.veh_required", _int),
+    ("veh_rate_7d", "appendix.veh_rate", _num),
+    ("veh_required_rate", "appendix.veh_required", _num),
     ("veh_projected_finish", "appendix.veh_finish", _date),
     ("lic_assigned", "appendix.lic_assigned", _int),
     ("lic_cleaned", "appendix.lic_cleaned", _int),
     ("lic_share_cleaned", "appendix.lic_share", _pct),
+    ("veh_share_compared", "appendix.veh_compared", _pct),
     ("backlog_pending", "appendix.pending", _int),
     ("backlog_oldest_days", "appendix.oldest", _int),
     ("rank_change", "appendix.rank_change", _signed),
@@ -1105,10 +1277,13 @@ def appendix(data: BriefingData, lang: str) -> str:
     classes = ["num", "text"] + ["num"] * (len(APPENDIX_COLUMNS) - 2) + ["text"]
     rows = []
     for _, r in units.iterrows():
-        cells = [_e(fmt(r[col], lang)) for col, _, fmt in APPENDIX_COLUMNS]
-        cells[1] = f'{cells[1]}{" ▼" if r["is_laggard"] else ""}{" ★" if r["is_leader"] else ""}'
+        cells = [_e(fmt(r.get(col), lang)) for col, _, fmt in APPENDIX_COLUMNS]
+        progress_ = bool(r.get("breaks_progress", r["is_laggard"]))
+        conduct = bool(r.get("breaks_conduct", False))
+        cells[1] = (f'{cells[1]}{" ▼" if progress_ else ""}{" " + CONDUCT_MARK if conduct else ""}'
+                    f'{" ★" if r["is_leader"] else ""}')
         rows.append(cells + [_standing_badge(r["standing"], lang)])
-    widths = ["3.5%", "15%"] + ["5.35%"] * (len(APPENDIX_COLUMNS) - 2) + ["6.5%"]  # = 100 %
+    widths = ["3.5%", "13.5%"] + ["5.1%"] * (len(APPENDIX_COLUMNS) - 2) + ["6.5%"]  # ~ 100 %
     table = _table(headers, rows, classes=classes, widths=widths, table_class="data appendix-table",
                    raw_cells=True)
     veh_head, lic_head = _b("kind.vehicle", lang), _b("kind.licence", lang)

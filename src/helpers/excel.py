@@ -827,7 +827,8 @@ def yes_no(values: pd.Series, lang: str) -> pd.Series:
 
 METRICS: tuple[str, ...] = (
     "assigned", "submitted", "approved", "cleaned", "pending", "rejected", "not_submitted",
-    "difficult", "share_cleaned", "share_submitted", "gain_week", "gain_prev_week", "rate_7d",
+    "difficult", "difficult_open", "cleanable", "share_cleaned_cleanable", "compared",
+    "share_compared", "share_cleaned", "share_submitted", "gain_week", "gain_prev_week", "rate_7d",
     "required_rate", "projected_finish", "days_late", "on_track",
 )
 UNIT_HEAD: tuple[str, ...] = (
@@ -870,12 +871,27 @@ def metric_kind(name: str) -> str:
     return "int"
 
 
+def difficult_columns(units: pd.DataFrame) -> list[str]:
+    """Per difficult group: its records, then (when progress wrote them) the resolved ones."""
+    out = []
+    for c in units.columns:
+        if c[4:].startswith("group_"):
+            out.append(c)
+            resolved = c[:4] + "resolved_" + c[len(c[:4]) + len("group_"):]
+            if resolved in units.columns:
+                out.append(resolved)
+    return out
+
+
 def metric_header(name: str, lang: str) -> str:
     """Header of a progress column: 'Vehicles: cleaned', 'Licences: deceased holder', ..."""
     prefix, base = name[:3], name[4:]
     if name[3:4] == "_" and prefix in PREFIXES:
         if base.startswith("group_"):
             what = _catalogue_label("status", base[len("group_"):], lang)
+        elif base.startswith("resolved_"):
+            what = tx("metric.resolved", lang,
+                      group=_catalogue_label("status", base[len("resolved_"):], lang))
         else:
             what = tx(f"metric.{base}", lang)
         return tx(f"prefix.{prefix}", lang, what=what)
@@ -1179,12 +1195,15 @@ def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
     ], table_name="Laggards", scale=["veh_share_cleaned"])
 
     lead = tables["leaders"].sort_values(["category", "position", "unit_code"], kind="stable")
-    figures = units[["unit_code", "veh_share_cleaned", "veh_gain_week"]].rename(
-        columns={"veh_share_cleaned": "share", "veh_gain_week": "gain"})
+    share_col = ("veh_share_cleaned_cleanable" if "veh_share_cleaned_cleanable" in units
+                 else "veh_share_cleaned")
+    figures = units[["unit_code", share_col, "veh_gain_week"]].rename(
+        columns={share_col: "share", "veh_gain_week": "gain"})
     lead = lead.drop(columns=[c for c in ("share", "gain") if c in lead]).merge(
         figures, on="unit_code", how="left")
     lead = lead.assign(
-        category_label=label_series(lead["category"], "excel.leader_category", lang),
+        category_label=label_series(lead["measure"] if "measure" in lead else lead["category"],
+                                    "excel.leader_category", lang),
         reason=lead[f"reason_{lang}"],
     )
     book.data_sheet(tx("sheets.leaders", lang), lead, [
@@ -1192,12 +1211,12 @@ def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
         Column("position", tx("columns.position", lang), "int"),
         Column("unit_code", tx("columns.unit_code", lang), "code"),
         Column("unit_name", tx("columns.unit_name", lang), "text"),
-        Column("share", metric_header("veh_share_cleaned", lang), "pct"),
+        Column("share", metric_header(share_col, lang), "pct"),
         Column("gain", metric_header("veh_gain_week", lang), "int"),
         Column("reason", tx("columns.reason", lang), "long_text"),
     ], table_name="Leaders")
 
-    group_cols = [c for c in units.columns if c[4:].startswith("group_")]
+    group_cols = difficult_columns(units)
     difficult = units.assign(
         _total=units.get("veh_difficult", 0) + units.get("lic_difficult", 0)
     ).sort_values(["_total", "unit_code"], ascending=[False, True], kind="stable")
@@ -1210,8 +1229,9 @@ def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
 
     backlog_cols = ["unit_code", "unit_name", "veh_pending", "lic_pending", "backlog_pending",
                     "backlog_median_lag_days", "backlog_oldest_days"]
-    backlog = units.sort_values(["backlog_oldest_days", "backlog_pending", "unit_code"],
-                                ascending=[False, False, True], kind="stable", na_position="last")
+    from helpers.progress import backlog_ranking
+
+    backlog = backlog_ranking(units, only_waiting=False)
     book.data_sheet(tx("sheets.backlog", lang), backlog,
                     [Column(c, metric_header(c, lang), metric_kind(c)) for c in backlog_cols
                      if c in units], table_name="Backlog", freeze_cols=2)
@@ -1555,14 +1575,16 @@ def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple
         if assigned is None or pd.isna(assigned) or cleaned is None or pd.isna(cleaned):
             continue
         share = float(plan.targets.get(f"{kind}_cleaned_share", 1.0))
-        remaining = max(math.ceil(share * float(assigned) - 1e-9) - int(cleaned), 0)
+        base = unit.get(f"{prefix}_cleanable", assigned)  # the target is of cleanable records
+        base = assigned if base is None or pd.isna(base) else base
+        remaining = max(math.ceil(share * float(base) - 1e-9) - int(cleaned), 0)
         rate = unit.get(f"{prefix}_required_rate")
         week_need = remaining if rate is None or pd.isna(rate) else math.ceil(float(rate) * 7 - 1e-9)
         to_clean = int(min(remaining, max(week_need, 0)))
         rows.append((f"{prefix}_to_clean", to_clean, "int"))
         rows.append((f"{prefix}_cleaned_by", int(cleaned) + to_clean, "int"))
-        if float(assigned) > 0:
-            rows.append((f"{prefix}_share_by", (int(cleaned) + to_clean) / float(assigned), "pct"))
+        if float(base) > 0:
+            rows.append((f"{prefix}_share_by", (int(cleaned) + to_clean) / float(base), "pct"))
     pending = unit.get("backlog_pending")
     if pending is not None and not pd.isna(pending):
         rows.append(("reviews", int(pending), "int"))
@@ -1651,13 +1673,26 @@ def _unit_summary(book: PackBook, unit: dict[str, Any], city: dict[str, dict[str
         table_name="Targets", kinds=[["text", kind] for _, _, kind in targets])
 
     book.heading(ws, row, tx("unit.lists_heading", lang))
-    book.block_table(ws, row + 1, [
+    row = book.block_table(ws, row + 1, [
         Column("sheet", tx("columns.sheet", lang), "text"),
         Column("records", tx("columns.records", lang), "int"),
         Column("sorted_by", tx("columns.sorted_by", lang), "text"),
     ], [[sheet_names[key], counts[key], tx(f"sorted_by.{key}", lang)] for key in LISTS],
         table_name="Worklists")
+    book.put(ws, row, 1, pending_note(unit, counts.get("pending", 0), lang), "long_text")
     ws.column_dimensions["A"].width = 60
+
+
+def pending_note(unit: dict[str, Any], rows: int, lang: str) -> str:
+    """Why the pending worklist's rows, the records pending and the submissions waiting can
+    differ: each counts something else."""
+    def n(key: str) -> int:
+        value = unit.get(key)
+        return 0 if value is None or pd.isna(value) else int(value)
+
+    return tx("unit.pending_note", lang, rows=rows,
+              records=n("veh_pending") + n("lic_pending"),
+              submissions=n("backlog_pending"))
 
 
 def unit_pack(unit: dict[str, Any], city: dict[str, dict[str, Any]],

@@ -11,7 +11,11 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
 - cleaned: records whose primary status is ``cleaned``; their cleaning moment is the
   ``reviewed_at`` of the approving review of the winning submission.
 - gain_week: records cleaned in the 7 days ending on ``as_of``; ``rate_7d`` = gain_week / 7.
-- target: ``ceil(targets.<kind>_cleaned_share * assigned)``; remaining = target - cleaned (>= 0).
+- cleanable: assigned minus the records in difficult groups (review alone cannot clean them;
+  each group is its own measure, open / resolved: ``group_progress``).
+- target: ``ceil(targets.<kind>_cleaned_share * cleanable)``; remaining = target - cleaned
+  (>= 0). Shares judged (rank, rules, leaders) are cleaned / cleanable
+  (``<p>_share_cleaned_cleanable``); ``<p>_share_cleaned`` stays cleaned / assigned.
 - required_rate: remaining / days left after ``as_of`` up to the deadline; 0 when nothing
   remains; null when something remains and the deadline has passed (no pace is enough).
 - projected_finish: ``as_of + ceil(remaining / rate_7d)`` days; the day the target was reached
@@ -20,8 +24,11 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
 - city_projected_finish: the city's own projection (sums of the units, one pace), on every
   unit row; days_after_city = projected_finish - city_projected_finish.
 - on_track: projected_finish on or before the deadline (a unit with nothing assigned is on
-  track). standing: off_track for a laggard, at_risk when not a laggard but projected later
-  than the deadline by more than ``laggards.at_risk_late_days`` (or never), else on_track.
+  track). ``<p>_standing`` per kind: off_track when the unit breaks a progress naming rule of
+  that kind, at_risk when projected later than the deadline by more than
+  ``laggards.at_risk_late_days`` (or never), else on_track; ``standing`` is the worse of the
+  kinds in ``laggards.kinds``. Conduct rules (backlog, self-reports) name a unit
+  (``breaks_conduct``) but never change a standing: conduct is not lateness.
 - laggard rules (``rule_flags``; thresholds in ``laggards``). A conference criticises the
   units markedly worse than their peers, and in an early week the whole city is behind, so
   only *naming* rules make a laggard: relative to the city (share under the units' median by
@@ -34,12 +41,12 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
   there because early projections are loose: in week 2 the city needs ~157 more days and
   units' projections spread over years, so a fixed 30 days named 67 of 126.
 - On the sample campaign (``synth --scenario sample``, default thresholds) the weeks give
-  laggards / at_risk / on_track: 2025-11-17 39 / 87 / 0 (the first delivery, a week into the
-  peak), 2025-11-23 27 / 92 / 7, 2025-12-07 28 / 85 / 13, 2025-12-21 28 / 98 / 0; before the
-  split the absolute rules named 118-119 of 126 on 2025-11-23. From the second week 24-27 of
-  each list are named by the bottom decile (13 units) or by overstated self-reports (12-16,
-  11-13 of them for that alone), which sets the floor; ``bottom_share: 0.05`` gives
-  39 / 27 / 26 / 24.
+  laggards (behind on progress / conduct) and vehicle standings off / at risk / on track:
+  2025-11-17 41 (28 / 16), 28 / 98 / 0; 2025-11-23 30 (16 / 16), 16 / 99 / 11; 2025-11-30 27
+  (13 / 16), 13 / 84 / 29; 2025-12-07 29 (14 / 17), 14 / 79 / 33; 2025-12-14 29 (13 / 18),
+  13 / 88 / 25; 2025-12-21 30 (13 / 20), 13 / 109 / 4 (difficult groups hold 16 % of the
+  vehicle records; the best unit reaches 88 % of its cleanable records by then). Before the
+  target counted cleanable records only, no unit was ever on track.
 - shares (cleaned / assigned, submitted / assigned) are null for a unit with nothing assigned;
   such a unit ranks last and is neither a laggard by share nor a leader.
 - history (gain_prev_week, rank_prev): from the previous reporting week's ``unit_progress``
@@ -64,7 +71,13 @@ from helpers import ConfigError, DeliveryError, PipelineError, store
 from helpers.config import Plan, load_plan
 from helpers.i18n import LANGS, fmt_date, fmt_int, fmt_num, fmt_pct, t
 from helpers.paths import WEEK_PATTERN, Workspace
-from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, STANDINGS, VEHICLE_STATUSES
+from helpers.statuses import (
+    DIFFICULT_GROUPS,
+    IDENTITY_COMPARED,
+    LICENCE_STATUSES,
+    STANDINGS,
+    VEHICLE_STATUSES,
+)
 from helpers.units import official_units, resolve_unit
 
 KINDS: tuple[str, ...] = ("vehicle", "licence")
@@ -85,18 +98,24 @@ ORG_TYPES: tuple[str, ...] = (
 KIND_NAMING_RULES: tuple[str, ...] = (
     "below_median", "below_median_ratio", "bottom_decile", "gain_below_median", "late_vs_city",
 )
-UNIT_NAMING_RULES: tuple[str, ...] = ("backlog_old", "self_report_overstated")
+# Conduct rules judge how a unit works (its review backlog, its self-reports), not how far it
+# is: they name a unit but never change its standing, which is about progress only.
+CONDUCT_RULES: tuple[str, ...] = ("backlog_old", "self_report_overstated")
+UNIT_NAMING_RULES: tuple[str, ...] = CONDUCT_RULES
 KIND_CONTEXT_RULES: tuple[str, ...] = ("projected_late", "slow_gain")
 KIND_RULES: tuple[str, ...] = KIND_NAMING_RULES + KIND_CONTEXT_RULES
 UNIT_RULES: tuple[str, ...] = UNIT_NAMING_RULES
 WINDOW_DAYS = 7
+# The share units are ranked, judged and praised by: vehicle records cleaned of those review
+# can clean (assigned minus the difficult groups).
+RANK_SHARE = "veh_share_cleaned_cleanable"
 # A pace that needs more than ten years is no pace: the projection is left null ("never").
 PROJECTION_HORIZON_DAYS = 3650
 
 # Tables written by progress_week, in the order they are written.
 OUTPUT_TABLES: tuple[str, ...] = (
-    "unit_progress", "city_progress", "laggards", "leaders", "daily_series", "unit_daily",
-    "org_summary", "talking_points",
+    "unit_progress", "city_progress", "group_progress", "laggards", "leaders", "daily_series",
+    "unit_daily", "org_summary", "talking_points",
 )
 
 Source = pd.DataFrame | str | os.PathLike
@@ -184,18 +203,27 @@ def _sql_list(values) -> str:
 
 def record_counts(status: Source, kind: str, *, con=None) -> pd.DataFrame:
     """Per unit: assigned, submitted, approved, cleaned, pending, rejected, not_submitted,
-    difficult and one ``group_<status>`` count per difficult group (primary status).
+    difficult, compared (owner/holder compared with the population extract: found there and
+    name and birth date compared, ``statuses.IDENTITY_COMPARED``), ``difficult_resolved`` and
+    per difficult group (primary status) ``group_<status>`` (records in it) and
+    ``resolved_<status>`` (of them, records whose winning submission the unit approved: the
+    unit's part of the group's resolution is done).
 
     submitted/approved/pending/rejected follow the winning submission's review state;
     not_submitted counts records with no submission at all (whatever their status).
     """
     con = _connect(con)
     _bind(con, "status_src", status, "status")
+    columns = {row[0] for row in con.execute("DESCRIBE status_src").fetchall()}
+    compared_sql = (
+        f"identity_result IN ({_sql_list(IDENTITY_COMPARED)})" if "identity_result" in columns
+        else "false"
+    )
     # one pass, grouped on low-cardinality columns; the pivot happens on a few thousand rows
     combos = con.execute(
-        """
+        f"""
         SELECT unit_code, status, review_status, submission_id IS NOT NULL AS has_submission,
-               count(*) AS n
+               {compared_sql} AS compared, count(*) AS n
         FROM status_src
         WHERE unit_code IS NOT NULL
         GROUP BY ALL
@@ -216,9 +244,13 @@ def record_counts(status: Source, kind: str, *, con=None) -> pd.DataFrame:
         "rejected": n.where(has & (review == "rejected"), 0),
         "not_submitted": n.where(~has, 0),
         "difficult": n.where(status_col.isin(groups), 0),
+        "compared": n.where(combos["compared"].fillna(False).astype(bool), 0),
     }
+    approved = has & (review == "approved")
+    parts["difficult_resolved"] = n.where(status_col.isin(groups) & approved, 0)
     for g in groups:
         parts[f"group_{g}"] = n.where(status_col == g, 0)
+        parts[f"resolved_{g}"] = n.where((status_col == g) & approved, 0)
     frame = pd.DataFrame(parts).assign(unit_code=combos["unit_code"])
     out = frame.groupby("unit_code", as_index=False).sum()
     out.insert(1, "kind", kind)
@@ -621,9 +653,9 @@ def unit_table(
     for kind in KINDS:
         p = PREFIX[kind]
         base = ["assigned", "submitted", "approved", "cleaned", "pending", "rejected",
-                "not_submitted", "difficult"]
-        groups = [f"group_{g}" for g in GROUPS[kind]]
-        mine = counts.loc[counts["kind"] == kind, ["unit_code", *base, *groups]]
+                "not_submitted", "difficult", "difficult_resolved", "compared"]
+        groups = [f"{c}_{g}" for g in GROUPS[kind] for c in ("group", "resolved")]
+        mine = counts.loc[counts["kind"] == kind].reindex(columns=["unit_code", *base, *groups])
         mine = mine.rename(columns={c: f"{p}_{c}" for c in base + groups})
         out = out.merge(mine, on="unit_code", how="left")
         for c in base + groups:
@@ -631,6 +663,13 @@ def unit_table(
         idx = pd.MultiIndex.from_arrays([out["unit_code"], [kind] * len(out)])
         out[f"{p}_share_cleaned"] = _share(out[f"{p}_cleaned"], out[f"{p}_assigned"])
         out[f"{p}_share_submitted"] = _share(out[f"{p}_submitted"], out[f"{p}_assigned"])
+        # progress is judged on the records review can clean: the difficult groups are
+        # measures of their own (open / resolved), not a share nobody can reach
+        out[f"{p}_cleanable"] = (out[f"{p}_assigned"] - out[f"{p}_difficult"]).astype("int64")
+        out[f"{p}_share_cleaned_cleanable"] = _share(out[f"{p}_cleaned"], out[f"{p}_cleanable"])
+        out[f"{p}_share_compared"] = _share(out[f"{p}_compared"], out[f"{p}_assigned"])
+        out[f"{p}_difficult_open"] = (
+            out[f"{p}_difficult"] - out[f"{p}_difficult_resolved"]).astype("int64")
         out[f"{p}_gain_week"] = gain.reindex(idx, fill_value=0).to_numpy().astype("int64")
         recomputed_prev = gain_prev.reindex(idx, fill_value=0).to_numpy().astype("int64")
         if history is not None:
@@ -642,9 +681,11 @@ def unit_table(
             out[f"{p}_gain_prev_week"] = recomputed_prev
         cleaned_prev = out[f"{p}_cleaned"] - after_prev.reindex(idx, fill_value=0).to_numpy()
         out[f"{p}_share_cleaned_prev"] = _share(cleaned_prev, out[f"{p}_assigned"])
+        # this week's cleanable records as the base: last week's groups are not recorded
+        out[f"{p}_share_cleaned_cleanable_prev"] = _share(cleaned_prev, out[f"{p}_cleanable"])
         out[f"{p}_rate_7d"] = out[f"{p}_gain_week"] / WINDOW_DAYS
         share = target_share(plan, kind)
-        out[f"{p}_target"] = np.ceil(out[f"{p}_assigned"] * share - 1e-9).astype("int64")
+        out[f"{p}_target"] = np.ceil(out[f"{p}_cleanable"] * share - 1e-9).astype("int64")
         out[f"{p}_remaining"] = (out[f"{p}_target"] - out[f"{p}_cleaned"]).clip(lower=0)
         for unit, target in zip(out["unit_code"], out[f"{p}_target"], strict=True):
             targets[(unit, kind)] = int(target)
@@ -665,8 +706,8 @@ def unit_table(
             dtype="Int64",
         )
     out = _with_backlog(out, agg.backlog)
-    out["rank"] = _rank(out["veh_share_cleaned"])
-    recomputed_rank = _rank(out["veh_share_cleaned_prev"])
+    out["rank"] = _rank(out[RANK_SHARE])
+    recomputed_rank = _rank(out[RANK_SHARE + "_prev"])
     if history is not None:
         prev_rank = out[["unit_code"]].merge(history, on="unit_code", how="left")["rank"]
         out["rank_prev"] = prev_rank.fillna(recomputed_rank).astype("int64")
@@ -687,24 +728,32 @@ def unit_table(
     for col in ("org_count", "org_dispatches", "org_worked_directly", "org_vehicles_counted",
                 "org_vehicles_declared"):
         out[col] = out[col].fillna(0).astype("int64")
-    broken = laggard_rules(out, plan)
-    out["is_laggard"] = broken.map(len).gt(0).to_numpy()
+    out = out.copy()  # one block per dtype again after the many merges
+    flags = rule_flags(out, plan, kinds=KINDS)
+    naming, _context = rule_codes(plan)
+    progress_naming = [c for c in naming if c not in CONDUCT_RULES]
+    out["breaks_progress"] = flags[progress_naming].any(axis=1).to_numpy()
+    out["breaks_conduct"] = flags[[c for c in naming if c in CONDUCT_RULES]].any(
+        axis=1).to_numpy() if any(c in CONDUCT_RULES for c in naming) else False
+    out["is_laggard"] = (out["breaks_progress"] | out["breaks_conduct"]).astype("bool")
     late_limit = float(_param(plan, "laggards", "at_risk_late_days"))
-    # the kinds the rules judge; "never at this pace" is as late as it gets
-    late = pd.concat(
-        [
-            out[f"{PREFIX[k]}_days_late"].astype("float64").where(
-                out[f"{PREFIX[k]}_days_late"].notna(),
-                np.where(out[f"{PREFIX[k]}_remaining"] > 0, math.inf, -math.inf),
-            )
-            for k in rule_kinds(plan)
-        ],
-        axis=1,
-    ).max(axis=1)
-    out["standing"] = np.where(
-        out["is_laggard"], "off_track", np.where(late > late_limit, "at_risk", "on_track")
-    )
-    out["standing"] = out["standing"].astype("str")
+    order = {s: i for i, s in enumerate(STANDINGS)}
+    for kind in KINDS:
+        # each kind its own standing, from its own progress rules and projection; conduct
+        # never makes a unit off track ("never at this pace" is as late as it gets)
+        p = PREFIX[kind]
+        late = out[f"{p}_days_late"].astype("float64").where(
+            out[f"{p}_days_late"].notna(),
+            pd.Series(np.where(out[f"{p}_remaining"] > 0, math.inf, -math.inf), index=out.index),
+        )
+        behind = flags[[f"{p}_{r}" for r in KIND_NAMING_RULES]].any(axis=1)
+        out[f"{p}_standing"] = pd.Series(np.where(
+            behind, "off_track", np.where(late > late_limit, "at_risk", "on_track")
+        ), index=out.index).astype("str")
+    # the unit's standing: the worse of the kinds the rules judge
+    worst = out[[f"{PREFIX[k]}_standing" for k in rule_kinds(plan)]].apply(
+        lambda col: col.map(order)).max(axis=1)
+    out["standing"] = worst.map(dict(enumerate(STANDINGS))).astype("str")
     chosen = leaders(out, plan)
     out["is_leader"] = out["unit_code"].isin(chosen["unit_code"])
     return out
@@ -757,8 +806,8 @@ def rule_codes(plan: Plan) -> tuple[list[str], list[str]]:
 
 
 def _gain_share(units: pd.DataFrame, p: str) -> pd.Series:
-    """The week's gain as a share of assigned records (null when nothing is assigned)."""
-    return _share(units[f"{p}_gain_week"], units[f"{p}_assigned"])
+    """The week's gain as a share of the records review can clean (null when there are none)."""
+    return _share(units[f"{p}_gain_week"], units[f"{p}_cleanable"])
 
 
 def _city_days_to_finish(units: pd.DataFrame, p: str) -> float:
@@ -783,11 +832,15 @@ def _late_vs_city_limit(units: pd.DataFrame, p: str, plan: Plan) -> float:
     return max(days, share * city_days)
 
 
-def rule_flags(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+def rule_flags(
+    units: pd.DataFrame, plan: Plan, *, kinds: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Per unit (same index as ``units``), one bool column per rule code, naming rules first.
 
     A unit that reached its target is never named by a kind rule, and a unit with nothing
-    assigned breaks none. Naming kind rules (codes ``veh_<rule>`` / ``lic_<rule>``):
+    assigned breaks none. ``kinds`` (default ``laggards.kinds``) adds the kind rules of other
+    kinds (each kind's standing reads its own). Shares are of the records review can clean
+    (``<p>_share_cleaned_cleanable``). Naming kind rules (codes ``veh_<rule>`` / ``lic_<rule>``):
     ``below_median`` share cleaned more than ``below_median_points`` under the median of units;
     ``below_median_ratio`` share under ``below_median_ratio`` x that median; ``bottom_decile``
     among the lowest ``bottom_share`` of units by share (units tied across the cut stay out);
@@ -809,9 +862,11 @@ def rule_flags(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     gain_fraction = float(_param(plan, "laggards", "weekly_gain_vs_required"))
     backlog_days = float(_param(plan, "laggards", "backlog_oldest_days"))
     hits: dict[str, pd.Series] = {}
-    for kind in rule_kinds(plan):
+    judged = list(rule_kinds(plan))
+    kinds = list(kinds) if kinds is not None else judged
+    for kind in kinds:
         p = PREFIX[kind]
-        share = units[f"{p}_share_cleaned"]
+        share = units[f"{p}_share_cleaned_cleanable"]
         remaining = units[f"{p}_remaining"] > 0
         median = _median(share)
         hits[f"{p}_below_median"] = remaining & (share < median - points).fillna(False)
@@ -846,8 +901,9 @@ def rule_flags(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         units["self_report_overstated"].fillna(False).astype(bool) & judge_reports
     )
     naming, context = rule_codes(plan)
+    extra = [f"{PREFIX[k]}_{r}" for k in kinds if k not in judged for r in KIND_RULES]
     return pd.DataFrame(
-        {code: hits[code].astype(bool).to_numpy() for code in naming + context},
+        {code: hits[code].astype(bool).to_numpy() for code in naming + context + extra},
         index=units.index,
     )
 
@@ -889,19 +945,19 @@ def rule_sentence(
         kind_prefix = t(f"progress.kind_prefix.{kind}", lang) if context["multi_kind"] else ""
     key = f"progress.rule.{rule}"
     if rule == "below_median":
-        text = t(key, lang, share=fmt_pct(row[f"{p}_share_cleaned"], lang),
+        text = t(key, lang, share=fmt_pct(row[f"{p}_share_cleaned_cleanable"], lang),
                  median=fmt_pct(context[f"{p}_median"], lang))
     elif rule == "below_median_ratio":
         median = context[f"{p}_median"]
         # after the points rule's "cleaned x% vs city median y%", only the proportion is new
         short = f"{p}_below_median" in broken
         text = t(key + ("_short" if short else ""), lang,
-                 share=fmt_pct(row[f"{p}_share_cleaned"], lang),
-                 part=fmt_pct(row[f"{p}_share_cleaned"] / median, lang, 0),
+                 share=fmt_pct(row[f"{p}_share_cleaned_cleanable"], lang),
+                 part=fmt_pct(row[f"{p}_share_cleaned_cleanable"] / median, lang, 0),
                  median=fmt_pct(median, lang))
     elif rule == "gain_below_median":
         text = t(key, lang,
-                 gain_share=fmt_pct(row[f"{p}_gain_week"] / row[f"{p}_assigned"], lang),
+                 gain_share=fmt_pct(row[f"{p}_gain_week"] / row[f"{p}_cleanable"], lang),
                  fraction=fmt_pct(context["gain_vs_city_median"], lang, 0),
                  median=fmt_pct(context[f"{p}_gain_median"], lang))
     elif rule == "late_vs_city":
@@ -919,7 +975,7 @@ def rule_sentence(
         finish = row[f"{p}_projected_finish"]
         if finish is None or pd.isna(finish):
             text = t("progress.rule.projected_never", lang,
-                     rate=fmt_num(row[f"{p}_rate_7d"], lang),
+                     rate=pace_texts(row[f"{p}_rate_7d"], row[f"{p}_required_rate"], lang)[0],
                      remaining=fmt_int(row[f"{p}_remaining"], lang))
         else:
             text = t(key, lang, finish=fmt_date(finish, lang),
@@ -968,7 +1024,7 @@ def _rule_context(units: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, dict[s
     extra = {}
     for kind in KINDS:
         p = PREFIX[kind]
-        share = units[f"{p}_share_cleaned"]
+        share = units[f"{p}_share_cleaned_cleanable"]
         context[f"{p}_median"] = _median(share)
         context[f"{p}_gain_median"] = _median(_gain_share(units, p))
         context[f"{p}_ranked"] = int(share.notna().sum())
@@ -982,6 +1038,7 @@ def laggards(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     the catalogue's separator, in both languages."""
     broken = laggard_rules(units, plan)
     framed, context = _rule_context(units, plan)
+    naming, _ = rule_codes(plan)
     rows = []
     for i, codes in broken.items():
         if not codes:
@@ -999,6 +1056,9 @@ def laggards(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
                 "unit_name": row["unit_name"],
                 "rank": int(row["rank"]),
                 "veh_share_cleaned": row["veh_share_cleaned"],
+                "veh_share_cleaned_cleanable": row["veh_share_cleaned_cleanable"],
+                "breaks_progress": any(c not in CONDUCT_RULES and c in naming for c in codes),
+                "breaks_conduct": any(c in CONDUCT_RULES for c in codes),
                 "rules": list(codes),
                 "reason_vi": reasons["vi"],
                 "reason_en": reasons["en"],
@@ -1006,18 +1066,23 @@ def laggards(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         )
     out = pd.DataFrame(
         rows,
-        columns=["unit_code", "unit_name", "rank", "veh_share_cleaned", "rules", "reason_vi",
-                 "reason_en"],
+        columns=["unit_code", "unit_name", "rank", "veh_share_cleaned",
+                 "veh_share_cleaned_cleanable", "breaks_progress", "breaks_conduct", "rules",
+                 "reason_vi", "reason_en"],
     )
     out = out.sort_values(["rank", "unit_code"], ascending=[False, True], ignore_index=True)
     return out.astype({"unit_code": "str", "unit_name": "str", "rank": "int64",
-                       "veh_share_cleaned": "float64", "reason_vi": "str", "reason_en": "str"})
+                       "veh_share_cleaned": "float64", "veh_share_cleaned_cleanable": "float64",
+                       "breaks_progress": "bool", "breaks_conduct": "bool", "reason_vi": "str",
+                       "reason_en": "str"})
 
 
 def leaders(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """Top ``leaders.top_n`` units by vehicle share cleaned and by weekly gain, with sentences.
+    """Top ``leaders.top_n`` units by vehicle share cleaned (of the records review can clean)
+    and by weekly gain, with sentences; ``measure`` names what ``value`` is and what the
+    category ranks: ``share_cleanable``, ``gain_share`` or ``gain_records``.
 
-    Weekly gain is measured as a share of the unit's assigned records (``gain_measure: share``,
+    Weekly gain is measured as a share of the unit's cleanable records (``gain_measure: share``,
     fair between large and small units) or as a count (``records``). Units with nothing
     assigned or no gain are never leaders; laggards are left out when
     ``leaders.exclude_laggards`` is true (a unit is not praised and criticised the same week).
@@ -1027,15 +1092,17 @@ def leaders(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     if measure not in ("share", "records"):
         raise ConfigError("config/plan.yaml: leaders.gain_measure must be 'share' or 'records'")
     exclude = bool(_param(plan, "leaders", "exclude_laggards", True))
-    pool = units.loc[units["veh_assigned"] > 0]
+    pool = units.loc[units["veh_cleanable"] > 0]
     if exclude and "is_laggard" in pool.columns:
         pool = pool.loc[~pool["is_laggard"].astype(bool)]
-    median = _median(units["veh_share_cleaned"])
-    ranked = int(units["veh_share_cleaned"].notna().sum())
-    gain_share = pool["veh_gain_week"] / pool["veh_assigned"]
+    median = _median(units[RANK_SHARE])
+    ranked = int(units[RANK_SHARE].notna().sum())
+    gain_share = pool["veh_gain_week"] / pool["veh_cleanable"]
     gain_value = gain_share if measure == "share" else pool["veh_gain_week"].astype("float64")
-    by_share = pool.assign(_v=pool["veh_share_cleaned"]).loc[lambda d: d["_v"] > 0]
+    by_share = pool.assign(_v=pool[RANK_SHARE]).loc[lambda d: d["_v"] > 0]
     by_gain = pool.assign(_v=gain_value, _points=gain_share).loc[lambda d: d["_v"] > 0]
+    measures = {"share": "share_cleanable",
+                "gain": "gain_share" if measure == "share" else "gain_records"}
     rows = []
     for category, frame in (("share", by_share), ("gain", by_gain)):
         best = frame.sort_values(["_v", "unit_code"], ascending=[False, True]).head(top_n)
@@ -1045,8 +1112,8 @@ def leaders(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
                 if category == "share":
                     texts[lang] = t(
                         "progress.leader.share", lang,
-                        share=fmt_pct(row["veh_share_cleaned"], lang),
-                        assigned=fmt_int(row["veh_assigned"], lang),
+                        share=fmt_pct(row[RANK_SHARE], lang),
+                        assigned=fmt_int(row["veh_cleanable"], lang),
                         rank=fmt_int(row["rank"], lang), units=fmt_int(ranked, lang),
                         median=fmt_pct(median, lang),
                     )
@@ -1056,17 +1123,18 @@ def leaders(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
                         gain=fmt_int(row["veh_gain_week"], lang),
                         points=fmt_pct(row["_points"], lang),
                         rate=fmt_num(row["veh_rate_7d"], lang),
+                        cleanable=fmt_int(row["veh_cleanable"], lang),
                     )
             rows.append(
                 {"unit_code": row["unit_code"], "unit_name": row["unit_name"],
-                 "category": category, "position": position, "value": float(row["_v"]),
-                 "reason_vi": texts["vi"], "reason_en": texts["en"]}
+                 "category": category, "measure": measures[category], "position": position,
+                 "value": float(row["_v"]), "reason_vi": texts["vi"], "reason_en": texts["en"]}
             )
-    out = pd.DataFrame(rows, columns=["unit_code", "unit_name", "category", "position", "value",
-                                      "reason_vi", "reason_en"])
+    out = pd.DataFrame(rows, columns=["unit_code", "unit_name", "category", "measure",
+                                      "position", "value", "reason_vi", "reason_en"])
     return out.astype({"unit_code": "str", "unit_name": "str", "category": "str",
-                       "position": "int64", "value": "float64", "reason_vi": "str",
-                       "reason_en": "str"})
+                       "measure": "str", "position": "int64", "value": "float64",
+                       "reason_vi": "str", "reason_en": "str"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1074,17 +1142,24 @@ def leaders(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: date) -> pd.DataFrame:
-    """One row per kind: sums of the units, the city's own deadline arithmetic, unit standings
-    (the same counts in both rows: standing is per unit) and submission totals."""
+    """One row per kind: sums of the units, the city's own deadline arithmetic, the kind's own
+    unit standings (from ``<p>_standing``), the comparison with the population database,
+    the week-on-week change and submission totals."""
     week_start = as_of - timedelta(days=WINDOW_DAYS - 1)
     days_left = plan.days_left(as_of)
-    standing = units["standing"].value_counts()
+    conduct = int(units["breaks_conduct"].sum()) if "breaks_conduct" in units else 0
     rows = []
     for kind in KINDS:
         p = PREFIX[kind]
+        standing = units[f"{p}_standing"].value_counts()
         s = {c: int(units[f"{p}_{c}"].sum()) for c in (
             "assigned", "submitted", "approved", "cleaned", "pending", "difficult", "gain_week",
-            "gain_prev_week", "target", "remaining")}
+            "gain_prev_week", "target", "remaining", "cleanable", "compared",
+            "difficult_resolved", "difficult_open")}
+        with_records = units.loc[units[f"{p}_assigned"] > 0]
+        unit_compared = with_records[f"{p}_share_compared"]
+        mine = agg.daily.loc[agg.daily["kind"] == kind]
+        early = mine["date"].isna() | (mine["date"] < plan.start)
         daily = agg.daily.loc[(agg.daily["kind"] == kind) & agg.daily["date"].notna()]
         daily = daily.loc[daily["date"] <= as_of]
         rate = s["gain_week"] / WINDOW_DAYS
@@ -1118,6 +1193,26 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
                 "target": s["target"],
                 "remaining": s["remaining"],
                 "units_kind_on_track": int(units[f"{p}_on_track"].sum()),
+                "cleanable": s["cleanable"],
+                "share_cleaned_cleanable": (s["cleaned"] / s["cleanable"] if s["cleanable"]
+                                            else math.nan),
+                "difficult_resolved": s["difficult_resolved"],
+                "difficult_open": s["difficult_open"],
+                "compared": s["compared"],
+                "share_compared": s["compared"] / s["assigned"] if s["assigned"] else math.nan,
+                "units_compared": int((with_records[f"{p}_compared"] > 0).sum()),
+                "units_with_records": len(with_records),
+                "unit_share_compared_min": float(unit_compared.min()) if len(unit_compared)
+                else math.nan,
+                "unit_share_compared_max": float(unit_compared.max()) if len(unit_compared)
+                else math.nan,
+                "gain_change": s["gain_week"] - s["gain_prev_week"],
+                "gain_change_share": ((s["gain_week"] - s["gain_prev_week"]) / s["gain_prev_week"]
+                                      if s["gain_prev_week"] else math.nan),
+                "cleaned_before_start": int(mine.loc[early, "cleaned_day"].sum()),
+                "units_conduct": conduct,
+                # submissions (all kinds) waiting for a unit's review: the backlog's total
+                "backlog_submissions": int(units["backlog_pending"].sum()),
             }
         )
     out = pd.DataFrame(rows)
@@ -1126,6 +1221,43 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
     out["oldest_pending_days"] = out["oldest_pending_days"].astype("Int64")
     out["projected_finish"] = out["projected_finish"].astype(object)
     return out
+
+
+def difficult_target_share(plan: Plan) -> float:
+    share = float(_param(plan, "targets", "difficult_resolved_share", 1.0))
+    if not 0.0 < share <= 1.0:
+        raise ConfigError("config/plan.yaml: targets.difficult_resolved_share must be in (0, 1]")
+    return share
+
+
+def group_progress(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """One row per kind and difficult group, each its own measure: ``records`` in the group,
+    ``resolved`` (the unit approved a submission for the record: its part of the group's way
+    of resolution is done), ``open``, ``share_resolved``, ``target``
+    (``targets.difficult_resolved_share`` of the records), ``remaining``, ``units_with_open``
+    and ``unit_most_open`` (the unit with the most open records, for the briefing)."""
+    share = difficult_target_share(plan)
+    rows = []
+    for kind in KINDS:
+        p = PREFIX[kind]
+        for g in GROUPS[kind]:
+            records = units[f"{p}_group_{g}"].astype("int64")
+            resolved = units[f"{p}_resolved_{g}"].astype("int64")
+            open_ = records - resolved
+            total, done = int(records.sum()), int(resolved.sum())
+            target = math.ceil(share * total - 1e-9)
+            worst = units.assign(_open=open_).sort_values(["_open", "unit_code"],
+                                                          ascending=[False, True])
+            rows.append({
+                "kind": kind, "group": g, "records": total, "resolved": done,
+                "open": total - done, "share_resolved": done / total if total else math.nan,
+                "target": target, "remaining": max(target - done, 0),
+                "units_with_open": int((open_ > 0).sum()),
+                "unit_most_open": str(worst["unit_name"].iloc[0]) if total - done > 0 else "",
+                "unit_most_open_count": int(worst["_open"].iloc[0]) if len(worst) else 0,
+            })
+    out = pd.DataFrame(rows)
+    return out.astype({"kind": "str", "group": "str", "unit_most_open": "str"})
 
 
 def daily_series(agg: Aggregates, units: pd.DataFrame, plan: Plan, *, as_of: date) -> pd.DataFrame:
@@ -1172,27 +1304,38 @@ def talking_points(
     as_of: date,
 ) -> pd.DataFrame:
     """A handful of sentences summarising the week, in both languages (``lang``, ``order``,
-    ``text``): totals, this week against the last, the projection, standings, the worst
-    backlog, submissions and the leading units."""
+    ``text``): totals (cleanable records and difficult groups apart), this week against the
+    last, the projection, each kind's standings and conduct, the comparison with the population
+    database, the largest backlog (``backlog_ranking``), submissions and the leading units.
+    Every figure is a value of ``city`` / ``units`` / ``leader_table``, formatted."""
     veh = city.set_index("kind").loc["vehicle"]
     lic = city.set_index("kind").loc["licence"]
     named = int(_param(plan, "leaders", "named_in_talking_points", 3))
     rows = []
     for lang in LANGS:
+        rate, _required = pace_texts(veh["rate_7d"], veh["required_rate"], lang)
         texts = [
             t("progress.talking.totals", lang, date=fmt_date(as_of, lang),
-              cleaned=fmt_int(veh["cleaned"], lang), assigned=fmt_int(veh["assigned"], lang),
-              share=fmt_pct(veh["share_cleaned"], lang),
+              cleaned=fmt_int(veh["cleaned"], lang), cleanable=fmt_int(veh["cleanable"], lang),
+              share=pct_text(veh["share_cleaned_cleanable"], lang),
+              difficult=fmt_int(veh["difficult"], lang),
+              resolved=fmt_int(veh["difficult_resolved"], lang),
+              open=fmt_int(veh["difficult_open"], lang),
               lic_cleaned=fmt_int(lic["cleaned"], lang),
-              lic_assigned=fmt_int(lic["assigned"], lang),
-              lic_share=fmt_pct(lic["share_cleaned"], lang)),
-            t("progress.talking.week", lang, gain=fmt_int(veh["gain_week"], lang),
-              rate=fmt_int(veh["rate_7d"], lang),
-              change=_change_text(int(veh["gain_week"]), int(veh["gain_prev_week"]), lang)),
+              lic_cleanable=fmt_int(lic["cleanable"], lang),
+              lic_share=pct_text(lic["share_cleaned_cleanable"], lang),
+              lic_difficult=fmt_int(lic["difficult"], lang)),
+            t("progress.talking.week", lang, gain=fmt_int(veh["gain_week"], lang), rate=rate,
+              change=change_text(veh["gain_week"], veh["gain_prev_week"], lang)),
             _projection_text(veh, plan, lang),
-            t("progress.talking.standing", lang, off=fmt_int(veh["units_off_track"], lang),
-              risk=fmt_int(veh["units_at_risk"], lang), on=fmt_int(veh["units_on_track"], lang),
-              units=fmt_int(len(units), lang)),
+            t("progress.talking.standing", lang,
+              off=fmt_int(veh["units_off_track"], lang), risk=fmt_int(veh["units_at_risk"], lang),
+              on=fmt_int(veh["units_on_track"], lang),
+              lic_off=fmt_int(lic["units_off_track"], lang),
+              lic_risk=fmt_int(lic["units_at_risk"], lang),
+              lic_on=fmt_int(lic["units_on_track"], lang),
+              conduct=fmt_int(veh["units_conduct"], lang)),
+            compared_text(veh, lic, lang),
         ]
         backlog = _backlog_text(units, city, lang)
         if backlog:
@@ -1206,7 +1349,7 @@ def talking_points(
         best = leader_table.loc[leader_table["category"] == "share"].head(named)
         if len(best):
             names = ", ".join(
-                f"{r.unit_name} ({fmt_pct(r.value, lang)})" for r in best.itertuples()
+                f"{r.unit_name} ({pct_text(r.value, lang)})" for r in best.itertuples()
             )
             texts.append(t("progress.talking.leaders", lang, names=names))
         rows.extend({"lang": lang, "order": i, "text": s} for i, s in enumerate(texts, start=1))
@@ -1214,14 +1357,67 @@ def talking_points(
     return out.astype({"lang": "str", "order": "int64", "text": "str"})
 
 
-def _change_text(gain: int, prev: int, lang: str) -> str:
+def pct_text(share: Any, lang: str, decimals: int = 1) -> str:
+    """A share in per cent that never reads 100 % (or 0 %) unless it is: 99.97 % of a target
+    is not the target, so it gets the decimals that show it ("–" when unknown)."""
+    if share is None or pd.isna(share):
+        return "–"
+    share = float(share)
+    text = fmt_pct(share, lang, decimals)
+    while decimals < 4 and ((share < 1.0 and text == fmt_pct(1.0, lang, decimals))
+                            or (share > 0.0 and text == fmt_pct(0.0, lang, decimals))):
+        decimals += 1
+        text = fmt_pct(share, lang, decimals)
+    return text
+
+
+def pace_texts(rate: Any, required: Any, lang: str, *, max_decimals: int = 2) -> tuple[str, str]:
+    """A pace and the pace needed, formatted with the fewest decimals (0..``max_decimals``) that
+    keep two different values apart, so "2/day, needs 2/day" never sits beside "late"."""
+    def known(v: Any) -> bool:
+        return v is not None and not pd.isna(v)
+
+    decimals = 0
+    if known(rate) and known(required):
+        while (decimals < max_decimals and float(rate) != float(required)
+               and fmt_num(rate, lang, decimals) == fmt_num(required, lang, decimals)):
+            decimals += 1
+    for v in (rate, required):
+        # a pace that is needed (or made) is never shown as 0
+        while known(v) and decimals < max_decimals and 0 < float(v) and float(
+                fmt_num(v, "en", decimals).replace(",", "")) == 0:
+            decimals += 1
+    def text(v: Any) -> str:
+        if not known(v):
+            return "–"
+        return fmt_int(v, lang) if decimals == 0 else fmt_num(v, lang, decimals)
+
+    return text(rate), text(required)
+
+
+def change_text(gain: Any, prev: Any, lang: str) -> str:
+    """This week's gain against the previous week's, as the conferences say it: the change in
+    records and in per cent of the previous week (two decimals)."""
+    gain, prev = int(gain), int(prev)
     if prev == 0:
         return t("progress.talking.change_from_none", lang)
     if gain == prev:
         return t("progress.talking.change_same", lang, prev=fmt_int(prev, lang))
     key = "change_up" if gain > prev else "change_down"
     return t(f"progress.talking.{key}", lang, prev=fmt_int(prev, lang),
-             pct=fmt_pct(abs(gain - prev) / prev, lang))
+             diff=fmt_int(abs(gain - prev), lang),
+             pct=fmt_pct(abs(gain - prev) / prev, lang, 2))
+
+
+def compared_text(veh: pd.Series, lic: pd.Series, lang: str) -> str:
+    """Units that compared owners with the population database and how far, as reported."""
+    return t("progress.talking.compared", lang,
+             units=fmt_int(veh["units_compared"], lang),
+             with_records=fmt_int(veh["units_with_records"], lang),
+             low=pct_text(veh["unit_share_compared_min"], lang),
+             high=pct_text(veh["unit_share_compared_max"], lang),
+             share=pct_text(veh["share_compared"], lang),
+             lic_share=pct_text(lic["share_compared"], lang))
 
 
 def _projection_text(veh: pd.Series, plan: Plan, lang: str) -> str:
@@ -1229,7 +1425,6 @@ def _projection_text(veh: pd.Series, plan: Plan, lang: str) -> str:
     if veh["remaining"] <= 0:
         return t("progress.talking.projection_done", lang, deadline=deadline)
     finish = veh["projected_finish"]
-    required = veh["required_rate"]
     if finish is None or pd.isna(finish):
         return t("progress.talking.projection_never", lang,
                  remaining=fmt_int(veh["remaining"], lang), deadline=deadline)
@@ -1237,19 +1432,31 @@ def _projection_text(veh: pd.Series, plan: Plan, lang: str) -> str:
     if veh["days_left"] == 0:
         return t("progress.talking.projection_passed", lang, deadline=deadline,
                  remaining=fmt_int(veh["remaining"], lang), finish=fmt_date(finish, lang))
+    rate, required = pace_texts(veh["rate_7d"], veh["required_rate"], lang)
     key = "projection_late" if late > 0 else "projection_early"
     return t(f"progress.talking.{key}", lang, finish=fmt_date(finish, lang),
-             days=_days_text(late, lang), deadline=deadline,
-             required=fmt_int(math.ceil(required), lang))
+             days=_days_text(late, lang), deadline=deadline, required=required, rate=rate)
+
+
+def backlog_ranking(units: pd.DataFrame, *, only_waiting: bool = True) -> pd.DataFrame:
+    """Units with submissions waiting for review (every unit unless ``only_waiting``), largest
+    backlog first: most submissions waiting, then the oldest wait, then the unit code. The one
+    order of "largest backlog" used by the talking point, the briefing table and the city pack."""
+    pending = units.loc[units["backlog_pending"] > 0] if only_waiting else units
+    oldest = pending["backlog_oldest_days"].astype("Float64").fillna(-1)
+    return (pending.assign(_oldest=oldest)
+            .sort_values(["backlog_pending", "_oldest", "unit_code"],
+                         ascending=[False, False, True], kind="stable")
+            .drop(columns="_oldest"))
 
 
 def _backlog_text(units: pd.DataFrame, city: pd.DataFrame, lang: str) -> str:
-    pending = units.loc[units["backlog_pending"] > 0]
-    if pending.empty:
+    ranked = backlog_ranking(units)
+    if ranked.empty:
         return t("progress.talking.backlog_none", lang)
-    worst = pending.sort_values(["backlog_oldest_days", "backlog_pending", "unit_code"],
-                                ascending=[False, False, True]).iloc[0]
-    return t("progress.talking.backlog", lang, total=fmt_int(units["backlog_pending"].sum(), lang),
+    worst = ranked.iloc[0]
+    return t("progress.talking.backlog", lang,
+             total=fmt_int(city["backlog_submissions"].iloc[0], lang),
              unit=worst["unit_name"], pending=fmt_int(worst["backlog_pending"], lang),
              days=_days_text(int(worst["backlog_oldest_days"]), lang))
 
@@ -1274,6 +1481,7 @@ def compute(
     return {
         "unit_progress": units,
         "city_progress": city,
+        "group_progress": group_progress(units, plan),
         "laggards": lag,
         "leaders": lead,
         "daily_series": daily_series(agg, units, plan, as_of=as_of),
@@ -1375,9 +1583,9 @@ def chart_unit_shares(units: pd.DataFrame, lang: str):
     ordered = units.sort_values(["rank", "unit_code"])
     fig = _figure(11, 3.5)
     ax = fig.subplots()
-    ax.bar(range(len(ordered)), ordered["veh_share_cleaned"].fillna(0.0),
+    ax.bar(range(len(ordered)), ordered[RANK_SHARE].fillna(0.0),
            color=[colours[s] for s in ordered["standing"]], width=0.8)
-    median = _median(units["veh_share_cleaned"])
+    median = _median(units[RANK_SHARE])
     ax.axhline(median, color="black", lw=0.8, ls="--",
                label=f"{t('progress.chart.median', lang)} {fmt_pct(median, lang)}")
     ax.set_xticks([])
@@ -1643,7 +1851,8 @@ def unit_organisations(organizations: pd.DataFrame, unit_code: str, lang: str, *
 
 __all__ = [
     "Aggregates", "KINDS", "OUTPUT_TABLES", "STANDINGS", "aggregate", "city_progress",
-    "compute", "daily_series", "laggard_rules", "laggards", "leaders", "org_summary",
+    "compute", "daily_series", "group_progress", "backlog_ranking", "pace_texts", "pct_text",
+    "laggard_rules", "laggards", "leaders", "org_summary",
     "progress_week", "record_counts", "review_backlog", "rule_sentence", "talking_points",
     "unit_progress", "unit_table", "chart_city_series", "chart_unit_shares", "chart_unit_curve",
     "unit_curve", "find_unit", "unit_card", "unit_statuses", "unit_pending", "unit_recognition",

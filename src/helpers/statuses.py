@@ -80,3 +80,9 @@ REJECT_REASONS: tuple[str, ...] = (
 
 # Unit standing used by progress, the PDF and the packs.
 STANDINGS: tuple[str, ...] = ("on_track", "at_risk", "off_track")
+# Records whose owner/holder was compared with the population database: the ID was found in
+# the extract and name and birth date were compared (whatever the outcome). The conferences'
+# "compared with the National Population Database" figures count these.
+IDENTITY_COMPARED: frozenset[str] = IDENTITY_OK | {
+    "dob_day_month_swapped", "dob_mismatch", "name_mismatch",
+}
