@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import briefing, i18n, progress, store
+from helpers import briefing, i18n, progress, schemas, store
 from helpers.config import load_plan
 from helpers.paths import Workspace
 from helpers.runner import Step, run
@@ -64,7 +64,7 @@ def make_unit_progress(seed: int = 7) -> pd.DataFrame:
             f"{prefix}_rate_7d": rng.uniform(0, 130, n),
             f"{prefix}_required_rate": (assigned - cleaned) / 46.0,
             f"{prefix}_projected_finish": [date(2026, 1, 1) + timedelta(days=int(d)) for d in rng.integers(-20, 60, n)],
-            f"{prefix}_days_late": rng.integers(-20, 60, n).astype(float),
+            f"{prefix}_days_late": rng.integers(-20, 60, n),
             f"{prefix}_on_track": rng.uniform(0, 1, n) > 0.6,
         }
         groups = VEHICLE_GROUPS if prefix == "veh" else LICENCE_GROUPS
@@ -129,7 +129,7 @@ def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
             "gain_prev_week": int(units[f"{p}_gain_prev_week"].sum()),
             "rate_7d": float(units[f"{p}_gain_week"].sum()) / 7,
             "required_rate": (assigned - cleaned) / 46.0,
-            "projected_finish": date(2026, 2, 14), "days_late": 37.0, "on_track": False,
+            "projected_finish": date(2026, 2, 14), "days_late": 37, "on_track": False,
             "days_left": 46,
             **{f"units_{st}": int((units[f"{p}_standing"] == st).sum())
                for st in ("on_track", "at_risk", "off_track")},
@@ -270,7 +270,7 @@ def make_ledger() -> list[dict]:
 def make_self_report_check(units: pd.DataFrame) -> pd.DataFrame:
     days = [PLAN_START + timedelta(days=i) for i in range(14)]
     rows = [
-        {"report_date": d, "unit_code": u, "reported": 100, "system": 100 / ratio,
+        {"report_date": d, "unit_code": u, "reported_total": 100, "system_total": round(100 / ratio),
          "ratio": ratio, "overstated": ratio > 1.1 and i % 2 == 0}
         for u, ratio in zip(units["unit_code"], units["self_report_ratio"], strict=True)
         for i, d in enumerate(days)
@@ -290,7 +290,7 @@ def build_progress_tables(ws: Workspace, week: str = WEEK) -> dict[str, pd.DataF
         "rejects": make_rejects(), "unit_self_report_check": make_self_report_check(units),
     }
     for name, table in tables.items():
-        store.save(ws, table, name, week)
+        store.save(ws, schemas.complete(name, table), name, week)
     store.save_json(ws, make_ledger(), "ledger", week)
     return tables
 
@@ -595,7 +595,7 @@ def test_data_quality_counts_the_record_texts_cut_in_the_packs(hand_made):
     ws, _ = hand_made
     long = "x" * 40_000
     store.save(ws, pd.DataFrame({"unit_code": ["00008", "00008"], "note": [long, long]}),
-               "submissions", WEEK)
+               "submissions", WEEK, partial=True)
     data = briefing.load_briefing_data(ws, WEEK)
     assert data.overlong_texts == 2
     part = briefing.data_quality(data, "en")

@@ -16,7 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from helpers import excel, store
+from helpers import excel, schemas, store
 from helpers.config import load_plan
 from helpers.i18n import flatten, t
 from helpers.paths import Workspace
@@ -116,6 +116,8 @@ def make_unit_progress() -> pd.DataFrame:
         out[f"{p}_not_submitted"] = assigned - cleaned - 50
         out[f"{p}_difficult"] = 30
         out[f"{p}_share_cleaned"] = cleaned / assigned
+        out[f"{p}_cleanable"] = assigned - 30
+        out[f"{p}_share_cleaned_cleanable"] = cleaned / (assigned - 30)
         out[f"{p}_share_submitted"] = (cleaned + 50) / assigned
         out[f"{p}_gain_week"] = rng.integers(0, 300, n)
         out[f"{p}_gain_prev_week"] = rng.integers(0, 300, n)
@@ -191,7 +193,7 @@ def write_week(ws: Workspace, *, vehicles=None, licences=None, submissions=None,
         }),
         "leaders": pd.DataFrame({
             "unit_code": [U1, U2], "unit_name": ["A", "B"], "category": ["share", "gain"],
-            "position": [1, 1], "value": [0.61, 250.0], "reason_vi": ["tốt", "nhanh"],
+            "measure": ["share_cleanable", "gain_records"], "position": [1, 1], "value": [0.61, 250.0], "reason_vi": ["tốt", "nhanh"],
             "reason_en": ["good", "fast"],
         }),
         "daily_series": pd.DataFrame([
@@ -224,7 +226,7 @@ def write_week(ws: Workspace, *, vehicles=None, licences=None, submissions=None,
         }),
     }
     for name, frame in tables.items():
-        store.save(ws, frame, name, WEEK)
+        store.save(ws, schemas.complete(name, frame), name, WEEK)
     store.save_json(ws, {"files": [{"source": "submissions", "file": "2025-11-23/submissions.csv",
                                     "sha256": "0", "rows_read": 5, "rows_accepted": 3,
                                     "rows_rejected": 2, "rows_skipped": {"blank": 0},
@@ -692,9 +694,11 @@ def test_leaders_show_the_units_own_figures(built):
     rows = table_rows(openpyxl.load_workbook(result.city)["Leaders"])
     units = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code")
     assert [(r["Category"], r["Unit code"]) for r in rows] == [
-        ("Largest gain this week", U2), ("Highest share cleaned", U1)]
+        ("Largest number of vehicle records cleaned this week", U2),
+        ("Highest share of cleanable vehicle records cleaned", U1)]
     for row in rows:
-        assert row["Vehicles: % of assigned cleaned"] == pytest.approx(units.at[row["Unit code"], "veh_share_cleaned"])
+        share = excel.metric_header("veh_share_cleaned_cleanable", "en")
+        assert row[share] == pytest.approx(units.at[row["Unit code"], "veh_share_cleaned_cleanable"])
         assert row["Vehicles: cleaned this week"] == units.at[row["Unit code"], "veh_gain_week"]
 
 
@@ -980,9 +984,9 @@ def test_record_texts_too_long_for_a_cell_are_counted_before_the_packs(tmp_ws):
     week = "2025-11-23"
     store.save(tmp_ws, pd.DataFrame({"unit_code": ["1", "2", "3", "4"],
                                      "note": [LONG, "ệ" * 20_000, WIDE, None]}),
-               "submissions", week)
+               "submissions", week, partial=True)
     store.save(tmp_ws, pd.DataFrame({"unit_code": ["1"], "owner_address": [LONG]}),
-               "vehicle_status", week)
+               "vehicle_status", week, partial=True)
     assert excel.overlong_texts(tmp_ws, week) == 3  # 20,000 Vietnamese letters still fit
 
 
@@ -1092,7 +1096,7 @@ def test_printable_vehicle_view_shows_the_units_figures(built):
     for row in rows:
         u = units.loc[row["Unit"]]
         assert row["Vehicles: cleaned"] == u["veh_cleaned"]
-        assert row["Vehicles: % cleaned"] == pytest.approx(u["veh_share_cleaned"])
+        assert row["Vehicles: % of assigned cleaned"] == pytest.approx(u["veh_share_cleaned"])
         assert row["Standing"] == t(f"progress.standing.{u['standing']}", "en")
     assert not any(h.startswith("Licences") for h in rows[0])
 

@@ -340,7 +340,7 @@ def test_backlog_counts_pending_and_ages_the_oldest(plan):
 def make_check(unit: str, reported: int, system: int, day: str = "2025-11-20",
                measure: str = "vehicles_approved") -> pd.DataFrame:
     """reconcile's unit_self_report_check: one unit-day, one measure reported, others zero."""
-    row = {"report_date": pd.Timestamp(day), "unit_code": unit, "overstated": False}
+    row = {"report_date": pd.Timestamp(day).date(), "unit_code": unit, "overstated": False}
     for m in ("vehicles_collected", "vehicles_approved", "licences_collected",
               "licences_cleaned"):
         row[f"reported_{m}"] = reported if m == measure else 0
@@ -805,15 +805,15 @@ def write_week(ws, week: str, vehicles: pd.DataFrame, subs: pd.DataFrame | None 
     from helpers import store
 
     subs = subs if subs is not None else links()
-    store.save(ws, vehicles, "vehicle_status", week)
-    store.save(ws, status_table(records(A, assigned=2, prefix="L")), "licence_status", week)
-    store.save(ws, subs, "submission_links", week)
-    store.save(ws, subs[["submission_id"]].assign(citizen_id="001090012345"), "submissions", week)
-    store.save(ws, make_check(A, 10, 10, day=week), "unit_self_report_check", week)
+    store.save(ws, vehicles, "vehicle_status", week, partial=True)
+    store.save(ws, status_table(records(A, assigned=2, prefix="L")), "licence_status", week, partial=True)
+    store.save(ws, subs, "submission_links", week, partial=True)
+    store.save(ws, subs[["submission_id"]].assign(citizen_id="001090012345"), "submissions", week, partial=True)
+    store.save(ws, make_check(A, 10, 10, day=week), "unit_self_report_check", week, partial=True)
     store.save(ws, pd.DataFrame({
         "org_id": ["0101"], "org_name": ["Trường X"], "org_type": ["school"], "unit_code": [A],
-        "dispatch_sent_on": [pd.Timestamp("2025-11-12")], "worked_directly": [True],
-        "vehicles_counted": [12], "vehicles_declared": [0]}), "organizations", week)
+        "dispatch_sent_on": [date(2025, 11, 12)], "worked_directly": [True],
+        "vehicles_counted": [12], "vehicles_declared": [0]}), "organizations", week, partial=True)
 
 
 def test_progress_week_writes_every_table(tmp_ws, plan):

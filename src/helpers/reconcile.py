@@ -651,7 +651,7 @@ def _write(con, sql: str, ws: Workspace, name: str, week: str) -> int:
     """
     target = store.table_path(ws, name, week)
     store.refuse_raw(ws, target)
-    return store.query_to_parquet(con, sql, target)
+    return store.query_to_parquet(con, sql, target, contract=name)
 
 
 def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, int]:

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from helpers import DeliveryError, StorageError
+from helpers import DeliveryError, StorageError, schemas
 from helpers.paths import WEEK_PATTERN, Workspace
 
 
@@ -79,17 +81,26 @@ def sql_quote(value: str | os.PathLike) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def query_to_parquet(con, sql: str, target: Path) -> int:
-    """Stream a DuckDB query to a Parquet file atomically (never through pandas); its rows."""
-    atomic_write(target, lambda tmp: con.execute(
-        f"COPY ({sql}) TO {sql_quote(tmp)} (FORMAT parquet, COMPRESSION zstd)"))
+def query_to_parquet(con, sql: str, target: Path, contract: str | None = None) -> int:
+    """Stream a DuckDB query to a Parquet file atomically (never through pandas); its rows.
+
+    With ``contract`` the file is checked against that table's schema before it is renamed
+    into place (helpers.schemas)."""
+    def write(tmp: Path) -> None:
+        con.execute(f"COPY ({sql}) TO {sql_quote(tmp)} (FORMAT parquet, COMPRESSION zstd)")
+        if contract:
+            schemas.check_file(contract, tmp)
+
+    atomic_write(target, write)
     return con.execute(f"SELECT count(*) FROM read_parquet({sql_quote(target)})").fetchone()[0]
 
 
-def save(ws: Workspace, df: pd.DataFrame, name: str, week: str) -> Path:
-    """Write one processed table atomically; returns its path."""
+def save(ws: Workspace, df: pd.DataFrame, name: str, week: str, *, partial: bool = False) -> Path:
+    """Write one processed table atomically after checking it against its contract
+    (helpers.schemas); ``partial`` is for hand-made tables holding only some columns."""
     target = table_path(ws, name, week)
     refuse_raw(ws, target)
+    schemas.check_table(name, pa.Table.from_pandas(df, preserve_index=False), partial=partial)
     return atomic_write(target, lambda tmp: df.to_parquet(tmp, index=False))
 
 
@@ -100,6 +111,16 @@ def load(ws: Workspace, name: str, week: str, columns: list[str] | None = None) 
             f"processed table '{name}' for week {week} not found ({path}); "
             "run the earlier pipeline steps first"
         )
+    # the types and nulls of what is there; a table written by hand may hold some columns only
+    schemas.check_file(name, path, partial=True)
+    if columns:
+        names = set(pq.read_schema(path).names)
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise schemas.ContractError(
+                f"processed table '{name}' for week {week} has no column(s) "
+                f"{', '.join(missing)} ({path}); run the earlier pipeline steps again"
+            )
     return pd.read_parquet(path, columns=columns)
 
 

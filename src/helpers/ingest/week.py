@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from helpers import PipelineError, headers, store
+from helpers import PipelineError, headers, schemas, store
 from helpers.config import Plan, load_plan
 from helpers.ingest.rawfile import RawFile, _release_memory
 from helpers.ingest.read import read_file
@@ -99,6 +99,7 @@ def ingest_source(ws: Workspace, source: str, where: SourceFiles,
     files = [ledger_entry(raw, result) for raw in raws]
     del raws  # the raw text is not needed to write the typed table
     write_table(result.table, staging / f"{source}.parquet", keep=result.keep)
+    schemas.check_file(source, staging / f"{source}.parquet")
     totals = {
         "delivery": where.delivery,
         "files": len(files),
@@ -183,6 +184,7 @@ def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = 
         rejects = pd.concat(rejects_all, ignore_index=True) if rejects_all else _empty_rejects()
         write_table(pa.Table.from_pandas(rejects, preserve_index=False),
                     staging / "rejects.parquet")
+        schemas.check_file("rejects", staging / "rejects.parquet")
         unbalanced = [e for e in entries if not e["balanced"]]
         ledger = {
             "week": week,
