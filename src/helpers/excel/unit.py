@@ -1,0 +1,225 @@
+"""One unit's pack: its summary against the city (standing, targets for next week, the
+worklists and what each counts), then every worklist on its own sheet(s), never cut.
+
+    book = unit_pack(unit, city, laggard, leader_reasons, lists, plan, week, "vi")
+
+:func:`_write_unit_pack` is one worker's task: read the unit's worklists
+(:mod:`helpers.excel.worklists`), write its pack and encrypt it with the unit's own password
+(:func:`helpers.protect.encrypt_file`) unless the plan turns encryption off. Reads the staged
+rows of its unit; writes only that unit's pack.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helpers import protect, store
+from helpers.config import Plan
+from helpers.excel.book import PackBook, document_time, load_template, title_block
+from helpers.excel.city import metric_header, metric_kind
+from helpers.excel.sheetxml import SHEET_ROWS, Column
+from helpers.excel.texts import _catalogue_label, tx
+from helpers.excel.worklists import LISTS, unit_worklists, worklist_columns
+from helpers.i18n import fmt_date, t
+from helpers.units import official_units
+
+
+def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple[str, Any, str]]:
+    """(indicator key, value, kind) of what the unit must reach by the end of next week."""
+    rows = []
+    for prefix, kind in (("veh", "vehicles"), ("lic", "licences")):
+        assigned = unit.get(f"{prefix}_assigned")
+        cleaned = unit.get(f"{prefix}_cleaned")
+        if assigned is None or pd.isna(assigned) or cleaned is None or pd.isna(cleaned):
+            continue
+        share = float(plan.targets.get(f"{kind}_cleaned_share", 1.0))
+        base = unit.get(f"{prefix}_cleanable", assigned)  # the target is of cleanable records
+        base = assigned if base is None or pd.isna(base) else base
+        remaining = max(math.ceil(share * float(base) - 1e-9) - int(cleaned), 0)
+        rate = unit.get(f"{prefix}_required_rate")
+        week_need = remaining if rate is None or pd.isna(rate) else math.ceil(float(rate) * 7 - 1e-9)
+        to_clean = int(min(remaining, max(week_need, 0)))
+        rows.append((f"{prefix}_to_clean", to_clean, "int"))
+        rows.append((f"{prefix}_cleaned_by", int(cleaned) + to_clean, "int"))
+        if float(base) > 0:
+            rows.append((f"{prefix}_share_by", (int(cleaned) + to_clean) / float(base), "pct"))
+    pending = unit.get("backlog_pending")
+    if pending is not None and not pd.isna(pending):
+        rows.append(("reviews", int(pending), "int"))
+    return rows
+
+
+UNIT_VS_CITY: tuple[tuple[str, str], ...] = (
+    ("veh_assigned", "vehicle.assigned"), ("veh_cleaned", "vehicle.cleaned"),
+    ("veh_share_cleaned", "vehicle.share_cleaned"), ("veh_gain_week", "vehicle.gain_week"),
+    ("veh_gain_prev_week", "vehicle.gain_prev_week"), ("veh_rate_7d", "vehicle.rate_7d"),
+    ("veh_required_rate", "vehicle.required_rate"),
+    ("veh_projected_finish", "vehicle.projected_finish"), ("veh_days_late", "vehicle.days_late"),
+    ("lic_assigned", "licence.assigned"), ("lic_cleaned", "licence.cleaned"),
+    ("lic_share_cleaned", "licence.share_cleaned"), ("lic_gain_week", "licence.gain_week"),
+    ("lic_days_late", "licence.days_late"),
+    ("rank", ""), ("rank_prev", ""), ("rank_change", ""), ("standing", ""),
+    ("veh_pending", "vehicle.pending"), ("lic_pending", "licence.pending"),
+    ("backlog_oldest_days", "vehicle.oldest_pending_days"),
+    ("veh_difficult", "vehicle.difficult"), ("lic_difficult", "licence.difficult"),
+    ("self_report_ratio", ""),
+)
+
+
+def _unit_summary(book: PackBook, unit: dict[str, Any], city: dict[str, dict[str, Any]],
+                  laggard: dict[str, Any] | None, leader_reasons: list[str],
+                  counts: dict[str, int], sheet_names: dict[str, str], plan: Plan, week: str,
+                  lang: str) -> None:
+    ws = book.sheet(tx("sheets.unit_summary", lang))
+    week_day = date.fromisoformat(week)
+    row = title_block(book, ws, [
+        tx("unit.title", lang, unit=unit["unit_name"], code=unit["unit_code"]),
+        plan.title[lang],
+        tx("summary.week_line", lang, week=fmt_date(week_day, lang),
+           conference=fmt_date(plan.conference_date(week_day), lang)),
+    ])
+    book.heading(ws, row, tx("unit.against_city", lang))
+    header_row = row + 1
+    rows, kinds = [], []
+    for name, city_key in UNIT_VS_CITY:
+        if name not in unit:
+            continue
+        kind = metric_kind(name)
+        value = unit[name]
+        if name == "standing":
+            value = _catalogue_label("progress.standing", str(value), lang)
+        city_value = None
+        if city_key:
+            k, metric = city_key.split(".")
+            city_value = city.get(k, {}).get(metric)
+        label = metric_header(name, lang)
+        if name == "rank":
+            label = tx("unit.rank_of", lang, units=len(official_units()))
+        rows.append([label, value, city_value])
+        kinds.append(["text", kind, kind])
+    row = book.block_table(ws, header_row, [
+        Column("indicator", tx("columns.indicator", lang), "text"),
+        Column("unit", tx("unit.this_unit", lang), "int"),
+        Column("city", t("common.city", lang), "int"),
+    ], rows, table_name="UnitVsCity", kinds=kinds)
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.print_title_rows = f"1:{header_row - 3}"  # the title lines, not a table's header
+
+    book.heading(ws, row, tx("unit.laggard_heading", lang))
+    if laggard:
+        book.put(ws, row + 1, 1, tx("unit.laggard", lang, rank=laggard.get("rank")))
+        cell = book.put(ws, row + 2, 1, laggard.get(f"reason_{lang}") or "", "long_text")
+        ws.row_dimensions[row + 2].height = 15 * (1 + len(str(cell.value or "")) // 120)
+        row += 4
+    else:
+        book.put(ws, row + 1, 1, tx("unit.not_laggard", lang))
+        row += 3
+    for reason in leader_reasons:
+        book.put(ws, row, 1, tx("unit.leader", lang, reason=reason), "long_text")
+        row += 1
+    if leader_reasons:
+        row += 1
+
+    next_end = week_day + timedelta(days=plan.cadence_days)
+    book.heading(ws, row, tx("unit.targets_heading", lang, date=fmt_date(next_end, lang)))
+    targets = next_week_targets(unit, plan, week)
+    row = book.block_table(ws, row + 1, [
+        Column("indicator", tx("columns.indicator", lang), "text"),
+        Column("target", tx("unit.target", lang), "int"),
+    ], [[tx(f"targets.{key}", lang, date=fmt_date(next_end, lang)), value]
+        for key, value, _ in targets],
+        table_name="Targets", kinds=[["text", kind] for _, _, kind in targets])
+
+    book.heading(ws, row, tx("unit.lists_heading", lang))
+    row = book.block_table(ws, row + 1, [
+        Column("sheet", tx("columns.sheet", lang), "text"),
+        Column("records", tx("columns.records", lang), "int"),
+        Column("sorted_by", tx("columns.sorted_by", lang), "text"),
+    ], [[sheet_names[key], counts[key], tx(f"sorted_by.{key}", lang)] for key in LISTS],
+        table_name="Worklists")
+    book.put(ws, row, 1, pending_note(unit, counts.get("pending", 0), lang), "long_text")
+    ws.column_dimensions["A"].width = 60
+
+
+def pending_note(unit: dict[str, Any], rows: int, lang: str) -> str:
+    """Why the pending worklist's rows, the records pending and the submissions waiting can
+    differ: each counts something else."""
+    def n(key: str) -> int:
+        value = unit.get(key)
+        return 0 if value is None or pd.isna(value) else int(value)
+
+    return tx("unit.pending_note", lang, rows=rows,
+              records=n("veh_pending") + n("lic_pending"),
+              submissions=n("backlog_pending"))
+
+
+def unit_pack(unit: dict[str, Any], city: dict[str, dict[str, Any]],
+              laggard: dict[str, Any] | None, leader_reasons: list[str],
+              lists: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
+              template: dict[str, Any] | None = None, *,
+              rows_per_sheet: int = SHEET_ROWS) -> PackBook:
+    """One unit's pack: its summary against the city, then every worklist."""
+    template = template or load_template()
+    title = tx("title.unit", lang, unit=unit["unit_name"], plan=plan.number,
+               week=fmt_date(date.fromisoformat(week), lang))
+    book = PackBook(template, lang, title=title, mark=t("common.internal_mark", lang))
+    sheet_names = {key: tx(f"sheets.{key}", lang) for key in LISTS}
+    counts = {key: len(lists[key]) for key in LISTS}
+    _unit_summary(book, unit, city, laggard, leader_reasons, counts, sheet_names, plan, week, lang)
+    for key in LISTS:
+        columns = worklist_columns(key, lang)
+        freeze = 1
+        book.list_sheets(sheet_names[key], lists[key], columns, table_name=f"L_{key}",
+                         rows_per_sheet=rows_per_sheet, freeze_cols=freeze)
+    book.properties(
+        subject=plan.title[lang], keywords=f"{plan.number}; {week}; {unit['unit_code']}",
+        creator=plan.issuer[lang], when=document_time(week, template),
+        description=t("common.internal_mark", lang), category=tx("document.category_unit", lang),
+        custom={"plan": plan.number, "week": week, "lang": lang, "unit_code": unit["unit_code"],
+                "scope": "unit"},
+    )
+    return book
+
+
+# --------------------------------------------------------------------------------------------
+# One worker's task: a unit's lists read, its pack written and encrypted
+# --------------------------------------------------------------------------------------------
+
+_WORKER_CON = None
+
+
+def _worker_con():
+    """One DuckDB connection per worker process, one thread each (the processes share cores)."""
+    global _WORKER_CON
+    if _WORKER_CON is None:
+        _WORKER_CON = store.duckdb_connect(memory_limit="2GB", threads=1)
+    return _WORKER_CON
+
+
+def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
+    """Worker: read one unit's rows, write its pack; returns what was written."""
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    con = _worker_con()
+    unit = task["unit"]
+    lists = unit_worklists(con, task["paths"], unit["unit_code"], task["week"], task["lang"],
+                           full_ids=task["full_ids"])
+    t1 = time.perf_counter()
+    book = unit_pack(unit, task["city"], task["laggard"], task["leaders"], lists, task["plan"],
+                     task["week"], task["lang"], task["template"],
+                     rows_per_sheet=task["rows_per_sheet"])
+    path = book.save(Path(task["path"]), level=task["level"])
+    if task.get("password"):  # encrypted here, in the worker: the packs' cores do it in parallel
+        protect.encrypt_file(path, task["password"])
+    return {
+        "unit_code": unit["unit_code"], "file": path.name, "bytes": path.stat().st_size,
+        **{f"rows_{key}": len(lists[key]) for key in LISTS},
+        "cut_cells": book.cut_cells,
+        "read_s": round(t1 - t0, 3), "write_s": round(time.perf_counter() - t1, 3),
+        "cpu_s": round(time.process_time() - cpu0, 3),
+    }
