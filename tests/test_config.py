@@ -1,3 +1,5 @@
+import dataclasses
+import re
 from datetime import date
 
 import pytest
@@ -28,10 +30,95 @@ def test_missing_key_is_named(tmp_path):
 
 
 def test_bad_date_is_explained(tmp_path):
-    text = (load_plan.__globals__["PLAN_FILE"]).read_text("utf-8").replace(
-        "start: 2025-11-10", "start: tenth of november"
+    text = (
+        (load_plan.__globals__["PLAN_FILE"])
+        .read_text("utf-8")
+        .replace("start: 2025-11-10", "start: tenth of november")
     )
     broken = tmp_path / "plan.yaml"
     broken.write_text(text, "utf-8")
     with pytest.raises(ConfigError, match="peak.start.*YYYY-MM-DD"):
         load_plan(broken)
+
+
+def plan_text_with(old: str, new: str) -> str:
+    text = (load_plan.__globals__["PLAN_FILE"]).read_text("utf-8")
+    assert old in text, old
+    return text.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("  kinds: [vehicle]", "", "laggards.kinds"),
+        ("  gain_measure: share", "", "leaders.gain_measure"),
+        ("  difficult_resolved_share: 1.0", "", "targets.difficult_resolved_share"),
+        ("  late_vs_city_share: 2.0", "", "laggards.late_vs_city_share"),
+        ("  min_reported: 20", "", "self_reports.min_reported"),
+    ],
+)
+def test_missing_rule_key_is_named_never_defaulted(tmp_path, old, new, key):
+    broken = tmp_path / "plan.yaml"
+    broken.write_text(plan_text_with(old, new), "utf-8")
+    with pytest.raises(ConfigError, match=f"missing key '{key}'"):
+        load_plan(broken)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("  top_n: 5", "  top_n: five", "leaders.top_n"),
+        ("  top_n: 5", "  top_n: true", "leaders.top_n"),
+        ("  bottom_share: 0.10", "  bottom_share: '10%'", "laggards.bottom_share"),
+        ("  exclude_laggards: true", "  exclude_laggards: 'yes'", "leaders.exclude_laggards"),
+        (
+            "  backlog_oldest_days: 21",
+            "  backlog_oldest_days: 21.5",
+            "laggards.backlog_oldest_days",
+        ),
+        ("  kinds: [vehicle]", "  kinds: vehicle", "laggards.kinds"),
+        ("  kinds: [vehicle]", "  kinds: [vehicles]", "laggards.kinds"),
+        ("  gain_measure: share", "  gain_measure: percent", "leaders.gain_measure"),
+        (
+            "  vehicles_cleaned_share: 1.0",
+            "  vehicles_cleaned_share: 1.5",
+            "targets.vehicles_cleaned_share",
+        ),
+        (
+            "  difficult_resolved_share: 1.0",
+            "  difficult_resolved_share: 0",
+            "targets.difficult_resolved_share",
+        ),
+    ],
+)
+def test_wrong_rule_value_is_named_when_the_plan_loads(tmp_path, old, new, key):
+    broken = tmp_path / "plan.yaml"
+    broken.write_text(plan_text_with(old, new), "utf-8")
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        load_plan(broken)
+
+
+def test_rule_sections_are_typed_and_still_read_as_mappings():
+    plan = load_plan()
+    assert plan.targets.share("vehicle") == plan.targets.vehicles_cleaned_share == 1.0
+    assert plan.targets.share("licence") == plan.targets["licences_cleaned_share"]
+    assert plan.laggards.kinds == ("vehicle",) and plan.laggards.backlog_oldest_days == 21
+    assert plan.leaders.top_n == 5 and plan.leaders.get("gain_measure", "x") == "share"
+    assert plan.self_reports.overstate_threshold == 0.10
+    # the keys a section reads as a mapping are exactly its fields
+    assert dict(plan.leaders) == {
+        "top_n": 5,
+        "gain_measure": "share",
+        "exclude_laggards": True,
+        "named_in_talking_points": 3,
+    }
+
+
+def test_a_section_replaced_in_code_is_checked_like_one_read_from_the_file():
+    plan = load_plan()
+    lower = dataclasses.replace(plan, targets={**plan.targets, "vehicles_cleaned_share": 0.9})
+    assert lower.targets.share("vehicle") == 0.9
+    with pytest.raises(ConfigError, match="targets.vehicles_cleaned_share"):
+        dataclasses.replace(plan, targets={**plan.targets, "vehicles_cleaned_share": 2})
+    with pytest.raises(ConfigError, match="leaders.top_n"):
+        dataclasses.replace(plan, leaders=dataclasses.replace(plan.leaders, top_n="3"))

@@ -1,11 +1,21 @@
-"""Campaign parameters from ``config/plan.yaml``, loaded once and checked loudly."""
+"""Campaign parameters from ``config/plan.yaml``, loaded once and checked loudly.
+
+The rule sections (``targets``, ``laggards``, ``leaders``, ``self_reports``) are typed objects
+that check their values where they are built: a missing key, a value of the wrong type or out
+of range is a :class:`ConfigError` naming the key; nothing falls back to a silent default. Each
+section also reads as a mapping (``plan.targets["vehicles_cleaned_share"]``,
+``plan.leaders.get("gain_measure")``) for code written before the sections were typed.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -13,6 +23,162 @@ from helpers import ConfigError
 from helpers.paths import PLAN_FILE
 
 LANGS = ("vi", "en")
+# The record kinds the campaign cleans (vehicle registrations, driving licences).
+RECORD_KINDS: tuple[str, ...] = ("vehicle", "licence")
+
+
+class Section(Mapping[str, Any]):
+    """A typed section of the plan: a frozen dataclass whose fields are the section's keys.
+
+    Building one (``from_yaml``, or ``dataclasses.replace`` in a test) checks every value
+    against its field's type (an int is a float; a bool is neither), then the section's own
+    ranges (``_check``), and raises :class:`ConfigError` naming ``<section>.<key>``.
+    """
+
+    NAME: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = _typed(f"{self.NAME}.{f.name}", getattr(self, f.name), hints[f.name])
+            object.__setattr__(self, f.name, value)
+        self._check()
+
+    def _check(self) -> None:
+        """Ranges and vocabularies beyond the types; raise :class:`ConfigError`."""
+
+    def _fail(self, key: str, must: str) -> typing.NoReturn:
+        raise ConfigError(
+            f"config/plan.yaml: {self.NAME}.{key} must be {must}, found {getattr(self, key)!r}"
+        )
+
+    @classmethod
+    def from_yaml(cls, raw: Any) -> typing.Self:
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"config/plan.yaml: '{cls.NAME}' must be a section of keys")
+        values = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name not in raw:
+                raise ConfigError(f"config/plan.yaml: missing key '{cls.NAME}.{f.name}'")
+            values[f.name] = raw[f.name]
+        return cls(**values)
+
+    # read as a mapping: the keys are the fields
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def _keys(self) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(self))  # type: ignore[arg-type]
+
+
+def _typed(key: str, value: Any, kind: Any) -> Any:
+    """``value`` as ``kind`` (float, int, bool, str or tuple[str, ...]); ConfigError naming
+    ``key`` when it is not one."""
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind in (bool, str) and isinstance(value, kind):
+        return value
+    if (
+        typing.get_origin(kind) is tuple
+        and isinstance(value, (list, tuple))
+        and all(isinstance(v, str) for v in value)
+    ):
+        return tuple(value)
+    wanted = {float: "a number", int: "a whole number", bool: "true or false", str: "a text"}.get(
+        kind, "a list of texts"
+    )
+    raise ConfigError(f"config/plan.yaml: '{key}' must be {wanted}, found {value!r}")
+
+
+@dataclass(frozen=True)
+class Targets(Section):
+    """What the deadline asks: shares of the cleanable records cleaned, per kind, and of each
+    difficult group's records resolved (each in (0, 1])."""
+
+    NAME: ClassVar[str] = "targets"
+    KEYS: ClassVar[dict[str, str]] = {
+        "vehicle": "vehicles_cleaned_share",
+        "licence": "licences_cleaned_share",
+    }
+
+    vehicles_cleaned_share: float
+    licences_cleaned_share: float
+    difficult_resolved_share: float
+
+    def share(self, kind: str) -> float:
+        """The share of ``kind``'s cleanable records to be cleaned by the deadline."""
+        return float(getattr(self, self.KEYS[kind]))
+
+    def _check(self) -> None:
+        for key in self._keys():
+            if not 0.0 < getattr(self, key) <= 1.0:
+                self._fail(key, "in (0, 1]")
+
+
+@dataclass(frozen=True)
+class Laggards(Section):
+    """Thresholds of the laggard rules (helpers.progress.rules; docs/rules.md)."""
+
+    NAME: ClassVar[str] = "laggards"
+
+    bottom_share: float
+    below_median_ratio: float
+    below_median_points: float
+    gain_vs_city_median: float
+    late_vs_city_days: int
+    late_vs_city_share: float
+    backlog_oldest_days: int
+    self_report_overstated: bool
+    projected_late_days: int
+    weekly_gain_vs_required: float
+    at_risk_late_days: int
+    kinds: tuple[str, ...]
+
+    def _check(self) -> None:
+        if not self.kinds or any(k not in RECORD_KINDS for k in self.kinds):
+            self._fail("kinds", f"a list of some of {', '.join(RECORD_KINDS)}")
+        if not 0.0 <= self.bottom_share <= 1.0:
+            self._fail("bottom_share", "in [0, 1]")
+
+
+@dataclass(frozen=True)
+class Leaders(Section):
+    """How leaders are picked and named (helpers.progress.rules)."""
+
+    NAME: ClassVar[str] = "leaders"
+    GAIN_MEASURES: ClassVar[tuple[str, ...]] = ("share", "records")
+
+    top_n: int
+    gain_measure: str
+    exclude_laggards: bool
+    named_in_talking_points: int
+
+    def _check(self) -> None:
+        if self.gain_measure not in self.GAIN_MEASURES:
+            self._fail("gain_measure", "'share' or 'records'")
+        for key in ("top_n", "named_in_talking_points"):
+            if getattr(self, key) < 0:
+                self._fail(key, "0 or more")
+
+
+@dataclass(frozen=True)
+class SelfReports(Section):
+    """When a unit's self-reports overstate the system (helpers.reconcile)."""
+
+    NAME: ClassVar[str] = "self_reports"
+
+    overstate_threshold: float
+    min_reported: float
 
 
 @dataclass(frozen=True)
@@ -26,15 +192,30 @@ class Plan:
     cadence_days: int
     conference_offset_days: int
     default_lang: str
-    targets: dict[str, float]
-    laggards: dict[str, float]
-    leaders: dict[str, int]
-    self_reports: dict[str, float]
+    targets: Targets
+    laggards: Laggards
+    leaders: Leaders
+    self_reports: SelfReports
     unit_packs: dict[str, Any] = field(default_factory=dict)
     # sending the unit packs: smtp (host, port, sender, starttls), contacts file
     distribution: dict[str, Any] = field(default_factory=dict)
     # sources re-delivered rarely (full replacements): an old delivery of these is normal
     static_sources: tuple[str, ...] = ()
+
+    SECTIONS: ClassVar[dict[str, type[Section]]] = {
+        "targets": Targets,
+        "laggards": Laggards,
+        "leaders": Leaders,
+        "self_reports": SelfReports,
+    }
+
+    def __post_init__(self) -> None:
+        # a section given as a mapping (``dataclasses.replace(plan, laggards={...})``) is
+        # built and checked like one read from the file
+        for name, section in self.SECTIONS.items():
+            value = getattr(self, name)
+            if not isinstance(value, section):
+                object.__setattr__(self, name, section.from_yaml(value))
 
     @property
     def duration_days(self) -> int:
@@ -84,10 +265,10 @@ def load_plan(path: Path | str = PLAN_FILE) -> Plan:
         cadence_days=int(_need(raw, "reporting.cadence_days")),
         conference_offset_days=int(_need(raw, "reporting.conference_offset_days")),
         default_lang=str(_need(raw, "reporting.default_lang")),
-        targets=dict(_need(raw, "targets")),
-        laggards=dict(_need(raw, "laggards")),
-        leaders=dict(_need(raw, "leaders")),
-        self_reports=dict(_need(raw, "self_reports")),
+        targets=Targets.from_yaml(_need(raw, "targets")),
+        laggards=Laggards.from_yaml(_need(raw, "laggards")),
+        leaders=Leaders.from_yaml(_need(raw, "leaders")),
+        self_reports=SelfReports.from_yaml(_need(raw, "self_reports")),
         unit_packs=dict(raw.get("unit_packs") or {}),
         distribution=dict(raw.get("distribution") or {}),
         static_sources=tuple(raw.get("reporting", {}).get("static_sources") or ()),

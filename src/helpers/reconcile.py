@@ -588,8 +588,8 @@ def judge_self_reports(counts: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     is judged on all it reports; ``overstated_<m>`` says which measures are over, with the same
     rule per measure (for the reasons a briefing gives).
     """
-    threshold = float(plan.self_reports["overstate_threshold"])
-    min_reported = float(plan.self_reports["min_reported"])
+    threshold = plan.self_reports.overstate_threshold
+    min_reported = plan.self_reports.min_reported
     out = counts.copy()
 
     def over(reported: pd.Series, system: pd.Series) -> pd.Series:
