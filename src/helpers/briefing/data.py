@@ -1,0 +1,93 @@
+"""The week's tables as the briefing reads them: :func:`load_briefing_data` loads the progress
+tables (aggregates only) and the ledger into one :class:`BriefingData`.
+
+The only module of the briefing that reads files (through ``helpers.store``). Rejects are
+read without their values: the rejected value may be an ID or a plate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from helpers import store
+from helpers.excel import overlong_texts
+from helpers.paths import Workspace
+
+
+@dataclass(frozen=True)
+class BriefingData:
+    """The week's progress tables, as the briefing reads them (aggregates only)."""
+
+    week: str
+    units: pd.DataFrame  # unit_progress, 126 rows
+    city: pd.DataFrame  # city_progress, one row per kind
+    laggards: pd.DataFrame
+    leaders: pd.DataFrame
+    daily: pd.DataFrame  # daily_series
+    orgs: pd.DataFrame  # org_summary
+    talking_points: pd.DataFrame
+    rejects: pd.DataFrame  # only source and reason_code are read
+    ledger: list[dict]
+    self_reports: pd.DataFrame  # unit_self_report_check
+    overlong_texts: int = 0  # record texts over Excel's cell limit, cut in the unit packs
+    sources: dict[str, dict] = field(default_factory=dict)  # ledger.json "sources", per source
+    warnings: list[dict] = field(default_factory=list)  # ledger.json "warnings"
+
+    @property
+    def as_of(self) -> date:
+        return date.fromisoformat(self.week)
+
+
+def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
+    """Read the tables the briefing needs; rejects are read without their values."""
+    ledger = store.load_json(ws, "ledger", week)
+    return BriefingData(
+        week=week,
+        units=store.load(ws, "unit_progress", week),
+        city=store.load(ws, "city_progress", week),
+        laggards=store.load(ws, "laggards", week),
+        leaders=store.load(ws, "leaders", week),
+        daily=store.load(ws, "daily_series", week),
+        orgs=store.load(ws, "org_summary", week),
+        talking_points=store.load(ws, "talking_points", week),
+        # the rejected values may be IDs or plates: never loaded here
+        rejects=store.load(ws, "rejects", week, columns=["source", "reason_code"]),
+        ledger=ledger_files(ledger),
+        self_reports=store.load(ws, "unit_self_report_check", week),
+        overlong_texts=overlong_texts(ws, week),
+        sources=ledger_sources(ledger),
+        warnings=ledger_warnings(ledger),
+    )
+
+
+def ledger_files(ledger: Any) -> list[dict]:
+    """The per-file entries of ledger.json, whether it is a list or keyed by file."""
+    if isinstance(ledger, dict):
+        if isinstance(ledger.get("files"), list):
+            return list(ledger["files"])
+        return [dict(v, file=v.get("file", k)) for k, v in ledger.items() if isinstance(v, dict)]
+    return list(ledger or [])
+
+
+def ledger_sources(ledger: Any) -> dict[str, dict]:
+    """Per source: the delivery it was read from (and, when ingest judged it, its age and
+    whether it is stale). Older ledgers without ``sources`` give it from their file entries."""
+    if isinstance(ledger, dict) and isinstance(ledger.get("sources"), dict):
+        return {s: dict(v) for s, v in ledger["sources"].items() if isinstance(v, dict)}
+    out: dict[str, dict] = {}
+    for entry in ledger_files(ledger):
+        source, delivery = entry.get("source"), entry.get("delivery")
+        if source and delivery:
+            out.setdefault(source, {"delivery": delivery})
+            out[source]["delivery"] = max(out[source]["delivery"], delivery)
+    return out
+
+
+def ledger_warnings(ledger: Any) -> list[dict]:
+    """The ledger's top-level warnings ({code, message_en, message_vi}), if any."""
+    warnings = ledger.get("warnings") if isinstance(ledger, dict) else None
+    return [w for w in warnings or [] if isinstance(w, dict)]

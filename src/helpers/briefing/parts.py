@@ -1,0 +1,549 @@
+"""What each part of the briefing shows, as already-formatted values: one pure function per
+part (``cover_part``, ``summary_part``, ... ``appendix_part``) returning a dict the part's
+template in ``reports/templates/briefing/parts/`` lays out.
+
+Numbers are formatted in the language here, words come from the catalogues; no HTML is built
+here (the templates escape every value). Reads only
+:class:`~helpers.briefing.data.BriefingData` and the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers.briefing.charts import city_curves_chart, weekly_gains_chart
+from helpers.briefing.data import BriefingData
+from helpers.briefing.tables import (
+    CONDUCT_MARK,
+    KINDS,
+    breach_of,
+    city_row,
+    laggard_rule_counts,
+    leader_measure,
+    peak_day,
+    rank_share,
+    reason_sentences,
+    source_freshness,
+    target_share,
+    week_span,
+)
+from helpers.briefing.text import (
+    Text,
+    count_with_share,
+    date_text,
+    hanoi_now,
+    int_text,
+    is_missing,
+    pct_text,
+    signed_text,
+    source_label,
+    standing_label,
+)
+from helpers.config import Plan
+from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_pct, t
+from helpers.statuses import STANDINGS
+
+# The parts after the cover, in document order: (section id, catalogue key of its heading).
+# The contents list exactly these; tests check every <section> of the body is among them.
+PARTS: tuple[tuple[str, str], ...] = (
+    ("summary", "sections.summary"),
+    ("city", "sections.city"),
+    ("units", "sections.units"),
+    ("laggards", "sections.laggards"),
+    ("leaders", "sections.leaders"),
+    ("backlog", "sections.backlog"),
+    ("orgs", "sections.orgs"),
+    ("quality", "sections.quality"),
+    ("appendix", "sections.appendix"),
+)
+
+
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Any],
+    *,
+    classes: Sequence[str] = (),
+    widths: Sequence[str] = (),
+    table_class: str = "data",
+    foot: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """A table for the ``data_table`` macro: headers, rows (lists of texts, or dicts a part's
+    template lays out itself), a class and a width per column, an optional total row."""
+    return {
+        "headers": list(headers),
+        "rows": list(rows),
+        "classes": list(classes) or ["" for _ in headers],
+        "widths": list(widths),
+        "table_class": table_class,
+        "foot": None if foot is None else list(foot),
+    }
+
+
+def two_up(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    classes: Sequence[str],
+    widths: Sequence[str],
+    min_rows: int = 8,
+) -> dict[str, Any]:
+    """A long, narrow list as one table with two runs of columns side by side (first half of
+    the rows on the left, second half on the right), so it does not run over pages."""
+    if len(rows) < min_rows:
+        return table(headers, rows, classes=classes, widths=widths)
+    half = (len(rows) + 1) // 2
+    blank = [""] * len(headers)
+    paired = [
+        [*rows[i], "", *(rows[i + half] if i + half < len(rows) else blank)] for i in range(half)
+    ]
+    scale = 48.0 / sum(float(w.rstrip("%")) for w in widths)
+    cols = [f"{float(w.rstrip('%')) * scale:.1f}%" for w in widths]
+    return table(
+        [*headers, "", *headers],
+        paired,
+        classes=[*classes, "gap", *classes],
+        widths=[*cols, "4%", *cols],
+    )
+
+
+def get(row: pd.Series, column: str) -> Any:
+    """A column of a progress row, or None for tables written before it existed."""
+    return row[column] if column in row.index else None
+
+
+# ---------------------------------------------------------------------------------------
+# cover
+
+
+def data_as_of_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any] | None:
+    """The cover's "data as of" block: each source's delivery date, a stale one marked, and
+    the ledger's warnings. None when the ledger names no delivery."""
+    if not data.sources:
+        return None
+    text = Text(lang)
+    freshness = source_freshness(data.sources, data.week, plan.cadence_days)
+    sources = []
+    for r in freshness.itertuples():
+        when = fmt_date(r.delivery, lang) if r.delivery else text("cover.not_received")
+        note = ""
+        if r.stale:
+            note = "⚠ " + (
+                text("cover.stale", days=r.age_days)
+                if r.age_days is not None
+                else text("cover.not_received")
+            )
+        sources.append(
+            {
+                "source": source_label(r.source, lang),
+                "when": when,
+                "note": note,
+                "stale": bool(r.stale),
+            }
+        )
+    messages = [w.get(f"message_{lang}") or w.get("code", "") for w in data.warnings]
+    return {
+        "sources": sources,
+        "warnings": [m for m in messages if m],
+        "has_warnings": bool(messages),
+    }
+
+
+def cover_part(
+    data: BriefingData, plan: Plan, lang: str, generated_at: datetime | None = None
+) -> dict[str, Any]:
+    """Plan number and title, week covered, conference date, generated at, the date of each
+    source's data (stale ones marked), contents."""
+    check_lang(lang)
+    text = Text(lang)
+    generated_at = generated_at or hanoi_now()
+    start, end = week_span(plan, data.week)
+    conference = plan.conference_date(data.as_of)
+    facts = [
+        (
+            text("cover.week_covered"),
+            text(
+                "cover.week_span",
+                start=fmt_date(start, lang),
+                end=fmt_date(end, lang),
+                day=peak_day(plan, data.week),
+                days=plan.duration_days,
+            ),
+        ),
+        (text("cover.conference"), fmt_date(conference, lang)),
+        (
+            text("cover.peak"),
+            text("cover.peak_span", start=fmt_date(plan.start, lang), end=fmt_date(plan.end, lang)),
+        ),
+        (
+            t("common.generated_at", lang),
+            generated_at.strftime("%H:%M ") + fmt_date(generated_at, lang),
+        ),
+    ]
+    return {
+        "issuer": plan.issuer[lang],
+        "plan_no": text("cover.plan", number=plan.number, dated=fmt_date(plan.dated, lang)),
+        "plan_title": plan.title[lang],
+        "facts": facts,
+        "data_as_of": data_as_of_part(data, plan, lang),
+        "contents": [(part, text(key)) for part, key in PARTS],
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# summary
+
+
+def kpi_values(data: BriefingData, kind: str, lang: str) -> dict[str, str]:
+    """The KPI tile figures of one kind, formatted (also what the tests look for)."""
+    city = city_row(data, kind)
+    return {
+        "assigned": int_text(city["assigned"], lang),
+        "submitted": int_text(city["submitted"], lang),
+        "compared": int_text(get(city, "compared"), lang),
+        "cleaned": int_text(city["cleaned"], lang),
+        "share_cleaned_cleanable": pct_text(get(city, "share_cleaned_cleanable"), lang),
+        "difficult": int_text(city["difficult"], lang),
+        "gain_week": int_text(city["gain_week"], lang),
+        "days_left": int_text(city["days_left"], lang),
+    }
+
+
+def pace_line(city: pd.Series, lang: str) -> str:
+    """Pace against the pace needed, with the decimals that keep them apart."""
+    from helpers.progress import pace_texts
+
+    rate, required = pace_texts(city["rate_7d"], city["required_rate"], lang)
+    return t("briefing.kpi.pace", lang, rate=rate, required=required)
+
+
+def _tile(label: str, value: str, note: str = "", extra: str = "") -> dict[str, str]:
+    return {"label": label, "value": value, "note": note, "extra": extra}
+
+
+def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
+    """KPI tiles per kind (progress on the records review can clean, the difficult groups
+    apart, the comparison with the population database) and the talking points."""
+    text = Text(lang)
+    kinds = []
+    for kind in KINDS:
+        city = city_row(data, kind)
+        v = kpi_values(data, kind, lang)
+        if is_missing(city["projected_finish"]):
+            finish = text("kpi.never")
+        else:
+            finish = text("kpi.projected", date=date_text(city["projected_finish"], lang))
+        on_track = bool(city["on_track"]) if not is_missing(city["on_track"]) else False
+        change = ""
+        if not is_missing(get(city, "gain_change_share")):
+            sign = "+" if float(city["gain_change"]) >= 0 else "−"
+            change = " · " + text(
+                "kpi.change",
+                diff=sign + int_text(abs(city["gain_change"]), lang),
+                pct=sign + fmt_pct(abs(float(city["gain_change_share"])), lang, 2),
+            )
+        tiles = [
+            _tile(text("kpi.assigned"), v["assigned"]),
+            _tile(
+                text("kpi.submitted"),
+                v["submitted"],
+                text("kpi.of_assigned", share=pct_text(city["share_submitted"], lang)),
+            ),
+            _tile(
+                text("kpi.compared"),
+                v["compared"],
+                text("kpi.of_assigned", share=pct_text(get(city, "share_compared"), lang)),
+            ),
+            _tile(
+                text("kpi.cleaned"),
+                v["cleaned"],
+                text("kpi.of_cleanable", cleanable=int_text(get(city, "cleanable"), lang)),
+            ),
+            _tile(
+                text("kpi.share_cleaned"),
+                v["share_cleaned_cleanable"],
+                text("kpi.target", share=fmt_pct(target_share(plan, kind), lang, 0)),
+                "key " + ("good" if on_track else "bad"),
+            ),
+            _tile(
+                text("kpi.difficult"),
+                v["difficult"],
+                text(
+                    "kpi.difficult_note",
+                    resolved=int_text(get(city, "difficult_resolved"), lang),
+                    open=int_text(get(city, "difficult_open"), lang),
+                ),
+            ),
+            _tile(
+                text("kpi.gain_week"),
+                v["gain_week"],
+                text("kpi.prev_week", value=int_text(city["gain_prev_week"], lang)) + change,
+            ),
+            _tile(
+                text("kpi.days_left"),
+                v["days_left"],
+                text("kpi.deadline", date=fmt_date(plan.end, lang)),
+            ),
+        ]
+        standing = text(
+            f"kpi.units_standing_{kind}",
+            on=int_text(city["units_on_track"], lang),
+            risk=int_text(city["units_at_risk"], lang),
+            off=int_text(city["units_off_track"], lang),
+        )
+        kinds.append(
+            {
+                "label": text(f"kind.{kind}"),
+                "tiles": tiles,
+                "pace": f"{pace_line(city, lang)} · {finish} · {standing}",
+            }
+        )
+    conduct = get(city_row(data, "vehicle"), "units_conduct")
+    points = data.talking_points[data.talking_points["lang"] == lang].sort_values("order")
+    return {
+        "kinds": kinds,
+        "conduct": None
+        if is_missing(conduct)
+        else text("kpi.units_conduct", n=int_text(conduct, lang)),
+        "points": [str(p) for p in points["text"]],
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# city progress, all units
+
+
+def city_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
+    """Cumulative curves against the trajectory, weekly gains, and the city's figures."""
+    from helpers.progress import pace_texts
+
+    text = Text(lang)
+    paces = {
+        k: pace_texts(city_row(data, k)["rate_7d"], city_row(data, k)["required_rate"], lang)
+        for k in KINDS
+    }
+
+    def difficult(value: Any, city: pd.Series) -> str:
+        if is_missing(get(city, "difficult_open")):
+            return int_text(value, lang)
+        return (
+            int_text(city["difficult_open"], lang)
+            + " / "
+            + int_text(city["difficult_resolved"], lang)
+        )
+
+    # (label key, column, format of (value, kind, city row))
+    lines: list[tuple[str, str, Callable[[Any, str, pd.Series], str]]] = [
+        ("city.row_submissions_week", "submissions_week", lambda v, k, c: int_text(v, lang)),
+        ("city.row_approved", "approved", lambda v, k, c: int_text(v, lang)),
+        (
+            "city.row_compared",
+            "compared",
+            lambda v, k, c: count_with_share(v, get(c, "share_compared"), lang),
+        ),
+        ("city.row_cleanable", "cleanable", lambda v, k, c: int_text(v, lang)),
+        (
+            "city.row_cleaned",
+            "cleaned",
+            lambda v, k, c: count_with_share(v, get(c, "share_cleaned_cleanable"), lang),
+        ),
+        (
+            "city.row_cleaned_before_start",
+            "cleaned_before_start",
+            lambda v, k, c: int_text(v, lang),
+        ),
+        ("city.row_gain_week", "gain_week", lambda v, k, c: int_text(v, lang)),
+        ("city.row_rate_7d", "rate_7d", lambda v, k, c: paces[k][0]),
+        ("city.row_required_rate", "required_rate", lambda v, k, c: paces[k][1]),
+        ("city.row_projected_finish", "projected_finish", lambda v, k, c: date_text(v, lang)),
+        ("city.row_days_late", "days_late", lambda v, k, c: signed_text(v, lang)),
+        ("city.row_pending", "pending", lambda v, k, c: int_text(v, lang)),
+        ("city.row_difficult", "difficult", lambda v, k, c: difficult(v, c)),
+    ]
+    rows = []
+    for key, column, fmt in lines:
+        cells = []
+        for kind in KINDS:
+            city = city_row(data, kind)
+            cells.append(fmt(get(city, column), kind, city))
+        rows.append([text(key), *cells])
+    return {
+        "curves": city_curves_chart(data, plan, lang),
+        "weekly": weekly_gains_chart(data, plan, lang),
+        "weekly_caption": text("city.weekly_caption", start=fmt_date(plan.start, lang)),
+        "figures": table(
+            ["", text("kind.vehicle"), text("kind.licence")],
+            rows,
+            classes=["text", "num", "num"],
+            widths=["56%", "22%", "22%"],
+            table_class="data compact",
+        ),
+    }
+
+
+def units_chart_part(data: BriefingData, lang: str) -> dict[str, Any]:
+    """All units in one sorted bar chart (two columns), coloured by standing.
+
+    Drawn in HTML/CSS rather than matplotlib: 126 labelled bars stay vector-crisp, their
+    names stay searchable text, and WeasyPrint lays them out in a fraction of the time it
+    needs for the same chart as SVG glyph paths.
+    """
+    text = Text(lang)
+    column = rank_share(data.units)
+    units = data.units.sort_values(
+        [column, "unit_name"], ascending=[False, True], ignore_index=True
+    )
+    shares = units[column].fillna(0.0).astype(float)
+    conduct = (
+        units["breaks_conduct"].fillna(False).astype(bool)
+        if "breaks_conduct" in units
+        else pd.Series(False, index=units.index)
+    )
+    scale = max(0.1, float(np.ceil(shares.max() * 10 + 0.5) / 10))  # next 10 % step above max
+    median = float(shares.median())
+    ticks = np.arange(0.0, scale + 1e-9, 0.2 if scale > 0.5 else 0.1)
+
+    def bar(position: int) -> dict[str, Any] | None:
+        if position >= len(units):
+            return None
+        row = units.iloc[position]
+        return {
+            "name": f"{position + 1}. {row['unit_name']}",
+            "conduct": bool(conduct.iloc[position]),
+            "standing": str(row["standing"]),
+            "width": f"{100.0 * shares.iloc[position] / scale:.2f}",
+            "median": f"{100.0 * median / scale:.2f}",
+            "share": fmt_pct(shares.iloc[position], lang),
+        }
+
+    half = (len(units) + 1) // 2
+    counts = data.units["standing"].value_counts()
+    return {
+        "title": text("units.title"),
+        "mark": CONDUCT_MARK,
+        "ticks": [(f"{100.0 * tick / scale:.2f}", fmt_pct(tick, lang, 0)) for tick in ticks],
+        "rows": [(bar(i), bar(i + half)) for i in range(half)],
+        "standings": [
+            (s, f"{standing_label(s, lang)} ({int(counts.get(s, 0))})") for s in STANDINGS
+        ],
+        "median": text("units.median", value=fmt_pct(median, lang)),
+        "conduct": text("units.conduct_key", n=int(conduct.sum())),
+    }
+
+
+def units_part(data: BriefingData, lang: str) -> dict[str, Any]:
+    return {
+        "lead": Text(lang)("units.lead", count=len(data.units)),
+        "chart": units_chart_part(data, lang),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# laggards and leaders
+
+
+def breach_label(row: pd.Series, lang: str) -> str:
+    return t(f"progress.breach.{breach_of(row)}", lang)
+
+
+def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
+    """Every laggard with every reason sentence, the rules they broke; the leaders with
+    theirs."""
+    from helpers.progress import CONDUCT_RULES
+
+    text = Text(lang)
+    reason_col = f"reason_{lang}"
+    # worst first, as the conference takes them
+    laggards = data.laggards.sort_values(
+        ["rank", "unit_name"], ascending=[False, True], ignore_index=True
+    )
+    share_col = rank_share(laggards)
+    rows = [
+        {
+            "rank": int_text(r["rank"], lang),
+            "unit": r["unit_name"],
+            "breach": breach_of(r),
+            "breach_label": breach_label(r, lang),
+            "share": pct_text(r[share_col], lang),
+            "reasons": reason_sentences(
+                r[reason_col], lang, r["rules"] if "rules" in r.index else None
+            ),
+        }
+        for _, r in laggards.iterrows()
+    ]
+    by_rule = laggard_rule_counts(laggards)
+    rule_rows = []
+    for group, wanted in (
+        ("progress", lambda c: c not in CONDUCT_RULES),
+        ("conduct", lambda c: c in CONDUCT_RULES),
+    ):
+        mine = [(c, n) for c, n in by_rule.items() if wanted(c)]
+        if mine:
+            rule_rows.append({"group": text(f"laggards.rules_{group}")})
+            rule_rows += [
+                {"rule": t(f"progress.rule_name.{c}", lang), "units": fmt_int(n, lang)}
+                for c, n in mine
+            ]
+    leaders = []
+    for category in ("share", "gain"):
+        rows_cat = data.leaders[data.leaders["category"] == category].sort_values("position")
+        if rows_cat.empty:
+            continue
+        measure = leader_measure(rows_cat, plan)
+        fmt = int_text if measure == "gain_records" else pct_text
+        leader_rows = [
+            {
+                "position": int_text(r["position"], lang),
+                "unit": r["unit_name"],
+                "value": fmt(r["value"], lang),
+                "reasons": reason_sentences(r[reason_col], lang),
+            }
+            for _, r in rows_cat.iterrows()
+        ]
+        leaders.append(
+            {
+                "title": text(f"leaders.category_{measure}"),
+                "table": table(
+                    [
+                        text("leaders.position"),
+                        t("common.unit", lang),
+                        text(f"leaders.value_{measure}"),
+                        text("leaders.reasons"),
+                    ],
+                    leader_rows,
+                    classes=["num", "text", "num", "text reasons"],
+                    widths=["7%", "22%", "11%", "60%"],
+                ),
+            }
+        )
+    return {
+        "lead": text("laggards.lead", count=len(laggards), units=len(data.units)),
+        "rules": table(
+            [text("laggards.rule"), text("laggards.units")],
+            rule_rows,
+            classes=["text", "num"],
+            widths=["80%", "20%"],
+            table_class="data compact",
+        )
+        if rule_rows
+        else None,
+        "laggards": table(
+            [
+                text("laggards.rank"),
+                t("common.unit", lang),
+                text("laggards.share"),
+                text("laggards.reasons"),
+            ],
+            rows,
+            classes=["num", "text", "num", "text reasons"],
+            widths=["6%", "20%", "9%", "65%"],
+            table_class="data laggards",
+        )
+        if rows
+        else None,
+        "leaders": leaders,
+    }
