@@ -17,36 +17,72 @@ WEEK = "2025-11-23"
 # One valid row per source, canonical headers; tests override cells.
 VALID: dict[str, dict[str, str]] = {
     "registry_vehicles": {
-        "record_id": "V0001", "unit_code": "00008", "plate": "29A-123.45",
-        "vehicle_type": "car", "chassis_no": "RLHJC1234", "engine_no": "E123",
-        "registered_on": "12/03/2019", "owner_kind": "individual",
-        "owner_name": "Nguyễn Văn An", "owner_id": "001090012345", "owner_dob": "05/06/1980",
+        "record_id": "V0001",
+        "unit_code": "00008",
+        "plate": "29A-123.45",
+        "vehicle_type": "car",
+        "chassis_no": "RLHJC1234",
+        "engine_no": "E123",
+        "registered_on": "12/03/2019",
+        "owner_kind": "individual",
+        "owner_name": "Nguyễn Văn An",
+        "owner_id": "001090012345",
+        "owner_dob": "05/06/1980",
         "owner_address": "12 Hàng Bài",
     },
     "registry_licences": {
-        "record_id": "L0001", "unit_code": "00008", "licence_no": "010012345678",
-        "licence_class": "B2", "holder_name": "Trần Thị Bình", "holder_id": "001185012345",
-        "holder_dob": "1985-01-02", "issued_on": "01/02/2015", "expires_on": "01/02/2035",
+        "record_id": "L0001",
+        "unit_code": "00008",
+        "licence_no": "010012345678",
+        "licence_class": "B2",
+        "holder_name": "Trần Thị Bình",
+        "holder_id": "001185012345",
+        "holder_dob": "1985-01-02",
+        "issued_on": "01/02/2015",
+        "expires_on": "01/02/2035",
     },
     "population": {
-        "citizen_id": "001090012345", "full_name": "Nguyễn Văn An", "dob": "05/06/1980",
-        "gender": "male", "unit_code": "00008", "status": "alive",
+        "citizen_id": "001090012345",
+        "full_name": "Nguyễn Văn An",
+        "dob": "05/06/1980",
+        "gender": "male",
+        "unit_code": "00008",
+        "status": "alive",
     },
     "submissions": {
-        "submission_id": "S0001", "submitted_at": "2025-11-12 08:30:00", "kind": "vehicle",
-        "citizen_id": "001090012345", "full_name": "Nguyễn Văn An", "dob": "05/06/1980",
-        "phone": "0912345678", "plate": "29A12345", "chassis_no": "", "declared_status": "in_use",
-        "licence_no": "", "unit_code": "00008", "review_status": "pending", "reviewed_at": "",
+        "submission_id": "S0001",
+        "submitted_at": "2025-11-12 08:30:00",
+        "kind": "vehicle",
+        "citizen_id": "001090012345",
+        "full_name": "Nguyễn Văn An",
+        "dob": "05/06/1980",
+        "phone": "0912345678",
+        "plate": "29A12345",
+        "chassis_no": "",
+        "declared_status": "in_use",
+        "licence_no": "",
+        "unit_code": "00008",
+        "review_status": "pending",
+        "reviewed_at": "",
         "reject_reason": "",
     },
     "unit_reports": {
-        "report_date": "20/11/2025", "unit_code": "00008", "vehicles_collected": "12",
-        "vehicles_approved": "10", "licences_collected": "5", "licences_cleaned": "4",
+        "report_date": "20/11/2025",
+        "unit_code": "00008",
+        "vehicles_collected": "12",
+        "vehicles_approved": "10",
+        "licences_collected": "5",
+        "licences_cleaned": "4",
     },
     "organizations": {
-        "org_id": "0101234567", "org_name": "Công ty TNHH Ánh Dương", "org_type": "enterprise",
-        "unit_code": "00008", "dispatch_sent_on": "15/11/2025", "worked_directly": "yes",
-        "vehicles_counted": "30", "vehicles_declared": "12",
+        "org_id": "0101234567",
+        "org_name": "Công ty TNHH Ánh Dương",
+        "org_type": "enterprise",
+        "unit_code": "00008",
+        "dispatch_sent_on": "15/11/2025",
+        "worked_directly": "yes",
+        "vehicles_counted": "30",
+        "vehicles_declared": "12",
     },
 }
 
@@ -56,8 +92,11 @@ def rows_of(source: str, *overrides: dict[str, str]) -> list[dict[str, str]]:
     rows = []
     for i, over in enumerate(overrides or ({},)):
         row = dict(VALID[source])
-        key = {"registry_vehicles": "record_id", "registry_licences": "record_id",
-               "submissions": "submission_id"}.get(source)
+        key = {
+            "registry_vehicles": "record_id",
+            "registry_licences": "record_id",
+            "submissions": "submission_id",
+        }.get(source)
         if key:
             row[key] = f"{row[key]}-{i}"
         if source == "population":
@@ -98,8 +137,13 @@ def write_csv(
     title: tuple[str, ...] = (),
 ) -> Path:
     names = list(rows[0])
-    data = csv_bytes(header or names, [[r[n] for n in names] for r in rows], sep=sep,
-                     encoding=encoding, title=title)
+    data = csv_bytes(
+        header or names,
+        [[r[n] for n in names] for r in rows],
+        sep=sep,
+        encoding=encoding,
+        title=title,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
     return path

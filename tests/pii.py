@@ -51,7 +51,9 @@ def personal_tokens(ws: Workspace, week: str) -> PersonalTokens:
         | _col(ws, "registry_licences", week, "holder_id")
         | _col(ws, "submissions", week, "citizen_id")
     )
-    plates = _col(ws, "registry_vehicles", week, "plate_key") | _col(ws, "submissions", week, "plate_key")
+    plates = _col(ws, "registry_vehicles", week, "plate_key") | _col(
+        ws, "submissions", week, "plate_key"
+    )
     phones = {re.sub(r"\D", "", p) for p in _col(ws, "submissions", week, "phone")}
     names = set()
     for table, column in (
@@ -62,7 +64,12 @@ def personal_tokens(ws: Workspace, week: str) -> PersonalTokens:
     ):
         # Only names of three words or more: two-word strings collide with unit names.
         names |= {fold(n) for n in _col(ws, table, week, column) if len(n.split()) >= 3}
-    return PersonalTokens(frozenset(ids), frozenset(plates), frozenset(p for p in phones if len(p) >= 9), frozenset(names))
+    return PersonalTokens(
+        frozenset(ids),
+        frozenset(plates),
+        frozenset(p for p in phones if len(p) >= 9),
+        frozenset(names),
+    )
 
 
 def find_personal_data(text: str, tokens: PersonalTokens) -> list[str]:
@@ -134,7 +141,12 @@ def workbook_text(data: bytes, password: str | None = None) -> list[str]:
 
     wb = openpyxl.load_workbook(io.BytesIO(open_pack(data, password)), read_only=True)
     try:
-        return [str(v) for sheet in wb.worksheets for row in sheet.iter_rows(values_only=True)
-                for v in row if v is not None]
+        return [
+            str(v)
+            for sheet in wb.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for v in row
+            if v is not None
+        ]
     finally:
         wb.close()

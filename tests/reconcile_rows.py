@@ -92,8 +92,10 @@ def person(cid: str, **over) -> dict:
 def owner_of(v: dict, **over) -> dict:
     """The population row that agrees with a vehicle record's owner."""
     base = {
-        "full_name": v["owner_name"], "full_name_key": v["owner_name_key"],
-        "dob": v["owner_dob"], "dob_year": v["owner_dob_year"],
+        "full_name": v["owner_name"],
+        "full_name_key": v["owner_name_key"],
+        "dob": v["owner_dob"],
+        "dob_year": v["owner_dob_year"],
     }
     base.update(over)
     return person(v["owner_id"], **base)
@@ -101,8 +103,11 @@ def owner_of(v: dict, **over) -> dict:
 
 def holder_of(lic: dict, **over) -> dict:
     base = {
-        "full_name": lic["holder_name"], "full_name_key": lic["holder_name_key"],
-        "dob": lic["holder_dob"], "dob_year": lic["holder_dob_year"], "gender": "female",
+        "full_name": lic["holder_name"],
+        "full_name_key": lic["holder_name_key"],
+        "dob": lic["holder_dob"],
+        "dob_year": lic["holder_dob_year"],
+        "gender": "female",
     }
     base.update(over)
     return person(lic["holder_id"], **base)
@@ -142,10 +147,16 @@ def submission(sid: str, **over) -> dict:
 def vehicle_submission(sid: str, v: dict, **over) -> dict:
     """A submission for vehicle record ``v`` (by its plate), declared in use."""
     base = {
-        "kind": "vehicle", "plate": v["plate"], "plate_key": v["plate_key"],
-        "chassis_no": v["chassis_no"], "chassis_key": v["chassis_key"],
-        "declared_status": "in_use", "citizen_id": v["owner_id"], "citizen_id_kind": "cccd",
-        "full_name": v["owner_name"], "full_name_key": v["owner_name_key"],
+        "kind": "vehicle",
+        "plate": v["plate"],
+        "plate_key": v["plate_key"],
+        "chassis_no": v["chassis_no"],
+        "chassis_key": v["chassis_key"],
+        "declared_status": "in_use",
+        "citizen_id": v["owner_id"],
+        "citizen_id_kind": "cccd",
+        "full_name": v["owner_name"],
+        "full_name_key": v["owner_name_key"],
         "unit_code": v["unit_code"],
     }
     base.update(over)
@@ -154,9 +165,13 @@ def vehicle_submission(sid: str, v: dict, **over) -> dict:
 
 def licence_submission(sid: str, lic: dict, **over) -> dict:
     base = {
-        "kind": "licence", "licence_no": lic["licence_no"], "citizen_id": lic["holder_id"],
-        "citizen_id_kind": "cccd", "full_name": lic["holder_name"],
-        "full_name_key": lic["holder_name_key"], "unit_code": lic["unit_code"],
+        "kind": "licence",
+        "licence_no": lic["licence_no"],
+        "citizen_id": lic["holder_id"],
+        "citizen_id_kind": "cccd",
+        "full_name": lic["holder_name"],
+        "full_name_key": lic["holder_name_key"],
+        "unit_code": lic["unit_code"],
     }
     base.update(over)
     return submission(sid, **base)
@@ -184,11 +199,26 @@ _COLUMNS = {
     "submissions": list(submission("x")),
     "unit_reports": list(unit_report(date(2025, 11, 17))),
 }
-_DATES = {"registered_on", "owner_dob", "holder_dob", "issued_on", "expires_on", "dob",
-          "report_date"}
+_DATES = {
+    "registered_on",
+    "owner_dob",
+    "holder_dob",
+    "issued_on",
+    "expires_on",
+    "dob",
+    "report_date",
+}
 _TIMESTAMPS = {"submitted_at", "reviewed_at"}
-_INTS = {"owner_dob_year", "holder_dob_year", "dob_year", "source_row", "vehicles_collected",
-         "vehicles_approved", "licences_collected", "licences_cleaned"}
+_INTS = {
+    "owner_dob_year",
+    "holder_dob_year",
+    "dob_year",
+    "source_row",
+    "vehicles_collected",
+    "vehicles_approved",
+    "licences_collected",
+    "licences_cleaned",
+}
 _BOOLS = {"owner_id_repaired", "holder_id_repaired"}
 
 
@@ -222,8 +252,11 @@ def write_week(
     """Save the given rows as the week's processed input tables (the raw folder is made too)."""
     (ws.raw / week).mkdir(parents=True, exist_ok=True)
     tables = {
-        "registry_vehicles": vehicles, "registry_licences": licences,
-        "population": population, "submissions": submissions, "unit_reports": unit_reports,
+        "registry_vehicles": vehicles,
+        "registry_licences": licences,
+        "population": population,
+        "submissions": submissions,
+        "unit_reports": unit_reports,
     }
     for name, rows in tables.items():
         store.save(ws, frame(name, list(rows)), name, week)

@@ -14,7 +14,10 @@ pytestmark = pytest.mark.slow
 def test_bench_times_the_stages_and_writes_json(tmp_path, capsys):
     # Two stages keep the suite short; every stage goes through the same runner call.
     result = bench.run_bench(
-        "city", scale=0.002, root=tmp_path / "data", out_dir=tmp_path / "bench",
+        "city",
+        scale=0.002,
+        root=tmp_path / "data",
+        out_dir=tmp_path / "bench",
         stages=("ingest", "reconcile"),
     )
     stages = [m["stage"] for m in result["stages"]]

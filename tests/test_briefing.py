@@ -28,10 +28,16 @@ WEEK = "2025-11-23"
 PLAN_START = date(2025, 11, 10)
 BRIEFING_STEP = Step("04_briefing", per_lang=True, post="helpers.briefing:export_briefing")
 CODE_MARKERS = ("In [", "Out[", "display(HTML", "briefing.", "import ", "def ", "Traceback")
-VEHICLE_GROUPS = [s for s in VEHICLE_STATUSES if s not in
-                  ("cleaned", "pending_review", "rejected_awaiting_resubmission", "not_submitted")]
-LICENCE_GROUPS = [s for s in LICENCE_STATUSES if s not in
-                  ("cleaned", "pending_review", "rejected_awaiting_resubmission", "not_submitted")]
+VEHICLE_GROUPS = [
+    s
+    for s in VEHICLE_STATUSES
+    if s not in ("cleaned", "pending_review", "rejected_awaiting_resubmission", "not_submitted")
+]
+LICENCE_GROUPS = [
+    s
+    for s in LICENCE_STATUSES
+    if s not in ("cleaned", "pending_review", "rejected_awaiting_resubmission", "not_submitted")
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -63,7 +69,9 @@ def make_unit_progress(seed: int = 7) -> pd.DataFrame:
             f"{prefix}_gain_prev_week": rng.integers(0, 900, n),
             f"{prefix}_rate_7d": rng.uniform(0, 130, n),
             f"{prefix}_required_rate": (assigned - cleaned) / 46.0,
-            f"{prefix}_projected_finish": [date(2026, 1, 1) + timedelta(days=int(d)) for d in rng.integers(-20, 60, n)],
+            f"{prefix}_projected_finish": [
+                date(2026, 1, 1) + timedelta(days=int(d)) for d in rng.integers(-20, 60, n)
+            ],
             f"{prefix}_days_late": rng.integers(-20, 60, n),
             f"{prefix}_on_track": rng.uniform(0, 1, n) > 0.6,
         }
@@ -91,7 +99,9 @@ def make_unit_progress(seed: int = 7) -> pd.DataFrame:
     table["rank"] = order
     table["rank_prev"] = rng.permutation(np.arange(1, n + 1))
     table["rank_change"] = table["rank_prev"] - table["rank"]
-    table["standing"] = np.where(order <= 40, "on_track", np.where(order <= 90, "at_risk", "off_track"))
+    table["standing"] = np.where(
+        order <= 40, "on_track", np.where(order <= 90, "at_risk", "off_track")
+    )
     table["is_laggard"] = order > n - 12
     table["breaks_progress"] = table["is_laggard"]
     table["breaks_conduct"] = (order > n - 14) & (order <= n - 12)  # conduct only
@@ -105,13 +115,22 @@ def make_unit_progress(seed: int = 7) -> pd.DataFrame:
     table["self_report_system"] = rng.integers(200, 900, n)
     table["self_report_reported"] = (table["self_report_system"] * ratio).astype(int)
     table["self_report_overstated"] = ratio > 1.1
-    for measure in ("vehicles_collected", "vehicles_approved", "licences_collected", "licences_cleaned"):
-        table[f"self_report_overstated_{measure}"] = (ratio > 1.1) & (measure == "vehicles_collected")
+    for measure in (
+        "vehicles_collected",
+        "vehicles_approved",
+        "licences_collected",
+        "licences_cleaned",
+    ):
+        table[f"self_report_overstated_{measure}"] = (ratio > 1.1) & (
+            measure == "vehicles_collected"
+        )
     table["org_count"] = rng.integers(0, 40, n)
     table["org_dispatches"] = table["org_count"] - rng.integers(0, 5, n).clip(0, None)
     table["org_worked_directly"] = (table["org_count"] * 0.4).astype(int)
     table["org_vehicles_counted"] = rng.integers(0, 600, n)
-    table["org_vehicles_declared"] = (table["org_vehicles_counted"] * rng.uniform(0.2, 1.0, n)).astype(int)
+    table["org_vehicles_declared"] = (
+        table["org_vehicles_counted"] * rng.uniform(0.2, 1.0, n)
+    ).astype(int)
     return table
 
 
@@ -120,39 +139,53 @@ def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
     for kind, p in (("vehicle", "veh"), ("licence", "lic")):
         assigned = int(units[f"{p}_assigned"].sum())
         cleaned = int(units[f"{p}_cleaned"].sum())
-        rows.append({
-            "kind": kind, "assigned": assigned, "submitted": int(units[f"{p}_submitted"].sum()),
-            "approved": int(units[f"{p}_approved"].sum()), "cleaned": cleaned,
-            "share_cleaned": cleaned / assigned,
-            "share_submitted": units[f"{p}_submitted"].sum() / assigned,
-            "gain_week": int(units[f"{p}_gain_week"].sum()),
-            "gain_prev_week": int(units[f"{p}_gain_prev_week"].sum()),
-            "rate_7d": float(units[f"{p}_gain_week"].sum()) / 7,
-            "required_rate": (assigned - cleaned) / 46.0,
-            "projected_finish": date(2026, 2, 14), "days_late": 37, "on_track": False,
-            "days_left": 46,
-            **{f"units_{st}": int((units[f"{p}_standing"] == st).sum())
-               for st in ("on_track", "at_risk", "off_track")},
-            "pending": int(units[f"{p}_pending"].sum()), "oldest_pending_days": 14,
-            "submissions_total": int(units[f"{p}_submitted"].sum()),
-            "submissions_week": int(units[f"{p}_gain_week"].sum() * 1.3),
-            "difficult": int(units[f"{p}_difficult"].sum()),
-            "cleanable": int(units[f"{p}_cleanable"].sum()),
-            "share_cleaned_cleanable": cleaned / units[f"{p}_cleanable"].sum(),
-            "difficult_resolved": int(units[f"{p}_difficult_resolved"].sum()),
-            "difficult_open": int(units[f"{p}_difficult_open"].sum()),
-            "compared": int(units[f"{p}_compared"].sum()),
-            "share_compared": units[f"{p}_compared"].sum() / assigned,
-            "units_compared": 126, "units_with_records": 126,
-            "unit_share_compared_min": float(units[f"{p}_share_compared"].min()),
-            "unit_share_compared_max": float(units[f"{p}_share_compared"].max()),
-            "gain_change": int(units[f"{p}_gain_week"].sum() - units[f"{p}_gain_prev_week"].sum()),
-            "gain_change_share": (units[f"{p}_gain_week"].sum()
-                                  / units[f"{p}_gain_prev_week"].sum() - 1.0),
-            "cleaned_before_start": 0,
-            "units_conduct": int(units["breaks_conduct"].sum()),
-            "backlog_submissions": int(units["backlog_pending"].sum()),
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "assigned": assigned,
+                "submitted": int(units[f"{p}_submitted"].sum()),
+                "approved": int(units[f"{p}_approved"].sum()),
+                "cleaned": cleaned,
+                "share_cleaned": cleaned / assigned,
+                "share_submitted": units[f"{p}_submitted"].sum() / assigned,
+                "gain_week": int(units[f"{p}_gain_week"].sum()),
+                "gain_prev_week": int(units[f"{p}_gain_prev_week"].sum()),
+                "rate_7d": float(units[f"{p}_gain_week"].sum()) / 7,
+                "required_rate": (assigned - cleaned) / 46.0,
+                "projected_finish": date(2026, 2, 14),
+                "days_late": 37,
+                "on_track": False,
+                "days_left": 46,
+                **{
+                    f"units_{st}": int((units[f"{p}_standing"] == st).sum())
+                    for st in ("on_track", "at_risk", "off_track")
+                },
+                "pending": int(units[f"{p}_pending"].sum()),
+                "oldest_pending_days": 14,
+                "submissions_total": int(units[f"{p}_submitted"].sum()),
+                "submissions_week": int(units[f"{p}_gain_week"].sum() * 1.3),
+                "difficult": int(units[f"{p}_difficult"].sum()),
+                "cleanable": int(units[f"{p}_cleanable"].sum()),
+                "share_cleaned_cleanable": cleaned / units[f"{p}_cleanable"].sum(),
+                "difficult_resolved": int(units[f"{p}_difficult_resolved"].sum()),
+                "difficult_open": int(units[f"{p}_difficult_open"].sum()),
+                "compared": int(units[f"{p}_compared"].sum()),
+                "share_compared": units[f"{p}_compared"].sum() / assigned,
+                "units_compared": 126,
+                "units_with_records": 126,
+                "unit_share_compared_min": float(units[f"{p}_share_compared"].min()),
+                "unit_share_compared_max": float(units[f"{p}_share_compared"].max()),
+                "gain_change": int(
+                    units[f"{p}_gain_week"].sum() - units[f"{p}_gain_prev_week"].sum()
+                ),
+                "gain_change_share": (
+                    units[f"{p}_gain_week"].sum() / units[f"{p}_gain_prev_week"].sum() - 1.0
+                ),
+                "cleaned_before_start": 0,
+                "units_conduct": int(units["breaks_conduct"].sum()),
+                "backlog_submissions": int(units["backlog_pending"].sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -162,38 +195,51 @@ def make_laggards(units: pd.DataFrame) -> pd.DataFrame:
     for _, u in lag.iterrows():
         share_vi = i18n.fmt_pct(u["veh_share_cleaned"], "vi")
         share_en = i18n.fmt_pct(u["veh_share_cleaned"], "en")
-        rows.append({
-            "unit_code": u["unit_code"], "unit_name": u["unit_name"], "rank": int(u["rank"]),
-            "veh_share_cleaned": u["veh_share_cleaned"],
-            "veh_share_cleaned_cleanable": u["veh_share_cleaned_cleanable"],
-            "breaks_progress": bool(u["breaks_progress"]),
-            "breaks_conduct": bool(u["breaks_conduct"]),
-            "rules": (["veh_below_median", "veh_bottom_decile"] if u["breaks_progress"] else [])
-            + (["self_report_overstated"] if u["breaks_conduct"] else []),
-            "reason_vi": f"Tỷ lệ làm sạch {share_vi}, thấp hơn trung vị thành phố hơn 15 điểm; "
-                         f"Thuộc nhóm 10% đơn vị thấp nhất (hạng {int(u['rank'])}/126)."
-            if u["breaks_progress"] else "Số tự báo cáo cao hơn hệ thống.",
-            "reason_en": f"Share cleaned {share_en}, more than 15 points under the city median; "
-                         f"In the bottom 10% of units (rank {int(u['rank'])} of 126)."
-            if u["breaks_progress"] else "Self-reports above the system.",
-        })
+        rows.append(
+            {
+                "unit_code": u["unit_code"],
+                "unit_name": u["unit_name"],
+                "rank": int(u["rank"]),
+                "veh_share_cleaned": u["veh_share_cleaned"],
+                "veh_share_cleaned_cleanable": u["veh_share_cleaned_cleanable"],
+                "breaks_progress": bool(u["breaks_progress"]),
+                "breaks_conduct": bool(u["breaks_conduct"]),
+                "rules": (["veh_below_median", "veh_bottom_decile"] if u["breaks_progress"] else [])
+                + (["self_report_overstated"] if u["breaks_conduct"] else []),
+                "reason_vi": f"Tỷ lệ làm sạch {share_vi}, thấp hơn trung vị thành phố hơn 15 điểm; "
+                f"Thuộc nhóm 10% đơn vị thấp nhất (hạng {int(u['rank'])}/126)."
+                if u["breaks_progress"]
+                else "Số tự báo cáo cao hơn hệ thống.",
+                "reason_en": f"Share cleaned {share_en}, more than 15 points under the city median; "
+                f"In the bottom 10% of units (rank {int(u['rank'])} of 126)."
+                if u["breaks_progress"]
+                else "Self-reports above the system.",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def make_leaders(units: pd.DataFrame) -> pd.DataFrame:
     rows = []
     units = units.assign(gain_share=units["veh_gain_week"] / units["veh_assigned"])
-    for category, column, measure in (("share", "veh_share_cleaned_cleanable", "share_cleanable"),
-                                      ("gain", "gain_share", "gain_share")):
+    for category, column, measure in (
+        ("share", "veh_share_cleaned_cleanable", "share_cleanable"),
+        ("gain", "gain_share", "gain_share"),
+    ):
         top = units.sort_values(column, ascending=False).head(5)
         for position, (_, u) in enumerate(top.iterrows(), start=1):
-            rows.append({
-                "unit_code": u["unit_code"], "unit_name": u["unit_name"], "category": category,
-                "measure": measure,
-                "position": position, "value": float(u[column]),
-                "reason_vi": f"Đứng thứ {position} toàn thành phố về {'tỷ lệ' if category == 'share' else 'số'} làm sạch.",
-                "reason_en": f"Position {position} in the city by {'share' if category == 'share' else 'number'} cleaned.",
-            })
+            rows.append(
+                {
+                    "unit_code": u["unit_code"],
+                    "unit_name": u["unit_name"],
+                    "category": category,
+                    "measure": measure,
+                    "position": position,
+                    "value": float(u[column]),
+                    "reason_vi": f"Đứng thứ {position} toàn thành phố về {'tỷ lệ' if category == 'share' else 'số'} làm sạch.",
+                    "reason_en": f"Position {position} in the city by {'share' if category == 'share' else 'number'} cleaned.",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -208,61 +254,93 @@ def make_daily_series(city: pd.DataFrame, week: str = WEEK) -> pd.DataFrame:
         submitted_day = (cleaned_day * 1.4).astype(int)
         approved_day = (cleaned_day * 1.05).astype(int)
         for i, d in enumerate(days):
-            rows.append({
-                "date": d, "kind": c["kind"], "submitted_day": submitted_day[i],
-                "approved_day": approved_day[i], "cleaned_day": cleaned_day[i],
-                "submitted_cum": int(submitted_day[: i + 1].sum()),
-                "approved_cum": int(approved_day[: i + 1].sum()),
-                "cleaned_cum": int(cleaned_day[: i + 1].sum()),
-                "target_cum": c["assigned"] * (i + 1) / 60,
-            })
+            rows.append(
+                {
+                    "date": d,
+                    "kind": c["kind"],
+                    "submitted_day": submitted_day[i],
+                    "approved_day": approved_day[i],
+                    "cleaned_day": cleaned_day[i],
+                    "submitted_cum": int(submitted_day[: i + 1].sum()),
+                    "approved_cum": int(approved_day[: i + 1].sum()),
+                    "cleaned_cum": int(cleaned_day[: i + 1].sum()),
+                    "target_cum": c["assigned"] * (i + 1) / 60,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def make_org_summary() -> pd.DataFrame:
     types = ["enterprise", "industrial_park", "school", "hospital", "agency", "business_household"]
-    return pd.DataFrame({
-        "org_type": types, "orgs": [420, 12, 160, 35, 210, 980],
-        "dispatches_sent": [400, 12, 150, 35, 200, 700], "worked_directly": [120, 10, 60, 20, 90, 150],
-        "vehicles_counted": [15800, 2300, 900, 610, 4200, 3100],
-        "vehicles_declared": [9100, 1900, 640, 500, 3900, 1200],
-    })
+    return pd.DataFrame(
+        {
+            "org_type": types,
+            "orgs": [420, 12, 160, 35, 210, 980],
+            "dispatches_sent": [400, 12, 150, 35, 200, 700],
+            "worked_directly": [120, 10, 60, 20, 90, 150],
+            "vehicles_counted": [15800, 2300, 900, 610, 4200, 3100],
+            "vehicles_declared": [9100, 1900, 640, 500, 3900, 1200],
+        }
+    )
 
 
 def make_talking_points() -> pd.DataFrame:
-    return pd.DataFrame({
-        "lang": ["vi", "vi", "en", "en"], "order": [1, 2, 1, 2],
-        "text": [
-            "Toàn thành phố đã làm sạch 41,0% hồ sơ xe; cần tăng tốc gấp đôi để kịp hạn chót.",
-            "Đề nghị 12 đơn vị chậm tiến độ báo cáo giải pháp khắc phục trong tuần tới.",
-            "The city has cleaned 41.0% of vehicle records; the pace must double to meet the deadline.",
-            "The 12 laggard units are asked to report their remedies next week.",
-        ],
-    })
+    return pd.DataFrame(
+        {
+            "lang": ["vi", "vi", "en", "en"],
+            "order": [1, 2, 1, 2],
+            "text": [
+                "Toàn thành phố đã làm sạch 41,0% hồ sơ xe; cần tăng tốc gấp đôi để kịp hạn chót.",
+                "Đề nghị 12 đơn vị chậm tiến độ báo cáo giải pháp khắc phục trong tuần tới.",
+                "The city has cleaned 41.0% of vehicle records; the pace must double to meet the deadline.",
+                "The 12 laggard units are asked to report their remedies next week.",
+            ],
+        }
+    )
 
 
 def make_rejects() -> pd.DataFrame:
     rows = (
-        [("registry_vehicles", "invalid_plate")] * 14 + [("submissions", "unknown_unit")] * 9
-        + [("population", "invalid_id")] * 21 + [("unit_reports", "invalid_number")] * 3
+        [("registry_vehicles", "invalid_plate")] * 14
+        + [("submissions", "unknown_unit")] * 9
+        + [("population", "invalid_id")] * 21
+        + [("unit_reports", "invalid_number")] * 3
         + [("registry_licences", "invalid_date")] * 5
     )
-    return pd.DataFrame({
-        "source": [s for s, _ in rows], "source_file": [f"{WEEK}/{s}.csv" for s, _ in rows],
-        "source_row": list(range(2, len(rows) + 2)), "column": "x",
-        "value": "secret-value-never-shown", "reason_code": [r for _, r in rows],
-        "reason": "r", "reason_vi": "r",
-    })
+    return pd.DataFrame(
+        {
+            "source": [s for s, _ in rows],
+            "source_file": [f"{WEEK}/{s}.csv" for s, _ in rows],
+            "source_row": list(range(2, len(rows) + 2)),
+            "column": "x",
+            "value": "secret-value-never-shown",
+            "reason_code": [r for _, r in rows],
+            "reason": "r",
+            "reason_vi": "r",
+        }
+    )
 
 
 def make_ledger() -> list[dict]:
-    counts = {"registry_vehicles": (900000, 14), "registry_licences": (300000, 5),
-              "population": (880000, 21), "submissions": (120000, 9),
-              "unit_reports": (1764, 3), "organizations": (1817, 0)}
+    counts = {
+        "registry_vehicles": (900000, 14),
+        "registry_licences": (300000, 5),
+        "population": (880000, 21),
+        "submissions": (120000, 9),
+        "unit_reports": (1764, 3),
+        "organizations": (1817, 0),
+    }
     return [
-        {"source": s, "file": f"{WEEK}/{s}.csv", "sha256": "0" * 64, "rows_read": n,
-         "rows_accepted": n - r - 2, "rows_rejected": r,
-         "rows_skipped": {"title": 1, "blank": 1, "totals": 0}, "balanced": True}
+        {
+            "source": s,
+            "file": f"{WEEK}/{s}.csv",
+            "sha256": "0" * 64,
+            "rows_read": n,
+            "rows_accepted": n - r - 2,
+            "rows_rejected": r,
+            "rows_skipped": {"title": 1, "blank": 1, "totals": 0},
+            "balanced": True,
+        }
         for s, (n, r) in counts.items()
     ]
 
@@ -270,8 +348,14 @@ def make_ledger() -> list[dict]:
 def make_self_report_check(units: pd.DataFrame) -> pd.DataFrame:
     days = [PLAN_START + timedelta(days=i) for i in range(14)]
     rows = [
-        {"report_date": d, "unit_code": u, "reported_total": 100, "system_total": round(100 / ratio),
-         "ratio": ratio, "overstated": ratio > 1.1 and i % 2 == 0}
+        {
+            "report_date": d,
+            "unit_code": u,
+            "reported_total": 100,
+            "system_total": round(100 / ratio),
+            "ratio": ratio,
+            "overstated": ratio > 1.1 and i % 2 == 0,
+        }
         for u, ratio in zip(units["unit_code"], units["self_report_ratio"], strict=True)
         for i, d in enumerate(days)
     ]
@@ -284,10 +368,15 @@ def build_progress_tables(ws: Workspace, week: str = WEEK) -> dict[str, pd.DataF
     units = make_unit_progress()
     city = make_city_progress(units)
     tables = {
-        "unit_progress": units, "city_progress": city, "laggards": make_laggards(units),
-        "leaders": make_leaders(units), "daily_series": make_daily_series(city, week),
-        "org_summary": make_org_summary(), "talking_points": make_talking_points(),
-        "rejects": make_rejects(), "unit_self_report_check": make_self_report_check(units),
+        "unit_progress": units,
+        "city_progress": city,
+        "laggards": make_laggards(units),
+        "leaders": make_leaders(units),
+        "daily_series": make_daily_series(city, week),
+        "org_summary": make_org_summary(),
+        "talking_points": make_talking_points(),
+        "rejects": make_rejects(),
+        "unit_self_report_check": make_self_report_check(units),
     }
     for name, table in tables.items():
         store.save(ws, schemas.complete(name, table), name, week)
@@ -335,7 +424,10 @@ def test_rejected_values_are_never_loaded(data):
 
 @pytest.mark.parametrize(
     ("lang", "expected"),
-    [("vi", 'counter(page) "/" counter(pages)'), ("en", '"Page " counter(page) " of " counter(pages)')],
+    [
+        ("vi", 'counter(page) "/" counter(pages)'),
+        ("en", '"Page " counter(page) " of " counter(pages)'),
+    ],
 )
 def test_page_footer_counts_pages_in_the_language(lang, expected):
     css = briefing.page_css(load_plan(), WEEK, lang)
@@ -345,7 +437,9 @@ def test_page_footer_counts_pages_in_the_language(lang, expected):
 
 
 def test_page_header_names_plan_and_week():
-    assert briefing.page_header(load_plan(), WEEK, "en") == "Plan 375/KH-CAHN · week ending 23/11/2025"
+    assert (
+        briefing.page_header(load_plan(), WEEK, "en") == "Plan 375/KH-CAHN · week ending 23/11/2025"
+    )
 
 
 def test_kpi_values_use_the_language_number_format(data):
@@ -385,7 +479,10 @@ def test_weekly_gains_add_up_to_the_cleaned_total(data):
 
 def test_difficult_groups_sum_the_unit_columns(data):
     groups = briefing.difficult_groups(data.units).set_index("status")
-    assert groups.loc["organization_owned", "vehicle"] == data.units["veh_group_organization_owned"].sum()
+    assert (
+        groups.loc["organization_owned", "vehicle"]
+        == data.units["veh_group_organization_owned"].sum()
+    )
     assert pd.isna(groups.loc["organization_owned", "licence"])
     assert groups.loc["holder_deceased", "licence"] == data.units["lic_group_holder_deceased"].sum()
 
@@ -405,7 +502,9 @@ def test_ledger_files_accepts_a_mapping_keyed_by_file():
 
 def test_overstating_units_count_their_flagged_days(data):
     over = briefing.overstating_units(data)
-    assert set(over["unit_code"]) == set(data.units.loc[data.units["self_report_overstated"], "unit_code"])
+    assert set(over["unit_code"]) == set(
+        data.units.loc[data.units["self_report_overstated"], "unit_code"]
+    )
     assert (over["days_flagged"] == 7).all()
     assert all(measures == ["vehicles_collected"] for measures in over["measures"])
 
@@ -425,16 +524,27 @@ def test_appendix_has_one_row_per_unit(data):
 def test_export_keeps_rich_outputs_and_drops_code_prompts_and_plain_text(tmp_path):
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    nb = new_notebook(cells=[
-        new_markdown_cell("# notebook title never printed"),
-        new_code_cell("secret_source = 1", outputs=[
-            new_output("stream", name="stdout", text="stream text never printed"),
-            new_output("execute_result", data={"text/plain": "'plain repr never printed'"},
-                       execution_count=3),
-            new_output("display_data", data={"text/html": "<p>rich part kept</p>",
-                                             "text/plain": "<IPython HTML>"}),
-        ], execution_count=3),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# notebook title never printed"),
+            new_code_cell(
+                "secret_source = 1",
+                outputs=[
+                    new_output("stream", name="stdout", text="stream text never printed"),
+                    new_output(
+                        "execute_result",
+                        data={"text/plain": "'plain repr never printed'"},
+                        execution_count=3,
+                    ),
+                    new_output(
+                        "display_data",
+                        data={"text/html": "<p>rich part kept</p>", "text/plain": "<IPython HTML>"},
+                    ),
+                ],
+                execution_count=3,
+            ),
+        ]
+    )
     source = tmp_path / "executed.ipynb"
     nbformat.write(nb, source)
     pdf, html_path = briefing.export_briefing(source, tmp_path / "out", WEEK, "en")
@@ -477,7 +587,9 @@ def check_briefing_pdf(pdf: Path, ws: Workspace, week: str, lang: str) -> None:
         assert squash(row["unit_name"]) in flat
         for sentence in briefing.reason_sentences(row[f"reason_{lang}"], lang, row["rules"]):
             assert squash(sentence) in flat, sentence
-    appendix_start = next(i for i, p in enumerate(pages) if i18n.t("briefing.sections.appendix", lang) in p)
+    appendix_start = next(
+        i for i, p in enumerate(pages) if i18n.t("briefing.sections.appendix", lang) in p
+    )
     appendix = squash("\n".join(pages[appendix_start:]))
     for name in units["unit_name"]:
         assert squash(name) in appendix, name
@@ -503,7 +615,9 @@ def test_notebook_builds_the_briefing_from_hand_made_tables(hand_made):
         assert (final / f"briefing-{WEEK}-{lang}.html").is_file()
         check_briefing_pdf(pdf, ws, WEEK, lang)
         executed = nbformat.read(final / "notebooks" / f"04_briefing-{lang}.ipynb", as_version=4)
-        assert not [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        assert not [
+            o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"
+        ]
     assert "secret-value-never-shown" not in (final / f"briefing-{WEEK}-en.html").read_text("utf-8")
 
 
@@ -513,8 +627,12 @@ def test_notebook_builds_the_briefing_from_hand_made_tables(hand_made):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_sample_briefing_agrees_with_the_processed_tables(weekly_report, progressed, sample_week, lang):
-    check_briefing_pdf(weekly_report / f"briefing-{sample_week}-{lang}.pdf", progressed, sample_week, lang)
+def test_sample_briefing_agrees_with_the_processed_tables(
+    weekly_report, progressed, sample_week, lang
+):
+    check_briefing_pdf(
+        weekly_report / f"briefing-{sample_week}-{lang}.pdf", progressed, sample_week, lang
+    )
 
 
 @pytest.mark.slow
@@ -570,8 +688,9 @@ def test_reason_is_split_only_when_it_gives_one_sentence_per_rule():
 def test_parts_escape_every_value_from_the_tables(data):
     name = '<b>Unit & "Co"</b>'
     code = data.units["unit_code"].iloc[0]
-    units = data.units.assign(unit_name=np.where(data.units["unit_code"] == code, name,
-                                                 data.units["unit_name"]))
+    units = data.units.assign(
+        unit_name=np.where(data.units["unit_code"] == code, name, data.units["unit_name"])
+    )
     marked = briefing.BriefingData(**{**data.__dict__, "units": units})
     for part in (briefing.units_overview(marked, "en"), briefing.appendix(marked, "en")):
         assert name not in part
@@ -584,7 +703,7 @@ def test_long_lists_are_set_in_two_runs_of_columns():
         briefing.two_up(["Unit", "N"], rows, classes=["text", "num"], widths=["70%", "30%"])
     )
     assert table.count("<tr>") == 1 + 10
-    assert "<td class=\"text\">unit 0</td>" in table and "<td class=\"text\">unit 10</td>" in table
+    assert '<td class="text">unit 0</td>' in table and '<td class="text">unit 10</td>' in table
 
 
 def test_units_chart_draws_every_unit_once_in_share_order(data):
@@ -597,8 +716,9 @@ def test_units_chart_draws_every_unit_once_in_share_order(data):
 
 
 def test_personal_data_scan_finds_a_name_but_not_words_joined_across_numbers():
-    tokens = PersonalTokens(frozenset({"001203004005"}), frozenset(), frozenset(),
-                            frozenset({"do phuong xuan"}))
+    tokens = PersonalTokens(
+        frozenset({"001203004005"}), frozenset(), frozenset(), frozenset({"do phuong xuan"})
+    )
     assert personal_data_in("Chậm tiến độ\n3 Phường Xuân Phương", tokens) == []
     assert personal_data_in("chủ xe Đỗ Phương Xuân", tokens) == ["do phuong xuan"]
     assert personal_data_in("CCCD 001203004005", tokens) == ["001203004005"]
@@ -607,8 +727,13 @@ def test_personal_data_scan_finds_a_name_but_not_words_joined_across_numbers():
 def test_data_quality_counts_the_record_texts_cut_in_the_packs(hand_made):
     ws, _ = hand_made
     long = "x" * 40_000
-    store.save(ws, pd.DataFrame({"unit_code": ["00008", "00008"], "note": [long, long]}),
-               "submissions", WEEK, partial=True)
+    store.save(
+        ws,
+        pd.DataFrame({"unit_code": ["00008", "00008"], "note": [long, long]}),
+        "submissions",
+        WEEK,
+        partial=True,
+    )
     data = briefing.load_briefing_data(ws, WEEK)
     assert data.overlong_texts == 2
     part = briefing.data_quality(data, "en")
@@ -627,12 +752,18 @@ def test_data_quality_says_nothing_about_cut_texts_when_none_is_too_long(data):
 def body_parts(data: briefing.BriefingData, lang: str) -> str:
     """Every part after the cover, in the order 04_briefing displays them."""
     plan = load_plan()
-    return "".join([
-        briefing.summary(data, plan, lang), briefing.city_progress(data, plan, lang),
-        briefing.units_overview(data, lang), briefing.laggards_and_leaders(data, plan, lang),
-        briefing.backlog_and_difficult(data, lang), briefing.organisations(data, lang),
-        briefing.data_quality(data, lang), briefing.appendix(data, lang),
-    ])
+    return "".join(
+        [
+            briefing.summary(data, plan, lang),
+            briefing.city_progress(data, plan, lang),
+            briefing.units_overview(data, lang),
+            briefing.laggards_and_leaders(data, plan, lang),
+            briefing.backlog_and_difficult(data, lang),
+            briefing.organisations(data, lang),
+            briefing.data_quality(data, lang),
+            briefing.appendix(data, lang),
+        ]
+    )
 
 
 def sections_of(html_text: str) -> list[tuple[str, str]]:
@@ -667,13 +798,23 @@ def test_sample_briefing_contents_list_every_section(weekly_report, sample_week,
 
 
 def ledger_with_sources(deliveries: dict[str, str], **extra) -> dict:
-    return {"week": WEEK, "balanced": True, "files": make_ledger(),
-            "sources": {s: {"delivery": d, "files": 1} for s, d in deliveries.items()}, **extra}
+    return {
+        "week": WEEK,
+        "balanced": True,
+        "files": make_ledger(),
+        "sources": {s: {"delivery": d, "files": 1} for s, d in deliveries.items()},
+        **extra,
+    }
 
 
-FRESH = {"registry_vehicles": "2025-11-17", "registry_licences": "2025-11-17",
-         "population": "2025-11-17", "submissions": WEEK, "unit_reports": WEEK,
-         "organizations": WEEK}
+FRESH = {
+    "registry_vehicles": "2025-11-17",
+    "registry_licences": "2025-11-17",
+    "population": "2025-11-17",
+    "submissions": WEEK,
+    "unit_reports": WEEK,
+    "organizations": WEEK,
+}
 
 
 def test_source_freshness_computes_age_and_staleness_from_the_cadence():
@@ -697,10 +838,17 @@ def test_source_freshness_takes_the_ledgers_verdict_when_it_has_one():
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_cover_shows_each_sources_delivery_date_and_marks_a_stale_one(hand_made, lang):
     ws, _ = hand_made
-    warning = {"code": "stale_source", "message_en": "The population extract is 14 days old.",
-               "message_vi": "Trích xuất dân cư đã cũ 14 ngày."}
-    store.save_json(ws, ledger_with_sources(dict(FRESH, population="2025-11-09"),
-                                            warnings=[warning]), "ledger", WEEK)
+    warning = {
+        "code": "stale_source",
+        "message_en": "The population extract is 14 days old.",
+        "message_vi": "Trích xuất dân cư đã cũ 14 ngày.",
+    }
+    store.save_json(
+        ws,
+        ledger_with_sources(dict(FRESH, population="2025-11-09"), warnings=[warning]),
+        "ledger",
+        WEEK,
+    )
     data = briefing.load_briefing_data(ws, WEEK)
     cover = briefing.cover(data, load_plan(), lang)
     block = cover.split('class="data-as-of"', 1)[1]
@@ -743,8 +891,9 @@ def test_weekly_bars_add_up_to_the_cleaned_total_with_cleanings_before_the_peak(
     gains = briefing.weekly_gains(shifted, load_plan())
     vehicle = gains[gains["kind"] == "vehicle"]
     assert pd.isna(vehicle["week_end"].iloc[0]) and vehicle["cleaned_day"].iloc[0] == 330
-    assert int(vehicle["cleaned_day"].sum()) == int(city.loc[city["kind"] == "vehicle",
-                                                            "cleaned"].iloc[0])
+    assert int(vehicle["cleaned_day"].sum()) == int(
+        city.loc[city["kind"] == "vehicle", "cleaned"].iloc[0]
+    )
     part = briefing.city_progress(shifted, load_plan(), "en")
     assert "before the peak started" in part
 
@@ -757,22 +906,26 @@ def test_conduct_and_progress_are_labelled_apart(data):
     conduct_only = lag[lag["breaks_conduct"] & ~lag["breaks_progress"]]
     assert len(conduct_only)
     name = conduct_only["unit_name"].iloc[0]
-    row = part[part.index(name):]
+    row = part[part.index(name) :]
     assert row.index('class="breach conduct">Conduct<') < row.index("</tr>")
     chart = briefing.units_chart(data, "en")
     marked = data.units.loc[data.units["breaks_conduct"], "unit_name"]
     for unit in marked:
-        assert f"{unit} <span class=\"conduct\">" in chart
+        assert f'{unit} <span class="conduct">' in chart
 
 
 def test_leader_heading_names_what_the_category_ranks(data):
     part = briefing.laggards_and_leaders(data, load_plan(), "en")
     assert i18n.t("briefing.leaders.category_gain_share", "en") in part
     assert "Largest number cleaned this week" not in part
-    counted = data.leaders.assign(measure=np.where(data.leaders["category"] == "gain",
-                                                   "gain_records", data.leaders["measure"]))
+    counted = data.leaders.assign(
+        measure=np.where(
+            data.leaders["category"] == "gain", "gain_records", data.leaders["measure"]
+        )
+    )
     part = briefing.laggards_and_leaders(
-        briefing.BriefingData(**{**data.__dict__, "leaders": counted}), load_plan(), "en")
+        briefing.BriefingData(**{**data.__dict__, "leaders": counted}), load_plan(), "en"
+    )
     assert i18n.t("briefing.leaders.category_gain_records", "en") in part
 
 
@@ -783,7 +936,7 @@ def test_backlog_table_ranks_by_the_one_definition_the_talking_point_uses(data):
     shifted = briefing.BriefingData(**{**data.__dict__, "units": units})
     part = briefing.backlog_and_difficult(shifted, "en")
     first = progress.backlog_ranking(units).iloc[0]["unit_name"]
-    table = part[part.index("<tbody>"):]
+    table = part[part.index("<tbody>") :]
     assert table.index(first) < table.index("</tr>")
 
 
@@ -833,7 +986,9 @@ def summary_figures(text: str, lang: str) -> list[str]:
     figures = re.findall(r"\d{2}/\d{2}/\d{4}", text)
     text = re.sub(r"\d{2}/\d{2}/\d{4}", " ", text)
     number = _number_pattern(lang).pattern
-    figures += [m.replace(" ", "").replace("\n", "") for m in re.findall(rf"(?:{number})\s*%", text)]
+    figures += [
+        m.replace(" ", "").replace("\n", "") for m in re.findall(rf"(?:{number})\s*%", text)
+    ]
     text = re.sub(rf"(?:{number})\s*%", " ", text)
     figures += re.findall(number, text)
     return figures
@@ -845,8 +1000,12 @@ def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -
     standings per kind; the plan's dates and target (the 7 of "the last 7 days" is the window).
     Sums over the two kinds (submissions received) are the only derived figures."""
     city, units, leaders = (tables[n] for n in ("city_progress", "unit_progress", "leaders"))
-    out = {str(progress.WINDOW_DAYS), fmt_date(plan.end, lang), fmt_date(plan.start, lang),
-           fmt_date(date.fromisoformat(week), lang)}
+    out = {
+        str(progress.WINDOW_DAYS),
+        fmt_date(plan.end, lang),
+        fmt_date(plan.start, lang),
+        fmt_date(date.fromisoformat(week), lang),
+    }
     for kind in ("vehicle", "licence"):
         out.add(i18n.fmt_pct(briefing.target_share(plan, kind), lang, 0))
     for _, row in city.iterrows():
@@ -857,21 +1016,26 @@ def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -
                 out.add(fmt_date(value, lang))
                 continue
             value = float(value)
-            out |= {i18n.fmt_int(abs(value), lang), progress.pct_text(abs(value), lang),
-                    i18n.fmt_pct(abs(value), lang, 2)}
+            out |= {
+                i18n.fmt_int(abs(value), lang),
+                progress.pct_text(abs(value), lang),
+                i18n.fmt_pct(abs(value), lang, 2),
+            }
         out |= set(progress.pace_texts(row["rate_7d"], row["required_rate"], lang))
     for col in ("submissions_week", "submissions_total"):
         out.add(i18n.fmt_int(city[col].sum(), lang))
     out |= {progress.pct_text(v, lang) for v in leaders["value"]}
     first = progress.backlog_ranking(units)
     if len(first):
-        out |= {i18n.fmt_int(first.iloc[0][c], lang)
-                for c in ("backlog_pending", "backlog_oldest_days")}
+        out |= {
+            i18n.fmt_int(first.iloc[0][c], lang) for c in ("backlog_pending", "backlog_oldest_days")
+        }
     return out
 
 
-def check_summary_figures(text: str, tables: dict[str, pd.DataFrame], plan, week: str,
-                          lang: str, min_figures: int = 40) -> None:
+def check_summary_figures(
+    text: str, tables: dict[str, pd.DataFrame], plan, week: str, lang: str, min_figures: int = 40
+) -> None:
     allowed = table_figures(tables, plan, week, lang)
     figures = summary_figures(text, lang)
     assert len(figures) >= min_figures, (week, lang, figures)  # the cards and the points were read
@@ -883,8 +1047,13 @@ def check_summary_figures(text: str, tables: dict[str, pd.DataFrame], plan, week
         counts = units[f"{p}_standing"].value_counts()
         own = {s: int(counts.get(s, 0)) for s in ("on_track", "at_risk", "off_track")}
         assert own == {s: int(city.loc[kind, f"units_{s}"]) for s in own}, (kind, own)
-        line = i18n.t(f"briefing.kpi.units_standing_{kind}", lang, on=i18n.fmt_int(own["on_track"], lang),
-                      risk=i18n.fmt_int(own["at_risk"], lang), off=i18n.fmt_int(own["off_track"], lang))
+        line = i18n.t(
+            f"briefing.kpi.units_standing_{kind}",
+            lang,
+            on=i18n.fmt_int(own["on_track"], lang),
+            risk=i18n.fmt_int(own["at_risk"], lang),
+            off=i18n.fmt_int(own["off_track"], lang),
+        )
         assert squash(line) in flat, (week, lang, kind)
 
 
@@ -894,7 +1063,8 @@ def fmt_date(value, lang):
 
 @pytest.mark.slow
 def test_summary_figures_are_table_values_in_every_sample_week_and_language(
-        sample_ws, tmp_path_factory):
+    sample_ws, tmp_path_factory
+):
     from helpers import ingest, reconcile
     from tests.conftest import make_workspace
 
@@ -920,29 +1090,34 @@ def test_summary_figure_check_catches_a_figure_no_table_gives(data, tmp_path):
     plan = load_plan()
     tables = {"city_progress": data.city, "unit_progress": data.units, "leaders": data.leaders}
     # the hand-made talking points are free text: the cards alone here
-    cards = briefing.BriefingData(**{**data.__dict__,
-                                     "talking_points": data.talking_points.iloc[0:0]})
+    cards = briefing.BriefingData(
+        **{**data.__dict__, "talking_points": data.talking_points.iloc[0:0]}
+    )
     pdf = tmp_path / "summary.pdf"
     briefing.write_pdf(SUMMARY_SHEET.format(body=briefing.summary(cards, plan, "en")), pdf)
     text, _ = pdf_text(pdf)
     check_summary_figures(text, tables, plan, WEEK, "en", min_figures=30)
     with pytest.raises(AssertionError, match="123,457"):
-        check_summary_figures(text + " cleaned 123,457 records", tables, plan, WEEK, "en",
-                              min_figures=30)
+        check_summary_figures(
+            text + " cleaned 123,457 records", tables, plan, WEEK, "en", min_figures=30
+        )
     # the licence standings must come from the licence column, not the vehicles'
     city = data.city.copy()
     city.loc[city["kind"] == "licence", ["units_on_track", "units_at_risk", "units_off_track"]] = (
-        city.loc[city["kind"] == "vehicle", ["units_on_track", "units_at_risk",
-                                             "units_off_track"]].to_numpy())
+        city.loc[
+            city["kind"] == "vehicle", ["units_on_track", "units_at_risk", "units_off_track"]
+        ].to_numpy()
+    )
     with pytest.raises(AssertionError):
-        check_summary_figures(text, {**tables, "city_progress": city}, plan, WEEK, "en",
-                              min_figures=30)
+        check_summary_figures(
+            text, {**tables, "city_progress": city}, plan, WEEK, "en", min_figures=30
+        )
 
 
 def test_appendix_gives_each_units_comparison_with_the_population_database(data):
     part = briefing.appendix(data, "en")
     assert i18n.t("briefing.appendix.veh_compared", "en") in part
     row = data.units.sort_values(["rank", "unit_name"]).iloc[0]
-    first = part[part.index("<tbody>"):]
-    first = first[:first.index("</tr>")]
+    first = part[part.index("<tbody>") :]
+    first = first[: first.index("</tr>")]
     assert progress.pct_text(row["veh_share_compared"], "en") in first

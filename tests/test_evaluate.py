@@ -24,10 +24,12 @@ def _by_status(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_status_precision_and_recall():
-    truth = _statuses([("1", "cleaned"), ("2", "cleaned"), ("3", "pending_review"),
-                       ("4", "not_submitted")])
-    pred = _statuses([("1", "cleaned"), ("2", "pending_review"), ("3", "pending_review"),
-                      ("4", "not_submitted")])
+    truth = _statuses(
+        [("1", "cleaned"), ("2", "cleaned"), ("3", "pending_review"), ("4", "not_submitted")]
+    )
+    pred = _statuses(
+        [("1", "cleaned"), ("2", "pending_review"), ("3", "pending_review"), ("4", "not_submitted")]
+    )
     scores, _ = evaluate.score_statuses(pred, truth, VEHICLE_STATUSES, "vehicle")
     s = _by_status(scores)
     assert (s.loc["cleaned", "precision"], s.loc["cleaned", "recall"]) == (1.0, 0.5)
@@ -48,14 +50,14 @@ def test_truth_record_missing_from_reconcile_counts_against_recall():
     scores, confusion = evaluate.score_statuses(pred, truth, VEHICLE_STATUSES, "vehicle")
     assert _by_status(scores).loc["cleaned", "recall"] == 0.5
     assert confusion.iloc[0][["truth_status", "predicted_status"]].tolist() == [
-        "cleaned", evaluate.MISSING]
+        "cleaned",
+        evaluate.MISSING,
+    ]
 
 
 def test_link_precision_and_recall():
-    truth = _links([("a", "V1", False), ("b", "V2", False), ("c", None, False),
-                    ("d", "V4", False)])
-    pred = _links([("a", "V1", False), ("b", "V9", False), ("c", "V3", False),
-                   ("d", None, False)])
+    truth = _links([("a", "V1", False), ("b", "V2", False), ("c", None, False), ("d", "V4", False)])
+    pred = _links([("a", "V1", False), ("b", "V9", False), ("c", "V3", False), ("d", None, False)])
     link = evaluate.score_links(pred, truth).set_index("measure").loc["link"]
     assert (link["truth"], link["predicted"], link["correct"]) == (3, 3, 1)
     assert link["precision"] == pytest.approx(1 / 3) and not link["ok"]
@@ -88,8 +90,9 @@ def test_score_week_reads_reconciled_tables_and_truth(tmp_path):
 
     ws = make_workspace(tmp_path)
     v = R.vehicle(1)
-    R.write_week(ws, vehicles=[v], population=[R.owner_of(v)],
-                 submissions=[R.vehicle_submission("S1", v)])
+    R.write_week(
+        ws, vehicles=[v], population=[R.owner_of(v)], submissions=[R.vehicle_submission("S1", v)]
+    )
     reconcile.reconcile_week(ws, R.WEEK)
     truth_dir = ws.truth / R.WEEK
     truth_dir.mkdir(parents=True)
@@ -104,6 +107,7 @@ def test_score_week_reads_reconciled_tables_and_truth(tmp_path):
 # --------------------------------------------------------------------------------------------
 # Accuracy on the generated sample (the targets of the reconcile issue)
 # --------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def sample_scores(reconciled, sample_week) -> evaluate.Scores:
@@ -145,13 +149,16 @@ def test_identity_result_of_every_record_is_the_truths(reconciled, sample_week, 
     truth = evaluate.load_truth(reconciled, sample_week, f"{kind}_status")
     truth = truth[~truth["rejected_at_ingest"].astype(bool)]
     got = store.load(reconciled, f"{kind}_status", sample_week)
-    both = truth.merge(got[["record_id", "identity_result"]], on="record_id",
-                       suffixes=("_truth", "_reconciled"))
+    both = truth.merge(
+        got[["record_id", "identity_result"]], on="record_id", suffixes=("_truth", "_reconciled")
+    )
     assert len(both) == len(truth) > 10_000
-    wrong = both[both["identity_result_truth"].astype(str)
-                 != both["identity_result_reconciled"].astype(str)]
-    assert wrong.empty, wrong[["record_id", "status", "identity_result_truth",
-                               "identity_result_reconciled"]].head()
+    wrong = both[
+        both["identity_result_truth"].astype(str) != both["identity_result_reconciled"].astype(str)
+    ]
+    assert wrong.empty, wrong[
+        ["record_id", "status", "identity_result_truth", "identity_result_reconciled"]
+    ].head()
 
 
 def test_self_report_scoring_counts_units_found():

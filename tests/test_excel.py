@@ -37,19 +37,39 @@ INJECTIONS = ['=HYPERLINK("http://x","y")', "+84912345678", "-2+3", "@SUM(A1)", 
 # builders of the processed tables (the contract in docs/architecture.md)
 # --------------------------------------------------------------------------------------------
 
+
 def make_vehicle_status(rows: list[dict]) -> pd.DataFrame:
     base = {
-        "record_id": None, "unit_code": U1, "vehicle_type": "motorbike", "owner_kind": "individual",
-        "status": "not_submitted", "status_reason": "reason en", "status_reason_vi": "lý do",
-        "flags": [], "submission_id": None, "n_submissions": 0, "first_submitted_at": pd.NaT,
-        "last_submitted_at": pd.NaT, "review_status": None, "reviewed_at": pd.NaT,
-        "identity_result": "match", "identity_confidence": 1.0, "plate": "29A-000.01",
-        "owner_name": "Nguyễn Văn An", "owner_id": "001090000001", "owner_address": "1 Phố Huế",
+        "record_id": None,
+        "unit_code": U1,
+        "vehicle_type": "motorbike",
+        "owner_kind": "individual",
+        "status": "not_submitted",
+        "status_reason": "reason en",
+        "status_reason_vi": "lý do",
+        "flags": [],
+        "submission_id": None,
+        "n_submissions": 0,
+        "first_submitted_at": pd.NaT,
+        "last_submitted_at": pd.NaT,
+        "review_status": None,
+        "reviewed_at": pd.NaT,
+        "identity_result": "match",
+        "identity_confidence": 1.0,
+        "plate": "29A-000.01",
+        "owner_name": "Nguyễn Văn An",
+        "owner_id": "001090000001",
+        "owner_address": "1 Phố Huế",
     }
     out = []
     for i, row in enumerate(rows, start=1):
-        rec = {**base, "record_id": f"V{i:06d}", "plate": f"29A-{i:03d}.{i % 100:02d}",
-               "owner_id": f"0010900{i:05d}", **row}
+        rec = {
+            **base,
+            "record_id": f"V{i:06d}",
+            "plate": f"29A-{i:03d}.{i % 100:02d}",
+            "owner_id": f"0010900{i:05d}",
+            **row,
+        }
         out.append(rec)
     frame = pd.DataFrame(out)
     for col in ("first_submitted_at", "last_submitted_at", "reviewed_at"):
@@ -59,17 +79,36 @@ def make_vehicle_status(rows: list[dict]) -> pd.DataFrame:
 
 def make_licence_status(rows: list[dict]) -> pd.DataFrame:
     base = {
-        "record_id": None, "unit_code": U1, "licence_no": None, "licence_class": "A1",
-        "status": "not_submitted", "status_reason": "reason en", "status_reason_vi": "lý do",
-        "flags": [], "submission_id": None, "n_submissions": 0, "first_submitted_at": pd.NaT,
-        "last_submitted_at": pd.NaT, "review_status": None, "reviewed_at": pd.NaT,
-        "identity_result": "match", "identity_confidence": 1.0, "holder_name": "Trần Thị Bình",
+        "record_id": None,
+        "unit_code": U1,
+        "licence_no": None,
+        "licence_class": "A1",
+        "status": "not_submitted",
+        "status_reason": "reason en",
+        "status_reason_vi": "lý do",
+        "flags": [],
+        "submission_id": None,
+        "n_submissions": 0,
+        "first_submitted_at": pd.NaT,
+        "last_submitted_at": pd.NaT,
+        "review_status": None,
+        "reviewed_at": pd.NaT,
+        "identity_result": "match",
+        "identity_confidence": 1.0,
+        "holder_name": "Trần Thị Bình",
         "holder_id": "002090000001",
     }
     out = []
     for i, row in enumerate(rows, start=1):
-        out.append({**base, "record_id": f"L{i:06d}", "licence_no": f"0100000{i:05d}",
-                    "holder_id": f"0020900{i:05d}", **row})
+        out.append(
+            {
+                **base,
+                "record_id": f"L{i:06d}",
+                "licence_no": f"0100000{i:05d}",
+                "holder_id": f"0020900{i:05d}",
+                **row,
+            }
+        )
     frame = pd.DataFrame(out)
     for col in ("first_submitted_at", "last_submitted_at", "reviewed_at"):
         frame[col] = pd.to_datetime(frame[col])
@@ -78,26 +117,44 @@ def make_licence_status(rows: list[dict]) -> pd.DataFrame:
 
 def make_submissions(rows: list[dict]) -> pd.DataFrame:
     base = {
-        "submission_id": None, "submitted_at": datetime(2025, 11, 15, 9, 30), "kind": "vehicle",
-        "citizen_id": "001090099999", "full_name": "Lê Văn Cường", "phone": "0912345678",
-        "plate": None, "chassis_no": None, "licence_no": None, "unit_code": U1,
-        "review_status": "pending", "reviewed_at": pd.NaT, "reject_reason": None,
+        "submission_id": None,
+        "submitted_at": datetime(2025, 11, 15, 9, 30),
+        "kind": "vehicle",
+        "citizen_id": "001090099999",
+        "full_name": "Lê Văn Cường",
+        "phone": "0912345678",
+        "plate": None,
+        "chassis_no": None,
+        "licence_no": None,
+        "unit_code": U1,
+        "review_status": "pending",
+        "reviewed_at": pd.NaT,
+        "reject_reason": None,
     }
     return pd.DataFrame([{**base, **row} for row in rows])
 
 
 def make_links(subs: pd.DataFrame, record_ids: dict[str, str | None]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "submission_id": subs["submission_id"], "kind": subs["kind"],
-        "unit_code": subs["unit_code"],
-        "record_id": [record_ids.get(s) for s in subs["submission_id"]],
-        "link_method": ["plate" if record_ids.get(s) else "none" for s in subs["submission_id"]],
-        "is_duplicate": False, "superseded_by": None,
-        "link_reason": ["plate_match" if record_ids.get(s) else "no_record_vehicle"
-                        for s in subs["submission_id"]],
-        "submitted_at": subs["submitted_at"], "review_status": subs["review_status"],
-        "reviewed_at": subs["reviewed_at"],
-    })
+    return pd.DataFrame(
+        {
+            "submission_id": subs["submission_id"],
+            "kind": subs["kind"],
+            "unit_code": subs["unit_code"],
+            "record_id": [record_ids.get(s) for s in subs["submission_id"]],
+            "link_method": [
+                "plate" if record_ids.get(s) else "none" for s in subs["submission_id"]
+            ],
+            "is_duplicate": False,
+            "superseded_by": None,
+            "link_reason": [
+                "plate_match" if record_ids.get(s) else "no_record_vehicle"
+                for s in subs["submission_id"]
+            ],
+            "submitted_at": subs["submitted_at"],
+            "review_status": subs["review_status"],
+            "reviewed_at": subs["reviewed_at"],
+        }
+    )
 
 
 def make_unit_progress() -> pd.DataFrame:
@@ -126,8 +183,11 @@ def make_unit_progress() -> pd.DataFrame:
         out[f"{p}_projected_finish"] = pd.Series([date(2026, 1, 20)] * n, dtype="date32[pyarrow]")
         out[f"{p}_days_late"] = 12
         out[f"{p}_on_track"] = False
-        groups = [s for s in (VEHICLE_STATUSES if p == "veh" else LICENCE_STATUSES)
-                  if s in DIFFICULT_GROUPS]
+        groups = [
+            s
+            for s in (VEHICLE_STATUSES if p == "veh" else LICENCE_STATUSES)
+            if s in DIFFICULT_GROUPS
+        ]
         for g in groups:
             out[f"{p}_group_{g}"] = rng.integers(0, 20, n)
     out["backlog_pending"] = 80
@@ -137,13 +197,20 @@ def make_unit_progress() -> pd.DataFrame:
     out["rank"] = order
     out["rank_prev"] = order
     out["rank_change"] = 0
-    out["standing"] = np.where(order > 110, "off_track", np.where(order > 60, "at_risk", "on_track"))
+    out["standing"] = np.where(
+        order > 110, "off_track", np.where(order > 60, "at_risk", "on_track")
+    )
     out["is_laggard"] = order > 110
     out["is_leader"] = order <= 5
     out["self_report_ratio"] = 1.05
     out["self_report_overstated"] = False
-    for c in ("org_count", "org_dispatches", "org_worked_directly", "org_vehicles_counted",
-              "org_vehicles_declared"):
+    for c in (
+        "org_count",
+        "org_dispatches",
+        "org_worked_directly",
+        "org_vehicles_counted",
+        "org_vehicles_declared",
+    ):
         out[c] = 3
     return out
 
@@ -151,107 +218,210 @@ def make_unit_progress() -> pd.DataFrame:
 def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for kind, p in (("vehicle", "veh"), ("licence", "lic")):
-        rows.append({
-            "kind": kind, "assigned": units[f"{p}_assigned"].sum(),
-            "submitted": units[f"{p}_submitted"].sum(), "approved": units[f"{p}_approved"].sum(),
-            "cleaned": units[f"{p}_cleaned"].sum(),
-            "share_cleaned": units[f"{p}_cleaned"].sum() / units[f"{p}_assigned"].sum(),
-            "share_submitted": 0.5, "gain_week": 100, "gain_prev_week": 90, "rate_7d": 14.3,
-            "required_rate": 50.0, "projected_finish": date(2026, 2, 1), "days_late": 24,
-            "on_track": False, "days_left": 46, "units_on_track": 60, "units_at_risk": 50,
-            "units_off_track": 16, "pending": 5040, "oldest_pending_days": 14,
-            "submissions_total": 9999, "submissions_week": 999, "difficult": 3780,
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "assigned": units[f"{p}_assigned"].sum(),
+                "submitted": units[f"{p}_submitted"].sum(),
+                "approved": units[f"{p}_approved"].sum(),
+                "cleaned": units[f"{p}_cleaned"].sum(),
+                "share_cleaned": units[f"{p}_cleaned"].sum() / units[f"{p}_assigned"].sum(),
+                "share_submitted": 0.5,
+                "gain_week": 100,
+                "gain_prev_week": 90,
+                "rate_7d": 14.3,
+                "required_rate": 50.0,
+                "projected_finish": date(2026, 2, 1),
+                "days_late": 24,
+                "on_track": False,
+                "days_left": 46,
+                "units_on_track": 60,
+                "units_at_risk": 50,
+                "units_off_track": 16,
+                "pending": 5040,
+                "oldest_pending_days": 14,
+                "submissions_total": 9999,
+                "submissions_week": 999,
+                "difficult": 3780,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def write_week(ws: Workspace, *, vehicles=None, licences=None, submissions=None, links=None):
     units = make_unit_progress()
     vehicles = vehicles if vehicles is not None else default_vehicles()
-    licences = licences if licences is not None else make_licence_status([
-        {"status": "identity_mismatch", "identity_result": "dob_mismatch"},
-        {"status": "holder_deceased", "unit_code": U2},
-    ])
+    licences = (
+        licences
+        if licences is not None
+        else make_licence_status(
+            [
+                {"status": "identity_mismatch", "identity_result": "dob_mismatch"},
+                {"status": "holder_deceased", "unit_code": U2},
+            ]
+        )
+    )
     if submissions is None:
-        submissions = make_submissions([
-            {"submission_id": "S1", "plate": "29A-001.01"},
-            {"submission_id": "S9", "plate": "30K-999.99", "full_name": INJECTIONS[0]},
-            {"submission_id": "S8", "plate": "30K-888.88", "unit_code": U2},
-        ])
+        submissions = make_submissions(
+            [
+                {"submission_id": "S1", "plate": "29A-001.01"},
+                {"submission_id": "S9", "plate": "30K-999.99", "full_name": INJECTIONS[0]},
+                {"submission_id": "S8", "plate": "30K-888.88", "unit_code": U2},
+            ]
+        )
         links = make_links(submissions, {"S1": "V000001"})
     tables = {
-        "vehicle_status": vehicles, "licence_status": licences, "submissions": submissions,
-        "submission_links": links, "unit_progress": units,
+        "vehicle_status": vehicles,
+        "licence_status": licences,
+        "submissions": submissions,
+        "submission_links": links,
+        "unit_progress": units,
         "city_progress": make_city_progress(units),
-        "laggards": pd.DataFrame({
-            "unit_code": units.loc[units["is_laggard"], "unit_code"],
-            "unit_name": units.loc[units["is_laggard"], "unit_name"],
-            "rank": units.loc[units["is_laggard"], "rank"],
-            "veh_share_cleaned": units.loc[units["is_laggard"], "veh_share_cleaned"],
-            "rules": [["veh_below_median"]] * int(units["is_laggard"].sum()),
-            "reason_vi": "xe: làm sạch thấp", "reason_en": "vehicles: cleaned little",
-        }),
-        "leaders": pd.DataFrame({
-            "unit_code": [U1, U2], "unit_name": ["A", "B"], "category": ["share", "gain"],
-            "measure": ["share_cleanable", "gain_records"], "position": [1, 1], "value": [0.61, 250.0], "reason_vi": ["tốt", "nhanh"],
-            "reason_en": ["good", "fast"],
-        }),
-        "daily_series": pd.DataFrame([
-            {"date": date(2025, 11, 10) + timedelta(days=d), "kind": kind, "submitted_day": 10,
-             "approved_day": 8, "cleaned_day": 7, "submitted_cum": 10 * (d + 1),
-             "approved_cum": 8 * (d + 1), "cleaned_cum": 7 * (d + 1), "target_cum": 20 * (d + 1)}
-            for d in range(14) for kind in ("vehicle", "licence")
-        ]),
-        "org_summary": pd.DataFrame({
-            "org_type": ["enterprise", "school"], "orgs": [10, 5], "dispatches_sent": [8, 5],
-            "worked_directly": [2, 1], "vehicles_counted": [100, 50], "vehicles_declared": [90, 40],
-        }),
-        "talking_points": pd.DataFrame({
-            "lang": ["vi", "vi", "en", "en"], "order": [1, 2, 1, 2],
-            "text": ["Điểm một", "-Điểm hai", "Point one", "-Point two"],
-        }),
-        "unit_self_report_check": pd.DataFrame({
-            "report_date": [date(2025, 11, 20), date(2025, 11, 21), date(2025, 11, 1)],
-            "unit_code": [U1, U1, U1],
-            "reported_vehicles_collected": [10, 20, 99], "system_vehicles_collected": [8, 10, 1],
-            "reported_total": [10, 20, 99], "system_total": [8, 10, 1], "ratio": [1.25, 2.0, 99.0],
-            "overstated": [True, True, True],
-        }),
-        "rejects": pd.DataFrame({
-            "source": ["submissions", "submissions", "registry_vehicles"],
-            "source_file": ["a.csv"] * 3, "source_row": [2, 3, 4], "column": ["citizen_id"] * 3,
-            "value": ["001099888777", "x", "y"], "reason_code": ["invalid_id", "invalid_id",
-                                                                 "invalid_plate"],
-            "reason": ["r"] * 3, "reason_vi": ["r"] * 3,
-        }),
+        "laggards": pd.DataFrame(
+            {
+                "unit_code": units.loc[units["is_laggard"], "unit_code"],
+                "unit_name": units.loc[units["is_laggard"], "unit_name"],
+                "rank": units.loc[units["is_laggard"], "rank"],
+                "veh_share_cleaned": units.loc[units["is_laggard"], "veh_share_cleaned"],
+                "rules": [["veh_below_median"]] * int(units["is_laggard"].sum()),
+                "reason_vi": "xe: làm sạch thấp",
+                "reason_en": "vehicles: cleaned little",
+            }
+        ),
+        "leaders": pd.DataFrame(
+            {
+                "unit_code": [U1, U2],
+                "unit_name": ["A", "B"],
+                "category": ["share", "gain"],
+                "measure": ["share_cleanable", "gain_records"],
+                "position": [1, 1],
+                "value": [0.61, 250.0],
+                "reason_vi": ["tốt", "nhanh"],
+                "reason_en": ["good", "fast"],
+            }
+        ),
+        "daily_series": pd.DataFrame(
+            [
+                {
+                    "date": date(2025, 11, 10) + timedelta(days=d),
+                    "kind": kind,
+                    "submitted_day": 10,
+                    "approved_day": 8,
+                    "cleaned_day": 7,
+                    "submitted_cum": 10 * (d + 1),
+                    "approved_cum": 8 * (d + 1),
+                    "cleaned_cum": 7 * (d + 1),
+                    "target_cum": 20 * (d + 1),
+                }
+                for d in range(14)
+                for kind in ("vehicle", "licence")
+            ]
+        ),
+        "org_summary": pd.DataFrame(
+            {
+                "org_type": ["enterprise", "school"],
+                "orgs": [10, 5],
+                "dispatches_sent": [8, 5],
+                "worked_directly": [2, 1],
+                "vehicles_counted": [100, 50],
+                "vehicles_declared": [90, 40],
+            }
+        ),
+        "talking_points": pd.DataFrame(
+            {
+                "lang": ["vi", "vi", "en", "en"],
+                "order": [1, 2, 1, 2],
+                "text": ["Điểm một", "-Điểm hai", "Point one", "-Point two"],
+            }
+        ),
+        "unit_self_report_check": pd.DataFrame(
+            {
+                "report_date": [date(2025, 11, 20), date(2025, 11, 21), date(2025, 11, 1)],
+                "unit_code": [U1, U1, U1],
+                "reported_vehicles_collected": [10, 20, 99],
+                "system_vehicles_collected": [8, 10, 1],
+                "reported_total": [10, 20, 99],
+                "system_total": [8, 10, 1],
+                "ratio": [1.25, 2.0, 99.0],
+                "overstated": [True, True, True],
+            }
+        ),
+        "rejects": pd.DataFrame(
+            {
+                "source": ["submissions", "submissions", "registry_vehicles"],
+                "source_file": ["a.csv"] * 3,
+                "source_row": [2, 3, 4],
+                "column": ["citizen_id"] * 3,
+                "value": ["001099888777", "x", "y"],
+                "reason_code": ["invalid_id", "invalid_id", "invalid_plate"],
+                "reason": ["r"] * 3,
+                "reason_vi": ["r"] * 3,
+            }
+        ),
     }
     for name, frame in tables.items():
         store.save(ws, schemas.complete(name, frame), name, WEEK)
-    store.save_json(ws, {"files": [{"source": "submissions", "file": "2025-11-23/submissions.csv",
-                                    "sha256": "0", "rows_read": 5, "rows_accepted": 3,
-                                    "rows_rejected": 2, "rows_skipped": {"blank": 0},
-                                    "balanced": True}]}, "ledger", WEEK)
+    store.save_json(
+        ws,
+        {
+            "files": [
+                {
+                    "source": "submissions",
+                    "file": "2025-11-23/submissions.csv",
+                    "sha256": "0",
+                    "rows_read": 5,
+                    "rows_accepted": 3,
+                    "rows_rejected": 2,
+                    "rows_skipped": {"blank": 0},
+                    "balanced": True,
+                }
+            ]
+        },
+        "ledger",
+        WEEK,
+    )
     return tables
 
 
 def default_vehicles() -> pd.DataFrame:
-    return make_vehicle_status([
-        {"status": "pending_review", "last_submitted_at": "2025-11-20 10:00", "submission_id": "S1",
-         "review_status": "pending", "n_submissions": 1},
-        {"status": "pending_review", "last_submitted_at": "2025-11-12 08:00",
-         "review_status": "pending", "n_submissions": 1, "submission_id": "S2"},
-        {"status": "not_submitted", "owner_address": "5 ngõ 12 Phố Huế", "owner_name": INJECTIONS[0]},
-        {"status": "not_submitted", "owner_address": "5 ngõ 12 Phố Huế"},
-        {"status": "not_submitted", "owner_address": "3 Phố Huế"},
-        {"status": "not_submitted", "owner_address": "12 Phố Huế"},
-        {"status": "not_submitted", "owner_address": "2 Đội Cấn"},
-        {"status": "owner_deceased", "owner_name": "+84912345678"},
-        {"status": "identity_mismatch", "identity_result": "dob_day_month_swapped"},
-        {"status": "cleaned"},
-        {"status": "not_submitted", "unit_code": U2, "owner_address": "9 Phố Khác",
-         "owner_name": "Phạm Thị Dung", "owner_id": "001190000999"},
-        {"status": "pending_review", "unit_code": U3, "last_submitted_at": "2025-11-14 08:00"},
-    ])
+    return make_vehicle_status(
+        [
+            {
+                "status": "pending_review",
+                "last_submitted_at": "2025-11-20 10:00",
+                "submission_id": "S1",
+                "review_status": "pending",
+                "n_submissions": 1,
+            },
+            {
+                "status": "pending_review",
+                "last_submitted_at": "2025-11-12 08:00",
+                "review_status": "pending",
+                "n_submissions": 1,
+                "submission_id": "S2",
+            },
+            {
+                "status": "not_submitted",
+                "owner_address": "5 ngõ 12 Phố Huế",
+                "owner_name": INJECTIONS[0],
+            },
+            {"status": "not_submitted", "owner_address": "5 ngõ 12 Phố Huế"},
+            {"status": "not_submitted", "owner_address": "3 Phố Huế"},
+            {"status": "not_submitted", "owner_address": "12 Phố Huế"},
+            {"status": "not_submitted", "owner_address": "2 Đội Cấn"},
+            {"status": "owner_deceased", "owner_name": "+84912345678"},
+            {"status": "identity_mismatch", "identity_result": "dob_day_month_swapped"},
+            {"status": "cleaned"},
+            {
+                "status": "not_submitted",
+                "unit_code": U2,
+                "owner_address": "9 Phố Khác",
+                "owner_name": "Phạm Thị Dung",
+                "owner_id": "001190000999",
+            },
+            {"status": "pending_review", "unit_code": U3, "last_submitted_at": "2025-11-14 08:00"},
+        ]
+    )
 
 
 @pytest.fixture
@@ -270,8 +440,13 @@ def built(tmp_path_factory) -> dict:
     out = {}
     for lang in ("vi", "en"):
         folder = ws.output / lang
-        out[lang] = (ws, folder, excel.build_packs(ws, WEEK, folder, lang, workers=1,
-                                                   units=[U1, U2, U3], unit_lang=lang, plan=PLAIN))
+        out[lang] = (
+            ws,
+            folder,
+            excel.build_packs(
+                ws, WEEK, folder, lang, workers=1, units=[U1, U2, U3], unit_lang=lang, plan=PLAIN
+            ),
+        )
     return out
 
 
@@ -301,6 +476,7 @@ def unit_file(out, code):
 # --------------------------------------------------------------------------------------------
 # catalogue and template
 # --------------------------------------------------------------------------------------------
+
 
 def test_sheet_names_are_valid_excel_names():
     for lang in ("vi", "en"):
@@ -332,10 +508,25 @@ def test_template_lacking_a_section_is_a_config_error(tmp_path):
 # the city pack
 # --------------------------------------------------------------------------------------------
 
-CITY_SHEETS = ("summary", "print_vehicles", "print_licences", "print_reviews",
-               "print_difficult_vehicles", "print_difficult_licences", "print_organisations",
-               "units", "laggards", "leaders", "difficult", "backlog",
-               "organisations", "self_reports", "data_quality", "files", "trend")
+CITY_SHEETS = (
+    "summary",
+    "print_vehicles",
+    "print_licences",
+    "print_reviews",
+    "print_difficult_vehicles",
+    "print_difficult_licences",
+    "print_organisations",
+    "units",
+    "laggards",
+    "leaders",
+    "difficult",
+    "backlog",
+    "organisations",
+    "self_reports",
+    "data_quality",
+    "files",
+    "trend",
+)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -431,8 +622,10 @@ def test_summary_sheet_shows_city_kpis_and_talking_points(built):
     ws = openpyxl.load_workbook(built["en"][2].city)["Summary"]
     values = {r[1]: r[2:] for r in cells(ws) if r[1]}
     city = store.load(week_ws, "city_progress", WEEK).set_index("kind")
-    assert values["records assigned"][:2] == (city.at["vehicle", "assigned"],
-                                              city.at["licence", "assigned"])
+    assert values["records assigned"][:2] == (
+        city.at["vehicle", "assigned"],
+        city.at["licence", "assigned"],
+    )
     texts = [r[1] for r in cells(ws) if r[1] in ("Point one", "-Point two")]
     assert texts == ["Point one", "-Point two"]
 
@@ -442,7 +635,10 @@ def test_data_quality_counts_rejects_by_source_and_reason_without_values(built):
     wb = openpyxl.load_workbook(built["en"][2].city)
     rows = table_rows(wb["Data quality"])
     got = {(r["Source"], r["Reason code"]): r["Rows rejected"] for r in rows}
-    assert got == {("iHanoi submissions", "invalid_id"): 2, ("Vehicle registry", "invalid_plate"): 1}
+    assert got == {
+        ("iHanoi submissions", "invalid_id"): 2,
+        ("Vehicle registry", "invalid_plate"): 1,
+    }
     files = table_rows(wb["Files received"])
     assert files[0]["Rows read"] == 5 and files[0]["Balanced"] == "Yes"
 
@@ -450,18 +646,27 @@ def test_data_quality_counts_rejects_by_source_and_reason_without_values(built):
 def test_city_pack_holds_no_personal_data(built):
     week_ws, out, _ = built["vi"]
     city = built["vi"][2].city
-    text = "\n".join(str(v) for ws in openpyxl.load_workbook(city).worksheets
-                     for row in cells(ws) for v in row if v is not None)
+    text = "\n".join(
+        str(v)
+        for ws in openpyxl.load_workbook(city).worksheets
+        for row in cells(ws)
+        for v in row
+        if v is not None
+    )
     vehicles = store.load(week_ws, "vehicle_status", WEEK)
-    for token in [*vehicles["owner_id"], *vehicles["plate"], "001099888777", "Nguyễn Văn An",
-                  "Lê Văn Cường"]:
+    for token in [
+        *vehicles["owner_id"],
+        *vehicles["plate"],
+        "001099888777",
+        "Nguyễn Văn An",
+        "Lê Văn Cường",
+    ]:
         assert token not in text
 
 
 def test_self_report_sheet_sums_the_last_seven_days(built):
     week_ws, out, _ = built["en"]
-    rows = table_rows(openpyxl.load_workbook(built["en"][2].city)[
-        "Self-reports vs system"])
+    rows = table_rows(openpyxl.load_workbook(built["en"][2].city)["Self-reports vs system"])
     mine = next(r for r in rows if r["Unit code"] == U1)
     assert mine["Vehicles collected: self-reported"] == 30
     assert mine["Vehicles collected: system"] == 18
@@ -471,11 +676,13 @@ def test_self_report_sheet_sums_the_last_seven_days(built):
 # unit packs
 # --------------------------------------------------------------------------------------------
 
+
 def test_one_pack_per_unit_named_by_code_and_slug(built):
     week_ws, out, _ = built["vi"]
     result = built["vi"][2]
     assert sorted(p.name for p in (out / "units").iterdir()) == sorted(
-        unit_file(out, c).name for c in (U1, U2, U3))
+        unit_file(out, c).name for c in (U1, U2, U3)
+    )
     assert list(result.units["unit_code"]) == sorted([U1, U2, U3])
 
 
@@ -492,7 +699,10 @@ def test_unit_pack_sheets_and_headers(built):
 def test_pending_reviews_oldest_first_with_days_waiting(built):
     week_ws, out, _ = built["en"]
     rows = table_rows(openpyxl.load_workbook(unit_file(out, U1))["Pending reviews"])
-    assert [r["Submitted at"] for r in rows] == [datetime(2025, 11, 12, 8), datetime(2025, 11, 20, 10)]
+    assert [r["Submitted at"] for r in rows] == [
+        datetime(2025, 11, 12, 8),
+        datetime(2025, 11, 20, 10),
+    ]
     assert [r["Days waiting"] for r in rows] == [11, 3]
     assert [r["No."] for r in rows] == [1, 2]
 
@@ -501,26 +711,44 @@ def test_door_to_door_is_one_row_per_address_in_walking_order(built):
     week_ws, out, _ = built["en"]
     rows = table_rows(openpyxl.load_workbook(unit_file(out, U1))["Door to door"])
     # street by street (lanes of a street together), house numbers in order
-    assert [r["Address"] for r in rows] == ["5 ngõ 12 Phố Huế", "3 Phố Huế", "12 Phố Huế",
-                                            "2 Đội Cấn"]
+    assert [r["Address"] for r in rows] == [
+        "5 ngõ 12 Phố Huế",
+        "3 Phố Huế",
+        "12 Phố Huế",
+        "2 Đội Cấn",
+    ]
     lane = rows[0]
     assert lane["Vehicles not submitted"] == 2
     assert lane["Plates"] == "29A-003.03, 29A-004.04"
 
 
-@pytest.mark.parametrize("addresses, expected", [
-    (["10 Phố Huế", "9 Phố Huế", "Số 11 Phố Huế"], ["9 Phố Huế", "10 Phố Huế", "Số 11 Phố Huế"]),
-    (["3 ngõ 5 Kim Mã", "1 ngõ 7 Kim Mã", "2 ngõ 5 Kim Mã"],
-     ["2 ngõ 5 Kim Mã", "3 ngõ 5 Kim Mã", "1 ngõ 7 Kim Mã"]),
-    (["Thôn Đông, xã A", None, "Thôn Bắc, xã A"], ["Thôn Bắc, xã A", "Thôn Đông, xã A", None]),
-])
+@pytest.mark.parametrize(
+    "addresses, expected",
+    [
+        (
+            ["10 Phố Huế", "9 Phố Huế", "Số 11 Phố Huế"],
+            ["9 Phố Huế", "10 Phố Huế", "Số 11 Phố Huế"],
+        ),
+        (
+            ["3 ngõ 5 Kim Mã", "1 ngõ 7 Kim Mã", "2 ngõ 5 Kim Mã"],
+            ["2 ngõ 5 Kim Mã", "3 ngõ 5 Kim Mã", "1 ngõ 7 Kim Mã"],
+        ),
+        (["Thôn Đông, xã A", None, "Thôn Bắc, xã A"], ["Thôn Bắc, xã A", "Thôn Đông, xã A", None]),
+    ],
+)
 def test_walking_order_of_addresses(addresses, expected):
     import duckdb
 
     con = duckdb.connect()
-    recs = pd.DataFrame({"kind": "vehicle", "status": "not_submitted", "address": addresses,
-                         "record_key": [f"P{i}" for i in range(len(addresses))],
-                         "person_name": "X"})
+    recs = pd.DataFrame(
+        {
+            "kind": "vehicle",
+            "status": "not_submitted",
+            "address": addresses,
+            "record_key": [f"P{i}" for i in range(len(addresses))],
+            "person_name": "X",
+        }
+    )
     con.register("recs", recs)
     got = excel.door_to_door(con)["address"].tolist()
     assert [None if pd.isna(a) else a for a in got] == expected
@@ -530,8 +758,13 @@ def test_unit_pack_holds_only_its_own_records(built):
     week_ws, out, _ = built["vi"]
     vehicles = store.load(week_ws, "vehicle_status", WEEK)
     for code in (U1, U2, U3):
-        text = "\n".join(str(v) for ws in openpyxl.load_workbook(unit_file(out, code))
-                         .worksheets for row in cells(ws) for v in row if v is not None)
+        text = "\n".join(
+            str(v)
+            for ws in openpyxl.load_workbook(unit_file(out, code)).worksheets
+            for row in cells(ws)
+            for v in row
+            if v is not None
+        )
         for _, rec in vehicles.iterrows():
             if rec["status"] == "cleaned":
                 continue
@@ -551,10 +784,12 @@ def test_citizen_ids_are_masked_unless_the_plan_allows_full_ids(week_ws, tmp_pat
 
 
 def test_formula_like_text_is_written_as_text(tmp_ws, tmp_path):
-    vehicles = make_vehicle_status([
-        {"status": "owner_deceased", "owner_name": text, "owner_address": text}
-        for text in INJECTIONS
-    ])
+    vehicles = make_vehicle_status(
+        [
+            {"status": "owner_deceased", "owner_name": text, "owner_address": text}
+            for text in INJECTIONS
+        ]
+    )
     write_week(tmp_ws, vehicles=vehicles)
     build(tmp_ws, tmp_path / "out", "en", units=[U1], city=False)
     path = unit_file(tmp_path / "out", U1)
@@ -604,8 +839,15 @@ def test_unit_summary_compares_the_unit_with_the_city(built):
 
 def test_next_week_targets_follow_the_required_pace():
     plan = load_plan()
-    unit = {"veh_assigned": 1000, "veh_cleaned": 400, "veh_required_rate": 13.1,
-            "lic_assigned": 10, "lic_cleaned": 9, "lic_required_rate": 5.0, "backlog_pending": 7}
+    unit = {
+        "veh_assigned": 1000,
+        "veh_cleaned": 400,
+        "veh_required_rate": 13.1,
+        "lic_assigned": 10,
+        "lic_cleaned": 9,
+        "lic_required_rate": 5.0,
+        "backlog_pending": 7,
+    }
     got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, WEEK)}
     assert got["veh_to_clean"] == 92 and got["veh_cleaned_by"] == 492
     assert got["veh_share_by"] == pytest.approx(0.492)
@@ -615,8 +857,12 @@ def test_next_week_targets_follow_the_required_pace():
 
 def test_next_week_targets_count_only_the_records_review_can_clean():
     plan = load_plan()
-    unit = {"veh_assigned": 1000, "veh_cleanable": 800, "veh_cleaned": 790,
-            "veh_required_rate": 13.1}
+    unit = {
+        "veh_assigned": 1000,
+        "veh_cleanable": 800,
+        "veh_cleaned": 790,
+        "veh_required_rate": 13.1,
+    }
     got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, WEEK)}
     assert got["veh_to_clean"] == 10 and got["veh_share_by"] == pytest.approx(1.0)
 
@@ -634,6 +880,7 @@ def test_unit_summary_says_why_pending_figures_differ(built):
 # --------------------------------------------------------------------------------------------
 # reproducible and bundled
 # --------------------------------------------------------------------------------------------
+
 
 def _digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -682,11 +929,13 @@ def test_missing_reconcile_table_names_the_step(tmp_ws, tmp_path):
 
 def test_workers_give_the_same_packs_as_one_process(week_ws, tmp_path):
     one = build(week_ws, tmp_path / "one", "vi", city=False)
-    two = excel.build_packs(week_ws, WEEK, tmp_path / "two", "vi", workers=2, units=[U1, U2, U3],
-                             city=False, plan=PLAIN)
+    two = excel.build_packs(
+        week_ws, WEEK, tmp_path / "two", "vi", workers=2, units=[U1, U2, U3], city=False, plan=PLAIN
+    )
     assert _digest(one.bundle) == _digest(two.bundle)
     assert json.dumps(one.units.filter(like="rows_").to_dict()) == json.dumps(
-        two.units.filter(like="rows_").to_dict())
+        two.units.filter(like="rows_").to_dict()
+    )
 
 
 def test_leaders_show_the_units_own_figures(built):
@@ -695,19 +944,28 @@ def test_leaders_show_the_units_own_figures(built):
     units = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code")
     assert [(r["Category"], r["Unit code"]) for r in rows] == [
         ("Largest number of vehicle records cleaned this week", U2),
-        ("Highest share of cleanable vehicle records cleaned", U1)]
+        ("Highest share of cleanable vehicle records cleaned", U1),
+    ]
     for row in rows:
         share = excel.metric_header("veh_share_cleaned_cleanable", "en")
-        assert row[share] == pytest.approx(units.at[row["Unit code"], "veh_share_cleaned_cleanable"])
+        assert row[share] == pytest.approx(
+            units.at[row["Unit code"], "veh_share_cleaned_cleanable"]
+        )
         assert row["Vehicles: cleaned this week"] == units.at[row["Unit code"], "veh_gain_week"]
 
 
 def test_organisation_tax_codes_are_not_masked(tmp_ws, tmp_path):
-    vehicles = make_vehicle_status([
-        {"status": "organization_owned", "owner_kind": "organization", "owner_id": "0101234567",
-         "owner_name": "Công Ty A"},
-        {"status": "owner_deceased"},
-    ])
+    vehicles = make_vehicle_status(
+        [
+            {
+                "status": "organization_owned",
+                "owner_kind": "organization",
+                "owner_id": "0101234567",
+                "owner_name": "Công Ty A",
+            },
+            {"status": "owner_deceased"},
+        ]
+    )
     write_week(tmp_ws, vehicles=vehicles)
     build(tmp_ws, tmp_path / "out", "en", units=[U1], city=False)
     wb = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))
@@ -719,18 +977,23 @@ def test_organisation_tax_codes_are_not_masked(tmp_ws, tmp_path):
 # end to end on the sample week (slow)
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sample_packs(progressed, sample_week, tmp_path_factory):
     out = tmp_path_factory.mktemp("sample-packs")
-    results = {lang: excel.build_packs(progressed, sample_week, out, lang, workers=2)
-               for lang in ("vi", "en")}
+    results = {
+        lang: excel.build_packs(progressed, sample_week, out, lang, workers=2)
+        for lang in ("vi", "en")
+    }
     return progressed, sample_week, out, results
 
 
 def _read(path, ws: Workspace | None = None) -> dict[str, list[tuple]]:
     """Every sheet's rows; a unit pack (``ws`` given) is opened with its unit's password."""
     if ws is not None:
-        path = io.BytesIO(open_pack(Path(path).read_bytes(), unit_password(ws, Path(path).name[:5])))
+        path = io.BytesIO(
+            open_pack(Path(path).read_bytes(), unit_password(ws, Path(path).name[:5]))
+        )
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
         return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
@@ -775,7 +1038,9 @@ def test_sample_city_pack_figures_equal_the_progress_tables(sample_packs):
                         assert (got is None) == bool(pd.isna(u[name])), (key, name)
                         if got is not None:
                             assert got == pytest.approx(float(u[name])), (key, name)
-        summary = {r[1]: r[2:] for r in book[t("excel.sheets.summary", lang)] if len(r) > 1 and r[1]}
+        summary = {
+            r[1]: r[2:] for r in book[t("excel.sheets.summary", lang)] if len(r) > 1 and r[1]
+        }
         for kpi in ("assigned", "cleaned", "pending", "submissions_week"):
             got = summary[t(f"excel.metric.{kpi}", lang)][:2]
             assert got == (city.at["vehicle", kpi], city.at["licence", kpi])
@@ -789,8 +1054,13 @@ def test_sample_city_pack_holds_no_personal_data(sample_packs):
     tokens = personal_tokens(ws, week)
     for lang in ("vi", "en"):
         # cell by cell: words of neighbouring cells (unit names) must not make up a name
-        texts = {str(v) for sheet in _read(results[lang].city).values()
-                 for row in sheet for v in row if v is not None}
+        texts = {
+            str(v)
+            for sheet in _read(results[lang].city).values()
+            for row in sheet
+            for v in row
+            if v is not None
+        }
         assert [x for x in texts if find_personal_data(x, tokens)] == []
         with zipfile.ZipFile(results[lang].city) as z:
             props = z.read("docProps/core.xml").decode() + z.read("docProps/custom.xml").decode()
@@ -802,8 +1072,12 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
     ws, week, out, results = sample_packs
     result = results["vi"]
     assert len(result.units) == 126 and results["en"].units.empty
-    vehicles = store.load(ws, "vehicle_status", week, columns=[
-        "record_id", "unit_code", "status", "plate", "owner_address"])
+    vehicles = store.load(
+        ws,
+        "vehicle_status",
+        week,
+        columns=["record_id", "unit_code", "status", "plate", "owner_address"],
+    )
     licences = store.load(ws, "licence_status", week, columns=["record_id", "unit_code", "status"])
     links = store.load(ws, "submission_links", week)
     records = pd.concat([vehicles, licences])
@@ -844,8 +1118,11 @@ def test_sample_unit_pack_ids_are_masked(sample_packs):
     ws, week, out, results = sample_packs
     code = "00008"
     book = _read(out / "units" / f"{code}-phuong-ngoc-ha.xlsx", ws)
-    ids = [r[t("excel.columns.person_id", "vi")] for key in ("pending", "deceased", "identity")
-           for r in _rows(book[t(f"excel.sheets.{key}", "vi")])]
+    ids = [
+        r[t("excel.columns.person_id", "vi")]
+        for key in ("pending", "deceased", "identity")
+        for r in _rows(book[t(f"excel.sheets.{key}", "vi")])
+    ]
     assert ids and all(v is None or "*" in v for v in ids)
 
 
@@ -858,7 +1135,8 @@ def test_sample_packs_are_the_same_on_a_second_run(sample_packs, tmp_path):
     for name in again.units["file"]:  # fresh salts each build: the workbooks inside are equal
         password = unit_password(ws, name[:5])
         assert open_pack((tmp_path / "units" / name).read_bytes(), password) == open_pack(
-            (out / "units" / name).read_bytes(), password)
+            (out / "units" / name).read_bytes(), password
+        )
 
 
 @pytest.mark.slow
@@ -869,24 +1147,38 @@ def test_sample_names_typed_as_formulas_stay_text(sample_packs, tmp_path):
     ws, week, out, results = sample_packs
     copy = make_workspace(tmp_path / "ws")
     code = "00008"
-    for name in ("vehicle_status", "licence_status", "submission_links", "submissions",
-                 "unit_progress", "city_progress", "laggards", "leaders"):
+    for name in (
+        "vehicle_status",
+        "licence_status",
+        "submission_links",
+        "submissions",
+        "unit_progress",
+        "city_progress",
+        "laggards",
+        "leaders",
+    ):
         frame = store.load(ws, name, week)
         if name == "vehicle_status":
             open_rows = frame.index[(frame["unit_code"] == code) & (frame["status"] != "cleaned")]
-            for i, text in zip(open_rows[:len(INJECTIONS)], INJECTIONS, strict=False):
+            for i, text in zip(open_rows[: len(INJECTIONS)], INJECTIONS, strict=False):
                 frame.loc[i, "owner_name"] = text
                 frame.loc[i, "owner_address"] = text
         store.save(copy, frame, name, week)
     plan = load_plan()
     paths = excel.stage_unit_rows(copy, week, tmp_path / "staged")
-    tasks = excel.unit_tasks(copy, week, tmp_path / "out", "vi", plan, excel.load_template(),
-                             paths, units=[code])
+    tasks = excel.unit_tasks(
+        copy, week, tmp_path / "out", "vi", plan, excel.load_template(), paths, units=[code]
+    )
     done = excel.write_unit_packs(tasks, workers=1)
     path = tmp_path / "out" / "units" / done["file"].iloc[0]
     wb = openpyxl.load_workbook(path)
-    found = [c for sheet in wb.worksheets for row in sheet.iter_rows() for c in row
-             if isinstance(c.value, str) and c.value in INJECTIONS]
+    found = [
+        c
+        for sheet in wb.worksheets
+        for row in sheet.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value in INJECTIONS
+    ]
     assert {c.value for c in found} == set(INJECTIONS)
     assert all(c.data_type == "s" and c.quotePrefix for c in found)
     with zipfile.ZipFile(path) as z:
@@ -907,8 +1199,9 @@ def test_every_part_of_the_workbooks_is_well_formed_xml(built):
 
 
 @pytest.mark.slow
-def test_staging_falls_back_to_a_spilling_sort_when_memory_runs_out(sample_packs, tmp_path,
-                                                                     monkeypatch):
+def test_staging_falls_back_to_a_spilling_sort_when_memory_runs_out(
+    sample_packs, tmp_path, monkeypatch
+):
     """The city's two-thread sort can exhaust DuckDB's memory: the one-thread sort takes over."""
     import duckdb
 
@@ -957,15 +1250,16 @@ def _utf16(value: str) -> int:
 def test_texts_longer_than_a_cell_are_cut_with_a_marker_and_counted(tmp_path):
     book = excel.PackBook(excel.load_template(), "en", title="t", mark="m")
     frame = pd.DataFrame({"note": [LONG, "short", WIDE, None]})
-    book.data_sheet("Notes", frame, [excel.Column("note", "Note", "long_text")],
-                    table_name="notes")
+    book.data_sheet("Notes", frame, [excel.Column("note", "Note", "long_text")], table_name="notes")
     summary = book.wb.create_sheet("Summary")
     book.put(summary, 1, 1, LONG)
     path = book.save(tmp_path / "cut.xlsx")
 
     assert book.cut_cells == 3
     wb = openpyxl.load_workbook(path)
-    cells = [wb["Notes"].cell(row=r, column=1).value for r in (2, 3, 4)] + [wb["Summary"]["A1"].value]
+    cells = [wb["Notes"].cell(row=r, column=1).value for r in (2, 3, 4)] + [
+        wb["Summary"]["A1"].value
+    ]
     assert cells[1] == "short"
     for value, original in zip([cells[0], cells[2], cells[3]], [LONG, WIDE, LONG], strict=True):
         assert _utf16(value) <= excel.MAX_CELL_CHARS
@@ -982,11 +1276,20 @@ def test_marker_of_a_cut_text_is_in_the_pack_language():
 
 def test_record_texts_too_long_for_a_cell_are_counted_before_the_packs(tmp_ws):
     week = "2025-11-23"
-    store.save(tmp_ws, pd.DataFrame({"unit_code": ["1", "2", "3", "4"],
-                                     "note": [LONG, "ệ" * 20_000, WIDE, None]}),
-               "submissions", week, partial=True)
-    store.save(tmp_ws, pd.DataFrame({"unit_code": ["1"], "owner_address": [LONG]}),
-               "vehicle_status", week, partial=True)
+    store.save(
+        tmp_ws,
+        pd.DataFrame({"unit_code": ["1", "2", "3", "4"], "note": [LONG, "ệ" * 20_000, WIDE, None]}),
+        "submissions",
+        week,
+        partial=True,
+    )
+    store.save(
+        tmp_ws,
+        pd.DataFrame({"unit_code": ["1"], "owner_address": [LONG]}),
+        "vehicle_status",
+        week,
+        partial=True,
+    )
     assert excel.overlong_texts(tmp_ws, week) == 3  # 20,000 Vietnamese letters still fit
 
 
@@ -998,8 +1301,9 @@ def test_zip_on_a_full_disk_is_one_clear_error(tmp_path, small_disk):
     target = small_disk / "units-2025-11-23.zip"
     with pytest.raises(StorageError) as info:
         excel.bundle([big], target, datetime(2025, 11, 23))
-    assert str(info.value) == (f"disk full while writing {target}: free space on {small_disk} "
-                               "and re-run")
+    assert str(info.value) == (
+        f"disk full while writing {target}: free space on {small_disk} and re-run"
+    )
     assert info.value.__cause__ is None and info.value.__suppress_context__
     assert list(small_disk.iterdir()) == []  # no half-written zip left
 
@@ -1011,8 +1315,16 @@ def test_sample_unit_pack_cuts_an_address_too_long_for_a_cell(sample_packs, tmp_
     ws, week, out, results = sample_packs
     copy = make_workspace(tmp_path / "ws")
     code = "00008"
-    for name in ("vehicle_status", "licence_status", "submission_links", "submissions",
-                 "unit_progress", "city_progress", "laggards", "leaders"):
+    for name in (
+        "vehicle_status",
+        "licence_status",
+        "submission_links",
+        "submissions",
+        "unit_progress",
+        "city_progress",
+        "laggards",
+        "leaders",
+    ):
         frame = store.load(ws, name, week)
         if name == "vehicle_status":
             row = frame.index[(frame["unit_code"] == code) & (frame["status"] != "cleaned")][0]
@@ -1020,12 +1332,18 @@ def test_sample_unit_pack_cuts_an_address_too_long_for_a_cell(sample_packs, tmp_
         store.save(copy, frame, name, week)
     assert excel.overlong_texts(copy, week) == 1
     paths = excel.stage_unit_rows(copy, week, tmp_path / "staged")
-    tasks = excel.unit_tasks(copy, week, tmp_path / "out", "vi", load_plan(),
-                             excel.load_template(), paths, units=[code])
+    tasks = excel.unit_tasks(
+        copy, week, tmp_path / "out", "vi", load_plan(), excel.load_template(), paths, units=[code]
+    )
     done = excel.write_unit_packs(tasks, workers=1)
     wb = openpyxl.load_workbook(tmp_path / "out" / "units" / done["file"].iloc[0])
-    cut = [c.value for sheet in wb.worksheets for row in sheet.iter_rows() for c in row
-           if isinstance(c.value, str) and "đã cắt bớt" in c.value]
+    cut = [
+        c.value
+        for sheet in wb.worksheets
+        for row in sheet.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and "đã cắt bớt" in c.value
+    ]
     assert cut and all(_utf16(v) <= excel.MAX_CELL_CHARS for v in cut)
     assert int(done["cut_cells"].iloc[0]) == len(cut)
 
@@ -1133,10 +1451,13 @@ def long_text_rows(tmp_path, week_ws):
     """A city pack whose talking points and laggard reasons run over several lines."""
     tables = excel.load_city_tables(week_ws, WEEK)
     sentence = "Toàn thành phố đã làm sạch 3.611/59.613 hồ sơ xe (6,1%) trong tuần này; "
-    tables["talking_points"] = pd.DataFrame({
-        "lang": ["vi"] * 3, "order": [1, 2, 3],
-        "text": [sentence * 4, "Ngắn.", sentence * 2 + "\n" + sentence],
-    })
+    tables["talking_points"] = pd.DataFrame(
+        {
+            "lang": ["vi"] * 3,
+            "order": [1, 2, 3],
+            "text": [sentence * 4, "Ngắn.", sentence * 2 + "\n" + sentence],
+        }
+    )
     tables["laggards"] = tables["laggards"].assign(reason_vi=sentence * 3)
     path = excel.city_pack(tables, load_plan(), WEEK, "vi").save(tmp_path / "city.xlsx")
     return openpyxl.load_workbook(path), tables
@@ -1170,9 +1491,17 @@ def test_laggard_reason_rows_are_tall_enough_for_their_wrapped_text(week_ws, tmp
 
 
 def test_difficult_sheet_gives_each_group_open_and_resolved(tmp_ws, tmp_path):
-    units = pd.DataFrame({"unit_code": ["00004"], "veh_group_owner_deceased": [3],
-                          "veh_resolved_owner_deceased": [1]})
+    units = pd.DataFrame(
+        {
+            "unit_code": ["00004"],
+            "veh_group_owner_deceased": [3],
+            "veh_resolved_owner_deceased": [1],
+        }
+    )
     assert excel.metric_header("veh_resolved_owner_deceased", "en") == (
-        "Vehicles: Owner deceased, resolved")
-    assert excel.difficult_columns(units) == ["veh_group_owner_deceased",
-                                              "veh_resolved_owner_deceased"]
+        "Vehicles: Owner deceased, resolved"
+    )
+    assert excel.difficult_columns(units) == [
+        "veh_group_owner_deceased",
+        "veh_resolved_owner_deceased",
+    ]

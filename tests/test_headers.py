@@ -71,8 +71,10 @@ def test_a_longer_header_holding_an_alias_is_read_by_its_words_and_said(tmp_ws):
 
 
 def test_a_header_one_word_from_a_long_alias_is_read_and_said():
-    mapping = headers.match_header(["Mã số thuế", "Tên tổ chức", "Loại hình", "Đơn vị",
-                                    "Số phương tiện được thống kê"], "organizations")
+    mapping = headers.match_header(
+        ["Mã số thuế", "Tên tổ chức", "Loại hình", "Đơn vị", "Số phương tiện được thống kê"],
+        "organizations",
+    )
     assert mapping[4] == "vehicles_counted"
 
 
@@ -89,8 +91,10 @@ def test_short_aliases_are_not_matched_inside_other_headers():
 def test_unused_columns_are_named_once_per_source_unless_listed_as_unused(tmp_ws):
     folder = full_delivery(tmp_ws, WEEK, skip=("unit_reports",))
     for unit in ("00008", "00070"):
-        rows = [dict(r, **{"STT": "1", "Người lập": "Lê Văn Ba"}) for r in
-                rows_of("unit_reports", {"unit_code": unit})]
+        rows = [
+            dict(r, **{"STT": "1", "Người lập": "Lê Văn Ba"})
+            for r in rows_of("unit_reports", {"unit_code": unit})
+        ]
         write_xlsx(folder / "unit_reports" / f"{unit}.xlsx", rows)
     ledger = ingest.ingest_week(tmp_ws, WEEK)
     unused = [w for w in ledger["warnings"] if w["code"] == "unused_column"]
@@ -105,13 +109,16 @@ def test_a_missing_required_column_names_the_closest_header_and_the_line_to_add(
         ingest.read_file(tmp_ws, "unit_reports", path, WEEK)
     message = str(err.value)
     assert "vehicles_approved" in message and "'Số xe duyệt xong'" in message
-    assert 'add "Số xe duyệt xong" to sources.unit_reports.vehicles_approved in config/aliases.yaml' \
+    assert (
+        'add "Số xe duyệt xong" to sources.unit_reports.vehicles_approved in config/aliases.yaml'
         in message
+    )
 
 
 def test_an_analyst_teaches_a_spelling_in_the_aliases_file(tmp_path, monkeypatch, tmp_ws):
     text = paths.ALIASES_FILE.read_text("utf-8").replace(
-        'vehicles_approved: [', 'vehicles_approved: ["số xe duyệt xong", ')
+        "vehicles_approved: [", 'vehicles_approved: ["số xe duyệt xong", '
+    )
     (tmp_path / "aliases.yaml").write_text(text, "utf-8")
     monkeypatch.setattr(paths, "ALIASES_FILE", tmp_path / "aliases.yaml")
     headers.reload()
@@ -119,18 +126,23 @@ def test_an_analyst_teaches_a_spelling_in_the_aliases_file(tmp_path, monkeypatch
         row = rows_of("unit_reports")[0]
         header = [{"vehicles_approved": "Số xe duyệt xong"}.get(c, c) for c in row]
         path = write_csv(tmp_ws.raw / WEEK / "unit_reports.csv", [row], header=header)
-        assert ingest.read_file(tmp_ws, "unit_reports", path, WEEK)[0].header[
-            "vehicles_approved"] == "Số xe duyệt xong"
+        assert (
+            ingest.read_file(tmp_ws, "unit_reports", path, WEEK)[0].header["vehicles_approved"]
+            == "Số xe duyệt xong"
+        )
     finally:
         monkeypatch.undo()
         headers.reload()
 
 
-@pytest.mark.parametrize("edit, message", [
-    (("unit_reports:", "unit_report:"), "unknown source"),
-    (("    report_date:", "    report_day:"), "has no column report_day"),
-    (('unit_code: ["@unit"]', 'unit_code: ["@units"]'), "unknown group '@units'"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("unit_reports:", "unit_report:"), "unknown source"),
+        (("    report_date:", "    report_day:"), "has no column report_day"),
+        (('unit_code: ["@unit"]', 'unit_code: ["@units"]'), "unknown group '@units'"),
+    ],
+)
 def test_a_broken_aliases_file_is_explained(tmp_path, edit, message):
     path = tmp_path / "aliases.yaml"
     path.write_text(paths.ALIASES_FILE.read_text("utf-8").replace(*edit, 1), "utf-8")

@@ -17,7 +17,12 @@ def test_no_empty_texts():
 
 @pytest.mark.parametrize(
     "value, vi, en",
-    [(917509, "917.509", "917,509"), (0, "0", "0"), (-1234, "-1.234", "-1,234"), (999, "999", "999")],
+    [
+        (917509, "917.509", "917,509"),
+        (0, "0", "0"),
+        (-1234, "-1.234", "-1,234"),
+        (999, "999", "999"),
+    ],
 )
 def test_integers_follow_language_conventions(value, vi, en):
     assert i18n.fmt_int(value, "vi") == vi

@@ -105,8 +105,14 @@ VN_ROW = ["001090012345", "Đặng Thị Ánh", "05/06/1980", "Nữ", "Phường
 
 @pytest.mark.parametrize(
     "encoding, sep",
-    [("utf-8", ","), ("utf-8", ";"), ("utf-8-sig", ","), ("utf-8-sig", ";"), ("cp1258", ";"),
-     ("cp1258", ",")],
+    [
+        ("utf-8", ","),
+        ("utf-8", ";"),
+        ("utf-8-sig", ","),
+        ("utf-8-sig", ";"),
+        ("cp1258", ";"),
+        ("cp1258", ","),
+    ],
 )
 def test_csv_in_every_encoding_and_separator(tmp_ws, encoding, sep):
     data = csv_bytes(VN_HEADER, [VN_ROW], sep=sep, encoding="utf-8")
@@ -173,8 +179,14 @@ def test_xlsx_with_title_block_merged_cells_and_totals_row(tmp_ws):
     path = write_xlsx(
         tmp_ws.raw / WEEK / "unit_reports" / "00008.xlsx",
         rows,
-        header=["Ngày báo cáo", "Đơn vị", "Số xe thu thập", "Số xe đã duyệt", "Số GPLX thu thập",
-                "Số GPLX làm sạch"],
+        header=[
+            "Ngày báo cáo",
+            "Đơn vị",
+            "Số xe thu thập",
+            "Số xe đã duyệt",
+            "Số GPLX thu thập",
+            "Số GPLX làm sạch",
+        ],
         title=("CÔNG AN PHƯỜNG NGỌC HÀ", "BÁO CÁO KẾT QUẢ THU THẬP"),
         totals=True,
         merges=("A1:F1", "A2:F2", "B5:B6"),
@@ -190,8 +202,15 @@ def test_xlsx_with_title_block_merged_cells_and_totals_row(tmp_ws):
 def test_xlsx_typed_cells_dates_and_numbers(tmp_ws):
     from datetime import datetime
 
-    rows = rows_of("registry_licences", {"issued_on": datetime(2015, 2, 1), "licence_no": 10012345678,
-                                         "holder_id": 1185012345, "holder_dob": 31048})
+    rows = rows_of(
+        "registry_licences",
+        {
+            "issued_on": datetime(2015, 2, 1),
+            "licence_no": 10012345678,
+            "holder_id": 1185012345,
+            "holder_dob": 31048,
+        },
+    )
     path = write_xlsx(tmp_ws.raw / WEEK / "registry_licences.xlsx", rows)
     _, result, _ = check(tmp_ws, "registry_licences", path)
     # a licence number that lost its zero is not 12 digits: rejected, not guessed
@@ -199,8 +218,11 @@ def test_xlsx_typed_cells_dates_and_numbers(tmp_ws):
 
 
 def test_xlsx_blank_rows_between_data_are_skipped_as_blank(tmp_ws):
-    path = write_xlsx(tmp_ws.raw / WEEK / "organizations.xlsx", rows_of("organizations", {}, {}),
-                      blank_between=True)
+    path = write_xlsx(
+        tmp_ws.raw / WEEK / "organizations.xlsx",
+        rows_of("organizations", {}, {}),
+        blank_between=True,
+    )
     raw, result, entry = check(tmp_ws, "organizations", path)
     assert result.accepted["source_row"].tolist() == [2, 4]
     # the blank row after the last data row is not in the file at all
@@ -208,8 +230,10 @@ def test_xlsx_blank_rows_between_data_are_skipped_as_blank(tmp_ws):
 
 
 def test_parquet_rows_are_numbered_like_the_same_table_as_csv(tmp_ws):
-    path = write_parquet(tmp_ws.raw / WEEK / "population.parquet",
-                         rows_of("population", {}, {"unit_code": "nowhere"}))
+    path = write_parquet(
+        tmp_ws.raw / WEEK / "population.parquet",
+        rows_of("population", {}, {"unit_code": "nowhere"}),
+    )
     _, result, entry = check(tmp_ws, "population", path)
     assert reasons(result) == [(3, "unit_code", "unknown_unit")]
     assert entry["header_row"] == 1 and entry["balanced"]
@@ -232,8 +256,9 @@ def test_parquet_typed_columns_are_read_as_text(tmp_ws):
 def test_csv_totals_and_blank_lines_are_skipped(tmp_ws):
     rows = rows_of("unit_reports")
     header = list(rows[0])
-    data = csv_bytes(header, [list(rows[0].values()), [""] * 6, ["Tổng cộng", "", "12", "10", "5",
-                                                               "4"]])
+    data = csv_bytes(
+        header, [list(rows[0].values()), [""] * 6, ["Tổng cộng", "", "12", "10", "5", "4"]]
+    )
     path = tmp_ws.raw / WEEK / "unit_reports.csv"
     path.parent.mkdir(parents=True)
     path.write_bytes(data)
@@ -246,7 +271,8 @@ def test_csv_row_numbers_count_lines_with_quoted_newlines_and_ragged_rows(tmp_ws
     header = ["citizen_id", "full_name", "dob", "gender", "unit_code", "status"]
     text = (
         "BÁO CÁO TRÍCH XUẤT\n"  # line 1: title
-        + ",".join(header) + "\n"  # line 2: header
+        + ",".join(header)
+        + "\n"  # line 2: header
         + '001090000001,"Nguyễn\nVăn An",05/06/1980,Nam,00008,alive\n'  # lines 3-4
         + "001090000002,Lê Bình,05/06/1980,Nam\n"  # line 5: short row
         + "001090000003,Lê Cúc,05/06/1980,Nữ,00008,alive,surplus\n"  # line 6: long row
@@ -321,8 +347,9 @@ def test_bad_value_is_rejected_with_its_reason(tmp_ws, source, override, column,
     ],
 )
 def test_registry_owner_ids_are_flagged_not_rejected(tmp_ws, override, kind, owner_id, repaired):
-    path = write_csv(tmp_ws.raw / WEEK / "registry_vehicles.csv",
-                     rows_of("registry_vehicles", override))
+    path = write_csv(
+        tmp_ws.raw / WEEK / "registry_vehicles.csv", rows_of("registry_vehicles", override)
+    )
     _, result, _ = check(tmp_ws, "registry_vehicles", path)
     row = result.accepted.iloc[0]
     assert row["owner_id_kind"] == kind and bool(row["owner_id_repaired"]) is repaired
@@ -338,40 +365,48 @@ def test_year_only_birth_date_keeps_the_year(tmp_ws):
 
 def test_units_resolve_from_code_number_or_name(tmp_ws):
     spellings = ["00070", "70", "Phường Hoàn Kiếm", "P. Hoan Kiem", "hoàn kiếm", "70.0"]
-    path = write_csv(tmp_ws.raw / WEEK / "organizations.csv",
-                     rows_of("organizations", *({"unit_code": s} for s in spellings)))
+    path = write_csv(
+        tmp_ws.raw / WEEK / "organizations.csv",
+        rows_of("organizations", *({"unit_code": s} for s in spellings)),
+    )
     _, result, _ = check(tmp_ws, "organizations", path)
     assert result.accepted["unit_code"].tolist() == ["00070"] * len(spellings)
 
 
 def test_second_row_with_a_key_already_seen_is_a_duplicate(tmp_ws):
-    path = write_csv(tmp_ws.raw / WEEK / "registry_vehicles.csv",
-                     rows_of("registry_vehicles", {"record_id": "V9"}, {}, {"record_id": "V9"}))
+    path = write_csv(
+        tmp_ws.raw / WEEK / "registry_vehicles.csv",
+        rows_of("registry_vehicles", {"record_id": "V9"}, {}, {"record_id": "V9"}),
+    )
     _, result, _ = check(tmp_ws, "registry_vehicles", path)
     assert reasons(result) == [(4, "record_id", "duplicate_key")]
     assert result.accepted["source_row"].tolist() == [2, 3]
 
 
 def test_repaired_citizen_ids_count_as_duplicates_of_the_intact_ones(tmp_ws):
-    path = write_csv(tmp_ws.raw / WEEK / "population.csv",
-                     rows_of("population", {"citizen_id": "001090012345"},
-                             {"citizen_id": "1090012345"}))
+    path = write_csv(
+        tmp_ws.raw / WEEK / "population.csv",
+        rows_of("population", {"citizen_id": "001090012345"}, {"citizen_id": "1090012345"}),
+    )
     _, result, _ = check(tmp_ws, "population", path)
     assert reasons(result) == [(3, "citizen_id", "duplicate_key")]
 
 
 def test_a_row_with_several_problems_is_counted_once(tmp_ws):
     bad = {"plate": "??", "vehicle_type": "xe tăng", "unit_code": "", "owner_dob": "hôm qua"}
-    path = write_csv(tmp_ws.raw / WEEK / "registry_vehicles.csv",
-                     rows_of("registry_vehicles", {}, bad))
+    path = write_csv(
+        tmp_ws.raw / WEEK / "registry_vehicles.csv", rows_of("registry_vehicles", {}, bad)
+    )
     _, result, entry = check(tmp_ws, "registry_vehicles", path)
     assert len(result.rejects) == 4
     assert (entry["rows_read"], entry["rows_accepted"], entry["rows_rejected"]) == (2, 1, 1)
 
 
 def test_names_are_cleaned_and_keyed(tmp_ws):
-    path = write_csv(tmp_ws.raw / WEEK / "registry_licences.csv",
-                     rows_of("registry_licences", {"holder_name": "  TRẦN   thị  BÌNH "}))
+    path = write_csv(
+        tmp_ws.raw / WEEK / "registry_licences.csv",
+        rows_of("registry_licences", {"holder_name": "  TRẦN   thị  BÌNH "}),
+    )
     _, result, _ = check(tmp_ws, "registry_licences", path)
     row = result.accepted.iloc[0]
     assert (row["holder_name"], row["holder_name_key"]) == ("Trần Thị Bình", "tran thi binh")
@@ -402,7 +437,9 @@ def test_empty_file_stops_the_run_with_its_name(tmp_ws):
 
 def test_header_without_rows_is_empty(tmp_ws):
     path = _bad(tmp_ws, "population.csv", csv_bytes(VN_HEADER, []))
-    with pytest.raises(DeliveryError, match=r"population\.csv: empty: a header row was found but no"):
+    with pytest.raises(
+        DeliveryError, match=r"population\.csv: empty: a header row was found but no"
+    ):
         ingest.read_file(tmp_ws, "population", path, WEEK)
 
 
@@ -474,10 +511,26 @@ def test_processed_tables_follow_the_contract_columns(tmp_ws):
     ingest.ingest_week(tmp_ws, WEEK)
     vehicles = pd.read_parquet(tmp_ws.processed_week(WEEK) / "registry_vehicles.parquet")
     assert list(vehicles.columns) == [
-        "record_id", "unit_code", "plate", "plate_key", "vehicle_type", "chassis_no",
-        "chassis_key", "engine_no", "registered_on", "owner_kind", "owner_name", "owner_name_key",
-        "owner_id", "owner_id_kind", "owner_id_repaired", "owner_dob", "owner_dob_year",
-        "owner_address", "source_file", "source_row",
+        "record_id",
+        "unit_code",
+        "plate",
+        "plate_key",
+        "vehicle_type",
+        "chassis_no",
+        "chassis_key",
+        "engine_no",
+        "registered_on",
+        "owner_kind",
+        "owner_name",
+        "owner_name_key",
+        "owner_id",
+        "owner_id_kind",
+        "owner_id_repaired",
+        "owner_dob",
+        "owner_dob_year",
+        "owner_address",
+        "source_file",
+        "source_row",
     ]
     rejects = pd.read_parquet(tmp_ws.processed_week(WEEK) / "rejects.parquet")
     assert list(rejects.columns) == list(ingest.REJECT_COLUMNS)
@@ -497,8 +550,10 @@ def test_rerun_gives_identical_files_and_never_writes_raw(tmp_ws):
 
 def test_unit_report_workbooks_are_ledgered_one_by_one(tmp_ws):
     folder = full_delivery(tmp_ws)
-    write_xlsx(folder / "unit_reports" / "00070.xlsx",
-               rows_of("unit_reports", {"unit_code": "70"}, {"vehicles_approved": "x"}))
+    write_xlsx(
+        folder / "unit_reports" / "00070.xlsx",
+        rows_of("unit_reports", {"unit_code": "70"}, {"vehicles_approved": "x"}),
+    )
     ledger = ingest.ingest_week(tmp_ws, WEEK)
     entries = {e["file"]: e for e in ledger["files"] if e["source"] == "unit_reports"}
     assert entries[f"{WEEK}/unit_reports/00070.xlsx"]["rows_rejected"] == 1
@@ -513,7 +568,11 @@ def test_reject_counts_show_no_values(tmp_ws):
     table = ingest.reject_counts(rejects, "vi")
     assert "98765" not in table.to_string()
     assert table.iloc[0].tolist() == [
-        "population", "invalid_id", "Số định danh không hợp lệ (cần 12 chữ số CCCD)", 1, 1
+        "population",
+        "invalid_id",
+        "Số định danh không hợp lệ (cần 12 chữ số CCCD)",
+        1,
+        1,
     ]
 
 
@@ -522,13 +581,29 @@ def test_reject_counts_show_no_values(tmp_ws):
 _CELL = st.one_of(
     st.just(""),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
-    st.sampled_from(["Tổng cộng", "29A-123.45", "1090012345", "05/06/1980", "00008", "x;y",
-                     'a"b', "line\nbreak", "   ", "Còn sống", "1958"]),
+    st.sampled_from(
+        [
+            "Tổng cộng",
+            "29A-123.45",
+            "1090012345",
+            "05/06/1980",
+            "00008",
+            "x;y",
+            'a"b',
+            "line\nbreak",
+            "   ",
+            "Còn sống",
+            "1958",
+        ]
+    ),
 )
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     rows=st.lists(st.lists(_CELL, min_size=0, max_size=9), max_size=25),
     sep=st.sampled_from([",", ";"]),
@@ -557,8 +632,11 @@ def test_no_row_is_lost_whatever_garbage_a_csv_holds(tmp_path_factory, rows, sep
     assert pd.Series(raw.rows["source_row"].to_pylist()).is_monotonic_increasing
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(rows=st.lists(st.lists(_CELL, min_size=6, max_size=6), min_size=1, max_size=15))
 def test_no_row_is_lost_whatever_garbage_a_workbook_holds(tmp_path_factory, rows):
     from tests.conftest import make_workspace
@@ -567,9 +645,12 @@ def test_no_row_is_lost_whatever_garbage_a_workbook_holds(tmp_path_factory, rows
     header = ingest.REQUIRED_COLUMNS["unit_reports"]
     clean = [[c.replace("\x00", "") for c in r] for r in rows]
     clean = [[c if c.isprintable() or not c else "?" for c in r] for r in clean]
-    path = write_xlsx(ws.raw / WEEK / "unit_reports" / "u.xlsx",
-                      [dict(zip(header, r, strict=True)) for r in clean],
-                      title=("CÔNG AN XÃ ĐÔNG ANH",), totals=True)
+    path = write_xlsx(
+        ws.raw / WEEK / "unit_reports" / "u.xlsx",
+        [dict(zip(header, r, strict=True)) for r in clean],
+        title=("CÔNG AN XÃ ĐÔNG ANH",),
+        totals=True,
+    )
     try:
         parts = ingest.read_file(ws, "unit_reports", path, WEEK)
     except DeliveryError as exc:
@@ -625,9 +706,11 @@ def _keys(frame: pd.DataFrame, *columns: str) -> pd.MultiIndex:
 def test_every_rejected_fault_is_rejected_with_its_reason(ingested, sample_week):
     _, _, faults, rejects = _sample(ingested, sample_week)
     expected = faults[faults["expected_outcome"] == "rejected"].rename(
-        columns={"expected_reason_code": "reason_code"})
+        columns={"expected_reason_code": "reason_code"}
+    )
     found = _keys(expected, "source_file", "source_row", "reason_code").isin(
-        _keys(rejects, "source_file", "source_row", "reason_code"))
+        _keys(rejects, "source_file", "source_row", "reason_code")
+    )
     assert len(expected) > 500
     missed = expected.loc[~found, ["source_file", "source_row", "fault_kind"]]
     assert missed.to_dict("records") == []
@@ -637,7 +720,8 @@ def test_every_rejected_fault_is_rejected_with_its_reason(ingested, sample_week)
 def test_no_row_is_rejected_without_an_injected_fault(ingested, sample_week):
     _, _, faults, rejects = _sample(ingested, sample_week)
     faulty = _keys(rejects, "source_file", "source_row").isin(
-        _keys(faults, "source_file", "source_row"))
+        _keys(faults, "source_file", "source_row")
+    )
     stray = rejects.loc[~faulty, ["source_file", "source_row", "column", "reason_code"]]
     assert stray.to_dict("records") == []
 
@@ -656,8 +740,13 @@ def test_every_repaired_or_flagged_fault_is_accepted_as_the_truth_says(ingested,
     wrong = []
     for (source, column), group in kept.groupby(["source", "column"]):
         table = pd.read_parquet(folder / f"{source}.parquet")
-        merged = group.merge(table, on=["source_file", "source_row"], how="left",
-                             indicator=True, suffixes=("_fault", ""))
+        merged = group.merge(
+            table,
+            on=["source_file", "source_row"],
+            how="left",
+            indicator=True,
+            suffixes=("_fault", ""),
+        )
         lost = merged[merged["_merge"] != "both"]
         wrong += [(source, k, "not accepted") for k in lost["fault_kind"]]
         check = merged[(merged["_merge"] == "both") & merged["expected_value"].notna()]
@@ -683,16 +772,21 @@ def test_sources_table_has_one_row_per_source(tmp_ws):
 
 
 @pytest.mark.slow
-def test_sources_ingested_in_worker_processes_give_the_same_tables(ingested, sample_week,
-                                                                   tmp_path, monkeypatch):
+def test_sources_ingested_in_worker_processes_give_the_same_tables(
+    ingested, sample_week, tmp_path, monkeypatch
+):
     """The city's two-process ingest writes what the one-process ingest writes."""
     import pyarrow.parquet as pq
 
     from helpers.paths import Workspace
 
     monkeypatch.setattr(ingest.week, "PARALLEL_BYTES", 0)  # the sample is small: force the workers
-    ws = Workspace(raw=ingested.raw, processed=tmp_path / "processed",
-                   output=tmp_path / "output", truth=ingested.truth)
+    ws = Workspace(
+        raw=ingested.raw,
+        processed=tmp_path / "processed",
+        output=tmp_path / "output",
+        truth=ingested.truth,
+    )
     ledger = ingest.ingest_week(ws, sample_week, workers=2)
     serial = json.loads((ingested.processed_week(sample_week) / "ledger.json").read_text())
     assert ledger == serial
@@ -700,7 +794,8 @@ def test_sources_ingested_in_worker_processes_give_the_same_tables(ingested, sam
     assert written == sorted(f"{name}.parquet" for name in [*ledger["sources"], "rejects"])
     for name in written:  # later stages add their tables to the session's folder: not these
         assert pq.read_table(ws.processed_week(sample_week) / name).equals(
-            pq.read_table(ingested.processed_week(sample_week) / name)), name
+            pq.read_table(ingested.processed_week(sample_week) / name)
+        ), name
 
 
 # ---------------------------------------------------------------- what was not read is said
@@ -740,8 +835,11 @@ def test_files_of_no_source_are_listed_with_a_warning(tmp_ws):
     (folder / "~$submissions.xlsx").write_bytes(b"excel lock file")
     ledger = ingest.ingest_week(tmp_ws, "2025-11-16")
     unread = sorted(w["params"]["file"] for w in ledger["warnings"] if w["code"] == "unread_file")
-    assert unread == ["2025-11-16/notes.txt", "2025-11-16/submissions (1).csv",
-                      "2025-11-16/unit_reports/00009.xls"]
+    assert unread == [
+        "2025-11-16/notes.txt",
+        "2025-11-16/submissions (1).csv",
+        "2025-11-16/unit_reports/00009.xls",
+    ]
 
 
 def test_every_source_says_its_delivery_and_a_stale_one_warns(tmp_ws):
@@ -787,8 +885,9 @@ def test_warnings_are_printed_one_per_line_in_the_notebook_language(tmp_ws):
     assert text.splitlines()[0].startswith(f"{len(ledger['warnings'])} cảnh báo")
     assert "Thư mục 'old'" in text and "Nguồn submissions" in text
     table = ingest.source_table(ledger)
-    assert table.set_index("source").loc["submissions", ["delivery", "age_days", "stale"]].tolist() \
-        == ["2025-11-09", 14, True]
+    assert table.set_index("source").loc[
+        "submissions", ["delivery", "age_days", "stale"]
+    ].tolist() == ["2025-11-09", 14, True]
 
 
 # ---------------------------------------------------------------- the same row twice
@@ -807,7 +906,9 @@ def test_a_unit_report_workbook_delivered_twice_is_counted_once(tmp_ws):
     assert len(dup) == 2
     # both places are named: the rejected row and the row it repeats
     assert set(dup["source_file"]) | set(dup["other_file"]) == {
-        "2025-11-16/unit_reports/00008.xlsx", "2025-11-16/unit_reports/00008 (1).xlsx"}
+        "2025-11-16/unit_reports/00008.xlsx",
+        "2025-11-16/unit_reports/00008 (1).xlsx",
+    }
     assert set(dup["other_row"]) == {2, 3}
     entry = next(e for e in ledger["files"] if e["rows_rejected"])
     assert entry["rows_rejected"] == 2 and entry["balanced"]
@@ -817,12 +918,22 @@ def test_a_unit_report_workbook_delivered_twice_is_counted_once(tmp_ws):
 
 def test_rows_with_one_key_and_other_values_are_all_rejected_naming_each_other(tmp_ws):
     folder = full_delivery(tmp_ws, "2025-11-16", skip=("unit_reports",))
-    write_xlsx(folder / "unit_reports" / "00008.xlsx",
-               rows_of("unit_reports", {"report_date": "14/11/2025"}))
+    write_xlsx(
+        folder / "unit_reports" / "00008.xlsx",
+        rows_of("unit_reports", {"report_date": "14/11/2025"}),
+    )
     # the same unit and day, written by name in another workbook, with another count
-    write_xlsx(folder / "unit_reports" / "tong-hop.xlsx",
-               rows_of("unit_reports", {"report_date": "2025-11-14", "unit_code": "Phường Ngọc Hà",
-                                        "vehicles_collected": "30"}))
+    write_xlsx(
+        folder / "unit_reports" / "tong-hop.xlsx",
+        rows_of(
+            "unit_reports",
+            {
+                "report_date": "2025-11-14",
+                "unit_code": "Phường Ngọc Hà",
+                "vehicles_collected": "30",
+            },
+        ),
+    )
     ingest.ingest_week(tmp_ws, "2025-11-16")
     reports = pd.read_parquet(tmp_ws.processed / "2025-11-16" / "unit_reports.parquet")
     assert reports.empty
@@ -831,8 +942,9 @@ def test_rows_with_one_key_and_other_values_are_all_rejected_naming_each_other(t
     assert clash["other_file"].tolist() == clash["source_file"].tolist()[::-1]
 
 
-@pytest.mark.parametrize("source, key", [("submissions", "submission_id"),
-                                         ("organizations", "org_id")])
+@pytest.mark.parametrize(
+    "source, key", [("submissions", "submission_id"), ("organizations", "org_id")]
+)
 def test_identical_repeats_in_one_file_are_duplicate_rows(tmp_ws, source, key):
     row = rows_of(source)[0]
     path = write_csv(tmp_ws.raw / WEEK / f"{source}.csv", [row, row, dict(row, **{key: "0109"})])
@@ -846,13 +958,19 @@ def test_identical_repeats_in_one_file_are_duplicate_rows(tmp_ws, source, key):
 
 def test_a_review_after_the_delivery_keeps_the_submission_pending_this_week(tmp_ws):
     folder = full_delivery(tmp_ws, WEEK, skip=("submissions",))
-    write_csv(folder / "submissions.csv", rows_of(
-        "submissions",
-        {"review_status": "approved", "reviewed_at": "2025-11-24 07:45:00"},
-        {"review_status": "rejected", "reviewed_at": "2025-11-24 08:00:00",
-         "reject_reason": "Sai biển số"},
-        {"review_status": "approved", "reviewed_at": "2025-11-23 16:00:00"},
-    ))
+    write_csv(
+        folder / "submissions.csv",
+        rows_of(
+            "submissions",
+            {"review_status": "approved", "reviewed_at": "2025-11-24 07:45:00"},
+            {
+                "review_status": "rejected",
+                "reviewed_at": "2025-11-24 08:00:00",
+                "reject_reason": "Sai biển số",
+            },
+            {"review_status": "approved", "reviewed_at": "2025-11-23 16:00:00"},
+        ),
+    )
     ledger = ingest.ingest_week(tmp_ws, WEEK)
     subs = pd.read_parquet(tmp_ws.processed / WEEK / "submissions.parquet")
     assert subs["review_status"].tolist() == ["pending", "pending", "approved"]
@@ -860,24 +978,39 @@ def test_a_review_after_the_delivery_keeps_the_submission_pending_this_week(tmp_
     assert subs["reject_reason"].isna().all()
     entry = next(e for e in ledger["files"] if e["source"] == "submissions")
     assert entry["rows_accepted"] == 3 and entry["notes"] == {"reviews_after_delivery": 2}
-    assert [w["params"]["rows"] for w in ledger["warnings"]
-            if w["code"] == "note_reviews_after_delivery"] == [2]
+    assert [
+        w["params"]["rows"]
+        for w in ledger["warnings"]
+        if w["code"] == "note_reviews_after_delivery"
+    ] == [2]
 
 
 def test_a_review_before_its_submission_is_rejected(tmp_ws):
     rows = rows_of(
         "submissions",
-        {"submitted_at": "2025-11-12 08:30:00", "review_status": "rejected",
-         "reviewed_at": "2025-11-01 09:00:00", "reject_reason": "x"},
-        {"submitted_at": "2025-11-12 08:30:00", "review_status": "approved",
-         "reviewed_at": "12/11/2025"},  # a bare date on the submission's day is fine
-        {"submitted_at": "2025-11-12 08:30:00", "review_status": "approved",
-         "reviewed_at": "2025-11-12 08:00:00"},
+        {
+            "submitted_at": "2025-11-12 08:30:00",
+            "review_status": "rejected",
+            "reviewed_at": "2025-11-01 09:00:00",
+            "reject_reason": "x",
+        },
+        {
+            "submitted_at": "2025-11-12 08:30:00",
+            "review_status": "approved",
+            "reviewed_at": "12/11/2025",
+        },  # a bare date on the submission's day is fine
+        {
+            "submitted_at": "2025-11-12 08:30:00",
+            "review_status": "approved",
+            "reviewed_at": "2025-11-12 08:00:00",
+        },
     )
     path = write_csv(tmp_ws.raw / WEEK / "submissions.csv", rows)
     _, result, entry = check(tmp_ws, "submissions", path)
-    assert reasons(result) == [(2, "reviewed_at", "reviewed_before_submitted"),
-                               (4, "reviewed_at", "reviewed_before_submitted")]
+    assert reasons(result) == [
+        (2, "reviewed_at", "reviewed_before_submitted"),
+        (4, "reviewed_at", "reviewed_before_submitted"),
+    ]
     assert entry["balanced"]
 
 

@@ -148,8 +148,12 @@ def test_chassis_key_is_upper_alnum():
 
 @pytest.mark.parametrize(
     "raw, value, valid",
-    [("010012345678", "010012345678", True), ("0100 1234 5678", "010012345678", True),
-     ("10012345678", "10012345678", False), ("01001234567A", "01001234567A", False)],
+    [
+        ("010012345678", "010012345678", True),
+        ("0100 1234 5678", "010012345678", True),
+        ("10012345678", "10012345678", False),
+        ("01001234567A", "01001234567A", False),
+    ],
 )
 def test_licence_numbers_need_12_digits(raw, value, valid):
     out = nz.licence_no_series(pd.Series([raw])).iloc[0]
@@ -158,8 +162,16 @@ def test_licence_numbers_need_12_digits(raw, value, valid):
 
 @pytest.mark.parametrize(
     "raw, klass, valid",
-    [("B2", "B2", True), ("b2", "B2", True), ("B 2", "B2", True), ("c1e", "C1E", True),
-     ("FC", "FC", True), ("A", "A", True), ("Z9", "Z9", False), ("B3", "B3", False)],
+    [
+        ("B2", "B2", True),
+        ("b2", "B2", True),
+        ("B 2", "B2", True),
+        ("c1e", "C1E", True),
+        ("FC", "FC", True),
+        ("A", "A", True),
+        ("Z9", "Z9", False),
+        ("B3", "B3", False),
+    ],
 )
 def test_licence_classes(raw, klass, valid):
     out = nz.licence_class_series(pd.Series([raw])).iloc[0]
@@ -292,9 +304,18 @@ def test_unknown_enumeration_value_is_invalid_and_blank_is_not():
 
 @pytest.mark.parametrize(
     "raw, value, valid",
-    [("12", 12, True), ("12.0", 12, True), (12.0, 12, True), ("0", 0, True),
-     ("1.234", 1234, True), ("1,234", 1234, True), ("-3", None, False), ("2.5", None, False),
-     ("mười", None, False), ("", None, True)],
+    [
+        ("12", 12, True),
+        ("12.0", 12, True),
+        (12.0, 12, True),
+        ("0", 0, True),
+        ("1.234", 1234, True),
+        ("1,234", 1234, True),
+        ("-3", None, False),
+        ("2.5", None, False),
+        ("mười", None, False),
+        ("", None, True),
+    ],
 )
 def test_counts_are_non_negative_whole_numbers(raw, value, valid):
     out = nz.count_series(pd.Series([raw], dtype="object")).iloc[0]
@@ -318,15 +339,21 @@ def _same(a: pd.Series, b: pd.Series) -> bool:
 @given(st.lists(st.one_of(st.none(), _TEXT), max_size=20))
 def test_text_normalisers_are_idempotent(values):
     s = pd.Series(values, dtype="object")
-    for fn in (nz.clean_text_series, nz.fold_series, nz.name_series, nz.alnum_key_series,
-               nz.digits_series):
+    for fn in (
+        nz.clean_text_series,
+        nz.fold_series,
+        nz.name_series,
+        nz.alnum_key_series,
+        nz.digits_series,
+    ):
         once = fn(s)
         assert _same(fn(once), once), fn.__name__
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.one_of(st.none(), _TEXT, st.from_regex(r"\d{9,12}", fullmatch=True)),
-                max_size=20))
+@given(
+    st.lists(st.one_of(st.none(), _TEXT, st.from_regex(r"\d{9,12}", fullmatch=True)), max_size=20)
+)
 def test_id_and_plate_normalisers_are_idempotent(values):
     s = pd.Series(values, dtype="object")
     ids = nz.id_series(s)
@@ -339,8 +366,10 @@ def test_id_and_plate_normalisers_are_idempotent(values):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.dates(min_value=date(1900, 1, 1), max_value=AS_OF), max_size=20),
-       st.sampled_from(["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y %H:%M:%S"]))
+@given(
+    st.lists(st.dates(min_value=date(1900, 1, 1), max_value=AS_OF), max_size=20),
+    st.sampled_from(["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y %H:%M:%S"]),
+)
 def test_dates_round_trip_through_their_iso_form(days, form):
     s = pd.Series([d.strftime(form) for d in days], dtype="object")
     first = nz.parse_dates(s, as_of=AS_OF)
@@ -352,8 +381,7 @@ def test_dates_round_trip_through_their_iso_form(days, form):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.one_of(st.none(), _TEXT), max_size=20),
-       st.sampled_from(sorted(nz.ENUMS)))
+@given(st.lists(st.one_of(st.none(), _TEXT), max_size=20), st.sampled_from(sorted(nz.ENUMS)))
 def test_enumeration_mapping_is_idempotent(values, name):
     s = pd.Series(values, dtype="object")
     once = nz.enum_series(s, name)["value"]

@@ -21,7 +21,8 @@ def test_every_pipeline_notebook_exists():
 def test_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
     dirty = [
-        i for i, c in enumerate(nb.cells)
+        i
+        for i, c in enumerate(nb.cells)
         if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))
     ]
     assert dirty == [], f"{path.name}: cells {dirty} carry outputs; clear them before committing"

@@ -19,7 +19,9 @@ def test_finds_ids_plates_phones_and_names_in_any_spelling():
 
 
 def test_aggregates_and_unit_names_are_clean():
-    text = "Phường Ngọc Hà: 917.509 xe, 41,0% đã làm sạch; 130.266/130.359 GPLX; Xã Sóc Sơn hạng 126"
+    text = (
+        "Phường Ngọc Hà: 917.509 xe, 41,0% đã làm sạch; 130.266/130.359 GPLX; Xã Sóc Sơn hạng 126"
+    )
     assert find_personal_data(text, TOKENS) == []
 
 

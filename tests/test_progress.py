@@ -79,8 +79,15 @@ def records(
 def status_table(*unit_rows: list[dict]) -> pd.DataFrame:
     rows = [r for chunk in unit_rows for r in chunk]
     frame = pd.DataFrame(
-        rows, columns=["record_id", "unit_code", "status", "submission_id", "review_status",
-                       "reviewed_at"]
+        rows,
+        columns=[
+            "record_id",
+            "unit_code",
+            "status",
+            "submission_id",
+            "review_status",
+            "reviewed_at",
+        ],
     )
     frame["reviewed_at"] = pd.to_datetime(frame["reviewed_at"])
     return frame
@@ -101,8 +108,18 @@ def links(rows: list[dict] | None = None) -> pd.DataFrame:
                 "reviewed_at": pd.Timestamp(r["reviewed_at"]) if r.get("reviewed_at") else pd.NaT,
             }
         )
-    frame = pd.DataFrame(out, columns=["submission_id", "kind", "unit_code", "record_id",
-                                       "submitted_at", "review_status", "reviewed_at"])
+    frame = pd.DataFrame(
+        out,
+        columns=[
+            "submission_id",
+            "kind",
+            "unit_code",
+            "record_id",
+            "submitted_at",
+            "review_status",
+            "reviewed_at",
+        ],
+    )
     for col in ("submitted_at", "reviewed_at"):
         frame[col] = pd.to_datetime(frame[col])
     return frame
@@ -111,9 +128,12 @@ def links(rows: list[dict] | None = None) -> pd.DataFrame:
 def daily(first: date, n: int, per_day: int = 1, hour: int = 10) -> list[str]:
     """``per_day`` cleaning moments on each of ``n`` days starting at ``first``."""
     return [
-        (datetime.combine(first + timedelta(days=d), datetime.min.time())
-         + timedelta(hours=hour, minutes=k)).isoformat(sep=" ")
-        for d in range(n) for k in range(per_day)
+        (
+            datetime.combine(first + timedelta(days=d), datetime.min.time())
+            + timedelta(hours=hour, minutes=k)
+        ).isoformat(sep=" ")
+        for d in range(n)
+        for k in range(per_day)
     ]
 
 
@@ -124,8 +144,13 @@ def window(per_day: int = 1) -> list[str]:
 def build(plan, vehicles, licences=None, subs=None, *, as_of=WEEK, previous=None, **kw):
     """unit_progress indexed by unit code."""
     units = progress.unit_progress(
-        vehicles, licences if licences is not None else status_table(), subs
-        if subs is not None else links(), plan, as_of=as_of, previous=previous, **kw
+        vehicles,
+        licences if licences is not None else status_table(),
+        subs if subs is not None else links(),
+        plan,
+        as_of=as_of,
+        previous=previous,
+        **kw,
     )
     return units.set_index("unit_code", drop=False)
 
@@ -139,20 +164,32 @@ def test_unit_table_has_all_126_units_even_without_records(plan):
 
 
 def test_counts_follow_the_winning_submission_and_the_status(plan):
-    veh = status_table(records(A, assigned=10, cleaned_at=window()[:2], pending=3, rejected=1,
-                               groups={"owner_deceased": 2, "organization_owned": 1}))
+    veh = status_table(
+        records(
+            A,
+            assigned=10,
+            cleaned_at=window()[:2],
+            pending=3,
+            rejected=1,
+            groups={"owner_deceased": 2, "organization_owned": 1},
+        )
+    )
     row = build(plan, veh).loc[A]
     assert (row.veh_assigned, row.veh_cleaned, row.veh_pending, row.veh_rejected) == (10, 2, 3, 1)
     assert (row.veh_submitted, row.veh_approved, row.veh_not_submitted) == (6, 2, 4)
-    assert (row.veh_difficult, row.veh_group_owner_deceased,
-            row.veh_group_organization_owned) == (3, 2, 1)
+    assert (row.veh_difficult, row.veh_group_owner_deceased, row.veh_group_organization_owned) == (
+        3,
+        2,
+        1,
+    )
     assert row.veh_share_cleaned == pytest.approx(0.2)
     assert row.veh_share_submitted == pytest.approx(0.6)
 
 
 def test_licence_columns_are_counted_separately(plan):
-    lic = status_table(records(A, assigned=4, cleaned_at=window()[:3], prefix="L",
-                               groups={"holder_deceased": 1}))
+    lic = status_table(
+        records(A, assigned=4, cleaned_at=window()[:3], prefix="L", groups={"holder_deceased": 1})
+    )
     row = build(plan, status_table(records(A, assigned=2)), lic).loc[A]
     assert (row.lic_assigned, row.lic_cleaned, row.lic_group_holder_deceased) == (4, 3, 1)
     assert row.veh_cleaned == 0
@@ -229,8 +266,10 @@ def test_unit_with_nothing_assigned_ranks_last_and_is_neither_laggard_nor_leader
 
 
 def test_week_without_progress_has_no_projection_and_is_off_track(plan):
-    veh = status_table(records(A, assigned=50, cleaned_at=["2025-11-12 09:00"]),
-                       records(B, assigned=50, cleaned_at=window()))
+    veh = status_table(
+        records(A, assigned=50, cleaned_at=["2025-11-12 09:00"]),
+        records(B, assigned=50, cleaned_at=window()),
+    )
     units = build(plan, veh)
     row = units.loc[A]
     assert row.veh_rate_7d == 0
@@ -265,8 +304,9 @@ def test_deadline_passed_leaves_required_rate_null_and_counts_days_late(plan):
 
 def test_deadline_passed_and_complete_needs_nothing(plan):
     as_of = date(2026, 1, 15)
-    row = build(plan, status_table(records(A, assigned=2, cleaned_at=window()[:2])),
-                as_of=as_of).loc[A]
+    row = build(
+        plan, status_table(records(A, assigned=2, cleaned_at=window()[:2])), as_of=as_of
+    ).loc[A]
     assert row.veh_required_rate == 0 and row.veh_remaining == 0
     assert bool(row.veh_on_track) is True
 
@@ -294,8 +334,9 @@ def test_rank_prev_recomputed_from_timestamps_and_rank_change_positive_when_movi
 
 def test_history_from_last_weeks_table_wins_over_recomputation(plan):
     veh = status_table(records(A, assigned=10, cleaned_at=["2025-11-12 09:00"]))
-    previous = pd.DataFrame({"unit_code": [A], "rank": [7], "veh_gain_week": [42],
-                             "lic_gain_week": [3]})
+    previous = pd.DataFrame(
+        {"unit_code": [A], "rank": [7], "veh_gain_week": [42], "lic_gain_week": [3]}
+    )
     row = build(plan, veh, previous=previous).loc[A]
     assert (row.veh_gain_prev_week, row.lic_gain_prev_week, row.rank_prev) == (42, 3, 7)
     assert row.rank_change == 6
@@ -312,8 +353,9 @@ def test_gain_prev_week_follows_the_previous_reporting_week(plan):
 
 def test_history_missing_a_unit_falls_back_to_timestamps(plan):
     veh = status_table(records(A, assigned=10, cleaned_at=["2025-11-12 09:00"]))
-    previous = pd.DataFrame({"unit_code": [B], "rank": [7], "veh_gain_week": [42],
-                             "lic_gain_week": [3]})
+    previous = pd.DataFrame(
+        {"unit_code": [B], "rank": [7], "veh_gain_week": [42], "lic_gain_week": [3]}
+    )
     row = build(plan, veh, previous=previous).loc[A]
     assert (row.veh_gain_prev_week, row.rank_prev) == (1, 1)
 
@@ -322,63 +364,88 @@ def test_history_missing_a_unit_falls_back_to_timestamps(plan):
 
 
 def test_backlog_counts_pending_and_ages_the_oldest(plan):
-    subs = links([
-        {"unit_code": A, "submitted_at": "2025-11-10 08:00"},
-        {"unit_code": A, "submitted_at": "2025-11-22 08:00"},
-        {"unit_code": A, "submitted_at": "2025-11-20 08:00", "review_status": "approved",
-         "reviewed_at": "2025-11-21 08:00"},
-        {"unit_code": A, "submitted_at": "2025-11-18 08:00", "review_status": "rejected",
-         "reviewed_at": "2025-11-21 08:00"},
-        {"unit_code": A, "submitted_at": "2025-11-24 08:00"},  # after the week: not yet
-    ])
+    subs = links(
+        [
+            {"unit_code": A, "submitted_at": "2025-11-10 08:00"},
+            {"unit_code": A, "submitted_at": "2025-11-22 08:00"},
+            {
+                "unit_code": A,
+                "submitted_at": "2025-11-20 08:00",
+                "review_status": "approved",
+                "reviewed_at": "2025-11-21 08:00",
+            },
+            {
+                "unit_code": A,
+                "submitted_at": "2025-11-18 08:00",
+                "review_status": "rejected",
+                "reviewed_at": "2025-11-21 08:00",
+            },
+            {"unit_code": A, "submitted_at": "2025-11-24 08:00"},  # after the week: not yet
+        ]
+    )
     row = build(plan, status_table(records(A, assigned=3)), subs=subs).loc[A]
     assert row.backlog_pending == 2
     assert row.backlog_oldest_days == 13
     assert row.backlog_median_lag_days == pytest.approx(2.0)  # 1 and 3 days
 
 
-def make_check(unit: str, reported: int, system: int, day: str = "2025-11-20",
-               measure: str = "vehicles_approved") -> pd.DataFrame:
+def make_check(
+    unit: str,
+    reported: int,
+    system: int,
+    day: str = "2025-11-20",
+    measure: str = "vehicles_approved",
+) -> pd.DataFrame:
     """reconcile's unit_self_report_check: one unit-day, one measure reported, others zero."""
     row = {"report_date": pd.Timestamp(day).date(), "unit_code": unit, "overstated": False}
-    for m in ("vehicles_collected", "vehicles_approved", "licences_collected",
-              "licences_cleaned"):
+    for m in ("vehicles_collected", "vehicles_approved", "licences_collected", "licences_cleaned"):
         row[f"reported_{m}"] = reported if m == measure else 0
         row[f"system_{m}"] = system if m == measure else 0
     return pd.DataFrame([row])
 
 
 def test_self_reports_above_the_system_are_flagged(plan):
-    row = build(plan, status_table(records(A, assigned=3)),
-                self_report_check=make_check(A, 150, 100)).loc[A]
+    row = build(
+        plan, status_table(records(A, assigned=3)), self_report_check=make_check(A, 150, 100)
+    ).loc[A]
     assert row.self_report_ratio == pytest.approx(1.5)
     assert bool(row.self_report_overstated) is True and row.is_laggard
 
 
 @pytest.mark.parametrize(
     "reported, system, day, overstated",
-    [(105, 100, "2025-11-20", False),   # within the tolerance
-     (15, 5, "2025-11-20", False),      # too small to judge
-     (150, 100, "2025-11-10", False),   # outside the 7-day window
-     (30, 0, "2025-11-20", True)],      # reported, nothing in the system
+    [
+        (105, 100, "2025-11-20", False),  # within the tolerance
+        (15, 5, "2025-11-20", False),  # too small to judge
+        (150, 100, "2025-11-10", False),  # outside the 7-day window
+        (30, 0, "2025-11-20", True),
+    ],  # reported, nothing in the system
 )
 def test_self_report_judgement(plan, reported, system, day, overstated):
-    row = build(plan, status_table(records(A, assigned=3)),
-                self_report_check=make_check(A, reported, system, day)).loc[A]
+    row = build(
+        plan,
+        status_table(records(A, assigned=3)),
+        self_report_check=make_check(A, reported, system, day),
+    ).loc[A]
     assert bool(row.self_report_overstated) is overstated
 
 
 def test_organisations_counted_per_unit_and_per_type(plan):
-    orgs = pd.DataFrame({
-        "org_id": ["0101", "0102", "0103"], "org_type": ["school", "school", "agency"],
-        "unit_code": [A, A, B],
-        "dispatch_sent_on": [pd.Timestamp("2025-11-12"), pd.NaT, pd.Timestamp("2025-12-01")],
-        "worked_directly": [True, False, True], "vehicles_counted": [10, 5, 0],
-        "vehicles_declared": [0, 0, 40],
-    })
+    orgs = pd.DataFrame(
+        {
+            "org_id": ["0101", "0102", "0103"],
+            "org_type": ["school", "school", "agency"],
+            "unit_code": [A, A, B],
+            "dispatch_sent_on": [pd.Timestamp("2025-11-12"), pd.NaT, pd.Timestamp("2025-12-01")],
+            "worked_directly": [True, False, True],
+            "vehicles_counted": [10, 5, 0],
+            "vehicles_declared": [0, 0, 40],
+        }
+    )
     units = build(plan, status_table(records(A, assigned=3)), organizations=orgs)
-    assert units.loc[A, ["org_count", "org_dispatches", "org_worked_directly",
-                         "org_vehicles_counted"]].tolist() == [2, 1, 1, 15]
+    assert units.loc[
+        A, ["org_count", "org_dispatches", "org_worked_directly", "org_vehicles_counted"]
+    ].tolist() == [2, 1, 1, 15]
     assert units.loc[B, "org_dispatches"] == 0  # sent after the week
     summary = progress.org_summary(orgs, as_of=WEEK).set_index("org_type")
     assert list(summary.index[:6]) == list(progress.ORG_TYPES)
@@ -391,8 +458,10 @@ def test_organisations_counted_per_unit_and_per_type(plan):
 
 def field(plan, spec: dict[str, tuple[int, int]], **kw):
     """Units with (assigned, cleaned this week); a steady city where only the rules differ."""
-    rows = [records(u, assigned=n, cleaned_at=daily(WEEK - timedelta(days=6), 7, 1)[:k])
-            for u, (n, k) in spec.items()]
+    rows = [
+        records(u, assigned=n, cleaned_at=daily(WEEK - timedelta(days=6), 7, 1)[:k])
+        for u, (n, k) in spec.items()
+    ]
     return build(plan, status_table(*rows), **kw)
 
 
@@ -407,16 +476,26 @@ def reasons_of(units, plan) -> pd.DataFrame:
 
 def quiet(plan):
     """Every naming and context rule switched off; a test switches on the one it is about."""
-    return with_params(plan, "laggards", below_median_points=100.0, below_median_ratio=0.0,
-                       bottom_share=0.0, gain_vs_city_median=0.0, late_vs_city_days=10_000,
-                       late_vs_city_share=0.0, backlog_oldest_days=10_000,
-                       projected_late_days=10_000, weekly_gain_vs_required=0.0)
+    return with_params(
+        plan,
+        "laggards",
+        below_median_points=100.0,
+        below_median_ratio=0.0,
+        bottom_share=0.0,
+        gain_vs_city_median=0.0,
+        late_vs_city_days=10_000,
+        late_vs_city_share=0.0,
+        backlog_oldest_days=10_000,
+        projected_late_days=10_000,
+        weekly_gain_vs_required=0.0,
+    )
 
 
 def cleaned_before(unit: str, assigned: int, earlier: int, this_week: int) -> list[dict]:
     """``earlier`` records cleaned on 12 November, ``this_week`` in the week's window."""
-    return records(unit, assigned=assigned,
-                   cleaned_at=["2025-11-12 09:00"] * earlier + window()[:this_week])
+    return records(
+        unit, assigned=assigned, cleaned_at=["2025-11-12 09:00"] * earlier + window()[:this_week]
+    )
 
 
 # Naming rules, one row each: thresholds, the units, who is named (with any context rule), and
@@ -426,54 +505,87 @@ def cleaned_before(unit: str, assigned: int, earlier: int, this_week: int) -> li
 # 166 left at 2 a day: 83 days (14/02/2026).
 NAMING_CASES = {
     "below_median_points": (
-        {"below_median_points": 15.0}, {A: (10, 7), B: (10, 5), C: (20, 2)},  # 70, 50, 10 %
+        {"below_median_points": 15.0},
+        {A: (10, 7), B: (10, 5), C: (20, 2)},  # 70, 50, 10 %
         {C: ["veh_below_median"]},
         "cleaned 10.0% of its cleanable records vs city median 50.0%",
-        "đã làm sạch 10,0% số hồ sơ có thể làm sạch, trung vị toàn thành phố 50,0%"),
+        "đã làm sạch 10,0% số hồ sơ có thể làm sạch, trung vị toàn thành phố 50,0%",
+    ),
     "below_median_ratio": (
-        {"below_median_ratio": 0.5}, {A: (10, 7), B: (10, 5), C: (10, 2)},   # 20 % < 25 %
+        {"below_median_ratio": 0.5},
+        {A: (10, 7), B: (10, 5), C: (10, 2)},  # 20 % < 25 %
         {C: ["veh_below_median_ratio"]},
         "cleaned 20.0% of its cleanable records, only 40% of the city median 50.0%",
-        "đã làm sạch 20,0% số hồ sơ có thể làm sạch, chỉ bằng 40% trung vị toàn thành phố (50,0%)"),
+        "đã làm sạch 20,0% số hồ sơ có thể làm sạch, chỉ bằng 40% trung vị toàn thành phố (50,0%)",
+    ),
     "below_median_ratio_not_at_the_limit": (
-        {"below_median_ratio": 0.4}, {A: (10, 7), B: (10, 5), C: (10, 2)},   # 20 % = 40 % of it
-        {}, None, None),
+        {"below_median_ratio": 0.4},
+        {A: (10, 7), B: (10, 5), C: (10, 2)},  # 20 % = 40 % of it
+        {},
+        None,
+        None,
+    ),
     "bottom_decile": (
-        {"bottom_share": 0.3}, {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 2)},  # 2 units
+        {"bottom_share": 0.3},
+        {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 2)},  # 2 units
         {C: ["veh_bottom_decile"], D: ["veh_bottom_decile"]},
         "in the bottom 30% of units (rank 4 of 4)",
-        "thuộc nhóm 30% đơn vị thấp nhất (xếp thứ 4/4)"),
+        "thuộc nhóm 30% đơn vị thấp nhất (xếp thứ 4/4)",
+    ),
     "bottom_decile_leaves_out_ties_across_the_cut": (
-        {"bottom_share": 0.25}, {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 1)},
-        {}, None, None),
+        {"bottom_share": 0.25},
+        {A: (10, 7), B: (10, 5), C: (10, 1), D: (10, 1)},
+        {},
+        None,
+        None,
+    ),
     "late_vs_city": (
-        {"late_vs_city_days": 30}, {A: (100, 7), B: (40, 7), C: (40, 7)},
+        {"late_vs_city_days": 30},
+        {A: (100, 7), B: (40, 7), C: (40, 7)},
         {A: ["veh_late_vs_city"]},
         "projected to finish 40 days after the city as a whole (15/01/2026)",
-        "dự kiến hoàn thành chậm 40 ngày so với toàn thành phố (15/01/2026)"),
+        "dự kiến hoàn thành chậm 40 ngày so với toàn thành phố (15/01/2026)",
+    ),
     "late_vs_city_within_the_days": (
-        {"late_vs_city_days": 40}, {A: (100, 7), B: (40, 7), C: (40, 7)},
-        {}, None, None),
+        {"late_vs_city_days": 40},
+        {A: (100, 7), B: (40, 7), C: (40, 7)},
+        {},
+        None,
+        None,
+    ),
     "late_vs_city_within_a_share_of_the_citys_time": (
         # 40 days after the city, but the city itself needs 53: not markedly worse
         {"late_vs_city_days": 30, "late_vs_city_share": 1.0},
         {A: (100, 7), B: (40, 7), C: (40, 7)},
-        {}, None, None),
+        {},
+        None,
+        None,
+    ),
     "late_vs_city_never_at_this_pace": (
         # no pace is never "within N days": the context rule "never finishes" always holds
-        {"late_vs_city_days": 30}, {A: (100, 0), B: (40, 7), C: (40, 7)},
+        {"late_vs_city_days": 30},
+        {A: (100, 0), B: (40, 7), C: (40, 7)},
         {A: ["veh_late_vs_city", "veh_projected_late"]},
         "no finish in sight at the current pace, while the city as a whole finishes on "
         "14/02/2026; at the current pace (0 a day) never finishes the 100 records left",
         "với tốc độ hiện tại chưa thấy ngày hoàn thành, trong khi toàn thành phố dự kiến hoàn "
         "thành ngày 14/02/2026; với tốc độ hiện tại (0 hồ sơ/ngày) sẽ không hoàn thành được "
-        "100 hồ sơ còn lại"),
+        "100 hồ sơ còn lại",
+    ),
     "late_vs_city_when_the_city_has_no_pace": (
-        {"late_vs_city_days": 30}, {A: (100, 0), B: (40, 0)},
-        {}, None, None),
+        {"late_vs_city_days": 30},
+        {A: (100, 0), B: (40, 0)},
+        {},
+        None,
+        None,
+    ),
     "gain_below_median_when_nobody_progressed": (
-        {"gain_vs_city_median": 0.5}, {A: (10, 0), B: (10, 0)},
-        {}, None, None),
+        {"gain_vs_city_median": 0.5},
+        {A: (10, 0), B: (10, 0)},
+        {},
+        None,
+        None,
+    ),
 }
 
 
@@ -493,29 +605,38 @@ def test_naming_rule(plan, case):
 def test_gain_below_median_judges_the_weeks_gain_not_the_share(plan):
     p = with_params(quiet(plan), "laggards", gain_vs_city_median=0.5)
     # C has cleaned the most (70 %) but gained 10 % this week; the median gain is 40 %
-    veh = status_table(cleaned_before(A, 10, 0, 5), cleaned_before(B, 10, 0, 4),
-                       cleaned_before(C, 10, 6, 1))
+    veh = status_table(
+        cleaned_before(A, 10, 0, 5), cleaned_before(B, 10, 0, 4), cleaned_before(C, 10, 6, 1)
+    )
     units = build(p, veh)
     assert rules_of(units, p) == {C: ["veh_gain_below_median"]}
     lag = reasons_of(units, p)
     assert lag.loc[C, "reason_en"] == (
-        "weekly gain 10.0% of its cleanable records, under 50% of the city median of 40.0%")
+        "weekly gain 10.0% of its cleanable records, under 50% of the city median of 40.0%"
+    )
     assert lag.loc[C, "reason_vi"] == (
         "mức tăng trong tuần bằng 10,0% số hồ sơ có thể làm sạch, chưa bằng 50% mức trung vị "
-        "toàn thành phố (40,0%)")
+        "toàn thành phố (40,0%)"
+    )
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"bottom_share": 0.5}, {"below_median_ratio": 0.9}, {"below_median_points": 1.0},
-     {"gain_vs_city_median": 0.9}, {"late_vs_city_days": 0}],
+    [
+        {"bottom_share": 0.5},
+        {"below_median_ratio": 0.9},
+        {"below_median_points": 1.0},
+        {"gain_vs_city_median": 0.9},
+        {"late_vs_city_days": 0},
+    ],
     ids=lambda d: next(iter(d)),
 )
 def test_unit_already_complete_is_never_named_by_a_kind_rule(plan, params):
     p = with_params(quiet(plan), "laggards", **params)
     # A finished on 12 November and gained nothing since; B and C are still cleaning
-    veh = status_table(cleaned_before(A, 5, 5, 0), cleaned_before(B, 10, 0, 7),
-                       cleaned_before(C, 10, 0, 6))
+    veh = status_table(
+        cleaned_before(A, 5, 5, 0), cleaned_before(B, 10, 0, 7), cleaned_before(C, 10, 0, 6)
+    )
     assert A not in rules_of(build(p, veh), p)
 
 
@@ -525,16 +646,17 @@ def test_share_rules_together_say_the_share_once(plan):
     lag = reasons_of(units, p)
     assert lag.loc[C, "rules"] == ["veh_below_median", "veh_below_median_ratio"]
     assert lag.loc[C, "reason_en"] == (
-        "cleaned 10.0% of its cleanable records vs city median 50.0%; only 20% of the city median")
+        "cleaned 10.0% of its cleanable records vs city median 50.0%; only 20% of the city median"
+    )
     assert lag.loc[C, "reason_vi"] == (
         "đã làm sạch 10,0% số hồ sơ có thể làm sạch, trung vị toàn thành phố 50,0%; chỉ bằng 20% trung vị "
-        "toàn thành phố")
+        "toàn thành phố"
+    )
 
 
 def context_on(plan):
     """Only the context rules on: 7 days' tolerance, 80 % of the required weekly pace."""
-    return with_params(quiet(plan), "laggards", projected_late_days=7,
-                       weekly_gain_vs_required=0.8)
+    return with_params(quiet(plan), "laggards", projected_late_days=7, weekly_gain_vs_required=0.8)
 
 
 def test_context_rules_alone_never_name_a_unit(plan):
@@ -551,31 +673,44 @@ def test_context_rules_alone_never_name_a_unit(plan):
 
 def test_laggards_reason_carries_every_context_rule_it_breaks(plan):
     p = with_params(context_on(plan), "laggards", backlog_oldest_days=7)
-    subs = links([{"unit_code": A, "submitted_at": "2025-11-12 08:00"},
-                  {"unit_code": B, "submitted_at": "2025-11-12 08:00"}])
+    subs = links(
+        [
+            {"unit_code": A, "submitted_at": "2025-11-12 08:00"},
+            {"unit_code": B, "submitted_at": "2025-11-12 08:00"},
+        ]
+    )
     # A and B are both named for the backlog; only A is also late and slow
     units = field(p, {A: (100, 7), B: (40, 7)}, subs=subs)
-    assert rules_of(units, p) == {A: ["backlog_old", "veh_projected_late", "veh_slow_gain"],
-                                  B: ["backlog_old"]}
+    assert rules_of(units, p) == {
+        A: ["backlog_old", "veh_projected_late", "veh_slow_gain"],
+        B: ["backlog_old"],
+    }
     lag = reasons_of(units, p)
     assert lag.loc[A, "reason_en"] == (
         "oldest pending review 11 days old (1 waiting in all); "
         "at the current pace finishes on 24/02/2026, 47 days after the deadline; "
-        "cleaned 7 this week, under 80% of the 15 a week the deadline needs")
+        "cleaned 7 this week, under 80% of the 15 a week the deadline needs"
+    )
     assert lag.loc[A, "reason_vi"] == (
         "hồ sơ chờ duyệt lâu nhất đã 11 ngày (1 hồ sơ đang chờ); "
         "với tốc độ hiện tại sẽ hoàn thành ngày 24/02/2026, chậm 47 ngày so với hạn; "
-        "tuần này làm sạch 7 hồ sơ, chưa đạt 80% mức 15 hồ sơ/tuần cần có để kịp hạn")
+        "tuần này làm sạch 7 hồ sơ, chưa đạt 80% mức 15 hồ sơ/tuần cần có để kịp hạn"
+    )
 
 
 def test_context_rule_projected_late_says_never_at_no_pace(plan):
     p = with_params(context_on(plan), "laggards", bottom_share=0.5)
     units = field(p, {A: (50, 0), B: (50, 7)})
     lag = reasons_of(units, p)
-    assert lag.loc[A, "rules"] == ["veh_bottom_decile", "veh_late_vs_city",
-                                   "veh_projected_late", "veh_slow_gain"]
+    assert lag.loc[A, "rules"] == [
+        "veh_bottom_decile",
+        "veh_late_vs_city",
+        "veh_projected_late",
+        "veh_slow_gain",
+    ]
     assert lag.loc[A, "reason_en"].split("; ")[2] == (
-        "at the current pace (0 a day) never finishes the 50 records left")
+        "at the current pace (0 a day) never finishes the 50 records left"
+    )
 
 
 def test_late_within_tolerance_is_at_risk_not_off_track(plan):
@@ -593,8 +728,12 @@ def test_at_risk_threshold_is_configurable(plan):
 
 def test_backlog_rule_names_age_and_count(plan):
     p = with_params(quiet(plan), "laggards", backlog_oldest_days=7)
-    subs = links([{"unit_code": A, "submitted_at": "2025-11-12 08:00"},
-                  {"unit_code": B, "submitted_at": "2025-11-19 08:00"}])
+    subs = links(
+        [
+            {"unit_code": A, "submitted_at": "2025-11-12 08:00"},
+            {"unit_code": B, "submitted_at": "2025-11-19 08:00"},
+        ]
+    )
     units = field(p, {A: (10, 5), B: (10, 5)}, subs=subs)
     assert rules_of(units, p) == {A: ["backlog_old"]}
     lag = reasons_of(units, p)
@@ -604,18 +743,24 @@ def test_backlog_rule_names_age_and_count(plan):
 
 def test_self_report_rule_sentence_names_each_overstated_measure(plan):
     p = quiet(plan)
-    check = pd.concat([make_check(A, 1500, 1000),
-                       make_check(A, 30, 0, measure="licences_cleaned"),
-                       make_check(A, 100, 100, measure="vehicles_collected")])
+    check = pd.concat(
+        [
+            make_check(A, 1500, 1000),
+            make_check(A, 30, 0, measure="licences_cleaned"),
+            make_check(A, 100, 100, measure="vehicles_collected"),
+        ]
+    )
     units = field(p, {A: (10, 5)}, self_report_check=check)
     lag = reasons_of(units, p)
     assert lag.loc[A, "rules"] == ["self_report_overstated"]
     assert lag.loc[A, "reason_en"] == (
         "self-reports of the last 7 days above the system: vehicles approved 1,500 vs 1,000 "
-        "(+50.0%), licences cleaned 30 vs 0 (none in the system)")
+        "(+50.0%), licences cleaned 30 vs 0 (none in the system)"
+    )
     assert lag.loc[A, "reason_vi"] == (
         "số tự báo cáo 7 ngày qua cao hơn hệ thống: xe được duyệt 1.500 so với 1.000 (+50,0%), "
-        "GPLX làm sạch 30 so với 0 (hệ thống không ghi nhận)")
+        "GPLX làm sạch 30 so với 0 (hệ thống không ghi nhận)"
+    )
 
 
 def test_self_report_rule_can_be_switched_off(plan):
@@ -628,9 +773,15 @@ def test_every_broken_rule_is_a_sentence_in_both_languages(plan):
     units = field(plan, {A: (100, 7), B: (10, 8), C: (10, 9), D: (10, 9)})
     lag = reasons_of(units, plan)
     rules = lag.loc[A, "rules"]
-    assert rules == ["veh_below_median", "veh_below_median_ratio", "veh_bottom_decile",
-                     "veh_gain_below_median", "veh_late_vs_city", "veh_projected_late",
-                     "veh_slow_gain"]
+    assert rules == [
+        "veh_below_median",
+        "veh_below_median_ratio",
+        "veh_bottom_decile",
+        "veh_gain_below_median",
+        "veh_late_vs_city",
+        "veh_projected_late",
+        "veh_slow_gain",
+    ]
     for lang in ("vi", "en"):
         assert len(lag.loc[A, f"reason_{lang}"].split("; ")) == len(rules)
     assert "7,0%" in lag.loc[A, "reason_vi"] and "7.0%" in lag.loc[A, "reason_en"]
@@ -639,16 +790,18 @@ def test_every_broken_rule_is_a_sentence_in_both_languages(plan):
 def test_every_rule_code_has_a_label_in_both_languages():
     from helpers.i18n import t
 
-    codes = [f"{prefix}_{rule}" for prefix in progress.PREFIX.values()
-             for rule in progress.KIND_RULES] + list(progress.UNIT_RULES)
+    codes = [
+        f"{prefix}_{rule}" for prefix in progress.PREFIX.values() for rule in progress.KIND_RULES
+    ] + list(progress.UNIT_RULES)
     for lang in ("vi", "en"):
         for code in codes:
             assert t(f"progress.rule_name.{code}", lang) != f"progress.rule_name.{code}", code
 
 
 def test_licence_rules_when_configured_carry_a_kind_prefix(plan):
-    p = with_params(context_on(plan), "laggards", kinds=["vehicle", "licence"],
-                    backlog_oldest_days=7)
+    p = with_params(
+        context_on(plan), "laggards", kinds=["vehicle", "licence"], backlog_oldest_days=7
+    )
     lic = status_table(records(A, assigned=100, cleaned_at=window(), prefix="L"))
     subs = links([{"unit_code": A, "submitted_at": "2025-11-12 08:00"}])
     units = build(p, status_table(records(A, assigned=4, cleaned_at=window()[:4])), lic, subs)
@@ -673,8 +826,8 @@ def test_leaders_by_share_and_by_gain_with_sentences(plan):
     p = with_params(quiet(plan), "leaders", top_n=2)
     veh = status_table(
         records(A, assigned=10, cleaned_at=["2025-11-12 09:00"] * 8 + window()[:1]),  # 90 %, +1
-        records(B, assigned=100, cleaned_at=window(3)[:20]),                          # 20 %, +20
-        records(C, assigned=10, cleaned_at=window()[:5]),                             # 50 %, +5
+        records(B, assigned=100, cleaned_at=window(3)[:20]),  # 20 %, +20
+        records(C, assigned=10, cleaned_at=window()[:5]),  # 50 %, +5
     )
     lead = progress.leaders(build(p, veh).reset_index(drop=True), p)
     share = lead.loc[lead["category"] == "share"]
@@ -682,17 +835,19 @@ def test_leaders_by_share_and_by_gain_with_sentences(plan):
     assert share["unit_code"].tolist() == [A, C] and share["position"].tolist() == [1, 2]
     assert gain["unit_code"].tolist() == [C, B]  # as a share of cleanable: 50 % beats 20 %
     assert share.iloc[0]["reason_en"] == (
-        "cleaned 90.0% of its 10 cleanable vehicle records (rank 1 of 3; city median 50.0%)")
+        "cleaned 90.0% of its 10 cleanable vehicle records (rank 1 of 3; city median 50.0%)"
+    )
     assert gain.iloc[1]["reason_vi"] == (
-        "tuần này làm sạch 20 hồ sơ xe, bằng 20,0% trong 100 hồ sơ có thể làm sạch "
-        "(2,9 hồ sơ/ngày)")
+        "tuần này làm sạch 20 hồ sơ xe, bằng 20,0% trong 100 hồ sơ có thể làm sạch (2,9 hồ sơ/ngày)"
+    )
 
 
 def test_leaders_by_gain_as_a_count_when_configured(plan):
-    p = with_params(with_params(quiet(plan), "leaders", top_n=1), "leaders",
-                    gain_measure="records")
-    veh = status_table(records(B, assigned=100, cleaned_at=window(3)[:20]),
-                       records(C, assigned=10, cleaned_at=window()[:5]))
+    p = with_params(with_params(quiet(plan), "leaders", top_n=1), "leaders", gain_measure="records")
+    veh = status_table(
+        records(B, assigned=100, cleaned_at=window(3)[:20]),
+        records(C, assigned=10, cleaned_at=window()[:5]),
+    )
     lead = progress.leaders(build(p, veh).reset_index(drop=True), p)
     assert lead.loc[lead["category"] == "gain", "unit_code"].tolist() == [B]
 
@@ -709,16 +864,24 @@ def test_laggards_are_not_praised(plan):
 
 
 def small_week(plan):
-    veh = status_table(records(A, assigned=100, cleaned_at=window(2) + ["2025-11-12 09:00"]),
-                       records(B, assigned=50, cleaned_at=window()[:3], pending=2))
+    veh = status_table(
+        records(A, assigned=100, cleaned_at=window(2) + ["2025-11-12 09:00"]),
+        records(B, assigned=50, cleaned_at=window()[:3], pending=2),
+    )
     lic = status_table(records(A, assigned=20, cleaned_at=window()[:4], prefix="L"))
-    subs = links([
-        {"unit_code": A, "submitted_at": "2025-11-11 08:00", "review_status": "approved",
-         "reviewed_at": "2025-11-12 09:00"},
-        {"unit_code": B, "submitted_at": "2025-11-20 08:00"},
-        {"unit_code": B, "submitted_at": "2025-11-21 08:00", "kind": "licence"},
-        {"unit_code": B, "submitted_at": "2025-11-05 08:00"},  # before the peak
-    ])
+    subs = links(
+        [
+            {
+                "unit_code": A,
+                "submitted_at": "2025-11-11 08:00",
+                "review_status": "approved",
+                "reviewed_at": "2025-11-12 09:00",
+            },
+            {"unit_code": B, "submitted_at": "2025-11-20 08:00"},
+            {"unit_code": B, "submitted_at": "2025-11-21 08:00", "kind": "licence"},
+            {"unit_code": B, "submitted_at": "2025-11-05 08:00"},  # before the peak
+        ]
+    )
     agg = progress.aggregate(veh, lic, subs, plan, as_of=WEEK)
     return progress.compute(agg, plan, as_of=WEEK)
 
@@ -756,21 +919,28 @@ def test_talking_points_in_both_languages(plan):
     vi = points.loc[points["lang"] == "vi", "text"].tolist()
     en = points.loc[points["lang"] == "en", "text"].tolist()
     assert len(vi) == len(en) >= 5
-    assert en[0].startswith("As of 23/11/2025 the city has cleaned 18 of the 150 vehicle records "
-                            "review can clean (12.0%); 0 more vehicle records are in difficult")
-    assert vi[0].startswith("Đến ngày 23/11/2025, toàn thành phố đã làm sạch 18/150 hồ sơ xe có "
-                            "thể làm sạch qua rà soát (12,0%)")
+    assert en[0].startswith(
+        "As of 23/11/2025 the city has cleaned 18 of the 150 vehicle records "
+        "review can clean (12.0%); 0 more vehicle records are in difficult"
+    )
+    assert vi[0].startswith(
+        "Đến ngày 23/11/2025, toàn thành phố đã làm sạch 18/150 hồ sơ xe có "
+        "thể làm sạch qua rà soát (12,0%)"
+    )
     assert "after none the previous week" in en[1] or "previous week (1)" in en[1]
-    assert en[3].startswith("Units by vehicle progress: 1 off track, 0 at risk, 125 on track; "
-                            "by driving-licence progress: 1 off track, 0 at risk, 125 on track. "
-                            "0 units broke a conduct rule")
+    assert en[3].startswith(
+        "Units by vehicle progress: 1 off track, 0 at risk, 125 on track; "
+        "by driving-licence progress: 1 off track, 0 at risk, 125 on track. "
+        "0 units broke a conduct rule"
+    )
     assert any("Phường Ngọc Hà: 3 submissions waiting, the oldest 18 days old" in s for s in en)
     assert any("Phường Ngọc Hà: 3 lượt đang chờ, lâu nhất đã 18 ngày" in s for s in vi)
 
 
 def test_change_against_last_week_in_words(plan):
     assert progress.change_text(150, 100, "en") == (
-        "up 50 records (+50.00%) on the previous week (100)")
+        "up 50 records (+50.00%) on the previous week (100)"
+    )
     assert progress.change_text(50, 100, "vi") == "giảm 50 hồ sơ (−50,00%) so với tuần trước (100)"
     assert progress.change_text(5, 0, "en") == "after none the previous week"
 
@@ -806,14 +976,36 @@ def write_week(ws, week: str, vehicles: pd.DataFrame, subs: pd.DataFrame | None 
 
     subs = subs if subs is not None else links()
     store.save(ws, vehicles, "vehicle_status", week, partial=True)
-    store.save(ws, status_table(records(A, assigned=2, prefix="L")), "licence_status", week, partial=True)
+    store.save(
+        ws, status_table(records(A, assigned=2, prefix="L")), "licence_status", week, partial=True
+    )
     store.save(ws, subs, "submission_links", week, partial=True)
-    store.save(ws, subs[["submission_id"]].assign(citizen_id="001090012345"), "submissions", week, partial=True)
+    store.save(
+        ws,
+        subs[["submission_id"]].assign(citizen_id="001090012345"),
+        "submissions",
+        week,
+        partial=True,
+    )
     store.save(ws, make_check(A, 10, 10, day=week), "unit_self_report_check", week, partial=True)
-    store.save(ws, pd.DataFrame({
-        "org_id": ["0101"], "org_name": ["Trường X"], "org_type": ["school"], "unit_code": [A],
-        "dispatch_sent_on": [date(2025, 11, 12)], "worked_directly": [True],
-        "vehicles_counted": [12], "vehicles_declared": [0]}), "organizations", week, partial=True)
+    store.save(
+        ws,
+        pd.DataFrame(
+            {
+                "org_id": ["0101"],
+                "org_name": ["Trường X"],
+                "org_type": ["school"],
+                "unit_code": [A],
+                "dispatch_sent_on": [date(2025, 11, 12)],
+                "worked_directly": [True],
+                "vehicles_counted": [12],
+                "vehicles_declared": [0],
+            }
+        ),
+        "organizations",
+        week,
+        partial=True,
+    )
 
 
 def test_progress_week_writes_every_table(tmp_ws, plan):
@@ -832,8 +1024,11 @@ def test_progress_week_takes_last_weeks_figures_from_its_folder(tmp_ws, plan):
     from helpers import store
 
     # last week's run saw 3 cleanings; this week's data dates them differently
-    write_week(tmp_ws, "2025-11-16",
-               status_table(records(A, assigned=10, cleaned_at=daily(date(2025, 11, 14), 3))))
+    write_week(
+        tmp_ws,
+        "2025-11-16",
+        status_table(records(A, assigned=10, cleaned_at=daily(date(2025, 11, 14), 3))),
+    )
     progress.progress_week(tmp_ws, "2025-11-16", plan)
     write_week(tmp_ws, "2025-11-23", status_table(records(A, assigned=10, cleaned_at=window())))
     progress.progress_week(tmp_ws, "2025-11-23", plan)
@@ -843,10 +1038,12 @@ def test_progress_week_takes_last_weeks_figures_from_its_folder(tmp_ws, plan):
 
 @pytest.mark.parametrize(
     "folders, expected",
-    [([], "2025-11-16"),                          # nothing earlier: the cadence back
-     (["2025-11-17"], "2025-11-17"),              # deliveries 6 days apart, as in the sample
-     (["2025-11-10"], "2025-11-16"),              # too far back to be last week
-     (["2025-11-12", "2025-11-15"], "2025-11-15")],
+    [
+        ([], "2025-11-16"),  # nothing earlier: the cadence back
+        (["2025-11-17"], "2025-11-17"),  # deliveries 6 days apart, as in the sample
+        (["2025-11-10"], "2025-11-16"),  # too far back to be last week
+        (["2025-11-12", "2025-11-15"], "2025-11-15"),
+    ],
 )
 def test_previous_week_is_the_newest_earlier_folder(tmp_ws, plan, folders, expected):
     for name in folders:
@@ -884,8 +1081,9 @@ def test_sample_unit_table_has_126_units_with_shares_between_0_and_1(sample_tabl
         for col in (f"{p}_share_cleaned", f"{p}_share_submitted"):
             assert units[col].dropna().between(0, 1).all(), col
         assert (units[f"{p}_cleaned"] <= units[f"{p}_approved"]).all()
-        assert (units[f"{p}_submitted"] + units[f"{p}_not_submitted"]
-                == units[f"{p}_assigned"]).all()
+        assert (
+            units[f"{p}_submitted"] + units[f"{p}_not_submitted"] == units[f"{p}_assigned"]
+        ).all()
     assert units["rank"].min() == 1 and set(units["standing"]) <= set(progress.STANDINGS)
 
 
@@ -893,8 +1091,16 @@ def test_sample_unit_table_has_126_units_with_shares_between_0_and_1(sample_tabl
 def test_sample_city_totals_are_the_sums_of_the_units(sample_tables):
     units, city = sample_tables["unit_progress"], sample_tables["city_progress"].set_index("kind")
     for kind, p in (("vehicle", "veh"), ("licence", "lic")):
-        for col in ("assigned", "submitted", "approved", "cleaned", "pending", "gain_week",
-                    "gain_prev_week", "difficult"):
+        for col in (
+            "assigned",
+            "submitted",
+            "approved",
+            "cleaned",
+            "pending",
+            "gain_week",
+            "gain_prev_week",
+            "difficult",
+        ):
             assert city.loc[kind, col] == units[f"{p}_{col}"].sum(), (kind, col)
     series = sample_tables["daily_series"]
     last = series.loc[series["date"] == series["date"].max()].set_index("kind")
@@ -920,8 +1126,7 @@ def test_sample_laggards_all_have_reasons_in_both_languages(sample_tables):
 
 
 @pytest.mark.slow
-def test_explore_unit_runs_under_papermill_without_personal_data(progressed, sample_week,
-                                                                 tmp_path):
+def test_explore_unit_runs_under_papermill_without_personal_data(progressed, sample_week, tmp_path):
     import papermill as pm
 
     from helpers.paths import NOTEBOOKS_DIR
@@ -929,11 +1134,19 @@ def test_explore_unit_runs_under_papermill_without_personal_data(progressed, sam
 
     target = tmp_path / "explore_unit.ipynb"
     pm.execute_notebook(
-        NOTEBOOKS_DIR / "explore_unit.ipynb", target, kernel_name="catp375",
-        parameters={"unit": "ngoc ha", "lang": "en", "week": sample_week,
-                    "raw_dir": str(progressed.raw), "processed_dir": str(progressed.processed),
-                    "output_dir": str(tmp_path / "out")},
-        progress_bar=False, cwd=str(tmp_path),
+        NOTEBOOKS_DIR / "explore_unit.ipynb",
+        target,
+        kernel_name="catp375",
+        parameters={
+            "unit": "ngoc ha",
+            "lang": "en",
+            "week": sample_week,
+            "raw_dir": str(progressed.raw),
+            "processed_dir": str(progressed.processed),
+            "output_dir": str(tmp_path / "out"),
+        },
+        progress_bar=False,
+        cwd=str(tmp_path),
     )
     text = notebook_text(target)
     assert "Phường Ngọc Hà" in text
@@ -959,17 +1172,30 @@ def visible_text(output) -> str:
 
 
 def test_unit_self_reports_leave_a_day_without_a_report_blank():
-    check = pd.DataFrame({
-        "report_date": [date(2025, 11, 21), date(2025, 11, 22)], "unit_code": ["00008"] * 2,
-        "has_report": [True, False], "ratio": [1.0, 0.0], "overstated": [False, False],
-        **{f"{side}_{m}": [5, 0] if side == "reported" else [5, 3]
-           for m in ("vehicles_collected", "vehicles_approved", "licences_collected",
-                     "licences_cleaned") for side in ("reported", "system")},
-    })
+    check = pd.DataFrame(
+        {
+            "report_date": [date(2025, 11, 21), date(2025, 11, 22)],
+            "unit_code": ["00008"] * 2,
+            "has_report": [True, False],
+            "ratio": [1.0, 0.0],
+            "overstated": [False, False],
+            **{
+                f"{side}_{m}": [5, 0] if side == "reported" else [5, 3]
+                for m in (
+                    "vehicles_collected",
+                    "vehicles_approved",
+                    "licences_collected",
+                    "licences_cleaned",
+                )
+                for side in ("reported", "system")
+            },
+        }
+    )
     styled = progress.unit_self_reports(check, "00008", "vi")
     table = styled.data
-    reported = i18n.t("explore.reported", "vi", what=i18n.t("excel.measures.vehicles_collected",
-                                                             "vi"))
+    reported = i18n.t(
+        "explore.reported", "vi", what=i18n.t("excel.measures.vehicles_collected", "vi")
+    )
     assert table[reported].iloc[0] == 5 and pd.isna(table[reported].iloc[1])
     assert i18n.t("explore.no_report_note", "vi") in styled.to_html()
 
@@ -986,7 +1212,8 @@ def test_unit_recognition_is_a_labelled_table_not_a_dict():
 
 @pytest.mark.slow
 def test_explore_unit_in_vietnamese_shows_no_codes_no_snake_case_and_no_raw_dict(
-        progressed, sample_week, tmp_path):
+    progressed, sample_week, tmp_path
+):
     import nbformat
     import papermill as pm
 
@@ -994,11 +1221,19 @@ def test_explore_unit_in_vietnamese_shows_no_codes_no_snake_case_and_no_raw_dict
 
     target = tmp_path / "explore_unit.ipynb"
     pm.execute_notebook(
-        NOTEBOOKS_DIR / "explore_unit.ipynb", target, kernel_name="catp375",
-        parameters={"unit": "ngoc ha", "lang": "vi", "week": sample_week,
-                    "raw_dir": str(progressed.raw), "processed_dir": str(progressed.processed),
-                    "output_dir": str(tmp_path / "out")},
-        progress_bar=False, cwd=str(tmp_path),
+        NOTEBOOKS_DIR / "explore_unit.ipynb",
+        target,
+        kernel_name="catp375",
+        parameters={
+            "unit": "ngoc ha",
+            "lang": "vi",
+            "week": sample_week,
+            "raw_dir": str(progressed.raw),
+            "processed_dir": str(progressed.processed),
+            "output_dir": str(tmp_path / "out"),
+        },
+        progress_bar=False,
+        cwd=str(tmp_path),
     )
     nb = nbformat.read(target, as_version=4)
     shown = [visible_text(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
@@ -1016,8 +1251,14 @@ def test_explore_unit_in_vietnamese_shows_no_codes_no_snake_case_and_no_raw_dict
 
 def test_target_counts_only_the_records_review_can_clean(plan):
     # 10 assigned, 3 in difficult groups: cleaning the other 7 reaches the target
-    veh = status_table(records(A, assigned=10, cleaned_at=window()[:7],
-                               groups={"owner_deceased": 2, "organization_owned": 1}))
+    veh = status_table(
+        records(
+            A,
+            assigned=10,
+            cleaned_at=window()[:7],
+            groups={"owner_deceased": 2, "organization_owned": 1},
+        )
+    )
     row = build(plan, veh).loc[A]
     assert (row.veh_cleanable, row.veh_target, row.veh_remaining) == (7, 7, 0)
     assert row.veh_share_cleaned_cleanable == pytest.approx(1.0)
@@ -1027,25 +1268,33 @@ def test_target_counts_only_the_records_review_can_clean(plan):
 
 def test_best_unit_is_on_track_when_its_pace_meets_the_cleanable_target(plan):
     # the defect: a unit at 73 % with a fifth of its records difficult could never be on track
-    veh = status_table(records(A, assigned=100, cleaned_at=["2025-11-12 09:00"] * 66 + window(),
-                               groups={"identity_mismatch": 20}),
-                       records(B, assigned=100, cleaned_at=window()))
+    veh = status_table(
+        records(
+            A,
+            assigned=100,
+            cleaned_at=["2025-11-12 09:00"] * 66 + window(),
+            groups={"identity_mismatch": 20},
+        ),
+        records(B, assigned=100, cleaned_at=window()),
+    )
     units = build(plan, veh)
     assert units.loc[A, "veh_share_cleaned"] == pytest.approx(0.73)
     assert units.loc[A, "veh_remaining"] == 7 and units.loc[A, "standing"] == "on_track"
 
 
 def test_each_difficult_group_is_its_own_measure_open_and_resolved(plan):
-    veh = status_table(records(A, assigned=6, groups={"identity_mismatch": 3,
-                                                       "owner_deceased": 1}))
+    veh = status_table(records(A, assigned=6, groups={"identity_mismatch": 3, "owner_deceased": 1}))
     # the unit approved a submission for one of the mismatched records
     veh.loc[0, ["submission_id", "review_status"]] = ["S1", "approved"]
     units = build(plan, veh)
-    assert (units.loc[A, "veh_group_identity_mismatch"],
-            units.loc[A, "veh_resolved_identity_mismatch"]) == (3, 1)
+    assert (
+        units.loc[A, "veh_group_identity_mismatch"],
+        units.loc[A, "veh_resolved_identity_mismatch"],
+    ) == (3, 1)
     assert (units.loc[A, "veh_difficult_resolved"], units.loc[A, "veh_difficult_open"]) == (1, 3)
     groups = progress.group_progress(units.reset_index(drop=True), plan).set_index(
-        ["kind", "group"])
+        ["kind", "group"]
+    )
     row = groups.loc[("vehicle", "identity_mismatch")]
     assert (row.records, row.resolved, row.open, row.units_with_open) == (3, 1, 2, 1)
     assert row.share_resolved == pytest.approx(1 / 3)
@@ -1063,10 +1312,14 @@ def test_every_difficult_group_has_its_criterion_in_both_languages():
 
 def test_each_kind_has_its_own_standings(plan):
     # vehicles: A far behind B; licences: both finished
-    veh = status_table(records(A, assigned=100, cleaned_at=window()[:1]),
-                       records(B, assigned=10, cleaned_at=window()))
-    lic = status_table(records(A, assigned=2, cleaned_at=window()[:2], prefix="L"),
-                       records(B, assigned=2, cleaned_at=window()[:2], prefix="L"))
+    veh = status_table(
+        records(A, assigned=100, cleaned_at=window()[:1]),
+        records(B, assigned=10, cleaned_at=window()),
+    )
+    lic = status_table(
+        records(A, assigned=2, cleaned_at=window()[:2], prefix="L"),
+        records(B, assigned=2, cleaned_at=window()[:2], prefix="L"),
+    )
     agg = progress.aggregate(veh, lic, links(), plan, as_of=WEEK)
     tables = progress.compute(agg, plan, as_of=WEEK)
     units = tables["unit_progress"].set_index("unit_code")
@@ -1075,7 +1328,8 @@ def test_each_kind_has_its_own_standings(plan):
     for kind, p in (("vehicle", "veh"), ("licence", "lic")):
         counts = units[f"{p}_standing"].value_counts()
         assert [city.loc[kind, f"units_{s}"] for s in progress.STANDINGS] == [
-            counts.get(s, 0) for s in progress.STANDINGS], kind
+            counts.get(s, 0) for s in progress.STANDINGS
+        ], kind
     assert city.loc["licence", "units_on_track"] == 126
     assert city.loc["vehicle", "units_on_track"] < 126
 
@@ -1092,8 +1346,10 @@ def test_conduct_alone_names_a_unit_without_making_it_late(plan):
 
 def test_leader_categories_say_what_they_rank(plan):
     p = with_params(quiet(plan), "leaders", top_n=2)
-    veh = status_table(records(B, assigned=100, cleaned_at=window(3)[:20]),  # 20 records, 20 %
-                       records(C, assigned=10, cleaned_at=window()[:5]))     # 5 records, 50 %
+    veh = status_table(
+        records(B, assigned=100, cleaned_at=window(3)[:20]),  # 20 records, 20 %
+        records(C, assigned=10, cleaned_at=window()[:5]),
+    )  # 5 records, 50 %
     lead = progress.leaders(build(p, veh).reset_index(drop=True), p)
     gain = lead.loc[lead["category"] == "gain"]
     assert set(gain["measure"]) == {"gain_share"}
@@ -1110,8 +1366,10 @@ def test_leader_categories_say_what_they_rank(plan):
 
 def test_backlog_point_names_the_unit_the_backlog_table_ranks_first(plan):
     # A: the oldest item (1 submission, 13 days); B: the most submissions (3, 2 days)
-    subs = links([{"unit_code": A, "submitted_at": "2025-11-10 08:00"}]
-                 + [{"unit_code": B, "submitted_at": "2025-11-21 08:00"}] * 3)
+    subs = links(
+        [{"unit_code": A, "submitted_at": "2025-11-10 08:00"}]
+        + [{"unit_code": B, "submitted_at": "2025-11-21 08:00"}] * 3
+    )
     veh = status_table(records(A, assigned=3), records(B, assigned=3))
     agg = progress.aggregate(veh, status_table(), subs, plan, as_of=WEEK)
     tables = progress.compute(agg, plan, as_of=WEEK)
@@ -1121,13 +1379,16 @@ def test_backlog_point_names_the_unit_the_backlog_table_ranks_first(plan):
     assert any(f"largest backlog is at {first['unit_name']}: 3 submissions" in s for s in en)
 
 
-@pytest.mark.parametrize("rate, required, expected", [
-    (2.0, 2.4, ("2.0", "2.4")),      # "2/day, needs 2/day" beside "late": decimals show it
-    (1.96, 2.04, ("1.96", "2.04")),
-    (358.3, 1006.9, ("358", "1,007")),
-    (547.6, 0.1087, ("547.6", "0.1")),  # a pace needed is never shown as 0
-    (0.0, 0.0, ("0", "0")),
-])
+@pytest.mark.parametrize(
+    "rate, required, expected",
+    [
+        (2.0, 2.4, ("2.0", "2.4")),  # "2/day, needs 2/day" beside "late": decimals show it
+        (1.96, 2.04, ("1.96", "2.04")),
+        (358.3, 1006.9, ("358", "1,007")),
+        (547.6, 0.1087, ("547.6", "0.1")),  # a pace needed is never shown as 0
+        (0.0, 0.0, ("0", "0")),
+    ],
+)
 def test_pace_shows_the_precision_that_makes_the_verdict_visible(rate, required, expected):
     assert progress.pace_texts(rate, required, "en") == expected
 
@@ -1140,8 +1401,14 @@ def test_share_short_of_the_target_never_reads_100_percent():
 
 def test_comparison_with_the_population_database_per_unit_and_city(plan):
     veh = status_table(records(A, assigned=4), records(B, assigned=2))
-    veh["identity_result"] = ["match", "name_mismatch", "invalid_id", "not_checked",
-                              "match_year_only", "id_not_in_population"]
+    veh["identity_result"] = [
+        "match",
+        "name_mismatch",
+        "invalid_id",
+        "not_checked",
+        "match_year_only",
+        "id_not_in_population",
+    ]
     agg = progress.aggregate(veh, status_table(), links(), plan, as_of=WEEK)
     tables = progress.compute(agg, plan, as_of=WEEK)
     units = tables["unit_progress"].set_index("unit_code")
@@ -1157,7 +1424,8 @@ def test_comparison_with_the_population_database_per_unit_and_city(plan):
 
 def test_week_on_week_change_in_records_and_per_cent(plan):
     assert progress.change_text(26_888, 4_616, "en") == (
-        "up 22,272 records (+482.50%) on the previous week (4,616)")
+        "up 22,272 records (+482.50%) on the previous week (4,616)"
+    )
     assert progress.change_text(50, 100, "vi") == "giảm 50 hồ sơ (−50,00%) so với tuần trước (100)"
     tables = small_week(plan)
     city = tables["city_progress"].set_index("kind").loc["vehicle"]

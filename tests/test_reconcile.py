@@ -41,44 +41,149 @@ VEHICLE_CASES = [
     ("submitted_elsewhere_resident", {}, {"unit_code": R.OTHER_UNIT}, [APPROVED], "cleaned", []),
     ("scrapped", {}, "owner", [{"declared_status": "scrapped"}], "scrapped_or_lost", []),
     ("lost", {}, "owner", [{"declared_status": "lost"}], "scrapped_or_lost", []),
-    ("scrapped_pending", {}, "owner", [{"declared_status": "scrapped", **PENDING}],
-     "pending_review", []),
-    ("transferred", {}, "owner", [{"declared_status": "transferred"}],
-     "transferred_not_registered", []),
-    ("organisation", {"owner_kind": "organization", "owner_id": "0101234567",
-                      "owner_id_kind": "tax_code", "owner_dob": None, "owner_dob_year": None},
-     None, [APPROVED], "organization_owned", ["cleaned"]),
-    ("cmnd", {"owner_id": "012345678", "owner_id_kind": "cmnd"}, None, [],
-     "invalid_owner_id", ["not_submitted"]),
-    ("invalid_id", {"owner_id": "12AB", "owner_id_kind": "invalid"}, None, [APPROVED],
-     "invalid_owner_id", ["cleaned"]),
-    ("missing_id", {"owner_id": None, "owner_id_kind": "missing"}, None, [PENDING],
-     "invalid_owner_id", ["pending_review"]),
+    (
+        "scrapped_pending",
+        {},
+        "owner",
+        [{"declared_status": "scrapped", **PENDING}],
+        "pending_review",
+        [],
+    ),
+    (
+        "transferred",
+        {},
+        "owner",
+        [{"declared_status": "transferred"}],
+        "transferred_not_registered",
+        [],
+    ),
+    (
+        "organisation",
+        {
+            "owner_kind": "organization",
+            "owner_id": "0101234567",
+            "owner_id_kind": "tax_code",
+            "owner_dob": None,
+            "owner_dob_year": None,
+        },
+        None,
+        [APPROVED],
+        "organization_owned",
+        ["cleaned"],
+    ),
+    (
+        "cmnd",
+        {"owner_id": "012345678", "owner_id_kind": "cmnd"},
+        None,
+        [],
+        "invalid_owner_id",
+        ["not_submitted"],
+    ),
+    (
+        "invalid_id",
+        {"owner_id": "12AB", "owner_id_kind": "invalid"},
+        None,
+        [APPROVED],
+        "invalid_owner_id",
+        ["cleaned"],
+    ),
+    (
+        "missing_id",
+        {"owner_id": None, "owner_id_kind": "missing"},
+        None,
+        [PENDING],
+        "invalid_owner_id",
+        ["pending_review"],
+    ),
     ("not_in_population", {}, None, [APPROVED], "id_not_in_population", ["cleaned"]),
     ("deceased", {}, {"status": "deceased"}, [APPROVED], "owner_deceased", ["cleaned"]),
-    ("deceased_mismatch", {}, {"status": "deceased", "full_name_key": "le thi hoa"}, [],
-     "owner_deceased", ["identity_mismatch", "not_submitted"]),
-    ("name_mismatch", {}, {"full_name_key": "le thi hoa"}, [APPROVED], "identity_mismatch",
-     ["cleaned"]),
-    ("dob_mismatch", {}, {"dob": date(1991, 5, 17), "dob_year": 1991}, [APPROVED],
-     "identity_mismatch", ["cleaned"]),
-    ("dob_swapped", {"owner_dob": date(1990, 5, 7)}, {"dob": date(1990, 7, 5)}, [PENDING],
-     "identity_mismatch", ["pending_review"]),
-    ("name_typo_is_cleaned", {"owner_name_key": "nguyen van anh"}, "owner_key_kept",
-     [APPROVED], "cleaned", []),
+    (
+        "deceased_mismatch",
+        {},
+        {"status": "deceased", "full_name_key": "le thi hoa"},
+        [],
+        "owner_deceased",
+        ["identity_mismatch", "not_submitted"],
+    ),
+    (
+        "name_mismatch",
+        {},
+        {"full_name_key": "le thi hoa"},
+        [APPROVED],
+        "identity_mismatch",
+        ["cleaned"],
+    ),
+    (
+        "dob_mismatch",
+        {},
+        {"dob": date(1991, 5, 17), "dob_year": 1991},
+        [APPROVED],
+        "identity_mismatch",
+        ["cleaned"],
+    ),
+    (
+        "dob_swapped",
+        {"owner_dob": date(1990, 5, 7)},
+        {"dob": date(1990, 7, 5)},
+        [PENDING],
+        "identity_mismatch",
+        ["pending_review"],
+    ),
+    (
+        "name_typo_is_cleaned",
+        {"owner_name_key": "nguyen van anh"},
+        "owner_key_kept",
+        [APPROVED],
+        "cleaned",
+        [],
+    ),
     ("year_only_is_cleaned", {}, {"dob": None}, [APPROVED], "cleaned", []),
-    ("deceased_elsewhere_unsubmitted", {}, {"status": "deceased", "unit_code": R.OTHER_UNIT},
-     [], "owner_deceased", ["owner_resides_elsewhere"]),
-    ("latest_submission_wins", {}, "owner",
-     [{**APPROVED, "submitted_at": datetime(2025, 11, 12, 8)},
-      {**PENDING, "submitted_at": datetime(2025, 11, 20, 8)}], "pending_review", []),
-    ("resubmitted_after_reject", {}, "owner",
-     [{**REJECTED, "submitted_at": datetime(2025, 11, 12, 8)},
-      {**APPROVED, "submitted_at": datetime(2025, 11, 19, 8)}], "cleaned", []),
-    ("submission_after_week_ignored", {}, "owner",
-     [{**APPROVED, "submitted_at": datetime(2025, 11, 24, 8)}], "not_submitted", []),
-    ("submission_on_last_day_counts", {}, "owner",
-     [{**APPROVED, "submitted_at": datetime(2025, 11, 23, 23, 59)}], "cleaned", []),
+    (
+        "deceased_elsewhere_unsubmitted",
+        {},
+        {"status": "deceased", "unit_code": R.OTHER_UNIT},
+        [],
+        "owner_deceased",
+        ["owner_resides_elsewhere"],
+    ),
+    (
+        "latest_submission_wins",
+        {},
+        "owner",
+        [
+            {**APPROVED, "submitted_at": datetime(2025, 11, 12, 8)},
+            {**PENDING, "submitted_at": datetime(2025, 11, 20, 8)},
+        ],
+        "pending_review",
+        [],
+    ),
+    (
+        "resubmitted_after_reject",
+        {},
+        "owner",
+        [
+            {**REJECTED, "submitted_at": datetime(2025, 11, 12, 8)},
+            {**APPROVED, "submitted_at": datetime(2025, 11, 19, 8)},
+        ],
+        "cleaned",
+        [],
+    ),
+    (
+        "submission_after_week_ignored",
+        {},
+        "owner",
+        [{**APPROVED, "submitted_at": datetime(2025, 11, 24, 8)}],
+        "not_submitted",
+        [],
+    ),
+    (
+        "submission_on_last_day_counts",
+        {},
+        "owner",
+        [{**APPROVED, "submitted_at": datetime(2025, 11, 23, 23, 59)}],
+        "cleaned",
+        [],
+    ),
 ]
 
 
@@ -130,6 +235,7 @@ def test_every_vehicle_status_has_a_case() -> None:
 # Duplicated registry records
 # --------------------------------------------------------------------------------------------
 
+
 def _reconcile(tmp_path: Path, **rows) -> Path:
     ws = make_workspace(tmp_path)
     R.write_week(ws, **rows)
@@ -141,7 +247,8 @@ def test_later_record_with_same_plate_is_duplicate_and_original_keeps_its_status
     original = R.vehicle(1)
     copy = R.vehicle(2, plate=original["plate"], plate_key=original["plate_key"])
     ws = _reconcile(
-        tmp_path, vehicles=[copy, original],
+        tmp_path,
+        vehicles=[copy, original],
         population=[R.owner_of(original), R.owner_of(copy)],
         submissions=[R.vehicle_submission("S1", original)],
     )
@@ -152,8 +259,9 @@ def test_later_record_with_same_plate_is_duplicate_and_original_keeps_its_status
 def test_later_record_with_same_chassis_is_duplicate(tmp_path):
     original = R.vehicle(1)
     copy = R.vehicle(2, chassis_key=original["chassis_key"])
-    ws = _reconcile(tmp_path, vehicles=[original, copy],
-                    population=[R.owner_of(original), R.owner_of(copy)])
+    ws = _reconcile(
+        tmp_path, vehicles=[original, copy], population=[R.owner_of(original), R.owner_of(copy)]
+    )
     status = store.load(ws, "vehicle_status", WEEK).set_index("record_id")["status"]
     assert status["V000002"] == "duplicate_registry_record"
     assert status["V000001"] == "not_submitted"
@@ -161,8 +269,13 @@ def test_later_record_with_same_chassis_is_duplicate(tmp_path):
 
 def test_duplicate_wins_over_organisation_and_keeps_it_as_flag(tmp_path):
     original = R.vehicle(1)
-    copy = R.vehicle(2, plate_key=original["plate_key"], owner_kind="organization",
-                     owner_id="0101234567", owner_id_kind="tax_code")
+    copy = R.vehicle(
+        2,
+        plate_key=original["plate_key"],
+        owner_kind="organization",
+        owner_id="0101234567",
+        owner_id_kind="tax_code",
+    )
     ws = _reconcile(tmp_path, vehicles=[original, copy], population=[R.owner_of(original)])
     row = store.load(ws, "vehicle_status", WEEK).set_index("record_id").loc["V000002"]
     assert row["status"] == "duplicate_registry_record"
@@ -187,18 +300,48 @@ LICENCE_CASES = [
     ("rejected", {}, "holder", [REJECTED], "rejected_awaiting_resubmission", []),
     ("no_submission", {}, "holder", [], "not_submitted", []),
     ("no_submission_elsewhere", {}, {"unit_code": R.OTHER_UNIT}, [], "not_submitted", []),
-    ("cmnd", {"holder_id": "012345678", "holder_id_kind": "cmnd"}, None, [APPROVED],
-     "invalid_holder_id", ["cleaned"]),
-    ("missing_id", {"holder_id": None, "holder_id_kind": "missing"}, None, [],
-     "invalid_holder_id", ["not_submitted"]),
+    (
+        "cmnd",
+        {"holder_id": "012345678", "holder_id_kind": "cmnd"},
+        None,
+        [APPROVED],
+        "invalid_holder_id",
+        ["cleaned"],
+    ),
+    (
+        "missing_id",
+        {"holder_id": None, "holder_id_kind": "missing"},
+        None,
+        [],
+        "invalid_holder_id",
+        ["not_submitted"],
+    ),
     ("not_in_population", {}, None, [APPROVED], "id_not_in_population", ["cleaned"]),
     ("deceased", {}, {"status": "deceased"}, [], "holder_deceased", ["not_submitted"]),
-    ("name_mismatch", {}, {"full_name_key": "pham van duc"}, [APPROVED],
-     "identity_mismatch", ["cleaned"]),
-    ("dob_swapped", {"holder_dob": date(1985, 1, 11)}, {"dob": date(1985, 11, 1)}, [APPROVED],
-     "identity_mismatch", ["cleaned"]),
-    ("middle_swapped_is_cleaned", {"holder_name_key": "tran binh thi"}, {}, [APPROVED],
-     "cleaned", []),
+    (
+        "name_mismatch",
+        {},
+        {"full_name_key": "pham van duc"},
+        [APPROVED],
+        "identity_mismatch",
+        ["cleaned"],
+    ),
+    (
+        "dob_swapped",
+        {"holder_dob": date(1985, 1, 11)},
+        {"dob": date(1985, 11, 1)},
+        [APPROVED],
+        "identity_mismatch",
+        ["cleaned"],
+    ),
+    (
+        "middle_swapped_is_cleaned",
+        {"holder_name_key": "tran binh thi"},
+        {},
+        [APPROVED],
+        "cleaned",
+        [],
+    ),
 ]
 
 
@@ -240,9 +383,12 @@ def test_every_licence_status_has_a_case() -> None:
 def test_later_licence_with_same_number_is_duplicate(tmp_path):
     original = R.licence(1)
     copy = R.licence(2, licence_no=original["licence_no"])
-    ws = _reconcile(tmp_path, licences=[original, copy],
-                    population=[R.holder_of(original), R.holder_of(copy)],
-                    submissions=[R.licence_submission("T1", original)])
+    ws = _reconcile(
+        tmp_path,
+        licences=[original, copy],
+        population=[R.holder_of(original), R.holder_of(copy)],
+        submissions=[R.licence_submission("T1", original)],
+    )
     status = store.load(ws, "licence_status", WEEK).set_index("record_id")["status"]
     assert status.to_dict() == {"L000001": "cleaned", "L000002": "duplicate_registry_record"}
     links = store.load(ws, "submission_links", WEEK).set_index("submission_id")
@@ -260,25 +406,88 @@ IDENTITY_CASES = [
     ("typo_insert", "nguyen van an", D, 1990, "nguyen van anh", D, 1990, "match_name_typo"),
     ("typo_delete", "nguyen van anh", D, 1990, "nguyen van an", D, 1990, "match_name_typo"),
     ("two_edits", "nguyen van an", D, 1990, "nguyen van bon", D, 1990, "name_mismatch"),
-    ("middle_swapped", "nguyen thi thu ha", D, 1990, "nguyen thu thi ha", D, 1990,
-     "match_middle_swapped"),
-    ("given_name_first_is_mismatch", "nguyen van an", D, 1990, "an van nguyen", D, 1990,
-     "name_mismatch"),
+    (
+        "middle_swapped",
+        "nguyen thi thu ha",
+        D,
+        1990,
+        "nguyen thu thi ha",
+        D,
+        1990,
+        "match_middle_swapped",
+    ),
+    (
+        "given_name_first_is_mismatch",
+        "nguyen van an",
+        D,
+        1990,
+        "an van nguyen",
+        D,
+        1990,
+        "name_mismatch",
+    ),
     ("other_person", "nguyen van an", D, 1990, "le thi hoa", D, 1990, "name_mismatch"),
-    ("year_only_in_population", "nguyen van an", D, 1990, "nguyen van an", None, 1990,
-     "match_year_only"),
-    ("year_only_other_year", "nguyen van an", D, 1990, "nguyen van an", None, 1989,
-     "dob_mismatch"),
-    ("year_only_in_registry", "nguyen van an", None, 1990, "nguyen van an", D, 1990,
-     "match_year_only"),
-    ("day_month_swapped", "nguyen van an", date(1990, 5, 7), 1990, "nguyen van an",
-     date(1990, 7, 5), 1990, "dob_day_month_swapped"),
-    ("dob_other_day", "nguyen van an", date(1990, 5, 8), 1990, "nguyen van an", D, 1990,
-     "dob_mismatch"),
-    ("name_beats_dob", "nguyen van an", D, 1990, "le thi hoa", date(1970, 1, 1), 1970,
-     "name_mismatch"),
-    ("typo_and_year_only", "nguyen van an", D, 1990, "nguyen van anh", None, 1990,
-     "match_name_typo"),
+    (
+        "year_only_in_population",
+        "nguyen van an",
+        D,
+        1990,
+        "nguyen van an",
+        None,
+        1990,
+        "match_year_only",
+    ),
+    ("year_only_other_year", "nguyen van an", D, 1990, "nguyen van an", None, 1989, "dob_mismatch"),
+    (
+        "year_only_in_registry",
+        "nguyen van an",
+        None,
+        1990,
+        "nguyen van an",
+        D,
+        1990,
+        "match_year_only",
+    ),
+    (
+        "day_month_swapped",
+        "nguyen van an",
+        date(1990, 5, 7),
+        1990,
+        "nguyen van an",
+        date(1990, 7, 5),
+        1990,
+        "dob_day_month_swapped",
+    ),
+    (
+        "dob_other_day",
+        "nguyen van an",
+        date(1990, 5, 8),
+        1990,
+        "nguyen van an",
+        D,
+        1990,
+        "dob_mismatch",
+    ),
+    (
+        "name_beats_dob",
+        "nguyen van an",
+        D,
+        1990,
+        "le thi hoa",
+        date(1970, 1, 1),
+        1970,
+        "name_mismatch",
+    ),
+    (
+        "typo_and_year_only",
+        "nguyen van an",
+        D,
+        1990,
+        "nguyen van anh",
+        None,
+        1990,
+        "match_name_typo",
+    ),
 ]
 
 
@@ -293,8 +502,7 @@ def identity_cases(tmp_path_factory) -> pd.DataFrame:
     vehicles += [
         R.vehicle(300, owner_id="012345678", owner_id_kind="cmnd"),
         R.vehicle(301),  # not in the population extract
-        R.vehicle(302, owner_kind="organization", owner_id="0101234567",
-                  owner_id_kind="tax_code"),
+        R.vehicle(302, owner_kind="organization", owner_id="0101234567", owner_id_kind="tax_code"),
     ]
     R.write_week(ws, vehicles=vehicles, population=population)
     reconcile.reconcile_week(ws, WEEK)
@@ -310,16 +518,18 @@ def test_identity_result(identity_cases: pd.DataFrame, i: int, case: tuple) -> N
 
 @pytest.mark.parametrize(
     ("record", "result"),
-    [("V000300", "invalid_id"), ("V000301", "id_not_in_population"),
-     ("V000302", "not_checked")],
+    [("V000300", "invalid_id"), ("V000301", "id_not_in_population"), ("V000302", "not_checked")],
 )
 def test_identity_result_without_comparison(identity_cases, record, result):
     assert identity_cases.loc[record, "identity_result"] == result
 
 
 def test_every_identity_result_has_a_case() -> None:
-    covered = {c[-1] for c in IDENTITY_CASES} | {"invalid_id", "id_not_in_population",
-                                                 "not_checked"}
+    covered = {c[-1] for c in IDENTITY_CASES} | {
+        "invalid_id",
+        "id_not_in_population",
+        "not_checked",
+    }
     assert covered == set(IDENTITY_RESULTS)
 
 
@@ -335,6 +545,7 @@ def test_identity_confidence_is_lower_for_tolerated_differences(identity_cases):
 # Links
 # --------------------------------------------------------------------------------------------
 
+
 def _links(tmp_path: Path, **rows) -> pd.DataFrame:
     ws = _reconcile(tmp_path, **rows)
     return store.load(ws, "submission_links", WEEK).set_index("submission_id")
@@ -344,7 +555,10 @@ def test_link_by_plate(tmp_path):
     v = R.vehicle(1)
     links = _links(tmp_path, vehicles=[v], submissions=[R.vehicle_submission("S1", v)])
     assert links.loc["S1", ["record_id", "link_method", "link_reason"]].tolist() == [
-        "V000001", "plate", "plate_match"]
+        "V000001",
+        "plate",
+        "plate_match",
+    ]
 
 
 def test_link_by_chassis_when_plate_unknown(tmp_path):
@@ -371,8 +585,11 @@ def test_plate_wins_over_chassis_of_another_record(tmp_path):
 def test_link_goes_to_original_when_plate_is_duplicated(tmp_path):
     original = R.vehicle(3)
     copies = [R.vehicle(n, plate_key=original["plate_key"]) for n in (5, 7)]
-    links = _links(tmp_path, vehicles=[*copies, original],
-                   submissions=[R.vehicle_submission("S1", copies[0], chassis_key=None)])
+    links = _links(
+        tmp_path,
+        vehicles=[*copies, original],
+        submissions=[R.vehicle_submission("S1", copies[0], chassis_key=None)],
+    )
     assert links.loc["S1", "record_id"] == "V000003"
     assert links.loc["S1", "link_reason"] == "original_of_duplicates"
 
@@ -392,7 +609,10 @@ def test_link_licence_by_number(tmp_path):
     lic = R.licence(1)
     links = _links(tmp_path, licences=[lic], submissions=[R.licence_submission("T1", lic)])
     assert links.loc["T1", ["record_id", "link_method", "link_reason"]].tolist() == [
-        "L000001", "licence_no", "licence_no_match"]
+        "L000001",
+        "licence_no",
+        "licence_no_match",
+    ]
 
 
 def test_vehicle_submission_never_links_to_a_licence(tmp_path):
@@ -417,8 +637,10 @@ def test_latest_submission_wins_and_others_are_superseded(tmp_path):
 def test_tie_on_time_goes_to_larger_submission_id(tmp_path):
     v = R.vehicle(1)
     at = datetime(2025, 11, 15, 8)
-    subs = [R.vehicle_submission("S9", v, submitted_at=at, review_status="rejected"),
-            R.vehicle_submission("S10", v, submitted_at=at)]
+    subs = [
+        R.vehicle_submission("S9", v, submitted_at=at, review_status="rejected"),
+        R.vehicle_submission("S10", v, submitted_at=at),
+    ]
     ws = _reconcile(tmp_path, vehicles=[v], submissions=subs)
     links = store.load(ws, "submission_links", WEEK).set_index("submission_id")
     # "S9" > "S10" as text: identifiers compare as delivered
@@ -429,12 +651,17 @@ def test_tie_on_time_goes_to_larger_submission_id(tmp_path):
 
 def test_plate_and_chassis_submissions_of_one_vehicle_count_once(tmp_path):
     v = R.vehicle(1)
-    subs = [R.vehicle_submission("S1", v, submitted_at=datetime(2025, 11, 11, 8)),
-            R.vehicle_submission("S2", v, plate_key=None, review_status="pending")]
+    subs = [
+        R.vehicle_submission("S1", v, submitted_at=datetime(2025, 11, 11, 8)),
+        R.vehicle_submission("S2", v, plate_key=None, review_status="pending"),
+    ]
     ws = _reconcile(tmp_path, vehicles=[v], population=[R.owner_of(v)], submissions=subs)
     row = store.load(ws, "vehicle_status", WEEK).iloc[0]
     assert (row["status"], row["n_submissions"], row["submission_id"]) == (
-        "pending_review", 2, "S2")
+        "pending_review",
+        2,
+        "S2",
+    )
 
 
 def test_unmatched_submission_keeps_reason_and_near_plate_candidates(tmp_path):
@@ -453,25 +680,40 @@ def test_unmatched_submission_keeps_reason_and_near_plate_candidates(tmp_path):
 @pytest.mark.parametrize("method", ["neighbours", "deletions"])
 def test_both_candidate_searches_find_the_same_records(tmp_path, monkeypatch, method):
     monkeypatch.setattr(reconcile, "_candidate_method", lambda unmatched, registry: method)
-    vehicles = [R.vehicle(1, plate_key="29A12345"), R.vehicle(2, plate_key="29A1234"),
-                R.vehicle(3, plate_key="29A123456"), R.vehicle(4, plate_key="29A12354"),
-                R.vehicle(5, plate_key="29B12345")]
+    vehicles = [
+        R.vehicle(1, plate_key="29A12345"),
+        R.vehicle(2, plate_key="29A1234"),
+        R.vehicle(3, plate_key="29A123456"),
+        R.vehicle(4, plate_key="29A12354"),
+        R.vehicle(5, plate_key="29B12345"),
+    ]
     lic = R.licence(1)
-    subs = [R.submission("S1", plate_key="29A12346"),  # V1 replaced, V2 deleted, V3 inserted
-            R.submission("S2", plate_key="29A1235"),   # V1, V4 inserted, V2 replaced
-            R.submission("S3", plate_key="30E99999"),  # nothing near
-            R.submission("S4", plate_key="29B12344"),  # V5 replaced; V1 is two edits away
-            R.submission("T1", kind="licence", licence_no=lic["licence_no"] + "1")]
+    subs = [
+        R.submission("S1", plate_key="29A12346"),  # V1 replaced, V2 deleted, V3 inserted
+        R.submission("S2", plate_key="29A1235"),  # V1, V4 inserted, V2 replaced
+        R.submission("S3", plate_key="30E99999"),  # nothing near
+        R.submission("S4", plate_key="29B12344"),  # V5 replaced; V1 is two edits away
+        R.submission("T1", kind="licence", licence_no=lic["licence_no"] + "1"),
+    ]
     links = _links(tmp_path, vehicles=vehicles, licences=[lic], submissions=subs)
     found = {s: list(c) for s, c in links["candidates"].items()}
-    assert found == {"S1": ["V000001", "V000002", "V000003"],
-                     "S2": ["V000001", "V000002", "V000004"], "S3": [], "S4": ["V000005"],
-                     "T1": ["L000001"]}
+    assert found == {
+        "S1": ["V000001", "V000002", "V000003"],
+        "S2": ["V000001", "V000002", "V000004"],
+        "S3": [],
+        "S4": ["V000005"],
+        "T1": ["L000001"],
+    }
 
 
-@pytest.mark.parametrize(("unmatched", "registry", "method"),
-                         [(45_000, 8_500_000, "neighbours"), (240_000, 8_500_000, "deletions"),
-                          (50, 60_000, "neighbours")])
+@pytest.mark.parametrize(
+    ("unmatched", "registry", "method"),
+    [
+        (45_000, 8_500_000, "neighbours"),
+        (240_000, 8_500_000, "deletions"),
+        (50, 60_000, "neighbours"),
+    ],
+)
 def test_candidate_search_is_chosen_by_cost(unmatched, registry, method):
     assert reconcile._candidate_method(unmatched, registry) == method
 
@@ -502,8 +744,9 @@ def test_linked_submission_has_no_candidates(tmp_path):
 
 def test_link_across_units_keeps_both_unit_codes(tmp_path):
     v = R.vehicle(1, unit_code=R.OTHER_UNIT)
-    links = _links(tmp_path, vehicles=[v],
-                   submissions=[R.vehicle_submission("S1", v, unit_code=R.UNIT)])
+    links = _links(
+        tmp_path, vehicles=[v], submissions=[R.vehicle_submission("S1", v, unit_code=R.UNIT)]
+    )
     assert links.loc["S1", ["unit_code", "record_unit_code"]].tolist() == [R.UNIT, R.OTHER_UNIT]
 
 
@@ -512,21 +755,61 @@ def test_link_across_units_keeps_both_unit_codes(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 VEHICLE_COLUMNS = [
-    "record_id", "unit_code", "vehicle_type", "owner_kind", "status", "status_reason",
-    "status_reason_vi", "flags", "submission_id", "n_submissions", "first_submitted_at",
-    "last_submitted_at", "review_status", "reviewed_at", "identity_result",
-    "identity_confidence", "plate", "owner_name", "owner_id", "owner_address",
+    "record_id",
+    "unit_code",
+    "vehicle_type",
+    "owner_kind",
+    "status",
+    "status_reason",
+    "status_reason_vi",
+    "flags",
+    "submission_id",
+    "n_submissions",
+    "first_submitted_at",
+    "last_submitted_at",
+    "review_status",
+    "reviewed_at",
+    "identity_result",
+    "identity_confidence",
+    "plate",
+    "owner_name",
+    "owner_id",
+    "owner_address",
 ]
 LICENCE_COLUMNS = [
-    "record_id", "unit_code", "licence_no", "licence_class", "status", "status_reason",
-    "status_reason_vi", "flags", "submission_id", "n_submissions", "first_submitted_at",
-    "last_submitted_at", "review_status", "reviewed_at", "identity_result",
-    "identity_confidence", "holder_name", "holder_id",
+    "record_id",
+    "unit_code",
+    "licence_no",
+    "licence_class",
+    "status",
+    "status_reason",
+    "status_reason_vi",
+    "flags",
+    "submission_id",
+    "n_submissions",
+    "first_submitted_at",
+    "last_submitted_at",
+    "review_status",
+    "reviewed_at",
+    "identity_result",
+    "identity_confidence",
+    "holder_name",
+    "holder_id",
 ]
 LINK_COLUMNS = [
-    "submission_id", "kind", "unit_code", "record_id", "record_unit_code", "link_method",
-    "is_duplicate", "superseded_by", "link_reason", "candidates", "submitted_at",
-    "review_status", "reviewed_at",
+    "submission_id",
+    "kind",
+    "unit_code",
+    "record_id",
+    "record_unit_code",
+    "link_method",
+    "is_duplicate",
+    "superseded_by",
+    "link_reason",
+    "candidates",
+    "submitted_at",
+    "review_status",
+    "reviewed_at",
 ]
 
 
@@ -535,7 +818,9 @@ def small_week(tmp_path_factory):
     ws = make_workspace(tmp_path_factory.mktemp("small_week"))
     v, lic = R.vehicle(1), R.licence(1)
     R.write_week(
-        ws, vehicles=[v, R.vehicle(2)], licences=[lic],
+        ws,
+        vehicles=[v, R.vehicle(2)],
+        licences=[lic],
         population=[R.owner_of(v), R.holder_of(lic)],
         submissions=[R.vehicle_submission("S1", v), R.licence_submission("T1", lic)],
         unit_reports=[R.unit_report(date(2025, 11, 15), vehicles_collected=1)],
@@ -546,8 +831,11 @@ def small_week(tmp_path_factory):
 
 @pytest.mark.parametrize(
     ("table", "columns"),
-    [("vehicle_status", VEHICLE_COLUMNS), ("licence_status", LICENCE_COLUMNS),
-     ("submission_links", LINK_COLUMNS)],
+    [
+        ("vehicle_status", VEHICLE_COLUMNS),
+        ("licence_status", LICENCE_COLUMNS),
+        ("submission_links", LINK_COLUMNS),
+    ],
 )
 def test_output_has_contract_columns(small_week, table, columns):
     ws, _ = small_week
@@ -603,13 +891,19 @@ def test_empty_week_writes_empty_tables(tmp_path):
 # Self-reports against the system
 # --------------------------------------------------------------------------------------------
 
+
 def _self_report(tmp_path, reported: int, collected: int, **report) -> pd.DataFrame:
     vehicles = [R.vehicle(i) for i in range(1, collected + 1)]
-    subs = [R.vehicle_submission(f"S{i}", v, submitted_at=datetime(2025, 11, 18, 9))
-            for i, v in enumerate(vehicles)]
-    ws = _reconcile(tmp_path, vehicles=vehicles, submissions=subs,
-                    unit_reports=[R.unit_report(date(2025, 11, 18),
-                                                vehicles_collected=reported, **report)])
+    subs = [
+        R.vehicle_submission(f"S{i}", v, submitted_at=datetime(2025, 11, 18, 9))
+        for i, v in enumerate(vehicles)
+    ]
+    ws = _reconcile(
+        tmp_path,
+        vehicles=vehicles,
+        submissions=subs,
+        unit_reports=[R.unit_report(date(2025, 11, 18), vehicles_collected=reported, **report)],
+    )
     check = store.load(ws, "unit_self_report_check", WEEK)
     return check.set_index(pd.to_datetime(check["report_date"]).dt.date)
 
@@ -617,12 +911,12 @@ def _self_report(tmp_path, reported: int, collected: int, **report) -> pd.DataFr
 @pytest.mark.parametrize(
     ("reported", "collected", "overstated"),
     [
-        (40, 30, True),    # 33 % over
-        (33, 30, False),   # exactly 10 % over is within the threshold
-        (34, 30, True),    # just above
-        (19, 0, False),    # under min_reported: one record must not swing a small unit
+        (40, 30, True),  # 33 % over
+        (33, 30, False),  # exactly 10 % over is within the threshold
+        (34, 30, True),  # just above
+        (19, 0, False),  # under min_reported: one record must not swing a small unit
         (20, 0, True),
-        (25, 30, False),   # understatement is not flagged
+        (25, 30, False),  # understatement is not flagged
     ],
 )
 def test_self_report_overstatement(tmp_path, reported, collected, overstated):
@@ -634,8 +928,9 @@ def test_self_report_overstatement(tmp_path, reported, collected, overstated):
 
 def test_self_report_counts_approvals_on_the_review_day(tmp_path):
     v = R.vehicle(1)
-    s = R.vehicle_submission("S1", v, submitted_at=datetime(2025, 11, 17, 9),
-                             reviewed_at=datetime(2025, 11, 19, 9))
+    s = R.vehicle_submission(
+        "S1", v, submitted_at=datetime(2025, 11, 17, 9), reviewed_at=datetime(2025, 11, 19, 9)
+    )
     ws = _reconcile(tmp_path, vehicles=[v], submissions=[s])
     check = store.load(ws, "unit_self_report_check", WEEK)
     by_day = check.set_index(pd.to_datetime(check["report_date"]).dt.date)
@@ -644,8 +939,9 @@ def test_self_report_counts_approvals_on_the_review_day(tmp_path):
 
 
 def test_self_report_days_after_the_week_are_left_out(tmp_path):
-    ws = _reconcile(tmp_path, unit_reports=[R.unit_report(date(2025, 11, 24),
-                                                          vehicles_collected=99)])
+    ws = _reconcile(
+        tmp_path, unit_reports=[R.unit_report(date(2025, 11, 24), vehicles_collected=99)]
+    )
     assert store.load(ws, "unit_self_report_check", WEEK).empty
 
 
@@ -668,34 +964,54 @@ def test_self_report_verdict_compares_only_days_the_unit_reported(tmp_path):
     # system shows 20: within the threshold. Counting the 18th would hide any overstatement
     # and an unreported day is not an understatement either.
     vehicles = [R.vehicle(i) for i in range(1, 51)]
-    subs = [R.vehicle_submission(f"S{i}", v, review_status="pending",
-                                 submitted_at=datetime(2025, 11, 18 if i < 30 else 19, 9))
-            for i, v in enumerate(vehicles)]
-    ws = _reconcile(tmp_path, vehicles=vehicles, submissions=subs, unit_reports=[
-        R.unit_report(date(2025, 11, 19), vehicles_collected=22)])
+    subs = [
+        R.vehicle_submission(
+            f"S{i}",
+            v,
+            review_status="pending",
+            submitted_at=datetime(2025, 11, 18 if i < 30 else 19, 9),
+        )
+        for i, v in enumerate(vehicles)
+    ]
+    ws = _reconcile(
+        tmp_path,
+        vehicles=vehicles,
+        submissions=subs,
+        unit_reports=[R.unit_report(date(2025, 11, 19), vehicles_collected=22)],
+    )
     check = store.load(ws, "unit_self_report_check", WEEK)
-    row = reconcile.self_report_verdict(check, WEEK, load_plan()).set_index("unit_code").loc[
-        R.UNIT]
+    row = reconcile.self_report_verdict(check, WEEK, load_plan()).set_index("unit_code").loc[R.UNIT]
     assert (row["days_reported"], row["reported_total"], row["system_total"]) == (1, 22, 20)
     assert not row["overstated"]
 
 
 def test_small_unit_is_judged_on_all_measures_together():
     # every measure under min_reported (20), together 48 against 36: overstated
-    counts = pd.DataFrame({
-        "reported_vehicles_collected": [15], "system_vehicles_collected": [11],
-        "reported_vehicles_approved": [10], "system_vehicles_approved": [8],
-        "reported_licences_collected": [12], "system_licences_collected": [9],
-        "reported_licences_cleaned": [11], "system_licences_cleaned": [8],
-    })
+    counts = pd.DataFrame(
+        {
+            "reported_vehicles_collected": [15],
+            "system_vehicles_collected": [11],
+            "reported_vehicles_approved": [10],
+            "system_vehicles_approved": [8],
+            "reported_licences_collected": [12],
+            "system_licences_collected": [9],
+            "reported_licences_cleaned": [11],
+            "system_licences_cleaned": [8],
+        }
+    )
     out = reconcile.judge_self_reports(counts, load_plan()).iloc[0]
     assert out["overstated"] and out["ratio"] == pytest.approx(48 / 36)
     assert not any(out[f"overstated_{m}"] for m in reconcile.SELF_REPORT_MEASURES)
 
 
 def test_judge_self_reports_does_not_change_its_input():
-    counts = pd.DataFrame({f"{side}_{m}": [50] for m in reconcile.SELF_REPORT_MEASURES
-                           for side in ("reported", "system")})
+    counts = pd.DataFrame(
+        {
+            f"{side}_{m}": [50]
+            for m in reconcile.SELF_REPORT_MEASURES
+            for side in ("reported", "system")
+        }
+    )
     before = counts.copy()
     out = reconcile.judge_self_reports(counts, load_plan())
     pd.testing.assert_frame_equal(counts, before)
@@ -706,10 +1022,15 @@ def test_judge_self_reports_does_not_change_its_input():
 # Views for the notebook
 # --------------------------------------------------------------------------------------------
 
+
 def test_status_table_has_every_unit_and_status(vehicle_cases, tmp_path):
-    counts = pd.DataFrame({"unit_code": [R.UNIT, R.UNIT, R.OTHER_UNIT],
-                           "status": ["cleaned", "not_submitted", "cleaned"],
-                           "records": [3, 2, 1]})
+    counts = pd.DataFrame(
+        {
+            "unit_code": [R.UNIT, R.UNIT, R.OTHER_UNIT],
+            "status": ["cleaned", "not_submitted", "cleaned"],
+            "records": [3, 2, 1],
+        }
+    )
     table = reconcile.status_table(counts, "vehicle").set_index("unit_code")
     assert len(table) == 126
     assert list(table.columns[1:-1]) == list(VEHICLE_STATUSES)
@@ -717,8 +1038,9 @@ def test_status_table_has_every_unit_and_status(vehicle_cases, tmp_path):
 
 
 def test_city_status_table_shares_add_up():
-    counts = pd.DataFrame({"unit_code": [R.UNIT, R.OTHER_UNIT], "status": ["cleaned", "cleaned"],
-                           "records": [3, 1]})
+    counts = pd.DataFrame(
+        {"unit_code": [R.UNIT, R.OTHER_UNIT], "status": ["cleaned", "cleaned"], "records": [3, 1]}
+    )
     city = reconcile.city_status_table(counts, "licence").set_index("status")
     assert city.loc["cleaned", "records"] == 4 and city["share"].sum() == pytest.approx(1.0)
     assert city.loc["holder_deceased", "difficult"]
@@ -726,7 +1048,9 @@ def test_city_status_table_shares_add_up():
 
 def test_difficult_examples_mask_ids_and_carry_no_names(tmp_path):
     v = R.vehicle(1, owner_id="001090012345")
-    ws = _reconcile(tmp_path, vehicles=[v, R.vehicle(2)], population=[R.owner_of(v, status="deceased")])
+    ws = _reconcile(
+        tmp_path, vehicles=[v, R.vehicle(2)], population=[R.owner_of(v, status="deceased")]
+    )
     examples = reconcile.difficult_examples(ws, WEEK, "vehicle")
     assert set(examples["status"]) == {"owner_deceased", "id_not_in_population"}
     assert "001*******45" in set(examples["person_id"])

@@ -110,7 +110,8 @@ def test_rebuilding_a_week_keeps_the_log_of_packs_already_sent(tmp_ws, notebooks
     (final / "distribution.json").write_text('{"sends": [{"unit_code": "00008"}]}', "utf-8")
     runner.run(WEEK, ["vi"], tmp_ws, **kwargs)
     assert json.loads((final / "distribution.json").read_text("utf-8"))["sends"] == [
-        {"unit_code": "00008"}]
+        {"unit_code": "00008"}
+    ]
     manifest = json.loads((final / "manifest.json").read_text("utf-8"))
     assert "distribution.json" not in {f["path"] for f in manifest["files"]}
 
@@ -536,8 +537,14 @@ def test_delivery_warnings_are_said_on_the_console_after_ingest_and_last(tmp_ws)
     (tmp_ws.raw / "2025-11-23").mkdir()
     (tmp_ws.raw / "2025-11-23 (1)").mkdir()
     lines: list[str] = []
-    runner.run("2025-11-23", ["en"], tmp_ws, steps=[Step("01_ingest")],
-               notebooks_dir=NOTEBOOKS_DIR, echo=lines.append)
+    runner.run(
+        "2025-11-23",
+        ["en"],
+        tmp_ws,
+        steps=[Step("01_ingest")],
+        notebooks_dir=NOTEBOOKS_DIR,
+        echo=lines.append,
+    )
     warned = [line for line in lines if line.startswith("WARNING: ")]
     assert any("'2025-11-23 (1)'" in line for line in warned)
     assert any("submissions comes from the delivery of 2025-11-09" in line for line in warned)

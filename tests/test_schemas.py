@@ -28,8 +28,9 @@ def test_a_missing_column_is_named_where_the_table_is_written(tmp_ws):
 
 
 def test_a_column_of_the_wrong_type_is_named(tmp_ws):
-    with pytest.raises(schemas.ContractError,
-                       match=r"'talking_points'.*column 'order' holds .*string.*says int"):
+    with pytest.raises(
+        schemas.ContractError, match=r"'talking_points'.*column 'order' holds .*string.*says int"
+    ):
         store.save(tmp_ws, talking_points(order=["first"]), "talking_points", WEEK)
 
 
@@ -44,8 +45,10 @@ def test_a_null_where_the_contract_allows_none_is_named(tmp_ws):
 
 
 def test_a_delivery_s_own_extra_column_is_kept_in_a_raw_table():
-    frame = schemas.complete("unit_reports", pd.DataFrame({
-        "report_date": [date(2025, 11, 20)], "unit_code": ["00008"], "STT": ["1"]}))
+    frame = schemas.complete(
+        "unit_reports",
+        pd.DataFrame({"report_date": [date(2025, 11, 20)], "unit_code": ["00008"], "STT": ["1"]}),
+    )
     schemas.check_table("unit_reports", __import__("pyarrow").Table.from_pandas(frame))
 
 
@@ -87,9 +90,13 @@ def test_docs_list_the_columns_of_every_table(table):
         name = column.name
         short = re.sub(r"^(veh|lic)_", "", name)
         pattern = re.sub(r"^(veh|lic)_(group|resolved)_.*$", r"\1_\2_<status>", name)
-        measure = re.sub(r"^(self_report_\w+?_|reported_|system_|overstated_)"
-                         r"(vehicles_collected|vehicles_approved|licences_collected|"
-                         r"licences_cleaned)$", r"\1<m>", name)
+        measure = re.sub(
+            r"^(self_report_\w+?_|reported_|system_|overstated_)"
+            r"(vehicles_collected|vehicles_approved|licences_collected|"
+            r"licences_cleaned)$",
+            r"\1<m>",
+            name,
+        )
         if not ({name, short, pattern, measure} & named):
             missing.append(name)
     assert not missing, f"docs/architecture.md: {table} does not list {missing}"

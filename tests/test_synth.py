@@ -39,7 +39,7 @@ def read_text_table(path: Path, source: str, delivery: str) -> tuple[pd.DataFram
     elif fmt.ext == "xlsx":
         rows = list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
         hdr = next(i for i, r in enumerate(rows) if r and list(r[: len(names)]) == list(names))
-        body = [["" if v is None else str(v) for v in r] for r in rows[hdr + 1:]]
+        body = [["" if v is None else str(v) for v in r] for r in rows[hdr + 1 :]]
         width = len(rows[hdr])
         df = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=list(rows[hdr]))
         first = hdr + 2
@@ -87,8 +87,9 @@ def test_file_formats_are_what_their_names_say(sample_ws):
 
 
 def test_all_126_units_in_the_registry_and_reports(sample_ws):
-    df, _ = read_text_table(sample_ws.raw / "2025-11-17" / "registry_vehicles.csv.gz",
-                            "registry_vehicles", "2025-11-17")
+    df, _ = read_text_table(
+        sample_ws.raw / "2025-11-17" / "registry_vehicles.csv.gz", "registry_vehicles", "2025-11-17"
+    )
     codes = resolve_units(df["unit_code"])
     assert codes.dropna().nunique() == 126
     truth = pd.read_parquet(sample_ws.truth / WEEK / "vehicle_status.parquet")
@@ -156,7 +157,8 @@ def misplaced_faults(raw: Path, faults: pd.DataFrame) -> list[tuple]:
         else:
             table, first = cache.setdefault(rel, read_text_table(raw / rel, source, delivery))
         for row, col, value in group[["source_row", "column", "delivered_value"]].itertuples(
-                index=False):
+            index=False
+        ):
             cell = table[col].iat[row - first]
             if _norm(cell) != _norm(value):
                 bad.append((rel, row, col, value, cell))
@@ -166,9 +168,16 @@ def misplaced_faults(raw: Path, faults: pd.DataFrame) -> list[tuple]:
 def _report_table(path: Path) -> tuple[pd.DataFrame, int]:
     rows = list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
     hdr = next(i for i, r in enumerate(rows) if r and r[0] == "STT")
-    cols = ["STT", "report_date", "unit_code", "vehicles_collected", "vehicles_approved",
-            "licences_collected", "licences_cleaned"]
-    body = [(["" if v is None else str(v) for v in r] + [""] * 7)[:7] for r in rows[hdr + 1:]]
+    cols = [
+        "STT",
+        "report_date",
+        "unit_code",
+        "vehicles_collected",
+        "vehicles_approved",
+        "licences_collected",
+        "licences_cleaned",
+    ]
+    body = [(["" if v is None else str(v) for v in r] + [""] * 7)[:7] for r in rows[hdr + 1 :]]
     return pd.DataFrame(body, columns=cols), hdr + 2
 
 
@@ -190,13 +199,13 @@ def test_faults_name_valid_outcomes_and_reasons(sample_ws):
 
 
 def test_accepted_plates_normalise_to_the_truth_key(sample_ws):
-    df, _ = read_text_table(sample_ws.raw / "2025-11-17" / "registry_vehicles.csv.gz",
-                            "registry_vehicles", "2025-11-17")
+    df, _ = read_text_table(
+        sample_ws.raw / "2025-11-17" / "registry_vehicles.csv.gz", "registry_vehicles", "2025-11-17"
+    )
     truth = pd.read_parquet(sample_ws.truth / "registry_vehicles.parquet")
     ok = truth[~truth["rejected_at_ingest"] & (truth["first_delivery"] == "2025-11-17")]
     first = df.drop_duplicates("record_id").set_index("record_id")
-    keys = first.loc[ok["record_id"], "plate"].str.upper().str.replace(r"[^A-Z0-9]", "",
-                                                                        regex=True)
+    keys = first.loc[ok["record_id"], "plate"].str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
     assert (keys.to_numpy() == ok["plate_key"].to_numpy()).all()
     assert keys.str.fullmatch(PLATE_KEY).all()
 
@@ -246,8 +255,10 @@ def test_sample_week_looks_like_the_city_story(sample_ws):
 
 def test_some_units_overstate_their_self_reports(sample_ws):
     reports = pd.read_parquet(sample_ws.truth / "unit_reports.parquet")
-    week = reports[(reports["report_date"] >= pd.Timestamp("2025-11-18"))
-                   & (reports["report_date"] <= pd.Timestamp(WEEK))]
+    week = reports[
+        (reports["report_date"] >= pd.Timestamp("2025-11-18"))
+        & (reports["report_date"] <= pd.Timestamp(WEEK))
+    ]
     per_unit = week.groupby("unit_code")[["vehicles_collected", "system_vehicles_collected"]].sum()
     ratio = per_unit["vehicles_collected"] / per_unit["system_vehicles_collected"].clip(lower=1)
     assert (ratio > 1.10).sum() >= 5
@@ -260,14 +271,24 @@ def small_city(tmp_path_factory):
     root = tmp_path_factory.mktemp("small_city")
     summaries = []
     for run in ("a", "b"):
-        summaries.append(synth.generate(root / run / "raw", scenario="city", seed=7,
-                                        truth_dir=root / run / "truth", scale=SMALL_CITY))
+        summaries.append(
+            synth.generate(
+                root / run / "raw",
+                scenario="city",
+                seed=7,
+                truth_dir=root / run / "truth",
+                scale=SMALL_CITY,
+            )
+        )
     return root, summaries
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "summary.json"}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "summary.json"
+    }
 
 
 def test_same_seed_gives_byte_identical_files(small_city):
@@ -278,10 +299,12 @@ def test_same_seed_gives_byte_identical_files(small_city):
 
 
 def test_other_seed_gives_other_files(tmp_path):
-    synth.generate(tmp_path / "raw", scenario="city", seed=8, truth_dir=tmp_path / "t",
-                   scale=0.0005)
-    synth.generate(tmp_path / "raw2", scenario="city", seed=9, truth_dir=tmp_path / "t2",
-                   scale=0.0005)
+    synth.generate(
+        tmp_path / "raw", scenario="city", seed=8, truth_dir=tmp_path / "t", scale=0.0005
+    )
+    synth.generate(
+        tmp_path / "raw2", scenario="city", seed=9, truth_dir=tmp_path / "t2", scale=0.0005
+    )
     rel = "2025-11-17/population.parquet"
     assert (tmp_path / "raw" / rel).read_bytes() != (tmp_path / "raw2" / rel).read_bytes()
 
@@ -314,15 +337,22 @@ def test_sample_hits_its_licence_target_exactly(sample_ws):
     target = summary["calibration_targets"]
     assert sum(lic.values()) == target["licences_assigned"] == 15_000
     assert lic["cleaned"] == target["licences_cleaned_by_2025-11-23"] < 15_000
-    assert summary["weeks"][WEEK]["vehicle_submissions_accepted"] == target[
-        "vehicle_submissions_by_2025-11-23"]
+    assert (
+        summary["weeks"][WEEK]["vehicle_submissions_accepted"]
+        == target["vehicle_submissions_by_2025-11-23"]
+    )
 
 
 def test_reduced_city_window_count_matches_the_schedule(small_city):
     root, summaries = small_city
     links = pd.read_parquet(root / "a" / "truth" / WEEK / "submission_links.parquet")
-    raw = pd.read_csv(root / "a" / "raw" / WEEK / "submissions.csv", sep=";", dtype=str,
-                      encoding="utf-8-sig", keep_default_na=False)
+    raw = pd.read_csv(
+        root / "a" / "raw" / WEEK / "submissions.csv",
+        sep=";",
+        dtype=str,
+        encoding="utf-8-sig",
+        keep_default_na=False,
+    )
     raw.columns = [c.strip().lower() for c in raw.columns]
     ok = links[(links["kind"] == "vehicle") & ~links["rejected_at_ingest"]]
     raw = raw.drop_duplicates("submission_id")  # the exported-twice rows
@@ -339,9 +369,18 @@ SLICED_CITY = 0.003  # 25,500 vehicle records in 3 slices
 def sliced_city(tmp_path_factory):
     """A reduced city made the way Hanoi is made (slices in worker processes), twice."""
     root = tmp_path_factory.mktemp("sliced_city")
-    summaries = [synth.generate(root / run / "raw", scenario="city", seed=11, scale=SLICED_CITY,
-                                truth_dir=root / run / "truth", slices=3, workers=workers)
-                 for run, workers in (("a", 2), ("b", 1))]
+    summaries = [
+        synth.generate(
+            root / run / "raw",
+            scenario="city",
+            seed=11,
+            scale=SLICED_CITY,
+            truth_dir=root / run / "truth",
+            slices=3,
+            workers=workers,
+        )
+        for run, workers in (("a", 2), ("b", 1))
+    ]
     return root, summaries
 
 
@@ -363,9 +402,14 @@ def test_worker_count_does_not_change_a_byte(sliced_city):
 def test_merged_files_hold_every_slice_row_under_one_header(sliced_city):
     root, summaries = sliced_city
     files = summaries[0]["files"]
-    for rel in ("2025-11-17/registry_vehicles.csv.gz", "2025-11-17/submissions.csv",
-                "2025-11-23/submissions.csv", "2025-12-14/population.csv.gz",
-                "2025-12-07/registry_vehicles.parquet", "2025-11-17/registry_licences.csv"):
+    for rel in (
+        "2025-11-17/registry_vehicles.csv.gz",
+        "2025-11-17/submissions.csv",
+        "2025-11-23/submissions.csv",
+        "2025-12-14/population.csv.gz",
+        "2025-12-07/registry_vehicles.parquet",
+        "2025-11-17/registry_licences.csv",
+    ):
         source = rel[11:].split(".")[0]
         table, _ = read_text_table(root / "a" / "raw" / rel, source, rel[:10])
         assert len(table) == files[rel], rel
@@ -394,8 +438,11 @@ def test_slices_share_no_key(sliced_city):
     assert real["plate_key"].is_unique and real["chassis_key"].is_unique
     lic = pd.read_parquet(truth / "registry_licences.parquet")
     assert lic["record_id"].is_unique
-    assert lic.loc[lic["designed_category"] != "duplicate_registry_record", "licence_no"
-                   ].dropna().is_unique
+    assert (
+        lic.loc[lic["designed_category"] != "duplicate_registry_record", "licence_no"]
+        .dropna()
+        .is_unique
+    )
     links = pd.read_parquet(truth / "2025-12-21" / "submission_links.parquet")
     assert links["submission_id"].is_unique
     # every slice contributed records of its own numbering block
@@ -410,8 +457,12 @@ def test_reconcile_agrees_with_the_truth_of_a_sliced_city(sliced_city):
     from helpers.paths import Workspace
 
     root, _ = sliced_city
-    ws = Workspace(raw=root / "a" / "raw", processed=root / "a" / "processed",
-                   output=root / "a" / "output", truth=root / "a" / "truth")
+    ws = Workspace(
+        raw=root / "a" / "raw",
+        processed=root / "a" / "processed",
+        output=root / "a" / "output",
+        truth=root / "a" / "truth",
+    )
     ingest.ingest_week(ws, "2025-12-21")
     reconcile.reconcile_week(ws, "2025-12-21")
     scores = evaluate.score_week(ws, "2025-12-21")
@@ -421,8 +472,10 @@ def test_reconcile_agrees_with_the_truth_of_a_sliced_city(sliced_city):
 
 
 # ------------------------------------------------------------------ small pieces
-@pytest.mark.parametrize("text", ["Nguyễn Văn Hùng", "Đặng Thị Thủy", "Phường Ngọc Hà",
-                                  "Lê Quỳnh Hương", "Trịnh Hữu Lộc"])
+@pytest.mark.parametrize(
+    "text",
+    ["Nguyễn Văn Hùng", "Đặng Thị Thủy", "Phường Ngọc Hà", "Lê Quỳnh Hương", "Trịnh Hữu Lộc"],
+)
 def test_cp1258_text_round_trips_to_the_same_nfc(text):
     import unicodedata
 
@@ -431,9 +484,14 @@ def test_cp1258_text_round_trips_to_the_same_nfc(text):
 
 
 def test_workbook_writer_is_deterministic_and_readable(tmp_path):
-    sheet = Sheet("s", top=[["BÁO CÁO"]], header=["a", "b"],
-                  data=pd.DataFrame({"a": ["x", "1090012345"], "b": [45983, None]}),
-                  kinds={"a": "mixed", "b": "date"}, merges=["A1:B1"])
+    sheet = Sheet(
+        "s",
+        top=[["BÁO CÁO"]],
+        header=["a", "b"],
+        data=pd.DataFrame({"a": ["x", "1090012345"], "b": [45983, None]}),
+        kinds={"a": "mixed", "b": "date"},
+        merges=["A1:B1"],
+    )
     write_workbook(tmp_path / "1.xlsx", [sheet])
     write_workbook(tmp_path / "2.xlsx", [sheet])
     assert (tmp_path / "1.xlsx").read_bytes() == (tmp_path / "2.xlsx").read_bytes()
@@ -456,9 +514,15 @@ def test_truth_folder_must_be_outside_the_raw_folder(tmp_path):
         synth.generate(tmp_path / "raw", truth_dir=tmp_path / "raw" / "truth")
 
 
-@pytest.mark.parametrize("argv", [["--slices", "3"], ["--scale", "0.5"],
-                                  ["--scenario", "city", "--slices", "0"],
-                                  ["--scenario", "city", "--workers", "0"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--slices", "3"],
+        ["--scale", "0.5"],
+        ["--scenario", "city", "--slices", "0"],
+        ["--scenario", "city", "--workers", "0"],
+    ],
+)
 def test_cli_refuses_slices_where_they_mean_nothing(tmp_path, argv, capsys):
     from helpers.synth.__main__ import main
 
@@ -471,8 +535,25 @@ def test_cli_refuses_slices_where_they_mean_nothing(tmp_path, argv, capsys):
 def test_cli_generates_a_city_in_the_slices_asked_for(tmp_path, capsys):
     from helpers.synth.__main__ import main
 
-    assert main(["--scenario", "city", "--scale", "0.0005", "--slices", "2", "--workers", "1",
-                 "--out", str(tmp_path / "raw"), "--truth-dir", str(tmp_path / "truth")]) == 0
+    assert (
+        main(
+            [
+                "--scenario",
+                "city",
+                "--scale",
+                "0.0005",
+                "--slices",
+                "2",
+                "--workers",
+                "1",
+                "--out",
+                str(tmp_path / "raw"),
+                "--truth-dir",
+                str(tmp_path / "truth"),
+            ]
+        )
+        == 0
+    )
     assert "(2 slice(s))" in capsys.readouterr().out
     summary = json.loads((tmp_path / "truth" / "summary.json").read_text())
     assert summary["slices"] == 2 and summary["counts"]["vehicle_records"] == 4_250

@@ -51,17 +51,32 @@ def test_vectorised_resolution_keeps_missing_and_order():
 
 @pytest.mark.parametrize(
     "spelling",
-    ["Phường Văn Miếu - Quốc Tử Giám", "Phường Văn Miếu – Quốc Tử Giám", "Văn Miếu — Quốc Tử Giám",
-     "Văn Miếu Quốc Tử Giám", "P.Văn Miếu-Quốc Tử Giám", "VĂN MIẾU  –  QUỐC TỬ GIÁM",
-     "phuong van mieu quoc tu giam", "PhườngVăn Miếu - Quốc Tử Giám", "P - Van Mieu Quoc Tu Giam"],
+    [
+        "Phường Văn Miếu - Quốc Tử Giám",
+        "Phường Văn Miếu – Quốc Tử Giám",
+        "Văn Miếu — Quốc Tử Giám",
+        "Văn Miếu Quốc Tử Giám",
+        "P.Văn Miếu-Quốc Tử Giám",
+        "VĂN MIẾU  –  QUỐC TỬ GIÁM",
+        "phuong van mieu quoc tu giam",
+        "PhườngVăn Miếu - Quốc Tử Giám",
+        "P - Van Mieu Quoc Tu Giam",
+    ],
 )
 def test_any_dash_spacing_case_or_prefix_resolves(spelling):
     code = units.official_units().set_index("base_name").loc["Văn Miếu - Quốc Tử Giám", "unit_code"]
     assert units.resolve_unit(spelling) == code
 
 
-@pytest.mark.parametrize("a, b", [("Dương Hòa", "Ứng Hòa"), ("Hồng Sơn", "Hương Sơn"),
-                                  ("Phúc Lộc", "Phúc Lợi"), ("Tùng Thiện", "Ứng Thiên")])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Dương Hòa", "Ứng Hòa"),
+        ("Hồng Sơn", "Hương Sơn"),
+        ("Phúc Lộc", "Phúc Lợi"),
+        ("Tùng Thiện", "Ứng Thiên"),
+    ],
+)
 def test_near_collisions_in_the_official_list_stay_apart(a, b):
     names = units.official_units().set_index("base_name")["unit_code"]
     assert units.resolve_unit(a) == names[a] != units.resolve_unit(b) == names[b]

@@ -27,22 +27,23 @@ RECORD_TABLES = ("vehicle_status", "licence_status", "submissions", "submission_
 
 
 def scale_up(source: Workspace, week: str, copies: int, root: Path) -> Workspace:
-    target = Workspace(raw=root / "raw", processed=root / "processed", output=root / "output",
-                       truth=root / "truth")
+    target = Workspace(
+        raw=root / "raw", processed=root / "processed", output=root / "output", truth=root / "truth"
+    )
     src, dst = source.processed_week(week), target.processed_week(week)
     dst.mkdir(parents=True, exist_ok=True)
     (target.raw / week).mkdir(parents=True, exist_ok=True)
     replace = {
         "vehicle_status": "record_id || '-' || i AS record_id, plate || '/' || i AS plate, "
-                          "owner_id || lpad(CAST(i AS VARCHAR), 3, '0') AS owner_id, "
-                          "owner_address || ', khu ' || i AS owner_address, "
-                          "submission_id || '-' || i AS submission_id",
+        "owner_id || lpad(CAST(i AS VARCHAR), 3, '0') AS owner_id, "
+        "owner_address || ', khu ' || i AS owner_address, "
+        "submission_id || '-' || i AS submission_id",
         "licence_status": "record_id || '-' || i AS record_id, licence_no || '/' || i AS licence_no, "
-                          "holder_id || lpad(CAST(i AS VARCHAR), 3, '0') AS holder_id, "
-                          "submission_id || '-' || i AS submission_id",
+        "holder_id || lpad(CAST(i AS VARCHAR), 3, '0') AS holder_id, "
+        "submission_id || '-' || i AS submission_id",
         "submissions": "submission_id || '-' || i AS submission_id",
         "submission_links": "submission_id || '-' || i AS submission_id, "
-                            "record_id || '-' || i AS record_id",
+        "record_id || '-' || i AS record_id",
     }
     con = store.duckdb_connect(memory_limit="4GB")
     try:
@@ -69,8 +70,11 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/packs-bench")
     parser.add_argument("--lang", default="vi")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--plain", action="store_true",
-                        help="unit packs without passwords (unit_packs.encrypt: false)")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="unit packs without passwords (unit_packs.encrypt: false)",
+    )
     args = parser.parse_args()
     plan = load_plan()
     plan = replace(plan, unit_packs={**plan.unit_packs, "encrypt": not args.plain})
@@ -88,11 +92,15 @@ def main() -> None:
     print(excel.overview(result).to_string())
     print("phases (wall s):", result.seconds)
     units = result.units
-    print(f"total wall {wall:.1f} s; main CPU {time.process_time() - cpu:.1f} s; "
-          f"workers' CPU {units['cpu_s'].sum():.1f} s (per unit mean {units['cpu_s'].mean():.2f}, "
-          f"max {units['cpu_s'].max():.2f}); rows {int(units.filter(like='rows_').sum().sum()):,}")
-    print(f"peak RSS: main {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
-          f"largest worker {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"total wall {wall:.1f} s; main CPU {time.process_time() - cpu:.1f} s; "
+        f"workers' CPU {units['cpu_s'].sum():.1f} s (per unit mean {units['cpu_s'].mean():.2f}, "
+        f"max {units['cpu_s'].max():.2f}); rows {int(units.filter(like='rows_').sum().sum()):,}"
+    )
+    print(
+        f"peak RSS: main {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
+        f"largest worker {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

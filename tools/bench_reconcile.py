@@ -32,7 +32,7 @@ def build(out: Path, people: int, vehicles: int, licences: int, vehicle_subs: in
     con.execute("SET threads=2")
     unit = "lpad(((i % 126) * 7 + 4)::VARCHAR, 5, '0')"
     cid = "'001' || lpad(((j * 7919) % 1000000000)::VARCHAR, 9, '0')"
-    con.execute(f"""COPY (SELECT {cid.replace('j', 'i')} AS citizen_id,
+    con.execute(f"""COPY (SELECT {cid.replace("j", "i")} AS citizen_id,
         'Nguyễn Văn ' || (i % 9973)::VARCHAR AS full_name,
         'nguyen van ' || (i % 9973)::VARCHAR AS full_name_key,
         CASE WHEN i % 50 = 0 THEN NULL ELSE DATE '1950-01-01' + (i % 20000)::INTEGER END AS dob,
@@ -108,11 +108,19 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=8_700_000)
     parser.add_argument("--vehicles", type=int, default=8_500_000)
     parser.add_argument("--licences", type=int, default=130_359)
-    parser.add_argument("--vehicle-submissions", type=int, default=960_000,
-                        help="vehicle records submitted (+10 %% resubmitted)")
+    parser.add_argument(
+        "--vehicle-submissions",
+        type=int,
+        default=960_000,
+        help="vehicle records submitted (+10 %% resubmitted)",
+    )
     args = parser.parse_args()
-    ws = Workspace(raw=args.root / "raw", processed=args.root / "processed",
-                   output=args.root / "output", truth=args.root / "truth")
+    ws = Workspace(
+        raw=args.root / "raw",
+        processed=args.root / "processed",
+        output=args.root / "output",
+        truth=args.root / "truth",
+    )
     (ws.raw / WEEK).mkdir(parents=True, exist_ok=True)
     inputs = ws.processed_week(WEEK)
     if not (inputs / "unit_reports.parquet").is_file():

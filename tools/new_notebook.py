@@ -1,6 +1,6 @@
 """Create a pipeline notebook skeleton in the house style (kernelspec kept, no outputs).
 
-    python tools/new_notebook.py notebooks/06_extra.ipynb "Title" [--lang]
+python tools/new_notebook.py notebooks/06_extra.ipynb "Title" [--lang]
 """
 
 import sys

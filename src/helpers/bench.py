@@ -72,14 +72,25 @@ def prepare(scenario: str, scale: float | None, seed: int, root: Path) -> tuple[
         return ws, json.loads(marker.read_text("utf-8"))
     root.mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "helpers.synth", "--scenario", scenario, "--seed", str(seed),
-        "--out", str(ws.raw), "--truth-dir", str(ws.truth),
+        sys.executable,
+        "-m",
+        "helpers.synth",
+        "--scenario",
+        scenario,
+        "--seed",
+        str(seed),
+        "--out",
+        str(ws.raw),
+        "--truth-dir",
+        str(ws.truth),
     ]
     if scale:
         cmd += ["--scale", str(scale)]
     code, wall, cpu, peak = measure(cmd)
     if code != 0:
-        raise RuntimeError(f"generating the {scenario} scenario failed (exit {code}): {' '.join(cmd)}")
+        raise RuntimeError(
+            f"generating the {scenario} scenario failed (exit {code}): {' '.join(cmd)}"
+        )
     info = {
         "scenario": scenario,
         "scale": scale,
@@ -166,7 +177,9 @@ def stage_rows(ws: Workspace, week: str, stage: str) -> int:
             "pdf": ["unit_progress"],
             "excel": ["vehicle_status", "licence_status"],
         }[stage]
-        return int(sum(pq.ParquetFile(processed / f"{t}.parquet").metadata.num_rows for t in tables))
+        return int(
+            sum(pq.ParquetFile(processed / f"{t}.parquet").metadata.num_rows for t in tables)
+        )
     except (OSError, KeyError, ValueError, TypeError):
         return 0
 
@@ -191,17 +204,37 @@ def run_bench(
     target_col = 0 if scenario == "city" else 1
     for stage, step in (s for s in STAGES if s[0] in stages):
         cmd = [
-            sys.executable, "-m", "helpers.runner", "--week", week, "--lang", lang,
-            "--raw-dir", str(ws.raw), "--processed-dir", str(ws.processed),
+            sys.executable,
+            "-m",
+            "helpers.runner",
+            "--week",
+            week,
+            "--lang",
+            lang,
+            "--raw-dir",
+            str(ws.raw),
+            "--processed-dir",
+            str(ws.processed),
             # Each step gets its own output folder: the runner replaces a week's folder whole.
-            "--output-dir", str(ws.output / stage), "--steps", step,
+            "--output-dir",
+            str(ws.output / stage),
+            "--steps",
+            step,
         ]
         print(f"bench {tag}: {stage} ...", flush=True)
         code, wall, cpu, peak = measure(cmd)
         rows = stage_rows(ws, week, stage) if code == 0 else 0
         measures.append(
-            Measure(stage, round(wall, 2), round(cpu, 2), round(peak, 1), rows,
-                    round(rows / wall, 1) if wall else 0.0, TARGETS[stage][target_col], code)
+            Measure(
+                stage,
+                round(wall, 2),
+                round(cpu, 2),
+                round(peak, 1),
+                rows,
+                round(rows / wall, 1) if wall else 0.0,
+                TARGETS[stage][target_col],
+                code,
+            )
         )
         if code != 0:
             print(f"bench {tag}: {stage} failed (exit {code}); later stages skipped", flush=True)
@@ -211,7 +244,9 @@ def run_bench(
         round(sum(m.wall_s for m in measures), 2),
         round(sum(m.cpu_s for m in measures), 2),
         max((m.peak_mb for m in measures), default=0.0),
-        0, 0.0, TARGETS["total"][target_col],
+        0,
+        0.0,
+        TARGETS["total"][target_col],
         max((m.exit_code for m in measures), default=0),
     )
     measures.append(total)
@@ -222,7 +257,9 @@ def run_bench(
         "lang": lang,
         "cores": os.cpu_count(),
         "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "generation": {k: generated.get(k) for k in ("seconds", "cpu_seconds", "peak_mb", "scale", "seed")},
+        "generation": {
+            k: generated.get(k) for k in ("seconds", "cpu_seconds", "peak_mb", "scale", "seed")
+        },
         "stages": [asdict(m) for m in measures],
     }
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -251,18 +288,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=375)
     parser.add_argument("--week", default="")
     parser.add_argument("--lang", default="vi")
-    parser.add_argument("--stages", default="",
-                        help="comma-separated subset, e.g. excel (default: every stage; a "
-                             "stage reads what the earlier ones left in the bench folder)")
+    parser.add_argument(
+        "--stages",
+        default="",
+        help="comma-separated subset, e.g. excel (default: every stage; a "
+        "stage reads what the earlier ones left in the bench folder)",
+    )
     args = parser.parse_args(argv)
     names = tuple(s.strip() for s in args.stages.split(",") if s.strip()) or tuple(
-        name for name, _ in STAGES)
+        name for name, _ in STAGES
+    )
     unknown = sorted(set(names) - {name for name, _ in STAGES})
     if unknown:
-        parser.error(f"unknown stage(s) {', '.join(unknown)}; expected "
-                     f"{', '.join(name for name, _ in STAGES)}")
-    result = run_bench(args.scenario, scale=args.scale, seed=args.seed, week=args.week,
-                       lang=args.lang, stages=names)
+        parser.error(
+            f"unknown stage(s) {', '.join(unknown)}; expected "
+            f"{', '.join(name for name, _ in STAGES)}"
+        )
+    result = run_bench(
+        args.scenario,
+        scale=args.scale,
+        seed=args.seed,
+        week=args.week,
+        lang=args.lang,
+        stages=names,
+    )
     return 0 if all(m["exit_code"] == 0 for m in result["stages"]) else 1
 
 

@@ -38,7 +38,7 @@ MISSING = "(not reconciled)"
 @dataclass(frozen=True)
 class Scores:
     statuses: pd.DataFrame  # kind, status, truth, predicted, correct, precision, recall, ok
-    links: pd.DataFrame     # measure, truth, predicted, correct, precision, recall, ok
+    links: pd.DataFrame  # measure, truth, predicted, correct, precision, recall, ok
     confusion: pd.DataFrame  # kind, truth_status, predicted_status, records (disagreements)
     self_reports: pd.DataFrame | None = None  # overstating units found (same columns as links)
 
@@ -59,8 +59,11 @@ def score_statuses(
     the confusion rows where the two disagree.
     """
     both = truth[["record_id", "status"]].merge(
-        predicted[["record_id", "status"]], on="record_id", how="outer",
-        suffixes=("_truth", "_pred"), indicator=True,
+        predicted[["record_id", "status"]],
+        on="record_id",
+        how="outer",
+        suffixes=("_truth", "_pred"),
+        indicator=True,
     )
     both["status_pred"] = both["status_pred"].astype("string").fillna(MISSING)
     both["status_truth"] = both["status_truth"].astype("string").fillna(MISSING)
@@ -70,15 +73,27 @@ def score_statuses(
         in_truth = both["status_truth"] == status
         in_pred = both["status_pred"] == status
         correct = int((in_truth & in_pred).sum())
-        rows.append(_score_row(kind, status, int(in_truth.sum()), int(in_pred.sum()), correct,
-                               STATUS_TARGET))
-    rows.append(_score_row(kind, "all", int((both["_merge"] != "right_only").sum()),
-                           int((both["_merge"] != "left_only").sum()), int(right.sum()),
-                           STATUS_TARGET))
+        rows.append(
+            _score_row(
+                kind, status, int(in_truth.sum()), int(in_pred.sum()), correct, STATUS_TARGET
+            )
+        )
+    rows.append(
+        _score_row(
+            kind,
+            "all",
+            int((both["_merge"] != "right_only").sum()),
+            int((both["_merge"] != "left_only").sum()),
+            int(right.sum()),
+            STATUS_TARGET,
+        )
+    )
     confusion = (
         both.loc[~right]
-        .groupby(["status_truth", "status_pred"], observed=True).size()
-        .rename("records").reset_index()
+        .groupby(["status_truth", "status_pred"], observed=True)
+        .size()
+        .rename("records")
+        .reset_index()
         .rename(columns={"status_truth": "truth_status", "status_pred": "predicted_status"})
         .sort_values("records", ascending=False, ignore_index=True)
     )
@@ -86,20 +101,31 @@ def score_statuses(
     return pd.DataFrame(rows), confusion
 
 
-def _score_row(kind: str, name: str, truth: int, predicted: int, correct: int,
-               target: float) -> dict:
+def _score_row(
+    kind: str, name: str, truth: int, predicted: int, correct: int, target: float
+) -> dict:
     precision = correct / predicted if predicted else None
     recall = correct / truth if truth else None
     ok = all(v is None or v >= target for v in (precision, recall))
-    return {"kind": kind, "status": name, "truth": truth, "predicted": predicted,
-            "correct": correct, "precision": precision, "recall": recall, "ok": ok}
+    return {
+        "kind": kind,
+        "status": name,
+        "truth": truth,
+        "predicted": predicted,
+        "correct": correct,
+        "precision": precision,
+        "recall": recall,
+        "ok": ok,
+    }
 
 
 def score_links(predicted: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Link precision/recall (``submission_id``, ``record_id``), and the same for duplicates
     (``is_duplicate``) when both tables carry it."""
     both = truth.assign(_in_truth=True).merge(
-        predicted.assign(_in_pred=True), on="submission_id", how="outer",
+        predicted.assign(_in_pred=True),
+        on="submission_id",
+        how="outer",
         suffixes=("_truth", "_pred"),
     )
     in_truth = both["_in_truth"].astype("boolean").fillna(False)
@@ -110,13 +136,20 @@ def score_links(predicted: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     correct = int((linked_truth & linked_pred & (t_rec == p_rec)).fillna(False).sum())
     rows = [_link_row("link", int(linked_truth.sum()), int(linked_pred.sum()), correct)]
     unmatched_truth, unmatched_pred = ~linked_truth & in_truth, ~linked_pred & in_pred
-    rows.append(_link_row("unmatched", int(unmatched_truth.sum()), int(unmatched_pred.sum()),
-                          int((unmatched_truth & unmatched_pred).sum())))
+    rows.append(
+        _link_row(
+            "unmatched",
+            int(unmatched_truth.sum()),
+            int(unmatched_pred.sum()),
+            int((unmatched_truth & unmatched_pred).sum()),
+        )
+    )
     if "is_duplicate_truth" in both and "is_duplicate_pred" in both:
         t_dup = both["is_duplicate_truth"].astype("boolean").fillna(False)
         p_dup = both["is_duplicate_pred"].astype("boolean").fillna(False)
-        rows.append(_link_row("duplicate", int(t_dup.sum()), int(p_dup.sum()),
-                              int((t_dup & p_dup).sum())))
+        rows.append(
+            _link_row("duplicate", int(t_dup.sum()), int(p_dup.sum()), int((t_dup & p_dup).sum()))
+        )
     return pd.DataFrame(rows)
 
 
@@ -130,11 +163,13 @@ def score_self_reports(verdict: pd.DataFrame, truth_units: pd.DataFrame) -> pd.D
     """Units flagged as overstating (``unit_code``, ``overstated``) against the units the
     generator made overstate (``unit_code``, ``overstates``)."""
     both = truth_units[["unit_code", "overstates"]].merge(
-        verdict[["unit_code", "overstated"]], on="unit_code", how="outer")
+        verdict[["unit_code", "overstated"]], on="unit_code", how="outer"
+    )
     t_flag = both["overstates"].astype("boolean").fillna(False)
     p_flag = both["overstated"].astype("boolean").fillna(False)
-    row = _link_row("overstating units", int(t_flag.sum()), int(p_flag.sum()),
-                    int((t_flag & p_flag).sum()))
+    row = _link_row(
+        "overstating units", int(t_flag.sum()), int(p_flag.sum()), int((t_flag & p_flag).sum())
+    )
     row["kind"] = "unit"
     return pd.DataFrame([row])
 
@@ -191,15 +226,19 @@ def _fmt(value) -> str:
 def markdown(scores: Scores) -> str:
     """The accuracy tables as Markdown (what docs/accuracy.md keeps)."""
     lines = [
-        f"Statuses (target: precision and recall ≥ {STATUS_TARGET})", "",
+        f"Statuses (target: precision and recall ≥ {STATUS_TARGET})",
+        "",
         "| kind | status | truth | reconciled | agree | precision | recall | ok |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in scores.statuses.itertuples():
-        lines.append(f"| {r.kind} | {r.status} | {r.truth} | {r.predicted} | {r.correct} | "
-                     f"{_fmt(r.precision)} | {_fmt(r.recall)} | {'yes' if r.ok else 'NO'} |")
+        lines.append(
+            f"| {r.kind} | {r.status} | {r.truth} | {r.predicted} | {r.correct} | "
+            f"{_fmt(r.precision)} | {_fmt(r.recall)} | {'yes' if r.ok else 'NO'} |"
+        )
     lines += [
-        "", f"Submission links and self-reports (target: precision and recall ≥ {LINK_TARGET})",
+        "",
+        f"Submission links and self-reports (target: precision and recall ≥ {LINK_TARGET})",
         "",
         "| measure | truth | reconciled | agree | precision | recall | ok |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
@@ -208,11 +247,18 @@ def markdown(scores: Scores) -> str:
     if scores.self_reports is not None:
         link_rows.append(scores.self_reports)
     for r in pd.concat(link_rows, ignore_index=True).itertuples():
-        lines.append(f"| {r.measure} | {r.truth} | {r.predicted} | {r.correct} | "
-                     f"{_fmt(r.precision)} | {_fmt(r.recall)} | {'yes' if r.ok else 'NO'} |")
+        lines.append(
+            f"| {r.measure} | {r.truth} | {r.predicted} | {r.correct} | "
+            f"{_fmt(r.precision)} | {_fmt(r.recall)} | {'yes' if r.ok else 'NO'} |"
+        )
     if len(scores.confusion):
-        lines += ["", "Disagreements (truth → reconciled)", "",
-                  "| kind | truth | reconciled | records |", "| --- | --- | --- | ---: |"]
+        lines += [
+            "",
+            "Disagreements (truth → reconciled)",
+            "",
+            "| kind | truth | reconciled | records |",
+            "| --- | --- | --- | ---: |",
+        ]
         for r in scores.confusion.head(30).itertuples():
             lines.append(f"| {r.kind} | {r.truth_status} | {r.predicted_status} | {r.records} |")
     return "\n".join(lines)
@@ -233,10 +279,12 @@ def run(ws: Workspace, week: str, *, rerun: bool = True) -> Scores:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--week", default="", help=f"week to score (empty = {DEFAULT_WEEK})")
-    parser.add_argument("--no-rerun", action="store_true",
-                        help="score the reconciled tables already on disk")
-    parser.add_argument("--check", action="store_true",
-                        help="exit with status 1 when a target is missed")
+    parser.add_argument(
+        "--no-rerun", action="store_true", help="score the reconciled tables already on disk"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit with status 1 when a target is missed"
+    )
     parser.add_argument("--out", type=Path, help="also write the Markdown table to this file")
     args = parser.parse_args(argv)
     week = args.week or DEFAULT_WEEK

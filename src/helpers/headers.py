@@ -22,19 +22,67 @@ from helpers.normalize import fold, fold_key
 
 # The contract's columns (docs/data-contract.md): fixed in code, their spellings in config.
 CANONICAL: dict[str, tuple[str, ...]] = {
-    "registry_vehicles": ("record_id", "unit_code", "plate", "vehicle_type", "chassis_no",
-                          "engine_no", "registered_on", "owner_kind", "owner_name", "owner_id",
-                          "owner_dob", "owner_address"),
-    "registry_licences": ("record_id", "unit_code", "licence_no", "licence_class", "holder_name",
-                          "holder_id", "holder_dob", "issued_on", "expires_on"),
+    "registry_vehicles": (
+        "record_id",
+        "unit_code",
+        "plate",
+        "vehicle_type",
+        "chassis_no",
+        "engine_no",
+        "registered_on",
+        "owner_kind",
+        "owner_name",
+        "owner_id",
+        "owner_dob",
+        "owner_address",
+    ),
+    "registry_licences": (
+        "record_id",
+        "unit_code",
+        "licence_no",
+        "licence_class",
+        "holder_name",
+        "holder_id",
+        "holder_dob",
+        "issued_on",
+        "expires_on",
+    ),
     "population": ("citizen_id", "full_name", "dob", "gender", "unit_code", "status"),
-    "submissions": ("submission_id", "submitted_at", "kind", "citizen_id", "full_name", "dob",
-                    "phone", "plate", "chassis_no", "declared_status", "licence_no", "unit_code",
-                    "review_status", "reviewed_at", "reject_reason"),
-    "unit_reports": ("report_date", "unit_code", "vehicles_collected", "vehicles_approved",
-                     "licences_collected", "licences_cleaned"),
-    "organizations": ("org_id", "org_name", "org_type", "unit_code", "dispatch_sent_on",
-                      "worked_directly", "vehicles_counted", "vehicles_declared"),
+    "submissions": (
+        "submission_id",
+        "submitted_at",
+        "kind",
+        "citizen_id",
+        "full_name",
+        "dob",
+        "phone",
+        "plate",
+        "chassis_no",
+        "declared_status",
+        "licence_no",
+        "unit_code",
+        "review_status",
+        "reviewed_at",
+        "reject_reason",
+    ),
+    "unit_reports": (
+        "report_date",
+        "unit_code",
+        "vehicles_collected",
+        "vehicles_approved",
+        "licences_collected",
+        "licences_cleaned",
+    ),
+    "organizations": (
+        "org_id",
+        "org_name",
+        "org_type",
+        "unit_code",
+        "dispatch_sent_on",
+        "worked_directly",
+        "vehicles_counted",
+        "vehicles_declared",
+    ),
 }
 
 MAX_HEADER_CHARS = 80  # a longer cell is a title or a note, never a header
@@ -54,8 +102,9 @@ def _spellings(entry: object, groups: dict[str, list], where: str) -> list[str]:
     return out
 
 
-def load_aliases(path: Path | None = None) -> tuple[dict[str, dict[str, tuple[str, ...]]],
-                                                     frozenset[str]]:
+def load_aliases(
+    path: Path | None = None,
+) -> tuple[dict[str, dict[str, tuple[str, ...]]], frozenset[str]]:
     """Per source and column, every accepted spelling; and the headers known to be unused."""
     path = path or paths.ALIASES_FILE
     try:
@@ -66,22 +115,27 @@ def load_aliases(path: Path | None = None) -> tuple[dict[str, dict[str, tuple[st
     sources = raw.get("sources") or {}
     unknown = sorted(set(sources) - set(CANONICAL))
     if unknown:
-        raise ConfigError(f"{path}: unknown source(s) {', '.join(unknown)}; "
-                          f"known: {', '.join(CANONICAL)}")
+        raise ConfigError(
+            f"{path}: unknown source(s) {', '.join(unknown)}; known: {', '.join(CANONICAL)}"
+        )
     columns: dict[str, dict[str, tuple[str, ...]]] = {}
     for source, canonical in CANONICAL.items():
         given = sources.get(source) or {}
         stray = sorted(set(given) - set(canonical))
         if stray:
-            raise ConfigError(f"{path}: sources.{source} has no column {', '.join(stray)}; "
-                              f"its columns: {', '.join(canonical)}")
+            raise ConfigError(
+                f"{path}: sources.{source} has no column {', '.join(stray)}; "
+                f"its columns: {', '.join(canonical)}"
+            )
         columns[source] = {
-            column: tuple(_spellings(given.get(column, []), groups,
-                                     f"{path}: sources.{source}.{column}"))
+            column: tuple(
+                _spellings(given.get(column, []), groups, f"{path}: sources.{source}.{column}")
+            )
             for column in canonical
         }
-    unused = frozenset(fold_key(h) for h in _spellings(raw.get("unused") or [], groups,
-                                                       f"{path}: unused"))
+    unused = frozenset(
+        fold_key(h) for h in _spellings(raw.get("unused") or [], groups, f"{path}: unused")
+    )
     return columns, unused
 
 
@@ -133,7 +187,7 @@ def _one_word_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     if len(a) == len(b):
         return sum(x != y for x, y in zip(a, b, strict=True)) == 1
     short, long_ = sorted((a, b), key=len)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def word_match(source: str, header: str, candidates: set[str]) -> tuple[str, str] | None:
@@ -216,9 +270,11 @@ def missing_advice(source: str, missing: list[str], cells: list, taken: set[int]
         if near:
             advice.append(
                 f"closest header for {column}: {near!r}; if it is that column, add "
-                f"\"{near.strip()}\" to sources.{source}.{column} in config/aliases.yaml"
+                f'"{near.strip()}" to sources.{source}.{column} in config/aliases.yaml'
             )
         else:
-            advice.append(f"no header close to {column}; add its spelling to "
-                          f"sources.{source}.{column} in config/aliases.yaml")
+            advice.append(
+                f"no header close to {column}; add its spelling to "
+                f"sources.{source}.{column} in config/aliases.yaml"
+            )
     return "; ".join(advice)

@@ -139,8 +139,11 @@ def _scan(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         b1 = data[np.minimum(lead + 1, last)]
         b2 = data[np.minimum(lead + 2, last)]
         space = (b0 == 0xC2) & ((b1 == 0xA0) | (b1 == 0x85))
-        space |= (b0 == 0xE2) & (b1 == 0x80) & (
-            (b2 <= 0x8B) | (b2 == 0xA8) | (b2 == 0xA9) | (b2 == 0xAF))
+        space |= (
+            (b0 == 0xE2)
+            & (b1 == 0x80)
+            & ((b2 <= 0x8B) | (b2 == 0xA8) | (b2 == 0xA9) | (b2 == 0xAF))
+        )
         space |= (b0 == 0xE2) & (b1 == 0x81) & (b2 == 0x9F)
         space |= (b0 == 0xE3) & (b1 == 0x80) & (b2 == 0x80)
         space |= (b0 == 0xEF) & (b1 == 0xBB) & (b2 == 0xBF)
@@ -177,8 +180,11 @@ def _from_bytes(off: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Arra
     return pa.Array.from_buffers(
         pa.large_string(),
         len(off) - 1,
-        [pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(off.astype(np.int64)),
-         pa.py_buffer(np.ascontiguousarray(data, dtype=np.uint8))],
+        [
+            pa.py_buffer(np.packbits(valid, bitorder="little")),
+            pa.py_buffer(off.astype(np.int64)),
+            pa.py_buffer(np.ascontiguousarray(data, dtype=np.uint8)),
+        ],
     )
 
 
@@ -215,9 +221,7 @@ def _null_empty(arr: pa.Array) -> pa.Array:
         valid &= _np_bool(pc.is_valid(arr))
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     bufs = arr.buffers()
-    return pa.Array.from_buffers(
-        arr.type, len(arr), [bitmap, bufs[1], bufs[2]], offset=arr.offset
-    )
+    return pa.Array.from_buffers(arr.type, len(arr), [bitmap, bufs[1], bufs[2]], offset=arr.offset)
 
 
 def _collapse(arr: pa.Array) -> pa.Array:
@@ -316,7 +320,8 @@ def _compact_digits(arr: pa.Array) -> pa.Array:
     else:
         spaced = np.zeros(len(arr), dtype=bool)
     arr = _patch(
-        arr, spaced,
+        arr,
+        spaced,
         # a removed space may let a mark compose
         lambda a: pc.utf8_normalize(pc.replace_substring(a, " ", ""), form="NFC"),
         distinct=False,
@@ -324,7 +329,8 @@ def _compact_digits(arr: pa.Array) -> pa.Array:
     off, data = _buffers(arr)
     floaty = (_edge_bytes(off, data, -2) == ord(".")) & (_edge_bytes(off, data, -1) == ord("0"))
     arr = _patch(
-        arr, floaty,
+        arr,
+        floaty,
         lambda a: pc.replace_substring_regex(a, pattern=r"^(\d+)\.0$", replacement=r"\1"),
         distinct=False,
     )
@@ -360,11 +366,18 @@ def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.Da
     # the province code of the zero-padded value: 00d (10 digits) or 0dd (11 digits)
     province = np.where(lens == 10, first, first * 10 + second)
     pad_ok = (
-        digits & ((lens == 10) | (lens == 11)) & ~org
-        & (province >= CCCD_PROVINCE_MIN) & (province <= CCCD_PROVINCE_MAX)
+        digits
+        & ((lens == 10) | (lens == 11))
+        & ~org
+        & (province >= CCCD_PROVINCE_MIN)
+        & (province <= CCCD_PROVINCE_MAX)
     )
     dashed = org & (lens == 14) & (_edge_bytes(off, data, 10) == ord("-"))
-    dashed &= _np_bool(pc.match_substring_regex(arr, pattern=r"^\d{10}-\d{3}$")) if dashed.any() else dashed
+    dashed &= (
+        _np_bool(pc.match_substring_regex(arr, pattern=r"^\d{10}-\d{3}$"))
+        if dashed.any()
+        else dashed
+    )
     code = np.full(n, ID_KINDS.index("invalid"), dtype=np.int8)
     code[digits & (lens == 12)] = ID_KINDS.index("cccd")
     code[digits & (lens == 9)] = ID_KINDS.index("cmnd")
@@ -372,8 +385,7 @@ def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.Da
     code[pad_ok] = ID_KINDS.index("cccd")
     code[~_valid(arr)] = ID_KINDS.index("missing")
     kind = pa.array(ID_KINDS, pa.large_string()).take(pa.array(code))
-    repaired = _patch(arr, pad_ok, lambda a: pc.utf8_lpad(a, width=12, padding="0"),
-                      distinct=False)
+    repaired = _patch(arr, pad_ok, lambda a: pc.utf8_lpad(a, width=12, padding="0"), distinct=False)
     return pd.DataFrame(
         {
             "id": _series(repaired, values),
@@ -398,8 +410,30 @@ def licence_no_series(values: pd.Series) -> pd.DataFrame:
 
 # Classes of the 2025 law and the pre-2025 ones still in circulation (data contract).
 LICENCE_CLASSES: tuple[str, ...] = (
-    "A1", "A", "B1", "B", "C1", "C", "D1", "D2", "D", "BE", "C1E", "CE", "D1E", "D2E", "DE",
-    "A2", "A3", "A4", "B2", "E", "FB2", "FC", "FD", "FE",
+    "A1",
+    "A",
+    "B1",
+    "B",
+    "C1",
+    "C",
+    "D1",
+    "D2",
+    "D",
+    "BE",
+    "C1E",
+    "CE",
+    "D1E",
+    "D2E",
+    "DE",
+    "A2",
+    "A3",
+    "A4",
+    "B2",
+    "E",
+    "FB2",
+    "FC",
+    "FD",
+    "FE",
 )
 
 
@@ -495,7 +529,9 @@ _DATE_FORMS = {
 def _ints(struct: pa.StructArray, field: str, default: int = 0) -> np.ndarray:
     col = pc.struct_field(struct, field)
     col = pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
-    return np.asarray(pc.fill_null(pc.cast(col, pa.int64()), default).to_numpy(zero_copy_only=False))
+    return np.asarray(
+        pc.fill_null(pc.cast(col, pa.int64()), default).to_numpy(zero_copy_only=False)
+    )
 
 
 def _compose(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -635,8 +671,15 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
         "motorbike": ("motorbike", "motorcycle", "mô tô", "xe mô tô", "xe máy", "xe môtô"),
         "moped": ("moped", "xe gắn máy"),
         "e-bike": (
-            "e-bike", "ebike", "e bike", "electric bike", "xe máy điện", "xe điện",
-            "xe đạp điện", "xe gắn máy điện", "mô tô điện",
+            "e-bike",
+            "ebike",
+            "e bike",
+            "electric bike",
+            "xe máy điện",
+            "xe điện",
+            "xe đạp điện",
+            "xe gắn máy điện",
+            "mô tô điện",
         ),
         "other": ("other", "khác", "xe khác", "loại khác"),
     },
@@ -655,7 +698,12 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
     "submission_kind": {
         "vehicle": ("vehicle", "phương tiện", "xe", "đăng ký xe", "phuong tien giao thong"),
         "licence": (
-            "licence", "license", "gplx", "giấy phép lái xe", "driving licence", "bằng lái",
+            "licence",
+            "license",
+            "gplx",
+            "giấy phép lái xe",
+            "driving licence",
+            "bằng lái",
         ),
     },
     "declared_status": {

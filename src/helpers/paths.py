@@ -73,7 +73,8 @@ class Workspace:
         if not self.raw.is_dir():
             return []
         return sorted(
-            p.name for p in self.raw.iterdir()
+            p.name
+            for p in self.raw.iterdir()
             if p.is_dir() and not p.name.startswith(".") and not is_week(p.name)
         )
 

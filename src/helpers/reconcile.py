@@ -34,7 +34,11 @@ from helpers.statuses import (
 from helpers.units import official_units
 
 INPUT_TABLES = (
-    "registry_vehicles", "registry_licences", "population", "submissions", "unit_reports",
+    "registry_vehicles",
+    "registry_licences",
+    "population",
+    "submissions",
+    "unit_reports",
 )
 OUTPUT_TABLES = ("vehicle_status", "licence_status", "submission_links", "unit_self_report_check")
 
@@ -55,17 +59,20 @@ IDENTITY_CONFIDENCE: dict[str, float] = {
 
 # unit_reports column -> the system count it is compared with (see _SELF_REPORT_SQL)
 SELF_REPORT_MEASURES = (
-    "vehicles_collected", "vehicles_approved", "licences_collected", "licences_cleaned",
+    "vehicles_collected",
+    "vehicles_approved",
+    "licences_collected",
+    "licences_cleaned",
 )
 
 LINK_METHODS = ("plate", "chassis", "licence_no", "none")
 LINK_REASONS = (
-    "plate_match",             # the plate is held by exactly one record
-    "chassis_match",           # no record holds the plate; the chassis number matches
-    "licence_no_match",        # the licence number is held by exactly one record
+    "plate_match",  # the plate is held by exactly one record
+    "chassis_match",  # no record holds the plate; the chassis number matches
+    "licence_no_match",  # the licence number is held by exactly one record
     "original_of_duplicates",  # the key is held by several records: linked to the original
-    "no_record_vehicle",       # no assigned record holds the plate or the chassis number
-    "no_record_licence",       # no assigned record holds the licence number
+    "no_record_vehicle",  # no assigned record holds the plate or the chassis number
+    "no_record_licence",  # no assigned record holds the licence number
 )
 MAX_CANDIDATES = 3
 
@@ -88,7 +95,9 @@ def _register_inputs(con, ws: Workspace, week: str) -> None:
         )
     for name in INPUT_TABLES:
         path = store.table_path(ws, name, week)
-        con.execute(f"CREATE OR REPLACE VIEW in_{name} AS SELECT * FROM read_parquet({_quote(path)})")
+        con.execute(
+            f"CREATE OR REPLACE VIEW in_{name} AS SELECT * FROM read_parquet({_quote(path)})"
+        )
 
 
 # Typed, renamed views of the columns reconcile needs (views: DuckDB reads only the columns a
@@ -145,6 +154,7 @@ FROM in_submissions;
 # --------------------------------------------------------------------------------------------
 # Duplicated registry records
 # --------------------------------------------------------------------------------------------
+
 
 def _duplicates_sql(table: str, keys: tuple[str, ...]) -> str:
     """``<table>_holders``: records holding a key some other record holds too, with the
@@ -310,8 +320,11 @@ FROM near GROUP BY submission_id
 
 
 def _candidates_sql(method: str) -> str:
-    return (_CANDIDATES_HEAD + _CANDIDATES_NEAR[method]
-            + _CANDIDATES_TAIL.format(max_candidates=MAX_CANDIDATES))
+    return (
+        _CANDIDATES_HEAD
+        + _CANDIDATES_NEAR[method]
+        + _CANDIDATES_TAIL.format(max_candidates=MAX_CANDIDATES)
+    )
 
 
 def _candidate_method(unmatched: int, registry: int) -> str:
@@ -324,6 +337,7 @@ def _candidate_method(unmatched: int, registry: int) -> str:
 # --------------------------------------------------------------------------------------------
 # Identity and statuses
 # --------------------------------------------------------------------------------------------
+
 
 def _confidence_case(column: str) -> str:
     whens = " ".join(f"WHEN '{k}' THEN {v}" for k, v in IDENTITY_CONFIDENCE.items())
@@ -343,14 +357,14 @@ _VEHICLE_CONDITIONS: dict[str, str] = {
     "scrapped_or_lost": "x.review_status = 'approved' AND x.declared_status IN ('scrapped', 'lost')",
     "transferred_not_registered": "x.review_status = 'approved' AND x.declared_status = 'transferred'",
     "cleaned": "x.review_status = 'approved' AND x.declared_status IS DISTINCT FROM 'scrapped' "
-               "AND x.declared_status IS DISTINCT FROM 'lost' "
-               "AND x.declared_status IS DISTINCT FROM 'transferred'",
+    "AND x.declared_status IS DISTINCT FROM 'lost' "
+    "AND x.declared_status IS DISTINCT FROM 'transferred'",
     "pending_review": "x.review_status = 'pending'",
     "rejected_awaiting_resubmission": "x.review_status = 'rejected'",
     "owner_resides_elsewhere": "x.submission_id IS NULL AND x.population_unit_code IS NOT NULL "
-                               "AND x.population_unit_code <> x.unit_code",
+    "AND x.population_unit_code <> x.unit_code",
     "not_submitted": "x.submission_id IS NULL AND (x.population_unit_code IS NULL "
-                     "OR x.population_unit_code = x.unit_code)",
+    "OR x.population_unit_code = x.unit_code)",
 }
 
 _LICENCE_CONDITIONS: dict[str, str] = {
@@ -477,7 +491,12 @@ def _records_sql(kind: str) -> str:
     listed = ", ".join(f"CASE WHEN {cond} THEN '{code}' END" for code, cond in conditions.items())
     columns = ", ".join(f"s.{c.strip()}" for c in _OUTPUT_COLUMNS[kind].split(","))
     return _RECORDS_SQL.format(
-        reg=reg, id_col=id_col, kind=kind, conditions=listed, columns=columns, ok=_OK_LIST,
+        reg=reg,
+        id_col=id_col,
+        kind=kind,
+        conditions=listed,
+        columns=columns,
+        ok=_OK_LIST,
         typo=IDENTITY_CONFIDENCE["match_name_typo"],
         swapped=IDENTITY_CONFIDENCE["match_middle_swapped"],
         year_only=IDENTITY_CONFIDENCE["match_year_only"],
@@ -625,8 +644,11 @@ def self_report_verdict(
     start = end - timedelta(days=days - 1)
     when = pd.to_datetime(check["report_date"]).dt.date
     # tables without the column (hand-made, or written before it existed): every row reported
-    reported = (check["has_report"].astype(bool) if "has_report" in check.columns
-                else pd.Series(True, index=check.index))
+    reported = (
+        check["has_report"].astype(bool)
+        if "has_report" in check.columns
+        else pd.Series(True, index=check.index)
+    )
     week_rows = check.loc[(when >= start) & (when <= end) & reported]
     value_cols = [f"{side}_{m}" for m in SELF_REPORT_MEASURES for side in ("reported", "system")]
     summed = week_rows.groupby("unit_code")[value_cols].sum()
@@ -643,6 +665,7 @@ def self_report_verdict(
 # --------------------------------------------------------------------------------------------
 # The stage
 # --------------------------------------------------------------------------------------------
+
 
 def _write(con, sql: str, ws: Workspace, name: str, week: str) -> int:
     """Stream a query to ``<processed>/<week>/<name>.parquet`` atomically; returns its rows.
@@ -674,7 +697,8 @@ def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[s
         con.execute(_LINK_SQL)
         unmatched, registry = con.execute(
             "SELECT (SELECT count(*) FROM link WHERE record_id IS NULL), "
-            "(SELECT count(*) FROM reg_veh) + (SELECT count(*) FROM reg_lic)").fetchone()
+            "(SELECT count(*) FROM reg_veh) + (SELECT count(*) FROM reg_lic)"
+        ).fetchone()
         con.execute(_candidates_sql(_candidate_method(unmatched, registry)))
         con.register("status_reasons", status_reasons())
         con.register("identity_labels", identity_labels())
@@ -686,12 +710,17 @@ def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[s
             "submission_links": _write(con, _LINKS_OUTPUT, ws, "submission_links", week),
         }
         counts["links_unmatched"] = con.execute(
-            "SELECT count(*) FROM link WHERE record_id IS NULL").fetchone()[0]
+            "SELECT count(*) FROM link WHERE record_id IS NULL"
+        ).fetchone()[0]
         counts["links_duplicate"] = con.execute(
-            "SELECT count(*) FROM link WHERE superseded_by IS NOT NULL").fetchone()[0]
+            "SELECT count(*) FROM link WHERE superseded_by IS NOT NULL"
+        ).fetchone()[0]
 
-        con.execute(_SELF_REPORT_SQL.format(
-            columns=_self_report_columns(), week_end=_quote(week_end.isoformat())))
+        con.execute(
+            _SELF_REPORT_SQL.format(
+                columns=_self_report_columns(), week_end=_quote(week_end.isoformat())
+            )
+        )
         daily = con.execute("SELECT * FROM self_report ORDER BY unit_code, report_date").df()
     finally:
         con.close()
@@ -705,6 +734,7 @@ def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[s
 # --------------------------------------------------------------------------------------------
 # Views for the notebook and later stages (small tables)
 # --------------------------------------------------------------------------------------------
+
 
 def status_counts(ws: Workspace, week: str, kind: str) -> pd.DataFrame:
     """Long table ``unit_code``, ``status``, ``records`` from the week's status table."""

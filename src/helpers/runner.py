@@ -551,8 +551,10 @@ def _run_locked(
     echo(f"week {week}: {what} {final} ({time.perf_counter() - t_run:.0f} s)")
     if warned:
         # said again last, where a duty officer reading the end of the run sees it
-        echo(f"WARNING: {len(warned)} warning(s) about this week's deliveries (above, in "
-             f"01_ingest and on the briefing's cover): read them before the conference")
+        echo(
+            f"WARNING: {len(warned)} warning(s) about this week's deliveries (above, in "
+            f"01_ingest and on the briefing's cover): read them before the conference"
+        )
     return final
 
 

@@ -76,29 +76,34 @@ _SPECS = {
         unit_share_compared_min:number unit_share_compared_max:number gain_change:int
         gain_change_share:number cleaned_before_start:int units_conduct:int
         backlog_submissions:int
-        """),
+        """
+    ),
     "daily_series": _contract(
         """
         date!:date kind!:text submitted_day:int submitted_cum:int approved_day:int
         approved_cum:int cleaned_day:int cleaned_cum:int target_cum:number
-        """),
+        """
+    ),
     "group_progress": _contract(
         """
         kind!:text group!:text records:int resolved:int open:int share_resolved:number
         target:int remaining:int units_with_open:int unit_most_open:text
         unit_most_open_count:int
-        """),
+        """
+    ),
     "laggards": _contract(
         """
         unit_code!:text unit_name!:text rank:int veh_share_cleaned:number
         veh_share_cleaned_cleanable:number breaks_progress:bool breaks_conduct:bool
         rules:list reason_vi:text reason_en:text
-        """),
+        """
+    ),
     "leaders": _contract(
         """
         unit_code!:text unit_name!:text category!:text measure!:text position!:int
         value:number reason_vi:text reason_en:text
-        """),
+        """
+    ),
     "licence_status": _contract(
         """
         record_id!:text unit_code!:text licence_no:text licence_class:text status!:text
@@ -107,47 +112,59 @@ _SPECS = {
         identity_result:text identity_confidence:number name_check:text dob_check:text
         holder_id_kind:text population_unit_code:text holder_name:text holder_id:text
         holder_dob:date holder_dob_year:int status_reason:text status_reason_vi:text
-        """),
+        """
+    ),
     "org_summary": _contract(
         """
         org_type!:text orgs:int dispatches_sent:int worked_directly:int vehicles_counted:int
         vehicles_declared:int
-        """),
+        """
+    ),
     "organizations": _contract(
         """
         org_id!:text org_name:text org_type!:text unit_code!:text dispatch_sent_on:date
         worked_directly:bool vehicles_counted:int vehicles_declared:int
-        """, raw=True),
+        """,
+        raw=True,
+    ),
     "population": _contract(
         """
         citizen_id:text full_name:text full_name_key:text dob:date dob_year:int gender:text
         unit_code!:text status!:text
-        """, raw=True),
+        """,
+        raw=True,
+    ),
     "registry_licences": _contract(
         """
         record_id!:text unit_code!:text licence_no:text licence_class:text holder_name:text
         holder_name_key:text holder_id:text holder_id_kind:text holder_id_repaired:bool
         holder_dob:date holder_dob_year:int issued_on:date expires_on:date
-        """, raw=True),
+        """,
+        raw=True,
+    ),
     "registry_vehicles": _contract(
         """
         record_id!:text unit_code!:text plate:text plate_key:text vehicle_type:text
         chassis_no:text chassis_key:text engine_no:text registered_on:date owner_kind:text
         owner_name:text owner_name_key:text owner_id:text owner_id_kind:text
         owner_id_repaired:bool owner_dob:date owner_dob_year:int owner_address:text
-        """, raw=True),
+        """,
+        raw=True,
+    ),
     "rejects": _contract(
         """
         source!:text source_file:text source_row:int column!:text value:text
         reason_code!:text reason:text reason_vi:text other_file:text other_row:int
-        """),
+        """
+    ),
     "submission_links": _contract(
         """
         submission_id!:text kind!:text unit_code!:text record_id:text record_unit_code:text
         link_method:text is_duplicate:bool superseded_by:text link_reason:text
         candidates:list submitted_at!:timestamp review_status!:text reviewed_at:timestamp
         declared_status:text counts_this_week:bool
-        """),
+        """
+    ),
     "submissions": _contract(
         """
         submission_id!:text submitted_at!:timestamp kind!:text citizen_id:text
@@ -155,16 +172,20 @@ _SPECS = {
         phone:text plate:text plate_key:text chassis_no:text chassis_key:text
         declared_status:text licence_no:text unit_code!:text review_status!:text
         reviewed_at:timestamp reject_reason:text
-        """, raw=True),
+        """,
+        raw=True,
+    ),
     "talking_points": _contract(
         """
         lang!:text order!:int text!:text
-        """),
+        """
+    ),
     "unit_daily": _contract(
         """
         unit_code!:text kind!:text date!:date submitted_day:int approved_day:int
         cleaned_day:int
-        """),
+        """
+    ),
     "unit_progress": _contract(
         """
         unit_code!:text unit_name!:text unit_kind:text veh_assigned:int veh_submitted:int
@@ -201,12 +222,16 @@ _SPECS = {
         org_worked_directly:int org_vehicles_counted:int org_vehicles_declared:int
         breaks_progress:bool breaks_conduct:bool is_laggard:bool veh_standing:text
         lic_standing:text standing:text is_leader:bool
-        """, more=_difficult_group_columns()),
+        """,
+        more=_difficult_group_columns(),
+    ),
     "unit_reports": _contract(
         """
         report_date!:date unit_code!:text vehicles_collected:int vehicles_approved:int
         licences_collected:int licences_cleaned:int
-        """, raw=True),
+        """,
+        raw=True,
+    ),
     "unit_self_report_check": _contract(
         """
         report_date!:date unit_code!:text has_report:bool reported_vehicles_collected:int
@@ -217,7 +242,8 @@ _SPECS = {
         overstated_vehicles_approved:bool overstated_licences_collected:bool
         overstated_licences_cleaned:bool reported_total:int system_total:int ratio:number
         overstated:bool
-        """),
+        """
+    ),
     "vehicle_status": _contract(
         """
         record_id!:text unit_code!:text vehicle_type:text owner_kind:text status!:text
@@ -227,11 +253,13 @@ _SPECS = {
         dob_check:text owner_id_kind:text population_unit_code:text plate:text
         owner_name:text owner_id:text owner_address:text status_reason:text
         status_reason_vi:text
-        """),
+        """
+    ),
 }
 
 CONTRACTS: dict[str, Contract] = {
-    name: Contract(name, spec.columns, spec.raw) for name, spec in _SPECS.items()  # type: ignore[union-attr]
+    name: Contract(name, spec.columns, spec.raw)
+    for name, spec in _SPECS.items()  # type: ignore[union-attr]
 }
 
 
@@ -242,16 +270,23 @@ def family_of(kind: pa.DataType) -> str | None:
     if pa.types.is_dictionary(kind):
         return family_of(kind.value_type)
     checks = (
-        ("text", pa.types.is_string), ("text", pa.types.is_large_string),
-        ("bool", pa.types.is_boolean), ("int", pa.types.is_integer),
-        ("number", pa.types.is_floating), ("number", pa.types.is_decimal),
-        ("date", pa.types.is_date), ("timestamp", pa.types.is_timestamp),
-        ("list", pa.types.is_list), ("list", pa.types.is_large_list),
+        ("text", pa.types.is_string),
+        ("text", pa.types.is_large_string),
+        ("bool", pa.types.is_boolean),
+        ("int", pa.types.is_integer),
+        ("number", pa.types.is_floating),
+        ("number", pa.types.is_decimal),
+        ("date", pa.types.is_date),
+        ("timestamp", pa.types.is_timestamp),
+        ("list", pa.types.is_list),
+        ("list", pa.types.is_large_list),
     )
     return next((family for family, test in checks if test(kind)), str(kind))
 
 
-def check_schema(name: str, schema: pa.Schema, *, where: object = "", partial: bool = False) -> None:
+def check_schema(
+    name: str, schema: pa.Schema, *, where: object = "", partial: bool = False
+) -> None:
     """Raise :class:`ContractError` when ``schema`` breaks table ``name``'s contract.
 
     ``partial`` (hand-made tables in tests, a subset of columns read back) skips the check
@@ -275,8 +310,14 @@ def check_schema(name: str, schema: pa.Schema, *, where: object = "", partial: b
                 f"table '{name}'{at}: column '{field.name}' is not in its contract "
                 "(helpers/schemas.py); add it there and to docs/architecture.md"
             )
-        if found is not None and found != column.family and (found, column.family) != (
-            "int", "number"  # whole numbers are numbers
+        if (
+            found is not None
+            and found != column.family
+            and (found, column.family)
+            != (
+                "int",
+                "number",  # whole numbers are numbers
+            )
         ):
             raise ContractError(
                 f"table '{name}'{at}: column '{field.name}' holds {field.type} "
@@ -292,8 +333,10 @@ def check_nulls(name: str, null_counts: dict[str, int], *, where: object = "") -
     at = f" ({where})" if where else ""
     for column in contract.columns:
         if not column.nullable and null_counts.get(column.name, 0):
-            raise ContractError(f"table '{name}'{at}: column '{column.name}' holds "
-                                f"{null_counts[column.name]} null value(s); it may hold none")
+            raise ContractError(
+                f"table '{name}'{at}: column '{column.name}' holds "
+                f"{null_counts[column.name]} null value(s); it may hold none"
+            )
 
 
 def check_table(name: str, table: pa.Table, *, where: object = "", partial: bool = False) -> None:
@@ -318,8 +361,15 @@ def check_file(name: str, path, *, partial: bool = False) -> None:
 
 
 # the pandas dtype an empty column of each family takes (nullable ints and bools stay so)
-_EMPTY = {"text": "object", "int": "Int64", "number": "float64", "bool": "boolean",
-          "date": "object", "timestamp": "datetime64[us]", "list": "object"}
+_EMPTY = {
+    "text": "object",
+    "int": "Int64",
+    "number": "float64",
+    "bool": "boolean",
+    "date": "object",
+    "timestamp": "datetime64[us]",
+    "list": "object",
+}
 
 
 def complete(name: str, frame):
@@ -333,8 +383,9 @@ def complete(name: str, frame):
         if column.name not in out.columns:
             # a column that may hold no null gets its family's zero ("", 0, False)
             fill = None if column.nullable else _ZERO.get(column.family)
-            out[column.name] = pd.Series([fill] * len(out), index=out.index,
-                                         dtype=_EMPTY[column.family])
+            out[column.name] = pd.Series(
+                [fill] * len(out), index=out.index, dtype=_EMPTY[column.family]
+            )
     return out
 
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 # Vehicle records, in precedence order.
 VEHICLE_STATUSES: tuple[str, ...] = (
-    "duplicate_registry_record",   # a later record for a plate/chassis another record already holds
-    "organization_owned",          # owner is an organisation: handled through dispatches, not NPDB
-    "invalid_owner_id",            # owner ID missing, malformed, or an old 9-digit CMND
-    "id_not_in_population",        # a well-formed CCCD the population extract does not hold
-    "owner_deceased",              # the population extract says the owner has died
-    "identity_mismatch",           # name or birth date disagree with the population extract
-    "scrapped_or_lost",            # approved declaration: scrapped or lost
+    "duplicate_registry_record",  # a later record for a plate/chassis another record already holds
+    "organization_owned",  # owner is an organisation: handled through dispatches, not NPDB
+    "invalid_owner_id",  # owner ID missing, malformed, or an old 9-digit CMND
+    "id_not_in_population",  # a well-formed CCCD the population extract does not hold
+    "owner_deceased",  # the population extract says the owner has died
+    "identity_mismatch",  # name or birth date disagree with the population extract
+    "scrapped_or_lost",  # approved declaration: scrapped or lost
     "transferred_not_registered",  # approved declaration: sold, new owner not registered
-    "cleaned",                     # approved by the unit and identity consistent
-    "pending_review",              # latest submission waits for the unit's review
+    "cleaned",  # approved by the unit and identity consistent
+    "pending_review",  # latest submission waits for the unit's review
     "rejected_awaiting_resubmission",  # latest submission rejected; citizen must resubmit
-    "owner_resides_elsewhere",     # not submitted; owner's residence is another unit
-    "not_submitted",               # no submission yet
+    "owner_resides_elsewhere",  # not submitted; owner's residence is another unit
+    "not_submitted",  # no submission yet
 )
 
 # Licence records, in precedence order.
@@ -38,22 +38,25 @@ LICENCE_STATUSES: tuple[str, ...] = (
 )
 
 # Statuses the conferences call "difficult data groups" (not ordinary workflow states).
-DIFFICULT_GROUPS: frozenset[str] = frozenset(
-    set(VEHICLE_STATUSES) | set(LICENCE_STATUSES)
-) - {"cleaned", "pending_review", "rejected_awaiting_resubmission", "not_submitted"}
+DIFFICULT_GROUPS: frozenset[str] = frozenset(set(VEHICLE_STATUSES) | set(LICENCE_STATUSES)) - {
+    "cleaned",
+    "pending_review",
+    "rejected_awaiting_resubmission",
+    "not_submitted",
+}
 
 # Identity comparison outcomes (reconcile keeps one per record, with a confidence 0..1).
 IDENTITY_RESULTS: tuple[str, ...] = (
-    "match",                    # name and birth date agree
-    "match_name_typo",          # one-character difference in the name
-    "match_middle_swapped",     # same names, middle names in another order
-    "match_year_only",          # population holds the birth year only, and it agrees
-    "dob_day_month_swapped",    # a named mismatch: day and month exchanged
+    "match",  # name and birth date agree
+    "match_name_typo",  # one-character difference in the name
+    "match_middle_swapped",  # same names, middle names in another order
+    "match_year_only",  # population holds the birth year only, and it agrees
+    "dob_day_month_swapped",  # a named mismatch: day and month exchanged
     "dob_mismatch",
     "name_mismatch",
     "id_not_in_population",
     "invalid_id",
-    "not_checked",              # organisation owners
+    "not_checked",  # organisation owners
 )
 IDENTITY_OK: frozenset[str] = frozenset(
     {"match", "match_name_typo", "match_middle_swapped", "match_year_only"}
@@ -84,5 +87,7 @@ STANDINGS: tuple[str, ...] = ("on_track", "at_risk", "off_track")
 # the extract and name and birth date were compared (whatever the outcome). The conferences'
 # "compared with the National Population Database" figures count these.
 IDENTITY_COMPARED: frozenset[str] = IDENTITY_OK | {
-    "dob_day_month_swapped", "dob_mismatch", "name_mismatch",
+    "dob_day_month_swapped",
+    "dob_mismatch",
+    "name_mismatch",
 }

@@ -86,6 +86,7 @@ def query_to_parquet(con, sql: str, target: Path, contract: str | None = None) -
 
     With ``contract`` the file is checked against that table's schema before it is renamed
     into place (helpers.schemas)."""
+
     def write(tmp: Path) -> None:
         con.execute(f"COPY ({sql}) TO {sql_quote(tmp)} (FORMAT parquet, COMPRESSION zstd)")
         if contract:

@@ -23,6 +23,8 @@ UNIT_COUNT = 126
 _PREFIX = re.compile(
     r"^(?:(?:cong\s*an|ca)[\s.\-_]*)?(?:(?P<word>phuong|xa)|(?P<letter>p|x)[\s.\-_]+)[\s.\-_]*"
 )
+
+
 @lru_cache(maxsize=1)
 def official_units() -> pd.DataFrame:
     """One row per unit: unit_code, unit_name, unit_kind (phuong/xa), base_name, slug."""
@@ -81,7 +83,7 @@ def resolve_unit(value: object) -> str | None:
     if not prefix:
         return None
     kind = {"p": "phuong", "x": "xa"}.get(prefix["letter"] or "", prefix["word"])
-    found = bare.get(fold_key(folded[prefix.end():]))
+    found = bare.get(fold_key(folded[prefix.end() :]))
     return found if found and kinds[found] == kind else None
 
 

@@ -58,6 +58,7 @@ TEMPLATE_FILE = TEMPLATES_DIR / "excel.yaml"
 # Template
 # --------------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=2)
 def load_template(path: Path | str = TEMPLATE_FILE) -> dict[str, Any]:
     path = Path(path)
@@ -128,6 +129,7 @@ def text_lines(lengths: np.ndarray, breaks: np.ndarray, width: float, padding: f
 # A workbook under construction
 # --------------------------------------------------------------------------------------------
 
+
 class PackBook:
     """One workbook: sheets of real Excel tables plus summary blocks, written in one go."""
 
@@ -196,8 +198,12 @@ class PackBook:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         m = p["margins_cm"]
         ws.page_margins = PageMargins(
-            left=m["left"] / 2.54, right=m["right"] / 2.54, top=m["top"] / 2.54,
-            bottom=m["bottom"] / 2.54, header=m["header"] / 2.54, footer=m["footer"] / 2.54,
+            left=m["left"] / 2.54,
+            right=m["right"] / 2.54,
+            top=m["top"] / 2.54,
+            bottom=m["bottom"] / 2.54,
+            header=m["header"] / 2.54,
+            footer=m["footer"] / 2.54,
         )
         amp = lambda s: s.replace("&", "&&")  # noqa: E731 - '&' starts a code in headers
         ws.oddHeader.left.text = amp(self.title)
@@ -265,8 +271,14 @@ class PackBook:
             self._arrays[key] = cell._style
         return copy(self._arrays[key])
 
-    def _header(self, ws, row: int, left: int, columns: Sequence[Column],
-                widths: dict[str, float] | None = None) -> None:
+    def _header(
+        self,
+        ws,
+        row: int,
+        left: int,
+        columns: Sequence[Column],
+        widths: dict[str, float] | None = None,
+    ) -> None:
         """Header row; each column as wide as ``widths`` (or the template) says, and never
         narrower than another table on the sheet made it."""
         wrap = bool(self.template.get("header", {}).get("wrap", True))
@@ -281,7 +293,9 @@ class PackBook:
             cell.data_type = "s"
             cell._style = self._style_array(("header",), make)
             index = left + offset
-            width = max(widths.get(col.name, self.width(col)), self._widths.get((ws.title, index), 0))
+            width = max(
+                widths.get(col.name, self.width(col)), self._widths.get((ws.title, index), 0)
+            )
             self._widths[(ws.title, index)] = width
             ws.column_dimensions[get_column_letter(index)].width = width
         height = float(self.template.get("header", {}).get("height") or 0)
@@ -289,7 +303,9 @@ class PackBook:
             for offset, col in enumerate(columns):
                 length = np.array([math.ceil(len(col.header) * 1.1)])
                 width = self._widths[(ws.title, left + offset)]
-                height = max(height, float(self.row_heights(length, np.zeros(1, "int64"), width)[0]))
+                height = max(
+                    height, float(self.row_heights(length, np.zeros(1, "int64"), width)[0])
+                )
         if height:
             ws.row_dimensions[row].height = height
 
@@ -301,8 +317,11 @@ class PackBook:
         table.tableColumns = [TableColumn(id=i, name=c.header) for i, c in enumerate(columns, 1)]
         table.autoFilter = AutoFilter(ref=ref)
         table.tableStyleInfo = TableStyleInfo(
-            name=self.template["table_style"], showRowStripes=True, showColumnStripes=False,
-            showFirstColumn=False, showLastColumn=False,
+            name=self.template["table_style"],
+            showRowStripes=True,
+            showColumnStripes=False,
+            showFirstColumn=False,
+            showLastColumn=False,
         )
         ws.add_table(table)
         return ref
@@ -343,8 +362,9 @@ class PackBook:
         for col in columns:
             if col.kind == "long_text" and n:
                 breaks = text_breaks(strings[col.name])
-                heights = np.maximum(heights, self.row_heights(lengths[col.name], breaks,
-                                                               widths[col.name]))
+                heights = np.maximum(
+                    heights, self.row_heights(lengths[col.name], breaks, widths[col.name])
+                )
         self._splices[ws.title] = _Splice(
             frame=frame,
             columns=columns,
@@ -361,8 +381,14 @@ class PackBook:
         return ws
 
     def list_sheets(
-        self, name: str, frame: pd.DataFrame, columns: Sequence[Column], *, table_name: str,
-        rows_per_sheet: int = SHEET_ROWS, **kwargs,
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        columns: Sequence[Column],
+        *,
+        table_name: str,
+        rows_per_sheet: int = SHEET_ROWS,
+        **kwargs,
     ) -> list:
         """A list that may be longer than one sheet: continued on 'name (2)', never cut."""
         rows_per_sheet = max(1, min(rows_per_sheet, SHEET_ROWS))
@@ -372,8 +398,11 @@ class PackBook:
             label = name[: SHEET_NAME_CHARS - len(suffix)] + suffix
             sheets.append(
                 self.data_sheet(
-                    label, frame.iloc[start : start + rows_per_sheet], columns,
-                    table_name=table_name, **kwargs,
+                    label,
+                    frame.iloc[start : start + rows_per_sheet],
+                    columns,
+                    table_name=table_name,
+                    **kwargs,
                 )
             )
         return sheets
@@ -385,11 +414,20 @@ class PackBook:
             area = f"{letter}{first}:{letter}{last}"
             if col.name in scale:
                 s = colours["share_scale"]
-                ws.conditional_formatting.add(area, ColorScaleRule(
-                    start_type="num", start_value=0, start_color=s["low"],
-                    mid_type="num", mid_value=0.5, mid_color=s["mid"],
-                    end_type="num", end_value=1, end_color=s["high"],
-                ))
+                ws.conditional_formatting.add(
+                    area,
+                    ColorScaleRule(
+                        start_type="num",
+                        start_value=0,
+                        start_color=s["low"],
+                        mid_type="num",
+                        mid_value=0.5,
+                        mid_color=s["mid"],
+                        end_type="num",
+                        end_value=1,
+                        end_color=s["high"],
+                    ),
+                )
             if standing and col.name == standing[0]:
                 for code, label in standing[1].items():
                     colour = colours["standing"][code]
@@ -421,8 +459,11 @@ class PackBook:
 
         cell._style = self._style_array(("put", kind, bold, guarded), make)
         if kind == "long_text" and isinstance(value, str):
-            width = self._widths.get((ws.title, column)) or ws.column_dimensions[
-                get_column_letter(column)].width or 8.43
+            width = (
+                self._widths.get((ws.title, column))
+                or ws.column_dimensions[get_column_letter(column)].width
+                or 8.43
+            )
             lines = [len(part) for part in value.split("\n")]
             height = self.row_heights(np.array([sum(lines)]), np.array([len(lines) - 1]), width)
             self.grow_row(ws, row, float(height[0]))
@@ -431,18 +472,26 @@ class PackBook:
     def heading(self, ws, row: int, text: str, size_key: str = "subtitle_size") -> None:
         f = self.template["font"]
         cell = self.put(ws, row, 1, text)
-        cell.font = Font(name=f["name"], size=f[size_key], bold=True,
-                         color=self.template["colours"]["title"])
+        cell.font = Font(
+            name=f["name"], size=f[size_key], bold=True, color=self.template["colours"]["title"]
+        )
 
     def note(self, ws, row: int, text: str) -> None:
         cell = self.put(ws, row, 1, text)
         f = self.template["font"]
-        cell.font = Font(name=f["name"], size=f["size"], italic=True,
-                         color=self.template["colours"]["note"])
+        cell.font = Font(
+            name=f["name"], size=f["size"], italic=True, color=self.template["colours"]["note"]
+        )
 
     def block_table(
-        self, ws, row: int, columns: Sequence[Column], rows: Sequence[Sequence[Any]], *,
-        table_name: str, kinds: Sequence[Sequence[str]] | None = None,
+        self,
+        ws,
+        row: int,
+        columns: Sequence[Column],
+        rows: Sequence[Sequence[Any]],
+        *,
+        table_name: str,
+        kinds: Sequence[Sequence[str]] | None = None,
     ) -> int:
         """A small table at ``row`` (header) written cell by cell; returns the next free row.
 
@@ -467,8 +516,17 @@ class PackBook:
         return row + max(len(rows), 1) + 2
 
     # saving ---------------------------------------------------------------------------------
-    def properties(self, *, subject: str, keywords: str, creator: str, when: datetime,
-                   custom: dict[str, str], description: str = "", category: str = "") -> None:
+    def properties(
+        self,
+        *,
+        subject: str,
+        keywords: str,
+        creator: str,
+        when: datetime,
+        custom: dict[str, str],
+        description: str = "",
+        category: str = "",
+    ) -> None:
         p = self.wb.properties
         p.title = self.title
         p.subject = subject

@@ -58,15 +58,18 @@ def overlong_texts(ws: Workspace, week: str) -> int:
             if not path.is_file():
                 continue
             source = f"read_parquet({store.sql_quote(path.as_posix())})"
-            columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-                       if row[1] == "VARCHAR"]
+            columns = [
+                row[0]
+                for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+                if row[1] == "VARCHAR"
+            ]
             if not columns:
                 continue
             # a text can only be too long when its UTF-8 bytes are; then count as Excel does
             # (a character beyond U+FFFF counts twice)
             too_long = [
-                f"count(*) FILTER (WHERE CASE WHEN strlen(\"{c}\") > {MAX_CELL_CHARS} THEN "
-                f"length(\"{c}\") + length(regexp_replace(\"{c}\", '[^\\x{{10000}}-\\x{{10FFFF}}]',"
+                f'count(*) FILTER (WHERE CASE WHEN strlen("{c}") > {MAX_CELL_CHARS} THEN '
+                f'length("{c}") + length(regexp_replace("{c}", \'[^\\x{{10000}}-\\x{{10FFFF}}]\','
                 f" '', 'g')) > {MAX_CELL_CHARS} ELSE false END)"
                 for c in columns
             ]
@@ -88,15 +91,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def unit_tasks(ws: Workspace, week: str, out_dir: Path, lang: str, plan: Plan,
-               template: dict[str, Any], paths: dict[str, str], *,
-               units: Sequence[str] | None = None, rows_per_sheet: int = SHEET_ROWS,
-               level: int = 6) -> list[dict[str, Any]]:
+def unit_tasks(
+    ws: Workspace,
+    week: str,
+    out_dir: Path,
+    lang: str,
+    plan: Plan,
+    template: dict[str, Any],
+    paths: dict[str, str],
+    *,
+    units: Sequence[str] | None = None,
+    rows_per_sheet: int = SHEET_ROWS,
+    level: int = 6,
+) -> list[dict[str, Any]]:
     """One picklable task per unit: the unit's figures, its staged rows and where its pack goes."""
     progress = store.load(ws, "unit_progress", week)
     city_rows = store.load(ws, "city_progress", week)
-    city = {row["kind"]: {k: _plain(v) for k, v in row.items()}
-            for row in city_rows.to_dict("records")}
+    city = {
+        row["kind"]: {k: _plain(v) for k, v in row.items()} for row in city_rows.to_dict("records")
+    }
     laggards = store.load(ws, "laggards", week)
     leaders = store.load(ws, "leaders", week)
     official = official_units().set_index("unit_code")
@@ -108,16 +121,23 @@ def unit_tasks(ws: Workspace, week: str, out_dir: Path, lang: str, plan: Plan,
             continue
         lag = laggards.loc[laggards["unit_code"] == code]
         lead = leaders.loc[leaders["unit_code"] == code].sort_values(["category", "position"])
-        tasks.append({
-            "unit": {k: _plain(v) for k, v in row.items()},
-            "city": city,
-            "laggard": {k: _plain(v) for k, v in lag.iloc[0].items()} if len(lag) else None,
-            "leaders": [str(r) for r in lead[f"reason_{lang}"]],
-            "paths": paths, "week": week, "lang": lang, "plan": plan, "template": template,
-            "full_ids": bool(plan.unit_packs.get("full_ids", False)),
-            "rows_per_sheet": rows_per_sheet, "level": level,
-            "path": str(out_dir / "units" / unit_file_name(code, official.at[code, "slug"])),
-        })
+        tasks.append(
+            {
+                "unit": {k: _plain(v) for k, v in row.items()},
+                "city": city,
+                "laggard": {k: _plain(v) for k, v in lag.iloc[0].items()} if len(lag) else None,
+                "leaders": [str(r) for r in lead[f"reason_{lang}"]],
+                "paths": paths,
+                "week": week,
+                "lang": lang,
+                "plan": plan,
+                "template": template,
+                "full_ids": bool(plan.unit_packs.get("full_ids", False)),
+                "rows_per_sheet": rows_per_sheet,
+                "level": level,
+                "path": str(out_dir / "units" / unit_file_name(code, official.at[code, "slug"])),
+            }
+        )
     return tasks
 
 
@@ -177,11 +197,20 @@ class PacksResult:
         return self.city_cut_cells + units
 
 
-def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
-                workers: int = 2, units: Sequence[str] | None = None,
-                rows_per_sheet: int = SHEET_ROWS, plan: Plan | None = None,
-                template: dict[str, Any] | None = None,
-                unit_lang: str | None = None, city: bool = True) -> PacksResult:
+def build_packs(
+    ws: Workspace,
+    week: str,
+    out_dir: Path | str,
+    lang: str,
+    *,
+    workers: int = 2,
+    units: Sequence[str] | None = None,
+    rows_per_sheet: int = SHEET_ROWS,
+    plan: Plan | None = None,
+    template: dict[str, Any] | None = None,
+    unit_lang: str | None = None,
+    city: bool = True,
+) -> PacksResult:
     """The week's city pack in ``lang``, and the unit packs with their zip.
 
     Unit packs go to the units, so they are written in the plan's default language (or
@@ -212,8 +241,17 @@ def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
     with tempfile.TemporaryDirectory(prefix=f".catp375-packs.staging-{os.getpid()}-") as folder:
         paths = stage_unit_rows(ws, week, Path(folder))
         seconds["stage"] = round(time.perf_counter() - t1, 2)
-        tasks = unit_tasks(ws, week, out_dir, unit_lang, plan, template, paths, units=units,
-                           rows_per_sheet=rows_per_sheet)
+        tasks = unit_tasks(
+            ws,
+            week,
+            out_dir,
+            unit_lang,
+            plan,
+            template,
+            paths,
+            units=units,
+            rows_per_sheet=rows_per_sheet,
+        )
         passwords = protect.unit_passwords(ws, plan, [task["unit"]["unit_code"] for task in tasks])
         for task in tasks:
             task["password"] = passwords.get(task["unit"]["unit_code"])
@@ -230,19 +268,47 @@ def build_packs(ws: Workspace, week: str, out_dir: Path | str, lang: str, *,
 
 def overview(result: PacksResult) -> pd.DataFrame:
     """What a run wrote, for the notebook: files and their sizes, rows per worklist (counts)."""
-    rows = [{"what": "city pack", "file": result.city.name,
-             "bytes": result.city.stat().st_size if result.city.is_file() else None,
-             "records": None}]
+    rows = [
+        {
+            "what": "city pack",
+            "file": result.city.name,
+            "bytes": result.city.stat().st_size if result.city.is_file() else None,
+            "records": None,
+        }
+    ]
     if not result.units.empty:
-        rows.append({"what": f"unit packs ({result.unit_lang})",
-                     "file": f"units/ ({len(result.units)} files)",
-                     "bytes": int(result.units["bytes"].sum()), "records": None})
+        rows.append(
+            {
+                "what": f"unit packs ({result.unit_lang})",
+                "file": f"units/ ({len(result.units)} files)",
+                "bytes": int(result.units["bytes"].sum()),
+                "records": None,
+            }
+        )
         for key in LISTS:
-            rows.append({"what": f"worklist: {key}", "file": "", "bytes": None,
-                         "records": int(result.units[f"rows_{key}"].sum())})
+            rows.append(
+                {
+                    "what": f"worklist: {key}",
+                    "file": "",
+                    "bytes": None,
+                    "records": int(result.units[f"rows_{key}"].sum()),
+                }
+            )
     if result.bundle is not None:
-        rows.append({"what": "zip of the unit packs", "file": result.bundle.name,
-                     "bytes": result.bundle.stat().st_size, "records": None})
-    rows.append({"what": "text cells cut at 32,767 characters", "file": "", "bytes": None,
-                 "records": result.cut_cells})
+        rows.append(
+            {
+                "what": "zip of the unit packs",
+                "file": result.bundle.name,
+                "bytes": result.bundle.stat().st_size,
+                "records": None,
+            }
+        )
+    rows.append(
+        {
+            "what": "text cells cut at 32,767 characters",
+            "file": "",
+            "bytes": None,
+            "records": result.cut_cells,
+        }
+    )
     return pd.DataFrame(rows).astype({"bytes": "Int64", "records": "Int64"})

@@ -30,28 +30,79 @@ from helpers.i18n import check_lang, fmt_date, t
 from helpers.paths import Workspace
 
 METRICS: tuple[str, ...] = (
-    "assigned", "submitted", "approved", "cleaned", "pending", "rejected", "not_submitted",
-    "difficult", "difficult_open", "cleanable", "share_cleaned_cleanable", "compared",
-    "share_compared", "share_cleaned", "share_submitted", "gain_week", "gain_prev_week", "rate_7d",
-    "required_rate", "projected_finish", "days_late", "on_track",
+    "assigned",
+    "submitted",
+    "approved",
+    "cleaned",
+    "pending",
+    "rejected",
+    "not_submitted",
+    "difficult",
+    "difficult_open",
+    "cleanable",
+    "share_cleaned_cleanable",
+    "compared",
+    "share_compared",
+    "share_cleaned",
+    "share_submitted",
+    "gain_week",
+    "gain_prev_week",
+    "rate_7d",
+    "required_rate",
+    "projected_finish",
+    "days_late",
+    "on_track",
 )
 UNIT_HEAD: tuple[str, ...] = (
-    "rank", "rank_prev", "rank_change", "unit_code", "unit_name", "unit_kind", "standing",
-    "is_laggard", "is_leader",
+    "rank",
+    "rank_prev",
+    "rank_change",
+    "unit_code",
+    "unit_name",
+    "unit_kind",
+    "standing",
+    "is_laggard",
+    "is_leader",
 )
 UNIT_TAIL: tuple[str, ...] = (
-    "backlog_pending", "backlog_median_lag_days", "backlog_oldest_days", "self_report_ratio",
-    "self_report_overstated", "org_count", "org_dispatches", "org_worked_directly",
-    "org_vehicles_counted", "org_vehicles_declared",
+    "backlog_pending",
+    "backlog_median_lag_days",
+    "backlog_oldest_days",
+    "self_report_ratio",
+    "self_report_overstated",
+    "org_count",
+    "org_dispatches",
+    "org_worked_directly",
+    "org_vehicles_counted",
+    "org_vehicles_declared",
 )
 CITY_KPIS: tuple[str, ...] = (
-    "assigned", "submitted", "approved", "cleaned", "share_cleaned", "share_submitted",
-    "gain_week", "gain_prev_week", "rate_7d", "required_rate", "projected_finish", "days_late",
-    "on_track", "days_left", "units_on_track", "units_at_risk", "units_off_track", "pending",
-    "oldest_pending_days", "submissions_total", "submissions_week", "difficult",
+    "assigned",
+    "submitted",
+    "approved",
+    "cleaned",
+    "share_cleaned",
+    "share_submitted",
+    "gain_week",
+    "gain_prev_week",
+    "rate_7d",
+    "required_rate",
+    "projected_finish",
+    "days_late",
+    "on_track",
+    "days_left",
+    "units_on_track",
+    "units_at_risk",
+    "units_off_track",
+    "pending",
+    "oldest_pending_days",
+    "submissions_total",
+    "submissions_week",
+    "difficult",
 )
-BOOL_COLUMNS = frozenset({"on_track", "is_laggard", "is_leader", "self_report_overstated",
-                          "overstated", "balanced"})
+BOOL_COLUMNS = frozenset(
+    {"on_track", "is_laggard", "is_leader", "self_report_overstated", "overstated", "balanced"}
+)
 PREFIXES = {"veh": "vehicle", "lic": "licence"}
 
 
@@ -81,7 +132,7 @@ def difficult_columns(units: pd.DataFrame) -> list[str]:
     for c in units.columns:
         if c[4:].startswith("group_"):
             out.append(c)
-            resolved = c[:4] + "resolved_" + c[len(c[:4]) + len("group_"):]
+            resolved = c[:4] + "resolved_" + c[len(c[:4]) + len("group_") :]
             if resolved in units.columns:
                 out.append(resolved)
     return out
@@ -92,10 +143,13 @@ def metric_header(name: str, lang: str) -> str:
     prefix, base = name[:3], name[4:]
     if name[3:4] == "_" and prefix in PREFIXES:
         if base.startswith("group_"):
-            what = _catalogue_label("status", base[len("group_"):], lang)
+            what = _catalogue_label("status", base[len("group_") :], lang)
         elif base.startswith("resolved_"):
-            what = tx("metric.resolved", lang,
-                      group=_catalogue_label("status", base[len("resolved_"):], lang))
+            what = tx(
+                "metric.resolved",
+                lang,
+                group=_catalogue_label("status", base[len("resolved_") :], lang),
+            )
         else:
             what = tx(f"metric.{base}", lang)
         return tx(f"prefix.{prefix}", lang, what=what)
@@ -129,29 +183,40 @@ def _display_units(units: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _standing_labels(lang: str) -> dict[str, str]:
-    return {code: _catalogue_label("progress.standing", code, lang)
-            for code in ("on_track", "at_risk", "off_track")}
+    return {
+        code: _catalogue_label("progress.standing", code, lang)
+        for code in ("on_track", "at_risk", "off_track")
+    }
 
 
-def _city_summary(book: PackBook, tables: dict[str, pd.DataFrame], plan: Plan, week: str,
-                  lang: str) -> None:
+def _city_summary(
+    book: PackBook, tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str
+) -> None:
     ws = book.sheet(tx("sheets.summary", lang))
     conference = plan.conference_date(date.fromisoformat(week))
-    row = title_block(book, ws, [
-        plan.title[lang],
-        tx("summary.plan_line", lang, number=plan.number, issuer=plan.issuer[lang]),
-        tx("summary.week_line", lang, week=fmt_date(date.fromisoformat(week), lang),
-           conference=fmt_date(conference, lang)),
-    ])
+    row = title_block(
+        book,
+        ws,
+        [
+            plan.title[lang],
+            tx("summary.plan_line", lang, number=plan.number, issuer=plan.issuer[lang]),
+            tx(
+                "summary.week_line",
+                lang,
+                week=fmt_date(date.fromisoformat(week), lang),
+                conference=fmt_date(conference, lang),
+            ),
+        ],
+    )
     city = tables["city_progress"].set_index("kind")
     kinds = [k for k in ("vehicle", "licence") if k in city.index]
     book.heading(ws, row, tx("summary.kpis", lang))
     # both tables numbered in column A (STT), their words in B: one column of words, as wide
     # as the longest indicator and the talking points (wrapped) need, nothing cut
-    columns = [Column("order", tx("columns.order", lang), "seq"),
-               Column("indicator", tx("columns.indicator", lang), "text")] + [
-        Column(k, tx(f"kinds.{k}", lang), "int") for k in kinds
-    ]
+    columns = [
+        Column("order", tx("columns.order", lang), "seq"),
+        Column("indicator", tx("columns.indicator", lang), "text"),
+    ] + [Column(k, tx(f"kinds.{k}", lang), "int") for k in kinds]
     rows, kinds_of = [], []
     for kpi in CITY_KPIS:
         if kpi not in city.columns:
@@ -174,9 +239,12 @@ def _city_summary(book: PackBook, tables: dict[str, pd.DataFrame], plan: Plan, w
     points = tables["talking_points"]
     points = points.loc[points["lang"] == lang].sort_values("order")
     book.block_table(
-        ws, row + 1,
-        [Column("order", tx("columns.order", lang), "seq"),
-         Column("talking_point", tx("columns.talking_point", lang), "long_text")],
+        ws,
+        row + 1,
+        [
+            Column("order", tx("columns.order", lang), "seq"),
+            Column("talking_point", tx("columns.talking_point", lang), "long_text"),
+        ],
         [[i, text] for i, text in enumerate(points["text"], start=1)],
         table_name="TalkingPoints",
     )
@@ -201,13 +269,20 @@ def _print_views(book: PackBook, units: pd.DataFrame, shown: pd.DataFrame, lang:
     for key, view in (book.template.get("print_views") or {}).items():
         names = print_view_columns(view, units)
         if limit and len(names) > limit:
-            raise ConfigError(f"excel.yaml: print view {key!r} has {len(names)} columns; "
-                              f"a printable view holds at most {limit}")
+            raise ConfigError(
+                f"excel.yaml: print view {key!r} has {len(names)} columns; "
+                f"a printable view holds at most {limit}"
+            )
         columns = [Column(c, metric_header(c, lang), metric_kind(c)) for c in names]
-        book.data_sheet(tx(f"sheets.{key}", lang), shown, columns, table_name="Print",
-                        freeze_cols=2 if len(columns) > 2 else 0,
-                        scale=[c for c in names if c.endswith("share_cleaned")],
-                        standing=("standing", _standing_labels(lang)))
+        book.data_sheet(
+            tx(f"sheets.{key}", lang),
+            shown,
+            columns,
+            table_name="Print",
+            freeze_cols=2 if len(columns) > 2 else 0,
+            scale=[c for c in names if c.endswith("share_cleaned")],
+            standing=("standing", _standing_labels(lang)),
+        )
 
 
 def _self_report_pairs(columns: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -216,7 +291,7 @@ def _self_report_pairs(columns: Sequence[str]) -> list[tuple[str, str, str]]:
     for col in columns:
         for rep, sysp in (("reported_", "system_"),):
             if col.startswith(rep):
-                m = col[len(rep):]
+                m = col[len(rep) :]
                 if m != "total" and f"{sysp}{m}" in columns:
                     pairs.append((m, col, f"{sysp}{m}"))
         if col.endswith("_reported"):
@@ -234,15 +309,23 @@ def self_report_table(check: pd.DataFrame, units: pd.DataFrame, week: str) -> pd
     days = pd.to_datetime(check["report_date"]).dt.date
     window = check.loc[(days > as_of - timedelta(days=7)) & (days <= as_of)]
     cols = [c for _, rep, sysc in pairs for c in (rep, sysc)]
-    sums = (window.assign(unit_code=window["unit_code"].astype("str"))
-            .groupby("unit_code")[cols].sum(min_count=1).reset_index())
+    sums = (
+        window.assign(unit_code=window["unit_code"].astype("str"))
+        .groupby("unit_code")[cols]
+        .sum(min_count=1)
+        .reset_index()
+    )
     base = units[["unit_code", "unit_name", "self_report_ratio", "self_report_overstated"]].copy()
     out = base.merge(sums, on="unit_code", how="left")
     for c in cols:
         out[c] = out[c].fillna(0).astype("int64")
     ratio = out["self_report_ratio"].astype("Float64")
-    return out.assign(_r=ratio.fillna(-1)).sort_values(
-        ["_r", "unit_code"], ascending=[False, True]).drop(columns="_r").reset_index(drop=True)
+    return (
+        out.assign(_r=ratio.fillna(-1))
+        .sort_values(["_r", "unit_code"], ascending=[False, True])
+        .drop(columns="_r")
+        .reset_index(drop=True)
+    )
 
 
 def rejects_summary(ws: Workspace, week: str) -> pd.DataFrame:
@@ -255,7 +338,8 @@ def rejects_summary(ws: Workspace, week: str) -> pd.DataFrame:
         return con.execute(
             "SELECT CAST(source AS VARCHAR) AS source, CAST(reason_code AS VARCHAR) AS reason_code,"
             " count(*) AS rows FROM read_parquet(?) GROUP BY ALL ORDER BY source, rows DESC,"
-            " reason_code", [str(path)]
+            " reason_code",
+            [str(path)],
         ).df()
     finally:
         con.close()
@@ -269,21 +353,43 @@ def ledger_table(ledger: Any) -> pd.DataFrame:
         skipped = entry.get("rows_skipped", 0)
         if isinstance(skipped, dict):
             skipped = sum(int(v or 0) for v in skipped.values())
-        rows.append({
-            "source": entry.get("source"), "file": entry.get("file"),
-            "rows_read": entry.get("rows_read"), "rows_accepted": entry.get("rows_accepted"),
-            "rows_rejected": entry.get("rows_rejected"), "rows_skipped": skipped,
-            "balanced": entry.get("balanced"),
-        })
-    frame = pd.DataFrame(rows, columns=["source", "file", "rows_read", "rows_accepted",
-                                        "rows_rejected", "rows_skipped", "balanced"])
+        rows.append(
+            {
+                "source": entry.get("source"),
+                "file": entry.get("file"),
+                "rows_read": entry.get("rows_read"),
+                "rows_accepted": entry.get("rows_accepted"),
+                "rows_rejected": entry.get("rows_rejected"),
+                "rows_skipped": skipped,
+                "balanced": entry.get("balanced"),
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "source",
+            "file",
+            "rows_read",
+            "rows_accepted",
+            "rows_rejected",
+            "rows_skipped",
+            "balanced",
+        ],
+    )
     return frame.sort_values(["source", "file"], kind="stable").reset_index(drop=True)
 
 
 def trend_table(series: pd.DataFrame) -> pd.DataFrame:
     """daily_series (one row per day and kind) as one row per day, vehicle then licence columns."""
-    values = ["submitted_day", "approved_day", "cleaned_day", "submitted_cum", "approved_cum",
-              "cleaned_cum", "target_cum"]
+    values = [
+        "submitted_day",
+        "approved_day",
+        "cleaned_day",
+        "submitted_cum",
+        "approved_cum",
+        "cleaned_cum",
+        "target_cum",
+    ]
     values = [v for v in values if v in series.columns]
     wide = series.pivot_table(index="date", columns="kind", values=values, aggfunc="first")
     out = pd.DataFrame({"date": pd.to_datetime(wide.index)})
@@ -305,7 +411,9 @@ def _line_chart(book: PackBook, ws, title: str, n: int, cols: dict[str, int], la
     chart.y_axis.delete = False
     chart.y_axis.number_format = "#,##0"
     for key, column in cols.items():
-        chart.add_data(Reference(ws, min_col=column, min_row=1, max_row=n + 1), titles_from_data=True)
+        chart.add_data(
+            Reference(ws, min_col=column, min_row=1, max_row=n + 1), titles_from_data=True
+        )
         series = chart.series[-1]
         series.graphicalProperties.line.solidFill = colours[key]
         series.graphicalProperties.line.width = 28575 if key == "cleaned" else 19050
@@ -318,23 +426,39 @@ def _line_chart(book: PackBook, ws, title: str, n: int, cols: dict[str, int], la
     return chart
 
 
-def _trend_sheet(book: PackBook, trend: pd.DataFrame, units_ws, n_units: int,
-                 share_col: int, name_col: int, lang: str) -> None:
+def _trend_sheet(
+    book: PackBook,
+    trend: pd.DataFrame,
+    units_ws,
+    n_units: int,
+    share_col: int,
+    name_col: int,
+    lang: str,
+) -> None:
     columns = [Column("date", tx("columns.date", lang), "date")]
     for c in trend.columns[1:]:
-        columns.append(Column(c, tx(f"prefix.{c[:3]}", lang, what=tx(f"trend.{c[4:]}", lang)), "int"))
-    ws = book.data_sheet(tx("sheets.trend", lang), trend, columns, table_name="Trend",
-                         freeze_cols=1)
+        columns.append(
+            Column(c, tx(f"prefix.{c[:3]}", lang, what=tx(f"trend.{c[4:]}", lang)), "int")
+        )
+    ws = book.data_sheet(
+        tx("sheets.trend", lang), trend, columns, table_name="Trend", freeze_cols=1
+    )
     n = len(trend)
     anchor = get_column_letter(len(columns) + 2)
     position = {c.name: i for i, c in enumerate(columns, start=1)}
     top = 1
     if n:
         for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
-            cols = {key: position[f"{prefix}_{src}"] for key, src in (
-                ("cleaned", "cleaned_cum"), ("target", "target_cum"),
-                ("submitted", "submitted_cum"), ("approved", "approved_cum"))
-                if f"{prefix}_{src}" in position}
+            cols = {
+                key: position[f"{prefix}_{src}"]
+                for key, src in (
+                    ("cleaned", "cleaned_cum"),
+                    ("target", "target_cum"),
+                    ("submitted", "submitted_cum"),
+                    ("approved", "approved_cum"),
+                )
+                if f"{prefix}_{src}" in position
+            }
             if not cols:
                 continue
             chart = _line_chart(book, ws, tx(f"charts.trend_{kind}", lang), n, cols, lang)
@@ -343,8 +467,10 @@ def _trend_sheet(book: PackBook, trend: pd.DataFrame, units_ws, n_units: int,
     bars = BarChart()
     bars.type = "bar"
     bars.title = tx("charts.units", lang)
-    bars.add_data(Reference(units_ws, min_col=share_col, min_row=1, max_row=n_units + 1),
-                  titles_from_data=True)
+    bars.add_data(
+        Reference(units_ws, min_col=share_col, min_row=1, max_row=n_units + 1),
+        titles_from_data=True,
+    )
     bars.set_categories(Reference(units_ws, min_col=name_col, min_row=2, max_row=n_units + 1))
     bars.series[0].graphicalProperties.solidFill = book.template["colours"]["chart"]["bars"]
     bars.x_axis.scaling.orientation = "maxMin"  # rank 1 at the top
@@ -361,8 +487,13 @@ def _trend_sheet(book: PackBook, trend: pd.DataFrame, units_ws, n_units: int,
     ws.add_chart(bars, f"{anchor}{top}")
 
 
-def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
-              template: dict[str, Any] | None = None) -> PackBook:
+def city_pack(
+    tables: dict[str, pd.DataFrame],
+    plan: Plan,
+    week: str,
+    lang: str,
+    template: dict[str, Any] | None = None,
+) -> PackBook:
     """The city pack of a week: aggregates only, one sheet per subject."""
     check_lang(lang)
     template = template or load_template()
@@ -375,42 +506,67 @@ def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
     _print_views(book, units, shown, lang)
     columns = unit_columns(units, lang)
     scale = [c.name for c in columns if c.name.endswith("share_cleaned")]
-    units_ws = book.data_sheet(tx("sheets.units", lang), shown, columns, table_name="Units",
-                               freeze_cols=5 if len(columns) > 5 else 0, scale=scale,
-                               standing=("standing", _standing_labels(lang)))
+    units_ws = book.data_sheet(
+        tx("sheets.units", lang),
+        shown,
+        columns,
+        table_name="Units",
+        freeze_cols=5 if len(columns) > 5 else 0,
+        scale=scale,
+        standing=("standing", _standing_labels(lang)),
+    )
     position = {c.name: i for i, c in enumerate(columns, start=1)}
 
     lag = tables["laggards"].sort_values(["rank", "unit_code"], kind="stable")
     lag = lag.assign(reason=lag[f"reason_{lang}"])
-    book.data_sheet(tx("sheets.laggards", lang), lag, [
-        Column("rank", tx("columns.rank", lang), "int"),
-        Column("unit_code", tx("columns.unit_code", lang), "code"),
-        Column("unit_name", tx("columns.unit_name", lang), "text"),
-        Column("veh_share_cleaned", metric_header("veh_share_cleaned", lang), "pct"),
-        Column("reason", tx("columns.reason", lang), "long_text"),
-    ], table_name="Laggards", scale=["veh_share_cleaned"])
+    book.data_sheet(
+        tx("sheets.laggards", lang),
+        lag,
+        [
+            Column("rank", tx("columns.rank", lang), "int"),
+            Column("unit_code", tx("columns.unit_code", lang), "code"),
+            Column("unit_name", tx("columns.unit_name", lang), "text"),
+            Column("veh_share_cleaned", metric_header("veh_share_cleaned", lang), "pct"),
+            Column("reason", tx("columns.reason", lang), "long_text"),
+        ],
+        table_name="Laggards",
+        scale=["veh_share_cleaned"],
+    )
 
     lead = tables["leaders"].sort_values(["category", "position", "unit_code"], kind="stable")
-    share_col = ("veh_share_cleaned_cleanable" if "veh_share_cleaned_cleanable" in units
-                 else "veh_share_cleaned")
+    share_col = (
+        "veh_share_cleaned_cleanable"
+        if "veh_share_cleaned_cleanable" in units
+        else "veh_share_cleaned"
+    )
     figures = units[["unit_code", share_col, "veh_gain_week"]].rename(
-        columns={share_col: "share", "veh_gain_week": "gain"})
+        columns={share_col: "share", "veh_gain_week": "gain"}
+    )
     lead = lead.drop(columns=[c for c in ("share", "gain") if c in lead]).merge(
-        figures, on="unit_code", how="left")
+        figures, on="unit_code", how="left"
+    )
     lead = lead.assign(
-        category_label=label_series(lead["measure"] if "measure" in lead else lead["category"],
-                                    "excel.leader_category", lang),
+        category_label=label_series(
+            lead["measure"] if "measure" in lead else lead["category"],
+            "excel.leader_category",
+            lang,
+        ),
         reason=lead[f"reason_{lang}"],
     )
-    book.data_sheet(tx("sheets.leaders", lang), lead, [
-        Column("category_label", tx("columns.category", lang), "label"),
-        Column("position", tx("columns.position", lang), "int"),
-        Column("unit_code", tx("columns.unit_code", lang), "code"),
-        Column("unit_name", tx("columns.unit_name", lang), "text"),
-        Column("share", metric_header(share_col, lang), "pct"),
-        Column("gain", metric_header("veh_gain_week", lang), "int"),
-        Column("reason", tx("columns.reason", lang), "long_text"),
-    ], table_name="Leaders")
+    book.data_sheet(
+        tx("sheets.leaders", lang),
+        lead,
+        [
+            Column("category_label", tx("columns.category", lang), "label"),
+            Column("position", tx("columns.position", lang), "int"),
+            Column("unit_code", tx("columns.unit_code", lang), "code"),
+            Column("unit_name", tx("columns.unit_name", lang), "text"),
+            Column("share", metric_header(share_col, lang), "pct"),
+            Column("gain", metric_header("veh_gain_week", lang), "int"),
+            Column("reason", tx("columns.reason", lang), "long_text"),
+        ],
+        table_name="Leaders",
+    )
 
     group_cols = difficult_columns(units)
     difficult = units.assign(
@@ -418,70 +574,130 @@ def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
     ).sort_values(["_total", "unit_code"], ascending=[False, True], kind="stable")
     cols = ["unit_code", "unit_name"] + [c for c in ("veh_difficult",) if c in units]
     cols += [c for c in group_cols if c.startswith("veh_")]
-    cols += [c for c in ("lic_difficult",) if c in units] + [c for c in group_cols if c.startswith("lic_")]
-    book.data_sheet(tx("sheets.difficult", lang), difficult,
-                    [Column(c, metric_header(c, lang), metric_kind(c)) for c in cols],
-                    table_name="DifficultGroups", freeze_cols=2)
+    cols += [c for c in ("lic_difficult",) if c in units] + [
+        c for c in group_cols if c.startswith("lic_")
+    ]
+    book.data_sheet(
+        tx("sheets.difficult", lang),
+        difficult,
+        [Column(c, metric_header(c, lang), metric_kind(c)) for c in cols],
+        table_name="DifficultGroups",
+        freeze_cols=2,
+    )
 
-    backlog_cols = ["unit_code", "unit_name", "veh_pending", "lic_pending", "backlog_pending",
-                    "backlog_median_lag_days", "backlog_oldest_days"]
+    backlog_cols = [
+        "unit_code",
+        "unit_name",
+        "veh_pending",
+        "lic_pending",
+        "backlog_pending",
+        "backlog_median_lag_days",
+        "backlog_oldest_days",
+    ]
     from helpers.progress import backlog_ranking
 
     backlog = backlog_ranking(units, only_waiting=False)
-    book.data_sheet(tx("sheets.backlog", lang), backlog,
-                    [Column(c, metric_header(c, lang), metric_kind(c)) for c in backlog_cols
-                     if c in units], table_name="Backlog", freeze_cols=2)
+    book.data_sheet(
+        tx("sheets.backlog", lang),
+        backlog,
+        [Column(c, metric_header(c, lang), metric_kind(c)) for c in backlog_cols if c in units],
+        table_name="Backlog",
+        freeze_cols=2,
+    )
 
     orgs = tables["org_summary"].copy()
     orgs["org_type_label"] = label_series(orgs["org_type"], "excel.org_type", lang)
-    book.data_sheet(tx("sheets.organisations", lang), orgs, [
-        Column("org_type_label", tx("columns.org_type", lang), "label"),
-        *[Column(c, tx(f"columns.{c}", lang), "int") for c in (
-            "orgs", "dispatches_sent", "worked_directly", "vehicles_counted", "vehicles_declared")
-          if c in orgs],
-    ], table_name="Organisations")
+    book.data_sheet(
+        tx("sheets.organisations", lang),
+        orgs,
+        [
+            Column("org_type_label", tx("columns.org_type", lang), "label"),
+            *[
+                Column(c, tx(f"columns.{c}", lang), "int")
+                for c in (
+                    "orgs",
+                    "dispatches_sent",
+                    "worked_directly",
+                    "vehicles_counted",
+                    "vehicles_declared",
+                )
+                if c in orgs
+            ],
+        ],
+        table_name="Organisations",
+    )
 
     reports = self_report_table(tables["unit_self_report_check"], units, week)
-    report_cols = [Column("unit_code", tx("columns.unit_code", lang), "code"),
-                   Column("unit_name", tx("columns.unit_name", lang), "text")]
+    report_cols = [
+        Column("unit_code", tx("columns.unit_code", lang), "code"),
+        Column("unit_name", tx("columns.unit_name", lang), "text"),
+    ]
     for m, rep, sysc in _self_report_pairs(list(tables["unit_self_report_check"].columns)):
         what = _catalogue_label("excel.measures", m, lang)
         report_cols.append(Column(rep, tx("columns.reported", lang, what=what), "int"))
         report_cols.append(Column(sysc, tx("columns.system", lang, what=what), "int"))
     reports["self_report_overstated"] = yes_no(reports["self_report_overstated"], lang)
-    report_cols += [Column("self_report_ratio", tx("columns.self_report_ratio", lang), "pct"),
-                    Column("self_report_overstated", tx("columns.self_report_overstated", lang),
-                           "label")]
-    book.data_sheet(tx("sheets.self_reports", lang), reports, report_cols,
-                    table_name="SelfReports", freeze_cols=2)
+    report_cols += [
+        Column("self_report_ratio", tx("columns.self_report_ratio", lang), "pct"),
+        Column("self_report_overstated", tx("columns.self_report_overstated", lang), "label"),
+    ]
+    book.data_sheet(
+        tx("sheets.self_reports", lang),
+        reports,
+        report_cols,
+        table_name="SelfReports",
+        freeze_cols=2,
+    )
 
     rejects = tables["rejects_summary"].copy()
     rejects["source_label"] = label_series(rejects["source"], "excel.sources", lang)
     rejects["reason_label"] = label_series(rejects["reason_code"], "rejects", lang)
-    book.data_sheet(tx("sheets.data_quality", lang), rejects, [
-        Column("source_label", tx("columns.source", lang), "label"),
-        Column("reason_code", tx("columns.reason_code", lang), "code"),
-        Column("reason_label", tx("columns.reject_reason", lang), "text"),
-        Column("rows", tx("columns.rows_rejected", lang), "int"),
-    ], table_name="Rejects")
+    book.data_sheet(
+        tx("sheets.data_quality", lang),
+        rejects,
+        [
+            Column("source_label", tx("columns.source", lang), "label"),
+            Column("reason_code", tx("columns.reason_code", lang), "code"),
+            Column("reason_label", tx("columns.reject_reason", lang), "text"),
+            Column("rows", tx("columns.rows_rejected", lang), "int"),
+        ],
+        table_name="Rejects",
+    )
 
     ledger = tables["ledger"].copy()
     ledger["source_label"] = label_series(ledger["source"], "excel.sources", lang)
     ledger["balanced"] = yes_no(ledger["balanced"], lang)
-    book.data_sheet(tx("sheets.files", lang), ledger, [
-        Column("source_label", tx("columns.source", lang), "label"),
-        Column("file", tx("columns.file", lang), "text"),
-        *[Column(c, tx(f"columns.{c}", lang), "int") for c in (
-            "rows_read", "rows_accepted", "rows_rejected", "rows_skipped")],
-        Column("balanced", tx("columns.balanced", lang), "label"),
-    ], table_name="Files")
+    book.data_sheet(
+        tx("sheets.files", lang),
+        ledger,
+        [
+            Column("source_label", tx("columns.source", lang), "label"),
+            Column("file", tx("columns.file", lang), "text"),
+            *[
+                Column(c, tx(f"columns.{c}", lang), "int")
+                for c in ("rows_read", "rows_accepted", "rows_rejected", "rows_skipped")
+            ],
+            Column("balanced", tx("columns.balanced", lang), "label"),
+        ],
+        table_name="Files",
+    )
 
-    _trend_sheet(book, trend_table(tables["daily_series"]), units_ws, len(shown),
-                 position.get("veh_share_cleaned", 1), position.get("unit_name", 1), lang)
+    _trend_sheet(
+        book,
+        trend_table(tables["daily_series"]),
+        units_ws,
+        len(shown),
+        position.get("veh_share_cleaned", 1),
+        position.get("unit_name", 1),
+        lang,
+    )
     book.properties(
-        subject=plan.title[lang], keywords=f"{plan.number}; {week}; {lang}",
-        creator=plan.issuer[lang], when=document_time(week, template),
-        description=t("common.internal_mark", lang), category=tx("document.category_city", lang),
+        subject=plan.title[lang],
+        keywords=f"{plan.number}; {week}; {lang}",
+        creator=plan.issuer[lang],
+        when=document_time(week, template),
+        description=t("common.internal_mark", lang),
+        category=tx("document.category_city", lang),
         custom={"plan": plan.number, "week": week, "lang": lang, "scope": "city"},
     )
     return book
@@ -489,8 +705,16 @@ def city_pack(tables: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
 
 def load_city_tables(ws: Workspace, week: str) -> dict[str, pd.DataFrame]:
     """Everything the city pack shows, read from the week's processed tables."""
-    names = ("unit_progress", "city_progress", "laggards", "leaders", "daily_series",
-             "org_summary", "talking_points", "unit_self_report_check")
+    names = (
+        "unit_progress",
+        "city_progress",
+        "laggards",
+        "leaders",
+        "daily_series",
+        "org_summary",
+        "talking_points",
+        "unit_self_report_check",
+    )
     tables = {name: store.load(ws, name, week) for name in names}
     tables["rejects_summary"] = rejects_summary(ws, week)
     try:

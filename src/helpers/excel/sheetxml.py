@@ -31,8 +31,8 @@ from helpers.excel.texts import tx
 from helpers.i18n import fmt_int
 
 EXCEL_MAX_ROWS = 1_048_576
-SHEET_ROWS = EXCEL_MAX_ROWS - 1          # data rows of a sheet under its one header row
-MAX_CELL_CHARS = 32_767                  # Excel's limit for the text of one cell
+SHEET_ROWS = EXCEL_MAX_ROWS - 1  # data rows of a sheet under its one header row
+MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 SHEET_NAME_CHARS = 31
 
 # Text a spreadsheet would read as a formula (or that some tools turn into one).
@@ -146,7 +146,9 @@ def _concat(arr: pa.Array) -> memoryview:
     """The bytes of a null-free string array laid end to end (zero copy)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
     data = arr.buffers()[2]
     if data is None:
         return memoryview(b"")
@@ -183,8 +185,10 @@ class _Splice:
         text = [c for c in self.columns if c.kind in TEXT_KINDS]
         if not text:
             return {}
-        arrays = [self.strings[c.name] if c.name in self.strings
-                  else _as_strings(self.frame[c.name]) for c in text]
+        arrays = [
+            self.strings[c.name] if c.name in self.strings else _as_strings(self.frame[c.name])
+            for c in text
+        ]
         joined, self.cut = _clean_strings(pa.concat_arrays(arrays), self.lang)
         guard = pc.fill_null(pc.match_substring_regex(joined, _FORMULA_RE), False)
         escaped = _xml_escape(joined)
@@ -209,12 +213,19 @@ class _Splice:
             if col.kind in TEXT_KINDS:
                 prepared.append((col, *texts[col.name]))
             else:
-                prepared.append((col, _number_array(self.frame[col.name], col.kind),
-                                 str(self.styles[(col.kind, False)])))
+                prepared.append(
+                    (
+                        col,
+                        _number_array(self.frame[col.name], col.kind),
+                        str(self.styles[(col.kind, False)]),
+                    )
+                )
         row_attrs = self._row_attributes()
         for start in range(0, n, _ROWS_PER_CHUNK):
             stop = min(start + _ROWS_PER_CHUNK, n)
-            refs = pa.array(np.arange(self.first_row + start, self.first_row + stop)).cast(pa.string())
+            refs = pa.array(np.arange(self.first_row + start, self.first_row + stop)).cast(
+                pa.string()
+            )
             if row_attrs is None:
                 parts: list[Any] = ['<row r="', refs, '">']
             else:
@@ -225,8 +236,14 @@ class _Splice:
                 sid = style.slice(start, stop - start) if isinstance(style, pa.Array) else style
                 if col.kind in TEXT_KINDS:
                     cell = pc.binary_join_element_wise(
-                        f'<c r="{letter}', refs, '" s="', sid,
-                        '" t="inlineStr"><is><t xml:space="preserve">', values, "</t></is></c>", "",
+                        f'<c r="{letter}',
+                        refs,
+                        '" s="',
+                        sid,
+                        '" t="inlineStr"><is><t xml:space="preserve">',
+                        values,
+                        "</t></is></c>",
+                        "",
                     )
                 else:
                     cell = pc.binary_join_element_wise(
@@ -250,8 +267,11 @@ class _PackZip(zipfile.ZipFile):
         info = zipfile.ZipInfo(name, date_time=self._date_time)
         info.compress_type = zipfile.ZIP_DEFLATED
         # the attribute ZipFile.open/writestr read (renamed compress_level in Python 3.13)
-        setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel",
-                self._level)
+        setattr(
+            info,
+            "compress_level" if hasattr(info, "compress_level") else "_compresslevel",
+            self._level,
+        )
         info.external_attr = 0o600 << 16
         return info
 

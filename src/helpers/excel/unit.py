@@ -43,7 +43,9 @@ def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple
         base = assigned if base is None or pd.isna(base) else base
         remaining = max(math.ceil(share * float(base) - 1e-9) - int(cleaned), 0)
         rate = unit.get(f"{prefix}_required_rate")
-        week_need = remaining if rate is None or pd.isna(rate) else math.ceil(float(rate) * 7 - 1e-9)
+        week_need = (
+            remaining if rate is None or pd.isna(rate) else math.ceil(float(rate) * 7 - 1e-9)
+        )
         to_clean = int(min(remaining, max(week_need, 0)))
         rows.append((f"{prefix}_to_clean", to_clean, "int"))
         rows.append((f"{prefix}_cleaned_by", int(cleaned) + to_clean, "int"))
@@ -56,34 +58,61 @@ def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple
 
 
 UNIT_VS_CITY: tuple[tuple[str, str], ...] = (
-    ("veh_assigned", "vehicle.assigned"), ("veh_cleaned", "vehicle.cleaned"),
-    ("veh_share_cleaned", "vehicle.share_cleaned"), ("veh_gain_week", "vehicle.gain_week"),
-    ("veh_gain_prev_week", "vehicle.gain_prev_week"), ("veh_rate_7d", "vehicle.rate_7d"),
+    ("veh_assigned", "vehicle.assigned"),
+    ("veh_cleaned", "vehicle.cleaned"),
+    ("veh_share_cleaned", "vehicle.share_cleaned"),
+    ("veh_gain_week", "vehicle.gain_week"),
+    ("veh_gain_prev_week", "vehicle.gain_prev_week"),
+    ("veh_rate_7d", "vehicle.rate_7d"),
     ("veh_required_rate", "vehicle.required_rate"),
-    ("veh_projected_finish", "vehicle.projected_finish"), ("veh_days_late", "vehicle.days_late"),
-    ("lic_assigned", "licence.assigned"), ("lic_cleaned", "licence.cleaned"),
-    ("lic_share_cleaned", "licence.share_cleaned"), ("lic_gain_week", "licence.gain_week"),
+    ("veh_projected_finish", "vehicle.projected_finish"),
+    ("veh_days_late", "vehicle.days_late"),
+    ("lic_assigned", "licence.assigned"),
+    ("lic_cleaned", "licence.cleaned"),
+    ("lic_share_cleaned", "licence.share_cleaned"),
+    ("lic_gain_week", "licence.gain_week"),
     ("lic_days_late", "licence.days_late"),
-    ("rank", ""), ("rank_prev", ""), ("rank_change", ""), ("standing", ""),
-    ("veh_pending", "vehicle.pending"), ("lic_pending", "licence.pending"),
+    ("rank", ""),
+    ("rank_prev", ""),
+    ("rank_change", ""),
+    ("standing", ""),
+    ("veh_pending", "vehicle.pending"),
+    ("lic_pending", "licence.pending"),
     ("backlog_oldest_days", "vehicle.oldest_pending_days"),
-    ("veh_difficult", "vehicle.difficult"), ("lic_difficult", "licence.difficult"),
+    ("veh_difficult", "vehicle.difficult"),
+    ("lic_difficult", "licence.difficult"),
     ("self_report_ratio", ""),
 )
 
 
-def _unit_summary(book: PackBook, unit: dict[str, Any], city: dict[str, dict[str, Any]],
-                  laggard: dict[str, Any] | None, leader_reasons: list[str],
-                  counts: dict[str, int], sheet_names: dict[str, str], plan: Plan, week: str,
-                  lang: str) -> None:
+def _unit_summary(
+    book: PackBook,
+    unit: dict[str, Any],
+    city: dict[str, dict[str, Any]],
+    laggard: dict[str, Any] | None,
+    leader_reasons: list[str],
+    counts: dict[str, int],
+    sheet_names: dict[str, str],
+    plan: Plan,
+    week: str,
+    lang: str,
+) -> None:
     ws = book.sheet(tx("sheets.unit_summary", lang))
     week_day = date.fromisoformat(week)
-    row = title_block(book, ws, [
-        tx("unit.title", lang, unit=unit["unit_name"], code=unit["unit_code"]),
-        plan.title[lang],
-        tx("summary.week_line", lang, week=fmt_date(week_day, lang),
-           conference=fmt_date(plan.conference_date(week_day), lang)),
-    ])
+    row = title_block(
+        book,
+        ws,
+        [
+            tx("unit.title", lang, unit=unit["unit_name"], code=unit["unit_code"]),
+            plan.title[lang],
+            tx(
+                "summary.week_line",
+                lang,
+                week=fmt_date(week_day, lang),
+                conference=fmt_date(plan.conference_date(week_day), lang),
+            ),
+        ],
+    )
     book.heading(ws, row, tx("unit.against_city", lang))
     header_row = row + 1
     rows, kinds = [], []
@@ -103,11 +132,18 @@ def _unit_summary(book: PackBook, unit: dict[str, Any], city: dict[str, dict[str
             label = tx("unit.rank_of", lang, units=len(official_units()))
         rows.append([label, value, city_value])
         kinds.append(["text", kind, kind])
-    row = book.block_table(ws, header_row, [
-        Column("indicator", tx("columns.indicator", lang), "text"),
-        Column("unit", tx("unit.this_unit", lang), "int"),
-        Column("city", t("common.city", lang), "int"),
-    ], rows, table_name="UnitVsCity", kinds=kinds)
+    row = book.block_table(
+        ws,
+        header_row,
+        [
+            Column("indicator", tx("columns.indicator", lang), "text"),
+            Column("unit", tx("unit.this_unit", lang), "int"),
+            Column("city", t("common.city", lang), "int"),
+        ],
+        rows,
+        table_name="UnitVsCity",
+        kinds=kinds,
+    )
     ws.freeze_panes = f"A{header_row + 1}"
     ws.print_title_rows = f"1:{header_row - 3}"  # the title lines, not a table's header
 
@@ -129,20 +165,33 @@ def _unit_summary(book: PackBook, unit: dict[str, Any], city: dict[str, dict[str
     next_end = week_day + timedelta(days=plan.cadence_days)
     book.heading(ws, row, tx("unit.targets_heading", lang, date=fmt_date(next_end, lang)))
     targets = next_week_targets(unit, plan, week)
-    row = book.block_table(ws, row + 1, [
-        Column("indicator", tx("columns.indicator", lang), "text"),
-        Column("target", tx("unit.target", lang), "int"),
-    ], [[tx(f"targets.{key}", lang, date=fmt_date(next_end, lang)), value]
-        for key, value, _ in targets],
-        table_name="Targets", kinds=[["text", kind] for _, _, kind in targets])
+    row = book.block_table(
+        ws,
+        row + 1,
+        [
+            Column("indicator", tx("columns.indicator", lang), "text"),
+            Column("target", tx("unit.target", lang), "int"),
+        ],
+        [
+            [tx(f"targets.{key}", lang, date=fmt_date(next_end, lang)), value]
+            for key, value, _ in targets
+        ],
+        table_name="Targets",
+        kinds=[["text", kind] for _, _, kind in targets],
+    )
 
     book.heading(ws, row, tx("unit.lists_heading", lang))
-    row = book.block_table(ws, row + 1, [
-        Column("sheet", tx("columns.sheet", lang), "text"),
-        Column("records", tx("columns.records", lang), "int"),
-        Column("sorted_by", tx("columns.sorted_by", lang), "text"),
-    ], [[sheet_names[key], counts[key], tx(f"sorted_by.{key}", lang)] for key in LISTS],
-        table_name="Worklists")
+    row = book.block_table(
+        ws,
+        row + 1,
+        [
+            Column("sheet", tx("columns.sheet", lang), "text"),
+            Column("records", tx("columns.records", lang), "int"),
+            Column("sorted_by", tx("columns.sorted_by", lang), "text"),
+        ],
+        [[sheet_names[key], counts[key], tx(f"sorted_by.{key}", lang)] for key in LISTS],
+        table_name="Worklists",
+    )
     book.put(ws, row, 1, pending_note(unit, counts.get("pending", 0), lang), "long_text")
     ws.column_dimensions["A"].width = 60
 
@@ -150,24 +199,42 @@ def _unit_summary(book: PackBook, unit: dict[str, Any], city: dict[str, dict[str
 def pending_note(unit: dict[str, Any], rows: int, lang: str) -> str:
     """Why the pending worklist's rows, the records pending and the submissions waiting can
     differ: each counts something else."""
+
     def n(key: str) -> int:
         value = unit.get(key)
         return 0 if value is None or pd.isna(value) else int(value)
 
-    return tx("unit.pending_note", lang, rows=rows,
-              records=n("veh_pending") + n("lic_pending"),
-              submissions=n("backlog_pending"))
+    return tx(
+        "unit.pending_note",
+        lang,
+        rows=rows,
+        records=n("veh_pending") + n("lic_pending"),
+        submissions=n("backlog_pending"),
+    )
 
 
-def unit_pack(unit: dict[str, Any], city: dict[str, dict[str, Any]],
-              laggard: dict[str, Any] | None, leader_reasons: list[str],
-              lists: dict[str, pd.DataFrame], plan: Plan, week: str, lang: str,
-              template: dict[str, Any] | None = None, *,
-              rows_per_sheet: int = SHEET_ROWS) -> PackBook:
+def unit_pack(
+    unit: dict[str, Any],
+    city: dict[str, dict[str, Any]],
+    laggard: dict[str, Any] | None,
+    leader_reasons: list[str],
+    lists: dict[str, pd.DataFrame],
+    plan: Plan,
+    week: str,
+    lang: str,
+    template: dict[str, Any] | None = None,
+    *,
+    rows_per_sheet: int = SHEET_ROWS,
+) -> PackBook:
     """One unit's pack: its summary against the city, then every worklist."""
     template = template or load_template()
-    title = tx("title.unit", lang, unit=unit["unit_name"], plan=plan.number,
-               week=fmt_date(date.fromisoformat(week), lang))
+    title = tx(
+        "title.unit",
+        lang,
+        unit=unit["unit_name"],
+        plan=plan.number,
+        week=fmt_date(date.fromisoformat(week), lang),
+    )
     book = PackBook(template, lang, title=title, mark=t("common.internal_mark", lang))
     sheet_names = {key: tx(f"sheets.{key}", lang) for key in LISTS}
     counts = {key: len(lists[key]) for key in LISTS}
@@ -175,14 +242,28 @@ def unit_pack(unit: dict[str, Any], city: dict[str, dict[str, Any]],
     for key in LISTS:
         columns = worklist_columns(key, lang)
         freeze = 1
-        book.list_sheets(sheet_names[key], lists[key], columns, table_name=f"L_{key}",
-                         rows_per_sheet=rows_per_sheet, freeze_cols=freeze)
+        book.list_sheets(
+            sheet_names[key],
+            lists[key],
+            columns,
+            table_name=f"L_{key}",
+            rows_per_sheet=rows_per_sheet,
+            freeze_cols=freeze,
+        )
     book.properties(
-        subject=plan.title[lang], keywords=f"{plan.number}; {week}; {unit['unit_code']}",
-        creator=plan.issuer[lang], when=document_time(week, template),
-        description=t("common.internal_mark", lang), category=tx("document.category_unit", lang),
-        custom={"plan": plan.number, "week": week, "lang": lang, "unit_code": unit["unit_code"],
-                "scope": "unit"},
+        subject=plan.title[lang],
+        keywords=f"{plan.number}; {week}; {unit['unit_code']}",
+        creator=plan.issuer[lang],
+        when=document_time(week, template),
+        description=t("common.internal_mark", lang),
+        category=tx("document.category_unit", lang),
+        custom={
+            "plan": plan.number,
+            "week": week,
+            "lang": lang,
+            "unit_code": unit["unit_code"],
+            "scope": "unit",
+        },
     )
     return book
 
@@ -207,19 +288,32 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
     t0, cpu0 = time.perf_counter(), time.process_time()
     con = _worker_con()
     unit = task["unit"]
-    lists = unit_worklists(con, task["paths"], unit["unit_code"], task["week"], task["lang"],
-                           full_ids=task["full_ids"])
+    lists = unit_worklists(
+        con, task["paths"], unit["unit_code"], task["week"], task["lang"], full_ids=task["full_ids"]
+    )
     t1 = time.perf_counter()
-    book = unit_pack(unit, task["city"], task["laggard"], task["leaders"], lists, task["plan"],
-                     task["week"], task["lang"], task["template"],
-                     rows_per_sheet=task["rows_per_sheet"])
+    book = unit_pack(
+        unit,
+        task["city"],
+        task["laggard"],
+        task["leaders"],
+        lists,
+        task["plan"],
+        task["week"],
+        task["lang"],
+        task["template"],
+        rows_per_sheet=task["rows_per_sheet"],
+    )
     path = book.save(Path(task["path"]), level=task["level"])
     if task.get("password"):  # encrypted here, in the worker: the packs' cores do it in parallel
         protect.encrypt_file(path, task["password"])
     return {
-        "unit_code": unit["unit_code"], "file": path.name, "bytes": path.stat().st_size,
+        "unit_code": unit["unit_code"],
+        "file": path.name,
+        "bytes": path.stat().st_size,
         **{f"rows_{key}": len(lists[key]) for key in LISTS},
         "cut_cells": book.cut_cells,
-        "read_s": round(t1 - t0, 3), "write_s": round(time.perf_counter() - t1, 3),
+        "read_s": round(t1 - t0, 3),
+        "write_s": round(time.perf_counter() - t1, 3),
         "cpu_s": round(time.process_time() - cpu0, 3),
     }

@@ -39,8 +39,14 @@ GROUP_SHEETS: dict[str, tuple[str, ...]] = {
     "scrapped": ("scrapped_or_lost",),
     "transferred": ("transferred_not_registered",),
 }
-LISTS: tuple[str, ...] = ("pending", *GROUP_SHEETS, "rejected", "unmatched", "door_to_door",
-                          "elsewhere")
+LISTS: tuple[str, ...] = (
+    "pending",
+    *GROUP_SHEETS,
+    "rejected",
+    "unmatched",
+    "door_to_door",
+    "elsewhere",
+)
 
 # The lists made of registry records, by the statuses they hold.
 _RECORD_LISTS: dict[str, tuple[str, ...]] = {
@@ -56,6 +62,7 @@ _RECORD_LISTS: dict[str, tuple[str, ...]] = {
 # spellings but costs ten times as much per record at city scale.)
 _STREET_SQL = "trim(lower(regexp_replace(coalesce({col}, ''), '[0-9]+', '', 'g')))"
 _NUMBERS_SQL = "list_reverse(CAST(regexp_extract_all(coalesce({col}, ''), '[0-9]+') AS DOUBLE[]))"
+
 
 @cache
 def _sql(name: str) -> str:
@@ -89,8 +96,10 @@ def stage_unit_rows(ws: Workspace, week: str, folder: Path) -> dict[str, str]:
             )
         sources[name] = str(path)
     folder.mkdir(parents=True, exist_ok=True)
-    staged = {"records": str(folder / "records.parquet"),
-              "unmatched": str(folder / "unmatched.parquet")}
+    staged = {
+        "records": str(folder / "records.parquet"),
+        "unmatched": str(folder / "unmatched.parquet"),
+    }
     import duckdb
 
     # Both cores sort the city's ~5 M open records in 17 s within 5 GB; a two-thread sort
@@ -103,17 +112,34 @@ def stage_unit_rows(ws: Workspace, week: str, folder: Path) -> dict[str, str]:
     return staged
 
 
-def _stage_rows(sources: dict[str, str], staged: dict[str, str], folder: Path, *,
-                memory_limit: str, threads: int) -> None:
+def _stage_rows(
+    sources: dict[str, str],
+    staged: dict[str, str],
+    folder: Path,
+    *,
+    memory_limit: str,
+    threads: int,
+) -> None:
     con = store.duckdb_connect(memory_limit=memory_limit, threads=threads)
     try:
         con.execute(f"SET temp_directory={store.sql_quote(folder / 'spill')}")
-        con.execute(_sql("staged_records"), {
-            "vehicles": sources["vehicle_status"], "licences": sources["licence_status"],
-            "submissions": sources["submissions"], "target": staged["records"]})
-        con.execute(_sql("staged_unmatched"), {
-            "links": sources["submission_links"], "submissions": sources["submissions"],
-            "target": staged["unmatched"]})
+        con.execute(
+            _sql("staged_records"),
+            {
+                "vehicles": sources["vehicle_status"],
+                "licences": sources["licence_status"],
+                "submissions": sources["submissions"],
+                "target": staged["records"],
+            },
+        )
+        con.execute(
+            _sql("staged_unmatched"),
+            {
+                "links": sources["submission_links"],
+                "submissions": sources["submissions"],
+                "target": staged["unmatched"],
+            },
+        )
     finally:
         con.close()
 
@@ -121,6 +147,7 @@ def _stage_rows(sources: dict[str, str], staged: dict[str, str], folder: Path, *
 # --------------------------------------------------------------------------------------------
 # One unit's lists
 # --------------------------------------------------------------------------------------------
+
 
 def _sql_case(column: str, mapping: dict[str, str], default: str | None = None) -> str:
     """``CASE column WHEN code THEN words ... ELSE default END`` (default: the code itself)."""
@@ -140,9 +167,11 @@ def _section(section: str, lang: str) -> dict[str, str]:
 
 def _records_sql() -> str:
     key_of = {status: key for key, statuses in _RECORD_LISTS.items() for status in statuses}
-    return _sql("unit_records").format(street=_STREET_SQL.format(col="r.address"),
-                                       numbers=_NUMBERS_SQL.format(col="r.address"),
-                                       list_key=_sql_case("r.status", key_of, "NULL"))
+    return _sql("unit_records").format(
+        street=_STREET_SQL.format(col="r.address"),
+        numbers=_NUMBERS_SQL.format(col="r.address"),
+        list_key=_sql_case("r.status", key_of, "NULL"),
+    )
 
 
 @lru_cache(maxsize=8)
@@ -166,7 +195,9 @@ def _unmatched_sql(lang: str) -> str:
     )
 
 
-def door_to_door(con, source: str = "recs", where: str = "status = 'not_submitted'") -> pd.DataFrame:
+def door_to_door(
+    con, source: str = "recs", where: str = "status = 'not_submitted'"
+) -> pd.DataFrame:
     """One row per owner address with vehicles not submitted, in walking order.
 
     ``source`` holds the unit's records with ``street_key``/``num_key`` (or is a plain table:
@@ -175,27 +206,32 @@ def door_to_door(con, source: str = "recs", where: str = "status = 'not_submitte
     columns = {r[0] for r in con.execute(f"DESCRIBE {source}").fetchall()}
     street = "street_key" if "street_key" in columns else _STREET_SQL.format(col="address")
     numbers = "num_key" if "num_key" in columns else _NUMBERS_SQL.format(col="address")
-    return con.execute(_sql("door_to_door").format(
-        source=source, where=where, street=street, numbers=numbers)).df()
+    return con.execute(
+        _sql("door_to_door").format(source=source, where=where, street=street, numbers=numbers)
+    ).df()
 
 
-def unit_worklists(con, paths: dict[str, str], unit_code: str, week: str, lang: str, *,
-                   full_ids: bool = False) -> dict[str, pd.DataFrame]:
+def unit_worklists(
+    con, paths: dict[str, str], unit_code: str, week: str, lang: str, *, full_ids: bool = False
+) -> dict[str, pd.DataFrame]:
     """Every worklist of one unit, complete and in the order officers work it.
 
     ``paths`` are the staged tables (:func:`stage_unit_rows`); only the unit's rows are read
     (a filter on unit_code over files sorted by unit). Sorting, grouping and wording happen in
     DuckDB, masking with :func:`helpers.privacy.mask_id`.
     """
-    con.execute("CREATE OR REPLACE TEMP TABLE recs AS " + _records_sql(),
-                {"records": paths["records"], "unit": unit_code})
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE recs AS " + _records_sql(),
+        {"records": paths["records"], "unit": unit_code},
+    )
     try:
         homes = door_to_door(con)
         records = con.execute(_lists_sql(lang, week)).df()
     finally:
         con.execute("DROP TABLE IF EXISTS recs")
-    unmatched = con.execute(_unmatched_sql(lang), {"unmatched": paths["unmatched"],
-                                                   "unit": unit_code}).df()
+    unmatched = con.execute(
+        _unmatched_sql(lang), {"unmatched": paths["unmatched"], "unit": unit_code}
+    ).df()
     if not full_ids:
         # an organisation's tax code is public and is how the unit finds it: kept
         org = records["owner_is_org"].fillna(False).astype(bool)
@@ -205,7 +241,7 @@ def unit_worklists(con, paths: dict[str, str], unit_code: str, week: str, lang: 
     lists = {"unmatched": unmatched, "door_to_door": homes}
     for key in _RECORD_LISTS:
         first, last = np.searchsorted(bounds, key, "left"), np.searchsorted(bounds, key, "right")
-        lists[key] = records.iloc[int(first):int(last)]
+        lists[key] = records.iloc[int(first) : int(last)]
     out = {}
     for key in LISTS:
         frame = lists[key].reset_index(drop=True)
@@ -216,30 +252,71 @@ def unit_worklists(con, paths: dict[str, str], unit_code: str, week: str, lang: 
 
 def worklist_columns(key: str, lang: str) -> list[Column]:
     """The columns of one worklist, in reading order."""
+
     def c(name: str, kind: str, header: str | None = None) -> Column:
         return Column(name, header or tx(f"columns.{name}", lang), kind)
 
-    record = [c("kind_label", "label"), c("record_key", "code"), c("record_type", "label"),
-              c("person_name", "text"), c("person_id", "code"), c("address", "text")]
+    record = [
+        c("kind_label", "label"),
+        c("record_key", "code"),
+        c("record_type", "label"),
+        c("person_name", "text"),
+        c("person_id", "code"),
+        c("address", "text"),
+    ]
     if key == "pending":
-        return [c("seq", "seq"), c("last_submitted_at", "datetime"), c("days_waiting", "int"),
-                *record, c("n_submissions", "int"), c("submission_id", "code"),
-                c("record_id", "code")]
+        return [
+            c("seq", "seq"),
+            c("last_submitted_at", "datetime"),
+            c("days_waiting", "int"),
+            *record,
+            c("n_submissions", "int"),
+            c("submission_id", "code"),
+            c("record_id", "code"),
+        ]
     if key in GROUP_SHEETS:
-        return [c("seq", "seq"), *record, c("reason", "text"), c("identity_label", "label"),
-                c("review_label", "label"), c("submission_id", "code"), c("record_id", "code")]
+        return [
+            c("seq", "seq"),
+            *record,
+            c("reason", "text"),
+            c("identity_label", "label"),
+            c("review_label", "label"),
+            c("submission_id", "code"),
+            c("record_id", "code"),
+        ]
     if key == "rejected":
-        return [c("seq", "seq"), c("reviewed_at", "datetime"), c("days_waiting", "int",
-                tx("columns.days_since_rejected", lang)), *record, c("phone", "code"),
-                c("reject_reason", "text"), c("submission_id", "code"), c("record_id", "code")]
+        return [
+            c("seq", "seq"),
+            c("reviewed_at", "datetime"),
+            c("days_waiting", "int", tx("columns.days_since_rejected", lang)),
+            *record,
+            c("phone", "code"),
+            c("reject_reason", "text"),
+            c("submission_id", "code"),
+            c("record_id", "code"),
+        ]
     if key == "unmatched":
-        return [c("seq", "seq"), c("submitted_at", "datetime"), c("kind_label", "label"),
-                c("record_key", "code"), c("chassis_no", "code"), c("person_name", "text"),
-                c("person_id", "code"), c("phone", "code"), c("review_label", "label"),
-                c("link_label", "text"), c("submission_id", "code")]
+        return [
+            c("seq", "seq"),
+            c("submitted_at", "datetime"),
+            c("kind_label", "label"),
+            c("record_key", "code"),
+            c("chassis_no", "code"),
+            c("person_name", "text"),
+            c("person_id", "code"),
+            c("phone", "code"),
+            c("review_label", "label"),
+            c("link_label", "text"),
+            c("submission_id", "code"),
+        ]
     if key == "door_to_door":
-        return [c("seq", "seq"), c("address", "text"), c("vehicles", "int"),
-                c("plates", "text"), c("owners", "text")]
+        return [
+            c("seq", "seq"),
+            c("address", "text"),
+            c("vehicles", "int"),
+            c("plates", "text"),
+            c("owners", "text"),
+        ]
     if key == "elsewhere":
         return [c("seq", "seq"), *record, c("record_id", "code")]
     raise KeyError(key)

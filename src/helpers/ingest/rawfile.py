@@ -219,8 +219,10 @@ def _assemble(
     names, extras = _name_columns(header_cells, mapping, body.num_columns)
     body = pa.table({f"c{i}": _large(c) for i, c in enumerate(body.columns)})
     keep = [
-        i for i, name in enumerate(names)
-        if name not in extras or not name.startswith("column_")
+        i
+        for i, name in enumerate(names)
+        if name not in extras
+        or not name.startswith("column_")
         or not _empty_mask(body.column(i).chunk(0)).all()
     ]
     body = body.select(keep).rename_columns([names[i] for i in keep])

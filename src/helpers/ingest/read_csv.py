@@ -63,7 +63,7 @@ class _CsvInput:
 
     def head(self, size: int) -> bytes:
         try:
-            with (gzip.open(self.path, "rb") if self.gz else self.path.open("rb")) as fh:
+            with gzip.open(self.path, "rb") if self.gz else self.path.open("rb") as fh:
                 return fh.read(size)
         except (OSError, EOFError, zlib.error) as exc:
             raise self._fail(exc) from exc
@@ -210,16 +210,20 @@ def _arrow_csv(
         table = pacsv.read_csv(
             body,
             read_options=pacsv.ReadOptions(
-                use_threads=fast, column_names=[f"f{i}" for i in range(width)],
+                use_threads=fast,
+                column_names=[f"f{i}" for i in range(width)],
                 block_size=_CHUNK,
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=not fast, ignore_empty_lines=False,
+                delimiter=delimiter,
+                newlines_in_values=not fast,
+                ignore_empty_lines=False,
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"f{i}": pa.large_string() for i in range(width)},
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
     except pa.ArrowInvalid as exc:
@@ -236,7 +240,12 @@ def _arrow_csv(
 
 
 def _parse_csv(
-    data: bytes, start: int, *, streamed: _CsvInput | None, file: str, source: str,
+    data: bytes,
+    start: int,
+    *,
+    streamed: _CsvInput | None,
+    file: str,
+    source: str,
     delivery: str,
 ) -> RawFile:
     """Parse UTF-8 CSV from ``start`` (after a BOM); raises UnicodeError on bad UTF-8.
@@ -257,6 +266,7 @@ def _parse_csv(
         columns: list = [pa.array([], pa.large_string()) for _ in range(width)]
         ragged: list[tuple[int, str]] = []
     else:
+
         def body() -> pa.NativeFile:
             if streamed is None:
                 return pa.BufferReader(pa.py_buffer(data).slice(offset))
@@ -301,19 +311,27 @@ def _parse_csv(
         parsed = [next(csv.reader(io.StringIO(t), delimiter=delimiter), []) for _, t in ragged]
         wide = max(width, max(len(p) for p in parsed))
         extra = pa.table(
-            {f"c{i}": pa.array([p[i] if i < len(p) else "" for p in parsed], pa.large_string())
-             for i in range(wide)}
+            {
+                f"c{i}": pa.array([p[i] if i < len(p) else "" for p in parsed], pa.large_string())
+                for i in range(wide)
+            }
         )
         for i in range(width, wide):
-            table = table.append_column(
-                f"c{i}", pa.array([""] * table.num_rows, pa.large_string()))
+            table = table.append_column(f"c{i}", pa.array([""] * table.num_rows, pa.large_string()))
         table = pa.concat_tables([table, extra])
         lines_all = np.concatenate([lines_of, starts[~ordinal]])
         order = np.argsort(lines_all, kind="stable")
         table = table.take(pa.array(order))
         lines_of = lines_all[order]
     return _assemble(
-        source=source, file=file, sha256="", delivery=delivery,
-        header_cells=header_cells, mapping=mapping, header_row=idx + 1, title_rows=idx,
-        body=table, lines=lines_of,
+        source=source,
+        file=file,
+        sha256="",
+        delivery=delivery,
+        header_cells=header_cells,
+        mapping=mapping,
+        header_row=idx + 1,
+        title_rows=idx,
+        body=table,
+        lines=lines_of,
     )

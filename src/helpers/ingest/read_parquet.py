@@ -33,8 +33,11 @@ def _read_parquet(path: Path, ws: Workspace, source: str, delivery: str) -> RawF
         elif pa.types.is_floating(col.type):
             # whole floats (IDs, counts that went through a float column) without '.0'
             whole = pc.equal(pc.floor(col), col)
-            col = pc.if_else(whole, pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()),
-                             pc.cast(col, pa.string()))
+            col = pc.if_else(
+                whole,
+                pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()),
+                pc.cast(col, pa.string()),
+            )
         columns.append(pc.cast(col, pa.string()))
     body = pa.table({f"c{i}": c for i, c in enumerate(columns)}) if columns else pa.table({})
     if body.num_rows == 0:
@@ -42,7 +45,14 @@ def _read_parquet(path: Path, ws: Workspace, source: str, delivery: str) -> RawF
     # A Parquet file has no header line; its rows are numbered like the same table as CSV
     # (header = row 1, first record = row 2), as docs/data-contract.md says.
     return _assemble(
-        source=source, file=file, sha256=digest, delivery=delivery, header_cells=header,
-        mapping=mapping, header_row=1, title_rows=0, body=body,
+        source=source,
+        file=file,
+        sha256=digest,
+        delivery=delivery,
+        header_cells=header,
+        mapping=mapping,
+        header_row=1,
+        title_rows=0,
+        body=body,
         lines=np.arange(2, body.num_rows + 2),
     )

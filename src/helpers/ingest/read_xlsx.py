@@ -97,10 +97,16 @@ def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[Ra
         raise _bad_file(file, "empty: expected an Excel workbook, found a file of 0 bytes")
     if raw.startswith(_OLE):
         if "EncryptedPackage".encode("utf-16-le") in raw:
-            raise _bad_file(file, "protected by a password: open it in Excel, remove the "
-                            "password (File > Info > Protect Workbook) and save it again as .xlsx")
-        raise _bad_file(file, "an old Excel 97-2003 workbook (.xls) named .xlsx: open it in "
-                        "Excel and save it as an Excel Workbook (.xlsx)")
+            raise _bad_file(
+                file,
+                "protected by a password: open it in Excel, remove the "
+                "password (File > Info > Protect Workbook) and save it again as .xlsx",
+            )
+        raise _bad_file(
+            file,
+            "an old Excel 97-2003 workbook (.xls) named .xlsx: open it in "
+            "Excel and save it as an Excel Workbook (.xlsx)",
+        )
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         archive = zipfile.ZipFile(io.BytesIO(raw))
@@ -135,9 +141,14 @@ def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[Ra
             _assemble(
                 source=source,
                 file=file if len(sheets) == 1 else f"{file}#{title}",
-                sha256=digest, delivery=delivery,
-                header_cells=grid[idx], mapping=mapping, header_row=idx + 1,
-                title_rows=idx, body=table, lines=np.arange(idx + 2, len(grid) + 1),
+                sha256=digest,
+                delivery=delivery,
+                header_cells=grid[idx],
+                mapping=mapping,
+                header_row=idx + 1,
+                title_rows=idx,
+                body=table,
+                lines=np.arange(idx + 2, len(grid) + 1),
             )
         )
     return out

@@ -38,8 +38,14 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "registry_licences": ("record_id", "unit_code", "licence_no", "licence_class", "issued_on"),
     "population": ("citizen_id", "full_name", "dob", "unit_code", "status"),
     "submissions": ("submission_id", "submitted_at", "kind", "unit_code", "review_status"),
-    "unit_reports": ("report_date", "unit_code", "vehicles_collected", "vehicles_approved",
-                     "licences_collected", "licences_cleaned"),
+    "unit_reports": (
+        "report_date",
+        "unit_code",
+        "vehicles_collected",
+        "vehicles_approved",
+        "licences_collected",
+        "licences_cleaned",
+    ),
     "organizations": ("org_id", "org_name", "org_type", "unit_code"),
 }
 
@@ -95,8 +101,11 @@ def _named_source(path: Path) -> str | None:
 
 
 def _files_in(ws: Workspace, folder: Path, source: str) -> list[Path]:
-    named = [p for p in sorted(folder.iterdir())
-             if p.is_file() and not _ignored(p) and _named_source(p) == source]
+    named = [
+        p
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not _ignored(p) and _named_source(p) == source
+    ]
     unreadable = [p for p in named if not _usable(p)]
     if unreadable:
         # never fall back to an older delivery in silence: the newer data is right here
@@ -105,7 +114,9 @@ def _files_in(ws: Workspace, folder: Path, source: str) -> list[Path]:
             f"read; expected {', '.join(RAW_FORMATS)}: save it as .xlsx or .csv "
             "(docs/data-contract.md), or move it out of the folder to use an older delivery"
         )
-    files = [p for p in named if _usable(p) and p.name.lower()[: -len(_raw_format(p) or "")] == source]
+    files = [
+        p for p in named if _usable(p) and p.name.lower()[: -len(_raw_format(p) or "")] == source
+    ]
     if len(files) > 1:
         raise DeliveryError(
             f"{folder}: source '{source}' is delivered more than once "
@@ -192,8 +203,16 @@ def delivery_warnings(
         found += [warning("unread_file", file=_relative(ws, p)) for p in _unread_files(ws, folder)]
     for source, age in source_ages(located, week, plan).items():
         if age["stale"]:
-            found.append(warning("stale_source", source=source, delivery=age["delivery"],
-                                 days=age["age_days"], week=week, cadence=plan.cadence_days))
+            found.append(
+                warning(
+                    "stale_source",
+                    source=source,
+                    delivery=age["delivery"],
+                    days=age["age_days"],
+                    week=week,
+                    cadence=plan.cadence_days,
+                )
+            )
     return found
 
 

@@ -47,7 +47,10 @@ class _Problems:
         return self.text(column).isna().to_numpy()
 
     def add(
-        self, mask: np.ndarray | pd.Series, column: str, reason: str,
+        self,
+        mask: np.ndarray | pd.Series,
+        column: str,
+        reason: str,
         other: np.ndarray | None = None,
     ) -> None:
         """Reject the ``mask`` rows; ``other`` (row positions, one per masked row) names the
@@ -60,7 +63,8 @@ class _Problems:
         where = np.flatnonzero(mask)
         value = (
             self.rows[column].iloc[where].to_numpy(dtype=object)
-            if column in self.rows else np.full(len(where), None, dtype=object)
+            if column in self.rows
+            else np.full(len(where), None, dtype=object)
         )
         part = {
             "source_file": self.rows["source_file"].iloc[where].to_numpy(),
@@ -77,16 +81,23 @@ class _Problems:
     def table(self) -> pd.DataFrame:
         if not self.parts:
             return pd.DataFrame(
-                {"source_file": pd.Series([], dtype="str"),
-                 "source_row": pd.Series([], dtype="int64"), "column": pd.Series([], dtype="str"),
-                 "value": pd.Series([], dtype="str"), "reason_code": pd.Series([], dtype="str"),
-                 "other_file": pd.Series([], dtype="str"),
-                 "other_row": pd.Series([], dtype="Int64")}
+                {
+                    "source_file": pd.Series([], dtype="str"),
+                    "source_row": pd.Series([], dtype="int64"),
+                    "column": pd.Series([], dtype="str"),
+                    "value": pd.Series([], dtype="str"),
+                    "reason_code": pd.Series([], dtype="str"),
+                    "other_file": pd.Series([], dtype="str"),
+                    "other_row": pd.Series([], dtype="Int64"),
+                }
             )
         out = pd.concat(self.parts, ignore_index=True)
         for column, dtype in (("other_file", "str"), ("other_row", "Int64")):
-            out[column] = out[column].astype(dtype) if column in out else pd.Series(
-                pd.NA, index=out.index, dtype=dtype)
+            out[column] = (
+                out[column].astype(dtype)
+                if column in out
+                else pd.Series(pd.NA, index=out.index, dtype=dtype)
+            )
         value = out["value"].astype("str")
         out["value"] = value.mask(value.str.strip() == "")  # a blank is missing, not ''
         out["source_file"] = out["source_file"].astype("str")
@@ -115,7 +126,11 @@ def _enum(p: _Problems, column: str, name: str) -> pd.Series:
 
 
 def _dates(
-    p: _Problems, column: str, as_of: date, *, year_only: bool = False,
+    p: _Problems,
+    column: str,
+    as_of: date,
+    *,
+    year_only: bool = False,
     allow_future: bool = False,
 ) -> pd.DataFrame:
     parsed = normalize.parse_dates(
@@ -185,11 +200,13 @@ def _repeats(p: _Problems, typed: pd.DataFrame, keys: tuple[str, ...]) -> dict[i
         return {}
     rows = np.flatnonzero(repeated)
     content = typed.iloc[rows].drop(columns=["source_file", "source_row"], errors="ignore")
-    frame = pd.DataFrame({
-        "key": key_hash[rows],
-        "content": pd.util.hash_pandas_object(content, index=False).to_numpy(),
-        "row": rows,
-    })
+    frame = pd.DataFrame(
+        {
+            "key": key_hash[rows],
+            "content": pd.util.hash_pandas_object(content, index=False).to_numpy(),
+            "row": rows,
+        }
+    )
     group = frame.groupby("key", sort=False)
     first = group["row"].transform("min").to_numpy()
     rank = group.cumcount().to_numpy()  # rows are in file order within each key
@@ -202,8 +219,12 @@ def _repeats(p: _Problems, typed: pd.DataFrame, keys: tuple[str, ...]) -> dict[i
     p.add(dup, column, "duplicate_row", other=first[later])
     clash = np.zeros(len(p.bad), dtype=bool)
     clash[rows[~agree]] = True
-    p.add(clash, column, "conflicting_rows",
-          other=np.where(rows[~agree] == first[~agree], second[~agree], first[~agree]))
+    p.add(
+        clash,
+        column,
+        "conflicting_rows",
+        other=np.where(rows[~agree] == first[~agree], second[~agree], first[~agree]),
+    )
     # a file all of whose data rows repeat rows of one other file: a copy delivered twice
     files = p.rows["source_file"].cat.codes.to_numpy()
     copies: dict[int, int] = {}
@@ -255,11 +276,13 @@ def _licences(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     record_id = p.text("record_id")
     _duplicates(p, record_id, "record_id")
     licence = normalize.licence_no_series(p.text("licence_no"))
-    p.add(~licence["valid"].to_numpy() & ~p.blank("licence_no"), "licence_no",
-          "invalid_licence_no")
+    p.add(~licence["valid"].to_numpy() & ~p.blank("licence_no"), "licence_no", "invalid_licence_no")
     klass = normalize.licence_class_series(p.text("licence_class"))
-    p.add(~klass["valid"].to_numpy() & ~p.blank("licence_class"), "licence_class",
-          "invalid_licence_class")
+    p.add(
+        ~klass["valid"].to_numpy() & ~p.blank("licence_class"),
+        "licence_class",
+        "invalid_licence_class",
+    )
     holder = normalize.id_series(p.text("holder_id"))
     dob = _dates(p, "holder_dob", as_of, year_only=True)
     issued = _dates(p, "issued_on", as_of)
@@ -287,8 +310,9 @@ def _licences(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
 def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     _required(p, REQUIRED_COLUMNS["population"])
     citizen = normalize.id_series(p.text("citizen_id"))
-    p.add((citizen["kind"] != "cccd").to_numpy() & ~p.blank("citizen_id"), "citizen_id",
-          "invalid_id")
+    p.add(
+        (citizen["kind"] != "cccd").to_numpy() & ~p.blank("citizen_id"), "citizen_id", "invalid_id"
+    )
     _duplicates(p, citizen["id"], "citizen_id")
     dob = _dates(p, "dob", as_of, year_only=True)
     name = normalize.names_series(p.text("full_name"))
@@ -307,8 +331,12 @@ def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
 
 
 def _review_in_time(
-    p: _Problems, submitted: pd.Series, reviewed: pd.Series, review: pd.Series,
-    reason: pd.Series, as_of: date,
+    p: _Problems,
+    submitted: pd.Series,
+    reviewed: pd.Series,
+    review: pd.Series,
+    reason: pd.Series,
+    as_of: date,
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """A review dated after the delivery's last day has not happened in this week: the
     submission is kept as pending (it counts the week the review falls in) and the ledger
@@ -318,8 +346,9 @@ def _review_in_time(
     p.note("reviews_after_delivery", later)
     sub_day, rev_day = submitted.dt.normalize(), reviewed.dt.normalize()
     bare_date = (reviewed == rev_day).to_numpy()
-    early = ((rev_day < sub_day).to_numpy()
-             | ((reviewed < submitted).to_numpy() & ~bare_date)) & ~later
+    early = (
+        (rev_day < sub_day).to_numpy() | ((reviewed < submitted).to_numpy() & ~bare_date)
+    ) & ~later
     p.add(early, "reviewed_at", "reviewed_before_submitted")
     return (
         reviewed.mask(later),
@@ -336,19 +365,21 @@ def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
     chassis = p.text("chassis_no")
     licence = normalize.licence_no_series(p.text("licence_no"))
-    p.add(~licence["valid"].to_numpy() & ~p.blank("licence_no"), "licence_no",
-          "invalid_licence_no")
+    p.add(~licence["valid"].to_numpy() & ~p.blank("licence_no"), "licence_no", "invalid_licence_no")
     vehicle = (kind == "vehicle").to_numpy()
-    p.add(vehicle & plate["plate"].isna().to_numpy() & chassis.isna().to_numpy(), "plate",
-          "missing_required")
-    p.add((kind == "licence").to_numpy() & p.blank("licence_no"), "licence_no",
-          "missing_required")
+    p.add(
+        vehicle & plate["plate"].isna().to_numpy() & chassis.isna().to_numpy(),
+        "plate",
+        "missing_required",
+    )
+    p.add((kind == "licence").to_numpy() & p.blank("licence_no"), "licence_no", "missing_required")
     citizen = normalize.id_series(p.text("citizen_id"))
     submitted = _dates(p, "submitted_at", as_of)
     reviewed = _dates(p, "reviewed_at", as_of, allow_future=True)
     review = _enum(p, "review_status", "review_status")
-    reviewed_at, review, reason = _review_in_time(p, submitted["value"], reviewed["value"], review,
-                                                  p.text("reject_reason"), as_of)
+    reviewed_at, review, reason = _review_in_time(
+        p, submitted["value"], reviewed["value"], review, p.text("reject_reason"), as_of
+    )
     dob = _dates(p, "dob", as_of, year_only=True)
     name = normalize.names_series(p.text("full_name"))
     return pd.DataFrame(
@@ -416,8 +447,18 @@ _VALIDATORS = {
     "organizations": _organizations,
 }
 
-REJECT_COLUMNS = ("source", "source_file", "source_row", "column", "value", "reason_code",
-                  "reason", "reason_vi", "other_file", "other_row")
+REJECT_COLUMNS = (
+    "source",
+    "source_file",
+    "source_row",
+    "column",
+    "value",
+    "reason_code",
+    "reason",
+    "reason_vi",
+    "other_file",
+    "other_row",
+)
 
 
 @dataclass
@@ -490,8 +531,11 @@ def validate(source: str, rows: pd.DataFrame, delivery: str) -> Validated:
         },
         copy_of={str(files.categories[c]): str(files.categories[o]) for c, o in copies.items()},
         notes={
-            str(f): {kind: int(n) for kind, mask in problems.notes.items()
-                     if (n := (mask & ~bad & (codes == i)).sum())}
+            str(f): {
+                kind: int(n)
+                for kind, mask in problems.notes.items()
+                if (n := (mask & ~bad & (codes == i)).sum())
+            }
             for i, f in enumerate(files.categories)
         },
     )

@@ -21,14 +21,16 @@ def sources_table(
     for where in located.values():
         names = [_relative(ws, p) for p in where.files]
         folders = sorted({n.rsplit("/", 1)[0] for n in names})
-        rows.append({
-            "source": where.source,
-            "delivery": where.delivery,
-            "files": len(names),
-            # one file by name; a folder of workbooks as "<folder>/ (n files)"
-            "file": names[0] if len(names) == 1 else f"{', '.join(folders)}/ ({len(names)})",
-            "size_mb": round(sum(p.stat().st_size for p in where.files) / 1e6, 2),
-        })
+        rows.append(
+            {
+                "source": where.source,
+                "delivery": where.delivery,
+                "files": len(names),
+                # one file by name; a folder of workbooks as "<folder>/ (n files)"
+                "file": names[0] if len(names) == 1 else f"{', '.join(folders)}/ ({len(names)})",
+                "size_mb": round(sum(p.stat().st_size for p in where.files) / 1e6, 2),
+            }
+        )
     table = pd.DataFrame(rows, columns=["source", "delivery", "files", "file", "size_mb"])
     return _labelled(table, lang)
 
@@ -50,8 +52,15 @@ def ledger_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
         }
         for e in ledger["files"]
     ]
-    columns = ["source", "file", "rows_read", "rows_accepted", "rows_rejected",
-               *(f"skipped_{k}" for k in SKIP_KINDS), "balanced"]
+    columns = [
+        "source",
+        "file",
+        "rows_read",
+        "rows_accepted",
+        "rows_rejected",
+        *(f"skipped_{k}" for k in SKIP_KINDS),
+        "balanced",
+    ]
     return _labelled(pd.DataFrame(rows, columns=columns), lang)
 
 
@@ -79,8 +88,18 @@ def source_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
     sources = ledger["sources"]
     for column in ("delivery", "age_days", "stale"):
         table[column] = table["source"].map(lambda s, c=column: sources.get(s, {}).get(c))
-    columns = ["source", "delivery", "age_days", "stale", "files", "rows_read", "rows_accepted",
-               "rows_rejected", *(f"skipped_{k}" for k in SKIP_KINDS), "balanced"]
+    columns = [
+        "source",
+        "delivery",
+        "age_days",
+        "stale",
+        "files",
+        "rows_read",
+        "rows_accepted",
+        "rows_rejected",
+        *(f"skipped_{k}" for k in SKIP_KINDS),
+        "balanced",
+    ]
     return _labelled(table[columns], lang)
 
 
@@ -118,7 +137,9 @@ def reject_counts(rejects: pd.DataFrame, lang: str | None = None) -> pd.DataFram
     )
     order = {s: i for i, s in enumerate(SOURCE_NAMES)}
     table = table.sort_values(
-        ["source", "problems"], key=lambda c: c.map(order) if c.name == "source" else -c,
-        kind="stable", ignore_index=True,
+        ["source", "problems"],
+        key=lambda c: c.map(order) if c.name == "source" else -c,
+        kind="stable",
+        ignore_index=True,
     )
     return _labelled(table[columns], lang)

@@ -55,20 +55,40 @@ def ledger_entry(raw: RawFile, result: Validated) -> dict:
 def _empty_rejects() -> pd.DataFrame:
     return _with_reasons(
         pd.DataFrame(
-            {c: pd.Series([], dtype="int64" if c in ("source_row", "other_row") else "str")
-             for c in (*REJECT_COLUMNS[:6], "other_file", "other_row")}
+            {
+                c: pd.Series([], dtype="int64" if c in ("source_row", "other_row") else "str")
+                for c in (*REJECT_COLUMNS[:6], "other_file", "other_row")
+            }
         )
     )
 
 
 # Columns with few distinct values: dictionary-encoded in Parquet (cheap and small); the
 # others (IDs, names, plates) are written plain, which is faster for near-unique text.
-LOW_CARDINALITY = frozenset({
-    "unit_code", "vehicle_type", "owner_kind", "owner_id_kind", "holder_id_kind",
-    "citizen_id_kind", "licence_class", "gender", "status", "kind", "declared_status",
-    "review_status", "reject_reason", "org_type", "source_file", "source", "column",
-    "reason_code", "reason", "reason_vi",
-})
+LOW_CARDINALITY = frozenset(
+    {
+        "unit_code",
+        "vehicle_type",
+        "owner_kind",
+        "owner_id_kind",
+        "holder_id_kind",
+        "citizen_id_kind",
+        "licence_class",
+        "gender",
+        "status",
+        "kind",
+        "declared_status",
+        "review_status",
+        "reject_reason",
+        "org_type",
+        "source_file",
+        "source",
+        "column",
+        "reason_code",
+        "reason",
+        "reason_vi",
+    }
+)
 
 
 WRITE_BATCH = 1 << 18  # rows filtered and written at a time: one batch copied, not the table
@@ -78,8 +98,9 @@ def write_table(table: pa.Table, path: Path, keep: np.ndarray | None = None) -> 
     """One processed table (only the ``keep`` rows) into a fresh staging folder, which
     ``store.replace_dir`` then swaps in."""
     dictionary = [c for c in table.column_names if c in LOW_CARDINALITY]
-    with pq.ParquetWriter(path, table.schema, compression="snappy",
-                          use_dictionary=dictionary) as writer:
+    with pq.ParquetWriter(
+        path, table.schema, compression="snappy", use_dictionary=dictionary
+    ) as writer:
         for start in range(0, max(table.num_rows, 1), WRITE_BATCH):
             part = table.slice(start, WRITE_BATCH)
             if keep is not None:
@@ -90,8 +111,9 @@ def write_table(table: pa.Table, path: Path, keep: np.ndarray | None = None) -> 
 PARALLEL_BYTES = 64 * 2**20  # raw bytes from which sources are ingested in worker processes
 
 
-def ingest_source(ws: Workspace, source: str, where: SourceFiles,
-                  staging: Path) -> tuple[list[dict], pd.DataFrame, dict]:
+def ingest_source(
+    ws: Workspace, source: str, where: SourceFiles, staging: Path
+) -> tuple[list[dict], pd.DataFrame, dict]:
     """Read, validate and write one source; returns its ledger entries, rejects and totals."""
     raws = [raw for path in where.files for raw in read_file(ws, source, path, where.delivery)]
     _release_memory()
@@ -114,8 +136,9 @@ def ingest_source(ws: Workspace, source: str, where: SourceFiles,
     return files, rejects, totals
 
 
-def _ingest_sources(ws: Workspace, located: dict[str, SourceFiles], staging: Path,
-                    workers: int) -> dict[str, tuple]:
+def _ingest_sources(
+    ws: Workspace, located: dict[str, SourceFiles], staging: Path, workers: int
+) -> dict[str, tuple]:
     """Every source, one after another, or for a city's deliveries in ``workers`` processes.
 
     Sources are independent until the ledger: at city scale two processes take them biggest
@@ -146,8 +169,10 @@ def _column_warnings(source: str, files: list[dict]) -> list[dict]:
         for header in entry["columns_unused"]:
             unused[header] = unused.get(header, 0) + 1
     return [
-        *(warning("header_guessed", source=source, column=c, header=h, alias=a, files=n)
-          for (c, h, a), n in guessed.items()),
+        *(
+            warning("header_guessed", source=source, column=c, header=h, alias=a, files=n)
+            for (c, h, a), n in guessed.items()
+        ),
         *(warning("unused_column", source=source, header=h, files=n) for h, n in unused.items()),
     ]
 
@@ -173,17 +198,26 @@ def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = 
         for source in located:  # the ledger in the sources' fixed order, however they ran
             files, rejects, summary[source] = done[source]
             summary[source] |= ages[source]
-            warnings += [warning("duplicate_file", file=e["file"], other=e["copy_of"],
-                                 rows=e["rows_rejected"]) for e in files if e["copy_of"]]
+            warnings += [
+                warning(
+                    "duplicate_file", file=e["file"], other=e["copy_of"], rows=e["rows_rejected"]
+                )
+                for e in files
+                if e["copy_of"]
+            ]
             warnings += _column_warnings(source, files)
-            warnings += [warning(f"note_{kind}", file=e["file"], rows=n, delivery=e["delivery"])
-                         for e in files for kind, n in e["notes"].items()]
+            warnings += [
+                warning(f"note_{kind}", file=e["file"], rows=n, delivery=e["delivery"])
+                for e in files
+                for kind, n in e["notes"].items()
+            ]
             entries += files
             if len(rejects):
                 rejects_all.append(rejects)
         rejects = pd.concat(rejects_all, ignore_index=True) if rejects_all else _empty_rejects()
-        write_table(pa.Table.from_pandas(rejects, preserve_index=False),
-                    staging / "rejects.parquet")
+        write_table(
+            pa.Table.from_pandas(rejects, preserve_index=False), staging / "rejects.parquet"
+        )
         schemas.check_file("rejects", staging / "rejects.parquet")
         unbalanced = [e for e in entries if not e["balanced"]]
         ledger = {

@@ -10,14 +10,84 @@ import pyarrow as pa
 
 # Province codes of the CCCD (first three digits), 2025 list of the 63 former provinces.
 PROVINCE_CODES = np.array(
-    [1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35,
-     36, 37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70,
-     72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96]
+    [
+        1,
+        2,
+        4,
+        6,
+        8,
+        10,
+        11,
+        12,
+        14,
+        15,
+        17,
+        19,
+        20,
+        22,
+        24,
+        25,
+        26,
+        27,
+        30,
+        31,
+        33,
+        34,
+        35,
+        36,
+        37,
+        38,
+        40,
+        42,
+        44,
+        45,
+        46,
+        48,
+        49,
+        51,
+        52,
+        54,
+        56,
+        58,
+        60,
+        62,
+        64,
+        66,
+        67,
+        68,
+        70,
+        72,
+        74,
+        75,
+        77,
+        79,
+        80,
+        82,
+        83,
+        84,
+        86,
+        87,
+        89,
+        91,
+        92,
+        93,
+        94,
+        95,
+        96,
+    ]
 )
 
 FAULT_COLUMNS = [
-    "source", "row_key", "column", "fault_kind", "delivered_value", "true_value",
-    "expected_outcome", "expected_reason_code", "expected_value", "expected_identity",
+    "source",
+    "row_key",
+    "column",
+    "fault_kind",
+    "delivered_value",
+    "true_value",
+    "expected_outcome",
+    "expected_reason_code",
+    "expected_value",
+    "expected_identity",
 ]
 
 
@@ -59,8 +129,9 @@ def isin(values, members) -> np.ndarray:
     v, m = np.asarray(values), np.asarray(members)
     if v.dtype.kind in "iu" and m.dtype.kind in "iu":
         return np.isin(v, m)
-    hit = pc.is_in(pa.array(v.astype(object), pa.string()),
-                   value_set=pa.array(m.astype(object), pa.string()))
+    hit = pc.is_in(
+        pa.array(v.astype(object), pa.string()), value_set=pa.array(m.astype(object), pa.string())
+    )
     return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -82,14 +153,16 @@ def take_text(s: pd.Series, idx) -> pd.api.extensions.ExtensionArray:
     idx = np.asarray(idx)
     if idx.dtype == bool:
         idx = np.flatnonzero(idx)
-    return pd.array(s.iloc[idx].to_numpy(dtype=object) if s.dtype == object
-                    else s.array.take(idx), dtype="str")
+    return pd.array(
+        s.iloc[idx].to_numpy(dtype=object) if s.dtype == object else s.array.take(idx), dtype="str"
+    )
 
 
 def text(values) -> pd.api.extensions.ExtensionArray:
     """Any array of text (object, numpy str or Arrow) as an Arrow-backed text array."""
     if isinstance(values, (pd.api.extensions.ExtensionArray, pd.Series)) and isinstance(
-            values.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        values.dtype, (pd.StringDtype, pd.ArrowDtype)
+    ):
         return pd.array(values, dtype="str")
     return pd.array(np.asarray(values, dtype=object), dtype="str")
 
@@ -203,7 +276,8 @@ def _cat(*parts) -> np.ndarray:
 
 def _arrow(p):
     if isinstance(p, (pd.api.extensions.ExtensionArray, pd.Series)) and isinstance(
-            p.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        p.dtype, (pd.StringDtype, pd.ArrowDtype)
+    ):
         return pa.array(p, pa.string())
     a = np.asarray(p)
     # Arrow renders integers and converts numpy text itself, far faster than through a

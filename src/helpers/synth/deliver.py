@@ -21,11 +21,11 @@ from helpers.synth.xlsx import STYLE_TITLE, Sheet, col_letter, write_workbook
 
 @dataclass(frozen=True)
 class Format:
-    ext: str                   # csv, csv.gz, xlsx, parquet
-    encoding: str = "utf-8"    # utf-8, utf-8-sig, cp1258
+    ext: str  # csv, csv.gz, xlsx, parquet
+    encoding: str = "utf-8"  # utf-8, utf-8-sig, cp1258
     sep: str = ","
     headers: str = "canonical"  # canonical, odd, vi, vi_ascii
-    lang: str = "en"           # enumeration values: en or vi
+    lang: str = "en"  # enumeration values: en or vi
     datetime_style: str = "dmy"  # dmy, iso, native
 
 
@@ -61,67 +61,162 @@ FORMATS: dict[str, dict[str, Format]] = {
 }
 # unit_reports: one workbook per unit, or one combined workbook
 UNIT_REPORT_FORM = {
-    "2025-11-17": "per_unit", "2025-11-23": "per_unit", "2025-11-30": "combined",
-    "2025-12-07": "per_unit", "2025-12-14": "per_unit", "2025-12-21": "combined",
+    "2025-11-17": "per_unit",
+    "2025-11-23": "per_unit",
+    "2025-11-30": "combined",
+    "2025-12-07": "per_unit",
+    "2025-12-14": "per_unit",
+    "2025-12-21": "combined",
 }
 
 COLUMNS = {
-    "registry_vehicles": ["record_id", "unit_code", "plate", "vehicle_type", "chassis_no",
-                          "engine_no", "registered_on", "owner_kind", "owner_name", "owner_id",
-                          "owner_dob", "owner_address", "note"],
-    "registry_licences": ["record_id", "unit_code", "licence_no", "licence_class", "holder_name",
-                          "holder_id", "holder_dob", "issued_on", "expires_on"],
+    "registry_vehicles": [
+        "record_id",
+        "unit_code",
+        "plate",
+        "vehicle_type",
+        "chassis_no",
+        "engine_no",
+        "registered_on",
+        "owner_kind",
+        "owner_name",
+        "owner_id",
+        "owner_dob",
+        "owner_address",
+        "note",
+    ],
+    "registry_licences": [
+        "record_id",
+        "unit_code",
+        "licence_no",
+        "licence_class",
+        "holder_name",
+        "holder_id",
+        "holder_dob",
+        "issued_on",
+        "expires_on",
+    ],
     "population": ["citizen_id", "full_name", "dob", "gender", "unit_code", "status"],
-    "submissions": ["submission_id", "submitted_at", "kind", "citizen_id", "full_name", "dob",
-                    "phone", "plate", "chassis_no", "declared_status", "licence_no",
-                    "unit_code", "review_status", "reviewed_at", "reject_reason", "channel"],
-    "organizations": ["org_id", "org_name", "org_type", "unit_code", "dispatch_sent_on",
-                      "worked_directly", "vehicles_counted", "vehicles_declared"],
+    "submissions": [
+        "submission_id",
+        "submitted_at",
+        "kind",
+        "citizen_id",
+        "full_name",
+        "dob",
+        "phone",
+        "plate",
+        "chassis_no",
+        "declared_status",
+        "licence_no",
+        "unit_code",
+        "review_status",
+        "reviewed_at",
+        "reject_reason",
+        "channel",
+    ],
+    "organizations": [
+        "org_id",
+        "org_name",
+        "org_type",
+        "unit_code",
+        "dispatch_sent_on",
+        "worked_directly",
+        "vehicles_counted",
+        "vehicles_declared",
+    ],
 }
 # Vietnamese headers (aliases from the contract; documented in docs/data-contract.md)
 HEADERS_VI = {
     "registry_vehicles": {
-        "record_id": "Mã hồ sơ", "unit_code": "Xã/Phường", "plate": "Biển số",
-        "vehicle_type": "Loại xe", "chassis_no": "Số khung", "engine_no": "Số máy",
-        "registered_on": "Ngày đăng ký", "owner_kind": "Loại chủ xe", "owner_name": "Tên chủ xe",
-        "owner_id": "Số định danh", "owner_dob": "Ngày sinh", "owner_address": "Địa chỉ",
+        "record_id": "Mã hồ sơ",
+        "unit_code": "Xã/Phường",
+        "plate": "Biển số",
+        "vehicle_type": "Loại xe",
+        "chassis_no": "Số khung",
+        "engine_no": "Số máy",
+        "registered_on": "Ngày đăng ký",
+        "owner_kind": "Loại chủ xe",
+        "owner_name": "Tên chủ xe",
+        "owner_id": "Số định danh",
+        "owner_dob": "Ngày sinh",
+        "owner_address": "Địa chỉ",
         "note": "Ghi chú",
     },
     "registry_licences": {
-        "record_id": "record_id", "unit_code": "unit_code", "licence_no": "Số GPLX",
-        "licence_class": "Hạng", "holder_name": "Họ và tên", "holder_id": "holder_id",
-        "holder_dob": "holder_dob", "issued_on": "Ngày cấp", "expires_on": "Ngày hết hạn",
+        "record_id": "record_id",
+        "unit_code": "unit_code",
+        "licence_no": "Số GPLX",
+        "licence_class": "Hạng",
+        "holder_name": "Họ và tên",
+        "holder_id": "holder_id",
+        "holder_dob": "holder_dob",
+        "issued_on": "Ngày cấp",
+        "expires_on": "Ngày hết hạn",
     },
     "organizations": {
-        "org_id": "Mã số thuế", "org_name": "Tên tổ chức", "org_type": "Loại hình",
-        "unit_code": "Xã/Phường", "dispatch_sent_on": "Ngày gửi công văn",
-        "worked_directly": "Làm việc trực tiếp", "vehicles_counted": "Số xe đã thống kê",
+        "org_id": "Mã số thuế",
+        "org_name": "Tên tổ chức",
+        "org_type": "Loại hình",
+        "unit_code": "Xã/Phường",
+        "dispatch_sent_on": "Ngày gửi công văn",
+        "worked_directly": "Làm việc trực tiếp",
+        "vehicles_counted": "Số xe đã thống kê",
         "vehicles_declared": "Số xe đã kê khai",
     },
 }
 ODD = {  # canonical names with the odd case and spaces real exports have
-    "record_id": " Record_ID", "unit_code": "UNIT_CODE ", "plate": "Plate",
-    "submission_id": "Submission_Id", "submitted_at": " submitted_at ", "kind": "KIND",
-    "citizen_id": "Citizen_ID", "full_name": "Full_Name", "review_status": "Review_Status ",
-    "status": "STATUS", "dob": "DOB", "gender": "Gender",
+    "record_id": " Record_ID",
+    "unit_code": "UNIT_CODE ",
+    "plate": "Plate",
+    "submission_id": "Submission_Id",
+    "submitted_at": " submitted_at ",
+    "kind": "KIND",
+    "citizen_id": "Citizen_ID",
+    "full_name": "Full_Name",
+    "review_status": "Review_Status ",
+    "status": "STATUS",
+    "dob": "DOB",
+    "gender": "Gender",
 }
 ENUM_VI = {
-    "vehicle_type": {"motorbike": "Xe máy", "car": "Ô tô", "moped": "Xe gắn máy",
-                     "e-bike": "Xe máy điện", "other": "Khác"},
+    "vehicle_type": {
+        "motorbike": "Xe máy",
+        "car": "Ô tô",
+        "moped": "Xe gắn máy",
+        "e-bike": "Xe máy điện",
+        "other": "Khác",
+    },
     "owner_kind": {"individual": "Cá nhân", "organization": "Tổ chức"},
     "kind": {"vehicle": "Phương tiện", "licence": "GPLX"},
     "review_status": {"pending": "Chờ duyệt", "approved": "Đã duyệt", "rejected": "Từ chối"},
-    "declared_status": {"in_use": "Đang sử dụng", "transferred": "Đã chuyển nhượng",
-                        "scrapped": "Đã thanh lý", "lost": "Bị mất"},
+    "declared_status": {
+        "in_use": "Đang sử dụng",
+        "transferred": "Đã chuyển nhượng",
+        "scrapped": "Đã thanh lý",
+        "lost": "Bị mất",
+    },
     "status": {"alive": "Còn sống", "deceased": "Đã chết"},
     "gender": {"male": "Nam", "female": "Nữ"},
-    "org_type": {"enterprise": "Doanh nghiệp", "business_household": "Hộ kinh doanh",
-                 "industrial_park": "Khu công nghiệp", "school": "Trường học",
-                 "hospital": "Bệnh viện", "agency": "Cơ quan"},
+    "org_type": {
+        "enterprise": "Doanh nghiệp",
+        "business_household": "Hộ kinh doanh",
+        "industrial_park": "Khu công nghiệp",
+        "school": "Trường học",
+        "hospital": "Bệnh viện",
+        "agency": "Cơ quan",
+    },
     "worked_directly": {"yes": "Có", "no": "Không"},
 }
-UNIT_REPORT_HEADERS_VI = ["STT", "Ngày báo cáo", "Đơn vị", "Số xe thu thập", "Số xe đã duyệt",
-                          "Số GPLX thu thập", "Số GPLX đã làm sạch"]
+UNIT_REPORT_HEADERS_VI = [
+    "STT",
+    "Ngày báo cáo",
+    "Đơn vị",
+    "Số xe thu thập",
+    "Số xe đã duyệt",
+    "Số GPLX thu thập",
+    "Số GPLX đã làm sạch",
+]
 
 
 def fold_ascii(text: str) -> str:
@@ -148,8 +243,11 @@ def enum(values: np.ndarray, column: str, lang: str) -> np.ndarray:
         return values
     mapping = ENUM_VI[column]
     s = pd.Series(values, dtype=object)
-    return s.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v).to_numpy(dtype=object) \
-        if len(s) < 1000 else _map_many(s, mapping)
+    return (
+        s.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v).to_numpy(dtype=object)
+        if len(s) < 1000
+        else _map_many(s, mapping)
+    )
 
 
 def _map_many(s: pd.Series, mapping: dict) -> np.ndarray:
@@ -180,8 +278,9 @@ class Writer:
         self.positions: list[pd.DataFrame] = []
         self.files: list[dict] = []
 
-    def table(self, source: str, delivery: str, frame: pd.DataFrame, row_keys: np.ndarray,
-              fmt: Format) -> None:
+    def table(
+        self, source: str, delivery: str, frame: pd.DataFrame, row_keys: np.ndarray, fmt: Format
+    ) -> None:
         names = header_names(source, fmt)
         df = frame[list(names)].rename(columns=names)
         rel = f"{delivery}/{source}.{fmt.ext}"
@@ -190,9 +289,14 @@ class Writer:
             files.write_parquet(df, path)
             first_row = 2  # like a CSV: the header counts as row 1
         elif fmt.ext in ("csv", "csv.gz"):
-            files.write_csv(df, path,
-                            encoding=fmt.encoding, sep=fmt.sep, gz=fmt.ext == "csv.gz",
-                            header=self.header)
+            files.write_csv(
+                df,
+                path,
+                encoding=fmt.encoding,
+                sep=fmt.sep,
+                gz=fmt.ext == "csv.gz",
+                header=self.header,
+            )
             first_row = 2
         else:
             sheet = _titled_sheet(source, delivery, df)
@@ -207,13 +311,16 @@ class Writer:
     def position_table(self) -> pd.DataFrame:
         """source, source_file, row_key, source_row for every written row."""
         n = [len(p[2]) for p in self.positions]
-        return pd.DataFrame({
-            "source": np.repeat([p[0] for p in self.positions], n),
-            "source_file": np.repeat([p[1] for p in self.positions], n),
-            "row_key": np.concatenate([p[2] for p in self.positions]),
-            "source_row": np.concatenate([p[3] + np.arange(len(p[2]), dtype=np.int64)
-                                          for p in self.positions]),
-        })
+        return pd.DataFrame(
+            {
+                "source": np.repeat([p[0] for p in self.positions], n),
+                "source_file": np.repeat([p[1] for p in self.positions], n),
+                "row_key": np.concatenate([p[2] for p in self.positions]),
+                "source_row": np.concatenate(
+                    [p[3] + np.arange(len(p[2]), dtype=np.int64) for p in self.positions]
+                ),
+            }
+        )
 
 
 def _titled_sheet(source: str, delivery: str, df: pd.DataFrame) -> Sheet:
@@ -232,8 +339,11 @@ def _titled_sheet(source: str, delivery: str, df: pd.DataFrame) -> Sheet:
     kinds = {c: "text" for c in df.columns}
     return Sheet(
         name="Danh sach" if source == "organizations" else source,
-        top=top, top_styles=[STYLE_TITLE] * 6, header=list(df.columns),
-        data=df.reset_index(drop=True), kinds=kinds,
+        top=top,
+        top_styles=[STYLE_TITLE] * 6,
+        header=list(df.columns),
+        data=df.reset_index(drop=True),
+        kinds=kinds,
         merges=[f"A1:{last}1", f"A2:{last}2", f"A4:{last}4", f"A5:{last}5"],
         widths=[16, 44, 18, 20, 18, 14, 14, 14][:ncol],
     )

@@ -35,8 +35,15 @@ def to_cp1258_text(text: str) -> str:
     return t
 
 
-def write_csv(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8", sep: str = ",",
-              gz: bool = False, header: bool = True) -> None:
+def write_csv(
+    df: pd.DataFrame,
+    path: Path,
+    *,
+    encoding: str = "utf-8",
+    sep: str = ",",
+    gz: bool = False,
+    header: bool = True,
+) -> None:
     """All columns are written as text exactly as given (missing = empty field).
 
     ``header=False`` writes the rows only (no header line, no byte-order mark): the
@@ -45,13 +52,16 @@ def write_csv(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8", sep: str
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if len(df) <= 5_000:
-        text = df.astype(object).where(df.notna(), None).to_csv(sep=sep, index=False,
-                                                                lineterminator="\n",
-                                                                header=header)
+        text = (
+            df.astype(object)
+            .where(df.notna(), None)
+            .to_csv(sep=sep, index=False, lineterminator="\n", header=header)
+        )
         if not header and encoding == "utf-8-sig":
             encoding = "utf-8"
-        payload = to_cp1258_text(text).encode("cp1258") if encoding == "cp1258" \
-            else text.encode(encoding)
+        payload = (
+            to_cp1258_text(text).encode("cp1258") if encoding == "cp1258" else text.encode(encoding)
+        )
         _write_bytes(path, [payload], gz)
         return
     # Arrow's writer: fast, quotes every text field that needs it
@@ -60,8 +70,7 @@ def write_csv(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8", sep: str
     if encoding == "cp1258":  # the re-encoding works on the whole text (small files only)
         buf = io.BytesIO()
         pacsv.write_csv(table, buf, options)
-        _write_bytes(path, [to_cp1258_text(buf.getvalue().decode("utf-8")).encode("cp1258")],
-                     gz)
+        _write_bytes(path, [to_cp1258_text(buf.getvalue().decode("utf-8")).encode("cp1258")], gz)
         return
     # large files are streamed batch by batch: no whole-file copy in memory
     with _open(path, gz) as fh:
@@ -80,8 +89,11 @@ def text_table(df: pd.DataFrame) -> pa.Table:
         if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)):
             arrays.append(pa.array(s.array, from_pandas=True).cast(pa.string()))
         else:
-            arrays.append(pa.array(s.astype(object).where(s.notna(), None).astype("string")
-                                   .array, from_pandas=True).cast(pa.string()))
+            arrays.append(
+                pa.array(
+                    s.astype(object).where(s.notna(), None).astype("string").array, from_pandas=True
+                ).cast(pa.string())
+            )
     return pa.table(arrays, names=[str(c) for c in df.columns])
 
 
@@ -95,8 +107,11 @@ class _open:
         self.fh = open(self.path, "wb")  # noqa: SIM115 (closed in __exit__)
         # level 1: the city's gzip files are written at 3 x the speed of level 5 for ~15 %
         # more bytes (the generator's time matters more than the deliveries' size)
-        self.z = gzip.GzipFile(filename="", mode="wb", fileobj=self.fh, mtime=0,
-                               compresslevel=1) if self.gz else None
+        self.z = (
+            gzip.GzipFile(filename="", mode="wb", fileobj=self.fh, mtime=0, compresslevel=1)
+            if self.gz
+            else None
+        )
         return self.z or self.fh
 
     def __exit__(self, *exc) -> None:

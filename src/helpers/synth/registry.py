@@ -40,9 +40,9 @@ RECORD_NUMBERS = 10**8  # record IDs are a prefix and 8 digits; slices share the
 VEHICLE_RATES = {
     "duplicate_registry_record": 0.004,  # a second record for the same plate and chassis
     "organization_owned": 0.03,
-    "owner_other_unit": 0.08,            # owner lives in another Hanoi unit
-    "owner_outside_hanoi": 0.015,        # owner not in the NPDB extract (id_not_in_population)
-    "new_in_update": 0.006,              # records first delivered in the 2025-12-07 update
+    "owner_other_unit": 0.08,  # owner lives in another Hanoi unit
+    "owner_outside_hanoi": 0.015,  # owner not in the NPDB extract (id_not_in_population)
+    "new_in_update": 0.006,  # records first delivered in the 2025-12-07 update
 }
 ID_FAULT_RATES = {  # individual owners/holders; exclusive
     "id_dropped_zeros": 0.04,
@@ -87,8 +87,9 @@ def pick_adults(rng, people, unit_idx: np.ndarray) -> np.ndarray:
     return adult[starts[unit_idx] + (rng.random(len(unit_idx)) * size).astype(np.int64)]
 
 
-def assign_record_ids(rng, n_rows: int, dup_pairs: tuple[np.ndarray, np.ndarray], prefix: str,
-                      offset: int = 0) -> np.ndarray:
+def assign_record_ids(
+    rng, n_rows: int, dup_pairs: tuple[np.ndarray, np.ndarray], prefix: str, offset: int = 0
+) -> np.ndarray:
     """Random record numbers, then swapped so a duplicate always has the larger number."""
     num = rng.permutation(n_rows).astype(np.int64)
     orig, dup = dup_pairs
@@ -106,7 +107,7 @@ def id_faults(rng, true_id: np.ndarray, eligible: np.ndarray, rates: dict, outsi
     pos = 0
     for k, rate in rates.items():
         c = int(round(rate * len(eligible)))
-        sel = perm[pos:pos + c]
+        sel = perm[pos : pos + c]
         pos += c
         kind[sel] = k
         if k == "id_dropped_zeros":
@@ -139,8 +140,9 @@ NAME_FAULT_EXPECT = {  # outcome, expected identity
 }
 
 
-def log_person_faults(faults: Faults, source: str, rows: pd.DataFrame, col_prefix: str,
-                      people: pd.DataFrame) -> None:
+def log_person_faults(
+    faults: Faults, source: str, rows: pd.DataFrame, col_prefix: str, people: pd.DataFrame
+) -> None:
     """Record the id/name/dob faults of an owner/holder block in the fault log."""
     key = rows["row_key"].to_numpy()
     pid = rows["pid"].to_numpy()
@@ -149,35 +151,79 @@ def log_person_faults(faults: Faults, source: str, rows: pd.DataFrame, col_prefi
     true_dob = take(people["dob"], np.maximum(pid, 0))
     for k, (outcome, exp) in ID_FAULT_EXPECT.items():
         m = (rows["id_fault"] == k).to_numpy()
-        faults.add(source, key[m], f"{col_prefix}_id", k, take(rows[f"d_{col_prefix}_id"], m),
-                   true_id[m], outcome, expected=true_id[m] if outcome == "repaired" else exp,
-                   identity=None if outcome == "repaired" else "invalid_id")
+        faults.add(
+            source,
+            key[m],
+            f"{col_prefix}_id",
+            k,
+            take(rows[f"d_{col_prefix}_id"], m),
+            true_id[m],
+            outcome,
+            expected=true_id[m] if outcome == "repaired" else exp,
+            identity=None if outcome == "repaired" else "invalid_id",
+        )
     for k, (outcome, ident) in NAME_FAULT_EXPECT.items():
         m = (rows["name_fault"] == k).to_numpy()
         if not m.any():
             continue
         exp = None
         if outcome == "repaired":
-            exp = pd.Series(true_name[m], dtype="string").str.normalize("NFC").to_numpy(dtype=object)
-        faults.add(source, key[m], f"{col_prefix}_name", k,
-                   take(rows[f"d_{col_prefix}_name"], m), true_name[m], outcome,
-                   expected=exp, identity=ident)
+            exp = (
+                pd.Series(true_name[m], dtype="string").str.normalize("NFC").to_numpy(dtype=object)
+            )
+        faults.add(
+            source,
+            key[m],
+            f"{col_prefix}_name",
+            k,
+            take(rows[f"d_{col_prefix}_name"], m),
+            true_name[m],
+            outcome,
+            expected=exp,
+            identity=ident,
+        )
     iso_true = format_dates(true_dob, ISO)
-    for k, ident in (("dob_day_month_swapped", "dob_day_month_swapped"),
-                     ("dob_other_date", "dob_mismatch")):
+    for k, ident in (
+        ("dob_day_month_swapped", "dob_day_month_swapped"),
+        ("dob_other_date", "dob_mismatch"),
+    ):
         m = (rows["dob_fault"] == k).to_numpy()
-        faults.add(source, key[m], f"{col_prefix}_dob", k, take(rows[f"d_{col_prefix}_dob"], m),
-                   iso_true[m], "flagged", identity=ident)
+        faults.add(
+            source,
+            key[m],
+            f"{col_prefix}_dob",
+            k,
+            take(rows[f"d_{col_prefix}_dob"], m),
+            iso_true[m],
+            "flagged",
+            identity=ident,
+        )
     m = (rows["dob_style"] == SERIAL).to_numpy() & (rows["dob_fault"].isna().to_numpy())
     m &= rows[f"d_{col_prefix}_dob"].to_numpy() != ""
-    faults.add(source, key[m], f"{col_prefix}_dob", "excel_serial_date",
-               take(rows[f"d_{col_prefix}_dob"], m), iso_true[m], "repaired",
-               expected=iso_true[m])
+    faults.add(
+        source,
+        key[m],
+        f"{col_prefix}_dob",
+        "excel_serial_date",
+        take(rows[f"d_{col_prefix}_dob"], m),
+        iso_true[m],
+        "repaired",
+        expected=iso_true[m],
+    )
 
 
-def person_block(rng, people: pd.DataFrame, pid: np.ndarray, individual: np.ndarray,
-                 fault_ok: np.ndarray, pools: dict, name_rates: dict, id_rates: dict, dob_rates: dict,
-                 clean_only: np.ndarray | None = None) -> pd.DataFrame:
+def person_block(
+    rng,
+    people: pd.DataFrame,
+    pid: np.ndarray,
+    individual: np.ndarray,
+    fault_ok: np.ndarray,
+    pools: dict,
+    name_rates: dict,
+    id_rates: dict,
+    dob_rates: dict,
+    clean_only: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Delivered owner/holder text (name, id, dob) for rows; faults on ``individual`` rows.
 
     ``clean_only`` marks rows that may only receive tolerated faults (no identity-changing or
@@ -191,7 +237,11 @@ def person_block(rng, people: pd.DataFrame, pid: np.ndarray, individual: np.ndar
     p = np.maximum(pid, 0)
     outsider = ~people["resident"].to_numpy()[p]
     name_d, name_k = wd.apply_name_faults(
-        rng, people, p, ok, pools,
+        rng,
+        people,
+        p,
+        ok,
+        pools,
         {k: (v if k not in ("name_other_person",) else 0.0) for k, v in name_rates.items()},
     )
     # identity-changing name faults only where allowed
@@ -199,18 +249,24 @@ def person_block(rng, people: pd.DataFrame, pid: np.ndarray, individual: np.ndar
     cand = free[name_k[free] == None]  # noqa: E711  (object array: elementwise None test)
     sel = pick_exact(rng, cand, other_rate * len(ok) / max(len(cand), 1))
     if len(sel):
-        d2, _ = wd.apply_name_faults(rng, people, p[sel], np.arange(len(sel)), pools,
-                                     {"name_other_person": 1.0})
+        d2, _ = wd.apply_name_faults(
+            rng, people, p[sel], np.arange(len(sel)), pools, {"name_other_person": 1.0}
+        )
         name_d[sel] = d2
         name_k[sel] = "name_other_person"
     true_id = take_text(people["citizen_id"], p)
-    id_d, id_k = id_faults(rng, true_id, ok, {"id_dropped_zeros": id_rates.get(
-        "id_dropped_zeros", 0.0)}, outsider)
+    id_d, id_k = id_faults(
+        rng, true_id, ok, {"id_dropped_zeros": id_rates.get("id_dropped_zeros", 0.0)}, outsider
+    )
     rest_rates = {k: v for k, v in id_rates.items() if k != "id_dropped_zeros"}
     cand = free[id_k[free] == None]  # noqa: E711
-    d3, k3 = id_faults(rng, true_id[cand], np.arange(len(cand)),
-                       {k: v * len(ok) / max(len(cand), 1) for k, v in rest_rates.items()},
-                       outsider)
+    d3, k3 = id_faults(
+        rng,
+        true_id[cand],
+        np.arange(len(cand)),
+        {k: v * len(ok) / max(len(cand), 1) for k, v in rest_rates.items()},
+        outsider,
+    )
     hit = k3 != None  # noqa: E711
     id_d[cand[hit]] = d3[hit]
     id_k[cand[hit]] = k3[hit]
@@ -218,25 +274,43 @@ def person_block(rng, people: pd.DataFrame, pid: np.ndarray, individual: np.ndar
     true_dob = take(people["dob"], p)
     year_only = people["year_only"].to_numpy()[p]
     swap_ok = free[~year_only[free] & ~outsider[free]]
-    dob_d, dob_k = wd.dob_with_faults(rng, true_dob, swap_ok, free, dob_rates,
-                                      exclude=np.flatnonzero(name_k == "name_other_person"))
+    dob_d, dob_k = wd.dob_with_faults(
+        rng,
+        true_dob,
+        swap_ok,
+        free,
+        dob_rates,
+        exclude=np.flatnonzero(name_k == "name_other_person"),
+    )
     style = _styles(rng, n, DOB_STYLE_P)
     dob_txt = format_dates(dob_d, style)
     dob_txt = where_text(individual, dob_txt, "")
     name_d = where_text(individual, name_d, None)
     id_d = where_text(individual, id_d, None)
-    return pd.DataFrame({
-        "pid": np.where(individual, pid, -1),
-        "name": name_d, "id": id_d, "dob": dob_txt,
-        "name_fault": np.where(individual, name_k, None),
-        "id_fault": np.where(individual, id_k, None),
-        "dob_fault": np.where(individual, dob_k, None),
-        "dob_style": style,
-    })
+    return pd.DataFrame(
+        {
+            "pid": np.where(individual, pid, -1),
+            "name": name_d,
+            "id": id_d,
+            "dob": dob_txt,
+            "name_fault": np.where(individual, name_k, None),
+            "id_fault": np.where(individual, id_k, None),
+            "dob_fault": np.where(individual, dob_k, None),
+            "dob_style": style,
+        }
+    )
 
 
-def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: pd.DataFrame,
-                  pools: dict, faults: Faults, part: Part = WHOLE) -> pd.DataFrame:
+def make_vehicles(
+    rng,
+    n_old: int,
+    units: wd.Units,
+    people: pd.DataFrame,
+    orgs: pd.DataFrame,
+    pools: dict,
+    faults: Faults,
+    part: Part = WHOLE,
+) -> pd.DataFrame:
     """Vehicle registry rows (first delivery and update), one per delivered row."""
     r = VEHICLE_RATES
     n_dup = int(round(r["duplicate_registry_record"] * n_old))
@@ -244,15 +318,19 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     n_new = int(round(r["new_in_update"] * n_old))
     nv = n_orig_old + n_new  # distinct real vehicles
     uw = units.frame["weight"].to_numpy()
-    unit_idx = np.concatenate([
-        np.repeat(np.arange(len(uw)), allocate(n_orig_old, uw)),
-        rng.choice(len(uw), n_new, p=uw / uw.sum()),
-    ])
+    unit_idx = np.concatenate(
+        [
+            np.repeat(np.arange(len(uw)), allocate(n_orig_old, uw)),
+            rng.choice(len(uw), n_new, p=uw / uw.sum()),
+        ]
+    )
     vtype = np.array(wd.VEHICLE_TYPES, dtype=object)[rng.choice(5, nv, p=wd.VEHICLE_TYPE_P)]
     key, prefix, series, number = wd.make_plates(rng, vtype, part=part)
     chassis, engine = wd.make_chassis(rng, nv)
     age_y = np.minimum(rng.gamma(2.0, 3.5, nv), 28)
-    reg_on = (np.datetime64("2025-10-31") - (age_y * 365.25).astype(np.int64)).astype("datetime64[D]")
+    reg_on = (np.datetime64("2025-10-31") - (age_y * 365.25).astype(np.int64)).astype(
+        "datetime64[D]"
+    )
     reg_on[n_orig_old:] = np.datetime64("2025-11-10") + rng.integers(0, 25, n_new)
 
     # owners
@@ -260,10 +338,12 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     kind_draw = rng.random(nv)
     other_unit = kind_draw < r["owner_other_unit"]
     outside = (kind_draw >= r["owner_other_unit"]) & (
-        kind_draw < r["owner_other_unit"] + r["owner_outside_hanoi"])
+        kind_draw < r["owner_other_unit"] + r["owner_outside_hanoi"]
+    )
     pid = pick_adults(rng, people, unit_idx)
-    pid[other_unit] = pick_adults(rng, people, rng.choice(len(uw), int(other_unit.sum()),
-                                                          p=uw / uw.sum()))
+    pid[other_unit] = pick_adults(
+        rng, people, rng.choice(len(uw), int(other_unit.sum()), p=uw / uw.sum())
+    )
     outsiders = np.flatnonzero(~people["resident"].to_numpy())
     pid[outside] = rng.choice(outsiders, int(outside.sum()))
     pid[org_owned] = -1
@@ -286,32 +366,35 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     veh = np.concatenate([np.arange(n_orig_old), dup_src, np.arange(n_orig_old, nv)])
     n_rows_rec = len(veh)
     is_dup = np.zeros(n_rows_rec, dtype=bool)
-    is_dup[n_orig_old:n_orig_old + n_dup] = True
+    is_dup[n_orig_old : n_orig_old + n_dup] = True
     new = np.zeros(n_rows_rec, dtype=bool)
-    new[n_orig_old + n_dup:] = True
+    new[n_orig_old + n_dup :] = True
     n_old_rows = n_orig_old + n_dup
     first_id = part.offset(RECORD_NUMBERS)
-    ids_old = assign_record_ids(rng, n_old_rows, (dup_src, np.arange(n_orig_old, n_old_rows)), "VR",
-                                first_id)
+    ids_old = assign_record_ids(
+        rng, n_old_rows, (dup_src, np.arange(n_orig_old, n_old_rows)), "VR", first_id
+    )
     ids_new = cat("VR", zfill_int(np.arange(n_old_rows, n_rows_rec) + first_id + 1, 8))
     record_id = np.concatenate([ids_old, ids_new])
 
-    rows = pd.DataFrame({
-        "record_id": record_id,
-        "veh": veh,
-        "is_dup_record": is_dup,
-        "new_in_update": new,
-        "unit_idx": unit_idx[veh],
-        "vehicle_type": vtype[veh],
-        "plate_key": key[veh],
-        "p_prefix": prefix[veh],
-        "p_series": series[veh],
-        "p_number": number[veh],
-        "chassis_key": chassis[veh],
-        "org_idx": org_idx[veh],
-        "owner_kind": np.where(org_owned[veh], "organization", "individual"),
-        "pid": pid[veh],
-    })
+    rows = pd.DataFrame(
+        {
+            "record_id": record_id,
+            "veh": veh,
+            "is_dup_record": is_dup,
+            "new_in_update": new,
+            "unit_idx": unit_idx[veh],
+            "vehicle_type": vtype[veh],
+            "plate_key": key[veh],
+            "p_prefix": prefix[veh],
+            "p_series": series[veh],
+            "p_number": number[veh],
+            "chassis_key": chassis[veh],
+            "org_idx": org_idx[veh],
+            "owner_kind": np.where(org_owned[veh], "organization", "individual"),
+            "pid": pid[veh],
+        }
+    )
     n = len(rows)
     individual = (rows["owner_kind"] == "individual").to_numpy()
 
@@ -325,7 +408,7 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     pos = 0
     for k, rate in VEHICLE_REJECT_RATES.items():
         c = int(round(rate * len(elig)))
-        reject[perm[pos:pos + c]] = k
+        reject[perm[pos : pos + c]] = k
         pos += c
     rej = reject != None  # noqa: E711
 
@@ -340,8 +423,17 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     # two-digit years only where the century is beyond doubt (2000 and later)
     reg_style[(reg_style == DMY_YY) & (reg_on[veh] < np.datetime64("2000-01-01"))] = DMY
     reg_txt = format_dates(reg_on[veh], reg_style)
-    person = person_block(rng, people, rows["pid"].to_numpy(), individual, ~rej & ~is_dup, pools,
-                          wd.NAME_FAULT_RATES, ID_FAULT_RATES, wd.DOB_FAULT_RATES)
+    person = person_block(
+        rng,
+        people,
+        rows["pid"].to_numpy(),
+        individual,
+        ~rej & ~is_dup,
+        pools,
+        wd.NAME_FAULT_RATES,
+        ID_FAULT_RATES,
+        wd.DOB_FAULT_RATES,
+    )
     # duplicate records repeat the original's owner text as delivered (a re-entered record),
     # faults included: the truth's identity facts and the fault log follow the text
     src_row = np.searchsorted(np.arange(n), dup_src)
@@ -356,8 +448,17 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     house = rng.integers(1, 300, n)
     lane = rng.integers(1, 400, n)
     group = rng.integers(1, 40, n)
-    address = cat("Số ", house.astype(str), " ngõ ", lane.astype(str), ", Tổ dân phố ",
-                  group.astype(str), ", ", unit_names, ", Hà Nội")
+    address = cat(
+        "Số ",
+        house.astype(str),
+        " ngõ ",
+        lane.astype(str),
+        ", Tổ dân phố ",
+        group.astype(str),
+        ", ",
+        unit_names,
+        ", Hà Nội",
+    )
 
     rows["d_record_id"] = record_id
     rows["d_unit_code"] = unit_txt
@@ -393,7 +494,8 @@ def make_vehicles(rng, n_old: int, units: wd.Units, people: pd.DataFrame, orgs: 
     p_, s_, n_ = prefix[veh][m], series[veh][m], number[veh][m]
     v = rng.integers(0, 3, int(m.sum()))
     rows.loc[m, "d_plate"] = np.select(
-        [v == 0, v == 1], [cat(p_, "-", n_), cat(p_, s_, "-12")], cat(s_, n_))
+        [v == 0, v == 1], [cat(p_, "-", n_), cat(p_, s_, "-12")], cat(s_, n_)
+    )
     m = (rows["reject"] == "invalid_vehicle_type").to_numpy()
     rows.loc[m, "d_vehicle_type"] = INVALID_VEHICLE_TYPES[rng.integers(0, 3, int(m.sum()))]
 
@@ -442,12 +544,28 @@ def _log_vehicle_faults(rows: pd.DataFrame, people: pd.DataFrame, faults: Faults
         faults.add(src, key[m], col, k, take(rows[f"d_{col}"], m), None, "rejected", reason)
     ok = rows["reject"].isna().to_numpy()
     m = ok & (rows["plate_form"].to_numpy() != 0)
-    faults.add(src, key[m], "plate", "plate_variant", take(rows["d_plate"], m),
-               take(rows["plate_key"], m), "repaired", expected=take(rows["plate_key"], m))
+    faults.add(
+        src,
+        key[m],
+        "plate",
+        "plate_variant",
+        take(rows["d_plate"], m),
+        take(rows["plate_key"], m),
+        "repaired",
+        expected=take(rows["plate_key"], m),
+    )
     m = ok & (rows["reg_style"].to_numpy() == SERIAL)
     iso = format_dates(_serial_to_dates(take(rows["d_registered_on"], m)), ISO)
-    faults.add(src, key[m], "registered_on", "excel_serial_date",
-               take(rows["d_registered_on"], m), iso, "repaired", expected=iso)
+    faults.add(
+        src,
+        key[m],
+        "registered_on",
+        "excel_serial_date",
+        take(rows["d_registered_on"], m),
+        iso,
+        "repaired",
+        expected=iso,
+    )
     ind = ok & (rows["owner_kind"] == "individual").to_numpy()
     sub = rows[ind].rename(columns={"d_owner_id": "d_owner_id", "d_owner_name": "d_owner_name"})
     log_person_faults(faults, src, sub, "owner", people)
@@ -461,13 +579,48 @@ def _serial_to_dates(txt: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- licences
 LICENCE_CLASSES = {  # class: share
-    "A1": 0.40, "A": 0.04, "B1": 0.02, "B": 0.05, "C1": 0.015, "C": 0.015, "D1": 0.003,
-    "D2": 0.003, "D": 0.004, "BE": 0.002, "C1E": 0.002, "CE": 0.003, "D1E": 0.001, "D2E": 0.001,
-    "DE": 0.001, "A2": 0.03, "A3": 0.004, "A4": 0.004, "B2": 0.30, "E": 0.02, "FB2": 0.01,
-    "FC": 0.04, "FD": 0.004, "FE": 0.002,
+    "A1": 0.40,
+    "A": 0.04,
+    "B1": 0.02,
+    "B": 0.05,
+    "C1": 0.015,
+    "C": 0.015,
+    "D1": 0.003,
+    "D2": 0.003,
+    "D": 0.004,
+    "BE": 0.002,
+    "C1E": 0.002,
+    "CE": 0.003,
+    "D1E": 0.001,
+    "D2E": 0.001,
+    "DE": 0.001,
+    "A2": 0.03,
+    "A3": 0.004,
+    "A4": 0.004,
+    "B2": 0.30,
+    "E": 0.02,
+    "FB2": 0.01,
+    "FC": 0.04,
+    "FD": 0.004,
+    "FE": 0.002,
 }
-NEW_CLASSES = {"A1", "A", "B1", "B", "C1", "C", "D1", "D2", "D", "BE", "C1E", "CE", "D1E", "D2E",
-               "DE"}
+NEW_CLASSES = {
+    "A1",
+    "A",
+    "B1",
+    "B",
+    "C1",
+    "C",
+    "D1",
+    "D2",
+    "D",
+    "BE",
+    "C1E",
+    "CE",
+    "D1E",
+    "D2E",
+    "DE",
+}
 NO_EXPIRY = {"A1", "A", "A2", "A3"}
 # The licence records that are NOT cleaned by 2025-11-23, at full city scale (130,359 records,
 # 130,266 cleaned): one exact count per reason, so a correct reconciliation reports exactly the
@@ -500,9 +653,16 @@ def licence_categories(n: int) -> dict[str, int]:
     return {k: int(round(v * f)) for k, v in LICENCE_NOT_CLEAN_CITY.items()}
 
 
-def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dict,
-                  faults: Faults, part: Part = WHOLE, cats: dict[str, int] | None = None
-                  ) -> pd.DataFrame:
+def make_licences(
+    rng,
+    n: int,
+    units: wd.Units,
+    people: pd.DataFrame,
+    pools: dict,
+    faults: Faults,
+    part: Part = WHOLE,
+    cats: dict[str, int] | None = None,
+) -> pd.DataFrame:
     """Licence registry rows; the difficult records are placed in exact numbers per reason.
 
     ``cats`` overrides the counts per reason (a slice gets its share of the city's counts).
@@ -511,18 +671,25 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
     n_new = int(round(0.003 * n))
     n_all = n + n_new
     uw = units.frame["weight"].to_numpy()
-    unit_idx = np.concatenate([np.repeat(np.arange(len(uw)), allocate(n, uw)),
-                               rng.choice(len(uw), n_new, p=uw / uw.sum())])
+    unit_idx = np.concatenate(
+        [
+            np.repeat(np.arange(len(uw)), allocate(n, uw)),
+            rng.choice(len(uw), n_new, p=uw / uw.sum()),
+        ]
+    )
     category = np.full(n_all, "clean", dtype=object)
     perm = rng.permutation(n)
     pos = 0
     for k, c in cats.items():
-        category[perm[pos:pos + c]] = k
+        category[perm[pos : pos + c]] = k
         pos += c
     category[n:] = "new_in_update"
     is_dup = category == "duplicate_registry_record"
-    alive_adult = people["resident"].to_numpy() & (people["age"].to_numpy() >= 18) & np.isnat(
-        people["died_on"].to_numpy())
+    alive_adult = (
+        people["resident"].to_numpy()
+        & (people["age"].to_numpy() >= 18)
+        & np.isnat(people["died_on"].to_numpy())
+    )
     # holders: alive adults of the unit (one licence each), re-drawn where dead
     pid = pick_adults(rng, people, unit_idx)
     for _ in range(30):
@@ -534,8 +701,11 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
     outsiders = np.flatnonzero(~people["resident"].to_numpy())
     sel = np.flatnonzero(category == "id_not_in_population")
     pid[sel] = rng.choice(outsiders, len(sel), replace=False)
-    dead_adults = np.flatnonzero(people["resident"].to_numpy() & (people["age"].to_numpy() >= 18)
-                                 & (people["died_on"].to_numpy() < np.datetime64(FIRST)))
+    dead_adults = np.flatnonzero(
+        people["resident"].to_numpy()
+        & (people["age"].to_numpy() >= 18)
+        & (people["died_on"].to_numpy() < np.datetime64(FIRST))
+    )
     sel = np.flatnonzero(category == "holder_deceased")
     pid[sel] = rng.choice(dead_adults, len(sel), replace=False)
 
@@ -575,19 +745,29 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
 
     individual = np.ones(n_all, dtype=bool)
     clean_only = ~np.isin(category, ["invalid_holder_id", "identity_mismatch"])
-    person = person_block(rng, people, pid, individual, ~is_dup, pools, LICENCE_TOLERATED_NAME,
-                          {"id_dropped_zeros": 0.04}, {"dob_day_month_swapped": 0.0,
-                                                        "dob_other_date": 0.0}, clean_only)
+    person = person_block(
+        rng,
+        people,
+        pid,
+        individual,
+        ~is_dup,
+        pools,
+        LICENCE_TOLERATED_NAME,
+        {"id_dropped_zeros": 0.04},
+        {"dob_day_month_swapped": 0.0, "dob_other_date": 0.0},
+        clean_only,
+    )
     # designated difficult records
     sel = np.flatnonzero(category == "invalid_holder_id")
     person.loc[sel, "id"] = zfill_int(rng.integers(10_000_000, 999_999_999, len(sel)), 9)
     person.loc[sel, "id_fault"] = "id_cmnd"
     sel = np.flatnonzero(category == "identity_mismatch")
     half = sel[: len(sel) // 2]
-    rest = sel[len(sel) // 2:]
+    rest = sel[len(sel) // 2 :]
     if len(half):
-        d2, _ = wd.apply_name_faults(rng, people, pid[half], np.arange(len(half)), pools,
-                                     {"name_other_person": 1.0})
+        d2, _ = wd.apply_name_faults(
+            rng, people, pid[half], np.arange(len(half)), pools, {"name_other_person": 1.0}
+        )
         person.loc[half, "name"] = d2
         person.loc[half, "name_fault"] = "name_other_person"
     if len(rest):
@@ -603,30 +783,32 @@ def make_licences(rng, n: int, units: wd.Units, people: pd.DataFrame, pools: dic
     for c in ("name", "id", "dob"):
         person.loc[dup_rows, c] = person[c].to_numpy()[originals]
 
-    rows = pd.DataFrame({
-        "record_id": record_id,
-        "category": category,
-        "is_dup_record": is_dup,
-        "new_in_update": category == "new_in_update",
-        "unit_idx": unit_idx,
-        "licence_no": licence_no,
-        "licence_class": lclass,
-        "pid": pid,
-        "d_record_id": record_id,
-        "d_unit_code": wd.spell_units(rng, units, unit_idx),
-        "d_licence_no": licence_no,
-        "d_licence_class": lclass,
-        "d_holder_name": person["name"].to_numpy(),
-        "d_holder_id": person["id"].to_numpy(),
-        "d_holder_dob": person["dob"].to_numpy(),
-        "d_issued_on": format_dates(issued, _styles(rng, n_all, {DMY: 0.85, ISO: 0.15})),
-        "d_expires_on": where_text(no_exp, "", format_dates(expires, DMY)),
-        "name_fault": person["name_fault"].to_numpy(),
-        "id_fault": person["id_fault"].to_numpy(),
-        "dob_fault": person["dob_fault"].to_numpy(),
-        "dob_style": person["dob_style"].to_numpy(),
-        "reject": None,
-    })
+    rows = pd.DataFrame(
+        {
+            "record_id": record_id,
+            "category": category,
+            "is_dup_record": is_dup,
+            "new_in_update": category == "new_in_update",
+            "unit_idx": unit_idx,
+            "licence_no": licence_no,
+            "licence_class": lclass,
+            "pid": pid,
+            "d_record_id": record_id,
+            "d_unit_code": wd.spell_units(rng, units, unit_idx),
+            "d_licence_no": licence_no,
+            "d_licence_class": lclass,
+            "d_holder_name": person["name"].to_numpy(),
+            "d_holder_id": person["id"].to_numpy(),
+            "d_holder_dob": person["dob"].to_numpy(),
+            "d_issued_on": format_dates(issued, _styles(rng, n_all, {DMY: 0.85, ISO: 0.15})),
+            "d_expires_on": where_text(no_exp, "", format_dates(expires, DMY)),
+            "name_fault": person["name_fault"].to_numpy(),
+            "id_fault": person["id_fault"].to_numpy(),
+            "dob_fault": person["dob_fault"].to_numpy(),
+            "dob_style": person["dob_style"].to_numpy(),
+            "reject": None,
+        }
+    )
     rows["reject"] = rows["reject"].astype(object)
     extra = _licence_extra_rows(rng, rows, n, units, first_id)
     rows = pd.concat([rows, extra], ignore_index=True)
@@ -651,8 +833,9 @@ def _distinct_people(rng, pid, people, unit_idx, alive_adult) -> np.ndarray:
     return pid
 
 
-def _licence_extra_rows(rng, rows: pd.DataFrame, n: int, units: wd.Units,
-                        first_id: int = 0) -> pd.DataFrame:
+def _licence_extra_rows(
+    rng, rows: pd.DataFrame, n: int, units: wd.Units, first_id: int = 0
+) -> pd.DataFrame:
     parts = []
     next_id = first_id + n + int(round(0.003 * n)) + 1
     unknown = wd.unknown_unit_names()
@@ -678,7 +861,8 @@ def _licence_extra_rows(rng, rows: pd.DataFrame, n: int, units: wd.Units,
             src["d_licence_no"] = pd.Series(src["d_licence_no"]).str.slice(0, 9).to_numpy()
         elif k == "invalid_licence_class":
             src["d_licence_class"] = np.array(["Z9", "B3", "A0"], dtype=object)[
-                rng.integers(0, 3, c)]
+                rng.integers(0, 3, c)
+            ]
         elif k == "unknown_unit":
             src["d_unit_code"] = unknown[rng.integers(0, len(unknown), c)]
         elif k == "invalid_issued_on":
@@ -694,8 +878,9 @@ def _licence_copies(rng, rows: pd.DataFrame) -> pd.DataFrame:
     copies["is_copy"] = True
     copies["reject"] = "duplicate_key"
     out = pd.concat([rows, copies], ignore_index=True)
-    out["_pos"] = np.concatenate([np.arange(len(rows), dtype=float),
-                                  src + rng.integers(1, 200, len(src)) + 0.5])
+    out["_pos"] = np.concatenate(
+        [np.arange(len(rows), dtype=float), src + rng.integers(1, 200, len(src)) + 0.5]
+    )
     out = out.sort_values("_pos", kind="stable", ignore_index=True).drop(columns="_pos")
     out["row_key"] = np.arange(len(out), dtype=np.int64)
     return out
@@ -740,8 +925,9 @@ POPULATION_REJECT_REASON = {
 }
 
 
-def make_population(rng, people: pd.DataFrame, units: wd.Units, protected: np.ndarray,
-                    faults: Faults) -> pd.DataFrame:
+def make_population(
+    rng, people: pd.DataFrame, units: wd.Units, protected: np.ndarray, faults: Faults
+) -> pd.DataFrame:
     """NPDB extract rows (residents only); ``protected`` persons never get a reject fault."""
     res = people[people["resident"]].reset_index(drop=True)
     n = len(res)
@@ -753,7 +939,7 @@ def make_population(rng, people: pd.DataFrame, units: wd.Units, protected: np.nd
     pos = 0
     for k, rate in POPULATION_REJECT_RATES.items():
         c = int(round(rate * n))
-        reject[perm[pos:pos + c]] = k
+        reject[perm[pos : pos + c]] = k
         pos += c
     name = res["full_name"].to_numpy().copy()
     text_fault = np.full(n, None, dtype=object)
@@ -762,7 +948,7 @@ def make_population(rng, people: pd.DataFrame, units: wd.Units, protected: np.nd
     pos = 0
     for k, rate in POPULATION_TEXT_RATES.items():
         c = int(round(rate * len(ok)))
-        sel = perm2[pos:pos + c]
+        sel = perm2[pos : pos + c]
         pos += c
         text_fault[sel] = k
         if k == "name_nfd":
@@ -783,28 +969,31 @@ def make_population(rng, people: pd.DataFrame, units: wd.Units, protected: np.nd
     unit_txt[m] = unknown[rng.integers(0, len(unknown), int(m.sum()))]
     m = reject == "invalid_dob"
     dob_txt[m] = cat("00/00/", take(res["dob"], m).astype("datetime64[Y]").astype(str))
-    rows = pd.DataFrame({
-        "pid": pid,
-        "citizen_id": res["citizen_id"].to_numpy(),
-        "female": res["female"].to_numpy(),
-        "died_on": res["died_on"].to_numpy(),
-        "reject": reject,
-        "text_fault": text_fault,
-        "d_citizen_id": cid,
-        "d_full_name": name,
-        "d_dob": dob_txt,
-        "d_unit_code": unit_txt,
-        "blank_status": reject == "blank_status",
-        "is_copy": False,
-    })
+    rows = pd.DataFrame(
+        {
+            "pid": pid,
+            "citizen_id": res["citizen_id"].to_numpy(),
+            "female": res["female"].to_numpy(),
+            "died_on": res["died_on"].to_numpy(),
+            "reject": reject,
+            "text_fault": text_fault,
+            "d_citizen_id": cid,
+            "d_full_name": name,
+            "d_dob": dob_txt,
+            "d_unit_code": unit_txt,
+            "blank_status": reject == "blank_status",
+            "is_copy": False,
+        }
+    )
     # exact copies of some rows (same citizen_id) a little further down
     src = pick_exact(rng, np.flatnonzero((reject == None) & ~prot), 0.0005)  # noqa: E711
     copies = rows.iloc[src].copy()
     copies["is_copy"] = True
     copies["reject"] = "duplicate_key"
     out = pd.concat([rows, copies], ignore_index=True)
-    out["_pos"] = np.concatenate([np.arange(n, dtype=float), src + rng.integers(1, 300, len(src))
-                                  + 0.5])
+    out["_pos"] = np.concatenate(
+        [np.arange(n, dtype=float), src + rng.integers(1, 300, len(src)) + 0.5]
+    )
     out = out.sort_values("_pos", kind="stable", ignore_index=True).drop(columns="_pos")
     out["row_key"] = np.arange(len(out), dtype=np.int64)
     key = out["row_key"].to_numpy()
@@ -815,6 +1004,14 @@ def make_population(rng, people: pd.DataFrame, units: wd.Units, protected: np.nd
     for k in POPULATION_TEXT_RATES:
         m = (out["text_fault"] == k).to_numpy() & ~out["is_copy"].to_numpy()
         true = take(people["full_name"], out["pid"].to_numpy()[m])
-        faults.add("population", key[m], "full_name", k, take(out["d_full_name"], m), true,
-                   "repaired", expected=true)
+        faults.add(
+            "population",
+            key[m],
+            "full_name",
+            k,
+            take(out["d_full_name"], m),
+            true,
+            "repaired",
+            expected=true,
+        )
     return compact(out)

@@ -53,9 +53,11 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     quotas = synth.slice_quotas(sc, n)
     jobs = [(work / f"{k:03d}", sc, seed, k, n, quotas[k]) for k in range(n)]
     # one process per slice: a finished slice hands all its memory back to the system
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, n)),
-                             mp_context=multiprocessing.get_context("spawn"),
-                             max_tasks_per_child=1) as pool:
+    with ProcessPoolExecutor(
+        max_workers=max(1, min(workers, n)),
+        mp_context=multiprocessing.get_context("spawn"),
+        max_tasks_per_child=1,
+    ) as pool:
         parts = list(pool.map(_slice_job, jobs))
     timings = {"slices": round(time.perf_counter() - t0, 3)}
 
@@ -63,8 +65,9 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     r = synth._rngs(seed)  # the shared streams: the same units and organisations as the slices
     units = wd.make_units(r["units"])
     orgs = wd.make_orgs(r["orgs"], units, sc.org_factor)
-    counts = sum_system_counts([work / f"{k:03d}" / "truth" / "system_counts.parquet"
-                                for k in range(n)])
+    counts = sum_system_counts(
+        [work / f"{k:03d}" / "truth" / "system_counts.parquet" for k in range(n)]
+    )
     faults = Faults()
     reports = sr.make_unit_reports(r["reports"], None, units, counts)
     sr.log_report_faults(reports, faults)
@@ -80,18 +83,28 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     slice_raw = [work / f"{k:03d}" / "raw" for k in range(n)]
     slice_truth = [work / f"{k:03d}" / "truth" for k in range(n)]
     merges = [([s / rel for s in slice_raw], out / rel) for rel in parts[0]["files"]]
-    merges += [([s / rel for s in slice_truth], truth / rel)
-               for rel in (p.relative_to(slice_truth[0])
-                           for p in sorted(slice_truth[0].rglob("*.parquet")))
-               if str(rel) not in SLICE_OUTPUTS]
+    merges += [
+        ([s / rel for s in slice_truth], truth / rel)
+        for rel in (
+            p.relative_to(slice_truth[0]) for p in sorted(slice_truth[0].rglob("*.parquet"))
+        )
+        if str(rel) not in SLICE_OUTPUTS
+    ]
     offsets = row_offsets([p["files"] for p in parts])
     # Arrow and file copies release the GIL: two threads keep both cores busy; the biggest
     # files first so that no large one is left alone at the end
     merges.sort(key=lambda m: -sum(p.stat().st_size for p in m[0]))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
         done = [threads.submit(append_files, sources, dest) for sources, dest in merges]
-        done.append(threads.submit(merge_fault_logs, [s / "faults.parquet" for s in slice_truth],
-                                   offsets, city_faults, truth / "faults.parquet"))
+        done.append(
+            threads.submit(
+                merge_fault_logs,
+                [s / "faults.parquet" for s in slice_truth],
+                offsets,
+                city_faults,
+                truth / "faults.parquet",
+            )
+        )
         for job in done:
             job.result()
     timings["merge"] = round(time.perf_counter() - t, 3)
@@ -149,9 +162,20 @@ def append_files(sources: list[Path], dest: Path) -> None:
 def _append_parquet(sources: list[Path], dest: Path) -> None:
     schemas = [pq.read_schema(s) for s in sources]
     # a column a slice never filled is typed null there; the merged file takes the real type
-    fields = [pa.field(f.name, next((s.field(f.name).type for s in schemas
-                                     if not pa.types.is_null(s.field(f.name).type)), f.type))
-              for f in schemas[0]]
+    fields = [
+        pa.field(
+            f.name,
+            next(
+                (
+                    s.field(f.name).type
+                    for s in schemas
+                    if not pa.types.is_null(s.field(f.name).type)
+                ),
+                f.type,
+            ),
+        )
+        for f in schemas[0]
+    ]
     schema = pa.schema(fields, metadata=schemas[0].metadata)
     meta = pq.ParquetFile(sources[0]).metadata
     codec = meta.row_group(0).column(0).compression.lower() if meta.num_row_groups else "zstd"
@@ -173,8 +197,9 @@ def row_offsets(files_per_slice: list[dict]) -> list[dict]:
     return out
 
 
-def merge_fault_logs(slice_logs: list[Path], offsets: list[dict], city_log: Path,
-                     dest: Path) -> None:
+def merge_fault_logs(
+    slice_logs: list[Path], offsets: list[dict], city_log: Path, dest: Path
+) -> None:
     """One fault log sorted by file and row, with each slice's rows moved to the merged file.
 
     Every log is already sorted by file, then row: the merge walks the files in order and
@@ -191,12 +216,14 @@ def merge_fault_logs(slice_logs: list[Path], offsets: list[dict], city_log: Path
         if off:
             shift = np.array([off.get(v, 0) for v in names], dtype=np.int64)
             rows = t["source_row"].to_numpy() + shift[codes]
-            t = t.set_column(t.schema.get_field_index("source_row"), "source_row",
-                             pa.array(rows, t.schema.field("source_row").type))
+            t = t.set_column(
+                t.schema.get_field_index("source_row"),
+                "source_row",
+                pa.array(rows, t.schema.field("source_row").type),
+            )
         starts = np.flatnonzero(np.diff(codes, prepend=-1))
         ends = np.append(starts[1:], len(codes))
-        runs.append({names[codes[a]]: t.slice(a, b - a) for a, b in zip(starts, ends,
-                                                                        strict=True)})
+        runs.append({names[codes[a]]: t.slice(a, b - a) for a, b in zip(starts, ends, strict=True)})
     schema = pq.read_schema(slice_logs[0])
     with pq.ParquetWriter(dest, schema) as out:
         if not any(runs):

@@ -19,19 +19,35 @@ from helpers.synth.campaign import DAY, EPOCH
 from helpers.synth.common import cat, zfill_int
 
 VEHICLE_ORDER = (
-    "duplicate_registry_record", "organization_owned", "invalid_owner_id",
-    "id_not_in_population", "owner_deceased", "identity_mismatch", "scrapped_or_lost",
-    "transferred_not_registered", "cleaned", "pending_review", "rejected_awaiting_resubmission",
-    "owner_resides_elsewhere", "not_submitted",
+    "duplicate_registry_record",
+    "organization_owned",
+    "invalid_owner_id",
+    "id_not_in_population",
+    "owner_deceased",
+    "identity_mismatch",
+    "scrapped_or_lost",
+    "transferred_not_registered",
+    "cleaned",
+    "pending_review",
+    "rejected_awaiting_resubmission",
+    "owner_resides_elsewhere",
+    "not_submitted",
 )
 LICENCE_ORDER = (
-    "duplicate_registry_record", "invalid_holder_id", "id_not_in_population", "holder_deceased",
-    "identity_mismatch", "cleaned", "pending_review", "rejected_awaiting_resubmission",
+    "duplicate_registry_record",
+    "invalid_holder_id",
+    "id_not_in_population",
+    "holder_deceased",
+    "identity_mismatch",
+    "cleaned",
+    "pending_review",
+    "rejected_awaiting_resubmission",
     "not_submitted",
 )
 INVALID_ID_FAULTS = ("id_cmnd", "id_malformed", "id_missing")
 NAME_IDENTITY = {
-    "name_other_person": "name_mismatch", "name_typo": "match_name_typo",
+    "name_other_person": "name_mismatch",
+    "name_typo": "match_name_typo",
     "name_middle_swapped": "match_middle_swapped",
 }
 DOB_IDENTITY = {"dob_day_month_swapped": "dob_day_month_swapped", "dob_other_date": "dob_mismatch"}
@@ -52,13 +68,12 @@ def id_number(ids: pd.Series | np.ndarray, width: int = 8) -> np.ndarray:
 def key_codes(*columns: np.ndarray) -> list[np.ndarray]:
     """One integer code per distinct non-empty key across the given columns (-1 = none)."""
     sizes = [len(c) for c in columns]
-    allv = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in columns]),
-                     dtype="string")
+    allv = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in columns]), dtype="string")
     allv = allv.mask(allv == "")
     codes, _ = pd.factorize(allv, use_na_sentinel=True)
     out, pos = [], 0
     for n in sizes:
-        out.append(codes[pos:pos + n].astype(np.int64))
+        out.append(codes[pos : pos + n].astype(np.int64))
         pos += n
     return out
 
@@ -71,8 +86,12 @@ def population_view(population: pd.DataFrame, people: pd.DataFrame, as_of: str) 
     present[acc["pid"].to_numpy()] = True
     deceased = np.zeros(n, dtype=bool)
     deceased[acc["pid"].to_numpy()] = acc["died_on"].to_numpy() <= np.datetime64(as_of)
-    return {"present": present, "deceased": deceased,
-            "home": people["unit_idx"].to_numpy(), "year_only": people["year_only"].to_numpy()}
+    return {
+        "present": present,
+        "deceased": deceased,
+        "home": people["unit_idx"].to_numpy(),
+        "year_only": people["year_only"].to_numpy(),
+    }
 
 
 def _labels(index: np.ndarray, names) -> pd.api.extensions.ExtensionArray:
@@ -101,8 +120,14 @@ def identity(rows: pd.DataFrame, pop: dict) -> dict[str, np.ndarray]:
     result = np.where((result == "match") & yo, "match_year_only", result)
     result = np.where(present, result, "id_not_in_population")
     result = np.where(invalid, "invalid_id", result)
-    return {"invalid": invalid, "present": present, "deceased": deceased, "home": home,
-            "mismatch": mismatch, "identity_result": result}
+    return {
+        "invalid": invalid,
+        "present": present,
+        "deceased": deceased,
+        "home": home,
+        "mismatch": mismatch,
+        "identity_result": result,
+    }
 
 
 def min_record_per_key(code: np.ndarray, rec: np.ndarray, n_codes: int) -> np.ndarray:
@@ -113,9 +138,18 @@ def min_record_per_key(code: np.ndarray, rec: np.ndarray, n_codes: int) -> np.nd
     return first
 
 
-def week_truth(week: str, vehicles: pd.DataFrame, licences: pd.DataFrame, pop_rows: pd.DataFrame,
-               pop_as_of: str, people: pd.DataFrame, subs: pd.DataFrame, units: pd.DataFrame,
-               registry_file_new: bool, n_codes: dict[str, int]) -> dict[str, pd.DataFrame]:
+def week_truth(
+    week: str,
+    vehicles: pd.DataFrame,
+    licences: pd.DataFrame,
+    pop_rows: pd.DataFrame,
+    pop_as_of: str,
+    people: pd.DataFrame,
+    subs: pd.DataFrame,
+    units: pd.DataFrame,
+    registry_file_new: bool,
+    n_codes: dict[str, int],
+) -> dict[str, pd.DataFrame]:
     """Expected vehicle_status, licence_status and submission_links for one delivery week.
 
     ``vehicles``/``licences`` carry ``rec`` (record number) and integer key codes
@@ -137,8 +171,10 @@ def week_truth(week: str, vehicles: pd.DataFrame, licences: pd.DataFrame, pop_ro
     method = np.full(len(ws), "none", dtype=object)
 
     out: dict[str, pd.DataFrame] = {}
-    for kind, reg, order, prefix in (("vehicle", vehicles, VEHICLE_ORDER, "VR"),
-                                     ("licence", licences, LICENCE_ORDER, "GP")):
+    for kind, reg, order, prefix in (
+        ("vehicle", vehicles, VEHICLE_ORDER, "VR"),
+        ("licence", licences, LICENCE_ORDER, "GP"),
+    ):
         rows = reg if registry_file_new else reg[~reg["new_in_update"].to_numpy()]
         rows = rows[~rows["is_copy"].to_numpy()]
         ok = rows["reject"].isna().to_numpy()
@@ -154,8 +190,9 @@ def week_truth(week: str, vehicles: pd.DataFrame, licences: pd.DataFrame, pop_ro
             lp = np.where(mine & (sp >= 0), by_plate[sp], NONE)
             lc = np.where(mine & (sc >= 0), by_chassis[sc], NONE)
             link_rec = np.where(mine & (lp != NONE), lp, np.where(mine, lc, link_rec))
-            method = np.where(mine & (lp != NONE), "plate",
-                              np.where(mine & (lc != NONE), "chassis", method))
+            method = np.where(
+                mine & (lp != NONE), "plate", np.where(mine & (lc != NONE), "chassis", method)
+            )
         else:
             lcode = acc["licence_code"].to_numpy()
             by_no = min_record_per_key(lcode, rec, n_codes["licence"])
@@ -181,8 +218,11 @@ def week_truth(week: str, vehicles: pd.DataFrame, licences: pd.DataFrame, pop_ro
         decl[has] = ws["declared"].to_numpy(dtype=object)[sub_pos]
 
         ident = identity(acc, pop)
-        org = (acc["owner_kind"].to_numpy() == "organization") if kind == "vehicle" else (
-            np.zeros(len(acc), dtype=bool))
+        org = (
+            (acc["owner_kind"].to_numpy() == "organization")
+            if kind == "vehicle"
+            else (np.zeros(len(acc), dtype=bool))
+        )
         ind = ~org
         rules = {
             "duplicate_registry_record": dup,
@@ -198,7 +238,9 @@ def week_truth(week: str, vehicles: pd.DataFrame, licences: pd.DataFrame, pop_ro
             "cleaned": rs == "approved",
             "pending_review": rs == "pending",
             "rejected_awaiting_resubmission": rs == "rejected",
-            "owner_resides_elsewhere": ~has & ind & ident["present"]
+            "owner_resides_elsewhere": ~has
+            & ind
+            & ident["present"]
             & (ident["home"] != acc["unit_idx"].to_numpy()),
             "not_submitted": np.ones(len(acc), dtype=bool),
         }
@@ -209,27 +251,36 @@ def week_truth(week: str, vehicles: pd.DataFrame, licences: pd.DataFrame, pop_ro
         identity_result = np.where(org, "not_checked", ident["identity_result"])
         win_id = np.full(len(acc), None, dtype=object)
         win_id[has] = ws["submission_id"].to_numpy(dtype=object)[sub_pos]
-        table = pd.DataFrame({
-            "record_id": acc["record_id"].array,
-            "unit_code": _labels(acc["unit_idx"].to_numpy(), codes),
-            "status": status,
-            "identity_result": identity_result,
-            "submission_id": win_id,
-            "review_status": rs,
-            "n_submissions": n_sub.astype(np.int64),
-            "rejected_at_ingest": False,
-            "reject_reason": None,
-        })
+        table = pd.DataFrame(
+            {
+                "record_id": acc["record_id"].array,
+                "unit_code": _labels(acc["unit_idx"].to_numpy(), codes),
+                "status": status,
+                "identity_result": identity_result,
+                "submission_id": win_id,
+                "review_status": rs,
+                "n_submissions": n_sub.astype(np.int64),
+                "rejected_at_ingest": False,
+                "reject_reason": None,
+            }
+        )
         rej = rows[~ok]
-        rej_t = pd.DataFrame({
-            "record_id": rej["record_id"].to_numpy(),
-            "unit_code": codes[rej["unit_idx"].to_numpy()],
-            "status": None, "identity_result": None, "submission_id": None,
-            "review_status": None, "n_submissions": 0, "rejected_at_ingest": True,
-            "reject_reason": rej["reject_code"].to_numpy(),
-        })
+        rej_t = pd.DataFrame(
+            {
+                "record_id": rej["record_id"].to_numpy(),
+                "unit_code": codes[rej["unit_idx"].to_numpy()],
+                "status": None,
+                "identity_result": None,
+                "submission_id": None,
+                "review_status": None,
+                "n_submissions": 0,
+                "rejected_at_ingest": True,
+                "reject_reason": rej["reject_code"].to_numpy(),
+            }
+        )
         table = pd.concat([table, rej_t], ignore_index=True).sort_values(
-            "record_id", kind="stable", ignore_index=True)
+            "record_id", kind="stable", ignore_index=True
+        )
         out[f"{kind}_status"] = table
         # link targets as text for this kind
         link_text = np.full(len(ws), None, dtype=object)
@@ -248,16 +299,18 @@ def week_truth(week: str, vehicles: pd.DataFrame, licences: pd.DataFrame, pop_ro
     sup_pos = np.searchsorted(sub_num, winner_num[is_dup].astype(np.int64))
     superseded[is_dup] = ws["submission_id"].to_numpy(dtype=object)[sup_pos]
     keep = ~ws["is_copy"].to_numpy()
-    sl = pd.DataFrame({
-        "submission_id": ws["submission_id"].to_numpy(),
-        "kind": sub_kind,
-        "record_id": record_id,
-        "true_record_id": ws["true_record_id"].to_numpy(dtype=object),
-        "link_method": method,
-        "is_duplicate": is_dup,
-        "superseded_by": superseded,
-        "review_status": state,
-        "rejected_at_ingest": ~accepted_sub,
-    })[keep].reset_index(drop=True)
+    sl = pd.DataFrame(
+        {
+            "submission_id": ws["submission_id"].to_numpy(),
+            "kind": sub_kind,
+            "record_id": record_id,
+            "true_record_id": ws["true_record_id"].to_numpy(dtype=object),
+            "link_method": method,
+            "is_duplicate": is_dup,
+            "superseded_by": superseded,
+            "review_status": state,
+            "rejected_at_ingest": ~accepted_sub,
+        }
+    )[keep].reset_index(drop=True)
     out["submission_links"] = sl
     return out

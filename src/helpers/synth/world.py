@@ -39,8 +39,16 @@ NGOC_HA_SHARE = 120_000 / 8_500_000  # Ngọc Hà holds about 120,000 of 8.5 M v
 
 # Pre-2025 or non-commune names that must NOT resolve (unknown-unit faults).
 UNKNOWN_UNIT_NAMES = (
-    "Quận Ba Đình", "Phường Kim Mã", "Phường Thành Công", "Huyện Đông Anh", "Phường Láng Hạ",
-    "Phường Quan Hoa", "Xã Vân Nội", "Phường Trung Hòa", "Quận Cầu Giấy", "Thị xã Sơn Tây",
+    "Quận Ba Đình",
+    "Phường Kim Mã",
+    "Phường Thành Công",
+    "Huyện Đông Anh",
+    "Phường Láng Hạ",
+    "Phường Quan Hoa",
+    "Xã Vân Nội",
+    "Phường Trung Hòa",
+    "Quận Cầu Giấy",
+    "Thị xã Sơn Tây",
 )
 
 
@@ -53,8 +61,8 @@ def ascii_fold_keep_case(text: str) -> str:
 # ---------------------------------------------------------------- units
 @dataclass
 class Units:
-    frame: pd.DataFrame          # unit_code, unit_name, unit_kind, base_name, weight, speed, ...
-    spellings: list[list[str]]   # accepted spellings per unit (index-aligned with frame)
+    frame: pd.DataFrame  # unit_code, unit_name, unit_kind, base_name, weight, speed, ...
+    spellings: list[list[str]]  # accepted spellings per unit (index-aligned with frame)
     spelling_probs: list[np.ndarray]
 
 
@@ -93,11 +101,17 @@ def make_units(rng: np.random.Generator) -> Units:
     u = u.reset_index(drop=True)
 
     spellings, probs = [], []
-    base_p = {"code": 0.55, "number": 0.10, "name": 0.20, "ascii": 0.05, "lower": 0.05,
-              "upper": 0.05}
-    for code, name, kind, base in u[["unit_code", "unit_name", "unit_kind", "base_name"]].itertuples(
-        index=False
-    ):
+    base_p = {
+        "code": 0.55,
+        "number": 0.10,
+        "name": 0.20,
+        "ascii": 0.05,
+        "lower": 0.05,
+        "upper": 0.05,
+    }
+    for code, name, kind, base in u[
+        ["unit_code", "unit_name", "unit_kind", "base_name"]
+    ].itertuples(index=False):
         prefix = "P." if kind == "phuong" else "X."
         forms = {
             "code": code,
@@ -114,8 +128,9 @@ def make_units(rng: np.random.Generator) -> Units:
     return Units(u, spellings, probs)
 
 
-def spell_units(rng: np.random.Generator, units: Units, unit_idx: np.ndarray,
-                code_only_share: float = 0.0) -> np.ndarray:
+def spell_units(
+    rng: np.random.Generator, units: Units, unit_idx: np.ndarray, code_only_share: float = 0.0
+) -> np.ndarray:
     """Delivered spellings of unit indices, drawn per row from the unit's accepted forms."""
     out = np.empty(len(unit_idx), dtype=object)
     codes = units.frame["unit_code"].to_numpy()
@@ -139,12 +154,19 @@ def unknown_unit_names() -> np.ndarray:
 
 
 # ---------------------------------------------------------------- people
-_AGE_BANDS = [(0, 18, 0.9), (18, 40, 1.15), (40, 60, 1.0), (60, 75, 0.7), (75, 90, 0.3),
-              (90, 100, 0.05)]
+_AGE_BANDS = [
+    (0, 18, 0.9),
+    (18, 40, 1.15),
+    (40, 60, 1.0),
+    (60, 75, 0.7),
+    (75, 90, 0.3),
+    (90, 100, 0.05),
+]
 
 
-def make_people(rng: np.random.Generator, n_res: int, n_out: int, units: Units,
-                part: Part = WHOLE) -> pd.DataFrame:
+def make_people(
+    rng: np.random.Generator, n_res: int, n_out: int, units: Units, part: Part = WHOLE
+) -> pd.DataFrame:
     """Residents (in the NPDB extract) followed by outsiders (owners the extract lacks)."""
     n = n_res + n_out
     counts = allocate(n_res, units.frame["weight"].to_numpy())
@@ -181,16 +203,25 @@ def make_people(rng: np.random.Generator, n_res: int, n_out: int, units: Units,
     fam = rng.choice(len(fam_names), n, p=fam_p)
     mm_names, mm_p = nm.pool(nm.MIDDLE_MALE)
     mf_names, mf_p = nm.pool(nm.MIDDLE_FEMALE)
-    mid1 = np.where(female, mf_names[rng.choice(len(mf_names), n, p=mf_p)],
-                    mm_names[rng.choice(len(mm_names), n, p=mm_p)])
+    mid1 = np.where(
+        female,
+        mf_names[rng.choice(len(mf_names), n, p=mf_p)],
+        mm_names[rng.choice(len(mm_names), n, p=mm_p)],
+    )
     two = rng.random(n) < np.where(female, 0.20, 0.08)
-    mid2 = np.where(female, np.array(nm.SECOND_MIDDLE_FEMALE, dtype=object)[rng.integers(0, 5, n)],
-                    np.array(nm.SECOND_MIDDLE_MALE, dtype=object)[rng.integers(0, 5, n)])
-    given_i = np.where(female, rng.integers(0, len(nm.GIVEN_FEMALE), n),
-                       rng.integers(0, len(nm.GIVEN_MALE), n))
-    given = np.where(female, np.array(nm.GIVEN_FEMALE, dtype=object)[
-        np.minimum(given_i, len(nm.GIVEN_FEMALE) - 1)],
-        np.array(nm.GIVEN_MALE, dtype=object)[np.minimum(given_i, len(nm.GIVEN_MALE) - 1)])
+    mid2 = np.where(
+        female,
+        np.array(nm.SECOND_MIDDLE_FEMALE, dtype=object)[rng.integers(0, 5, n)],
+        np.array(nm.SECOND_MIDDLE_MALE, dtype=object)[rng.integers(0, 5, n)],
+    )
+    given_i = np.where(
+        female, rng.integers(0, len(nm.GIVEN_FEMALE), n), rng.integers(0, len(nm.GIVEN_MALE), n)
+    )
+    given = np.where(
+        female,
+        np.array(nm.GIVEN_FEMALE, dtype=object)[np.minimum(given_i, len(nm.GIVEN_FEMALE) - 1)],
+        np.array(nm.GIVEN_MALE, dtype=object)[np.minimum(given_i, len(nm.GIVEN_MALE) - 1)],
+    )
     middle = np.where(two, cat(mid1, " ", mid2), mid1)
     full = cat(fam_names[fam], " ", middle, " ", given)
 
@@ -203,27 +234,29 @@ def make_people(rng: np.random.Generator, n_res: int, n_out: int, units: Units,
     late = alive_old[rng.random(len(alive_old)) < 0.004]
     died_on[late] = np.datetime64("2025-11-18") + rng.integers(0, 23, len(late))
 
-    return compact(pd.DataFrame(
-        {
-            "pid": np.arange(n),
-            "citizen_id": citizen_id,
-            "resident": unit_idx >= 0,
-            "unit_idx": unit_idx,
-            "female": female,
-            "age": age,
-            "dob": dob,
-            "year_only": year_only,
-            "family_i": fam,
-            "middle": middle,
-            "two_middle": two,
-            "mid1": mid1,
-            "mid2": mid2,
-            "given_i": given_i,
-            "given": given,
-            "full_name": full,
-            "died_on": died_on,
-        }
-    ))
+    return compact(
+        pd.DataFrame(
+            {
+                "pid": np.arange(n),
+                "citizen_id": citizen_id,
+                "resident": unit_idx >= 0,
+                "unit_idx": unit_idx,
+                "female": female,
+                "age": age,
+                "dob": dob,
+                "year_only": year_only,
+                "family_i": fam,
+                "middle": middle,
+                "two_middle": two,
+                "mid1": mid1,
+                "mid2": mid2,
+                "given_i": given_i,
+                "given": given,
+                "full_name": full,
+                "died_on": died_on,
+            }
+        )
+    )
 
 
 def name_pools():
@@ -292,15 +325,19 @@ def apply_name_faults(
     given_i = people["given_i"].to_numpy()[pid]
     middle = take_text(people["middle"], pid)
     fam = pools["family"][fam_i]
-    given = np.where(female, pools["given_f"][np.minimum(given_i, len(pools["given_f"]) - 1)],
-                     pools["given_m"][np.minimum(given_i, len(pools["given_m"]) - 1)])
+    given = np.where(
+        female,
+        pools["given_f"][np.minimum(given_i, len(pools["given_f"]) - 1)],
+        pools["given_m"][np.minimum(given_i, len(pools["given_m"]) - 1)],
+    )
 
     sel = np.flatnonzero(kind == "name_typo")
     if len(sel):
         v = rng.integers(0, 3, len(sel))
         gi = given_i[sel]
-        typo = np.where(female[sel], _typo_pick(pools["typo_f"], gi, v),
-                        _typo_pick(pools["typo_m"], gi, v))
+        typo = np.where(
+            female[sel], _typo_pick(pools["typo_f"], gi, v), _typo_pick(pools["typo_m"], gi, v)
+        )
         delivered[sel] = cat(fam[sel], " ", middle[sel], " ", typo)
     sel = np.flatnonzero(kind == "name_other_person")
     if len(sel):
@@ -318,8 +355,11 @@ def apply_name_faults(
             if not same.any():
                 break
             new_g[same] = rng.integers(0, 40, int(same.sum()))
-        g = np.where(gpool == 0, pools["given_f"][new_g % len(pools["given_f"])],
-                     pools["given_m"][new_g % len(pools["given_m"])])
+        g = np.where(
+            gpool == 0,
+            pools["given_f"][new_g % len(pools["given_f"])],
+            pools["given_m"][new_g % len(pools["given_m"])],
+        )
         delivered[sel] = cat(pools["family"][new_f], " ", middle[sel], " ", g)
     sel = np.flatnonzero(kind == "name_middle_swapped")
     if len(sel):
@@ -334,8 +374,13 @@ def apply_name_faults(
         delivered[sel] = pd.Series(full[sel], dtype="string").str.upper().to_numpy(dtype=object)
     sel = np.flatnonzero(kind == "name_stray_spaces")
     if len(sel):
-        delivered[sel] = cat("  ", pd.Series(full[sel], dtype="string").str.replace(
-            " ", "  ", n=1, regex=False).to_numpy(dtype=object), " ")
+        delivered[sel] = cat(
+            "  ",
+            pd.Series(full[sel], dtype="string")
+            .str.replace(" ", "  ", n=1, regex=False)
+            .to_numpy(dtype=object),
+            " ",
+        )
     sel = np.flatnonzero(kind == "name_nfd")
     if len(sel):
         delivered[sel] = to_nfd(full[sel])
@@ -371,8 +416,9 @@ def dob_with_faults(
     y, m, d = _ymd(true_dob)
     swappable = np.intersect1d(eligible_swap, np.flatnonzero((m <= 12) & (d <= 12) & (d != m)))
     swappable = np.setdiff1d(swappable, exclude)
-    sel = pick_exact(rng, swappable, rates["dob_day_month_swapped"] * len(eligible_swap)
-                     / max(len(swappable), 1))
+    sel = pick_exact(
+        rng, swappable, rates["dob_day_month_swapped"] * len(eligible_swap) / max(len(swappable), 1)
+    )
     kind[sel] = "dob_day_month_swapped"
     dob[sel] = _make_dates(y[sel], d[sel], m[sel])
     rest = np.setdiff1d(np.setdiff1d(eligible_other, sel), exclude)
@@ -398,13 +444,17 @@ def _make_dates(y, m, d) -> np.ndarray:
 # ---------------------------------------------------------------- organisations
 ORG_TYPES = ("enterprise", "business_household", "industrial_park", "school", "hospital", "agency")
 ORG_COUNTS_CITY = {  # organisations at full city scale
-    "enterprise": 4200, "business_household": 3100, "industrial_park": 9, "school": 1150,
-    "hospital": 140, "agency": 520,
+    "enterprise": 4200,
+    "business_household": 3100,
+    "industrial_park": 9,
+    "school": 1150,
+    "hospital": 140,
+    "agency": 520,
 }
 # Published figures for the delivery ending 2025-11-30 (conference of 1 December), full scale.
 ORG_TARGETS_CITY = {
-    "dispatches_business": 1592,     # enterprises and business households sent an official dispatch
-    "worked_directly": 198,          # "nearly 200" enterprises worked with directly
+    "dispatches_business": 1592,  # enterprises and business households sent an official dispatch
+    "worked_directly": 198,  # "nearly 200" enterprises worked with directly
     "schools_hospitals_counted": 168,
     "agencies_declared": 45,
     "agency_vehicles_declared": 2428,
@@ -412,13 +462,38 @@ ORG_TARGETS_CITY = {
 ORG_CALIBRATION_DAY = np.datetime64("2025-11-30")
 
 _ENTERPRISE_WORDS = (
-    "Thành Đạt", "Hưng Thịnh", "Phú Gia", "An Phát", "Minh Long", "Việt Tiến", "Sao Mai",
-    "Hoàng Long", "Đại Nam", "Thăng Long", "Hồng Hà", "Kinh Bắc", "Tân Á", "Bình Minh",
-    "Hà Thành", "Đông Đô", "Phương Đông", "Trường Sơn", "Nam Việt", "Quốc Tế",
+    "Thành Đạt",
+    "Hưng Thịnh",
+    "Phú Gia",
+    "An Phát",
+    "Minh Long",
+    "Việt Tiến",
+    "Sao Mai",
+    "Hoàng Long",
+    "Đại Nam",
+    "Thăng Long",
+    "Hồng Hà",
+    "Kinh Bắc",
+    "Tân Á",
+    "Bình Minh",
+    "Hà Thành",
+    "Đông Đô",
+    "Phương Đông",
+    "Trường Sơn",
+    "Nam Việt",
+    "Quốc Tế",
 )
 _ENTERPRISE_KINDS = ("Công ty TNHH", "Công ty Cổ phần", "Công ty TNHH MTV", "Tổng công ty")
-_ENTERPRISE_TRADES = ("Thương mại", "Xây dựng", "Vận tải", "Dịch vụ", "Đầu tư", "Công nghệ",
-                      "Sản xuất", "Du lịch")
+_ENTERPRISE_TRADES = (
+    "Thương mại",
+    "Xây dựng",
+    "Vận tải",
+    "Dịch vụ",
+    "Đầu tư",
+    "Công nghệ",
+    "Sản xuất",
+    "Du lịch",
+)
 
 
 def make_orgs(rng: np.random.Generator, units: Units, factor: float) -> pd.DataFrame:
@@ -441,18 +516,27 @@ def make_orgs(rng: np.random.Generator, units: Units, factor: float) -> pd.DataF
     word = np.array(_ENTERPRISE_WORDS, dtype=object)[rng.integers(0, len(_ENTERPRISE_WORDS), n)]
     kind = np.array(_ENTERPRISE_KINDS, dtype=object)[rng.integers(0, len(_ENTERPRISE_KINDS), n)]
     trade = np.array(_ENTERPRISE_TRADES, dtype=object)[rng.integers(0, len(_ENTERPRISE_TRADES), n)]
-    level = np.array(["Trường Mầm non", "Trường Tiểu học", "Trường THCS", "Trường THPT"],
-                     dtype=object)[rng.integers(0, 4, n)]
-    hosp = np.array(["Bệnh viện Đa khoa", "Trạm Y tế", "Phòng khám Đa khoa"],
-                    dtype=object)[rng.integers(0, 3, n)]
-    agency = np.array(["UBND", "Kho bạc Nhà nước khu vực", "Chi cục Thuế khu vực",
-                       "Trung tâm Văn hóa"], dtype=object)[rng.integers(0, 4, n)]
+    level = np.array(
+        ["Trường Mầm non", "Trường Tiểu học", "Trường THCS", "Trường THPT"], dtype=object
+    )[rng.integers(0, 4, n)]
+    hosp = np.array(["Bệnh viện Đa khoa", "Trạm Y tế", "Phòng khám Đa khoa"], dtype=object)[
+        rng.integers(0, 3, n)
+    ]
+    agency = np.array(
+        ["UBND", "Kho bạc Nhà nước khu vực", "Chi cục Thuế khu vực", "Trung tâm Văn hóa"],
+        dtype=object,
+    )[rng.integers(0, 4, n)]
     seq = zfill_int(np.arange(n) % 1000, 3)
     hh_family = nm.pool(nm.FAMILY)[0][rng.integers(0, 10, n)]
     hh_given = np.array(nm.GIVEN_MALE + nm.GIVEN_FEMALE, dtype=object)[rng.integers(0, 80, n)]
     name = np.select(
-        [t == "enterprise", t == "business_household", t == "industrial_park", t == "school",
-         t == "hospital"],
+        [
+            t == "enterprise",
+            t == "business_household",
+            t == "industrial_park",
+            t == "school",
+            t == "hospital",
+        ],
         [
             cat(kind, " ", trade, " ", word),
             cat("Hộ kinh doanh ", hh_family, " Văn ", hh_given),
@@ -497,8 +581,10 @@ def make_orgs(rng: np.random.Generator, units: Units, factor: float) -> pd.DataF
     worked[ent] = dates_exact(ent, min(tg["worked_directly"], len(ent)), 0.10)
     worked[ent] = np.where(worked[ent] < dispatch[ent], dispatch[ent] + 2, worked[ent])
     worked[ent] = np.where(
-        (dispatch[ent] <= cal) & (worked[ent] <= cal) | np.isnat(worked[ent]), worked[ent],
-        worked[ent])
+        (dispatch[ent] <= cal) & (worked[ent] <= cal) | np.isnat(worked[ent]),
+        worked[ent],
+        worked[ent],
+    )
     sh = np.flatnonzero((t == "school") | (t == "hospital"))
     counted[sh] = dates_exact(sh, min(tg["schools_hospitals_counted"], len(sh)), 0.4)
     vcount[sh] = rng.integers(8, 260, len(sh))
@@ -543,8 +629,9 @@ PLATE_FORM_P = np.array([0.70, 0.18, 0.05, 0.04, 0.03])
 PLATE_FORMS = ("canonical", "compact", "spaced_lower", "hyphen_compact", "dash_dot")
 
 
-def make_plates(rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray | None = None,
-                part: Part = WHOLE):
+def make_plates(
+    rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray | None = None, part: Part = WHOLE
+):
     """Unique Hanoi plates: (key, prefix, series, number text) per vehicle type.
 
     A slice's numbers keep all but their last digit in the slice's class, so a one-digit typo
@@ -567,8 +654,11 @@ def make_plates(rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray |
     span4, span5 = part.span(10_000, 10), part.span(100_000, 10)
     shift4 = np.where(is_car, 0, moto_digit * 1_000)
     shift5 = np.where(is_car, 0, moto_digit * 10_000)
-    number = np.where(four, zfill_int(part.expand(codes % span4, 10, shift4), 4),
-                      zfill_int(part.expand(codes % span5, 10, shift5), 5))
+    number = np.where(
+        four,
+        zfill_int(part.expand(codes % span4, 10, shift4), 4),
+        zfill_int(part.expand(codes % span5, 10, shift5), 5),
+    )
     key = cat(prefix.astype(str), series, number)
     # collisions across different (prefix, series) are impossible: key includes both; within
     # one (prefix, series) the number may repeat, so re-draw those numbers
@@ -580,8 +670,11 @@ def make_plates(rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray |
         if not dup.any():
             break
         newc = rng.integers(0, span5, int(dup.sum()))
-        number[dup] = np.where(four[dup], zfill_int(part.expand(newc % span4, 10, shift4[dup]), 4),
-                               zfill_int(part.expand(newc, 10, shift5[dup]), 5))
+        number[dup] = np.where(
+            four[dup],
+            zfill_int(part.expand(newc % span4, 10, shift4[dup]), 4),
+            zfill_int(part.expand(newc, 10, shift5[dup]), 5),
+        )
         key[dup] = cat(prefix[dup].astype(str), series[dup], number[dup])
     return key, prefix.astype(str), series, number
 
@@ -594,29 +687,40 @@ def plate_text(prefix, series, number, form: np.ndarray):
     num_dot = where_text(five, cat(head, ".", tail), number)
     num_sp = where_text(five, cat(head, " ", tail), number)
     moto = pd.Series(text(series)).str.contains(r"\d").to_numpy()
-    canon = where_text(moto, cat(prefix, "-", series, " ", num_dot),
-                       cat(prefix, series, "-", num_dot))
+    canon = where_text(
+        moto, cat(prefix, "-", series, " ", num_dot), cat(prefix, series, "-", num_dot)
+    )
     form = np.asarray(form)
     out = canon
-    for f, make in ((1, lambda: cat(prefix, series, number)),
-                    (2, lambda: text(pd.Series(cat(prefix, series, " ", num_sp)).str.lower())),
-                    (3, lambda: cat(prefix, series, "-", number)),
-                    (4, lambda: cat(prefix, "-", series, " ", num_dot))):
+    for f, make in (
+        (1, lambda: cat(prefix, series, number)),
+        (2, lambda: text(pd.Series(cat(prefix, series, " ", num_sp)).str.lower())),
+        (3, lambda: cat(prefix, series, "-", number)),
+        (4, lambda: cat(prefix, "-", series, " ", num_dot)),
+    ):
         if (form == f).any():  # build a form only where it is used at all
             out = where_text(form == f, make(), out)
     return out
 
 
-WMI = np.array(["RLH", "RLC", "RMK", "RPE", "MH1", "LVV", "RL4", "KMH", "JTD", "WDD", "RLA"],
-               dtype=object)
-ENGINE_MODELS = np.array(["JC51E", "JF52E", "E3X5E", "1NZFE", "G4FC", "K15B", "VHB", "HC12E"],
-                         dtype=object)
+WMI = np.array(
+    ["RLH", "RLC", "RMK", "RPE", "MH1", "LVV", "RL4", "KMH", "JTD", "WDD", "RLA"], dtype=object
+)
+ENGINE_MODELS = np.array(
+    ["JC51E", "JF52E", "E3X5E", "1NZFE", "G4FC", "K15B", "VHB", "HC12E"], dtype=object
+)
 
 
 def make_chassis(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     codes = unique_draw(rng, n, 36**8)
-    chassis = cat(WMI[rng.integers(0, len(WMI), n)], base36(codes, 8),
-                  zfill_int(rng.integers(0, 1_000_000, n), 6))
-    engine = cat(ENGINE_MODELS[rng.integers(0, len(ENGINE_MODELS), n)], "-",
-                 zfill_int(rng.integers(0, 10_000_000, n), 7))
+    chassis = cat(
+        WMI[rng.integers(0, len(WMI), n)],
+        base36(codes, 8),
+        zfill_int(rng.integers(0, 1_000_000, n), 6),
+    )
+    engine = cat(
+        ENGINE_MODELS[rng.integers(0, len(ENGINE_MODELS), n)],
+        "-",
+        zfill_int(rng.integers(0, 10_000_000, n), 7),
+    )
     return chassis, engine

@@ -187,8 +187,9 @@ def _data_rows(data: pd.DataFrame, kinds: dict[str, str], first_row: int) -> lis
 
 def _data_rows_small(data: pd.DataFrame, kinds: dict[str, str], first_row: int) -> list[str]:
     cols = list(data.columns)
-    return _column_rows([data[c].tolist() for c in cols], [kinds.get(c, "text") for c in cols],
-                        first_row)
+    return _column_rows(
+        [data[c].tolist() for c in cols], [kinds.get(c, "text") for c in cols], first_row
+    )
 
 
 def _column_rows(values: list[list], ks: list[str], first_row: int) -> list[str]:
@@ -210,8 +211,10 @@ def _column_rows(values: list[list], ks: list[str], first_row: int) -> list[str]
             elif kind == "mixed" and _NUMERIC.fullmatch(str(v)):
                 cells.append(f'<c r="{ref}"><v>{v}</v></c>')
             else:
-                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">'
-                             f"{_esc(str(v))}</t></is></c>")
+                cells.append(
+                    f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">'
+                    f"{_esc(str(v))}</t></is></c>"
+                )
         out.append(f'<row r="{r}">{"".join(cells)}</row>')
     return out
 
