@@ -115,7 +115,8 @@ def rotate(ws: Workspace, codes: Sequence[str]) -> list[str]:
     """A new password for each unit named (by code or name); returns the codes rotated."""
     from helpers.units import resolve_unit
 
-    resolved, unknown = [], []
+    resolved: list[str] = []
+    unknown: list[str] = []
     for value in codes:
         code = resolve_unit(value)
         (resolved if code else unknown).append(code or value)

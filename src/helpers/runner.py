@@ -362,11 +362,11 @@ def _end_children(keep: set[int]) -> None:
 
 def _fullest(folders: Sequence[Path]) -> Path | None:
     """Of the folders a step writes, the one on the disk with the least free space."""
-    free = {}
+    free: dict[Path, int] = {}
     for folder in folders:
         with contextlib.suppress(OSError):
             free[folder] = shutil.disk_usage(folder).free
-    return min(free, key=free.get) if free else None
+    return min(free, key=lambda folder: free[folder]) if free else None
 
 
 def _storage_failure(exc: BaseException, where: Sequence[Path] = ()) -> StorageError | None:
@@ -516,14 +516,14 @@ def _run_locked(
             echo(f"[{index}/{len(plan)}] {label} done in {seconds:.1f} s")
             if step.name == "01_ingest":
                 warned = ingest_warnings(ws, week)
-                for line in warned:
-                    echo(f"WARNING: {line[f'message_{langs[0]}']}")
+                for said in warned:
+                    echo(f"WARNING: {said[f'message_{langs[0]}']}")
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             echo("run interrupted: ending its kernel and workers ...")
             _end_children(children)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        kept = ws.output / "failed" / f"{week}-{stamp}"
+        failed_at = datetime.now().strftime("%Y%m%d-%H%M%S")
+        kept = ws.output / "failed" / f"{week}-{failed_at}"
         try:
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(nb_out), str(kept))

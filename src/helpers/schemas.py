@@ -51,7 +51,7 @@ def _difficult_group_columns() -> str:
     return " ".join(out)
 
 
-def _contract(spec: str, *, raw: bool = False, more: str = "") -> tuple[Column, ...] | Contract:
+def _contract(spec: str, *, raw: bool = False, more: str = "") -> Contract:
     columns = []
     for token in (spec + " " + more).split():
         name, family = token.split(":")
@@ -258,8 +258,7 @@ _SPECS = {
 }
 
 CONTRACTS: dict[str, Contract] = {
-    name: Contract(name, spec.columns, spec.raw)
-    for name, spec in _SPECS.items()  # type: ignore[union-attr]
+    name: Contract(name, spec.columns, spec.raw) for name, spec in _SPECS.items()
 }
 
 

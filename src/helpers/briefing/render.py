@@ -49,7 +49,7 @@ def render_part(template: str, lang: str, **values: Any) -> str:
 
 def render_table(spec: dict[str, Any]) -> str:
     """A table from :func:`~helpers.briefing.parts.table` with plain text cells, as HTML."""
-    macro = environment().get_template("_macros.html.j2").module.data_table
+    macro = environment().get_template("_macros.html.j2").module.data_table  # type: ignore[attr-defined]
     return str(macro(spec))
 
 

@@ -19,7 +19,7 @@ import json
 import os
 import smtplib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -67,7 +67,7 @@ class SendReport:
         return not self.failed
 
 
-def smtp_settings(plan: Plan, env: dict[str, str] | None = None) -> Smtp | None:
+def smtp_settings(plan: Plan, env: Mapping[str, str] | None = None) -> Smtp | None:
     """The SMTP server of ``plan.yaml`` with the login from the environment; None = no host."""
     env = os.environ if env is None else env
     conf = dict((plan.distribution or {}).get("smtp") or {})
@@ -319,6 +319,7 @@ def send_packs(
                 "time": datetime.now().astimezone().isoformat(timespec="seconds"),
             }
             if conn is None:
+                assert report.outbox is not None  # no connection: the outbox was made
                 target = report.outbox / (Path(task["path"]).stem + ".eml")
                 target.write_bytes(msg.as_bytes())
                 entry.update(result=WRITTEN, file=f"{OUTBOX}/{target.name}")

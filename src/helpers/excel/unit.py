@@ -32,7 +32,7 @@ from helpers.units import official_units
 
 def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple[str, Any, str]]:
     """(indicator key, value, kind) of what the unit must reach by the end of next week."""
-    rows = []
+    rows: list[tuple[str, float, str]] = []
     for prefix, kind in (("veh", "vehicles"), ("lic", "licences")):
         assigned = unit.get(f"{prefix}_assigned")
         cleaned = unit.get(f"{prefix}_cleaned")
