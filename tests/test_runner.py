@@ -549,3 +549,24 @@ def test_delivery_warnings_are_said_on_the_console_after_ingest_and_last(tmp_ws)
     assert any("'2025-11-23 (1)'" in line for line in warned)
     assert any("submissions comes from the delivery of 2025-11-09" in line for line in warned)
     assert lines[-1].startswith("WARNING: ") and "read them before the conference" in lines[-1]
+
+
+def test_the_kernel_talks_over_local_ipc_and_prints_no_tcp_warning(tmp_ws, tmp_path):
+    nbs = tmp_path / "ipc"
+    nbs.mkdir()
+    write_notebook(nbs, "01_ingest", "import os\nprint(os.getpid())")
+    (tmp_ws.raw / WEEK).mkdir()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers.runner",
+            *cli(tmp_ws, "--week", WEEK, "--steps", "01_ingest", "--notebooks-dir", str(nbs)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "without encryption" not in done.stderr + done.stdout
+    assert (tmp_ws.output / WEEK / "notebooks" / "01_ingest.ipynb").is_file()

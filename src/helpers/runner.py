@@ -162,6 +162,19 @@ def _describe_failure(step: str, exc: BaseException, executed: Path) -> str:
     return f"notebook {step}.ipynb failed in {where}: {ename}: {evalue}"
 
 
+def _ipc_kernel_manager() -> type:
+    """A kernel manager that talks to its kernel over local IPC sockets instead of TCP ports:
+    nothing listens on the network, and the kernel no longer warns at every step that TCP
+    is unencrypted."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IpcKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IpcKernelManager
+
+
 def execute_notebook(source: Path, target: Path, parameters: dict, cwd: Path) -> None:
     import papermill as pm
 
@@ -174,6 +187,7 @@ def execute_notebook(source: Path, target: Path, parameters: dict, cwd: Path) ->
         progress_bar=sys.stderr.isatty(),
         log_output=False,
         report_mode=False,
+        kernel_manager_class=_ipc_kernel_manager(),
     )
 
 
