@@ -570,3 +570,38 @@ def test_the_kernel_talks_over_local_ipc_and_prints_no_tcp_warning(tmp_ws, tmp_p
     assert done.returncode == 0, done.stderr
     assert "without encryption" not in done.stderr + done.stdout
     assert (tmp_ws.output / WEEK / "notebooks" / "01_ingest.ipynb").is_file()
+
+
+def test_the_last_line_names_the_briefing_and_the_units_zip(tmp_ws, tmp_path):
+    nbs = tmp_path / "last"
+    nbs.mkdir()
+    write_notebook(
+        nbs,
+        "04_briefing",
+        "from pathlib import Path\n"
+        "for name in ('briefing-w-vi.pdf', 'units-w.zip', 'city.xlsx'):\n"
+        "    (Path(output_dir) / name).write_text('x')",
+    )
+    (tmp_ws.raw / WEEK).mkdir()
+    lines: list[str] = []
+    runner.run(
+        WEEK,
+        ["vi"],
+        tmp_ws,
+        steps=[Step("04_briefing")],
+        notebooks_dir=nbs,
+        echo=lines.append,
+        partial=False,
+    )
+    assert (
+        lines[-1]
+        == f"week {WEEK}: for the conference and the units: briefing-w-vi.pdf, units-w.zip"
+    )
+
+
+def test_help_names_the_program_and_the_steps(capsys):
+    with pytest.raises(SystemExit):
+        runner.main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m helpers.runner")
+    assert "01_ingest, 02_reconcile, 03_progress, 04_briefing, 05_packs" in " ".join(out.split())

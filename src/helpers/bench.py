@@ -282,7 +282,9 @@ def format_table(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Time every stage of the weekly report.")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.bench", description="Time every stage of the weekly report."
+    )
     parser.add_argument("--scenario", default="sample", choices=["sample", "city"])
     parser.add_argument("--scale", type=float, default=None, help="reduce the city (e.g. 0.1)")
     parser.add_argument("--seed", type=int, default=375)

@@ -277,7 +277,9 @@ def run(ws: Workspace, week: str, *, rerun: bool = True) -> Scores:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.evaluate", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--week", default="", help=f"week to score (empty = {DEFAULT_WEEK})")
     parser.add_argument(
         "--no-rerun", action="store_true", help="score the reconciled tables already on disk"

@@ -197,7 +197,9 @@ def is_encrypted(data: bytes) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Unit pack passwords.")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.protect", description="Unit pack passwords."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     rot = sub.add_parser("rotate", help="give units a new password")
     rot.add_argument("units", nargs="*", help="unit codes or names (commas allowed)")

@@ -563,6 +563,11 @@ def _run_locked(
         shutil.rmtree(staging, ignore_errors=True)
     what = "updated with the steps run" if record.partial else "outputs in"
     echo(f"week {week}: {what} {final} ({time.perf_counter() - t_run:.0f} s)")
+    made = sorted(
+        p.name for p in final.glob("*") if p.suffix in (".pdf", ".zip") and p.name in record.made
+    )
+    if made:
+        echo(f"week {week}: for the conference and the units: {', '.join(made)}")
     if warned:
         # said again last, where a duty officer reading the end of the run sees it
         echo(
@@ -596,16 +601,27 @@ def select_steps(names: str) -> tuple[Step, ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the Plan 375 weekly briefing pipeline.")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.runner",
+        description="Run the Plan 375 weekly briefing pipeline (what `make weekly-report` calls).",
+    )
     parser.add_argument(
         "--week", default="", help="last day covered, YYYY-MM-DD (default: newest delivery)"
     )
-    parser.add_argument("--lang", default="vi", help="report language(s): vi, en or 'vi en'")
-    parser.add_argument("--raw-dir", default="")
-    parser.add_argument("--processed-dir", default="")
-    parser.add_argument("--output-dir", default="")
     parser.add_argument(
-        "--steps", default="", help="comma-separated subset of steps, e.g. 01_ingest (default: all)"
+        "--lang", default="vi", help="report language(s), one or both of: vi, en (e.g. 'vi en')"
+    )
+    parser.add_argument("--raw-dir", default="", help="deliveries folder (default: data/raw)")
+    parser.add_argument(
+        "--processed-dir", default="", help="processed tables (default: data/processed)"
+    )
+    parser.add_argument("--output-dir", default="", help="outputs (default: reports/output)")
+    parser.add_argument(
+        "--steps",
+        default="",
+        help="comma-separated subset of the steps "
+        f"{', '.join(step.name for step in PIPELINE)} (default: all); a subset updates only "
+        "its own files in the published pack",
     )
     parser.add_argument(
         "--wait",

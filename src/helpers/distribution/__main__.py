@@ -18,7 +18,9 @@ def _flag(name: str) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Send each unit its own pack by e-mail.")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.distribution", description="Send each unit its own pack by e-mail."
+    )
     parser.add_argument("--week", default="", help="YYYY-MM-DD (default: newest delivery)")
     parser.add_argument(
         "--dry-run",
