@@ -62,7 +62,7 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     timings = {"slices": round(time.perf_counter() - t0, 3)}
 
     t = time.perf_counter()
-    r = synth._rngs(seed)  # the shared streams: the same units and organisations as the slices
+    r = synth.rngs(seed)  # the shared streams: the same units and organisations as the slices
     units = wd.make_units(r["units"])
     orgs = wd.make_orgs(r["orgs"], units, sc.org_factor)
     counts = sum_system_counts(
@@ -76,7 +76,7 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     synth.write_city_deliveries(writer, reports, org_table, units)
     synth.write_city_truth(truth, units, reports)
     city_faults = work / "city_faults.parquet"
-    synth._write_fault_log(city_faults, faults, writer)
+    synth.write_fault_log(city_faults, faults, writer)
     timings["city_parts"] = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()

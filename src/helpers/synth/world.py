@@ -1,8 +1,10 @@
-"""The synthetic city: units, people, organisations, registry records, with their faults.
+"""The synthetic city: units and people, with the name and date-of-birth faults of people.
 
 Everything is drawn as numpy arrays (one draw per column, never a loop per record) so the
 same code makes the 60,000-record sample and the 8.5 M-record city. Each table carries a
-``row_key`` (one per delivered row) that faults and truth refer to.
+``row_key`` (one per delivered row) that faults and truth refer to. Organisations
+(:mod:`helpers.synth.orgs`) and plates and chassis (:mod:`helpers.synth.plates`) have their own
+modules; their names are importable from here as before.
 """
 
 from __future__ import annotations
@@ -19,19 +21,77 @@ from helpers.synth.common import (
     WHOLE,
     Part,
     allocate,
-    base36,
     cat,
     compact,
-    isin,
     pick_exact,
     take,
     take_text,
-    text,
-    unique_draw,
-    where_text,
     zfill_int,
 )
+from helpers.synth.orgs import (
+    ORG_CALIBRATION_DAY,
+    ORG_COUNTS_CITY,
+    ORG_TARGETS_CITY,
+    ORG_TYPES,
+    make_orgs,
+)
+from helpers.synth.plates import (
+    CAR_SERIES,
+    CAR_SERIES_P,
+    ENGINE_MODELS,
+    HANOI_PREFIX_P,
+    HANOI_PREFIXES,
+    MOTO_LETTERS,
+    PLATE_FORM_P,
+    PLATE_FORMS,
+    VEHICLE_TYPE_P,
+    VEHICLE_TYPES,
+    WMI,
+    make_chassis,
+    make_plates,
+    plate_text,
+)
 from helpers.units import official_units, resolve_unit
+
+# public names, the organisations' and plates' included (their own modules since the split)
+__all__ = [
+    "REFERENCE_DAY",
+    "NGOC_HA",
+    "NGOC_HA_SHARE",
+    "UNKNOWN_UNIT_NAMES",
+    "ascii_fold_keep_case",
+    "Units",
+    "make_units",
+    "spell_units",
+    "unknown_unit_names",
+    "make_people",
+    "name_pools",
+    "strip_diacritics",
+    "to_nfd",
+    "NAME_FAULT_RATES",
+    "DOB_FAULT_RATES",
+    "apply_name_faults",
+    "dob_with_faults",
+    "ORG_TYPES",
+    "ORG_COUNTS_CITY",
+    "ORG_TARGETS_CITY",
+    "ORG_CALIBRATION_DAY",
+    "make_orgs",
+    "HANOI_PREFIXES",
+    "HANOI_PREFIX_P",
+    "CAR_SERIES",
+    "CAR_SERIES_P",
+    "MOTO_LETTERS",
+    "VEHICLE_TYPES",
+    "VEHICLE_TYPE_P",
+    "PLATE_FORM_P",
+    "PLATE_FORMS",
+    "make_plates",
+    "plate_text",
+    "WMI",
+    "ENGINE_MODELS",
+    "make_chassis",
+]
 
 REFERENCE_DAY = np.datetime64("2025-11-01", "D")
 NGOC_HA = "00008"
@@ -439,288 +499,3 @@ def _ymd(days):
 def _make_dates(y, m, d) -> np.ndarray:
     ym = (np.asarray(y) - 1970) * 12 + (np.asarray(m) - 1)
     return ym.astype("datetime64[M]").astype("datetime64[D]") + (np.asarray(d) - 1)
-
-
-# ---------------------------------------------------------------- organisations
-ORG_TYPES = ("enterprise", "business_household", "industrial_park", "school", "hospital", "agency")
-ORG_COUNTS_CITY = {  # organisations at full city scale
-    "enterprise": 4200,
-    "business_household": 3100,
-    "industrial_park": 9,
-    "school": 1150,
-    "hospital": 140,
-    "agency": 520,
-}
-# Published figures for the delivery ending 2025-11-30 (conference of 1 December), full scale.
-ORG_TARGETS_CITY = {
-    "dispatches_business": 1592,  # enterprises and business households sent an official dispatch
-    "worked_directly": 198,  # "nearly 200" enterprises worked with directly
-    "schools_hospitals_counted": 168,
-    "agencies_declared": 45,
-    "agency_vehicles_declared": 2428,
-}
-ORG_CALIBRATION_DAY = np.datetime64("2025-11-30")
-
-_ENTERPRISE_WORDS = (
-    "Thành Đạt",
-    "Hưng Thịnh",
-    "Phú Gia",
-    "An Phát",
-    "Minh Long",
-    "Việt Tiến",
-    "Sao Mai",
-    "Hoàng Long",
-    "Đại Nam",
-    "Thăng Long",
-    "Hồng Hà",
-    "Kinh Bắc",
-    "Tân Á",
-    "Bình Minh",
-    "Hà Thành",
-    "Đông Đô",
-    "Phương Đông",
-    "Trường Sơn",
-    "Nam Việt",
-    "Quốc Tế",
-)
-_ENTERPRISE_KINDS = ("Công ty TNHH", "Công ty Cổ phần", "Công ty TNHH MTV", "Tổng công ty")
-_ENTERPRISE_TRADES = (
-    "Thương mại",
-    "Xây dựng",
-    "Vận tải",
-    "Dịch vụ",
-    "Đầu tư",
-    "Công nghệ",
-    "Sản xuất",
-    "Du lịch",
-)
-
-
-def make_orgs(rng: np.random.Generator, units: Units, factor: float) -> pd.DataFrame:
-    counts = {k: max(int(round(v * factor)), 1) for k, v in ORG_COUNTS_CITY.items()}
-    uw = units.frame["weight"].to_numpy()
-    xa = np.flatnonzero(units.frame["unit_kind"].to_numpy() == "xa")
-    frames = []
-    for t in ORG_TYPES:  # per organisation type, not per record
-        k = counts[t]
-        if t == "industrial_park":
-            uidx = rng.choice(xa, k, replace=k > len(xa))
-        else:
-            uidx = rng.choice(len(uw), k, p=uw / uw.sum())
-        frames.append(pd.DataFrame({"org_type": t, "unit_idx": uidx}))
-    orgs = pd.concat(frames, ignore_index=True)
-    n = len(orgs)
-    base = units.frame["base_name"].to_numpy()[orgs["unit_idx"].to_numpy()]
-    unit_name = units.frame["unit_name"].to_numpy()[orgs["unit_idx"].to_numpy()]
-    t = orgs["org_type"].to_numpy()
-    word = np.array(_ENTERPRISE_WORDS, dtype=object)[rng.integers(0, len(_ENTERPRISE_WORDS), n)]
-    kind = np.array(_ENTERPRISE_KINDS, dtype=object)[rng.integers(0, len(_ENTERPRISE_KINDS), n)]
-    trade = np.array(_ENTERPRISE_TRADES, dtype=object)[rng.integers(0, len(_ENTERPRISE_TRADES), n)]
-    level = np.array(
-        ["Trường Mầm non", "Trường Tiểu học", "Trường THCS", "Trường THPT"], dtype=object
-    )[rng.integers(0, 4, n)]
-    hosp = np.array(["Bệnh viện Đa khoa", "Trạm Y tế", "Phòng khám Đa khoa"], dtype=object)[
-        rng.integers(0, 3, n)
-    ]
-    agency = np.array(
-        ["UBND", "Kho bạc Nhà nước khu vực", "Chi cục Thuế khu vực", "Trung tâm Văn hóa"],
-        dtype=object,
-    )[rng.integers(0, 4, n)]
-    seq = zfill_int(np.arange(n) % 1000, 3)
-    hh_family = nm.pool(nm.FAMILY)[0][rng.integers(0, 10, n)]
-    hh_given = np.array(nm.GIVEN_MALE + nm.GIVEN_FEMALE, dtype=object)[rng.integers(0, 80, n)]
-    name = np.select(
-        [
-            t == "enterprise",
-            t == "business_household",
-            t == "industrial_park",
-            t == "school",
-            t == "hospital",
-        ],
-        [
-            cat(kind, " ", trade, " ", word),
-            cat("Hộ kinh doanh ", hh_family, " Văn ", hh_given),
-            cat("Khu công nghiệp ", base),
-            cat(level, " ", base),
-            cat(hosp, " ", base),
-        ],
-        cat(agency, " ", unit_name, " ", seq),
-    )
-    tax = unique_draw(rng, n, 100_000_000)
-    prefix = np.where(t == "business_household", "80", "01")
-    org_id = cat(prefix, zfill_int(tax, 8))
-    branch = (rng.random(n) < 0.08) & (t == "enterprise")
-    org_id = np.where(branch, cat(org_id, "-001"), org_id)
-
-    # progress dates (NaT = not yet, ever)
-    d0 = np.datetime64("2025-11-12")
-    dispatch = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    worked = dispatch.copy()
-    counted = dispatch.copy()
-    declared = dispatch.copy()
-    vcount = np.zeros(n, dtype=np.int64)
-    vdecl = np.zeros(n, dtype=np.int64)
-    tg = {k: int(round(v * factor)) for k, v in ORG_TARGETS_CITY.items()}
-    cal = ORG_CALIBRATION_DAY
-
-    def dates_exact(idx: np.ndarray, k_by_cal: int, late_share: float) -> np.ndarray:
-        """Dates for ``idx``: exactly ``k_by_cal`` on or before the calibration day."""
-        out = np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[D]")
-        perm = rng.permutation(len(idx))
-        early, rest = perm[:k_by_cal], perm[k_by_cal:]
-        out[early] = d0 + rng.integers(0, int((cal - d0).astype(int)) + 1, len(early))
-        late = rest[rng.random(len(rest)) < late_share]
-        out[late] = cal + 1 + rng.integers(0, 21, len(late))
-        return out
-
-    biz = np.flatnonzero((t == "enterprise") | (t == "business_household"))
-    dispatch[biz] = dates_exact(biz, min(tg["dispatches_business"], len(biz)), 0.55)
-    others = np.flatnonzero(~np.isin(t, ["enterprise", "business_household"]))
-    dispatch[others] = d0 - 1 + rng.integers(0, 10, len(others))
-    ent = np.flatnonzero(((t == "enterprise") | (t == "industrial_park")) & ~np.isnat(dispatch))
-    worked[ent] = dates_exact(ent, min(tg["worked_directly"], len(ent)), 0.10)
-    worked[ent] = np.where(worked[ent] < dispatch[ent], dispatch[ent] + 2, worked[ent])
-    worked[ent] = np.where(
-        (dispatch[ent] <= cal) & (worked[ent] <= cal) | np.isnat(worked[ent]),
-        worked[ent],
-        worked[ent],
-    )
-    sh = np.flatnonzero((t == "school") | (t == "hospital"))
-    counted[sh] = dates_exact(sh, min(tg["schools_hospitals_counted"], len(sh)), 0.4)
-    vcount[sh] = rng.integers(8, 260, len(sh))
-    ag = np.flatnonzero(t == "agency")
-    declared[ag] = dates_exact(ag, min(tg["agencies_declared"], len(ag)), 0.3)
-    vdecl[ag] = rng.integers(5, 120, len(ag))
-    early_ag = ag[~np.isnat(declared[ag]) & (declared[ag] <= cal)]
-    if len(early_ag):
-        # exactly the published total over the agencies that declared by the calibration day
-        share = rng.dirichlet(np.ones(len(early_ag)) * 3)
-        vdecl[early_ag] = allocate(tg["agency_vehicles_declared"], share)
-    ent_decl = np.flatnonzero((t == "enterprise") & ~np.isnat(worked))
-    declared[ent_decl] = worked[ent_decl] + rng.integers(1, 10, len(ent_decl))
-    vdecl[ent_decl] = rng.integers(2, 80, len(ent_decl))
-    return pd.DataFrame(
-        {
-            "org_idx": np.arange(n),
-            "org_id": org_id,
-            "org_name": name,
-            "org_type": t,
-            "unit_idx": orgs["unit_idx"].to_numpy(),
-            "dispatch_on": dispatch,
-            "worked_on": worked,
-            "counted_on": counted,
-            "declared_on": declared,
-            "vehicles_counted": vcount,
-            "vehicles_declared": vdecl,
-        }
-    )
-
-
-# ---------------------------------------------------------------- plates and vehicles
-HANOI_PREFIXES = np.array([29, 30, 31, 32, 33, 40])
-HANOI_PREFIX_P = np.array([0.30, 0.25, 0.12, 0.10, 0.13, 0.10])
-CAR_SERIES = np.array(list("ABCDEFGHK") + ["LD"], dtype=object)
-CAR_SERIES_P = np.array([0.1] * 9 + [0.1]) * np.array([1] * 9 + [0.2])
-MOTO_LETTERS = np.array(list("BCDEFGHKLMNPSTUVXYZ"), dtype=object)
-VEHICLE_TYPES = ("motorbike", "car", "moped", "e-bike", "other")
-VEHICLE_TYPE_P = np.array([0.80, 0.12, 0.035, 0.03, 0.015])
-# plate text forms: canonical, then the variants (recorded as faults, repaired to the key)
-PLATE_FORM_P = np.array([0.70, 0.18, 0.05, 0.04, 0.03])
-PLATE_FORMS = ("canonical", "compact", "spaced_lower", "hyphen_compact", "dash_dot")
-
-
-def make_plates(
-    rng: np.random.Generator, vtype: np.ndarray, avoid: np.ndarray | None = None, part: Part = WHOLE
-):
-    """Unique Hanoi plates: (key, prefix, series, number text) per vehicle type.
-
-    A slice's numbers keep all but their last digit in the slice's class, so a one-digit typo
-    of the last digit (the submissions' plate typo) cannot reach another slice's plate.
-    """
-    n = len(vtype)
-    is_car = np.isin(vtype, ["car", "other"])
-    prefix = rng.choice(HANOI_PREFIXES, n, p=HANOI_PREFIX_P)
-    p = CAR_SERIES_P / CAR_SERIES_P.sum()
-    car_series = CAR_SERIES[rng.choice(len(CAR_SERIES), n, p=p)]
-    moto_letter = MOTO_LETTERS[rng.integers(0, len(MOTO_LETTERS), n)]
-    moto_digit = rng.integers(1, 10, n)
-    series = np.where(is_car, car_series, cat(moto_letter, moto_digit))
-    four = rng.random(n) < np.where(is_car, 0.08, 0.18)
-    # unique numeric code per (prefix, series, digits): draw distinct ids in a big space
-    space = 10**12
-    codes = unique_draw(rng, n, space)
-    # the slice class is taken over every digit after the letters: a motorbike's series digit
-    # and 4 digits ("29B1" "2345") spell the same key as a car's 5 digits ("29B" "12345")
-    span4, span5 = part.span(10_000, 10), part.span(100_000, 10)
-    shift4 = np.where(is_car, 0, moto_digit * 1_000)
-    shift5 = np.where(is_car, 0, moto_digit * 10_000)
-    number = np.where(
-        four,
-        zfill_int(part.expand(codes % span4, 10, shift4), 4),
-        zfill_int(part.expand(codes % span5, 10, shift5), 5),
-    )
-    key = cat(prefix.astype(str), series, number)
-    # collisions across different (prefix, series) are impossible: key includes both; within
-    # one (prefix, series) the number may repeat, so re-draw those numbers
-    for _ in range(50):
-        # every repeat of a key after its first: hashed (sorting 650,000 text keys took 1 s)
-        dup = pd.Series(key, copy=False).duplicated(keep="first").to_numpy().copy()
-        if avoid is not None and len(avoid):
-            dup |= isin(key, avoid)
-        if not dup.any():
-            break
-        newc = rng.integers(0, span5, int(dup.sum()))
-        number[dup] = np.where(
-            four[dup],
-            zfill_int(part.expand(newc % span4, 10, shift4[dup]), 4),
-            zfill_int(part.expand(newc, 10, shift5[dup]), 5),
-        )
-        key[dup] = cat(prefix[dup].astype(str), series[dup], number[dup])
-    return key, prefix.astype(str), series, number
-
-
-def plate_text(prefix, series, number, form: np.ndarray):
-    """Delivered plate text in one of the contract's forms (all normalise to the same key)."""
-    num = pd.Series(text(number))
-    five = (num.str.len() == 5).to_numpy()
-    head, tail = text(num.str.slice(0, 3)), text(num.str.slice(3))
-    num_dot = where_text(five, cat(head, ".", tail), number)
-    num_sp = where_text(five, cat(head, " ", tail), number)
-    moto = pd.Series(text(series)).str.contains(r"\d").to_numpy()
-    canon = where_text(
-        moto, cat(prefix, "-", series, " ", num_dot), cat(prefix, series, "-", num_dot)
-    )
-    form = np.asarray(form)
-    out = canon
-    for f, make in (
-        (1, lambda: cat(prefix, series, number)),
-        (2, lambda: text(pd.Series(cat(prefix, series, " ", num_sp)).str.lower())),
-        (3, lambda: cat(prefix, series, "-", number)),
-        (4, lambda: cat(prefix, "-", series, " ", num_dot)),
-    ):
-        if (form == f).any():  # build a form only where it is used at all
-            out = where_text(form == f, make(), out)
-    return out
-
-
-WMI = np.array(
-    ["RLH", "RLC", "RMK", "RPE", "MH1", "LVV", "RL4", "KMH", "JTD", "WDD", "RLA"], dtype=object
-)
-ENGINE_MODELS = np.array(
-    ["JC51E", "JF52E", "E3X5E", "1NZFE", "G4FC", "K15B", "VHB", "HC12E"], dtype=object
-)
-
-
-def make_chassis(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    codes = unique_draw(rng, n, 36**8)
-    chassis = cat(
-        WMI[rng.integers(0, len(WMI), n)],
-        base36(codes, 8),
-        zfill_int(rng.integers(0, 1_000_000, n), 6),
-    )
-    engine = cat(
-        ENGINE_MODELS[rng.integers(0, len(ENGINE_MODELS), n)],
-        "-",
-        zfill_int(rng.integers(0, 10_000_000, n), 7),
-    )
-    return chassis, engine
