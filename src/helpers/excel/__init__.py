@@ -15,7 +15,9 @@ The package, one job a module:
 - :mod:`~helpers.excel.book`: :class:`PackBook`, a workbook and its styling from
   ``reports/templates/excel.yaml`` (tables, widths that fit the text, print set-up);
 - :mod:`~helpers.excel.texts`: catalogue texts and labels for codes;
-- :mod:`~helpers.excel.city`: the city pack, with its printable views;
+- :mod:`~helpers.excel.units_table`: the units table's columns (headers, formats, display)
+  and its printable views;
+- :mod:`~helpers.excel.city`: the city pack;
 - :mod:`~helpers.excel.worklists`: the units' worklists in DuckDB (queries in the ``.sql``
   files beside it);
 - :mod:`~helpers.excel.unit`: a unit's pack, and the worker task that writes and encrypts it;
@@ -52,23 +54,13 @@ from helpers.excel.build import (
     write_unit_packs,
 )
 from helpers.excel.city import (
-    BOOL_COLUMNS,
     CITY_KPIS,
-    METRICS,
-    PREFIXES,
-    UNIT_HEAD,
-    UNIT_TAIL,
     city_pack,
-    difficult_columns,
     ledger_table,
     load_city_tables,
-    metric_header,
-    metric_kind,
-    print_view_columns,
     rejects_summary,
     self_report_table,
     trend_table,
-    unit_columns,
 )
 from helpers.excel.sheetxml import (
     DATE_KINDS,
@@ -84,6 +76,18 @@ from helpers.excel.sheetxml import (
 )
 from helpers.excel.texts import label_series, tx, yes_no
 from helpers.excel.unit import UNIT_VS_CITY, next_week_targets, pending_note, unit_pack
+from helpers.excel.units_table import (
+    BOOL_COLUMNS,
+    METRICS,
+    PREFIXES,
+    UNIT_HEAD,
+    UNIT_TAIL,
+    difficult_columns,
+    metric_header,
+    metric_kind,
+    print_view_columns,
+    unit_columns,
+)
 from helpers.excel.worklists import (
     _RECORD_LISTS,
     GROUP_SHEETS,

@@ -2,8 +2,8 @@
 
     book = city_pack(load_city_tables(ws, week), plan, week, "vi")
 
-A summary (KPIs and talking points), the printable views of the units table (template
-``print_views``: one theme a sheet, fitted to a page width), the full units table for
+A summary (KPIs and talking points), the printable views of the units table (one theme a
+sheet, fitted to a page width: :mod:`~helpers.excel.units_table`), the full units table for
 analysts, laggards, leaders, difficult groups, backlog, organisations, self-reports, data
 quality, the files read, and the daily trend with its charts. Reads the week's processed
 tables (no record-level data: never a name, ID, plate, phone or address); writes nothing
@@ -21,61 +21,24 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
-from helpers import ConfigError, DeliveryError, store
+from helpers import DeliveryError, store
 from helpers.config import Plan
 from helpers.excel.book import PackBook, document_time, load_template, title_block
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import _catalogue_label, label_series, tx, yes_no
+from helpers.excel.units_table import (
+    BOOL_COLUMNS,
+    difficult_columns,
+    display_units,
+    metric_header,
+    metric_kind,
+    print_views,
+    standing_labels,
+    unit_columns,
+)
 from helpers.i18n import check_lang, fmt_date, t
 from helpers.paths import Workspace
 
-METRICS: tuple[str, ...] = (
-    "assigned",
-    "submitted",
-    "approved",
-    "cleaned",
-    "pending",
-    "rejected",
-    "not_submitted",
-    "difficult",
-    "difficult_open",
-    "cleanable",
-    "share_cleaned_cleanable",
-    "compared",
-    "share_compared",
-    "share_cleaned",
-    "share_submitted",
-    "gain_week",
-    "gain_prev_week",
-    "rate_7d",
-    "required_rate",
-    "projected_finish",
-    "days_late",
-    "on_track",
-)
-UNIT_HEAD: tuple[str, ...] = (
-    "rank",
-    "rank_prev",
-    "rank_change",
-    "unit_code",
-    "unit_name",
-    "unit_kind",
-    "standing",
-    "is_laggard",
-    "is_leader",
-)
-UNIT_TAIL: tuple[str, ...] = (
-    "backlog_pending",
-    "backlog_median_lag_days",
-    "backlog_oldest_days",
-    "self_report_ratio",
-    "self_report_overstated",
-    "org_count",
-    "org_dispatches",
-    "org_worked_directly",
-    "org_vehicles_counted",
-    "org_vehicles_declared",
-)
 CITY_KPIS: tuple[str, ...] = (
     "assigned",
     "submitted",
@@ -100,93 +63,6 @@ CITY_KPIS: tuple[str, ...] = (
     "submissions_week",
     "difficult",
 )
-BOOL_COLUMNS = frozenset(
-    {"on_track", "is_laggard", "is_leader", "self_report_overstated", "overstated", "balanced"}
-)
-PREFIXES = {"veh": "vehicle", "lic": "licence"}
-
-
-def metric_kind(name: str) -> str:
-    """How a progress column is formatted, from its name."""
-    base = name[4:] if name[:4] in ("veh_", "lic_") else name
-    if base in BOOL_COLUMNS or base in ("standing", "unit_kind"):
-        return "label"
-    if base.startswith("share_") or base.endswith("_ratio") or base == "ratio":
-        return "pct"
-    if base in ("rate_7d", "required_rate", "backlog_median_lag_days"):
-        return "num"
-    if base == "projected_finish":
-        return "date"
-    if base in ("days_late", "rank_change"):
-        return "signed"
-    if base in ("unit_code",):
-        return "code"
-    if base in ("unit_name",):
-        return "text"
-    return "int"
-
-
-def difficult_columns(units: pd.DataFrame) -> list[str]:
-    """Per difficult group: its records, then (when progress wrote them) the resolved ones."""
-    out = []
-    for c in units.columns:
-        if c[4:].startswith("group_"):
-            out.append(c)
-            resolved = c[:4] + "resolved_" + c[len(c[:4]) + len("group_") :]
-            if resolved in units.columns:
-                out.append(resolved)
-    return out
-
-
-def metric_header(name: str, lang: str) -> str:
-    """Header of a progress column: 'Vehicles: cleaned', 'Licences: deceased holder', ..."""
-    prefix, base = name[:3], name[4:]
-    if name[3:4] == "_" and prefix in PREFIXES:
-        if base.startswith("group_"):
-            what = _catalogue_label("status", base[len("group_") :], lang)
-        elif base.startswith("resolved_"):
-            what = tx(
-                "metric.resolved",
-                lang,
-                group=_catalogue_label("status", base[len("resolved_") :], lang),
-            )
-        else:
-            what = tx(f"metric.{base}", lang)
-        return tx(f"prefix.{prefix}", lang, what=what)
-    return tx(f"columns.{name}", lang)
-
-
-def unit_columns(units: pd.DataFrame, lang: str) -> list[Column]:
-    """Every progress column of unit_progress in a reading order, groups last."""
-    wanted = list(UNIT_HEAD)
-    for prefix in PREFIXES:
-        wanted += [f"{prefix}_{m}" for m in METRICS]
-    wanted += list(UNIT_TAIL)
-    for prefix in PREFIXES:
-        wanted += [c for c in units.columns if c.startswith(f"{prefix}_group_")]
-    return [Column(c, metric_header(c, lang), metric_kind(c)) for c in wanted if c in units.columns]
-
-
-def _display_units(units: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """unit_progress with codes turned into words (standing, yes/no), sorted by rank."""
-    out = units.copy()
-    for col in out.columns:
-        base = col[4:] if col[:4] in ("veh_", "lic_") else col
-        if base in BOOL_COLUMNS:
-            out[col] = yes_no(out[col], lang)
-    if "standing" in out:
-        out["standing"] = label_series(out["standing"], "progress.standing", lang)
-    if "unit_kind" in out:
-        out["unit_kind"] = label_series(out["unit_kind"], "excel.unit_kind", lang)
-    sort = [c for c in ("rank", "unit_code") if c in out]
-    return out.sort_values(sort, kind="stable", na_position="last").reset_index(drop=True)
-
-
-def _standing_labels(lang: str) -> dict[str, str]:
-    return {
-        code: _catalogue_label("progress.standing", code, lang)
-        for code in ("on_track", "at_risk", "off_track")
-    }
 
 
 def _city_summary(
@@ -248,41 +124,6 @@ def _city_summary(
         [[i, text] for i, text in enumerate(points["text"], start=1)],
         table_name="TalkingPoints",
     )
-
-
-def print_view_columns(view: Sequence[str], units: pd.DataFrame) -> list[str]:
-    """The unit_progress columns of one printable view: names as listed, ``prefix_*`` taking
-    every column that starts so, each only if the table has it."""
-    out: list[str] = []
-    for name in view:
-        if name.endswith("*"):
-            out += [c for c in units.columns if c.startswith(name[:-1]) and c not in out]
-        elif name in units.columns and name not in out:
-            out.append(name)
-    return out
-
-
-def _print_views(book: PackBook, units: pd.DataFrame, shown: pd.DataFrame, lang: str) -> None:
-    """One sheet per theme of the units table (template ``print_views``): at most
-    ``print.max_columns`` columns, all 126 units by rank, fitted to one page width."""
-    limit = int(book.template["print"].get("max_columns", 0) or 0)
-    for key, view in (book.template.get("print_views") or {}).items():
-        names = print_view_columns(view, units)
-        if limit and len(names) > limit:
-            raise ConfigError(
-                f"excel.yaml: print view {key!r} has {len(names)} columns; "
-                f"a printable view holds at most {limit}"
-            )
-        columns = [Column(c, metric_header(c, lang), metric_kind(c)) for c in names]
-        book.data_sheet(
-            tx(f"sheets.{key}", lang),
-            shown,
-            columns,
-            table_name="Print",
-            freeze_cols=2 if len(columns) > 2 else 0,
-            scale=[c for c in names if c.endswith("share_cleaned")],
-            standing=("standing", _standing_labels(lang)),
-        )
 
 
 def _self_report_pairs(columns: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -502,8 +343,8 @@ def city_pack(
     _city_summary(book, tables, plan, week, lang)
 
     units = tables["unit_progress"]
-    shown = _display_units(units, lang)
-    _print_views(book, units, shown, lang)
+    shown = display_units(units, lang)
+    print_views(book, units, shown, lang)
     columns = unit_columns(units, lang)
     scale = [c.name for c in columns if c.name.endswith("share_cleaned")]
     units_ws = book.data_sheet(
@@ -513,7 +354,7 @@ def city_pack(
         table_name="Units",
         freeze_cols=5 if len(columns) > 5 else 0,
         scale=scale,
-        standing=("standing", _standing_labels(lang)),
+        standing=("standing", standing_labels(lang)),
     )
     position = {c.name: i for i, c in enumerate(columns, start=1)}
 
