@@ -13,7 +13,7 @@ SCALE ?=
 PYTEST_ARGS ?=
 WAIT ?=
 
-.PHONY: help setup weekly-report send-packs rotate-passwords test lab sample-data eval bench lint clean
+.PHONY: help setup weekly-report send-packs rotate-passwords test lab sample-data eval bench lint format check clean
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-15s %s\n", $$1, $$2}'
@@ -56,6 +56,14 @@ lab: $(STAMP) ## Open JupyterLab on the project kernel in notebooks/
 
 lint: $(STAMP) ## Lint code and notebooks with ruff
 	$(VENV)/bin/ruff check src tests notebooks tools
+
+format: $(STAMP) ## Format code and notebooks with ruff
+	$(VENV)/bin/ruff format src tests notebooks tools
+
+check: $(STAMP) ## The quality gates CI runs before the tests: format, lint, types
+	$(VENV)/bin/ruff format --check src tests notebooks tools
+	$(VENV)/bin/ruff check src tests notebooks tools
+	$(VENV)/bin/mypy
 
 clean: ## Remove processed data and outputs (never data/raw)
 	rm -rf data/processed/*/ data/processed/.*-staging-* reports/output reports/bench

@@ -93,7 +93,8 @@ def _city_summary(
         Column("order", tx("columns.order", lang), "seq"),
         Column("indicator", tx("columns.indicator", lang), "text"),
     ] + [Column(k, tx(f"kinds.{k}", lang), "int") for k in kinds]
-    rows, kinds_of = [], []
+    rows: list[list] = []
+    kinds_of: list[list[str]] = []
     for kpi in CITY_KPIS:
         if kpi not in city.columns:
             continue

@@ -125,7 +125,7 @@ def day_schedule(factor: float) -> pd.DataFrame:
 
 def _times_in_day(rng, day: np.datetime64, n: int) -> np.ndarray:
     hours = rng.choice(24, n, p=HOUR_WEIGHT / HOUR_WEIGHT.sum())
-    start = (np.datetime64(day, "s") - EPOCH).astype(np.int64)
+    start = (np.datetime64(day, "s") - EPOCH).astype(np.int64)  # type: ignore[call-overload]
     return start + hours * 3600 + rng.integers(0, 3600, n)
 
 
@@ -185,7 +185,7 @@ def vehicle_submissions(
     decl_keys = np.array(list(DECLARED_P), dtype=object)
     decl_p = np.array(list(DECLARED_P.values()))
 
-    pending = {"target": [], "t": [], "kind": []}  # children waiting for their day
+    pending: dict[str, list] = {"target": [], "t": [], "kind": []}  # children waiting for their day
     out = []
     ptr = 0
     for di in range(n_days):
@@ -467,9 +467,9 @@ def render_submissions(
     use_member = (owner < 0) | (rng.random(nv) < 0.10)
     submitter = np.where(use_member, member, owner)
 
-    prefix = np.where(has, take(veh_rec["p_prefix"], t), None)
-    series = np.where(has, take(veh_rec["p_series"], t), None)
-    number = np.where(has, take(veh_rec["p_number"], t), None)
+    prefix = np.where(has, take(veh_rec["p_prefix"], t), None)  # type: ignore[call-overload]  # numpy stubs: None as object null
+    series = np.where(has, take(veh_rec["p_series"], t), None)  # type: ignore[call-overload]  # numpy stubs: None as object null
+    number = np.where(has, take(veh_rec["p_number"], t), None)  # type: ignore[call-overload]  # numpy stubs: None as object null
     # unmatched vehicles: Hanoi or other-province plates the registry does not hold
     um = np.flatnonzero(~has)
     vt = np.where(rng.random(len(um)) < 0.85, "motorbike", "car").astype(object)
@@ -542,7 +542,7 @@ def render_submissions(
             "plate_form": np.concatenate([form, np.zeros(nl, dtype=np.int64)]),
             "d_plate": np.concatenate([plate, np.full(nl, "", dtype=object)]),
             "chassis_key": np.concatenate(
-                [np.where(chassis == "", None, chassis), np.full(nl, None)]
+                [np.where(chassis == "", None, chassis), np.full(nl, None)]  # type: ignore[call-overload]  # numpy stubs: None as object null
             ),
             "d_chassis_no": np.concatenate([chassis, np.full(nl, "", dtype=object)]),
             "d_licence_no": np.concatenate([np.full(nv, "", dtype=object), l_no]),
@@ -607,7 +607,7 @@ def finalize_submissions(
     sub["d_declared_status"] = sub["declared"]
     tgt = sub["target"].to_numpy()
     veh = (sub["kind"] == "vehicle").to_numpy()
-    true_rid = np.where(
+    true_rid = np.where(  # type: ignore[call-overload]  # numpy stubs: None as object null
         tgt >= 0,
         np.where(
             veh,

@@ -138,7 +138,7 @@ def write_unit_reports(writer: dv.Writer, rep: pd.DataFrame, units: wd.Units, de
             continue
         n = hi - lo
         prefix = "CÔNG AN PHƯỜNG" if kinds_[ui] == "phuong" else "CÔNG AN XÃ"
-        top = [
+        top: list[list[object]] = [
             ["CÔNG AN THÀNH PHỐ HÀ NỘI", None, None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
             [f"{prefix} {bases[ui].upper()}", None, None, "Độc lập - Tự do - Hạnh phúc"],
             [],

@@ -108,7 +108,7 @@ def write_record_truth(
             "owner_citizen_id": np.where(
                 v["pid"].to_numpy() >= 0, cid[np.maximum(v["pid"], 0)], None
             ),
-            "owner_org_id": np.where(
+            "owner_org_id": np.where(  # type: ignore[call-overload]  # numpy stubs: None as object null
                 v["org_idx"].to_numpy() >= 0,
                 take(orgs["org_id"], np.maximum(v["org_idx"], 0)),
                 None,
@@ -194,6 +194,7 @@ def write_record_truth(
     for d in DELIVERIES:
         reg_new = d >= rg.UPDATE
         pop_d = source_for_week("population", d)
+        assert pop_d is not None  # the first delivery holds the population extract
         wt = tr.week_truth(d, veh_t, lic_t, population, pop_d, people, subs_t, uf, reg_new, n_codes)
         folder = truth / d
         folder.mkdir(parents=True, exist_ok=True)

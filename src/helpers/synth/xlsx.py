@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -123,16 +124,16 @@ class Sheet:
     """
 
     name: str
-    top: list[list[object]] = field(default_factory=list)
+    top: Sequence[Sequence[object]] = field(default_factory=list)
     top_styles: list[int] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     data: pd.DataFrame | None = None
     kinds: dict[str, str] = field(default_factory=dict)
     columns: list[list] | None = None  # alternative to ``data``: column lists, kinds in order
     column_kinds: list[str] = field(default_factory=list)
-    bottom: list[list[object]] = field(default_factory=list)
+    bottom: Sequence[Sequence[object]] = field(default_factory=list)
     merges: list[str] = field(default_factory=list)
-    widths: list[float] = field(default_factory=list)
+    widths: Sequence[float] = field(default_factory=list)
 
     @property
     def header_row(self) -> int:
@@ -140,7 +141,7 @@ class Sheet:
         return len(self.top) + 1
 
 
-def _row_xml(r: int, values: list[object], style: int = STYLE_NORMAL) -> str:
+def _row_xml(r: int, values: Sequence[object], style: int = STYLE_NORMAL) -> str:
     cells = "".join(_cell(f"{col_letter(j)}{r}", v, style) for j, v in enumerate(values))
     return f'<row r="{r}">{cells}</row>'
 

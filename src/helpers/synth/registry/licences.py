@@ -236,8 +236,8 @@ def make_licences(
         person.loc[rest, "dob_style"] = DMY
         person.loc[rest, "name"] = take(people["full_name"], pid[rest])
         person.loc[rest, "name_fault"] = None
-    for c in ("name", "id", "dob"):
-        person.loc[dup_rows, c] = person[c].to_numpy()[originals]
+    for col in ("name", "id", "dob"):
+        person.loc[dup_rows, col] = person[col].to_numpy()[originals]
 
     rows = pd.DataFrame(
         {

@@ -121,8 +121,8 @@ def log_person_faults(
     """Record the id/name/dob faults of an owner/holder block in the fault log."""
     key = rows["row_key"].to_numpy()
     pid = rows["pid"].to_numpy()
-    true_id = np.where(pid >= 0, take(people["citizen_id"], np.maximum(pid, 0)), None)
-    true_name = np.where(pid >= 0, take(people["full_name"], np.maximum(pid, 0)), None)
+    true_id = np.where(pid >= 0, take(people["citizen_id"], np.maximum(pid, 0)), None)  # type: ignore[call-overload]  # numpy stubs: None as object null
+    true_name = np.where(pid >= 0, take(people["full_name"], np.maximum(pid, 0)), None)  # type: ignore[call-overload]  # numpy stubs: None as object null
     true_dob = take(people["dob"], np.maximum(pid, 0))
     for k, (outcome, exp) in ID_FAULT_EXPECT.items():
         m = (rows["id_fault"] == k).to_numpy()
@@ -268,9 +268,9 @@ def person_block(
             "name": name_d,
             "id": id_d,
             "dob": dob_txt,
-            "name_fault": np.where(individual, name_k, None),
+            "name_fault": np.where(individual, name_k, None),  # type: ignore[call-overload]  # numpy stubs: None as object null
             "id_fault": np.where(individual, id_k, None),
-            "dob_fault": np.where(individual, dob_k, None),
+            "dob_fault": np.where(individual, dob_k, None),  # type: ignore[call-overload]  # numpy stubs: None as object null
             "dob_style": style,
         }
     )

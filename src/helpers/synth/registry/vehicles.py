@@ -192,8 +192,8 @@ def make_vehicles(
     # duplicate records repeat the original's owner text as delivered (a re-entered record),
     # faults included: the truth's identity facts and the fault log follow the text
     src_row = np.searchsorted(np.arange(n), dup_src)
-    for c in ("name", "id", "dob", "name_fault", "id_fault", "dob_fault", "dob_style"):
-        person.loc[is_dup, c] = person[c].to_numpy()[src_row]
+    for col in ("name", "id", "dob", "name_fault", "id_fault", "dob_fault", "dob_style"):
+        person.loc[is_dup, col] = person[col].to_numpy()[src_row]
     oi = np.maximum(rows["org_idx"].to_numpy(), 0)
     org_name = take(orgs["org_name"], oi)
     org_id = take(orgs["org_id"], oi)
@@ -228,8 +228,8 @@ def make_vehicles(
     rows["d_owner_dob"] = person["dob"].to_numpy()
     rows["d_owner_address"] = address
     rows["d_note"] = np.where(rng.random(n) < 0.02, "Đã kiểm tra", "")
-    for c in ("name_fault", "id_fault", "dob_fault", "dob_style"):
-        rows[c] = person[c].to_numpy()
+    for col in ("name_fault", "id_fault", "dob_fault", "dob_style"):
+        rows[col] = person[col].to_numpy()
     rows["reject"] = reject
     rows["reg_style"] = reg_style
     rows["plate_form"] = form_row
