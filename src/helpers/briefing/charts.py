@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from helpers import charts
 from helpers.briefing.data import BriefingData
 from helpers.briefing.tables import KINDS, city_row, city_target, weekly_gains
 from helpers.briefing.text import Text, is_missing
@@ -27,19 +28,10 @@ SERIES_COLOURS = {
 }
 
 
-def new_figure(width_in: float, height_in: float):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width_in, height_in), layout="constrained")
-    return fig
-
-
-def style_axes(ax) -> None:
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.spines[["left", "bottom"]].set_color("#777777")
-    ax.tick_params(colors="#333333", labelsize=7)
-    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-    ax.set_axisbelow(True)
+# figures, axes and tick formats shared with the progress notebook's charts
+new_figure = charts.figure
+style_axes = charts.style_axes
+int_formatter = charts.int_ticks
 
 
 @dataclass(frozen=True)
@@ -61,12 +53,6 @@ def svg_image(fig, alt: str) -> Image:
         fig.savefig(buf, format="svg", metadata={"Date": None})
     payload = base64.b64encode(buf.getvalue().encode("utf-8")).decode("ascii")
     return Image(alt=alt, src=f"data:image/svg+xml;base64,{payload}")
-
-
-def int_formatter(lang: str):
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _pos: fmt_int(v, lang))
 
 
 def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> Image:

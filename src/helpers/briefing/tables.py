@@ -91,8 +91,7 @@ def city_target(city: pd.Series, plan: Plan, kind: str) -> float:
 
 
 def target_share(plan: Plan, kind: str) -> float:
-    key = "vehicles_cleaned_share" if kind == "vehicle" else "licences_cleaned_share"
-    return float(plan.targets.get(key, 1.0))
+    return plan.targets.share(kind)
 
 
 def source_freshness(sources: dict[str, dict], week: str, cadence_days: int) -> pd.DataFrame:
@@ -146,11 +145,7 @@ def leader_measure(rows: pd.DataFrame, plan: Plan) -> str:
         return str(rows["measure"].iloc[0])
     if str(rows["category"].iloc[0]) == "share":
         return "share_cleanable"
-    return (
-        "gain_share"
-        if str(plan.leaders.get("gain_measure", "share")) == "share"
-        else ("gain_records")
-    )
+    return "gain_share" if plan.leaders.gain_measure == "share" else ("gain_records")
 
 
 def breach_of(row: pd.Series) -> str:

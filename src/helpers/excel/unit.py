@@ -33,12 +33,12 @@ from helpers.units import official_units
 def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple[str, Any, str]]:
     """(indicator key, value, kind) of what the unit must reach by the end of next week."""
     rows: list[tuple[str, float, str]] = []
-    for prefix, kind in (("veh", "vehicles"), ("lic", "licences")):
+    for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
         assigned = unit.get(f"{prefix}_assigned")
         cleaned = unit.get(f"{prefix}_cleaned")
         if assigned is None or pd.isna(assigned) or cleaned is None or pd.isna(cleaned):
             continue
-        share = float(plan.targets.get(f"{kind}_cleaned_share", 1.0))
+        share = plan.targets.share(kind)
         base = unit.get(f"{prefix}_cleanable", assigned)  # the target is of cleanable records
         base = assigned if base is None or pd.isna(base) else base
         remaining = max(math.ceil(share * float(base) - 1e-9) - int(cleaned), 0)
