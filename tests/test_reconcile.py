@@ -679,7 +679,7 @@ def test_unmatched_submission_keeps_reason_and_near_plate_candidates(tmp_path):
 
 @pytest.mark.parametrize("method", ["neighbours", "deletions"])
 def test_both_candidate_searches_find_the_same_records(tmp_path, monkeypatch, method):
-    monkeypatch.setattr(reconcile, "_candidate_method", lambda unmatched, registry: method)
+    monkeypatch.setattr(reconcile.links, "_candidate_method", lambda unmatched, registry: method)
     vehicles = [
         R.vehicle(1, plate_key="29A12345"),
         R.vehicle(2, plate_key="29A1234"),
