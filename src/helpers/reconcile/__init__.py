@@ -41,7 +41,7 @@ from helpers.reconcile.views import (
     status_counts,
     status_table,
 )
-from helpers.reconcile.week import OUTPUT_TABLES, reconcile_week
+from helpers.reconcile.week import OUTPUT_TABLES, reconcile_tables, reconcile_week
 
 __all__ = [
     "IDENTITY_CONFIDENCE",
@@ -56,6 +56,7 @@ __all__ = [
     "identity_labels",
     "judge_self_reports",
     "link_summary",
+    "reconcile_tables",
     "reconcile_week",
     "self_report_verdict",
     "status_counts",
