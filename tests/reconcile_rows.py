@@ -239,25 +239,29 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-def write_week(
-    ws: Workspace,
-    week: str = WEEK,
+def tables(
     *,
     vehicles: list[dict] = (),
     licences: list[dict] = (),
     population: list[dict] = (),
     submissions: list[dict] = (),
     unit_reports: list[dict] = (),
-) -> Workspace:
-    """Save the given rows as the week's processed input tables (the raw folder is made too)."""
-    (ws.raw / week).mkdir(parents=True, exist_ok=True)
-    tables = {
+) -> dict[str, pd.DataFrame]:
+    """The given rows as the week's five input tables (for ``reconcile.reconcile_tables``)."""
+    rows = {
         "registry_vehicles": vehicles,
         "registry_licences": licences,
         "population": population,
         "submissions": submissions,
         "unit_reports": unit_reports,
     }
-    for name, rows in tables.items():
-        store.save(ws, frame(name, list(rows)), name, week)
+    return {name: frame(name, list(r)) for name, r in rows.items()}
+
+
+def write_week(ws: Workspace, week: str = WEEK, **rows: list[dict]) -> Workspace:
+    """Save the given rows (as :func:`tables` takes them) as the week's processed input tables
+    (the raw folder is made too)."""
+    (ws.raw / week).mkdir(parents=True, exist_ok=True)
+    for name, df in tables(**rows).items():
+        store.save(ws, df, name, week)
     return ws

@@ -202,20 +202,19 @@ def _vehicle_case_rows(i: int, case: tuple) -> dict:
     return {"vehicles": [v], "population": population, "submissions": submissions}
 
 
-def _write_cases(ws, parts: list[dict]) -> None:
+def _reconcile_cases(parts: list[dict]) -> dict[str, pd.DataFrame]:
+    """Every case's rows in one week, reconciled in memory (reconcile_tables: no files)."""
     merged: dict[str, list] = {}
     for part in parts:
         for key, rows in part.items():
             merged.setdefault(key, []).extend(rows)
-    R.write_week(ws, **merged)
+    return reconcile.reconcile_tables(R.tables(**merged), WEEK)
 
 
 @pytest.fixture(scope="module")
-def vehicle_cases(tmp_path_factory) -> pd.DataFrame:
-    ws = make_workspace(tmp_path_factory.mktemp("vehicle_cases"))
-    _write_cases(ws, [_vehicle_case_rows(i, c) for i, c in enumerate(VEHICLE_CASES)])
-    reconcile.reconcile_week(ws, WEEK)
-    return store.load(ws, "vehicle_status", WEEK).set_index("record_id")
+def vehicle_cases() -> pd.DataFrame:
+    parts = [_vehicle_case_rows(i, c) for i, c in enumerate(VEHICLE_CASES)]
+    return _reconcile_cases(parts)["vehicle_status"].set_index("record_id")
 
 
 @pytest.mark.parametrize(
@@ -360,11 +359,9 @@ def _licence_case_rows(i: int, case: tuple) -> dict:
 
 
 @pytest.fixture(scope="module")
-def licence_cases(tmp_path_factory) -> pd.DataFrame:
-    ws = make_workspace(tmp_path_factory.mktemp("licence_cases"))
-    _write_cases(ws, [_licence_case_rows(i, c) for i, c in enumerate(LICENCE_CASES)])
-    reconcile.reconcile_week(ws, WEEK)
-    return store.load(ws, "licence_status", WEEK).set_index("record_id")
+def licence_cases() -> pd.DataFrame:
+    parts = [_licence_case_rows(i, c) for i, c in enumerate(LICENCE_CASES)]
+    return _reconcile_cases(parts)["licence_status"].set_index("record_id")
 
 
 @pytest.mark.parametrize(
@@ -492,8 +489,7 @@ IDENTITY_CASES = [
 
 
 @pytest.fixture(scope="module")
-def identity_cases(tmp_path_factory) -> pd.DataFrame:
-    ws = make_workspace(tmp_path_factory.mktemp("identity_cases"))
+def identity_cases() -> pd.DataFrame:
     vehicles, population = [], []
     for i, (_n, rkey, rdob, ryear, pkey, pdob, pyear, _r) in enumerate(IDENTITY_CASES):
         v = R.vehicle(200 + i, owner_name_key=rkey, owner_dob=rdob, owner_dob_year=ryear)
@@ -504,9 +500,8 @@ def identity_cases(tmp_path_factory) -> pd.DataFrame:
         R.vehicle(301),  # not in the population extract
         R.vehicle(302, owner_kind="organization", owner_id="0101234567", owner_id_kind="tax_code"),
     ]
-    R.write_week(ws, vehicles=vehicles, population=population)
-    reconcile.reconcile_week(ws, WEEK)
-    return store.load(ws, "vehicle_status", WEEK).set_index("record_id")
+    tables = R.tables(vehicles=vehicles, population=population)
+    return reconcile.reconcile_tables(tables, WEEK)["vehicle_status"].set_index("record_id")
 
 
 @pytest.mark.parametrize(
@@ -547,8 +542,9 @@ def test_identity_confidence_is_lower_for_tolerated_differences(identity_cases):
 
 
 def _links(tmp_path: Path, **rows) -> pd.DataFrame:
-    ws = _reconcile(tmp_path, **rows)
-    return store.load(ws, "submission_links", WEEK).set_index("submission_id")
+    """The links of the given rows, reconciled in memory (``tmp_path`` unused: no files)."""
+    links = reconcile.reconcile_tables(R.tables(**rows), WEEK)["submission_links"]
+    return links.set_index("submission_id")
 
 
 def test_link_by_plate(tmp_path):
@@ -679,7 +675,7 @@ def test_unmatched_submission_keeps_reason_and_near_plate_candidates(tmp_path):
 
 @pytest.mark.parametrize("method", ["neighbours", "deletions"])
 def test_both_candidate_searches_find_the_same_records(tmp_path, monkeypatch, method):
-    monkeypatch.setattr(reconcile, "_candidate_method", lambda unmatched, registry: method)
+    monkeypatch.setattr(reconcile.links, "_candidate_method", lambda unmatched, registry: method)
     vehicles = [
         R.vehicle(1, plate_key="29A12345"),
         R.vehicle(2, plate_key="29A1234"),
@@ -816,17 +812,41 @@ LINK_COLUMNS = [
 @pytest.fixture(scope="module")
 def small_week(tmp_path_factory):
     ws = make_workspace(tmp_path_factory.mktemp("small_week"))
-    v, lic = R.vehicle(1), R.licence(1)
-    R.write_week(
-        ws,
-        vehicles=[v, R.vehicle(2)],
-        licences=[lic],
-        population=[R.owner_of(v), R.holder_of(lic)],
-        submissions=[R.vehicle_submission("S1", v), R.licence_submission("T1", lic)],
-        unit_reports=[R.unit_report(date(2025, 11, 15), vehicles_collected=1)],
-    )
+    R.write_week(ws, **SMALL_WEEK)
     counts = reconcile.reconcile_week(ws, WEEK)
     return ws, counts
+
+
+_V, _LIC = R.vehicle(1), R.licence(1)
+SMALL_WEEK = {
+    "vehicles": [_V, R.vehicle(2)],
+    "licences": [_LIC],
+    "population": [R.owner_of(_V), R.holder_of(_LIC)],
+    "submissions": [R.vehicle_submission("S1", _V), R.licence_submission("T1", _LIC)],
+    "unit_reports": [R.unit_report(date(2025, 11, 15), vehicles_collected=1)],
+}
+
+
+@pytest.mark.parametrize("name", ["vehicle_status", "licence_status", "submission_links"])
+def test_tables_function_returns_what_the_week_writes(small_week, name):
+    ws, _ = small_week
+    in_memory = reconcile.reconcile_tables(R.tables(**SMALL_WEEK), WEEK)
+    pd.testing.assert_frame_equal(in_memory[name], store.load(ws, name, WEEK))
+
+
+def test_tables_function_judges_self_reports_like_the_week(small_week):
+    ws, _ = small_week
+    check = reconcile.reconcile_tables(R.tables(**SMALL_WEEK), WEEK)["unit_self_report_check"]
+    written = store.load(ws, "unit_self_report_check", WEEK)
+    pd.testing.assert_frame_equal(check, written)
+    assert check["system_vehicles_collected"].sum() == 1
+
+
+def test_tables_function_names_a_missing_input():
+    tables = R.tables()
+    del tables["population"]
+    with pytest.raises(DeliveryError, match="population"):
+        reconcile.reconcile_tables(tables, WEEK)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,115 @@
+"""Normalisation shared by every stage: text, names, IDs, plates, dates, enumerations.
+
+Vectorised helpers take and return pandas Series (pandas' ``str`` dtype, missing = NaN) and do
+their work in pyarrow compute kernels, or once per distinct value (dates, enumerations), so
+they stay fast on millions of rows. Scalar helpers exist for small lists (the 126 unit names,
+headers). Never loop per record over big tables with the scalar ones.
+
+Every vectorised normaliser is idempotent: feeding its output back in changes nothing.
+
+The package's modules, one job each: ``text`` (scalar text and names), ``arrow`` (arrow
+plumbing and byte scans), ``ids`` (IDs, licences, plates, chassis), ``dates``, ``enums``
+(enumerations and counts). Every name, the private ones ingest uses included, is re-exported
+here: ``normalize.fold``, ``normalize._buffers``.
+"""
+
+from __future__ import annotations
+
+from helpers.normalize.arrow import (  # noqa: F401
+    _WS_RE2,
+    _arrow,
+    _bool,
+    _buffers,
+    _clean,
+    _collapse,
+    _edge_bytes,
+    _fold,
+    _fold_distinct,
+    _from_bytes,
+    _np_bool,
+    _null_empty,
+    _patch,
+    _per_distinct,
+    _rows_any,
+    _rows_at,
+    _scan,
+    _series,
+    _valid,
+)
+from helpers.normalize.dates import (  # noqa: F401
+    _DATE_FORMS,
+    DATE_PROBLEMS,
+    EXCEL_EPOCH,
+    _compose,
+    _ints,
+    _parse_distinct,
+    parse_dates,
+)
+from helpers.normalize.enums import (  # noqa: F401
+    ENUMS,
+    _counts_distinct,
+    count_series,
+    enum_aliases,
+    enum_series,
+)
+from helpers.normalize.ids import (  # noqa: F401
+    _KEEP,
+    _SHAPE,
+    _UPPER,
+    CCCD_PROVINCE_MAX,
+    CCCD_PROVINCE_MIN,
+    ID_KINDS,
+    LICENCE_CLASSES,
+    PLATE_KEY_PATTERN,
+    _alnum_key,
+    _compact_digits,
+    _digit_rows,
+    _licence_class_distinct,
+    alnum_key_series,
+    digits_series,
+    id_series,
+    licence_class_series,
+    licence_no_series,
+    plate_series,
+)
+from helpers.normalize.text import (  # noqa: F401
+    _DSTROKE,
+    _SPACES,
+    clean_text,
+    clean_text_series,
+    fold,
+    fold_key,
+    fold_series,
+    name_key_series,
+    name_series,
+    names_series,
+)
+
+__all__ = [
+    "CCCD_PROVINCE_MAX",
+    "CCCD_PROVINCE_MIN",
+    "DATE_PROBLEMS",
+    "ENUMS",
+    "EXCEL_EPOCH",
+    "ID_KINDS",
+    "LICENCE_CLASSES",
+    "PLATE_KEY_PATTERN",
+    "alnum_key_series",
+    "clean_text",
+    "clean_text_series",
+    "count_series",
+    "digits_series",
+    "enum_aliases",
+    "enum_series",
+    "fold",
+    "fold_key",
+    "fold_series",
+    "id_series",
+    "licence_class_series",
+    "licence_no_series",
+    "name_key_series",
+    "name_series",
+    "names_series",
+    "parse_dates",
+    "plate_series",
+]

@@ -1,0 +1,130 @@
+"""Enumerations and counts: accepted spellings of each enumerated column mapped to its
+canonical value, and counts parsed from text.
+
+Pure functions; touch no files.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helpers.normalize.arrow import _arrow, _clean, _per_distinct, _series, _valid
+from helpers.normalize.ids import _compact_digits
+from helpers.normalize.text import fold_key
+
+# ---------------------------------------------------------------- enumerations and numbers
+
+# canonical value -> accepted spellings (folded and stripped of non-alphanumerics when matched)
+ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "vehicle_type": {
+        "car": ("car", "ô tô", "xe ô tô", "oto", "xe hơi", "xe con", "automobile"),
+        "motorbike": ("motorbike", "motorcycle", "mô tô", "xe mô tô", "xe máy", "xe môtô"),
+        "moped": ("moped", "xe gắn máy"),
+        "e-bike": (
+            "e-bike",
+            "ebike",
+            "e bike",
+            "electric bike",
+            "xe máy điện",
+            "xe điện",
+            "xe đạp điện",
+            "xe gắn máy điện",
+            "mô tô điện",
+        ),
+        "other": ("other", "khác", "xe khác", "loại khác"),
+    },
+    "owner_kind": {
+        "individual": ("individual", "person", "cá nhân", "công dân"),
+        "organization": ("organization", "organisation", "tổ chức", "doanh nghiệp", "cơ quan"),
+    },
+    "gender": {
+        "male": ("male", "m", "nam"),
+        "female": ("female", "f", "nữ", "nu"),
+    },
+    "population_status": {
+        "alive": ("alive", "living", "còn sống", "sống", "đang sống"),
+        "deceased": ("deceased", "dead", "đã chết", "chết", "đã mất", "tử vong", "đã tử vong"),
+    },
+    "submission_kind": {
+        "vehicle": ("vehicle", "phương tiện", "xe", "đăng ký xe", "phuong tien giao thong"),
+        "licence": (
+            "licence",
+            "license",
+            "gplx",
+            "giấy phép lái xe",
+            "driving licence",
+            "bằng lái",
+        ),
+    },
+    "declared_status": {
+        "in_use": ("in_use", "in use", "đang sử dụng", "sử dụng", "còn sử dụng"),
+        "transferred": ("transferred", "đã chuyển nhượng", "chuyển nhượng", "đã bán"),
+        "scrapped": ("scrapped", "đã thanh lý", "thanh lý", "đã hủy", "huỷ", "hủy"),
+        "lost": ("lost", "bị mất", "mất", "đã mất"),
+    },
+    "review_status": {
+        "pending": ("pending", "chờ duyệt", "chờ xử lý", "đang chờ", "chưa duyệt"),
+        "approved": ("approved", "đã duyệt", "duyệt", "đã phê duyệt", "đồng ý"),
+        "rejected": ("rejected", "từ chối", "đã từ chối", "không duyệt"),
+    },
+    "org_type": {
+        "enterprise": ("enterprise", "doanh nghiệp", "công ty", "company"),
+        "industrial_park": ("industrial_park", "industrial park", "khu công nghiệp", "kcn"),
+        "school": ("school", "trường học", "trường"),
+        "hospital": ("hospital", "bệnh viện"),
+        "agency": ("agency", "cơ quan", "cơ quan nhà nước"),
+        "business_household": ("business_household", "business household", "hộ kinh doanh"),
+    },
+    "yes_no": {
+        "yes": ("yes", "y", "true", "1", "có", "x", "đã làm việc", "rồi"),
+        "no": ("no", "n", "false", "0", "không", "chưa"),
+    },
+}
+
+
+def enum_aliases(name: str) -> dict[str, str]:
+    """Every accepted spelling of enumeration ``name`` (as :func:`fold_key`) -> canonical."""
+    return {fold_key(alias): canon for canon, aliases in ENUMS[name].items() for alias in aliases}
+
+
+def enum_series(values: pd.Series, name: str) -> pd.DataFrame:
+    """Map an enumeration's spellings to canonical values, once per distinct value.
+
+    Returns ``value`` (canonical, missing when blank or unknown) and ``valid`` (False only for
+    a value that is present but fits no spelling; blanks are the caller's business).
+    """
+    aliases = enum_aliases(name)
+    cleaned = _clean(_arrow(values))
+    encoded = cleaned.dictionary_encode()
+    canonical = pa.array(
+        [aliases.get(fold_key(v)) for v in encoded.dictionary.to_pylist()], pa.large_string()
+    )
+    mapped = canonical.take(encoded.indices)
+    valid = _valid(mapped) | ~_valid(cleaned)
+    return pd.DataFrame(
+        {"value": _series(mapped, values), "valid": pd.Series(valid, index=values.index)}
+    )
+
+
+def _counts_distinct(arr: pa.Array) -> pa.Array:
+    arr = _compact_digits(arr)
+    arr = pc.replace_substring_regex(
+        arr, pattern=r"^(\d{1,3})[.,](\d{3})(?:[.,](\d{3}))?$", replacement=r"\1\2\3"
+    )
+    whole = pc.match_substring_regex(arr, pattern=r"^\d{1,15}$")
+    return pc.cast(pc.if_else(whole, arr, pa.scalar(None, arr.type)), pa.int64())
+
+
+def count_series(values: pd.Series) -> pd.DataFrame:
+    """Counts -> ``value`` (Int64, missing when blank or bad) and ``valid`` (blank counts as valid).
+
+    A count is a non-negative whole number; ``12.0`` (Excel float) and ``1.234`` / ``1,234``
+    thousands separators are accepted, ``-3``, ``2.5`` and text are not.
+    """
+    cleaned = _clean(_arrow(values))
+    num = _per_distinct(cleaned, _counts_distinct)
+    valid = _valid(num) | ~_valid(cleaned)
+    value = pd.array(num.to_numpy(zero_copy_only=False), dtype="Float64").astype("Int64")
+    return pd.DataFrame({"value": value, "valid": valid}, index=values.index)
