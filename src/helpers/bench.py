@@ -10,6 +10,7 @@ figures as JSON under ``reports/bench/``. Nothing here asserts a time: figures a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -19,6 +20,8 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+
+import psutil
 
 from helpers.paths import BENCH_DIR, DATA_DIR, Workspace
 
@@ -123,14 +126,13 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, flo
 
 
 class TreeMemory(threading.Thread):
-    """Samples the resident memory of a process and all its descendants (Linux /proc)."""
+    """Samples the resident memory of a process and all its descendants (psutil)."""
 
     def __init__(self, root: int, every: float = 0.25) -> None:
         super().__init__(daemon=True)
         self.root, self.every = root, every
         self.peak_bytes = 0
         self._done = threading.Event()
-        self._page = os.sysconf("SC_PAGE_SIZE")
 
     def run(self) -> None:
         while not self._done.is_set():
@@ -142,22 +144,15 @@ class TreeMemory(threading.Thread):
         self.join()
 
     def resident(self) -> int:
-        children: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                except OSError:
-                    continue  # the process ended meanwhile
-                children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-        total, todo = 0, [self.root]
-        while todo:
-            pid = todo.pop()
-            todo += children.get(pid, [])
-            try:
-                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self._page
-            except (OSError, ValueError, IndexError):
-                continue
+        try:
+            root = psutil.Process(self.root)
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return 0  # the process ended meanwhile
+        total = 0
+        for proc in tree:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
         return total
 
 

@@ -20,11 +20,13 @@ from typing import Any, ClassVar
 import yaml
 
 from helpers import ConfigError
+from helpers.i18n import LANGS
 from helpers.paths import PLAN_FILE
 
-LANGS = ("vi", "en")
 # The record kinds the campaign cleans (vehicle registrations, driving licences).
 RECORD_KINDS: tuple[str, ...] = ("vehicle", "licence")
+# the column prefix of each record kind in the per-unit tables (veh_cleaned, lic_cleaned)
+KIND_PREFIX: dict[str, str] = {"vehicle": "veh", "licence": "lic"}
 
 
 class Section(Mapping[str, Any]):

@@ -15,12 +15,12 @@ import pandas as pd
 
 from helpers.briefing.data import BriefingData
 from helpers.briefing.text import is_missing
-from helpers.config import Plan
+from helpers.config import KIND_PREFIX, RECORD_KINDS, Plan
 from helpers.i18n import t
 from helpers.statuses import LICENCE_STATUSES, VEHICLE_STATUSES
 
-KINDS = ("vehicle", "licence")
-PREFIX = {"vehicle": "veh", "licence": "lic"}
+KINDS = RECORD_KINDS
+PREFIX = KIND_PREFIX
 BACKLOG_TOP = 10  # units listed by review backlog
 DIFFICULT_TOP = 10  # units listed by difficult records
 CONDUCT_MARK = "◆"  # a unit that broke a conduct rule (backlog, self-reports)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from helpers import ConfigError
+from helpers.config import KIND_PREFIX
 from helpers.excel.book import PackBook
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import _catalogue_label, label_series, tx, yes_no
@@ -73,7 +74,7 @@ UNIT_TAIL: tuple[str, ...] = (
 BOOL_COLUMNS = frozenset(
     {"on_track", "is_laggard", "is_leader", "self_report_overstated", "overstated", "balanced"}
 )
-PREFIXES = {"veh": "vehicle", "lic": "licence"}
+PREFIXES = {prefix: kind for kind, prefix in KIND_PREFIX.items()}
 
 
 def metric_kind(name: str) -> str:

@@ -11,11 +11,11 @@ from typing import TypeAlias
 
 import pandas as pd
 
-from helpers.config import RECORD_KINDS
+from helpers.config import KIND_PREFIX, RECORD_KINDS
 from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, VEHICLE_STATUSES
 
 KINDS: tuple[str, ...] = RECORD_KINDS
-PREFIX: dict[str, str] = {"vehicle": "veh", "licence": "lic"}
+PREFIX: dict[str, str] = KIND_PREFIX
 STATUS_TABLE: dict[str, str] = {"vehicle": "vehicle_status", "licence": "licence_status"}
 GROUPS: dict[str, tuple[str, ...]] = {
     "vehicle": tuple(s for s in VEHICLE_STATUSES if s in DIFFICULT_GROUPS),
