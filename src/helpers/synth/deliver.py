@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers.headers import CANONICAL
 from helpers.synth import files
 from helpers.synth.campaign import DAY, DELIVERIES, EPOCH
 from helpers.synth.common import DMY, format_dates, zfill_int
@@ -69,62 +70,17 @@ UNIT_REPORT_FORM = {
     "2025-12-21": "combined",
 }
 
+# The contract's columns in its order (helpers.headers), plus the extra columns real exports
+# carry (a note on the registry, the channel of a submission): the suite must keep those.
 COLUMNS = {
-    "registry_vehicles": [
-        "record_id",
-        "unit_code",
-        "plate",
-        "vehicle_type",
-        "chassis_no",
-        "engine_no",
-        "registered_on",
-        "owner_kind",
-        "owner_name",
-        "owner_id",
-        "owner_dob",
-        "owner_address",
-        "note",
-    ],
-    "registry_licences": [
-        "record_id",
-        "unit_code",
-        "licence_no",
-        "licence_class",
-        "holder_name",
-        "holder_id",
-        "holder_dob",
-        "issued_on",
-        "expires_on",
-    ],
-    "population": ["citizen_id", "full_name", "dob", "gender", "unit_code", "status"],
-    "submissions": [
-        "submission_id",
-        "submitted_at",
-        "kind",
-        "citizen_id",
-        "full_name",
-        "dob",
-        "phone",
-        "plate",
-        "chassis_no",
-        "declared_status",
-        "licence_no",
-        "unit_code",
-        "review_status",
-        "reviewed_at",
-        "reject_reason",
-        "channel",
-    ],
-    "organizations": [
-        "org_id",
-        "org_name",
-        "org_type",
-        "unit_code",
-        "dispatch_sent_on",
-        "worked_directly",
-        "vehicles_counted",
-        "vehicles_declared",
-    ],
+    source: [*CANONICAL[source], *extra]
+    for source, extra in (
+        ("registry_vehicles", ["note"]),
+        ("registry_licences", []),
+        ("population", []),
+        ("submissions", ["channel"]),
+        ("organizations", []),
+    )
 }
 # Vietnamese headers (aliases from the contract; documented in docs/data-contract.md)
 HEADERS_VI = {
