@@ -276,6 +276,7 @@ def write_week(ws: Workspace, *, vehicles=None, licences=None, submissions=None,
         "submissions": submissions,
         "submission_links": links,
         "unit_progress": units,
+        "unit_daily": make_unit_daily(),
         "city_progress": make_city_progress(units),
         "laggards": pd.DataFrame(
             {
@@ -420,8 +421,28 @@ def default_vehicles() -> pd.DataFrame:
                 "owner_id": "001190000999",
             },
             {"status": "pending_review", "unit_code": U3, "last_submitted_at": "2025-11-14 08:00"},
+            {"status": "owner_resides_elsewhere", "population_unit_code": U3},
         ]
     )
+
+
+def make_unit_daily() -> pd.DataFrame:
+    """23 days of U1 and U2 (the packs show the last 14), a day missing for licences."""
+    rows = [
+        {
+            "unit_code": code,
+            "kind": kind,
+            "date": date(2025, 11, 1) + timedelta(days=d),
+            "submitted_day": 10 + d + k,
+            "approved_day": 5 + d,
+            "cleaned_day": 3 + d + 2 * k + (100 if code == U2 else 0),
+        }
+        for code in (U1, U2)
+        for k, kind in enumerate(("vehicle", "licence"))
+        for d in range(23)
+        if not (kind == "licence" and d == 20)
+    ]
+    return pd.DataFrame(rows)
 
 
 @pytest.fixture
@@ -689,7 +710,9 @@ def test_one_pack_per_unit_named_by_code_and_slug(built):
 def test_unit_pack_sheets_and_headers(built):
     week_ws, out, _ = built["vi"]
     wb = openpyxl.load_workbook(unit_file(out, U1))
-    assert wb.sheetnames == [t(f"excel.sheets.{k}", "vi") for k in ("unit_summary", *excel.LISTS)]
+    assert wb.sheetnames == [
+        t(f"excel.sheets.{k}", "vi") for k in ("unit_summary", "unit_daily", *excel.LISTS)
+    ]
     for key in excel.LISTS:
         ws = wb[t(f"excel.sheets.{key}", "vi")]
         assert [c.value for c in ws[1]] == [c.header for c in excel.worklist_columns(key, "vi")]
@@ -705,6 +728,47 @@ def test_pending_reviews_oldest_first_with_days_waiting(built):
     ]
     assert [r["Days waiting"] for r in rows] == [11, 3]
     assert [r["No."] for r in rows] == [1, 2]
+
+
+def test_daily_sheet_is_the_units_last_14_days_against_its_required_rate(built):
+    week_ws, out, _ = built["en"]
+    wb = openpyxl.load_workbook(unit_file(out, U1))
+    ws = wb["Daily meeting"]
+    rows = table_rows(ws)
+    daily = store.load(week_ws, "unit_daily", WEEK)
+    units = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code")
+    mine = daily.loc[
+        (daily["unit_code"] == U1)
+        & (pd.to_datetime(daily["date"]) > pd.Timestamp(WEEK) - pd.Timedelta(days=14))
+    ]
+    assert [r["Date"] for r in rows] == sorted(pd.to_datetime(mine["date"]).unique())
+    assert len(rows) == 14
+    for prefix, kind in (("Vehicles", "vehicle"), ("Licences", "licence")):
+        want = mine.loc[mine["kind"] == kind].set_index(
+            pd.to_datetime(mine.loc[mine["kind"] == kind, "date"])
+        )
+        for r in rows:
+            for what, col in (
+                ("submitted that day", "submitted_day"),
+                ("approved that day", "approved_day"),
+                ("cleaned that day", "cleaned_day"),
+            ):
+                expected = want[col].get(r["Date"])
+                assert r[f"{prefix}: {what}"] == (None if expected is None else int(expected))
+        rate = units.at[U1, f"{'veh' if kind == 'vehicle' else 'lic'}_required_rate"]
+        targets = [r[f"{prefix}: daily target to finish the peak"] for r in rows]
+        assert targets == [pytest.approx(rate)] * len(rows)
+    assert len(ws._charts) == 2  # a native chart per kind of record
+    assert (
+        "Daily meeting" not in openpyxl.load_workbook(out / f"city-pack-{WEEK}-en.xlsx").sheetnames
+    )
+
+
+def test_elsewhere_list_names_the_unit_where_the_owner_lives(built):
+    week_ws, out, _ = built["en"]
+    rows = table_rows(openpyxl.load_workbook(unit_file(out, U1))["Owner lives elsewhere"])
+    name = UNITS.set_index("unit_code").at[U3, "unit_name"]
+    assert [r["Unit where the owner lives (forward to)"] for r in rows] == [name]
 
 
 def test_door_to_door_is_one_row_per_address_in_walking_order(built):
@@ -915,7 +979,7 @@ def test_unit_packs_are_written_in_the_default_language_once(week_ws, tmp_path):
     assert result.units.empty and result.city.name.endswith("-en.xlsx")
     assert _digest(unit_file(out, U1)) == before
     wb = openpyxl.load_workbook(unit_file(out, U1))
-    assert wb.sheetnames[1] == t("excel.sheets.pending", "vi")
+    assert wb.sheetnames[1] == t("excel.sheets.unit_daily", "vi")
 
 
 def test_missing_reconcile_table_names_the_step(tmp_ws, tmp_path):

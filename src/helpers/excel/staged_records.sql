@@ -13,7 +13,8 @@ COPY (
            CAST(review_status AS VARCHAR) AS review_status,
            CAST(reviewed_at AS TIMESTAMP) AS reviewed_at,
            CAST(submission_id AS VARCHAR) AS submission_id,
-           CAST(n_submissions AS BIGINT) AS n_submissions
+           CAST(n_submissions AS BIGINT) AS n_submissions,
+           CAST(population_unit_code AS VARCHAR) AS residence_unit
     FROM read_parquet($vehicles) WHERE status <> 'cleaned'
     UNION ALL
     SELECT CAST(unit_code AS VARCHAR), 'licence', CAST(record_id AS VARCHAR),
@@ -23,7 +24,8 @@ COPY (
            CAST(status_reason AS VARCHAR), CAST(status_reason_vi AS VARCHAR),
            CAST(identity_result AS VARCHAR), CAST(last_submitted_at AS TIMESTAMP),
            CAST(review_status AS VARCHAR), CAST(reviewed_at AS TIMESTAMP),
-           CAST(submission_id AS VARCHAR), CAST(n_submissions AS BIGINT)
+           CAST(submission_id AS VARCHAR), CAST(n_submissions AS BIGINT),
+           CAST(population_unit_code AS VARCHAR)
     FROM read_parquet($licences) WHERE status <> 'cleaned'
   ),
   rejected AS (  -- reason and phone of the rejected submission a citizen must redo

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from helpers import protect, store
 from helpers.config import Plan
 from helpers.excel.book import PackBook, document_time, load_template, title_block
-from helpers.excel.city import metric_header, metric_kind
+from helpers.excel.city import _line_chart, metric_header, metric_kind
 from helpers.excel.sheetxml import SHEET_ROWS, Column
 from helpers.excel.texts import _catalogue_label, tx
 from helpers.excel.worklists import LISTS, unit_worklists, worklist_columns
@@ -213,6 +214,69 @@ def pending_note(unit: dict[str, Any], rows: int, lang: str) -> str:
     )
 
 
+DAILY_DAYS = 14
+_DAILY_VALUES = ("submitted_day", "approved_day", "cleaned_day")
+
+
+def unit_daily_figures(con, path: str | None, unit: dict[str, Any], week: str) -> pd.DataFrame:
+    """The unit's daily figures (``unit_daily``) of the last 14 days up to ``week``, one row per
+    day, vehicles then licences, each beside the daily target to finish the peak (the unit's
+    ``veh_required_rate`` / ``lic_required_rate``)."""
+    last = date.fromisoformat(week)
+    first = last - timedelta(days=DAILY_DAYS - 1)
+    columns = ["date"] + [
+        f"{p}_{v}" for p in ("veh", "lic") for v in (*_DAILY_VALUES, "required_rate")
+    ]
+    if not path:
+        return pd.DataFrame(columns=columns)
+    long = con.execute(
+        "SELECT CAST(date AS DATE) AS date, CAST(kind AS VARCHAR) AS kind, "
+        + ", ".join(f"CAST({v} AS BIGINT) AS {v}" for v in _DAILY_VALUES)
+        + " FROM read_parquet($daily) WHERE unit_code = $unit "
+        "AND CAST(date AS DATE) BETWEEN $first AND $last",
+        {"daily": path, "unit": unit["unit_code"], "first": first, "last": last},
+    ).df()
+    long["date"] = pd.to_datetime(long["date"]).astype("datetime64[ns]")
+    days = pd.DataFrame({"date": sorted(long["date"].unique())}, dtype="datetime64[ns]")
+    for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
+        mine = long.loc[long["kind"] == kind]
+        mine = mine.rename(columns={v: f"{prefix}_{v}" for v in _DAILY_VALUES})
+        days = days.merge(mine.drop(columns="kind"), on="date", how="left")
+        rate = unit.get(f"{prefix}_required_rate")
+        days[f"{prefix}_required_rate"] = (
+            float("nan") if rate is None or pd.isna(rate) else float(rate)
+        )
+    return days[columns].reset_index(drop=True)
+
+
+def _daily_sheet(book: PackBook, daily: pd.DataFrame, lang: str) -> None:
+    """The daily meeting's sheet: a day per row against the daily target, and a chart per kind
+    of record (cleaned that day against the target)."""
+    columns = [Column("date", tx("columns.date", lang), "date")]
+    for c in daily.columns[1:]:
+        kind = "num" if c.endswith("required_rate") else "int"
+        columns.append(
+            Column(c, tx(f"prefix.{c[:3]}", lang, what=tx(f"trend.{c[4:]}", lang)), kind)
+        )
+    ws = book.data_sheet(
+        tx("sheets.unit_daily", lang), daily, columns, table_name="Daily", freeze_cols=1
+    )
+    n = len(daily)
+    if not n:
+        return
+    position = {c.name: i for i, c in enumerate(columns, start=1)}
+    anchor = get_column_letter(len(columns) + 2)
+    top = 1
+    for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
+        cols = {
+            "cleaned": position[f"{prefix}_cleaned_day"],
+            "target": position[f"{prefix}_required_rate"],
+        }
+        chart = _line_chart(book, ws, tx(f"charts.daily_{kind}", lang), n, cols, lang)
+        ws.add_chart(chart, f"{anchor}{top}")
+        top += int(float(book.template["charts"]["trend_height"]) * 2) + 2
+
+
 def unit_pack(
     unit: dict[str, Any],
     city: dict[str, dict[str, Any]],
@@ -225,6 +289,7 @@ def unit_pack(
     template: dict[str, Any] | None = None,
     *,
     rows_per_sheet: int = SHEET_ROWS,
+    daily: pd.DataFrame | None = None,
 ) -> PackBook:
     """One unit's pack: its summary against the city, then every worklist."""
     template = template or load_template()
@@ -239,6 +304,8 @@ def unit_pack(
     sheet_names = {key: tx(f"sheets.{key}", lang) for key in LISTS}
     counts = {key: len(lists[key]) for key in LISTS}
     _unit_summary(book, unit, city, laggard, leader_reasons, counts, sheet_names, plan, week, lang)
+    if daily is not None:
+        _daily_sheet(book, daily, lang)
     for key in LISTS:
         columns = worklist_columns(key, lang)
         freeze = 1
@@ -291,6 +358,7 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
     lists = unit_worklists(
         con, task["paths"], unit["unit_code"], task["week"], task["lang"], full_ids=task["full_ids"]
     )
+    daily = unit_daily_figures(con, task["paths"].get("daily"), unit, task["week"])
     t1 = time.perf_counter()
     book = unit_pack(
         unit,
@@ -303,6 +371,7 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
         task["lang"],
         task["template"],
         rows_per_sheet=task["rows_per_sheet"],
+        daily=daily,
     )
     path = book.save(Path(task["path"]), level=task["level"])
     if task.get("password"):  # encrypted here, in the worker: the packs' cores do it in parallel

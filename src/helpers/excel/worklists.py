@@ -27,6 +27,7 @@ from helpers.excel.texts import tx
 from helpers.i18n import labels
 from helpers.paths import Workspace
 from helpers.privacy import mask_id
+from helpers.units import official_units
 
 # Sheets of difficult data groups: one per group, vehicles and licences together.
 GROUP_SHEETS: dict[str, tuple[str, ...]] = {
@@ -100,6 +101,9 @@ def stage_unit_rows(ws: Workspace, week: str, folder: Path) -> dict[str, str]:
         "records": str(folder / "records.parquet"),
         "unmatched": str(folder / "unmatched.parquet"),
     }
+    daily = store.table_path(ws, "unit_daily", week)  # figures, no personal data: read in place
+    if daily.is_file():
+        staged["daily"] = str(daily)
     import duckdb
 
     # Both cores sort the city's ~5 M open records in 17 s within 5 GB; a two-thread sort
@@ -174,6 +178,12 @@ def _records_sql() -> str:
     )
 
 
+@cache
+def _unit_names() -> dict[str, str]:
+    units = official_units()
+    return dict(zip(units["unit_code"].astype(str), units["unit_name"].astype(str), strict=True))
+
+
 @lru_cache(maxsize=8)
 def _lists_sql(lang: str, week: str) -> str:
     return _sql("unit_record_lists").format(
@@ -182,6 +192,7 @@ def _lists_sql(lang: str, week: str) -> str:
         reason=f"reason_{lang}",
         identity=_sql_case("identity_result", _section("identity", lang)),
         review=_sql_case("review_status", _section("excel.review", lang)),
+        residence=_sql_case("residence_unit", _unit_names(), "NULL"),
         week=date.fromisoformat(week).isoformat(),
     )
 
@@ -318,5 +329,5 @@ def worklist_columns(key: str, lang: str) -> list[Column]:
             c("owners", "text"),
         ]
     if key == "elsewhere":
-        return [c("seq", "seq"), *record, c("record_id", "code")]
+        return [c("seq", "seq"), c("residence_unit_name", "text"), *record, c("record_id", "code")]
     raise KeyError(key)
