@@ -711,7 +711,9 @@ def test_unit_pack_sheets_and_headers(built):
     week_ws, out, _ = built["vi"]
     wb = openpyxl.load_workbook(unit_file(out, U1))
     assert wb.sheetnames == [
-        t(f"excel.sheets.{k}", "vi") for k in ("unit_summary", "unit_daily", *excel.LISTS)
+        t(f"excel.sheets.{k}", "vi")
+        for k in ("unit_summary", "unit_daily", *excel.LISTS)
+        for k in ((k, "door_to_door_groups") if k == "door_to_door" else (k,))
     ]
     for key in excel.LISTS:
         ws = wb[t(f"excel.sheets.{key}", "vi")]
@@ -771,19 +773,45 @@ def test_elsewhere_list_names_the_unit_where_the_owner_lives(built):
     assert [r["Unit where the owner lives (forward to)"] for r in rows] == [name]
 
 
-def test_door_to_door_is_one_row_per_address_in_walking_order(built):
-    week_ws, out, _ = built["en"]
-    rows = table_rows(openpyxl.load_workbook(unit_file(out, U1))["Door to door"])
-    # street by street (lanes of a street together), house numbers in order
-    assert [r["Address"] for r in rows] == [
-        "5 ngõ 12 Phố Huế",
-        "3 Phố Huế",
-        "12 Phố Huế",
-        "2 Đội Cấn",
+def test_door_to_door_is_by_group_then_household_with_licences_and_columns_to_fill(
+    tmp_ws, tmp_path
+):
+    vehicles = make_vehicle_status(
+        [
+            {"owner_address": "Số 5 ngõ 12 Phố Huế, Tổ dân phố 10, Phường A"},
+            {"owner_address": "Số 3 Phố Huế, TDP 2, Phường A"},
+            {"owner_address": "Số 5 ngõ 12 Phố Huế, Tổ dân phố 10, Phường A"},
+            {"owner_address": "2 Đội Cấn"},  # no group written: said so, never guessed
+            {"owner_address": "Số 1 Phố Huế, Tdp 2, Phường A"},
+            {"status": "pending_review", "owner_address": "Số 9 Phố Huế, TDP 2"},
+            {"owner_address": "Số 4 Phố Khác, TDP 1", "unit_code": U2},
+        ]
+    )
+    licences = make_licence_status([{}, {"status": "cleaned"}, {"unit_code": U2}])
+    write_week(tmp_ws, vehicles=vehicles, licences=licences)
+    out = tmp_path / "out"
+    build(tmp_ws, out, "en", units=[U1])
+    wb = openpyxl.load_workbook(unit_file(out, U1))
+    rows = table_rows(wb["Door to door"])
+    group = "Residential group (tổ dân phố)"
+    assert [(r[group], r["Household (address)"], r["Record"]) for r in rows] == [
+        ("Residential group 2", "Số 1 Phố Huế, Tdp 2, Phường A", "Vehicles"),
+        ("Residential group 2", "Số 3 Phố Huế, TDP 2, Phường A", "Vehicles"),
+        ("Residential group 10", "Số 5 ngõ 12 Phố Huế, Tổ dân phố 10, Phường A", "Vehicles"),
+        ("Residential group 10", "Số 5 ngõ 12 Phố Huế, Tổ dân phố 10, Phường A", "Vehicles"),
+        ("No residential group in the address", "2 Đội Cấn", "Vehicles"),
+        ("No residential group in the address", "No address in the register", "Driving licences"),
     ]
-    lane = rows[0]
-    assert lane["Vehicles not submitted"] == 2
-    assert lane["Plates"] == "29A-003.03, 29A-004.04"
+    assert {r["Visited on"] for r in rows} == {None} and {r["Result"] for r in rows} == {None}
+    summary = table_rows(wb["Door to door by group"])
+    assert [(r[group], r["Households"], r["Records not submitted"]) for r in summary] == [
+        ("Residential group 2", 2, 2),
+        ("Residential group 10", 1, 2),
+        ("No residential group in the address", 1, 2),
+    ]
+    assert sum(r["Records not submitted"] for r in summary) == len(rows)
+    # only the unit's own records
+    assert "Phố Khác" not in str(cells(wb["Door to door"]))
 
 
 @pytest.mark.parametrize(
@@ -810,7 +838,9 @@ def test_walking_order_of_addresses(addresses, expected):
             "status": "not_submitted",
             "address": addresses,
             "record_key": [f"P{i}" for i in range(len(addresses))],
+            "record_type": "motorbike",
             "person_name": "X",
+            "person_id": "001",
         }
     )
     con.register("recs", recs)
@@ -897,7 +927,7 @@ def test_unit_summary_compares_the_unit_with_the_city(built):
     assert values["Vehicles: cleaned"][:2] == (unit["veh_cleaned"], city.at["vehicle", "cleaned"])
     assert values["Rank among 126 units (vehicles, % of cleanable cleaned)"][0] == unit["rank"]
     lists = {r[0]: r[1] for r in cells(ws) if r[0] in ("Pending reviews", "Door to door")}
-    assert lists == {"Pending reviews": 2, "Door to door": 4}
+    assert lists == {"Pending reviews": 2, "Door to door": 5}  # a row per record not submitted
     assert any(str(r[0]).startswith("Praised: good") for r in cells(ws) if r[0])
 
 
@@ -1144,12 +1174,12 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
     )
     licences = store.load(ws, "licence_status", week, columns=["record_id", "unit_code", "status"])
     links = store.load(ws, "submission_links", week)
-    records = pd.concat([vehicles, licences])
+    records = pd.concat([vehicles.assign(kind="vehicle"), licences.assign(kind="licence")])
     key_of = {s: k for k, ss in excel._RECORD_LISTS.items() for s in ss}
     records["list"] = records["status"].map(key_of)
     expected = records.dropna(subset=["list"]).groupby(["unit_code", "list"]).size()
     unmatched = links.loc[links["record_id"].isna()].groupby("unit_code").size()
-    not_submitted = vehicles.loc[vehicles["status"] == "not_submitted"]
+    not_submitted = records.loc[records["status"] == "not_submitted"]
     official = UNITS.set_index("unit_code")
     headers = {key: [c.header for c in excel.worklist_columns(key, "vi")] for key in excel.LISTS}
     col = lambda name: t(f"excel.columns.{name}", "vi")  # noqa: E731
@@ -1169,12 +1199,29 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
                 assert len(rows) == unmatched.get(code, 0)
                 theirs = set(links.loc[links["unit_code"] == code, "submission_id"])
                 assert {r[col("submission_id")] for r in rows} <= theirs
-            else:
+            else:  # door to door: every record not submitted, vehicles and licences
                 homes = not_submitted.loc[not_submitted["unit_code"] == code]
-                assert sum(r[col("vehicles")] for r in rows) == len(homes)
-                assert len(rows) == homes["owner_address"].nunique(dropna=False)
-                plates = {p for r in rows for p in r[col("plates")].split(", ")}
-                assert plates == set(homes["plate"])
+                assert len(rows) == len(homes), code
+                summary = _rows(book[t("excel.sheets.door_to_door_groups", "vi")])
+                assert sum(r[col("records_outstanding")] for r in summary) == len(rows)
+                keys = {r[col("record_key")] for r in rows}
+                assert set(homes.loc[homes["kind"] == "vehicle", "plate"]) <= keys
+
+
+@pytest.mark.slow
+def test_sample_door_to_door_names_residential_groups_from_the_addresses(sample_packs):
+    ws, week, out, results = sample_packs
+    book = _read(out / "units" / "00008-phuong-ngoc-ha.xlsx", ws)
+    col = lambda name: t(f"excel.columns.{name}", "vi")  # noqa: E731
+    rows = _rows(book[t("excel.sheets.door_to_door", "vi")])
+    vehicles = [r for r in rows if r[col("kind_label")] == t("excel.kinds.vehicle", "vi")]
+    assert vehicles and all(
+        r[col("group_label")]
+        == "Tổ dân phố " + r[col("household")].split("Tổ dân phố ")[1].split(",")[0]
+        for r in vehicles
+    )
+    summary = _rows(book[t("excel.sheets.door_to_door_groups", "vi")])
+    assert sum(r[col("records_outstanding")] for r in summary) == len(rows)
 
 
 @pytest.mark.slow

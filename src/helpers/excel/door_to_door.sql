@@ -1,8 +1,14 @@
-WITH v AS (SELECT * FROM {source} WHERE kind = 'vehicle' AND {where})
-SELECT address, count(*) AS vehicles,
-       array_to_string(list_sort(list(record_key)), ', ') AS plates,
-       array_to_string(list_sort(list_distinct(list(person_name))), '; ') AS owners,
-       any_value({street}) AS street_key, any_value({numbers}) AS num_key,
-       address IS NULL AS no_address
-FROM v GROUP BY address
-ORDER BY no_address, street_key, num_key, address
+WITH r AS (
+  SELECT *, nullif(regexp_extract(coalesce(address, ''), '{group_pattern}', 1), '') AS group_txt
+  FROM {source} WHERE {where}
+),
+g AS (SELECT *, CAST(group_txt AS INTEGER) AS group_no FROM r)
+SELECT CASE WHEN group_no IS NULL THEN {no_group}
+            ELSE replace({group_word}, '{{n}}', CAST(group_no AS VARCHAR)) END AS group_label,
+       coalesce(address, {no_address}) AS household, address, kind, {kind_label} AS kind_label,
+       record_key, record_type, person_name, person_id,
+       CAST(NULL AS DATE) AS visited_on, CAST(NULL AS VARCHAR) AS visit_result,
+       group_no, {street} AS street_key, {numbers} AS num_key
+FROM g
+ORDER BY group_no NULLS LAST, address IS NULL, street_key, num_key, address,
+         kind = 'licence', record_key, person_name

@@ -26,7 +26,7 @@ from helpers.excel.book import PackBook, document_time, load_template, title_blo
 from helpers.excel.city import _line_chart, metric_header, metric_kind
 from helpers.excel.sheetxml import SHEET_ROWS, Column
 from helpers.excel.texts import _catalogue_label, tx
-from helpers.excel.worklists import LISTS, unit_worklists, worklist_columns
+from helpers.excel.worklists import GROUPS_KEY, LISTS, unit_worklists, worklist_columns
 from helpers.i18n import fmt_date, t
 from helpers.units import official_units
 
@@ -317,6 +317,14 @@ def unit_pack(
             rows_per_sheet=rows_per_sheet,
             freeze_cols=freeze,
         )
+        if key == "door_to_door" and GROUPS_KEY in lists:
+            book.data_sheet(
+                tx(f"sheets.{GROUPS_KEY}", lang),
+                lists[GROUPS_KEY],
+                worklist_columns(GROUPS_KEY, lang),
+                table_name="L_groups",
+                freeze_cols=1,
+            )
     book.properties(
         subject=plan.title[lang],
         keywords=f"{plan.number}; {week}; {unit['unit_code']}",

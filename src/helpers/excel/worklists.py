@@ -49,6 +49,9 @@ LISTS: tuple[str, ...] = (
     "elsewhere",
 )
 
+# The per-group summary of the door-to-door list (a sheet after it, not a worklist of records).
+GROUPS_KEY = "door_to_door_groups"
+
 # The lists made of registry records, by the statuses they hold.
 _RECORD_LISTS: dict[str, tuple[str, ...]] = {
     "pending": ("pending_review",),
@@ -206,10 +209,19 @@ def _unmatched_sql(lang: str) -> str:
     )
 
 
+# The residential group (tổ dân phố) as the address writes it: "Tổ dân phố 7", "TDP 7", "Tổ 7",
+# "tổ số 7". An address without one is said to have none, never guessed.
+GROUP_PATTERN = r"(?i)(?:tổ\s*dân\s*phố|tdp|tổ)\.?\s*(?:số\s*)?([0-9]+)"
+
+
 def door_to_door(
-    con, source: str = "recs", where: str = "status = 'not_submitted'"
+    con,
+    lang: str = "vi",
+    source: str = "recs",
+    where: str = "status = 'not_submitted'",
 ) -> pd.DataFrame:
-    """One row per owner address with vehicles not submitted, in walking order.
+    """One row per record not submitted (vehicles and licences), by residential group, then
+    household (an address, in walking order), with empty "visited on" and "result" columns.
 
     ``source`` holds the unit's records with ``street_key``/``num_key`` (or is a plain table:
     the keys are then computed here).
@@ -217,9 +229,49 @@ def door_to_door(
     columns = {r[0] for r in con.execute(f"DESCRIBE {source}").fetchall()}
     street = "street_key" if "street_key" in columns else _STREET_SQL.format(col="address")
     numbers = "num_key" if "num_key" in columns else _NUMBERS_SQL.format(col="address")
+    q = store.sql_quote
     return con.execute(
-        _sql("door_to_door").format(source=source, where=where, street=street, numbers=numbers)
+        _sql("door_to_door").format(
+            source=source,
+            where=where,
+            street=street,
+            numbers=numbers,
+            group_pattern=GROUP_PATTERN.replace("'", "''"),
+            group_word=q(tx("door_to_door.group", lang, n="{n}")),
+            no_group=q(tx("door_to_door.no_group", lang)),
+            no_address=q(tx("door_to_door.no_address", lang)),
+            kind_label=_sql_case("kind", _section("excel.kinds", lang)),
+        )
     ).df()
+
+
+def door_to_door_groups(homes: pd.DataFrame) -> pd.DataFrame:
+    """Per residential group of the door-to-door list: households and records not submitted
+    (vehicles, licences, all), in the list's order, to split the walk among teams."""
+    if homes.empty:
+        return pd.DataFrame(
+            columns=[
+                "group_label",
+                "households",
+                "vehicles",
+                "licences_not_submitted",
+                "records_outstanding",
+            ]
+        )
+    frame = homes.assign(
+        vehicle=(homes["kind"] == "vehicle").astype(int),
+        licence=(homes["kind"] == "licence").astype(int),
+    )
+    grouped = frame.groupby("group_label", sort=False)
+    return pd.DataFrame(
+        {
+            "group_label": list(grouped.groups),
+            "households": grouped["address"].nunique().to_numpy(),
+            "vehicles": grouped["vehicle"].sum().to_numpy(),
+            "licences_not_submitted": grouped["licence"].sum().to_numpy(),
+            "records_outstanding": grouped.size().to_numpy(),
+        }
+    )
 
 
 def unit_worklists(
@@ -236,7 +288,7 @@ def unit_worklists(
         {"records": paths["records"], "unit": unit_code},
     )
     try:
-        homes = door_to_door(con)
+        homes = door_to_door(con, lang)
         records = con.execute(_lists_sql(lang, week)).df()
     finally:
         con.execute("DROP TABLE IF EXISTS recs")
@@ -248,6 +300,7 @@ def unit_worklists(
         org = records["owner_is_org"].fillna(False).astype(bool)
         records["person_id"] = mask_id(records["person_id"]).where(~org, records["person_id"])
         unmatched["person_id"] = mask_id(unmatched["person_id"])
+        homes["person_id"] = mask_id(homes["person_id"])
     bounds = records["list_key"].to_numpy(dtype=object)
     lists = {"unmatched": unmatched, "door_to_door": homes}
     for key in _RECORD_LISTS:
@@ -258,6 +311,7 @@ def unit_worklists(
         frame = lists[key].reset_index(drop=True)
         frame.insert(0, "seq", np.arange(1, len(frame) + 1))
         out[key] = frame
+    out[GROUPS_KEY] = door_to_door_groups(homes)
     return out
 
 
@@ -323,10 +377,23 @@ def worklist_columns(key: str, lang: str) -> list[Column]:
     if key == "door_to_door":
         return [
             c("seq", "seq"),
-            c("address", "text"),
+            c("group_label", "text"),
+            c("household", "text"),
+            c("kind_label", "label"),
+            c("record_key", "code"),
+            c("record_type", "label"),
+            c("person_name", "text"),
+            c("person_id", "code"),
+            c("visited_on", "date"),
+            c("visit_result", "text"),
+        ]
+    if key == GROUPS_KEY:
+        return [
+            c("group_label", "text"),
+            c("households", "int"),
             c("vehicles", "int"),
-            c("plates", "text"),
-            c("owners", "text"),
+            c("licences_not_submitted", "int"),
+            c("records_outstanding", "int"),
         ]
     if key == "elsewhere":
         return [c("seq", "seq"), c("residence_unit_name", "text"), *record, c("record_id", "code")]
