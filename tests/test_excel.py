@@ -803,6 +803,7 @@ def test_door_to_door_is_by_group_then_household_with_licences_and_columns_to_fi
         ("No residential group in the address", "No address in the register", "Driving licences"),
     ]
     assert {r["Visited on"] for r in rows} == {None} and {r["Result"] for r in rows} == {None}
+    assert rows[0]["Type / class"] == t("excel.vehicle_type.motorbike", "en")
     summary = table_rows(wb["Door to door by group"])
     assert [(r[group], r["Households"], r["Records not submitted"]) for r in summary] == [
         ("Residential group 2", 2, 2),

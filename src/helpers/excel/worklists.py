@@ -241,6 +241,7 @@ def door_to_door(
             no_group=q(tx("door_to_door.no_group", lang)),
             no_address=q(tx("door_to_door.no_address", lang)),
             kind_label=_sql_case("kind", _section("excel.kinds", lang)),
+            vehicle_type=_sql_case("record_type", _section("excel.vehicle_type", lang)),
         )
     ).df()
 
