@@ -87,6 +87,9 @@ from helpers.progress.definitions import (
     Source,
 )
 from helpers.progress.explore import (
+    PENDING_LINK_COLUMNS,
+    PENDING_SUBMISSION_COLUMNS,
+    STATUS_COLUMNS,
     chart_unit_curve,
     find_unit,
     unit_card,
@@ -151,7 +154,10 @@ __all__ = [
     "PROJECTION_HORIZON_DAYS",
     "RANK_SHARE",
     "STANDINGS",
+    "STATUS_COLUMNS",
     "STATUS_TABLE",
+    "PENDING_LINK_COLUMNS",
+    "PENDING_SUBMISSION_COLUMNS",
     "UNIT_NAMING_RULES",
     "UNIT_RULES",
     "WINDOW_DAYS",
