@@ -1069,10 +1069,3 @@ def test_worker_ingest_ticks_its_bar_once_per_source(tmp_ws, monkeypatch, tmp_pa
     assert set(done) == set(located)
     assert ticks.n == ticks.total == len(located)
     assert f"{len(located)}/{len(located)}" in shown.getvalue()
-
-
-def test_bars_stay_off_where_nobody_watches():
-    """Under pytest stderr is neither a terminal nor a Jupyter kernel's stream: no bar."""
-    from helpers import bars
-
-    assert bars.bar(3, "x").disable
