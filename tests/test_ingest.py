@@ -765,7 +765,7 @@ def test_every_repaired_or_flagged_fault_is_accepted_as_the_truth_says(ingested,
 def test_sources_table_has_one_row_per_source(tmp_ws):
     folder = full_delivery(tmp_ws)
     write_xlsx(folder / "unit_reports" / "00070.xlsx", rows_of("unit_reports"))
-    table = ingest.sources_table(ingest.locate_sources(tmp_ws, WEEK), tmp_ws)
+    table = ingest.sources_table(ingest.locate_sources(tmp_ws, WEEK), tmp_ws.raw)
     assert table["source"].tolist() == list(ingest.SOURCE_NAMES)
     row = table.set_index("source").loc["unit_reports"]
     assert (row["files"], row["file"]) == (2, f"{WEEK}/unit_reports/ (2)")
