@@ -1617,3 +1617,20 @@ def test_difficult_sheet_gives_each_group_open_and_resolved(tmp_ws, tmp_path):
         "veh_group_owner_deceased",
         "veh_resolved_owner_deceased",
     ]
+
+
+def test_unit_pack_bar_ticks_once_per_pack(week_ws, tmp_path):
+    """The unit packs' bar reaches its total, one tick a pack, with worker processes."""
+    from tqdm import tqdm
+
+    plan = load_plan()
+    paths = excel.stage_unit_rows(week_ws, WEEK, tmp_path / "staged")
+    tasks = excel.unit_tasks(
+        week_ws, WEEK, tmp_path / "out", "vi", plan, excel.load_template(), paths, units=[U1, U2]
+    )
+    shown = io.StringIO()
+    ticks = tqdm(total=len(tasks), file=shown, disable=False)
+    done = excel.write_unit_packs(tasks, workers=2, ticks=ticks)
+    assert list(done["unit_code"]) == sorted([U1, U2])
+    assert ticks.n == ticks.total == 2
+    assert "2/2" in shown.getvalue()

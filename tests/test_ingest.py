@@ -765,7 +765,7 @@ def test_every_repaired_or_flagged_fault_is_accepted_as_the_truth_says(ingested,
 def test_sources_table_has_one_row_per_source(tmp_ws):
     folder = full_delivery(tmp_ws)
     write_xlsx(folder / "unit_reports" / "00070.xlsx", rows_of("unit_reports"))
-    table = ingest.sources_table(ingest.locate_sources(tmp_ws, WEEK), tmp_ws)
+    table = ingest.sources_table(ingest.locate_sources(tmp_ws, WEEK), tmp_ws.raw)
     assert table["source"].tolist() == list(ingest.SOURCE_NAMES)
     row = table.set_index("source").loc["unit_reports"]
     assert (row["files"], row["file"]) == (2, f"{WEEK}/unit_reports/ (2)")
@@ -1049,3 +1049,23 @@ def test_an_old_xls_named_xlsx_is_named_as_such(tmp_ws):
     path = _bad(tmp_ws, "organizations.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     with pytest.raises(DeliveryError, match=r"old Excel 97-2003 workbook"):
         ingest.read_file(tmp_ws, "organizations", path, WEEK)
+
+
+def test_worker_ingest_ticks_its_bar_once_per_source(tmp_ws, monkeypatch, tmp_path):
+    """The ingest's bar reaches its total, one tick a source (never a record), also when
+    worker processes run the sources."""
+    import io
+
+    from tqdm import tqdm
+
+    full_delivery(tmp_ws)
+    monkeypatch.setattr(ingest.week, "PARALLEL_BYTES", 0)  # force the workers
+    located = ingest.locate_sources(tmp_ws, WEEK)
+    shown = io.StringIO()
+    ticks = tqdm(total=len(located), file=shown, disable=False)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    done = ingest.week._ingest_sources(tmp_ws, located, staging, workers=2, ticks=ticks)
+    assert set(done) == set(located)
+    assert ticks.n == ticks.total == len(located)
+    assert f"{len(located)}/{len(located)}" in shown.getvalue()

@@ -1430,3 +1430,57 @@ def test_week_on_week_change_in_records_and_per_cent(plan):
     tables = small_week(plan)
     city = tables["city_progress"].set_index("kind").loc["vehicle"]
     assert city.gain_change == city.gain_week - city.gain_prev_week
+
+
+# --- the drill-down's record-level views are pure functions over tables -------------------------
+
+
+def test_unit_statuses_counts_one_units_records_from_tables():
+    vehicles = pd.DataFrame(
+        {
+            "unit_code": ["00008", "00008", "00008", "00009"],
+            "status": ["cleaned"] * 2 + ["owner_deceased"] * 2,
+        }
+    )
+    licences = pd.DataFrame({"unit_code": ["00009"], "status": ["cleaned"]})
+    table = progress.unit_statuses({"vehicle": vehicles, "licence": licences}, "00008", "en")
+    labels = i18n.catalogue("en")["status"]
+    assert table.values.tolist() == [
+        [i18n.t("progress.kind.vehicle", "en"), labels["cleaned"], 2],
+        [i18n.t("progress.kind.vehicle", "en"), labels["owner_deceased"], 1],
+    ]
+
+
+def test_unit_pending_lists_the_oldest_waiting_submissions_as_of_the_week_masked():
+    links = pd.DataFrame(
+        {
+            "submission_id": ["s1", "s2", "s3", "s4", "s5"],
+            "kind": ["vehicle", "licence", "vehicle", "vehicle", "vehicle"],
+            "unit_code": ["00008", "00008", "00008", "00009", "00008"],
+            "record_id": ["r1", None, "r3", "r4", "r5"],
+            "submitted_at": pd.to_datetime(
+                [
+                    "2025-11-20 09:00",
+                    "2025-11-10 08:00",
+                    "2025-11-24 10:00",
+                    "2025-11-01 08:00",
+                    "2025-11-05 08:00",
+                ]
+            ),
+            "review_status": ["pending", "pending", "pending", "pending", "approved"],
+        }
+    )
+    submissions = pd.DataFrame(
+        {"submission_id": ["s1", "s2", "s3", "s4"], "citizen_id": ["001234567845"] * 4}
+    )
+    out = progress.unit_pending(links, submissions, "00008", as_of=date(2025, 11, 23), limit=5)
+    # s3 came after the week, s4 is another unit's, s5 was reviewed: oldest first
+    assert out["submission_id"].tolist() == ["s2", "s1"]
+    assert out["days_waiting"].tolist() == [13, 3]
+    assert out["record_id"].tolist()[1] == "r1" and pd.isna(out["record_id"].iloc[0])
+    assert "001234567845" not in out["citizen_id"].tolist()
+    assert progress.unit_pending(links, submissions, "00008", as_of=date(2025, 11, 23), limit=1)[
+        "submission_id"
+    ].tolist() == ["s2"]
+    shown = progress.unit_pending(links, submissions, "00008", as_of=date(2025, 11, 23), lang="en")
+    assert i18n.t("excel.columns.days_waiting", "en") in shown.columns

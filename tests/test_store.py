@@ -102,3 +102,16 @@ def test_staging_folder_names_its_run(tmp_path):
 
     staging = store.staging_dir(tmp_path, "2025-11-23")
     assert staging.name.startswith(f".2025-11-23.staging-{os.getpid()}-")
+
+
+def test_load_reads_only_the_columns_and_rows_asked_for(tmp_ws):
+    df = pd.DataFrame({"unit_code": ["00008", "00009", "00008"], "status": list("abc"), "x": 1})
+    store.save(tmp_ws, df, "t", "2025-11-23")
+    mine = store.load(
+        tmp_ws,
+        "t",
+        "2025-11-23",
+        columns=["unit_code", "status"],
+        filters=[("unit_code", "==", "00008")],
+    )
+    assert mine.to_dict("list") == {"unit_code": ["00008", "00008"], "status": ["a", "c"]}

@@ -178,17 +178,28 @@ def _ipc_kernel_manager() -> type:
 def execute_notebook(source: Path, target: Path, parameters: dict, cwd: Path) -> None:
     import papermill as pm
 
-    pm.execute_notebook(
-        str(source),
-        str(target),
-        parameters=parameters,
-        kernel_name=KERNEL_NAME,
-        cwd=str(cwd),
-        progress_bar=sys.stderr.isatty(),
-        log_output=False,
-        report_mode=False,
-        kernel_manager_class=_ipc_kernel_manager(),
-    )
+    from helpers import bars
+
+    # the kernel inherits this process's environment: its progress bars write one final line
+    before = os.environ.get(bars.ENV)
+    os.environ[bars.ENV] = "final"
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(target),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(cwd),
+            progress_bar=sys.stderr.isatty(),
+            log_output=False,
+            report_mode=False,
+            kernel_manager_class=_ipc_kernel_manager(),
+        )
+    finally:
+        if before is None:
+            os.environ.pop(bars.ENV, None)
+        else:
+            os.environ[bars.ENV] = before
 
 
 def share_readable(folder: Path) -> None:

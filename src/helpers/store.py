@@ -105,7 +105,16 @@ def save(ws: Workspace, df: pd.DataFrame, name: str, week: str, *, partial: bool
     return atomic_write(target, lambda tmp: df.to_parquet(tmp, index=False))
 
 
-def load(ws: Workspace, name: str, week: str, columns: list[str] | None = None) -> pd.DataFrame:
+def load(
+    ws: Workspace,
+    name: str,
+    week: str,
+    columns: list[str] | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+) -> pd.DataFrame:
+    """The processed table ``name`` of ``week``: only ``columns`` when given, only the rows
+    that pass ``filters`` (pyarrow's ``[(column, op, value), ...]``, all must hold; applied
+    while reading, so a unit's rows of a city-sized table never load the rest)."""
     path = table_path(ws, name, week)
     if not path.is_file():
         raise DeliveryError(
@@ -122,7 +131,7 @@ def load(ws: Workspace, name: str, week: str, columns: list[str] | None = None) 
                 f"processed table '{name}' for week {week} has no column(s) "
                 f"{', '.join(missing)} ({path}); run the earlier pipeline steps again"
             )
-    return pd.read_parquet(path, columns=columns)
+    return pd.read_parquet(path, columns=columns, filters=filters)
 
 
 def exists(ws: Workspace, name: str, week: str) -> bool:

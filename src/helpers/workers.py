@@ -1,9 +1,9 @@
 """Worker processes that end with the process that started them.
 
 A ``ProcessPoolExecutor`` worker waits on its task queue forever once its parent is gone: a
-runner or kernel killed during ``05_packs`` used to leave its workers (about 250 MB each)
-behind. Every pool of the suite comes from :func:`process_pool`, whose workers watch their
-parent and exit as soon as it has died.
+runner or kernel killed during ``05_packs`` used to leave its workers behind, holding their
+memory (docs/performance.md, "Excel packs"). Every pool of the suite comes from
+:func:`process_pool`, whose workers watch their parent and exit as soon as it has died.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,8 +26,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from helpers import protect, store
+from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.excel.book import document_time, load_template
 from helpers.excel.city import city_pack, load_city_tables
@@ -148,14 +151,25 @@ def _init_worker() -> None:
         tempfile.tempdir = str(shm)
 
 
-def write_unit_packs(tasks: Sequence[dict[str, Any]], workers: int = 2) -> pd.DataFrame:
-    """Write the unit packs, ``workers`` processes at a time (units are independent)."""
-    if workers <= 1 or len(tasks) <= 1:
-        done = [_write_unit_pack(task) for task in tasks]
-    else:
-        # fresh interpreters that end with this process (see helpers.workers)
-        with process_pool(workers, initializer=_init_worker) as pool:
-            done = list(pool.map(_write_unit_pack, tasks, chunksize=1))
+def write_unit_packs(
+    tasks: Sequence[dict[str, Any]], workers: int = 2, ticks: tqdm | None = None
+) -> pd.DataFrame:
+    """Write the unit packs, ``workers`` processes at a time (units are independent).
+
+    ``ticks`` (by default a :func:`helpers.bars.bar`) moves by one as each pack is written.
+    """
+    with ticks if ticks is not None else bar(len(tasks), "unit packs", unit="pack") as ticks:
+        done = []
+        if workers <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                done.append(_write_unit_pack(task))
+                ticks.update()
+        else:
+            # fresh interpreters that end with this process (see helpers.workers)
+            with process_pool(workers, initializer=_init_worker) as pool:
+                for job in as_completed([pool.submit(_write_unit_pack, task) for task in tasks]):
+                    done.append(job.result())
+                    ticks.update()
     return pd.DataFrame(done).sort_values("unit_code").reset_index(drop=True)
 
 

@@ -217,8 +217,13 @@ def delivery_warnings(
 
 
 def _relative(ws: Workspace, path: Path) -> str:
+    return _relative_to(ws.raw, path)
+
+
+def _relative_to(raw: Path, path: Path) -> str:
+    """``path`` as shown to people: relative to the raw folder when inside it."""
     try:
-        return path.resolve().relative_to(ws.raw.resolve()).as_posix()
+        return path.resolve().relative_to(raw.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 

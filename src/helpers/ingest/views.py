@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from helpers import i18n
-from helpers.ingest.sources import SKIP_KINDS, SOURCE_NAMES, SourceFiles, _labelled, _relative
-from helpers.paths import Workspace
+from helpers.ingest.sources import SKIP_KINDS, SOURCE_NAMES, SourceFiles, _labelled, _relative_to
 
 
 def sources_table(
-    located: dict[str, SourceFiles], ws: Workspace, lang: str | None = None
+    located: dict[str, SourceFiles], raw: Path, lang: str | None = None
 ) -> pd.DataFrame:
     """One row per source: delivery folder, number of files, file (relative to the raw
-    folder), size.
+    folder ``raw``), size.
 
     With ``lang`` the column labels come from the catalogue (section ``ingest``).
     """
     rows = []
     for where in located.values():
-        names = [_relative(ws, p) for p in where.files]
+        names = [_relative_to(raw, p) for p in where.files]
         folders = sorted({n.rsplit("/", 1)[0] for n in names})
         rows.append(
             {

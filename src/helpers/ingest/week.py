@@ -4,14 +4,17 @@ folder swapped in atomically."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from helpers import PipelineError, headers, schemas, store
+from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.ingest.rawfile import RawFile, _release_memory
 from helpers.ingest.read import read_file
@@ -137,24 +140,38 @@ def ingest_source(
 
 
 def _ingest_sources(
-    ws: Workspace, located: dict[str, SourceFiles], staging: Path, workers: int
+    ws: Workspace,
+    located: dict[str, SourceFiles],
+    staging: Path,
+    workers: int,
+    ticks: tqdm | None = None,
 ) -> dict[str, tuple]:
     """Every source, one after another, or for a city's deliveries in ``workers`` processes.
 
     Sources are independent until the ledger: at city scale two processes take them biggest
-    first (the vehicle registry on one core, submissions then population on the other), which
-    is what brings the city's ingest near its 90 s. Small deliveries stay in this process
-    (starting a worker costs more than it saves).
+    first (the vehicle registry on one core, submissions then population on the other).
+    Small deliveries stay in this process (starting a worker costs more than it saves).
+    ``ticks`` (by default a :func:`helpers.bars.bar`) moves by one as each source is done,
+    in whichever order the workers finish.
     """
     size = {s: sum(p.stat().st_size for p in w.files) for s, w in located.items()}
-    if workers <= 1 or sum(size.values()) < PARALLEL_BYTES:
-        return {s: ingest_source(ws, s, w, staging) for s, w in located.items()}
-    order = sorted(located, key=lambda s: -size[s])
-    # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads;
-    # the workers end with this process (helpers.workers)
-    with process_pool(workers) as pool:
-        jobs = {s: pool.submit(ingest_source, ws, s, located[s], staging) for s in order}
-        return {s: job.result() for s, job in jobs.items()}
+    with ticks if ticks is not None else bar(len(located), "ingest", unit="source") as ticks:
+        if workers <= 1 or sum(size.values()) < PARALLEL_BYTES:
+            done = {}
+            for s, w in located.items():
+                done[s] = ingest_source(ws, s, w, staging)
+                ticks.update()
+            return done
+        order = sorted(located, key=lambda s: -size[s])
+        # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads;
+        # the workers end with this process (helpers.workers)
+        with process_pool(workers) as pool:
+            jobs = {pool.submit(ingest_source, ws, s, located[s], staging): s for s in order}
+            finished = {}
+            for job in as_completed(jobs):
+                finished[jobs[job]] = job.result()
+                ticks.update()
+            return finished
 
 
 def _column_warnings(source: str, files: list[dict]) -> list[dict]:

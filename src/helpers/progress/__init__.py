@@ -48,15 +48,10 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
   review backlog, overstated self-reports). *Context* rules, absolute against the deadline
   (projected late, weekly gain under the required pace), never name a unit alone; a laggard's
   ``rules`` and reasons carry them after its naming rules. The share-of-city-time guard is
-  there because early projections are loose: in week 2 the city needs ~157 more days and
-  units' projections spread over years, so a fixed 30 days named 67 of 126.
-- On the sample campaign (``synth --scenario sample``, default thresholds) the weeks give
-  laggards (behind on progress / conduct) and vehicle standings off / at risk / on track:
-  2025-11-17 41 (28 / 16), 28 / 98 / 0; 2025-11-23 30 (16 / 16), 16 / 99 / 11; 2025-11-30 27
-  (13 / 16), 13 / 84 / 29; 2025-12-07 29 (14 / 17), 14 / 79 / 33; 2025-12-14 29 (13 / 18),
-  13 / 88 / 25; 2025-12-21 30 (13 / 20), 13 / 109 / 4 (difficult groups hold 16 % of the
-  vehicle records; the best unit reaches 88 % of its cleanable records by then). Before the
-  target counted cleanable records only, no unit was ever on track.
+  there because early projections are loose (units' projections spread over years while the
+  city's own is months away), so a fixed number of days alone would name most units early on.
+- How many units the default thresholds name on the sample, week by week: docs/accuracy.md,
+  "Laggards and standings on the sample".
 - shares (cleaned / assigned, submitted / assigned) are null for a unit with nothing assigned;
   such a unit ranks last and is neither a laggard by share nor a leader.
 - history (gain_prev_week, rank_prev): from the previous reporting week's ``unit_progress``
@@ -87,6 +82,9 @@ from helpers.progress.definitions import (
     Source,
 )
 from helpers.progress.explore import (
+    PENDING_LINK_COLUMNS,
+    PENDING_SUBMISSION_COLUMNS,
+    STATUS_COLUMNS,
     chart_unit_curve,
     find_unit,
     unit_card,
@@ -151,7 +149,10 @@ __all__ = [
     "PROJECTION_HORIZON_DAYS",
     "RANK_SHARE",
     "STANDINGS",
+    "STATUS_COLUMNS",
     "STATUS_TABLE",
+    "PENDING_LINK_COLUMNS",
+    "PENDING_SUBMISSION_COLUMNS",
     "UNIT_NAMING_RULES",
     "UNIT_RULES",
     "WINDOW_DAYS",

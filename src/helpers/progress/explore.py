@@ -1,25 +1,25 @@
 """The analyst's drill-down into one unit (notebooks/explore_unit.ipynb): find a unit by code
 or name, its key figures, its records by status, its oldest pending submissions (citizen IDs
 masked), its self-reports, its listing as laggard or leader, its organisations, and its curve
-against the city's. Reads the week's processed tables (DuckDB for the record-level ones);
-writes nothing."""
+against the city's. Pure functions over the week's tables: the notebook reads them with
+:func:`helpers.store.load` (the record-level ones cut to the columns and the unit needed);
+nothing here reads or writes files."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from helpers import PipelineError, store
+from helpers import PipelineError
 from helpers.charts import date_axis, figure, pct_ticks
 from helpers.config import Plan
 from helpers.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
-from helpers.paths import Workspace
-from helpers.progress.definitions import KINDS, PREFIX, STATUS_TABLE
-from helpers.progress.records import _bind, _connect, org_summary
+from helpers.progress.definitions import KINDS, PREFIX
+from helpers.progress.records import org_summary
 from helpers.units import official_units, resolve_unit
 
 
@@ -95,28 +95,45 @@ def unit_card(units: pd.DataFrame, unit_code: str, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("")
 
 
-def unit_statuses(ws: Workspace, week: str, unit_code: str, lang: str) -> pd.DataFrame:
-    """Records of one unit by primary status (aggregated in DuckDB), labelled in ``lang``."""
+#: The columns :func:`unit_statuses` and :func:`unit_pending` read: the notebook loads only
+#: these (``store.load(..., columns=..., filters=[("unit_code", "==", code)])``).
+STATUS_COLUMNS = ["unit_code", "status"]
+PENDING_LINK_COLUMNS = [
+    "submission_id",
+    "kind",
+    "unit_code",
+    "record_id",
+    "submitted_at",
+    "review_status",
+]
+PENDING_SUBMISSION_COLUMNS = ["submission_id", "citizen_id"]
+
+
+def unit_statuses(statuses: Mapping[str, pd.DataFrame], unit_code: str, lang: str) -> pd.DataFrame:
+    """Records of one unit by primary status, most first, labelled in ``lang``.
+
+    ``statuses`` maps each record kind to its status table (``vehicle_status``,
+    ``licence_status``; :data:`STATUS_COLUMNS` suffice, already cut to the unit or not).
+    """
     from helpers.i18n import catalogue
 
     labels = catalogue(lang).get("status", {})
-    con = _connect(store.duckdb_connect(memory_limit="2GB"))
-    try:
-        frames = []
-        for kind in KINDS:
-            path = store.table_path(ws, STATUS_TABLE[kind], week)
-            _bind(con, "status_src", path, "status")
-            counts = con.execute(
-                "SELECT status, count(*) AS records FROM status_src WHERE unit_code = ? "
-                "GROUP BY status ORDER BY records DESC",
-                [unit_code],
-            ).df()
-            counts.insert(0, "kind", t(f"progress.kind.{kind}", lang))
-            frames.append(counts)
-    finally:
-        con.close()
+    frames = []
+    for kind in KINDS:
+        table = statuses[kind]
+        counts = (
+            table.loc[table["unit_code"] == unit_code, "status"]
+            .value_counts(sort=False)
+            .rename("records")
+            .rename_axis("status")
+            .reset_index()
+            .sort_values(["records", "status"], ascending=[False, True], kind="stable")
+        )
+        counts.insert(0, "kind", t(f"progress.kind.{kind}", lang))
+        frames.append(counts)
     out = pd.concat(frames, ignore_index=True)
     out["label"] = out["status"].map(lambda s: labels.get(s, s))
+    out["records"] = out["records"].astype("int64")
     out = out[["kind", "label", "records"]]
     return out.rename(
         columns={
@@ -128,32 +145,36 @@ def unit_statuses(ws: Workspace, week: str, unit_code: str, lang: str) -> pd.Dat
 
 
 def unit_pending(
-    ws: Workspace, week: str, unit_code: str, *, limit: int = 10, lang: str | None = None
+    links: pd.DataFrame,
+    submissions: pd.DataFrame,
+    unit_code: str,
+    *,
+    as_of: date,
+    limit: int = 10,
+    lang: str | None = None,
 ) -> pd.DataFrame:
-    """The unit's oldest submissions waiting for review, citizen IDs masked (001*******45);
-    with ``lang``, headers and record kinds in that language's words."""
+    """The unit's oldest submissions waiting for review on ``as_of``, citizen IDs masked
+    (001*******45); with ``lang``, headers and record kinds in that language's words.
+
+    ``links`` is the week's ``submission_links`` and ``submissions`` its ``submissions``
+    (:data:`PENDING_LINK_COLUMNS` and :data:`PENDING_SUBMISSION_COLUMNS` suffice).
+    """
     from helpers.privacy import mask_id
 
-    as_of = date.fromisoformat(week)
-    con = _connect(store.duckdb_connect(memory_limit="2GB"))
-    try:
-        _bind(con, "links_src", store.table_path(ws, "submission_links", week), "submission_links")
-        subs = store.sql_quote(store.table_path(ws, "submissions", week))
-        out = con.execute(
-            f"""
-            SELECT l.submission_id, l.kind, l.submitted_at,
-                   date_diff('day', CAST(l.submitted_at AS DATE), CAST(? AS DATE)) AS days_waiting,
-                   l.record_id, s.citizen_id
-            FROM links_src l LEFT JOIN read_parquet({subs}) s USING (submission_id)
-            WHERE l.unit_code = ? AND l.review_status = 'pending'
-              AND l.submitted_at < CAST(? AS DATE) + 1
-            ORDER BY l.submitted_at, l.submission_id
-            LIMIT ?
-            """,
-            [as_of, unit_code, as_of, limit],
-        ).df()
-    finally:
-        con.close()
+    day = pd.Timestamp(as_of)
+    submitted = pd.to_datetime(links["submitted_at"])
+    waiting = (
+        (links["unit_code"] == unit_code)
+        & (links["review_status"] == "pending")
+        & (submitted < day + pd.Timedelta(days=1))
+    )
+    mine = links.loc[waiting, ["submission_id", "kind", "submitted_at"]].assign(
+        days_waiting=(day - submitted[waiting].dt.normalize()).dt.days.astype("int64"),
+        record_id=links.loc[waiting, "record_id"],
+    )
+    mine = mine.sort_values(["submitted_at", "submission_id"], kind="stable").head(limit)
+    ids = submissions[["submission_id", "citizen_id"]].drop_duplicates("submission_id")
+    out = mine.merge(ids, on="submission_id", how="left").reset_index(drop=True)
     out["citizen_id"] = mask_id(out["citizen_id"])
     if lang is None:
         return out

@@ -281,7 +281,7 @@ def _arrow(p):
         return pa.array(p, pa.string())
     a = np.asarray(p)
     # Arrow renders integers and converts numpy text itself, far faster than through a
-    # Python object per value (the same text: e.g. 2,000,000 integers 1.2 s -> 0.06 s)
+    # Python object per value (the same text; figures in docs/performance.md)
     if a.dtype.kind in "iu":
         return pa.array(a).cast(pa.string())
     if a.dtype.kind == "U":

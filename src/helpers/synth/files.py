@@ -105,8 +105,8 @@ class _open:
 
     def __enter__(self):
         self.fh = open(self.path, "wb")  # noqa: SIM115 (closed in __exit__)
-        # level 1: the city's gzip files are written at 3 x the speed of level 5 for ~15 %
-        # more bytes (the generator's time matters more than the deliveries' size)
+        # level 1: the generator's time matters more than the deliveries' size (level 1 against
+        # 5: docs/performance.md)
         self.z = (
             gzip.GzipFile(filename="", mode="wb", fileobj=self.fh, mtime=0, compresslevel=1)
             if self.gz
