@@ -1013,6 +1013,15 @@ def test_unit_packs_are_written_in_the_default_language_once(week_ws, tmp_path):
     assert wb.sheetnames[1] == t("excel.sheets.unit_daily", "vi")
 
 
+def test_unit_packs_are_written_in_the_language_the_plan_names(week_ws, tmp_path):
+    english = replace(PLAIN, unit_packs={**PLAIN.unit_packs, "lang": "en"})
+    out = tmp_path / "out"
+    result = build(week_ws, out, "vi", unit_lang=None, plan=english)
+    assert result.unit_lang == "en"
+    wb = openpyxl.load_workbook(unit_file(out, U1))
+    assert wb.sheetnames[1] == t("excel.sheets.unit_daily", "en")
+
+
 def test_missing_reconcile_table_names_the_step(tmp_ws, tmp_path):
     from helpers import DeliveryError
 

@@ -246,7 +246,7 @@ def build_packs(
     seconds["city"] = round(time.perf_counter() - t0, 2)
     result = PacksResult(city=city_path, seconds=seconds, city_cut_cells=city_cut)
     unit_dir = out_dir / "units"
-    unit_lang = check_lang(unit_lang or plan.default_lang)
+    unit_lang = check_lang(unit_lang or plan.unit_packs.get("lang") or plan.default_lang)
     if lang != unit_lang and unit_dir.is_dir() and any(unit_dir.glob("*.xlsx")):
         return result
     t1 = time.perf_counter()
