@@ -195,7 +195,9 @@ def _repeats(p: _Problems, typed: pd.DataFrame, keys: tuple[str, ...]) -> dict[i
     key = typed[list(keys)]
     known = key.notna().all(axis=1).to_numpy()
     key_hash = pd.util.hash_pandas_object(key, index=False).to_numpy()
-    repeated = known & pd.Series(key_hash).where(known).duplicated(keep=False).to_numpy()
+    # exact 64-bit hashes of the rows with a whole key (no float round trip through NaN)
+    repeated = np.zeros(len(key_hash), dtype=bool)
+    repeated[known] = pd.Series(key_hash[known]).duplicated(keep=False).to_numpy()
     if not repeated.any():
         return {}
     rows = np.flatnonzero(repeated)
