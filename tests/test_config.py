@@ -1,6 +1,6 @@
 import dataclasses
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -122,3 +122,61 @@ def test_a_section_replaced_in_code_is_checked_like_one_read_from_the_file():
         dataclasses.replace(plan, targets={**plan.targets, "vehicles_cleaned_share": 2})
     with pytest.raises(ConfigError, match="leaders.top_n"):
         dataclasses.replace(plan, leaders=dataclasses.replace(plan.leaders, top_n="3"))
+
+
+def test_the_three_day_counting_cases():
+    plan = load_plan()
+    assert plan.extension is not None  # the sample's plan is extended
+    ext = plan.extension
+    before = plan.in_force(ext.dated - timedelta(days=1))
+    # a briefing never knows of an extension decided after its week
+    assert before.extension is None and before.end == date(2026, 1, 8)
+    assert before.duration_days == 60 and before.day_of_peak(date(2025, 11, 23)) == 14
+    assert before.phase(date(2025, 11, 23)) == "in_peak"
+    extended = plan.in_force(date(2026, 1, 12))
+    assert extended.end == ext.end and extended.nominal_end == date(2026, 1, 8)
+    assert extended.nominal_days == 60 and extended.duration_days == (ext.end - plan.start).days + 1
+    assert extended.phase(date(2026, 1, 12)) == "extended"
+    assert extended.days_left(date(2026, 1, 12)) == (ext.end - date(2026, 1, 12)).days
+    assert extended.days_overdue(date(2026, 1, 12)) == 0
+    assert extended.reaches_end(ext.end) and not extended.reaches_end(date(2026, 1, 12))
+    assert extended.in_force(date(2026, 1, 12)) is extended  # applying twice changes nothing
+    late = ext.end + timedelta(days=7)
+    assert extended.phase(late) == "overdue" and extended.days_overdue(late) == 7
+    unextended = dataclasses.replace(plan, extension=None).in_force(date(2026, 1, 12))
+    assert unextended.phase(date(2026, 1, 12)) == "overdue"
+    assert unextended.days_overdue(date(2026, 1, 12)) == 4
+    assert unextended.day_of_peak(date(2026, 1, 19)) == 71
+
+
+def _with_extension(tmp_path, block: str):
+    """The shipped plan.yaml with its peak.extension block replaced by ``block``."""
+    text = load_plan.__globals__["PLAN_FILE"].read_text("utf-8")
+    text = re.sub(r"  extension:\n(    .*\n)+", block, text)
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, "utf-8")
+    return load_plan(path)
+
+
+def test_no_extension_block_means_no_extension(tmp_path):
+    plan = _with_extension(tmp_path, "")
+    assert plan.extension is None and plan.in_force(date(2026, 1, 19)).end == date(2026, 1, 8)
+
+
+@pytest.mark.parametrize(
+    ("block", "named"),
+    [
+        ("  extension:\n    end: 2026-01-19\n    dated: 2026-01-06\n", "peak.extension.reference"),
+        (
+            "  extension:\n    end: 2026-01-05\n    reference: x\n    dated: 2026-01-04\n",
+            "must come after peak.end",
+        ),
+        (
+            "  extension:\n    end: 19/01/2026\n    reference: x\n    dated: 2026-01-06\n",
+            "peak.extension.end",
+        ),
+    ],
+)
+def test_a_bad_extension_is_named(tmp_path, block, named):
+    with pytest.raises(ConfigError, match=named):
+        _with_extension(tmp_path, block)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -184,6 +184,20 @@ class SelfReports(Section):
 
 
 @dataclass(frozen=True)
+class Extension:
+    """The peak extended by decision: its new last day, the decision's reference and date."""
+
+    end: date
+    reference: str
+    dated: date
+
+
+# Where a week stands against the peak (Plan.phase): inside the nominal peak, inside an
+# extension decided after it, or past the (extended) end with no extension covering it.
+PHASES = ("in_peak", "extended", "overdue")
+
+
+@dataclass(frozen=True)
 class Plan:
     number: str
     dated: date
@@ -203,6 +217,10 @@ class Plan:
     distribution: dict[str, Any] = field(default_factory=dict)
     # sources re-delivered rarely (full replacements): an old delivery of these is normal
     static_sources: tuple[str, ...] = ()
+    # the peak extended by decision (peak.extension); ``end`` is then the extension's end
+    extension: Extension | None = None
+    # peak.end as planned when an extension moved ``end`` (None: ``end`` is peak.end)
+    planned_end: date | None = None
 
     SECTIONS: ClassVar[dict[str, type[Section]]] = {
         "targets": Targets,
@@ -219,16 +237,62 @@ class Plan:
             if not isinstance(value, section):
                 object.__setattr__(self, name, section.from_yaml(value))
 
+    # ``end`` is the deadline every projection, required pace and standing works toward. As
+    # loaded it is peak.end; ``in_force(week)`` moves it to an extension's end from the week the
+    # extension was decided (a briefing never knows of a decision taken after its week).
+
+    def in_force(self, as_of: date) -> Plan:
+        """The plan as it stood at ``as_of``: an extension decided by then moves ``end`` (the
+        planned end kept in ``planned_end``); one decided later is not known yet."""
+        ext = self.extension
+        if ext is None or self.planned_end is not None:
+            return self
+        if ext.dated <= as_of:
+            return replace(self, end=ext.end, planned_end=self.end)
+        return replace(self, extension=None)
+
+    @property
+    def nominal_end(self) -> date:
+        """The plan's own last day (peak.end), whatever an extension decided later."""
+        return self.planned_end if self.planned_end is not None else self.end
+
     @property
     def duration_days(self) -> int:
+        """Days of the peak up to the deadline in force (extended when extended)."""
         return (self.end - self.start).days + 1
+
+    @property
+    def nominal_days(self) -> int:
+        """Days of the peak as planned (60 for Plan 375)."""
+        return (self.nominal_end - self.start).days + 1
 
     def conference_date(self, week: date) -> date:
         return week + timedelta(days=self.conference_offset_days)
 
+    def day_of_peak(self, as_of: date) -> int:
+        """1 on the first day of the peak; keeps counting past the end."""
+        return (as_of - self.start).days + 1
+
     def days_left(self, as_of: date) -> int:
         """Days still available after ``as_of`` up to and including the deadline (never < 0)."""
         return max((self.end - as_of).days, 0)
+
+    def days_overdue(self, as_of: date) -> int:
+        """Days ``as_of`` lies past the deadline in force (0 up to and on it)."""
+        return max((as_of - self.end).days, 0)
+
+    def phase(self, as_of: date) -> str:
+        """``in_peak`` up to peak.end, ``extended`` after it up to an extension's end,
+        ``overdue`` past the deadline in force (one of PHASES). Call on ``in_force(as_of)``."""
+        if as_of > self.end:
+            return "overdue"
+        if as_of > self.nominal_end:
+            return "extended"
+        return "in_peak"
+
+    def reaches_end(self, as_of: date) -> bool:
+        """A week whose delivery reaches the deadline in force: its briefing closes the campaign."""
+        return as_of >= self.end
 
 
 def _need(raw: dict, dotted: str) -> Any:
@@ -249,6 +313,27 @@ def _as_date(value: Any, key: str) -> date:
         raise ConfigError(
             f"config/plan.yaml: '{key}' must be a date YYYY-MM-DD, found {value!r}"
         ) from exc
+
+
+def _extension(raw: Any, peak_end: date) -> Extension | None:
+    """peak.extension: absent or empty = no extension; else end, reference and dated, all needed."""
+    if not raw:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError("config/plan.yaml: 'peak.extension' must hold end, reference and dated")
+    for key in ("end", "reference", "dated"):
+        if raw.get(key) in (None, ""):
+            raise ConfigError(f"config/plan.yaml: missing key 'peak.extension.{key}'")
+    ext = Extension(
+        end=_as_date(raw["end"], "peak.extension.end"),
+        reference=str(raw["reference"]),
+        dated=_as_date(raw["dated"], "peak.extension.dated"),
+    )
+    if ext.end <= peak_end:
+        raise ConfigError(
+            f"config/plan.yaml: peak.extension.end ({ext.end}) must come after peak.end ({peak_end})"
+        )
+    return ext
 
 
 def load_plan(path: Path | str = PLAN_FILE) -> Plan:
@@ -277,6 +362,7 @@ def load_plan(path: Path | str = PLAN_FILE) -> Plan:
     )
     if plan.end <= plan.start:
         raise ConfigError("config/plan.yaml: peak.end must come after peak.start")
+    plan = replace(plan, extension=_extension(raw["peak"].get("extension"), plan.end))
     for lang in LANGS:
         if lang not in plan.title:
             raise ConfigError(f"config/plan.yaml: plan.title has no '{lang}' text")
