@@ -24,8 +24,8 @@ from helpers.briefing.parts import (
     units_chart_part,
     units_part,
 )
-from helpers.briefing.parts_followup import followup_part, history_part
 from helpers.briefing.parts_detail import appendix_part, backlog_part, orgs_part, quality_part
+from helpers.briefing.parts_followup import followup_part, history_part
 from helpers.briefing.text import Text
 from helpers.config import Plan
 
