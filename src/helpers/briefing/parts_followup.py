@@ -54,7 +54,7 @@ def followup_part(data: BriefingData, lang: str) -> dict[str, Any]:
             "now": pct_text(r["share_now"], lang),
             "gain": _points(r["share_gain"], lang),
             "in_row": int_text(r["named_in_row"], lang),
-            "still": text("followup.yes") if bool(r["laggard_now"]) else text("followup.no"),
+            "still": text("followup.answer_yes") if bool(r["laggard_now"]) else text("followup.answer_no"),
             "outcome": str(r["outcome"]),
             "outcome_label": text(f"followup.outcome_{r['outcome']}"),
         }
@@ -109,7 +109,7 @@ def followup_part(data: BriefingData, lang: str) -> dict[str, Any]:
         "headers": [
             t("common.unit", lang),
             text("followup.rank"),
-            text("followup.share_then", date=when),
+            text("followup.share_then", date=when[:5]),
             text("followup.share_now"),
             text("followup.gain"),
             text("followup.in_row"),

@@ -207,6 +207,14 @@ def named_in_row(history: pd.DataFrame, week: date) -> pd.Series:
     return run.astype("int64")
 
 
+def _number(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _whole(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
 def _median(values: pd.Series) -> float:
     known = values.dropna()
     return float(known.median()) if len(known) else math.nan
@@ -272,10 +280,11 @@ def followup(
         if kind not in city_then.index or kind not in city_now.index:
             continue
         c0, c1 = city_then.loc[kind], city_now.loc[kind]
-        required = c0["required_rate"]
-        needed = None if pd.isna(required) else int(math.ceil(float(required) * days - 1e-9))
-        since = int(c1["cleaned"]) - int(c0["cleaned"])
-        if needed is None:
+        required = _number(c0["required_rate"])
+        needed = None if required is None else int(math.ceil(required * days - 1e-9))
+        then_cleaned, now_cleaned = _whole(c0["cleaned"]), _whole(c1["cleaned"])
+        since = None if then_cleaned is None or now_cleaned is None else now_cleaned - then_cleaned
+        if needed is None or since is None:
             outcome = "no_target"
         else:
             outcome = "met" if since >= needed else "missed"
@@ -284,13 +293,13 @@ def followup(
                 **base,
                 "subject": "city",
                 "kind": kind,
-                "cleaned_then": int(c0["cleaned"]),
-                "cleaned_now": int(c1["cleaned"]),
-                "target_remaining_then": int(c0["remaining"]),
-                "required_rate_then": None if pd.isna(required) else float(required),
+                "cleaned_then": then_cleaned,
+                "cleaned_now": now_cleaned,
+                "target_remaining_then": _whole(c0["remaining"]),
+                "required_rate_then": required,
                 "cleaned_needed": needed,
                 "cleaned_since": since,
-                "rate_achieved": since / days,
+                "rate_achieved": None if since is None else since / days,
                 "days": days,
                 "outcome": outcome,
             }
