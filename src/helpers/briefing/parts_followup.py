@@ -54,7 +54,9 @@ def followup_part(data: BriefingData, lang: str) -> dict[str, Any]:
             "now": pct_text(r["share_now"], lang),
             "gain": _points(r["share_gain"], lang),
             "in_row": int_text(r["named_in_row"], lang),
-            "still": text("followup.answer_yes") if bool(r["laggard_now"]) else text("followup.answer_no"),
+            "still": text("followup.answer_yes")
+            if bool(r["laggard_now"])
+            else text("followup.answer_no"),
             "outcome": str(r["outcome"]),
             "outcome_label": text(f"followup.outcome_{r['outcome']}"),
         }
