@@ -245,7 +245,9 @@ def test_sample_packs_hold_the_rank_history(three_weeks, tmp_path):
     assert list(row[2:5]) == list(mine["rank"])
     assert list(row[5:8]) == pytest.approx(list(mine["share_cleaned"]))
     pack = next((tmp_path / "units").glob(f"{unit}*.xlsx"))
-    own = _read(pack, ws)[i18n.t("excel.sheets.unit_history", "en")]
+    # unit packs are written in the plan's unit-pack language (vi by default)
+    unit_lang = load_plan().unit_packs.get("lang") or "vi"
+    own = _read(pack, ws)[i18n.t("excel.sheets.unit_history", unit_lang)]
     assert len(own) == 4  # header and three weeks
     assert [r[1] for r in own[1:]] == list(mine["rank"])
     assert [r[2] for r in own[1:]] == pytest.approx(list(mine["share_cleaned"]))

@@ -124,7 +124,9 @@ def test_city_targets_of_the_previous_week_against_what_was_cleaned_since():
     # then: 10.5 records a day needed; 7 days later 80 more cleaned (74 needed): met
     then = week("2025-11-23", [(A, 1, 0.5, False, False)], city(100, 500, 10.5))
     now = week("2025-11-30", [(A, 1, 0.6, False, False)], city(180, 420, 12.0))
-    row = by_unit(history.build([then], now)["followup"], "city").set_index("kind")
+    rows = by_unit(history.build([then], now)["followup"], "city")
+    assert list(rows["kind"]) == list(progress.KINDS)  # vehicles first, as everywhere
+    row = rows.set_index("kind")
     assert row.loc["vehicle", "cleaned_needed"] == 74
     assert row.loc["vehicle", "cleaned_since"] == 80
     assert row.loc["vehicle", "outcome"] == "met"

@@ -7,13 +7,14 @@ Reads only :class:`~helpers.briefing.data.BriefingData` (its ``followup`` and
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
 
 from helpers.briefing.data import BriefingData
 from helpers.briefing.text import Text, date_text, int_text, is_missing, pct_text, signed_text
-from helpers.i18n import fmt_date, fmt_num, t
+from helpers.i18n import fmt_date, fmt_num, fmt_pct, t
 
 
 def _points(value: Any, lang: str) -> str:
@@ -135,18 +136,18 @@ def followup_part(data: BriefingData, lang: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 # rank history (appendix)
 
-SPARK_W, SPARK_H = 90, 14
+SPARK_W, SPARK_H = 140, 11
 
 
-def sparkline(shares: list[float]) -> str:
-    """An SVG polyline's points for shares 0..1 (fixed scale: units compare by eye); empty
-    when fewer than two weeks are known."""
+def sparkline(shares: list[float], top: float = 1.0) -> str:
+    """An SVG polyline's points for shares 0..``top`` (one scale for every unit, so units
+    compare by eye); empty when fewer than two weeks are known."""
     known = [(i, s) for i, s in enumerate(shares) if not is_missing(s)]
     if len(known) < 2 or len(shares) < 2:
         return ""
     step = (SPARK_W - 4) / (len(shares) - 1)
     return " ".join(
-        f"{2 + i * step:.1f},{SPARK_H - 2 - (SPARK_H - 4) * min(max(float(s), 0.0), 1.0):.1f}"
+        f"{2 + i * step:.1f},{SPARK_H - 1 - (SPARK_H - 2) * min(max(float(s) / top, 0.0), 1.0):.1f}"
         for i, s in known
     )
 
@@ -168,20 +169,22 @@ def history_part(data: BriefingData, lang: str) -> dict[str, Any]:
     )
     names = hist.drop_duplicates("unit_code", keep="last").set_index("unit_code")["unit_name"]
     order = pd.DataFrame({"rank": ranks[weeks[-1]], "name": names}).sort_values(["rank", "name"])
+    best = shares.max().max()
+    top = 1.0 if pd.isna(best) else min(1.0, max(0.1, math.ceil(float(best) * 10 - 1e-9) / 10))
     rows = []
     for code in order.index:
         rows.append(
             {
                 "unit": str(names[code]),
                 "ranks": [int_text(v, lang) for v in ranks.loc[code]],
-                "line": sparkline(list(shares.loc[code])),
+                "line": sparkline(list(shares.loc[code]), top),
                 "share": pct_text(shares.loc[code, weeks[-1]], lang),
             }
         )
     marked = [bool(recomputed[w]) for w in weeks]
     return {
         "none": None,
-        "lead": text("history.lead", count=len(rows), weeks=len(weeks)),
+        "lead": text("history.lead", count=len(rows), weeks=len(weeks), top=fmt_pct(top, lang, 0)),
         "note": text("history.recomputed_note") if any(marked) else "",
         "weeks": [
             fmt_date(pd.Timestamp(w).date(), lang)[:5] + ("*" if m else "")

@@ -306,9 +306,10 @@ def followup(
         )
     out = pd.DataFrame(rows).reindex(columns=list(columns))
     order = {s: i for i, s in enumerate(FOLLOWUP_SUBJECTS)}
-    out = out.assign(_o=out["subject"].map(order), _r=out["rank_then"])
-    out = out.sort_values(["_o", "_r", "kind"], ascending=[True, False, True], kind="stable")
-    out = out.drop(columns=["_o", "_r"]).reset_index(drop=True)
+    kinds = {k: i for i, k in enumerate(KINDS)}
+    out = out.assign(_o=out["subject"].map(order), _r=out["rank_then"], _k=out["kind"].map(kinds))
+    out = out.sort_values(["_o", "_r", "_k"], ascending=[True, False, True], kind="stable")
+    out = out.drop(columns=["_o", "_r", "_k"]).reset_index(drop=True)
     return out.astype(columns)
 
 
