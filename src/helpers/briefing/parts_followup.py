@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.briefing.data import BriefingData
-from helpers.briefing.text import Text, date_text, int_text, is_missing, pct_text, signed_text
+from helpers.briefing.text import Text, date_text, int_text, is_missing, pct_text
 from helpers.i18n import fmt_date, fmt_num, fmt_pct, t
 
 
@@ -200,4 +200,4 @@ def history_part(data: BriefingData, lang: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["followup_part", "history_part", "pace_text", "signed_text", "sparkline"]
+__all__ = ["followup_part", "history_part", "pace_text", "sparkline"]
