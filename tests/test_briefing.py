@@ -755,6 +755,7 @@ def body_parts(data: briefing.BriefingData, lang: str) -> str:
     return "".join(
         [
             briefing.summary(data, plan, lang),
+            briefing.followup(data, lang),
             briefing.city_progress(data, plan, lang),
             briefing.units_overview(data, lang),
             briefing.laggards_and_leaders(data, plan, lang),
@@ -762,6 +763,7 @@ def body_parts(data: briefing.BriefingData, lang: str) -> str:
             briefing.organisations(data, lang),
             briefing.data_quality(data, lang),
             briefing.appendix(data, lang),
+            briefing.rank_history(data, lang),
         ]
     )
 

@@ -84,6 +84,16 @@ _SPECS = {
         approved_cum:int cleaned_day:int cleaned_cum:int target_cum:number
         """
     ),
+    "followup": _contract(
+        """
+        week_prev!:date prev_recomputed!:bool subject!:text kind!:text unit_code:text
+        unit_name:text rank_then:int rank_now:int share_then:number share_now:number
+        share_gain:number city_median_gain:number laggard_now:bool leader_now:bool
+        improved:bool named_in_row:int outcome!:text cleaned_then:int cleaned_now:int
+        target_remaining_then:int required_rate_then:number cleaned_needed:int
+        cleaned_since:int rate_achieved:number days:int
+        """
+    ),
     "group_progress": _contract(
         """
         kind!:text group!:text records:int resolved:int open:int share_resolved:number
@@ -133,6 +143,12 @@ _SPECS = {
         unit_code!:text status!:text
         """,
         raw=True,
+    ),
+    "rank_history": _contract(
+        """
+        week!:date unit_code!:text unit_name!:text rank!:int share_cleaned:number
+        standing!:text is_laggard!:bool is_leader!:bool recomputed!:bool
+        """
     ),
     "registry_licences": _contract(
         """

@@ -36,6 +36,9 @@ class BriefingData:
     overlong_texts: int = 0  # record texts over Excel's cell limit, cut in the unit packs
     sources: dict[str, dict] = field(default_factory=dict)  # ledger.json "sources", per source
     warnings: list[dict] = field(default_factory=list)  # ledger.json "warnings"
+    # the previous conference followed up and every week's standings (empty when absent)
+    followup: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rank_history: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def as_of(self) -> date:
@@ -61,7 +64,14 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         overlong_texts=overlong_texts(ws, week),
         sources=ledger_sources(ledger),
         warnings=ledger_warnings(ledger),
+        followup=optional(ws, "followup", week),
+        rank_history=optional(ws, "rank_history", week),
     )
+
+
+def optional(ws: Workspace, name: str, week: str) -> pd.DataFrame:
+    """A table written by newer runs only (history): empty for a folder written before it."""
+    return store.load(ws, name, week) if store.exists(ws, name, week) else pd.DataFrame()
 
 
 def ledger_files(ledger: Any) -> list[dict]:

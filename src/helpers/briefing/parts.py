@@ -52,6 +52,7 @@ from helpers.statuses import STANDINGS
 # The contents list exactly these; tests check every <section> of the body is among them.
 PARTS: tuple[tuple[str, str], ...] = (
     ("summary", "sections.summary"),
+    ("followup", "sections.followup"),
     ("city", "sections.city"),
     ("units", "sections.units"),
     ("laggards", "sections.laggards"),
@@ -60,6 +61,7 @@ PARTS: tuple[tuple[str, str], ...] = (
     ("orgs", "sections.orgs"),
     ("quality", "sections.quality"),
     ("appendix", "sections.appendix"),
+    ("history", "sections.history"),
 )
 
 

@@ -25,6 +25,7 @@ from helpers.briefing.parts import (
     units_part,
 )
 from helpers.briefing.parts_detail import appendix_part, backlog_part, orgs_part, quality_part
+from helpers.briefing.parts_followup import followup_part, history_part
 from helpers.briefing.text import Text
 from helpers.config import Plan
 
@@ -64,6 +65,13 @@ def summary(data: BriefingData, plan: Plan, lang: str) -> str:
     return render_part("summary", lang, part=summary_part(data, plan, lang))
 
 
+def followup(data: BriefingData, lang: str) -> str:
+    """The previous conference followed up: its laggards then and now, its leaders kept or
+    lost, the city's targets then against what was cleaned since (one line in the first
+    week)."""
+    return render_part("followup", lang, part=followup_part(data, lang))
+
+
 def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:
     """Cumulative curves against the trajectory, weekly gains, and the city's figures."""
     return render_part("city", lang, part=city_part(data, plan, lang))
@@ -101,3 +109,9 @@ def data_quality(data: BriefingData, lang: str) -> str:
 def appendix(data: BriefingData, lang: str) -> str:
     """All units, landscape pages, the header row repeated on every page."""
     return render_part("appendix", lang, part=appendix_part(data, lang))
+
+
+def rank_history(data: BriefingData, lang: str) -> str:
+    """Appendix: each unit's rank at every reporting week and a small line of its share
+    cleaned (one line when the week's folder has no history)."""
+    return render_part("history", lang, part=history_part(data, lang))

@@ -33,6 +33,7 @@ from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.excel.book import document_time, load_template
 from helpers.excel.city import city_pack, load_city_tables
+from helpers.excel.history import unit_history
 from helpers.excel.sheetxml import MAX_CELL_CHARS, SHEET_ROWS
 from helpers.excel.unit import _write_unit_pack
 from helpers.excel.worklists import LISTS, stage_unit_rows
@@ -115,6 +116,9 @@ def unit_tasks(
     }
     laggards = store.load(ws, "laggards", week)
     leaders = store.load(ws, "leaders", week)
+    history = (
+        store.load(ws, "rank_history", week) if store.exists(ws, "rank_history", week) else None
+    )
     official = official_units().set_index("unit_code")
     wanted = set(units) if units else None
     tasks = []
@@ -130,6 +134,7 @@ def unit_tasks(
                 "city": city,
                 "laggard": {k: _plain(v) for k, v in lag.iloc[0].items()} if len(lag) else None,
                 "leaders": [str(r) for r in lead[f"reason_{lang}"]],
+                "history": None if history is None else unit_history(history, code, lang),
                 "paths": paths,
                 "week": week,
                 "lang": lang,

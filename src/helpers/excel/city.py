@@ -24,6 +24,7 @@ from openpyxl.worksheet.pagebreak import Break
 from helpers import DeliveryError, store
 from helpers.config import Plan
 from helpers.excel.book import PackBook, document_time, load_template, title_block
+from helpers.excel.history import history_sheet
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import _catalogue_label, label_series, tx, yes_no
 from helpers.excel.units_table import (
@@ -524,6 +525,7 @@ def city_pack(
         table_name="Files",
     )
 
+    history_sheet(book, tables.get("rank_history", pd.DataFrame()), lang)
     _trend_sheet(
         book,
         trend_table(tables["daily_series"]),
@@ -558,6 +560,8 @@ def load_city_tables(ws: Workspace, week: str) -> dict[str, pd.DataFrame]:
         "unit_self_report_check",
     )
     tables = {name: store.load(ws, name, week) for name in names}
+    if store.exists(ws, "rank_history", week):  # folders written before history have none
+        tables["rank_history"] = store.load(ws, "rank_history", week)
     tables["rejects_summary"] = rejects_summary(ws, week)
     try:
         tables["ledger"] = ledger_table(store.load_json(ws, "ledger", week))

@@ -24,6 +24,7 @@ from helpers import protect, store
 from helpers.config import Plan
 from helpers.excel.book import PackBook, document_time, load_template, title_block
 from helpers.excel.city import _line_chart, metric_header, metric_kind
+from helpers.excel.history import unit_history_sheet
 from helpers.excel.sheetxml import SHEET_ROWS, Column
 from helpers.excel.texts import _catalogue_label, tx
 from helpers.excel.worklists import GROUPS_KEY, LISTS, unit_worklists, worklist_columns
@@ -290,6 +291,7 @@ def unit_pack(
     *,
     rows_per_sheet: int = SHEET_ROWS,
     daily: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
 ) -> PackBook:
     """One unit's pack: its summary against the city, then every worklist."""
     template = template or load_template()
@@ -306,6 +308,8 @@ def unit_pack(
     _unit_summary(book, unit, city, laggard, leader_reasons, counts, sheet_names, plan, week, lang)
     if daily is not None:
         _daily_sheet(book, daily, lang)
+    if history is not None:
+        unit_history_sheet(book, history, lang)
     for key in LISTS:
         columns = worklist_columns(key, lang)
         freeze = 1
@@ -380,6 +384,7 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
         task["template"],
         rows_per_sheet=task["rows_per_sheet"],
         daily=daily,
+        history=task.get("history"),
     )
     path = book.save(Path(task["path"]), level=task["level"])
     if task.get("password"):  # encrypted here, in the worker: the packs' cores do it in parallel

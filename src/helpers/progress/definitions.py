@@ -65,6 +65,8 @@ OUTPUT_TABLES: tuple[str, ...] = (
     "unit_daily",
     "org_summary",
     "talking_points",
+    "rank_history",
+    "followup",
 )
 
 # A record-level table given as a DataFrame (tests) or as a Parquet file's path.

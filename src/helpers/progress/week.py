@@ -12,6 +12,7 @@ import pandas as pd
 from helpers import DeliveryError, store
 from helpers.config import Plan, load_plan
 from helpers.paths import WEEK_PATTERN, Workspace
+from helpers.progress import history
 from helpers.progress.definitions import _REQUIRED, OUTPUT_TABLES
 from helpers.progress.metrics import (
     _previous_usable,
@@ -105,13 +106,41 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
     finally:
         con.close()
     prev_week = previous_week(ws, week, plan)
-    tables = compute(
+    tables: dict[str, pd.DataFrame] = compute(
         agg,
         plan,
         as_of=as_of,
         previous=load_previous(ws, prev_week),
         previous_as_of=date.fromisoformat(prev_week),
     )
+    tables |= week_history(ws, week, plan, agg, tables, check, organizations)
     for name in OUTPUT_TABLES:
         store.save(ws, tables[name], name, week)
     return tables
+
+
+def week_history(
+    ws: Workspace,
+    week: str,
+    plan: Plan,
+    agg: Aggregates,
+    tables: dict[str, pd.DataFrame],
+    self_report_check: pd.DataFrame | None = None,
+    organizations: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """``rank_history`` and ``followup`` of the week: each earlier week from its processed
+    folder when it was run, else recomputed from this week's aggregates (helpers.progress.
+    history); nothing is written here."""
+
+    def recompute(earlier: str) -> history.WeekTables:
+        return history.recompute_week(
+            agg,
+            plan,
+            earlier,
+            self_report_check=self_report_check,
+            organizations=organizations,
+        )
+
+    earlier = [history.week_tables(ws, w, recompute) for w in history.history_weeks(ws, week)]
+    current = history.WeekTables(week, tables["unit_progress"], tables["city_progress"])
+    return history.build(earlier, current)

@@ -1,0 +1,351 @@
+"""History: each earlier reporting week's unit standings (``rank_history``) and the follow-up
+of the previous conference (``followup``).
+
+Source of truth for an earlier week is that week's processed ``unit_progress`` and
+``city_progress`` when the week was run (what its conference was actually told). A week that
+was never run (or whose tables are missing) is *recomputed* as of its last day from the
+current week's aggregates (:func:`aggregates_as_of`): the per-unit, per-day cleaned counts
+cut at that day, the self-reports and organisations as of that day, then the ordinary
+:func:`~helpers.progress.week.compute`. No record is read again, no delivery re-ingested: a
+recomputed week costs one pass of the 126-row unit table (docs/architecture.md, "History").
+Its rows say ``recomputed``.
+
+Pure functions over tables; :func:`week_tables` and :func:`history_weeks` are the I/O edges
+(through :mod:`helpers.store`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from helpers import store
+from helpers.config import Plan
+from helpers.paths import WEEK_PATTERN, Workspace
+from helpers.progress.definitions import KINDS, RANK_SHARE
+from helpers.progress.records import (
+    Aggregates,
+    org_summary,
+    organisations_by_unit,
+    self_report_summary,
+)
+
+# unit_progress columns the history reads from an earlier week
+UNIT_COLUMNS = ("unit_code", "unit_name", "rank", RANK_SHARE, "standing", "is_laggard", "is_leader")
+# city_progress columns the follow-up reads (the figures the talking points state)
+CITY_COLUMNS = ("kind", "cleaned", "target", "remaining", "required_rate", "rate_7d", "days_left")
+
+HISTORY_COLUMNS = (
+    "week",
+    "unit_code",
+    "unit_name",
+    "rank",
+    "share_cleaned",
+    "standing",
+    "is_laggard",
+    "is_leader",
+    "recomputed",
+)
+FOLLOWUP_SUBJECTS = ("laggard", "leader", "city")
+FOLLOWUP_OUTCOMES = ("improved", "not_improved", "kept", "lost", "met", "missed", "no_target")
+
+
+@dataclass(frozen=True)
+class WeekTables:
+    """One reporting week as history reads it: its unit and city tables, and whether they are
+    the week's own processed tables (what its conference was told) or recomputed."""
+
+    week: str
+    units: pd.DataFrame  # unit_progress (at least UNIT_COLUMNS)
+    city: pd.DataFrame  # city_progress (at least CITY_COLUMNS)
+    recomputed: bool = False
+
+    @property
+    def as_of(self) -> date:
+        return date.fromisoformat(self.week)
+
+
+# ---------------------------------------------------------------------------------------
+# recomputing a week that was never run
+
+
+def aggregates_as_of(
+    agg: Aggregates,
+    plan: Plan,
+    *,
+    as_of: date,
+    self_report_check: pd.DataFrame | None = None,
+    organizations: pd.DataFrame | None = None,
+) -> Aggregates:
+    """The current week's aggregates cut back to ``as_of`` (an earlier week's last day).
+
+    Cleaned records are the cleanings dated up to ``as_of`` (undated ones count from the
+    start, as in every week); the daily series stops there; self-reports and organisations are
+    judged as of that day. Assigned records and the difficult groups are the current ones
+    (earlier weeks' groups are not recorded); the review backlog of that day is not known from
+    the aggregates, so the recomputed week has none (the backlog rule names nobody)."""
+    daily = agg.daily.loc[agg.daily["date"].isna() | (agg.daily["date"] <= as_of)]
+    daily = daily.reset_index(drop=True)
+    cleaned = daily.groupby(["unit_code", "kind"])["cleaned_day"].sum()
+    counts = agg.counts.copy()
+    index = pd.MultiIndex.from_arrays([counts["unit_code"].astype("str"), counts["kind"]])
+    counts["cleaned"] = cleaned.reindex(index, fill_value=0).to_numpy().astype("int64")
+    backlog = pd.DataFrame(
+        {
+            "unit_code": pd.Series(dtype="str"),
+            "backlog_pending": pd.Series(dtype="int64"),
+            "backlog_median_lag_days": pd.Series(dtype="float64"),
+            "backlog_oldest_days": pd.Series(dtype="Int64"),
+        }
+    )
+    self_reports = agg.self_reports
+    if self_report_check is not None:
+        self_reports = self_report_summary(self_report_check, plan, as_of=as_of)
+    orgs, org_types = agg.organizations, agg.org_types
+    if organizations is not None:
+        orgs = organisations_by_unit(organizations, as_of=as_of)
+        org_types = org_summary(organizations, as_of=as_of)
+    return Aggregates(
+        counts=counts,
+        daily=daily,
+        backlog=backlog,
+        self_reports=self_reports,
+        organizations=orgs,
+        org_types=org_types,
+    )
+
+
+def recompute_week(
+    agg: Aggregates,
+    plan: Plan,
+    week: str,
+    *,
+    self_report_check: pd.DataFrame | None = None,
+    organizations: pd.DataFrame | None = None,
+) -> WeekTables:
+    """An earlier week recomputed from the current week's aggregates (labelled so)."""
+    from helpers.progress.week import compute
+
+    as_of = date.fromisoformat(week)
+    cut = aggregates_as_of(
+        agg, plan, as_of=as_of, self_report_check=self_report_check, organizations=organizations
+    )
+    tables = compute(cut, plan, as_of=as_of)
+    return WeekTables(week, tables["unit_progress"], tables["city_progress"], recomputed=True)
+
+
+# ---------------------------------------------------------------------------------------
+# I/O edges
+
+
+def history_weeks(ws: Workspace, week: str) -> list[str]:
+    """The reporting weeks before ``week``: every delivery folder and every processed week
+    folder dated earlier, oldest first."""
+    folders = set(ws.deliveries())
+    if ws.processed.is_dir():
+        folders |= {
+            p.name for p in ws.processed.iterdir() if p.is_dir() and WEEK_PATTERN.match(p.name)
+        }
+    return sorted(f for f in folders if f < week)
+
+
+def week_tables(ws: Workspace, week: str, recompute: Callable[[str], WeekTables]) -> WeekTables:
+    """The week's own processed tables when it was run; else ``recompute(week)``."""
+    if store.exists(ws, "unit_progress", week) and store.exists(ws, "city_progress", week):
+        units = store.load(ws, "unit_progress", week)
+        city = store.load(ws, "city_progress", week)
+        if set(UNIT_COLUMNS) <= set(units.columns) and set(CITY_COLUMNS) <= set(city.columns):
+            return WeekTables(week, units, city, recomputed=False)
+    return recompute(week)
+
+
+# ---------------------------------------------------------------------------------------
+# the tables
+
+
+def _standings(weektables: WeekTables) -> pd.DataFrame:
+    u = weektables.units
+    return pd.DataFrame(
+        {
+            "week": pd.Series([weektables.as_of] * len(u), dtype=object),
+            "unit_code": u["unit_code"].astype("str").to_numpy(),
+            "unit_name": u["unit_name"].astype("str").to_numpy(),
+            "rank": u["rank"].astype("int64").to_numpy(),
+            "share_cleaned": u[RANK_SHARE].astype("float64").to_numpy(),
+            "standing": u["standing"].astype("str").to_numpy(),
+            "is_laggard": u["is_laggard"].fillna(False).astype("bool").to_numpy(),
+            "is_leader": u["is_leader"].fillna(False).astype("bool").to_numpy(),
+            "recomputed": weektables.recomputed,
+        }
+    )
+
+
+def rank_history(weeks: Sequence[WeekTables]) -> pd.DataFrame:
+    """Unit x week: rank, share of cleanable vehicle records cleaned (the plan's measure),
+    standing, named laggard, leader, recomputed; oldest week first, then by unit code."""
+    frames = [_standings(w) for w in sorted(weeks, key=lambda w: w.week)]
+    if not frames:
+        return pd.DataFrame({c: [] for c in HISTORY_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
+    out["recomputed"] = out["recomputed"].astype("bool")
+    return out.sort_values(["week", "unit_code"], kind="stable", ignore_index=True)
+
+
+def named_in_row(history: pd.DataFrame, week: date) -> pd.Series:
+    """Per unit: how many conferences in a row, ending with the one of ``week``, named it a
+    laggard (0 when that conference did not)."""
+    upto = history.loc[history["week"] <= week].sort_values(["unit_code", "week"])
+    # a run ends at the latest week: count the laggard weeks after the last non-laggard one
+    flags = upto["is_laggard"].astype("bool")
+    breaks = (~flags).groupby(upto["unit_code"]).cumsum()
+    last_break = breaks.groupby(upto["unit_code"]).transform("max")
+    run = (flags & (breaks == last_break)).groupby(upto["unit_code"]).sum()
+    return run.astype("int64")
+
+
+def _number(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _whole(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _median(values: pd.Series) -> float:
+    known = values.dropna()
+    return float(known.median()) if len(known) else math.nan
+
+
+def followup(
+    history: pd.DataFrame, previous: WeekTables | None, current: WeekTables
+) -> pd.DataFrame:
+    """The previous conference followed up (docs/rules.md, "Follow-up of the previous
+    conference"): one row per unit named laggard then (``subject`` laggard: improved or
+    not), per leader then (kept or lost), per kind for the city (the pace and records the
+    previous week's talking points asked for against what was cleaned since). Empty when
+    there was no previous conference."""
+    columns = _FOLLOWUP_EMPTY
+    if previous is None:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+    then = _standings(previous).set_index("unit_code")
+    now = _standings(current).set_index("unit_code")
+    both = then.merge(
+        now, how="left", left_index=True, right_index=True, suffixes=("_then", "_now")
+    )
+    gain = both["share_cleaned_now"] - both["share_cleaned_then"]
+    median_gain = _median(gain)
+    in_row = named_in_row(history, previous.as_of)
+    rows: list[dict] = []
+    base = {"week_prev": previous.as_of, "prev_recomputed": previous.recomputed}
+    for code, r in both.iterrows():
+        common = {
+            **base,
+            "kind": "vehicle",
+            "unit_code": code,
+            "unit_name": r["unit_name_then"],
+            "rank_then": r["rank_then"],
+            "rank_now": r["rank_now"],
+            "share_then": r["share_cleaned_then"],
+            "share_now": r["share_cleaned_now"],
+            "share_gain": gain[code],
+            "city_median_gain": median_gain,
+            "laggard_now": bool(r["is_laggard_now"]) if pd.notna(r["is_laggard_now"]) else False,
+            "leader_now": bool(r["is_leader_now"]) if pd.notna(r["is_leader_now"]) else False,
+            "named_in_row": int(in_row.get(code, 0)),
+        }
+        if r["is_laggard_then"]:
+            improved = not common["laggard_now"] or (
+                pd.notna(gain[code]) and pd.notna(median_gain) and gain[code] >= median_gain
+            )
+            outcome = "improved" if improved else "not_improved"
+            rows.append({**common, "subject": "laggard", "improved": improved, "outcome": outcome})
+        if r["is_leader_then"]:
+            kept = common["leader_now"]
+            rows.append(
+                {
+                    **common,
+                    "subject": "leader",
+                    "improved": None,
+                    "outcome": "kept" if kept else "lost",
+                }
+            )
+    days = max((current.as_of - previous.as_of).days, 1)
+    city_then = previous.city.set_index("kind")
+    city_now = current.city.set_index("kind")
+    for kind in KINDS:
+        if kind not in city_then.index or kind not in city_now.index:
+            continue
+        c0, c1 = city_then.loc[kind], city_now.loc[kind]
+        required = _number(c0["required_rate"])
+        needed = None if required is None else int(math.ceil(required * days - 1e-9))
+        then_cleaned, now_cleaned = _whole(c0["cleaned"]), _whole(c1["cleaned"])
+        since = None if then_cleaned is None or now_cleaned is None else now_cleaned - then_cleaned
+        if needed is None or since is None:
+            outcome = "no_target"
+        else:
+            outcome = "met" if since >= needed else "missed"
+        rows.append(
+            {
+                **base,
+                "subject": "city",
+                "kind": kind,
+                "cleaned_then": then_cleaned,
+                "cleaned_now": now_cleaned,
+                "target_remaining_then": _whole(c0["remaining"]),
+                "required_rate_then": required,
+                "cleaned_needed": needed,
+                "cleaned_since": since,
+                "rate_achieved": None if since is None else since / days,
+                "days": days,
+                "outcome": outcome,
+            }
+        )
+    out = pd.DataFrame(rows).reindex(columns=list(columns))
+    order = {s: i for i, s in enumerate(FOLLOWUP_SUBJECTS)}
+    kinds = {k: i for i, k in enumerate(KINDS)}
+    out = out.assign(_o=out["subject"].map(order), _r=out["rank_then"], _k=out["kind"].map(kinds))
+    out = out.sort_values(["_o", "_r", "_k"], ascending=[True, False, True], kind="stable")
+    out = out.drop(columns=["_o", "_r", "_k"]).reset_index(drop=True)
+    return out.astype(columns)
+
+
+_FOLLOWUP_EMPTY: dict[str, str] = {
+    "week_prev": "object",
+    "prev_recomputed": "bool",
+    "subject": "str",
+    "kind": "str",
+    "unit_code": "object",
+    "unit_name": "object",
+    "rank_then": "Int64",
+    "rank_now": "Int64",
+    "share_then": "float64",
+    "share_now": "float64",
+    "share_gain": "float64",
+    "city_median_gain": "float64",
+    "laggard_now": "boolean",
+    "leader_now": "boolean",
+    "improved": "boolean",
+    "named_in_row": "Int64",
+    "outcome": "str",
+    "cleaned_then": "Int64",
+    "cleaned_now": "Int64",
+    "target_remaining_then": "Int64",
+    "required_rate_then": "float64",
+    "cleaned_needed": "Int64",
+    "cleaned_since": "Int64",
+    "rate_achieved": "float64",
+    "days": "Int64",
+}
+
+
+def build(weeks: Sequence[WeekTables], current: WeekTables) -> dict[str, pd.DataFrame]:
+    """``rank_history`` (the earlier weeks and this one) and ``followup`` (the newest earlier
+    week is the previous conference)."""
+    earlier = sorted((w for w in weeks if w.week < current.week), key=lambda w: w.week)
+    history = rank_history([*earlier, current])
+    previous = earlier[-1] if earlier else None
+    return {"rank_history": history, "followup": followup(history, previous, current)}

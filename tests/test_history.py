@@ -1,0 +1,196 @@
+"""History: rank_history and the follow-up of the previous conference (helpers.progress.history),
+on hand-made tables, and the recomputation of a week that was never run."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from helpers import progress, schemas, store
+from helpers.config import load_plan
+from helpers.progress import history
+from tests.test_progress import A, B, C, D, daily, records, status_table, window, write_week
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return load_plan()
+
+
+def units(rows: list[tuple]) -> pd.DataFrame:
+    """unit_progress rows: (unit_code, rank, share, is_laggard, is_leader)."""
+    return pd.DataFrame(
+        {
+            "unit_code": [r[0] for r in rows],
+            "unit_name": [f"Unit {r[0]}" for r in rows],
+            "rank": [r[1] for r in rows],
+            "veh_share_cleaned_cleanable": [r[2] for r in rows],
+            "standing": ["off_track" if r[3] else "on_track" for r in rows],
+            "is_laggard": [r[3] for r in rows],
+            "is_leader": [r[4] for r in rows],
+        }
+    )
+
+
+def city(cleaned: int, remaining: int, required: float | None, lic_cleaned: int = 0):
+    return pd.DataFrame(
+        {
+            "kind": ["vehicle", "licence"],
+            "cleaned": [cleaned, lic_cleaned],
+            "target": [cleaned + remaining, 100],
+            "remaining": [remaining, 0],
+            "required_rate": [required, 0.0],
+            "rate_7d": [1.0, 0.0],
+            "days_left": [30, 30],
+        }
+    )
+
+
+def week(day: str, rows, city_table=None, recomputed=False) -> history.WeekTables:
+    return history.WeekTables(
+        day, units(rows), city_table if city_table is not None else city(0, 100, 10.0), recomputed
+    )
+
+
+def by_unit(table: pd.DataFrame, subject: str) -> pd.DataFrame:
+    return table.loc[table["subject"] == subject].set_index("unit_code")
+
+
+def test_a_laggard_that_left_the_list_improved_one_still_named_and_slower_did_not():
+    then = week(
+        "2025-11-23",
+        [
+            (A, 1, 0.5, False, True),
+            (B, 3, 0.1, True, False),
+            (C, 4, 0.1, True, False),
+            (D, 2, 0.3, False, False),
+        ],
+    )
+    # A +0.10, B +0.02 (still named), C +0.01 (left the list), D +0.10: median gain 0.06
+    now = week(
+        "2025-11-30",
+        [
+            (A, 1, 0.6, False, True),
+            (B, 4, 0.12, True, False),
+            (C, 3, 0.11, False, False),
+            (D, 2, 0.4, False, False),
+        ],
+    )
+    out = history.build([then], now)["followup"]
+    lag = by_unit(out, "laggard")
+    assert list(lag.index) == [C, B]  # worst rank then first
+    assert lag.loc[C, "outcome"] == "improved" and bool(lag.loc[C, "improved"])
+    assert lag.loc[B, "outcome"] == "not_improved" and not bool(lag.loc[B, "improved"])
+    assert lag.loc[B, "city_median_gain"] == pytest.approx(0.06)
+    assert lag.loc[B, "share_then"] == 0.1 and lag.loc[B, "share_now"] == 0.12
+
+
+def test_a_laggard_still_named_but_gaining_the_city_median_improved():
+    then = week(
+        "2025-11-23",
+        [(A, 2, 0.3, False, False), (B, 3, 0.1, True, False), (C, 1, 0.5, False, False)],
+    )
+    # gains: A +0.05, B +0.05, C 0.0 -> median 0.05; B is still named but gained the median
+    now = week(
+        "2025-11-30",
+        [(A, 2, 0.35, False, False), (B, 3, 0.15, True, False), (C, 1, 0.5, False, False)],
+    )
+    lag = by_unit(history.build([then], now)["followup"], "laggard")
+    assert lag.loc[B, "outcome"] == "improved" and bool(lag.loc[B, "laggard_now"])
+
+
+def test_named_in_a_row_counts_the_conferences_up_to_the_previous_one():
+    w1 = week("2025-11-17", [(A, 2, 0.1, True, False), (B, 1, 0.2, True, False)])
+    w2 = week("2025-11-23", [(A, 2, 0.1, False, False), (B, 1, 0.2, True, False)])
+    w3 = week("2025-11-30", [(A, 2, 0.1, True, False), (B, 1, 0.2, True, False)])
+    now = week("2025-12-07", [(A, 2, 0.1, True, False), (B, 1, 0.2, True, False)])
+    out = history.build([w1, w2, w3], now)
+    lag = by_unit(out["followup"], "laggard")
+    assert lag.loc[A, "named_in_row"] == 1  # the run broke at 23 Nov
+    assert lag.loc[B, "named_in_row"] == 3
+    assert len(out["rank_history"]) == 8  # 2 units x 4 weeks, this one included
+
+
+def test_leaders_kept_or_lost():
+    then = week("2025-11-23", [(A, 1, 0.5, False, True), (B, 2, 0.4, False, True)])
+    now = week("2025-11-30", [(A, 1, 0.6, False, True), (B, 2, 0.45, False, False)])
+    lead = by_unit(history.build([then], now)["followup"], "leader")
+    assert lead["outcome"].to_dict() == {A: "kept", B: "lost"}
+
+
+def test_city_targets_of_the_previous_week_against_what_was_cleaned_since():
+    # then: 10.5 records a day needed; 7 days later 80 more cleaned (74 needed): met
+    then = week("2025-11-23", [(A, 1, 0.5, False, False)], city(100, 500, 10.5))
+    now = week("2025-11-30", [(A, 1, 0.6, False, False)], city(180, 420, 12.0))
+    rows = by_unit(history.build([then], now)["followup"], "city")
+    assert list(rows["kind"]) == list(progress.KINDS)  # vehicles first, as everywhere
+    row = rows.set_index("kind")
+    assert row.loc["vehicle", "cleaned_needed"] == 74
+    assert row.loc["vehicle", "cleaned_since"] == 80
+    assert row.loc["vehicle", "outcome"] == "met"
+    assert row.loc["vehicle", "target_remaining_then"] == 500
+    assert row.loc["vehicle", "rate_achieved"] == pytest.approx(80 / 7)
+    missed = week("2025-11-30", [(A, 1, 0.6, False, False)], city(150, 420, 12.0))
+    row = by_unit(history.build([then], missed)["followup"], "city").set_index("kind")
+    assert row.loc["vehicle", "outcome"] == "missed"
+    no_pace = week("2025-11-23", [(A, 1, 0.5, False, False)], city(100, 500, None))
+    row = by_unit(history.build([no_pace], now)["followup"], "city").set_index("kind")
+    assert row.loc["vehicle", "outcome"] == "no_target"
+
+
+def test_first_week_has_no_followup_and_a_one_week_history():
+    out = history.build([], week("2025-11-17", [(A, 1, 0.5, True, False)]))
+    assert out["followup"].empty
+    assert len(out["rank_history"]) == 1
+
+
+def test_followup_and_history_fit_their_contracts():
+    then = week("2025-11-23", [(A, 1, 0.5, False, True), (B, 2, 0.1, True, False)])
+    now = week("2025-11-30", [(A, 1, 0.6, False, True), (B, 2, 0.2, True, False)])
+    import pyarrow as pa
+
+    for name, table in history.build([then], now).items():
+        schemas.check_table(name, pa.Table.from_pandas(table, preserve_index=False))
+    empty = history.build([], now)["followup"]
+    schemas.check_table("followup", pa.Table.from_pandas(empty, preserve_index=False))
+
+
+# --- through progress_week: a week run, a week never run ---------------------------------------
+
+
+def test_a_never_run_previous_week_is_recomputed_and_labelled(tmp_ws, plan):
+    # 16 Nov exists as a delivery but was never run: its standings come from this week's data
+    (tmp_ws.raw / "2025-11-16").mkdir()
+    cleanings = daily(date(2025, 11, 10), 3) + window()
+    write_week(tmp_ws, "2025-11-23", status_table(records(A, assigned=20, cleaned_at=cleanings)))
+    tables = progress.progress_week(tmp_ws, "2025-11-23", plan)
+    hist = store.load(tmp_ws, "rank_history", "2025-11-23")
+    earlier = hist.loc[hist["week"] == date(2025, 11, 16)].set_index("unit_code")
+    assert earlier["recomputed"].all() and len(earlier) == 126
+    cleanable = tables["unit_progress"].set_index("unit_code").loc[A, "veh_cleanable"]
+    assert earlier.loc[A, "share_cleaned"] == pytest.approx(3 / cleanable)  # 3 cleaned by then
+    assert not hist.loc[hist["week"] == date(2025, 11, 23), "recomputed"].any()
+    follow = store.load(tmp_ws, "followup", "2025-11-23")
+    assert len(follow) and follow["prev_recomputed"].all()
+    assert (follow["week_prev"] == date(2025, 11, 16)).all()
+
+
+def test_a_week_that_was_run_is_read_from_its_folder_not_recomputed(tmp_ws, plan):
+    # the 16 Nov run saw 3 cleanings; this week's data dates them differently (a re-dated
+    # review): the history keeps what the conference was told
+    write_week(
+        tmp_ws,
+        "2025-11-16",
+        status_table(records(A, assigned=20, cleaned_at=daily(date(2025, 11, 14), 3))),
+    )
+    told = progress.progress_week(tmp_ws, "2025-11-16", plan)["unit_progress"]
+    write_week(tmp_ws, "2025-11-23", status_table(records(A, assigned=20, cleaned_at=window())))
+    progress.progress_week(tmp_ws, "2025-11-23", plan)
+    hist = store.load(tmp_ws, "rank_history", "2025-11-23")
+    earlier = hist.loc[hist["week"] == date(2025, 11, 16)].set_index("unit_code")
+    assert not earlier["recomputed"].any()
+    share = told.set_index("unit_code").loc[A, "veh_share_cleaned_cleanable"]
+    assert earlier.loc[A, "share_cleaned"] == pytest.approx(share) and share > 0
+    assert not store.load(tmp_ws, "followup", "2025-11-23")["prev_recomputed"].any()
