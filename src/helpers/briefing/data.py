@@ -36,6 +36,9 @@ class BriefingData:
     overlong_texts: int = 0  # record texts over Excel's cell limit, cut in the unit packs
     sources: dict[str, dict] = field(default_factory=dict)  # ledger.json "sources", per source
     warnings: list[dict] = field(default_factory=list)  # ledger.json "warnings"
+    # the campaign summary's tables (progress.final.FINAL_TABLES), only in a week that reaches
+    # the end of the peak (progress writes them then); None in every other week
+    final: dict[str, pd.DataFrame] | None = None
 
     @property
     def as_of(self) -> date:
@@ -61,7 +64,18 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         overlong_texts=overlong_texts(ws, week),
         sources=ledger_sources(ledger),
         warnings=ledger_warnings(ledger),
+        final=load_final(ws, week),
     )
+
+
+def load_final(ws: Workspace, week: str) -> dict[str, pd.DataFrame] | None:
+    """The campaign summary's tables of the week, or None when progress wrote none (a week
+    before the end of the peak)."""
+    from helpers.progress.final import FINAL_TABLES
+
+    if not all(store.exists(ws, name, week) for name in FINAL_TABLES):
+        return None
+    return {name: store.load(ws, name, week) for name in FINAL_TABLES}
 
 
 def ledger_files(ledger: Any) -> list[dict]:

@@ -25,6 +25,7 @@ from helpers.briefing.parts import (
     units_part,
 )
 from helpers.briefing.parts_detail import appendix_part, backlog_part, orgs_part, quality_part
+from helpers.briefing.parts_final import final_part
 from helpers.briefing.text import Text
 from helpers.config import Plan
 
@@ -62,6 +63,12 @@ def cover(data: BriefingData, plan: Plan, lang: str, generated_at: datetime | No
 def summary(data: BriefingData, plan: Plan, lang: str) -> str:
     """KPI tiles per kind and the talking points."""
     return render_part("summary", lang, part=summary_part(data, plan, lang))
+
+
+def campaign_summary(data: BriefingData, plan: Plan, lang: str) -> str:
+    """The campaign summary in a week that reaches the end of the peak; nothing otherwise."""
+    part = final_part(data, plan, lang)
+    return "" if part is None else render_part("final", lang, part=part)
 
 
 def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:
