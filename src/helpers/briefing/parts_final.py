@@ -67,7 +67,7 @@ def figures_table(figures: pd.DataFrame, lang: str) -> dict[str, Any]:
         ],
         rows,
         classes=["text", "text", "num", "text", "num"],
-        widths=["40%", "13%", "13%", "22%", "12%"],
+        widths=["37%", "16%", "12%", "24%", "11%"],
         table_class="data compact",
     )
 
@@ -215,7 +215,7 @@ def results_table(units: pd.DataFrame, lang: str) -> dict[str, Any]:
         ],
         rows,
         classes=["num", "text", "num", "num", "num", "num", "num", "text"],
-        widths=["6%", "22%", "12%", "12%", "12%", "11%", "12%", "13%"],
+        widths=["6%", "20%", "10%", "10%", "10%", "9%", "13%", "22%"],
         table_class="data compact",
     )
 
