@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
-from helpers import briefing, i18n, progress, schemas, store
+from helpers import briefing, i18n, progress, store
 from helpers.config import load_plan
 from helpers.excel.worklists import STATUS_LIST
 from helpers.paths import Workspace
@@ -93,11 +93,23 @@ def test_every_praised_and_criticised_unit_is_listed_with_every_reason(final_ws)
             assert str(escape(sentence)) in page, sentence
 
 
-def test_no_unit_to_praise_says_so():
-    from helpers.briefing.parts_final import verdict_table
-
-    empty = schemas.complete("final_verdicts", pd.DataFrame({"unit_code": []}))
-    assert verdict_table(empty, "praise", "en") is None
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_no_unit_to_praise_says_so_and_shows_the_best_units_figures(tmp_ws, lang, tmp_path):
+    build_progress_tables(tmp_ws)
+    plan = end_plan(
+        date.fromisoformat(WEEK), praise_top_n=3, praise_min_share=1.0, praise_finished=False
+    )
+    tables = write_final(tmp_ws, WEEK, plan)
+    assert "praise" not in set(tables["final_verdicts"]["verdict"])
+    data = briefing.load_briefing_data(tmp_ws, WEEK)
+    page = briefing.campaign_summary(data, plan, lang)
+    assert str(escape(i18n.t("briefing.final.praise_none", lang))) in page
+    best = tables["final_units"].sort_values("rank").head(3)
+    for _, row in best.iterrows():
+        assert str(escape(row["unit_name"])) in page
+        assert i18n.fmt_int(row["veh_cleaned"], lang) in page
+    text = render_final_pdf(data, plan, lang, tmp_path / "f.pdf")
+    check_final_figures(text, tables, plan, WEEK, lang, min_figures=400)
 
 
 def test_every_difficult_group_has_a_worklist_in_the_unit_pack():
@@ -140,7 +152,7 @@ def final_figure_values(tables: dict[str, pd.DataFrame], plan, week: str, lang: 
     for col in ("value", "total"):
         out |= {i18n.fmt_int(v, lang) for v in figures[col].dropna()}
     out |= {progress.pct_text(v, lang) for v in figures["share"].dropna()}
-    for col in ("rank", "difficult_open"):
+    for col in ("rank", "difficult_open", "veh_cleaned", "veh_cleanable"):
         out |= {i18n.fmt_int(v, lang) for v in units[col].dropna()}
     for col in ("veh_share_cleaned_cleanable", "veh_share_cleaned", "lic_share_cleaned_cleanable"):
         out |= {progress.pct_text(v, lang) for v in units[col]}

@@ -94,6 +94,34 @@ def verdict_table(verdicts: pd.DataFrame, verdict: str, lang: str) -> dict[str, 
     )
 
 
+def best_units(units: pd.DataFrame, n: int, lang: str) -> dict[str, Any]:
+    """When no unit meets the praise rules: the ``n`` best units' figures all the same (a
+    section is never empty)."""
+    text = Text(lang)
+    best = units.dropna(subset=["veh_share_cleaned_cleanable"]).sort_values(["rank", "unit_name"])
+    rows = [
+        [
+            int_text(r["rank"], lang),
+            r["unit_name"],
+            pct_text(r["veh_share_cleaned_cleanable"], lang),
+            f"{int_text(r['veh_cleaned'], lang)} / {int_text(r['veh_cleanable'], lang)}",
+        ]
+        for _, r in best.head(max(n, 1)).iterrows()
+    ]
+    return table(
+        [
+            text("final.rank"),
+            t("common.unit", lang),
+            text("final.veh_share_cleanable"),
+            text("final.cleaned_of_cleanable"),
+        ],
+        rows,
+        classes=["num", "text", "num", "num"],
+        widths=["8%", "40%", "26%", "26%"],
+        table_class="data compact",
+    )
+
+
 def handover_groups(handover: pd.DataFrame, lang: str) -> dict[str, Any]:
     """Open records per difficult group (city), with the units still holding some."""
     text = Text(lang)
@@ -254,6 +282,7 @@ def final_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any] | No
         "extended": extended,
         "figures": figures_table(figures, lang),
         "praise": verdict_table(verdicts, "praise", lang),
+        "best": best_units(data.final["final_units"], plan.final.praise_top_n, lang),
         "criticise": verdict_table(verdicts, "criticise", lang),
         "handover_groups": handover_groups(handover, lang) if len(handover) else None,
         "handover_units": handover_units(handover, lang) if len(handover) else None,
