@@ -67,8 +67,8 @@ def figures_table(figures: pd.DataFrame, lang: str) -> dict[str, Any]:
         ],
         rows,
         classes=["text", "text", "num", "text", "num"],
-        widths=["37%", "16%", "12%", "24%", "11%"],
-        table_class="data compact",
+        widths=["38%", "14%", "12%", "25%", "11%"],
+        table_class="data",
     )
 
 
@@ -191,8 +191,8 @@ def handover_units(handover: pd.DataFrame, lang: str) -> dict[str, Any]:
         ],
         rows,
         classes=["text", "num", "num", "num", "text"],
-        widths=["24%", "13%", "13%", "12%", "38%"],
-        table_class="data compact",
+        widths=["26%", "13%", "13%", "12%", "36%"],
+        table_class="data",
         foot=[
             text("final.city_total"),
             int_text(by_kind["vehicle"].sum(), lang),
@@ -243,8 +243,8 @@ def results_table(units: pd.DataFrame, lang: str) -> dict[str, Any]:
         ],
         rows,
         classes=["num", "text", "num", "num", "num", "num", "num", "text"],
-        widths=["6%", "20%", "10%", "10%", "10%", "9%", "13%", "22%"],
-        table_class="data compact",
+        widths=["7%", "22%", "11%", "11%", "11%", "9.5%", "11.5%", "17%"],
+        table_class="data",
     )
 
 
