@@ -1,6 +1,6 @@
 """Campaign parameters from ``config/plan.yaml``, loaded once and checked loudly.
 
-The rule sections (``targets``, ``laggards``, ``leaders``, ``self_reports``) are typed objects
+The rule sections (``targets``, ``laggards``, ``leaders``, ``self_reports``, ``final``) are typed objects
 that check their values where they are built: a missing key, a value of the wrong type or out
 of range is a :class:`ConfigError` naming the key; nothing falls back to a silent default. Each
 section also reads as a mapping (``plan.targets["vehicles_cleaned_share"]``,
@@ -184,6 +184,32 @@ class SelfReports(Section):
 
 
 @dataclass(frozen=True)
+class Final(Section):
+    """Whom the campaign summary praises and criticises for the whole campaign (the week that
+    reaches the end; helpers.progress.final, docs/rules.md "The campaign summary"). Judged on
+    the final share the units are ranked by (vehicle records cleaned of those review can
+    clean)."""
+
+    NAME: ClassVar[str] = "final"
+
+    praise_top_n: int
+    praise_min_share: float
+    praise_finished: bool
+    criticise_bottom_n: int
+    criticise_below_share: float
+    criticise_difficult_open_share: float
+    exclude_criticised: bool
+
+    def _check(self) -> None:
+        for key in ("praise_top_n", "criticise_bottom_n"):
+            if getattr(self, key) < 0:
+                self._fail(key, "0 or more")
+        for key in ("praise_min_share", "criticise_below_share", "criticise_difficult_open_share"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                self._fail(key, "in [0, 1]")
+
+
+@dataclass(frozen=True)
 class Extension:
     """The peak extended by decision: its new last day, the decision's reference and date."""
 
@@ -212,6 +238,7 @@ class Plan:
     laggards: Laggards
     leaders: Leaders
     self_reports: SelfReports
+    final: Final
     unit_packs: dict[str, Any] = field(default_factory=dict)
     # sending the unit packs: smtp (host, port, sender, starttls), contacts file
     distribution: dict[str, Any] = field(default_factory=dict)
@@ -227,6 +254,7 @@ class Plan:
         "laggards": Laggards,
         "leaders": Leaders,
         "self_reports": SelfReports,
+        "final": Final,
     }
 
     def __post_init__(self) -> None:
@@ -356,6 +384,7 @@ def load_plan(path: Path | str = PLAN_FILE) -> Plan:
         laggards=Laggards.from_yaml(_need(raw, "laggards")),
         leaders=Leaders.from_yaml(_need(raw, "leaders")),
         self_reports=SelfReports.from_yaml(_need(raw, "self_reports")),
+        final=Final.from_yaml(_need(raw, "final")),
         unit_packs=dict(raw.get("unit_packs") or {}),
         distribution=dict(raw.get("distribution") or {}),
         static_sources=tuple(raw.get("reporting", {}).get("static_sources") or ()),

@@ -94,6 +94,33 @@ _SPECS = {
         cleaned_since:int rate_achieved:number days:int
         """
     ),
+    "final_figures": _contract(
+        """
+        order!:int measure!:text kind:text counts!:text value!:number total:number
+        share:number deadline!:date days_overdue!:int
+        """
+    ),
+    "final_handover": _contract(
+        """
+        unit_code!:text unit_name!:text kind!:text group!:text records!:int open!:int
+        """
+    ),
+    "final_units": _contract(
+        """
+        unit_code!:text unit_name!:text rank:int veh_assigned!:int veh_cleanable!:int
+        veh_cleaned!:int veh_difficult!:int veh_difficult_open!:int veh_share_cleaned:number
+        veh_share_cleaned_cleanable:number lic_assigned!:int lic_cleanable!:int
+        lic_cleaned!:int lic_difficult!:int lic_difficult_open!:int lic_share_cleaned:number
+        lic_share_cleaned_cleanable:number difficult!:int difficult_open!:int finished!:bool
+        finished_on:date standing:text
+        """
+    ),
+    "final_verdicts": _contract(
+        """
+        unit_code!:text unit_name!:text verdict!:text position!:int rules:list
+        reason_vi:text reason_en:text
+        """
+    ),
     "group_progress": _contract(
         """
         kind!:text group!:text records:int resolved:int open:int share_resolved:number

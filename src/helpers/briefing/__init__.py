@@ -1,7 +1,8 @@
 """The weekly briefing pack: the document on the table at the progress conference.
 
 ``notebooks/04_briefing.ipynb`` loads the progress tables with :func:`load_briefing_data` and
-displays the parts rendered here, in the order of the document (cover, summary, city progress,
+displays the parts rendered here, in the order of the document (cover, summary, the campaign
+summary in a week that reaches the end of the peak, city progress,
 all units, laggards and leaders, backlog and difficult groups, organisations, data quality,
 appendix). Each part is an HTML string (charts inline as SVG), so the notebook shows what the
 page shows. After the notebook ran, the runner calls :func:`export_briefing`, which turns the
@@ -14,8 +15,8 @@ can reach the page. Every label comes from the catalogue section ``briefing`` (p
 conventions.
 
 Modules: ``data`` (load the tables), ``tables`` (pure table functions), ``text`` (labels and
-number formats), ``charts`` (matplotlib -> SVG), ``parts`` and ``parts_detail`` (each part's
-values, formatted), ``render`` (the parts through their Jinja templates in
+number formats), ``charts`` (matplotlib -> SVG), ``parts``, ``parts_detail`` and ``parts_final`` (each
+part's values, formatted), ``render`` (the parts through their Jinja templates in
 ``reports/templates/briefing/parts/``), ``export`` (notebook -> HTML -> PDF).
 """
 
@@ -65,10 +66,12 @@ from helpers.briefing.parts_detail import (
     orgs_part,
     quality_part,
 )
+from helpers.briefing.parts_final import final_part, has_final
 from helpers.briefing.parts_followup import followup_part, history_part, sparkline
 from helpers.briefing.render import (
     appendix,
     backlog_and_difficult,
+    campaign_summary,
     city_progress,
     cover,
     data_quality,
@@ -141,6 +144,7 @@ __all__ = [
     "backlog_part",
     "breach_label",
     "breach_of",
+    "campaign_summary",
     "city_curves_chart",
     "city_part",
     "city_progress",
@@ -157,8 +161,10 @@ __all__ = [
     "history_part",
     "rank_history",
     "sparkline",
+    "final_part",
     "fonts_css",
     "group_criterion",
+    "has_final",
     "hanoi_now",
     "kpi_values",
     "laggard_rule_counts",

@@ -39,6 +39,9 @@ class BriefingData:
     # the previous conference followed up and every week's standings (empty when absent)
     followup: pd.DataFrame = field(default_factory=pd.DataFrame)
     rank_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the campaign summary's tables (progress.final.FINAL_TABLES), only in a week that reaches
+    # the end of the peak (progress writes them then); None in every other week
+    final: dict[str, pd.DataFrame] | None = None
 
     @property
     def as_of(self) -> date:
@@ -66,12 +69,23 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         warnings=ledger_warnings(ledger),
         followup=optional(ws, "followup", week),
         rank_history=optional(ws, "rank_history", week),
+        final=load_final(ws, week),
     )
 
 
 def optional(ws: Workspace, name: str, week: str) -> pd.DataFrame:
     """A table written by newer runs only (history): empty for a folder written before it."""
     return store.load(ws, name, week) if store.exists(ws, name, week) else pd.DataFrame()
+
+
+def load_final(ws: Workspace, week: str) -> dict[str, pd.DataFrame] | None:
+    """The campaign summary's tables of the week, or None when progress wrote none (a week
+    before the end of the peak)."""
+    from helpers.progress.final import FINAL_TABLES
+
+    if not all(store.exists(ws, name, week) for name in FINAL_TABLES):
+        return None
+    return {name: store.load(ws, name, week) for name in FINAL_TABLES}
 
 
 def ledger_files(ledger: Any) -> list[dict]:

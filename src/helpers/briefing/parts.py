@@ -49,9 +49,11 @@ from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_pct, t
 from helpers.statuses import STANDINGS
 
 # The parts after the cover, in document order: (section id, catalogue key of its heading).
-# The contents list exactly these; tests check every <section> of the body is among them.
+# The contents list exactly these (the campaign summary only in a week that has it); tests
+# check every <section> of the body is among them.
 PARTS: tuple[tuple[str, str], ...] = (
     ("summary", "sections.summary"),
+    ("final", "sections.final"),
     ("followup", "sections.followup"),
     ("city", "sections.city"),
     ("units", "sections.units"),
@@ -192,7 +194,9 @@ def cover_part(
         "plan_title": plan.title[lang],
         "facts": facts,
         "data_as_of": data_as_of_part(data, plan, lang),
-        "contents": [(part, text(key)) for part, key in PARTS],
+        "contents": [
+            (part, text(key)) for part, key in PARTS if part != "final" or data.final is not None
+        ],
     }
 
 

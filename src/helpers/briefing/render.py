@@ -25,6 +25,7 @@ from helpers.briefing.parts import (
     units_part,
 )
 from helpers.briefing.parts_detail import appendix_part, backlog_part, orgs_part, quality_part
+from helpers.briefing.parts_final import final_part
 from helpers.briefing.parts_followup import followup_part, history_part
 from helpers.briefing.text import Text
 from helpers.config import Plan
@@ -70,6 +71,12 @@ def followup(data: BriefingData, lang: str) -> str:
     lost, the city's targets then against what was cleaned since (one line in the first
     week)."""
     return render_part("followup", lang, part=followup_part(data, lang))
+
+
+def campaign_summary(data: BriefingData, plan: Plan, lang: str) -> str:
+    """The campaign summary in a week that reaches the end of the peak; nothing otherwise."""
+    part = final_part(data, plan, lang)
+    return "" if part is None else render_part("final", lang, part=part)
 
 
 def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:

@@ -2,7 +2,8 @@
 
     book = city_pack(load_city_tables(ws, week), plan, week, "vi")
 
-A summary (KPIs and talking points), the printable views of the units table (one theme a
+A summary (KPIs and talking points), in a week that reaches the end of the peak the campaign
+summary's final results and handover list (:mod:`~helpers.excel.city_final`), the printable views of the units table (one theme a
 sheet, fitted to a page width: :mod:`~helpers.excel.units_table`), the full units table for
 analysts, laggards, leaders, difficult groups, backlog, organisations, self-reports, data
 quality, the files read, and the daily trend with its charts. Reads the week's processed
@@ -24,6 +25,7 @@ from openpyxl.worksheet.pagebreak import Break
 from helpers import DeliveryError, store
 from helpers.config import Plan
 from helpers.excel.book import PackBook, document_time, load_template, title_block
+from helpers.excel.city_final import final_sheets
 from helpers.excel.history import history_sheet
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import _catalogue_label, label_series, tx, yes_no
@@ -39,6 +41,7 @@ from helpers.excel.units_table import (
 )
 from helpers.i18n import check_lang, fmt_date, t
 from helpers.paths import Workspace
+from helpers.progress.final import FINAL_TABLES
 
 CITY_KPIS: tuple[str, ...] = (
     "assigned",
@@ -343,6 +346,7 @@ def city_pack(
     title = tx("title.city", lang, plan=plan.number, week=fmt_date(date.fromisoformat(week), lang))
     book = PackBook(template, lang, title=title, mark=t("common.internal_mark", lang))
     _city_summary(book, tables, plan, week, lang)
+    final_sheets(book, tables, lang)  # the week that reaches the end of the peak: first read
 
     units = tables["unit_progress"]
     shown = display_units(units, lang)
@@ -562,6 +566,8 @@ def load_city_tables(ws: Workspace, week: str) -> dict[str, pd.DataFrame]:
     tables = {name: store.load(ws, name, week) for name in names}
     if store.exists(ws, "rank_history", week):  # folders written before history have none
         tables["rank_history"] = store.load(ws, "rank_history", week)
+    if all(store.exists(ws, name, week) for name in FINAL_TABLES):
+        tables |= {name: store.load(ws, name, week) for name in FINAL_TABLES}
     tables["rejects_summary"] = rejects_summary(ws, week)
     try:
         tables["ledger"] = ledger_table(store.load_json(ws, "ledger", week))

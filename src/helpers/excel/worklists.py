@@ -59,6 +59,9 @@ _RECORD_LISTS: dict[str, tuple[str, ...]] = {
     "rejected": ("rejected_awaiting_resubmission",),
     "elsewhere": ("owner_resides_elsewhere",),
 }
+# The worklist (sheet key: excel.sheets.<key>) holding each status's records in a unit pack:
+# where a unit finds the records of a difficult group still open at the end of the peak.
+STATUS_LIST: dict[str, str] = {s: key for key, statuses in _RECORD_LISTS.items() for s in statuses}
 
 # Walking order of an address: the street (the address without its numbers, lower case), then
 # its numbers from the last to the first: "Số 5 ngõ 12, Tổ 3" -> ("số  ngõ , tổ", [3, 12, 5]),

@@ -14,6 +14,7 @@ from helpers.config import Plan, load_plan
 from helpers.paths import WEEK_PATTERN, Workspace
 from helpers.progress import history
 from helpers.progress.definitions import _REQUIRED, OUTPUT_TABLES
+from helpers.progress.final import FINAL_TABLES, final_tables
 from helpers.progress.metrics import (
     _previous_usable,
     city_progress,
@@ -33,12 +34,20 @@ def compute(
     previous: pd.DataFrame | None = None,
     previous_as_of: date | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every progress table from the aggregates (pure; no I/O)."""
+    """Every progress table from the aggregates (pure; no I/O); in a week that reaches the
+    end of the peak in force (or lies past it), the campaign summary's tables too
+    (:data:`~helpers.progress.final.FINAL_TABLES`)."""
     units = unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
     lag = laggards(units, plan)
     lead = leaders(units, plan)
     city = city_progress(units, agg, plan, as_of=as_of)
-    return {
+    in_force = plan.in_force(as_of)
+    final = (
+        final_tables(units, city, agg.org_types, in_force, as_of=as_of)
+        if in_force.reaches_end(as_of)
+        else {}
+    )
+    return final | {
         "unit_progress": units,
         "city_progress": city,
         "group_progress": group_progress(units, plan),
@@ -116,6 +125,12 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
     tables |= week_history(ws, week, plan, agg, tables, check, organizations)
     for name in OUTPUT_TABLES:
         store.save(ws, tables[name], name, week)
+    for name in FINAL_TABLES:
+        # only a week that reaches the end has them: none is left from a run with another plan
+        if name in tables:
+            store.save(ws, tables[name], name, week)
+        else:
+            store.table_path(ws, name, week).unlink(missing_ok=True)
     return tables
 
 
