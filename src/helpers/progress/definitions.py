@@ -65,6 +65,7 @@ OUTPUT_TABLES: tuple[str, ...] = (
     "unit_daily",
     "org_summary",
     "talking_points",
+    "commitment_status",
 )
 
 # A record-level table given as a DataFrame (tests) or as a Parquet file's path.
