@@ -100,9 +100,7 @@ def test_status_of_a_commitment(figures, commitment, status):
 
 
 def test_figures_given_now_and_projected_are_carried():
-    daily = make_daily(
-        [("vehicle", date(2025, 11, 22), 30), ("vehicle", date(2025, 11, 25), 70)]
-    )
+    daily = make_daily([("vehicle", date(2025, 11, 22), 30), ("vehicle", date(2025, 11, 25), 70)])
     row = one(make_commitment(), make_units(), daily=daily)
     # on the day before the date given (23 Nov): 400 now minus the 70 cleaned on 25 Nov
     assert row["value_given"] == 330.0
@@ -128,9 +126,7 @@ def test_a_passed_by_date_is_judged_on_the_figure_of_that_day():
 
 
 def test_a_passed_by_date_the_system_cannot_tell_is_judged_on_the_figure_now():
-    commitment = make_commitment(
-        measure="backlog_pending", target=10.0, by_date=date(2025, 11, 30)
-    )
+    commitment = make_commitment(measure="backlog_pending", target=10.0, by_date=date(2025, 11, 30))
     assert one(commitment, make_units(backlog_pending=40))["status"] == "missed"
     assert one(commitment, make_units(backlog_pending=8))["status"] == "met"
 
@@ -138,9 +134,7 @@ def test_a_passed_by_date_the_system_cannot_tell_is_judged_on_the_figure_now():
 def test_backlog_pace_is_the_change_since_the_previous_week():
     commitment = make_commitment(measure="backlog_pending", target=10.0)
     previous = make_units(backlog_pending=65)  # 35 fewer in 7 days: 5 a day
-    row = one(
-        commitment, make_units(), previous=previous, previous_as_of=date(2025, 11, 30)
-    )
+    row = one(commitment, make_units(), previous=previous, previous_as_of=date(2025, 11, 30))
     assert row["pace_per_day"] == -5.0 and row["direction"] == "down"
     assert row["status"] == "on_course"  # 30 - 7 x 5 = -5 <= 10
     slower = make_units(backlog_pending=37)  # 1 a day: 23 by the 14th

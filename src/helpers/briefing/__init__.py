@@ -2,7 +2,7 @@
 
 ``notebooks/04_briefing.ipynb`` loads the progress tables with :func:`load_briefing_data` and
 displays the parts rendered here, in the order of the document (cover, summary, city progress,
-all units, laggards and leaders, backlog and difficult groups, organisations, data quality,
+all units, laggards and leaders, commitments of unit commanders, backlog and difficult groups, organisations, data quality,
 appendix). Each part is an HTML string (charts inline as SVG), so the notebook shows what the
 page shows. After the notebook ran, the runner calls :func:`export_briefing`, which turns the
 executed notebook into HTML with the template ``reports/templates/briefing/`` (no input, no
@@ -14,7 +14,7 @@ can reach the page. Every label comes from the catalogue section ``briefing`` (p
 conventions.
 
 Modules: ``data`` (load the tables), ``tables`` (pure table functions), ``text`` (labels and
-number formats), ``charts`` (matplotlib -> SVG), ``parts`` and ``parts_detail`` (each part's
+number formats), ``charts`` (matplotlib -> SVG), ``parts``, ``parts_detail`` and ``parts_commitments`` (each part's
 values, formatted), ``render`` (the parts through their Jinja templates in
 ``reports/templates/briefing/parts/``), ``export`` (notebook -> HTML -> PDF).
 """
@@ -58,6 +58,7 @@ from helpers.briefing.parts import (
     units_chart_part,
     units_part,
 )
+from helpers.briefing.parts_commitments import commitment_rows, commitments_part, figure_text
 from helpers.briefing.parts_detail import (
     APPENDIX_COLUMNS,
     appendix_part,
@@ -69,6 +70,7 @@ from helpers.briefing.render import (
     appendix,
     backlog_and_difficult,
     city_progress,
+    commitments,
     cover,
     data_quality,
     laggards_and_leaders,
@@ -142,6 +144,9 @@ __all__ = [
     "city_part",
     "city_progress",
     "city_row",
+    "commitment_rows",
+    "commitments",
+    "commitments_part",
     "city_target",
     "cover",
     "cover_part",
@@ -149,6 +154,7 @@ __all__ = [
     "data_quality",
     "difficult_groups",
     "export_briefing",
+    "figure_text",
     "fonts_css",
     "group_criterion",
     "hanoi_now",

@@ -36,6 +36,8 @@ class BriefingData:
     overlong_texts: int = 0  # record texts over Excel's cell limit, cut in the unit packs
     sources: dict[str, dict] = field(default_factory=dict)  # ledger.json "sources", per source
     warnings: list[dict] = field(default_factory=list)  # ledger.json "warnings"
+    # commitment_status: commanders' commitments and their status (empty: none delivered)
+    commitments: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def as_of(self) -> date:
@@ -61,6 +63,9 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         overlong_texts=overlong_texts(ws, week),
         sources=ledger_sources(ledger),
         warnings=ledger_warnings(ledger),
+        commitments=store.load(ws, "commitment_status", week)
+        if store.exists(ws, "commitment_status", week)
+        else pd.DataFrame(),
     )
 
 

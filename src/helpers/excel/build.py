@@ -115,6 +115,11 @@ def unit_tasks(
     }
     laggards = store.load(ws, "laggards", week)
     leaders = store.load(ws, "leaders", week)
+    commitments = (
+        store.load(ws, "commitment_status", week)
+        if store.exists(ws, "commitment_status", week)
+        else None
+    )
     official = official_units().set_index("unit_code")
     wanted = set(units) if units else None
     tasks = []
@@ -130,6 +135,9 @@ def unit_tasks(
                 "city": city,
                 "laggard": {k: _plain(v) for k, v in lag.iloc[0].items()} if len(lag) else None,
                 "leaders": [str(r) for r in lead[f"reason_{lang}"]],
+                "commitments": []
+                if commitments is None
+                else commitments.loc[commitments["unit_code"] == code].to_dict("records"),
                 "paths": paths,
                 "week": week,
                 "lang": lang,
