@@ -125,6 +125,12 @@ def test_a_passed_by_date_is_judged_on_the_figure_of_that_day():
     assert one(commitment, make_units(veh_cleaned=520), daily=daily)["status"] == "met"
 
 
+def test_a_by_date_on_the_weeks_last_day_is_judged_on_the_figure_now():
+    row = one(make_commitment(by_date=AS_OF), make_units(veh_cleaned=480))
+    assert row["value_by"] == 480.0 and row["days_left"] == 0
+    assert row["status"] == "missed" and pd.isna(row["projected"])
+
+
 def test_a_passed_by_date_the_system_cannot_tell_is_judged_on_the_figure_now():
     commitment = make_commitment(measure="backlog_pending", target=10.0, by_date=date(2025, 11, 30))
     assert one(commitment, make_units(backlog_pending=40))["status"] == "missed"

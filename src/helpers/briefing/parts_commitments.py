@@ -26,6 +26,16 @@ def figure_text(value: Any, unit: str, lang: str) -> str:
     return int_text(round(float(value)), lang)
 
 
+def at_by_date_text(row: dict[str, Any], lang: str) -> str:
+    """The figure on the by-date: as the system holds it once the date has passed, else where
+    the 7-day pace leads ("≈" marks a projection)."""
+    if not is_missing(row["value_by"]):
+        return figure_text(row["value_by"], str(row["unit"]), lang)
+    if row["days_left"] > 0 and not is_missing(row["projected"]):
+        return "≈ " + figure_text(row["projected"], str(row["unit"]), lang)
+    return "–"
+
+
 def commitment_rows(status: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     """One row per commitment, in the table's order (missed first): its cells and status."""
     rows = []
@@ -42,7 +52,7 @@ def commitment_rows(status: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
                     figure_text(r["value_now"], unit, lang),
                     figure_text(r["target"], unit, lang),
                     date_text(r["by_date"], lang),
-                    figure_text(r["projected"], unit, lang),
+                    at_by_date_text(r, lang),
                     t(f"commitments.status.{r['status']}", lang),
                 ],
             }
@@ -73,7 +83,7 @@ def commitments_part(data: BriefingData, lang: str) -> dict[str, Any]:
             "value_now",
             "target",
             "by_date",
-            "projected",
+            "at_by_date",
             "status",
         )
     ]
@@ -83,7 +93,7 @@ def commitments_part(data: BriefingData, lang: str) -> dict[str, Any]:
             headers,
             commitment_rows(status, lang),
             classes=["text", "text", "date", "num", "num", "num", "date", "num", "text"],
-            widths=["15%", "22%", "8%", "9%", "9%", "8%", "8%", "10%", "11%"],
-            table_class="data compact commitments",
+            widths=["15%", "20%", "9.5%", "8.5%", "8.5%", "8%", "9.5%", "10%", "11%"],
+            table_class="data commitments",
         ),
     }

@@ -13,7 +13,7 @@ from helpers.excel.sheetxml import Column
 from helpers.excel.texts import label_series, tx
 from helpers.i18n import t
 
-FIGURES = ("value_given", "value_now", "target", "projected")
+FIGURES = ("value_given", "value_now", "target", "value_by", "projected")
 
 
 def commitments_table(status: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def commitments_sheet(
         Column("given_on", t("commitments.columns.given_on", lang), "date"),
         *[Column(c, t(f"commitments.columns.{c}", lang), "num") for c in FIGURES[:3]],
         Column("by_date", t("commitments.columns.by_date", lang), "date"),
-        Column("projected", t("commitments.columns.projected", lang), "num"),
+        *[Column(c, t(f"commitments.columns.{c}", lang), "num") for c in FIGURES[3:]],
         Column("status_label", t("commitments.columns.status", lang), "label"),
     ]
     if as_said:

@@ -6,7 +6,7 @@ unit_progress figure its measure is bound to (``helpers.statuses.COMMITMENT_MEAS
 
 - ``value_now``: the figure this week; ``value_given``: the figure on the day before the date
   given (what the conference saw when the commander spoke); ``value_by``: the figure on the
-  by-date, once it has passed. Cleaned records on any day come from ``unit_daily`` (cleaned
+  by-date, once it is reached (this week's figure when it is the week's last day). Cleaned records on any day come from ``unit_daily`` (cleaned
   now minus those cleaned after that day); the backlog and the difficult records resolved come
   from the newest earlier week's ``unit_progress`` on or before that day, when one was written
   (else null, and a passed commitment is judged on the figure now).
@@ -134,6 +134,7 @@ def commitment_status(
     value_by = value_on(c, units, by, daily=daily, earlier=earlier).where(passed)
     pace = _pace(c, units, now, value_given, given, as_of, previous, previous_as_of)
     days_left = by.map(lambda d: (d - as_of).days).astype("int64")
+    value_by = value_by.mask(days_left == 0, now)  # the by-date is this week's last day
     projected = now + pace * days_left.clip(lower=0)
     judged = value_by.fillna(now)
     status = np.select(
@@ -161,7 +162,7 @@ def commitment_status(
             "value_now": now,
             "value_by": value_by,
             "pace_per_day": pace,
-            "projected": projected.where(~passed),
+            "projected": projected.where(days_left > 0),
             "days_left": days_left,
             "status": status,
         }

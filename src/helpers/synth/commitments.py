@@ -1,7 +1,7 @@
 """Commitments of unit commanders (the optional source ``commitments``), per delivery.
 
 From the second conference on, the commanders of the units furthest behind at a conference
-(the fewest vehicle approvals for their size) commit to a figure by a date; the commitments
+(the fewest vehicle approvals for their size) commit to a number of vehicle records cleaned by a date; the commitments
 given at the conference the day after delivery k appear in delivery k+1. The file is a
 register: each delivery that holds it holds every commitment so far. Every third conference
 asks for none, so some deliveries carry no file (which is normal). Targets are set from the
@@ -77,10 +77,7 @@ def make_commitments(
     uf = units.frame
     n = len(uf)
     days = np.arange(np.datetime64("2025-11-10"), np.datetime64(deliveries[-1]) + 1)
-    col = {
-        "veh_cleaned": "system_vehicles_approved",
-        "lic_cleaned": "system_licences_cleaned",
-    }
+    col = {"veh_cleaned": "system_vehicles_approved"}
     cum = {m: _cumulative(reports, c, n, days) * CLEANED_PER_APPROVED for m, c in col.items()}
     weight = uf["weight"].to_numpy()
     last = len(days) - 1
@@ -95,7 +92,8 @@ def make_commitments(
         given = np.datetime64(deliveries[k]) + 1
         lang = "vi" if k % 2 else "en"
         for j, u in enumerate(chosen):
-            measure = "lic_cleaned" if j == 3 else "veh_cleaned"
+            # vehicle records: licences are nearly all clean from the start (the reports)
+            measure = "veh_cleaned"
             design = "meet" if (j + k) % 2 else "miss"
             by = min(given + int(rng.choice([6, 13])), days[last])
             g, b = int((given - 1 - days[0]).astype(int)), int((by - days[0]).astype(int))
