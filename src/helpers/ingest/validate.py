@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helpers import i18n, normalize
+from helpers.config import load_plan
 from helpers.ingest.rawfile import _TEXT_TYPES, RawFile, _release_memory
 from helpers.ingest.sources import COLUMNS, NATURAL_KEYS, REQUIRED_COLUMNS
 from helpers.statuses import COMMITMENT_MEASURES, REJECT_REASONS
@@ -471,9 +472,7 @@ def _commitments(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     """Commitments of unit commanders: unit, measure (closed vocabulary), target, by-date and
     the date given, inside the campaign (peak start .. the latest end the plan knows). The
     commander's name (personal data) is read but never carried."""
-    from helpers.config import load_plan
-
-    plan = load_plan()
+    plan = load_plan()  # the campaign's window: config/plan.yaml (peak start, latest end)
     _required(p, REQUIRED_COLUMNS["commitments"])
     measure = normalize.enum_series(p.text("measure"), "commitment_measure")
     p.add(~measure["valid"].to_numpy(), "measure", "unknown_measure")
