@@ -84,6 +84,14 @@ VALID: dict[str, dict[str, str]] = {
         "vehicles_counted": "30",
         "vehicles_declared": "12",
     },
+    "commitments": {
+        "unit_code": "00008",
+        "measure": "veh_cleaned",
+        "target": "500",
+        "by_date": "30/11/2025",
+        "given_on": "18/11/2025",
+        "commitment_text": "Làm sạch thêm 500 hồ sơ xe trước 30/11",
+    },
 }
 
 
@@ -105,6 +113,8 @@ def rows_of(source: str, *overrides: dict[str, str]) -> list[dict[str, str]]:
             row["org_id"] = f"01012345{i:02d}"
         if source == "unit_reports":
             row["report_date"] = f"{20 - i:02d}/11/2025"
+        if source == "commitments":  # unit + measure + date given unique
+            row["given_on"] = f"{18 - i:02d}/11/2025"
         row.update(over)
         rows.append(row)
     return rows

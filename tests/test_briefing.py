@@ -759,6 +759,7 @@ def body_parts(data: briefing.BriefingData, lang: str) -> str:
             briefing.city_progress(data, plan, lang),
             briefing.units_overview(data, lang),
             briefing.laggards_and_leaders(data, plan, lang),
+            briefing.commitments(data, lang),
             briefing.backlog_and_difficult(data, lang),
             briefing.organisations(data, lang),
             briefing.data_quality(data, lang),

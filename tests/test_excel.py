@@ -540,6 +540,7 @@ CITY_SHEETS = (
     "units",
     "laggards",
     "leaders",
+    "commitments",
     "difficult",
     "backlog",
     "organisations",

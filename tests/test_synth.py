@@ -154,6 +154,8 @@ def misplaced_faults(raw: Path, faults: pd.DataFrame) -> list[tuple]:
         delivery = rel[:10]
         if source == "unit_reports":
             table, first = _report_table(raw / rel)
+        elif source == "commitments":
+            table, first = _commitments_table(raw / rel)
         else:
             table, first = cache.setdefault(rel, read_text_table(raw / rel, source, delivery))
         for row, col, value in group[["source_row", "column", "delivered_value"]].itertuples(
@@ -163,6 +165,15 @@ def misplaced_faults(raw: Path, faults: pd.DataFrame) -> list[tuple]:
             if _norm(cell) != _norm(value):
                 bad.append((rel, row, col, value, cell))
     return bad
+
+
+def _commitments_table(path: Path) -> tuple[pd.DataFrame, int]:
+    """A register of commitments (UTF-8, with or without BOM; Vietnamese or canonical headers)."""
+    from helpers.synth import commitments as cm
+
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+    back = {v: k for k, v in cm.HEADERS_VI.items()}
+    return pd.DataFrame(rows[1:], columns=[back.get(c, c) for c in rows[0]]), 2
 
 
 def _report_table(path: Path) -> tuple[pd.DataFrame, int]:
@@ -394,7 +405,7 @@ def test_sliced_city_hits_its_scaled_targets_exactly(sliced_city):
 def test_worker_count_does_not_change_a_byte(sliced_city):
     root, _ = sliced_city
     a, b = _digests(root / "a" / "raw"), _digests(root / "b" / "raw")
-    assert len(a) == 523 and a == b
+    assert len(a) == 526 and a == b  # 523 + three registers of commitments
     assert _digests(root / "a" / "truth") == _digests(root / "b" / "truth")
     assert not (root / "a" / "truth" / ".slices").exists()  # the scratch folder is gone
 

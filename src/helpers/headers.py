@@ -83,6 +83,15 @@ CANONICAL: dict[str, tuple[str, ...]] = {
         "vehicles_counted",
         "vehicles_declared",
     ),
+    "commitments": (
+        "unit_code",
+        "measure",
+        "target",
+        "by_date",
+        "given_on",
+        "commitment_text",
+        "commander",
+    ),
 }
 
 MAX_HEADER_CHARS = 80  # a longer cell is a title or a note, never a header

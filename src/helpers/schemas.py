@@ -78,6 +78,21 @@ _SPECS = {
         backlog_submissions:int
         """
     ),
+    "commitments": _contract(
+        """
+        unit_code!:text measure!:text target!:number by_date!:date given_on!:date
+        commitment_text:text
+        """,
+        raw=True,
+    ),
+    "commitment_status": _contract(
+        """
+        unit_code!:text unit_name!:text measure!:text direction!:text unit!:text
+        target!:number by_date!:date given_on!:date commitment_text:text
+        value_given:number value_now:number value_by:number pace_per_day:number projected:number
+        days_left!:int status!:text order!:int
+        """
+    ),
     "daily_series": _contract(
         """
         date!:date kind!:text submitted_day:int submitted_cum:int approved_day:int
@@ -432,3 +447,22 @@ def complete(name: str, frame):
 
 
 _ZERO = {"text": "", "int": 0, "number": 0.0, "bool": False}
+
+_ARROW = {
+    "text": pa.string(),
+    "int": pa.int64(),
+    "number": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "list": pa.list_(pa.string()),
+}
+
+
+def empty_table(name: str) -> pa.Table:
+    """Table ``name`` with no rows: every column of its contract, typed (an optional source
+    no delivery holds yet)."""
+    columns = CONTRACTS[name].columns
+    return pa.Table.from_pylist(
+        [], schema=pa.schema([pa.field(c.name, _ARROW[c.family]) for c in columns])
+    )

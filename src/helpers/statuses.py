@@ -79,7 +79,65 @@ REJECT_REASONS: tuple[str, ...] = (
     "duplicate_row",
     "conflicting_rows",
     "reviewed_before_submitted",
+    "unknown_measure",
+    "invalid_target",
+    "target_out_of_range",
+    "by_date_before_given",
+    "outside_campaign",
 )
+
+# Commitments of unit commanders (the optional source ``commitments``): the closed vocabulary
+# of measures, each bound to the unit_progress figure it is judged on. ``unit``: "pct" (a
+# percentage 0-100 of the figure's share) or "count"; ``direction``: "up" (reach at least the
+# target) or "down" (bring the figure down to the target or below); ``pace``: the 7-day rate
+# column the projection uses (records a day), or None when the pace is the change over the last
+# reporting week. Spellings: helpers.normalize ENUMS["commitment_measure"]; wording: the
+# catalogue section ``commitments.measure``; documented in docs/data-contract.md.
+COMMITMENT_MEASURES: dict[str, dict[str, object]] = {
+    "veh_cleaned_share": {
+        "unit": "pct",
+        "direction": "up",
+        "columns": ("veh_share_cleaned_cleanable",),
+        "pace": "veh_rate_7d",
+        "per": "veh_cleanable",
+    },
+    "veh_cleaned": {
+        "unit": "count",
+        "direction": "up",
+        "columns": ("veh_cleaned",),
+        "pace": "veh_rate_7d",
+    },
+    "lic_cleaned_share": {
+        "unit": "pct",
+        "direction": "up",
+        "columns": ("lic_share_cleaned_cleanable",),
+        "pace": "lic_rate_7d",
+        "per": "lic_cleanable",
+    },
+    "lic_cleaned": {
+        "unit": "count",
+        "direction": "up",
+        "columns": ("lic_cleaned",),
+        "pace": "lic_rate_7d",
+    },
+    "backlog_pending": {
+        "unit": "count",
+        "direction": "down",
+        "columns": ("backlog_pending",),
+        "pace": None,
+    },
+    "difficult_resolved": {
+        "unit": "count",
+        "direction": "up",
+        "columns": ("veh_difficult_resolved", "lic_difficult_resolved"),
+        "pace": None,
+    },
+}
+# A commitment's status on the week, worst first (the briefing lists them in this order):
+# missed = its by-date passed and the target was not reached; behind = not reached and the
+# unit's 7-day pace does not reach it by the by-date; on_course = not reached, the pace
+# reaches it in time; met = reached (on or before the by-date).
+COMMITMENT_STATUSES: tuple[str, ...] = ("missed", "behind", "on_course", "met")
 
 # Unit standing used by progress, the PDF and the packs.
 STANDINGS: tuple[str, ...] = ("on_track", "at_risk", "off_track")

@@ -2,9 +2,9 @@
 
 ``notebooks/04_briefing.ipynb`` loads the progress tables with :func:`load_briefing_data` and
 displays the parts rendered here, in the order of the document (cover, summary, the campaign
-summary in a week that reaches the end of the peak, city progress,
-all units, laggards and leaders, backlog and difficult groups, organisations, data quality,
-appendix). Each part is an HTML string (charts inline as SVG), so the notebook shows what the
+summary in a week that reaches the end of the peak, the follow-up of the previous conference,
+city progress, all units, laggards and leaders, commitments of unit commanders, backlog and
+difficult groups, organisations, data quality, appendix). Each part is an HTML string (charts inline as SVG), so the notebook shows what the
 page shows. After the notebook ran, the runner calls :func:`export_briefing`, which turns the
 executed notebook into HTML with the template ``reports/templates/briefing/`` (no input, no
 prompts) and prints it to PDF with WeasyPrint.
@@ -15,8 +15,9 @@ can reach the page. Every label comes from the catalogue section ``briefing`` (p
 conventions.
 
 Modules: ``data`` (load the tables), ``tables`` (pure table functions), ``text`` (labels and
-number formats), ``charts`` (matplotlib -> SVG), ``parts``, ``parts_detail`` and ``parts_final`` (each
-part's values, formatted), ``render`` (the parts through their Jinja templates in
+number formats), ``charts`` (matplotlib -> SVG), ``parts``, ``parts_detail``,
+``parts_followup``, ``parts_commitments`` and ``parts_final`` (each part's values, formatted),
+``render`` (the parts through their Jinja templates in
 ``reports/templates/briefing/parts/``), ``export`` (notebook -> HTML -> PDF).
 """
 
@@ -59,6 +60,7 @@ from helpers.briefing.parts import (
     units_chart_part,
     units_part,
 )
+from helpers.briefing.parts_commitments import commitment_rows, commitments_part, figure_text
 from helpers.briefing.parts_detail import (
     APPENDIX_COLUMNS,
     appendix_part,
@@ -73,6 +75,7 @@ from helpers.briefing.render import (
     backlog_and_difficult,
     campaign_summary,
     city_progress,
+    commitments,
     cover,
     data_quality,
     followup,
@@ -149,6 +152,9 @@ __all__ = [
     "city_part",
     "city_progress",
     "city_row",
+    "commitment_rows",
+    "commitments",
+    "commitments_part",
     "city_target",
     "cover",
     "cover_part",
@@ -162,6 +168,7 @@ __all__ = [
     "rank_history",
     "sparkline",
     "final_part",
+    "figure_text",
     "fonts_css",
     "group_criterion",
     "has_final",

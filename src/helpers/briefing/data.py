@@ -42,6 +42,8 @@ class BriefingData:
     # the campaign summary's tables (progress.final.FINAL_TABLES), only in a week that reaches
     # the end of the peak (progress writes them then); None in every other week
     final: dict[str, pd.DataFrame] | None = None
+    # commitment_status: commanders' commitments and their status (empty: none delivered)
+    commitments: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def as_of(self) -> date:
@@ -70,6 +72,9 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         followup=optional(ws, "followup", week),
         rank_history=optional(ws, "rank_history", week),
         final=load_final(ws, week),
+        commitments=store.load(ws, "commitment_status", week)
+        if store.exists(ws, "commitment_status", week)
+        else pd.DataFrame(),
     )
 
 

@@ -59,6 +59,7 @@ PARTS: tuple[tuple[str, str], ...] = (
     ("units", "sections.units"),
     ("laggards", "sections.laggards"),
     ("leaders", "sections.leaders"),
+    ("commitments", "sections.commitments"),
     ("backlog", "sections.backlog"),
     ("orgs", "sections.orgs"),
     ("quality", "sections.quality"),

@@ -24,6 +24,7 @@ from helpers.briefing.parts import (
     units_chart_part,
     units_part,
 )
+from helpers.briefing.parts_commitments import commitments_part
 from helpers.briefing.parts_detail import appendix_part, backlog_part, orgs_part, quality_part
 from helpers.briefing.parts_final import final_part
 from helpers.briefing.parts_followup import followup_part, history_part
@@ -96,6 +97,11 @@ def units_overview(data: BriefingData, lang: str) -> str:
 def laggards_and_leaders(data: BriefingData, plan: Plan, lang: str) -> str:
     """Every laggard with every reason sentence; the leaders with theirs."""
     return render_part("laggards", lang, part=laggards_part(data, plan, lang))
+
+
+def commitments(data: BriefingData, lang: str) -> str:
+    """Commitments of unit commanders: each with its figures and status, missed ones first."""
+    return render_part("commitments", lang, part=commitments_part(data, lang))
 
 
 def backlog_and_difficult(data: BriefingData, lang: str) -> str:

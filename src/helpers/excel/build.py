@@ -119,6 +119,11 @@ def unit_tasks(
     history = (
         store.load(ws, "rank_history", week) if store.exists(ws, "rank_history", week) else None
     )
+    commitments = (
+        store.load(ws, "commitment_status", week)
+        if store.exists(ws, "commitment_status", week)
+        else None
+    )
     official = official_units().set_index("unit_code")
     wanted = set(units) if units else None
     tasks = []
@@ -135,6 +140,9 @@ def unit_tasks(
                 "laggard": {k: _plain(v) for k, v in lag.iloc[0].items()} if len(lag) else None,
                 "leaders": [str(r) for r in lead[f"reason_{lang}"]],
                 "history": None if history is None else unit_history(history, code, lang),
+                "commitments": []
+                if commitments is None
+                else commitments.loc[commitments["unit_code"] == code].to_dict("records"),
                 "paths": paths,
                 "week": week,
                 "lang": lang,

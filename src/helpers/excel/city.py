@@ -22,10 +22,11 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
-from helpers import DeliveryError, store
+from helpers import DeliveryError, schemas, store
 from helpers.config import Plan
 from helpers.excel.book import PackBook, document_time, load_template, title_block
 from helpers.excel.city_final import final_sheets
+from helpers.excel.commitments import commitments_sheet
 from helpers.excel.history import history_sheet
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import _catalogue_label, label_series, tx, yes_no
@@ -415,6 +416,8 @@ def city_pack(
         table_name="Leaders",
     )
 
+    commitments_sheet(book, tables.get("commitment_status", pd.DataFrame()), lang)
+
     group_cols = difficult_columns(units)
     difficult = units.assign(
         _total=units.get("veh_difficult", 0) + units.get("lic_difficult", 0)
@@ -568,6 +571,11 @@ def load_city_tables(ws: Workspace, week: str) -> dict[str, pd.DataFrame]:
         tables["rank_history"] = store.load(ws, "rank_history", week)
     if all(store.exists(ws, name, week) for name in FINAL_TABLES):
         tables |= {name: store.load(ws, name, week) for name in FINAL_TABLES}
+    tables["commitment_status"] = (
+        store.load(ws, "commitment_status", week)
+        if store.exists(ws, "commitment_status", week)
+        else schemas.complete("commitment_status", pd.DataFrame())
+    )
     tables["rejects_summary"] = rejects_summary(ws, week)
     try:
         tables["ledger"] = ledger_table(store.load_json(ws, "ledger", week))

@@ -24,6 +24,7 @@ from helpers import protect, store
 from helpers.config import Plan
 from helpers.excel.book import PackBook, document_time, load_template, title_block
 from helpers.excel.city import _line_chart, metric_header, metric_kind
+from helpers.excel.commitments import commitments_sheet
 from helpers.excel.history import unit_history_sheet
 from helpers.excel.sheetxml import SHEET_ROWS, Column
 from helpers.excel.texts import _catalogue_label, tx
@@ -292,8 +293,10 @@ def unit_pack(
     rows_per_sheet: int = SHEET_ROWS,
     daily: pd.DataFrame | None = None,
     history: pd.DataFrame | None = None,
+    commitments: pd.DataFrame | None = None,
 ) -> PackBook:
-    """One unit's pack: its summary against the city, then every worklist."""
+    """One unit's pack: its summary against the city, its commanders' commitments (when it
+    gave some), then every worklist."""
     template = template or load_template()
     title = tx(
         "title.unit",
@@ -310,6 +313,8 @@ def unit_pack(
         _daily_sheet(book, daily, lang)
     if history is not None:
         unit_history_sheet(book, history, lang)
+    if commitments is not None and len(commitments):
+        commitments_sheet(book, commitments, lang, as_said=True)
     for key in LISTS:
         columns = worklist_columns(key, lang)
         freeze = 1
@@ -385,6 +390,7 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
         rows_per_sheet=task["rows_per_sheet"],
         daily=daily,
         history=task.get("history"),
+        commitments=pd.DataFrame(task.get("commitments") or []),
     )
     path = book.save(Path(task["path"]), level=task["level"])
     if task.get("password"):  # encrypted here, in the worker: the packs' cores do it in parallel

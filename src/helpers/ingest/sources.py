@@ -20,7 +20,12 @@ SOURCE_NAMES: tuple[str, ...] = (
     "submissions",
     "unit_reports",
     "organizations",
+    "commitments",
 )
+# Sources a delivery may leave out with no error and no warning: the commitments unit
+# commanders gave at a conference (a register, re-sent whole when it changes). When no
+# delivery up to the week holds one, its processed table is written empty.
+OPTIONAL_SOURCES: tuple[str, ...] = ("commitments",)
 # ".csv.gz" before ".csv": the longer suffix decides.
 RAW_FORMATS: tuple[str, ...] = (".csv.gz", ".csv", ".xlsx", ".parquet")
 HEADER_SEARCH_ROWS = 30  # the header row must sit within the first rows of a file
@@ -47,6 +52,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "licences_cleaned",
     ),
     "organizations": ("org_id", "org_name", "org_type", "unit_code"),
+    "commitments": ("unit_code", "measure", "target", "by_date", "given_on"),
 }
 
 # The key whose second and later occurrences in a file are rejected as duplicates.
@@ -64,6 +70,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "submissions": ("submission_id",),
     "unit_reports": ("unit_code", "report_date"),
     "organizations": ("org_id",),
+    "commitments": ("unit_code", "measure", "given_on"),
 }
 
 # Cells that mark a totals row ("Tổng cộng"), as fold keys.
@@ -128,7 +135,8 @@ def _files_in(ws: Workspace, folder: Path, source: str) -> list[Path]:
 
 
 def locate_sources(ws: Workspace, week: str) -> dict[str, SourceFiles]:
-    """For every source, the files of the newest delivery folder dated on or before ``week``."""
+    """For every source, the files of the newest delivery folder dated on or before ``week``
+    (an optional source no folder holds is left out)."""
     folders = [d for d in ws.deliveries() if d <= week]
     found: dict[str, SourceFiles] = {}
     for source in SOURCE_NAMES:
@@ -138,6 +146,8 @@ def locate_sources(ws: Workspace, week: str) -> dict[str, SourceFiles]:
                 found[source] = SourceFiles(source, delivery, tuple(files))
                 break
         else:
+            if source in OPTIONAL_SOURCES:
+                continue
             searched = ", ".join(folders) or "none"
             raise DeliveryError(
                 f"source '{source}' not found for week {week}: no delivery folder up to that "

@@ -12,9 +12,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helpers import i18n, normalize
+from helpers.config import load_plan
 from helpers.ingest.rawfile import _TEXT_TYPES, RawFile, _release_memory
 from helpers.ingest.sources import COLUMNS, NATURAL_KEYS, REQUIRED_COLUMNS
-from helpers.statuses import REJECT_REASONS
+from helpers.statuses import COMMITMENT_MEASURES, REJECT_REASONS
 from helpers.units import resolve_units
 
 # ---------------------------------------------------------------- validating one file
@@ -440,6 +441,59 @@ def _organizations(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFram
     )
 
 
+def _target(p: _Problems, measure: pd.Series) -> pd.Series:
+    """A commitment's target figure: a percentage (1-100, ``95``, ``95,5``, ``95 %``) for a
+    share measure, a whole number for a count (``1.200`` = 1200); ``invalid_target`` when it
+    is no number, ``target_out_of_range`` when it is out of its measure's range."""
+    text = p.text("target")
+    pct = measure.map(lambda m: COMMITMENT_MEASURES[m]["unit"] == "pct", na_action="ignore")
+    pct = pct.fillna(False).astype(bool).to_numpy()
+    decimal = pd.to_numeric(
+        text.str.replace("%", "", regex=False).str.replace(",", ".", regex=False).str.strip(),
+        errors="coerce",
+    ).astype("float64")
+    count = normalize.count_series(text)["value"].astype("float64")
+    value = pd.Series(np.where(pct, decimal, count), index=text.index)
+    known = measure.notna().to_numpy() & text.notna().to_numpy()
+    bad = known & value.isna().to_numpy()
+    p.add(bad, "target", "invalid_target")
+    down = measure.map(lambda m: COMMITMENT_MEASURES[m]["direction"] == "down", na_action="ignore")
+    low = np.where(pct, 1.0, np.where(down.fillna(False).astype(bool).to_numpy(), 0.0, 1.0))
+    high = np.where(pct, 100.0, COUNT_TARGET_MAX)
+    out = known & ~bad & ((value.to_numpy() < low) | (value.to_numpy() > high))
+    p.add(out, "target", "target_out_of_range")
+    return value
+
+
+COUNT_TARGET_MAX = 10_000_000  # a count target above this is a typing slip
+
+
+def _commitments(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    """Commitments of unit commanders: unit, measure (closed vocabulary), target, by-date and
+    the date given, inside the campaign (peak start .. the latest end the plan knows). The
+    commander's name (personal data) is read but never carried."""
+    plan = load_plan()  # the campaign's window: config/plan.yaml (peak start, latest end)
+    _required(p, REQUIRED_COLUMNS["commitments"])
+    measure = normalize.enum_series(p.text("measure"), "commitment_measure")
+    p.add(~measure["valid"].to_numpy(), "measure", "unknown_measure")
+    given = _dates(p, "given_on", as_of)["value"]
+    by = _dates(p, "by_date", as_of, allow_future=True)["value"]
+    p.add((by < given).to_numpy(), "by_date", "by_date_before_given")
+    last = plan.extension.end if plan.extension is not None else plan.end
+    p.add((given < pd.Timestamp(plan.start)).to_numpy(), "given_on", "outside_campaign")
+    p.add((by > pd.Timestamp(last)).to_numpy(), "by_date", "outside_campaign")
+    return pd.DataFrame(
+        {
+            "unit_code": _unit(p),
+            "measure": measure["value"],
+            "target": _target(p, measure["value"]),
+            "by_date": _date32(by),
+            "given_on": _date32(given),
+            "commitment_text": p.text("commitment_text"),
+        }
+    )
+
+
 _VALIDATORS = {
     "registry_vehicles": _vehicles,
     "registry_licences": _licences,
@@ -447,6 +501,7 @@ _VALIDATORS = {
     "submissions": _submissions,
     "unit_reports": _unit_reports,
     "organizations": _organizations,
+    "commitments": _commitments,
 }
 
 REJECT_COLUMNS = (

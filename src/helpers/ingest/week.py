@@ -19,6 +19,7 @@ from helpers.config import Plan, load_plan
 from helpers.ingest.rawfile import RawFile, _release_memory
 from helpers.ingest.read import read_file
 from helpers.ingest.sources import (
+    OPTIONAL_SOURCES,
     SourceFiles,
     delivery_warnings,
     locate_sources,
@@ -231,6 +232,9 @@ def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = 
             entries += files
             if len(rejects):
                 rejects_all.append(rejects)
+        for source in OPTIONAL_SOURCES:  # not delivered (yet): an empty table, no warning
+            if source not in located:
+                write_table(schemas.empty_table(source), staging / f"{source}.parquet")
         rejects = pd.concat(rejects_all, ignore_index=True) if rejects_all else _empty_rejects()
         write_table(
             pa.Table.from_pandas(rejects, preserve_index=False), staging / "rejects.parquet"

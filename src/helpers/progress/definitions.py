@@ -67,6 +67,7 @@ OUTPUT_TABLES: tuple[str, ...] = (
     "talking_points",
     "rank_history",
     "followup",
+    "commitment_status",
 )
 
 # A record-level table given as a DataFrame (tests) or as a Parquet file's path.

@@ -13,6 +13,7 @@ from helpers import DeliveryError, store
 from helpers.config import Plan, load_plan
 from helpers.paths import WEEK_PATTERN, Workspace
 from helpers.progress import history
+from helpers.progress.commitments import commitment_status
 from helpers.progress.definitions import _REQUIRED, OUTPUT_TABLES
 from helpers.progress.final import FINAL_TABLES, final_tables
 from helpers.progress.metrics import (
@@ -33,10 +34,13 @@ def compute(
     as_of: date,
     previous: pd.DataFrame | None = None,
     previous_as_of: date | None = None,
+    commitments: pd.DataFrame | None = None,
+    earlier: dict[date, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every progress table from the aggregates (pure; no I/O); in a week that reaches the
     end of the peak in force (or lies past it), the campaign summary's tables too
-    (:data:`~helpers.progress.final.FINAL_TABLES`)."""
+    (:data:`~helpers.progress.final.FINAL_TABLES`). ``commitments`` (the week's commitments of
+    unit commanders) are tracked with ``earlier`` weeks' unit_progress."""
     units = unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
     lag = laggards(units, plan)
     lead = leaders(units, plan)
@@ -47,6 +51,9 @@ def compute(
         if in_force.reaches_end(as_of)
         else {}
     )
+    unit_daily = agg.daily.loc[agg.daily["date"].isna() | (agg.daily["date"] <= as_of)].reset_index(
+        drop=True
+    )
     return final | {
         "unit_progress": units,
         "city_progress": city,
@@ -54,11 +61,18 @@ def compute(
         "laggards": lag,
         "leaders": lead,
         "daily_series": daily_series(agg, units, plan, as_of=as_of),
-        "unit_daily": agg.daily.loc[
-            agg.daily["date"].isna() | (agg.daily["date"] <= as_of)
-        ].reset_index(drop=True),
+        "unit_daily": unit_daily,
         "org_summary": agg.org_types,
         "talking_points": talking_points(city, units, lag, lead, plan, as_of=as_of),
+        "commitment_status": commitment_status(
+            commitments if commitments is not None else pd.DataFrame(),
+            units,
+            as_of=as_of,
+            daily=unit_daily,
+            earlier=earlier,
+            previous=previous,
+            previous_as_of=previous_as_of,
+        ),
     }
 
 
@@ -82,6 +96,31 @@ def load_previous(ws: Workspace, prev_week: str) -> pd.DataFrame | None:
     if not store.exists(ws, "unit_progress", prev_week):
         return None
     return _previous_usable(store.load(ws, "unit_progress", prev_week))
+
+
+def earlier_units(ws: Workspace, week: str) -> dict[date, pd.DataFrame]:
+    """The unit_progress of every earlier week whose processed folder holds one (the figures of
+    the backlog and difficult records on a commitment's dates)."""
+    if not ws.processed.is_dir():
+        return {}
+    weeks = sorted(
+        p.name
+        for p in ws.processed.iterdir()
+        if p.is_dir() and WEEK_PATTERN.match(p.name) and p.name < week
+    )
+    return {
+        date.fromisoformat(w): store.load(ws, "unit_progress", w)
+        for w in weeks
+        if store.exists(ws, "unit_progress", w)
+    }
+
+
+def load_commitments(ws: Workspace, week: str) -> pd.DataFrame:
+    """The week's commitments (empty when ingest wrote none: a week ingested before the
+    source existed)."""
+    if not store.exists(ws, "commitments", week):
+        return pd.DataFrame()
+    return store.load(ws, "commitments", week)
 
 
 def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, pd.DataFrame]:
@@ -115,12 +154,15 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
     finally:
         con.close()
     prev_week = previous_week(ws, week, plan)
+    commitments = load_commitments(ws, week)
     tables: dict[str, pd.DataFrame] = compute(
         agg,
         plan,
         as_of=as_of,
         previous=load_previous(ws, prev_week),
         previous_as_of=date.fromisoformat(prev_week),
+        commitments=commitments,
+        earlier=earlier_units(ws, week) if len(commitments) else None,
     )
     tables |= week_history(ws, week, plan, agg, tables, check, organizations)
     for name in OUTPUT_TABLES:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.synth import campaign as cp
+from helpers.synth import commitments as cm
 from helpers.synth import deliver as dv
 from helpers.synth import registry as rg
 from helpers.synth import selfreport as sr
@@ -191,6 +192,7 @@ def generate_part(
         reports = sr.make_unit_reports(r["reports"], sub, units)
         sr.log_report_faults(reports, faults)
         org_table = sr.org_rows(r["org_rows"], orgs, units, faults)
+        commitments = cm.make_commitments(r["commitments"], reports, units, faults)
     else:
         sr.system_counts(sub, len(units.frame), sr.REPORT_DAYS).to_parquet(
             truth / "system_counts.parquet", index=False
@@ -200,7 +202,7 @@ def generate_part(
     writer = dv.Writer(out, header=part.k == 0)
     write_record_deliveries(writer, vehicles, licences, population, sub)
     if whole:
-        write_city_deliveries(writer, reports, org_table, units)
+        write_city_deliveries(writer, reports, org_table, units, commitments)
     lap("write_raw")
     # the delivered text of the big per-record tables is on disk now and the truth derives from
     # keys and fault codes only: free it before the truth (a GB-scale share of the city's peak)
@@ -213,6 +215,7 @@ def generate_part(
     )
     if whole:
         write_city_truth(truth, units, reports)
+        cm.write_truth(truth, commitments)
     lap("truth")
     return {
         "counts": {

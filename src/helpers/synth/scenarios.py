@@ -62,7 +62,13 @@ def calibration_targets(sc: Scenario) -> dict[str, int]:
 
 
 SLICE_VEHICLES = 700_000  # vehicle records per slice of a city: bounds each worker's memory
-SHARED_PARTS = ("units", "orgs", "reports", "org_rows")  # the same draws in every slice
+SHARED_PARTS = (
+    "units",
+    "orgs",
+    "reports",
+    "org_rows",
+    "commitments",
+)  # the same draws in every slice
 
 
 def rngs(seed: int, part: Part = WHOLE) -> dict[str, np.random.Generator]:
@@ -79,6 +85,7 @@ def rngs(seed: int, part: Part = WHOLE) -> dict[str, np.random.Generator]:
         "final",
         "reports",
         "org_rows",
+        "commitments",
     ]
     return {
         p: np.random.default_rng(

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from helpers.synth import commitments as cm
 from helpers.synth import deliver as dv
 from helpers.synth import selfreport as sr
 from helpers.synth import world as wd
@@ -72,9 +73,11 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     reports = sr.make_unit_reports(r["reports"], None, units, counts)
     sr.log_report_faults(reports, faults)
     org_table = sr.org_rows(r["org_rows"], orgs, units, faults)
+    commitments = cm.make_commitments(r["commitments"], reports, units, faults)
     writer = dv.Writer(out)
-    synth.write_city_deliveries(writer, reports, org_table, units)
+    synth.write_city_deliveries(writer, reports, org_table, units, commitments)
     synth.write_city_truth(truth, units, reports)
+    cm.write_truth(truth, commitments)
     city_faults = work / "city_faults.parquet"
     synth.write_fault_log(city_faults, faults, writer)
     timings["city_parts"] = round(time.perf_counter() - t, 3)

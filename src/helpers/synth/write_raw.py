@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers.synth import commitments as cm
 from helpers.synth import deliver as dv
 from helpers.synth import registry as rg
 from helpers.synth import selfreport as sr
@@ -116,8 +117,9 @@ def write_record_deliveries(w: dv.Writer, vehicles, licences, population, sub) -
         w.table("submissions", d, _submission_frame(rows, d, f), rows["row_key"].to_numpy(), f)
 
 
-def write_city_deliveries(w: dv.Writer, reports, org_table, units) -> None:
-    """The organisations list and the units' self-report workbooks of every delivery."""
+def write_city_deliveries(w: dv.Writer, reports, org_table, units, commitments=None) -> None:
+    """The organisations list, the units' self-report workbooks and the register of the
+    commanders' commitments (when a delivery adds some) of every delivery."""
     for d in DELIVERIES:
         f = dv.FORMATS["organizations"].get(d)
         if f:
@@ -129,6 +131,8 @@ def write_city_deliveries(w: dv.Writer, reports, org_table, units) -> None:
                 f,
             )
         sr.write_unit_reports(w, reports, units, d)
+        if commitments is not None:
+            cm.write_commitments(w, commitments, d)
 
 
 def source_for_week(source: str, week: str) -> str | None:

@@ -1,0 +1,99 @@
+"""The briefing's part "Commitments of unit commanders": every commitment with its figures
+(when given, this week, the target, by when, where the unit's 7-day pace leads) and its status,
+missed ones first; one line when no commitment was delivered. Reads only
+``BriefingData.commitments`` (the ``commitment_status`` table); the commitment as said is
+never shown here (free text: it could hold a name), only in the unit's own pack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from helpers.briefing.data import BriefingData
+from helpers.briefing.parts import table
+from helpers.briefing.text import date_text, int_text, is_missing
+from helpers.i18n import fmt_date, fmt_int, fmt_num, t
+from helpers.statuses import COMMITMENT_STATUSES
+
+
+def figure_text(value: Any, unit: str, lang: str) -> str:
+    """A commitment's figure in its measure's unit: '47,5%' for a share, '1.200' for a count."""
+    if is_missing(value):
+        return "–"
+    if unit == "pct":
+        return fmt_num(float(value), lang, 1) + "%"
+    return int_text(round(float(value)), lang)
+
+
+def at_by_date_text(row: dict[str, Any], lang: str) -> str:
+    """The figure on the by-date: as the system holds it once the date has passed, else where
+    the 7-day pace leads ("≈" marks a projection)."""
+    if not is_missing(row["value_by"]):
+        return figure_text(row["value_by"], str(row["unit"]), lang)
+    if row["days_left"] > 0 and not is_missing(row["projected"]):
+        return "≈ " + figure_text(row["projected"], str(row["unit"]), lang)
+    return "–"
+
+
+def commitment_rows(status: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
+    """One row per commitment, in the table's order (missed first): its cells and status."""
+    rows = []
+    for r in status.sort_values("order", kind="stable").to_dict("records"):
+        unit = str(r["unit"])
+        rows.append(
+            {
+                "status": r["status"],
+                "cells": [
+                    r["unit_name"],
+                    t(f"commitments.measure.{r['measure']}", lang),
+                    date_text(r["given_on"], lang),
+                    figure_text(r["value_given"], unit, lang),
+                    figure_text(r["value_now"], unit, lang),
+                    figure_text(r["target"], unit, lang),
+                    date_text(r["by_date"], lang),
+                    at_by_date_text(r, lang),
+                    t(f"commitments.status.{r['status']}", lang),
+                ],
+            }
+        )
+    return rows
+
+
+def commitments_part(data: BriefingData, lang: str) -> dict[str, Any]:
+    status = data.commitments
+    if status is None or status.empty:
+        return {"lead": t("commitments.none", lang), "table": None}
+    counts = status["status"].value_counts()
+    lead = t(
+        "commitments.lead",
+        lang,
+        count=fmt_int(len(status), lang),
+        units=fmt_int(status["unit_code"].nunique(), lang),
+        week=fmt_date(data.as_of, lang),
+        **{s: fmt_int(int(counts.get(s, 0)), lang) for s in COMMITMENT_STATUSES},
+    )
+    headers = [
+        t(f"commitments.columns.{c}", lang)
+        for c in (
+            "unit",
+            "measure",
+            "given_on",
+            "value_given",
+            "value_now",
+            "target",
+            "by_date",
+            "at_by_date",
+            "status",
+        )
+    ]
+    return {
+        "lead": lead,
+        "table": table(
+            headers,
+            commitment_rows(status, lang),
+            classes=["text", "text", "date", "num", "num", "num", "date", "num", "text"],
+            widths=["15%", "20%", "9.5%", "8.5%", "8.5%", "8%", "9.5%", "10%", "11%"],
+            table_class="data commitments",
+        ),
+    }
