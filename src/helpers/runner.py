@@ -36,6 +36,8 @@ from helpers import PipelineError, StorageError, store
 from helpers.i18n import check_lang
 from helpers.incremental import StepReuse, package_versions, sha256
 from helpers.paths import NOTEBOOKS_DIR, Workspace, workspace
+from helpers.runlock import LOCK_NAME as LOCK_NAME  # re-exported: runner.LOCK_NAME
+from helpers.runlock import RunLocked as RunLocked  # re-exported: runner.RunLocked
 from helpers.runlock import run_lock
 from helpers.store import resolve_week
 
