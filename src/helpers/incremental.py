@@ -1,8 +1,8 @@
 """Incremental runs: what a step or a source read, reduced to hashes, so that work whose
 inputs did not change is reused instead of redone (docs/architecture.md, "Incremental runs").
 
-- :class:`Hashes`: the SHA-256 of files, remembered per path with the size, modification and
-  change times and inode it was computed for (``<processed>/.incremental/hashes.json``): an
+- :class:`Hashes`: the SHA-256 of files, remembered per path with the size, modification time
+  and inode it was computed for (``<processed>/.incremental/hashes.json``): an
   unchanged 8.5 M-record registry is not read again just to be hashed.
 - :func:`code_version`: the package version, the versions of the libraries the outputs depend
   on, and one hash over the helpers source and the report templates (catalogues included), so
@@ -88,7 +88,11 @@ def tree_files(folder: Path) -> list[Path]:
 
 
 class Hashes:
-    """SHA-256 of files, remembered across runs by path, size, times and inode."""
+    """SHA-256 of files, remembered across runs by path, size, modification time and inode.
+
+    Not the change time: linking a published file into the next run's pack and making it
+    readable change it, and the city's packs would be hashed again at every run. Every writer
+    of the suite writes a new file (new inode) or rewrites one (new modification time)."""
 
     def __init__(self, ws: Workspace | None = None) -> None:
         self.path = ws.incremental_dir() / HASHES_NAME if ws is not None else None
@@ -102,11 +106,11 @@ class Hashes:
 
     def of(self, path: Path) -> str:
         st = path.stat()
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
         name = os.path.abspath(path)
         hit = self.known.get(name)
-        if hit is not None and hit[:4] == stamp:
-            return str(hit[4])
+        if hit is not None and hit[:3] == stamp:
+            return str(hit[3])
         value = sha256(path)
         self.known[name] = [*stamp, value]
         self.changed = True
