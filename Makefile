@@ -32,8 +32,8 @@ setup: $(STAMP) ## Create .venv, install the pinned dependencies, register the J
 sample-data: $(STAMP) ## Generate the synthetic sample campaign into data/raw (skipped if deliveries exist)
 	$(PY) -m helpers.synth --scenario sample --out data/raw --if-empty
 
-weekly-report: sample-data ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one)
-	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)" $(if $(filter-out 0,$(WAIT)),--wait)
+weekly-report: sample-data ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too)
+	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)" $(if $(filter-out 0,$(WAIT)),--wait) $(if $(filter 1 true yes,$(FORCE)),--force)
 
 send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all)
 	$(PY) -m helpers.distribution --week "$(WEEK)" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(FORCE)),--force)

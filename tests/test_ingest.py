@@ -485,7 +485,8 @@ def test_a_bad_file_leaves_the_previous_processed_week_alone(tmp_ws):
     with pytest.raises(DeliveryError):
         ingest.ingest_week(tmp_ws, WEEK)
     assert (tmp_ws.processed_week(WEEK) / "ledger.json").read_bytes() == before
-    assert [p.name for p in tmp_ws.processed.iterdir()] == [WEEK]
+    # no staging left behind (.incremental: the file hashes the reuse of sources remembers)
+    assert [p.name for p in tmp_ws.processed.iterdir() if p.name != ".incremental"] == [WEEK]
 
 
 # ---------------------------------------------------------------- the week
@@ -542,7 +543,7 @@ def test_rerun_gives_identical_files_and_never_writes_raw(tmp_ws):
     ingest.ingest_week(tmp_ws, WEEK)
     first = {p.name: p.read_bytes() for p in tmp_ws.processed_week(WEEK).iterdir()}
     (tmp_ws.processed_week(WEEK) / "stale.parquet").write_bytes(b"old")
-    ingest.ingest_week(tmp_ws, WEEK)
+    ingest.ingest_week(tmp_ws, WEEK, reuse=False)  # parsed again, not reused
     second = {p.name: p.read_bytes() for p in tmp_ws.processed_week(WEEK).iterdir()}
     assert first == second
     assert {p: p.read_bytes() for p in tmp_ws.raw.rglob("*") if p.is_file()} == raw_before
@@ -771,6 +772,15 @@ def test_sources_table_has_one_row_per_source(tmp_ws):
     assert (row["files"], row["file"]) == (2, f"{WEEK}/unit_reports/ (2)")
 
 
+def _parsed(ledger: dict) -> dict:
+    """A ledger as if every source had been parsed: a later run of the session's week (the
+    runner's) may have reused them from the week's earlier ingest (helpers.ingest.reuse)."""
+    return ledger | {
+        "files": [{k: v for k, v in e.items() if k != "reused_from"} for e in ledger["files"]],
+        "sources": {s: d | {"reused_from": None} for s, d in ledger["sources"].items()},
+    }
+
+
 @pytest.mark.slow
 def test_sources_ingested_in_worker_processes_give_the_same_tables(
     ingested, sample_week, tmp_path, monkeypatch
@@ -789,7 +799,7 @@ def test_sources_ingested_in_worker_processes_give_the_same_tables(
     )
     ledger = ingest.ingest_week(ws, sample_week, workers=2)
     serial = json.loads((ingested.processed_week(sample_week) / "ledger.json").read_text())
-    assert ledger == serial
+    assert _parsed(ledger) == _parsed(serial)
     written = sorted(p.name for p in ws.processed_week(sample_week).glob("*.parquet"))
     absent = [s for s in ingest.OPTIONAL_SOURCES if s not in ledger["sources"]]  # written empty
     assert written == sorted(f"{name}.parquet" for name in [*ledger["sources"], *absent, "rejects"])
@@ -1070,3 +1080,33 @@ def test_worker_ingest_ticks_its_bar_once_per_source(tmp_ws, monkeypatch, tmp_pa
     assert set(done) == set(located)
     assert ticks.n == ticks.total == len(located)
     assert f"{len(located)}/{len(located)}" in shown.getvalue()
+
+
+# ---------------------------------------------------------------- reuse of unchanged sources
+
+
+def test_a_source_an_earlier_week_read_byte_for_byte_is_reused_not_parsed(tmp_ws):
+    full_delivery(tmp_ws, "2025-11-09")
+    first = ingest.ingest_week(tmp_ws, "2025-11-09")
+    write_csv(tmp_ws.raw / WEEK / "organizations.csv", rows_of("organizations"))
+    (tmp_ws.raw / WEEK / "organizations.csv").write_bytes(
+        (tmp_ws.raw / WEEK / "organizations.csv").read_bytes() + b"\n"
+    )  # a new delivery of one source; the others are read from 2025-11-09 again
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    reused = {s: d["reused_from"] for s, d in ledger["sources"].items()}
+    assert reused.pop("organizations") is None
+    assert set(reused.values()) == {"2025-11-09"}
+    files = {e["source"]: e for e in ledger["files"]}
+    assert files["submissions"]["reused_from"] == "2025-11-09"
+    assert files["submissions"]["rows_read"] == first["sources"]["submissions"]["rows_read"]
+    for source in reused:
+        earlier = tmp_ws.processed_week("2025-11-09") / f"{source}.parquet"
+        now = tmp_ws.processed_week(WEEK) / f"{source}.parquet"
+        assert now.read_bytes() == earlier.read_bytes()
+    assert ledger["balanced"]
+    text = ingest.source_table(ledger, "en").set_index("Source")["Read"]
+    assert text["submissions"].startswith("reused from the ingest of 09/11/2025")
+    assert (
+        ingest.ingest_week(tmp_ws, WEEK, reuse=False)["sources"]["submissions"]["reused_from"]
+        is None
+    )

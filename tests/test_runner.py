@@ -355,7 +355,8 @@ def test_with_wait_the_second_run_starts_when_the_first_ends(tmp_ws, tmp_path, r
     reaper.append(first.pid)
     wait_for(marker, first)
     marker.unlink()
-    second = start_runner(tmp_ws, nbs, "--wait")
+    # --force: the same steps on the same inputs would be reused (helpers.incremental)
+    second = start_runner(tmp_ws, nbs, "--wait", "--force")
     reaper.append(second.pid)
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err

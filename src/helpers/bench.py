@@ -215,6 +215,7 @@ def run_bench(
             str(ws.output / stage),
             "--steps",
             step,
+            "--force",  # a cold run: nothing reused from the bench's previous run
         ]
         print(f"bench {tag}: {stage} ...", flush=True)
         code, wall, cpu, peak = measure(cmd)

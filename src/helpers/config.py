@@ -21,7 +21,8 @@ import yaml
 
 from helpers import ConfigError
 from helpers.i18n import LANGS
-from helpers.paths import PLAN_FILE
+from helpers.paths import PLAN_FILE as PLAN_FILE  # the default, where tests read it
+from helpers.paths import plan_file
 
 # The record kinds the campaign cleans (vehicle registrations, driving licences).
 RECORD_KINDS: tuple[str, ...] = ("vehicle", "licence")
@@ -364,8 +365,9 @@ def _extension(raw: Any, peak_end: date) -> Extension | None:
     return ext
 
 
-def load_plan(path: Path | str = PLAN_FILE) -> Plan:
-    path = Path(path)
+def load_plan(path: Path | str | None = None) -> Plan:
+    """The campaign configuration: ``path``, else :func:`helpers.paths.plan_file`."""
+    path = Path(path) if path else plan_file()
     if not path.is_file():
         raise ConfigError(f"campaign configuration not found: {path}")
     with path.open(encoding="utf-8") as fh:

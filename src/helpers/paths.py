@@ -2,7 +2,9 @@
 
 Defaults are the project folders; tests and benchmarks point a :class:`Workspace` elsewhere,
 either explicitly or through the environment variables ``CATP_RAW_DIR``,
-``CATP_PROCESSED_DIR``, ``CATP_OUTPUT_DIR``, ``CATP_TRUTH_DIR`` and ``CATP_SECRETS_DIR``.
+``CATP_PROCESSED_DIR``, ``CATP_OUTPUT_DIR``, ``CATP_TRUTH_DIR`` and ``CATP_SECRETS_DIR``;
+``CATP_PLAN_FILE`` names another campaign configuration than ``config/plan.yaml`` (a test's
+copy: the notebooks' kernels inherit it from the runner).
 """
 
 from __future__ import annotations
@@ -24,7 +26,18 @@ I18N_DIR = TEMPLATES_DIR / "i18n"
 DATA_DIR = PROJECT_ROOT / "data"
 BENCH_DIR = PROJECT_ROOT / "reports" / "bench"
 
+PACKAGE_DIR = Path(__file__).resolve().parent  # the helpers source: its hash is the code version
+
 WEEK_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def plan_file() -> Path:
+    """The campaign configuration in use: ``CATP_PLAN_FILE`` when set, else config/plan.yaml."""
+    return (
+        Path(os.environ["CATP_PLAN_FILE"]).resolve()
+        if os.environ.get("CATP_PLAN_FILE")
+        else PLAN_FILE
+    )
 
 
 def _pick(explicit: str | os.PathLike | None, env: str, default: Path) -> Path:
@@ -51,6 +64,10 @@ class Workspace:
 
     def secrets_dir(self) -> Path:
         return self.secrets or self.processed.parent / "secrets"
+
+    def incremental_dir(self) -> Path:
+        """What the incremental runs remember: each week's step keys and a file-hash cache."""
+        return self.processed / ".incremental"
 
     def delivery(self, week: str) -> Path:
         return self.raw / week

@@ -18,46 +18,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import importlib
 import json
 import os
-import platform
 import re
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 
 from helpers import PipelineError, StorageError, store
 from helpers.i18n import check_lang
+from helpers.incremental import StepReuse, package_versions, sha256
 from helpers.paths import NOTEBOOKS_DIR, Workspace, workspace
+from helpers.runlock import LOCK_NAME as LOCK_NAME  # re-exported: runner.LOCK_NAME
+from helpers.runlock import RunLocked as RunLocked  # re-exported: runner.RunLocked
+from helpers.runlock import run_lock
 from helpers.store import resolve_week
 
 KERNEL_NAME = "catp375"
-LOCK_NAME = ".run.lock"  # in the processed folder: one run at a time per workspace
-TRACKED_PACKAGES = (
-    "catp375-briefing",
-    "pandas",
-    "numpy",
-    "pyarrow",
-    "duckdb",
-    "papermill",
-    "nbconvert",
-    "nbformat",
-    "ipykernel",
-    "matplotlib",
-    "openpyxl",
-    "weasyprint",
-    "vietnam-provinces",
-)
 
 
 @dataclass(frozen=True)
@@ -66,28 +50,32 @@ class Step:
 
     ``post`` names a function ``module:function`` called after the notebook succeeded with
     ``(executed_notebook, output_dir, week, lang)``: the briefing export hangs here.
+
+    What the step reads, for incremental runs (helpers.incremental): ``config`` names the
+    configuration (``plan``, ``aliases``, ``secrets``); ``reads_raw`` a step reading the raw
+    deliveries, else it reads the processed tables the earlier steps wrote; ``takes_force``
+    a notebook with a ``force`` parameter (``--force`` passes it: no reuse inside the step).
     """
 
     name: str
     per_lang: bool = False
     post: str | None = None
+    config: tuple[str, ...] = ("plan",)
+    reads_raw: bool = False
+    takes_force: bool = False
 
 
 PIPELINE: tuple[Step, ...] = (
-    Step("01_ingest"),
+    Step("01_ingest", config=("plan", "aliases"), reads_raw=True, takes_force=True),
     Step("02_reconcile"),
     Step("03_progress"),
     Step("04_briefing", per_lang=True, post="helpers.briefing:export_briefing"),
-    Step("05_packs", per_lang=True),
+    Step("05_packs", per_lang=True, config=("plan", "secrets")),
 )
 
 
 class StepFailed(PipelineError):
     """A notebook failed; the message names the notebook, the cell and the error."""
-
-
-class RunLocked(PipelineError):
-    """Another run holds the workspace; the message says which (pid, week, start time)."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -105,24 +93,7 @@ class RunRecord:
     run_id: str = ""
     partial: bool = False
     made: dict[str, list[str]] = field(default_factory=dict)  # file -> steps that wrote it
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in TRACKED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    carried: dict[str, dict] = field(default_factory=dict)  # file -> the earlier run that made it
 
 
 def _call(dotted: str) -> Callable:
@@ -261,12 +232,13 @@ def write_manifest(out_dir: Path, record: RunRecord, *, files_dir: Path | None =
         rel = path.relative_to(files_dir).as_posix()
         if rel == "manifest.json":
             continue
+        made_by = record.carried.get(rel, {})  # a skipped step's file: the run that made it
         files[rel] = {
             "path": rel,
             "bytes": path.stat().st_size,
             "sha256": sha256(path),
-            "run": record.run_id,
-            "started_at": record.started_at,
+            "run": made_by.get("run", record.run_id),
+            "started_at": made_by.get("started_at", record.started_at),
             "steps": record.made.get(rel, []),
         }
     manifest = {
@@ -285,68 +257,6 @@ def write_manifest(out_dir: Path, record: RunRecord, *, files_dir: Path | None =
     written = files_dir / "manifest.json"
     written.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
     return written
-
-
-# --------------------------------------------------------------------------------------------
-# One run at a time per workspace
-# --------------------------------------------------------------------------------------------
-
-
-def _holder(lock_path: Path) -> str:
-    try:
-        info = json.loads(lock_path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return "a run whose details could not be read"
-    return (
-        f"pid {info.get('pid')} on {info.get('host')}, week {info.get('week')}, "
-        f"started {info.get('started_at')}"
-    )
-
-
-@contextlib.contextmanager
-def run_lock(
-    ws: Workspace,
-    week: str,
-    started_at: str,
-    *,
-    wait: bool = False,
-    echo: Callable[[str], None] = print,
-) -> Iterator[Path]:
-    """Hold ``<processed>/.run.lock`` for the block; raise :class:`RunLocked` naming the
-    holder, or with ``wait`` wait for it.
-
-    The lock is the kernel's (``flock``): it is released when the holding process ends, even
-    killed, so a lock file left behind by a dead run never blocks. The file only says who
-    holds it (pid, host, week, start time).
-    """
-    import fcntl
-
-    ws.processed.mkdir(parents=True, exist_ok=True)
-    lock_path = ws.processed / LOCK_NAME
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _holder(lock_path)
-            if not wait:
-                raise RunLocked(
-                    f"another run is using {ws.processed} ({holder}); wait for it to finish "
-                    f"or re-run with WAIT=1 (--wait) to start after it. Lock file: {lock_path}"
-                ) from None
-            echo(f"waiting for the run holding {lock_path} ({holder}) ...")
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        info = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "week": week,
-            "started_at": started_at,
-        }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
-        yield lock_path
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -439,8 +349,13 @@ def run(
     echo: Callable[[str], None] = print,
     partial: bool | None = None,
     wait: bool = False,
+    force: bool = False,
 ) -> Path:
     """Run the pipeline for one week; returns the final output folder.
+
+    A step whose inputs are unchanged since the run that made its files is skipped and its
+    files kept (helpers.incremental; the manifest says "reused" or "ran" per step);
+    ``force`` runs every step, and ingest parses every source again.
 
     A run of only some of the pipeline's steps (``partial``, by default when ``steps`` is a
     proper subset of :data:`PIPELINE`) moves the files its steps made into the week's folder
@@ -471,6 +386,7 @@ def run(
                     "week": week,
                     "langs": list(langs),
                     "steps": [step.name for step in steps],
+                    "force": force,
                     "raw_dir": str(ws.raw),
                     "processed_dir": str(ws.processed),
                     "output_dir": str(ws.output_week(week)),
@@ -479,7 +395,8 @@ def run(
                 run_id=f"{now:%Y%m%dT%H%M%S}-{os.getpid()}",
                 partial=partial,
             )
-            return _run_locked(ws, week, langs, record, steps, notebooks_dir, echo)
+            reuse = StepReuse(ws, week, force=force)
+            return _run_locked(ws, week, langs, record, steps, notebooks_dir, echo, reuse)
     except BaseException as exc:
         failure = _storage_failure(exc, where=[ws.output, ws.processed])
         if failure is None or failure is exc:
@@ -495,6 +412,7 @@ def _run_locked(
     steps: Sequence[Step],
     notebooks_dir: Path,
     echo: Callable[[str], None],
+    reuse: StepReuse,
 ) -> Path:
     final = ws.output_week(week)
     ws.output.mkdir(parents=True, exist_ok=True)
@@ -508,10 +426,7 @@ def _run_locked(
     try:
         for index, (step, lang) in enumerate(plan, start=1):
             label = step.name + (f" [{lang}]" if lang else "")
-            echo(
-                f"[{index}/{len(plan)}] {label} ... (run elapsed {time.perf_counter() - t_run:.0f} s)"
-            )
-            params = {
+            params: dict[str, object] = {
                 "week": week,
                 "raw_dir": str(ws.raw),
                 "processed_dir": str(ws.processed),
@@ -519,26 +434,72 @@ def _run_locked(
             }
             if lang:
                 params["lang"] = lang
-            executed = nb_out / (f"{step.name}-{lang}.ipynb" if lang else f"{step.name}.ipynb")
-            before = _snapshot(staging)
-            t0 = time.perf_counter()
-            try:
-                execute_notebook(
-                    notebooks_dir / f"{step.name}.ipynb", executed, params, cwd=notebooks_dir
+            if step.takes_force:
+                params["force"] = reuse.force
+            stem = f"{step.name}-{lang}" if lang else step.name
+            step_id = step.name + (f"[{lang}]" if lang else "")
+            notebook = notebooks_dir / f"{step.name}.ipynb"
+            later = _later(step, steps)
+            inputs = dict(
+                notebook=notebook, lang=lang, config=step.config, reads_raw=step.reads_raw
+            )
+            parts = reuse.inputs(step_id, step.name, later, **inputs)
+            earlier = reuse.reusable(step_id, parts, final)
+            if earlier is not None:
+                for rel in reuse.carry(earlier, final, staging):
+                    record.made[rel] = [earlier.get("stem", stem)]
+                    record.carried[rel] = {
+                        "run": earlier["run"],
+                        "started_at": earlier["started_at"],
+                    }
+                record.steps.append(
+                    {"step": step.name, "lang": lang, "seconds": 0.0, "status": "reused"}
+                    | {"key": earlier["key"], "made_by_run": earlier["run"]}
                 )
-                if step.post:
-                    _call(step.post)(executed, staging, week, lang)
-            except Exception as exc:
-                failure = _storage_failure(exc, where=[ws.output, ws.processed])
-                if failure is not None:
-                    raise StorageError(f"{label}: {failure}") from exc
-                raise StepFailed(_describe_failure(step.name, exc, executed)) from exc
-            seconds = round(time.perf_counter() - t0, 2)
-            record.steps.append({"step": step.name, "lang": lang, "seconds": seconds})
-            for rel, stamp in _snapshot(staging).items():
-                if before.get(rel) != stamp:
+                echo(
+                    f"[{index}/{len(plan)}] {label}: reused (inputs unchanged since run "
+                    f"{earlier['run']})"
+                )
+            else:
+                elapsed = time.perf_counter() - t_run
+                echo(f"[{index}/{len(plan)}] {label} ... (run elapsed {elapsed:.0f} s)")
+                executed = nb_out / f"{stem}.ipynb"
+                before = _snapshot(staging)
+                processed_before = reuse.snapshot()
+                t0 = time.perf_counter()
+                try:
+                    execute_notebook(notebook, executed, params, cwd=notebooks_dir)
+                    if step.post:
+                        _call(step.post)(executed, staging, week, lang)
+                except Exception as exc:
+                    failure = _storage_failure(exc, where=[ws.output, ws.processed])
+                    if failure is not None:
+                        raise StorageError(f"{label}: {failure}") from exc
+                    raise StepFailed(_describe_failure(step.name, exc, executed)) from exc
+                seconds = round(time.perf_counter() - t0, 2)
+                made = [
+                    rel for rel, stamp in _snapshot(staging).items() if before.get(rel) != stamp
+                ]
+                for rel in made:
                     record.made.setdefault(rel, []).append(executed.stem)
-            echo(f"[{index}/{len(plan)}] {label} done in {seconds:.1f} s")
+                key = reuse.ran(
+                    step_id,
+                    step=step.name,
+                    stem=stem,
+                    later=later,
+                    inputs=inputs,
+                    before=parts,
+                    processed_before=processed_before,
+                    staging=staging,
+                    made=made,
+                    run=record.run_id,
+                    started_at=record.started_at,
+                )
+                record.steps.append(
+                    {"step": step.name, "lang": lang, "seconds": seconds, "status": "ran"}
+                    | {"key": key}
+                )
+                echo(f"[{index}/{len(plan)}] {label} done in {seconds:.1f} s")
             if step.name == "01_ingest":
                 warned = ingest_warnings(ws, week)
                 for said in warned:
@@ -586,6 +547,12 @@ def _run_locked(
             f"01_ingest and on the briefing's cover): read them before the conference"
         )
     return final
+
+
+def _later(step: Step, steps: Sequence[Step]) -> list[str]:
+    """The step and the steps after it in the pipeline's order (the run's own for others)."""
+    order = [s.name for s in PIPELINE] + [s.name for s in steps if s not in PIPELINE]
+    return order[order.index(step.name) :]
 
 
 def _move_files_in(staging: Path, final: Path, record: RunRecord) -> None:
@@ -639,6 +606,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="if another run holds the workspace, wait for it instead of stopping (make WAIT=1)",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="run every step and parse every source again, even when its inputs are unchanged "
+        "(make FORCE=1)",
+    )
     parser.add_argument("--notebooks-dir", default="", help=argparse.SUPPRESS)  # tests
     args = parser.parse_args(argv)
     langs = args.lang.replace(",", " ").split()
@@ -653,6 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             steps=select_steps(args.steps),
             notebooks_dir=notebooks_dir,
             wait=args.wait,
+            force=args.force,
         )
     except PipelineError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -75,8 +76,8 @@ def warnings_text(ledger: dict, lang: str) -> str:
 
 
 def source_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
-    """One row per source: its delivery and age, files and rows read, accepted, rejected,
-    skipped by kind."""
+    """One row per source: its delivery and age, whether it was parsed or reused from an earlier
+    week's ingest, files and rows read, accepted, rejected, skipped by kind."""
     files = ledger_table(ledger)
     table = (
         files.assign(files=1)
@@ -89,11 +90,13 @@ def source_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
     sources = ledger["sources"]
     for column in ("delivery", "age_days", "stale"):
         table[column] = table["source"].map(lambda s, c=column: sources.get(s, {}).get(c))
+    table["read"] = table["source"].map(lambda s: read_how(sources.get(s, {}), lang or "en"))
     columns = [
         "source",
         "delivery",
         "age_days",
         "stale",
+        "read",
         "files",
         "rows_read",
         "rows_accepted",
@@ -102,6 +105,14 @@ def source_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
         "balanced",
     ]
     return _labelled(table[columns], lang)
+
+
+def read_how(summary: dict, lang: str) -> str:
+    """'parsed' or 'reused from <week>' (an earlier ingest read the same bytes)."""
+    week = summary.get("reused_from")
+    if not week:
+        return i18n.t("ingest.parsed", lang)
+    return i18n.t("ingest.reused_from", lang, week=i18n.fmt_date(date.fromisoformat(week), lang))
 
 
 def summary_text(ledger: dict, lang: str) -> str:

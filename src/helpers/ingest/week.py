@@ -16,8 +16,10 @@ from tqdm import tqdm
 from helpers import PipelineError, headers, schemas, store
 from helpers.bars import bar
 from helpers.config import Plan, load_plan
+from helpers.incremental import Hashes, code_version
 from helpers.ingest.rawfile import RawFile, _release_memory
 from helpers.ingest.read import read_file
+from helpers.ingest.reuse import find_earlier, reuse_source, source_key
 from helpers.ingest.sources import (
     OPTIONAL_SOURCES,
     SourceFiles,
@@ -195,27 +197,43 @@ def _column_warnings(source: str, files: list[dict]) -> list[dict]:
     ]
 
 
-def ingest_week(ws: Workspace, week: str, workers: int = 2, plan: Plan | None = None) -> dict:
+def ingest_week(
+    ws: Workspace, week: str, workers: int = 2, plan: Plan | None = None, *, reuse: bool = True
+) -> dict:
     """Ingest every source for ``week`` into ``data/processed/<week>/`` (replaced atomically).
 
     Writes one Parquet table per source, ``rejects.parquet`` and ``ledger.json``; returns the
     ledger as a summary. Raises :class:`DeliveryError` for a missing or bad file and
     :class:`PipelineError` when a file does not balance (nothing is replaced then). Large
-    deliveries are ingested ``workers`` sources at a time.
+    deliveries are ingested ``workers`` sources at a time. With ``reuse`` a source whose raw
+    files an earlier ingest already read byte for byte is taken from it (helpers.ingest.reuse;
+    the ledger says which week parsed it); ``reuse=False`` parses every source.
     """
     week = store.resolve_week(ws, week)
     plan = plan or load_plan()
     located = locate_sources(ws, week)
     warnings = delivery_warnings(ws, week, located, plan)
     ages = source_ages(located, week, plan)
+    hashes = Hashes(ws)
+    code = code_version(hashes)
+    keys = {s: source_key(ws, where, hashes, code) for s, where in located.items()}
+    hashes.save()
+    earlier = find_earlier(ws, keys, week) if reuse else {}
     entries: list[dict] = []
     summary: dict[str, dict] = {}
     with store.replace_dir(ws.processed_week(week), forbidden=ws.raw) as staging:
-        done = _ingest_sources(ws, located, staging, workers)
+        parse = {s: where for s, where in located.items() if s not in earlier}
+        done = _ingest_sources(ws, parse, staging, workers) if parse else {}
+        done |= {s: reuse_source(ws, s, found, staging) for s, found in earlier.items()}
         rejects_all: list[pd.DataFrame] = []
         for source in located:  # the ledger in the sources' fixed order, however they ran
             files, rejects, summary[source] = done[source]
-            summary[source] |= ages[source]
+            found = earlier.get(source)
+            summary[source] |= ages[source] | {
+                "reuse_key": keys[source],
+                "parsed_in": found.parsed_in if found else week,
+                "reused_from": found.parsed_in if found else None,
+            }
             warnings += [
                 warning(
                     "duplicate_file", file=e["file"], other=e["copy_of"], rows=e["rows_rejected"]

@@ -1,0 +1,383 @@
+"""Incremental runs: what a step or a source read, reduced to hashes, so that work whose
+inputs did not change is reused instead of redone (docs/architecture.md, "Incremental runs").
+
+- :class:`Hashes`: the SHA-256 of files, remembered per path with the size, modification time
+  and inode it was computed for (``<processed>/.incremental/hashes.json``): an
+  unchanged 8.5 M-record registry is not read again just to be hashed.
+- :func:`code_version`: the package version, the versions of the libraries the outputs depend
+  on, and one hash over the helpers source and the report templates (catalogues included), so
+  an edited module or sentence makes everything run again.
+- :func:`digest`: one SHA-256 over named parts (a step's key, a source's reuse key).
+- :func:`step_inputs`: a pipeline step's inputs, part by part.
+- :func:`load_state` / :func:`save_state`: per week, each step's key and the files it made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+
+from helpers import paths
+from helpers.paths import PACKAGE_DIR, TEMPLATES_DIR, Workspace, is_week, plan_file
+
+HASHES_NAME = "hashes.json"
+PACKAGE_NAME = "catp375-briefing"
+TRACKED_PACKAGES = (
+    PACKAGE_NAME,
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "duckdb",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+    "matplotlib",
+    "openpyxl",
+    "weasyprint",
+    "vietnam-provinces",
+)
+# The code whose hash is part of every key: the package and the report templates.
+CODE_DIRS: tuple[Path, ...] = (PACKAGE_DIR, TEMPLATES_DIR)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def digest(parts: object) -> str:
+    """One SHA-256 over a JSON-able value (dict keys sorted)."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _ignored(path: Path) -> bool:
+    """Hidden files, Excel lock files, byte-code: never an input."""
+    return path.name.startswith((".", "~$")) or path.suffix == ".pyc" or path.name == "__pycache__"
+
+
+def tree_files(folder: Path) -> list[Path]:
+    """The files under ``folder`` (sorted), hidden ones and byte-code left out."""
+    if not folder.is_dir():
+        return []
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not _ignored(Path(d)))
+        out += [Path(root) / f for f in sorted(files) if not _ignored(Path(f))]
+    return out
+
+
+class Hashes:
+    """SHA-256 of files, remembered across runs by path, size, modification time and inode.
+
+    Not the change time: linking a published file into the next run's pack and making it
+    readable change it, and the city's packs would be hashed again at every run. Every writer
+    of the suite writes a new file (new inode) or rewrites one (new modification time)."""
+
+    def __init__(self, ws: Workspace | None = None) -> None:
+        self.path = ws.incremental_dir() / HASHES_NAME if ws is not None else None
+        self.known: dict[str, list] = {}
+        self.changed = False
+        if self.path is not None and self.path.is_file():
+            try:
+                self.known = json.loads(self.path.read_text("utf-8"))
+            except ValueError:
+                self.known = {}
+
+    def of(self, path: Path) -> str:
+        st = path.stat()
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        name = os.path.abspath(path)
+        hit = self.known.get(name)
+        if hit is not None and hit[:3] == stamp:
+            return str(hit[3])
+        value = sha256(path)
+        self.known[name] = [*stamp, value]
+        self.changed = True
+        return value
+
+    def folder(self, folder: Path) -> dict[str, str]:
+        """Every file under ``folder`` (relative POSIX path) -> its hash."""
+        return {p.relative_to(folder).as_posix(): self.of(p) for p in tree_files(folder)}
+
+    def save(self) -> None:
+        """Write the cache back (files that no longer exist are forgotten)."""
+        if self.path is None or not self.changed:
+            return
+        from helpers.store import atomic_write
+
+        try:  # another process (a notebook's kernel) may have added its own since
+            merged = json.loads(self.path.read_text("utf-8")) if self.path.is_file() else {}
+        except ValueError:
+            merged = {}
+        merged |= self.known
+        kept = {k: v for k, v in merged.items() if os.path.exists(k)}
+        self.known = kept
+        text = json.dumps(kept)
+        atomic_write(self.path, lambda tmp: tmp.write_text(text, "utf-8"))
+        self.changed = False
+
+
+def code_version(hashes: Hashes | None = None) -> dict[str, str]:
+    """The package version, the libraries' versions and a hash over the code and templates."""
+    hashes = hashes or Hashes()
+    versions = package_versions()
+    source = {d.name: hashes.folder(d) for d in CODE_DIRS}
+    return {
+        "package": versions[PACKAGE_NAME],
+        "libraries": digest(versions),
+        "source": digest(source),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# What a step reads
+# --------------------------------------------------------------------------------------------
+
+
+def config_hash(ws: Workspace, name: str, hashes: Hashes) -> str:
+    """The hash of one configuration a step reads: ``plan``, ``aliases`` or ``secrets``."""
+    if name == "plan":
+        return hashes.of(plan_file())
+    if name == "aliases":
+        return hashes.of(paths.ALIASES_FILE)  # read where helpers.headers reads it
+    if name == "secrets":  # the unit pack passwords: only their hash is kept
+        return digest(hashes.folder(ws.secrets_dir()))
+    raise ValueError(f"unknown configuration {name!r}: plan, aliases or secrets")
+
+
+def raw_state(ws: Workspace, week: str, hashes: Hashes) -> dict[str, str]:
+    """Every file of the delivery folders up to ``week`` and the names of the raw folder's
+    other folders: all that ingest reads or warns about."""
+    state = {f"other/{name}": "" for name in ws.other_folders()}
+    for delivery in (d for d in ws.deliveries() if d <= week):
+        folder = ws.delivery(delivery)
+        state |= {f"{delivery}/{rel}": sha for rel, sha in hashes.folder(folder).items()}
+        state[f"{delivery}/"] = ""  # an empty delivery folder is warned about too
+    return state
+
+
+def processed_weeks(ws: Workspace) -> list[str]:
+    if not ws.processed.is_dir():
+        return []
+    return sorted(p.name for p in ws.processed.iterdir() if p.is_dir() and is_week(p.name))
+
+
+def step_inputs(
+    ws: Workspace,
+    week: str,
+    *,
+    notebook: Path,
+    lang: str | None,
+    config: Sequence[str],
+    reads_raw: bool,
+    not_inputs: Iterable[str],
+    hashes: Hashes,
+    code: Mapping[str, str],
+) -> dict[str, str]:
+    """A step's inputs, one hash per part: the code, its notebook, its language, the
+    configuration it reads, and its data: the raw deliveries (ingest), or the week's processed
+    files that the step itself and the later steps did not write (``not_inputs``) plus every
+    earlier week's processed files (progress reads last week's)."""
+    parts = {"code": digest(code), "notebook": hashes.of(notebook), "lang": lang or ""}
+    for name in config:
+        parts[f"config:{name}"] = config_hash(ws, name, hashes)
+    if reads_raw:
+        parts["raw"] = digest(raw_state(ws, week, hashes))
+        return parts
+    skip = set(not_inputs)
+    this_week = hashes.folder(ws.processed_week(week))
+    parts["processed"] = digest({r: s for r, s in this_week.items() if r not in skip})
+    earlier = {
+        f"{w}/{rel}": sha
+        for w in processed_weeks(ws)
+        if w < week
+        for rel, sha in hashes.folder(ws.processed_week(w)).items()
+    }
+    parts["earlier_weeks"] = digest(earlier)
+    return parts
+
+
+# Parts a step may change itself while it runs: its own week's processed files (its outputs
+# are left out of its inputs once known) and the unit pack passwords it creates.
+SELF_WRITTEN = frozenset({"processed", "config:secrets"})
+
+
+def recorded_key(before: Mapping[str, str], after: Mapping[str, str]) -> str:
+    """The key to remember for a step that ran: its inputs once it ran, so the outputs it
+    left out of its inputs and the passwords it created do not make the next run redo it;
+    empty (run again next time) when anything else changed while it ran (an edit during
+    the run: which version the step read is unknown)."""
+    moved = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    return digest(dict(after)) if moved <= SELF_WRITTEN else ""
+
+
+# --------------------------------------------------------------------------------------------
+# What a week's steps made
+# --------------------------------------------------------------------------------------------
+
+
+def state_path(ws: Workspace, week: str) -> Path:
+    return ws.incremental_dir() / f"{week}.json"
+
+
+def load_state(ws: Workspace, week: str) -> dict[str, dict]:
+    """Per step (``name`` or ``name[lang]``): its key, the run that made its outputs, and its
+    outputs' hashes (``processed``: in the week's processed folder; ``output``: in the week's
+    output folder)."""
+    path = state_path(ws, week)
+    if not path.is_file():
+        return {}
+    try:
+        return dict(json.loads(path.read_text("utf-8")).get("steps", {}))
+    except ValueError:
+        return {}
+
+
+def save_state(ws: Workspace, week: str, steps: Mapping[str, dict]) -> None:
+    from helpers.store import atomic_write
+
+    text = json.dumps({"week": week, "steps": dict(steps)}, ensure_ascii=False, indent=1)
+    atomic_write(state_path(ws, week), lambda tmp: tmp.write_text(text, "utf-8"))
+
+
+def outputs_intact(entry: Mapping, processed: Path, output: Path, hashes: Hashes) -> bool:
+    """Whether every file a step made is still there as it made it."""
+    for folder, files in ((processed, entry.get("processed", {})), (output, entry["output"])):
+        for rel, sha in files.items():
+            path = folder / rel
+            if not path.is_file() or hashes.of(path) != sha:
+                return False
+    return True
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """A hard link when the file system allows it, else a copy. Safe because nothing in the
+    suite writes a file in place: every writer writes a new file and renames it over the old
+    one (store.atomic_write, store.replace_dir), which leaves the other link untouched."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Size, modification time and inode of every file under ``folder``: what changed."""
+    out = {}
+    for path in tree_files(folder):
+        st = path.stat()
+        out[path.relative_to(folder).as_posix()] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return out
+
+
+class StepReuse:
+    """The runner's side of incremental runs, for one week: whether a step can be skipped,
+    carrying a skipped step's files into the run's staging folder, remembering what a step
+    that ran made.
+
+    A step (``name`` or ``name[lang]``) is skipped when its key (:func:`step_inputs`) equals
+    the one remembered for it, and every file it made is still there unchanged: its processed
+    tables, and its files in the published week folder (executed notebook, PDF, packs).
+    """
+
+    def __init__(self, ws: Workspace, week: str, *, force: bool = False) -> None:
+        self.ws, self.week, self.force = ws, week, force
+        self.hashes = Hashes(ws)
+        self.code = code_version(self.hashes)
+        self.state = load_state(ws, week)
+
+    def snapshot(self) -> dict[str, tuple[int, int, int]]:
+        return snapshot(self.ws.processed_week(self.week))
+
+    def inputs(self, step_id: str, step: str, later: Sequence[str], **kwargs) -> dict[str, str]:
+        """The step's inputs; ``later`` names this step and the pipeline's later steps, whose
+        processed files are not its inputs."""
+        not_inputs = {
+            rel
+            for sid, entry in self.state.items()
+            if entry.get("step") in set(later)
+            for rel in entry.get("processed", {})
+        }
+        parts = step_inputs(
+            self.ws,
+            self.week,
+            hashes=self.hashes,
+            code=self.code,
+            not_inputs=not_inputs,
+            **kwargs,
+        )
+        self.hashes.save()  # the notebook's own hashing (ingest) starts from what is known
+        return parts
+
+    def reusable(self, step_id: str, parts: Mapping[str, str], published: Path) -> dict | None:
+        """The remembered entry when the step can be skipped, else None."""
+        entry = self.state.get(step_id)
+        if self.force or not entry or not entry.get("key") or entry["key"] != digest(parts):
+            return None
+        processed = self.ws.processed_week(self.week)
+        return entry if outputs_intact(entry, processed, published, self.hashes) else None
+
+    def carry(self, entry: Mapping, published: Path, staging: Path) -> list[str]:
+        """Link the files a skipped step made in the published folder into the staging one."""
+        for rel in entry["output"]:
+            link_or_copy(published / rel, staging / rel)
+        return sorted(entry["output"])
+
+    def ran(
+        self,
+        step_id: str,
+        *,
+        step: str,
+        stem: str,
+        later: Sequence[str],
+        inputs: Mapping,
+        before: Mapping[str, str],
+        processed_before: Mapping[str, tuple],
+        staging: Path,
+        made: Iterable[str],
+        run: str,
+        started_at: str,
+    ) -> str:
+        """Remember what a step that ran made; returns the key remembered ('' = none).
+
+        ``inputs`` are the keyword arguments its inputs were computed with (``before``)."""
+        folder = self.ws.processed_week(self.week)
+        now = snapshot(folder)
+        written = sorted(rel for rel, stamp in now.items() if processed_before.get(rel) != stamp)
+        self.state[step_id] = {
+            "step": step,
+            "stem": stem,
+            "run": run,
+            "started_at": started_at,
+            "key": "",
+            "processed": {rel: self.hashes.of(folder / rel) for rel in written},
+            "output": {rel: self.hashes.of(staging / rel) for rel in sorted(made)},
+        }
+        after = self.inputs(step_id, step, later, **inputs)
+        key = recorded_key(before, after)
+        self.state[step_id]["key"] = key
+        self.state[step_id]["inputs"] = after
+        save_state(self.ws, self.week, self.state)
+        self.hashes.save()
+        return key
