@@ -25,7 +25,6 @@ from helpers.briefing.tables import (
     city_row,
     laggard_rule_counts,
     leader_measure,
-    peak_day,
     rank_share,
     reason_sentences,
     source_freshness,
@@ -46,6 +45,7 @@ from helpers.briefing.text import (
 )
 from helpers.config import Plan
 from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_pct, t
+from helpers.progress.deadline import deadline_note, extension_text, peak_day_text
 from helpers.statuses import STANDINGS
 
 # The parts after the cover, in document order: (section id, catalogue key of its heading).
@@ -160,9 +160,11 @@ def cover_part(
     source's data (stale ones marked), contents."""
     check_lang(lang)
     text = Text(lang)
+    plan = plan.in_force(data.as_of)
     generated_at = generated_at or hanoi_now()
     start, end = week_span(plan, data.week)
     conference = plan.conference_date(data.as_of)
+    extension = extension_text(plan, data.as_of, lang)
     facts = [
         (
             text("cover.week_covered"),
@@ -170,8 +172,7 @@ def cover_part(
                 "cover.week_span",
                 start=fmt_date(start, lang),
                 end=fmt_date(end, lang),
-                day=peak_day(plan, data.week),
-                days=plan.duration_days,
+                peak_day=peak_day_text(plan, data.as_of, lang),
             ),
         ),
         (text("cover.conference"), fmt_date(conference, lang)),
@@ -179,6 +180,7 @@ def cover_part(
             text("cover.peak"),
             text("cover.peak_span", start=fmt_date(plan.start, lang), end=fmt_date(plan.end, lang)),
         ),
+        *([(text("cover.extension"), extension)] if extension else []),
         (
             t("common.generated_at", lang),
             generated_at.strftime("%H:%M ") + fmt_date(generated_at, lang),
@@ -210,6 +212,7 @@ def kpi_values(data: BriefingData, kind: str, lang: str) -> dict[str, str]:
         "difficult": int_text(city["difficult"], lang),
         "gain_week": int_text(city["gain_week"], lang),
         "days_left": int_text(city["days_left"], lang),
+        "days_overdue": int_text(get(city, "days_overdue"), lang),
     }
 
 
@@ -218,6 +221,10 @@ def pace_line(city: pd.Series, lang: str) -> str:
     from helpers.progress import pace_texts
 
     rate, required = pace_texts(city["rate_7d"], city["required_rate"], lang)
+    if is_missing(city["required_rate"]) and int(get(city, "remaining") or 0) > 0:
+        # on or past the deadline no pace is required: say what is left
+        left = int_text(city["remaining"], lang)
+        return t("briefing.kpi.pace_left", lang, rate=rate, remaining=left)
     return t("briefing.kpi.pace", lang, rate=rate, required=required)
 
 
@@ -229,6 +236,10 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """KPI tiles per kind (progress on the records review can clean, the difficult groups
     apart, the comparison with the population database) and the talking points."""
     text = Text(lang)
+    plan = plan.in_force(data.as_of)
+    overdue = plan.phase(data.as_of) == "overdue"
+    days_key = "days_overdue" if overdue else "days_left"
+    days_label = t(f"progress.deadline.{days_key}", lang)
     kinds = []
     for kind in KINDS:
         city = city_row(data, kind)
@@ -283,11 +294,7 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                 v["gain_week"],
                 text("kpi.prev_week", value=int_text(city["gain_prev_week"], lang)) + change,
             ),
-            _tile(
-                text("kpi.days_left"),
-                v["days_left"],
-                text("kpi.deadline", date=fmt_date(plan.end, lang)),
-            ),
+            _tile(days_label, v[days_key], deadline_note(plan, data.as_of, lang)),
         ]
         standing = text(
             f"kpi.units_standing_{kind}",
@@ -319,6 +326,7 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
 
 def city_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """Cumulative curves against the trajectory, weekly gains, and the city's figures."""
+    plan = plan.in_force(data.as_of)  # the deadline in force at the week
     from helpers.progress import pace_texts
 
     text = Text(lang)
@@ -453,6 +461,7 @@ def breach_label(row: pd.Series, lang: str) -> str:
 def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """Every laggard with every reason sentence, the rules they broke; the leaders with
     theirs."""
+    plan = plan.in_force(data.as_of)  # the deadline in force at the week
     from helpers.progress import CONDUCT_RULES
 
     text = Text(lang)

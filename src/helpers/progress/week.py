@@ -32,9 +32,11 @@ def compute(
     previous: pd.DataFrame | None = None,
     previous_as_of: date | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every progress table from the aggregates (pure; no I/O)."""
+    """Every progress table from the aggregates (pure; no I/O), toward the deadline in force at
+    ``as_of`` (``plan.in_force``: an extension decided by then, none decided later)."""
+    plan = plan.in_force(as_of)
     units = unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
-    lag = laggards(units, plan)
+    lag = laggards(units, plan, as_of=as_of)
     lead = leaders(units, plan)
     city = city_progress(units, agg, plan, as_of=as_of)
     return {
@@ -76,8 +78,8 @@ def load_previous(ws: Workspace, prev_week: str) -> pd.DataFrame | None:
 
 def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, pd.DataFrame]:
     """Compute and write the week's progress tables into ``data/processed/<week>/``."""
-    plan = plan or load_plan()
     as_of = date.fromisoformat(week)
+    plan = (plan or load_plan()).in_force(as_of)
     path = {
         name: store.table_path(ws, name, week)
         for name in ("vehicle_status", "licence_status", "submission_links")
