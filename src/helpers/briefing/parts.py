@@ -221,7 +221,8 @@ def pace_line(city: pd.Series, lang: str) -> str:
     from helpers.progress import pace_texts
 
     rate, required = pace_texts(city["rate_7d"], city["required_rate"], lang)
-    if is_missing(city["required_rate"]) and int(get(city, "remaining") or 0) > 0:
+    remaining = get(city, "remaining")
+    if is_missing(city["required_rate"]) and not is_missing(remaining) and int(remaining) > 0:
         # on or past the deadline no pace is required: say what is left
         left = int_text(city["remaining"], lang)
         return t("briefing.kpi.pace_left", lang, rate=rate, remaining=left)
@@ -497,10 +498,20 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                 {"rule": t(f"progress.rule_name.{c}", lang), "units": fmt_int(n, lang)}
                 for c, n in mine
             ]
-    leaders = []
+    leaders: list[dict[str, Any]] = []
     for category in ("share", "gain"):
         rows_cat = data.leaders[data.leaders["category"] == category].sort_values("position")
         if rows_cat.empty:
+            measure = (
+                "share_cleanable" if category == "share" else f"gain_{plan.leaders.gain_measure}"
+            )
+            leaders.append(
+                {
+                    "title": text(f"leaders.category_{measure}"),
+                    "table": None,
+                    "note": text(f"leaders.none_{category}"),
+                }
+            )
             continue
         measure = leader_measure(rows_cat, plan)
         fmt = int_text if measure == "gain_records" else pct_text
@@ -527,6 +538,7 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                     classes=["num", "text", "num", "text reasons"],
                     widths=["7%", "22%", "11%", "60%"],
                 ),
+                "note": "",
             }
         )
     return {
@@ -555,4 +567,44 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
         if rows
         else None,
         "leaders": leaders,
+        # no unit praised by the rules: say so, and show the best units' figures all the same
+        "best": best_units_part(data, plan, lang) if data.leaders.empty else None,
+    }
+
+
+def best_units_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
+    """When no unit can be praised by the rules (every unit with progress broke a laggard
+    rule, or none progressed): the ``leaders.top_n`` units with the highest share of cleanable
+    vehicle records cleaned, with their figures and standing, under a sentence saying why
+    none is praised."""
+    text = Text(lang)
+    share_col = rank_share(data.units)
+    units = data.units.loc[data.units["veh_assigned"] > 0]
+    best = units.sort_values([share_col, "unit_code"], ascending=[False, True]).head(
+        max(plan.leaders.top_n, 1)
+    )
+    rows = [
+        [
+            int_text(r["rank"], lang),
+            r["unit_name"],
+            pct_text(r[share_col], lang),
+            int_text(r["veh_gain_week"], lang),
+            t(f"progress.standing.{r['standing']}", lang),
+        ]
+        for _, r in best.iterrows()
+    ]
+    return {
+        "lead": text("leaders.none", n=fmt_int(len(rows), lang)),
+        "table": table(
+            [
+                text("laggards.rank"),
+                t("common.unit", lang),
+                text("leaders.value_share_cleanable"),
+                text("leaders.value_gain_records"),
+                text("leaders.standing"),
+            ],
+            rows,
+            classes=["num", "text", "num", "num", "text"],
+            widths=["8%", "34%", "20%", "18%", "20%"],
+        ),
     }
