@@ -58,8 +58,9 @@ def peak_day_text(plan: Plan, as_of: date, lang: str) -> str:
 
 
 def deadline_note(plan: Plan, as_of: date, lang: str) -> str:
-    """The deadline as a short note under a figure: "deadline <date>", "deadline extended to
-    <date> (<reference>)" or "deadline <date> passed N days ago"."""
+    """The deadline as a short note under a figure (the days tile): "deadline <date>",
+    "extended deadline <date>" (the decision is named on the cover and in the talking points)
+    or "deadline <date>, overdue by N days"."""
     p = plan.in_force(as_of)
     if p.phase(as_of) == "overdue":
         return t(
