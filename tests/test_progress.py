@@ -1566,8 +1566,8 @@ def test_past_the_deadline_projected_late_counts_the_days_after_the_week(plan):
         ("2026-01-11", True, "ngày thứ 63/71", "day 63 of 71 of the extended peak"),
         ("2026-01-19", True, "ngày thứ 71/71", "day 71 of 71 of the extended peak"),
         ("2026-01-08", False, "ngày thứ 60/60", "day 60 of 60 of the peak"),
-        ("2026-01-11", False, "quá hạn 3 ngày", "overdue by 3 days (deadline 08/01/2026)"),
-        ("2026-01-19", False, "quá hạn 11 ngày", "overdue by 11 days (deadline 08/01/2026)"),
+        ("2026-01-11", False, "quá hạn 3 ngày", "overdue by 3 days; deadline 08/01/2026"),
+        ("2026-01-19", False, "quá hạn 11 ngày", "overdue by 11 days; deadline 08/01/2026"),
     ],
 )
 def test_peak_day_is_counted_on_the_deadline_in_force(plan, week, extension, vi, en):

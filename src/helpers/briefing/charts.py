@@ -154,6 +154,10 @@ def weekly_gains_chart(data: BriefingData, plan: Plan, lang: str) -> Image:
             ax.set_ylim(0, top * 1.45 or 1)  # headroom: the legend sits above the bars
         ax.set_title(text(f"kind.{kind}"), fontsize=9, loc="left", fontweight="bold")
         ax.set_xlabel(text("city.week_ending"), fontsize=7)
+        if len(labels) > 7:  # a whole campaign of weeks: slanted labels stay apart
+            ax.tick_params(axis="x", labelrotation=45, labelsize=6)
+            for label in ax.get_xticklabels():
+                label.set_horizontalalignment("right")
         ax.yaxis.set_major_formatter(int_formatter(lang))
         style_axes(ax)
     return svg_image(fig, text("city.weekly_title"))

@@ -212,7 +212,6 @@ def kpi_values(data: BriefingData, kind: str, lang: str) -> dict[str, str]:
         "difficult": int_text(city["difficult"], lang),
         "gain_week": int_text(city["gain_week"], lang),
         "days_left": int_text(city["days_left"], lang),
-        "days_overdue": int_text(get(city, "days_overdue"), lang),
     }
 
 
@@ -295,7 +294,11 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                 v["gain_week"],
                 text("kpi.prev_week", value=int_text(city["gain_prev_week"], lang)) + change,
             ),
-            _tile(days_label, v[days_key], deadline_note(plan, data.as_of, lang)),
+            _tile(
+                days_label,
+                int_text(get(city, days_key), lang),
+                deadline_note(plan, data.as_of, lang),
+            ),
         ]
         standing = text(
             f"kpi.units_standing_{kind}",
