@@ -6,6 +6,7 @@ workspace; the slow tests run the real notebook through the runner on the genera
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -1003,12 +1004,18 @@ def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -
     standings per kind; the plan's dates and target (the 7 of "the last 7 days" is the window).
     Sums over the two kinds (submissions received) are the only derived figures."""
     city, units, leaders = (tables[n] for n in ("city_progress", "unit_progress", "leaders"))
+    in_force = plan.in_force(date.fromisoformat(week))
     out = {
         str(progress.WINDOW_DAYS),
-        fmt_date(plan.end, lang),
+        fmt_date(in_force.end, lang),
+        fmt_date(in_force.nominal_end, lang),
         fmt_date(plan.start, lang),
         fmt_date(date.fromisoformat(week), lang),
     }
+    if in_force.extension is not None and in_force.planned_end is not None:
+        # the extension's decision as the plan names it (its reference may hold numbers)
+        out.add(fmt_date(in_force.extension.dated, lang))
+        out |= set(re.findall(r"\d+", in_force.extension.reference))
     for kind in ("vehicle", "licence"):
         out.add(i18n.fmt_pct(briefing.target_share(plan, kind), lang, 0))
     for _, row in city.iterrows():
@@ -1076,17 +1083,27 @@ def test_summary_figures_are_table_values_in_every_sample_week_and_language(
     ws = Workspace(raw=sample_ws.raw, processed=ws.processed, output=ws.output, truth=ws.truth)
     plan = load_plan()
     weeks = sorted(ws.deliveries())
-    assert len(weeks) >= 6
-    for week in weeks:
-        ingest.ingest_week(ws, week)
-        reconcile.reconcile_week(ws, week, plan)
-        tables = progress.progress_week(ws, week, plan)
+    assert len(weeks) >= 10 and weeks[-1] == "2026-01-19"
+    # representative weeks (all ten take too long for the suite): the first two, one inside
+    # the peak, the last before the extension was decided, the first after peak.end (extended)
+    # and the final one; then the final one again without the extension (overdue)
+    picked = [weeks[0], weeks[1], "2025-12-14", "2026-01-04", "2026-01-11", "2026-01-19"]
+    runs = [(week, plan) for week in picked] + [
+        ("2026-01-19", dataclasses.replace(plan, extension=None))
+    ]
+    for week, week_plan in runs:
+        if not store.exists(ws, "vehicle_status", week):
+            ingest.ingest_week(ws, week)
+            reconcile.reconcile_week(ws, week, week_plan)
+        tables = progress.progress_week(ws, week, week_plan)
         data = briefing.load_briefing_data(ws, week)
         for lang in ("vi", "en"):
             pdf = root / f"summary-{week}-{lang}.pdf"
-            briefing.write_pdf(SUMMARY_SHEET.format(body=briefing.summary(data, plan, lang)), pdf)
+            body = briefing.summary(data, week_plan, lang)
+            briefing.write_pdf(SUMMARY_SHEET.format(body=body), pdf)
             text, _ = pdf_text(pdf)
-            check_summary_figures(text, tables, plan, week, lang)
+            check_summary_figures(text, tables, week_plan, week, lang)
+            assert "71/60" not in text and "71 of 60" not in text
 
 
 def test_summary_figure_check_catches_a_figure_no_table_gives(data, tmp_path):
@@ -1124,3 +1141,113 @@ def test_appendix_gives_each_units_comparison_with_the_population_database(data)
     first = part[part.index("<tbody>") :]
     first = first[: first.index("</tr>")]
     assert progress.pct_text(row["veh_share_compared"], "en") in first
+
+
+# --- the three cases of the deadline and sections that could be empty ----------------------------
+
+
+def test_no_leader_section_is_empty_it_says_why_and_shows_the_best_units(data):
+    nobody = briefing.BriefingData(**{**data.__dict__, "leaders": data.leaders.iloc[0:0]})
+    for lang in ("vi", "en"):
+        part = briefing.laggards_and_leaders(nobody, load_plan(), lang)
+        leaders_section = part[part.index(i18n.t("briefing.sections.leaders", lang)) :]
+        assert i18n.t("briefing.leaders.none", lang, n=5) in leaders_section
+        best = data.units.sort_values(
+            ["veh_share_cleaned_cleanable", "unit_code"], ascending=[False, True]
+        ).head(5)
+        for _, unit in best.iterrows():
+            assert unit["unit_name"] in leaders_section
+            assert progress.pct_text(unit["veh_share_cleaned_cleanable"], lang) in leaders_section
+
+
+def test_a_leader_category_without_units_says_so(data):
+    shares_only = briefing.BriefingData(
+        **{**data.__dict__, "leaders": data.leaders[data.leaders["category"] == "share"]}
+    )
+    part = briefing.laggards_and_leaders(shares_only, load_plan(), "en")
+    assert i18n.t("briefing.leaders.none_gain", "en") in part
+
+
+def test_backlog_without_waiting_submissions_says_so(data):
+    units = data.units.assign(backlog_pending=0)
+    part = briefing.backlog_and_difficult(
+        briefing.BriefingData(**{**data.__dict__, "units": units}), "en"
+    )
+    assert i18n.t("briefing.backlog.none", "en") in part
+
+
+@pytest.fixture
+def final_week(tmp_ws: Workspace) -> briefing.BriefingData:
+    """Hand-made tables for the week 13-19 January 2026 (the 20 January conference)."""
+    tables = build_progress_tables(tmp_ws, "2026-01-19")
+    # on the deadline or past it no pace is required (progress leaves it null)
+    city = tables["city_progress"]
+    city = city.assign(
+        required_rate=np.nan,
+        days_left=0,
+        days_overdue=11,
+        remaining=city["assigned"] - city["cleaned"],
+    )
+    store.save(tmp_ws, schemas.complete("city_progress", city), "city_progress", "2026-01-19")
+    return briefing.load_briefing_data(tmp_ws, "2026-01-19")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_post_deadline_cover_and_summary_with_the_extension(final_week, lang):
+    plan = load_plan()
+    cover = briefing.cover(final_week, plan, lang)
+    assert i18n.t("progress.deadline.day_of_extended", lang, day=71, days=71, nominal=60) in cover
+    assert plan.extension.reference in cover
+    assert "71/60" not in cover and "71 of 60" not in cover
+    summary = briefing.summary(final_week, plan, lang)
+    assert i18n.t("progress.deadline.days_left", lang) in summary
+    assert (
+        i18n.t(
+            "progress.deadline.note_extended",
+            lang,
+            date="19/01/2026",
+            reference=plan.extension.reference,
+        )
+        in summary
+    )
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_post_deadline_cover_and_summary_without_the_extension(final_week, lang):
+    plan = dataclasses.replace(load_plan(), extension=None)
+    cover = briefing.cover(final_week, plan, lang)
+    overdue = i18n.t("progress.days.other", lang, n=11)
+    assert i18n.t("progress.deadline.overdue", lang, days=overdue, deadline="08/01/2026") in cover
+    assert "71/60" not in cover and "71 of 60" not in cover
+    summary = briefing.summary(final_week, plan, lang)
+    assert i18n.t("progress.deadline.days_overdue", lang) in summary
+    assert (
+        i18n.t("progress.deadline.note_overdue", lang, date="08/01/2026", days=overdue) in summary
+    )
+    # no pace is required past the deadline: the line says what is left
+    veh = final_week.city.set_index("kind").loc["vehicle"]
+    left = i18n.t(
+        "briefing.kpi.pace_left",
+        lang,
+        rate=progress.pace_texts(veh["rate_7d"], veh["required_rate"], lang)[0],
+        remaining=i18n.fmt_int(veh["remaining"], lang),
+    )
+    assert left in summary
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_post_deadline_briefing_builds_to_pdf(final_week, tmp_path, lang):
+    plan = dataclasses.replace(load_plan(), extension=None)
+    body = "".join(
+        [
+            briefing.cover(final_week, plan, lang),
+            briefing.summary(final_week, plan, lang),
+            briefing.city_progress(final_week, plan, lang),
+            briefing.laggards_and_leaders(final_week, plan, lang),
+        ]
+    )
+    pdf = tmp_path / f"final-{lang}.pdf"
+    briefing.write_pdf(SUMMARY_SHEET.format(body=body), pdf)
+    text, _ = pdf_text(pdf)
+    assert "71/60" not in text and "71 of 60" not in text
+    assert squash(i18n.t("progress.deadline.days_overdue", lang)) in squash(text)

@@ -20,6 +20,7 @@ from helpers import excel, schemas, store
 from helpers.config import load_plan
 from helpers.i18n import flatten, t
 from helpers.paths import Workspace
+from helpers.progress.deadline import deadline_note, peak_day_text
 from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, VEHICLE_STATUSES
 from helpers.units import official_units
 from tests.pii import open_pack, unit_password
@@ -949,6 +950,40 @@ def test_next_week_targets_follow_the_required_pace():
     assert got["veh_share_by"] == pytest.approx(0.492)
     assert got["lic_to_clean"] == 1  # never more than is left
     assert got["reviews"] == 7
+
+
+def test_past_the_deadline_the_targets_say_what_is_left_not_all_of_it_in_a_week():
+    plan = load_plan()
+    # on or past the deadline progress leaves the required pace null
+    unit = {
+        "veh_assigned": 1000,
+        "veh_cleaned": 400,
+        "veh_required_rate": float("nan"),
+        "lic_assigned": 10,
+        "lic_cleaned": 10,
+        "lic_required_rate": 0.0,
+    }
+    got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, "2026-01-19")}
+    assert got["veh_left"] == 600
+    assert "veh_to_clean" not in got and "veh_cleaned_by" not in got
+    assert got["lic_to_clean"] == 0
+
+
+def test_unit_pack_week_line_counts_days_on_the_deadline_in_force():
+    plan = load_plan()
+    for week, said in (
+        ("2026-01-11", "day 63 of 71 of the extended peak"),
+        ("2025-11-23", "day 14 of 60 of the peak"),
+    ):
+        line = excel.tx(
+            "summary.week_line",
+            "en",
+            week="w",
+            conference="c",
+            peak_day=peak_day_text(plan, date.fromisoformat(week), "en"),
+            deadline=deadline_note(plan, date.fromisoformat(week), "en"),
+        )
+        assert said in line
 
 
 def test_next_week_targets_count_only_the_records_review_can_clean():

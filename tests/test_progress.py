@@ -16,6 +16,7 @@ import pytest
 
 from helpers import i18n, progress
 from helpers.config import load_plan
+from helpers.units import official_units
 
 WEEK = date(2025, 11, 23)  # a Sunday; the 7-day window is 17..23 November
 A, B, C, D = "00004", "00008", "00025", "00070"  # Ba Đình, Ngọc Hà, Giảng Võ, Hoàn Kiếm
@@ -295,7 +296,7 @@ def test_unit_already_complete_finished_on_the_day_of_its_last_cleaning(plan):
 def test_deadline_passed_leaves_required_rate_null_and_counts_days_late(plan):
     as_of = date(2026, 1, 15)
     veh = status_table(records(A, assigned=30, cleaned_at=daily(as_of - timedelta(days=6), 7)))
-    row = build(plan, veh, as_of=as_of).loc[A]
+    row = build(dataclasses.replace(plan, extension=None), veh, as_of=as_of).loc[A]
     assert pd.isna(row.veh_required_rate)
     assert row.veh_projected_finish == as_of + timedelta(days=23)
     assert row.veh_days_late == 7 + 23
@@ -311,10 +312,40 @@ def test_deadline_passed_and_complete_needs_nothing(plan):
     assert bool(row.veh_on_track) is True
 
 
-def test_pace_needing_more_than_ten_years_counts_as_never(plan):
+def test_extension_in_force_moves_the_deadline_and_the_required_pace(plan):
+    # decided on 6 January: from then on the deadline is 19 January (4 days after 15 January)
+    as_of = date(2026, 1, 15)
+    veh = status_table(records(A, assigned=30, cleaned_at=daily(as_of - timedelta(days=6), 7)))
+    row = build(plan, veh, as_of=as_of).loc[A]
+    assert row.veh_required_rate == pytest.approx(23 / 4)
+    assert row.veh_projected_finish == as_of + timedelta(days=23)
+    assert row.veh_days_late == 23 - 4
+
+
+def test_extension_decided_after_the_week_is_not_known_yet(plan):
+    as_of = date(2026, 1, 4)  # the extension was decided on 6 January
+    veh = status_table(records(A, assigned=30, cleaned_at=daily(as_of - timedelta(days=6), 7)))
+    row = build(plan, veh, as_of=as_of).loc[A]
+    assert row.veh_required_rate == pytest.approx(23 / 4)  # to 8 January
+    assert row.veh_days_late == 23 - 4
+
+
+def test_city_counts_days_left_and_days_overdue_against_the_deadline_in_force(plan):
+    veh = status_table(records(A, assigned=30, cleaned_at=daily(date(2026, 1, 13), 7)))
+    for p, days_left, overdue in ((plan, 0, 0), (dataclasses.replace(plan, extension=None), 0, 11)):
+        agg = progress.aggregate(veh, status_table(), links(), p, as_of=date(2026, 1, 19))
+        units = progress.unit_table(agg, p, as_of=date(2026, 1, 19))
+        city = progress.city_progress(units, agg, p, as_of=date(2026, 1, 19))
+        assert city["days_left"].tolist() == [days_left] * 2
+        assert city["days_overdue"].tolist() == [overdue] * 2
+
+
+def test_a_slow_pace_still_finishes_never_only_at_zero_pace(plan):
+    # 1 record in 7 days, 39,999 left: about 767 years; shown at the horizon, not as "never"
     veh = status_table(records(A, assigned=40000, cleaned_at=window()[:1]))
     row = build(plan, veh).loc[A]
-    assert row.veh_projected_finish is None and pd.isna(row.veh_days_late)
+    assert row.veh_projected_finish == WEEK + timedelta(days=progress.PROJECTION_HORIZON_DAYS)
+    assert row.veh_days_late > 0 and bool(row.veh_on_track) is False
 
 
 # --- rank and history --------------------------------------------------------------------------
@@ -1484,3 +1515,130 @@ def test_unit_pending_lists_the_oldest_waiting_submissions_as_of_the_week_masked
     ].tolist() == ["s2"]
     shown = progress.unit_pending(links, submissions, "00008", as_of=date(2025, 11, 23), lang="en")
     assert i18n.t("excel.columns.days_waiting", "en") in shown.columns
+
+
+# --- past the deadline -------------------------------------------------------------------------
+
+
+def post_deadline_field(plan, as_of: date):
+    """Ten units a week past their deadline: nine near half-way at a steady pace, one far behind
+    and slow (08), one finishing within days (25: 21 of 28 cleaned this week, 7 left)."""
+    codes = official_units()["unit_code"].astype(str).tolist()[:10]
+    first = as_of - timedelta(days=6)
+    spec = {u: (28, 14) for u in codes}
+    spec[B] = (28, 2)
+    spec[C] = (28, 21)
+    rows = [records(u, assigned=n, cleaned_at=daily(first, 7, 3)[:k]) for u, (n, k) in spec.items()]
+    return build(plan, status_table(*rows), as_of=as_of)
+
+
+@pytest.mark.parametrize("extension", [True, False], ids=["extended", "overdue"])
+def test_past_the_deadline_only_the_markedly_worse_units_are_named(plan, extension):
+    as_of = date(2026, 1, 19)
+    p = plan if extension else dataclasses.replace(plan, extension=None)
+    units = post_deadline_field(p, as_of)
+    named = rules_of(units, p)
+    assert set(named) == {B}
+    # no pace is required on or past the deadline: nobody is "slow against the required pace"
+    flags = progress.rule_flags(units.reset_index(drop=True), p, as_of=as_of)
+    assert not flags["veh_slow_gain"].any()
+
+
+def test_past_the_deadline_projected_late_counts_the_days_after_the_week(plan):
+    # 11 days past 8 January, C finishes in 3 days: not "late by more than 7 days" any more
+    as_of = date(2026, 1, 19)
+    p = dataclasses.replace(plan, extension=None)
+    units = post_deadline_field(p, as_of).reset_index(drop=True)
+    flags = progress.rule_flags(units, p, as_of=as_of).set_index(units["unit_code"])
+    assert units.set_index("unit_code").loc[C, "veh_days_late"] == 11 + 3
+    assert not flags.loc[C, "veh_projected_late"]
+    assert flags.loc[B, "veh_projected_late"]
+
+
+# --- days and the deadline in words (helpers.progress.deadline) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("week", "extension", "vi", "en"),
+    [
+        ("2025-11-23", True, "ngày thứ 14/60", "day 14 of 60 of the peak"),
+        ("2026-01-04", True, "ngày thứ 56/60", "day 56 of 60 of the peak"),  # decided on 6 Jan
+        ("2026-01-11", True, "ngày thứ 63/71", "day 63 of 71 of the extended peak"),
+        ("2026-01-19", True, "ngày thứ 71/71", "day 71 of 71 of the extended peak"),
+        ("2026-01-08", False, "ngày thứ 60/60", "day 60 of 60 of the peak"),
+        ("2026-01-11", False, "quá hạn 3 ngày", "overdue by 3 days; deadline 08/01/2026"),
+        ("2026-01-19", False, "quá hạn 11 ngày", "overdue by 11 days; deadline 08/01/2026"),
+    ],
+)
+def test_peak_day_is_counted_on_the_deadline_in_force(plan, week, extension, vi, en):
+    from helpers.progress.deadline import peak_day_text
+
+    p = plan if extension else dataclasses.replace(plan, extension=None)
+    as_of = date.fromisoformat(week)
+    assert vi in peak_day_text(p, as_of, "vi")
+    assert en in peak_day_text(p, as_of, "en")
+    for lang in ("vi", "en"):
+        assert "71/60" not in peak_day_text(p, as_of, lang)
+
+
+def test_the_extension_is_named_with_its_decision_only_once_decided(plan):
+    from helpers.progress.deadline import deadline_note, extension_text
+
+    ext = plan.extension
+    assert extension_text(plan, date(2026, 1, 4), "en") == ""
+    said = extension_text(plan, date(2026, 1, 11), "en")
+    assert ext.reference in said and "19/01/2026" in said and "06/01/2026" in said
+    assert ext.reference in extension_text(plan, date(2026, 1, 11), "vi")
+    assert "19/01/2026" in deadline_note(plan, date(2026, 1, 11), "en")
+    noext = dataclasses.replace(plan, extension=None)
+    assert "overdue by 3 days" in deadline_note(noext, date(2026, 1, 11), "en")
+
+
+def projection_point(plan, veh_rows, as_of) -> dict[str, str]:
+    agg = progress.aggregate(status_table(*veh_rows), status_table(), links(), plan, as_of=as_of)
+    tables = progress.compute(agg, plan, as_of=as_of)
+    tp = tables["talking_points"]
+    return {
+        lang: tp.loc[(tp["lang"] == lang) & (tp["order"] == 3), "text"].iloc[0]
+        for lang in i18n.LANGS
+    }
+
+
+@pytest.mark.parametrize(
+    ("week", "extension", "en", "vi"),
+    [
+        ("2026-01-04", True, "keeping the deadline needs", "để kịp hạn cần"),
+        (
+            "2026-01-11",
+            True,
+            "The peak was extended to 19/01/2026",
+            "đã được gia hạn đến ngày 19/01/2026",
+        ),
+        (
+            "2026-01-19",
+            True,
+            "The peak ends with this week (19/01/2026)",
+            "kết thúc trong tuần này",
+        ),
+        ("2026-01-11", False, "The deadline (08/01/2026) passed 3 days ago", "Đã quá hạn 3 ngày"),
+        ("2026-01-19", False, "passed 11 days ago", "Đã quá hạn 11 ngày"),
+    ],
+)
+def test_projection_talking_point_in_each_case(plan, week, extension, en, vi):
+    as_of = date.fromisoformat(week)
+    p = plan if extension else dataclasses.replace(plan, extension=None)
+    rows = [records(A, assigned=60, cleaned_at=daily(as_of - timedelta(days=6), 7, 2))]
+    said = projection_point(p, rows, as_of)
+    assert en in said["en"] and vi in said["vi"]
+    if as_of >= p.in_force(as_of).end:  # no pace is required once the deadline is reached
+        assert "needs" not in said["en"] and "46" in said["en"]  # 60 - 14 left
+
+
+def test_projection_says_never_only_at_zero_pace(plan):
+    as_of = date(2026, 1, 19)
+    p = dataclasses.replace(plan, extension=None)
+    rows = [records(A, assigned=60, cleaned_at=daily(date(2025, 12, 1), 5))]
+    said = projection_point(p, rows, as_of)
+    assert "none was cleaned in the last 7 days" in said["en"]
+    slow = [records(A, assigned=40000, cleaned_at=daily(date(2025, 11, 17), 1))]
+    assert "never" not in projection_point(plan, slow, date(2025, 11, 23))["en"]

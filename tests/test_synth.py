@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -264,6 +265,33 @@ def test_sample_week_looks_like_the_city_story(sample_ws):
     assert later > 3 * week["vehicle_status"]["cleaned"]
 
 
+def test_sample_delivers_every_week_to_the_20_january_conference(sample_ws):
+    weeks = [date.fromisoformat(d) for d in synth.DELIVERIES]
+    assert weeks[-1] == date(2026, 1, 19) and sorted(sample_ws.deliveries()) == list(
+        synth.DELIVERIES
+    )
+    assert all(6 <= (b - a).days <= 8 for a, b in zip(weeks, weeks[1:], strict=False))
+    summary = json.loads((sample_ws.truth / "summary.json").read_text())
+    cleaned = [summary["weeks"][d]["vehicle_status"]["cleaned"] for d in synth.DELIVERIES]
+    gains = [b - a for a, b in zip(cleaned, cleaned[1:], strict=False)]
+    assert all(g > 0 for g in gains)  # every week cleans more
+    # the New Year week is slower than the surge before the 8 January deadline
+    assert (
+        gains[synth.DELIVERIES.index("2026-01-04") - 1]
+        < gains[synth.DELIVERIES.index("2026-01-11") - 1]
+    )
+
+
+def test_the_campaign_ends_with_units_far_from_done(sample_ws):
+    status = pd.read_parquet(sample_ws.truth / "2026-01-19" / "vehicle_status.parquet")
+    share = (status["status"] == "cleaned").groupby(status["unit_code"]).mean()
+    assert share.max() < 1.0  # nobody cleaned everything
+    assert (share < 0.5).sum() >= 10  # and some units are far from done
+    assert share.max() - share.min() > 0.4  # uneven units
+    assert (status["status"] == "not_submitted").mean() > 0.1
+    assert (status["status"] == "pending_review").sum() > 0  # a backlog at the end
+
+
 def test_some_units_overstate_their_self_reports(sample_ws):
     reports = pd.read_parquet(sample_ws.truth / "unit_reports.parquet")
     week = reports[
@@ -405,7 +433,7 @@ def test_sliced_city_hits_its_scaled_targets_exactly(sliced_city):
 def test_worker_count_does_not_change_a_byte(sliced_city):
     root, _ = sliced_city
     a, b = _digests(root / "a" / "raw"), _digests(root / "b" / "raw")
-    assert len(a) == 526 and a == b  # 523 + three registers of commitments
+    assert len(a) == 908 and a == b  # ten deliveries (126 unit workbooks in seven of them)
     assert _digests(root / "a" / "truth") == _digests(root / "b" / "truth")
     assert not (root / "a" / "truth" / ".slices").exists()  # the scratch folder is gone
 

@@ -68,6 +68,7 @@ _SPECS = {
         kind!:text assigned:int submitted:int approved:int cleaned:int share_cleaned:number
         share_submitted:number gain_week:int gain_prev_week:int rate_7d:number
         required_rate:number projected_finish:date days_late:int on_track:bool days_left:int
+        days_overdue:int
         units_on_track:int units_at_risk:int units_off_track:int pending:int
         oldest_pending_days:int submissions_total:int submissions_week:int difficult:int
         target:int remaining:int units_kind_on_track:int cleanable:int

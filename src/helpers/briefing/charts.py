@@ -64,6 +64,9 @@ def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> Image:
     axes = fig.subplots(1, 2)
     daily = data.daily.copy()
     daily["date"] = pd.to_datetime(daily["date"])
+    plan = plan.in_force(data.as_of)  # the deadline line: the (extended) end in force
+    # past the deadline the axis runs on to the week, so the weeks after it stay in view
+    last_day = pd.Timestamp(max(plan.end, data.as_of))
     for ax, kind in zip(axes, KINDS, strict=True):
         city = city_row(data, kind)
         series = daily[daily["kind"] == kind].sort_values("date")
@@ -89,7 +92,7 @@ def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> Image:
                 label=text(f"city.series_{name}"),
             )
         rate = 0.0 if is_missing(city["rate_7d"]) else float(city["rate_7d"])
-        if len(series) and rate > 0:
+        if len(series) and rate > 0 and data.as_of < plan.end:
             last = series.iloc[-1]
             days = (pd.Timestamp(plan.end) - last["date"]).days
             finish = min(float(last["cleaned_cum"]) + rate * days, float(city["assigned"]))
@@ -102,8 +105,10 @@ def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> Image:
                 label=text("city.series_projection"),
             )
         ax.axvline(pd.Timestamp(data.as_of), color="#555555", linewidth=0.6)
+        if data.as_of > plan.end:  # the deadline passed: mark it
+            ax.axvline(pd.Timestamp(plan.end), color=SERIES_COLOURS["target"], linewidth=0.8)
         ax.set_title(text(f"kind.{kind}"), fontsize=9, loc="left", fontweight="bold")
-        ax.set_xlim(pd.Timestamp(plan.start) - pd.Timedelta(days=1), pd.Timestamp(plan.end))
+        ax.set_xlim(pd.Timestamp(plan.start) - pd.Timedelta(days=1), last_day)
         ax.set_ylim(0, max(float(city["assigned"]), target) * 1.03 or 1)
         ax.xaxis.set_major_locator(DayLocator(bymonthday=[1, 10, 20]))
         ax.xaxis.set_major_formatter(DateFormatter("%d/%m"))
@@ -149,6 +154,10 @@ def weekly_gains_chart(data: BriefingData, plan: Plan, lang: str) -> Image:
             ax.set_ylim(0, top * 1.45 or 1)  # headroom: the legend sits above the bars
         ax.set_title(text(f"kind.{kind}"), fontsize=9, loc="left", fontweight="bold")
         ax.set_xlabel(text("city.week_ending"), fontsize=7)
+        if len(labels) > 7:  # a whole campaign of weeks: slanted labels stay apart
+            ax.tick_params(axis="x", labelrotation=45, labelsize=6)
+            for label in ax.get_xticklabels():
+                label.set_horizontalalignment("right")
         ax.yaxis.set_major_formatter(int_formatter(lang))
         style_axes(ax)
     return svg_image(fig, text("city.weekly_title"))

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from helpers.briefing.text import page_header
@@ -114,7 +115,7 @@ def export_briefing(
 
     check_lang(lang)
     nb = nbformat.read(str(executed_notebook), as_version=4)
-    html_text = render_html(nb, load_plan(), week, lang)
+    html_text = render_html(nb, load_plan().in_force(date.fromisoformat(week)), week, lang)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     html_path = output_dir / f"briefing-{week}-{lang}.html"

@@ -25,7 +25,6 @@ from helpers.briefing.tables import (
     city_row,
     laggard_rule_counts,
     leader_measure,
-    peak_day,
     rank_share,
     reason_sentences,
     source_freshness,
@@ -46,6 +45,7 @@ from helpers.briefing.text import (
 )
 from helpers.config import Plan
 from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_pct, t
+from helpers.progress.deadline import deadline_note, extension_text, peak_day_text
 from helpers.statuses import STANDINGS
 
 # The parts after the cover, in document order: (section id, catalogue key of its heading).
@@ -165,9 +165,11 @@ def cover_part(
     source's data (stale ones marked), contents."""
     check_lang(lang)
     text = Text(lang)
+    plan = plan.in_force(data.as_of)
     generated_at = generated_at or hanoi_now()
     start, end = week_span(plan, data.week)
     conference = plan.conference_date(data.as_of)
+    extension = extension_text(plan, data.as_of, lang)
     facts = [
         (
             text("cover.week_covered"),
@@ -175,8 +177,7 @@ def cover_part(
                 "cover.week_span",
                 start=fmt_date(start, lang),
                 end=fmt_date(end, lang),
-                day=peak_day(plan, data.week),
-                days=plan.duration_days,
+                peak_day=peak_day_text(plan, data.as_of, lang),
             ),
         ),
         (text("cover.conference"), fmt_date(conference, lang)),
@@ -184,6 +185,7 @@ def cover_part(
             text("cover.peak"),
             text("cover.peak_span", start=fmt_date(plan.start, lang), end=fmt_date(plan.end, lang)),
         ),
+        *([(text("cover.extension"), extension)] if extension else []),
         (
             t("common.generated_at", lang),
             generated_at.strftime("%H:%M ") + fmt_date(generated_at, lang),
@@ -225,6 +227,11 @@ def pace_line(city: pd.Series, lang: str) -> str:
     from helpers.progress import pace_texts
 
     rate, required = pace_texts(city["rate_7d"], city["required_rate"], lang)
+    remaining = get(city, "remaining")
+    if is_missing(city["required_rate"]) and not is_missing(remaining) and int(remaining) > 0:
+        # on or past the deadline no pace is required: say what is left
+        left = int_text(city["remaining"], lang)
+        return t("briefing.kpi.pace_left", lang, rate=rate, remaining=left)
     return t("briefing.kpi.pace", lang, rate=rate, required=required)
 
 
@@ -236,6 +243,10 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """KPI tiles per kind (progress on the records review can clean, the difficult groups
     apart, the comparison with the population database) and the talking points."""
     text = Text(lang)
+    plan = plan.in_force(data.as_of)
+    overdue = plan.phase(data.as_of) == "overdue"
+    days_key = "days_overdue" if overdue else "days_left"
+    days_label = t(f"progress.deadline.{days_key}", lang)
     kinds = []
     for kind in KINDS:
         city = city_row(data, kind)
@@ -291,9 +302,9 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                 text("kpi.prev_week", value=int_text(city["gain_prev_week"], lang)) + change,
             ),
             _tile(
-                text("kpi.days_left"),
-                v["days_left"],
-                text("kpi.deadline", date=fmt_date(plan.end, lang)),
+                days_label,
+                int_text(get(city, days_key), lang),
+                deadline_note(plan, data.as_of, lang),
             ),
         ]
         standing = text(
@@ -326,6 +337,7 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
 
 def city_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """Cumulative curves against the trajectory, weekly gains, and the city's figures."""
+    plan = plan.in_force(data.as_of)  # the deadline in force at the week
     from helpers.progress import pace_texts
 
     text = Text(lang)
@@ -460,6 +472,7 @@ def breach_label(row: pd.Series, lang: str) -> str:
 def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """Every laggard with every reason sentence, the rules they broke; the leaders with
     theirs."""
+    plan = plan.in_force(data.as_of)  # the deadline in force at the week
     from helpers.progress import CONDUCT_RULES
 
     text = Text(lang)
@@ -495,10 +508,20 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                 {"rule": t(f"progress.rule_name.{c}", lang), "units": fmt_int(n, lang)}
                 for c, n in mine
             ]
-    leaders = []
+    leaders: list[dict[str, Any]] = []
     for category in ("share", "gain"):
         rows_cat = data.leaders[data.leaders["category"] == category].sort_values("position")
         if rows_cat.empty:
+            measure = (
+                "share_cleanable" if category == "share" else f"gain_{plan.leaders.gain_measure}"
+            )
+            leaders.append(
+                {
+                    "title": text(f"leaders.category_{measure}"),
+                    "table": None,
+                    "note": text(f"leaders.none_{category}"),
+                }
+            )
             continue
         measure = leader_measure(rows_cat, plan)
         fmt = int_text if measure == "gain_records" else pct_text
@@ -525,6 +548,7 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                     classes=["num", "text", "num", "text reasons"],
                     widths=["7%", "22%", "11%", "60%"],
                 ),
+                "note": "",
             }
         )
     return {
@@ -553,4 +577,44 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
         if rows
         else None,
         "leaders": leaders,
+        # no unit praised by the rules: say so, and show the best units' figures all the same
+        "best": best_units_part(data, plan, lang) if data.leaders.empty else None,
+    }
+
+
+def best_units_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
+    """When no unit can be praised by the rules (every unit with progress broke a laggard
+    rule, or none progressed): the ``leaders.top_n`` units with the highest share of cleanable
+    vehicle records cleaned, with their figures and standing, under a sentence saying why
+    none is praised."""
+    text = Text(lang)
+    share_col = rank_share(data.units)
+    units = data.units.loc[data.units["veh_assigned"] > 0]
+    best = units.sort_values([share_col, "unit_code"], ascending=[False, True]).head(
+        max(plan.leaders.top_n, 1)
+    )
+    rows = [
+        [
+            int_text(r["rank"], lang),
+            r["unit_name"],
+            pct_text(r[share_col], lang),
+            int_text(r["veh_gain_week"], lang),
+            t(f"progress.standing.{r['standing']}", lang),
+        ]
+        for _, r in best.iterrows()
+    ]
+    return {
+        "lead": text("leaders.none", n=fmt_int(len(rows), lang)),
+        "table": table(
+            [
+                text("laggards.rank"),
+                t("common.unit", lang),
+                text("leaders.value_share_cleanable"),
+                text("leaders.value_gain_records"),
+                text("leaders.standing"),
+            ],
+            rows,
+            classes=["num", "text", "num", "num", "text"],
+            widths=["8%", "34%", "20%", "18%", "20%"],
+        ),
     }

@@ -167,7 +167,7 @@ def backlog_part(data: BriefingData, lang: str) -> dict[str, Any]:
     return {
         "lead": lead,
         "by_unit_title": text("backlog.by_unit", n=BACKLOG_TOP),
-        "by_unit": backlog_table,
+        "by_unit": backlog_table if rows else None,  # none waiting: a sentence, no empty table
         "groups": groups_table,
         "groups_by_unit_title": text("backlog.groups_by_unit", n=DIFFICULT_TOP),
         "groups_by_unit": diff_table,

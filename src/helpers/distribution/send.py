@@ -21,7 +21,7 @@ import smtplib
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
@@ -244,7 +244,7 @@ def send_packs(
     echo: Callable[[str], None] = print,
 ) -> SendReport:
     """E-mail each unit its pack (or write the messages to the outbox); see the module doc."""
-    plan = plan or load_plan()
+    plan = (plan or load_plan()).in_force(date.fromisoformat(week))
     out_dir = Path(out_dir) if out_dir else ws.output_week(week)
     contacts_path = Path(contacts_path)
     contacts = load_contacts(contacts_path)

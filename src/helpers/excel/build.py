@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -244,7 +244,7 @@ def build_packs(
     ``unit_lang``); a run in another language writes them only when they are not there yet.
     """
     check_lang(lang)
-    plan = plan or load_plan()
+    plan = (plan or load_plan()).in_force(date.fromisoformat(week))
     template = template or load_template()
     out_dir = Path(out_dir)
     seconds: dict[str, float] = {}

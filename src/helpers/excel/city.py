@@ -42,6 +42,7 @@ from helpers.excel.units_table import (
 )
 from helpers.i18n import check_lang, fmt_date, t
 from helpers.paths import Workspace
+from helpers.progress.deadline import deadline_note, peak_day_text
 from helpers.progress.final import FINAL_TABLES
 
 CITY_KPIS: tuple[str, ...] = (
@@ -59,6 +60,7 @@ CITY_KPIS: tuple[str, ...] = (
     "days_late",
     "on_track",
     "days_left",
+    "days_overdue",
     "units_on_track",
     "units_at_risk",
     "units_off_track",
@@ -84,6 +86,8 @@ def _city_summary(
             tx(
                 "summary.week_line",
                 lang,
+                peak_day=peak_day_text(plan, date.fromisoformat(week), lang),
+                deadline=deadline_note(plan, date.fromisoformat(week), lang),
                 week=fmt_date(date.fromisoformat(week), lang),
                 conference=fmt_date(conference, lang),
             ),
@@ -343,6 +347,7 @@ def city_pack(
 ) -> PackBook:
     """The city pack of a week: aggregates only, one sheet per subject."""
     check_lang(lang)
+    plan = plan.in_force(date.fromisoformat(week))  # the deadline in force at the week
     template = template or load_template()
     title = tx("title.city", lang, plan=plan.number, week=fmt_date(date.fromisoformat(week), lang))
     book = PackBook(template, lang, title=title, mark=t("common.internal_mark", lang))

@@ -30,6 +30,7 @@ from helpers.excel.sheetxml import SHEET_ROWS, Column
 from helpers.excel.texts import _catalogue_label, tx
 from helpers.excel.worklists import GROUPS_KEY, LISTS, unit_worklists, worklist_columns
 from helpers.i18n import fmt_date, t
+from helpers.progress.deadline import deadline_note, peak_day_text
 from helpers.units import official_units
 
 
@@ -46,9 +47,12 @@ def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple
         base = assigned if base is None or pd.isna(base) else base
         remaining = max(math.ceil(share * float(base) - 1e-9) - int(cleaned), 0)
         rate = unit.get(f"{prefix}_required_rate")
-        week_need = (
-            remaining if rate is None or pd.isna(rate) else math.ceil(float(rate) * 7 - 1e-9)
-        )
+        if (rate is None or pd.isna(rate)) and remaining > 0:
+            # on or past the deadline no pace is required: what is left, not "all of it in a
+            # week" (docs/rules.md, "Days and the deadline")
+            rows.append((f"{prefix}_left", remaining, "int"))
+            continue
+        week_need = 0 if rate is None or pd.isna(rate) else math.ceil(float(rate) * 7 - 1e-9)
         to_clean = int(min(remaining, max(week_need, 0)))
         rows.append((f"{prefix}_to_clean", to_clean, "int"))
         rows.append((f"{prefix}_cleaned_by", int(cleaned) + to_clean, "int"))
@@ -111,6 +115,8 @@ def _unit_summary(
             tx(
                 "summary.week_line",
                 lang,
+                peak_day=peak_day_text(plan, date.fromisoformat(week), lang),
+                deadline=deadline_note(plan, date.fromisoformat(week), lang),
                 week=fmt_date(week_day, lang),
                 conference=fmt_date(plan.conference_date(week_day), lang),
             ),
@@ -297,6 +303,7 @@ def unit_pack(
 ) -> PackBook:
     """One unit's pack: its summary against the city, its commanders' commitments (when it
     gave some), then every worklist."""
+    plan = plan.in_force(date.fromisoformat(week))  # the deadline in force at the week
     template = template or load_template()
     title = tx(
         "title.unit",

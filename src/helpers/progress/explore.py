@@ -270,6 +270,7 @@ def unit_curve(
 ) -> pd.DataFrame:
     """Per day and kind from the peak start: the unit's share of records cleaned against the
     city's (cleanings before the start or of unknown date count from the first day)."""
+    plan = plan.in_force(as_of)
     days = [plan.start + timedelta(days=i) for i in range(max((as_of - plan.start).days + 1, 0))]
     row = units.set_index("unit_code").loc[unit_code]
     frames = []

@@ -88,8 +88,10 @@ def _deadline_columns(
             finish.append(None)
         elif rem <= 0:
             finish.append(completed_on.get(unit, as_of))
-        elif r > 0 and rem / r <= PROJECTION_HORIZON_DAYS:
-            finish.append(as_of + timedelta(days=math.ceil(rem / r)))
+        elif r > 0:
+            # a pace, however slow, finishes some day: "never" only at a zero pace; a finish
+            # beyond the horizon is shown at the horizon (the date type ends in year 9999)
+            finish.append(as_of + timedelta(days=min(math.ceil(rem / r), PROJECTION_HORIZON_DAYS)))
         else:
             finish.append(None)
     finish_s = pd.Series(finish, index=frame.index, dtype=object)
@@ -148,7 +150,9 @@ def unit_table(
     ``previous`` is last week's ``unit_progress`` when its processed folder holds one; without
     it (or for a unit it lacks), last week's gain and rank are recomputed from the cleaning
     timestamps as of ``previous_as_of`` (last week's last day; default 7 days before).
+    Deadline figures work toward the deadline in force at ``as_of`` (``plan.in_force``).
     """
+    plan = plan.in_force(as_of)
     units = official_units()[["unit_code", "unit_name", "unit_kind"]].copy()
     units["unit_code"] = units["unit_code"].astype("str")
     week_start = as_of - timedelta(days=WINDOW_DAYS - 1)
@@ -259,7 +263,7 @@ def unit_table(
     ):
         out[col] = out[col].fillna(0).astype("int64")
     out = out.copy()  # one block per dtype again after the many merges
-    return standings(out, plan)
+    return standings(out, plan, as_of=as_of)
 
 
 def _with_backlog(out: pd.DataFrame, backlog: pd.DataFrame) -> pd.DataFrame:
@@ -300,6 +304,7 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
     """One row per kind: sums of the units, the city's own deadline arithmetic, the kind's own
     unit standings (from ``<p>_standing``), the comparison with the population database,
     the week-on-week change and submission totals."""
+    plan = plan.in_force(as_of)
     week_start = as_of - timedelta(days=WINDOW_DAYS - 1)
     days_left = plan.days_left(as_of)
     conduct = int(units["breaks_conduct"].sum()) if "breaks_conduct" in units else 0
@@ -351,6 +356,7 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
                 "days_late": dl[f"{p}_days_late"],
                 "on_track": bool(dl[f"{p}_on_track"]),
                 "days_left": days_left,
+                "days_overdue": plan.days_overdue(as_of),
                 "units_on_track": int(standing.get("on_track", 0)),
                 "units_at_risk": int(standing.get("at_risk", 0)),
                 "units_off_track": int(standing.get("off_track", 0)),
@@ -443,7 +449,8 @@ def daily_series(agg: Aggregates, units: pd.DataFrame, plan: Plan, *, as_of: dat
     submissions received, submissions approved and records cleaned (activity before the start
     and cleanings of unknown date are in the cumulative figures from the first day), against
     ``target_cum``, the straight line from 0 before the first day to the city target at the end
-    of the deadline day."""
+    of the deadline day (the deadline in force at ``as_of``)."""
+    plan = plan.in_force(as_of)
     days = [plan.start + timedelta(days=i) for i in range(max((as_of - plan.start).days + 1, 0))]
     frames = []
     for kind in KINDS:

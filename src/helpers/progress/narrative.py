@@ -14,6 +14,7 @@ import pandas as pd
 
 from helpers.config import Plan
 from helpers.i18n import LANGS, fmt_date, fmt_int, fmt_num, fmt_pct, t
+from helpers.progress.deadline import extension_text
 from helpers.progress.definitions import (
     CONDUCT_RULES,
     KINDS,
@@ -180,11 +181,12 @@ def _rule_context(units: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, dict[s
     return units.assign(**extra), context
 
 
-def laggards(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+def laggards(units: pd.DataFrame, plan: Plan, *, as_of: date | None = None) -> pd.DataFrame:
     """One row per laggard unit, worst rank first: every rule that names it, then every context
     rule it also breaks (``rules``), each as a sentence with the unit's own numbers, joined with
-    the catalogue's separator, in both languages."""
-    broken = laggard_rules(units, plan)
+    the catalogue's separator, in both languages. ``as_of`` past the deadline: the days rules
+    count from the week (``rules.rule_flags``)."""
+    broken = laggard_rules(units, plan, as_of=as_of)
     framed, context = _rule_context(units, plan)
     naming, _ = rule_codes(plan)
     rows = []
@@ -332,6 +334,7 @@ def talking_points(
     last, the projection, each kind's standings and conduct, the comparison with the population
     database, the largest backlog (``backlog_ranking``), submissions and the leading units.
     Every figure is a value of ``city`` / ``units`` / ``leader_table``, formatted."""
+    plan = plan.in_force(as_of)
     veh = city.set_index("kind").loc["vehicle"]
     lic = city.set_index("kind").loc["licence"]
     named = plan.leaders.named_in_talking_points
@@ -361,7 +364,7 @@ def talking_points(
                 rate=rate,
                 change=change_text(veh["gain_week"], veh["gain_prev_week"], lang),
             ),
-            _projection_text(veh, plan, lang),
+            _projection_text(veh, plan, as_of, lang),
             t(
                 "progress.talking.standing",
                 lang,
@@ -479,38 +482,45 @@ def compared_text(veh: pd.Series, lic: pd.Series, lang: str) -> str:
     )
 
 
-def _projection_text(veh: pd.Series, plan: Plan, lang: str) -> str:
+def _projection_text(veh: pd.Series, plan: Plan, as_of: date, lang: str) -> str:
+    """Where the city's cleanable vehicle records stand against the deadline in force: before
+    it, the projected finish and the pace the (extended) end needs; on or after it, what is left
+    and when the current pace finishes it (days overdue when past it). "Never" only when no
+    record was cleaned in the last 7 days. An extension in force opens the sentence."""
+    plan = plan.in_force(as_of)
     deadline = fmt_date(plan.end, lang)
-    if veh["remaining"] <= 0:
-        return t("progress.talking.projection_done", lang, deadline=deadline)
-    finish = veh["projected_finish"]
-    if finish is None or pd.isna(finish):
-        return t(
-            "progress.talking.projection_never",
-            lang,
-            remaining=fmt_int(veh["remaining"], lang),
-            deadline=deadline,
-        )
-    late = int(veh["days_late"])
-    if veh["days_left"] == 0:
-        return t(
-            "progress.talking.projection_passed",
-            lang,
-            deadline=deadline,
-            remaining=fmt_int(veh["remaining"], lang),
-            finish=fmt_date(finish, lang),
-        )
+    extension = extension_text(plan, as_of, lang)
+    remaining = fmt_int(veh["remaining"], lang)
     rate, required = pace_texts(veh["rate_7d"], veh["required_rate"], lang)
-    key = "projection_late" if late > 0 else "projection_early"
-    return t(
+    finish = veh["projected_finish"]
+    never = finish is None or pd.isna(finish)
+    finish_text = "" if never else fmt_date(finish, lang)
+    overdue = plan.days_overdue(as_of)
+    # before the end: days the finish lies after it; on or after it: days overdue
+    late = int(veh["days_late"]) if veh["days_left"] > 0 and not never else overdue
+    if veh["remaining"] <= 0:
+        key = "projection_done"
+    elif veh["days_left"] > 0:
+        key = (
+            "projection_never"
+            if never
+            else ("projection_late" if int(veh["days_late"]) > 0 else "projection_early")
+        )
+    elif overdue > 0:
+        key = "projection_passed_never" if never else "projection_passed"
+    else:
+        key = "projection_ends_never" if never else "projection_ends"
+    sentence = t(
         f"progress.talking.{key}",
         lang,
-        finish=fmt_date(finish, lang),
-        days=_days_text(late, lang),
         deadline=deadline,
+        remaining=remaining,
+        finish=finish_text,
+        days=_days_text(late, lang),
         required=required,
         rate=rate,
     )
+    return f"{extension} {sentence}" if extension else sentence
 
 
 def _backlog_text(units: pd.DataFrame, city: pd.DataFrame, lang: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -48,9 +49,9 @@ def _city_days_to_finish(units: pd.DataFrame, p: str) -> float:
     the same arithmetic as the city's ``projected_finish``."""
     remaining = float(units[f"{p}_remaining"].sum())
     rate = float(units[f"{p}_gain_week"].sum()) / WINDOW_DAYS
-    if remaining <= 0 or rate <= 0 or remaining / rate > PROJECTION_HORIZON_DAYS:
+    if remaining <= 0 or rate <= 0:
         return math.nan
-    return float(math.ceil(remaining / rate))
+    return float(min(math.ceil(remaining / rate), PROJECTION_HORIZON_DAYS))
 
 
 def _late_vs_city_limit(units: pd.DataFrame, p: str, plan: Plan) -> float:
@@ -65,8 +66,21 @@ def _late_vs_city_limit(units: pd.DataFrame, p: str, plan: Plan) -> float:
     return max(days, share * city_days)
 
 
+def _lateness(units: pd.DataFrame, p: str, plan: Plan, as_of: date | None) -> pd.Series:
+    """Days a unit's projected finish lies after the deadline in force, or after the week when
+    the week is past it (``<p>_days_late`` less the days overdue): past the end every unfinished
+    unit is late, so the days rules judge how much work is still ahead, not the calendar."""
+    late = units[f"{p}_days_late"].astype("Float64")
+    overdue = plan.in_force(as_of).days_overdue(as_of) if as_of is not None else 0
+    return late - overdue
+
+
 def rule_flags(
-    units: pd.DataFrame, plan: Plan, *, kinds: Sequence[str] | None = None
+    units: pd.DataFrame,
+    plan: Plan,
+    *,
+    kinds: Sequence[str] | None = None,
+    as_of: date | None = None,
 ) -> pd.DataFrame:
     """Per unit (same index as ``units``), one bool column per rule code, naming rules first.
 
@@ -85,7 +99,9 @@ def rule_flags(
     ``self_report_overstated`` reconcile's verdict over the week (when
     ``laggards.self_report_overstated`` is true). Context kind rules: ``projected_late``
     projected later than the deadline by more than ``projected_late_days``, or never;
-    ``slow_gain`` the week's gain under ``weekly_gain_vs_required`` x 7 x the required rate.
+    ``slow_gain`` the week's gain under ``weekly_gain_vs_required`` x 7 x the required rate
+    (none past the deadline: no pace is required then, what is left is). With ``as_of`` past
+    the deadline in force, ``projected_late`` counts the days after the week (``_lateness``).
     """
     rules = plan.laggards
     points = rules.below_median_points / 100.0
@@ -123,7 +139,7 @@ def rule_flags(
             if math.isnan(limit)
             else never | (after_city > limit).fillna(False)
         )
-        days_late = units[f"{p}_days_late"].astype("Float64")
+        days_late = _lateness(units, p, plan, as_of)
         hits[f"{p}_projected_late"] = remaining & (never | (days_late > late_days).fillna(False))
         required = units[f"{p}_required_rate"]
         slow = units[f"{p}_gain_week"] < gain_fraction * WINDOW_DAYS * required
@@ -143,10 +159,10 @@ def rule_flags(
     )
 
 
-def laggard_rules(units: pd.DataFrame, plan: Plan) -> pd.Series:
+def laggard_rules(units: pd.DataFrame, plan: Plan, *, as_of: date | None = None) -> pd.Series:
     """Per unit (same index as ``units``): the rule codes that name it, then the context rules
     it also breaks, in sentence order; empty when it breaks no naming rule (``rule_flags``)."""
-    flags = rule_flags(units, plan)
+    flags = rule_flags(units, plan, as_of=as_of)
     naming, context = rule_codes(plan)
     named = flags[naming].to_numpy()
     also = flags[context].to_numpy()
@@ -188,12 +204,12 @@ def leader_picks(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     return pd.concat(picked)
 
 
-def standings(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+def standings(units: pd.DataFrame, plan: Plan, *, as_of: date | None = None) -> pd.DataFrame:
     """``units`` (the unit table's figures) with the verdicts: ``breaks_progress``,
     ``breaks_conduct``, ``is_laggard``, each kind's ``<p>_standing``, the unit's ``standing``
     (the worse of the kinds in ``laggards.kinds``) and ``is_leader``."""
     out = units.copy()
-    flags = rule_flags(out, plan, kinds=KINDS)
+    flags = rule_flags(out, plan, kinds=KINDS, as_of=as_of)
     naming, _context = rule_codes(plan)
     progress_naming = [c for c in naming if c not in CONDUCT_RULES]
     out["breaks_progress"] = flags[progress_naming].any(axis=1).to_numpy()
@@ -210,7 +226,7 @@ def standings(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         # never makes a unit off track ("never at this pace" is as late as it gets)
         p = PREFIX[kind]
         late = (
-            out[f"{p}_days_late"]
+            _lateness(out, p, plan, as_of)
             .astype("float64")
             .where(
                 out[f"{p}_days_late"].notna(),

@@ -37,18 +37,19 @@ def compute(
     commitments: pd.DataFrame | None = None,
     earlier: dict[date, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every progress table from the aggregates (pure; no I/O); in a week that reaches the
-    end of the peak in force (or lies past it), the campaign summary's tables too
+    """Every progress table from the aggregates (pure; no I/O), toward the deadline in force at
+    ``as_of`` (``plan.in_force``: an extension decided by then, none decided later); in a week
+    that reaches that end (or lies past it), the campaign summary's tables too
     (:data:`~helpers.progress.final.FINAL_TABLES`). ``commitments`` (the week's commitments of
     unit commanders) are tracked with ``earlier`` weeks' unit_progress."""
+    plan = plan.in_force(as_of)
     units = unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
-    lag = laggards(units, plan)
+    lag = laggards(units, plan, as_of=as_of)
     lead = leaders(units, plan)
     city = city_progress(units, agg, plan, as_of=as_of)
-    in_force = plan.in_force(as_of)
     final = (
-        final_tables(units, city, agg.org_types, in_force, as_of=as_of)
-        if in_force.reaches_end(as_of)
+        final_tables(units, city, agg.org_types, plan, as_of=as_of)
+        if plan.reaches_end(as_of)
         else {}
     )
     unit_daily = agg.daily.loc[agg.daily["date"].isna() | (agg.daily["date"] <= as_of)].reset_index(
@@ -125,8 +126,8 @@ def load_commitments(ws: Workspace, week: str) -> pd.DataFrame:
 
 def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, pd.DataFrame]:
     """Compute and write the week's progress tables into ``data/processed/<week>/``."""
-    plan = plan or load_plan()
     as_of = date.fromisoformat(week)
+    plan = (plan or load_plan()).in_force(as_of)
     path = {
         name: store.table_path(ws, name, week)
         for name in ("vehicle_status", "licence_status", "submission_links")

@@ -32,8 +32,21 @@ from helpers.synth.common import (
 EPOCH = np.datetime64("2025-01-01T00:00:00", "s")
 DAY = 86_400
 FIRST_DAY = np.datetime64("2025-11-03")
-LAST_DAY = np.datetime64("2025-12-21")
-DELIVERIES = ("2025-11-17", "2025-11-23", "2025-11-30", "2025-12-07", "2025-12-14", "2025-12-21")
+LAST_DAY = np.datetime64("2026-01-19")
+# The weekly deliveries, each the eve of a conference, up to the week 13-19 Jan 2026 that the
+# 20 Jan conference reviewed (after peak.end 2026-01-08: the sample's plan extends the peak).
+DELIVERIES = (
+    "2025-11-17",
+    "2025-11-23",
+    "2025-11-30",
+    "2025-12-07",
+    "2025-12-14",
+    "2025-12-21",
+    "2025-12-28",
+    "2026-01-04",
+    "2026-01-11",
+    "2026-01-19",
+)
 VEHICLES_CITY = 8_500_000
 SUBMISSION_NUMBERS = 10**10  # submission IDs are "IH" and 10 digits; slices share the range
 
@@ -48,6 +61,10 @@ VEHICLE_PERIODS_CITY = (
     ("2025-12-01", "2025-12-07", 1_010_000),
     ("2025-12-08", "2025-12-14", 940_000),
     ("2025-12-15", "2025-12-21", 860_000),
+    ("2025-12-22", "2025-12-28", 700_000),  # the easy records are done: the pace falls
+    ("2025-12-29", "2026-01-04", 480_000),  # New Year holiday (1 January)
+    ("2026-01-05", "2026-01-11", 760_000),  # a late surge before the 8 January deadline
+    ("2026-01-12", "2026-01-19", 520_000),  # the extended week: the hard remainder
 )
 SUBMITTED_BY_1123_CITY = 917_509
 WINDOW_1111_1117_CITY = 178_400
@@ -156,7 +173,7 @@ def vehicle_submissions(
     factor: float,
     schedule: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """All vehicle submissions 2025-11-03..12-21 (accepted ones; ingest faults come later).
+    """All vehicle submissions 2025-11-03..2026-01-19 (accepted ones; ingest faults come later).
 
     ``schedule`` (day, rows) overrides ``day_schedule(factor)``: a slice's share of the city's.
     """

@@ -51,6 +51,10 @@ FORMATS: dict[str, dict[str, Format]] = {
         "2025-12-07": Format("csv.gz", "utf-8", ",", "odd", "en", "dmy"),
         "2025-12-14": Format("parquet", headers="odd", lang="vi", datetime_style="native"),
         "2025-12-21": Format("csv.gz", "utf-8-sig", ";", "canonical", "vi", "iso"),
+        "2025-12-28": Format("parquet", headers="canonical", lang="vi", datetime_style="native"),
+        "2026-01-04": Format("csv", "utf-8", ",", "odd", "en", "dmy"),
+        "2026-01-11": Format("csv.gz", "utf-8-sig", ";", "canonical", "vi", "iso"),
+        "2026-01-19": Format("parquet", headers="odd", lang="en", datetime_style="native"),
     },
     "organizations": {
         "2025-11-17": Format("xlsx", headers="vi", lang="vi"),
@@ -58,6 +62,8 @@ FORMATS: dict[str, dict[str, Format]] = {
         "2025-11-30": Format("xlsx", headers="vi", lang="vi"),
         "2025-12-14": Format("csv", "cp1258", ";", "vi_ascii", "vi"),
         "2025-12-21": Format("xlsx", headers="vi", lang="vi"),
+        "2026-01-04": Format("csv", "utf-8", ",", "canonical", "en"),
+        "2026-01-19": Format("xlsx", headers="vi", lang="vi"),
     },
 }
 # unit_reports: one workbook per unit, or one combined workbook
@@ -68,6 +74,10 @@ UNIT_REPORT_FORM = {
     "2025-12-07": "per_unit",
     "2025-12-14": "per_unit",
     "2025-12-21": "combined",
+    "2025-12-28": "per_unit",
+    "2026-01-04": "combined",
+    "2026-01-11": "per_unit",
+    "2026-01-19": "per_unit",
 }
 
 # The contract's columns in its order (helpers.headers), plus the extra columns real exports

@@ -47,7 +47,7 @@ def system_counts(sub: pd.DataFrame, n_units: int, days: np.ndarray) -> pd.DataF
     return frame
 
 
-REPORT_DAYS = np.arange(np.datetime64("2025-11-10"), np.datetime64("2025-12-21") + 1)
+REPORT_DAYS = np.arange(np.datetime64("2025-11-10"), np.datetime64("2026-01-19") + 1)
 
 
 def make_unit_reports(
