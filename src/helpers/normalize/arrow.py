@@ -180,7 +180,7 @@ def _from_bytes(off: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Arra
         len(off) - 1,
         [
             pa.py_buffer(np.packbits(valid, bitorder="little")),
-            pa.py_buffer(off.astype(np.int64)),
+            pa.py_buffer(np.ascontiguousarray(off, dtype=np.int64)),  # no copy if int64
             pa.py_buffer(np.ascontiguousarray(data, dtype=np.uint8)),
         ],
     )

@@ -192,18 +192,24 @@ _SHAPE[65:91] = ord("A")
 
 
 def _alnum_key(arr: pa.Array) -> pa.Array:
-    """Cleaned text -> upper-case letters and digits only, byte by byte in numpy."""
+    """Cleaned text -> upper-case letters and digits only, byte by byte in numpy.
+
+    Frugal with temporaries (8.5 M chassis numbers: this was ingest's peak): the kept bytes
+    are counted per non-empty row straight into the new offsets, and upper-cased in place."""
     _, _, high = _scan(arr)
     arr = _patch(arr, high, _fold_distinct)  # đ -> d, accents dropped (non-ASCII rows only)
     off, data = _buffers(arr)
     keep = _KEEP[data]
-    lens = np.diff(off)
-    kept = np.zeros(len(lens), dtype=np.int64)
-    full = np.flatnonzero(lens > 0)
-    if len(full):
-        kept[full] = np.add.reduceat(keep, off[full], dtype=np.int64)
-    new_off = np.concatenate([[0], np.cumsum(kept)])
-    return _null_empty(_from_bytes(new_off, _UPPER[data[keep]], _valid(arr)))
+    new_off = np.zeros(len(off), dtype=np.int64)
+    full = off[1:] > off[:-1]
+    if full.any():
+        new_off[1:][full] = np.add.reduceat(keep, off[:-1][full], dtype=np.int64)
+    del full
+    np.cumsum(new_off, out=new_off)
+    kept = data[keep]
+    del keep
+    np.take(_UPPER, kept, out=kept, mode="wrap")  # unbuffered: in place
+    return _null_empty(_from_bytes(new_off, kept, _valid(arr)))
 
 
 def alnum_key_series(values: pd.Series) -> pd.Series:
