@@ -48,8 +48,8 @@ test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests i
 eval: sample-data ## Score the reconciliation of the sample week against the synthetic truth
 	$(PY) -m helpers.evaluate --week "$(WEEK)"
 
-bench: $(STAMP) ## Time every stage on a generated scenario (SCENARIO=sample|city, SCALE=0.1, STAGES=excel)
-	$(PY) -m helpers.bench --scenario $(SCENARIO) $(if $(SCALE),--scale $(SCALE)) $(if $(STAGES),--stages $(STAGES))
+bench: $(STAMP) ## Floor, cold run per stage, warm and unchanged runs (SCENARIO=sample|city, SCALE=0.1, STAGES=excel, RUNS=floor,cold, RAW_DIR=)
+	$(PY) -m helpers.bench --scenario $(SCENARIO) $(if $(SCALE),--scale $(SCALE)) $(if $(STAGES),--stages $(STAGES)) $(if $(RUNS),--runs $(RUNS)) $(if $(RAW_DIR),--raw-dir $(RAW_DIR))
 
 lab: $(STAMP) ## Open JupyterLab on the project kernel in notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

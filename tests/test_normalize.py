@@ -393,3 +393,19 @@ def test_names_series_gives_the_same_name_and_key_as_the_single_functions():
     both = nz.names_series(s)
     assert _same(both["name"], nz.name_series(s))
     assert _same(both["key"], nz.name_key_series(nz.name_series(s)))
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "found"),
+    [
+        (b"ab  c", b"  ", True),
+        (b"ab c", b"  ", False),
+        (b"x\xcc\x81", b"\xcc", True),
+        (b"plain", b"\xcc", False),
+    ],
+)
+def test_byte_search_reads_the_buffer_in_place_and_respects_a_slice(text, needle, found):
+    from helpers.normalize.arrow import _holds
+
+    data = np.frombuffer(b"\xcc  " + text + b"\xcc  ", dtype=np.uint8)[3:-3]  # a sliced view
+    assert _holds(data, needle) is found

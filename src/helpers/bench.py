@@ -1,18 +1,33 @@
 """Benchmark the weekly report stage by stage: ``make bench [SCENARIO=sample|city]``.
 
-Generates the scenario once into ``data/bench/<scenario>/`` (kept as a cache), then runs each
-pipeline step exactly as ``make weekly-report`` does (the runner, Papermill, a real kernel), one
-step per child process, so that wall time, CPU time and peak memory are those of that step
-alone (``os.wait4`` reports the child's and its kernel's usage). Prints a table and writes the
-figures as JSON under ``reports/bench/``. Nothing here asserts a time: figures are measured.
+Generates the scenario once into ``data/bench/<scenario>/`` (kept as a cache; ``--raw-dir``
+points at deliveries generated elsewhere instead), then:
+
+1. the floor: DuckDB alone reads every source of the week and writes Parquet, no validation
+   (:mod:`helpers.bench_floor`), timed with its peak memory;
+2. the cold run: each pipeline step exactly as ``make weekly-report`` runs it (the runner,
+   Papermill, a real kernel), one step per child process, so that wall time, CPU time and peak
+   memory are those of that step alone (``os.wait4`` reports the child's and its kernel's
+   usage); ingest's ratio to the floor is printed beside its time;
+3. a warm run: the whole runner (``python -m helpers.runner --week --lang`` with the workspace
+   in the ``CATP_*`` variables, as ``make weekly-report``) on a copy of the raw folder whose
+   week's submissions differ in their bytes only (registry and population unchanged: the usual
+   week);
+4. a nothing-changed run: the same again.
+
+Runs 3 and 4 measure what the runner reuses; a runner that reuses nothing rebuilds everything
+in both. Prints a table and writes the figures as JSON under ``reports/bench/``. Nothing here
+asserts a time: figures are measured.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,6 +37,7 @@ from datetime import datetime
 from pathlib import Path
 
 import psutil
+import pyarrow.parquet as pq
 
 from helpers.paths import BENCH_DIR, DATA_DIR, Workspace
 
@@ -33,6 +49,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("excel", "05_packs"),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(name for name, _ in STAGES)
+RUNS: tuple[str, ...] = ("floor", "cold", "warm", "unchanged")
 
 # Targets from the city-scale issue: (city, sample) wall seconds.
 TARGETS = {
@@ -43,6 +60,9 @@ TARGETS = {
     "excel": (180, 20),
     "total": (480, 90),
 }
+# Targets of the whole runs from the incremental-runs issue (#18): (city, sample) wall seconds.
+RUN_TARGETS = {"cold": (150, 30), "warm": (90, None), "unchanged": (15, 5)}
+FLOOR_TARGET = 2.0  # ingest wall time at most twice the floor's
 
 
 @dataclass
@@ -55,6 +75,7 @@ class Measure:
     rows_per_s: float
     target_s: float | None
     exit_code: int
+    floor_ratio: float | None = None  # wall time / the floor's (ingest only)
 
 
 def bench_workspace(root: Path) -> Workspace:
@@ -179,6 +200,57 @@ def stage_rows(ws: Workspace, week: str, stage: str) -> int:
         return 0
 
 
+def raw_overlay(raw: Path, week: str, dest: Path) -> Path:
+    """A raw folder of symbolic links to ``raw`` in which the week's own submissions files are
+    copies that differ in their bytes only (the records they hold are the same): a CSV.gz gets
+    an empty gzip member appended, a CSV a blank last line, a Parquet file a metadata key.
+    Registry and population stay byte-identical: a runner that reuses unchanged sources
+    re-reads only the submissions (the usual week)."""
+    if dest.exists():
+        return dest
+    staging = dest.with_name(dest.name + ".part")
+    for path in sorted(raw.rglob("*")):
+        target = staging / path.relative_to(raw)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        name = path.name.lower()
+        if path.parent == raw / week and name.startswith("submissions."):
+            if name.endswith(".csv.gz"):
+                target.write_bytes(path.read_bytes() + gzip.compress(b"", mtime=0))
+                continue
+            if name.endswith(".csv"):
+                target.write_bytes(path.read_bytes() + b"\n")
+                continue
+            if name.endswith(".parquet"):
+                table = pq.read_table(path)
+                meta = dict(table.schema.metadata or {}) | {b"bench": b"bytes changed"}
+                pq.write_table(table.replace_schema_metadata(meta), target)
+                continue
+        target.symlink_to(path.resolve())
+    staging.rename(dest)
+    return dest
+
+
+def _measure(
+    name: str, cmd: list[str], target: float | None, env: dict[str, str] | None = None
+) -> Measure:
+    print(f"bench: {name} ...", flush=True)
+    code, wall, cpu, peak = measure(cmd, env=env)
+    return Measure(name, round(wall, 2), round(cpu, 2), round(peak, 1), 0, 0.0, target, code)
+
+
+def _runner_env(ws: Workspace, raw: Path, output: Path) -> dict[str, str]:
+    """The environment of ``make weekly-report`` pointed at the bench workspace."""
+    return os.environ | {
+        "CATP_RAW_DIR": str(raw),
+        "CATP_PROCESSED_DIR": str(ws.processed),
+        "CATP_OUTPUT_DIR": str(output),
+        "CATP_TRUTH_DIR": str(ws.truth),
+    }
+
+
 def run_bench(
     scenario: str = "sample",
     *,
@@ -187,17 +259,48 @@ def run_bench(
     week: str = "",
     lang: str = "vi",
     root: Path | None = None,
+    raw_dir: Path | None = None,
     out_dir: Path = BENCH_DIR,
     stages: tuple[str, ...] = STAGE_NAMES,
+    runs: tuple[str, ...] = RUNS,
 ) -> dict:
+    """Measure the floor, the cold run stage by stage, a warm and a nothing-changed run.
+
+    ``raw_dir`` reads deliveries generated elsewhere (read only; nothing is generated);
+    ``runs`` chooses among :data:`RUNS` (``cold`` is the stage-by-stage run of ``stages``).
+    """
     tag = scenario + (f"-x{scale:g}" if scale else "")
     root = root or DATA_DIR / "bench" / tag
-    ws, generated = prepare(scenario, scale, seed, root)
+    if raw_dir is not None:
+        ws = bench_workspace(root)
+        ws = Workspace(
+            raw=Path(raw_dir).resolve(), processed=ws.processed, output=ws.output, truth=ws.truth
+        )
+        generated: dict = {"raw": str(ws.raw)}
+    else:
+        ws, generated = prepare(scenario, scale, seed, root)
     deliveries = ws.deliveries()
     week = week or deliveries[-1]
+    col = 0 if scenario == "city" else 1
+    floor: Measure | None = None
+    if "floor" in runs:
+        cmd = [
+            sys.executable,
+            "-m",
+            "helpers.bench_floor",
+            "--raw-dir",
+            str(ws.raw),
+            "--week",
+            week,
+            "--out",
+            str(root / "floor"),
+        ]
+        floor = _measure("floor", cmd, None)
     measures: list[Measure] = []
-    target_col = 0 if scenario == "city" else 1
-    for stage, step in (s for s in STAGES if s[0] in stages):
+    if "cold" in runs:  # nothing left to reuse: the bench's own processed tables and outputs
+        for folder in (ws.processed, ws.output):
+            shutil.rmtree(folder, ignore_errors=True)
+    for stage, step in (s for s in STAGES if s[0] in stages and "cold" in runs):
         cmd = [
             sys.executable,
             "-m",
@@ -217,46 +320,53 @@ def run_bench(
             step,
             "--force",  # a cold run: nothing reused from the bench's previous run
         ]
-        print(f"bench {tag}: {stage} ...", flush=True)
-        code, wall, cpu, peak = measure(cmd)
-        rows = stage_rows(ws, week, stage) if code == 0 else 0
+        m = _measure(stage, cmd, TARGETS[stage][col])
+        m.rows = stage_rows(ws, week, stage) if m.exit_code == 0 else 0
+        m.rows_per_s = round(m.rows / m.wall_s, 1) if m.wall_s else 0.0
+        if stage == "ingest" and floor is not None and floor.wall_s and floor.exit_code == 0:
+            m.floor_ratio = round(m.wall_s / floor.wall_s, 2)
+        measures.append(m)
+        if m.exit_code != 0:
+            print(f"bench {tag}: {stage} failed (exit {m.exit_code}); later stages skipped")
+            break
+    if measures:
         measures.append(
             Measure(
-                stage,
-                round(wall, 2),
-                round(cpu, 2),
-                round(peak, 1),
-                rows,
-                round(rows / wall, 1) if wall else 0.0,
-                TARGETS[stage][target_col],
-                code,
+                "total",
+                round(sum(m.wall_s for m in measures), 2),
+                round(sum(m.cpu_s for m in measures), 2),
+                max((m.peak_mb for m in measures), default=0.0),
+                0,
+                0.0,
+                TARGETS["total"][col],
+                max((m.exit_code for m in measures), default=0),
             )
         )
-        if code != 0:
-            print(f"bench {tag}: {stage} failed (exit {code}); later stages skipped", flush=True)
-            break
-    total = Measure(
-        "total",
-        round(sum(m.wall_s for m in measures), 2),
-        round(sum(m.cpu_s for m in measures), 2),
-        max((m.peak_mb for m in measures), default=0.0),
-        0,
-        0.0,
-        TARGETS["total"][target_col],
-        max((m.exit_code for m in measures), default=0),
-    )
-    measures.append(total)
+    whole: list[Measure] = []
+    ok = all(m.exit_code == 0 for m in measures)
+    if ok and ({"warm", "unchanged"} & set(runs)):
+        raw = raw_overlay(ws.raw, week, root / "raw-warm")
+        cmd = [sys.executable, "-m", "helpers.runner", "--week", week, "--lang", lang]
+        env = _runner_env(ws, raw, ws.output / "whole")
+        for run in ("warm", "unchanged"):
+            if run in runs:
+                whole.append(_measure(run, cmd, RUN_TARGETS[run][col], env))
     result = {
         "scenario": scenario,
         "scale": scale,
         "week": week,
         "lang": lang,
         "cores": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "generation": {
-            k: generated.get(k) for k in ("seconds", "cpu_seconds", "peak_mb", "scale", "seed")
+            k: generated.get(k)
+            for k in ("seconds", "cpu_seconds", "peak_mb", "scale", "seed", "raw")
+            if k in generated
         },
+        "floor": asdict(floor) if floor else None,
         "stages": [asdict(m) for m in measures],
+        "runs": [asdict(m) for m in whole],
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -266,13 +376,27 @@ def run_bench(
 
 
 def format_table(result: dict) -> str:
-    head = f"{'stage':<10} {'wall s':>8} {'CPU s':>8} {'peak MB':>9} {'rows':>11} {'rows/s':>10} {'target s':>9}  ok"
-    lines = [f"scenario {result['scenario']} week {result['week']} ({result['cores']} cores)", head]
-    for m in result["stages"]:
+    """The floor, the cold run stage by stage (ingest's ratio to the floor beside its time),
+    then the warm and nothing-changed runs."""
+    head = (
+        f"{'run/stage':<10} {'wall s':>8} {'CPU s':>8} {'peak MB':>9} {'rows':>11} "
+        f"{'rows/s':>10} {'x floor':>8} {'target s':>9}  ok"
+    )
+    lines = [
+        f"scenario {result['scenario']} week {result['week']} ({result['cores']} cores, "
+        f"load average {' '.join(str(x) for x in result.get('load_average', []))})",
+        head,
+    ]
+    floor = [result["floor"]] if result.get("floor") else []
+    for m in [*floor, *result["stages"], *result.get("runs", [])]:
         met = m["exit_code"] == 0 and (m["target_s"] is None or m["wall_s"] <= m["target_s"])
+        if m.get("floor_ratio") is not None:
+            met = met and m["floor_ratio"] <= FLOOR_TARGET
+        ratio = f"{m['floor_ratio']:.2f}" if m.get("floor_ratio") is not None else ""
         lines.append(
             f"{m['stage']:<10} {m['wall_s']:>8.1f} {m['cpu_s']:>8.1f} {m['peak_mb']:>9.0f} "
-            f"{m['rows']:>11,} {m['rows_per_s']:>10,.0f} {m['target_s'] or '':>9}  {'yes' if met else 'NO'}"
+            f"{m['rows']:>11,} {m['rows_per_s']:>10,.0f} {ratio:>8} {m['target_s'] or '':>9}"
+            f"  {'yes' if met else 'NO'}"
         )
     return "\n".join(lines)
 
@@ -286,6 +410,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=375)
     parser.add_argument("--week", default="")
     parser.add_argument("--lang", default="vi")
+    parser.add_argument(
+        "--raw-dir",
+        default=os.environ.get("CATP_RAW_DIR", ""),
+        help="read deliveries generated elsewhere (read only; nothing generated); default "
+        "$CATP_RAW_DIR, else the scenario generated under data/bench/",
+    )
+    parser.add_argument("--root", default="", help="bench folder for processed tables and outputs")
+    parser.add_argument(
+        "--runs",
+        default=",".join(RUNS),
+        help=f"comma-separated subset of {', '.join(RUNS)} (default: all)",
+    )
     parser.add_argument(
         "--stages",
         default="",
@@ -308,9 +444,13 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         week=args.week,
         lang=args.lang,
+        root=Path(args.root) if args.root else None,
+        raw_dir=Path(args.raw_dir) if args.raw_dir else None,
         stages=names,
+        runs=tuple(r.strip() for r in args.runs.split(",") if r.strip()),
     )
-    return 0 if all(m["exit_code"] == 0 for m in result["stages"]) else 1
+    measured = [*result["stages"], *result["runs"], *([result["floor"]] if result["floor"] else [])]
+    return 0 if all(m["exit_code"] == 0 for m in measured) else 1
 
 
 if __name__ == "__main__":

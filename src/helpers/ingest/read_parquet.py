@@ -1,8 +1,13 @@
-"""Parquet files: every column as text, rows numbered like the same table as CSV."""
+"""Parquet files: every column as text, rows numbered like the same table as CSV.
+
+Read one column at a time, each turned into its text column (one contiguous large_string)
+before the next is decoded: the peak is the text table plus one column, not the decoded
+table, its text casts and their contiguous copies at once (the city registry: 6.5 GB -> about
+half). The file is hashed in chunks, never held whole.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -10,36 +15,41 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from helpers.ingest.rawfile import RawFile, _assemble, _bad_file, _find_header
+from helpers.ingest.rawfile import RawFile, _assemble, _bad_file, _find_header, _large
+from helpers.ingest.read_csv import _sha256
 from helpers.ingest.sources import _relative
 from helpers.paths import Workspace
 
 # ---- Parquet
 
 
+def _text(col: pa.ChunkedArray) -> pa.Array:
+    """One column as text: timestamps ISO, whole floats without '.0', the rest cast."""
+    if pa.types.is_timestamp(col.type):
+        col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
+    elif pa.types.is_floating(col.type):
+        # whole floats (IDs, counts that went through a float column) without '.0'
+        whole = pc.equal(pc.floor(col), col)
+        col = pc.if_else(
+            whole,
+            pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()),
+            pc.cast(col, pa.string()),
+        )
+    return _large(pc.cast(col, pa.string()))
+
+
 def _read_parquet(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
     file = _relative(ws, path)
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        table = pq.read_table(path)
+        digest = _sha256(path)
+        parquet = pq.ParquetFile(path)
+        header = list(parquet.schema_arrow.names)
+        _, mapping = _find_header([header], source, file)
+        columns = [_text(parquet.read([name]).column(0)) for name in header]
     except (OSError, pa.ArrowException) as exc:
         raise _bad_file(file, f"unreadable: expected a Parquet file ({exc})") from exc
-    header = list(table.column_names)
-    _, mapping = _find_header([header], source, file)
-    columns = []
-    for col in table.columns:
-        if pa.types.is_timestamp(col.type):
-            col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
-        elif pa.types.is_floating(col.type):
-            # whole floats (IDs, counts that went through a float column) without '.0'
-            whole = pc.equal(pc.floor(col), col)
-            col = pc.if_else(
-                whole,
-                pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()),
-                pc.cast(col, pa.string()),
-            )
-        columns.append(pc.cast(col, pa.string()))
     body = pa.table({f"c{i}": c for i, c in enumerate(columns)}) if columns else pa.table({})
+    del columns
     if body.num_rows == 0:
         raise _bad_file(file, "empty: the Parquet file holds a header but no rows")
     # A Parquet file has no header line; its rows are numbered like the same table as CSV

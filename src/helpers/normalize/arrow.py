@@ -7,6 +7,9 @@ Pure functions; touch no files.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -56,7 +59,29 @@ def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     if bufs[2] is None or n == 0:
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
     data = np.frombuffer(bufs[2], dtype=np.uint8)[off[0] : off[-1]]
-    return off - off[0], data
+    return (off - off[0] if off[0] else off), data  # read-only; rebased copy only if sliced
+
+
+def _libc_memmem():
+    """libc's ``memmem`` (glibc, musl, macOS), or None where there is none."""
+    try:
+        fn = ctypes.CDLL(ctypes.util.find_library("c") or None).memmem
+    except (OSError, AttributeError):
+        return None
+    fn.restype = ctypes.c_void_p
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+    return fn
+
+
+_MEMMEM = _libc_memmem()
+
+
+def _holds(data: np.ndarray, needle: bytes) -> bool:
+    """Whether the bytes hold ``needle``: memmem on the buffer in place (a column's text is
+    never copied to search it), else ``bytes.find`` on a copy."""
+    if _MEMMEM is not None and data.flags.c_contiguous:
+        return bool(_MEMMEM(data.ctypes.data, data.size, needle, len(needle)))
+    return data.tobytes().find(needle) >= 0
 
 
 def _rows_at(positions: np.ndarray, off: np.ndarray) -> np.ndarray:
@@ -81,19 +106,22 @@ def _scan(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: holds a combining mark (needs NFC), odd whitespace (needs collapsing: control
     whitespace, two spaces, a space at either end, a Unicode space), a non-ASCII byte.
 
-    Whole-buffer reductions and memchr searches first; positions are only located for the
-    bytes that occur, so a clean column costs a few passes at memory speed."""
+    Whole-buffer reductions and byte searches first (on the Arrow buffer itself: no copy of
+    the column); positions are only located for the bytes that occur, so a clean column costs
+    a few passes at memory speed."""
     off, data = _buffers(arr)
     n = len(arr)
     marks = np.zeros(n, dtype=bool)
     odd = np.zeros(n, dtype=bool)
     if data.size == 0:
         return marks, odd, np.zeros(n, dtype=bool)
-    raw = data.tobytes()
     top, bottom = int(data.max()), int(data.min())
 
+    def holds(needle: bytes) -> bool:
+        return _holds(data, needle)
+
     def where(byte: int) -> np.ndarray:
-        if top < byte or raw.find(bytes([byte])) < 0:
+        if top < byte or not holds(bytes([byte])):
             return np.empty(0, dtype=np.int64)
         return np.flatnonzero(data == byte)
 
@@ -117,12 +145,13 @@ def _scan(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         space |= (b0 == 0xE3) & (b1 == 0x80) & (b2 == 0x80)
         space |= (b0 == 0xEF) & (b1 == 0xBB) & (b2 == 0xBF)
         odd |= _rows_at(lead[space], off)
-    if raw.find(b"  ") >= 0:
-        odd |= _rows_any(np.concatenate([(data[:-1] == 32) & (data[1:] == 32), [False]]), off)
-    lens = np.diff(off)
-    full = np.flatnonzero(lens > 0)
-    edge = (data[off[full]] == 32) | (data[off[full + 1] - 1] == 32)
-    odd[full[edge]] = True
+    if holds(b"  "):
+        odd |= _rows_at(np.flatnonzero((data[:-1] == 32) & (data[1:] == 32)), off)
+    # a space at either end of a non-empty row
+    last = data.size - 1
+    edge = data[np.minimum(off[:-1], last)] == 32
+    edge |= data[np.maximum(off[1:] - 1, 0)] == 32
+    odd |= edge & (off[1:] > off[:-1])
     if top < 0x80:
         high = np.zeros(n, dtype=bool)
     else:
@@ -151,7 +180,7 @@ def _from_bytes(off: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Arra
         len(off) - 1,
         [
             pa.py_buffer(np.packbits(valid, bitorder="little")),
-            pa.py_buffer(off.astype(np.int64)),
+            pa.py_buffer(np.ascontiguousarray(off, dtype=np.int64)),  # no copy if int64
             pa.py_buffer(np.ascontiguousarray(data, dtype=np.uint8)),
         ],
     )
