@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
 from markupsafe import escape
 
-from helpers import briefing, i18n, progress, store
+from helpers import briefing, i18n, progress, schemas, store
 from helpers.config import load_plan
 from helpers.excel.worklists import STATUS_LIST
 from helpers.paths import Workspace
@@ -39,13 +39,27 @@ def end_plan(end: date, **final):
     return replace(plan, final=replace(plan.final, **final)) if final else plan
 
 
+def make_rank_history(units: pd.DataFrame, week: str, conferences: int = 5) -> pd.DataFrame:
+    """A rank history of ``conferences`` weekly conferences ending on ``week``: the unit in
+    row i was named a laggard at the first ``i % (conferences + 1)`` of them."""
+    last = date.fromisoformat(week)
+    frames = []
+    for j in range(conferences):
+        frame = units[["unit_code", "unit_name", "rank", "standing"]].copy()
+        frame["week"] = last - timedelta(days=7 * (conferences - 1 - j))
+        frame["is_laggard"] = [i % (conferences + 1) > j for i in range(len(units))]
+        frames.append(frame.assign(is_leader=False, recomputed=False))
+    return schemas.complete("rank_history", pd.concat(frames, ignore_index=True))
+
+
 def write_final(ws: Workspace, week: str, plan) -> dict[str, pd.DataFrame]:
-    """The campaign summary's tables of ``week`` from its progress tables, as progress writes
-    them in a week that reaches the end."""
+    """The campaign summary's tables of ``week`` from its progress tables and a hand-made rank
+    history, as progress writes them in a week that reaches the end."""
     units = store.load(ws, "unit_progress", week)
     city = store.load(ws, "city_progress", week)
     orgs = store.load(ws, "org_summary", week)
-    tables = final_tables(units, city, orgs, plan, as_of=date.fromisoformat(week))
+    history = make_rank_history(units, week)
+    tables = final_tables(units, city, orgs, plan, as_of=date.fromisoformat(week), history=history)
     for name, table in tables.items():
         store.save(ws, table, name, week)
     return tables
@@ -55,7 +69,12 @@ def write_final(ws: Workspace, week: str, plan) -> dict[str, pd.DataFrame]:
 def final_ws(tmp_ws):
     build_progress_tables(tmp_ws)
     # generous thresholds so that both lists have units on the hand-made table
-    plan = end_plan(date.fromisoformat(WEEK), praise_min_share=0.3, criticise_below_share=0.1)
+    plan = end_plan(
+        date.fromisoformat(WEEK),
+        praise_min_share=0.3,
+        criticise_below_share=0.1,
+        criticise_named_weeks=4,
+    )
     return tmp_ws, plan, write_final(tmp_ws, WEEK, plan)
 
 
@@ -86,6 +105,20 @@ def test_every_praised_and_criticised_unit_is_listed_with_every_reason(final_ws)
     ws, plan, tables = final_ws
     verdicts = tables["final_verdicts"]
     assert set(verdicts["verdict"]) == {"praise", "criticise"}
+    # named at 4 or 5 of the 5 conferences: criticised with those figures from final_units
+    units = tables["final_units"].set_index("unit_code")
+    often = verdicts[verdicts["rules"].map(lambda r: "named_often" in list(r))]
+    assert sorted(often["unit_code"]) == sorted(units.index[units["weeks_named"] >= 4])
+    assert len(often) > 0
+    for _, row in often.iterrows():
+        unit = units.loc[row["unit_code"]]
+        sentence = i18n.t(
+            "progress.final_rule.named_often",
+            "en",
+            named=i18n.fmt_int(unit["weeks_named"], "en"),
+            conferences=i18n.fmt_int(unit["weeks_reported"], "en"),
+        )
+        assert sentence in row["reason_en"] and unit["weeks_reported"] == 5
     page = briefing.campaign_summary(briefing.load_briefing_data(ws, WEEK), plan, "en")
     for _, row in verdicts.iterrows():
         assert str(escape(row["unit_name"])) in page
@@ -211,10 +244,16 @@ def test_sample_campaign_summary_figures_are_table_values(progressed, sample_wee
         truth=progressed.truth,
     )
     shutil.copytree(progressed.processed_week(sample_week), ws.processed_week(sample_week))
-    plan = end_plan(date.fromisoformat(sample_week))
+    # criticise a unit named at one conference or more (the sample week has one before it)
+    plan = end_plan(date.fromisoformat(sample_week), criticise_named_weeks=1)
     tables = progress.progress_week(ws, sample_week, plan)
     data = briefing.load_briefing_data(ws, sample_week)
     assert data.final is not None
+    verdicts, units = tables["final_verdicts"], tables["final_units"].set_index("unit_code")
+    often = verdicts[verdicts["rules"].map(lambda r: "named_often" in list(r))]
+    assert sorted(often["unit_code"]) == sorted(units.index[units["weeks_named"] >= 1])
+    conferences = tables["rank_history"]["week"].nunique()
+    assert len(often) > 0 and (units["weeks_reported"] == conferences).all()
     text = render_final_pdf(data, plan, lang, tmp_path / f"final-{lang}.pdf")
     check_final_figures(text, tables, plan, sample_week, lang, min_figures=400)
     flat = squash(text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -74,8 +74,22 @@ def make_units(
     return frame
 
 
-def verdicts(units: pd.DataFrame, plan) -> pd.DataFrame:
-    return final_verdicts(final_units(units, plan), plan)
+def verdicts(units: pd.DataFrame, plan, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    return final_verdicts(final_units(units, plan, history=history, as_of=END), plan)
+
+
+def make_history(named: dict[str, list[bool]], *, weeks: int | None = None) -> pd.DataFrame:
+    """A rank_history: unit code -> whether each conference named it a laggard (weekly, the
+    last one on END)."""
+    n = weeks or max(len(flags) for flags in named.values())
+    days = [END - timedelta(days=7 * (n - 1 - i)) for i in range(n)]
+    rows = [
+        {"week": day, "unit_code": code, "unit_name": code, "rank": 1, "standing": "behind"}
+        | {"is_laggard": flag, "is_leader": False, "recomputed": False}
+        for code, flags in named.items()
+        for day, flag in zip(days, flags, strict=True)
+    ]
+    return schemas.complete("rank_history", pd.DataFrame(rows))
 
 
 def named(table: pd.DataFrame, verdict: str, rule: str | None = None) -> list[str]:
@@ -91,6 +105,7 @@ QUIET = {
     "criticise_bottom_n": 0,
     "criticise_below_share": 0.0,
     "criticise_difficult_open_share": 1.0,
+    "criticise_named_weeks": 0,
 }
 
 
@@ -143,6 +158,39 @@ def test_difficult_open_criticises_a_unit_holding_most_of_its_difficult_records_
     assert named(verdicts(units, plan), "criticise", "difficult_open") == ["Unit 0"]
 
 
+def test_weeks_named_counts_only_the_conferences_that_named_the_unit_a_laggard():
+    history = make_history(
+        {"U000": [True, False, True, True, False], "U001": [False] * 5, "U999": [True] * 5}
+    )
+    # a conference after the week judged does not count
+    later = history[history["week"] == END].assign(week=END + timedelta(days=7), is_laggard=True)
+    history = pd.concat([history, later], ignore_index=True)
+    result = final_units(make_units([0.5, 0.6, 0.7]), end_plan(), history=history, as_of=END)
+    by_code = result.set_index("unit_code")
+    assert by_code["weeks_named"].to_dict() == {"U000": 3, "U001": 0, "U002": 0}
+    assert (by_code["weeks_reported"] == 5).all()
+    # without a rank history: named at none of no conference
+    alone = final_units(make_units([0.5]), end_plan())
+    assert alone[["weeks_named", "weeks_reported"]].to_numpy().tolist() == [[0, 0]]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_named_often_criticises_a_unit_named_at_many_conferences_with_its_figures(lang):
+    history = make_history(
+        {"U000": [True, False, True, True, False], "U001": [True, True, False, False, False]}
+    )
+    units = make_units([0.6, 0.5, 0.9])
+    table = verdicts(units, end_plan(**{**QUIET, "criticise_named_weeks": 3}), history)
+    assert named(table, "criticise", "named_often") == ["Unit 0"]
+    reason = table.iloc[0][f"reason_{lang}"]
+    assert reason == i18n.t("progress.final_rule.named_often", lang, named="3", conferences="5")
+    assert "3" in reason and "5" in reason
+    # 0 drops the rule
+    assert named(verdicts(units, end_plan(**QUIET), history), "criticise") == []
+    table = verdicts(units, end_plan(**{**QUIET, "criticise_named_weeks": 2}), history)
+    assert named(table, "criticise", "named_often") == ["Unit 1", "Unit 0"]
+
+
 def test_a_criticised_unit_is_not_praised_unless_the_plan_says_so():
     cfg = {**QUIET, "praise_top_n": 1, "praise_min_share": 0.0}
     cfg |= {"criticise_difficult_open_share": 0.5}
@@ -181,6 +229,8 @@ def test_final_thresholds_are_checked_where_the_plan_is_built():
         replace(plan.final, praise_min_share=1.5)
     with pytest.raises(ConfigError, match="final.criticise_bottom_n"):
         replace(plan.final, criticise_bottom_n=-1)
+    with pytest.raises(ConfigError, match="final.criticise_named_weeks"):
+        replace(plan.final, criticise_named_weeks=-1)
 
 
 def test_handover_counts_add_up_to_the_unit_and_city_totals():
@@ -233,6 +283,13 @@ def test_sample_tables_only_in_a_week_that_reaches_the_end(progressed, sample_we
         figures.loc[("submissions", "licence"), "value"] == city.loc["licence", "submissions_total"]
     )
     assert (figures["deadline"] == date.fromisoformat(week)).all()
+    # the conferences that named each unit: its laggard rows in the week's rank history
+    history = tables["rank_history"]
+    named_by_unit = history.groupby("unit_code")["is_laggard"].sum()
+    result = tables["final_units"].set_index("unit_code")
+    assert (result["weeks_named"] == named_by_unit.reindex(result.index)).all()
+    assert (result["weeks_reported"] == history["week"].nunique()).all()
+    assert result["weeks_named"].sum() == history["is_laggard"].sum() > 0
     # a rerun with a plan whose end is later leaves none behind
     progress.progress_week(ws, week, load_plan())
     assert not any(store.exists(ws, name, week) for name in FINAL_TABLES)

@@ -199,10 +199,11 @@ class Final(Section):
     criticise_bottom_n: int
     criticise_below_share: float
     criticise_difficult_open_share: float
+    criticise_named_weeks: int
     exclude_criticised: bool
 
     def _check(self) -> None:
-        for key in ("praise_top_n", "criticise_bottom_n"):
+        for key in ("praise_top_n", "criticise_bottom_n", "criticise_named_weeks"):
             if getattr(self, key) < 0:
                 self._fail(key, "0 or more")
         for key in ("praise_min_share", "criticise_below_share", "criticise_difficult_open_share"):

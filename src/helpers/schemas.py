@@ -128,7 +128,7 @@ _SPECS = {
         veh_share_cleaned_cleanable:number lic_assigned!:int lic_cleanable!:int
         lic_cleaned!:int lic_difficult!:int lic_difficult_open!:int lic_share_cleaned:number
         lic_share_cleaned_cleanable:number difficult!:int difficult_open!:int finished!:bool
-        finished_on:date standing:text
+        finished_on:date standing:text weeks_named!:int weeks_reported!:int
         """
     ),
     "final_verdicts": _contract(

@@ -7,7 +7,8 @@ and of any week after it (:func:`final_tables`; pure, from the week's progress t
   figure counts (``counts``: records, submissions, units, organisations, vehicles), the total it
   is "of" and the share; every row carries the deadline judged and the days past it.
 - ``final_units``: each unit's final result (cleaned share of cleanable and of assigned, per
-  kind; difficult records still open; whether and when it reached its target; standing, rank).
+  kind; difficult records still open; whether and when it reached its target; standing, rank;
+  the conferences that named it a laggard, of the conferences in the rank history).
 - ``final_handover``: the difficult records still open per unit and difficult group, to hand
   over after the peak (rows with something open only; they add up to ``group_progress.open``).
 - ``final_verdicts``: the units praised and criticised for the whole campaign, each with the
@@ -16,9 +17,9 @@ and of any week after it (:func:`final_tables`; pure, from the week's progress t
 The verdict rules are data: :data:`PRAISE_RULES` and :data:`CRITICISE_RULES` map a rule code
 to a function of (final_units, plan.final) giving the units it picks; the sentence is the
 catalogue's ``progress.final_rule.<code>``, filled from the unit's ``final_units`` row
-(:func:`rule_params`). A rule from another table (e.g. how many weeks a unit was named a
-laggard, from the rank history) is a column added to ``final_units`` plus one entry in each
-of the three places; nothing else changes.
+(:func:`rule_params`). A rule from another table (e.g. ``named_often``: how many conferences
+named a unit a laggard, from the rank history) is a column added to ``final_units`` plus one
+entry in each of the three places; nothing else changes.
 """
 
 from __future__ import annotations
@@ -115,8 +116,39 @@ def final_figures(
 # each unit's final result
 
 
-def final_units(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """One row per unit: the final figures the summary judges, best first."""
+def conferences_named(
+    units: pd.DataFrame, history: pd.DataFrame | None, *, as_of: date | None = None
+) -> pd.DataFrame:
+    """Per unit (in ``units``' order): ``weeks_named``, the conferences of the rank history (up
+    to ``as_of``) that named it a laggard, and ``weeks_reported``, the conferences in that
+    history (0 of 0 without one)."""
+    codes = units["unit_code"].astype("str")
+    if history is None or not len(history):
+        named, reported = pd.Series(0, index=codes.unique(), dtype="int64"), 0
+    else:
+        upto = history if as_of is None else history.loc[history["week"] <= as_of]
+        laggard = upto["is_laggard"].fillna(False).astype("bool")
+        named = laggard.groupby(upto["unit_code"].astype("str")).sum()
+        reported = int(upto["week"].nunique())
+    return pd.DataFrame(
+        {
+            "weeks_named": named.reindex(codes, fill_value=0).fillna(0).astype("int64").to_numpy(),
+            "weeks_reported": np.full(len(units), reported, dtype="int64"),
+        },
+        index=units.index,
+    )
+
+
+def final_units(
+    units: pd.DataFrame,
+    plan: Plan,
+    *,
+    history: pd.DataFrame | None = None,
+    as_of: date | None = None,
+) -> pd.DataFrame:
+    """One row per unit: the final figures the summary judges, best first. ``history`` is the
+    week's ``rank_history`` (the conferences that named each unit a laggard, up to ``as_of``);
+    without it every unit was named at 0 of 0 conferences."""
     out = units[["unit_code", "unit_name", "rank"]].copy()
     for kind in KINDS:
         p = PREFIX[kind]
@@ -142,6 +174,7 @@ def final_units(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         d.date() if ok else None for d, ok in zip(finished_on, finished, strict=True)
     ]
     out["standing"] = units["standing"]
+    out = out.join(conferences_named(units, history, as_of=as_of))
     return out.sort_values(["rank", "unit_name"], ignore_index=True)
 
 
@@ -214,12 +247,19 @@ def _difficult_open(units: pd.DataFrame, cfg: Final) -> pd.Series:
     )
 
 
+def _named_often(units: pd.DataFrame, cfg: Final) -> pd.Series:
+    if cfg.criticise_named_weeks <= 0:
+        return pd.Series(False, index=units.index)
+    return (units["weeks_named"] >= cfg.criticise_named_weeks).astype(bool)
+
+
 # rule code -> the units it picks, in sentence order
 PRAISE_RULES: dict[str, RuleFunction] = {"top_share": _top_share, "finished": _finished}
 CRITICISE_RULES: dict[str, RuleFunction] = {
     "bottom_share": _bottom_share,
     "below_share": _below_share,
     "difficult_open": _difficult_open,
+    "named_often": _named_often,
 }
 
 
@@ -245,6 +285,8 @@ def rule_params(row: pd.Series, units: pd.DataFrame, plan: Plan, lang: str) -> d
         "min_share": pct_text(plan.final.praise_min_share, lang),
         "below_share": pct_text(plan.final.criticise_below_share, lang),
         "n": fmt_int(plan.final.criticise_bottom_n, lang),
+        "named": fmt_int(row["weeks_named"], lang),
+        "conferences": fmt_int(row["weeks_reported"], lang),
     }
 
 
@@ -294,11 +336,18 @@ def final_verdicts(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 def final_tables(
-    units: pd.DataFrame, city: pd.DataFrame, orgs: pd.DataFrame, plan: Plan, *, as_of: date
+    units: pd.DataFrame,
+    city: pd.DataFrame,
+    orgs: pd.DataFrame,
+    plan: Plan,
+    *,
+    as_of: date,
+    history: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every table of the campaign summary (pure). ``plan`` is the plan in force at ``as_of``
-    (``plan.in_force(as_of)``): its ``end`` is the deadline judged."""
-    result = final_units(units, plan)
+    (``plan.in_force(as_of)``): its ``end`` is the deadline judged; ``history`` the week's
+    ``rank_history`` (the conferences that named each unit a laggard)."""
+    result = final_units(units, plan, history=history, as_of=as_of)
     return {
         "final_figures": final_figures(city, orgs, plan, as_of=as_of),
         "final_units": result,

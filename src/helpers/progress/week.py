@@ -38,24 +38,19 @@ def compute(
     earlier: dict[date, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every progress table from the aggregates (pure; no I/O), toward the deadline in force at
-    ``as_of`` (``plan.in_force``: an extension decided by then, none decided later); in a week
-    that reaches that end (or lies past it), the campaign summary's tables too
-    (:data:`~helpers.progress.final.FINAL_TABLES`). ``commitments`` (the week's commitments of
-    unit commanders) are tracked with ``earlier`` weeks' unit_progress."""
+    ``as_of`` (``plan.in_force``: an extension decided by then, none decided later).
+    ``commitments`` (the week's commitments of unit commanders) are tracked with ``earlier``
+    weeks' unit_progress. The campaign summary's tables need the rank history too: see
+    :func:`final_week`."""
     plan = plan.in_force(as_of)
     units = unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
     lag = laggards(units, plan, as_of=as_of)
     lead = leaders(units, plan)
     city = city_progress(units, agg, plan, as_of=as_of)
-    final = (
-        final_tables(units, city, agg.org_types, plan, as_of=as_of)
-        if plan.reaches_end(as_of)
-        else {}
-    )
     unit_daily = agg.daily.loc[agg.daily["date"].isna() | (agg.daily["date"] <= as_of)].reset_index(
         drop=True
     )
-    return final | {
+    return {
         "unit_progress": units,
         "city_progress": city,
         "group_progress": group_progress(units, plan),
@@ -75,6 +70,26 @@ def compute(
             previous_as_of=previous_as_of,
         ),
     }
+
+
+def final_week(
+    tables: dict[str, pd.DataFrame], plan: Plan, *, as_of: date
+) -> dict[str, pd.DataFrame]:
+    """The campaign summary's tables (:data:`~helpers.progress.final.FINAL_TABLES`) in a week
+    that reaches the end in force at ``as_of`` (or lies past it), else none (pure): from the
+    week's tables of :func:`compute` and its ``rank_history`` (the conferences that named each
+    unit a laggard)."""
+    plan = plan.in_force(as_of)
+    if not plan.reaches_end(as_of):
+        return {}
+    return final_tables(
+        tables["unit_progress"],
+        tables["city_progress"],
+        tables["org_summary"],
+        plan,
+        as_of=as_of,
+        history=tables.get("rank_history"),
+    )
 
 
 def previous_week(ws: Workspace, week: str, plan: Plan) -> str:
@@ -166,6 +181,7 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
         earlier=earlier_units(ws, week) if len(commitments) else None,
     )
     tables |= week_history(ws, week, plan, agg, tables, check, organizations)
+    tables |= final_week(tables, plan, as_of=as_of)
     for name in OUTPUT_TABLES:
         store.save(ws, tables[name], name, week)
     for name in FINAL_TABLES:
