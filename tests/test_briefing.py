@@ -1251,3 +1251,35 @@ def test_post_deadline_briefing_builds_to_pdf(final_week, tmp_path, lang):
     text, _ = pdf_text(pdf)
     assert "71/60" not in text and "71 of 60" not in text
     assert squash(i18n.t("progress.deadline.days_overdue", lang)) in squash(text)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_cover_of_an_extended_final_week_with_warnings_is_one_page(final_week, tmp_path, lang):
+    # the extension row, every source, two warnings and the campaign summary in the contents:
+    # the longest cover a week can have must still be one page (its note spilled onto a blank
+    # second page once the extension and the commitments source were added)
+    warnings = [
+        {
+            "code": "stale_source",
+            "message_en": "The population extract is 14 days old.",
+            "message_vi": "Trích xuất dân cư đã cũ 14 ngày.",
+        },
+        {
+            "code": "unread_file",
+            "message_en": "2026-01-19/notes.docx is read by no source.",
+            "message_vi": "2026-01-19/notes.docx không thuộc nguồn nào.",
+        },
+    ]
+    data = dataclasses.replace(
+        final_week,
+        sources={s: {"delivery": "2026-01-19"} for s in briefing.SOURCES},
+        warnings=warnings,
+        final={},  # a week with the campaign summary: one more line of contents
+    )
+    plan = load_plan()
+    cover = briefing.cover(data, plan, lang)
+    assert plan.extension.reference in cover and warnings[1][f"message_{lang}"] in cover
+    pdf = tmp_path / f"cover-{lang}.pdf"
+    briefing.write_pdf(SUMMARY_SHEET.format(body=cover), pdf)
+    _, pages = pdf_text(pdf)
+    assert len(pages) == 1, f"the cover runs over {len(pages)} pages"
