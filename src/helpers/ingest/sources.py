@@ -231,11 +231,20 @@ def _relative(ws: Workspace, path: Path) -> str:
 
 
 def _relative_to(raw: Path, path: Path) -> str:
-    """``path`` as shown to people: relative to the raw folder when inside it."""
-    try:
-        return path.resolve().relative_to(raw.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """``path`` as shown to people: relative to the raw folder when inside it. A file that is
+    a symbolic link is named where it sits in the delivery, not where it points (the name
+    enters the ledger, the rejects and the reuse key)."""
+    candidates = (
+        (path.absolute(), raw.absolute()),
+        (path.parent.resolve() / path.name, raw.resolve()),  # the folders resolved, not the file
+        (path.resolve(), raw.resolve()),
+    )
+    for inside, folder in candidates:
+        try:
+            return inside.relative_to(folder).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
 
 
 def _labelled(table: pd.DataFrame, lang: str | None) -> pd.DataFrame:
