@@ -32,7 +32,11 @@ setup: $(STAMP) ## Create .venv, install the pinned dependencies, register the J
 sample-data: $(STAMP) ## Generate the synthetic sample campaign into data/raw (skipped if deliveries exist)
 	$(PY) -m helpers.synth --scenario sample --out data/raw --if-empty
 
-weekly-report: sample-data ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too)
+# With CATP_RAW_DIR set the deliveries are elsewhere (real ones): never generate the sample there
+# or into data/raw on the way.
+SAMPLE_IF_NEEDED := $(if $(CATP_RAW_DIR),$(STAMP),sample-data)
+
+weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too)
 	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)" $(if $(filter-out 0,$(WAIT)),--wait) $(if $(filter 1 true yes,$(FORCE)),--force)
 
 send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all)
@@ -45,7 +49,7 @@ rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="0
 test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-eval: sample-data ## Score the reconciliation of the sample week against the synthetic truth
+eval: $(SAMPLE_IF_NEEDED) ## Score the reconciliation of the sample week against the synthetic truth
 	$(PY) -m helpers.evaluate --week "$(WEEK)"
 
 bench: $(STAMP) ## Floor, cold run per stage, warm and unchanged runs (SCENARIO=sample|city, SCALE=0.1, STAGES=excel, RUNS=floor,cold, RAW_DIR=)
