@@ -127,7 +127,37 @@ def _write_bytes(path: Path, parts: list[bytes], gz: bool) -> None:
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A delivered Parquet file: the data only (no pandas metadata), zstd."""
     table = pa.Table.from_pandas(df, preserve_index=False)
-    table = table.replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd")
+    write_table(table.replace_schema_metadata(None), path, compression="zstd")
+
+
+# In a city slice's worker the tables the merge appends are written as Arrow IPC next to
+# where their Parquet file would be: the merge encodes each row once, into the city's file,
+# instead of decoding and re-encoding every slice's Parquet (a tenth of a city's CPU).
+_SLICE_SCRATCH = {"on": False}
+SCRATCH_SUFFIX = ".arrow"
+CODEC_KEY = b"catp.parquet_compression"
+
+
+def write_slices_as_scratch(on: bool) -> None:
+    """Set in a city slice's worker process: Parquet tables go out as Arrow IPC scratch."""
+    _SLICE_SCRATCH["on"] = on
+
+
+def write_table(table: pa.Table, path: Path, compression: str = "snappy") -> None:
+    """A Parquet file, or in a city slice the same table as Arrow IPC scratch (``.arrow``,
+    the compression kept in its schema for the merged file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not _SLICE_SCRATCH["on"]:
+        pq.write_table(table, path, compression=compression)
+        return
+    meta = {**(table.schema.metadata or {}), CODEC_KEY: compression.encode()}
+    table = table.replace_schema_metadata(meta)
+    with pa.ipc.new_file(path.with_suffix(SCRATCH_SUFFIX), table.schema) as out:
+        out.write_table(table)
+
+
+def write_frame(df: pd.DataFrame, path: Path) -> None:
+    """A truth table from pandas, as ``DataFrame.to_parquet(index=False)`` writes it."""
+    write_table(pa.Table.from_pandas(df, preserve_index=False), path)

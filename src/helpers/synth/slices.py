@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from helpers.synth import commitments as cm
 from helpers.synth import deliver as dv
+from helpers.synth import files as sf
 from helpers.synth import selfreport as sr
 from helpers.synth import world as wd
 from helpers.synth.common import Faults, Part
@@ -53,13 +54,20 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
         shutil.rmtree(work)
     quotas = synth.slice_quotas(sc, n)
     jobs = [(work / f"{k:03d}", sc, seed, k, n, quotas[k]) for k in range(n)]
-    # one process per slice: a finished slice hands all its memory back to the system
+    appender = SliceAppender(out, truth)
+    # one process per slice: a finished slice hands all its memory back to the system. Each
+    # finished slice is appended to the merged files while the workers make the next ones
+    # (in slice order: the futures are awaited in order).
     with ProcessPoolExecutor(
         max_workers=max(1, min(workers, n)),
         mp_context=multiprocessing.get_context("spawn"),
         max_tasks_per_child=1,
     ) as pool:
-        parts = list(pool.map(_slice_job, jobs))
+        futures = [pool.submit(_slice_job, job) for job in jobs]
+        parts = []
+        for k, future in enumerate(futures):
+            parts.append(future.result())
+            appender.add(work / f"{k:03d}", parts[-1]["files"])
     timings = {"slices": round(time.perf_counter() - t0, 3)}
 
     t = time.perf_counter()
@@ -83,22 +91,12 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     timings["city_parts"] = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()
-    slice_raw = [work / f"{k:03d}" / "raw" for k in range(n)]
     slice_truth = [work / f"{k:03d}" / "truth" for k in range(n)]
-    merges = [([s / rel for s in slice_raw], out / rel) for rel in parts[0]["files"]]
-    merges += [
-        ([s / rel for s in slice_truth], truth / rel)
-        for rel in (
-            p.relative_to(slice_truth[0]) for p in sorted(slice_truth[0].rglob("*.parquet"))
-        )
-        if str(rel) not in SLICE_OUTPUTS
-    ]
     offsets = row_offsets([p["files"] for p in parts])
-    # Arrow and file copies release the GIL: two threads keep both cores busy; the biggest
-    # files first so that no large one is left alone at the end
-    merges.sort(key=lambda m: -sum(p.stat().st_size for p in m[0]))
+    # Arrow and file copies release the GIL: the files a later slice had to settle and the
+    # fault log on two threads
     with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
-        done = [threads.submit(append_files, sources, dest) for sources, dest in merges]
+        done = [threads.submit(append_files, srcs, dest) for dest, srcs in appender.close()]
         done.append(
             threads.submit(
                 merge_fault_logs,
@@ -137,6 +135,7 @@ def _slice_job(job) -> dict:
 
     folder, sc, seed, k, n, quota = job
     raw, truth = Path(folder) / "raw", Path(folder) / "truth"
+    sf.write_slices_as_scratch(True)  # this process makes one slice and ends
     truth.mkdir(parents=True, exist_ok=True)
     return synth.generate_part(raw, truth, sc, seed, Part(k, n), quota)
 
@@ -148,6 +147,105 @@ def sum_system_counts(paths: list[Path]) -> pd.DataFrame:
     for c in sr.REPORT_COUNTS:
         total[c] = np.sum([f[c].to_numpy() for f in frames], axis=0)
     return total
+
+
+class SliceAppender:
+    """Appends each finished slice's delivered and truth files to the merged ones, in slice
+    order: CSV bytes as they are (later slices carry no header; gzip members concatenate),
+    Parquet row groups through one writer per file kept open from the first slice on.
+
+    A Parquet file whose first slice has a column typed null (never filled there) waits for
+    every slice and is merged at the end with the type a later slice gives it (``close``).
+    """
+
+    def __init__(self, out: Path, truth: Path) -> None:
+        self.out, self.truth = out, truth
+        self.writers: dict[Path, pq.ParquetWriter] = {}
+        self.started: set[Path] = set()
+        self.deferred: dict[Path, list[Path]] = {}
+
+    def add(self, folder: Path, files: dict) -> None:
+        raw, truth = folder / "raw", folder / "truth"
+        pairs = [(_written(raw / rel), self.out / rel) for rel in files]
+        pairs += [(p, self.truth / _merged_name(p.relative_to(truth))) for p in _tables(truth)]
+        for src, dest in pairs:
+            if dest.suffix == ".parquet":
+                self._parquet(src, dest)
+            else:
+                self._bytes(src, dest)
+
+    def _bytes(self, src: Path, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with open(dest, "ab" if dest in self.started else "wb") as out, open(src, "rb") as fh:
+            shutil.copyfileobj(fh, out, 1 << 22)
+        self.started.add(dest)
+        src.unlink()
+
+    def _parquet(self, src: Path, dest: Path) -> None:
+        if dest in self.deferred:
+            self.deferred[dest].append(src)
+            return
+        w = self.writers.get(dest)
+        if w is None:
+            schema, codec = _schema_and_codec(src)
+            if any(pa.types.is_null(field.type) for field in schema):
+                self.deferred[dest] = [src]
+                return
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            w = self.writers[dest] = pq.ParquetWriter(dest, schema, compression=codec)
+        for part in _row_groups(src):
+            w.write_table(part.cast(w.schema))
+        src.unlink()
+
+    def close(self) -> list[tuple[Path, list[Path]]]:
+        """Close the merged files; return the deferred ones (destination, slices' files)."""
+        for w in self.writers.values():
+            w.close()
+        self.writers.clear()
+        return list(self.deferred.items())
+
+
+def _tables(truth: Path) -> list[Path]:
+    """A slice's truth tables to append (Parquet or, from a worker, Arrow IPC scratch)."""
+    found = [*truth.rglob("*.parquet"), *truth.rglob(f"*{sf.SCRATCH_SUFFIX}")]
+    return sorted(p for p in found if str(_merged_name(p.relative_to(truth))) not in SLICE_OUTPUTS)
+
+
+def _merged_name(rel: Path) -> Path:
+    return rel.with_suffix(".parquet") if rel.suffix == sf.SCRATCH_SUFFIX else rel
+
+
+def _written(path: Path) -> Path:
+    """The file a slice wrote for a delivered file's name (a Parquet one as IPC scratch)."""
+    scratch = path.with_suffix(sf.SCRATCH_SUFFIX)
+    return scratch if path.suffix == ".parquet" and scratch.exists() else path
+
+
+def _schema_and_codec(src: Path) -> tuple[pa.Schema, str]:
+    """The merged file's schema and compression, from a slice's Parquet or IPC scratch file."""
+    if src.suffix == sf.SCRATCH_SUFFIX:
+        with pa.memory_map(str(src)) as source:
+            schema = pa.ipc.open_file(source).schema
+        meta = dict(schema.metadata or {})
+        codec = meta.pop(sf.CODEC_KEY, b"snappy").decode()
+        return (schema.with_metadata(meta) if meta else schema.remove_metadata()), codec
+    f = pq.ParquetFile(src)
+    meta = f.metadata
+    codec = meta.row_group(0).column(0).compression.lower() if meta.num_row_groups else "zstd"
+    return f.schema_arrow, codec
+
+
+def _row_groups(src: Path):
+    """A slice file's rows, a Parquet row group or an IPC record batch at a time."""
+    if src.suffix == sf.SCRATCH_SUFFIX:
+        with pa.memory_map(str(src)) as source:
+            reader = pa.ipc.open_file(source)
+            yield reader.read_all()
+        return
+    f = pq.ParquetFile(src)
+    for i in range(f.num_row_groups):
+        yield f.read_row_group(i)
+    f.close()
 
 
 def append_files(sources: list[Path], dest: Path) -> None:
@@ -163,7 +261,7 @@ def append_files(sources: list[Path], dest: Path) -> None:
 
 
 def _append_parquet(sources: list[Path], dest: Path) -> None:
-    schemas = [pq.read_schema(s) for s in sources]
+    schemas = [_schema_and_codec(s)[0] for s in sources]
     # a column a slice never filled is typed null there; the merged file takes the real type
     fields = [
         pa.field(
@@ -180,13 +278,10 @@ def _append_parquet(sources: list[Path], dest: Path) -> None:
         for f in schemas[0]
     ]
     schema = pa.schema(fields, metadata=schemas[0].metadata)
-    meta = pq.ParquetFile(sources[0]).metadata
-    codec = meta.row_group(0).column(0).compression.lower() if meta.num_row_groups else "zstd"
-    with pq.ParquetWriter(dest, schema, compression=codec) as w:
+    with pq.ParquetWriter(dest, schema, compression=_schema_and_codec(sources[0])[1]) as w:
         for src in sources:
-            f = pq.ParquetFile(src)
-            for i in range(f.num_row_groups):
-                w.write_table(f.read_row_group(i).cast(schema))
+            for part in _row_groups(src):
+                w.write_table(part.cast(schema))
 
 
 def row_offsets(files_per_slice: list[dict]) -> list[dict]:
@@ -206,33 +301,61 @@ def merge_fault_logs(
     """One fault log sorted by file and row, with each slice's rows moved to the merged file.
 
     Every log is already sorted by file, then row: the merge walks the files in order and
-    writes each log's run of rows for that file (no city-wide sort, no city-wide copy).
+    writes each log's run of rows for that file. Only the row groups that hold the current
+    file are in memory (the whole city's logs held at once made the parent the largest
+    process of a city's generation).
     """
-    runs: list[dict[str, pa.Table]] = []  # per log: file -> its rows
-    for path, off in [*zip(slice_logs, offsets, strict=True), (city_log, {})]:
-        if not path.exists():
-            continue
-        t = pq.read_table(path)
-        files = pc.dictionary_encode(t["source_file"]).combine_chunks()
-        names = files.dictionary.to_pylist()
-        codes = files.indices.to_numpy()
-        if off:
-            shift = np.array([off.get(v, 0) for v in names], dtype=np.int64)
-            rows = t["source_row"].to_numpy() + shift[codes]
-            t = t.set_column(
-                t.schema.get_field_index("source_row"),
-                "source_row",
-                pa.array(rows, t.schema.field("source_row").type),
-            )
-        starts = np.flatnonzero(np.diff(codes, prepend=-1))
-        ends = np.append(starts[1:], len(codes))
-        runs.append({names[codes[a]]: t.slice(a, b - a) for a, b in zip(starts, ends, strict=True)})
+    logs = [
+        _LogRuns(path, off)
+        for path, off in [*zip(slice_logs, offsets, strict=True), (city_log, {})]
+        if path.exists()
+    ]
     schema = pq.read_schema(slice_logs[0])
     with pq.ParquetWriter(dest, schema) as out:
-        if not any(runs):
+        files = sorted({rel for log in logs for rel in log.runs})
+        if not files:
             out.write_table(schema.empty_table())
-        for rel in sorted({rel for r in runs for rel in r}):
-            out.write_table(pa.concat_tables([r[rel].cast(schema) for r in runs if rel in r]))
+        for rel in files:
+            parts = [log.rows(rel).cast(schema) for log in logs if rel in log.runs]
+            out.write_table(pa.concat_tables(parts))
+
+
+class _LogRuns:
+    """Where each delivered file's rows lie in one sorted fault log (row group, start, length),
+    read a row group at a time; ``source_row`` moved down by the rows earlier slices wrote."""
+
+    def __init__(self, path: Path, offsets: dict):
+        self.file = pq.ParquetFile(path)
+        self.offsets = offsets
+        self.runs: dict[str, list[tuple[int, int, int]]] = {}
+        self.left = np.zeros(self.file.num_row_groups, dtype=np.int64)  # runs not yet read
+        for g in range(self.file.num_row_groups):
+            names = self.file.read_row_group(g, columns=["source_file"])["source_file"]
+            codes = pc.dictionary_encode(names).combine_chunks()
+            values = codes.dictionary.to_pylist()
+            idx = codes.indices.to_numpy()
+            starts = np.flatnonzero(np.diff(idx, prepend=-1))
+            ends = np.append(starts[1:], len(idx))
+            for a, b in zip(starts, ends, strict=True):
+                self.runs.setdefault(values[idx[a]], []).append((g, int(a), int(b - a)))
+                self.left[g] += 1
+        self._group: tuple[int, pa.Table] | None = None
+
+    def rows(self, rel: str) -> pa.Table:
+        parts = []
+        for g, start, length in self.runs.pop(rel):
+            if self._group is None or self._group[0] != g:
+                self._group = (g, self.file.read_row_group(g))
+            parts.append(self._group[1].slice(start, length))
+            self.left[g] -= 1
+            if not self.left[g]:  # the group is used up: let it go
+                self._group = None
+        t = pa.concat_tables(parts)
+        shift = self.offsets.get(rel, 0)
+        if shift:
+            i = t.schema.get_field_index("source_row")
+            t = t.set_column(i, "source_row", pc.add(t["source_row"], shift))
+        return t
 
 
 def add_up(items: list[dict]) -> dict:

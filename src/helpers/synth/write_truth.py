@@ -8,8 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from helpers.synth import deliver as dv
+from helpers.synth import files
 from helpers.synth import registry as rg
 from helpers.synth import selfreport as sr
 from helpers.synth import truth as tr
@@ -94,10 +97,10 @@ def write_record_truth(
             "died_on": people["died_on"],
         }
     )
-    ppl.to_parquet(truth / "people.parquet", index=False)
+    files.write_frame(ppl, truth / "people.parquet")
     cid = people["citizen_id"].to_numpy()
     v = vehicles[~vehicles["is_copy"]]
-    pd.DataFrame(
+    vehicle_facts = pd.DataFrame(
         {
             "record_id": v["record_id"].to_numpy(),
             "unit_code": codes[v["unit_idx"].to_numpy()],
@@ -121,9 +124,10 @@ def write_record_truth(
             "name_fault": v["name_fault"].to_numpy(),
             "dob_fault": v["dob_fault"].to_numpy(),
         }
-    ).to_parquet(truth / "registry_vehicles.parquet", index=False)
+    )
+    files.write_frame(vehicle_facts, truth / "registry_vehicles.parquet")
     lc = licences[~licences["is_copy"]]
-    pd.DataFrame(
+    licence_facts = pd.DataFrame(
         {
             "record_id": lc["record_id"].to_numpy(),
             "unit_code": codes[lc["unit_idx"].to_numpy()],
@@ -138,7 +142,8 @@ def write_record_truth(
             "name_fault": lc["name_fault"].to_numpy(),
             "dob_fault": lc["dob_fault"].to_numpy(),
         }
-    ).to_parquet(truth / "registry_licences.parquet", index=False)
+    )
+    files.write_frame(licence_facts, truth / "registry_licences.parquet")
 
     write_fault_log(truth / "faults.parquet", faults, writer)
 
@@ -190,28 +195,42 @@ def write_record_truth(
         )
     }
     subs_t = subs_t.sort_values(["sub", "is_copy"], kind="stable", ignore_index=True)
+    truth_weeks = tr.WeekTruth(veh_t, lic_t, population, people, subs_t, uf, n_codes)
     weeks = {}
     for d in DELIVERIES:
-        reg_new = d >= rg.UPDATE
         pop_d = source_for_week("population", d)
         assert pop_d is not None  # the first delivery holds the population extract
-        wt = tr.week_truth(d, veh_t, lic_t, population, pop_d, people, subs_t, uf, reg_new, n_codes)
+        wt = truth_weeks.week(d, pop_d, registry_file_new=d >= rg.UPDATE)
         folder = truth / d
         folder.mkdir(parents=True, exist_ok=True)
         for name, table in wt.items():
-            table.to_parquet(folder / f"{name}.parquet", index=False)
+            files.write_table(table, folder / f"{name}.parquet")
+
         vs, ls, sl = wt["vehicle_status"], wt["licence_status"], wt["submission_links"]
+        accepted = pc.invert(sl["rejected_at_ingest"])
         weeks[d] = {
-            "vehicle_status": vs["status"].value_counts().to_dict(),
-            "licence_status": ls["status"].value_counts().to_dict(),
-            "vehicle_submissions_accepted": int(
-                ((sl["kind"] == "vehicle") & ~sl["rejected_at_ingest"]).sum()
+            "vehicle_status": _counts(vs["status"]),
+            "licence_status": _counts(ls["status"]),
+            "vehicle_submissions_accepted": _count_true(
+                pc.and_(pc.equal(sl["kind"], "vehicle"), accepted)
             ),
-            "licence_submissions_accepted": int(
-                ((sl["kind"] == "licence") & ~sl["rejected_at_ingest"]).sum()
+            "licence_submissions_accepted": _count_true(
+                pc.and_(pc.equal(sl["kind"], "licence"), accepted)
             ),
         }
+        del wt, vs, ls, sl, accepted  # before the next week is computed
+        pa.default_memory_pool().release_unused()
     return weeks
+
+
+def _counts(column) -> dict[str, int]:
+    """Rows per value, most frequent first (missing values not counted), like value_counts."""
+    counts = pc.value_counts(column.drop_null()).to_pylist()
+    return dict(sorted(((c["values"], c["counts"]) for c in counts), key=lambda x: -x[1]))
+
+
+def _count_true(mask) -> int:
+    return int(pc.sum(mask).as_py() or 0)
 
 
 def write_city_truth(truth: Path, units, reports) -> None:
