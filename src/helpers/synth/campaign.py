@@ -26,7 +26,7 @@ from helpers.synth.common import (
     isin,
     pick_exact,
     take,
-    zfill_int,
+    zfill_text,
 )
 
 EPOCH = np.datetime64("2025-01-01T00:00:00", "s")
@@ -534,7 +534,7 @@ def render_submissions(
             break
         cand = cat(
             pd.Series(true_no[todo], dtype="string").str.slice(0, 10).to_numpy(dtype=object),
-            zfill_int(rng.integers(0, 100, len(todo)), 2),
+            zfill_text(rng.integers(0, 100, len(todo)), 2),
         )
         bad = isin(cand, licence_nos)
         new_no[todo[~bad]] = cand[~bad]
@@ -576,7 +576,7 @@ def render_submissions(
     sub["d_dob"] = format_dates(take(people["dob"], p), DMY)
     sub["d_phone"] = cat(
         np.array(["09", "08", "03", "07"], dtype=object)[rng.integers(0, 4, n)],
-        zfill_int(rng.integers(0, 100_000_000, n), 8),
+        zfill_text(rng.integers(0, 100_000_000, n), 8),
     )
     sub["d_unit_code"] = wd.spell_units(rng, units, sub["unit_idx"].to_numpy())
     sub["reason_text"] = np.where(
@@ -670,7 +670,7 @@ def finalize_submissions(
     order = np.lexsort((tie, sub["t_sub"].to_numpy()))
     sub = sub.iloc[order].reset_index(drop=True)
     first = part.offset(SUBMISSION_NUMBERS)
-    sub["submission_id"] = cat("IH", zfill_int(np.arange(first + 1, first + len(sub) + 1), 10))
+    sub["submission_id"] = cat("IH", zfill_text(np.arange(first + 1, first + len(sub) + 1), 10))
     sub["is_copy"] = False
     elig = np.flatnonzero(sub["reject"].isna().to_numpy())
     src = pick_exact(rng, elig, SUBMISSION_COPY_RATE)

@@ -214,6 +214,21 @@ def zfill_int(values: np.ndarray, width: int) -> np.ndarray:
     return digits.view(f"S{width}").ravel().astype(str)
 
 
+def zfill_text(values: np.ndarray, width: int) -> pa.Array:
+    """Zero-padded decimal text of non-negative integers as an Arrow array, made from the
+    digit bytes without a string per value: for concatenation (``cat``), where the numpy
+    text of ``zfill_int`` was converted twice (bytes to numpy text, numpy text to Arrow)."""
+    v = np.asarray(values, dtype=np.int64).copy()
+    digits = np.empty((len(v), width), dtype=np.uint8)
+    for j in range(width - 1, -1, -1):
+        digits[:, j] = 48 + (v % 10)
+        v //= 10
+    offsets = np.arange(0, (len(v) + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.string(), len(v), [None, pa.py_buffer(offsets), pa.py_buffer(digits)]
+    )
+
+
 def date_parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Year, month, day of datetime64[D] values."""
     d = np.asarray(days, dtype="datetime64[D]")
@@ -242,15 +257,15 @@ def format_dates(days: np.ndarray, style: np.ndarray | int):
     conds, choices = [], []
     for s in styles:
         if s == DMY:
-            txt = _cat(zfill_int(d, 2), "/", zfill_int(m, 2), "/", zfill_int(y, 4))
+            txt = _cat(zfill_text(d, 2), "/", zfill_text(m, 2), "/", zfill_text(y, 4))
         elif s == ISO:
-            txt = _cat(zfill_int(y, 4), "-", zfill_int(m, 2), "-", zfill_int(d, 2))
+            txt = _cat(zfill_text(y, 4), "-", zfill_text(m, 2), "-", zfill_text(d, 2))
         elif s == SERIAL:
             txt = text((days - EXCEL_EPOCH).astype(np.int64).astype(str))
         elif s == DMY_SHORT:
-            txt = _cat(d.astype(str), "/", m.astype(str), "/", zfill_int(y, 4))
+            txt = _cat(d, "/", m, "/", zfill_text(y, 4))
         elif s == DMY_YY:
-            txt = _cat(d.astype(str), "/", m.astype(str), "/", zfill_int(y % 100, 2))
+            txt = _cat(d, "/", m, "/", zfill_text(y % 100, 2))
         else:
             txt = text(zfill_int(y, 4))
         conds.append(style == s)
@@ -275,6 +290,8 @@ def _cat(*parts) -> np.ndarray:
 
 
 def _arrow(p):
+    if isinstance(p, pa.Array):
+        return p
     if isinstance(p, (pd.api.extensions.ExtensionArray, pd.Series)) and isinstance(
         p.dtype, (pd.StringDtype, pd.ArrowDtype)
     ):

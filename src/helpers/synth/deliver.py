@@ -16,7 +16,7 @@ import pandas as pd
 from helpers.headers import CANONICAL
 from helpers.synth import files
 from helpers.synth.campaign import DAY, DELIVERIES, EPOCH
-from helpers.synth.common import DMY, format_dates, zfill_int
+from helpers.synth.common import DMY, format_dates, zfill_text
 from helpers.synth.xlsx import STYLE_TITLE, Sheet, col_letter, write_workbook
 
 
@@ -232,7 +232,7 @@ def timestamps(t: np.ndarray, style: str):
     from helpers.synth.common import ISO, cat
 
     d = format_dates(days, ISO if style == "iso" else DMY)
-    return cat(d, " ", zfill_int(hh, 2), ":", zfill_int(mm, 2), ":", zfill_int(ss, 2))
+    return cat(d, " ", zfill_text(hh, 2), ":", zfill_text(mm, 2), ":", zfill_text(ss, 2))
 
 
 class Writer:

@@ -15,6 +15,7 @@ from helpers.synth.common import (
     cat,
     unique_draw,
     zfill_int,
+    zfill_text,
 )
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def make_orgs(rng: np.random.Generator, units: Units, factor: float) -> pd.DataF
     )
     tax = unique_draw(rng, n, 100_000_000)
     prefix = np.where(t == "business_household", "80", "01")
-    org_id = cat(prefix, zfill_int(tax, 8))
+    org_id = cat(prefix, zfill_text(tax, 8))
     branch = (rng.random(n) < 0.08) & (t == "enterprise")
     org_id = np.where(branch, cat(org_id, "-001"), org_id)
 

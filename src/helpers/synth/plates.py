@@ -17,6 +17,7 @@ from helpers.synth.common import (
     unique_draw,
     where_text,
     zfill_int,
+    zfill_text,
 )
 
 HANOI_PREFIXES = np.array([29, 30, 31, 32, 33, 40])
@@ -118,11 +119,11 @@ def make_chassis(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarr
     chassis = cat(
         WMI[rng.integers(0, len(WMI), n)],
         base36(codes, 8),
-        zfill_int(rng.integers(0, 1_000_000, n), 6),
+        zfill_text(rng.integers(0, 1_000_000, n), 6),
     )
     engine = cat(
         ENGINE_MODELS[rng.integers(0, len(ENGINE_MODELS), n)],
         "-",
-        zfill_int(rng.integers(0, 10_000_000, n), 7),
+        zfill_text(rng.integers(0, 10_000_000, n), 7),
     )
     return chassis, engine

@@ -7,7 +7,7 @@ import pandas as pd
 
 from helpers.synth import deliver as dv
 from helpers.synth import world as wd
-from helpers.synth.common import DMY, Faults, cat, format_dates, take, zfill_int
+from helpers.synth.common import DMY, Faults, cat, format_dates, take, zfill_text
 from helpers.synth.xlsx import STYLE_TITLE, Sheet, col_letter, write_workbook
 
 REPORT_MISSING_DAY = 0.03  # a unit forgets to send a day's row
@@ -265,7 +265,7 @@ def org_rows(rng, orgs: pd.DataFrame, units: wd.Units, faults: Faults) -> pd.Dat
         c = max(int(round(ORG_FAULT_RATE * n)), 1)
         src = rows.iloc[rng.choice(n, c, replace=False)].copy()
         src["fault"] = k
-        ids = cat("0199", zfill_int(np.arange(next_tax, next_tax + c), 6))
+        ids = cat("0199", zfill_text(np.arange(next_tax, next_tax + c), 6))
         next_tax += c
         src["d_org_id"] = ids
         src["org_id"] = ids

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from helpers.synth.campaign import DAY, EPOCH
-from helpers.synth.common import cat, zfill_int
+from helpers.synth.common import cat, zfill_text
 
 VEHICLE_ORDER = (
     "duplicate_registry_record",
@@ -351,7 +351,7 @@ class WeekTruth:
         prefix = np.where(s["licence"][ws], 1, 0)
         rid = np.full(len(ws), None, dtype=object)
         rid[linked] = cat(
-            np.array(["VR", "GP"], dtype=object)[prefix[linked]], zfill_int(link_rec[linked], 8)
+            np.array(["VR", "GP"], dtype=object)[prefix[linked]], zfill_text(link_rec[linked], 8)
         )
         keep = np.flatnonzero(~s["is_copy"][ws])
         at = pa.array(ws[keep])

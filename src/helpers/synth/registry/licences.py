@@ -23,6 +23,7 @@ from helpers.synth.common import (
     unique_draw,
     where_text,
     zfill_int,
+    zfill_text,
 )
 from helpers.synth.registry.records import (
     DUPLICATE_ROW_RATE,
@@ -167,7 +168,7 @@ def make_licences(
 
     # the submissions' licence typo rewrites the last two digits: the rest names the slice
     lic_no_int = part.expand(unique_draw(rng, n_all, part.span(10**10, 100)), 100)
-    licence_no = cat("01", zfill_int(lic_no_int, 10))
+    licence_no = cat("01", zfill_text(lic_no_int, 10))
     dup_rows = np.flatnonzero(is_dup)
     clean_rows = np.flatnonzero(category == "clean")
     originals = rng.choice(clean_rows, len(dup_rows), replace=False)
@@ -197,7 +198,7 @@ def make_licences(
     a, b = ids_num[originals[swap]].copy(), ids_num[dup_rows[swap]].copy()
     ids_num[originals[swap]], ids_num[dup_rows[swap]] = b, a
     first_id = part.offset(RECORD_NUMBERS)
-    record_id = cat("GP", zfill_int(ids_num + first_id + 1, 8))
+    record_id = cat("GP", zfill_text(ids_num + first_id + 1, 8))
 
     individual = np.ones(n_all, dtype=bool)
     clean_only = ~np.isin(category, ["invalid_holder_id", "identity_mismatch"])
@@ -306,7 +307,7 @@ def _licence_extra_rows(
         src["id_fault"] = None
         src["dob_fault"] = None
         src["dob_style"] = DMY
-        rid = cat("GP", zfill_int(np.arange(next_id, next_id + c), 8))
+        rid = cat("GP", zfill_text(np.arange(next_id, next_id + c), 8))
         next_id += c
         src["record_id"] = rid
         src["d_record_id"] = rid

@@ -25,6 +25,7 @@ from helpers.synth.common import (
     take_text,
     where_text,
     zfill_int,
+    zfill_text,
 )
 
 FIRST = "2025-11-17"
@@ -71,7 +72,7 @@ def assign_record_ids(
     swap = num[dup] < num[orig]
     a, b = num[orig[swap]].copy(), num[dup[swap]].copy()
     num[orig[swap]], num[dup[swap]] = b, a
-    return cat(prefix, zfill_int(num + offset + 1, 8))
+    return cat(prefix, zfill_text(num + offset + 1, 8))
 
 
 def id_faults(rng, true_id: np.ndarray, eligible: np.ndarray, rates: dict, outsiders: np.ndarray):

@@ -21,7 +21,7 @@ from helpers.synth.common import (
     pick_exact,
     take,
     where_text,
-    zfill_int,
+    zfill_text,
 )
 from helpers.synth.registry.records import (
     DUPLICATE_ROW_RATE,
@@ -129,7 +129,7 @@ def make_vehicles(
     ids_old = assign_record_ids(
         rng, n_old_rows, (dup_src, np.arange(n_orig_old, n_old_rows)), "VR", first_id
     )
-    ids_new = cat("VR", zfill_int(np.arange(n_old_rows, n_rows_rec) + first_id + 1, 8))
+    ids_new = cat("VR", zfill_text(np.arange(n_old_rows, n_rows_rec) + first_id + 1, 8))
     record_id = np.concatenate([ids_old, ids_new])
 
     rows = pd.DataFrame(
