@@ -151,3 +151,29 @@ def test_sample_unit_pack_shows_its_own_commitments_and_the_city_pack_all(tracke
     city_rows = list(city_book[sheet].iter_rows(values_only=True))
     assert len(city_rows) == 1 + len(status)
     assert t("commitments.columns.said", "vi") not in city_rows[0]  # free text: unit pack only
+
+
+@pytest.mark.slow
+def test_sample_unit_summary_lists_its_commitments_or_says_there_are_none(tracked, tmp_path):
+    status = store.load(tracked, "commitment_status", WEEK)
+    given = status.sort_values("order")["unit_code"].iloc[0]
+    progress = store.load(tracked, "unit_progress", WEEK)
+    without = sorted(set(progress["unit_code"]) - set(status["unit_code"]))[0]
+    result = excel.build_packs(
+        tracked, WEEK, tmp_path, "vi", workers=1, units=[given, without], plan=PLAIN, unit_lang="vi"
+    )
+    summary = t("excel.sheets.unit_summary", "vi")
+    texts = {}
+    for file in result.units["file"]:
+        book = openpyxl.load_workbook(tmp_path / "units" / file)
+        cells = [c for row in book[summary].iter_rows(values_only=True) for c in row if c]
+        texts[file] = [str(c) for c in cells]
+    by_unit = dict(zip(result.units["unit_code"], result.units["file"], strict=True))
+    mine = status[status["unit_code"] == given]
+    assert t("commitments.unit_heading", "vi") in texts[by_unit[given]]
+    for r in mine.to_dict("records"):  # each commitment: its measure and status on one line
+        measure = t(f"commitments.measure.{r['measure']}", "vi")
+        state = t(f"commitments.status.{r['status']}", "vi")
+        assert any(c.startswith(f"{measure}: {state} (") for c in texts[by_unit[given]]), r
+    assert t("commitments.unit_none", "vi") not in texts[by_unit[given]]
+    assert t("commitments.unit_none", "vi") in texts[by_unit[without]]

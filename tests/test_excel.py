@@ -1630,6 +1630,32 @@ def assert_tall_enough(ws, cell):
     assert height is not None and height >= lines * LINE_POINTS, (cell.coordinate, height, lines)
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_unit_summary_texts_are_tall_enough_for_their_wrapped_lines(week_ws, tmp_path, lang):
+    # a laggard reason of three rules, as the final week writes them: its row was set to one
+    # line per 120 characters in a column of 60, and the last rule was cut off
+    laggards = store.load(week_ws, "laggards", WEEK)
+    laggards[f"reason_{lang}"] = (
+        "in the bottom 10% of units (rank 120 of 126); oldest pending review 25 days old "
+        "(90 waiting in all); at the current pace finishes on 17/03/2026, 57 days after the "
+        "deadline"
+    )
+    store.save(week_ws, laggards, "laggards", WEEK)
+    result = build(week_ws, tmp_path, lang, units=list(laggards["unit_code"].iloc[:1]))
+    sheet = openpyxl.load_workbook(tmp_path / "units" / result.units["file"].iloc[0])[
+        t("excel.sheets.unit_summary", lang)
+    ]
+    wrapped = [
+        cell
+        for (cell,) in sheet.iter_rows(min_col=1, max_col=1)
+        if isinstance(cell.value, str) and cell.alignment.wrap_text
+    ]
+    reason = laggards[f"reason_{lang}"].iloc[0]
+    assert reason in [c.value for c in wrapped]
+    for cell in wrapped:
+        assert_tall_enough(sheet, cell)
+
+
 def test_talking_point_rows_are_tall_enough_for_their_wrapped_text(week_ws, tmp_path):
     wb, tables = long_text_rows(tmp_path, week_ws)
     ws = wb[t("excel.sheets.summary", "vi")]

@@ -634,7 +634,8 @@ def test_naming_rule(plan, case):
 
 
 def test_gain_below_median_judges_the_weeks_gain_not_the_share(plan):
-    p = with_params(quiet(plan), "laggards", gain_vs_city_median=0.5)
+    # the rule's arithmetic, with the pace rules judging every unit (switch off)
+    p = with_params(quiet(plan), "laggards", gain_vs_city_median=0.5, pace_rules_only_behind=False)
     # C has cleaned the most (70 %) but gained 10 % this week; the median gain is 40 %
     veh = status_table(
         cleaned_before(A, 10, 0, 5), cleaned_before(B, 10, 0, 4), cleaned_before(C, 10, 6, 1)
@@ -649,6 +650,27 @@ def test_gain_below_median_judges_the_weeks_gain_not_the_share(plan):
         "mức tăng trong tuần bằng 10,0% số hồ sơ có thể làm sạch, chưa bằng 50% mức trung vị "
         "toàn thành phố (40,0%)"
     )
+
+
+def test_a_unit_ahead_of_the_city_is_not_named_for_slowing_down(plan):
+    # the end of the campaign: the best units have only their hardest records left and gain
+    # little; the pace rules name a unit behind the median with the same slow week, not them
+    p = with_params(quiet(plan), "laggards", gain_vs_city_median=0.5)
+    veh = status_table(
+        cleaned_before(A, 20, 18, 1),  # 95 %, gained 5 % of its records: ahead, slowing
+        cleaned_before(B, 20, 10, 8),  # 90 %, gained 40 %
+        cleaned_before(C, 20, 4, 8),  # 60 %, gained 40 %
+        cleaned_before(D, 20, 1, 1),  # 10 %, gained 5 %: behind and slow
+    )
+    units = build(p, veh)
+    assert rules_of(units, p) == {D: ["veh_gain_below_median"]}
+    assert units.loc[A, "standing"] != "off_track" and not units.loc[A, "is_laggard"]
+    # the same figures with the switch off name the unit ahead too: the rule, not the data
+    p_all = with_params(p, "laggards", pace_rules_only_behind=False)
+    assert rules_of(build(p_all, veh), p_all) == {
+        A: ["veh_gain_below_median"],
+        D: ["veh_gain_below_median"],
+    }
 
 
 @pytest.mark.parametrize(

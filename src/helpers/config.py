@@ -140,6 +140,7 @@ class Laggards(Section):
     gain_vs_city_median: float
     late_vs_city_days: int
     late_vs_city_share: float
+    pace_rules_only_behind: bool
     backlog_oldest_days: int
     self_report_overstated: bool
     projected_late_days: int

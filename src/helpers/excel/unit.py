@@ -24,12 +24,12 @@ from helpers import protect, store
 from helpers.config import Plan
 from helpers.excel.book import PackBook, document_time, load_template, title_block
 from helpers.excel.city import _line_chart, metric_header, metric_kind
-from helpers.excel.commitments import commitments_sheet
+from helpers.excel.commitments import commitments_sheet, commitments_table
 from helpers.excel.history import unit_history_sheet
 from helpers.excel.sheetxml import SHEET_ROWS, Column
 from helpers.excel.texts import _catalogue_label, tx
 from helpers.excel.worklists import GROUPS_KEY, LISTS, unit_worklists, worklist_columns
-from helpers.i18n import fmt_date, t
+from helpers.i18n import fmt_date, fmt_int, fmt_num, t
 from helpers.progress.deadline import deadline_note, peak_day_text
 from helpers.units import official_units
 
@@ -103,8 +103,12 @@ def _unit_summary(
     plan: Plan,
     week: str,
     lang: str,
+    commitments: pd.DataFrame | None = None,
 ) -> None:
     ws = book.sheet(tx("sheets.unit_summary", lang))
+    # set first: a wrapped text row grows to fit the width its column has when it is written
+    # (a reason of three lines set at the end was cut off in a row of one)
+    ws.column_dimensions["A"].width = SUMMARY_TEXT_WIDTH
     week_day = date.fromisoformat(week)
     row = title_block(
         book,
@@ -159,8 +163,7 @@ def _unit_summary(
     book.heading(ws, row, tx("unit.laggard_heading", lang))
     if laggard:
         book.put(ws, row + 1, 1, tx("unit.laggard", lang, rank=laggard.get("rank")))
-        cell = book.put(ws, row + 2, 1, laggard.get(f"reason_{lang}") or "", "long_text")
-        ws.row_dimensions[row + 2].height = 15 * (1 + len(str(cell.value or "")) // 120)
+        book.put(ws, row + 2, 1, laggard.get(f"reason_{lang}") or "", "long_text")
         row += 4
     else:
         book.put(ws, row + 1, 1, tx("unit.not_laggard", lang))
@@ -170,6 +173,13 @@ def _unit_summary(
         row += 1
     if leader_reasons:
         row += 1
+    if commitments is not None:  # the source is delivered: say what this unit's commander gave
+        book.heading(ws, row, t("commitments.unit_heading", lang))
+        lines = commitment_lines(commitments, lang) or [t("commitments.unit_none", lang)]
+        for line in lines:
+            row += 1
+            book.put(ws, row, 1, line, "long_text")
+        row += 2
 
     next_end = week_day + timedelta(days=plan.cadence_days)
     book.heading(ws, row, tx("unit.targets_heading", lang, date=fmt_date(next_end, lang)))
@@ -202,7 +212,36 @@ def _unit_summary(
         table_name="Worklists",
     )
     book.put(ws, row, 1, pending_note(unit, counts.get("pending", 0), lang), "long_text")
-    ws.column_dimensions["A"].width = 60
+
+
+SUMMARY_TEXT_WIDTH = 60  # column A of the unit's summary, in characters
+
+
+def commitment_lines(commitments: pd.DataFrame, lang: str) -> list[str]:
+    """One line per commitment of the unit's commander, missed first: the measure, its status
+    and the target with its date (the figures are on the commitments sheet)."""
+    lines = []
+    for r in commitments_table(commitments, lang).to_dict("records"):
+        target = r["target"]
+        figure = (
+            "–"
+            if pd.isna(target)
+            else fmt_num(float(target), lang, 1) + "%"
+            if r["unit"] == "pct"
+            else fmt_int(round(float(target)), lang)
+        )
+        by = r["by_date"]
+        lines.append(
+            t(
+                "commitments.unit_line",
+                lang,
+                measure=r["measure_label"],
+                status=r["status_label"],
+                target=figure,
+                by=fmt_date(pd.Timestamp(by).date(), lang) if pd.notna(by) else "–",
+            )
+        )
+    return lines
 
 
 def pending_note(unit: dict[str, Any], rows: int, lang: str) -> str:
@@ -315,7 +354,19 @@ def unit_pack(
     book = PackBook(template, lang, title=title, mark=t("common.internal_mark", lang))
     sheet_names = {key: tx(f"sheets.{key}", lang) for key in LISTS}
     counts = {key: len(lists[key]) for key in LISTS}
-    _unit_summary(book, unit, city, laggard, leader_reasons, counts, sheet_names, plan, week, lang)
+    _unit_summary(
+        book,
+        unit,
+        city,
+        laggard,
+        leader_reasons,
+        counts,
+        sheet_names,
+        plan,
+        week,
+        lang,
+        commitments,
+    )
     if daily is not None:
         _daily_sheet(book, daily, lang)
     if history is not None:

@@ -94,7 +94,8 @@ def rule_flags(
     ``gain_below_median`` the week's gain as a share of assigned under ``gain_vs_city_median``
     x the median of units; ``late_vs_city`` the projected finish is later than the city's by
     more than ``late_vs_city_days`` and ``late_vs_city_share`` x the city's own days to finish,
-    or never at the unit's pace while the city has a finish. Naming unit rules:
+    or never at the unit's pace while the city has a finish; these two pace rules only for a
+    unit whose share is under the median of units (``pace_rules_only_behind``). Naming unit rules:
     ``backlog_old`` oldest pending review older than ``backlog_oldest_days``;
     ``self_report_overstated`` reconcile's verdict over the week (when
     ``laggards.self_report_overstated`` is true). Context kind rules: ``projected_late``
@@ -126,15 +127,21 @@ def rule_flags(
         # "max": units tied across the cut stay out (no unit is named for a tie)
         ascending = share.rank(ascending=True, method="max")
         hits[f"{p}_bottom_decile"] = remaining & (ranked & (ascending <= cutoff)).fillna(False)
+        # the pace rules judge units behind the city: a unit ahead of the median slows down as
+        # only its hardest records are left, which does not make it a laggard (at the end of
+        # the campaign the first four units were otherwise named for their pace)
+        paced = remaining & (
+            (share < median).fillna(False) if rules.pace_rules_only_behind else True
+        )
         gain = _gain_share(units, p)
         # strict: in a week without progress (median 0) nobody is slower than the city
-        hits[f"{p}_gain_below_median"] = remaining & (gain < gain_vs_median * _median(gain)).fillna(
+        hits[f"{p}_gain_below_median"] = paced & (gain < gain_vs_median * _median(gain)).fillna(
             False
         )
         never = units[f"{p}_projected_finish"].isna()
         limit = _late_vs_city_limit(units, p, plan)
         after_city = units[f"{p}_days_after_city"].astype("Float64")
-        hits[f"{p}_late_vs_city"] = remaining & (
+        hits[f"{p}_late_vs_city"] = paced & (
             pd.Series(False, index=units.index)
             if math.isnan(limit)
             else never | (after_city > limit).fillna(False)
