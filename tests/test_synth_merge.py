@@ -131,3 +131,14 @@ def test_a_slice_worker_writes_scratch_the_merge_encodes_once_with_its_compressi
     assert table.metadata.row_group(0).column(0).compression == "SNAPPY"
     assert table.read().column("n").to_pylist() == [0, 1]
     assert not list(tmp_path.glob("s*/**/*.arrow"))  # the scratch is let go once appended
+
+
+def test_a_failed_city_leaves_no_merged_file_behind(tmp_path):
+    # a slice failed after two were appended: what was merged holds part of the city only
+    out, truth = tmp_path / "out", tmp_path / "truth"
+    appender = sl.SliceAppender(out, truth)
+    for k, names in enumerate((["a", "b"], ["c", None])):
+        appender.add(tmp_path / f"s{k}", _slice(tmp_path / f"s{k}", f"{k},x\n", pa.array(names)))
+    assert (out / "d" / "subs.csv").exists() and (truth / "w" / "t.parquet").exists()
+    appender.discard()
+    assert not list(out.rglob("*")) and not list(truth.rglob("*.parquet"))

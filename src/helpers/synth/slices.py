@@ -58,16 +58,22 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     # one process per slice: a finished slice hands all its memory back to the system. Each
     # finished slice is appended to the merged files while the workers make the next ones
     # (in slice order: the futures are awaited in order).
-    with ProcessPoolExecutor(
-        max_workers=max(1, min(workers, n)),
-        mp_context=multiprocessing.get_context("spawn"),
-        max_tasks_per_child=1,
-    ) as pool:
-        futures = [pool.submit(_slice_job, job) for job in jobs]
-        parts = []
-        for k, future in enumerate(futures):
-            parts.append(future.result())
-            appender.add(work / f"{k:03d}", parts[-1]["files"])
+    try:
+        with ProcessPoolExecutor(
+            max_workers=max(1, min(workers, n)),
+            mp_context=multiprocessing.get_context("spawn"),
+            max_tasks_per_child=1,
+        ) as pool:
+            futures = [pool.submit(_slice_job, job) for job in jobs]
+            parts = []
+            for k, future in enumerate(futures):
+                parts.append(future.result())
+                appender.add(work / f"{k:03d}", parts[-1]["files"])
+    except BaseException:
+        # the merged files hold only the slices before the failure: no later run may read a
+        # part of the city as if it were all of it
+        appender.discard()
+        raise
     timings = {"slices": round(time.perf_counter() - t0, 3)}
 
     t = time.perf_counter()
@@ -196,6 +202,19 @@ class SliceAppender:
         for part in _row_groups(src):
             w.write_table(part.cast(w.schema))
         src.unlink()
+
+    def discard(self) -> None:
+        """Remove every merged file begun so far (and the folders left empty)."""
+        for w in self.writers.values():
+            w.close()
+        begun = {*self.writers, *self.started}
+        self.writers.clear()
+        self.started.clear()
+        for dest in begun:
+            dest.unlink(missing_ok=True)
+        for folder in sorted({d.parent for d in begun}, key=lambda f: -len(f.parts)):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
 
     def close(self) -> list[tuple[Path, list[Path]]]:
         """Close the merged files; return the deferred ones (destination, slices' files)."""
