@@ -635,7 +635,13 @@ def test_naming_rule(plan, case):
 
 def test_gain_below_median_judges_the_weeks_gain_not_the_share(plan):
     # the rule's arithmetic, with the pace rules judging every unit (switch off)
-    p = with_params(quiet(plan), "laggards", gain_vs_city_median=0.5, pace_rules_only_behind=False)
+    p = with_params(
+        quiet(plan),
+        "laggards",
+        gain_vs_city_median=0.5,
+        pace_rules_only_behind=False,
+        min_records_left=0,
+    )
     # C has cleaned the most (70 %) but gained 10 % this week; the median gain is 40 %
     veh = status_table(
         cleaned_before(A, 10, 0, 5), cleaned_before(B, 10, 0, 4), cleaned_before(C, 10, 6, 1)
@@ -652,10 +658,31 @@ def test_gain_below_median_judges_the_weeks_gain_not_the_share(plan):
     )
 
 
+def test_a_unit_with_a_record_or_two_left_is_not_ranked_a_laggard(plan):
+    # the end of the campaign: most units finished, two hold the last records. C with one left
+    # is "the bottom decile" by rank alone; D with six left is still named
+    p = with_params(quiet(plan), "laggards", bottom_share=0.5, min_records_left=5)
+    veh = status_table(
+        cleaned_before(A, 40, 36, 4),  # finished
+        cleaned_before(B, 40, 36, 4),
+        cleaned_before(C, 40, 38, 1),  # 97.5 %, 1 left
+        cleaned_before(D, 40, 30, 4),  # 85 %, 6 left
+    )
+    units = build(p, veh)
+    assert rules_of(units, p) == {D: ["veh_bottom_decile"]}
+    assert units.loc[C, "veh_standing"] != "off_track"
+    # the same figures without the guard rank C a laggard too
+    p_all = with_params(p, "laggards", min_records_left=0)
+    assert rules_of(build(p_all, veh), p_all) == {
+        C: ["veh_bottom_decile"],
+        D: ["veh_bottom_decile"],
+    }
+
+
 def test_a_unit_ahead_of_the_city_is_not_named_for_slowing_down(plan):
     # the end of the campaign: the best units have only their hardest records left and gain
     # little; the pace rules name a unit behind the median with the same slow week, not them
-    p = with_params(quiet(plan), "laggards", gain_vs_city_median=0.5)
+    p = with_params(quiet(plan), "laggards", gain_vs_city_median=0.5, min_records_left=0)
     veh = status_table(
         cleaned_before(A, 20, 18, 1),  # 95 %, gained 5 % of its records: ahead, slowing
         cleaned_before(B, 20, 10, 8),  # 90 %, gained 40 %

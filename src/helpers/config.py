@@ -141,6 +141,7 @@ class Laggards(Section):
     late_vs_city_days: int
     late_vs_city_share: float
     pace_rules_only_behind: bool
+    min_records_left: int
     backlog_oldest_days: int
     self_report_overstated: bool
     projected_late_days: int

@@ -95,7 +95,8 @@ def rule_flags(
     x the median of units; ``late_vs_city`` the projected finish is later than the city's by
     more than ``late_vs_city_days`` and ``late_vs_city_share`` x the city's own days to finish,
     or never at the unit's pace while the city has a finish; these two pace rules only for a
-    unit whose share is under the median of units (``pace_rules_only_behind``). Naming unit rules:
+    unit whose share is under the median of units (``pace_rules_only_behind``). These five
+    name no unit with fewer than ``min_records_left`` records of the kind left. Naming unit rules:
     ``backlog_old`` oldest pending review older than ``backlog_oldest_days``;
     ``self_report_overstated`` reconcile's verdict over the week (when
     ``laggards.self_report_overstated`` is true). Context kind rules: ``projected_late``
@@ -118,19 +119,23 @@ def rule_flags(
     for kind in kinds:
         p = PREFIX[kind]
         share = units[f"{p}_share_cleaned_cleanable"]
-        remaining = units[f"{p}_remaining"] > 0
+        left = units[f"{p}_remaining"]
+        remaining = left > 0
+        # the ranking rules need more than a record or two left: at the end of the campaign
+        # the units holding the city's last licence (1 or 2 each) were its "bottom decile"
+        ranked_left = remaining & (left >= rules.min_records_left)
         median = _median(share)
-        hits[f"{p}_below_median"] = remaining & (share < median - points).fillna(False)
-        hits[f"{p}_below_median_ratio"] = remaining & (share < ratio * median).fillna(False)
+        hits[f"{p}_below_median"] = ranked_left & (share < median - points).fillna(False)
+        hits[f"{p}_below_median_ratio"] = ranked_left & (share < ratio * median).fillna(False)
         ranked = share.notna()
         cutoff = math.ceil(bottom * int(ranked.sum()))
         # "max": units tied across the cut stay out (no unit is named for a tie)
         ascending = share.rank(ascending=True, method="max")
-        hits[f"{p}_bottom_decile"] = remaining & (ranked & (ascending <= cutoff)).fillna(False)
+        hits[f"{p}_bottom_decile"] = ranked_left & (ranked & (ascending <= cutoff)).fillna(False)
         # the pace rules judge units behind the city: a unit ahead of the median slows down as
         # only its hardest records are left, which does not make it a laggard (at the end of
         # the campaign the first four units were otherwise named for their pace)
-        paced = remaining & (
+        paced = ranked_left & (
             (share < median).fillna(False) if rules.pace_rules_only_behind else True
         )
         gain = _gain_share(units, p)
