@@ -94,15 +94,6 @@ def population_view(population: pd.DataFrame, people: pd.DataFrame, as_of: str) 
     }
 
 
-def _labels(index: np.ndarray, names) -> pd.api.extensions.ExtensionArray:
-    """Arrow-backed text of a small vocabulary by position (-1: missing); no Python string
-    per row (the weekly truth labels ~8.5 M city records six times)."""
-    vocab = pa.array([str(v) for v in names], pa.large_string())
-    index = np.asarray(index, dtype=np.int64)
-    taken = vocab.take(pa.array(index, mask=index < 0))
-    return pd.array(taken, dtype="str")
-
-
 def identity(rows: pd.DataFrame, pop: dict) -> dict[str, np.ndarray]:
     """Identity facts per registry row against the week's population view."""
     pid = rows["pid"].to_numpy()
