@@ -12,18 +12,10 @@ import pandas as pd
 
 from helpers.briefing.data import BriefingData
 from helpers.briefing.parts import table
-from helpers.briefing.text import date_text, int_text, is_missing
-from helpers.i18n import fmt_date, fmt_int, fmt_num, t
+from helpers.briefing.text import date_text, is_missing
+from helpers.i18n import fmt_date, fmt_int, t
+from helpers.progress.commitments import figure_text
 from helpers.statuses import COMMITMENT_STATUSES
-
-
-def figure_text(value: Any, unit: str, lang: str) -> str:
-    """A commitment's figure in its measure's unit: '47,5%' for a share, '1.200' for a count."""
-    if is_missing(value):
-        return "–"
-    if unit == "pct":
-        return fmt_num(float(value), lang, 1) + "%"
-    return int_text(round(float(value)), lang)
 
 
 def at_by_date_text(row: dict[str, Any], lang: str) -> str:

@@ -29,7 +29,8 @@ from helpers.excel.history import unit_history_sheet
 from helpers.excel.sheetxml import SHEET_ROWS, Column
 from helpers.excel.texts import _catalogue_label, tx
 from helpers.excel.worklists import GROUPS_KEY, LISTS, unit_worklists, worklist_columns
-from helpers.i18n import fmt_date, fmt_int, fmt_num, t
+from helpers.i18n import fmt_date, t
+from helpers.progress.commitments import figure_text
 from helpers.progress.deadline import deadline_note, peak_day_text
 from helpers.units import official_units
 
@@ -222,14 +223,6 @@ def commitment_lines(commitments: pd.DataFrame, lang: str) -> list[str]:
     and the target with its date (the figures are on the commitments sheet)."""
     lines = []
     for r in commitments_table(commitments, lang).to_dict("records"):
-        target = r["target"]
-        figure = (
-            "–"
-            if pd.isna(target)
-            else fmt_num(float(target), lang, 1) + "%"
-            if r["unit"] == "pct"
-            else fmt_int(round(float(target)), lang)
-        )
         by = r["by_date"]
         lines.append(
             t(
@@ -237,7 +230,7 @@ def commitment_lines(commitments: pd.DataFrame, lang: str) -> list[str]:
                 lang,
                 measure=r["measure_label"],
                 status=r["status_label"],
-                target=figure,
+                target=figure_text(r["target"], str(r["unit"]), lang),
                 by=fmt_date(pd.Timestamp(by).date(), lang) if pd.notna(by) else "–",
             )
         )

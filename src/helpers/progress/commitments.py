@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import schemas
+from helpers.i18n import fmt_int, fmt_num
 from helpers.statuses import COMMITMENT_MEASURES, COMMITMENT_STATUSES
 
 OUTPUT_COLUMNS: tuple[str, ...] = tuple(
@@ -208,3 +209,13 @@ def _pace(
         fallback = (now.loc[rows.index] - value_given.loc[rows.index]) / since.where(since > 0)
         pace.loc[rows.index] = pace.loc[rows.index].fillna(fallback)
     return pace
+
+
+def figure_text(value, unit: str, lang: str) -> str:
+    """A commitment's figure in its measure's unit: '47,5%' for a share, '1.200' for a count
+    ('–' when there is none). The briefing and the unit packs say it the same way."""
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == "pct":
+        return fmt_num(float(value), lang, 1) + "%"
+    return fmt_int(round(float(value)), lang)

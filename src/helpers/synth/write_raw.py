@@ -85,12 +85,10 @@ class SubmissionExport:
             self._memo[key] = make()
         return self._memo[key]
 
-    def rows(self, delivery: str) -> np.ndarray:
-        """Positions of the submissions a delivery exports (in export order)."""
-        return np.flatnonzero(self.t_sub <= tr.end_of(delivery))
-
-    def frame(self, delivery: str, fmt: dv.Format, idx: np.ndarray) -> pd.DataFrame:
+    def frame(self, delivery: str, fmt: dv.Format) -> tuple[pd.DataFrame, np.ndarray]:
+        """The delivery's export and its row keys: every submission up to its end, in order."""
         end = tr.end_of(delivery)
+        idx = np.flatnonzero(self.t_sub <= end)
         style, lang = fmt.datetime_style, fmt.lang
         reviewed = self.t_rev[idx] <= end
         decision = self.decision[idx]
@@ -111,7 +109,7 @@ class SubmissionExport:
             lambda: dv.enum(self.sub["kind"].to_numpy(dtype=object), "kind", lang),
         )
         declared = self._once(("declared", lang), lambda: self._declared(lang))
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "submission_id": self.sub["submission_id"].array.take(idx),
                 "submitted_at": submitted[idx],
@@ -128,6 +126,7 @@ class SubmissionExport:
                 "channel": "iHanoi",
             }
         )
+        return frame, self.row_key[idx]
 
     def _declared(self, lang: str) -> np.ndarray:
         declared = self.sub["d_declared_status"].to_numpy(dtype=object)
@@ -164,8 +163,8 @@ def write_record_deliveries(w: dv.Writer, vehicles, licences, population, sub) -
                 f,
             )
         f = dv.FORMATS["submissions"][d]
-        idx = export.rows(d)
-        w.table("submissions", d, export.frame(d, f, idx), export.row_key[idx], f)
+        frame, keys = export.frame(d, f)
+        w.table("submissions", d, frame, keys, f)
 
 
 def write_city_deliveries(w: dv.Writer, reports, org_table, units, commitments=None) -> None:
