@@ -15,6 +15,7 @@ from helpers.paths import Workspace
 
 SAMPLE_SEED = 375
 SAMPLE_WEEK = "2025-11-23"  # second delivery: has a week of history before it
+HOSTILE_FOLDER = "sample x'); COPY (SELECT 42) TO 'pwned.csv'; -- \"q\""
 
 
 def make_workspace(root: Path) -> Workspace:
@@ -40,7 +41,8 @@ def sample_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """A workspace holding the generated sample campaign (all deliveries plus truth)."""
     from helpers import synth
 
-    ws = make_workspace(tmp_path_factory.mktemp("sample"))
+    # the folder's name is SQL (and a quote): every stage's path reaches DuckDB quoted or bound
+    ws = make_workspace(tmp_path_factory.mktemp(HOSTILE_FOLDER))
     synth.generate(ws.raw, scenario="sample", seed=SAMPLE_SEED, truth_dir=ws.truth)
     return ws
 
@@ -128,3 +130,14 @@ def read_only_dir(tmp_path: Path):
         folder.chmod(0o555)
         yield folder
         folder.chmod(0o755)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_path_ran_as_sql(tmp_path_factory: pytest.TempPathFactory):
+    """The sample's folder name is SQL: had any stage pasted a path into SQL text, DuckDB would
+    have written pwned.csv (into the working folder of the process that ran it)."""
+    yield
+    written = [
+        p for root in (Path.cwd(), tmp_path_factory.getbasetemp()) for p in root.rglob("pwned.csv")
+    ]
+    assert not written, f"a path ran as SQL: {written}"

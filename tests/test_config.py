@@ -180,3 +180,86 @@ def test_no_extension_block_means_no_extension(tmp_path):
 def test_a_bad_extension_is_named(tmp_path, block, named):
     with pytest.raises(ConfigError, match=named):
         _with_extension(tmp_path, block)
+
+
+def _load_text(tmp_path, text: str):
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, "utf-8")
+    return load_plan(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named", "closest"),
+    [
+        ("  extension:\n", "  extention:\n", "peak.extention", "peak.extension"),
+        ("  encrypt: true", "  encrpyt: true", "unit_packs.encrpyt", "unit_packs.encrypt"),
+        ('    host: ""', '    hots: ""', "distribution.smtp.hots", "distribution.smtp.host"),
+        (
+            "  min_reported: 20",
+            "  min_reported: 20\n  min_reportd: 30",
+            "self_reports.min_reportd",
+            "self_reports.min_reported",
+        ),
+        ("self_reports:\n", "self_report:\n", "self_report", "self_reports"),
+        (
+            "targets:\n",
+            "targets:\n  vehicle_cleaned_share: 0.5\n",
+            "targets.vehicle_cleaned_share",
+            "targets.vehicles_cleaned_share",
+        ),
+    ],
+)
+def test_a_misspelled_key_is_an_error_naming_the_closest_known_key(
+    tmp_path, old, new, named, closest
+):
+    with pytest.raises(ConfigError) as caught:
+        _load_text(tmp_path, plan_text_with(old, new))
+    assert f"unknown key '{named}'" in str(caught.value)
+    assert f"did you mean '{closest}'" in str(caught.value)
+
+
+def test_an_unknown_section_is_an_error(tmp_path):
+    text = plan_text_with("targets:\n", "holidays:\n  tet: 2026-02-17\n\ntargets:\n")
+    with pytest.raises(ConfigError, match="unknown key 'holidays'"):
+        _load_text(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        ("cadence_days: 7", "cadence_days: -7", "reporting.cadence_days must be 1 or more"),
+        ("cadence_days: 7", "cadence_days: 0", "reporting.cadence_days must be 1 or more"),
+        ("cadence_days: 7", "cadence_days: weekly", "reporting.cadence_days' must be a whole"),
+        ("conference_offset_days: 1", "conference_offset_days: -1", "conference_offset_days"),
+        ("min_records_left: 5", "min_records_left: -5", "laggards.min_records_left must be 0"),
+        ("backlog_oldest_days: 21", "backlog_oldest_days: -1", "laggards.backlog_oldest_days"),
+        ("overstate_threshold: 0.10", "overstate_threshold: -0.1", "self_reports.overstate"),
+        ("min_reported: 20", "min_reported: -1", "self_reports.min_reported"),
+        ("default_lang: vi", "default_lang: fr", "reporting.default_lang must be one of"),
+        ("  lang: vi ", "  lang: de ", "unit_packs.lang must be one of"),
+        ("  encrypt: true", "  encrypt: 'no'", "unit_packs.encrypt must be true or false"),
+        ("port: 587", "port: 99999", "distribution.smtp.port"),
+        ("timeout_s: 60", "timeout_s: 0", "distribution.smtp.timeout_s"),
+        ("commitments]", "commitment]", "reporting.static_sources"),
+        ("dated: 2026-01-06 ", "dated: 2026-01-25 ", "extension.dated .* on or before"),
+    ],
+)
+def test_every_value_is_range_checked(tmp_path, old, new, named):
+    with pytest.raises(ConfigError, match=named):
+        _load_text(tmp_path, plan_text_with(old, new))
+
+
+def test_a_file_that_is_not_yaml_is_one_line_with_the_file_and_line(tmp_path):
+    text = plan_text_with("  cadence_days: 7", "  cadence_days: [7")
+    with pytest.raises(ConfigError) as caught:
+        _load_text(tmp_path, text)
+    message = str(caught.value)
+    assert "plan.yaml" in message and "line " in message and "\n" not in message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_a_file_that_is_not_text_names_the_file(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_bytes(b"\xff\xfe\x00garbage\x80")
+    with pytest.raises(ConfigError, match=r"plan\.yaml.*UTF-8"):
+        load_plan(path)

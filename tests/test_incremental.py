@@ -8,6 +8,7 @@ from whatever the previous one left and says what it needs.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import time
@@ -40,6 +41,49 @@ def test_hashes_are_remembered_and_follow_a_changed_byte(tmp_path):
     assert Hashes(ws).known[str(path)][3] == first
     path.write_bytes(b"abd")
     assert Hashes(ws).of(path) == incremental.sha256(path) != first
+
+
+def _rewrite_keeping_size_and_times(path, content: bytes) -> None:
+    """What `cp -p` of a corrected file, or an edit whose time is put back, leaves: the same
+    size, modification time and inode, other bytes."""
+    st = path.stat()
+    assert len(content) == st.st_size
+    with path.open("r+b") as fh:  # in place: the inode stays
+        fh.write(content)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ino,
+    )
+
+
+def test_a_file_rewritten_with_its_size_and_times_kept_is_hashed_again(tmp_path):
+    ws = make_workspace(tmp_path)
+    path = tmp_path / "registry.csv"
+    path.write_bytes(b"plate,owner\n30A-12345,1\n")
+    hashes = Hashes(ws)
+    first = hashes.of(path)
+    hashes.save()
+    _rewrite_keeping_size_and_times(path, b"plate,owner\n30A-12345,2\n")
+    assert Hashes(ws).of(path) == incremental.sha256(path) != first
+
+
+def test_a_moved_change_time_alone_rereads_fast_but_keeps_the_sha256(tmp_path, monkeypatch):
+    ws = make_workspace(tmp_path)
+    path = tmp_path / "pack.xlsx"
+    path.write_bytes(b"x" * 1000)
+    hashes = Hashes(ws)
+    first = hashes.of(path)
+    hashes.save()
+    os.link(path, tmp_path / "linked.xlsx")  # what carrying a reused file does: ctime moves
+    calls = []
+    monkeypatch.setattr(incremental, "sha256", lambda p: calls.append(p) or "recomputed")
+    again = Hashes(ws)
+    assert again.of(path) == first and calls == []
+    again.save()
+    assert Hashes(ws).of(path) == first and calls == []  # the new change time remembered
 
 
 def test_code_version_changes_with_an_edited_module_or_the_package_version(tmp_path, monkeypatch):
@@ -244,3 +288,35 @@ def test_a_changed_byte_in_one_source_reparses_it_only_and_reruns_what_follows(i
     assert ledger["balanced"]
     reused_files = [e for e in ledger["files"] if e["source"] != "submissions"]
     assert reused_files and all(e["reused_from"] == WEEK for e in reused_files)
+
+
+@pytest.mark.slow
+def test_a_corrected_source_copied_with_its_times_kept_is_parsed_again(inc_ws):
+    run(inc_ws, "01_ingest")
+    delivered = inc_ws.delivery(WEEK) / "submissions.csv"
+    original = delivered.read_bytes()
+    changed = bytearray(original)
+    last_digit = max(i for i, b in enumerate(changed) if chr(b).isdigit())
+    changed[last_digit] = ord("1") if changed[last_digit] != ord("1") else ord("2")
+    _rewrite_keeping_size_and_times(delivered, bytes(changed))
+    try:
+        manifest = run(inc_ws, "01_ingest")
+    finally:
+        delivered.write_bytes(original)
+    assert statuses(manifest) == {"01_ingest": "ran"}
+    assert ledger_reuse(inc_ws)["submissions"] is None
+
+
+@pytest.mark.slow
+def test_a_published_file_edited_in_place_is_made_again_not_vouched_for(inc_ws):
+    run(inc_ws, UP_TO_BRIEFING)
+    html = inc_ws.output_week(WEEK) / f"briefing-{WEEK}-vi.html"
+    made = html.read_bytes()
+    forged = made.replace(b"<body", b"<BODY", 1)
+    assert forged != made
+    _rewrite_keeping_size_and_times(html, forged)
+    manifest = run(inc_ws, UP_TO_BRIEFING)
+    assert statuses(manifest)["04_briefing"] == "ran"
+    assert html.read_bytes() != forged
+    files = {f["path"]: f for f in manifest["files"]}
+    assert files[html.name]["sha256"] == incremental.sha256(html)

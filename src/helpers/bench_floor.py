@@ -23,10 +23,7 @@ from openpyxl import load_workbook
 
 from helpers.ingest.sources import _raw_format, locate_sources
 from helpers.paths import Workspace
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+from helpers.sqltext import literal
 
 
 def _workbook(path: Path) -> pa.Table:
@@ -55,16 +52,16 @@ def floor(ws: Workspace, week: str, out: Path, threads: int = 2) -> dict:
         for source, where in locate_sources(ws, week).items():
             rows[source] = 0
             for i, path in enumerate(where.files):
-                target = _sql_text(str(out / f"{source}-{i}.parquet"))
+                target = literal(str(out / f"{source}-{i}.parquet"))
                 fmt = _raw_format(path)
                 if fmt == ".xlsx":
                     con.register("sheet_rows", _workbook(path))
                     query = "SELECT * FROM sheet_rows"
                 elif fmt == ".parquet":
-                    query = f"SELECT * FROM read_parquet({_sql_text(str(path))})"
+                    query = f"SELECT * FROM read_parquet({literal(str(path))})"
                 else:
                     query = (
-                        f"SELECT * FROM read_csv({_sql_text(str(path))}, all_varchar = true, "
+                        f"SELECT * FROM read_csv({literal(str(path))}, all_varchar = true, "
                         "header = true, strict_mode = false, null_padding = true)"
                     )
                 con.execute(

@@ -10,6 +10,7 @@ section also reads as a mapping (``plan.targets["vehicles_cleaned_share"]``,
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -154,6 +155,11 @@ class Laggards(Section):
             self._fail("kinds", f"a list of some of {', '.join(RECORD_KINDS)}")
         if not 0.0 <= self.bottom_share <= 1.0:
             self._fail("bottom_share", "in [0, 1]")
+        # every threshold is a count, a number of days or a ratio: none is negative
+        for key in self._keys():
+            value = getattr(self, key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                self._fail(key, "0 or more")
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,11 @@ class SelfReports(Section):
 
     overstate_threshold: float
     min_reported: float
+
+    def _check(self) -> None:
+        for key in ("overstate_threshold", "min_reported"):
+            if getattr(self, key) < 0:
+                self._fail(key, "0 or more")
 
 
 @dataclass(frozen=True)
@@ -365,6 +376,11 @@ def _extension(raw: Any, peak_end: date) -> Extension | None:
         raise ConfigError(
             f"config/plan.yaml: peak.extension.end ({ext.end}) must come after peak.end ({peak_end})"
         )
+    if ext.dated > ext.end:
+        raise ConfigError(
+            f"config/plan.yaml: peak.extension.dated ({ext.dated}) must be on or before the "
+            f"extension's own end ({ext.end}): a peak is extended before it ends"
+        )
     return ext
 
 
@@ -373,8 +389,8 @@ def load_plan(path: Path | str | None = None) -> Plan:
     path = Path(path) if path else plan_file()
     if not path.is_file():
         raise ConfigError(f"campaign configuration not found: {path}")
-    with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+    raw = _read_yaml(path)
+    _check_keys(raw, _known_keys(), "")
     plan = Plan(
         number=str(_need(raw, "plan.number")),
         dated=_as_date(_need(raw, "plan.dated"), "plan.dated"),
@@ -382,8 +398,10 @@ def load_plan(path: Path | str | None = None) -> Plan:
         issuer=dict(_need(raw, "plan.issuer")),
         start=_as_date(_need(raw, "peak.start"), "peak.start"),
         end=_as_date(_need(raw, "peak.end"), "peak.end"),
-        cadence_days=int(_need(raw, "reporting.cadence_days")),
-        conference_offset_days=int(_need(raw, "reporting.conference_offset_days")),
+        cadence_days=_typed("reporting.cadence_days", _need(raw, "reporting.cadence_days"), int),
+        conference_offset_days=_typed(
+            "reporting.conference_offset_days", _need(raw, "reporting.conference_offset_days"), int
+        ),
         default_lang=str(_need(raw, "reporting.default_lang")),
         targets=Targets.from_yaml(_need(raw, "targets")),
         laggards=Laggards.from_yaml(_need(raw, "laggards")),
@@ -396,8 +414,125 @@ def load_plan(path: Path | str | None = None) -> Plan:
     )
     if plan.end <= plan.start:
         raise ConfigError("config/plan.yaml: peak.end must come after peak.start")
+    _check_reporting(plan)
     plan = replace(plan, extension=_extension(raw["peak"].get("extension"), plan.end))
     for lang in LANGS:
         if lang not in plan.title:
             raise ConfigError(f"config/plan.yaml: plan.title has no '{lang}' text")
     return plan
+
+
+def _read_yaml(path: Path) -> dict:
+    """The file as a mapping; one line naming the file and the line when it is not YAML."""
+    try:
+        raw = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 YAML"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: not valid YAML ({problem})") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: must be a mapping of sections (plan:, peak:, ...)")
+    return raw
+
+
+# The keys plan.yaml may hold: a section maps to its keys (None: a leaf). The rule sections'
+# keys are their dataclasses' fields. A key not here is a typo until proven otherwise: an
+# ignored `peak.extention` would publish "overdue" for an extended peak, an ignored
+# `distribution.smtp.hots` would leave the packs in the outbox.
+_PLAIN_KEYS: dict[str, Any] = {
+    "plan": {"number": None, "dated": None, "title": dict.fromkeys(LANGS), "issuer": None},
+    "peak": {
+        "start": None,
+        "end": None,
+        "extension": {"end": None, "reference": None, "dated": None},
+    },
+    "reporting": {
+        "cadence_days": None,
+        "conference_offset_days": None,
+        "default_lang": None,
+        "static_sources": None,
+    },
+    "unit_packs": {"full_ids": None, "encrypt": None, "lang": None},
+    "distribution": {
+        "smtp": {"host": None, "port": None, "starttls": None, "timeout_s": None},
+        "sender": None,
+        "reply_to": None,
+    },
+}
+
+
+def _known_keys() -> dict[str, Any]:
+    known = dict(_PLAIN_KEYS)
+    for name, section in Plan.SECTIONS.items():
+        known[name] = {f.name: None for f in dataclasses.fields(section)}  # type: ignore[arg-type]
+    return known
+
+
+def _check_keys(raw: Any, known: dict[str, Any], prefix: str) -> None:
+    """Every key of ``raw`` is one of ``known`` (recursively); else ConfigError naming the key
+    and the closest known one."""
+    if not isinstance(raw, dict):
+        return
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in known:
+            close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+            hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
+            where = f"'{prefix[:-1]}'" if prefix else "the file"
+            raise ConfigError(
+                f"config/plan.yaml: unknown key '{dotted}' in {where}{hint} "
+                f"(known: {', '.join(map(str, known))})"
+            )
+        if isinstance(known[key], dict):
+            if value is not None and not isinstance(value, dict):
+                raise ConfigError(f"config/plan.yaml: '{dotted}' must be a section of keys")
+            _check_keys(value, known[key], dotted + ".")
+
+
+def _check_reporting(plan: Plan) -> None:
+    """Ranges of the keys outside the typed rule sections."""
+
+    def fail(key: str, must: str, value: Any) -> typing.NoReturn:
+        raise ConfigError(f"config/plan.yaml: {key} must be {must}, found {value!r}")
+
+    if plan.cadence_days < 1:
+        fail("reporting.cadence_days", "1 or more", plan.cadence_days)
+    if plan.conference_offset_days < 0:
+        fail("reporting.conference_offset_days", "0 or more", plan.conference_offset_days)
+    if plan.default_lang not in LANGS:
+        fail("reporting.default_lang", f"one of {', '.join(LANGS)}", plan.default_lang)
+    from helpers.ingest.sources import SOURCE_NAMES  # the sources' names live with ingest
+
+    for source in plan.static_sources:
+        if source not in SOURCE_NAMES:
+            fail("reporting.static_sources", f"some of {', '.join(SOURCE_NAMES)}", source)
+    packs = plan.unit_packs
+    for key in ("full_ids", "encrypt"):
+        if key in packs and not isinstance(packs[key], bool):
+            fail(f"unit_packs.{key}", "true or false", packs[key])
+    if packs.get("lang") not in (None, "", *LANGS):
+        fail("unit_packs.lang", f"one of {', '.join(LANGS)}", packs["lang"])
+    smtp = (plan.distribution or {}).get("smtp") or {}
+    port = smtp.get("port")
+    if port is not None and (
+        isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
+    ):
+        fail("distribution.smtp.port", "a port number 1-65535", port)
+    if "starttls" in smtp and not isinstance(smtp["starttls"], bool):
+        fail("distribution.smtp.starttls", "true or false", smtp["starttls"])
+    timeout = smtp.get("timeout_s")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+    ):
+        fail("distribution.smtp.timeout_s", "a number of seconds above 0", timeout)
+    for key in ("host", "sender", "reply_to"):
+        value = smtp.get(key) if key == "host" else (plan.distribution or {}).get(key)
+        if value is not None and not isinstance(value, str):
+            fail(f"distribution.{'smtp.' if key == 'host' else ''}{key}", "a text", value)

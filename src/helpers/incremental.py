@@ -1,9 +1,10 @@
 """Incremental runs: what a step or a source read, reduced to hashes, so that work whose
 inputs did not change is reused instead of redone (docs/architecture.md, "Incremental runs").
 
-- :class:`Hashes`: the SHA-256 of files, remembered per path with the size, modification time
-  and inode it was computed for (``<processed>/.incremental/hashes.json``): an
-  unchanged 8.5 M-record registry is not read again just to be hashed.
+- :class:`Hashes`: the SHA-256 of files, remembered per path with the size, modification time,
+  inode and change time it was computed for (``<processed>/.incremental/hashes.json``): an
+  unchanged 8.5 M-record registry is not read again just to be hashed, and a file copied over
+  with its times kept (``cp -p``) is (its change time moved).
 - :func:`code_version`: the package version, the versions of the libraries the outputs depend
   on, and one hash over the helpers source and the report templates (catalogues included), so
   an edited module or sentence makes everything run again.
@@ -22,6 +23,8 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
+
+import xxhash
 
 from helpers import paths
 from helpers.paths import PACKAGE_DIR, TEMPLATES_DIR, Workspace, is_week, plan_file
@@ -51,6 +54,16 @@ def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fast_hash(path: Path) -> str:
+    """xxh3-128 of a file's content: proves a file unchanged at memory speed (not a
+    cryptographic hash: the SHA-256 stays what the manifest and the keys record)."""
+    digest = xxhash.xxh3_128()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
 
@@ -88,11 +101,17 @@ def tree_files(folder: Path) -> list[Path]:
 
 
 class Hashes:
-    """SHA-256 of files, remembered across runs by path, size, modification time and inode.
+    """SHA-256 of files, remembered across runs (``hashes.json``) with what proves a file
+    unchanged since it was hashed.
 
-    Not the change time: linking a published file into the next run's pack and making it
-    readable change it, and the city's packs would be hashed again at every run. Every writer
-    of the suite writes a new file (new inode) or rewrites one (new modification time)."""
+    Size and modification time prove nothing: ``cp -p`` of a corrected file, or an edit whose
+    time is put back, keeps both. The change time (ctime) cannot be put back (the kernel sets
+    it to now on every write, ``touch`` and ``cp -p`` included), so a file whose size,
+    modification time, inode *and* change time are those it was hashed with is unchanged. When
+    only the change time moved (the runner hard-links a published file into the next run's
+    pack, which changes it) the content is read again with a fast hash (xxh3-128, at memory
+    speed) and compared with the one remembered; the SHA-256 is computed again only when the
+    content differs."""
 
     def __init__(self, ws: Workspace | None = None) -> None:
         self.path = ws.incremental_dir() / HASHES_NAME if ws is not None else None
@@ -106,13 +125,19 @@ class Hashes:
 
     def of(self, path: Path) -> str:
         st = path.stat()
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
         name = os.path.abspath(path)
         hit = self.known.get(name)
-        if hit is not None and hit[:3] == stamp:
+        # an entry: size, mtime, inode, sha256, ctime, xxh3 (entries of older versions have
+        # no ctime or xxh3: checked as if the change time moved)
+        if hit is not None and len(hit) == 6 and hit[:3] == stamp[:3] and hit[4] == stamp[3]:
             return str(hit[3])
-        value = sha256(path)
-        self.known[name] = [*stamp, value]
+        quick = fast_hash(path)
+        if hit is not None and len(hit) == 6 and hit[0] == st.st_size and hit[5] == quick:
+            value = str(hit[3])
+        else:
+            value = sha256(path)
+        self.known[name] = [*stamp[:3], value, stamp[3], quick]
         self.changed = True
         return value
 

@@ -24,6 +24,9 @@ import pyarrow.parquet as pq
 
 from helpers import DeliveryError, StorageError, schemas
 from helpers.paths import WEEK_PATTERN, Workspace
+from helpers.sqltext import literal
+
+_MEMORY_LIMIT = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*[KMGT]i?B")
 
 
 def resolve_week(ws: Workspace, week: str = "") -> str:
@@ -76,11 +79,6 @@ def atomic_write(target: Path, writer: Callable[[Path], object]) -> Path:
     return target
 
 
-def sql_quote(value: str | os.PathLike) -> str:
-    """A text or path as a DuckDB string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def query_to_parquet(con, sql: str, target: Path, contract: str | None = None) -> int:
     """Stream a DuckDB query to a Parquet file atomically (never through pandas); its rows.
 
@@ -88,12 +86,12 @@ def query_to_parquet(con, sql: str, target: Path, contract: str | None = None) -
     into place (helpers.schemas)."""
 
     def write(tmp: Path) -> None:
-        con.execute(f"COPY ({sql}) TO {sql_quote(tmp)} (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({sql}) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)")
         if contract:
             schemas.check_file(contract, tmp)
 
     atomic_write(target, write)
-    return con.execute(f"SELECT count(*) FROM read_parquet({sql_quote(target)})").fetchone()[0]
+    return con.execute("SELECT count(*) FROM read_parquet(?)", [str(target)]).fetchone()[0]
 
 
 def save(ws: Workspace, df: pd.DataFrame, name: str, week: str, *, partial: bool = False) -> Path:
@@ -272,9 +270,11 @@ def duckdb_connect(memory_limit: str = "6GB", threads: int | None = None):
     """A DuckDB connection tuned for this suite (bounded memory, both cores, temp spill dir)."""
     import duckdb
 
+    if not _MEMORY_LIMIT.fullmatch(memory_limit):
+        raise ValueError(f"DuckDB memory limit {memory_limit!r}: expected a size such as '4GB'")
     con = duckdb.connect()
-    con.execute(f"SET memory_limit='{memory_limit}'")
-    con.execute(f"SET threads={threads or os.cpu_count() or 2}")
+    con.execute(f"SET memory_limit={literal(memory_limit)}")
+    con.execute(f"SET threads={int(threads or os.cpu_count() or 2)}")
     con.execute("SET preserve_insertion_order=false")
     # No progress bars: in a kernel they would be widgets in the executed notebooks.
     con.execute("SET enable_progress_bar=false")

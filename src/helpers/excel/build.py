@@ -39,6 +39,7 @@ from helpers.excel.unit import _write_unit_pack
 from helpers.excel.worklists import LISTS, stage_unit_rows
 from helpers.i18n import check_lang
 from helpers.paths import Workspace
+from helpers.sqltext import ident, literal
 from helpers.units import official_units
 from helpers.workers import process_pool
 
@@ -61,7 +62,7 @@ def overlong_texts(ws: Workspace, week: str) -> int:
             path = store.table_path(ws, name, week)
             if not path.is_file():
                 continue
-            source = f"read_parquet({store.sql_quote(path.as_posix())})"
+            source = f"read_parquet({literal(path)})"
             columns = [
                 row[0]
                 for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
@@ -70,12 +71,13 @@ def overlong_texts(ws: Workspace, week: str) -> int:
             if not columns:
                 continue
             # a text can only be too long when its UTF-8 bytes are; then count as Excel does
-            # (a character beyond U+FFFF counts twice)
+            # (a character beyond U+FFFF counts twice). A delivery's extra columns keep the
+            # names they were delivered with: quoted, never pasted.
             too_long = [
-                f'count(*) FILTER (WHERE CASE WHEN strlen("{c}") > {MAX_CELL_CHARS} THEN '
-                f'length("{c}") + length(regexp_replace("{c}", \'[^\\x{{10000}}-\\x{{10FFFF}}]\','
+                f"count(*) FILTER (WHERE CASE WHEN strlen({c}) > {MAX_CELL_CHARS} THEN "
+                f"length({c}) + length(regexp_replace({c}, '[^\\x{{10000}}-\\x{{10FFFF}}]',"
                 f" '', 'g')) > {MAX_CELL_CHARS} ELSE false END)"
-                for c in columns
+                for c in map(ident, columns)
             ]
             total += sum(con.execute(f"SELECT {', '.join(too_long)} FROM {source}").fetchone())
     finally:

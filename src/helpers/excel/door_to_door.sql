@@ -1,5 +1,5 @@
 WITH r AS (
-  SELECT *, nullif(regexp_extract(coalesce(address, ''), '{group_pattern}', 1), '') AS group_txt
+  SELECT *, nullif(regexp_extract(coalesce(address, ''), {group_pattern}, 1), '') AS group_txt
   FROM {source} WHERE {where}
 ),
 g AS (SELECT *, CAST(group_txt AS INTEGER) AS group_no FROM r)

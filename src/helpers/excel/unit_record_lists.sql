@@ -5,7 +5,7 @@ SELECT list_key, kind, {kind_label} AS kind_label, record_id, record_key,
        last_submitted_at, reviewed_at, submission_id, n_submissions, reject_reason, phone,
        {residence} AS residence_unit_name,
        date_diff('day', CAST(CASE WHEN status = 'pending_review' THEN last_submitted_at
-                                  ELSE reviewed_at END AS DATE), DATE '{week}') AS days_waiting
+                                  ELSE reviewed_at END AS DATE), DATE {week}) AS days_waiting
 FROM recs WHERE list_key IS NOT NULL
 ORDER BY list_key,
          CASE WHEN list_key = 'pending' THEN last_submitted_at END NULLS LAST,

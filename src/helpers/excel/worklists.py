@@ -27,6 +27,7 @@ from helpers.excel.texts import tx
 from helpers.i18n import labels
 from helpers.paths import Workspace
 from helpers.privacy import mask_id
+from helpers.sqltext import ident, literal
 from helpers.units import official_units
 
 # Sheets of difficult data groups: one per group, vehicles and licences together.
@@ -132,7 +133,7 @@ def _stage_rows(
 ) -> None:
     con = store.duckdb_connect(memory_limit=memory_limit, threads=threads)
     try:
-        con.execute(f"SET temp_directory={store.sql_quote(folder / 'spill')}")
+        con.execute(f"SET temp_directory={literal(folder / 'spill')}")
         con.execute(
             _sql("staged_records"),
             {
@@ -163,7 +164,7 @@ def _sql_case(column: str, mapping: dict[str, str], default: str | None = None) 
     """``CASE column WHEN code THEN words ... ELSE default END`` (default: the code itself)."""
     if not mapping:
         return default or column
-    q = store.sql_quote
+    q = literal
     whens = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in sorted(mapping.items()))
     return f"CASE {column} {whens} ELSE {default or column} END"
 
@@ -199,7 +200,7 @@ def _lists_sql(lang: str, week: str) -> str:
         identity=_sql_case("identity_result", _section("identity", lang)),
         review=_sql_case("review_status", _section("excel.review", lang)),
         residence=_sql_case("residence_unit", _unit_names(), "NULL"),
-        week=date.fromisoformat(week).isoformat(),
+        week=literal(date.fromisoformat(week).isoformat()),
     )
 
 
@@ -229,17 +230,17 @@ def door_to_door(
     ``source`` holds the unit's records with ``street_key``/``num_key`` (or is a plain table:
     the keys are then computed here).
     """
-    columns = {r[0] for r in con.execute(f"DESCRIBE {source}").fetchall()}
+    columns = {r[0] for r in con.execute(f"DESCRIBE {ident(source)}").fetchall()}
     street = "street_key" if "street_key" in columns else _STREET_SQL.format(col="address")
     numbers = "num_key" if "num_key" in columns else _NUMBERS_SQL.format(col="address")
-    q = store.sql_quote
+    q = literal
     return con.execute(
         _sql("door_to_door").format(
             source=source,
             where=where,
             street=street,
             numbers=numbers,
-            group_pattern=GROUP_PATTERN.replace("'", "''"),
+            group_pattern=q(GROUP_PATTERN),
             group_word=q(tx("door_to_door.group", lang, n="{n}")),
             no_group=q(tx("door_to_door.no_group", lang)),
             no_address=q(tx("door_to_door.no_address", lang)),

@@ -15,6 +15,7 @@ import pandas as pd
 from helpers import DeliveryError, PipelineError, store
 from helpers.config import Plan
 from helpers.progress.definitions import _REQUIRED, GROUPS, ORG_TYPES, WINDOW_DAYS, Source
+from helpers.sqltext import ident, literal
 from helpers.statuses import IDENTITY_COMPARED
 
 
@@ -30,9 +31,9 @@ def _bind(con, name: str, source: Source, table: str) -> None:
                 f"processed table '{path.stem}' not found ({path}); run the earlier steps first"
             )
         con.execute(
-            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({store.sql_quote(path)})"
+            f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM read_parquet({literal(path)})"
         )
-        columns = {row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()}
+        columns = {row[0] for row in con.execute(f"DESCRIBE {ident(name)}").fetchall()}
     missing = [c for c in _REQUIRED[table] if c not in columns]
     if missing:
         label = table if not isinstance(source, (str, os.PathLike)) else str(source)
@@ -65,7 +66,7 @@ def record_counts(status: Source, kind: str, *, con=None) -> pd.DataFrame:
     con = _connect(con)
     _bind(con, "status_src", status, "status")
     columns = {row[0] for row in con.execute("DESCRIBE status_src").fetchall()}
-    compared = ", ".join(store.sql_quote(v) for v in IDENTITY_COMPARED)
+    compared = ", ".join(literal(v) for v in IDENTITY_COMPARED)
     compared_sql = f"identity_result IN ({compared})" if "identity_result" in columns else "false"
     # one pass, grouped on low-cardinality columns; the pivot happens on a few thousand rows
     combos = con.execute(

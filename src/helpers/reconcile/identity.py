@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.i18n import labels
+from helpers.sqltext import literal
 from helpers.statuses import IDENTITY_OK, IDENTITY_RESULTS
 
 # How sure each identity result is (0..1). Facts of the data (no valid ID, not in the extract)
@@ -30,11 +31,11 @@ IDENTITY_CONFIDENCE: dict[str, float] = {
 
 
 def _confidence_case(column: str) -> str:
-    whens = " ".join(f"WHEN '{k}' THEN {v}" for k, v in IDENTITY_CONFIDENCE.items())
+    whens = " ".join(f"WHEN {literal(k)} THEN {float(v)}" for k, v in IDENTITY_CONFIDENCE.items())
     return f"CASE {column} {whens} END"
 
 
-_OK_LIST = ", ".join(f"'{r}'" for r in sorted(IDENTITY_OK))
+_OK_LIST = ", ".join(literal(r) for r in sorted(IDENTITY_OK))
 
 
 def identity_labels() -> pd.DataFrame:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from helpers import DeliveryError, store
 from helpers.paths import Workspace
 from helpers.reconcile.queries import sql
+from helpers.sqltext import ident, literal
 
 INPUT_TABLES = (
     "registry_vehicles",
@@ -20,8 +21,6 @@ INPUT_TABLES = (
     "submissions",
     "unit_reports",
 )
-
-_quote = store.sql_quote
 
 
 def _register_inputs(con, ws: Workspace, week: str) -> None:
@@ -34,7 +33,7 @@ def _register_inputs(con, ws: Workspace, week: str) -> None:
     for name in INPUT_TABLES:
         path = store.table_path(ws, name, week)
         con.execute(
-            f"CREATE OR REPLACE VIEW in_{name} AS SELECT * FROM read_parquet({_quote(path)})"
+            f"CREATE OR REPLACE VIEW {ident('in_' + name)} AS SELECT * FROM read_parquet({literal(path)})"
         )
 
 
@@ -42,5 +41,7 @@ def _typed_views(con, week_end: date) -> None:
     """``reg_veh``, ``reg_lic``, ``pop`` (views: DuckDB reads only the columns a query uses,
     straight from Parquet) and ``sub`` (a table, with ``counts_this_week``) over ``in_*``."""
     con.execute(
-        sql("typed_inputs").format(week_end_excl=_quote(f"{week_end + timedelta(days=1)} 00:00:00"))
+        sql("typed_inputs").format(
+            week_end_excl=literal(f"{week_end + timedelta(days=1)} 00:00:00")
+        )
     )

@@ -14,6 +14,7 @@ import pandas as pd
 from helpers.i18n import labels
 from helpers.reconcile.identity import _OK_LIST, IDENTITY_CONFIDENCE, _confidence_case
 from helpers.reconcile.queries import sql
+from helpers.sqltext import literal
 from helpers.statuses import LICENCE_STATUSES, VEHICLE_STATUSES
 
 # Condition per status (SQL over the joined record row `x`), in precedence order.
@@ -79,12 +80,14 @@ def _records_sql(kind: str) -> str:
         "vehicle": ("reg_veh", "owner_id", _VEHICLE_CONDITIONS),
         "licence": ("reg_lic", "holder_id", _LICENCE_CONDITIONS),
     }[kind]
-    listed = ", ".join(f"CASE WHEN {cond} THEN '{code}' END" for code, cond in conditions.items())
+    listed = ", ".join(
+        f"CASE WHEN {cond} THEN {literal(code)} END" for code, cond in conditions.items()
+    )
     columns = ", ".join(f"s.{c.strip()}" for c in _OUTPUT_COLUMNS[kind].split(","))
     return sql("status_records").format(
         reg=reg,
         id_col=id_col,
-        kind=kind,
+        kind=literal(kind),
         conditions=listed,
         columns=columns,
         ok=_OK_LIST,

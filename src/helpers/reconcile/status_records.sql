@@ -13,7 +13,7 @@ WITH joined AS (
         SELECT record_id, latest.id AS submission_id, latest.review AS review_status,
                latest.reviewed AS reviewed_at, latest.declared AS declared_status,
                n_submissions, first_submitted_at, last_submitted_at
-        FROM record_subs WHERE kind = '{kind}'
+        FROM record_subs WHERE kind = {kind}
     ) w ON w.record_id = r.record_id
 ), checks AS (
     SELECT *,

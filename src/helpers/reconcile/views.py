@@ -13,10 +13,9 @@ from helpers import DeliveryError, store
 from helpers.i18n import labels, t
 from helpers.paths import Workspace
 from helpers.privacy import mask_id
+from helpers.sqltext import ident, literal
 from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, VEHICLE_STATUSES
 from helpers.units import official_units
-
-_quote = store.sql_quote
 
 
 def status_counts(ws: Workspace, week: str, kind: str) -> pd.DataFrame:
@@ -28,8 +27,9 @@ def status_counts(ws: Workspace, week: str, kind: str) -> pd.DataFrame:
     con = store.duckdb_connect()
     try:
         return con.execute(
-            f"SELECT unit_code, status, count(*) AS records FROM read_parquet({_quote(path)}) "
-            "GROUP BY ALL ORDER BY ALL"
+            "SELECT unit_code, status, count(*) AS records FROM read_parquet(?) "
+            "GROUP BY ALL ORDER BY ALL",
+            [str(path)],
         ).df()
     finally:
         con.close()
@@ -82,12 +82,12 @@ def difficult_examples(
     name = {"vehicle": "vehicle_status", "licence": "licence_status"}[kind]
     id_col = "owner_id" if kind == "vehicle" else "holder_id"
     path = store.table_path(ws, name, week)
-    groups = ", ".join(f"'{g}'" for g in sorted(DIFFICULT_GROUPS))
+    groups = ", ".join(literal(g) for g in sorted(DIFFICULT_GROUPS))
     con = store.duckdb_connect()
     try:
         rows = con.execute(
-            f"SELECT status, unit_code, record_id, {id_col} AS person_id, identity_result, "
-            f"identity_confidence, flags FROM read_parquet({_quote(path)}) "
+            f"SELECT status, unit_code, record_id, {ident(id_col)} AS person_id, identity_result, "
+            f"identity_confidence, flags FROM read_parquet({literal(path)}) "
             f"WHERE status IN ({groups}) "
             f"QUALIFY row_number() OVER (PARTITION BY status ORDER BY hash(record_id)) <= "
             f"{int(per_group)} ORDER BY status, unit_code, record_id"
@@ -111,9 +111,10 @@ def link_summary(ws: Workspace, week: str, lang: str | None = None) -> pd.DataFr
     con = store.duckdb_connect()
     try:
         out = con.execute(
-            f"SELECT kind, link_method, link_reason, count(*) AS submissions, "
-            f"count(*) FILTER (WHERE is_duplicate) AS duplicates "
-            f"FROM read_parquet({_quote(path)}) GROUP BY ALL ORDER BY ALL"
+            "SELECT kind, link_method, link_reason, count(*) AS submissions, "
+            "count(*) FILTER (WHERE is_duplicate) AS duplicates "
+            "FROM read_parquet(?) GROUP BY ALL ORDER BY ALL",
+            [str(path)],
         ).df()
     finally:
         con.close()

@@ -20,10 +20,11 @@ from helpers.config import Plan, load_plan
 from helpers.paths import Workspace
 from helpers.reconcile import links
 from helpers.reconcile.identity import identity_labels
-from helpers.reconcile.inputs import INPUT_TABLES, _quote, _register_inputs, _typed_views
+from helpers.reconcile.inputs import INPUT_TABLES, _register_inputs, _typed_views
 from helpers.reconcile.precedence import _records_sql, status_reasons
 from helpers.reconcile.queries import sql
 from helpers.reconcile.self_reports import _self_report_columns, judge_self_reports
+from helpers.sqltext import literal
 
 OUTPUT_TABLES = ("vehicle_status", "licence_status", "submission_links", "unit_self_report_check")
 
@@ -64,7 +65,7 @@ def _self_report_check(con, week_end: date, plan: Plan) -> pd.DataFrame:
     """``unit_self_report_check``: the daily counts (``self_report.sql``) judged."""
     con.execute(
         sql("self_report").format(
-            columns=_self_report_columns(), week_end=_quote(week_end.isoformat())
+            columns=_self_report_columns(), week_end=literal(week_end.isoformat())
         )
     )
     daily = con.execute("SELECT * FROM self_report ORDER BY unit_code, report_date").df()
