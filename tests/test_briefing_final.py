@@ -41,13 +41,15 @@ def end_plan(end: date, **final):
 
 def make_rank_history(units: pd.DataFrame, week: str, conferences: int = 5) -> pd.DataFrame:
     """A rank history of ``conferences`` weekly conferences ending on ``week``: the unit in
-    row i was named a laggard at the first ``i % (conferences + 1)`` of them."""
+    row i was named behind on progress at the first ``i % (conferences + 1)`` of them."""
     last = date.fromisoformat(week)
     frames = []
     for j in range(conferences):
         frame = units[["unit_code", "unit_name", "rank", "standing"]].copy()
         frame["week"] = last - timedelta(days=7 * (conferences - 1 - j))
         frame["is_laggard"] = [i % (conferences + 1) > j for i in range(len(units))]
+        frame["named_progress"] = frame["is_laggard"]
+        frame["named_conduct"] = False
         frames.append(frame.assign(is_leader=False, recomputed=False))
     return schemas.complete("rank_history", pd.concat(frames, ignore_index=True))
 

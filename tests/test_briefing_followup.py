@@ -100,8 +100,8 @@ def followup_allowed(followup: pd.DataFrame, lang: str) -> set[str]:
     out: set[str] = set()
     for _, row in followup.iterrows():
         for _col, value in row.items():
-            if value is None or isinstance(value, str):
-                continue
+            if value is None or isinstance(value, str) or hasattr(value, "__len__"):
+                continue  # texts and the rules that named a unit (lists): no figures
             if isinstance(value, date):
                 out |= {i18n.fmt_date(value, lang), i18n.fmt_date(value, lang)[:5]}
                 continue

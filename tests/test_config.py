@@ -263,3 +263,19 @@ def test_a_file_that_is_not_text_names_the_file(tmp_path):
     path.write_bytes(b"\xff\xfe\x00garbage\x80")
     with pytest.raises(ConfigError, match=r"plan\.yaml.*UTF-8"):
         load_plan(path)
+
+
+def test_a_plan_in_force_for_a_later_week_goes_back_to_an_earlier_week_as_it_stood():
+    # the 11/01 follow-up quoted what the 04/01 briefing asked for with the plan of 11/01
+    # (extended by a decision of 06/01): the 04/01 week must not know of that extension
+    plan = load_plan()
+    ext = plan.extension
+    assert ext is not None
+    later = plan.in_force(date(2026, 1, 11))
+    earlier = later.in_force(date(2026, 1, 4))
+    assert earlier.extension is None and earlier.end == date(2026, 1, 8)
+    assert earlier.planned_end is None and earlier.phase(date(2026, 1, 4)) == "in_peak"
+    assert earlier == plan.in_force(date(2026, 1, 4))
+    # and forward again: the decision is remembered, not lost
+    assert earlier.in_force(date(2026, 1, 11)) == later
+    assert later.in_force(date(2026, 1, 19)).end == ext.end

@@ -20,18 +20,31 @@ def plan():
 
 
 def units(rows: list[tuple]) -> pd.DataFrame:
-    """unit_progress rows: (unit_code, rank, share, is_laggard, is_leader)."""
+    """unit_progress rows: (unit_code, rank, share, is_laggard, is_leader[, naming kind]); a
+    laggard is named for progress unless the sixth value says ``conduct`` (or ``both``)."""
+    kind = [r[5] if len(r) > 5 else "progress" for r in rows]
     return pd.DataFrame(
         {
             "unit_code": [r[0] for r in rows],
             "unit_name": [f"Unit {r[0]}" for r in rows],
             "rank": [r[1] for r in rows],
             "veh_share_cleaned_cleanable": [r[2] for r in rows],
-            "standing": ["off_track" if r[3] else "on_track" for r in rows],
+            "standing": [
+                "off_track" if r[3] and k != "conduct" else "on_track" for r, k in zip(rows, kind)
+            ],
+            "breaks_progress": [
+                bool(r[3]) and k in ("progress", "both") for r, k in zip(rows, kind)
+            ],
+            "breaks_conduct": [bool(r[3]) and k in ("conduct", "both") for r, k in zip(rows, kind)],
             "is_laggard": [r[3] for r in rows],
             "is_leader": [r[4] for r in rows],
         }
     )
+
+
+def conduct_laggards(named: dict[str, list[str]]) -> pd.DataFrame:
+    """A week's laggards table: unit code -> the rules that named it."""
+    return pd.DataFrame({"unit_code": list(named), "rules": list(named.values())})
 
 
 def city(cleaned: int, remaining: int, required: float | None, lic_cleaned: int = 0):
@@ -48,9 +61,13 @@ def city(cleaned: int, remaining: int, required: float | None, lic_cleaned: int 
     )
 
 
-def week(day: str, rows, city_table=None, recomputed=False) -> history.WeekTables:
+def week(day: str, rows, city_table=None, recomputed=False, laggards=None) -> history.WeekTables:
     return history.WeekTables(
-        day, units(rows), city_table if city_table is not None else city(0, 100, 10.0), recomputed
+        day,
+        units(rows),
+        city_table if city_table is not None else city(0, 100, 10.0),
+        recomputed,
+        laggards,
     )
 
 
@@ -111,6 +128,80 @@ def test_named_in_a_row_counts_the_conferences_up_to_the_previous_one():
     assert lag.loc[A, "named_in_row"] == 1  # the run broke at 23 Nov
     assert lag.loc[B, "named_in_row"] == 3
     assert len(out["rank_history"]) == 8  # 2 units x 4 weeks, this one included
+
+
+def test_named_in_a_row_counts_only_the_namings_of_the_kind_it_names():
+    # A was named for its review backlog at three conferences in a row, never for progress
+    w1 = week("2025-11-17", [(A, 1, 0.9, True, False, "conduct"), (B, 2, 0.1, True, False)])
+    w2 = week("2025-11-23", [(A, 1, 0.9, True, False, "conduct"), (B, 2, 0.1, True, False)])
+    w3 = week("2025-11-30", [(A, 1, 0.9, True, False, "conduct"), (B, 2, 0.1, True, False)])
+    now = week("2025-12-07", [(A, 1, 0.9, False, False), (B, 2, 0.1, True, False)])
+    out = history.build([w1, w2, w3], now)
+    hist = out["rank_history"].set_index(["unit_code", "week"])
+    assert not hist.loc[A, "named_progress"].any() and hist.loc[A, "named_conduct"].sum() == 3
+    assert history.named_in_row(out["rank_history"], date(2025, 11, 30), "progress")[A] == 0
+    assert history.named_in_row(out["rank_history"], date(2025, 11, 30), "conduct")[A] == 3
+    lag = by_unit(out["followup"], "laggard")
+    assert lag.loc[A, "named_for"] == "conduct" and lag.loc[A, "named_in_row"] == 3
+    assert lag.loc[B, "named_for"] == "progress" and lag.loc[B, "named_in_row"] == 3
+
+
+def test_a_unit_named_for_conduct_is_followed_up_on_its_conduct_not_its_share():
+    # A and B were named for their review backlog; C for its self-reports. Since then A
+    # cleared its backlog (gained nothing: still improved); B gained more than anyone but its
+    # backlog is still old (not improved); C is named now for its backlog instead (its
+    # self-reports: improved)
+    then = week(
+        "2025-11-23",
+        [
+            (A, 1, 0.8, True, False, "conduct"),
+            (B, 2, 0.5, True, False, "conduct"),
+            (C, 3, 0.4, True, False, "conduct"),
+            (D, 4, 0.3, False, False),
+        ],
+        laggards=conduct_laggards(
+            {A: ["backlog_old"], B: ["backlog_old"], C: ["self_report_overstated"]}
+        ),
+    )
+    now = week(
+        "2025-11-30",
+        [
+            (A, 1, 0.8, False, False),
+            (B, 2, 0.7, True, False, "conduct"),
+            (C, 3, 0.45, True, False, "conduct"),
+            (D, 4, 0.35, False, False),
+        ],
+        laggards=conduct_laggards({B: ["backlog_old"], C: ["backlog_old"]}),
+    )
+    lag = by_unit(history.build([then], now)["followup"], "laggard")
+    assert lag["outcome"].to_dict() == {C: "improved", B: "not_improved", A: "improved"}
+    assert list(lag.loc[C, "conduct_rules_then"]) == ["self_report_overstated"]
+
+
+def test_a_unit_named_for_both_improves_only_when_both_namings_did():
+    then = week(
+        "2025-11-23",
+        [(A, 2, 0.1, True, False, "both"), (B, 1, 0.5, False, False)],
+        laggards=conduct_laggards({A: ["bottom_share", "backlog_old"]}),
+    )
+    # A gained far more than the median but its backlog is still old
+    now = week(
+        "2025-11-30",
+        [(A, 2, 0.4, True, False, "conduct"), (B, 1, 0.5, False, False)],
+        laggards=conduct_laggards({A: ["backlog_old"]}),
+    )
+    lag = by_unit(history.build([then], now)["followup"], "laggard")
+    assert lag.loc[A, "named_for"] == "progress_conduct"
+    assert lag.loc[A, "outcome"] == "not_improved"
+
+
+def test_the_city_is_never_asked_for_more_than_was_left_then():
+    # 5.5 a day for 7 days is 39 records; only 21 were left to reach the target
+    then = week("2025-11-23", [(A, 1, 0.5, False, False)], city(100, 21, 5.5))
+    now = week("2025-11-30", [(A, 1, 0.6, False, False)], city(118, 3, None))
+    row = by_unit(history.build([then], now)["followup"], "city").set_index("kind")
+    assert row.loc["vehicle", "cleaned_needed"] == 21
+    assert row.loc["vehicle", "outcome"] == "missed"
 
 
 def test_leaders_kept_or_lost():

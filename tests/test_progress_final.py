@@ -78,14 +78,20 @@ def verdicts(units: pd.DataFrame, plan, history: pd.DataFrame | None = None) -> 
     return final_verdicts(final_units(units, plan, history=history, as_of=END), plan)
 
 
-def make_history(named: dict[str, list[bool]], *, weeks: int | None = None) -> pd.DataFrame:
-    """A rank_history: unit code -> whether each conference named it a laggard (weekly, the
-    last one on END)."""
+def make_history(named: dict[str, list], *, weeks: int | None = None) -> pd.DataFrame:
+    """A rank_history: unit code -> how each conference named it (weekly, the last one on
+    END): True (behind on progress), "conduct", "both", or False (not named)."""
     n = weeks or max(len(flags) for flags in named.values())
     days = [END - timedelta(days=7 * (n - 1 - i)) for i in range(n)]
     rows = [
         {"week": day, "unit_code": code, "unit_name": code, "rank": 1, "standing": "behind"}
-        | {"is_laggard": flag, "is_leader": False, "recomputed": False}
+        | {
+            "is_laggard": bool(flag),
+            "named_progress": flag is True or flag == "both",
+            "named_conduct": flag in ("conduct", "both"),
+            "is_leader": False,
+            "recomputed": False,
+        }
         for code, flags in named.items()
         for day, flag in zip(days, flags, strict=True)
     ]
@@ -106,6 +112,7 @@ QUIET = {
     "criticise_below_share": 0.0,
     "criticise_difficult_open_share": 1.0,
     "criticise_named_weeks": 0,
+    "criticise_conduct_weeks": 0,
 }
 
 
@@ -189,6 +196,47 @@ def test_named_often_criticises_a_unit_named_at_many_conferences_with_its_figure
     assert named(verdicts(units, end_plan(**QUIET), history), "criticise") == []
     table = verdicts(units, end_plan(**{**QUIET, "criticise_named_weeks": 2}), history)
     assert named(table, "criticise", "named_often") == ["Unit 1", "Unit 0"]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_unit_named_only_for_conduct_is_never_called_behind_schedule(lang):
+    # Kiến Hưng's case: 12th of 126, named at 4 of 10 conferences, every time for conduct
+    history = make_history(
+        {
+            "U000": ["conduct", "conduct", False, "conduct", "conduct"],
+            "U001": [True, "both", True, False, False],
+        }
+    )
+    units = make_units([0.88, 0.5, 0.9])
+    cfg = {**QUIET, "criticise_named_weeks": 3, "criticise_conduct_weeks": 3}
+    table = verdicts(units, end_plan(**cfg), history)
+    assert named(table, "criticise", "named_often") == ["Unit 1"]
+    assert named(table, "criticise", "conduct_often") == ["Unit 0"]
+    result = final_units(units, end_plan(**cfg), history=history, as_of=END).set_index("unit_code")
+    assert result.loc["U000", "weeks_named"] == 0 and result.loc["U000", "weeks_named_conduct"] == 4
+    assert result.loc["U001", "weeks_named"] == 3 and result.loc["U001", "weeks_named_conduct"] == 1
+    reason = table.set_index("unit_code").loc["U000", f"reason_{lang}"]
+    assert reason == i18n.t(
+        "progress.final_rule.conduct_often", lang, named_conduct="4", conferences="5"
+    )
+    behind = i18n.t("progress.final_rule.named_often", lang, named="4", conferences="5")
+    assert behind not in reason
+    # 0 drops the conduct rule
+    cfg["criticise_conduct_weeks"] = 0
+    assert named(verdicts(units, end_plan(**cfg), history), "criticise") == ["Unit 1"]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_unit_criticised_for_the_campaign_while_a_leader_this_week_is_told_why(lang):
+    units = make_units([0.2, 0.9, 0.95])
+    units.loc[0, "is_leader"] = True  # the week's second-best gain, 2nd-lowest share
+    table = verdicts(units, end_plan(**{**QUIET, "criticise_bottom_n": 1}))
+    row = table[table["verdict"] == "criticise"].iloc[0]
+    assert row["unit_code"] == "U000"
+    assert i18n.t("progress.final_rule.also_leader", lang) in row[f"reason_{lang}"]
+    units.loc[0, "is_leader"] = False
+    row = verdicts(units, end_plan(**{**QUIET, "criticise_bottom_n": 1})).iloc[0]
+    assert i18n.t("progress.final_rule.also_leader", lang) not in row[f"reason_{lang}"]
 
 
 def test_a_criticised_unit_is_not_praised_unless_the_plan_says_so():
@@ -285,11 +333,13 @@ def test_sample_tables_only_in_a_week_that_reaches_the_end(progressed, sample_we
     assert (figures["deadline"] == date.fromisoformat(week)).all()
     # the conferences that named each unit: its laggard rows in the week's rank history
     history = tables["rank_history"]
-    named_by_unit = history.groupby("unit_code")["is_laggard"].sum()
+    named_by_unit = history.groupby("unit_code")["named_progress"].sum()
+    conduct_by_unit = history.groupby("unit_code")["named_conduct"].sum()
     result = tables["final_units"].set_index("unit_code")
     assert (result["weeks_named"] == named_by_unit.reindex(result.index)).all()
+    assert (result["weeks_named_conduct"] == conduct_by_unit.reindex(result.index)).all()
     assert (result["weeks_reported"] == history["week"].nunique()).all()
-    assert result["weeks_named"].sum() == history["is_laggard"].sum() > 0
+    assert result["weeks_named"].sum() == history["named_progress"].sum() > 0
     # a rerun with a plan whose end is later leaves none behind
     progress.progress_week(ws, week, load_plan())
     assert not any(store.exists(ws, name, week) for name in FINAL_TABLES)

@@ -213,10 +213,16 @@ class Final(Section):
     criticise_below_share: float
     criticise_difficult_open_share: float
     criticise_named_weeks: int
+    criticise_conduct_weeks: int
     exclude_criticised: bool
 
     def _check(self) -> None:
-        for key in ("praise_top_n", "criticise_bottom_n", "criticise_named_weeks"):
+        for key in (
+            "praise_top_n",
+            "criticise_bottom_n",
+            "criticise_named_weeks",
+            "criticise_conduct_weeks",
+        ):
             if getattr(self, key) < 0:
                 self._fail(key, "0 or more")
         for key in ("praise_min_share", "criticise_below_share", "criticise_difficult_open_share"):
@@ -263,6 +269,9 @@ class Plan:
     extension: Extension | None = None
     # peak.end as planned when an extension moved ``end`` (None: ``end`` is peak.end)
     planned_end: date | None = None
+    # an extension decided after the week the plan was put in force for (``in_force``): not
+    # known to that week's documents, kept so a later week can be put in force again
+    pending_extension: Extension | None = None
 
     SECTIONS: ClassVar[dict[str, type[Section]]] = {
         "targets": Targets,
@@ -286,13 +295,21 @@ class Plan:
 
     def in_force(self, as_of: date) -> Plan:
         """The plan as it stood at ``as_of``: an extension decided by then moves ``end`` (the
-        planned end kept in ``planned_end``); one decided later is not known yet."""
-        ext = self.extension
-        if ext is None or self.planned_end is not None:
-            return self
-        if ext.dated <= as_of:
-            return replace(self, end=ext.end, planned_end=self.end)
-        return replace(self, extension=None)
+        planned end kept in ``planned_end``); one decided later is not known yet (kept aside in
+        ``pending_extension``, so the plan can be put in force for a later week again). Works
+        from any plan already put in force: a follow-up of an earlier week asks for that week's
+        plan from the current week's."""
+        ext = self.extension if self.extension is not None else self.pending_extension
+        base = replace(self, end=self.nominal_end, planned_end=None)
+        if ext is None:
+            stood = replace(base, extension=None, pending_extension=None)
+        elif ext.dated <= as_of:
+            stood = replace(
+                base, end=ext.end, planned_end=base.end, extension=ext, pending_extension=None
+            )
+        else:
+            stood = replace(base, extension=None, pending_extension=ext)
+        return self if stood == self else stood
 
     @property
     def nominal_end(self) -> date:

@@ -105,7 +105,8 @@ _SPECS = {
         week_prev!:date prev_recomputed!:bool subject!:text kind!:text unit_code:text
         unit_name:text rank_then:int rank_now:int share_then:number share_now:number
         share_gain:number city_median_gain:number laggard_now:bool leader_now:bool
-        improved:bool named_in_row:int outcome!:text cleaned_then:int cleaned_now:int
+        improved:bool named_for:text conduct_rules_then:list named_in_row:int outcome!:text
+        cleaned_then:int cleaned_now:int
         target_remaining_then:int required_rate_then:number cleaned_needed:int
         cleaned_since:int rate_achieved:number days:int
         """
@@ -128,7 +129,8 @@ _SPECS = {
         veh_share_cleaned_cleanable:number lic_assigned!:int lic_cleanable!:int
         lic_cleaned!:int lic_difficult!:int lic_difficult_open!:int lic_share_cleaned:number
         lic_share_cleaned_cleanable:number difficult!:int difficult_open!:int finished!:bool
-        finished_on:date standing:text weeks_named!:int weeks_reported!:int
+        finished_on:date standing:text is_leader:bool weeks_named!:int
+        weeks_named_conduct!:int weeks_reported!:int
         """
     ),
     "final_verdicts": _contract(
@@ -190,7 +192,8 @@ _SPECS = {
     "rank_history": _contract(
         """
         week!:date unit_code!:text unit_name!:text rank!:int share_cleaned:number
-        standing!:text is_laggard!:bool is_leader!:bool recomputed!:bool
+        standing!:text is_laggard!:bool named_progress!:bool named_conduct!:bool
+        is_leader!:bool recomputed!:bool
         """
     ),
     "registry_licences": _contract(

@@ -31,6 +31,20 @@ def pace_text(value: Any, lang: str) -> str:
     return "–" if is_missing(value) else fmt_num(float(value), lang, 1)
 
 
+# followup.named_for -> the label of the breach kind (progress.breach)
+_BREACH_OF_NAMING = {"progress": "progress", "conduct": "conduct", "progress_conduct": "both"}
+
+
+def _named_for(row: Any, lang: str) -> str:
+    """Why the previous conference named the unit: progress, conduct (with the conduct rules
+    that named it), or both; each is followed up on what it named."""
+    label = t(f"progress.breach.{_BREACH_OF_NAMING[str(row['named_for'])]}", lang)
+    rules = row.get("conduct_rules_then")
+    if rules is not None and not isinstance(rules, float) and len(rules):
+        label += ": " + ", ".join(t(f"progress.rule_name.{r}", lang).lower() for r in rules)
+    return label
+
+
 def followup_part(data: BriefingData, lang: str) -> dict[str, Any]:
     """The previous conference's laggards (figures then and now, improved or not, named how
     many times in a row), its leaders kept or lost, and the city's targets then against what
@@ -50,6 +64,7 @@ def followup_part(data: BriefingData, lang: str) -> dict[str, Any]:
     rows = [
         {
             "unit": r["unit_name"],
+            "named_for": _named_for(r, lang),
             "rank": f"{int_text(r['rank_then'], lang)} → {int_text(r['rank_now'], lang)}",
             "then": pct_text(r["share_then"], lang),
             "now": pct_text(r["share_now"], lang),
@@ -111,6 +126,7 @@ def followup_part(data: BriefingData, lang: str) -> dict[str, Any]:
         else text("followup.no_laggards"),
         "headers": [
             t("common.unit", lang),
+            text("followup.named_for"),
             text("followup.rank"),
             text("followup.share_then", date=when[:5]),
             text("followup.share_now"),
@@ -167,6 +183,17 @@ def history_part(data: BriefingData, lang: str) -> dict[str, Any]:
     shares = hist.pivot(index="unit_code", columns="week", values="share_cleaned").reindex(
         columns=weeks
     )
+    # the conference's naming beside the rank, by kind: ▼ behind on progress, ◆ conduct
+    marks = pd.Series("", index=hist.index)
+    for column, mark in (("named_progress", "▼"), ("named_conduct", "◆")):
+        if column in hist:
+            marks = marks + hist[column].fillna(False).astype(bool).map({True: mark, False: ""})
+    named = (
+        hist.assign(_mark=marks)
+        .pivot(index="unit_code", columns="week", values="_mark")
+        .reindex(columns=weeks)
+        .fillna("")
+    )
     names = hist.drop_duplicates("unit_code", keep="last").set_index("unit_code")["unit_name"]
     order = pd.DataFrame({"rank": ranks[weeks[-1]], "name": names}).sort_values(["rank", "name"])
     best = shares.max().max()
@@ -176,7 +203,10 @@ def history_part(data: BriefingData, lang: str) -> dict[str, Any]:
         rows.append(
             {
                 "unit": str(names[code]),
-                "ranks": [int_text(v, lang) for v in ranks.loc[code]],
+                "ranks": [
+                    (int_text(v, lang) + (" " + m if m else ""))
+                    for v, m in zip(ranks.loc[code], named.loc[code], strict=True)
+                ],
                 "line": sparkline(list(shares.loc[code]), top),
                 "share": pct_text(shares.loc[code, weeks[-1]], lang),
             }
@@ -184,7 +214,9 @@ def history_part(data: BriefingData, lang: str) -> dict[str, Any]:
     marked = [bool(recomputed[w]) for w in weeks]
     return {
         "none": None,
-        "lead": text("history.lead", count=len(rows), weeks=len(weeks), top=fmt_pct(top, lang, 0)),
+        "lead": text("history.lead", count=len(rows), weeks=len(weeks), top=fmt_pct(top, lang, 0))
+        + " "
+        + text("history.marks"),
         "note": text("history.recomputed_note") if any(marked) else "",
         "weeks": [
             fmt_date(pd.Timestamp(w).date(), lang)[:5] + ("*" if m else "")

@@ -120,19 +120,28 @@ def conferences_named(
     units: pd.DataFrame, history: pd.DataFrame | None, *, as_of: date | None = None
 ) -> pd.DataFrame:
     """Per unit (in ``units``' order): ``weeks_named``, the conferences of the rank history (up
-    to ``as_of``) that named it a laggard, and ``weeks_reported``, the conferences in that
-    history (0 of 0 without one)."""
+    to ``as_of``) that named it behind on progress; ``weeks_named_conduct``, those that named
+    it for its conduct (review backlog, self-reports); ``weeks_reported``, the conferences in
+    that history (0 of 0 without one). A conference that named it for both counts in both."""
     codes = units["unit_code"].astype("str")
-    if history is None or not len(history):
-        named, reported = pd.Series(0, index=codes.unique(), dtype="int64"), 0
-    else:
+    reported = 0
+    named = {}
+    for kind in ("progress", "conduct"):
+        if history is None or not len(history):
+            named[kind] = pd.Series(0, index=codes.unique(), dtype="int64")
+            continue
         upto = history if as_of is None else history.loc[history["week"] <= as_of]
-        laggard = upto["is_laggard"].fillna(False).astype("bool")
-        named = laggard.groupby(upto["unit_code"].astype("str")).sum()
+        flags = upto[f"named_{kind}"].fillna(False).astype("bool")
+        named[kind] = flags.groupby(upto["unit_code"].astype("str")).sum()
         reported = int(upto["week"].nunique())
+
+    def count(kind: str) -> np.ndarray:
+        return named[kind].reindex(codes, fill_value=0).fillna(0).astype("int64").to_numpy()
+
     return pd.DataFrame(
         {
-            "weeks_named": named.reindex(codes, fill_value=0).fillna(0).astype("int64").to_numpy(),
+            "weeks_named": count("progress"),
+            "weeks_named_conduct": count("conduct"),
             "weeks_reported": np.full(len(units), reported, dtype="int64"),
         },
         index=units.index,
@@ -174,6 +183,13 @@ def final_units(
         d.date() if ok else None for d, ok in zip(finished_on, finished, strict=True)
     ]
     out["standing"] = units["standing"]
+    # praised this week (a leader of the week's figures): a criticism for the campaign as a
+    # whole then says why both stand in one document
+    out["is_leader"] = (
+        units["is_leader"].fillna(False).astype(bool)
+        if "is_leader" in units
+        else pd.Series(False, index=units.index)
+    )
     out = out.join(conferences_named(units, history, as_of=as_of))
     return out.sort_values(["rank", "unit_name"], ignore_index=True)
 
@@ -248,9 +264,18 @@ def _difficult_open(units: pd.DataFrame, cfg: Final) -> pd.Series:
 
 
 def _named_often(units: pd.DataFrame, cfg: Final) -> pd.Series:
+    """Named behind on progress at many conferences (conduct namings are not lateness)."""
     if cfg.criticise_named_weeks <= 0:
         return pd.Series(False, index=units.index)
     return (units["weeks_named"] >= cfg.criticise_named_weeks).astype(bool)
+
+
+def _conduct_often(units: pd.DataFrame, cfg: Final) -> pd.Series:
+    """Named for its conduct (an old review backlog, self-reports above the system) at many
+    conferences: criticised as conduct, whatever its share."""
+    if cfg.criticise_conduct_weeks <= 0:
+        return pd.Series(False, index=units.index)
+    return (units["weeks_named_conduct"] >= cfg.criticise_conduct_weeks).astype(bool)
 
 
 # rule code -> the units it picks, in sentence order
@@ -260,6 +285,7 @@ CRITICISE_RULES: dict[str, RuleFunction] = {
     "below_share": _below_share,
     "difficult_open": _difficult_open,
     "named_often": _named_often,
+    "conduct_often": _conduct_often,
 }
 
 
@@ -286,6 +312,7 @@ def rule_params(row: pd.Series, units: pd.DataFrame, plan: Plan, lang: str) -> d
         "below_share": pct_text(plan.final.criticise_below_share, lang),
         "n": fmt_int(plan.final.criticise_bottom_n, lang),
         "named": fmt_int(row["weeks_named"], lang),
+        "named_conduct": fmt_int(row["weeks_named_conduct"], lang),
         "conferences": fmt_int(row["weeks_reported"], lang),
     }
 
@@ -309,11 +336,13 @@ def final_verdicts(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         )
         for position, (index, row) in enumerate(chosen.iterrows(), start=1):
             codes = [c for c in flags.columns if flags.at[index, c]]
+            # criticised for the campaign while praised among this week's leaders: say so
+            notes = ["also_leader"] if verdict == "criticise" and bool(row["is_leader"]) else []
             reasons = {}
             for lang in LANGS:
                 params = rule_params(row, units, plan, lang)
                 reasons[lang] = t("progress.separator", lang).join(
-                    t(f"progress.final_rule.{code}", lang, **params) for code in codes
+                    t(f"progress.final_rule.{code}", lang, **params) for code in codes + notes
                 )
             rows.append(
                 {

@@ -26,7 +26,7 @@ import pandas as pd
 from helpers import store
 from helpers.config import Plan
 from helpers.paths import WEEK_PATTERN, Workspace
-from helpers.progress.definitions import KINDS, RANK_SHARE
+from helpers.progress.definitions import CONDUCT_RULES, KINDS, RANK_SHARE
 from helpers.progress.records import (
     Aggregates,
     org_summary,
@@ -34,8 +34,21 @@ from helpers.progress.records import (
     self_report_summary,
 )
 
-# unit_progress columns the history reads from an earlier week
-UNIT_COLUMNS = ("unit_code", "unit_name", "rank", RANK_SHARE, "standing", "is_laggard", "is_leader")
+# unit_progress columns the history reads from an earlier week (a week whose table lacks the
+# naming kinds, written before they existed, is recomputed rather than guessed)
+UNIT_COLUMNS = (
+    "unit_code",
+    "unit_name",
+    "rank",
+    RANK_SHARE,
+    "standing",
+    "breaks_progress",
+    "breaks_conduct",
+    "is_laggard",
+    "is_leader",
+)
+# unit_progress columns a conduct naming is followed up on
+CONDUCT_COLUMNS = ("backlog_oldest_days", "self_report_overstated")
 # city_progress columns the follow-up reads (the figures the talking points state)
 CITY_COLUMNS = ("kind", "cleaned", "target", "remaining", "required_rate", "rate_7d", "days_left")
 
@@ -47,9 +60,15 @@ HISTORY_COLUMNS = (
     "share_cleaned",
     "standing",
     "is_laggard",
+    "named_progress",
+    "named_conduct",
     "is_leader",
     "recomputed",
 )
+# Why a conference named a unit: behind on progress (the progress rules: its share, its pace)
+# or for its conduct (an old review backlog, self-reports above the system). Every sentence
+# about past namings counts the namings of the kind it names.
+NAMING_KINDS = ("progress", "conduct")
 FOLLOWUP_SUBJECTS = ("laggard", "leader", "city")
 FOLLOWUP_OUTCOMES = ("improved", "not_improved", "kept", "lost", "met", "missed", "no_target")
 
@@ -63,6 +82,20 @@ class WeekTables:
     units: pd.DataFrame  # unit_progress (at least UNIT_COLUMNS)
     city: pd.DataFrame  # city_progress (at least CITY_COLUMNS)
     recomputed: bool = False
+    # the week's laggards (unit_code, rules): by which rules each unit was named; None when
+    # the week's folder holds none (then only the kinds are known)
+    laggards: pd.DataFrame | None = None
+
+    def conduct_rules(self) -> dict[str, set[str]]:
+        """Per unit named for conduct: the conduct rules that named it (empty set: a conduct
+        naming whose rules the week did not record)."""
+        named = self.units.loc[self.units["breaks_conduct"].fillna(False).astype(bool)]
+        out: dict[str, set[str]] = {str(c): set() for c in named["unit_code"]}
+        if self.laggards is not None and len(self.laggards):
+            for code, rules in zip(self.laggards["unit_code"], self.laggards["rules"], strict=True):
+                if str(code) in out and rules is not None:
+                    out[str(code)] = {str(r) for r in rules if r in CONDUCT_RULES}
+        return out
 
     @property
     def as_of(self) -> date:
@@ -135,7 +168,13 @@ def recompute_week(
         agg, plan, as_of=as_of, self_report_check=self_report_check, organizations=organizations
     )
     tables = compute(cut, plan, as_of=as_of)
-    return WeekTables(week, tables["unit_progress"], tables["city_progress"], recomputed=True)
+    return WeekTables(
+        week,
+        tables["unit_progress"],
+        tables["city_progress"],
+        recomputed=True,
+        laggards=tables["laggards"],
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,7 +198,10 @@ def week_tables(ws: Workspace, week: str, recompute: Callable[[str], WeekTables]
         units = store.load(ws, "unit_progress", week)
         city = store.load(ws, "city_progress", week)
         if set(UNIT_COLUMNS) <= set(units.columns) and set(CITY_COLUMNS) <= set(city.columns):
-            return WeekTables(week, units, city, recomputed=False)
+            laggards = (
+                store.load(ws, "laggards", week) if store.exists(ws, "laggards", week) else None
+            )
+            return WeekTables(week, units, city, recomputed=False, laggards=laggards)
     return recompute(week)
 
 
@@ -178,6 +220,8 @@ def _standings(weektables: WeekTables) -> pd.DataFrame:
             "share_cleaned": u[RANK_SHARE].astype("float64").to_numpy(),
             "standing": u["standing"].astype("str").to_numpy(),
             "is_laggard": u["is_laggard"].fillna(False).astype("bool").to_numpy(),
+            "named_progress": u["breaks_progress"].fillna(False).astype("bool").to_numpy(),
+            "named_conduct": u["breaks_conduct"].fillna(False).astype("bool").to_numpy(),
             "is_leader": u["is_leader"].fillna(False).astype("bool").to_numpy(),
             "recomputed": weektables.recomputed,
         }
@@ -186,21 +230,25 @@ def _standings(weektables: WeekTables) -> pd.DataFrame:
 
 def rank_history(weeks: Sequence[WeekTables]) -> pd.DataFrame:
     """Unit x week: rank, share of cleanable vehicle records cleaned (the plan's measure),
-    standing, named laggard, leader, recomputed; oldest week first, then by unit code."""
+    standing, named laggard (and of which kind: ``named_progress``, ``named_conduct``), leader,
+    recomputed; oldest week first, then by unit code."""
     frames = [_standings(w) for w in sorted(weeks, key=lambda w: w.week)]
     if not frames:
         return pd.DataFrame({c: [] for c in HISTORY_COLUMNS})
     out = pd.concat(frames, ignore_index=True)
-    out["recomputed"] = out["recomputed"].astype("bool")
+    for column in ("recomputed", "named_progress", "named_conduct"):
+        out[column] = out[column].astype("bool")
     return out.sort_values(["week", "unit_code"], kind="stable", ignore_index=True)
 
 
-def named_in_row(history: pd.DataFrame, week: date) -> pd.Series:
-    """Per unit: how many conferences in a row, ending with the one of ``week``, named it a
-    laggard (0 when that conference did not)."""
+def named_in_row(history: pd.DataFrame, week: date, kind: str | None = None) -> pd.Series:
+    """Per unit: how many conferences in a row, ending with the one of ``week``, named it
+    (``kind``: only namings of that kind, ``progress`` or ``conduct``; None: any naming); 0
+    when that conference did not."""
     upto = history.loc[history["week"] <= week].sort_values(["unit_code", "week"])
-    # a run ends at the latest week: count the laggard weeks after the last non-laggard one
-    flags = upto["is_laggard"].astype("bool")
+    column = "is_laggard" if kind is None else f"named_{kind}"
+    # a run ends at the latest week: count the named weeks after the last week not named
+    flags = upto[column].astype("bool")
     breaks = (~flags).groupby(upto["unit_code"]).cumsum()
     last_break = breaks.groupby(upto["unit_code"]).transform("max")
     run = (flags & (breaks == last_break)).groupby(upto["unit_code"]).sum()
@@ -209,6 +257,10 @@ def named_in_row(history: pd.DataFrame, week: date) -> pd.Series:
 
 def _number(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
+
+
+def _flag(value) -> bool:
+    return bool(value) if value is not None and pd.notna(value) else False
 
 
 def _whole(value) -> int | None:
@@ -238,10 +290,12 @@ def followup(
     )
     gain = both["share_cleaned_now"] - both["share_cleaned_then"]
     median_gain = _median(gain)
-    in_row = named_in_row(history, previous.as_of)
+    in_row = {kind: named_in_row(history, previous.as_of, kind) for kind in NAMING_KINDS}
+    conduct_then, conduct_now = previous.conduct_rules(), current.conduct_rules()
     rows: list[dict] = []
     base = {"week_prev": previous.as_of, "prev_recomputed": previous.recomputed}
     for code, r in both.iterrows():
+        progress_now = _flag(r["named_progress_now"])
         common = {
             **base,
             "kind": "vehicle",
@@ -253,16 +307,41 @@ def followup(
             "share_now": r["share_cleaned_now"],
             "share_gain": gain[code],
             "city_median_gain": median_gain,
-            "laggard_now": bool(r["is_laggard_now"]) if pd.notna(r["is_laggard_now"]) else False,
-            "leader_now": bool(r["is_leader_now"]) if pd.notna(r["is_leader_now"]) else False,
-            "named_in_row": int(in_row.get(code, 0)),
+            "laggard_now": _flag(r["is_laggard_now"]),
+            "leader_now": _flag(r["is_leader_now"]),
         }
-        if r["is_laggard_then"]:
-            improved = not common["laggard_now"] or (
-                pd.notna(gain[code]) and pd.notna(median_gain) and gain[code] >= median_gain
+        named_for = [k for k in NAMING_KINDS if r[f"named_{k}_then"]]
+        if named_for:
+            # each naming followed up on what it named: progress on the share gained (left
+            # the progress rules, or kept pace with the typical unit), conduct on the conduct
+            # rules that named it (no longer broken)
+            verdicts = []
+            if "progress" in named_for:
+                verdicts.append(
+                    not progress_now
+                    or (
+                        pd.notna(gain[code]) and pd.notna(median_gain) and gain[code] >= median_gain
+                    )
+                )
+            rules_then = sorted(conduct_then.get(code, set()))
+            if "conduct" in named_for:
+                now = conduct_now.get(code)
+                still = now is not None and (
+                    not rules_then or not now or bool(set(rules_then) & now)
+                )
+                verdicts.append(not still)
+            improved = all(verdicts)
+            rows.append(
+                {
+                    **common,
+                    "subject": "laggard",
+                    "named_for": "_".join(named_for),
+                    "conduct_rules_then": rules_then,
+                    "named_in_row": int(in_row[named_for[0]].get(code, 0)),
+                    "improved": improved,
+                    "outcome": "improved" if improved else "not_improved",
+                }
             )
-            outcome = "improved" if improved else "not_improved"
-            rows.append({**common, "subject": "laggard", "improved": improved, "outcome": outcome})
         if r["is_leader_then"]:
             kept = common["leader_now"]
             rows.append(
@@ -281,7 +360,11 @@ def followup(
             continue
         c0, c1 = city_then.loc[kind], city_now.loc[kind]
         required = _number(c0["required_rate"])
+        remaining_then = _whole(c0["remaining"])
         needed = None if required is None else int(math.ceil(required * days - 1e-9))
+        if needed is not None and remaining_then is not None:
+            # a pace times the days can ask for more than was left: never ask for more
+            needed = min(needed, remaining_then)
         then_cleaned, now_cleaned = _whole(c0["cleaned"]), _whole(c1["cleaned"])
         since = None if then_cleaned is None or now_cleaned is None else now_cleaned - then_cleaned
         if needed is None or since is None:
@@ -295,7 +378,7 @@ def followup(
                 "kind": kind,
                 "cleaned_then": then_cleaned,
                 "cleaned_now": now_cleaned,
-                "target_remaining_then": _whole(c0["remaining"]),
+                "target_remaining_then": remaining_then,
                 "required_rate_then": required,
                 "cleaned_needed": needed,
                 "cleaned_since": since,
@@ -329,6 +412,8 @@ _FOLLOWUP_EMPTY: dict[str, str] = {
     "laggard_now": "boolean",
     "leader_now": "boolean",
     "improved": "boolean",
+    "named_for": "object",
+    "conduct_rules_then": "object",
     "named_in_row": "Int64",
     "outcome": "str",
     "cleaned_then": "Int64",

@@ -216,5 +216,7 @@ def week_history(
         )
 
     earlier = [history.week_tables(ws, w, recompute) for w in history.history_weeks(ws, week)]
-    current = history.WeekTables(week, tables["unit_progress"], tables["city_progress"])
+    current = history.WeekTables(
+        week, tables["unit_progress"], tables["city_progress"], laggards=tables["laggards"]
+    )
     return history.build(earlier, current)
