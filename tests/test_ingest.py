@@ -1041,6 +1041,20 @@ def test_utf16_csv_is_read(tmp_ws, encoding):
     assert entry["rows_accepted"] == 2 and entry["balanced"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_read_when_its_text_holds_combining_grave_accents(tmp_ws, encoding):
+    # decomposed Vietnamese (NFD) carries U+0300, whose low byte is zero: a zero now and then
+    # in the "wrong" half must not turn the file into Windows-1258 (every row rejected)
+    name = unicodedata.normalize("NFD", "Lê Thị Huyền Trang")
+    rows = rows_of("submissions", *({"full_name": name} for _ in range(60)))
+    names = list(rows[0])
+    data = csv_bytes(names, [[r[n] for n in names] for r in rows], encoding=encoding)
+    path = _bad(tmp_ws, "submissions.csv", data)
+    _, result, entry = check(tmp_ws, "submissions", path)
+    assert entry["rows_accepted"] == 60 and entry["rows_rejected"] == 0
+    assert result.accepted["full_name"].tolist()[0] == unicodedata.normalize("NFC", name)
+
+
 def test_a_password_protected_workbook_is_named_as_such(tmp_ws):
     import io
 
