@@ -148,3 +148,30 @@ def test_a_broken_aliases_file_is_explained(tmp_path, edit, message):
     path.write_text(paths.ALIASES_FILE.read_text("utf-8").replace(*edit, 1), "utf-8")
     with pytest.raises(ConfigError, match=message):
         headers.load_aliases(path)
+
+
+def test_a_spelling_listed_under_two_columns_is_an_error_naming_it_and_both(tmp_path):
+    path = tmp_path / "aliases.yaml"
+    text = paths.ALIASES_FILE.read_text("utf-8").replace(
+        'submitted_at: ["thời gian gửi", ', 'submitted_at: ["Ngày duyệt", "thời gian gửi", ', 1
+    )
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as err:
+        headers.load_aliases(path)
+    message = str(err.value)
+    assert "'Ngày duyệt'" in message or "'ngày duyệt'" in message
+    assert "sources.submissions.submitted_at" in message
+    assert "sources.submissions.reviewed_at" in message
+
+
+def test_a_group_spelling_also_listed_under_another_column_is_an_error(tmp_path):
+    path = tmp_path / "aliases.yaml"
+    text = paths.ALIASES_FILE.read_text("utf-8").replace(
+        'full_name: ["@name"]\n    dob: ["@dob"]\n    phone:',
+        'full_name: ["@name"]\n    dob: ["@dob", "Họ tên"]\n    phone:',
+        1,
+    )
+    assert text != paths.ALIASES_FILE.read_text("utf-8")
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError, match=r"sources\.submissions\.full_name.*submissions\.dob"):
+        headers.load_aliases(path)

@@ -111,6 +111,25 @@ def _spellings(entry: object, groups: dict[str, list], where: str) -> list[str]:
     return out
 
 
+def _one_column_each(path: Path, source: str, spelled: dict[str, tuple[str, ...]]) -> None:
+    """A spelling (as matched: folded) names one column of a source; listed under two it
+    would silently read one column's values as the other's."""
+    owner: dict[str, tuple[str, str]] = {}
+    for column, aliases in spelled.items():
+        for text in (column, column.replace("_", " "), *aliases):
+            key = fold_key(text)
+            first = owner.setdefault(key, (column, text))
+            if first[0] != column:
+                raise ConfigError(
+                    f"{path}: header {text!r} is listed under two columns, "
+                    f"sources.{source}.{first[0]} (as {first[1]!r}) and "
+                    f"sources.{source}.{column}; a header names one column: keep it under "
+                    "the column it holds and remove it from the other (spellings are compared "
+                    "without case, accents, spaces or punctuation; a @group counts as its "
+                    "spellings)"
+                )
+
+
 def load_aliases(
     path: Path | None = None,
 ) -> tuple[dict[str, dict[str, tuple[str, ...]]], frozenset[str]]:
@@ -142,6 +161,7 @@ def load_aliases(
             )
             for column in canonical
         }
+        _one_column_each(path, source, columns[source])
     unused = frozenset(
         fold_key(h) for h in _spellings(raw.get("unused") or [], groups, f"{path}: unused")
     )
