@@ -28,6 +28,7 @@ from helpers.ingest.rawfile import (
     _find_header,
     _make_contiguous,
     _score,
+    _word_score,
     header_lookup,
 )
 from helpers.ingest.sources import HEADER_SEARCH_ROWS, _relative
@@ -151,14 +152,18 @@ def _split_lines(lines: list[str], delimiter: str) -> list[list[str]]:
 
 
 def _sniff(lines: list[str], source: str) -> str:
-    """The delimiter under which one of the first lines names the most known columns."""
+    """The delimiter under which one of the first lines names the most known columns (by
+    exact spelling; by words when no line names two columns exactly, as _find_header)."""
     lookup = header_lookup(source)
     best: tuple[int, int, str] = (0, 0, ",")
-    for delimiter in (",", ";", "\t", "|"):
-        for idx, cells in enumerate(_split_lines(lines, delimiter)):
-            score, _ = _score(cells, lookup)
-            if (score, -idx) > (best[0], -best[1]):
-                best = (score, idx, delimiter)
+    for score_of in (lambda cells: _score(cells, lookup), partial(_word_score, source=source)):
+        for delimiter in (",", ";", "\t", "|"):
+            for idx, cells in enumerate(_split_lines(lines, delimiter)):
+                score, _ = score_of(cells)
+                if (score, -idx) > (best[0], -best[1]):
+                    best = (score, idx, delimiter)
+        if best[0] >= 2:
+            break
     return best[2]
 
 
