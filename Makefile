@@ -36,8 +36,8 @@ sample-data: $(STAMP) ## Generate the synthetic sample campaign into data/raw (s
 # or into data/raw on the way.
 SAMPLE_IF_NEEDED := $(if $(CATP_RAW_DIR),$(STAMP),sample-data)
 
-weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too)
-	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)" $(if $(filter-out 0,$(WAIT)),--wait) $(if $(filter 1 true yes,$(FORCE)),--force)
+weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too, ACCEPT=1 goes on past a file rejected whole, said on the cover)
+	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)" $(if $(filter-out 0,$(WAIT)),--wait) $(if $(filter 1 true yes,$(FORCE)),--force) $(if $(filter 1 true yes,$(ACCEPT)),--accept)
 
 send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all)
 	$(PY) -m helpers.distribution --week "$(WEEK)" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(FORCE)),--force)

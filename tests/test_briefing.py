@@ -871,6 +871,26 @@ def test_cover_shows_each_sources_delivery_date_and_marks_a_stale_one(hand_made,
     assert warning[f"message_{lang}"] in box
 
 
+def test_cover_says_an_accepted_alarm_first_and_in_bold(hand_made):
+    from helpers.ingest.alarms import stop_unless_accepted
+
+    ws, _ = hand_made
+    alarm = {
+        "code": "file_rejected",
+        "params": {},
+        "message_en": "2025-11-23/submissions.csv: 67,185 of its 67,185 data rows rejected",
+        "message_vi": "2025-11-23/submissions.csv: 67.185 trên 67.185 dòng dữ liệu bị loại",
+    }
+    ordinary = {"code": "stale_source", "message_en": "Old.", "message_vi": "Cũ."}
+    warnings = [*stop_unless_accepted([alarm], accept=True), ordinary]
+    store.save_json(ws, ledger_with_sources(FRESH, warnings=warnings), "ledger", WEEK)
+    cover = briefing.cover(briefing.load_briefing_data(ws, WEEK), load_plan(), "en")
+    items = re.findall(r"<li( class=\"alarm\")?>(.*?)</li>", cover.split('class="warnings"')[1])
+    assert items[0][0] and "ACCEPTED BY THE DUTY OFFICER" in items[0][1]
+    assert "67,185 of its 67,185 data rows rejected" in items[0][1]
+    assert items[1] == ("", "Old.")
+
+
 def test_cover_has_no_warnings_box_when_the_ledger_has_none(hand_made):
     ws, _ = hand_made
     store.save_json(ws, ledger_with_sources(FRESH), "ledger", WEEK)

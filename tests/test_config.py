@@ -55,6 +55,7 @@ def plan_text_with(old: str, new: str) -> str:
         ("  difficult_resolved_share: 1.0", "", "targets.difficult_resolved_share"),
         ("  late_vs_city_share: 2.0", "", "laggards.late_vs_city_share"),
         ("  min_reported: 20", "", "self_reports.min_reported"),
+        ("  fall_share: 0.5", "", "intake.fall_share"),
     ],
 )
 def test_missing_rule_key_is_named_never_defaulted(tmp_path, old, new, key):
@@ -89,6 +90,9 @@ def test_missing_rule_key_is_named_never_defaulted(tmp_path, old, new, key):
             "  difficult_resolved_share: 0",
             "targets.difficult_resolved_share",
         ),
+        ("  rejected_share: 0.95", "  rejected_share: 1.5", "intake.rejected_share"),
+        ("  fall_min_rows: 100", "  fall_min_rows: 0", "intake.fall_min_rows"),
+        ("  rejected_min_rows: 20", "  rejected_min_rows: 2.5", "intake.rejected_min_rows"),
     ],
 )
 def test_wrong_rule_value_is_named_when_the_plan_loads(tmp_path, old, new, key):

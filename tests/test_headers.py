@@ -148,3 +148,99 @@ def test_a_broken_aliases_file_is_explained(tmp_path, edit, message):
     path.write_text(paths.ALIASES_FILE.read_text("utf-8").replace(*edit, 1), "utf-8")
     with pytest.raises(ConfigError, match=message):
         headers.load_aliases(path)
+
+
+def test_a_spelling_listed_under_two_columns_is_an_error_naming_it_and_both(tmp_path):
+    path = tmp_path / "aliases.yaml"
+    text = paths.ALIASES_FILE.read_text("utf-8").replace(
+        'submitted_at: ["thời gian gửi", ', 'submitted_at: ["Ngày duyệt", "thời gian gửi", ', 1
+    )
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as err:
+        headers.load_aliases(path)
+    message = str(err.value)
+    assert "'Ngày duyệt'" in message or "'ngày duyệt'" in message
+    assert "sources.submissions.submitted_at" in message
+    assert "sources.submissions.reviewed_at" in message
+
+
+def test_a_group_spelling_also_listed_under_another_column_is_an_error(tmp_path):
+    path = tmp_path / "aliases.yaml"
+    text = paths.ALIASES_FILE.read_text("utf-8").replace(
+        'full_name: ["@name"]\n    dob: ["@dob"]\n    phone:',
+        'full_name: ["@name"]\n    dob: ["@dob", "Họ tên"]\n    phone:',
+        1,
+    )
+    assert text != paths.ALIASES_FILE.read_text("utf-8")
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError, match=r"sources\.submissions\.full_name.*submissions\.dob"):
+        headers.load_aliases(path)
+
+
+# the submissions export's headers as the system writes them out in full
+FULL_VI = {
+    "submission_id": "Mã hồ sơ khai báo",
+    "submitted_at": "Thời gian nộp hồ sơ",
+    "kind": "Loại hồ sơ khai báo",
+    "citizen_id": "Số định danh cá nhân của người khai báo",
+    "full_name": "Họ và tên người khai báo",
+    "dob": "Ngày sinh người khai báo",
+    "phone": "Số điện thoại liên hệ",
+    "plate": "Biển số đăng ký xe",
+    "chassis_no": "Số khung xe",
+    "declared_status": "Tình trạng xe khai báo",
+    "licence_no": "Số giấy phép lái xe",
+    "unit_code": "Công an xã/phường tiếp nhận",
+    "review_status": "Trạng thái duyệt hồ sơ",
+    "reviewed_at": "Thời gian duyệt hồ sơ",
+    "reject_reason": "Lý do từ chối hồ sơ",
+}
+
+
+def _submissions_csv(tmp_ws, header: dict[str, str], extra: dict[str, str] | None = None):
+    rows = [dict(r, **(extra or {})) for r in rows_of("submissions", {}, {}, {}, {})]
+    names = list(rows[0])
+    return write_csv(
+        tmp_ws.raw / WEEK / "submissions.csv",
+        rows,
+        header=[header.get(n, n) for n in names],
+        sep=";",
+        title=("BÁO CÁO DANH SÁCH HỒ SƠ KHAI BÁO", ""),
+    )
+
+
+def test_a_header_row_written_out_in_full_is_found_by_the_words_of_its_cells(tmp_ws):
+    path = _submissions_csv(tmp_ws, FULL_VI, {"Kênh tiếp nhận": "iHanoi"})
+    raw = ingest.read_file(tmp_ws, "submissions", path, WEEK)[0]
+    assert raw.header_row == 3
+    assert raw.header == FULL_VI
+    assert raw.rows.num_rows == 4
+
+
+def test_two_headers_holding_the_words_of_one_column_stop_the_run_naming_both(tmp_ws):
+    header = dict(FULL_VI, phone="Thời gian nộp lệ phí")
+    path = _submissions_csv(tmp_ws, header)
+    with pytest.raises(DeliveryError) as err:
+        ingest.read_file(tmp_ws, "submissions", path, WEEK)
+    message = str(err.value)
+    assert "two columns could be submitted_at" in message
+    assert "'Thời gian nộp hồ sơ'" in message and "'Thời gian nộp lệ phí'" in message
+
+
+def test_a_column_guessed_as_an_id_whose_values_repeat_stops_the_run_naming_it(tmp_ws):
+    # 'Kênh tiếp nhận' is one word from 'mã tiếp nhận': without a look at its values the
+    # channel ("iHanoi" on every row) became the submission ID and every row a conflict
+    header = dict(FULL_VI, submission_id="ID")
+    path = _submissions_csv(tmp_ws, header, {"Kênh tiếp nhận": "iHanoi"})
+    with pytest.raises(DeliveryError) as err:
+        ingest.read_file(tmp_ws, "submissions", path, WEEK)
+    message = str(err.value)
+    assert "'Kênh tiếp nhận'" in message and "submission_id" in message
+    assert "1 distinct value in 4 rows" in message
+
+
+def test_a_column_guessed_as_an_id_whose_values_differ_is_read(tmp_ws):
+    header = dict(FULL_VI, submission_id="Mã tiếp nhận của hồ sơ")
+    path = _submissions_csv(tmp_ws, header)
+    raw = ingest.read_file(tmp_ws, "submissions", path, WEEK)[0]
+    assert raw.header["submission_id"] == "Mã tiếp nhận của hồ sơ"

@@ -606,3 +606,29 @@ def test_help_names_the_program_and_the_steps(capsys):
     out = capsys.readouterr().out
     assert out.startswith("usage: python -m helpers.runner")
     assert "01_ingest, 02_reconcile, 03_progress, 04_briefing, 05_packs" in " ".join(out.split())
+
+
+def test_a_file_rejected_whole_stops_the_run_unless_accepted_then_says_alarm(tmp_ws):
+    from helpers.paths import NOTEBOOKS_DIR
+    from tests.ingest_builders import full_delivery, rows_of, write_csv
+
+    full_delivery(tmp_ws, "2025-11-23", skip=("organizations",))
+    rows = rows_of("organizations", *({"unit_code": "Phường Không Có"} for _ in range(30)))
+    write_csv(tmp_ws.raw / "2025-11-23" / "organizations.csv", rows)
+    ingest_step = next(s for s in runner.PIPELINE if s.name == "01_ingest")
+    with pytest.raises(StepFailed) as err:
+        runner.run("2025-11-23", ["en"], tmp_ws, steps=[ingest_step], echo=lambda _: None)
+    assert "organizations.csv: 30 of its 30 data rows rejected" in str(err.value)
+    assert "unknown_unit" in str(err.value)
+    lines: list[str] = []
+    runner.run(
+        "2025-11-23",
+        ["en"],
+        tmp_ws,
+        steps=[ingest_step],
+        notebooks_dir=NOTEBOOKS_DIR,
+        echo=lines.append,
+        accept=True,
+    )
+    alarms = [line for line in lines if line.startswith("ALARM: ACCEPTED BY THE DUTY OFFICER")]
+    assert len(alarms) == 1 and "organizations.csv" in alarms[0]

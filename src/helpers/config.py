@@ -1,9 +1,9 @@
 """Campaign parameters from ``config/plan.yaml``, loaded once and checked loudly.
 
-The rule sections (``targets``, ``laggards``, ``leaders``, ``self_reports``, ``final``) are typed objects
-that check their values where they are built: a missing key, a value of the wrong type or out
-of range is a :class:`ConfigError` naming the key; nothing falls back to a silent default. Each
-section also reads as a mapping (``plan.targets["vehicles_cleaned_share"]``,
+The rule sections (``targets``, ``laggards``, ``leaders``, ``self_reports``, ``final``,
+``intake``) are typed objects that check their values where they are built: a missing key, a
+value of the wrong type or out of range is a :class:`ConfigError` naming the key; nothing
+falls back to a silent default. Each section also reads as a mapping (``plan.targets["vehicles_cleaned_share"]``,
 ``plan.leaders.get("gain_measure")``) for code written before the sections were typed.
 """
 
@@ -231,6 +231,28 @@ class Final(Section):
 
 
 @dataclass(frozen=True)
+class Intake(Section):
+    """When a delivery is alarming enough to stop the run (helpers.ingest.alarms): a file
+    (nearly) all rejected, or a source whose accepted rows fell sharply since the previous
+    week's ingest. ``--accept`` (make ACCEPT=1) lets the run go on, said on console and cover."""
+
+    NAME: ClassVar[str] = "intake"
+
+    rejected_share: float
+    rejected_min_rows: int
+    fall_share: float
+    fall_min_rows: int
+
+    def _check(self) -> None:
+        for key in ("rejected_share", "fall_share"):
+            if not 0.0 < getattr(self, key) <= 1.0:
+                self._fail(key, "in (0, 1]")
+        for key in ("rejected_min_rows", "fall_min_rows"):
+            if getattr(self, key) < 1:
+                self._fail(key, "1 or more")
+
+
+@dataclass(frozen=True)
 class Extension:
     """The peak extended by decision: its new last day, the decision's reference and date."""
 
@@ -260,6 +282,7 @@ class Plan:
     leaders: Leaders
     self_reports: SelfReports
     final: Final
+    intake: Intake
     unit_packs: dict[str, Any] = field(default_factory=dict)
     # sending the unit packs: smtp (host, port, sender, starttls), contacts file
     distribution: dict[str, Any] = field(default_factory=dict)
@@ -279,6 +302,7 @@ class Plan:
         "leaders": Leaders,
         "self_reports": SelfReports,
         "final": Final,
+        "intake": Intake,
     }
 
     def __post_init__(self) -> None:
@@ -425,6 +449,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
         leaders=Leaders.from_yaml(_need(raw, "leaders")),
         self_reports=SelfReports.from_yaml(_need(raw, "self_reports")),
         final=Final.from_yaml(_need(raw, "final")),
+        intake=Intake.from_yaml(_need(raw, "intake")),
         unit_packs=dict(raw.get("unit_packs") or {}),
         distribution=dict(raw.get("distribution") or {}),
         static_sources=tuple(raw.get("reporting", {}).get("static_sources") or ()),

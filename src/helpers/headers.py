@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -111,6 +111,25 @@ def _spellings(entry: object, groups: dict[str, list], where: str) -> list[str]:
     return out
 
 
+def _one_column_each(path: Path, source: str, spelled: dict[str, tuple[str, ...]]) -> None:
+    """A spelling (as matched: folded) names one column of a source; listed under two it
+    would silently read one column's values as the other's."""
+    owner: dict[str, tuple[str, str]] = {}
+    for column, aliases in spelled.items():
+        for text in (column, column.replace("_", " "), *aliases):
+            key = fold_key(text)
+            first = owner.setdefault(key, (column, text))
+            if first[0] != column:
+                raise ConfigError(
+                    f"{path}: header {text!r} is listed under two columns, "
+                    f"sources.{source}.{first[0]} (as {first[1]!r}) and "
+                    f"sources.{source}.{column}; a header names one column: keep it under "
+                    "the column it holds and remove it from the other (spellings are compared "
+                    "without case, accents, spaces or punctuation; a @group counts as its "
+                    "spellings)"
+                )
+
+
 def load_aliases(
     path: Path | None = None,
 ) -> tuple[dict[str, dict[str, tuple[str, ...]]], frozenset[str]]:
@@ -142,6 +161,7 @@ def load_aliases(
             )
             for column in canonical
         }
+        _one_column_each(path, source, columns[source])
     unused = frozenset(
         fold_key(h) for h in _spellings(raw.get("unused") or [], groups, f"{path}: unused")
     )
@@ -157,6 +177,8 @@ def reload() -> None:
     """Read config/aliases.yaml again (a kernel that stays open sees an edited file)."""
     aliases.cache_clear()
     header_lookup.cache_clear()
+    _alias_words.cache_clear()
+    word_hits.cache_clear()
 
 
 def columns(source: str) -> dict[str, tuple[str, ...]]:
@@ -199,29 +221,84 @@ def _one_word_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
-def word_match(source: str, header: str, candidates: set[str]) -> tuple[str, str] | None:
-    """(column, alias) when ``header`` holds every word of an alias of exactly one candidate
-    column (aliases of two words or more), or is one word away from one of three or more."""
+@cache
+def _alias_words(source: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(column, alias, its words) for every spelling of ``source`` (the column name too)."""
+    return tuple(
+        (column, alias, words(alias))
+        for column, spelled in columns(source).items()
+        for alias in (column.replace("_", " "), *spelled)
+    )
+
+
+# How a header cell holds an alias of two words or more, strongest first: its words in a
+# row ('Ngày sinh người khai báo' holds 'ngày sinh'), its words scattered (it also holds
+# 'ngày ... khai báo'), or (three words or more) one word away. A weaker hit is taken only
+# when no stronger one is there.
+RUN, STRONG, WEAK = 3, 2, 1
+
+
+def _holds_run(found: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    n = len(wanted)
+    return any(found[i : i + n] == wanted for i in range(len(found) - n + 1))
+
+
+@lru_cache(maxsize=1 << 14)
+def word_hits(source: str, header: str) -> dict[str, tuple[str, int]]:
+    """Column -> (alias, strength) for every column whose alias ``header`` holds by words
+    (the first alias of each column that matches, strong before weak)."""
     if len(header) > MAX_HEADER_CHARS:
-        return None
+        return {}
     found = words(header)
     have = set(found)
-    hits: dict[str, str] = {}
-    for column in sorted(candidates):
-        for alias in (column.replace("_", " "), *columns(source)[column]):
-            wanted = words(alias)
-            if (len(wanted) >= 2 and set(wanted) <= have) or (
-                len(wanted) >= 3 and _one_word_apart(found, wanted)
-            ):
-                hits.setdefault(column, alias)
-                break
-    return next(iter(hits.items())) if len(hits) == 1 else None
+    hits: dict[str, tuple[str, int]] = {}
+    for column, alias, wanted in _alias_words(source):
+        if len(wanted) >= 2 and set(wanted) <= have:
+            strength = RUN if _holds_run(found, wanted) else STRONG
+        elif len(wanted) >= 3 and _one_word_apart(found, wanted):
+            strength = WEAK
+        else:
+            continue
+        if hits.get(column, ("", 0))[1] < strength:
+            hits[column] = (alias, strength)
+    return hits
 
 
-def match_header(cells: list, source: str) -> dict[int, str]:
-    """Position -> canonical column for one header row: exact spellings first, then words.
+def _tier(strength: int) -> int:
+    """Within one cell, holding every word of an alias (in a row or not) is one tier: a cell
+    holding all the words of two columns' aliases names neither by itself."""
+    return STRONG if strength >= STRONG else WEAK
 
-    A column is taken by one cell only; a word match that two cells could claim is dropped.
+
+def _cell_match(source: str, header: str, candidates: set[str]) -> tuple[str, str, int] | None:
+    """(column, alias, strength) of the one candidate ``header`` names by words at its top
+    tier; None when two columns could claim it as strongly."""
+    hits = {c: h for c, h in word_hits(source, header).items() if c in candidates}
+    if not hits:
+        return None
+    top = max(_tier(s) for _, s in hits.values())
+    at = [(c, a, s) for c, (a, s) in hits.items() if _tier(s) == top]
+    return at[0] if len(at) == 1 else None
+
+
+def word_match(source: str, header: str, candidates: set[str]) -> tuple[str, str] | None:
+    """(column, alias) when ``header`` holds every word of an alias of exactly one candidate
+    column (aliases of two words or more), or else is one word away from an alias of three
+    or more of exactly one."""
+    hit = _cell_match(source, header, candidates)
+    return (hit[0], hit[1]) if hit else None
+
+
+def header_claims(cells: list, source: str) -> tuple[dict[int, str], dict[str, list[int]]]:
+    """Position -> canonical column for one header row, exact spellings first, then words;
+    and the columns two cells claim equally by words (column -> their positions), read by
+    neither.
+
+    A column is taken by one cell only. A cell holding an alias's words in a row outranks one
+    holding them scattered, which outranks one a word away from an alias; two cells of the
+    same rank make the column ambiguous. A column taken drops out of the other cells' hits,
+    so 'Ngày sinh người khai báo' (the words of 'ngày sinh' and of 'ngày ... khai báo') is
+    the date of birth once 'Thời gian nộp hồ sơ' is the submission time.
     """
     lookup = header_lookup(source)
     mapping: dict[int, str] = {}
@@ -232,17 +309,38 @@ def match_header(cells: list, source: str) -> dict[int, str]:
         if column and column not in mapping.values():
             mapping[pos] = column
     missing = set(columns(source)) - set(mapping.values())
-    claims: dict[str, list[int]] = {}
-    for pos, cell in enumerate(cells):
-        if pos in mapping or cell in (None, "") or not missing:
-            continue
-        hit = word_match(source, str(cell), missing)
-        if hit:
-            claims.setdefault(hit[0], []).append(pos)
-    for column, positions in claims.items():
-        if len(positions) == 1:
-            mapping[positions[0]] = column
-    return dict(sorted(mapping.items()))
+    hits = {
+        pos: {c: s for c, (_, s) in word_hits(source, str(cell)).items() if c in missing}
+        for pos, cell in enumerate(cells)
+        if pos not in mapping and cell not in (None, "") and missing
+    }
+    while True:
+        claims: dict[str, dict[int, list[int]]] = {}
+        for pos, found in hits.items():
+            if not found:
+                continue
+            top = max(_tier(s) for s in found.values())
+            at = [c for c, s in found.items() if _tier(s) == top]
+            if len(at) == 1:
+                claims.setdefault(at[0], {}).setdefault(found[at[0]], []).append(pos)
+        ambiguous: dict[str, list[int]] = {}
+        for column, by_strength in claims.items():
+            best = by_strength[max(by_strength)]
+            if len(best) > 1:
+                ambiguous[column] = best
+                continue
+            mapping[best[0]] = column
+            del hits[best[0]]
+            for found in hits.values():
+                found.pop(column, None)
+        if len(ambiguous) == len(claims):  # nothing taken this round: settled
+            return dict(sorted(mapping.items())), ambiguous
+
+
+def match_header(cells: list, source: str) -> dict[int, str]:
+    """Position -> canonical column for one header row (:func:`header_claims`, the columns
+    two cells claim left out)."""
+    return header_claims(cells, source)[0]
 
 
 def guessed(source: str, header: dict[str, str]) -> list[dict[str, str]]:

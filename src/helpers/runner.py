@@ -54,7 +54,9 @@ class Step:
     What the step reads, for incremental runs (helpers.incremental): ``config`` names the
     configuration (``plan``, ``aliases``, ``secrets``); ``reads_raw`` a step reading the raw
     deliveries, else it reads the processed tables the earlier steps wrote; ``takes_force``
-    a notebook with a ``force`` parameter (``--force`` passes it: no reuse inside the step).
+    a notebook with a ``force`` parameter (``--force`` passes it: no reuse inside the step);
+    ``takes_accept`` a notebook with an ``accept`` parameter (``--accept`` passes it: a file
+    rejected whole or a source fallen by half goes on, said loudly, instead of stopping).
     """
 
     name: str
@@ -63,10 +65,17 @@ class Step:
     config: tuple[str, ...] = ("plan",)
     reads_raw: bool = False
     takes_force: bool = False
+    takes_accept: bool = False
 
 
 PIPELINE: tuple[Step, ...] = (
-    Step("01_ingest", config=("plan", "aliases"), reads_raw=True, takes_force=True),
+    Step(
+        "01_ingest",
+        config=("plan", "aliases"),
+        reads_raw=True,
+        takes_force=True,
+        takes_accept=True,
+    ),
     Step("02_reconcile"),
     Step("03_progress"),
     Step("04_briefing", per_lang=True, post="helpers.briefing:export_briefing"),
@@ -350,12 +359,15 @@ def run(
     partial: bool | None = None,
     wait: bool = False,
     force: bool = False,
+    accept: bool = False,
 ) -> Path:
     """Run the pipeline for one week; returns the final output folder.
 
     A step whose inputs are unchanged since the run that made its files is skipped and its
     files kept (helpers.incremental; the manifest says "reused" or "ran" per step);
-    ``force`` runs every step, and ingest parses every source again.
+    ``force`` runs every step, and ingest parses every source again. ``accept`` lets the
+    ingest go on past a file (nearly) all rejected or a source fallen by half since the
+    previous week (helpers.ingest.alarms), said loudly on the console and the cover.
 
     A run of only some of the pipeline's steps (``partial``, by default when ``steps`` is a
     proper subset of :data:`PIPELINE`) moves the files its steps made into the week's folder
@@ -387,6 +399,7 @@ def run(
                     "langs": list(langs),
                     "steps": [step.name for step in steps],
                     "force": force,
+                    "accept": accept,
                     "raw_dir": str(ws.raw),
                     "processed_dir": str(ws.processed),
                     "output_dir": str(ws.output_week(week)),
@@ -396,7 +409,9 @@ def run(
                 partial=partial,
             )
             reuse = StepReuse(ws, week, force=force)
-            return _run_locked(ws, week, langs, record, steps, notebooks_dir, echo, reuse)
+            return _run_locked(
+                ws, week, langs, record, steps, notebooks_dir, echo, reuse, accept=accept
+            )
     except BaseException as exc:
         failure = _storage_failure(exc, where=[ws.output, ws.processed])
         if failure is None or failure is exc:
@@ -413,6 +428,8 @@ def _run_locked(
     notebooks_dir: Path,
     echo: Callable[[str], None],
     reuse: StepReuse,
+    *,
+    accept: bool = False,
 ) -> Path:
     final = ws.output_week(week)
     ws.output.mkdir(parents=True, exist_ok=True)
@@ -436,6 +453,8 @@ def _run_locked(
                 params["lang"] = lang
             if step.takes_force:
                 params["force"] = reuse.force
+            if step.takes_accept:
+                params["accept"] = accept
             stem = f"{step.name}-{lang}" if lang else step.name
             step_id = step.name + (f"[{lang}]" if lang else "")
             notebook = notebooks_dir / f"{step.name}.ipynb"
@@ -503,7 +522,9 @@ def _run_locked(
             if step.name == "01_ingest":
                 warned = ingest_warnings(ws, week)
                 for said in warned:
-                    echo(f"WARNING: {said[f'message_{langs[0]}']}")
+                    # an alarm the duty officer accepted is said apart, where it cannot be missed
+                    loud = "ALARM" if said.get("accepted") else "WARNING"
+                    echo(f"{loud}: {said[f'message_{langs[0]}']}")
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             echo("run interrupted: ending its kernel and workers ...")
@@ -612,6 +633,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run every step and parse every source again, even when its inputs are unchanged "
         "(make FORCE=1)",
     )
+    parser.add_argument(
+        "--accept",
+        action="store_true",
+        help="go on when a delivered file has (nearly) all its rows rejected, or a source's "
+        "accepted rows fell by more than half since the previous week; said loudly on the "
+        "console and the briefing's cover (make ACCEPT=1)",
+    )
     parser.add_argument("--notebooks-dir", default="", help=argparse.SUPPRESS)  # tests
     args = parser.parse_args(argv)
     langs = args.lang.replace(",", " ").split()
@@ -627,6 +655,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             notebooks_dir=notebooks_dir,
             wait=args.wait,
             force=args.force,
+            accept=args.accept,
         )
     except PipelineError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

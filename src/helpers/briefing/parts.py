@@ -155,6 +155,8 @@ def data_as_of_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]
         "sources": sources,
         "warnings": [m for m in messages if m],
         "has_warnings": bool(messages),
+        # alarms the duty officer accepted (helpers.ingest.alarms): first, in bold red
+        "alarms": [m for w, m in zip(data.warnings, messages, strict=True) if w.get("accepted")],
     }
 
 

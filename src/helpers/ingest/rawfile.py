@@ -14,7 +14,14 @@ import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
 from helpers import DeliveryError, headers, normalize
-from helpers.ingest.sources import COLUMNS, HEADER_SEARCH_ROWS, REQUIRED_COLUMNS, SKIP_KINDS
+from helpers.ingest.sources import (
+    COLUMNS,
+    HEADER_SEARCH_ROWS,
+    ID_COLUMNS,
+    ID_DISTINCT_SHARE,
+    REQUIRED_COLUMNS,
+    SKIP_KINDS,
+)
 
 _TOTALS_KEYS = frozenset({"tongcong", "tong", "cong", "tongso", "total", "totals", "grandtotal"})
 # Cheap pre-filter on raw text (NFC or NFD) before the exact fold check.
@@ -73,14 +80,30 @@ def _score(cells: list, lookup: dict[str, str]) -> tuple[int, dict[int, str]]:
     return len(seen), mapping
 
 
+def _word_score(cells: list, source: str) -> tuple[int, dict[int, str]]:
+    """Distinct canonical columns a row names by exact spelling or by words."""
+    mapping = headers.match_header(cells, source)
+    return len(mapping), mapping
+
+
 def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[int, str]]:
-    """Index of the header row among the first rows, and position -> canonical column."""
+    """Index of the header row among the first rows, and position -> canonical column.
+
+    Exact spellings pick the row; when no row names two columns that way (an export that
+    writes its headers out in full: 'Mã hồ sơ khai báo'), the row naming most columns by
+    their words is the header.
+    """
     lookup = header_lookup(source)
     best: tuple[int, int, dict[int, str]] = (0, -1, {})
     for idx, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         score, mapping = _score(cells, lookup)
         if score > best[0]:
             best = (score, idx, mapping)
+    if best[0] < 2:
+        for idx, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            score, mapping = _word_score(cells, source)
+            if score > best[0]:
+                best = (score, idx, mapping)
     score, idx, mapping = best
     if score < 2:
         first = next((r for r in rows if any(c not in (None, "") for c in r)), None)
@@ -98,7 +121,17 @@ def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[in
             f"the {source} columns ({', '.join(REQUIRED_COLUMNS[source])}, or their Vietnamese "
             f"names); {found}",
         )
-    mapping = headers.match_header(rows[idx], source)
+    mapping, ambiguous = headers.header_claims(rows[idx], source)
+    if ambiguous:
+        column, positions = next(iter(ambiguous.items()))
+        named = " and ".join(f"{get_column_letter(p + 1)} {str(rows[idx][p])!r}" for p in positions)
+        raise _bad_file(
+            file,
+            f"two columns could be {column}: {named} (header row {idx + 1}) both hold the "
+            f"words of its spellings; add the one that is {column} to "
+            f"sources.{source}.{column} in config/aliases.yaml (and the other to its own "
+            "column, or to unused)",
+        )
     missing = [c for c in REQUIRED_COLUMNS[source] if c not in mapping.values()]
     if missing:
         header_text = ", ".join(repr(str(c)) for c in rows[idx] if c not in (None, ""))
@@ -216,6 +249,7 @@ def _assemble(
     lines: np.ndarray,
 ) -> RawFile:
     """Name the body's columns, drop empty unnamed ones, sort rows into data/blank/totals."""
+    _check_guessed_id(source, file, header_cells, mapping, body)
     names, extras = _name_columns(header_cells, mapping, body.num_columns)
     body = pa.table({f"c{i}": _large(c) for i, c in enumerate(body.columns)})
     keep = [
@@ -252,6 +286,40 @@ def _assemble(
         rows=body,
         extra_columns=extras,
         skipped={"title": title_rows, "blank": int(blank.sum()), "totals": int(totals.sum())},
+    )
+
+
+def _check_guessed_id(
+    source: str, file: str, header_cells: list, mapping: dict[int, str], body: pa.Table
+) -> None:
+    """A header read as the source's ID column by its words only must hold IDs: mostly
+    distinct values. 'Kênh tiếp nhận' is one word from 'mã tiếp nhận', but its "iHanoi" on
+    every row taken as the submission ID made every row a conflict."""
+    column = ID_COLUMNS.get(source)
+    pos = next((p for p, c in mapping.items() if c == column), None)
+    if column is None or pos is None or pos >= body.num_columns:
+        return
+    text = str(header_cells[pos])
+    if header_lookup(source).get(_header_key(text)) == column:
+        return  # an accepted spelling: no guess
+    cells = pc.utf8_trim_whitespace(_large(body.column(pos)))
+    filled = cells.filter(pc.greater(pc.binary_length(cells), 0))
+    distinct = pc.count_distinct(filled).as_py()
+    if len(filled) < 3 or distinct >= ID_DISTINCT_SHARE * len(filled):
+        return
+    counts = pc.value_counts(filled)
+    common = counts.field("values")[
+        pc.index(counts.field("counts"), pc.max(counts.field("counts"))).as_py()
+    ].as_py()
+    alias = (headers.word_match(source, text, {column}) or ("", ""))[1]
+    raise _bad_file(
+        file,
+        f"header {text!r} (column {get_column_letter(pos + 1)}) would be read as {column} by "
+        f"its words (like {alias!r}), but it holds {distinct} distinct value"
+        f"{'s' if distinct != 1 else ''} in {len(filled)} rows (most often "
+        f"{_mask_digits(common)!r}): {column} holds one value per row. Add the header of the "
+        f"real {column} to sources.{source}.{column} in config/aliases.yaml, and {text!r} to "
+        "unused there",
     )
 
 

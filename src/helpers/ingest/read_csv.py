@@ -28,6 +28,7 @@ from helpers.ingest.rawfile import (
     _find_header,
     _make_contiguous,
     _score,
+    _word_score,
     header_lookup,
 )
 from helpers.ingest.sources import HEADER_SEARCH_ROWS, _relative
@@ -105,17 +106,26 @@ def _head_is_utf8(head: bytes) -> bool:
 
 def _utf16(head: bytes) -> str | None:
     """The UTF-16 codec a file is written in (Excel's "Unicode Text" export), or None: by its
-    byte-order mark, else by the zero byte every ASCII character carries."""
+    byte-order mark, else by the zero byte every ASCII character carries in one half of its
+    pair. The other half may hold a few zeros too (U+0300, the combining grave accent of
+    decomposed Vietnamese, is written 00 03), so shares decide, not a strict absence."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    sample = head[:4096]
-    if len(sample) >= 8:
-        even, odd = sample[0::2].count(0), sample[1::2].count(0)
-        if odd > 0.3 * len(sample) / 2 and even == 0:
+    sample = head[:1024]
+    pairs = len(sample) // 2
+    if pairs >= 4:
+        even = sample[0 : 2 * pairs : 2].count(0) / pairs
+        odd = sample[1 : 2 * pairs : 2].count(0) / pairs
+        if odd >= _UTF16_ZEROS and even <= odd / 4:
             return "utf-16-le"
-        if even > 0.3 * len(sample) / 2 and odd == 0:
+        if even >= _UTF16_ZEROS and odd <= even / 4:
             return "utf-16-be"
     return None
+
+
+# share of characters with a zero byte: UTF-8 and Windows-1258 text hold none, UTF-16 text of
+# a CSV (digits, separators, quotes, Latin letters) well over half
+_UTF16_ZEROS = 0.3
 
 
 def _cp1258_to_utf8(data: bytes | memoryview, encoding: str = "cp1258") -> bytes:
@@ -142,14 +152,18 @@ def _split_lines(lines: list[str], delimiter: str) -> list[list[str]]:
 
 
 def _sniff(lines: list[str], source: str) -> str:
-    """The delimiter under which one of the first lines names the most known columns."""
+    """The delimiter under which one of the first lines names the most known columns (by
+    exact spelling; by words when no line names two columns exactly, as _find_header)."""
     lookup = header_lookup(source)
     best: tuple[int, int, str] = (0, 0, ",")
-    for delimiter in (",", ";", "\t", "|"):
-        for idx, cells in enumerate(_split_lines(lines, delimiter)):
-            score, _ = _score(cells, lookup)
-            if (score, -idx) > (best[0], -best[1]):
-                best = (score, idx, delimiter)
+    for score_of in (lambda cells: _score(cells, lookup), partial(_word_score, source=source)):
+        for delimiter in (",", ";", "\t", "|"):
+            for idx, cells in enumerate(_split_lines(lines, delimiter)):
+                score, _ = score_of(cells)
+                if (score, -idx) > (best[0], -best[1]):
+                    best = (score, idx, delimiter)
+        if best[0] >= 2:
+            break
     return best[2]
 
 

@@ -73,7 +73,16 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "commitments": ("unit_code", "measure", "given_on"),
 }
 
-# Cells that mark a totals row ("Tổng cộng"), as fold keys.
+# The column that identifies a row, per source: one value per row. A header read as one of
+# these by its words only is believed when its values say so (helpers.ingest.rawfile).
+ID_COLUMNS: dict[str, str] = {
+    **DUPLICATE_KEYS,
+    **{s: k[0] for s, k in NATURAL_KEYS.items() if len(k) == 1},
+}
+# an ID column read by words holds at least this share of distinct values among its filled
+# cells (resubmissions repeat a few IDs; a channel or unit column holds a handful)
+ID_DISTINCT_SHARE = 0.5
+
 # ---------------------------------------------------------------- locating the files
 
 

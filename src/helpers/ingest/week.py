@@ -17,6 +17,7 @@ from helpers import PipelineError, headers, schemas, store
 from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.incremental import Hashes, code_version
+from helpers.ingest.alarms import previous_ledger, rejection_alarms, stop_unless_accepted
 from helpers.ingest.rawfile import RawFile, _release_memory
 from helpers.ingest.read import read_file
 from helpers.ingest.reuse import find_earlier, reuse_source, source_key
@@ -55,7 +56,14 @@ def ledger_entry(raw: RawFile, result: Validated) -> dict:
         "notes": result.notes.get(raw.file, {}),
         "columns_guessed": headers.guessed(raw.source, raw.header),
         "columns_unused": [c for c in raw.extra_columns if not headers.is_unused(c)],
+        "reject_reasons": _reject_reasons(result.rejects, raw.file),
     }
+
+
+def _reject_reasons(rejects: pd.DataFrame, file: str) -> dict[str, int]:
+    """Problems per reject reason in one file, commonest first (one per row and column)."""
+    mine = rejects["reason_code"][rejects["source_file"] == file]
+    return {str(code): int(n) for code, n in mine.value_counts().items()}
 
 
 def _empty_rejects() -> pd.DataFrame:
@@ -198,7 +206,13 @@ def _column_warnings(source: str, files: list[dict]) -> list[dict]:
 
 
 def ingest_week(
-    ws: Workspace, week: str, workers: int = 2, plan: Plan | None = None, *, reuse: bool = True
+    ws: Workspace,
+    week: str,
+    workers: int = 2,
+    plan: Plan | None = None,
+    *,
+    reuse: bool = True,
+    accept: bool = False,
 ) -> dict:
     """Ingest every source for ``week`` into ``data/processed/<week>/`` (replaced atomically).
 
@@ -208,6 +222,11 @@ def ingest_week(
     deliveries are ingested ``workers`` sources at a time. With ``reuse`` a source whose raw
     files an earlier ingest already read byte for byte is taken from it (helpers.ingest.reuse;
     the ledger says which week parsed it); ``reuse=False`` parses every source.
+
+    A file with (nearly) all its rows rejected, or a source whose accepted rows fell sharply
+    since the previous week's ingest (``plan.intake``; helpers.ingest.alarms), raises
+    :class:`DeliveryError` naming it and the commonest reason (nothing is replaced), unless
+    ``accept``: then the alarms head the ledger's warnings, said as accepted.
     """
     week = store.resolve_week(ws, week)
     plan = plan or load_plan()
@@ -250,6 +269,8 @@ def ingest_week(
             entries += files
             if len(rejects):
                 rejects_all.append(rejects)
+        alarms = rejection_alarms(entries, summary, previous_ledger(ws, week), plan.intake)
+        warnings = stop_unless_accepted(alarms, accept) + warnings
         for source in OPTIONAL_SOURCES:  # not delivered (yet): an empty table, no warning
             if source not in located:
                 write_table(schemas.empty_table(source), staging / f"{source}.parquet")
