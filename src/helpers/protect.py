@@ -243,9 +243,10 @@ def load_passwords(ws: Workspace) -> dict[str, str]:
     return {code: row["password"] for code, row in _read(password_file(ws)).items()}
 
 
-def _resolve(values: Sequence[str]) -> list[str]:
-    """Unit codes from what a user typed: codes or names, several separated by commas or
-    spaces, or the words ``all`` / ``missing``. Anything else stops with the values named."""
+def unit_codes(values: Sequence[str], keywords: Sequence[str] = ()) -> list[str]:
+    """Unit codes from what a user typed (``make … UNIT=``): codes or names, several separated
+    by commas or spaces, or one of ``keywords`` (kept as typed, lower case). Anything else
+    stops with the values named: a value is never passed on unchecked."""
     from helpers.units import resolve_unit
 
     resolved: list[str] = []
@@ -254,21 +255,22 @@ def _resolve(values: Sequence[str]) -> list[str]:
         for piece in (p.strip() for p in str(value).split(",")):
             if not piece:
                 continue
-            if piece.lower() in (ALL, MISSING) or resolve_unit(piece):
+            if piece.lower() in keywords or resolve_unit(piece):
                 words = [piece]
             else:  # "00008 00070": codes separated by spaces (a name with spaces resolved above)
                 words = piece.split()
             for word in words:
-                code = word.lower() if word.lower() in (ALL, MISSING) else resolve_unit(word)
+                code = word.lower() if word.lower() in keywords else resolve_unit(word)
                 (resolved if code else unknown).append(code or piece)
     if unknown:
         shown = ", ".join(repr(v[:40]) for v in dict.fromkeys(unknown))
+        words = "".join(f", '{k}'" for k in keywords)
         raise ConfigError(
-            f"not a unit of Hanoi: {shown} (give 5-digit unit codes such as 00008, a unit's "
-            f"name, '{ALL}' for every unit or '{MISSING}' for the units without a password)"
+            f"not a unit of Hanoi: {shown} (give 5-digit unit codes such as 00008 or a unit's "
+            f"name{words})"
         )
     if not resolved:
-        raise ConfigError("name the unit(s) whose password to change, e.g. UNIT=00008")
+        raise ConfigError("name the unit(s), e.g. UNIT=00008")
     return list(dict.fromkeys(resolved))
 
 
@@ -278,7 +280,7 @@ def rotate(ws: Workspace, codes: Sequence[str]) -> list[str]:
     the old one held; otherwise the file must be readable (:func:`passwords_for`'s checks)."""
     from helpers.units import unit_names
 
-    wanted = _resolve(codes)
+    wanted = unit_codes(codes, keywords=(ALL, MISSING))
     names, today = unit_names(), date.today().isoformat()
     path = password_file(ws)
     if ALL in wanted:
