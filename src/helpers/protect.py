@@ -264,10 +264,10 @@ def unit_codes(values: Sequence[str], keywords: Sequence[str] = ()) -> list[str]
                 (resolved if code else unknown).append(code or piece)
     if unknown:
         shown = ", ".join(repr(v[:40]) for v in dict.fromkeys(unknown))
-        words = "".join(f", '{k}'" for k in keywords)
+        also = "".join(f", '{k}'" for k in keywords)
         raise ConfigError(
             f"not a unit of Hanoi: {shown} (give 5-digit unit codes such as 00008 or a unit's "
-            f"name{words})"
+            f"name{also})"
         )
     if not resolved:
         raise ConfigError("name the unit(s), e.g. UNIT=00008")

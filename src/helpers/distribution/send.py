@@ -399,13 +399,13 @@ def send_packs(
                 entry.update(result=WRITTEN, file=f"{OUTBOX}/{target.name}")
                 report.written.append(code)
             else:
-                recipients = pending[code]
+                attempt = pending[code]
                 # the attempt on disk before the message goes out: a crash from here on
                 # leaves it "sending" (in doubt), never silently sent twice
-                entry.update(result=SENDING, recipients=dict.fromkeys(recipients, SENDING))
+                entry.update(result=SENDING, recipients=dict.fromkeys(attempt, SENDING))
                 entries.append(entry)
                 _write_log(log_path, week, entries)
-                results, error = _deliver(conn, msg, sender_address, recipients)
+                results, error = _deliver(conn, msg, sender_address, attempt)
                 entry.update(
                     result=FAILED if error else SENT,
                     recipients=results,
