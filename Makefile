@@ -39,12 +39,18 @@ SAMPLE_IF_NEEDED := $(if $(CATP_RAW_DIR),$(STAMP),sample-data)
 weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too, ACCEPT=1 goes on past a file rejected whole, said on the cover)
 	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)" $(if $(filter-out 0,$(WAIT)),--wait) $(if $(filter 1 true yes,$(FORCE)),--force) $(if $(filter 1 true yes,$(ACCEPT)),--accept)
 
-send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all)
-	$(PY) -m helpers.distribution --week "$(WEEK)" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(FORCE)),--force)
+send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all; UNIT=00008 only that unit)
+	$(PY) -m helpers.distribution --week "$(WEEK)" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(FORCE)),--force) $(if $(value UNIT),--units $(UNIT_ARG))
 
-rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="00008 00070"); rebuild the packs after
-	@test -n "$(UNIT)" || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
-	$(PY) -m helpers.protect rotate $(UNIT)
+# UNIT reaches the shell as one single-quoted word, its own quotes escaped and its $(...) never
+# expanded by make (nor exported: the environment would expand it): whatever it holds, it is an
+# argument (the command checks it names units).
+unexport UNIT
+UNIT_ARG = '$(subst ','\'',$(value UNIT))'
+
+rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="00008 00070"; UNIT=missing, UNIT=all); rebuild the packs after
+	@test -n $(UNIT_ARG) || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
+	$(PY) -m helpers.protect rotate $(UNIT_ARG)
 
 test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -326,6 +326,83 @@ def test_cc_receives_the_same_message(packed, tmp_path):
     assert rcpts == [address(U1), "chief@catp.test"] and parse(data)["Cc"] == "chief@catp.test"
 
 
+def test_a_refused_cc_is_retried_alone_and_the_unit_s_to_is_not_sent_again(packed, tmp_path):
+    contacts = write_contacts(tmp_path / "cc.csv", cc={U1: "chief@catp.test"})
+    refusing = Inbox(refuse={"chief@catp.test"})
+    with smtp_server(refusing) as port:
+        first = send(packed, tmp_path, port, contacts_path=contacts, units=[U1])
+    assert list(first.failed) == [U1] and "chief@catp.test" in first.failed[U1]
+    assert [rcpts for rcpts, _ in refusing.messages] == [[address(U1)]]
+    log = json.loads((packed.output_week(WEEK) / "distribution.json").read_text("utf-8"))
+    [entry] = log["sends"]
+    assert entry["recipients"][address(U1)] == "accepted"
+    assert entry["recipients"]["chief@catp.test"].startswith("refused: 550")
+    accepting = Inbox()
+    with smtp_server(accepting) as port:
+        second = send(packed, tmp_path, port, contacts_path=contacts, units=[U1])
+        third = send(packed, tmp_path, port, contacts_path=contacts, units=[U1])
+    assert second.sent == [U1] and second.ok and third.skipped == [U1]
+    [(rcpts, data)] = accepting.messages
+    assert rcpts == ["chief@catp.test"] and parse(data)["To"] == address(U1)
+
+
+class KillingInbox(Inbox):
+    """Accepts the message for ``victim`` and kills the sending process before it can read
+    the server's answer: the server took the message, the sender never knew."""
+
+    def __init__(self, victim: str):
+        super().__init__()
+        self.victim, self.pid = victim, 0
+
+    async def handle_DATA(self, server, session, envelope):
+        import os
+        import signal
+
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+        if self.victim in envelope.rcpt_tos and self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            self.pid = 0
+        return "250 OK"
+
+
+def test_a_message_accepted_just_before_a_crash_is_never_sent_twice(packed, tmp_path):
+    import subprocess
+    import sys
+
+    from helpers.paths import PROJECT_ROOT
+
+    inbox = KillingInbox(address(U2))
+    script = (
+        "import sys; from pathlib import Path; from helpers.paths import Workspace; "
+        "from tests.test_distribution import send; "
+        "root = Path(sys.argv[1]); "
+        "ws = Workspace(raw=root / 'raw', processed=root / 'processed', "
+        "output=root / 'output', truth=root / 'synthetic-truth'); "
+        "send(ws, Path(sys.argv[2]), int(sys.argv[3]))"
+    )
+    root = packed.output.parent
+    with smtp_server(inbox) as port:
+        child = subprocess.Popen(
+            [sys.executable, "-c", script, str(root), str(tmp_path), str(port)],
+            cwd=PROJECT_ROOT,
+        )
+        inbox.pid = child.pid
+        assert child.wait(timeout=120) == -9
+    assert [rcpts for rcpts, _ in inbox.messages] == [[address(U1)], [address(U2)]]
+    log = json.loads((packed.output_week(WEEK) / "distribution.json").read_text("utf-8"))
+    assert [(e["unit_code"], e["result"]) for e in log["sends"]] == [(U1, "sent"), (U2, "sending")]
+
+    accepting = Inbox()
+    with smtp_server(accepting) as port:
+        again = send(packed, tmp_path, port)
+    assert again.sent == [U3] and again.skipped == [U1] and again.in_doubt == {U2: [address(U2)]}
+    assert not again.ok and f"IN DOUBT, not sent again: {U2}" in summary(again)
+    assert [rcpts for rcpts, _ in accepting.messages] == [[address(U3)]]
+    with smtp_server(accepting) as port:  # checked with the unit: sent again on purpose
+        forced = send(packed, tmp_path, port, units=[U2], force=True)
+    assert forced.sent == [U2] and forced.ok
+
+
 def test_real_send_refuses_placeholder_addresses_before_connecting(packed, tmp_path):
     inbox = Inbox()
     with smtp_server(inbox) as port, pytest.raises(ConfigError, match=r"\.invalid.*unit_contacts"):
@@ -362,6 +439,19 @@ def test_missing_packs_name_the_command_that_builds_them(tmp_ws, monkeypatch, ca
         monkeypatch.setenv(var, str(folder))
     assert send_main(["--week", WEEK, "--dry-run"]) == 2
     assert "make weekly-report WEEK=2025-11-23" in capsys.readouterr().err
+
+
+def test_send_command_takes_only_unit_codes_or_names_for_its_units(packed, monkeypatch, capsys):
+    for var, folder in (("CATP_RAW_DIR", packed.raw), ("CATP_OUTPUT_DIR", packed.output)):
+        monkeypatch.setenv(var, str(folder))
+    assert send_main(["--week", WEEK, "--dry-run", "--units", "00008; touch x"]) == 2
+    assert "not a unit of Hanoi" in capsys.readouterr().err
+    monkeypatch.setenv("CATP_PROCESSED_DIR", str(packed.processed))
+    assert send_main(["--week", WEEK, "--dry-run", "--units", f"{U1} {U2}"]) == 0
+    assert sorted(p.name[:5] for p in (packed.output_week(WEEK) / "outbox").glob("*.eml")) == [
+        U1,
+        U2,
+    ]
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,13 +1,20 @@
 """Unit packs under a password: one password per unit, kept outside git, reused every week.
 
-    passwords = ensure_passwords(ws, codes)   # {unit_code: password}; a unit without one gets one
-    encrypt_file(path, passwords[code])       # the workbook in place, Office's standard encryption
-    rotate(ws, ["00008"])                     # a new password for a unit, on demand
+    passwords = unit_passwords(ws, plan, codes)  # {unit_code: password}, read from the file
+    encrypt_file(path, passwords[code])          # the workbook in place, Office's encryption
+    rotate(ws, ["00008"])                        # a new password for a unit, on demand
 
 The passwords live in ``<secrets>/unit_passwords.csv`` (``data/secrets/`` for the project
 folders; git-ignored), readable by its owner only. Staff send that file's lines to the units
 once, by another channel than the packs. A password is never printed, logged, written into a
 pack, the zip or the message carrying a pack.
+
+The units keep the passwords they were sent, so a password is never replaced in silence. They
+are made on the first build only (no secrets file, and no sign that passwords were ever issued:
+no record of an issue in the processed folder, no encrypted unit pack and no send log in the
+outputs), or on demand by :func:`rotate` (``make rotate-passwords``). Any other time, a missing,
+damaged or incomplete file, a password not of the form made here, or a file other users can
+read stops the packs step with one line naming the file and the fix.
 
 Workbooks are encrypted as Excel does it ("Encrypt with Password": ECMA-376 agile encryption,
 AES-256, SHA-512, 100,000 spins) with ``msoffcrypto-tool``; Excel and LibreOffice ask for the
@@ -15,6 +22,7 @@ password when they open one. The salts are random, so an encrypted pack differs 
 to the next while what it holds does not.
 
     python -m helpers.protect rotate 00008 00070
+    python -m helpers.protect rotate all
 """
 
 from __future__ import annotations
@@ -22,21 +30,31 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
+import re
 import secrets
+import stat
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from helpers import ConfigError, store
-from helpers.paths import Workspace, workspace
+from helpers.paths import Workspace, is_week, workspace
 
 PASSWORD_FILE = "unit_passwords.csv"
+ISSUED_FILE = ".unit-passwords-issued.json"  # in the processed folder: no password in it
 FIELDS = ("unit_code", "unit_name", "password", "created")
 # Lower case letters and digits that no font confuses: no 0/o, 1/l/i, 9/g/q.
 ALPHABET = "abcdefhjkmnprstuvwxyz2345678"
 GROUPS, GROUP_SIZE = 4, 4  # 'k7dm-4xhe-...': 16 characters, about 77 bits
+PASSWORD_FORM = re.compile(
+    rf"[{ALPHABET}]{{{GROUP_SIZE}}}(?:-[{ALPHABET}]{{{GROUP_SIZE}}}){{{GROUPS - 1}}}"
+)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted workbook is an OLE container
+ALL = "all"  # rotate(ws, ["all"]): every unit
+MISSING = "missing"  # rotate(ws, ["missing"]): the units the file has no line for
+ROTATE_ALL = "make rotate-passwords UNIT=all"
 
 
 def generate_password(groups: int = GROUPS, size: int = GROUP_SIZE) -> str:
@@ -48,19 +66,72 @@ def password_file(ws: Workspace) -> Path:
     return ws.secrets_dir() / PASSWORD_FILE
 
 
+def issued_record(ws: Workspace) -> Path:
+    return ws.processed / ISSUED_FILE
+
+
+class PasswordFileError(ConfigError):
+    """The secrets file is missing, damaged, incomplete or readable by others (one line)."""
+
+
+def _damaged(path: Path, what: str) -> PasswordFileError:
+    return PasswordFileError(
+        f"{path} is damaged ({what}): restore it from its backup, or give every unit a new "
+        f"password with `{ROTATE_ALL}` and send each unit its new one"
+    )
+
+
+def _check_private(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise PasswordFileError(
+            f"{path} can be read or written by other users (mode {mode:04o}): make it "
+            f"owner-only with `chmod 600 {path}`; if someone else may have read it, give the "
+            f"units new passwords with `{ROTATE_ALL}`"
+        )
+
+
 def _read(path: Path) -> dict[str, dict[str, str]]:
+    """The file's rows by unit code, checked whole: each line a known unit, once, with a
+    password of the form :func:`generate_password` makes. Empty when there is no file."""
+    from helpers.units import unit_names
+
     if not path.is_file():
         return {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or not {"unit_code", "password"} <= set(reader.fieldnames):
-            raise ConfigError(f"{path}: expected the columns {', '.join(FIELDS)}")
-        rows = {}
-        for line, row in enumerate(reader, start=2):
-            code, password = (row.get("unit_code") or "").strip(), row.get("password") or ""
-            if not code or not password:
-                raise ConfigError(f"{path}, line {line}: a unit code and a password are needed")
-            rows[code] = {k: (row.get(k) or "") for k in FIELDS}
+    _check_private(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _damaged(path, f"not UTF-8 text at byte {exc.start}") from None
+    if "\x00" in text:
+        raise _damaged(path, "binary content")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header != list(FIELDS):
+        raise _damaged(path, f"line 1 should be the header {','.join(FIELDS)}")
+    known = unit_names()
+    rows: dict[str, dict[str, str]] = {}
+    for row in reader:
+        line = reader.line_num
+        if not row:
+            continue
+        if len(row) != len(FIELDS):
+            unit = f" (unit {row[0][:12]})" if row[0] else ""
+            raise _damaged(path, f"line {line}{unit} has {len(row)} fields, expected {len(FIELDS)}")
+        record = dict(zip(FIELDS, row, strict=True))
+        code = record["unit_code"]
+        if code not in known:
+            raise _damaged(path, f"line {line}: {code[:12]!r} is not a unit code of Hanoi")
+        if code in rows:
+            raise _damaged(path, f"line {line}: unit {code} is listed twice")
+        if not PASSWORD_FORM.fullmatch(record["password"]):
+            # never quote the password: say only what it should look like
+            raise _damaged(
+                path,
+                f"line {line}: the password of unit {code} is not one the suite makes "
+                f"({GROUPS} groups of {GROUP_SIZE} letters and digits joined by '-')",
+            )
+        rows[code] = record
     return rows
 
 
@@ -82,28 +153,89 @@ def _write(path: Path, rows: dict[str, dict[str, str]]) -> None:
     store.atomic_write(path, write_private)
 
 
-def _names() -> dict[str, str]:
+def _record_issue(ws: Workspace, codes: Iterable[str], how: str) -> None:
+    """Remember beside the processed tables that passwords were issued (no password in it):
+    a secrets file lost later is then never silently replaced by new passwords."""
+    record = issued_record(ws)
+    try:
+        earlier = json.loads(record.read_text("utf-8")) if record.is_file() else {}
+    except ValueError:
+        earlier = {}
+    events = list(earlier.get("issued", [])) if isinstance(earlier, dict) else []
+    events.append(
+        {
+            "time": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "how": how,
+            "units": sorted(codes),
+            "file": str(password_file(ws)),
+        }
+    )
+    text = json.dumps({"issued": events}, ensure_ascii=False, indent=1)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    store.atomic_write(record, lambda tmp: tmp.write_text(text, "utf-8"))
+
+
+def issued_before(ws: Workspace) -> str | None:
+    """Where a sign that unit passwords were issued before is found, or None (a first build).
+
+    Signs: the record written when passwords are made (processed folder), an encrypted unit
+    pack in a published week, a send log in a published week."""
+    if issued_record(ws).is_file():
+        return f"recorded in {issued_record(ws)}"
+    if ws.output.is_dir():
+        for week in sorted((p for p in ws.output.iterdir() if is_week(p.name)), reverse=True):
+            if (week / "distribution.json").is_file():
+                return f"packs were sent: {week / 'distribution.json'}"
+            for pack in sorted((week / "units").glob("*.xlsx")):
+                with pack.open("rb") as fh:
+                    if fh.read(len(OLE_MAGIC)) == OLE_MAGIC:
+                        return f"encrypted packs were published: {pack.parent}"
+    return None
+
+
+def _new_row(code: str, names: dict[str, str], today: str) -> dict[str, str]:
+    return {
+        "unit_code": code,
+        "unit_name": names.get(code, ""),
+        "password": generate_password(),
+        "created": today,
+    }
+
+
+def passwords_for(ws: Workspace, codes: Iterable[str]) -> dict[str, str]:
+    """The password of each unit of ``codes``, from the secrets file.
+
+    The first build (no file and no sign of an earlier issue: :func:`issued_before`) makes one
+    for every unit of Hanoi. Otherwise the file must be there, whole, owner-only, with a line
+    per unit asked for: else :class:`PasswordFileError` names the file and the fix."""
     from helpers.units import unit_names
 
-    return unit_names()
-
-
-def ensure_passwords(ws: Workspace, codes: Iterable[str]) -> dict[str, str]:
-    """Each unit's password; a unit that has none yet gets one (generated once, then kept)."""
     path = password_file(ws)
-    rows = _read(path)
-    missing = sorted({str(c) for c in codes} - set(rows))
-    if missing:
-        names, today = _names(), date.today().isoformat()
-        for code in missing:
-            rows[code] = {
-                "unit_code": code,
-                "unit_name": names.get(code, ""),
-                "password": generate_password(),
-                "created": today,
-            }
+    wanted = sorted({str(c) for c in codes})
+    if not path.exists():
+        evidence = issued_before(ws)
+        if evidence is not None:
+            raise PasswordFileError(
+                f"{path} is missing, but unit pack passwords were issued before ({evidence}): "
+                f"restore the file from its backup (then `chmod 600` it), or give every unit "
+                f"a new password with `{ROTATE_ALL}` and send each unit its new one"
+            )
+        names, today = unit_names(), date.today().isoformat()
+        rows = {code: _new_row(code, names, today) for code in sorted(set(names) | set(wanted))}
         _write(path, rows)
-    return {code: row["password"] for code, row in rows.items()}
+        _record_issue(ws, rows, "first build")
+    rows = _read(path)
+    missing = [code for code in wanted if code not in rows]
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" (+{len(missing) - 5} more)" if len(missing) > 5 else ""
+        )
+        raise PasswordFileError(
+            f"{path} has no password for unit(s) {shown}: restore the file from its backup, "
+            f"or give the units without one a password with `make rotate-passwords "
+            f"UNIT={MISSING}` and send each its own"
+        )
+    return {code: rows[code]["password"] for code in wanted}
 
 
 def load_passwords(ws: Workspace) -> dict[str, str]:
@@ -111,38 +243,64 @@ def load_passwords(ws: Workspace) -> dict[str, str]:
     return {code: row["password"] for code, row in _read(password_file(ws)).items()}
 
 
-def rotate(ws: Workspace, codes: Sequence[str]) -> list[str]:
-    """A new password for each unit named (by code or name); returns the codes rotated."""
+def unit_codes(values: Sequence[str], keywords: Sequence[str] = ()) -> list[str]:
+    """Unit codes from what a user typed (``make … UNIT=``): codes or names, several separated
+    by commas or spaces, or one of ``keywords`` (kept as typed, lower case). Anything else
+    stops with the values named: a value is never passed on unchecked."""
     from helpers.units import resolve_unit
 
     resolved: list[str] = []
     unknown: list[str] = []
-    for value in codes:
-        code = resolve_unit(value)
-        (resolved if code else unknown).append(code or value)
+    for value in values:
+        for piece in (p.strip() for p in str(value).split(",")):
+            if not piece:
+                continue
+            if piece.lower() in keywords or resolve_unit(piece):
+                words = [piece]
+            else:  # "00008 00070": codes separated by spaces (a name with spaces resolved above)
+                words = piece.split()
+            for word in words:
+                code = word.lower() if word.lower() in keywords else resolve_unit(word)
+                (resolved if code else unknown).append(code or piece)
     if unknown:
+        shown = ", ".join(repr(v[:40]) for v in dict.fromkeys(unknown))
+        also = "".join(f", '{k}'" for k in keywords)
         raise ConfigError(
-            f"not a unit of Hanoi: {', '.join(map(repr, unknown))} "
-            "(give a 5-digit unit code such as 00008, or the unit's name)"
+            f"not a unit of Hanoi: {shown} (give 5-digit unit codes such as 00008 or a unit's "
+            f"name{also})"
         )
     if not resolved:
-        raise ConfigError("name the unit(s) whose password to change, e.g. UNIT=00008")
+        raise ConfigError("name the unit(s), e.g. UNIT=00008")
+    return list(dict.fromkeys(resolved))
+
+
+def rotate(ws: Workspace, codes: Sequence[str]) -> list[str]:
+    """A new password for each unit named (codes, names, ``all``, ``missing``: the units the
+    file has no line for); returns the codes given one. ``all`` writes a new file whatever
+    the old one held; otherwise the file must be readable (:func:`passwords_for`'s checks)."""
+    from helpers.units import unit_names
+
+    wanted = unit_codes(codes, keywords=(ALL, MISSING))
+    names, today = unit_names(), date.today().isoformat()
     path = password_file(ws)
-    rows = _read(path)
-    names, today = _names(), date.today().isoformat()
-    for code in resolved:
+    if ALL in wanted:
+        rows: dict[str, dict[str, str]] = {}
+        chosen = sorted(names)
+    else:
+        rows = _read(path)
+        chosen = sorted(
+            {c for c in wanted if c != MISSING}
+            | ({c for c in names if c not in rows} if MISSING in wanted else set())
+        )
+    for code in chosen:
         old = rows.get(code, {}).get("password")
-        new = generate_password()
-        while new == old:
-            new = generate_password()
-        rows[code] = {
-            "unit_code": code,
-            "unit_name": names.get(code, ""),
-            "password": new,
-            "created": today,
-        }
+        rows[code] = _new_row(code, names, today)
+        while rows[code]["password"] == old:
+            rows[code] = _new_row(code, names, today)
     _write(path, rows)
-    return sorted(set(resolved))
+    if chosen:
+        _record_issue(ws, chosen, "rotate")
+    return chosen
 
 
 def unit_passwords(ws: Workspace, plan, codes: Iterable[str]) -> dict[str, str]:
@@ -150,7 +308,7 @@ def unit_passwords(ws: Workspace, plan, codes: Iterable[str]) -> dict[str, str]:
     (``unit_packs.encrypt: false``)."""
     if not bool(plan.unit_packs.get("encrypt", True)):
         return {}
-    return ensure_passwords(ws, codes)
+    return passwords_for(ws, codes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,25 +355,32 @@ def is_encrypted(data: bytes) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from helpers.units import unit_names
+
     parser = argparse.ArgumentParser(
         prog="python -m helpers.protect", description="Unit pack passwords."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     rot = sub.add_parser("rotate", help="give units a new password")
-    rot.add_argument("units", nargs="*", help="unit codes or names (commas allowed)")
+    rot.add_argument(
+        "units",
+        nargs="*",
+        help=f"unit codes or names (commas or spaces between codes), '{ALL}' or '{MISSING}'",
+    )
     args = parser.parse_args(argv)
     ws = workspace()
-    units = [u.strip() for value in args.units for u in value.split(",") if u.strip()]
     try:
-        done = rotate(ws, units)
+        done = rotate(ws, args.units)
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
-    names = _names()
-    print(
-        f"new password for {len(done)} unit(s): "
-        + ", ".join(f"{c} {names.get(c, '')}".strip() for c in done)
-    )
+    names = unit_names()
+    if not done:
+        print(f"every unit already has a password in {password_file(ws)}: nothing changed")
+        return 0
+    listed = ", ".join(f"{c} {names.get(c, '')}".strip() for c in done[:10])
+    more = f" and {len(done) - 10} more" if len(done) > 10 else ""
+    print(f"new password for {len(done)} unit(s): {listed}{more}")
     print(
         f"written to {password_file(ws)} (owner-only). Send it to the unit by the usual "
         "separate channel, then rebuild the packs (make weekly-report) before sending them: "

@@ -142,20 +142,36 @@ def _describe_failure(step: str, exc: BaseException, executed: Path) -> str:
     return f"notebook {step}.ipynb failed in {where}: {ename}: {evalue}"
 
 
-def _ipc_kernel_manager() -> type:
+def _ipc_kernel_manager(log: Path | None = None) -> type:
     """A kernel manager that talks to its kernel over local IPC sockets instead of TCP ports:
     nothing listens on the network, and the kernel no longer warns at every step that TCP
-    is unencrypted."""
+    is unencrypted.
+
+    With ``log``, the kernel's own stdout and stderr (and so its pool workers') go to that
+    file instead of the console: what a cell prints is in the notebook anyway, and what is
+    left (the kernel's shutdown tracebacks after SIGTERM, ``Exception ignored in
+    ZipFile.__del__`` from each worker on a full disk) is noise on the console, where the
+    run says its one line. The runner keeps the file with the failed run's notebooks."""
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum
 
     class IpcKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if log is None:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            with log.open("ab") as fh:  # the kernel has its own copy once started
+                kw.setdefault("stdout", fh)
+                kw.setdefault("stderr", fh)
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
     return IpcKernelManager
 
 
-def execute_notebook(source: Path, target: Path, parameters: dict, cwd: Path) -> None:
+def execute_notebook(
+    source: Path, target: Path, parameters: dict, cwd: Path, *, kernel_log: Path | None = None
+) -> None:
     import papermill as pm
 
     from helpers import bars
@@ -173,7 +189,7 @@ def execute_notebook(source: Path, target: Path, parameters: dict, cwd: Path) ->
             progress_bar=sys.stderr.isatty(),
             log_output=False,
             report_mode=False,
-            kernel_manager_class=_ipc_kernel_manager(),
+            kernel_manager_class=_ipc_kernel_manager(kernel_log),
         )
     finally:
         if before is None:
@@ -437,6 +453,9 @@ def _run_locked(
     nb_out = staging / "notebooks"
     nb_out.mkdir()
     children = _own_children()
+    # the kernels' own console output, kept with a failed run's notebooks (named with this
+    # process's pid: a killed run's is removed by the next run)
+    kernel_logs = Path(tempfile.mkdtemp(prefix=f".catp375-kernel-logs.staging-{os.getpid()}-"))
     plan = [(step, lang) for step in steps for lang in (langs if step.per_lang else [None])]
     t_run = time.perf_counter()
     warned: list[dict] = []
@@ -487,7 +506,13 @@ def _run_locked(
                 processed_before = reuse.snapshot()
                 t0 = time.perf_counter()
                 try:
-                    execute_notebook(notebook, executed, params, cwd=notebooks_dir)
+                    execute_notebook(
+                        notebook,
+                        executed,
+                        params,
+                        cwd=notebooks_dir,
+                        kernel_log=kernel_logs / f"{stem}.kernel.log",
+                    )
                     if step.post:
                         _call(step.post)(executed, staging, week, lang)
                 except Exception as exc:
@@ -534,11 +559,16 @@ def _run_locked(
         try:
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(nb_out), str(kept))
+            for log in kernel_logs.glob("*.log"):
+                if log.stat().st_size:
+                    shutil.move(str(log), str(kept / log.name))
             echo(f"executed notebooks kept for inspection in {kept}")
         except OSError as move_error:  # a full disk or read-only folder: say so, keep going
             echo(f"executed notebooks could not be kept ({move_error})")
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(kernel_logs, ignore_errors=True)
         raise
+    shutil.rmtree(kernel_logs, ignore_errors=True)
     record.finished_at = datetime.now().astimezone().isoformat(timespec="seconds")
     try:
         if record.partial and final.is_dir():

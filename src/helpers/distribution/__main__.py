@@ -34,6 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=_flag("FORCE"),
         help="send to every unit again, also those already sent",
     )
+    parser.add_argument(
+        "--units",
+        default="",
+        help="only these units (codes or names, separated by commas or spaces; make UNIT=)",
+    )
     parser.add_argument("--output-dir", default="")
     args = parser.parse_args(argv)
     ws = workspace(output_dir=args.output_dir)
@@ -42,7 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.week and not is_week(args.week):
             raise ConfigError(f"WEEK must be a date YYYY-MM-DD, found {args.week!r}")
         week = args.week or resolve_week(ws, "")
-        report = send_packs(ws, week, dry_run=args.dry_run, force=args.force)
+        from helpers.protect import unit_codes
+
+        units = unit_codes([args.units]) if args.units.strip() else None
+        report = send_packs(ws, week, dry_run=args.dry_run, force=args.force, units=units)
     except PipelineError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2

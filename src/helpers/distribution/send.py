@@ -7,9 +7,16 @@ Reads the week's unit packs (``reports/output/<week>/units/``), the address book
 (``config/unit_contacts.csv``) and the SMTP settings (``distribution`` in ``plan.yaml``; the
 login from ``CATP_SMTP_USER`` / ``CATP_SMTP_PASSWORD``). Writes one line per attempt into
 ``reports/output/<week>/distribution.json``: unit, recipients, message id, SHA-256 of the
-attachment, time, result. A unit whose pack was sent is skipped on the next run (``force``
-sends again); a refused recipient or a dropped connection marks that unit failed and the others
-go on.
+attachment, time, result, and each recipient's own result. A refused recipient or a dropped
+connection marks that unit failed and the others go on.
+
+Each recipient's result is kept as it happens: the attempt is written (and synced to disk)
+before the message goes out, its outcome right after. The next run sends only to recipients
+not yet accepted (a refused ``cc`` is retried alone, its unit's ``to`` is not sent again), and
+``force`` sends to everyone again. An attempt whose outcome was never written (the run was
+killed or the machine stopped mid-send) may have been delivered: its recipients are "in doubt",
+never sent again on their own; the summary names the units (check with them, then
+``UNIT=… FORCE=1`` sends again).
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ LOG_FILE = "distribution.json"
 OUTBOX = "outbox"
 USER_ENV, PASSWORD_ENV = "CATP_SMTP_USER", "CATP_SMTP_PASSWORD"
 SENT, FAILED, WRITTEN = "sent", "failed", "written"
+SENDING = "sending"  # written before the message goes out; replaced by the outcome after
+ACCEPTED = "accepted"  # one recipient's result: the server took the message for it
 
 
 @dataclass(frozen=True)
@@ -58,13 +67,14 @@ class SendReport:
     written: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # unit -> error
     skipped: list[str] = field(default_factory=list)  # already sent before
+    in_doubt: dict[str, list[str]] = field(default_factory=dict)  # unit -> recipients
     rebuilt: list[str] = field(default_factory=list)  # skipped, but sent an earlier build
     log: Path | None = None
     outbox: Path | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.in_doubt
 
 
 def smtp_settings(plan: Plan, env: Mapping[str, str] | None = None) -> Smtp | None:
@@ -106,18 +116,58 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 
 
 def _write_log(path: Path, week: str, entries: list[dict[str, Any]]) -> None:
-    text = json.dumps({"week": week, "sends": entries}, ensure_ascii=False, indent=2)
+    """The whole log replaced at once and synced to disk before the next message goes out:
+    a crash or a power cut never loses a recipient's result."""
+    data = json.dumps({"week": week, "sends": entries}, ensure_ascii=False, indent=2).encode()
 
     def write_shared(tmp: Path) -> None:
-        tmp.write_text(text, "utf-8")
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         tmp.chmod(0o644)  # the log is for the staff who distribute, like the pack
 
     store.atomic_write(path, write_shared)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself
+    finally:
+        os.close(folder)
+
+
+def recipient_results(entry: dict[str, Any]) -> dict[str, str]:
+    """One attempt's result per recipient (a log written before results were kept per
+    recipient: every address of a sent entry accepted)."""
+    if "recipients" in entry:
+        return dict(entry["recipients"])
+    if entry.get("result") == SENT:
+        return {a: ACCEPTED for a in [*entry.get("to", []), *entry.get("cc", [])]}
+    return {}
+
+
+def accepted_recipients(entries: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Per unit, the recipients the server accepted its pack for (by SMTP), this week."""
+    out: dict[str, set[str]] = {}
+    for e in entries:
+        taken = {a for a, r in recipient_results(e).items() if r == ACCEPTED}
+        if taken:
+            out.setdefault(e["unit_code"], set()).update(taken)
+    return out
+
+
+def doubtful_recipients(entries: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Per unit, the recipients of an attempt whose outcome was never written: the run
+    stopped while sending, the server may have delivered the message."""
+    out: dict[str, set[str]] = {}
+    for e in entries:
+        if e.get("result") == SENDING:
+            out.setdefault(e["unit_code"], set()).update(recipient_results(e))
+    return out
 
 
 def sent_units(entries: list[dict[str, Any]]) -> set[str]:
-    """Units whose pack was sent (by SMTP) at least once this week."""
-    return {e["unit_code"] for e in entries if e.get("result") == SENT}
+    """Units whose pack the server accepted (by SMTP) for at least one recipient this week."""
+    return set(accepted_recipients(entries))
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,8 +216,9 @@ class _Connection:
 
 def _deliver(
     conn: _Connection, msg: EmailMessage, sender: str, recipients: Sequence[str]
-) -> str | None:
-    """Send one message; None when every recipient took it, else what went wrong.
+) -> tuple[dict[str, str], str | None]:
+    """Send one message; each recipient's result (``accepted`` or why not), and None when
+    every recipient took it, else what went wrong.
 
     A refused recipient leaves the session usable; a dropped or broken session is closed and
     opened again for the next unit.
@@ -180,20 +231,24 @@ def _deliver(
         )
     except smtplib.SMTPRecipientsRefused as exc:
         _reset(conn)
-        return "refused: " + "; ".join(
-            f"{a} ({c} {_text(m)})" for a, (c, m) in sorted(exc.recipients.items())
-        )
+        refused = exc.recipients
     except smtplib.SMTPResponseException as exc:  # sender or message refused, session alive
         _reset(conn)
-        return f"refused by the server: {exc.smtp_code} {_text(exc.smtp_error)}"
+        error = f"refused by the server: {exc.smtp_code} {_text(exc.smtp_error)}"
+        return dict.fromkeys(recipients, error), error
     except (smtplib.SMTPException, OSError) as exc:  # dropped, timed out, TLS failed ...
         conn.drop()
-        return f"connection: {type(exc).__name__}: {exc}"
+        error = f"connection: {type(exc).__name__}: {exc}"
+        return dict.fromkeys(recipients, error), error
+    results = {
+        a: f"refused: {refused[a][0]} {_text(refused[a][1])}" if a in refused else ACCEPTED
+        for a in recipients
+    }
     if refused:
-        return "refused: " + "; ".join(
+        return results, "refused: " + "; ".join(
             f"{a} ({c} {_text(m)})" for a, (c, m) in sorted(refused.items())
         )
-    return None
+    return results, None
 
 
 def _reset(conn: _Connection) -> None:
@@ -264,15 +319,33 @@ def send_packs(
         )
     log_path = out_dir / LOG_FILE
     entries = read_log(log_path)
-    done_before = set() if force else sent_units(entries)
-    todo = [task for task in tasks if task["unit"]["unit_code"] not in done_before]
-    report = SendReport(
-        week=week,
-        mode="smtp" if smtp else "outbox",
-        log=log_path,
-        skipped=sorted(done_before & {t["unit"]["unit_code"] for t in tasks}),
-    )
-    last_sent = {e["unit_code"]: e.get("sha256") for e in entries if e.get("result") == SENT}
+    accepted = {} if force else accepted_recipients(entries)
+    doubtful = {} if force else doubtful_recipients(entries)
+    report = SendReport(week=week, mode="smtp" if smtp else "outbox", log=log_path)
+    # per unit, the recipients still to send to: not accepted before, not in doubt
+    pending: dict[str, list[str]] = {}
+    for task in tasks:
+        code = task["unit"]["unit_code"]
+        recipients = contacts[code].recipients
+        taken, unsure = accepted.get(code, set()), doubtful.get(code, set())
+        left = [a for a in recipients if a not in taken and a not in unsure]
+        unsure_left = [a for a in recipients if a in unsure and a not in taken]
+        if unsure_left:
+            report.in_doubt[code] = unsure_left
+        if left:
+            pending[code] = left
+        elif not unsure_left:
+            report.skipped.append(code)
+    todo = [task for task in tasks if task["unit"]["unit_code"] in pending]
+    for code in report.in_doubt:
+        echo(
+            f"{code}: IN DOUBT, not sent again: a run stopped while sending to "
+            f"{', '.join(report.in_doubt[code])}"
+        )
+    last_sent: dict[str, str] = {}
+    for e in entries:
+        if any(r == ACCEPTED for r in recipient_results(e).values()):
+            last_sent[e["unit_code"]] = e.get("sha256", "")
     report.rebuilt = [
         t["unit"]["unit_code"]
         for t in tasks
@@ -283,7 +356,8 @@ def send_packs(
         _refuse_placeholders(
             contacts, [t["unit"]["unit_code"] for t in todo], sender, contacts_path
         )
-    else:
+    else:  # the outbox holds each unit's whole message, whatever was sent before
+        todo = [t for t in tasks if t["unit"]["unit_code"] not in report.skipped]
         report.outbox = out_dir / OUTBOX
         report.outbox.mkdir(parents=True, exist_ok=True)
     conn = _Connection(smtp) if smtp else None
@@ -325,19 +399,29 @@ def send_packs(
                 entry.update(result=WRITTEN, file=f"{OUTBOX}/{target.name}")
                 report.written.append(code)
             else:
-                error = _deliver(conn, msg, sender_address, contact.recipients)
+                attempt = pending[code]
+                # the attempt on disk before the message goes out: a crash from here on
+                # leaves it "sending" (in doubt), never silently sent twice
+                entry.update(result=SENDING, recipients=dict.fromkeys(attempt, SENDING))
+                entries.append(entry)
+                _write_log(log_path, week, entries)
+                results, error = _deliver(conn, msg, sender_address, attempt)
                 entry.update(
                     result=FAILED if error else SENT,
+                    recipients=results,
                     time=datetime.now().astimezone().isoformat(timespec="seconds"),
                 )
                 if error:
                     entry["error"] = error
+                _write_log(log_path, week, entries)
+                if error:
                     report.failed[code] = error
                     echo(f"[{index}/{len(todo)}] {code} {contact.unit_name}: FAILED {error}")
                 else:
                     report.sent.append(code)
+                continue
             entries.append(entry)
-            _write_log(log_path, week, entries)  # after each unit: a crash keeps what was sent
+            _write_log(log_path, week, entries)
     finally:
         if conn is not None:
             conn.quit()
@@ -366,11 +450,19 @@ def summary(report: SendReport) -> str:
             f"{len(report.rebuilt)} of them received an earlier build of their pack "
             "(the week was rebuilt after sending); FORCE=1 sends the current packs"
         )
+    if report.in_doubt:
+        codes = sorted(report.in_doubt)
+        lines.append(
+            f"{len(codes)} unit(s) IN DOUBT, not sent again: {', '.join(codes)}: an earlier run "
+            "stopped while sending to them, the server may have delivered their pack. Ask the "
+            f"unit (or the mail server's log); to send again: make send-packs UNIT={codes[0]} "
+            "FORCE=1"
+        )
     if report.failed:
         lines.append(f"{len(report.failed)} unit(s) FAILED: {', '.join(sorted(report.failed))}")
         lines.append(
             "fix the cause (address book, server), then run the same command again: "
-            "only the units not yet sent are sent"
+            "only the recipients not yet sent to are sent"
         )
     lines.append(f"log: {report.log}")
     return "\n".join(lines)
