@@ -244,3 +244,12 @@ def test_a_changed_byte_in_one_source_reparses_it_only_and_reruns_what_follows(i
     assert ledger["balanced"]
     reused_files = [e for e in ledger["files"] if e["source"] != "submissions"]
     assert reused_files and all(e["reused_from"] == WEEK for e in reused_files)
+
+
+def test_code_version_changes_with_the_units_reference_file(tmp_path, monkeypatch):
+    copy = tmp_path / "units.csv"
+    shutil.copyfile(incremental.paths.UNITS_FILE, copy)
+    monkeypatch.setattr(incremental, "REFERENCE_FILES", (copy,))
+    before = incremental.code_version()
+    copy.write_text(copy.read_text("utf-8").replace("00082,", "00073,"), "utf-8")
+    assert incremental.code_version()["reference"] != before["reference"]
