@@ -698,6 +698,7 @@ def test_ledger_balances_on_the_sample(ingested, sample_week):
         assert len(rejected.drop_duplicates()) == sum(e["rows_rejected"] for e in entries)
     unit_files = [e for e in ledger["files"] if e["source"] == "unit_reports"]
     assert len(unit_files) == 126 and all(e["rows_skipped"]["totals"] == 1 for e in unit_files)
+    assert not any("draft_unit_code" in e["notes"] for e in ledger["files"])  # official codes
 
 
 def _keys(frame: pd.DataFrame, *columns: str) -> pd.MultiIndex:

@@ -184,7 +184,7 @@ def _cell(text: str) -> tuple[str | None, bool, str | None]:
     if code is not None and code == named:
         return code, draft, None
     written = f"{int(both['code']):05d}"
-    said = _said(written, code, draft) if code is not None else f"{written} = no unit"
+    said = _said(written, code, draft)
     name_said = f"{name} = {named}" if named else f"{name} = no unit"
     return None, False, f"{said} ≠ {name_said}"
 
