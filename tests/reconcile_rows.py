@@ -16,7 +16,7 @@ from helpers.paths import Workspace
 
 WEEK = "2025-11-23"
 UNIT = "00070"
-OTHER_UNIT = "00073"
+OTHER_UNIT = "00082"
 
 
 def vehicle(n: int = 1, **over) -> dict:

@@ -160,6 +160,17 @@ def test_committed_address_book_lists_every_unit_on_placeholder_addresses():
             r"unit 00008 is Phường Ngọc Hà, the row names 'Xã Sóc Sơn'",
         ),
         (lambda rows: [r for r in rows if r[0] != "00008"], r"1 unit\(s\) have no row: 00008"),
+        (
+            lambda rows: [r if r[0] != "00082" else ["00073", *r[1:]] for r in rows],
+            r"'00073' is the draft code of Phường Cửa Nam: its official code is 00082",
+        ),
+        (
+            lambda rows: [  # the address book as the draft list coded it
+                ["00226" if r[0] == "00229" else "00196" if r[0] == "00226" else r[0], *r[1:]]
+                for r in rows
+            ],
+            r"unit 00226 is Phường Văn Miếu - Quốc Tử Giám, the row names 'Phường Kim Liên'",
+        ),
     ],
 )
 def test_address_book_problems_are_refused_with_their_line(tmp_path, change, message):

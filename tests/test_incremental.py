@@ -320,3 +320,12 @@ def test_a_published_file_edited_in_place_is_made_again_not_vouched_for(inc_ws):
     assert html.read_bytes() != forged
     files = {f["path"]: f for f in manifest["files"]}
     assert files[html.name]["sha256"] == incremental.sha256(html)
+
+
+def test_code_version_changes_with_the_units_reference_file(tmp_path, monkeypatch):
+    copy = tmp_path / "units.csv"
+    shutil.copyfile(incremental.paths.UNITS_FILE, copy)
+    monkeypatch.setattr(incremental, "REFERENCE_FILES", (copy,))
+    before = incremental.code_version()
+    copy.write_text(copy.read_text("utf-8").replace("00082,", "00073,"), "utf-8")
+    assert incremental.code_version()["reference"] != before["reference"]

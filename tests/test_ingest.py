@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from helpers import DeliveryError, ingest
 from helpers.paths import Workspace
 from helpers.statuses import REJECT_REASONS
+from helpers.units import unit_names
 from tests.ingest_builders import (
     VALID,
     WEEK,
@@ -697,6 +698,7 @@ def test_ledger_balances_on_the_sample(ingested, sample_week):
         assert len(rejected.drop_duplicates()) == sum(e["rows_rejected"] for e in entries)
     unit_files = [e for e in ledger["files"] if e["source"] == "unit_reports"]
     assert len(unit_files) == 126 and all(e["rows_skipped"]["totals"] == 1 for e in unit_files)
+    assert not any("draft_unit_code" in e["notes"] for e in ledger["files"])  # official codes
 
 
 def _keys(frame: pd.DataFrame, *columns: str) -> pd.MultiIndex:
@@ -1210,3 +1212,67 @@ def test_a_source_whose_accepted_rows_fell_by_half_since_last_week_stops_the_ing
         tmp_ws.raw / WEEK / "submissions.csv", rows_of("submissions", *({} for _ in range(130)))
     )
     assert not any(w["code"] == "source_fell" for w in ingest.ingest_week(tmp_ws, WEEK)["warnings"])
+
+
+# ---------------------------------------------------------------- unit codes and names
+
+
+def test_a_unit_written_as_code_and_name_resolves_when_both_agree(tmp_ws):
+    rows = rows_of("population", {"unit_code": "00008 - Phường Ngọc Hà"}, {"unit_code": "Ngọc Hà"})
+    _, result, entry = check(
+        tmp_ws, "population", write_csv(tmp_ws.raw / WEEK / "population.csv", rows)
+    )
+    assert result.accepted["unit_code"].tolist() == ["00008", "00008"]
+    assert entry["rows_rejected"] == 0
+
+
+def test_a_code_and_name_that_disagree_are_rejected_naming_both(tmp_ws):
+    rows = rows_of("population", {"unit_code": "00226 - Phường Kim Liên"})
+    _, result, entry = check(
+        tmp_ws, "population", write_csv(tmp_ws.raw / WEEK / "population.csv", rows)
+    )
+    assert reasons(result) == [(2, "unit_code", "unit_code_name_mismatch")]
+    value = result.rejects["value"].iloc[0]
+    assert "00226 = Phường Văn Miếu - Quốc Tử Giám" in value and "Kim Liên = 00229" in value
+    assert entry["rows_accepted"] == 0
+
+
+def test_a_unit_name_column_beside_the_code_is_checked_against_it(tmp_ws):
+    rows = [
+        dict(r, **{"Tên đơn vị": name})
+        for r, name in zip(
+            rows_of("population", {"unit_code": "00226"}, {"unit_code": "00229"}),
+            ["Phường Kim Liên", "Phường Kim Liên"],
+            strict=True,
+        )
+    ]
+    path = write_csv(tmp_ws.raw / WEEK / "population.csv", rows)
+    _, result, entry = check(tmp_ws, "population", path)
+    assert reasons(result) == [(2, "unit_code", "unit_code_name_mismatch")]
+    assert "00226 = Phường Văn Miếu - Quốc Tử Giám" in result.rejects["value"].iloc[0]
+    assert result.accepted["unit_code"].tolist() == ["00229"]
+    assert entry["columns_unused"] == []
+
+
+def test_an_official_code_that_was_another_units_draft_code_is_its_official_unit(tmp_ws):
+    rows = rows_of("population", {"unit_code": "00226"}, {"unit_code": "00331"})
+    _, result, entry = check(
+        tmp_ws, "population", write_csv(tmp_ws.raw / WEEK / "population.csv", rows)
+    )
+    names = [unit_names()[c] for c in result.accepted["unit_code"]]
+    assert names == ["Phường Văn Miếu - Quốc Tử Giám", "Phường Hoàng Mai"]
+    assert entry["notes"] == {}  # never credited through the draft list
+
+
+def test_a_draft_code_no_unit_holds_is_read_with_a_warning_in_the_ledger(tmp_ws):
+    folder = full_delivery(tmp_ws, WEEK, skip=("population",))
+    rows = rows_of("population", {"unit_code": "00073"}, {"unit_code": "10333"}, {})
+    write_csv(folder / "population.csv", rows)
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    people = pd.read_parquet(tmp_ws.processed / WEEK / "population.parquet")
+    assert people["unit_code"].tolist() == ["00082", "10342", "00008"]
+    entry = next(e for e in ledger["files"] if e["source"] == "population")
+    assert entry["rows_accepted"] == 3 and entry["notes"] == {"draft_unit_code": 2}
+    assert [
+        w["params"]["rows"] for w in ledger["warnings"] if w["code"] == "note_draft_unit_code"
+    ] == [2]

@@ -179,6 +179,7 @@ def reload() -> None:
     header_lookup.cache_clear()
     _alias_words.cache_clear()
     word_hits.cache_clear()
+    _unit_name_keys.cache_clear()
 
 
 def columns(source: str) -> dict[str, tuple[str, ...]]:
@@ -188,6 +189,19 @@ def columns(source: str) -> dict[str, tuple[str, ...]]:
 def is_unused(header: str) -> bool:
     """A header the aliases file lists as knowingly unused (STT, Ghi chú, channel)."""
     return fold_key(header) in aliases()[1]
+
+
+@cache
+def _unit_name_keys() -> frozenset[str]:
+    groups = yaml.safe_load(paths.ALIASES_FILE.read_text("utf-8")).get("groups") or {}
+    where = f"{paths.ALIASES_FILE}: groups.unit_name"
+    return frozenset(fold_key(h) for h in _spellings(groups.get("unit_name", []), groups, where))
+
+
+def is_unit_name(header: str) -> bool:
+    """A header of a column that names the unit beside its code (``Tên đơn vị``; the group
+    ``unit_name`` of the aliases file): ingest checks it against the code."""
+    return fold_key(header) in _unit_name_keys()
 
 
 @cache

@@ -44,10 +44,11 @@ TRACKED_PACKAGES = (
     "matplotlib",
     "openpyxl",
     "weasyprint",
-    "vietnam-provinces",
 )
-# The code whose hash is part of every key: the package and the report templates.
+# The code whose hash is part of every key: the package and the report templates; and the
+# reference data every step reads as if it were code (the 126 units and their codes).
 CODE_DIRS: tuple[Path, ...] = (PACKAGE_DIR, TEMPLATES_DIR)
+REFERENCE_FILES: tuple[Path, ...] = (paths.UNITS_FILE,)
 
 
 def sha256(path: Path) -> str:
@@ -164,7 +165,8 @@ class Hashes:
 
 
 def code_version(hashes: Hashes | None = None) -> dict[str, str]:
-    """The package version, the libraries' versions and a hash over the code and templates."""
+    """The package version, the libraries' versions, a hash over the code and templates and
+    one over the reference data (config/units.csv)."""
     hashes = hashes or Hashes()
     versions = package_versions()
     source = {d.name: hashes.folder(d) for d in CODE_DIRS}
@@ -172,6 +174,7 @@ def code_version(hashes: Hashes | None = None) -> dict[str, str]:
         "package": versions[PACKAGE_NAME],
         "libraries": digest(versions),
         "source": digest(source),
+        "reference": digest({f.name: hashes.of(f) for f in REFERENCE_FILES}),
     }
 
 

@@ -20,6 +20,7 @@ CONFIG_DIR = PROJECT_ROOT / "config"
 PLAN_FILE = CONFIG_DIR / "plan.yaml"
 ALIASES_FILE = CONFIG_DIR / "aliases.yaml"
 CONTACTS_FILE = CONFIG_DIR / "unit_contacts.csv"
+UNITS_FILE = CONFIG_DIR / "units.csv"  # the 126 units: official codes (helpers.units)
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 TEMPLATES_DIR = PROJECT_ROOT / "reports" / "templates"
 I18N_DIR = TEMPLATES_DIR / "i18n"

@@ -73,6 +73,7 @@ REJECT_REASONS: tuple[str, ...] = (
     "date_in_future",
     "date_before_1900",
     "unknown_unit",
+    "unit_code_name_mismatch",
     "invalid_enum",
     "invalid_number",
     "duplicate_key",

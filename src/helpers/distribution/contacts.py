@@ -16,7 +16,7 @@ from pathlib import Path
 
 from helpers import ConfigError
 from helpers.paths import CONTACTS_FILE
-from helpers.units import official_units, resolve_unit
+from helpers.units import draft_codes, official_units, resolve_unit
 
 COLUMNS = ("unit_code", "unit_name", "to", "cc")
 # local@domain.tld without spaces or display names: the address book holds bare addresses
@@ -90,8 +90,12 @@ def load_contacts(path: Path | str = CONTACTS_FILE) -> dict[str, Contact]:
         raw_code, name = row.get("unit_code", ""), row.get("unit_name", "")
         code = resolve_unit(raw_code) if re.fullmatch(r"\d{1,5}", raw_code) else None
         if code is None:
+            draft = draft_codes().get(raw_code.zfill(5)) if raw_code.isdigit() else None
             problems.append(
-                f"line {line}: {raw_code!r} is not the code of a unit of Hanoi "
+                f"line {line}: {raw_code!r} is the draft code of {names[draft]}: its official "
+                f"code is {draft} (config/units.csv)"
+                if draft
+                else f"line {line}: {raw_code!r} is not the code of a unit of Hanoi "
                 f"(row {','.join(values)!r})"
             )
             continue

@@ -11,13 +11,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helpers import i18n, normalize
+from helpers import headers, i18n, normalize
 from helpers.config import load_plan
 from helpers.ingest.rawfile import _TEXT_TYPES, RawFile, _release_memory
 from helpers.ingest.sources import COLUMNS, NATURAL_KEYS, REQUIRED_COLUMNS
 from helpers.normalize.arrow import _arrow
 from helpers.statuses import COMMITMENT_MEASURES, REJECT_REASONS
-from helpers.units import resolve_units
+from helpers.units import resolve_unit_cells
 
 # ---------------------------------------------------------------- validating one file
 
@@ -54,20 +54,23 @@ class _Problems:
         column: str,
         reason: str,
         other: np.ndarray | None = None,
+        values: np.ndarray | None = None,
     ) -> None:
         """Reject the ``mask`` rows; ``other`` (row positions, one per masked row) names the
-        row each one repeats or contradicts."""
+        row each one repeats or contradicts; ``values`` (one per row) replaces the cell shown
+        as the reject's value."""
         assert reason in REJECT_REASONS, reason
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
         self.bad |= mask
         where = np.flatnonzero(mask)
-        value = (
-            self.rows[column].iloc[where].to_numpy(dtype=object)
-            if column in self.rows
-            else np.full(len(where), None, dtype=object)
-        )
+        if values is not None:
+            value = np.asarray(values, dtype=object)[where]
+        elif column in self.rows:
+            value = self.rows[column].iloc[where].to_numpy(dtype=object)
+        else:
+            value = np.full(len(where), None, dtype=object)
         part = {
             "source_file": self.rows["source_file"].iloc[where].to_numpy(),
             "source_row": self.rows["source_row"].iloc[where].to_numpy(),
@@ -112,13 +115,18 @@ def _required(p: _Problems, columns: tuple[str, ...]) -> None:
 
 
 def _unit(p: _Problems, column: str = "unit_code") -> pd.Series:
-    """Official unit codes, resolved once per distinct spelling."""
-    encoded = pa.array(p.text(column)).dictionary_encode()
-    resolved = resolve_units(pd.Series(encoded.dictionary, dtype="str"))
-    codes = pa.array(resolved, type=pa.large_string()).take(encoded.indices)
-    out = pd.Series(codes, index=p.rows.index, dtype="str")
-    p.add(out.isna().to_numpy() & ~p.blank(column), column, "unknown_unit")
-    return out
+    """Official unit codes, resolved once per distinct spelling (helpers.units): a code and a
+    name that disagree (in one cell, or a unit-name column beside the code) are rejected with
+    both named; a draft code no unit holds is read as its unit and noted in the ledger."""
+    named = next((c for c in p.rows.columns if c != column and headers.is_unit_name(c)), None)
+    cells = resolve_unit_cells(p.text(column), p.text(named) if named else None)
+    mismatch = cells["problem"].notna().to_numpy()
+    p.add(mismatch, column, "unit_code_name_mismatch", values=cells["detail"].to_numpy())
+    p.add(
+        cells["unit_code"].isna().to_numpy() & ~mismatch & ~p.blank(column), column, "unknown_unit"
+    )
+    p.note("draft_unit_code", cells["draft"].to_numpy(dtype=bool))
+    return pd.Series(cells["unit_code"].array, index=p.rows.index, dtype="str")
 
 
 def _enum(p: _Problems, column: str, name: str) -> pd.Series:

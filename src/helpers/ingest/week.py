@@ -55,7 +55,9 @@ def ledger_entry(raw: RawFile, result: Validated) -> dict:
         "copy_of": result.copy_of.get(raw.file),
         "notes": result.notes.get(raw.file, {}),
         "columns_guessed": headers.guessed(raw.source, raw.header),
-        "columns_unused": [c for c in raw.extra_columns if not headers.is_unused(c)],
+        "columns_unused": [
+            c for c in raw.extra_columns if not headers.is_unused(c) and not headers.is_unit_name(c)
+        ],
         "reject_reasons": _reject_reasons(result.rejects, raw.file),
     }
 
