@@ -88,8 +88,8 @@ def test_normalisers_do_not_mutate_their_input():
         ("97090012345", False, "97090012345", "invalid", False),  # 097 is no province
         ("0101234567", False, "0101234567", "invalid", False),  # 000... is no province
         ("123456789", False, "123456789", "cmnd", False),  # old CMND: kept, flagged
-        ("0101234567", True, "0101234567", "tax_code", False),
-        ("0101234567-001", True, "0101234567-001", "tax_code", False),
+        ("0100109106", True, "0100109106", "tax_code", False),
+        ("0100109106-001", True, "0100109106-001", "tax_code", False),
         ("001 090 012 345", False, "001090012345", "cccd", False),
         ("00109001234X", False, "00109001234X", "invalid", False),
         ("12345", False, "12345", "invalid", False),
@@ -102,6 +102,62 @@ def test_ids_repaired_flagged_or_marked_invalid(raw, org, expected_id, kind, rep
     assert (out["id"] if isinstance(out["id"], str) else None) == expected_id
     assert out["kind"] == kind
     assert bool(out["repaired"]) is repaired
+
+
+@pytest.mark.parametrize(
+    "raw, expected_id, kind",
+    [
+        ("001090012345", "001090012345", "cccd"),  # 001 Hà Nội
+        ("096090012345", "096090012345", "cccd"),  # 096 Cà Mau, the last code
+        ("000090012345", "000090012345", "invalid"),
+        ("003090012345", "003090012345", "invalid"),  # a gap between 002 and 004
+        ("013090012345", "013090012345", "invalid"),
+        ("097090012345", "097090012345", "invalid"),  # past 096
+        ("3090012345", "3090012345", "invalid"),  # padding would give 003: no province
+        ("5090012345", "5090012345", "invalid"),  # ... 005
+        ("13090012345", "13090012345", "invalid"),  # ... 013
+        ("4090012345", "004090012345", "cccd"),  # 004 Cao Bằng
+        ("14090012345", "014090012345", "cccd"),  # 014 Sơn La
+    ],
+)
+def test_cccd_starts_with_an_assigned_province_code(raw, expected_id, kind):
+    """Thông tư 07/2016/TT-BCA, Phụ lục 1 (kept by Thông tư 59/2021/TT-BCA): the first three
+    digits are the province of birth, one of 63 codes 001 Hà Nội ... 096 Cà Mau with gaps;
+    padding a number that lost its zeros may only produce such a code."""
+    out = nz.id_series(pd.Series([raw])).iloc[0]
+    assert (out["id"], out["kind"]) == (expected_id, kind)
+
+
+def test_cccd_province_list_is_the_circulars():
+    codes = nz.CCCD_PROVINCE_CODES
+    assert len(codes) == 63 and codes[0] == "001" and codes[-1] == "096"
+    assert not {"000", "003", "005", "007", "009", "013", "097"} & set(codes)
+    from helpers.synth.common import PROVINCE_CODES  # the generator draws from the same list
+
+    assert [int(c) for c in codes] == PROVINCE_CODES.tolist()
+
+
+@pytest.mark.parametrize(
+    "raw, kind",
+    [
+        ("0100109106", "tax_code"),
+        ("0100233488", "tax_code"),
+        ("0314409058-002", "tax_code"),
+        ("0314409058002", "tax_code"),
+        ("0100109107", "invalid"),  # check digit should be 6
+        ("0100233480", "invalid"),
+        ("0314409058-000", "invalid"),  # branch 000 is no branch
+        ("0314409058000", "invalid"),
+        ("0100000000", "invalid"),  # sequence 0000000
+        ("0101234567", "invalid"),  # check digit should be 5
+    ],
+)
+def test_tax_code_check_digit_and_branch(raw, kind):
+    """MST (Mã số thuế): 10 digits, the 10th = 10 - (sum of the first nine weighted 31, 29,
+    23, 19, 17, 13, 7, 5, 3) mod 11, a remainder of 0 giving no valid code; a branch adds
+    ``-NNN``, 001-999 (the rule python-stdnum's ``stdnum.vn.mst`` implements)."""
+    out = nz.id_series(pd.Series([raw]), organization=pd.Series([True])).iloc[0]
+    assert out["kind"] == kind
 
 
 def test_leading_zero_restored_only_when_unambiguous():

@@ -56,10 +56,10 @@ from helpers.normalize.ids import (  # noqa: F401
     _KEEP,
     _SHAPE,
     _UPPER,
-    CCCD_PROVINCE_MAX,
-    CCCD_PROVINCE_MIN,
+    CCCD_PROVINCE_CODES,
     ID_KINDS,
     LICENCE_CLASSES,
+    MST_WEIGHTS,
     PLATE_KEY_PATTERN,
     _alnum_key,
     _compact_digits,
@@ -86,13 +86,13 @@ from helpers.normalize.text import (  # noqa: F401
 )
 
 __all__ = [
-    "CCCD_PROVINCE_MAX",
-    "CCCD_PROVINCE_MIN",
+    "CCCD_PROVINCE_CODES",
     "DATE_PROBLEMS",
     "ENUMS",
     "EXCEL_EPOCH",
     "ID_KINDS",
     "LICENCE_CLASSES",
+    "MST_WEIGHTS",
     "PLATE_KEY_PATTERN",
     "alnum_key_series",
     "clean_text",

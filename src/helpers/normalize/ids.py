@@ -32,8 +32,21 @@ from helpers.normalize.arrow import (
 
 # ---------------------------------------------------------------- identifiers
 
-# Province-of-birth codes a CCCD may start with (rules.md: 001-096).
-CCCD_PROVINCE_MIN, CCCD_PROVINCE_MAX = 1, 96
+# Province-of-birth codes a CCCD starts with: Phụ lục 1 of Thông tư 07/2016/TT-BCA (kept by
+# Thông tư 59/2021/TT-BCA), the 63 provinces from 001 Hà Nội to 096 Cà Mau. The gaps (000, 003,
+# 005, 007, 009, 013, ..., 097-099) are no province: a number starting so is no CCCD.
+CCCD_PROVINCE_CODES: tuple[str, ...] = tuple(
+    """
+    001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034
+    035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068
+    070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096
+    """.split()
+)
+_CCCD_PROVINCE = np.zeros(1000, dtype=bool)
+_CCCD_PROVINCE[[int(c) for c in CCCD_PROVINCE_CODES]] = True
+# Tax code (MST) check digit: the 10th digit checks the first nine with these weights
+# (check = 10 - sum mod 11; a sum divisible by 11 gives no digit: no valid code has it).
+MST_WEIGHTS: tuple[int, ...] = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 ID_KINDS: tuple[str, ...] = ("cccd", "cmnd", "tax_code", "invalid", "missing")
 
 
@@ -71,13 +84,32 @@ def _digit_rows(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     return off, data, lens, _valid(arr) & (lens > 0) & ~other
 
 
+def _digit(off: np.ndarray, data: np.ndarray, at: int) -> np.ndarray:
+    """Digit ``at`` of every row as a number (meaningless where it is no digit)."""
+    return _edge_bytes(off, data, at).astype(np.int64) - 48
+
+
+def _mst_ok(off: np.ndarray, data: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Rows whose first ten characters are a tax code with a right check digit, whose
+    sequence (digits 3-9) is not all zeros, and whose branch (``-NNN`` or 3 more digits), if
+    any, is not ``000`` (python-stdnum's ``vn.mst`` applies the same rules)."""
+    total = sum(w * _digit(off, data, i) for i, w in enumerate(MST_WEIGHTS))
+    ok = _digit(off, data, 9) == 10 - total % 11
+    ok &= sum(_digit(off, data, i) for i in range(2, 9)) > 0
+    branch = sum(_edge_bytes(off, data, -k).astype(np.int64) - 48 for k in (1, 2, 3))
+    return ok & ((lens < 13) | (branch > 0))
+
+
 def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.DataFrame:
     """Citizen IDs / tax codes -> columns ``id``, ``kind``, ``repaired`` (rules.md, ingest).
 
-    ``organization`` (bool per row) says the holder is an organisation, whose 10- or 13-digit
-    tax code is kept as ``tax_code``. For individuals a 10- or 11-digit number is a CCCD that
-    lost its leading zeros: it is left-padded to 12 when the padded value starts with a province
-    code 001-096, else ``invalid``. Nine digits are an old CMND (kept, flagged).
+    ``organization`` (bool per row) says the holder is an organisation, whose tax code (10
+    digits, or 13 with a branch, written ``0101234567-001`` or run together) is kept as
+    ``tax_code`` when its check digit holds and its branch is not ``000``. For individuals a
+    12-digit number is a CCCD when its first three digits are a province code
+    (:data:`CCCD_PROVINCE_CODES`); a 10- or 11-digit number is a CCCD that lost its leading
+    zeros: left-padded to 12 when the padded value starts with a province code, else
+    ``invalid``. Nine digits are an old CMND (kept, flagged).
     """
     arr = _compact_digits(_arrow(values))
     n = len(arr)
@@ -87,27 +119,26 @@ def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.Da
         else organization.fillna(False).to_numpy(dtype=bool)
     )
     off, data, lens, digits = _digit_rows(arr)
-    first = _edge_bytes(off, data, 0).astype(np.int64) - 48
-    second = _edge_bytes(off, data, 1).astype(np.int64) - 48
-    # the province code of the zero-padded value: 00d (10 digits) or 0dd (11 digits)
-    province = np.where(lens == 10, first, first * 10 + second)
-    pad_ok = (
-        digits
-        & ((lens == 10) | (lens == 11))
-        & ~org
-        & (province >= CCCD_PROVINCE_MIN)
-        & (province <= CCCD_PROVINCE_MAX)
+    first, second, third = (_digit(off, data, i) for i in range(3))
+    # the province code once padded to 12: 00d (10 digits), 0dd (11) or ddd (12)
+    province = np.select(
+        [lens == 10, lens == 11], [first, first * 10 + second], first * 100 + second * 10 + third
     )
+    assigned = digits & (lens >= 10) & (lens <= 12) & _CCCD_PROVINCE[np.clip(province, 0, 999)]
+    pad_ok = assigned & ((lens == 10) | (lens == 11)) & ~org
     dashed = org & (lens == 14) & (_edge_bytes(off, data, 10) == ord("-"))
     dashed &= (
         _np_bool(pc.match_substring_regex(arr, pattern=r"^\d{10}-\d{3}$"))
         if dashed.any()
         else dashed
     )
+    tax = org & ((digits & ((lens == 10) | (lens == 13))) | dashed)
+    if tax.any():
+        tax &= _mst_ok(off, data, lens)
     code = np.full(n, ID_KINDS.index("invalid"), dtype=np.int8)
-    code[digits & (lens == 12)] = ID_KINDS.index("cccd")
+    code[assigned & (lens == 12)] = ID_KINDS.index("cccd")
     code[digits & (lens == 9)] = ID_KINDS.index("cmnd")
-    code[org & ((digits & ((lens == 10) | (lens == 13))) | dashed)] = ID_KINDS.index("tax_code")
+    code[tax] = ID_KINDS.index("tax_code")
     code[pad_ok] = ID_KINDS.index("cccd")
     code[~_valid(arr)] = ID_KINDS.index("missing")
     kind = pa.array(ID_KINDS, pa.large_string()).take(pa.array(code))
