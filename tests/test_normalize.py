@@ -195,6 +195,78 @@ def test_plates_that_do_not_fit_the_pattern_are_invalid(raw):
     assert not bool(nz.plate_series(pd.Series([raw])).iloc[0]["valid"])
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "09A-12345",  # 09: no province code
+        "13A-123.45",
+        "42A-123.45",
+        "96A-123.45",
+        "30I-12345",  # I is no series letter
+        "30Q-123.45",
+        "30O-123.45",
+        "30W-123.45",
+        "30-J1 123.45",
+        "30-B0 123.45",  # a motorbike's series digit is 1-9
+        "30IA-123.45",
+    ],
+)
+def test_plates_the_rules_never_issue_are_invalid(raw):
+    """Thông tư 79/2024/TT-BCA: plates carry a province code of its Phụ lục 2 (11 Cao Bằng ...
+    99 Bắc Ninh; 29-33 and 40 Hà Nội) and a series of its 20 letters A B C D E F G H K L M N P
+    S T U V X Y Z (R: trailers), a motorbike's series adding a digit 1-9."""
+    assert not bool(nz.plate_series(pd.Series([raw])).iloc[0]["valid"])
+
+
+@pytest.mark.parametrize(
+    "raw", ["30A-123456", "82-H3 942", "29A-123.456", "29-B12 1234", "29A-12.345"]
+)
+def test_the_boundary_the_text_shows_between_series_and_number_is_kept(raw):
+    """``30A-123456`` is series A and a 6-digit number (no plate), not the motorbike plate
+    ``30A1-234.56``; ``82-H3 942`` is series H3 and a 3-digit number, not the car ``82H-3942``."""
+    assert not bool(nz.plate_series(pd.Series([raw])).iloc[0]["valid"])
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ("30A1-234.56", "30A123456"),
+        ("82H-3942", "82H3942"),
+        ("29B1123.45", "29B112345"),
+        ("29-B1 1234", "29B11234"),
+        ("29MĐ1-123.45", "29MD112345"),  # electric motorbike
+        ("29M\u00d01-123.45", "29MD112345"),  # Ð (U+00D0, eth) typed for Đ
+        ("２９A-１２３.４５", "29A12345"),  # full-width digits
+        ("29\u0410-123.45", "29A12345"),  # Cyrillic А
+        ("29\u0421\u041d-123.45", "29CH12345"),  # Cyrillic С, Н
+        ("29A\u2013123.45", "29A12345"),  # an en dash
+        ("30R-123.45", "30R12345"),  # trailer
+        ("29AA-123.45", "29AA12345"),  # moped under 50 cc
+        ("80NG-123.45", "80NG12345"),
+    ],
+)
+def test_look_alike_characters_key_as_the_letters_they_imitate(raw, key):
+    """NFKC (full-width forms), then Ð -> Đ and Cyrillic capitals -> Latin, before keying."""
+    out = nz.plate_series(pd.Series([raw])).iloc[0]
+    assert out["plate_key"] == key and bool(out["valid"])
+
+
+def test_generated_plates_are_all_valid():
+    """The generator's plates (every province, series and form it writes) are plates."""
+    from helpers.synth import plates as sp
+
+    rng = np.random.default_rng(7)
+    vtype = np.array(sp.VEHICLE_TYPES * 400, dtype=object)
+    key, prefix, series, number = sp.make_plates(rng, vtype)
+    for form in range(len(sp.PLATE_FORMS)):
+        text = sp.plate_text(prefix, series, number, np.full(len(vtype), form))
+        out = nz.plate_series(pd.Series(text, dtype="str"))
+        assert out["valid"].all(), text[~out["valid"].to_numpy()][:5]
+        assert out["plate_key"].tolist() == list(key)
+    other = np.array(["88", "89", "90", "98", "99", "34", "35", "36"], dtype=object)
+    assert nz.plate_series(pd.Series([f"{p}A-123.45" for p in other]))["valid"].all()
+
+
 def test_chassis_key_is_upper_alnum():
     assert one(nz.alnum_key_series, " rlh-jc 1234 ") == "RLHJC1234"
 

@@ -6,6 +6,8 @@ Pure functions; touch no files.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -212,14 +214,44 @@ def licence_class_series(values: pd.Series) -> pd.DataFrame:
 # 2 digits (province) + series (1-2 letters, optionally a digit) + 4-5 digits.
 PLATE_KEY_PATTERN = r"^\d{2}[A-Z]{1,2}\d?\d{4,5}$"
 
+# Thông tư 79/2024/TT-BCA, Phụ lục 2 (signs of domestic plates by province): the codes issued.
+# Never issued: 00-10, 13, 42, 44-46, 87, 91, 96.
+PLATE_PROVINCES: tuple[str, ...] = tuple(
+    """
+    11 12 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41
+    43 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75
+    76 77 78 79 80 81 82 83 84 85 86 88 89 90 92 93 94 95 97 98 99
+    """.split()
+)
+# The 20 series letters of Thông tư 79/2024/TT-BCA (never I, J, O, Q, R, W alone), R for
+# trailers; two-letter series are two of the 20 (AA.. for mopeds, LD, DA, KT, MK, HC, NG, CV,
+# MĐ and TĐ once Đ is folded to D) or RM (semi-trailers) and QT (international bodies).
+PLATE_SERIES_LETTERS = "ABCDEFGHKLMNPSTUVXYZ"
+_PLATE_PROVINCE = np.zeros(100, dtype=bool)
+_PLATE_PROVINCE[[int(c) for c in PLATE_PROVINCES]] = True
+_SERIES_ONE = np.zeros(256, dtype=bool)
+_SERIES_ONE[[ord(c) for c in PLATE_SERIES_LETTERS + "R"]] = True
+_SERIES_TWO = np.zeros((256, 256), dtype=bool)
+_SERIES_TWO[
+    np.ix_([ord(c) for c in PLATE_SERIES_LETTERS], [ord(c) for c in PLATE_SERIES_LETTERS])
+] = True
+_SERIES_TWO[ord("R"), ord("M")] = _SERIES_TWO[ord("Q"), ord("T")] = True
+
+# Characters typed for the plate's letters and digits (after NFKC, which maps full-width
+# digits and letters): Ð (U+00D0, Icelandic eth) for Đ, Cyrillic capitals for Latin ones.
+PLATE_LOOKALIKES: dict[str, str] = {
+    "\u00d0": "Đ",
+    "\u00f0": "đ",
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"),  # dashes and minus
+    **dict(zip("АВЕКМНОРСТХ", "ABEKMHOPCTX", strict=True)),
+    **dict(zip("авекмнорстх", "abekmhopctx", strict=True)),
+}
+
 
 _KEEP = np.zeros(256, dtype=bool)
 _KEEP[48:58] = _KEEP[65:91] = _KEEP[97:123] = True
 _UPPER = np.arange(256, dtype=np.uint8)
 _UPPER[97:123] -= 32
-_SHAPE = np.full(256, ord("?"), dtype=np.uint8)
-_SHAPE[48:58] = ord("9")
-_SHAPE[65:91] = ord("A")
 
 
 _COUNT_BLOCK = 1 << 20  # rows whose kept bytes are counted at a time
@@ -261,19 +293,85 @@ def alnum_key_series(values: pd.Series) -> pd.Series:
     return _series(_alnum_key(_clean(_arrow(values))), values)
 
 
-def plate_series(values: pd.Series) -> pd.DataFrame:
-    """Plates -> ``plate`` (cleaned text), ``plate_key`` and ``valid`` (key has the plate shape).
+# Plate text shapes: digit -> 9, letter -> A, separator -> space, dot -> '.', anything else ?
+_PLATE_SHAPE = np.full(256, ord("?"), dtype=np.uint8)
+_PLATE_SHAPE[48:58] = ord("9")
+_PLATE_SHAPE[65:91] = _PLATE_SHAPE[97:123] = ord("A")
+_PLATE_SHAPE[[ord(c) for c in " -_/"]] = ord(" ")
+_PLATE_SHAPE[[ord("."), ord(",")]] = ord(".")
+_NUMBER_SHAPES = frozenset({"9999", "99999", "999.99", "999 99", "999 .99", "999. 99"})
 
-    The pattern is checked once per distinct key shape (digits -> 9, letters -> A).
+
+def _plate_shape(shape: str) -> tuple[bool, int, int]:
+    """(fits, letters in the series, series digit: 1 yes, 0 no, -1 unknown) of a text shape.
+
+    The series ends where the text says it does: at a separator (``29A-123.45``,
+    ``29-B1 1234``), or, run together, where the digits left make a number (``29B112345``:
+    B1 + 12345; ``29A1234``: A + 1234). Only five digits run together after the letters
+    (``29A12345``) read either way (A + 12345, or A1 + 2345): the series digit is unknown.
+    A number is 4 or 5 digits, the five written ``123.45``, ``123 45`` or ``12345``."""
+    s = " ".join(shape.split())
+    m = re.fullmatch(r"99 ?(A{1,2})(.*)", s)
+    if not m:
+        return False, 0, 0
+    letters, rest = len(m[1]), m[2]
+    if rest[:1] in (" ", "."):
+        digit, number = 0, rest[1:].strip()
+    else:
+        head = re.match(r"9*", rest)[0]  # type: ignore[index]
+        tail = rest[len(head) :]
+        if not tail:  # all run together
+            digit = {4: 0, 5: -1, 6: 1}.get(len(head), 9)
+            number = head[max(digit, 0) :]
+        elif re.fullmatch(r" ?\. ?99| 99", tail) and len(head) in (3, 4):
+            digit, number = len(head) - 3, head[len(head) - 3 :] + tail  # 1123.45: 1 + 123.45
+        else:
+            digit, number = len(head), tail.strip()
+    return digit <= 1 and number in _NUMBER_SHAPES, letters, min(digit, 1)
+
+
+def _plate_text(arr: pa.Array) -> pa.Array:
+    """NFKC, look-alike characters replaced (:data:`PLATE_LOOKALIKES`), then folded (đ -> d,
+    accents dropped), on the rows holding a non-ASCII character only."""
+
+    def fix(a: pa.Array) -> pa.Array:
+        a = pc.utf8_normalize(a, form="NFKC")
+        for bad, good in PLATE_LOOKALIKES.items():
+            a = pc.replace_substring(a, pattern=bad, replacement=good)
+        return _fold_distinct(a)
+
+    _, _, high = _scan(arr)
+    return _patch(arr, high, fix)
+
+
+def plate_series(values: pd.Series) -> pd.DataFrame:
+    """Plates -> ``plate`` (cleaned text), ``plate_key`` and ``valid``.
+
+    Look-alike characters become the letters they imitate before keying (``29MÐ1``, ``２９A``,
+    Cyrillic ``А``). ``valid``: the text has a plate's shape read with the series/number
+    boundary it shows (:func:`_plate_shape`: ``30A-123456`` and ``82-H3 942`` do not), the
+    province is one Thông tư 79/2024/TT-BCA issues (:data:`PLATE_PROVINCES`), the series is
+    made of its letters and its digit is 1-9. Shapes are parsed once per distinct shape.
     """
     plate = _clean(_arrow(values))
-    key = _alnum_key(plate)
-    off, data = _buffers(key)
-    shapes = _from_bytes(off, _SHAPE[data], _valid(key)).dictionary_encode()
-    fits = pc.match_substring_regex(
-        shapes.dictionary, pattern=PLATE_KEY_PATTERN.replace(r"\d", "9").replace("[A-Z]", "A")
+    text = _plate_text(plate)
+    key = _alnum_key(text)
+    off, data = _buffers(text)
+    shapes = _from_bytes(off, _PLATE_SHAPE[data], _valid(text)).dictionary_encode()
+    parsed = [_plate_shape(s) for s in shapes.dictionary.to_pylist()]
+    idx = np.asarray(pc.fill_null(shapes.indices, 0).to_numpy(zero_copy_only=False))
+    fits, letters, digit = (np.array([p[i] for p in parsed] or [0])[idx] for i in range(3))
+    fits = fits.astype(bool) & _valid(text)
+    koff, kdata = _buffers(key)
+    province = (_edge_bytes(koff, kdata, 0).astype(np.int64) - 48) * 10 + (
+        _edge_bytes(koff, kdata, 1).astype(np.int64) - 48
     )
-    valid = _np_bool(fits.take(shapes.indices))
+    first, second = _edge_bytes(koff, kdata, 2), _edge_bytes(koff, kdata, 3)
+    # the byte after the series letters: its digit, when it has one
+    after = np.where(letters == 2, _edge_bytes(koff, kdata, 4), _edge_bytes(koff, kdata, 3))
+    valid = fits & _PLATE_PROVINCE[np.clip(province, 0, 99)]
+    valid &= np.where(letters == 2, _SERIES_TWO[first, second], _SERIES_ONE[first])
+    valid &= (digit != 1) | (after != ord("0"))
     return pd.DataFrame(
         {
             "plate": _series(plate, values),
