@@ -338,6 +338,52 @@ def test_dates_in_every_contract_form_parse_day_first(raw, expected):
 
 
 @pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("ngày 5 tháng 12 năm 2025", datetime(2025, 12, 5)),
+        ("Ngày 05 tháng 12 năm 2025", datetime(2025, 12, 5)),
+        ("NGÀY 5 THÁNG 12 NĂM 2025", datetime(2025, 12, 5)),
+        ("ngay 5 thang 12 nam 2025", datetime(2025, 12, 5)),  # tone marks lost
+        ("ngày 5 tháng 12, năm 2025", datetime(2025, 12, 5)),
+        ("8h30 ngày 5 tháng 12 năm 2025", datetime(2025, 12, 5, 8, 30)),
+        ("05/12/2025 08:30:00 SA", datetime(2025, 12, 5, 8, 30)),  # sáng: morning
+        ("05/12/2025 08:30:00 CH", datetime(2025, 12, 5, 20, 30)),  # chiều: afternoon
+        ("05/12/2025 12:15 SA", datetime(2025, 12, 5, 0, 15)),  # 12 SA is just after midnight
+        ("05/12/2025 12:15 CH", datetime(2025, 12, 5, 12, 15)),  # 12 CH is noon
+        ("2025-12-05 08:30:00 ch", datetime(2025, 12, 5, 20, 30)),
+        ("05/12/2025 8:30 PM", datetime(2025, 12, 5, 20, 30)),
+        ("2025-12-05T08:30:00+07:00", datetime(2025, 12, 5, 8, 30)),  # Hanoi time already
+        ("2025-12-05T08:30:00+0700", datetime(2025, 12, 5, 8, 30)),
+        ("2025-12-05T01:30:00Z", datetime(2025, 12, 5, 8, 30)),  # UTC -> Hanoi (+7)
+        ("2025-12-04T20:30:00-05:00", datetime(2025, 12, 5, 8, 30)),
+        ("2025-12-31T20:00:00Z", datetime(2026, 1, 1, 3, 0)),  # the next day (and year) in Hanoi
+    ],
+)
+def test_dates_as_vietnamese_exports_write_them(raw, expected):
+    """Vietnamese documents write a date in words (Nghị định 30/2020/NĐ-CP, the date line of
+    an administrative document: "ngày ... tháng ... năm ..."); Vietnamese Windows/Excel write
+    a 12-hour clock with SA (sáng) / CH (chiều); ISO 8601 exports add a UTC offset, moved to
+    Hanoi's local time (UTC+7) because every time in the suite is naive local time."""
+    out = nz.parse_dates(pd.Series([raw]), as_of=date(2026, 1, 31)).iloc[0]
+    assert out["value"] == pd.Timestamp(expected)
+    assert out["year"] == expected.year and pd.isna(out["problem"])
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "05/12/2025 13:30 CH",
+        "05/12/2025 00:30 SA",
+        "ngày 31 tháng 2 năm 2025",
+        "2025-12-05T08:30:00+25:00",
+    ],
+)
+def test_impossible_vietnamese_date_spellings_are_invalid(raw):
+    out = nz.parse_dates(pd.Series([raw]), as_of=date(2026, 1, 31)).iloc[0]
+    assert out["problem"] == "invalid_date"
+
+
+@pytest.mark.parametrize(
     "raw, problem",
     [
         ("31/02/2000", "invalid_date"),
