@@ -271,6 +271,40 @@ def test_chassis_key_is_upper_alnum():
     assert one(nz.alnum_key_series, " rlh-jc 1234 ") == "RLHJC1234"
 
 
+@pytest.mark.parametrize(
+    "raw, phone, valid",
+    [
+        ("0912345678", "0912345678", True),
+        ("+84 912 345 678", "0912345678", True),
+        ("+84912345678", "0912345678", True),
+        ("84912345678", "0912345678", True),
+        ("0084 912 345 678", "0912345678", True),
+        ("0912.345.678", "0912345678", True),
+        ("0912-345-678", "0912345678", True),
+        ("(091) 234 5678", "0912345678", True),
+        ("912345678", "0912345678", True),  # Excel dropped the zero
+        (912345678, "0912345678", True),
+        ("912345678.0", "0912345678", True),
+        ("849123456", "0849123456", True),  # a 084 mobile that lost its zero, not +84
+        ("024 3825 1234", "02438251234", True),  # Hà Nội landline
+        ("+84 24 3825 1234", "02438251234", True),
+        ("2438251234", "02438251234", True),
+        ("12345", "12345", False),
+        ("0123456789", "0123456789", False),  # 012x prefixes ended in 2018
+        ("09123456789", "09123456789", False),
+        ("không có", "khôngcó", False),
+        (None, None, True),
+    ],
+)
+def test_phones_are_written_as_dialled_in_vietnam(raw, phone, valid):
+    """The 10-digit mobile plan (Thông tư 22/2014/TT-BTTTT, converted 2018: 03x, 05x, 07x,
+    08x, 09x) and the 2017 landline area codes (02x, 11 digits); +84/84 is Vietnam's code."""
+    out = nz.phone_series(pd.Series([raw], dtype="object")).iloc[0]
+    assert (out["phone"] if isinstance(out["phone"], str) else None) == phone
+    if raw is not None:
+        assert bool(out["valid"]) is valid
+
+
 # ---------------------------------------------------------------- licences
 
 

@@ -59,6 +59,7 @@ from helpers.normalize.ids import (  # noqa: F401
     ID_KINDS,
     LICENCE_CLASSES,
     MST_WEIGHTS,
+    PHONE_PATTERN,
     PLATE_KEY_PATTERN,
     PLATE_LOOKALIKES,
     PLATE_PROVINCES,
@@ -72,6 +73,7 @@ from helpers.normalize.ids import (  # noqa: F401
     id_series,
     licence_class_series,
     licence_no_series,
+    phone_series,
     plate_series,
 )
 from helpers.normalize.text import (  # noqa: F401
@@ -95,6 +97,7 @@ __all__ = [
     "ID_KINDS",
     "LICENCE_CLASSES",
     "MST_WEIGHTS",
+    "PHONE_PATTERN",
     "PLATE_KEY_PATTERN",
     "PLATE_LOOKALIKES",
     "PLATE_PROVINCES",
@@ -116,5 +119,6 @@ __all__ = [
     "name_series",
     "names_series",
     "parse_dates",
+    "phone_series",
     "plate_series",
 ]

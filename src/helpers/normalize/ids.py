@@ -159,6 +159,34 @@ def digits_series(values: pd.Series) -> pd.Series:
     return _series(_compact_digits(_arrow(values)), values)
 
 
+# Vietnamese numbers as dialled at home: a mobile is 0 + 9 digits starting 3, 5, 7, 8 or 9
+# (the 10-digit plan of Thông tư 22/2014/TT-BTTTT since the 2018 conversion); a landline is
+# 0 + area code 2xx + subscriber, 11 digits (area codes changed 2017).
+PHONE_PATTERN = r"0[35789][0-9]{8}|02[0-9]{9}"
+
+
+def _phone_distinct(arr: pa.Array) -> pa.Array:
+    arr = pc.replace_substring_regex(arr, pattern=r"[\s.\-()/]+", replacement="")
+    arr = pc.replace_substring_regex(arr, pattern=r"^(?:\+|00)?84(\d{9,10})$", replacement=r"0\1")
+    # a number Excel stored as a number lost its leading zero: 9 digits of a mobile, 10 of a
+    # landline (a 10-digit number starting 0 is whole)
+    arr = pc.replace_substring_regex(arr, pattern=r"^([35789]\d{8}|2\d{9})$", replacement=r"0\1")
+    return _null_empty(arr)
+
+
+def phone_series(values: pd.Series) -> pd.DataFrame:
+    """Phone numbers -> ``phone`` as dialled in Vietnam and ``valid``.
+
+    Spaces, dots, dashes and brackets go; ``+84``/``0084``/``84`` becomes ``0``
+    (``+84 912 345 678`` -> ``0912345678``); a leading zero Excel dropped is restored
+    (``912345678`` -> ``0912345678``). ``valid``: a mobile or landline number
+    (:data:`PHONE_PATTERN`); anything else is kept as written, compacted, for an officer to
+    check before calling. Once per distinct value."""
+    arr = _per_distinct(_compact_digits(_arrow(values)), _phone_distinct)
+    valid = pc.match_substring_regex(arr, pattern=f"^(?:{PHONE_PATTERN})$")
+    return pd.DataFrame({"phone": _series(arr, values), "valid": _bool(valid, values)})
+
+
 def licence_no_series(values: pd.Series) -> pd.DataFrame:
     """Licence numbers -> ``licence_no`` (compacted text) and ``valid`` (exactly 12 digits)."""
     arr = _compact_digits(_arrow(values))
