@@ -54,7 +54,7 @@ def licence(n: int = 1, **over) -> dict:
         "licence_class": "A1",
         "holder_name": "Trần Thị Bình",
         "holder_name_key": "tran thi binh",
-        "holder_id": citizen_id(n, province="002"),
+        "holder_id": citizen_id(n, province="002", born="185"),
         "holder_id_kind": "cccd",
         "holder_id_repaired": False,
         "holder_dob": date(1985, 1, 30),
@@ -68,8 +68,10 @@ def licence(n: int = 1, **over) -> dict:
     return row
 
 
-def citizen_id(n: int, province: str = "001") -> str:
-    return f"{province}090{n:06d}"
+def citizen_id(n: int, province: str = "001", born: str = "090") -> str:
+    """A CCCD: province, then ``born`` = century/sex digit and birth year (``090``: a man
+    born in 1990, ``185``: a woman born in 1985), then the serial."""
+    return f"{province}{born}{n:06d}"
 
 
 def person(cid: str, **over) -> dict:

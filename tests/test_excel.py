@@ -1113,6 +1113,21 @@ def test_organisation_tax_codes_are_not_masked(tmp_ws, tmp_path):
     assert table_rows(wb["Deceased owners"])[0]["Citizen ID"] == "001*******02"
 
 
+def test_an_impossible_phone_is_marked_where_the_officer_reads_it(tmp_ws, tmp_path):
+    subs = make_submissions(
+        [
+            {"submission_id": "S1", "plate": "30K-111.11", "phone": "0912345678"},
+            {"submission_id": "S2", "plate": "30K-222.22", "phone": "12345"},
+        ]
+    )
+    write_week(tmp_ws, submissions=subs, links=make_links(subs, {}))
+    build(tmp_ws, tmp_path / "out", "en", units=[U1], city=False)
+    sheet = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))["Submissions no record"]
+    phones = {r["Submission ID"]: r["Phone"] for r in table_rows(sheet)}
+    assert phones["S1"] == "0912345678"
+    assert phones["S2"] == "12345 (no valid Vietnamese number: check before calling)"
+
+
 # --------------------------------------------------------------------------------------------
 # end to end on the sample week (slow)
 # --------------------------------------------------------------------------------------------

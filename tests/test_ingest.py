@@ -344,7 +344,7 @@ def test_bad_value_is_rejected_with_its_reason(tmp_ws, source, override, column,
         ({"owner_id": "123456789"}, "cmnd", "123456789", False),
         ({"owner_id": "12"}, "invalid", "12", False),
         ({"owner_id": ""}, "missing", None, False),
-        ({"owner_id": "0101234567", "owner_kind": "Tổ chức"}, "tax_code", "0101234567", False),
+        ({"owner_id": "0100109106", "owner_kind": "Tổ chức"}, "tax_code", "0100109106", False),
     ],
 )
 def test_registry_owner_ids_are_flagged_not_rejected(tmp_ws, override, kind, owner_id, repaired):

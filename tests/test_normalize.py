@@ -88,8 +88,8 @@ def test_normalisers_do_not_mutate_their_input():
         ("97090012345", False, "97090012345", "invalid", False),  # 097 is no province
         ("0101234567", False, "0101234567", "invalid", False),  # 000... is no province
         ("123456789", False, "123456789", "cmnd", False),  # old CMND: kept, flagged
-        ("0101234567", True, "0101234567", "tax_code", False),
-        ("0101234567-001", True, "0101234567-001", "tax_code", False),
+        ("0100109106", True, "0100109106", "tax_code", False),
+        ("0100109106-001", True, "0100109106-001", "tax_code", False),
         ("001 090 012 345", False, "001090012345", "cccd", False),
         ("00109001234X", False, "00109001234X", "invalid", False),
         ("12345", False, "12345", "invalid", False),
@@ -102,6 +102,62 @@ def test_ids_repaired_flagged_or_marked_invalid(raw, org, expected_id, kind, rep
     assert (out["id"] if isinstance(out["id"], str) else None) == expected_id
     assert out["kind"] == kind
     assert bool(out["repaired"]) is repaired
+
+
+@pytest.mark.parametrize(
+    "raw, expected_id, kind",
+    [
+        ("001090012345", "001090012345", "cccd"),  # 001 Hà Nội
+        ("096090012345", "096090012345", "cccd"),  # 096 Cà Mau, the last code
+        ("000090012345", "000090012345", "invalid"),
+        ("003090012345", "003090012345", "invalid"),  # a gap between 002 and 004
+        ("013090012345", "013090012345", "invalid"),
+        ("097090012345", "097090012345", "invalid"),  # past 096
+        ("3090012345", "3090012345", "invalid"),  # padding would give 003: no province
+        ("5090012345", "5090012345", "invalid"),  # ... 005
+        ("13090012345", "13090012345", "invalid"),  # ... 013
+        ("4090012345", "004090012345", "cccd"),  # 004 Cao Bằng
+        ("14090012345", "014090012345", "cccd"),  # 014 Sơn La
+    ],
+)
+def test_cccd_starts_with_an_assigned_province_code(raw, expected_id, kind):
+    """Thông tư 07/2016/TT-BCA, Phụ lục 1 (kept by Thông tư 59/2021/TT-BCA): the first three
+    digits are the province of birth, one of 63 codes 001 Hà Nội ... 096 Cà Mau with gaps;
+    padding a number that lost its zeros may only produce such a code."""
+    out = nz.id_series(pd.Series([raw])).iloc[0]
+    assert (out["id"], out["kind"]) == (expected_id, kind)
+
+
+def test_cccd_province_list_is_the_circulars():
+    codes = nz.CCCD_PROVINCE_CODES
+    assert len(codes) == 63 and codes[0] == "001" and codes[-1] == "096"
+    assert not {"000", "003", "005", "007", "009", "013", "097"} & set(codes)
+    from helpers.synth.common import PROVINCE_CODES  # the generator draws from the same list
+
+    assert [int(c) for c in codes] == PROVINCE_CODES.tolist()
+
+
+@pytest.mark.parametrize(
+    "raw, kind",
+    [
+        ("0100109106", "tax_code"),
+        ("0100233488", "tax_code"),
+        ("0314409058-002", "tax_code"),
+        ("0314409058002", "tax_code"),
+        ("0100109107", "invalid"),  # check digit should be 6
+        ("0100233480", "invalid"),
+        ("0314409058-000", "invalid"),  # branch 000 is no branch
+        ("0314409058000", "invalid"),
+        ("0100000000", "invalid"),  # sequence 0000000
+        ("0101234567", "invalid"),  # check digit should be 5
+    ],
+)
+def test_tax_code_check_digit_and_branch(raw, kind):
+    """MST (Mã số thuế): 10 digits, the 10th = 10 - (sum of the first nine weighted 31, 29,
+    23, 19, 17, 13, 7, 5, 3) mod 11, a remainder of 0 giving no valid code; a branch adds
+    ``-NNN``, 001-999 (the rule python-stdnum's ``stdnum.vn.mst`` implements)."""
+    out = nz.id_series(pd.Series([raw]), organization=pd.Series([True])).iloc[0]
+    assert out["kind"] == kind
 
 
 def test_leading_zero_restored_only_when_unambiguous():
@@ -139,8 +195,114 @@ def test_plates_that_do_not_fit_the_pattern_are_invalid(raw):
     assert not bool(nz.plate_series(pd.Series([raw])).iloc[0]["valid"])
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "09A-12345",  # 09: no province code
+        "13A-123.45",
+        "42A-123.45",
+        "96A-123.45",
+        "30I-12345",  # I is no series letter
+        "30Q-123.45",
+        "30O-123.45",
+        "30W-123.45",
+        "30-J1 123.45",
+        "30-B0 123.45",  # a motorbike's series digit is 1-9
+        "30IA-123.45",
+    ],
+)
+def test_plates_the_rules_never_issue_are_invalid(raw):
+    """Thông tư 79/2024/TT-BCA: plates carry a province code of its Phụ lục 2 (11 Cao Bằng ...
+    99 Bắc Ninh; 29-33 and 40 Hà Nội) and a series of its 20 letters A B C D E F G H K L M N P
+    S T U V X Y Z (R: trailers), a motorbike's series adding a digit 1-9."""
+    assert not bool(nz.plate_series(pd.Series([raw])).iloc[0]["valid"])
+
+
+@pytest.mark.parametrize(
+    "raw", ["30A-123456", "82-H3 942", "29A-123.456", "29-B12 1234", "29A-12.345"]
+)
+def test_the_boundary_the_text_shows_between_series_and_number_is_kept(raw):
+    """``30A-123456`` is series A and a 6-digit number (no plate), not the motorbike plate
+    ``30A1-234.56``; ``82-H3 942`` is series H3 and a 3-digit number, not the car ``82H-3942``."""
+    assert not bool(nz.plate_series(pd.Series([raw])).iloc[0]["valid"])
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ("30A1-234.56", "30A123456"),
+        ("82H-3942", "82H3942"),
+        ("29B1123.45", "29B112345"),
+        ("29-B1 1234", "29B11234"),
+        ("29MĐ1-123.45", "29MD112345"),  # electric motorbike
+        ("29M\u00d01-123.45", "29MD112345"),  # Ð (U+00D0, eth) typed for Đ
+        ("２９A-１２３.４５", "29A12345"),  # full-width digits
+        ("29\u0410-123.45", "29A12345"),  # Cyrillic А
+        ("29\u0421\u041d-123.45", "29CH12345"),  # Cyrillic С, Н
+        ("29A\u2013123.45", "29A12345"),  # an en dash
+        ("30R-123.45", "30R12345"),  # trailer
+        ("29AA-123.45", "29AA12345"),  # moped under 50 cc
+        ("80NG-123.45", "80NG12345"),
+    ],
+)
+def test_look_alike_characters_key_as_the_letters_they_imitate(raw, key):
+    """NFKC (full-width forms), then Ð -> Đ and Cyrillic capitals -> Latin, before keying."""
+    out = nz.plate_series(pd.Series([raw])).iloc[0]
+    assert out["plate_key"] == key and bool(out["valid"])
+
+
+def test_generated_plates_are_all_valid():
+    """The generator's plates (every province, series and form it writes) are plates."""
+    from helpers.synth import plates as sp
+
+    rng = np.random.default_rng(7)
+    vtype = np.array(sp.VEHICLE_TYPES * 400, dtype=object)
+    key, prefix, series, number = sp.make_plates(rng, vtype)
+    for form in range(len(sp.PLATE_FORMS)):
+        text = sp.plate_text(prefix, series, number, np.full(len(vtype), form))
+        out = nz.plate_series(pd.Series(text, dtype="str"))
+        assert out["valid"].all(), text[~out["valid"].to_numpy()][:5]
+        assert out["plate_key"].tolist() == list(key)
+    other = np.array(["88", "89", "90", "98", "99", "34", "35", "36"], dtype=object)
+    assert nz.plate_series(pd.Series([f"{p}A-123.45" for p in other]))["valid"].all()
+
+
 def test_chassis_key_is_upper_alnum():
     assert one(nz.alnum_key_series, " rlh-jc 1234 ") == "RLHJC1234"
+
+
+@pytest.mark.parametrize(
+    "raw, phone, valid",
+    [
+        ("0912345678", "0912345678", True),
+        ("+84 912 345 678", "0912345678", True),
+        ("+84912345678", "0912345678", True),
+        ("84912345678", "0912345678", True),
+        ("0084 912 345 678", "0912345678", True),
+        ("0912.345.678", "0912345678", True),
+        ("0912-345-678", "0912345678", True),
+        ("(091) 234 5678", "0912345678", True),
+        ("912345678", "0912345678", True),  # Excel dropped the zero
+        (912345678, "0912345678", True),
+        ("912345678.0", "0912345678", True),
+        ("849123456", "0849123456", True),  # a 084 mobile that lost its zero, not +84
+        ("024 3825 1234", "02438251234", True),  # Hà Nội landline
+        ("+84 24 3825 1234", "02438251234", True),
+        ("2438251234", "02438251234", True),
+        ("12345", "12345", False),
+        ("0123456789", "0123456789", False),  # 012x prefixes ended in 2018
+        ("09123456789", "09123456789", False),
+        ("không có", "khôngcó", False),
+        (None, None, True),
+    ],
+)
+def test_phones_are_written_as_dialled_in_vietnam(raw, phone, valid):
+    """The 10-digit mobile plan (Thông tư 22/2014/TT-BTTTT, converted 2018: 03x, 05x, 07x,
+    08x, 09x) and the 2017 landline area codes (02x, 11 digits); +84/84 is Vietnam's code."""
+    out = nz.phone_series(pd.Series([raw], dtype="object")).iloc[0]
+    assert (out["phone"] if isinstance(out["phone"], str) else None) == phone
+    if raw is not None:
+        assert bool(out["valid"]) is valid
 
 
 # ---------------------------------------------------------------- licences
@@ -207,6 +369,52 @@ def test_dates_in_every_contract_form_parse_day_first(raw, expected):
     assert out["value"] == pd.Timestamp(expected)
     assert out["year"] == expected.year
     assert pd.isna(out["problem"])
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("ngày 5 tháng 12 năm 2025", datetime(2025, 12, 5)),
+        ("Ngày 05 tháng 12 năm 2025", datetime(2025, 12, 5)),
+        ("NGÀY 5 THÁNG 12 NĂM 2025", datetime(2025, 12, 5)),
+        ("ngay 5 thang 12 nam 2025", datetime(2025, 12, 5)),  # tone marks lost
+        ("ngày 5 tháng 12, năm 2025", datetime(2025, 12, 5)),
+        ("8h30 ngày 5 tháng 12 năm 2025", datetime(2025, 12, 5, 8, 30)),
+        ("05/12/2025 08:30:00 SA", datetime(2025, 12, 5, 8, 30)),  # sáng: morning
+        ("05/12/2025 08:30:00 CH", datetime(2025, 12, 5, 20, 30)),  # chiều: afternoon
+        ("05/12/2025 12:15 SA", datetime(2025, 12, 5, 0, 15)),  # 12 SA is just after midnight
+        ("05/12/2025 12:15 CH", datetime(2025, 12, 5, 12, 15)),  # 12 CH is noon
+        ("2025-12-05 08:30:00 ch", datetime(2025, 12, 5, 20, 30)),
+        ("05/12/2025 8:30 PM", datetime(2025, 12, 5, 20, 30)),
+        ("2025-12-05T08:30:00+07:00", datetime(2025, 12, 5, 8, 30)),  # Hanoi time already
+        ("2025-12-05T08:30:00+0700", datetime(2025, 12, 5, 8, 30)),
+        ("2025-12-05T01:30:00Z", datetime(2025, 12, 5, 8, 30)),  # UTC -> Hanoi (+7)
+        ("2025-12-04T20:30:00-05:00", datetime(2025, 12, 5, 8, 30)),
+        ("2025-12-31T20:00:00Z", datetime(2026, 1, 1, 3, 0)),  # the next day (and year) in Hanoi
+    ],
+)
+def test_dates_as_vietnamese_exports_write_them(raw, expected):
+    """Vietnamese documents write a date in words (Nghị định 30/2020/NĐ-CP, the date line of
+    an administrative document: "ngày ... tháng ... năm ..."); Vietnamese Windows/Excel write
+    a 12-hour clock with SA (sáng) / CH (chiều); ISO 8601 exports add a UTC offset, moved to
+    Hanoi's local time (UTC+7) because every time in the suite is naive local time."""
+    out = nz.parse_dates(pd.Series([raw]), as_of=date(2026, 1, 31)).iloc[0]
+    assert out["value"] == pd.Timestamp(expected)
+    assert out["year"] == expected.year and pd.isna(out["problem"])
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "05/12/2025 13:30 CH",
+        "05/12/2025 00:30 SA",
+        "ngày 31 tháng 2 năm 2025",
+        "2025-12-05T08:30:00+25:00",
+    ],
+)
+def test_impossible_vietnamese_date_spellings_are_invalid(raw):
+    out = nz.parse_dates(pd.Series([raw]), as_of=date(2026, 1, 31)).iloc[0]
+    assert out["problem"] == "invalid_date"
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,14 @@ VEHICLE_CASES = [
         ["pending_review"],
     ),
     (
+        "id_digits_disagree_with_population",  # the ID says 1990, both records 1991
+        {"owner_dob": date(1991, 5, 17), "owner_dob_year": 1991},
+        "owner",
+        [APPROVED],
+        "identity_mismatch",
+        ["cleaned"],
+    ),
+    (
         "name_typo_is_cleaned",
         {"owner_name_key": "nguyen van anh"},
         "owner_key_kept",
@@ -484,6 +492,27 @@ IDENTITY_CASES = [
         None,
         1990,
         "match_name_typo",
+    ),
+    (
+        # the owner's ID says born 1990 (digits 090), both records say 1991
+        "id_digits_disagree_with_population_dob",
+        "nguyen van an",
+        date(1991, 5, 17),
+        1991,
+        "nguyen van an",
+        date(1991, 5, 17),
+        1991,
+        "id_birth_mismatch",
+    ),
+    (
+        "id_digits_disagree_with_population_year",
+        "nguyen van an",
+        None,
+        1991,
+        "nguyen van an",
+        None,
+        1991,
+        "id_birth_mismatch",
     ),
 ]
 
@@ -881,6 +910,36 @@ def test_identity_mismatch_reason_names_what_differs(vehicle_cases):
     idx = [c[0] for c in VEHICLE_CASES].index("dob_swapped")
     reason = vehicle_cases.loc[f"V{100 + idx:06d}", "status_reason"]
     assert "Day and month of birth exchanged" in reason
+
+
+def test_id_birth_mismatch_is_its_own_reason(vehicle_cases):
+    idx = [c[0] for c in VEHICLE_CASES].index("id_digits_disagree_with_population")
+    row = vehicle_cases.loc[f"V{100 + idx:06d}"]
+    assert row["identity_result"] == "id_birth_mismatch"
+    assert "birth-year digits" in row["status_reason"]
+    assert "năm sinh trong số định danh" in row["status_reason_vi"]
+
+
+@pytest.mark.parametrize(
+    ("born", "dob", "result"),
+    [
+        ("090", date(1990, 5, 17), "match"),  # 0: a man born in the 1900s
+        ("190", date(1990, 5, 17), "match"),  # 1: a woman born in the 1900s
+        ("205", date(2005, 5, 17), "match"),  # 2: a man born in the 2000s
+        ("305", date(2005, 5, 17), "match"),  # 3: a woman born in the 2000s
+        ("005", date(2005, 5, 17), "id_birth_mismatch"),  # says 1905
+        ("290", date(1990, 5, 17), "id_birth_mismatch"),  # says 2090
+        ("089", date(1990, 5, 17), "id_birth_mismatch"),
+    ],
+)
+def test_id_century_and_year_digits_are_checked_against_the_population_dob(born, dob, result):
+    """Thông tư 07/2016/TT-BCA, article 7 (kept by Thông tư 59/2021/TT-BCA): the 4th digit of a
+    CCCD is the century of birth and the sex (1900s: 0 man, 1 woman; 2000s: 2, 3; 2100s: 4,
+    5 ...), the 5th-6th the last two digits of the birth year."""
+    v = R.vehicle(1, owner_id=R.citizen_id(1, born=born), owner_dob=dob, owner_dob_year=dob.year)
+    tables = R.tables(vehicles=[v], population=[R.owner_of(v)])
+    got = reconcile.reconcile_tables(tables, WEEK)["vehicle_status"].iloc[0]
+    assert got["identity_result"] == result
 
 
 def test_types_follow_the_contract(small_week):

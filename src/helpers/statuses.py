@@ -54,6 +54,9 @@ IDENTITY_RESULTS: tuple[str, ...] = (
     "dob_day_month_swapped",  # a named mismatch: day and month exchanged
     "dob_mismatch",
     "name_mismatch",
+    # the ID's century/sex digit and birth-year digits (Thông tư 07/2016/TT-BCA, article 7)
+    # disagree with the birth year the population extract holds for that ID
+    "id_birth_mismatch",
     "id_not_in_population",
     "invalid_id",
     "not_checked",  # organisation owners
@@ -149,4 +152,5 @@ IDENTITY_COMPARED: frozenset[str] = IDENTITY_OK | {
     "dob_day_month_swapped",
     "dob_mismatch",
     "name_mismatch",
+    "id_birth_mismatch",
 }

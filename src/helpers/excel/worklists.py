@@ -25,6 +25,7 @@ from helpers import DeliveryError, store
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import tx
 from helpers.i18n import labels
+from helpers.normalize import PHONE_PATTERN
 from helpers.paths import Workspace
 from helpers.privacy import mask_id
 from helpers.sqltext import ident, literal
@@ -192,8 +193,20 @@ def _unit_names() -> dict[str, str]:
 
 
 @lru_cache(maxsize=8)
+def _phone_sql(lang: str) -> str:
+    """The phone as written, with the catalogue's warning after a number no Vietnamese phone
+    has (normalize.PHONE_PATTERN): the officer sees it before calling."""
+    q = store.sql_quote
+    warning = q(" " + tx("phone.impossible", lang))
+    return (
+        f"CASE WHEN phone IS NULL OR regexp_full_match(phone, {q(PHONE_PATTERN)}) THEN phone "
+        f"ELSE phone || {warning} END"
+    )
+
+
 def _lists_sql(lang: str, week: str) -> str:
     return _sql("unit_record_lists").format(
+        phone=_phone_sql(lang),
         kind_label=_sql_case("kind", _section("excel.kinds", lang)),
         vehicle_type=_sql_case("record_type", _section("excel.vehicle_type", lang)),
         reason=f"reason_{lang}",
@@ -207,6 +220,7 @@ def _lists_sql(lang: str, week: str) -> str:
 @lru_cache(maxsize=8)
 def _unmatched_sql(lang: str) -> str:
     return _sql("unit_unmatched").format(
+        phone=_phone_sql(lang),
         kind_label=_sql_case("kind", _section("excel.kinds", lang)),
         review=_sql_case("review_status", _section("excel.review", lang)),
         link=_sql_case("link_reason", _section("reconcile.link_reason", lang)),

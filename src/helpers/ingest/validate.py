@@ -415,7 +415,7 @@ def _submissions(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
             "full_name_key": name["key"],
             "dob": _date32(dob["value"]),
             "dob_year": dob["year"],
-            "phone": normalize.digits_series(p.text("phone")),
+            "phone": normalize.phone_series(p.text("phone"))["phone"],
             "plate": plate["plate"],
             "plate_key": plate["plate_key"],
             "chassis_no": chassis,

@@ -54,13 +54,16 @@ from helpers.normalize.enums import (  # noqa: F401
 )
 from helpers.normalize.ids import (  # noqa: F401
     _KEEP,
-    _SHAPE,
     _UPPER,
-    CCCD_PROVINCE_MAX,
-    CCCD_PROVINCE_MIN,
+    CCCD_PROVINCE_CODES,
     ID_KINDS,
     LICENCE_CLASSES,
+    MST_WEIGHTS,
+    PHONE_PATTERN,
     PLATE_KEY_PATTERN,
+    PLATE_LOOKALIKES,
+    PLATE_PROVINCES,
+    PLATE_SERIES_LETTERS,
     _alnum_key,
     _compact_digits,
     _digit_rows,
@@ -70,6 +73,7 @@ from helpers.normalize.ids import (  # noqa: F401
     id_series,
     licence_class_series,
     licence_no_series,
+    phone_series,
     plate_series,
 )
 from helpers.normalize.text import (  # noqa: F401
@@ -86,14 +90,18 @@ from helpers.normalize.text import (  # noqa: F401
 )
 
 __all__ = [
-    "CCCD_PROVINCE_MAX",
-    "CCCD_PROVINCE_MIN",
+    "CCCD_PROVINCE_CODES",
     "DATE_PROBLEMS",
     "ENUMS",
     "EXCEL_EPOCH",
     "ID_KINDS",
     "LICENCE_CLASSES",
+    "MST_WEIGHTS",
+    "PHONE_PATTERN",
     "PLATE_KEY_PATTERN",
+    "PLATE_LOOKALIKES",
+    "PLATE_PROVINCES",
+    "PLATE_SERIES_LETTERS",
     "alnum_key_series",
     "clean_text",
     "clean_text_series",
@@ -111,5 +119,6 @@ __all__ = [
     "name_series",
     "names_series",
     "parse_dates",
+    "phone_series",
     "plate_series",
 ]

@@ -20,26 +20,72 @@ from helpers.normalize.arrow import _arrow, _clean, _np_bool
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 DATE_PROBLEMS: tuple[str, ...] = ("invalid_date", "date_in_future", "date_before_1900")
 
+# A time: hh:mm[:ss[.fff]], then maybe the Vietnamese (SA = sáng, morning; CH = chiều,
+# afternoon) or English 12-hour marker; ISO forms may end with a UTC offset.
+_TIME = r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?(?:\s*(?P<ap>(?i:SA|CH|AM|PM)))?"
 _DATE_FORMS = {
-    # ISO and other year-first forms, optional time
+    # ISO and other year-first forms, optional time, optional offset (Z, +07:00, +0700)
     "ymd": r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
-    r"(?:[T ]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?)?$",
+    rf"(?:[T ]+{_TIME}(?:\s*(?P<tz>Z|[+-]\d{{2}}:?\d{{2}}))?)?$",
     # day first, 2- or 4-digit year, optional time
     "dmy": r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4}|\d{2})"
-    r"(?:[T ,]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?)?$",
+    rf"(?:[T ,]+{_TIME})?$",
+    # in words, as Vietnamese documents write dates: "ngày 5 tháng 12 năm 2025" (any case,
+    # with or without tone marks), maybe after or before a time
+    "words": r"(?i)^(?:(?P<H>\d{1,2})(?:h|:)(?P<M>\d{2})?(?::(?P<S>\d{2}))?,?\s+)?"
+    r"ng[aà]y\s*(?P<d>\d{1,2})\s*th[aá]ng\s*(?P<m>\d{1,2})\s*,?\s*n[aă]m\s*(?P<y>\d{4})$",
     # Excel serial day number, maybe with a time fraction (5 digits = 1927..2173)
     "serial": r"^(?P<n>\d{5}(?:\.\d+)?)$",
     # year only (birth dates in the population extract), or a 4-digit Excel serial
     "year": r"^(?P<y>\d{4})$",
 }
+# Local time of the campaign (Hanoi, UTC+7, no daylight saving): an ISO time with another
+# offset is moved to it, then kept naive like every other time.
+LOCAL_UTC_OFFSET_S = 7 * 3600
 
 
 def _ints(struct: pa.StructArray, field: str, default: int = 0) -> np.ndarray:
+    if struct.type.get_field_index(field) < 0:  # a form without this part
+        return np.full(len(struct), default, dtype=np.int64)
     col = pc.struct_field(struct, field)
     col = pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
     return np.asarray(
         pc.fill_null(pc.cast(col, pa.int64()), default).to_numpy(zero_copy_only=False)
     )
+
+
+def _part(struct: pa.StructArray, field: str) -> pa.Array:
+    """A text part, upper case, '' where absent (or where the form has no such part)."""
+    if struct.type.get_field_index(field) < 0:
+        return pa.array([""] * len(struct), pa.string())
+    return pc.utf8_upper(pc.fill_null(pc.struct_field(struct, field), ""))
+
+
+def _clock(found: pa.StructArray) -> tuple[np.ndarray, np.ndarray]:
+    """(seconds into the day, valid) of the time part: SA/AM and CH/PM make a 12-hour
+    clock 24-hour (12 SA = 00, 1 CH = 13; a 12-hour clock has no 0 or 13); an offset moves
+    the time to Hanoi's (UTC+7), which may fall on the day before or after."""
+    hour, minute, second = _ints(found, "H"), _ints(found, "M"), _ints(found, "S")
+    ap = _part(found, "ap")
+    pm = _np_bool(pc.is_in(ap, value_set=pa.array(["CH", "PM"])))
+    am = _np_bool(pc.is_in(ap, value_set=pa.array(["SA", "AM"])))
+    ok = (hour < 24) & (minute < 60) & (second < 60)
+    ok &= ~(pm | am) | ((hour >= 1) & (hour <= 12))
+    hour = np.where(pm & (hour < 12), hour + 12, np.where(am & (hour == 12), 0, hour))
+    clock = hour * 3600 + minute * 60 + second
+    tz = _part(found, "tz")
+    given = _np_bool(pc.not_equal(tz, ""))
+    if given.any():
+        hhmm = pc.replace_substring(tz, ":", "")
+        part = {
+            k: _ints(pa.StructArray.from_arrays([pc.utf8_slice_codeunits(hhmm, a, b)], [k]), k)
+            for k, a, b in (("h", 1, 3), ("m", 3, 5))
+        }
+        sign = np.where(_np_bool(pc.starts_with(tz, "-")), -1, 1)
+        offset = sign * (part["h"] * 3600 + part["m"] * 60)  # Z: no digits, offset 0
+        ok &= ~given | ((part["h"] <= 14) & (part["m"] < 60))
+        clock = np.where(given, clock - offset + LOCAL_UTC_OFFSET_S, clock)
+    return clock, ok
 
 
 def _compose(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,12 +152,13 @@ def _parse_distinct(
             century = np.where(allow_future | (2000 + y <= as_of.year), 2000, 1900)
             y = np.where(short, century + y, y)
         days, ok = _compose(y, _ints(found, "m"), _ints(found, "d"))
-        clock = _ints(found, "H") * 3600 + _ints(found, "M") * 60 + _ints(found, "S")
-        ok &= (_ints(found, "H") < 24) & (_ints(found, "M") < 60) & (_ints(found, "S") < 60)
+        clock, fine = _clock(found)
+        ok &= fine
         value = days.astype("datetime64[s]") + clock.astype("timedelta64[s]")
         take = hit & ok
         stamp[take] = value[take]
-        year[take] = y[take]
+        # from the value: an offset may have moved the time into another day (and year)
+        year[take] = value[take].astype("datetime64[Y]").astype(np.int64) + 1970
     problem = np.full(n, None, dtype=object)
     parsed = ~np.isnat(stamp)
     problem[~parsed & ~(is_year & year_only)] = "invalid_date"

@@ -6,6 +6,8 @@ Pure functions; touch no files.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -32,8 +34,21 @@ from helpers.normalize.arrow import (
 
 # ---------------------------------------------------------------- identifiers
 
-# Province-of-birth codes a CCCD may start with (rules.md: 001-096).
-CCCD_PROVINCE_MIN, CCCD_PROVINCE_MAX = 1, 96
+# Province-of-birth codes a CCCD starts with: Phụ lục 1 of Thông tư 07/2016/TT-BCA (kept by
+# Thông tư 59/2021/TT-BCA), the 63 provinces from 001 Hà Nội to 096 Cà Mau. The gaps (000, 003,
+# 005, 007, 009, 013, ..., 097-099) are no province: a number starting so is no CCCD.
+CCCD_PROVINCE_CODES: tuple[str, ...] = tuple(
+    """
+    001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034
+    035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068
+    070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096
+    """.split()
+)
+_CCCD_PROVINCE = np.zeros(1000, dtype=bool)
+_CCCD_PROVINCE[[int(c) for c in CCCD_PROVINCE_CODES]] = True
+# Tax code (MST) check digit: the 10th digit checks the first nine with these weights
+# (check = 10 - sum mod 11; a sum divisible by 11 gives no digit: no valid code has it).
+MST_WEIGHTS: tuple[int, ...] = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 ID_KINDS: tuple[str, ...] = ("cccd", "cmnd", "tax_code", "invalid", "missing")
 
 
@@ -71,13 +86,32 @@ def _digit_rows(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     return off, data, lens, _valid(arr) & (lens > 0) & ~other
 
 
+def _digit(off: np.ndarray, data: np.ndarray, at: int) -> np.ndarray:
+    """Digit ``at`` of every row as a number (meaningless where it is no digit)."""
+    return _edge_bytes(off, data, at).astype(np.int64) - 48
+
+
+def _mst_ok(off: np.ndarray, data: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Rows whose first ten characters are a tax code with a right check digit, whose
+    sequence (digits 3-9) is not all zeros, and whose branch (``-NNN`` or 3 more digits), if
+    any, is not ``000`` (python-stdnum's ``vn.mst`` applies the same rules)."""
+    total = sum(w * _digit(off, data, i) for i, w in enumerate(MST_WEIGHTS))
+    ok = _digit(off, data, 9) == 10 - total % 11
+    ok &= sum(_digit(off, data, i) for i in range(2, 9)) > 0
+    branch = sum(_edge_bytes(off, data, -k).astype(np.int64) - 48 for k in (1, 2, 3))
+    return ok & ((lens < 13) | (branch > 0))
+
+
 def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.DataFrame:
     """Citizen IDs / tax codes -> columns ``id``, ``kind``, ``repaired`` (rules.md, ingest).
 
-    ``organization`` (bool per row) says the holder is an organisation, whose 10- or 13-digit
-    tax code is kept as ``tax_code``. For individuals a 10- or 11-digit number is a CCCD that
-    lost its leading zeros: it is left-padded to 12 when the padded value starts with a province
-    code 001-096, else ``invalid``. Nine digits are an old CMND (kept, flagged).
+    ``organization`` (bool per row) says the holder is an organisation, whose tax code (10
+    digits, or 13 with a branch, written ``0101234567-001`` or run together) is kept as
+    ``tax_code`` when its check digit holds and its branch is not ``000``. For individuals a
+    12-digit number is a CCCD when its first three digits are a province code
+    (:data:`CCCD_PROVINCE_CODES`); a 10- or 11-digit number is a CCCD that lost its leading
+    zeros: left-padded to 12 when the padded value starts with a province code, else
+    ``invalid``. Nine digits are an old CMND (kept, flagged).
     """
     arr = _compact_digits(_arrow(values))
     n = len(arr)
@@ -87,27 +121,26 @@ def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.Da
         else organization.fillna(False).to_numpy(dtype=bool)
     )
     off, data, lens, digits = _digit_rows(arr)
-    first = _edge_bytes(off, data, 0).astype(np.int64) - 48
-    second = _edge_bytes(off, data, 1).astype(np.int64) - 48
-    # the province code of the zero-padded value: 00d (10 digits) or 0dd (11 digits)
-    province = np.where(lens == 10, first, first * 10 + second)
-    pad_ok = (
-        digits
-        & ((lens == 10) | (lens == 11))
-        & ~org
-        & (province >= CCCD_PROVINCE_MIN)
-        & (province <= CCCD_PROVINCE_MAX)
+    first, second, third = (_digit(off, data, i) for i in range(3))
+    # the province code once padded to 12: 00d (10 digits), 0dd (11) or ddd (12)
+    province = np.select(
+        [lens == 10, lens == 11], [first, first * 10 + second], first * 100 + second * 10 + third
     )
+    assigned = digits & (lens >= 10) & (lens <= 12) & _CCCD_PROVINCE[np.clip(province, 0, 999)]
+    pad_ok = assigned & ((lens == 10) | (lens == 11)) & ~org
     dashed = org & (lens == 14) & (_edge_bytes(off, data, 10) == ord("-"))
     dashed &= (
         _np_bool(pc.match_substring_regex(arr, pattern=r"^\d{10}-\d{3}$"))
         if dashed.any()
         else dashed
     )
+    tax = org & ((digits & ((lens == 10) | (lens == 13))) | dashed)
+    if tax.any():
+        tax &= _mst_ok(off, data, lens)
     code = np.full(n, ID_KINDS.index("invalid"), dtype=np.int8)
-    code[digits & (lens == 12)] = ID_KINDS.index("cccd")
+    code[assigned & (lens == 12)] = ID_KINDS.index("cccd")
     code[digits & (lens == 9)] = ID_KINDS.index("cmnd")
-    code[org & ((digits & ((lens == 10) | (lens == 13))) | dashed)] = ID_KINDS.index("tax_code")
+    code[tax] = ID_KINDS.index("tax_code")
     code[pad_ok] = ID_KINDS.index("cccd")
     code[~_valid(arr)] = ID_KINDS.index("missing")
     kind = pa.array(ID_KINDS, pa.large_string()).take(pa.array(code))
@@ -124,6 +157,34 @@ def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.Da
 def digits_series(values: pd.Series) -> pd.Series:
     """Numbers kept as text (licence numbers, phones): spaces and an Excel '.0' tail removed."""
     return _series(_compact_digits(_arrow(values)), values)
+
+
+# Vietnamese numbers as dialled at home: a mobile is 0 + 9 digits starting 3, 5, 7, 8 or 9
+# (the 10-digit plan of Thông tư 22/2014/TT-BTTTT since the 2018 conversion); a landline is
+# 0 + area code 2xx + subscriber, 11 digits (area codes changed 2017).
+PHONE_PATTERN = r"0[35789][0-9]{8}|02[0-9]{9}"
+
+
+def _phone_distinct(arr: pa.Array) -> pa.Array:
+    arr = pc.replace_substring_regex(arr, pattern=r"[\s.\-()/]+", replacement="")
+    arr = pc.replace_substring_regex(arr, pattern=r"^(?:\+|00)?84(\d{9,10})$", replacement=r"0\1")
+    # a number Excel stored as a number lost its leading zero: 9 digits of a mobile, 10 of a
+    # landline (a 10-digit number starting 0 is whole)
+    arr = pc.replace_substring_regex(arr, pattern=r"^([35789]\d{8}|2\d{9})$", replacement=r"0\1")
+    return _null_empty(arr)
+
+
+def phone_series(values: pd.Series) -> pd.DataFrame:
+    """Phone numbers -> ``phone`` as dialled in Vietnam and ``valid``.
+
+    Spaces, dots, dashes and brackets go; ``+84``/``0084``/``84`` becomes ``0``
+    (``+84 912 345 678`` -> ``0912345678``); a leading zero Excel dropped is restored
+    (``912345678`` -> ``0912345678``). ``valid``: a mobile or landline number
+    (:data:`PHONE_PATTERN`); anything else is kept as written, compacted, for an officer to
+    check before calling. Once per distinct value."""
+    arr = _per_distinct(_compact_digits(_arrow(values)), _phone_distinct)
+    valid = pc.match_substring_regex(arr, pattern=f"^(?:{PHONE_PATTERN})$")
+    return pd.DataFrame({"phone": _series(arr, values), "valid": _bool(valid, values)})
 
 
 def licence_no_series(values: pd.Series) -> pd.DataFrame:
@@ -181,14 +242,44 @@ def licence_class_series(values: pd.Series) -> pd.DataFrame:
 # 2 digits (province) + series (1-2 letters, optionally a digit) + 4-5 digits.
 PLATE_KEY_PATTERN = r"^\d{2}[A-Z]{1,2}\d?\d{4,5}$"
 
+# Thông tư 79/2024/TT-BCA, Phụ lục 2 (signs of domestic plates by province): the codes issued.
+# Never issued: 00-10, 13, 42, 44-46, 87, 91, 96.
+PLATE_PROVINCES: tuple[str, ...] = tuple(
+    """
+    11 12 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41
+    43 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75
+    76 77 78 79 80 81 82 83 84 85 86 88 89 90 92 93 94 95 97 98 99
+    """.split()
+)
+# The 20 series letters of Thông tư 79/2024/TT-BCA (never I, J, O, Q, R, W alone), R for
+# trailers; two-letter series are two of the 20 (AA.. for mopeds, LD, DA, KT, MK, HC, NG, CV,
+# MĐ and TĐ once Đ is folded to D) or RM (semi-trailers) and QT (international bodies).
+PLATE_SERIES_LETTERS = "ABCDEFGHKLMNPSTUVXYZ"
+_PLATE_PROVINCE = np.zeros(100, dtype=bool)
+_PLATE_PROVINCE[[int(c) for c in PLATE_PROVINCES]] = True
+_SERIES_ONE = np.zeros(256, dtype=bool)
+_SERIES_ONE[[ord(c) for c in PLATE_SERIES_LETTERS + "R"]] = True
+_SERIES_TWO = np.zeros((256, 256), dtype=bool)
+_SERIES_TWO[
+    np.ix_([ord(c) for c in PLATE_SERIES_LETTERS], [ord(c) for c in PLATE_SERIES_LETTERS])
+] = True
+_SERIES_TWO[ord("R"), ord("M")] = _SERIES_TWO[ord("Q"), ord("T")] = True
+
+# Characters typed for the plate's letters and digits (after NFKC, which maps full-width
+# digits and letters): Ð (U+00D0, Icelandic eth) for Đ, Cyrillic capitals for Latin ones.
+PLATE_LOOKALIKES: dict[str, str] = {
+    "\u00d0": "Đ",
+    "\u00f0": "đ",
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"),  # dashes and minus
+    **dict(zip("АВЕКМНОРСТХ", "ABEKMHOPCTX", strict=True)),
+    **dict(zip("авекмнорстх", "abekmhopctx", strict=True)),
+}
+
 
 _KEEP = np.zeros(256, dtype=bool)
 _KEEP[48:58] = _KEEP[65:91] = _KEEP[97:123] = True
 _UPPER = np.arange(256, dtype=np.uint8)
 _UPPER[97:123] -= 32
-_SHAPE = np.full(256, ord("?"), dtype=np.uint8)
-_SHAPE[48:58] = ord("9")
-_SHAPE[65:91] = ord("A")
 
 
 _COUNT_BLOCK = 1 << 20  # rows whose kept bytes are counted at a time
@@ -230,19 +321,85 @@ def alnum_key_series(values: pd.Series) -> pd.Series:
     return _series(_alnum_key(_clean(_arrow(values))), values)
 
 
-def plate_series(values: pd.Series) -> pd.DataFrame:
-    """Plates -> ``plate`` (cleaned text), ``plate_key`` and ``valid`` (key has the plate shape).
+# Plate text shapes: digit -> 9, letter -> A, separator -> space, dot -> '.', anything else ?
+_PLATE_SHAPE = np.full(256, ord("?"), dtype=np.uint8)
+_PLATE_SHAPE[48:58] = ord("9")
+_PLATE_SHAPE[65:91] = _PLATE_SHAPE[97:123] = ord("A")
+_PLATE_SHAPE[[ord(c) for c in " -_/"]] = ord(" ")
+_PLATE_SHAPE[[ord("."), ord(",")]] = ord(".")
+_NUMBER_SHAPES = frozenset({"9999", "99999", "999.99", "999 99", "999 .99", "999. 99"})
 
-    The pattern is checked once per distinct key shape (digits -> 9, letters -> A).
+
+def _plate_shape(shape: str) -> tuple[bool, int, int]:
+    """(fits, letters in the series, series digit: 1 yes, 0 no, -1 unknown) of a text shape.
+
+    The series ends where the text says it does: at a separator (``29A-123.45``,
+    ``29-B1 1234``), or, run together, where the digits left make a number (``29B112345``:
+    B1 + 12345; ``29A1234``: A + 1234). Only five digits run together after the letters
+    (``29A12345``) read either way (A + 12345, or A1 + 2345): the series digit is unknown.
+    A number is 4 or 5 digits, the five written ``123.45``, ``123 45`` or ``12345``."""
+    s = " ".join(shape.split())
+    m = re.fullmatch(r"99 ?(A{1,2})(.*)", s)
+    if not m:
+        return False, 0, 0
+    letters, rest = len(m[1]), m[2]
+    if rest[:1] in (" ", "."):
+        digit, number = 0, rest[1:].strip()
+    else:
+        head = re.match(r"9*", rest)[0]  # type: ignore[index]
+        tail = rest[len(head) :]
+        if not tail:  # all run together
+            digit = {4: 0, 5: -1, 6: 1}.get(len(head), 9)
+            number = head[max(digit, 0) :]
+        elif re.fullmatch(r" ?\. ?99| 99", tail) and len(head) in (3, 4):
+            digit, number = len(head) - 3, head[len(head) - 3 :] + tail  # 1123.45: 1 + 123.45
+        else:
+            digit, number = len(head), tail.strip()
+    return digit <= 1 and number in _NUMBER_SHAPES, letters, min(digit, 1)
+
+
+def _plate_text(arr: pa.Array) -> pa.Array:
+    """NFKC, look-alike characters replaced (:data:`PLATE_LOOKALIKES`), then folded (đ -> d,
+    accents dropped), on the rows holding a non-ASCII character only."""
+
+    def fix(a: pa.Array) -> pa.Array:
+        a = pc.utf8_normalize(a, form="NFKC")
+        for bad, good in PLATE_LOOKALIKES.items():
+            a = pc.replace_substring(a, pattern=bad, replacement=good)
+        return _fold_distinct(a)
+
+    _, _, high = _scan(arr)
+    return _patch(arr, high, fix)
+
+
+def plate_series(values: pd.Series) -> pd.DataFrame:
+    """Plates -> ``plate`` (cleaned text), ``plate_key`` and ``valid``.
+
+    Look-alike characters become the letters they imitate before keying (``29MÐ1``, ``２９A``,
+    Cyrillic ``А``). ``valid``: the text has a plate's shape read with the series/number
+    boundary it shows (:func:`_plate_shape`: ``30A-123456`` and ``82-H3 942`` do not), the
+    province is one Thông tư 79/2024/TT-BCA issues (:data:`PLATE_PROVINCES`), the series is
+    made of its letters and its digit is 1-9. Shapes are parsed once per distinct shape.
     """
     plate = _clean(_arrow(values))
-    key = _alnum_key(plate)
-    off, data = _buffers(key)
-    shapes = _from_bytes(off, _SHAPE[data], _valid(key)).dictionary_encode()
-    fits = pc.match_substring_regex(
-        shapes.dictionary, pattern=PLATE_KEY_PATTERN.replace(r"\d", "9").replace("[A-Z]", "A")
+    text = _plate_text(plate)
+    key = _alnum_key(text)
+    off, data = _buffers(text)
+    shapes = _from_bytes(off, _PLATE_SHAPE[data], _valid(text)).dictionary_encode()
+    parsed = [_plate_shape(s) for s in shapes.dictionary.to_pylist()]
+    idx = np.asarray(pc.fill_null(shapes.indices, 0).to_numpy(zero_copy_only=False))
+    fits, letters, digit = (np.array([p[i] for p in parsed] or [0])[idx] for i in range(3))
+    fits = fits.astype(bool) & _valid(text)
+    koff, kdata = _buffers(key)
+    province = (_edge_bytes(koff, kdata, 0).astype(np.int64) - 48) * 10 + (
+        _edge_bytes(koff, kdata, 1).astype(np.int64) - 48
     )
-    valid = _np_bool(fits.take(shapes.indices))
+    first, second = _edge_bytes(koff, kdata, 2), _edge_bytes(koff, kdata, 3)
+    # the byte after the series letters: its digit, when it has one
+    after = np.where(letters == 2, _edge_bytes(koff, kdata, 4), _edge_bytes(koff, kdata, 3))
+    valid = fits & _PLATE_PROVINCE[np.clip(province, 0, 99)]
+    valid &= np.where(letters == 2, _SERIES_TWO[first, second], _SERIES_ONE[first])
+    valid &= (digit != 1) | (after != ord("0"))
     return pd.DataFrame(
         {
             "plate": _series(plate, values),

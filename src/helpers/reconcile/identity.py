@@ -24,6 +24,7 @@ IDENTITY_CONFIDENCE: dict[str, float] = {
     "dob_day_month_swapped": 0.9,
     "dob_mismatch": 0.95,
     "name_mismatch": 0.95,
+    "id_birth_mismatch": 1.0,
     "id_not_in_population": 1.0,
     "invalid_id": 1.0,
     "not_checked": 1.0,

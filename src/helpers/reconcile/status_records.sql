@@ -36,7 +36,14 @@ WITH joined AS (
              -- one side holds the year only: the years must agree
              WHEN coalesce(year(dob), dob_year) = coalesce(year(p_dob), p_dob_year)
                   THEN 'match_year_only'
-             ELSE 'dob_mismatch' END AS dob_check
+             ELSE 'dob_mismatch' END AS dob_check,
+        -- a CCCD's 4th digit is its holder's century and sex (0/1 = 1900s, 2/3 = 2000s, ...)
+        -- and the 5th-6th the last two digits of the birth year (Thông tư 07/2016/TT-BCA)
+        CASE WHEN NOT in_population OR coalesce(year(p_dob), p_dob_year) IS NULL THEN NULL
+             WHEN 1900 + 100 * (CAST({id_col}[4] AS INTEGER) // 2)
+                  + CAST({id_col}[5:6] AS INTEGER) = coalesce(year(p_dob), p_dob_year)
+                  THEN 'match'
+             ELSE 'id_birth_mismatch' END AS id_birth_check
     FROM joined
 ), result AS (
     SELECT *,
@@ -45,6 +52,7 @@ WITH joined AS (
              WHEN NOT in_population THEN 'id_not_in_population'
              WHEN name_check = 'name_mismatch' THEN 'name_mismatch'
              WHEN dob_check IN ('dob_day_month_swapped', 'dob_mismatch') THEN dob_check
+             WHEN id_birth_check = 'id_birth_mismatch' THEN id_birth_check
              WHEN name_check IN ('match_name_typo', 'match_middle_swapped') THEN name_check
              WHEN dob_check = 'match_year_only' THEN 'match_year_only'
              ELSE 'match' END AS identity_result

@@ -75,6 +75,25 @@ _ENTERPRISE_TRADES = (
 )
 
 
+def tax_codes(prefix: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """Distinct tax codes (MST) that pass the check digit (helpers.normalize.MST_WEIGHTS): the
+    two-digit prefix, a 7-digit sequence, the check digit. A sequence that repeats one before
+    it, is 0000000 or has no check digit (weighted sum divisible by 11) moves to the next
+    one, so the codes stay distinct without another random draw."""
+    from helpers.normalize import MST_WEIGHTS
+
+    seq = np.asarray(seq, dtype=np.int64) % 10_000_000
+    for _ in range(1000):
+        body = prefix.astype(np.int64) * 10_000_000 + seq
+        digits = [(body // 10 ** (8 - i)) % 10 for i in range(9)]
+        rest = sum(w * d for w, d in zip(MST_WEIGHTS, digits, strict=True)) % 11
+        bad = (rest == 0) | (seq == 0) | pd.Series(body).duplicated().to_numpy()
+        if not bad.any():
+            break
+        seq = np.where(bad, (seq + 1) % 10_000_000, seq)
+    return zfill_text(body * 10 + (10 - rest), 10)
+
+
 def make_orgs(rng: np.random.Generator, units: Units, factor: float) -> pd.DataFrame:
     counts = {k: max(int(round(v * factor)), 1) for k, v in ORG_COUNTS_CITY.items()}
     uw = units.frame["weight"].to_numpy()
@@ -126,8 +145,8 @@ def make_orgs(rng: np.random.Generator, units: Units, factor: float) -> pd.DataF
         cat(agency, " ", unit_name, " ", seq),
     )
     tax = unique_draw(rng, n, 100_000_000)
-    prefix = np.where(t == "business_household", "80", "01")
-    org_id = cat(prefix, zfill_text(tax, 8))
+    prefix = np.where(t == "business_household", 80, 1)
+    org_id = tax_codes(prefix, tax // 10)
     branch = (rng.random(n) < 0.08) & (t == "enterprise")
     org_id = np.where(branch, cat(org_id, "-001"), org_id)
 
