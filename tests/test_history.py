@@ -30,12 +30,15 @@ def units(rows: list[tuple]) -> pd.DataFrame:
             "rank": [r[1] for r in rows],
             "veh_share_cleaned_cleanable": [r[2] for r in rows],
             "standing": [
-                "off_track" if r[3] and k != "conduct" else "on_track" for r, k in zip(rows, kind)
+                "off_track" if r[3] and k != "conduct" else "on_track"
+                for r, k in zip(rows, kind, strict=True)
             ],
             "breaks_progress": [
-                bool(r[3]) and k in ("progress", "both") for r, k in zip(rows, kind)
+                bool(r[3]) and k in ("progress", "both") for r, k in zip(rows, kind, strict=True)
             ],
-            "breaks_conduct": [bool(r[3]) and k in ("conduct", "both") for r, k in zip(rows, kind)],
+            "breaks_conduct": [
+                bool(r[3]) and k in ("conduct", "both") for r, k in zip(rows, kind, strict=True)
+            ],
             "is_laggard": [r[3] for r in rows],
             "is_leader": [r[4] for r in rows],
         }

@@ -196,7 +196,7 @@ def _unit_names() -> dict[str, str]:
 def _phone_sql(lang: str) -> str:
     """The phone as written, with the catalogue's warning after a number no Vietnamese phone
     has (normalize.PHONE_PATTERN): the officer sees it before calling."""
-    q = store.sql_quote
+    q = literal
     warning = q(" " + tx("phone.impossible", lang))
     return (
         f"CASE WHEN phone IS NULL OR regexp_full_match(phone, {q(PHONE_PATTERN)}) THEN phone "
