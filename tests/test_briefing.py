@@ -1256,6 +1256,21 @@ def test_post_deadline_cover_and_summary_without_the_extension(final_week, lang)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_deadline_day_itself_is_the_last_day_not_past_the_deadline(final_week, lang):
+    # 19/01 is the extended peak's own last day: nothing has expired yet
+    plan = load_plan()
+    assert plan.in_force(final_week.as_of).end == final_week.as_of
+    summary = briefing.summary(final_week, plan, lang)
+    veh = final_week.city.set_index("kind").loc["vehicle"]
+    values = {
+        "rate": progress.pace_texts(veh["rate_7d"], veh["required_rate"], lang)[0],
+        "remaining": i18n.fmt_int(veh["remaining"], lang),
+    }
+    assert i18n.t("briefing.kpi.pace_last_day", lang, **values) in summary
+    assert i18n.t("briefing.kpi.pace_left", lang, **values) not in summary
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
 def test_post_deadline_briefing_builds_to_pdf(final_week, tmp_path, lang):
     plan = dataclasses.replace(load_plan(), extension=None)
     body = "".join(

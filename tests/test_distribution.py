@@ -584,3 +584,29 @@ def test_sample_dry_run_writes_126_eml_files(sample_sent, tmp_path):
         [pack] = attachments(parse(path.read_bytes()))
         assert pack.get_filename() == path.stem + ".xlsx" and path.name[:5] in pack.get_filename()
         assert protect.is_encrypted(pack.get_content())
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize(
+    ("progress_", "conduct", "said"),
+    [(True, False, "laggard"), (False, True, "laggard_conduct"), (True, True, "laggard_both")],
+)
+def test_the_message_says_what_the_unit_was_named_for(lang, progress_, conduct, said):
+    # a unit named for its review backlog only is not told it is behind schedule
+    from helpers.distribution.message import cover_text
+
+    reason = "hồ sơ chờ duyệt lâu nhất đã 30 ngày"
+    task = {
+        "unit": {"unit_name": "Phường Kiến Hưng", "standing": "on_track", "rank": 12},
+        "path": "00376-kien-hung.xlsx",
+        "laggard": {
+            "breaks_progress": progress_,
+            "breaks_conduct": conduct,
+            f"reason_{lang}": reason,
+        },
+        "leaders": [],
+    }
+    text = cover_text(task, load_plan(), "2026-01-11", lang, encrypted=True)
+    assert t(f"distribution.{said}", lang, reason=reason) in text
+    for other in {"laggard", "laggard_conduct", "laggard_both"} - {said}:
+        assert t(f"distribution.{other}", lang, reason=reason) not in text

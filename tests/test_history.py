@@ -288,3 +288,17 @@ def test_a_week_that_was_run_is_read_from_its_folder_not_recomputed(tmp_ws, plan
     share = told.set_index("unit_code").loc[A, "veh_share_cleaned_cleanable"]
     assert earlier.loc[A, "share_cleaned"] == pytest.approx(share) and share > 0
     assert not store.load(tmp_ws, "followup", "2025-11-23")["prev_recomputed"].any()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_unit_packs_history_says_what_each_conference_named_it_for(lang):
+    from helpers.excel.history import unit_history
+    from helpers.excel.texts import tx
+
+    w1 = week("2025-11-17", [(A, 1, 0.9, True, False, "conduct")])
+    w2 = week("2025-11-23", [(A, 1, 0.9, True, False)])
+    hist = history.build([w1], w2)["rank_history"]
+    rows = unit_history(hist, A, lang)
+    yes, no = tx("answer_yes", lang), tx("answer_no", lang)
+    assert rows["named_progress"].tolist() == [no, yes]
+    assert rows["named_conduct"].tolist() == [yes, no]

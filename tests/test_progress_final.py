@@ -357,3 +357,31 @@ def test_final_tables_follow_the_plan_in_force(progressed, sample_week):
         schemas.check_table(
             name, __import__("pyarrow").Table.from_pandas(table, preserve_index=False)
         )
+
+
+def test_the_final_outcome_is_what_happened_not_a_forecast():
+    units = make_units([1.0, 0.95, 1.0], finished_on=[date(2025, 12, 10), None, None])
+    units["veh_remaining"] = [0, 50, 0]
+    units.loc[2, "veh_projected_finish"] = END + timedelta(days=3)  # reached after the end
+    units["standing"] = ["on_track", "at_risk", "at_risk"]
+    result = final_units(units, end_plan(), as_of=END + timedelta(days=7)).set_index("unit_code")
+    assert result["outcome"].to_dict() == {
+        "U000": "finished",
+        "U001": "not_finished",
+        "U002": "finished_late",
+    }
+    assert result["records_left"].to_dict() == {"U000": 0, "U001": 50, "U002": 0}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_campaign_summary_shows_outcomes_never_at_risk(lang):
+    from helpers.briefing.parts_final import results_table
+
+    units = make_units([1.0, 0.95], finished_on=[date(2025, 12, 10), None])
+    units["veh_remaining"] = [0, 50]
+    units["standing"] = ["on_track", "at_risk"]
+    result = final_units(units, end_plan(), as_of=END)
+    html = str(results_table(result, lang))
+    assert i18n.t("briefing.final.outcome_finished", lang) in html
+    assert i18n.t("briefing.final.outcome_not_finished", lang, left="50") in html
+    assert i18n.t("progress.standing.at_risk", lang) not in html

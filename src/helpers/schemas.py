@@ -129,7 +129,8 @@ _SPECS = {
         veh_share_cleaned_cleanable:number lic_assigned!:int lic_cleanable!:int
         lic_cleaned!:int lic_difficult!:int lic_difficult_open!:int lic_share_cleaned:number
         lic_share_cleaned_cleanable:number difficult!:int difficult_open!:int finished!:bool
-        finished_on:date standing:text is_leader:bool weeks_named!:int
+        finished_on:date outcome!:text records_left!:int standing:text is_leader:bool
+        weeks_named!:int
         weeks_named_conduct!:int weeks_reported!:int
         """
     ),

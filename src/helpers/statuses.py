@@ -7,6 +7,9 @@ that holds is kept as a flag. The wording for users lives in the catalogues
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 # Vehicle records, in precedence order.
 VEHICLE_STATUSES: tuple[str, ...] = (
     "duplicate_registry_record",  # a later record for a plate/chassis another record already holds
@@ -154,3 +157,12 @@ IDENTITY_COMPARED: frozenset[str] = IDENTITY_OK | {
     "name_mismatch",
     "id_birth_mismatch",
 }
+
+
+def breach_of(row: Mapping[str, Any]) -> str:
+    """``progress``, ``conduct`` or ``both``: what a laggard row (``breaks_progress``,
+    ``breaks_conduct``) was named for. Every sentence that names a unit says which: a unit
+    named for its review backlog is not "behind schedule"."""
+    progress_ = bool(row.get("breaks_progress", True))
+    conduct = bool(row.get("breaks_conduct", False))
+    return "both" if progress_ and conduct else ("conduct" if conduct else "progress")

@@ -95,7 +95,6 @@ from helpers.briefing.tables import (
     KINDS,
     PREFIX,
     SOURCES,
-    breach_of,
     city_row,
     city_target,
     difficult_groups,
@@ -123,6 +122,7 @@ from helpers.briefing.text import (
     standing_label,
     status_label,
 )
+from helpers.statuses import breach_of
 
 __all__ = [
     "APPENDIX_COLUMNS",

@@ -21,7 +21,6 @@ from helpers.briefing.data import BriefingData
 from helpers.briefing.tables import (
     CONDUCT_MARK,
     KINDS,
-    breach_of,
     city_row,
     laggard_rule_counts,
     leader_measure,
@@ -46,7 +45,7 @@ from helpers.briefing.text import (
 from helpers.config import Plan
 from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_pct, t
 from helpers.progress.deadline import deadline_note, extension_text, peak_day_text
-from helpers.statuses import STANDINGS
+from helpers.statuses import STANDINGS, breach_of
 
 # The parts after the cover, in document order: (section id, catalogue key of its heading).
 # The contents list exactly these (the campaign summary only in a week that has it); tests
@@ -224,8 +223,10 @@ def kpi_values(data: BriefingData, kind: str, lang: str) -> dict[str, str]:
     }
 
 
-def pace_line(city: pd.Series, lang: str) -> str:
-    """Pace against the pace needed, with the decimals that keep them apart."""
+def pace_line(city: pd.Series, lang: str, *, last_day: bool = False) -> str:
+    """Pace against the pace needed, with the decimals that keep them apart. On the deadline's
+    own day (``last_day``) and after it no pace is asked: what is left, said as the last day or
+    as past the deadline."""
     from helpers.progress import pace_texts
 
     rate, required = pace_texts(city["rate_7d"], city["required_rate"], lang)
@@ -233,7 +234,8 @@ def pace_line(city: pd.Series, lang: str) -> str:
     if is_missing(city["required_rate"]) and not is_missing(remaining) and int(remaining) > 0:
         # on or past the deadline no pace is required: say what is left
         left = int_text(city["remaining"], lang)
-        return t("briefing.kpi.pace_left", lang, rate=rate, remaining=left)
+        key = "pace_last_day" if last_day else "pace_left"
+        return t(f"briefing.kpi.{key}", lang, rate=rate, remaining=left)
     return t("briefing.kpi.pace", lang, rate=rate, required=required)
 
 
@@ -319,7 +321,8 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
             {
                 "label": text(f"kind.{kind}"),
                 "tiles": tiles,
-                "pace": f"{pace_line(city, lang)} · {finish} · {standing}",
+                "pace": f"{pace_line(city, lang, last_day=data.as_of == plan.end)} · {finish}"
+                f" · {standing}",
             }
         )
     conduct = get(city_row(data, "vehicle"), "units_conduct")

@@ -24,7 +24,6 @@ from helpers.briefing.text import (
     int_text,
     is_missing,
     pct_text,
-    standing_label,
     status_label,
 )
 from helpers.config import Plan
@@ -214,6 +213,11 @@ def handover_where(handover: pd.DataFrame, lang: str) -> str:
     )
 
 
+def outcome_text(row: Any, lang: str) -> str:
+    """A unit's final outcome in words: finished, or not finished with the records left."""
+    return Text(lang)(f"final.outcome_{row['outcome']}", left=int_text(row["records_left"], lang))
+
+
 def results_table(units: pd.DataFrame, lang: str) -> dict[str, Any]:
     """Each unit's final result, by rank."""
     text = Text(lang)
@@ -226,7 +230,7 @@ def results_table(units: pd.DataFrame, lang: str) -> dict[str, Any]:
             pct_text(r["lic_share_cleaned_cleanable"], lang),
             int_text(r["difficult_open"], lang),
             date_text(r["finished_on"], lang) if bool(r["finished"]) else "–",
-            standing_label(r["standing"], lang) if not is_missing(r["standing"]) else "–",
+            outcome_text(r, lang),
         ]
         for _, r in units.sort_values(["rank", "unit_name"]).iterrows()
     ]
@@ -239,7 +243,7 @@ def results_table(units: pd.DataFrame, lang: str) -> dict[str, Any]:
             text("final.lic_share_cleanable"),
             text("final.difficult_open"),
             text("final.finished_on"),
-            text("final.standing"),
+            text("final.outcome"),
         ],
         rows,
         classes=["num", "text", "num", "num", "num", "num", "num", "text"],

@@ -148,13 +148,6 @@ def leader_measure(rows: pd.DataFrame, plan: Plan) -> str:
     return "gain_share" if plan.leaders.gain_measure == "share" else ("gain_records")
 
 
-def breach_of(row: pd.Series) -> str:
-    """progress, conduct or both: which kind of naming rule a laggard broke."""
-    progress_ = bool(row.get("breaks_progress", True))
-    conduct = bool(row.get("breaks_conduct", False))
-    return "both" if progress_ and conduct else ("conduct" if conduct else "progress")
-
-
 def laggard_rule_counts(laggards: pd.DataFrame) -> pd.Series:
     """How many laggards broke each rule, most broken first."""
     if "rules" not in laggards.columns or laggards.empty:

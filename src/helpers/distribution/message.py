@@ -17,6 +17,7 @@ from typing import Any
 from helpers.config import Plan
 from helpers.excel import next_week_targets
 from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
+from helpers.statuses import breach_of
 from helpers.units import UNIT_COUNT
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,7 +70,9 @@ def cover_text(task: dict[str, Any], plan: Plan, week: str, lang: str, *, encryp
         lines.append(_d("figures.pending", lang, pending=fmt_int(unit["backlog_pending"], lang)))
     laggard = task.get("laggard")
     if laggard:
-        lines += ["", _d("laggard", lang, reason=laggard.get(f"reason_{lang}") or "")]
+        said = {"progress": "laggard", "conduct": "laggard_conduct", "both": "laggard_both"}
+        why = laggard.get(f"reason_{lang}") or ""
+        lines += ["", _d(said[breach_of(laggard)], lang, reason=why)]
     for reason in task.get("leaders") or []:
         lines += ["", _d("leader", lang, reason=reason)]
     lines += [

@@ -12,8 +12,9 @@ import pandas as pd
 from helpers.excel.book import PackBook
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import label_series, tx, yes_no
-from helpers.excel.units_table import metric_header, standing_labels
+from helpers.excel.units_table import metric_header
 from helpers.excel.worklists import STATUS_LIST
+from helpers.i18n import fmt_int, t
 
 
 def final_results_table(units: pd.DataFrame, verdicts: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -28,6 +29,10 @@ def final_results_table(units: pd.DataFrame, verdicts: pd.DataFrame, lang: str) 
     )
     out = units.merge(joined, left_on="unit_code", right_index=True, how="left")
     out["standing"] = label_series(out["standing"], "progress.standing", lang)
+    out["outcome"] = [
+        t(f"briefing.final.outcome_{o}", lang, left=fmt_int(n, lang))
+        for o, n in zip(out["outcome"], out["records_left"], strict=True)
+    ]
     out["finished"] = yes_no(out["finished"], lang)
     return out.sort_values(["rank", "unit_code"], kind="stable", ignore_index=True)
 
@@ -61,14 +66,13 @@ def final_sheets(book: PackBook, tables: dict[str, pd.DataFrame], lang: str) -> 
             Column("difficult_open", tx("columns.difficult_open_total", lang), "int"),
             Column("finished", tx("columns.finished", lang), "label"),
             Column("finished_on", tx("columns.finished_on", lang), "date"),
-            Column("standing", tx("columns.standing", lang), "label"),
+            Column("outcome", t("briefing.final.outcome", lang), "label"),
             Column("verdict", tx("columns.verdict", lang), "label"),
             Column("final_reason", tx("columns.final_reason", lang), "long_text"),
         ],
         table_name="FinalResults",
         freeze_cols=3,
         scale=shares,
-        standing=("standing", standing_labels(lang)),
     )
     book.data_sheet(
         tx("sheets.handover", lang),

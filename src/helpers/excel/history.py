@@ -72,7 +72,8 @@ def unit_history(hist: pd.DataFrame, unit_code: str, lang: str) -> pd.DataFrame:
             "rank": mine["rank"].astype("Int64").to_numpy(),
             "share_cleaned": mine["share_cleaned"].astype("float64").to_numpy(),
             "standing": label_series(mine["standing"], "progress.standing", lang).to_numpy(),
-            "is_laggard": yes_no(mine["is_laggard"], lang).to_numpy(),
+            "named_progress": yes_no(mine["named_progress"], lang).to_numpy(),
+            "named_conduct": yes_no(mine["named_conduct"], lang).to_numpy(),
             "is_leader": yes_no(mine["is_leader"], lang).to_numpy(),
             "recomputed": yes_no(mine["recomputed"], lang).to_numpy(),
         }
@@ -80,7 +81,8 @@ def unit_history(hist: pd.DataFrame, unit_code: str, lang: str) -> pd.DataFrame:
 
 
 def unit_history_sheet(book: PackBook, rows: pd.DataFrame, lang: str) -> None:
-    """A unit pack's history sheet: its rank, share, standing, named or praised, per week."""
+    """A unit pack's history sheet: its rank, share, standing, named (behind on progress, or
+    for its conduct) or praised, per week."""
     if rows is None or rows.empty:
         return
     book.data_sheet(
@@ -91,7 +93,8 @@ def unit_history_sheet(book: PackBook, rows: pd.DataFrame, lang: str) -> None:
             Column("rank", tx("columns.rank", lang), "int"),
             Column("share_cleaned", tx("history.share", lang), "pct"),
             Column("standing", tx("history.standing", lang), "label"),
-            Column("is_laggard", tx("history.laggard", lang), "label"),
+            Column("named_progress", tx("history.laggard", lang), "label"),
+            Column("named_conduct", tx("history.conduct", lang), "label"),
             Column("is_leader", tx("history.leader", lang), "label"),
             Column("recomputed", tx("history.recomputed", lang), "label"),
         ],

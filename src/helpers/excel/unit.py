@@ -32,6 +32,7 @@ from helpers.excel.worklists import GROUPS_KEY, LISTS, unit_worklists, worklist_
 from helpers.i18n import fmt_date, t
 from helpers.progress.commitments import figure_text
 from helpers.progress.deadline import deadline_note, peak_day_text
+from helpers.statuses import breach_of
 from helpers.units import official_units
 
 
@@ -163,7 +164,11 @@ def _unit_summary(
 
     book.heading(ws, row, tx("unit.laggard_heading", lang))
     if laggard:
-        book.put(ws, row + 1, 1, tx("unit.laggard", lang, rank=laggard.get("rank")))
+        # named behind on progress, for conduct, or both: the line says which
+        key = {"progress": "laggard", "conduct": "laggard_conduct", "both": "laggard_both"}
+        book.put(
+            ws, row + 1, 1, tx(f"unit.{key[breach_of(laggard)]}", lang, rank=laggard.get("rank"))
+        )
         book.put(ws, row + 2, 1, laggard.get(f"reason_{lang}") or "", "long_text")
         row += 4
     else:

@@ -182,6 +182,19 @@ def final_units(
     out["finished_on"] = [
         d.date() if ok else None for d, ok in zip(finished_on, finished, strict=True)
     ]
+    # the outcome, not a forecast: once the deadline is reached nobody is "at risk of delay";
+    # a unit finished (on or before the deadline), finished after it (a week past the end), or
+    # did not finish, with the cleanable records it still has to clean
+    left = sum(units[f"{p}_remaining"].fillna(0).clip(lower=0) for p in judged)
+    has_target = pd.Series(True, index=units.index)
+    for p in judged:
+        has_target &= units[f"{p}_assigned"].fillna(0) > 0
+    out["records_left"] = pd.Series(left, index=units.index).astype("int64")
+    out["outcome"] = np.select(
+        [~has_target, finished, out["records_left"] == 0],
+        ["no_target", "finished", "finished_late"],
+        default="not_finished",
+    )
     out["standing"] = units["standing"]
     # praised this week (a leader of the week's figures): a criticism for the campaign as a
     # whole then says why both stand in one document
