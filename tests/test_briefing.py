@@ -765,6 +765,7 @@ def body_parts(data: briefing.BriefingData, lang: str) -> str:
             briefing.organisations(data, lang),
             briefing.data_quality(data, lang),
             briefing.appendix(data, lang),
+            briefing.final_results(data, lang),
             briefing.rank_history(data, lang),
         ]
     )

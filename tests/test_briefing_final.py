@@ -101,6 +101,41 @@ def test_campaign_summary_follows_the_summary_page_and_is_in_the_contents(final_
         ("final", i18n.t("briefing.sections.final", lang)),
     ]
     assert contents_of(briefing.cover(data, plan, lang)) == sections
+    # the per-unit tables are in the appendix, after the all-units table; the follow-up comes
+    # right after the summary's two parts
+    names = [name for name, _ in sections]
+    assert names[2] == "followup"
+    assert names.index("final_results") == names.index("appendix") + 1
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_campaign_summary_is_what_a_chair_reads_in_two_pages(final_ws, lang, tmp_path):
+    # five praised, five criticised: the figures, the verdicts and the handover by group fit
+    # two pages; each unit's result and handover are in the appendix
+    ws, _, tables = final_ws
+    plan = end_plan(
+        date.fromisoformat(WEEK),
+        praise_top_n=5,
+        praise_min_share=0.0,
+        praise_finished=False,
+        criticise_bottom_n=5,
+        criticise_below_share=0.0,
+        criticise_difficult_open_share=1.0,
+        criticise_named_weeks=0,
+        criticise_conduct_weeks=0,
+    )
+    tables = write_final(ws, WEEK, plan)
+    assert len(tables["final_verdicts"]) == 10
+    data = briefing.load_briefing_data(ws, WEEK)
+    summary = briefing.campaign_summary(data, plan, lang)
+    assert i18n.t("briefing.final.results_title", lang) not in summary
+    assert i18n.t("briefing.final.handover_units", lang) not in summary
+    pdf = tmp_path / "summary.pdf"
+    briefing.write_pdf(SUMMARY_SHEET.format(body=summary), pdf)
+    assert len(pdf_text(pdf)[1]) <= 2
+    results = briefing.final_results(data, lang)
+    for name in tables["final_units"]["unit_name"]:
+        assert str(escape(name)) in results
 
 
 def test_every_praised_and_criticised_unit_is_listed_with_every_reason(final_ws):
@@ -222,7 +257,9 @@ def check_final_figures(text: str, tables, plan, week: str, lang: str, min_figur
 
 
 def render_final_pdf(data, plan, lang: str, path) -> str:
-    briefing.write_pdf(SUMMARY_SHEET.format(body=briefing.campaign_summary(data, plan, lang)), path)
+    """The campaign summary and its appendix of per-unit tables, as one PDF's text."""
+    body = briefing.campaign_summary(data, plan, lang) + briefing.final_results(data, lang)
+    briefing.write_pdf(SUMMARY_SHEET.format(body=body), path)
     return pdf_text(path)[0]
 
 

@@ -68,7 +68,7 @@ from helpers.briefing.parts_detail import (
     orgs_part,
     quality_part,
 )
-from helpers.briefing.parts_final import final_part, has_final
+from helpers.briefing.parts_final import final_part, final_results_part, has_final
 from helpers.briefing.parts_followup import followup_part, history_part, sparkline
 from helpers.briefing.render import (
     appendix,
@@ -78,6 +78,7 @@ from helpers.briefing.render import (
     commitments,
     cover,
     data_quality,
+    final_results,
     followup,
     laggards_and_leaders,
     organisations,
@@ -168,6 +169,8 @@ __all__ = [
     "rank_history",
     "sparkline",
     "final_part",
+    "final_results",
+    "final_results_part",
     "figure_text",
     "fonts_css",
     "group_criterion",

@@ -63,6 +63,7 @@ PARTS: tuple[tuple[str, str], ...] = (
     ("orgs", "sections.orgs"),
     ("quality", "sections.quality"),
     ("appendix", "sections.appendix"),
+    ("final_results", "sections.final_results"),
     ("history", "sections.history"),
 )
 
@@ -199,7 +200,9 @@ def cover_part(
         "facts": facts,
         "data_as_of": data_as_of_part(data, plan, lang),
         "contents": [
-            (part, text(key)) for part, key in PARTS if part != "final" or data.final is not None
+            (part, text(key))
+            for part, key in PARTS
+            if part not in ("final", "final_results") or data.final is not None
         ],
     }
 

@@ -289,7 +289,22 @@ def final_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any] | No
         "best": best_units(data.final["final_units"], plan.final.praise_top_n, lang),
         "criticise": verdict_table(verdicts, "criticise", lang),
         "handover_groups": handover_groups(handover, lang) if len(handover) else None,
+        "handover_where": handover_where(handover, lang) if len(handover) else "",
+    }
+
+
+def final_results_part(data: BriefingData, lang: str) -> dict[str, Any] | None:
+    """The campaign summary's per-unit tables, in the appendix (the summary itself is what a
+    chair reads in two pages): each unit's final result and the difficult records each unit
+    hands over; None in a week before the end of the peak."""
+    if data.final is None:
+        return None
+    handover = data.final["final_handover"]
+    return {
+        "lead": Text(lang)(
+            "final.results_lead", count=int_text(len(data.final["final_units"]), lang)
+        ),
+        "results": results_table(data.final["final_units"], lang),
         "handover_units": handover_units(handover, lang) if len(handover) else None,
         "handover_where": handover_where(handover, lang) if len(handover) else "",
-        "results": results_table(data.final["final_units"], lang),
     }

@@ -26,7 +26,7 @@ from helpers.briefing.parts import (
 )
 from helpers.briefing.parts_commitments import commitments_part
 from helpers.briefing.parts_detail import appendix_part, backlog_part, orgs_part, quality_part
-from helpers.briefing.parts_final import final_part
+from helpers.briefing.parts_final import final_part, final_results_part
 from helpers.briefing.parts_followup import followup_part, history_part
 from helpers.briefing.text import Text
 from helpers.config import Plan
@@ -78,6 +78,13 @@ def campaign_summary(data: BriefingData, plan: Plan, lang: str) -> str:
     """The campaign summary in a week that reaches the end of the peak; nothing otherwise."""
     part = final_part(data, plan, lang)
     return "" if part is None else render_part("final", lang, part=part)
+
+
+def final_results(data: BriefingData, lang: str) -> str:
+    """Appendix of the campaign summary: each unit's final result and its handover; nothing in
+    a week before the end of the peak."""
+    part = final_results_part(data, lang)
+    return "" if part is None else render_part("final_results", lang, part=part)
 
 
 def city_progress(data: BriefingData, plan: Plan, lang: str) -> str:
