@@ -257,6 +257,7 @@ def test_followup_and_history_fit_their_contracts():
 def test_a_never_run_previous_week_is_recomputed_and_labelled(tmp_ws, plan):
     # 16 Nov exists as a delivery but was never run: its standings come from this week's data
     (tmp_ws.raw / "2025-11-16").mkdir()
+    (tmp_ws.raw / "2025-11-16" / "submissions.csv").write_text("submission_id\n", "utf-8")
     cleanings = daily(date(2025, 11, 10), 3) + window()
     write_week(tmp_ws, "2025-11-23", status_table(records(A, assigned=20, cleaned_at=cleanings)))
     tables = progress.progress_week(tmp_ws, "2025-11-23", plan)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import re
 from datetime import date, datetime, timedelta
 
@@ -769,12 +770,12 @@ def test_laggards_reason_carries_every_context_rule_it_breaks(plan):
     assert lag.loc[A, "reason_en"] == (
         "oldest pending review 11 days old (1 waiting in all); "
         "at the current pace finishes on 24/02/2026, 47 days after the deadline; "
-        "cleaned 7 this week, under 80% of the 15 a week the deadline needs"
+        "cleaned 7 in the last 7 days, under 80% of the 15 per 7 days the deadline needs"
     )
     assert lag.loc[A, "reason_vi"] == (
         "hồ sơ chờ duyệt lâu nhất đã 11 ngày (1 hồ sơ đang chờ); "
         "với tốc độ hiện tại sẽ hoàn thành ngày 24/02/2026, chậm 47 ngày so với hạn; "
-        "tuần này làm sạch 7 hồ sơ, chưa đạt 80% mức 15 hồ sơ/tuần cần có để kịp hạn"
+        "7 ngày qua làm sạch 7 hồ sơ, chưa đạt 80% mức 15 hồ sơ/7 ngày cần có để kịp hạn"
     )
 
 
@@ -1007,7 +1008,7 @@ def test_talking_points_in_both_languages(plan):
         "Đến ngày 23/11/2025, toàn thành phố đã làm sạch 18/150 hồ sơ xe có "
         "thể làm sạch qua rà soát (12,0%)"
     )
-    assert "after none the previous week" in en[1] or "previous week (1)" in en[1]
+    assert "after none the previous period" in en[1] or "previous period (1)" in en[1]
     assert en[3].startswith(
         "Units by vehicle progress: 1 off track, 0 at risk, 125 on track; "
         "by driving-licence progress: 1 off track, 0 at risk, 125 on track. "
@@ -1019,10 +1020,12 @@ def test_talking_points_in_both_languages(plan):
 
 def test_change_against_last_week_in_words(plan):
     assert progress.change_text(150, 100, "en") == (
-        "up 50 records (+50.00%) on the previous week (100)"
+        "up 50 records (+50.00%) on the previous period (100)"
     )
-    assert progress.change_text(50, 100, "vi") == "giảm 50 hồ sơ (−50,00%) so với tuần trước (100)"
-    assert progress.change_text(5, 0, "en") == "after none the previous week"
+    assert progress.change_text(50, 100, "vi") == "giảm 50 hồ sơ (−50,00%) so với kỳ trước (100)"
+    assert progress.change_text(5, 0, "en") == "after none the previous period"
+    # the first conference has nothing earlier: it says so, never "+86,06 %" on pre-peak days
+    assert progress.change_text(5, pd.NA, "en") == i18n.t("progress.talking.change_first", "en")
 
 
 def test_inputs_are_never_changed(plan):
@@ -1086,6 +1089,9 @@ def write_week(ws, week: str, vehicles: pd.DataFrame, subs: pd.DataFrame | None 
         week,
         partial=True,
     )
+    # the ledger ingest leaves: this week's submissions came from its own delivery (a conference)
+    ledger = {"sources": {"submissions": {"delivery": week}}}
+    (ws.processed_week(week) / "ledger.json").write_text(json.dumps(ledger), "utf-8")
 
 
 def test_progress_week_writes_every_table(tmp_ws, plan):
@@ -1119,15 +1125,19 @@ def test_progress_week_takes_last_weeks_figures_from_its_folder(tmp_ws, plan):
 @pytest.mark.parametrize(
     "folders, expected",
     [
-        ([], "2025-11-16"),  # nothing earlier: the cadence back
-        (["2025-11-17"], "2025-11-17"),  # deliveries 6 days apart, as in the sample
-        (["2025-11-10"], "2025-11-16"),  # too far back to be last week
-        (["2025-11-12", "2025-11-15"], "2025-11-15"),
+        ({}, "2025-11-16"),  # nothing earlier: the first conference (the cadence back)
+        ({"2025-11-17": "submissions.csv"}, "2025-11-17"),  # 6 days apart, as in the sample
+        ({"2025-11-10": "submissions.csv"}, "2025-11-10"),  # a week skipped: still the previous
+        ({"2025-11-12": "submissions.csv", "2025-11-15": "submissions.xlsx"}, "2025-11-15"),
+        # a mid-week re-delivery of the registry is no conference
+        ({"2025-11-16": "submissions.csv", "2025-11-19": "registry_vehicles.csv"}, "2025-11-16"),
+        ({"2025-11-19": "registry_vehicles.csv"}, "2025-11-16"),
     ],
 )
-def test_previous_week_is_the_newest_earlier_folder(tmp_ws, plan, folders, expected):
-    for name in folders:
+def test_previous_week_is_the_previous_conference(tmp_ws, plan, folders, expected):
+    for name, file in folders.items():
         (tmp_ws.raw / name).mkdir()
+        (tmp_ws.raw / name / file).write_text("x\n", "utf-8")
     assert progress.previous_week(tmp_ws, "2025-11-23", plan) == expected
 
 
@@ -1504,9 +1514,9 @@ def test_comparison_with_the_population_database_per_unit_and_city(plan):
 
 def test_week_on_week_change_in_records_and_per_cent(plan):
     assert progress.change_text(26_888, 4_616, "en") == (
-        "up 22,272 records (+482.50%) on the previous week (4,616)"
+        "up 22,272 records (+482.50%) on the previous period (4,616)"
     )
-    assert progress.change_text(50, 100, "vi") == "giảm 50 hồ sơ (−50,00%) so với tuần trước (100)"
+    assert progress.change_text(50, 100, "vi") == "giảm 50 hồ sơ (−50,00%) so với kỳ trước (100)"
     tables = small_week(plan)
     city = tables["city_progress"].set_index("kind").loc["vehicle"]
     assert city.gain_change == city.gain_week - city.gain_prev_week

@@ -66,7 +66,8 @@ _SPECS = {
     "city_progress": _contract(
         """
         kind!:text assigned:int submitted:int approved:int cleaned:int share_cleaned:number
-        share_submitted:number gain_week:int gain_prev_week:int rate_7d:number
+        share_submitted:number gain_week:int gain_prev_week:int period_start:date
+        period_days:int rate_7d:number
         required_rate:number projected_finish:date days_late:int on_track:bool days_left:int
         days_overdue:int
         units_on_track:int units_at_risk:int units_off_track:int pending:int

@@ -242,6 +242,22 @@ def pace_line(city: pd.Series, lang: str, *, last_day: bool = False) -> str:
     return t("briefing.kpi.pace", lang, rate=rate, required=required)
 
 
+def period_note(city: pd.Series, lang: str) -> str:
+    """What "this week" counts: the conference's period (since the day after the previous
+    conference's delivery, or the peak's first day at the first conference), and the previous
+    period's figure (none at the first conference: the days before the peak are no week)."""
+    start = get(city, "period_start")
+    days = get(city, "period_days")
+    since = ""
+    if not is_missing(start) and not is_missing(days):
+        since = t(
+            "briefing.kpi.period", lang, date=date_text(start, lang), days=int_text(days, lang)
+        )
+    if is_missing(get(city, "gain_prev_week")):
+        return since + t("briefing.kpi.first_conference", lang)
+    return since + t("briefing.kpi.prev_week", lang, value=int_text(city["gain_prev_week"], lang))
+
+
 def _tile(label: str, value: str, note: str = "", extra: str = "") -> dict[str, str]:
     return {"label": label, "value": value, "note": note, "extra": extra}
 
@@ -306,7 +322,7 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
             _tile(
                 text("kpi.gain_week"),
                 v["gain_week"],
-                text("kpi.prev_week", value=int_text(city["gain_prev_week"], lang)) + change,
+                period_note(city, lang) + change,
             ),
             _tile(
                 days_label,

@@ -45,17 +45,30 @@ def peak_day(plan: Plan, week: str) -> int:
 
 
 def weekly_gains(data: BriefingData, plan: Plan) -> pd.DataFrame:
-    """Cleaned per reporting week and kind (weeks end on the briefing's weekday), plus one row
+    """Cleaned per conference period and kind (``week_end``: the conference's week, from the
+    week's rank history; without one, weeks ending on the briefing's weekday), plus one row
     per kind with ``week_end`` null: records cleaned before the peak started (or at an unknown
     moment), so the bars add up to the cleaned total."""
     daily = data.daily.copy()
     daily["date"] = pd.to_datetime(daily["date"]).dt.date
     as_of = data.as_of
     daily = daily[daily["date"] <= as_of]
-    age = daily["date"].map(lambda d: (as_of - d).days)
-    daily["week_end"] = [
-        as_of - timedelta(days=plan.cadence_days * (a // plan.cadence_days)) for a in age
-    ]
+    history = data.rank_history
+    if history is not None and len(history) and "week" in history:
+        # each day in the period of the first conference on or after it
+        ends = sorted({pd.Timestamp(w).date() for w in history["week"]} | {as_of})
+        ends = [e for e in ends if e <= as_of]
+        position = np.searchsorted(
+            np.array(ends, dtype="datetime64[D]"),
+            daily["date"].to_numpy(dtype="datetime64[D]"),
+            side="left",
+        )
+        daily["week_end"] = [ends[i] for i in position]
+    else:
+        age = daily["date"].map(lambda d: (as_of - d).days)
+        daily["week_end"] = [
+            as_of - timedelta(days=plan.cadence_days * (a // plan.cadence_days)) for a in age
+        ]
     out = daily.groupby(["week_end", "kind"], as_index=False)["cleaned_day"].sum()
     before = []
     for kind in KINDS:

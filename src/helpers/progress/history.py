@@ -25,7 +25,8 @@ import pandas as pd
 
 from helpers import store
 from helpers.config import Plan
-from helpers.paths import WEEK_PATTERN, Workspace
+from helpers.paths import Workspace
+from helpers.progress.conferences import Period, conference_weeks
 from helpers.progress.definitions import CONDUCT_RULES, KINDS, RANK_SHARE
 from helpers.progress.records import (
     Aggregates,
@@ -159,15 +160,17 @@ def recompute_week(
     *,
     self_report_check: pd.DataFrame | None = None,
     organizations: pd.DataFrame | None = None,
+    period: Period | None = None,
 ) -> WeekTables:
-    """An earlier week recomputed from the current week's aggregates (labelled so)."""
+    """An earlier week recomputed from the current week's aggregates (labelled so), over its
+    conference's ``period`` (default: the 7 days to its last day)."""
     from helpers.progress.week import compute
 
     as_of = date.fromisoformat(week)
     cut = aggregates_as_of(
         agg, plan, as_of=as_of, self_report_check=self_report_check, organizations=organizations
     )
-    tables = compute(cut, plan, as_of=as_of)
+    tables = compute(cut, plan, as_of=as_of, period=period)
     return WeekTables(
         week,
         tables["unit_progress"],
@@ -182,14 +185,9 @@ def recompute_week(
 
 
 def history_weeks(ws: Workspace, week: str) -> list[str]:
-    """The reporting weeks before ``week``: every delivery folder and every processed week
-    folder dated earlier, oldest first."""
-    folders = set(ws.deliveries())
-    if ws.processed.is_dir():
-        folders |= {
-            p.name for p in ws.processed.iterdir() if p.is_dir() and WEEK_PATTERN.match(p.name)
-        }
-    return sorted(f for f in folders if f < week)
+    """The conferences before ``week``, oldest first (progress.conferences: a delivery holding
+    its own week's submissions; a mid-week re-delivery of a registry is none)."""
+    return conference_weeks(ws, week)[:-1]
 
 
 def week_tables(ws: Workspace, week: str, recompute: Callable[[str], WeekTables]) -> WeekTables:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.config import Plan
+from helpers.progress.conferences import Period
 from helpers.progress.definitions import (
     GROUPS,
     KINDS,
@@ -121,7 +122,7 @@ def _city_deadline(
             "unit_code": ["city"],
             f"{p}_assigned": [int(units[f"{p}_assigned"].sum())],
             f"{p}_remaining": [int(units[f"{p}_remaining"].sum())],
-            f"{p}_rate_7d": [int(units[f"{p}_gain_week"].sum()) / WINDOW_DAYS],
+            f"{p}_rate_7d": [float(units[f"{p}_rate_7d"].sum())],
         }
     )
     whole = daily.loc[daily["kind"] == kind].assign(unit_code="city")
@@ -144,26 +145,41 @@ def unit_table(
     as_of: date,
     previous: pd.DataFrame | None = None,
     previous_as_of: date | None = None,
+    period: Period | None = None,
 ) -> pd.DataFrame:
     """The 126-row ``unit_progress`` table (see the module docstring for the definitions).
 
-    ``previous`` is last week's ``unit_progress`` when its processed folder holds one; without
-    it (or for a unit it lacks), last week's gain and rank are recomputed from the cleaning
-    timestamps as of ``previous_as_of`` (last week's last day; default 7 days before).
-    Deadline figures work toward the deadline in force at ``as_of`` (``plan.in_force``).
+    ``period`` is what the conference reviews (progress.conferences): the weekly gain is the
+    records cleaned in it, last week's gain the previous conference's (none at the first
+    conference); without one, fixed 7-day windows ending on ``as_of`` and on ``previous_as_of``
+    (default 7 days before). ``previous`` is the previous conference's ``unit_progress`` when
+    its processed folder holds one (what it was told); without it (or for a unit it lacks), its
+    gain and rank are recomputed from the cleaning timestamps. The pace (``rate_7d``) is always
+    the last 7 days'. Deadline figures work toward the deadline in force at ``as_of``.
     """
     plan = plan.in_force(as_of)
+    period = period or Period.window(as_of, previous_as_of)
     units = official_units()[["unit_code", "unit_name", "unit_kind"]].copy()
     units["unit_code"] = units["unit_code"].astype("str")
-    week_start = as_of - timedelta(days=WINDOW_DAYS - 1)
-    prev_end = previous_as_of or as_of - timedelta(days=WINDOW_DAYS)
-    prev_start = prev_end - timedelta(days=WINDOW_DAYS - 1)
-    history = _previous_usable(previous)
+    pace_start = as_of - timedelta(days=WINDOW_DAYS - 1)
+    history = None if period.first else _previous_usable(previous)
     out = units
     counts = agg.counts.assign(unit_code=agg.counts["unit_code"].astype("str"))
-    gain = _window_sum(agg.daily, "cleaned_day", week_start, as_of)
-    gain_prev = _window_sum(agg.daily, "cleaned_day", prev_start, prev_end)
-    after_prev = _window_sum(agg.daily, "cleaned_day", prev_end + timedelta(days=1), date.max)
+    gain = _window_sum(agg.daily, "cleaned_day", period.start, as_of)
+    pace = _window_sum(agg.daily, "cleaned_day", pace_start, as_of)
+    if period.first:
+        # nothing earlier to compare with: no "last week", no rank change (the days before
+        # the peak are not a week of it)
+        gain_prev = None
+        after_prev = _window_sum(agg.daily, "cleaned_day", period.start, date.max)
+    else:
+        assert period.previous_start is not None and period.previous_end is not None
+        gain_prev = _window_sum(
+            agg.daily, "cleaned_day", period.previous_start, period.previous_end
+        )
+        after_prev = _window_sum(
+            agg.daily, "cleaned_day", period.previous_end + timedelta(days=1), date.max
+        )
     targets: dict[tuple[str, str], int] = {}
     for kind in KINDS:
         p = PREFIX[kind]
@@ -197,19 +213,21 @@ def unit_table(
             out[f"{p}_difficult"] - out[f"{p}_difficult_resolved"]
         ).astype("int64")
         out[f"{p}_gain_week"] = gain.reindex(idx, fill_value=0).to_numpy().astype("int64")
-        recomputed_prev = gain_prev.reindex(idx, fill_value=0).to_numpy().astype("int64")
-        if history is not None:
-            from_history = out[["unit_code"]].merge(history, on="unit_code", how="left")
-            out[f"{p}_gain_prev_week"] = (
-                from_history[f"{p}_gain_week"].fillna(pd.Series(recomputed_prev)).astype("int64")
-            )
+        if gain_prev is None:
+            out[f"{p}_gain_prev_week"] = pd.array([pd.NA] * len(out), dtype="Int64")
         else:
-            out[f"{p}_gain_prev_week"] = recomputed_prev
+            recomputed_prev = gain_prev.reindex(idx, fill_value=0).to_numpy().astype("int64")
+            if history is not None:
+                from_history = out[["unit_code"]].merge(history, on="unit_code", how="left")
+                said = from_history[f"{p}_gain_week"].fillna(pd.Series(recomputed_prev))
+                out[f"{p}_gain_prev_week"] = said.astype("Int64")
+            else:
+                out[f"{p}_gain_prev_week"] = pd.array(recomputed_prev, dtype="Int64")
         cleaned_prev = out[f"{p}_cleaned"] - after_prev.reindex(idx, fill_value=0).to_numpy()
         out[f"{p}_share_cleaned_prev"] = _share(cleaned_prev, out[f"{p}_assigned"])
         # this week's cleanable records as the base: last week's groups are not recorded
         out[f"{p}_share_cleaned_cleanable_prev"] = _share(cleaned_prev, out[f"{p}_cleanable"])
-        out[f"{p}_rate_7d"] = out[f"{p}_gain_week"] / WINDOW_DAYS
+        out[f"{p}_rate_7d"] = pace.reindex(idx, fill_value=0).to_numpy() / WINDOW_DAYS
         share = plan.targets.share(kind)
         out[f"{p}_target"] = np.ceil(out[f"{p}_cleanable"] * share - 1e-9).astype("int64")
         out[f"{p}_remaining"] = (out[f"{p}_target"] - out[f"{p}_cleaned"]).clip(lower=0)
@@ -236,12 +254,14 @@ def unit_table(
     out = _with_backlog(out, agg.backlog)
     out["rank"] = _rank(out[RANK_SHARE])
     recomputed_rank = _rank(out[RANK_SHARE + "_prev"])
-    if history is not None:
+    if period.first:
+        out["rank_prev"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    elif history is not None:
         prev_rank = out[["unit_code"]].merge(history, on="unit_code", how="left")["rank"]
         out["rank_prev"] = prev_rank.fillna(recomputed_rank).astype("int64")
     else:
         out["rank_prev"] = recomputed_rank
-    out["rank_change"] = (out["rank_prev"] - out["rank"]).astype("int64")
+    out["rank_change"] = (out["rank_prev"] - out["rank"]).astype("Int64")
     sr = agg.self_reports
     out = out.merge(sr.assign(unit_code=sr["unit_code"].astype("str")), on="unit_code", how="left")
     out["self_report_ratio"] = out["self_report_ratio"].astype("float64")
@@ -300,12 +320,21 @@ def unit_progress(
     return unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
 
 
-def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: date) -> pd.DataFrame:
+def city_progress(
+    units: pd.DataFrame,
+    agg: Aggregates,
+    plan: Plan,
+    *,
+    as_of: date,
+    period: Period | None = None,
+) -> pd.DataFrame:
     """One row per kind: sums of the units, the city's own deadline arithmetic, the kind's own
     unit standings (from ``<p>_standing``), the comparison with the population database,
-    the week-on-week change and submission totals."""
+    the change since the previous conference's period (none at the first conference) and
+    submission totals. ``period`` is the conference's (default: the 7 days to ``as_of``)."""
     plan = plan.in_force(as_of)
-    week_start = as_of - timedelta(days=WINDOW_DAYS - 1)
+    period = period or Period.window(as_of)
+    week_start = period.start
     days_left = plan.days_left(as_of)
     conduct = int(units["breaks_conduct"].sum()) if "breaks_conduct" in units else 0
     rows = []
@@ -322,7 +351,6 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
                 "pending",
                 "difficult",
                 "gain_week",
-                "gain_prev_week",
                 "target",
                 "remaining",
                 "cleanable",
@@ -337,7 +365,9 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
         early = mine["date"].isna() | (mine["date"] < plan.start)
         daily = agg.daily.loc[(agg.daily["kind"] == kind) & agg.daily["date"].notna()]
         daily = daily.loc[daily["date"] <= as_of]
-        rate = s["gain_week"] / WINDOW_DAYS
+        rate = float(units[f"{p}_rate_7d"].sum())  # the last 7 days' pace, whatever the period
+        prev = units[f"{p}_gain_prev_week"]
+        gain_prev = None if period.first or prev.isna().all() else int(prev.fillna(0).sum())
         dl = _city_deadline(units, agg.daily, kind, plan, as_of)
         rows.append(
             {
@@ -349,7 +379,9 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
                 "share_cleaned": s["cleaned"] / s["assigned"] if s["assigned"] else math.nan,
                 "share_submitted": s["submitted"] / s["assigned"] if s["assigned"] else math.nan,
                 "gain_week": s["gain_week"],
-                "gain_prev_week": s["gain_prev_week"],
+                "gain_prev_week": gain_prev,
+                "period_start": period.start,
+                "period_days": period.days,
                 "rate_7d": rate,
                 "required_rate": float(dl[f"{p}_required_rate"]),
                 "projected_finish": dl[f"{p}_projected_finish"],
@@ -386,11 +418,9 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
                 "unit_share_compared_max": float(unit_compared.max())
                 if len(unit_compared)
                 else math.nan,
-                "gain_change": s["gain_week"] - s["gain_prev_week"],
+                "gain_change": None if gain_prev is None else s["gain_week"] - gain_prev,
                 "gain_change_share": (
-                    (s["gain_week"] - s["gain_prev_week"]) / s["gain_prev_week"]
-                    if s["gain_prev_week"]
-                    else math.nan
+                    (s["gain_week"] - gain_prev) / gain_prev if gain_prev else math.nan
                 ),
                 "cleaned_before_start": int(mine.loc[early, "cleaned_day"].sum()),
                 "units_conduct": conduct,
@@ -402,7 +432,11 @@ def city_progress(units: pd.DataFrame, agg: Aggregates, plan: Plan, *, as_of: da
     out["kind"] = out["kind"].astype("str")
     out["days_late"] = out["days_late"].astype("Int64")
     out["oldest_pending_days"] = out["oldest_pending_days"].astype("Int64")
+    for column in ("gain_prev_week", "gain_change"):
+        out[column] = out[column].astype("Int64")
     out["projected_finish"] = out["projected_finish"].astype(object)
+    out["period_start"] = out["period_start"].astype(object)
+    out["period_days"] = out["period_days"].astype("int64")
     return out
 
 

@@ -116,7 +116,7 @@ def rule_sentence(
         text = t(
             key,
             lang,
-            gain=fmt_int(row[f"{p}_gain_week"], lang),
+            gain=fmt_int(round(row[f"{p}_rate_7d"] * WINDOW_DAYS), lang),
             fraction=fmt_pct(context["gain_fraction"], lang, 0),
             required=fmt_int(math.ceil(row[f"{p}_required_rate"] * WINDOW_DAYS), lang),
         )
@@ -360,6 +360,8 @@ def talking_points(
             t(
                 "progress.talking.week",
                 lang,
+                since=fmt_date(veh["period_start"], lang),
+                days=fmt_int(veh["period_days"], lang),
                 gain=fmt_int(veh["gain_week"], lang),
                 rate=rate,
                 change=change_text(veh["gain_week"], veh["gain_prev_week"], lang),
@@ -453,6 +455,8 @@ def pace_texts(rate: Any, required: Any, lang: str, *, max_decimals: int = 2) ->
 def change_text(gain: Any, prev: Any, lang: str) -> str:
     """This week's gain against the previous week's, as the conferences say it: the change in
     records and in per cent of the previous week (two decimals)."""
+    if prev is None or pd.isna(prev):
+        return t("progress.talking.change_first", lang)
     gain, prev = int(gain), int(prev)
     if prev == 0:
         return t("progress.talking.change_from_none", lang)

@@ -22,7 +22,6 @@ from helpers.progress.definitions import (
     PROJECTION_HORIZON_DAYS,
     RANK_SHARE,
     UNIT_NAMING_RULES,
-    WINDOW_DAYS,
     _gain_share,
     _median,
 )
@@ -48,7 +47,7 @@ def _city_days_to_finish(units: pd.DataFrame, p: str) -> float:
     """Days from the week to the city's projected finish at the city's pace (nan when none);
     the same arithmetic as the city's ``projected_finish``."""
     remaining = float(units[f"{p}_remaining"].sum())
-    rate = float(units[f"{p}_gain_week"].sum()) / WINDOW_DAYS
+    rate = float(units[f"{p}_rate_7d"].sum())  # the city's pace: the last 7 days
     if remaining <= 0 or rate <= 0:
         return math.nan
     return float(min(math.ceil(remaining / rate), PROJECTION_HORIZON_DAYS))
@@ -154,7 +153,8 @@ def rule_flags(
         days_late = _lateness(units, p, plan, as_of)
         hits[f"{p}_projected_late"] = remaining & (never | (days_late > late_days).fillna(False))
         required = units[f"{p}_required_rate"]
-        slow = units[f"{p}_gain_week"] < gain_fraction * WINDOW_DAYS * required
+        # a pace against the pace needed: the last 7 days, whatever the conference's period
+        slow = units[f"{p}_rate_7d"] < gain_fraction * required
         hits[f"{p}_slow_gain"] = remaining & (required > 0).fillna(False) & slow.fillna(False)
     hits["backlog_old"] = (units["backlog_oldest_days"].astype("Float64") > backlog_days).fillna(
         False

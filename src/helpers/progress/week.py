@@ -12,8 +12,9 @@ import pandas as pd
 from helpers import DeliveryError, store
 from helpers.config import Plan, load_plan
 from helpers.paths import WEEK_PATTERN, Workspace
-from helpers.progress import history
+from helpers.progress import conferences, history
 from helpers.progress.commitments import commitment_status
+from helpers.progress.conferences import Period
 from helpers.progress.definitions import _REQUIRED, OUTPUT_TABLES
 from helpers.progress.final import FINAL_TABLES, final_tables
 from helpers.progress.metrics import (
@@ -36,17 +37,20 @@ def compute(
     previous_as_of: date | None = None,
     commitments: pd.DataFrame | None = None,
     earlier: dict[date, pd.DataFrame] | None = None,
+    period: Period | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every progress table from the aggregates (pure; no I/O), toward the deadline in force at
     ``as_of`` (``plan.in_force``: an extension decided by then, none decided later).
     ``commitments`` (the week's commitments of unit commanders) are tracked with ``earlier``
-    weeks' unit_progress. The campaign summary's tables need the rank history too: see
-    :func:`final_week`."""
+    weeks' unit_progress. ``period`` is what the conference reviews (progress.conferences;
+    default: the 7 days to ``as_of``). The campaign summary's tables need the rank history
+    too: see :func:`final_week`."""
     plan = plan.in_force(as_of)
-    units = unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
+    period = period or Period.window(as_of, previous_as_of)
+    units = unit_table(agg, plan, as_of=as_of, previous=previous, period=period)
     lag = laggards(units, plan, as_of=as_of)
     lead = leaders(units, plan)
-    city = city_progress(units, agg, plan, as_of=as_of)
+    city = city_progress(units, agg, plan, as_of=as_of, period=period)
     unit_daily = agg.daily.loc[agg.daily["date"].isna() | (agg.daily["date"] <= as_of)].reset_index(
         drop=True
     )
@@ -93,17 +97,11 @@ def final_week(
 
 
 def previous_week(ws: Workspace, week: str, plan: Plan) -> str:
-    """The reporting week before ``week``: the newest earlier delivery or processed folder
-    within one and a half cadences (deliveries are not always exactly 7 days apart: the sample
-    has 2025-11-17 then 2025-11-23), else ``week`` minus the cadence."""
+    """The previous conference: the newest earlier delivery holding its own week's submissions
+    (progress.conferences; a mid-week re-delivery of a registry is none), else ``week`` minus
+    the cadence (the first conference: nothing before it)."""
+    earlier = conferences.conference_weeks(ws, week)[:-1]
     as_of = date.fromisoformat(week)
-    earliest = as_of - timedelta(days=plan.cadence_days + plan.cadence_days // 2)
-    folders = set(ws.deliveries())
-    if ws.processed.is_dir():
-        folders |= {
-            p.name for p in ws.processed.iterdir() if p.is_dir() and WEEK_PATTERN.match(p.name)
-        }
-    earlier = sorted(f for f in folders if earliest.isoformat() <= f < week)
     return earlier[-1] if earlier else (as_of - timedelta(days=plan.cadence_days)).isoformat()
 
 
@@ -170,6 +168,7 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
     finally:
         con.close()
     prev_week = previous_week(ws, week, plan)
+    calendar = conferences.periods(conferences.conference_weeks(ws, week), plan.start)
     commitments = load_commitments(ws, week)
     tables: dict[str, pd.DataFrame] = compute(
         agg,
@@ -179,8 +178,9 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
         previous_as_of=date.fromisoformat(prev_week),
         commitments=commitments,
         earlier=earlier_units(ws, week) if len(commitments) else None,
+        period=calendar[week],
     )
-    tables |= week_history(ws, week, plan, agg, tables, check, organizations)
+    tables |= week_history(ws, week, plan, agg, tables, check, organizations, calendar)
     tables |= final_week(tables, plan, as_of=as_of)
     for name in OUTPUT_TABLES:
         store.save(ws, tables[name], name, week)
@@ -201,10 +201,12 @@ def week_history(
     tables: dict[str, pd.DataFrame],
     self_report_check: pd.DataFrame | None = None,
     organizations: pd.DataFrame | None = None,
+    calendar: dict[str, conferences.Period] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """``rank_history`` and ``followup`` of the week: each earlier week from its processed
-    folder when it was run, else recomputed from this week's aggregates (helpers.progress.
-    history); nothing is written here."""
+    """``rank_history`` and ``followup`` of the week: each earlier conference from its
+    processed folder when it was run, else recomputed from this week's aggregates over its own
+    period (helpers.progress.history); nothing is written here."""
+    calendar = calendar or conferences.periods(conferences.conference_weeks(ws, week), plan.start)
 
     def recompute(earlier: str) -> history.WeekTables:
         return history.recompute_week(
@@ -213,6 +215,7 @@ def week_history(
             earlier,
             self_report_check=self_report_check,
             organizations=organizations,
+            period=calendar.get(earlier),
         )
 
     earlier = [history.week_tables(ws, w, recompute) for w in history.history_weeks(ws, week)]
