@@ -106,6 +106,21 @@ def plate_text(prefix, series, number, form: np.ndarray):
     return out
 
 
+def ingest_key(prefix, series, number, form: np.ndarray, vtype: np.ndarray | None = None):
+    """The key ingest derives from the plate text of a form: the series/number boundary kept
+    (``29B1-2345``), except the compact form with five digits after the letters, which reads
+    both ways (``29B12345``: B + 123.45 or B1 + 2345) and keys without it, unless its series
+    digit would be 0 (only the car reading) or the registry's vehicle type (``vtype``: car or
+    motorbike) settles it (Thông tư 79/2024/TT-BCA; helpers.normalize.plate_series)."""
+    moto = pd.Series(text(series)).str.contains(r"\d").to_numpy()
+    num = pd.Series(text(number))
+    digits = num.str.len().to_numpy() + moto
+    both = (np.asarray(form) == 1) & (digits == 5) & (moto | ~num.str.startswith("0").to_numpy())
+    if vtype is not None:
+        both &= ~isin(np.asarray(vtype, dtype=object), np.array(["car", "motorbike"], dtype=object))
+    return where_text(both, cat(prefix, series, number), cat(prefix, series, "-", number))
+
+
 WMI = np.array(
     ["RLH", "RLC", "RMK", "RPE", "MH1", "LVV", "RL4", "KMH", "JTD", "WDD", "RLA"], dtype=object
 )
