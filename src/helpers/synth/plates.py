@@ -53,7 +53,8 @@ def make_plates(
     space = 10**12
     codes = unique_draw(rng, n, space)
     # the slice class is taken over every digit after the letters: a motorbike's series digit
-    # and 4 digits ("29B1" "2345") spell the same key as a car's 5 digits ("29B" "12345")
+    # and 4 digits ("29B1" "2345") spell the same letters and digits as a car's 5 digits
+    # ("29B" "12345"), which the compact form reads both ways
     span4, span5 = part.span(10_000, 10), part.span(100_000, 10)
     shift4 = np.where(is_car, 0, moto_digit * 1_000)
     shift5 = np.where(is_car, 0, moto_digit * 10_000)
@@ -83,7 +84,8 @@ def make_plates(
 
 
 def plate_text(prefix, series, number, form: np.ndarray):
-    """Delivered plate text in one of the contract's forms (all normalise to the same key)."""
+    """Delivered plate text in one of the contract's forms (all spell the same letters and
+    digits; :func:`ingest_key` gives the key ingest derives from each)."""
     num = pd.Series(text(number))
     five = (num.str.len() == 5).to_numpy()
     head, tail = text(num.str.slice(0, 3)), text(num.str.slice(3))
