@@ -51,9 +51,12 @@ def personal_tokens(ws: Workspace, week: str) -> PersonalTokens:
         | _col(ws, "registry_licences", week, "holder_id")
         | _col(ws, "submissions", week, "citizen_id")
     )
-    plates = _col(ws, "registry_vehicles", week, "plate_key") | _col(
-        ws, "submissions", week, "plate_key"
-    )
+    # plate keys keep a '-' between series and number; the scan compares letters and digits
+    plates = {
+        k.replace("-", "")
+        for k in _col(ws, "registry_vehicles", week, "plate_key")
+        | _col(ws, "submissions", week, "plate_key")
+    }
     phones = {re.sub(r"\D", "", p) for p in _col(ws, "submissions", week, "phone")}
     names = set()
     for table, column in (

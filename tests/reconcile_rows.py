@@ -24,7 +24,7 @@ def vehicle(n: int = 1, **over) -> dict:
         "record_id": f"V{n:06d}",
         "unit_code": UNIT,
         "plate": f"29A-{n:03d}.45",
-        "plate_key": f"29A{n:03d}45",
+        "plate_key": f"29A-{n:03d}45",
         "vehicle_type": "motorbike",
         "chassis_no": f"RLHJC{n:06d}",
         "chassis_key": f"RLHJC{n:06d}",

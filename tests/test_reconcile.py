@@ -289,6 +289,34 @@ def test_duplicate_wins_over_organisation_and_keeps_it_as_flag(tmp_path):
     assert list(row["flags"]) == ["organization_owned", "not_submitted"]
 
 
+# A copy of a record whose plate was typed run together (29F67130: F + 67130 or F6 + 7130) and
+# whose vehicle type does not settle the reading (e-bike) is the same plate as the one record
+# holding a reading; two different plates (29F-67130 and 29F6-7130) are never duplicates.
+@pytest.mark.parametrize(
+    "plates, status",
+    [
+        ([("29-F6 7130", "e-bike"), ("29F67130", "e-bike")], "duplicate_registry_record"),
+        ([("29F-671.30", "car"), ("29F67130", "other")], "duplicate_registry_record"),
+        ([("29F-671.30", "car"), ("29F6-7130", "motorbike")], "not_submitted"),
+        ([("29F67130", "car"), ("29F67130", "motorbike")], "not_submitted"),
+    ],
+)
+def test_a_plate_read_both_ways_duplicates_the_one_record_holding_a_reading(
+    tmp_path, plates, status
+):
+    from helpers import normalize
+
+    texts, types = (pd.Series(c) for c in zip(*plates, strict=True))
+    keys = normalize.plate_series(texts, vehicle_type=types)["plate_key"]
+    vehicles = [
+        R.vehicle(n, plate=t, plate_key=keys[n - 1], vehicle_type=vt)
+        for n, (t, vt) in enumerate(plates, start=1)
+    ]
+    ws = _reconcile(tmp_path, vehicles=vehicles, population=[R.owner_of(v) for v in vehicles])
+    got = store.load(ws, "vehicle_status", WEEK).set_index("record_id")["status"]
+    assert got.to_dict() == {"V000001": "not_submitted", "V000002": status}
+
+
 def test_records_without_plate_or_chassis_are_not_duplicates_of_each_other(tmp_path):
     a = R.vehicle(1, plate_key=None, chassis_key=None)
     b = R.vehicle(2, plate_key=None, chassis_key=None)
@@ -687,6 +715,135 @@ def test_plate_and_chassis_submissions_of_one_vehicle_count_once(tmp_path):
         2,
         "S2",
     )
+
+
+# Plates as ingest keys them (helpers.normalize.plate_series): the boundary between series and
+# number kept, Thông tư 79/2024/TT-BCA's car series letters only, a motorbike's adding a digit.
+# A submission's plate run together with five digits after the letters (29B11234) reads as
+# the car 29B-112.34 or the motorbike 29B1-1234. Cases: (case, registry plates as
+# (text, vehicle type), submission plate, chassis of record n or None, expected record,
+# link_method, link_reason, candidates).
+PLATE_LINK_CASES = [
+    ("one_reading_car", [("29B-112.34", "car")], "29B11234", None, 1, "plate", "plate_match", None),
+    (
+        "one_reading_moto",
+        [("29-B1 1234", "motorbike")],
+        "29B11234",
+        None,
+        1,
+        "plate",
+        "plate_match",
+        None,
+    ),
+    (
+        "registry_compact_car",
+        [("29B11234", "car")],
+        "29B-112.34",
+        None,
+        1,
+        "plate",
+        "plate_match",
+        None,
+    ),
+    (
+        "registry_compact_moto",
+        [("29B11234", "motorbike")],
+        "29B1-1234",
+        None,
+        1,
+        "plate",
+        "plate_match",
+        None,
+    ),
+    (
+        "registry_compact_moped",
+        [("29B11234", "moped")],
+        "29-B1 1234",
+        None,
+        1,
+        "plate",
+        "plate_match",
+        None,
+    ),
+    (
+        "both_readings",
+        [("29B-112.34", "car"), ("29B1-1234", "motorbike")],
+        "29B11234",
+        None,
+        None,
+        "none",
+        "ambiguous_plate",
+        ["V000001", "V000002"],
+    ),
+    (
+        "both_readings_chassis",
+        [("29B-112.34", "car"), ("29B1-1234", "motorbike")],
+        "29B11234",
+        2,
+        2,
+        "chassis",
+        "chassis_match",
+        None,
+    ),
+    (
+        "written_reading_wins",
+        [("29B-112.34", "car"), ("29B1-1234", "motorbike")],
+        "29B1-1234",
+        None,
+        2,
+        "plate",
+        "plate_match",
+        None,
+    ),
+    (
+        "other_reading_only",
+        [("29B1-1234", "motorbike")],
+        "29B-112.34",
+        None,
+        None,
+        "none",
+        "no_record_vehicle",
+        ["V000001"],
+    ),
+    (
+        "another_plate_one_edit_away",
+        [("30A1-234.56", "motorbike")],
+        "30A-123.45",
+        None,
+        None,
+        "none",
+        "no_record_vehicle",
+        ["V000001"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "registry, plate, chassis_of, record, method, reason, candidates",
+    [c[1:] for c in PLATE_LINK_CASES],
+    ids=[c[0] for c in PLATE_LINK_CASES],
+)
+def test_plates_link_by_the_reading_the_registry_holds(
+    tmp_path, registry, plate, chassis_of, record, method, reason, candidates
+):
+    from helpers import normalize
+
+    texts = pd.Series([t for t, _ in registry] + [plate])
+    types = pd.Series([vt for _, vt in registry] + [None])
+    reg_keys = normalize.plate_series(texts, vehicle_type=types)["plate_key"]
+    sub_key = normalize.plate_series(pd.Series([plate]))["plate_key"].iloc[0]
+    vehicles = [
+        R.vehicle(n, plate=t, plate_key=reg_keys[n - 1], vehicle_type=vt)
+        for n, (t, vt) in enumerate(registry, start=1)
+    ]
+    chassis = vehicles[chassis_of - 1]["chassis_key"] if chassis_of else "NOPE"
+    s = R.submission("S1", plate=plate, plate_key=sub_key, chassis_key=chassis)
+    row = _links(tmp_path, vehicles=vehicles, submissions=[s]).loc["S1"]
+    expected = f"V{record:06d}" if record else None
+    assert (row["record_id"] if pd.notna(row["record_id"]) else None) == expected
+    assert (row["link_method"], row["link_reason"]) == (method, reason)
+    if candidates is not None:
+        assert list(row["candidates"]) == candidates
 
 
 def test_unmatched_submission_keeps_reason_and_near_plate_candidates(tmp_path):

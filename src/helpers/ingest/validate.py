@@ -262,7 +262,9 @@ def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     _required(p, REQUIRED_COLUMNS["registry_vehicles"])
     record_id = p.text("record_id")
     _duplicates(p, record_id, "record_id")
-    plate = normalize.plate_series(p.text("plate"))
+    # the vehicle type settles a plate written run together that reads both ways (car/motorbike)
+    vehicle_type = normalize.enum_series(p.text("vehicle_type"), "vehicle_type")["value"]
+    plate = normalize.plate_series(p.text("plate"), vehicle_type=vehicle_type)
     p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
     owner_kind = _enum(p, "owner_kind", "owner_kind")
     owner = normalize.id_series(p.text("owner_id"), organization=owner_kind == "organization")

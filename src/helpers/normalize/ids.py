@@ -239,8 +239,10 @@ def licence_class_series(values: pd.Series) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- plates and chassis
 
-# 2 digits (province) + series (1-2 letters, optionally a digit) + 4-5 digits.
-PLATE_KEY_PATTERN = r"^\d{2}[A-Z]{1,2}\d?\d{4,5}$"
+# 2 digits (province) + series (1-2 letters, optionally a digit) + 4-5 digits: a plate key
+# keeps the boundary between series and number ("29B1-12345", "29B-11234"), or has none where
+# the text, run together, reads both ways ("29B11234": B + 112.34 or B1 + 1234).
+PLATE_KEY_PATTERN = r"^\d{2}[A-Z]{1,2}(\d?-\d{4,5}|\d{5})$"
 
 # Thông tư 79/2024/TT-BCA, Phụ lục 2 (signs of domestic plates by province): the codes issued.
 # Never issued: 00-10, 13, 42, 44-46, 87, 91, 96.
@@ -372,7 +374,25 @@ def _plate_text(arr: pa.Array) -> pa.Array:
     return _patch(arr, high, fix)
 
 
-def plate_series(values: pd.Series) -> pd.DataFrame:
+def _insert_dash(arr: pa.Array, at: np.ndarray) -> pa.Array:
+    """``-`` inserted after the first ``at`` bytes of each row where ``at`` > 0 (ASCII keys):
+    one ``np.insert`` over the data buffer, offsets shifted by the dashes before each row."""
+    rows = at > 0
+    if not rows.any():
+        return arr
+    off, data = _buffers(arr)
+    data = np.insert(data, (off[:-1] + at)[rows], np.uint8(ord("-")))
+    off = off + np.concatenate([[0], np.cumsum(rows, dtype=np.int64)])
+    return _from_bytes(off, data, _valid(arr))
+
+
+# vehicle types whose plates settle a compact plate read both ways (Thông tư 79/2024/TT-BCA:
+# a car's series is letters only, a motorbike's adds a digit 1-9); the others (moped, e-bike,
+# other) carry either kind of series, so their plate keeps the key read both ways
+_SERIES_DIGIT_OF_TYPE = {"car": 0, "motorbike": 1}
+
+
+def plate_series(values: pd.Series, vehicle_type: pd.Series | None = None) -> pd.DataFrame:
     """Plates -> ``plate`` (cleaned text), ``plate_key`` and ``valid``.
 
     Look-alike characters become the letters they imitate before keying (``29MÐ1``, ``２９A``,
@@ -380,6 +400,14 @@ def plate_series(values: pd.Series) -> pd.DataFrame:
     boundary it shows (:func:`_plate_shape`: ``30A-123456`` and ``82-H3 942`` do not), the
     province is one Thông tư 79/2024/TT-BCA issues (:data:`PLATE_PROVINCES`), the series is
     made of its letters and its digit is 1-9. Shapes are parsed once per distinct shape.
+
+    ``plate_key``: upper-case letters and digits with ``-`` at the boundary between series and
+    number (``29B1-12345``, ``29B-11234``), so two different plates never share a key. A valid
+    plate written run together with five digits after the letters (``29B11234``) reads both
+    ways; unless its series digit would be 0 (only the car reading is a plate: ``29B-01234``)
+    or ``vehicle_type`` (the registry's: ``car`` letters only, ``motorbike`` a digit) settles
+    it, its key has no ``-`` and reconcile links it when one reading alone is held. An
+    invalid plate keys as its letters and digits.
     """
     plate = _clean(_arrow(values))
     text = _plate_text(plate)
@@ -400,6 +428,12 @@ def plate_series(values: pd.Series) -> pd.DataFrame:
     valid = fits & _PLATE_PROVINCE[np.clip(province, 0, 99)]
     valid &= np.where(letters == 2, _SERIES_TWO[first, second], _SERIES_ONE[first])
     valid &= (digit != 1) | (after != ord("0"))
+    digit[(digit == -1) & (after == ord("0"))] = 0
+    if vehicle_type is not None:
+        vt = _arrow(vehicle_type)
+        for name, d in _SERIES_DIGIT_OF_TYPE.items():
+            digit[(digit == -1) & _np_bool(pc.equal(vt, name))] = d
+    key = _insert_dash(key, np.where(valid & (digit >= 0), 2 + letters + digit, 0))
     return pd.DataFrame(
         {
             "plate": _series(plate, values),

@@ -283,9 +283,9 @@ def _log_submission_faults(sub: pd.DataFrame, people: pd.DataFrame, faults: Faul
         "plate",
         "plate_variant",
         take(sub["d_plate"], m),
-        take(sub["plate_key"], m),
+        take(sub["plate_ingest_key"], m),
         "repaired",
-        expected=take(sub["plate_key"], m),
+        expected=take(sub["plate_ingest_key"], m),
     )
     m = ok & sub["plate_typo"].to_numpy()
     faults.add(src, key[m], "plate", "plate_typo", take(sub["d_plate"], m), None, "flagged")

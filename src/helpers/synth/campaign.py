@@ -514,6 +514,7 @@ def render_submissions(
     plate_typo[typo] = True
     form = rng.choice(len(wd.PLATE_FORMS), nv, p=wd.PLATE_FORM_P)
     plate = wd.plate_text(prefix, series, number, form)
+    plate_ingest = np.asarray(wd.ingest_key(prefix, series, number, form), dtype=object)
     chassis_given = rng.random(nv) < CHASSIS_GIVEN_SHARE
     from helpers.synth.world import make_chassis
 
@@ -555,6 +556,7 @@ def render_submissions(
             "unit_idx": np.concatenate([unit_idx, l_unit]),
             "pid": np.concatenate([submitter, l_holder]),
             "plate_key": np.concatenate([key, np.full(nl, None)]),
+            "plate_ingest_key": np.concatenate([plate_ingest, np.full(nl, None)]),
             "plate_typo": np.concatenate([plate_typo, np.zeros(nl, dtype=bool)]),
             "plate_form": np.concatenate([form, np.zeros(nl, dtype=np.int64)]),
             "d_plate": np.concatenate([plate, np.full(nl, "", dtype=object)]),
@@ -655,6 +657,7 @@ def finalize_submissions(
             e["d_plate"] = ""
             e["d_chassis_no"] = ""
             e["plate_key"] = None
+            e["plate_ingest_key"] = None
             e["chassis_key"] = None
         elif k == "unknown_unit":
             e["d_unit_code"] = unknown[rng.integers(0, len(unknown), c)]

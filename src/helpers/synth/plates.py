@@ -53,7 +53,8 @@ def make_plates(
     space = 10**12
     codes = unique_draw(rng, n, space)
     # the slice class is taken over every digit after the letters: a motorbike's series digit
-    # and 4 digits ("29B1" "2345") spell the same key as a car's 5 digits ("29B" "12345")
+    # and 4 digits ("29B1" "2345") spell the same letters and digits as a car's 5 digits
+    # ("29B" "12345"), which the compact form reads both ways
     span4, span5 = part.span(10_000, 10), part.span(100_000, 10)
     shift4 = np.where(is_car, 0, moto_digit * 1_000)
     shift5 = np.where(is_car, 0, moto_digit * 10_000)
@@ -83,7 +84,8 @@ def make_plates(
 
 
 def plate_text(prefix, series, number, form: np.ndarray):
-    """Delivered plate text in one of the contract's forms (all normalise to the same key)."""
+    """Delivered plate text in one of the contract's forms (all spell the same letters and
+    digits; :func:`ingest_key` gives the key ingest derives from each)."""
     num = pd.Series(text(number))
     five = (num.str.len() == 5).to_numpy()
     head, tail = text(num.str.slice(0, 3)), text(num.str.slice(3))
@@ -104,6 +106,21 @@ def plate_text(prefix, series, number, form: np.ndarray):
         if (form == f).any():  # build a form only where it is used at all
             out = where_text(form == f, make(), out)
     return out
+
+
+def ingest_key(prefix, series, number, form: np.ndarray, vtype: np.ndarray | None = None):
+    """The key ingest derives from the plate text of a form: the series/number boundary kept
+    (``29B1-2345``), except the compact form with five digits after the letters, which reads
+    both ways (``29B12345``: B + 123.45 or B1 + 2345) and keys without it, unless its series
+    digit would be 0 (only the car reading) or the registry's vehicle type (``vtype``: car or
+    motorbike) settles it (Thông tư 79/2024/TT-BCA; helpers.normalize.plate_series)."""
+    moto = pd.Series(text(series)).str.contains(r"\d").to_numpy()
+    num = pd.Series(text(number))
+    digits = num.str.len().to_numpy() + moto
+    both = (np.asarray(form) == 1) & (digits == 5) & (moto | ~num.str.startswith("0").to_numpy())
+    if vtype is not None:
+        both &= ~isin(np.asarray(vtype, dtype=object), np.array(["car", "motorbike"], dtype=object))
+    return where_text(both, cat(prefix, series, number), cat(prefix, series, "-", number))
 
 
 WMI = np.array(

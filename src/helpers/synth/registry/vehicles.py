@@ -299,15 +299,26 @@ def _log_vehicle_faults(rows: pd.DataFrame, people: pd.DataFrame, faults: Faults
         faults.add(src, key[m], col, k, take(rows[f"d_{col}"], m), None, "rejected", reason)
     ok = rows["reject"].isna().to_numpy()
     m = ok & (rows["plate_form"].to_numpy() != 0)
+    # the key ingest derives: the vehicle type settles a compact plate that reads both ways
+    plate_key = np.asarray(
+        wd.ingest_key(
+            take(rows["p_prefix"], m),
+            take(rows["p_series"], m),
+            take(rows["p_number"], m),
+            rows["plate_form"].to_numpy()[m],
+            take(rows["vehicle_type"], m),
+        ),
+        dtype=object,
+    )
     faults.add(
         src,
         key[m],
         "plate",
         "plate_variant",
         take(rows["d_plate"], m),
-        take(rows["plate_key"], m),
+        plate_key,
         "repaired",
-        expected=take(rows["plate_key"], m),
+        expected=plate_key,
     )
     m = ok & (rows["reg_style"].to_numpy() == SERIAL)
     iso = format_dates(_serial_to_dates(take(rows["d_registered_on"], m)), ISO)
