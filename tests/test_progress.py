@@ -444,6 +444,40 @@ def test_self_reports_above_the_system_are_flagged(plan):
     assert bool(row.self_report_overstated) is True and row.is_laggard
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_unit_named_on_its_total_self_reports_is_told_the_figures(plan, lang):
+    # four measures of 12 each (each under min_reported = 20), 48 reported against 24 in the
+    # system: the rule fires on the total; the sentence never ends on a colon
+    check = pd.concat(
+        [
+            make_check(A, 12, 6, measure=m)
+            for m in (
+                "vehicles_collected",
+                "vehicles_approved",
+                "licences_collected",
+                "licences_cleaned",
+            )
+        ]
+    )
+    p = quiet(plan)
+    units = field(p, {A: (10, 5)}, self_report_check=check)
+    lag = reasons_of(units, p)
+    assert lag.loc[A, "rules"] == ["self_report_overstated"]
+    reason = lag.loc[A, f"reason_{lang}"]
+    assert not reason.rstrip().endswith(":")
+    assert (
+        i18n.t(
+            "progress.rule.self_report_measure",
+            lang,
+            measure=i18n.t("progress.measure.all_measures", lang),
+            reported=i18n.fmt_int(48, lang),
+            system=i18n.fmt_int(24, lang),
+            excess="+" + i18n.fmt_pct(1.0, lang),
+        )
+        in reason
+    )
+
+
 @pytest.mark.parametrize(
     "reported, system, day, overstated",
     [

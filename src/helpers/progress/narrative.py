@@ -159,6 +159,22 @@ def _overstated_measures(row: Mapping[str, Any], lang: str) -> list[str]:
                 excess=excess,
             )
         )
+    if not parts and row.get("self_report_overstated", False):
+        # the rule judges the four measures together: when no single measure is over on its
+        # own (each under min_reported), the sentence carries the totals it fired on
+        reported, system = row["self_report_reported"], row["self_report_system"]
+        parts.append(
+            t(
+                "progress.rule.self_report_measure",
+                lang,
+                measure=t("progress.measure.all_measures", lang),
+                reported=fmt_int(reported, lang),
+                system=fmt_int(system, lang),
+                excess="+" + fmt_pct(reported / system - 1.0, lang)
+                if system
+                else t("progress.rule.none_in_system", lang),
+            )
+        )
     return parts
 
 
