@@ -25,7 +25,7 @@ WEEK = "2025-11-17"
 def write_notebook(folder: Path, name: str, *cells: str) -> None:
     params = new_code_cell(
         'week: str = ""\nraw_dir: str = ""\nprocessed_dir: str = ""\noutput_dir: str = ""\n'
-        "force: bool = False",
+        "force: bool = False\naccept: bool = False",
         metadata={"tags": ["parameters"]},
     )
     nb = new_notebook(cells=[params, *(new_code_cell(c) for c in cells)])
@@ -241,6 +241,93 @@ def test_full_run_records_the_steps_that_made_each_file(tmp_ws, notebooks):
 
 
 # --------------------------------------------------------------------------------------------
+# A stopped run: its finished steps are kept for the next run, never recorded as published
+# --------------------------------------------------------------------------------------------
+
+
+def recorded_files_exist(ws, week: str = WEEK) -> None:
+    """Every file hash the state file holds is of a published file; every one the resume
+    folder holds, of a file there (or, for processed tables, in the processed folder)."""
+    from helpers import incremental
+
+    published = ws.output_week(week)
+    for entry in incremental.load_state(ws, week).values():
+        for rel, sha in entry["output"].items():
+            assert incremental.sha256(published / rel) == sha, rel
+    resume = incremental.resume_dir(ws, week)
+    for entry in incremental.load_resume(ws, week).values():
+        for rel, sha in entry["output"].items():
+            assert incremental.sha256(resume / "output" / rel) == sha, rel
+        for rel, sha in entry["processed"].items():
+            assert incremental.sha256(ws.processed_week(week) / rel) == sha, rel
+
+
+def test_a_failed_run_keeps_its_finished_steps_and_the_next_run_takes_them(tmp_ws, notebooks):
+    from helpers import incremental
+
+    (tmp_ws.raw / WEEK).mkdir()
+    kwargs: dict = dict(notebooks_dir=notebooks)
+    final = runner.run(WEEK, ["vi"], tmp_ws, steps=[Step("02_ok")], echo=print, **kwargs)
+    published = {p: p.read_bytes() for p in final.rglob("*") if p.is_file()}
+    stopped: list[str] = []
+    with pytest.raises(StepFailed):
+        steps = [Step("01_write"), Step("03_boom")]
+        runner.run(WEEK, ["vi"], tmp_ws, steps=steps, echo=stopped.append, **kwargs)
+
+    assert {p: p.read_bytes() for p in final.rglob("*") if p.is_file()} == published
+    assert "01_write" not in incremental.load_state(tmp_ws, WEEK)  # never published
+    kept = incremental.load_resume(tmp_ws, WEEK)
+    assert set(kept) == {"01_write"}
+    resume = incremental.resume_dir(tmp_ws, WEEK)
+    assert (resume / "output" / "note.txt").read_text("utf-8") == WEEK
+    assert any("kept for the next run (not published): 01_write" in line for line in stopped)
+    recorded_files_exist(tmp_ws)
+
+    lines: list[str] = []
+    steps = [Step("01_write"), Step("02_ok")]
+    runner.run(WEEK, ["vi"], tmp_ws, steps=steps, echo=lines.append, **kwargs)
+
+    run_id = kept["01_write"]["run"]
+    assert lines[0] == f"[1/2] 01_write: reused (finished by the stopped run {run_id})"
+    assert not any("left behind" in line for line in lines)  # not a killed run's leftovers
+    assert (final / "note.txt").read_text("utf-8") == WEEK
+    manifest = json.loads((final / "manifest.json").read_text("utf-8"))
+    assert {f["path"]: f["run"] for f in manifest["files"]}["note.txt"] == run_id
+    assert not resume.exists()  # published with the run: nothing left to resume
+    assert incremental.load_state(tmp_ws, WEEK)["01_write"]["run"] == run_id
+    recorded_files_exist(tmp_ws)
+
+
+def test_a_kept_step_whose_inputs_changed_is_done_again_and_its_files_dropped(tmp_ws, notebooks):
+    from helpers import incremental
+
+    (tmp_ws.raw / WEEK).mkdir()
+    with pytest.raises(StepFailed):
+        runner.run(
+            WEEK,
+            ["vi"],
+            tmp_ws,
+            steps=[Step("01_write"), Step("03_boom")],
+            notebooks_dir=notebooks,
+            echo=print,
+        )
+    assert set(incremental.load_resume(tmp_ws, WEEK)) == {"01_write"}
+    write_notebook(
+        notebooks,
+        "01_write",
+        "from pathlib import Path\n(Path(output_dir) / 'note.txt').write_text('edited', 'utf-8')",
+    )
+    lines: list[str] = []
+    final = runner.run(
+        WEEK, ["vi"], tmp_ws, steps=[Step("01_write")], notebooks_dir=notebooks, echo=lines.append
+    )
+    assert lines[0] == "[1/1] 01_write ... (run elapsed 0 s)"
+    assert (final / "note.txt").read_text("utf-8") == "edited"
+    assert not incremental.resume_dir(tmp_ws, WEEK).exists()
+    recorded_files_exist(tmp_ws)
+
+
+# --------------------------------------------------------------------------------------------
 # Real runner processes: the workspace lock, SIGTERM and SIGKILL
 # --------------------------------------------------------------------------------------------
 
@@ -408,6 +495,38 @@ def test_sigterm_aborts_like_ctrl_c(tmp_ws, tmp_path, reaper):
     assert sorted(p.name for p in tmp_ws.output.iterdir()) == ["failed"]  # no staging
     assert not any("staging" in p.name for p in tmp_ws.processed.iterdir())
     assert gone(kernel)  # the kernel was shut down
+
+
+@pytest.mark.slow
+def test_after_sigterm_the_next_run_takes_the_steps_the_stopped_run_finished(
+    tmp_ws, tmp_path, reaper
+):
+    from helpers import incremental
+
+    (tmp_ws.raw / WEEK).mkdir()
+    marker = tmp_path / "kernel.pid"
+    nbs = sleeping_pipeline(tmp_path / "nbs", marker)
+    proc = start_runner(tmp_ws, nbs)
+    reaper.append(proc.pid)
+    reaper.append(wait_for(marker, proc))
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "kept for the next run (not published): 01_ingest" in out
+    assert not tmp_ws.output_week(WEEK).exists()  # nothing published
+    assert incremental.load_state(tmp_ws, WEEK) == {}
+    stamp = (incremental.resume_dir(tmp_ws, WEEK) / "output" / "01_ingest.txt").read_text()
+    recorded_files_exist(tmp_ws)
+
+    write_notebook(nbs, "02_reconcile", "x = 1")  # the sleeping step, quick this time
+    lines: list[str] = []
+    final = runner.run(
+        WEEK, ["vi"], tmp_ws, steps=runner.PIPELINE[:2], notebooks_dir=nbs, echo=lines.append
+    )
+    assert "01_ingest: reused (finished by the stopped run " in lines[0]
+    assert lines[1].startswith("[2/2] 02_reconcile ...")
+    assert (final / "01_ingest.txt").read_text() == stamp
+    recorded_files_exist(tmp_ws)
 
 
 @pytest.mark.slow
