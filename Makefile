@@ -80,4 +80,4 @@ check: $(STAMP) ## The quality gates CI runs before the tests: format, lint, typ
 	$(VENV)/bin/mypy
 
 clean: ## Remove processed data and outputs (never data/raw)
-	rm -rf data/processed/*/ data/processed/.*.staging-* data/processed/.*.old-* reports/output reports/bench
+	rm -rf data/processed/*/ data/processed/.*.staging-* data/processed/.*.old-* data/processed/.incremental/resume reports/output reports/bench

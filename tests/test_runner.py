@@ -19,6 +19,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from helpers import runner
 from helpers.runner import Step, StepFailed
 
+from .conftest import recorded_files_exist
+
 WEEK = "2025-11-17"
 
 
@@ -245,23 +247,6 @@ def test_full_run_records_the_steps_that_made_each_file(tmp_ws, notebooks):
 # --------------------------------------------------------------------------------------------
 
 
-def recorded_files_exist(ws, week: str = WEEK) -> None:
-    """Every file hash the state file holds is of a published file; every one the resume
-    folder holds, of a file there (or, for processed tables, in the processed folder)."""
-    from helpers import incremental
-
-    published = ws.output_week(week)
-    for entry in incremental.load_state(ws, week).values():
-        for rel, sha in entry["output"].items():
-            assert incremental.sha256(published / rel) == sha, rel
-    resume = incremental.resume_dir(ws, week)
-    for entry in incremental.load_resume(ws, week).values():
-        for rel, sha in entry["output"].items():
-            assert incremental.sha256(resume / "output" / rel) == sha, rel
-        for rel, sha in entry["processed"].items():
-            assert incremental.sha256(ws.processed_week(week) / rel) == sha, rel
-
-
 def test_a_failed_run_keeps_its_finished_steps_and_the_next_run_takes_them(tmp_ws, notebooks):
     from helpers import incremental
 
@@ -281,7 +266,7 @@ def test_a_failed_run_keeps_its_finished_steps_and_the_next_run_takes_them(tmp_w
     resume = incremental.resume_dir(tmp_ws, WEEK)
     assert (resume / "output" / "note.txt").read_text("utf-8") == WEEK
     assert any("kept for the next run (not published): 01_write" in line for line in stopped)
-    recorded_files_exist(tmp_ws)
+    recorded_files_exist(tmp_ws, WEEK)
 
     lines: list[str] = []
     steps = [Step("01_write"), Step("02_ok")]
@@ -295,7 +280,7 @@ def test_a_failed_run_keeps_its_finished_steps_and_the_next_run_takes_them(tmp_w
     assert {f["path"]: f["run"] for f in manifest["files"]}["note.txt"] == run_id
     assert not resume.exists()  # published with the run: nothing left to resume
     assert incremental.load_state(tmp_ws, WEEK)["01_write"]["run"] == run_id
-    recorded_files_exist(tmp_ws)
+    recorded_files_exist(tmp_ws, WEEK)
 
 
 def test_a_kept_step_whose_inputs_changed_is_done_again_and_its_files_dropped(tmp_ws, notebooks):
@@ -324,7 +309,7 @@ def test_a_kept_step_whose_inputs_changed_is_done_again_and_its_files_dropped(tm
     assert lines[0] == "[1/1] 01_write ... (run elapsed 0 s)"
     assert (final / "note.txt").read_text("utf-8") == "edited"
     assert not incremental.resume_dir(tmp_ws, WEEK).exists()
-    recorded_files_exist(tmp_ws)
+    recorded_files_exist(tmp_ws, WEEK)
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,7 +501,7 @@ def test_after_sigterm_the_next_run_takes_the_steps_the_stopped_run_finished(
     assert not tmp_ws.output_week(WEEK).exists()  # nothing published
     assert incremental.load_state(tmp_ws, WEEK) == {}
     stamp = (incremental.resume_dir(tmp_ws, WEEK) / "output" / "01_ingest.txt").read_text()
-    recorded_files_exist(tmp_ws)
+    recorded_files_exist(tmp_ws, WEEK)
 
     write_notebook(nbs, "02_reconcile", "x = 1")  # the sleeping step, quick this time
     lines: list[str] = []
@@ -526,7 +511,7 @@ def test_after_sigterm_the_next_run_takes_the_steps_the_stopped_run_finished(
     assert "01_ingest: reused (finished by the stopped run " in lines[0]
     assert lines[1].startswith("[2/2] 02_reconcile ...")
     assert (final / "01_ingest.txt").read_text() == stamp
-    recorded_files_exist(tmp_ws)
+    recorded_files_exist(tmp_ws, WEEK)
 
 
 @pytest.mark.slow
