@@ -608,6 +608,59 @@ def test_disk_full_in_a_notebook_is_one_clear_line(tmp_ws, small_disk, tmp_path,
     assert not [p for p in small_disk.iterdir() if "staging" in p.name]
 
 
+@pytest.fixture
+def packs_disk(tmp_path: Path):
+    """A real 3 MB file system (tmpfs): the briefing's notebooks fit, the unit packs do not."""
+    from .conftest import _mount_tmpfs
+
+    folder = tmp_path / "packs-disk"
+    if not _mount_tmpfs(folder, "size=3m"):
+        pytest.skip("mounting a small tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_disk_full_while_writing_the_unit_packs_is_one_line_not_a_traceback_per_pack(
+    progressed, sample_week, tmp_path, packs_disk
+):
+    """The unit packs are written by a pool of workers: each pack left half-written on a full
+    disk used to print `Exception ignored in: ZipFile.__del__` and its traceback (76 of them)
+    before the runner's line; they go to the kernel's log, the console says one line."""
+    import shutil
+
+    processed = tmp_path / "processed"  # the sample's tables, in a workspace of this test's
+    shutil.copytree(progressed.processed, processed, ignore=shutil.ignore_patterns(".*"))
+    env = os.environ | {"CATP_SECRETS_DIR": str(tmp_path / "secrets")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers.runner",
+            "--raw-dir",
+            str(progressed.raw),
+            "--processed-dir",
+            str(processed),
+            "--output-dir",
+            str(packs_disk),
+            "--week",
+            sample_week,
+            "--steps",
+            "05_packs",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"ERROR: 05_packs [vi]: disk full while writing {packs_disk}: free space on "
+        f"{packs_disk} and re-run"
+    ], done.stderr[:3000]
+    assert "Traceback" not in done.stdout and "Exception ignored" not in done.stdout
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_pool_workers_of_a_step_end_when_the_runner_is_killed(tmp_ws, tmp_path, reaper, sig):
