@@ -13,6 +13,16 @@ SCALE ?=
 PYTEST_ARGS ?=
 WAIT ?=
 
+# What a user types (WEEK="...", UNIT=..., an environment variable) reaches the shell as one
+# single-quoted word, its own quotes escaped and its $(...) or `...` never expanded: neither by
+# make (read through $(value)) nor by the shell; and it is not exported, since make would
+# expand it on the way into the environment. Whatever it holds, it is one argument, which the
+# command checks. `$(call arg,WEEK)` is the word; `$(call given,FORCE)` its raw value for tests.
+USER_VARS := WEEK REPORT_LANG SCENARIO SCALE STAGES RUNS RAW_DIR UNIT WAIT FORCE ACCEPT DRY_RUN CATP_RAW_DIR
+unexport $(USER_VARS)
+arg = '$(subst ','\'',$(value $(1)))'
+given = $(value $(1))
+
 .PHONY: help setup weekly-report send-packs rotate-passwords test lab sample-data eval bench lint format check clean
 
 help: ## List the targets with one line each
@@ -34,32 +44,26 @@ sample-data: $(STAMP) ## Generate the synthetic sample campaign into data/raw (s
 
 # With CATP_RAW_DIR set the deliveries are elsewhere (real ones): never generate the sample there
 # or into data/raw on the way.
-SAMPLE_IF_NEEDED := $(if $(CATP_RAW_DIR),$(STAMP),sample-data)
+SAMPLE_IF_NEEDED := $(if $(call given,CATP_RAW_DIR),$(STAMP),sample-data)
 
 weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too, ACCEPT=1 goes on past a file rejected whole, said on the cover)
-	$(PY) -m helpers.runner --week "$(WEEK)" --lang "$(REPORT_LANG)" $(if $(filter-out 0,$(WAIT)),--wait) $(if $(filter 1 true yes,$(FORCE)),--force) $(if $(filter 1 true yes,$(ACCEPT)),--accept)
+	$(PY) -m helpers.runner --week $(call arg,WEEK) --lang $(call arg,REPORT_LANG) $(if $(filter-out 0,$(call given,WAIT)),--wait) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(filter 1 true yes,$(call given,ACCEPT)),--accept)
 
 send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all; UNIT=00008 only that unit)
-	$(PY) -m helpers.distribution --week "$(WEEK)" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(FORCE)),--force) $(if $(value UNIT),--units $(UNIT_ARG))
-
-# UNIT reaches the shell as one single-quoted word, its own quotes escaped and its $(...) never
-# expanded by make (nor exported: the environment would expand it): whatever it holds, it is an
-# argument (the command checks it names units).
-unexport UNIT
-UNIT_ARG = '$(subst ','\'',$(value UNIT))'
+	$(PY) -m helpers.distribution --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))
 
 rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="00008 00070"; UNIT=missing, UNIT=all); rebuild the packs after
-	@test -n $(UNIT_ARG) || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
-	$(PY) -m helpers.protect rotate $(UNIT_ARG)
+	@test -n $(call arg,UNIT) || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
+	$(PY) -m helpers.protect rotate $(call arg,UNIT)
 
 test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 eval: $(SAMPLE_IF_NEEDED) ## Score the reconciliation of the sample week against the synthetic truth
-	$(PY) -m helpers.evaluate --week "$(WEEK)"
+	$(PY) -m helpers.evaluate --week $(call arg,WEEK)
 
 bench: $(STAMP) ## Floor, cold run per stage, warm and unchanged runs (SCENARIO=sample|city, SCALE=0.1, STAGES=excel, RUNS=floor,cold, RAW_DIR=)
-	$(PY) -m helpers.bench --scenario $(SCENARIO) $(if $(SCALE),--scale $(SCALE)) $(if $(STAGES),--stages $(STAGES)) $(if $(RUNS),--runs $(RUNS)) $(if $(RAW_DIR),--raw-dir $(RAW_DIR))
+	$(PY) -m helpers.bench --scenario $(call arg,SCENARIO) $(if $(call given,SCALE),--scale $(call arg,SCALE)) $(if $(call given,STAGES),--stages $(call arg,STAGES)) $(if $(call given,RUNS),--runs $(call arg,RUNS)) $(if $(call given,RAW_DIR),--raw-dir $(call arg,RAW_DIR))
 
 lab: $(STAMP) ## Open JupyterLab on the project kernel in notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
@@ -76,4 +80,4 @@ check: $(STAMP) ## The quality gates CI runs before the tests: format, lint, typ
 	$(VENV)/bin/mypy
 
 clean: ## Remove processed data and outputs (never data/raw)
-	rm -rf data/processed/*/ data/processed/.*.staging-* data/processed/.*.old-* reports/output reports/bench
+	rm -rf data/processed/*/ data/processed/.*.staging-* data/processed/.*.old-* data/processed/.incremental/resume reports/output reports/bench

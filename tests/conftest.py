@@ -30,6 +30,23 @@ def make_workspace(root: Path) -> Workspace:
     return ws
 
 
+def recorded_files_exist(ws: Workspace, week: str) -> None:
+    """Every file hash the state file holds is of a published file; every one the resume
+    folder holds, of a file there (or, for processed tables, in the processed folder)."""
+    from helpers import incremental
+
+    published = ws.output_week(week)
+    for entry in incremental.load_state(ws, week).values():
+        for rel, sha in entry["output"].items():
+            assert incremental.sha256(published / rel) == sha, rel
+    resume = incremental.resume_dir(ws, week)
+    for entry in incremental.load_resume(ws, week).values():
+        for rel, sha in entry["output"].items():
+            assert incremental.sha256(resume / "output" / rel) == sha, rel
+        for rel, sha in entry["processed"].items():
+            assert incremental.sha256(ws.processed_week(week) / rel) == sha, rel
+
+
 @pytest.fixture
 def tmp_ws(tmp_path: Path) -> Workspace:
     """An empty workspace under tmp_path."""

@@ -18,9 +18,9 @@ import pytest
 
 from helpers import i18n, incremental, ingest, runner, store
 from helpers.incremental import Hashes, link_or_copy
-from helpers.paths import PLAN_FILE, Workspace
+from helpers.paths import NOTEBOOKS_DIR, PLAN_FILE, Workspace
 
-from .conftest import SAMPLE_WEEK, make_workspace
+from .conftest import SAMPLE_WEEK, make_workspace, recorded_files_exist
 
 WEEK = SAMPLE_WEEK
 ALL = ["01_ingest", "02_reconcile", "03_progress", "04_briefing", "05_packs"]
@@ -320,6 +320,46 @@ def test_a_published_file_edited_in_place_is_made_again_not_vouched_for(inc_ws):
     assert html.read_bytes() != forged
     files = {f["path"]: f for f in manifest["files"]}
     assert files[html.name]["sha256"] == incremental.sha256(html)
+
+
+@pytest.mark.slow
+def test_a_run_stopped_in_the_briefing_is_taken_up_from_the_briefing(inc_ws, tmp_path, monkeypatch):
+    import nbformat
+    from nbformat.v4 import new_code_cell
+
+    run(inc_ws, ",".join(ALL[:3]))
+    final = inc_ws.output_week(WEEK)
+    published = {p: p.read_bytes() for p in final.rglob("*") if p.is_file()}
+    # a changed plan: the stopped run does ingest, reconcile and progress again
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN_FILE.read_text("utf-8") + "\n# the stopped run's\n", "utf-8")
+    monkeypatch.setenv("CATP_PLAN_FILE", str(plan))
+    # and its briefing fails after its first cells ran (a real kernel, a real error)
+    broken = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, broken)
+    notebook = nbformat.read(broken / "04_briefing.ipynb", as_version=4)
+    notebook.cells.insert(5, new_code_cell("raise RuntimeError('stopped in the briefing')"))
+    nbformat.write(notebook, broken / "04_briefing.ipynb")
+    stopped: list[str] = []
+    with pytest.raises(runner.StepFailed, match="stopped in the briefing"):
+        runner.run(WEEK, ["vi"], inc_ws, notebooks_dir=broken, echo=stopped.append)
+    assert [line for line in stopped if " done in " in line][-1].startswith("[3/5] 03_progress")
+    assert {p: p.read_bytes() for p in final.rglob("*") if p.is_file()} == published
+    kept = incremental.load_resume(inc_ws, WEEK)
+    assert set(kept) == set(ALL[:3])
+    recorded_files_exist(inc_ws, WEEK)
+
+    manifest = run(inc_ws)
+
+    assert statuses(manifest) == dict.fromkeys(ALL[:3], "reused") | dict.fromkeys(ALL[3:], "ran")
+    for index, step in enumerate(ALL[:3], start=1):
+        said = f"[{index}/5] {step}: reused (finished by the stopped run {kept[step]['run']})"
+        assert said in manifest["console"]
+    assert not incremental.resume_dir(inc_ws, WEEK).exists()
+    recorded_files_exist(inc_ws, WEEK)
+    files = {f["path"]: f["run"] for f in manifest["files"]}
+    assert files["notebooks/03_progress.ipynb"] == kept["03_progress"]["run"]
+    assert files[f"briefing-{WEEK}-vi.pdf"] == manifest["run"]
 
 
 def test_code_version_changes_with_the_units_reference_file(tmp_path, monkeypatch):

@@ -19,13 +19,15 @@ from nbformat.v4 import new_code_cell, new_notebook
 from helpers import runner
 from helpers.runner import Step, StepFailed
 
+from .conftest import recorded_files_exist
+
 WEEK = "2025-11-17"
 
 
 def write_notebook(folder: Path, name: str, *cells: str) -> None:
     params = new_code_cell(
         'week: str = ""\nraw_dir: str = ""\nprocessed_dir: str = ""\noutput_dir: str = ""\n'
-        "force: bool = False",
+        "force: bool = False\naccept: bool = False",
         metadata={"tags": ["parameters"]},
     )
     nb = new_notebook(cells=[params, *(new_code_cell(c) for c in cells)])
@@ -241,6 +243,76 @@ def test_full_run_records_the_steps_that_made_each_file(tmp_ws, notebooks):
 
 
 # --------------------------------------------------------------------------------------------
+# A stopped run: its finished steps are kept for the next run, never recorded as published
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_failed_run_keeps_its_finished_steps_and_the_next_run_takes_them(tmp_ws, notebooks):
+    from helpers import incremental
+
+    (tmp_ws.raw / WEEK).mkdir()
+    kwargs: dict = dict(notebooks_dir=notebooks)
+    final = runner.run(WEEK, ["vi"], tmp_ws, steps=[Step("02_ok")], echo=print, **kwargs)
+    published = {p: p.read_bytes() for p in final.rglob("*") if p.is_file()}
+    stopped: list[str] = []
+    with pytest.raises(StepFailed):
+        steps = [Step("01_write"), Step("03_boom")]
+        runner.run(WEEK, ["vi"], tmp_ws, steps=steps, echo=stopped.append, **kwargs)
+
+    assert {p: p.read_bytes() for p in final.rglob("*") if p.is_file()} == published
+    assert "01_write" not in incremental.load_state(tmp_ws, WEEK)  # never published
+    kept = incremental.load_resume(tmp_ws, WEEK)
+    assert set(kept) == {"01_write"}
+    resume = incremental.resume_dir(tmp_ws, WEEK)
+    assert (resume / "output" / "note.txt").read_text("utf-8") == WEEK
+    assert any("kept for the next run (not published): 01_write" in line for line in stopped)
+    recorded_files_exist(tmp_ws, WEEK)
+
+    lines: list[str] = []
+    steps = [Step("01_write"), Step("02_ok")]
+    runner.run(WEEK, ["vi"], tmp_ws, steps=steps, echo=lines.append, **kwargs)
+
+    run_id = kept["01_write"]["run"]
+    assert lines[0] == f"[1/2] 01_write: reused (finished by the stopped run {run_id})"
+    assert not any("left behind" in line for line in lines)  # not a killed run's leftovers
+    assert (final / "note.txt").read_text("utf-8") == WEEK
+    manifest = json.loads((final / "manifest.json").read_text("utf-8"))
+    assert {f["path"]: f["run"] for f in manifest["files"]}["note.txt"] == run_id
+    assert not resume.exists()  # published with the run: nothing left to resume
+    assert incremental.load_state(tmp_ws, WEEK)["01_write"]["run"] == run_id
+    recorded_files_exist(tmp_ws, WEEK)
+
+
+def test_a_kept_step_whose_inputs_changed_is_done_again_and_its_files_dropped(tmp_ws, notebooks):
+    from helpers import incremental
+
+    (tmp_ws.raw / WEEK).mkdir()
+    with pytest.raises(StepFailed):
+        runner.run(
+            WEEK,
+            ["vi"],
+            tmp_ws,
+            steps=[Step("01_write"), Step("03_boom")],
+            notebooks_dir=notebooks,
+            echo=print,
+        )
+    assert set(incremental.load_resume(tmp_ws, WEEK)) == {"01_write"}
+    write_notebook(
+        notebooks,
+        "01_write",
+        "from pathlib import Path\n(Path(output_dir) / 'note.txt').write_text('edited', 'utf-8')",
+    )
+    lines: list[str] = []
+    final = runner.run(
+        WEEK, ["vi"], tmp_ws, steps=[Step("01_write")], notebooks_dir=notebooks, echo=lines.append
+    )
+    assert lines[0] == "[1/1] 01_write ... (run elapsed 0 s)"
+    assert (final / "note.txt").read_text("utf-8") == "edited"
+    assert not incremental.resume_dir(tmp_ws, WEEK).exists()
+    recorded_files_exist(tmp_ws, WEEK)
+
+
+# --------------------------------------------------------------------------------------------
 # Real runner processes: the workspace lock, SIGTERM and SIGKILL
 # --------------------------------------------------------------------------------------------
 
@@ -411,6 +483,38 @@ def test_sigterm_aborts_like_ctrl_c(tmp_ws, tmp_path, reaper):
 
 
 @pytest.mark.slow
+def test_after_sigterm_the_next_run_takes_the_steps_the_stopped_run_finished(
+    tmp_ws, tmp_path, reaper
+):
+    from helpers import incremental
+
+    (tmp_ws.raw / WEEK).mkdir()
+    marker = tmp_path / "kernel.pid"
+    nbs = sleeping_pipeline(tmp_path / "nbs", marker)
+    proc = start_runner(tmp_ws, nbs)
+    reaper.append(proc.pid)
+    reaper.append(wait_for(marker, proc))
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "kept for the next run (not published): 01_ingest" in out
+    assert not tmp_ws.output_week(WEEK).exists()  # nothing published
+    assert incremental.load_state(tmp_ws, WEEK) == {}
+    stamp = (incremental.resume_dir(tmp_ws, WEEK) / "output" / "01_ingest.txt").read_text()
+    recorded_files_exist(tmp_ws, WEEK)
+
+    write_notebook(nbs, "02_reconcile", "x = 1")  # the sleeping step, quick this time
+    lines: list[str] = []
+    final = runner.run(
+        WEEK, ["vi"], tmp_ws, steps=runner.PIPELINE[:2], notebooks_dir=nbs, echo=lines.append
+    )
+    assert "01_ingest: reused (finished by the stopped run " in lines[0]
+    assert lines[1].startswith("[2/2] 02_reconcile ...")
+    assert (final / "01_ingest.txt").read_text() == stamp
+    recorded_files_exist(tmp_ws, WEEK)
+
+
+@pytest.mark.slow
 def test_next_run_removes_what_a_killed_run_left_and_says_so(tmp_ws, tmp_path, notebooks, reaper):
     (tmp_ws.raw / WEEK).mkdir()
     marker = tmp_path / "kernel.pid"
@@ -502,6 +606,60 @@ def test_disk_full_in_a_notebook_is_one_clear_line(tmp_ws, small_disk, tmp_path,
     assert err.startswith("ERROR: 01_ingest: disk full while writing ")
     assert f"free space on {small_disk} and re-run" in err
     assert not [p for p in small_disk.iterdir() if "staging" in p.name]
+
+
+@pytest.fixture
+def packs_disk(tmp_path: Path):
+    """A real 3 MB file system (tmpfs): the briefing's notebooks fit, the unit packs do not."""
+    from .conftest import _mount_tmpfs
+
+    folder = tmp_path / "packs-disk"
+    if not _mount_tmpfs(folder, "size=3m"):
+        pytest.skip("mounting a small tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_disk_full_while_writing_the_unit_packs_is_one_line_not_a_traceback_per_pack(
+    progressed, sample_week, tmp_path, packs_disk
+):
+    """The unit packs are written by a pool of workers: each pack left half-written on a full
+    disk used to print `Exception ignored in: ZipFile.__del__` and its traceback (76 of them)
+    before the runner's line; they go to the kernel's log, the console says one line."""
+    import shutil
+
+    processed = tmp_path / "processed"  # the sample's tables, in a workspace of this test's
+    shutil.copytree(progressed.processed, processed, ignore=shutil.ignore_patterns(".*"))
+    env = os.environ | {"CATP_SECRETS_DIR": str(tmp_path / "secrets")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers.runner",
+            "--raw-dir",
+            str(progressed.raw),
+            "--processed-dir",
+            str(processed),
+            "--output-dir",
+            str(packs_disk),
+            "--week",
+            sample_week,
+            "--steps",
+            "05_packs",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr[:3000]
+    # the folder, or the pack a worker was writing when the disk filled
+    assert lines[0].startswith(f"ERROR: 05_packs [vi]: disk full while writing {packs_disk}")
+    assert lines[0].endswith(f"free space on {packs_disk} and re-run")
+    assert "Traceback" not in done.stdout and "Exception ignored" not in done.stdout
 
 
 @pytest.mark.slow

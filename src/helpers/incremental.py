@@ -10,7 +10,10 @@ inputs did not change is reused instead of redone (docs/architecture.md, "Increm
   an edited module or sentence makes everything run again.
 - :func:`digest`: one SHA-256 over named parts (a step's key, a source's reuse key).
 - :func:`step_inputs`: a pipeline step's inputs, part by part.
-- :func:`load_state` / :func:`save_state`: per week, each step's key and the files it made.
+- :func:`load_state` / :func:`save_state`: per week, each published step's key and the files
+  it made (written only once the run's files are published).
+- :func:`load_resume` / :func:`save_resume`: per week, the steps a stopped run finished, with
+  their files, for the next run to take instead of doing them again.
 """
 
 from __future__ import annotations
@@ -289,6 +292,54 @@ def save_state(ws: Workspace, week: str, steps: Mapping[str, dict]) -> None:
     atomic_write(state_path(ws, week), lambda tmp: tmp.write_text(text, "utf-8"))
 
 
+RESUME_NAME = "resume"
+RESUME_FILE = "resume.json"
+
+
+def resume_root(ws: Workspace) -> Path:
+    """Where stopped runs keep their finished steps, one folder per week."""
+    return ws.incremental_dir() / RESUME_NAME
+
+
+def resume_dir(ws: Workspace, week: str) -> Path:
+    """A stopped run's finished steps for ``week``: ``resume.json`` (per step its entry, as in
+    the state file) and ``output/`` (the files they made for the pack: never published from
+    here, only taken by the next run of the week)."""
+    return resume_root(ws) / week
+
+
+def load_resume(ws: Workspace, week: str) -> dict[str, dict]:
+    path = resume_dir(ws, week) / RESUME_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return dict(json.loads(path.read_text("utf-8")).get("steps", {}))
+    except ValueError:
+        return {}
+
+
+def save_resume(
+    ws: Workspace, week: str, entries: Mapping[str, dict], sources: Mapping[str, Path]
+) -> Path | None:
+    """Build the week's resume folder anew: ``entries`` per step, each step's output files
+    linked from ``sources[step]``; removed when there is nothing to keep. Built beside and
+    swapped in (store.replace_dir), so a kill leaves the old folder or the new one, and a
+    staging folder the next run removes."""
+    from helpers.store import replace_dir
+
+    target = resume_dir(ws, week)
+    if not entries:
+        shutil.rmtree(target, ignore_errors=True)
+        return None
+    with replace_dir(target) as staging:
+        for step_id, entry in entries.items():
+            for rel in entry["output"]:
+                link_or_copy(sources[step_id] / rel, staging / "output" / rel)
+        text = json.dumps({"week": week, "steps": dict(entries)}, ensure_ascii=False, indent=1)
+        (staging / RESUME_FILE).write_text(text, "utf-8")
+    return target
+
+
 def outputs_intact(entry: Mapping, processed: Path, output: Path, hashes: Hashes) -> bool:
     """Whether every file a step made is still there as it made it."""
     for folder, files in ((processed, entry.get("processed", {})), (output, entry["output"])):
@@ -326,14 +377,23 @@ class StepReuse:
 
     A step (``name`` or ``name[lang]``) is skipped when its key (:func:`step_inputs`) equals
     the one remembered for it, and every file it made is still there unchanged: its processed
-    tables, and its files in the published week folder (executed notebook, PDF, packs).
+    tables, and its files in the published week folder (executed notebook, PDF, packs), or in
+    the week's resume folder for a step a stopped run finished.
+
+    Nothing is written as published before it is: what the steps of this run made is kept in
+    memory and written to the state file by :meth:`published`, once the runner has published
+    the run's files; a run that stops keeps its finished steps with :meth:`keep_stopped`.
     """
 
     def __init__(self, ws: Workspace, week: str, *, force: bool = False) -> None:
         self.ws, self.week, self.force = ws, week, force
         self.hashes = Hashes(ws)
         self.code = code_version(self.hashes)
-        self.state = load_state(ws, week)
+        self.state = load_state(ws, week)  # published steps, then this run's as they finish
+        # a stopped run's finished steps not yet taken or discarded by this run
+        self.resume = {} if force else load_resume(ws, week)
+        self.resume_output = resume_dir(ws, week) / "output"
+        self.finished: dict[str, dict] = {}  # this run's steps, done with a key
 
     def snapshot(self) -> dict[str, tuple[int, int, int]]:
         return snapshot(self.ws.processed_week(self.week))
@@ -343,7 +403,7 @@ class StepReuse:
         processed files are not its inputs."""
         not_inputs = {
             rel
-            for sid, entry in self.state.items()
+            for entry in [*self.state.values(), *self.resume.values()]
             if entry.get("step") in set(later)
             for rel in entry.get("processed", {})
         }
@@ -358,18 +418,31 @@ class StepReuse:
         self.hashes.save()  # the notebook's own hashing (ingest) starts from what is known
         return parts
 
-    def reusable(self, step_id: str, parts: Mapping[str, str], published: Path) -> dict | None:
-        """The remembered entry when the step can be skipped, else None."""
-        entry = self.state.get(step_id)
-        if self.force or not entry or not entry.get("key") or entry["key"] != digest(parts):
+    def reusable(
+        self, step_id: str, parts: Mapping[str, str], published: Path
+    ) -> tuple[dict, Path] | None:
+        """The remembered entry and the folder holding its files when the step can be
+        skipped (the published week folder, else the stopped run's resume folder), else
+        None. A stopped run's entry is used now or never: its inputs changed."""
+        if self.force:
             return None
+        key = digest(parts)
         processed = self.ws.processed_week(self.week)
-        return entry if outputs_intact(entry, processed, published, self.hashes) else None
+        stopped = self.resume.pop(step_id, None)
+        for entry, folder in ((self.state.get(step_id), published), (stopped, self.resume_output)):
+            if not entry or not entry.get("key") or entry["key"] != key:
+                continue
+            if outputs_intact(entry, processed, folder, self.hashes):
+                if entry is stopped:
+                    self.state[step_id] = entry
+                    self.finished[step_id] = entry
+                return entry, folder
+        return None
 
-    def carry(self, entry: Mapping, published: Path, staging: Path) -> list[str]:
-        """Link the files a skipped step made in the published folder into the staging one."""
+    def carry(self, entry: Mapping, source: Path, staging: Path) -> list[str]:
+        """Link the files a skipped step made (in ``source``) into the staging folder."""
         for rel in entry["output"]:
-            link_or_copy(published / rel, staging / rel)
+            link_or_copy(source / rel, staging / rel)
         return sorted(entry["output"])
 
     def ran(
@@ -387,7 +460,8 @@ class StepReuse:
         run: str,
         started_at: str,
     ) -> str:
-        """Remember what a step that ran made; returns the key remembered ('' = none).
+        """Remember (in memory: see :meth:`published`) what a step that ran made; returns the
+        key remembered ('' = none).
 
         ``inputs`` are the keyword arguments its inputs were computed with (``before``)."""
         folder = self.ws.processed_week(self.week)
@@ -406,6 +480,29 @@ class StepReuse:
         key = recorded_key(before, after)
         self.state[step_id]["key"] = key
         self.state[step_id]["inputs"] = after
-        save_state(self.ws, self.week, self.state)
+        if key:
+            self.finished[step_id] = self.state[step_id]
+        else:
+            self.finished.pop(step_id, None)
         self.hashes.save()
         return key
+
+    def published(self) -> None:
+        """The run's files are published: remember its steps. The stopped run's steps it took
+        are published with them and those it discarded are gone; what is left in the resume
+        folder are the steps this run did not cover (a run of some steps only)."""
+        save_state(self.ws, self.week, self.state)
+        left = self.resume
+        save_resume(self.ws, self.week, left, dict.fromkeys(left, self.resume_output))
+        self.hashes.save()
+
+    def keep_stopped(self, staging: Path) -> tuple[Path | None, list[str]]:
+        """The run stopped: keep the steps it finished (their files are in ``staging``), and
+        the stopped run's steps it did not reach, in the resume folder; the published state is
+        left as it was. Returns the folder and the steps kept."""
+        entries = self.resume | self.finished
+        sources = dict.fromkeys(self.resume, self.resume_output)
+        sources |= dict.fromkeys(self.finished, staging)
+        folder = save_resume(self.ws, self.week, entries, sources)
+        self.hashes.save()
+        return folder, list(self.finished)

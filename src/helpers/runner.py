@@ -7,7 +7,10 @@ when every step succeeded, so a failed run never leaves a half-built pack that l
 A run of some steps only (``--steps 01_ingest``) never replaces the published pack: the files
 its steps made are moved into the week's folder, and the manifest says which run made each
 file. A failed or interrupted run (Ctrl-C, SIGTERM) keeps its executed notebooks under
-``reports/output/failed/<week>-<time>/``.
+``reports/output/failed/<week>-<time>/``, and the steps it finished (their files and keys) in
+``<processed>/.incremental/resume/<week>/``: the next run of the week takes those whose inputs
+are unchanged instead of doing them again (helpers.incremental). Nothing of a run is recorded
+as published before it is.
 
 One run at a time per workspace: a run holds ``<processed>/.run.lock`` (who holds it is
 written inside); a second run stops at once naming the holder, or waits with ``--wait``.
@@ -34,7 +37,7 @@ from pathlib import Path
 
 from helpers import PipelineError, StorageError, store
 from helpers.i18n import check_lang
-from helpers.incremental import StepReuse, package_versions, sha256
+from helpers.incremental import StepReuse, package_versions, resume_root, sha256
 from helpers.paths import NOTEBOOKS_DIR, Workspace, workspace
 from helpers.runlock import LOCK_NAME as LOCK_NAME  # re-exported: runner.LOCK_NAME
 from helpers.runlock import RunLocked as RunLocked  # re-exported: runner.RunLocked
@@ -400,7 +403,7 @@ def run(
     started_at = now.isoformat(timespec="seconds")
     try:
         with run_lock(ws, week, started_at, wait=wait, echo=echo):
-            leftovers = store.remove_dead_staging([ws.output, ws.processed])
+            leftovers = store.remove_dead_staging([ws.output, ws.processed, resume_root(ws)])
             # the unit packs' row staging (personal data) in the temp folder
             leftovers += store.remove_dead_staging(
                 [Path(tempfile.gettempdir())], prefix=".catp375-"
@@ -482,9 +485,11 @@ def _run_locked(
                 notebook=notebook, lang=lang, config=step.config, reads_raw=step.reads_raw
             )
             parts = reuse.inputs(step_id, step.name, later, **inputs)
-            earlier = reuse.reusable(step_id, parts, final)
-            if earlier is not None:
-                for rel in reuse.carry(earlier, final, staging):
+            found = reuse.reusable(step_id, parts, final)
+            if found is not None:
+                earlier, source = found
+                stopped = source != final  # finished by a run that stopped before publishing
+                for rel in reuse.carry(earlier, source, staging):
                     record.made[rel] = [earlier.get("stem", stem)]
                     record.carried[rel] = {
                         "run": earlier["run"],
@@ -493,11 +498,14 @@ def _run_locked(
                 record.steps.append(
                     {"step": step.name, "lang": lang, "seconds": 0.0, "status": "reused"}
                     | {"key": earlier["key"], "made_by_run": earlier["run"]}
+                    | ({"made_by_stopped_run": True} if stopped else {})
                 )
-                echo(
-                    f"[{index}/{len(plan)}] {label}: reused (inputs unchanged since run "
-                    f"{earlier['run']})"
+                why = (
+                    f"finished by the stopped run {earlier['run']}"
+                    if stopped
+                    else f"inputs unchanged since run {earlier['run']}"
                 )
+                echo(f"[{index}/{len(plan)}] {label}: reused ({why})")
             else:
                 elapsed = time.perf_counter() - t_run
                 echo(f"[{index}/{len(plan)}] {label} ... (run elapsed {elapsed:.0f} s)")
@@ -554,6 +562,7 @@ def _run_locked(
         if isinstance(exc, KeyboardInterrupt):
             echo("run interrupted: ending its kernel and workers ...")
             _end_children(children)
+        _keep_for_resume(reuse, staging, echo)
         failed_at = datetime.now().strftime("%Y%m%d-%H%M%S")
         kept = ws.output / "failed" / f"{week}-{failed_at}"
         try:
@@ -582,6 +591,7 @@ def _run_locked(
                 os.replace(final, old)
             os.replace(staging, final)
             shutil.rmtree(old, ignore_errors=True)
+        reuse.published()  # only now: what the state file says is published, is
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     what = "updated with the steps run" if record.partial else "outputs in"
@@ -598,6 +608,21 @@ def _run_locked(
             f"01_ingest and on the briefing's cover): read them before the conference"
         )
     return final
+
+
+def _keep_for_resume(reuse: StepReuse, staging: Path, echo: Callable[[str], None]) -> None:
+    """A stopped run: keep the steps it finished for the next run (never published from
+    there); a failure to keep them (a full disk) is said, not raised over the real one."""
+    try:
+        folder, kept = reuse.keep_stopped(staging)
+    except Exception as exc:
+        echo(f"the steps this run finished could not be kept for the next run ({exc})")
+        return
+    if folder is not None and kept:
+        echo(
+            f"steps finished by this run kept for the next run (not published): "
+            f"{', '.join(kept)} in {folder}"
+        )
 
 
 def _later(step: Step, steps: Sequence[Step]) -> list[str]:
