@@ -8,6 +8,7 @@ import csv
 import email
 import email.policy
 import io
+import itertools
 import json
 import shutil
 import socket
@@ -610,3 +611,39 @@ def test_the_message_says_what_the_unit_was_named_for(lang, progress_, conduct, 
     assert t(f"distribution.{said}", lang, reason=reason) in text
     for other in {"laggard", "laggard_conduct", "laggard_both"} - {said}:
         assert t(f"distribution.{other}", lang, reason=reason) not in text
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_units_subject_reads_back_as_written_in_a_mail_client(lang):
+    # Python's folding dropped the space between two encoded words ("sốliệu") for 50 units
+    from helpers.distribution.message import unit_message
+
+    plan = load_plan()
+    for unit in official_units().itertuples():
+        task = {
+            "unit": {"unit_code": unit.unit_code, "unit_name": unit.unit_name, "rank": 1},
+            "path": f"{unit.unit_code}.xlsx",
+            "laggard": None,
+            "leaders": [],
+        }
+        msg = unit_message(
+            task,
+            (("a@b.invalid",), ()),
+            b"x",
+            plan,
+            "2026-01-19",
+            lang,
+            sender="Kế hoạch 375 <k@catp.invalid>",
+        )
+        written = t(
+            "distribution.subject", lang, plan=plan.number, unit=unit.unit_name, week="19/01/2026"
+        )
+        for linesep in ("\n", "\r\n"):
+            raw = msg.as_bytes(policy=msg.policy.clone(linesep=linesep))
+            head = raw.split(linesep.encode() * 2)[0].decode("ascii").split(linesep)
+            start = next(i for i, line in enumerate(head) if line.startswith("Subject:"))
+            folded = [head[start]] + list(
+                itertools.takewhile(lambda line: line.startswith(" "), head[start + 1 :])
+            )
+            assert all(len(line) <= 78 for line in folded)  # RFC 5322 line length
+            assert parse(raw)["Subject"] == written, unit.unit_name

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import mimetypes
 from datetime import date, timedelta
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,22 @@ def cover_text(task: dict[str, Any], plan: Plan, week: str, lang: str, *, encryp
     return "\n".join(lines) + "\n"
 
 
+class _SubjectPolicy(EmailPolicy):
+    """The standard policy, but a non-ASCII Subject is encoded whole, by bytes (every space
+    inside an encoded word). Python's own folding puts the space between two encoded words
+    outside them, where RFC 2047 decoders drop it: 50 of the 126 units' subjects read
+    "sốliệu" in the units' mail clients."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if name.lower() == "subject" and isinstance(value, str) and not value.isascii():
+            encoded = Header(value, "utf-8", maxlinelen=76, header_name=name).encode()
+            return (name, encoded)
+        return super().header_store_parse(name, value)
+
+
+MAIL_POLICY = _SubjectPolicy()
+
+
 def unit_message(
     task: dict[str, Any],
     recipients: tuple[tuple[str, ...], tuple[str, ...]],
@@ -109,7 +127,7 @@ def unit_message(
     to, cc = recipients
     unit = task["unit"]
     domain = (getaddresses([sender])[0][1].rpartition("@")[2] or "localhost").lower()
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["Subject"] = _d(
         "subject",
         lang,
