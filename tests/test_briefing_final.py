@@ -222,8 +222,9 @@ def final_figure_values(tables: dict[str, pd.DataFrame], plan, week: str, lang: 
     for col in ("value", "total"):
         out |= {i18n.fmt_int(v, lang) for v in figures[col].dropna()}
     out |= {progress.pct_text(v, lang) for v in figures["share"].dropna()}
-    for col in ("rank", "difficult_open", "veh_cleaned", "veh_cleanable"):
+    for col in ("rank", "difficult_open", "veh_cleaned", "veh_cleanable", "records_left"):
         out |= {i18n.fmt_int(v, lang) for v in units[col].dropna()}
+    out.add(i18n.fmt_int(len(units), lang))  # the appendix's lead: the units it lists
     for col in ("veh_share_cleaned_cleanable", "veh_share_cleaned", "lic_share_cleaned_cleanable"):
         out |= {progress.pct_text(v, lang) for v in units[col]}
     out |= {i18n.fmt_date(d, lang) for d in units["finished_on"].dropna()}
