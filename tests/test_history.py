@@ -303,3 +303,42 @@ def test_a_unit_packs_history_says_what_each_conference_named_it_for(lang):
     yes, no = tx("answer_yes", lang), tx("answer_no", lang)
     assert rows["named_progress"].tolist() == [no, yes]
     assert rows["named_conduct"].tolist() == [yes, no]
+
+
+def test_a_recomputed_week_has_the_backlog_it_had_then():
+    # a week never run was recomputed with no backlog at all, so the backlog rule named nobody
+    # (13-16 laggards where the real runs named 27-30): the backlog of an earlier day is the
+    # submissions made by then and not reviewed by then
+    from helpers.progress.records import backlog_as_of, review_backlog, review_days
+    from tests.test_progress import links
+
+    now = links(
+        [
+            {"unit_code": A, "submitted_at": "2025-11-01 09:00"},  # still pending
+            {
+                "unit_code": A,
+                "submitted_at": "2025-11-03 09:00",
+                "review_status": "approved",
+                "reviewed_at": "2025-11-20 10:00",  # pending on 16 Nov, reviewed since
+            },
+            {
+                "unit_code": A,
+                "submitted_at": "2025-11-10 09:00",
+                "review_status": "rejected",
+                "reviewed_at": "2025-11-12 09:00",  # reviewed before 16 Nov
+            },
+            {"unit_code": B, "submitted_at": "2025-11-18 09:00"},  # made after 16 Nov
+        ]
+    )
+    # the same submissions as the 16 Nov export showed them
+    then = now.loc[now["submitted_at"] < "2025-11-17"].copy()
+    later = then["reviewed_at"] >= "2025-11-17"
+    then.loc[later, "review_status"], then.loc[later, "reviewed_at"] = "pending", pd.NaT
+    as_of = date(2025, 11, 16)
+    told = review_backlog(then, as_of=as_of).set_index("unit_code")
+    recomputed = backlog_as_of(review_days(now, as_of=date(2025, 11, 23)), as_of=as_of)
+    recomputed = recomputed.set_index("unit_code")
+    assert recomputed.loc[A, "backlog_pending"] == told.loc[A, "backlog_pending"] == 2
+    assert recomputed.loc[A, "backlog_oldest_days"] == told.loc[A, "backlog_oldest_days"] == 15
+    assert B not in recomputed.index or recomputed.loc[B, "backlog_pending"] == 0
+    assert recomputed.loc[A, "backlog_median_lag_days"] == pytest.approx(2.0)

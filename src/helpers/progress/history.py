@@ -30,6 +30,7 @@ from helpers.progress.conferences import Period, conference_weeks
 from helpers.progress.definitions import CONDUCT_RULES, KINDS, RANK_SHARE
 from helpers.progress.records import (
     Aggregates,
+    backlog_as_of,
     org_summary,
     organisations_by_unit,
     self_report_summary,
@@ -118,24 +119,27 @@ def aggregates_as_of(
     """The current week's aggregates cut back to ``as_of`` (an earlier week's last day).
 
     Cleaned records are the cleanings dated up to ``as_of`` (undated ones count from the
-    start, as in every week); the daily series stops there; self-reports and organisations are
-    judged as of that day. Assigned records and the difficult groups are the current ones
-    (earlier weeks' groups are not recorded); the review backlog of that day is not known from
-    the aggregates, so the recomputed week has none (the backlog rule names nobody)."""
+    start, as in every week); the daily series stops there; self-reports, organisations and
+    the review backlog are as of that day (the backlog from the submission and review days:
+    submissions made by then and not reviewed by then). Assigned records and the difficult
+    groups are the current ones (earlier weeks' groups are not recorded)."""
     daily = agg.daily.loc[agg.daily["date"].isna() | (agg.daily["date"] <= as_of)]
     daily = daily.reset_index(drop=True)
     cleaned = daily.groupby(["unit_code", "kind"])["cleaned_day"].sum()
     counts = agg.counts.copy()
     index = pd.MultiIndex.from_arrays([counts["unit_code"].astype("str"), counts["kind"]])
     counts["cleaned"] = cleaned.reindex(index, fill_value=0).to_numpy().astype("int64")
-    backlog = pd.DataFrame(
-        {
-            "unit_code": pd.Series(dtype="str"),
-            "backlog_pending": pd.Series(dtype="int64"),
-            "backlog_median_lag_days": pd.Series(dtype="float64"),
-            "backlog_oldest_days": pd.Series(dtype="Int64"),
-        }
-    )
+    if agg.review_days is not None:
+        backlog = backlog_as_of(agg.review_days, as_of=as_of)
+    else:
+        backlog = pd.DataFrame(
+            {
+                "unit_code": pd.Series(dtype="str"),
+                "backlog_pending": pd.Series(dtype="int64"),
+                "backlog_median_lag_days": pd.Series(dtype="float64"),
+                "backlog_oldest_days": pd.Series(dtype="Int64"),
+            }
+        )
     self_reports = agg.self_reports
     if self_report_check is not None:
         self_reports = self_report_summary(self_report_check, plan, as_of=as_of)
@@ -150,6 +154,7 @@ def aggregates_as_of(
         self_reports=self_reports,
         organizations=orgs,
         org_types=org_types,
+        review_days=agg.review_days,
     )
 
 

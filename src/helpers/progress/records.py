@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -183,6 +183,59 @@ def review_backlog(links: Source, *, as_of: date, con=None) -> pd.DataFrame:
     return out
 
 
+def review_days(links: Source, *, as_of: date, con=None) -> pd.DataFrame:
+    """Per unit, day submitted and day reviewed (null: still pending): submissions, and their
+    summed days from submission to review. Small (units x days x days), and enough to say what
+    the backlog was on any earlier day (:func:`backlog_as_of`)."""
+    con = _connect(con)
+    _bind(con, "links_src", links, "submission_links")
+    return con.execute(
+        """
+        SELECT unit_code,
+               CAST(submitted_at AS DATE) AS submitted_on,
+               CASE WHEN review_status IN ('approved', 'rejected')
+                    THEN CAST(reviewed_at AS DATE) END AS reviewed_on,
+               count(*) AS submissions,
+               sum(CASE WHEN review_status IN ('approved', 'rejected')
+                        THEN epoch(reviewed_at) - epoch(submitted_at) END) / 86400.0 AS lag_days
+        FROM links_src
+        WHERE submitted_at < CAST($as_of AS DATE) + 1 AND unit_code IS NOT NULL
+        GROUP BY ALL
+        """,
+        {"as_of": as_of},
+    ).df()
+
+
+def backlog_as_of(days: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
+    """The review backlog as it stood at the end of ``as_of`` (an earlier week's last day),
+    from :func:`review_days`: submissions made by then and not reviewed by then, the oldest
+    one's age in days, and the median days to review of the reviews of the 7 days to then
+    (per submission-day and review-day cell: a day's precision, where a run has the second's).
+    The columns of :func:`review_backlog`."""
+    submitted = pd.to_datetime(days["submitted_on"]).dt.date
+    reviewed = pd.to_datetime(days["reviewed_on"]).dt.date
+    made = days.loc[submitted <= as_of]
+    open_ = made.loc[reviewed[made.index].isna() | (reviewed[made.index] > as_of)]
+    pending = open_.groupby("unit_code")["submissions"].sum()
+    oldest = open_.assign(day=submitted[open_.index]).groupby("unit_code")["day"].min()
+    first = as_of - timedelta(days=WINDOW_DAYS - 1)
+    recent = made.loc[reviewed[made.index].between(first, as_of)]
+    lag = (recent["lag_days"] / recent["submissions"]).repeat(recent["submissions"].astype(int))
+    median = lag.groupby(recent["unit_code"].repeat(recent["submissions"].astype(int))).median()
+    units = sorted(set(pending.index) | set(median.index))
+    return pd.DataFrame(
+        {
+            "unit_code": pd.Series(units, dtype="str"),
+            "backlog_pending": pending.reindex(units, fill_value=0).astype("int64").to_numpy(),
+            "backlog_median_lag_days": median.reindex(units).astype("float64").to_numpy(),
+            "backlog_oldest_days": pd.array(
+                [(as_of - d).days if isinstance(d, date) else None for d in oldest.reindex(units)],
+                dtype="Int64",
+            ),
+        }
+    )
+
+
 def self_report_summary(check: pd.DataFrame, plan: Plan, *, as_of: date) -> pd.DataFrame:
     """Per unit over the 7 days ending on ``as_of``: reconcile's verdict on the self-reports.
 
@@ -279,6 +332,9 @@ class Aggregates:
     self_reports: pd.DataFrame  # unit_code, self_report_ratio, self_report_overstated, ...
     organizations: pd.DataFrame  # per-unit organisation counts
     org_types: pd.DataFrame  # per-org_type summary
+    # unit_code, submitted_on, reviewed_on, submissions, lag_days: the backlog of any earlier
+    # day (None: not aggregated, an earlier week recomputed from these has no backlog)
+    review_days: pd.DataFrame | None = None
 
 
 def aggregate(
@@ -302,6 +358,7 @@ def aggregate(
             cleaned.append(cleaned_by_day(source, kind, con=con))
         subs = submissions_by_day(submission_links, as_of=as_of, con=con)
         backlog = review_backlog(submission_links, as_of=as_of, con=con)
+        reviews = review_days(submission_links, as_of=as_of, con=con)
     finally:
         if own:
             con.close()
@@ -318,6 +375,7 @@ def aggregate(
         self_reports=self_reports,
         organizations=organisations_by_unit(organizations, as_of=as_of),
         org_types=org_summary(organizations, as_of=as_of),
+        review_days=reviews,
     )
 
 
