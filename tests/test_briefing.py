@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -1096,14 +1097,26 @@ def fmt_date(value, lang):
 def test_summary_figures_are_table_values_in_every_sample_week_and_language(
     sample_ws, tmp_path_factory
 ):
+    """The sample campaign week by week in order (some weeks skipped, a registry re-delivered in
+    mid-week, then the final week without the extension): every figure of page 2 is a table
+    value, and what the pages remember of earlier conferences holds (docs/rules.md,
+    "Conferences and their periods", "Namings and their kinds")."""
     from helpers import ingest, reconcile
+    from helpers.progress import RANK_SHARE
     from tests.conftest import make_workspace
 
     root = tmp_path_factory.mktemp("every-week")
     ws = make_workspace(root)
-    ws = Workspace(raw=sample_ws.raw, processed=ws.processed, output=ws.output, truth=ws.truth)
+    for folder in sample_ws.raw.iterdir():  # the sample's deliveries, as they are
+        (ws.raw / folder.name).symlink_to(folder, target_is_directory=True)
+    # a registry re-delivered on a Wednesday: no conference, never "the previous conference"
+    (ws.raw / "2025-12-10").mkdir()
+    shutil.copy2(
+        sample_ws.raw / "2025-12-07" / "registry_licences.parquet",
+        ws.raw / "2025-12-10" / "registry_licences.parquet",
+    )
     plan = load_plan()
-    weeks = sorted(ws.deliveries())
+    weeks = sorted(d for d in ws.deliveries() if d != "2025-12-10")
     assert len(weeks) >= 10 and weeks[-1] == "2026-01-19"
     # representative weeks (all ten take too long for the suite): the first two, one inside
     # the peak, the last before the extension was decided, the first after peak.end (extended)
@@ -1112,11 +1125,49 @@ def test_summary_figures_are_table_values_in_every_sample_week_and_language(
     runs = [(week, plan) for week in picked] + [
         ("2026-01-19", dataclasses.replace(plan, extension=None))
     ]
+    told: dict[str, dict[str, pd.DataFrame]] = {}
     for week, week_plan in runs:
         if not store.exists(ws, "vehicle_status", week):
             ingest.ingest_week(ws, week)
             reconcile.reconcile_week(ws, week, week_plan)
         tables = progress.progress_week(ws, week, week_plan)
+        # the conference reviews the days after the previous delivery of the week's submissions
+        previous = max((w for w in weeks if w < week), default=None)
+        city = tables["city_progress"].set_index("kind")
+        start = date.fromisoformat(previous) + timedelta(days=1) if previous else plan.start
+        assert (city["period_start"] == start).all(), week
+        days = tables["daily_series"]
+        for kind in ("vehicle", "licence"):
+            mine = days[(days["kind"] == kind) & (days["date"] >= start)]
+            assert city.loc[kind, "gain_week"] == mine["cleaned_day"].sum(), (week, kind)
+        if previous is None:
+            assert city["gain_prev_week"].isna().all(), week  # the first compares with nothing
+        follow = tables["followup"]
+        if previous is not None:
+            assert (follow["week_prev"] == date.fromisoformat(previous)).all(), week
+            assert (follow["prev_recomputed"] == (previous not in told)).all(), week
+            lag = follow[follow["subject"] == "laggard"].set_index("unit_code")
+            town = follow[follow["subject"] == "city"].set_index("kind")
+            needed = town["cleaned_needed"].dropna()
+            assert (needed <= town.loc[needed.index, "target_remaining_then"]).all(), week
+            if previous in told:  # what that conference was told, word for word
+                then = told[previous]["unit_progress"].set_index("unit_code")
+                assert (lag["share_then"] == then.loc[lag.index, RANK_SHARE]).all(), week
+                named = then[then["is_laggard"]].index
+                assert sorted(lag.index) == sorted(named), week
+                city_then = told[previous]["city_progress"].set_index("kind")
+                assert (town["cleaned_then"] == city_then.loc[town.index, "cleaned"]).all()
+        # namings of one kind counted as that kind, in the history and the final verdicts
+        hist = tables["rank_history"]
+        assert (hist["is_laggard"] == (hist["named_progress"] | hist["named_conduct"])).all()
+        if "final_units" in tables:
+            result = tables["final_units"].set_index("unit_code")
+            counted = hist.groupby("unit_code")["named_progress"].sum()
+            assert (result["weeks_named"] == counted.reindex(result.index)).all()
+            verdicts = tables["final_verdicts"]
+            often = verdicts[verdicts["rules"].map(lambda r: "named_often" in list(r))]
+            assert (result.loc[often["unit_code"], "weeks_named"] > 0).all()
+        told[week] = tables
         data = briefing.load_briefing_data(ws, week)
         for lang in ("vi", "en"):
             pdf = root / f"summary-{week}-{lang}.pdf"
