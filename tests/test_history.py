@@ -342,3 +342,41 @@ def test_a_recomputed_week_has_the_backlog_it_had_then():
     assert recomputed.loc[A, "backlog_oldest_days"] == told.loc[A, "backlog_oldest_days"] == 15
     assert B not in recomputed.index or recomputed.loc[B, "backlog_pending"] == 0
     assert recomputed.loc[A, "backlog_median_lag_days"] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_figure_revised_by_late_events_is_said_as_a_revision(lang):
+    # the 14/12 conference was told 100 records cleaned; this week's data (a review re-dated,
+    # a record re-opened) counts 95 by that day: the follow-up says so and counts from 95
+    from types import SimpleNamespace
+
+    from helpers.briefing.parts_followup import followup_part
+    from helpers.i18n import fmt_date, fmt_int, t
+
+    then = week("2025-12-14", [(A, 1, 0.5, False, False)], city(100, 500, 10.0))
+    now = week("2025-12-21", [(A, 1, 0.6, False, False)], city(180, 420, 12.0))
+    daily = pd.DataFrame(
+        {
+            "unit_code": [A, A, A],
+            "kind": ["vehicle", "vehicle", "vehicle"],
+            "date": [date(2025, 12, 1), date(2025, 12, 14), date(2025, 12, 20)],
+            "cleaned_day": [90, 5, 85],
+        }
+    )
+    out = history.build([then], now, daily=daily)["followup"]
+    row = by_unit(out, "city").set_index("kind").loc["vehicle"]
+    assert (row["cleaned_then"], row["cleaned_then_now"], row["cleaned_since"]) == (100, 95, 85)
+    part = followup_part(SimpleNamespace(followup=out), lang)
+    said = t(
+        "briefing.followup.revised",
+        lang,
+        date=fmt_date(date(2025, 12, 14), lang),
+        told=fmt_int(100, lang),
+        now=fmt_int(95, lang),
+    )
+    assert said in part["targets"][0]["text"]
+    # unrevised: no such sentence
+    same = history.build([then], now)["followup"]
+    assert "cleaned_then_now" in same and not any(
+        said in x["text"] for x in followup_part(SimpleNamespace(followup=same), lang)["targets"]
+    )

@@ -107,7 +107,7 @@ _SPECS = {
         unit_name:text rank_then:int rank_now:int share_then:number share_now:number
         share_gain:number city_median_gain:number laggard_now:bool leader_now:bool
         improved:bool named_for:text conduct_rules_then:list named_in_row:int outcome!:text
-        cleaned_then:int cleaned_now:int
+        cleaned_then:int cleaned_then_now:int cleaned_now:int
         target_remaining_then:int required_rate_then:number cleaned_needed:int
         cleaned_since:int rate_achieved:number days:int
         """

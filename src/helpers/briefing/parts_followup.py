@@ -102,6 +102,15 @@ def followup_part(data: BriefingData, lang: str) -> dict[str, Any]:
                 rate=pace_text(r["rate_achieved"], lang),
                 remaining=int_text(r["target_remaining_then"], lang),
             )
+        told, revised = r.get("cleaned_then"), r.get("cleaned_then_now")
+        if not is_missing(told) and not is_missing(revised) and int(told) != int(revised):
+            # late events moved the previous conference's figure: said, never a silent change
+            sentence += " " + text(
+                "followup.revised",
+                date=when,
+                told=int_text(told, lang),
+                now=int_text(revised, lang),
+            )
         targets.append(
             {
                 "text": sentence,

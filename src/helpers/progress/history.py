@@ -17,7 +17,7 @@ Pure functions over tables; :func:`week_tables` and :func:`history_weeks` are th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -276,13 +276,20 @@ def _median(values: pd.Series) -> float:
 
 
 def followup(
-    history: pd.DataFrame, previous: WeekTables | None, current: WeekTables
+    history: pd.DataFrame,
+    previous: WeekTables | None,
+    current: WeekTables,
+    *,
+    then_now: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """The previous conference followed up (docs/rules.md, "Follow-up of the previous
     conference"): one row per unit named laggard then (``subject`` laggard: improved or
     not), per leader then (kept or lost), per kind for the city (the pace and records the
     previous week's talking points asked for against what was cleaned since). Empty when
-    there was no previous conference."""
+    there was no previous conference. ``then_now``: per kind, the records cleaned by the
+    previous conference's last day as this week's data counts them; when later deliveries
+    revised that figure (late events), the row keeps what was told (``cleaned_then``), the
+    revised figure (``cleaned_then_now``), and counts "cleaned since" from the revised one."""
     columns = _FOLLOWUP_EMPTY
     if previous is None:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
@@ -369,7 +376,8 @@ def followup(
             # a pace times the days can ask for more than was left: never ask for more
             needed = min(needed, remaining_then)
         then_cleaned, now_cleaned = _whole(c0["cleaned"]), _whole(c1["cleaned"])
-        since = None if then_cleaned is None or now_cleaned is None else now_cleaned - then_cleaned
+        revised = then_cleaned if then_now is None else _whole(then_now.get(kind, then_cleaned))
+        since = None if revised is None or now_cleaned is None else now_cleaned - revised
         if needed is None or since is None:
             outcome = "no_target"
         else:
@@ -380,6 +388,7 @@ def followup(
                 "subject": "city",
                 "kind": kind,
                 "cleaned_then": then_cleaned,
+                "cleaned_then_now": revised,
                 "cleaned_now": now_cleaned,
                 "target_remaining_then": remaining_then,
                 "required_rate_then": required,
@@ -420,6 +429,7 @@ _FOLLOWUP_EMPTY: dict[str, str] = {
     "named_in_row": "Int64",
     "outcome": "str",
     "cleaned_then": "Int64",
+    "cleaned_then_now": "Int64",
     "cleaned_now": "Int64",
     "target_remaining_then": "Int64",
     "required_rate_then": "float64",
@@ -430,10 +440,23 @@ _FOLLOWUP_EMPTY: dict[str, str] = {
 }
 
 
-def build(weeks: Sequence[WeekTables], current: WeekTables) -> dict[str, pd.DataFrame]:
+def build(
+    weeks: Sequence[WeekTables],
+    current: WeekTables,
+    *,
+    daily: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
     """``rank_history`` (the earlier weeks and this one) and ``followup`` (the newest earlier
-    week is the previous conference)."""
+    week is the previous conference). ``daily``: this week's per-unit, per-day cleanings, to
+    tell a revised figure of the previous conference from the one it was told."""
     earlier = sorted((w for w in weeks if w.week < current.week), key=lambda w: w.week)
     history = rank_history([*earlier, current])
     previous = earlier[-1] if earlier else None
-    return {"rank_history": history, "followup": followup(history, previous, current)}
+    then_now = None
+    if previous is not None and daily is not None:
+        upto = daily.loc[daily["date"].isna() | (daily["date"] <= previous.as_of)]
+        then_now = {k: int(v) for k, v in upto.groupby("kind")["cleaned_day"].sum().items()}
+    return {
+        "rank_history": history,
+        "followup": followup(history, previous, current, then_now=then_now),
+    }
