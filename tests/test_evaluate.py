@@ -174,3 +174,33 @@ def test_overstating_units_are_found(sample_scores):
     assert sample_scores.self_reports is not None
     row = sample_scores.self_reports.iloc[0]
     assert row["precision"] >= evaluate.LINK_TARGET and row["recall"] >= evaluate.LINK_TARGET
+
+
+def test_a_unit_overstates_in_a_week_only_when_the_week_holds_enough_to_judge():
+    # the generator labels a unit once for the campaign; the suite judges each week with a
+    # minimum of reports: 4 of 10 sample weeks "missed" overstating units that reported 12
+    # vehicles that week. The truth of a week is the label and enough reports to see it.
+    day = pd.Timestamp("2025-12-10")
+    rows = []
+    for unit, reported, rejected in (("busy", 30, False), ("quiet", 12, False), ("bad", 40, True)):
+        rows.append(
+            {
+                "report_date": day,
+                "unit_code": unit,
+                "vehicles_collected": reported,
+                "vehicles_approved": 0,
+                "licences_collected": 0,
+                "licences_cleaned": 0,
+                "overstates": True,
+                "rejected_at_ingest": rejected,
+            }
+        )
+    rows.append(rows[0] | {"report_date": pd.Timestamp("2025-11-30"), "unit_code": "old"})
+    truth = evaluate.overstating_in_week(pd.DataFrame(rows), "2025-12-14", days=7, min_reported=20)
+    said = truth.set_index("unit_code")["overstates"]
+    assert said.reindex(["bad", "busy", "quiet", "old"], fill_value=False).to_dict() == {
+        "bad": False,  # its only report is rejected at ingest: nothing to judge
+        "busy": True,
+        "quiet": False,  # 12 reported: under the plan's minimum
+        "old": False,  # reported outside the week
+    }

@@ -159,9 +159,35 @@ def _link_row(measure: str, truth: int, predicted: int, correct: int) -> dict:
     return row
 
 
+def overstating_in_week(
+    truth_reports: pd.DataFrame, week: str, *, days: int, min_reported: float
+) -> pd.DataFrame:
+    """The units that really overstated in the week: the generator made them overstate
+    (``overstates``: every report inflated beyond the threshold) *and* the week holds enough
+    of their reports for the plan to judge (``self_reports.min_reported`` reported over the days
+    of the window they reported on, the rows ingest must reject left out). A unit the generator
+    labels once for the whole campaign but that reported 12 vehicles that week did not overstate
+    in a way any rule can see; the suite judges each week, so the truth does too."""
+    from helpers.synth.selfreport import REPORT_COUNTS
+
+    end = pd.Timestamp(week).date()
+    start = end - pd.Timedelta(days=days - 1).to_pytimedelta()
+    when = pd.to_datetime(truth_reports["report_date"]).dt.date
+    rows = truth_reports.loc[(when >= start) & (when <= end)]
+    if "rejected_at_ingest" in rows.columns:
+        rows = rows.loc[~rows["rejected_at_ingest"].astype(bool)]
+    reported = rows[list(REPORT_COUNTS)].sum(axis=1).groupby(rows["unit_code"]).sum()
+    label = rows.groupby("unit_code")["overstates"].any()
+    judged = reported.reindex(label.index, fill_value=0) >= min_reported
+    return pd.DataFrame(
+        {"unit_code": label.index.astype(str), "overstates": (label & judged).to_numpy()}
+    )
+
+
 def score_self_reports(verdict: pd.DataFrame, truth_units: pd.DataFrame) -> pd.DataFrame:
-    """Units flagged as overstating (``unit_code``, ``overstated``) against the units the
-    generator made overstate (``unit_code``, ``overstates``)."""
+    """Units flagged as overstating (``unit_code``, ``overstated``) against the units that
+    overstated (``unit_code``, ``overstates``: :func:`overstating_in_week`, or the generator's
+    campaign label when the truth holds no daily reports)."""
     both = truth_units[["unit_code", "overstates"]].merge(
         verdict[["unit_code", "overstated"]], on="unit_code", how="outer"
     )
@@ -207,10 +233,21 @@ def score_week(ws: Workspace, week: str) -> Scores:
     self_reports = None
     units_path = ws.truth / "units.parquet"
     if units_path.is_file() and store.exists(ws, "unit_self_report_check", week):
+        from helpers.config import load_plan
         from helpers.reconcile import self_report_verdict
 
-        verdict = self_report_verdict(store.load(ws, "unit_self_report_check", week), week)
-        self_reports = score_self_reports(verdict, pd.read_parquet(units_path))
+        plan = load_plan()
+        verdict = self_report_verdict(store.load(ws, "unit_self_report_check", week), week, plan)
+        truth_units = pd.read_parquet(units_path)
+        reports_path = ws.truth / "unit_reports.parquet"
+        if reports_path.is_file():
+            truth_units = overstating_in_week(
+                pd.read_parquet(reports_path),
+                week,
+                days=plan.cadence_days,
+                min_reported=plan.self_reports.min_reported,
+            )
+        self_reports = score_self_reports(verdict, truth_units)
     return Scores(
         statuses=pd.concat(status_rows, ignore_index=True),
         links=links,
@@ -280,7 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.evaluate", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--week", default="", help=f"week to score (empty = {DEFAULT_WEEK})")
+    parser.add_argument(
+        "--week",
+        default="",
+        help=f"week to score (empty = {DEFAULT_WEEK}; 'all' = every delivery, oldest first)",
+    )
     parser.add_argument(
         "--no-rerun", action="store_true", help="score the reconciled tables already on disk"
     )
@@ -289,18 +330,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="also write the Markdown table to this file")
     args = parser.parse_args(argv)
-    week = args.week or DEFAULT_WEEK
-    try:
-        scores = run(workspace(), week, rerun=not args.no_rerun)
-    except DeliveryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    text = markdown(scores)
-    print(text)
-    print("\nall targets met" if scores.passed else "\nSOME TARGETS MISSED")
+    ws = workspace()
+    weeks = ws.deliveries() if args.week == "all" else [args.week or DEFAULT_WEEK]
+    texts, missed = [], []
+    for week in weeks:
+        try:
+            scores = run(ws, week, rerun=not args.no_rerun)
+        except DeliveryError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        text = markdown(scores)
+        if len(weeks) > 1:
+            text = f"## Week {week}\n\n{text}"
+        texts.append(text)
+        print(text + "\n")
+        if not scores.passed:
+            missed.append(week)
+    if missed:
+        print(f"SOME TARGETS MISSED (weeks: {', '.join(missed)})")
+    else:
+        print(f"all targets met ({len(weeks)} week{'s' if len(weeks) > 1 else ''})")
     if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    return 1 if args.check and not scores.passed else 0
+        args.out.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    return 1 if args.check and missed else 0
 
 
 if __name__ == "__main__":
