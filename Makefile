@@ -59,7 +59,7 @@ rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="0
 test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-eval: $(SAMPLE_IF_NEEDED) ## Score the reconciliation of the sample week against the synthetic truth
+eval: $(SAMPLE_IF_NEEDED) ## Score the reconciliation against the synthetic truth (WEEK=2025-11-23; WEEK=all: every delivery)
 	$(PY) -m helpers.evaluate --week $(call arg,WEEK)
 
 bench: $(STAMP) ## Floor, cold run per stage, warm and unchanged runs (SCENARIO=sample|city, SCALE=0.1, STAGES=excel, RUNS=floor,cold, RAW_DIR=)
