@@ -41,7 +41,7 @@ def _named_for(row: Any, lang: str) -> str:
     label = t(f"progress.breach.{_BREACH_OF_NAMING[str(row['named_for'])]}", lang)
     rules = row.get("conduct_rules_then")
     if rules is not None and not isinstance(rules, float) and len(rules):
-        label += ": " + ", ".join(t(f"progress.rule_name.{r}", lang).lower() for r in rules)
+        label += ": " + ", ".join(t(f"progress.rule_short.{r}", lang) for r in rules)
     return label
 
 
