@@ -283,3 +283,18 @@ def test_a_plan_in_force_for_a_later_week_goes_back_to_an_earlier_week_as_it_sto
     # and forward again: the decision is remembered, not lost
     assert earlier.in_force(date(2026, 1, 11)) == later
     assert later.in_force(date(2026, 1, 19)).end == ext.end
+
+
+def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path):
+    # PyYAML keeps the last of two in silence: top_n 5 then 6 published 6 without a word
+    text = plan_text_with("  top_n: 5 ", "  top_n: 5\n  top_n: 6 ")
+    with pytest.raises(ConfigError, match=r"key 'top_n' is given twice \(lines \d+ and \d+\)"):
+        _load_text(tmp_path, text)
+
+
+def test_a_date_that_is_no_calendar_day_names_the_file_and_line(tmp_path):
+    text = plan_text_with("  end: 2026-01-08 ", "  end: 2026-13-45 ")
+    with pytest.raises(ConfigError) as caught:
+        _load_text(tmp_path, text)
+    message = str(caught.value)
+    assert "plan.yaml" in message and "line " in message and "2026-13-45" in message

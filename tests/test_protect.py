@@ -272,3 +272,21 @@ def test_the_packs_step_stops_on_a_damaged_secrets_file_before_writing_a_pack(tm
     with pytest.raises(protect.PasswordFileError, match="damaged"):
         excel.build_packs(ws, WEEK, ws.output / "packs", "vi", workers=1, units=[U1, U2, U3])
     assert not list((ws.output / "packs").glob("units/*.xlsx"))
+
+
+def test_a_run_that_would_reuse_the_packs_still_refuses_a_secrets_file_others_can_read(tmp_ws):
+    # unchanged inputs make 05_packs "reused": the step, and so the check, never ran, and a
+    # file opened to others passed a night in silence. The run checks it before any step.
+    from helpers import runner
+
+    (tmp_ws.raw / WEEK).mkdir(parents=True, exist_ok=True)
+    protect.passwords_for(tmp_ws, [U1])
+    path = protect.password_file(tmp_ws)
+    path.chmod(0o644)
+    with pytest.raises(protect.PasswordFileError, match="chmod 600"):
+        runner.run(WEEK, ["vi"], tmp_ws, steps=runner.select_steps("05_packs"), echo=lambda _: None)
+    assert not (tmp_ws.output / "failed").exists()  # refused before any notebook ran
+    path.chmod(0o600)
+    path.write_text("unit_code\n", "utf-8")
+    with pytest.raises(protect.PasswordFileError, match="damaged"):
+        runner.run(WEEK, ["vi"], tmp_ws, steps=runner.select_steps("05_packs"), echo=lambda _: None)

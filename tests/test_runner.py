@@ -795,3 +795,22 @@ def test_a_file_rejected_whole_stops_the_run_unless_accepted_then_says_alarm(tmp
     )
     alarms = [line for line in lines if line.startswith("ALARM: ACCEPTED BY THE DUTY OFFICER")]
     assert len(alarms) == 1 and "organizations.csv" in alarms[0]
+
+
+def test_a_broken_plan_file_stops_the_run_before_any_step_naming_that_file(
+    tmp_ws, tmp_path, monkeypatch
+):
+    # it failed inside 03_progress's notebook, left a failed/ folder each time, and named
+    # config/plan.yaml whatever CATP_PLAN_FILE pointed at
+    from helpers import ConfigError
+    from helpers.paths import PLAN_FILE
+
+    week = "2025-11-23"
+    (tmp_ws.raw / week).mkdir(parents=True, exist_ok=True)
+    broken = tmp_path / "night.yaml"
+    broken.write_text(PLAN_FILE.read_text("utf-8").replace("  extension:", "  extention:"), "utf-8")
+    monkeypatch.setenv("CATP_PLAN_FILE", str(broken))
+    with pytest.raises(ConfigError) as caught:
+        runner.run(week, ["vi"], tmp_ws, echo=lambda _: None)
+    assert str(broken) in str(caught.value) and "peak.extension" in str(caught.value)
+    assert not (tmp_ws.output / "failed").exists()

@@ -430,6 +430,16 @@ def load_plan(path: Path | str | None = None) -> Plan:
     path = Path(path) if path else plan_file()
     if not path.is_file():
         raise ConfigError(f"campaign configuration not found: {path}")
+    try:
+        return _load_plan(path)
+    except ConfigError as exc:
+        if path.resolve() == PLAN_FILE.resolve():
+            raise
+        # the messages name config/plan.yaml; another file (CATP_PLAN_FILE) is named as it is
+        raise ConfigError(str(exc).replace("config/plan.yaml", str(path), 1)) from None
+
+
+def _load_plan(path: Path) -> Plan:
     raw = _read_yaml(path)
     _check_keys(raw, _known_keys(), "")
     plan = Plan(
@@ -464,10 +474,42 @@ def load_plan(path: Path | str | None = None) -> Plan:
     return plan
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as the plan is written: a key given twice in one section is an error (PyYAML keeps
+    the last in silence), and a date that is no calendar day names its line (PyYAML raises a
+    bare ValueError)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key '{key}' is given twice (lines {seen[key] + 1} and "
+                    f"{key_node.start_mark.line + 1}): keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{node.value}' is no calendar day ({exc})", node.start_mark
+            ) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
 def _read_yaml(path: Path) -> dict:
     """The file as a mapping; one line naming the file and the line when it is not YAML."""
     try:
-        raw = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        raw = yaml.load(path.read_bytes().decode("utf-8"), Loader=_StrictLoader)  # noqa: S506
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 YAML"

@@ -238,6 +238,26 @@ def passwords_for(ws: Workspace, codes: Iterable[str]) -> dict[str, str]:
     return {code: rows[code]["password"] for code in wanted}
 
 
+def check_secrets(ws: Workspace, plan) -> None:
+    """The secrets file as the packs step will need it, checked when a run starts: a run that
+    reuses the packs (inputs unchanged) would otherwise never look at it, and a file opened to
+    other users, damaged or lost would pass a night in silence. Makes nothing: the first build
+    (no file, no sign of an earlier issue) is left to the packs step."""
+    if not bool(plan.unit_packs.get("encrypt", True)):
+        return
+    path = password_file(ws)
+    if not path.exists():
+        evidence = issued_before(ws)
+        if evidence is not None:
+            raise PasswordFileError(
+                f"{path} is missing, but unit pack passwords were issued before ({evidence}): "
+                f"restore the file from its backup (then `chmod 600` it), or give every unit "
+                f"a new password with `{ROTATE_ALL}` and send each unit its new one"
+            )
+        return
+    _read(path)
+
+
 def load_passwords(ws: Workspace) -> dict[str, str]:
     """The passwords on file, by unit code (empty when there is no file yet)."""
     return {code: row["password"] for code, row in _read(password_file(ws)).items()}

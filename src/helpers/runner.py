@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from helpers import PipelineError, StorageError, store
+from helpers import PipelineError, StorageError, protect, store
+from helpers.config import load_plan
 from helpers.i18n import check_lang
 from helpers.incremental import StepReuse, package_versions, resume_root, sha256
 from helpers.paths import NOTEBOOKS_DIR, Workspace, workspace
@@ -397,6 +398,10 @@ def run(
     ws = ws or workspace()
     week = resolve_week(ws, week)
     langs = [check_lang(lang) for lang in langs]
+    # what every step reads, checked before any step runs: one line, no failed notebook
+    plan = load_plan()
+    if any(step.name == "05_packs" for step in steps):
+        protect.check_secrets(ws, plan)
     if partial is None:
         partial = set(steps) < set(PIPELINE)
     now = datetime.now().astimezone()
