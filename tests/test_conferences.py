@@ -15,20 +15,10 @@ import pytest
 from helpers import i18n, progress
 from helpers.config import load_plan
 from helpers.progress.conferences import Period, conference_weeks, periods
+from helpers.synth.campaign import DELIVERIES
 from tests.test_progress import A, daily, records, status_table, write_week
 
-SAMPLE = [
-    "2025-11-17",
-    "2025-11-23",
-    "2025-11-30",
-    "2025-12-07",
-    "2025-12-14",
-    "2025-12-21",
-    "2025-12-28",
-    "2026-01-04",
-    "2026-01-11",
-    "2026-01-19",
-]
+SAMPLE = list(DELIVERIES)  # the sample's deliveries, 17/11 to 19/01
 PEAK_START = date(2025, 11, 10)
 
 

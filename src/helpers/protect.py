@@ -81,6 +81,14 @@ def _damaged(path: Path, what: str) -> PasswordFileError:
     )
 
 
+def _lost(path: Path, evidence: str) -> PasswordFileError:
+    return PasswordFileError(
+        f"{path} is missing, but unit pack passwords were issued before ({evidence}): "
+        f"restore the file from its backup (then `chmod 600` it), or give every unit "
+        f"a new password with `{ROTATE_ALL}` and send each unit its new one"
+    )
+
+
 def _check_private(path: Path) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
@@ -215,11 +223,7 @@ def passwords_for(ws: Workspace, codes: Iterable[str]) -> dict[str, str]:
     if not path.exists():
         evidence = issued_before(ws)
         if evidence is not None:
-            raise PasswordFileError(
-                f"{path} is missing, but unit pack passwords were issued before ({evidence}): "
-                f"restore the file from its backup (then `chmod 600` it), or give every unit "
-                f"a new password with `{ROTATE_ALL}` and send each unit its new one"
-            )
+            raise _lost(path, evidence)
         names, today = unit_names(), date.today().isoformat()
         rows = {code: _new_row(code, names, today) for code in sorted(set(names) | set(wanted))}
         _write(path, rows)
@@ -249,11 +253,7 @@ def check_secrets(ws: Workspace, plan) -> None:
     if not path.exists():
         evidence = issued_before(ws)
         if evidence is not None:
-            raise PasswordFileError(
-                f"{path} is missing, but unit pack passwords were issued before ({evidence}): "
-                f"restore the file from its backup (then `chmod 600` it), or give every unit "
-                f"a new password with `{ROTATE_ALL}` and send each unit its new one"
-            )
+            raise _lost(path, evidence)
         return
     _read(path)
 
