@@ -67,7 +67,9 @@ def floor(ws: Workspace, week: str, out: Path, threads: int = 2) -> dict:
                 con.execute(
                     f"COPY ({query}) TO {target} (FORMAT parquet, COMPRESSION snappy)"
                 ).fetchall()
-                counted = con.execute(f"SELECT count(*) FROM read_parquet({target})").fetchall()
+                counted = con.execute(
+                    "SELECT count(*) FROM read_parquet(?)", [str(out / f"{source}-{i}.parquet")]
+                ).fetchall()
                 rows[source] += int(counted[0][0])
                 if fmt == ".xlsx":
                     con.unregister("sheet_rows")

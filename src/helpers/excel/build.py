@@ -39,7 +39,7 @@ from helpers.excel.unit import _write_unit_pack
 from helpers.excel.worklists import LISTS, stage_unit_rows
 from helpers.i18n import check_lang
 from helpers.paths import Workspace
-from helpers.sqltext import ident, literal
+from helpers.sqltext import ident
 from helpers.units import official_units
 from helpers.workers import process_pool
 
@@ -62,24 +62,26 @@ def overlong_texts(ws: Workspace, week: str) -> int:
             path = store.table_path(ws, name, week)
             if not path.is_file():
                 continue
-            source = f"read_parquet({literal(path)})"
             columns = [
                 row[0]
-                for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+                for row in con.execute(
+                    "DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]
+                ).fetchall()
                 if row[1] == "VARCHAR"
             ]
             if not columns:
                 continue
             # a text can only be too long when its UTF-8 bytes are; then count as Excel does
             # (a character beyond U+FFFF counts twice). A delivery's extra columns keep the
-            # names they were delivered with: quoted, never pasted.
+            # names they were delivered with: quoted by ident(), never pasted; the path is bound.
             too_long = [
                 f"count(*) FILTER (WHERE CASE WHEN strlen({c}) > {MAX_CELL_CHARS} THEN "
                 f"length({c}) + length(regexp_replace({c}, '[^\\x{{10000}}-\\x{{10FFFF}}]',"
                 f" '', 'g')) > {MAX_CELL_CHARS} ELSE false END)"
                 for c in map(ident, columns)
             ]
-            total += sum(con.execute(f"SELECT {', '.join(too_long)} FROM {source}").fetchone())
+            query = "SELECT " + ", ".join(too_long) + " FROM read_parquet(?)"
+            total += sum(con.execute(query, [str(path)]).fetchone())
     finally:
         con.close()
     return int(total)
