@@ -24,7 +24,6 @@ import pyarrow.parquet as pq
 
 from helpers import DeliveryError, StorageError, schemas
 from helpers.paths import WEEK_PATTERN, Workspace
-from helpers.sqltext import literal
 
 _MEMORY_LIMIT = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*[KMGT]i?B")
 
@@ -86,7 +85,8 @@ def query_to_parquet(con, sql: str, target: Path, contract: str | None = None) -
     into place (helpers.schemas)."""
 
     def write(tmp: Path) -> None:
-        con.execute(f"COPY ({sql}) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)")
+        # the query is the suite's own SQL; the target path is bound
+        con.execute("COPY (" + sql + ") TO ? (FORMAT parquet, COMPRESSION zstd)", [str(tmp)])
         if contract:
             schemas.check_file(contract, tmp)
 
@@ -273,8 +273,8 @@ def duckdb_connect(memory_limit: str = "6GB", threads: int | None = None):
     if not _MEMORY_LIMIT.fullmatch(memory_limit):
         raise ValueError(f"DuckDB memory limit {memory_limit!r}: expected a size such as '4GB'")
     con = duckdb.connect()
-    con.execute(f"SET memory_limit={literal(memory_limit)}")
-    con.execute(f"SET threads={int(threads or os.cpu_count() or 2)}")
+    con.execute("SET memory_limit = ?", [memory_limit])
+    con.execute("SET threads = ?", [int(threads or os.cpu_count() or 2)])
     con.execute("SET preserve_insertion_order=false")
     # No progress bars: in a kernel they would be widgets in the executed notebooks.
     con.execute("SET enable_progress_bar=false")

@@ -28,7 +28,7 @@ from helpers.i18n import labels
 from helpers.normalize import PHONE_PATTERN
 from helpers.paths import Workspace
 from helpers.privacy import mask_id
-from helpers.sqltext import ident, literal
+from helpers.sqltext import literal
 from helpers.units import official_units
 
 # Sheets of difficult data groups: one per group, vehicles and licences together.
@@ -134,7 +134,7 @@ def _stage_rows(
 ) -> None:
     con = store.duckdb_connect(memory_limit=memory_limit, threads=threads)
     try:
-        con.execute(f"SET temp_directory={literal(folder / 'spill')}")
+        con.execute("SET temp_directory = ?", [str(folder / "spill")])
         con.execute(
             _sql("staged_records"),
             {
@@ -244,7 +244,7 @@ def door_to_door(
     ``source`` holds the unit's records with ``street_key``/``num_key`` (or is a plain table:
     the keys are then computed here).
     """
-    columns = {r[0] for r in con.execute(f"DESCRIBE {ident(source)}").fetchall()}
+    columns = set(con.table(source).columns)
     street = "street_key" if "street_key" in columns else _STREET_SQL.format(col="address")
     numbers = "num_key" if "num_key" in columns else _NUMBERS_SQL.format(col="address")
     q = literal

@@ -33,7 +33,7 @@ def _bind(con, name: str, source: Source, table: str) -> None:
         con.execute(
             f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM read_parquet({literal(path)})"
         )
-        columns = {row[0] for row in con.execute(f"DESCRIBE {ident(name)}").fetchall()}
+        columns = set(con.table(name).columns)
     missing = [c for c in _REQUIRED[table] if c not in columns]
     if missing:
         label = table if not isinstance(source, (str, os.PathLike)) else str(source)
