@@ -276,7 +276,12 @@ def load_state(ws: Workspace, week: str) -> dict[str, dict]:
     """Per step (``name`` or ``name[lang]``): its key, the run that made its outputs, and its
     outputs' hashes (``processed``: in the week's processed folder; ``output``: in the week's
     output folder)."""
-    path = state_path(ws, week)
+    return _steps_in(state_path(ws, week))
+
+
+def _steps_in(path: Path) -> dict[str, dict]:
+    """The ``steps`` of a state or resume file; none when it is missing or unreadable (the
+    steps are then done again, never trusted half-read)."""
     if not path.is_file():
         return {}
     try:
@@ -309,13 +314,7 @@ def resume_dir(ws: Workspace, week: str) -> Path:
 
 
 def load_resume(ws: Workspace, week: str) -> dict[str, dict]:
-    path = resume_dir(ws, week) / RESUME_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return dict(json.loads(path.read_text("utf-8")).get("steps", {}))
-    except ValueError:
-        return {}
+    return _steps_in(resume_dir(ws, week) / RESUME_FILE)
 
 
 def save_resume(
