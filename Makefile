@@ -11,6 +11,8 @@ REPORT_LANG ?= vi
 SCENARIO ?= sample
 SCALE ?=
 PYTEST_ARGS ?=
+# the suite's processes (pytest-xdist): each builds its own sample once; 2 halves the wall time here
+TEST_WORKERS ?= 2
 WAIT ?=
 
 # What a user types (WEEK="...", UNIT=..., an environment variable) reaches the shell as one
@@ -18,7 +20,7 @@ WAIT ?=
 # make (read through $(value)) nor by the shell; and it is not exported, since make would
 # expand it on the way into the environment. Whatever it holds, it is one argument, which the
 # command checks. `$(call arg,WEEK)` is the word; `$(call given,FORCE)` its raw value for tests.
-USER_VARS := WEEK REPORT_LANG SCENARIO SCALE STAGES RUNS RAW_DIR UNIT WAIT FORCE ACCEPT DRY_RUN CATP_RAW_DIR
+USER_VARS := WEEK REPORT_LANG SCENARIO SCALE STAGES RUNS RAW_DIR UNIT WAIT FORCE ACCEPT DRY_RUN CATP_RAW_DIR TEST_WORKERS
 unexport $(USER_VARS)
 arg = '$(subst ','\'',$(value $(1)))'
 given = $(value $(1))
@@ -56,8 +58,8 @@ rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="0
 	@test -n $(call arg,UNIT) || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
 	$(PY) -m helpers.protect rotate $(call arg,UNIT)
 
-test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included)
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: $(STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included; TEST_WORKERS=1 in one process)
+	$(PY) -m pytest $(if $(filter-out 0 1,$(call given,TEST_WORKERS)),-n $(call arg,TEST_WORKERS)) $(PYTEST_ARGS)
 
 eval: $(SAMPLE_IF_NEEDED) ## Score the reconciliation against the synthetic truth (WEEK=2025-11-23; WEEK=all: every delivery)
 	$(PY) -m helpers.evaluate --week $(call arg,WEEK)
