@@ -1057,6 +1057,10 @@ def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -
     for col in ("submissions_week", "submissions_total"):
         out.add(i18n.fmt_int(city[col].sum(), lang))
     out |= {progress.pct_text(v, lang) for v in leaders["value"]}
+    gains = tables.get("conference_gains")
+    if gains is not None:  # a previous period's figure as that conference was told it
+        told = gains.loc[gains["revised"], "cleaned_told"]
+        out |= {i18n.fmt_int(v, lang) for v in told}
     first = progress.backlog_ranking(units)
     if len(first):
         out |= {
@@ -1118,11 +1122,16 @@ def test_summary_figures_are_table_values_in_every_sample_week_and_language(
     plan = load_plan()
     weeks = sorted(d for d in ws.deliveries() if d != "2025-12-10")
     assert len(weeks) >= 10 and weeks[-1] == "2026-01-19"
-    # representative weeks (all ten take too long for the suite): the first two, one inside
-    # the peak, the last before the extension was decided, the first after peak.end (extended)
-    # and the final one; then the final one again without the extension (overdue)
-    picked = [weeks[0], weeks[1], "2025-12-14", "2026-01-04", "2026-01-11", "2026-01-19"]
-    runs = [(week, plan) for week in picked] + [
+    # every week: 14/12 first with 30/11 and 07/12 skipped (its previous conference is
+    # recomputed), then the skipped weeks run late (an analyst catching up), then the rest in
+    # order; the final week again without the extension (overdue). Page 2 is printed and read
+    # for the weeks the reviewers read (the first two, 14/12, the last before the extension
+    # was decided, the first after peak.end (extended) and the final one).
+    order = [weeks[0], weeks[1], "2025-12-14"]
+    order += [w for w in weeks if w not in order]
+    assert sorted(order) == weeks
+    printed = {weeks[0], weeks[1], "2025-12-14", "2026-01-04", "2026-01-11", "2026-01-19"}
+    runs = [(week, plan) for week in order] + [
         ("2026-01-19", dataclasses.replace(plan, extension=None))
     ]
     told: dict[str, dict[str, pd.DataFrame]] = {}
@@ -1167,9 +1176,23 @@ def test_summary_figures_are_table_values_in_every_sample_week_and_language(
             verdicts = tables["final_verdicts"]
             often = verdicts[verdicts["rules"].map(lambda r: "named_often" in list(r))]
             assert (result.loc[often["unit_code"], "weeks_named"] > 0).all()
+        # each period's bar: counted now, beside what its conference was told (when run)
+        gains = tables["conference_gains"]
+        for kind in ("vehicle", "licence"):
+            mine = gains[gains["kind"] == kind]
+            assert mine["cleaned"].sum() == city.loc[kind, "cleaned"], (week, kind)
+            for earlier, then in ((w, x) for w, x in told.items() if w < week):
+                row = mine[mine["week"] == date.fromisoformat(earlier)].iloc[0]
+                said = then["city_progress"].set_index("kind").loc[kind, "gain_week"]
+                assert row["cleaned_told"] == said, (week, earlier, kind)
+                assert row["revised"] == (row["cleaned"] != said), (week, earlier, kind)
         told[week] = tables
         data = briefing.load_briefing_data(ws, week)
-        for lang in ("vi", "en"):
+        for lang in ("vi", "en"):  # a revised bar is said as a revision beside the chart
+            note = briefing.parts.revisions_note(data, week_plan, lang)
+            for _, row in gains[gains["revised"]].iterrows():
+                assert i18n.fmt_int(row["cleaned_told"], lang) in note, (week, lang)
+        for lang in ("vi", "en") if week in printed else ():
             pdf = root / f"summary-{week}-{lang}.pdf"
             body = briefing.summary(data, week_plan, lang)
             briefing.write_pdf(SUMMARY_SHEET.format(body=body), pdf)

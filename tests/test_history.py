@@ -380,3 +380,112 @@ def test_a_figure_revised_by_late_events_is_said_as_a_revision(lang):
     assert "cleaned_then_now" in same and not any(
         said in x["text"] for x in followup_part(SimpleNamespace(followup=same), lang)["targets"]
     )
+
+
+def gains_city(gain: int, before: int, start: date) -> pd.DataFrame:
+    """A city table as a conference was told it: its period's gain, the records cleaned
+    before the peak, the period's first day."""
+    table = city(0, 100, 10.0)
+    return table.assign(gain_week=[gain, 0], cleaned_before_start=[before, 0], period_start=start)
+
+
+def test_each_conference_period_is_counted_now_beside_what_it_was_told():
+    # peak from 17/11; conferences 23/11 and 30/11 were run; a late event dated 20/11 arrived
+    # after 23/11 (the 23/11 conference was told 40, this week's data counts 45) and one
+    # dated before the peak (told 7, now 9)
+    peak = date(2025, 11, 17)
+    first = week("2025-11-23", [(A, 1, 0.5, False, False)], gains_city(40, 7, peak))
+    second = week("2025-11-30", [(A, 1, 0.6, False, False)], gains_city(30, 9, date(2025, 11, 24)))
+    now = week("2025-12-07", [(A, 1, 0.7, False, False)])
+    cleanings = pd.DataFrame(
+        {
+            "unit_code": [A] * 6,
+            "kind": ["vehicle"] * 6,
+            "date": [
+                None,
+                date(2025, 11, 10),
+                date(2025, 11, 20),
+                date(2025, 11, 23),
+                date(2025, 11, 30),
+                date(2025, 12, 1),
+            ],
+            "cleaned_day": [2, 7, 25, 20, 30, 12],
+        }
+    )
+    out = history.build([first, second], now, daily=cleanings, peak_start=peak)
+    gains = out["conference_gains"]
+    vehicle = gains.loc[gains["kind"] == "vehicle"].reset_index(drop=True)
+    assert list(vehicle["week"]) == [
+        None,
+        date(2025, 11, 23),
+        date(2025, 11, 30),
+        date(2025, 12, 7),
+    ]
+    assert list(vehicle["period_start"]) == [None, peak, date(2025, 11, 24), date(2025, 12, 1)]
+    assert list(vehicle["cleaned"]) == [9, 45, 30, 12]
+    assert list(vehicle["cleaned_told"]) == [7, 40, 30, 12]
+    assert list(vehicle["revised"]) == [True, True, False, False]
+    assert vehicle["cleaned"].sum() == cleanings["cleaned_day"].sum()  # the bars add up
+    import pyarrow as pa
+
+    schemas.check_table("conference_gains", pa.Table.from_pandas(gains, preserve_index=False))
+
+
+def test_a_recomputed_or_differently_windowed_conference_has_no_told_figure():
+    peak = date(2025, 11, 17)
+    never_run = week("2025-11-23", [(A, 1, 0.5, False, False)], recomputed=True)
+    # run by an older version over a fixed 7-day window: another period, nothing to compare
+    windowed = week(
+        "2025-11-30", [(A, 1, 0.6, False, False)], gains_city(30, 0, date(2025, 11, 23))
+    )
+    now = week("2025-12-07", [(A, 1, 0.7, False, False)])
+    cleanings = pd.DataFrame(
+        {"unit_code": [A], "kind": ["vehicle"], "date": [date(2025, 11, 25)], "cleaned_day": [4]}
+    )
+    gains = history.build([never_run, windowed], now, daily=cleanings, peak_start=peak)
+    vehicle = gains["conference_gains"].query("kind == 'vehicle'")
+    assert vehicle["cleaned_told"].isna().tolist() == [True, True, True, False]
+    assert not vehicle["revised"].any()
+    assert vehicle["recomputed"].tolist() == [True, True, False, False]
+
+
+def test_a_recomputed_week_equals_the_run_of_that_week_on_the_same_inputs(tmp_ws, plan):
+    # the 30/11 export holds the 23/11 export's records as they were, plus cleanings made
+    # since (no late event): the 23/11 conference recomputed (never run) says exactly what a
+    # run of 23/11 says, only labelled as recomputed
+    then_a = window()  # A: one a day 17..23/11
+    then_b = daily(date(2025, 11, 18), 2)
+    later = daily(date(2025, 11, 25), 4)
+    (tmp_ws.raw / "2025-11-23").mkdir()
+    (tmp_ws.raw / "2025-11-23" / "submissions.csv").write_text("submission_id\n", "utf-8")
+    write_week(
+        tmp_ws,
+        "2025-11-30",
+        status_table(
+            records(A, assigned=20, cleaned_at=then_a + later),
+            records(B, assigned=10, cleaned_at=then_b),
+            records(C, assigned=10),
+        ),
+    )
+    progress.progress_week(tmp_ws, "2025-11-30", plan)
+    recomputed = store.load(tmp_ws, "rank_history", "2025-11-30")
+    recomputed = recomputed.loc[recomputed["week"] == date(2025, 11, 23)]
+    write_week(
+        tmp_ws,
+        "2025-11-23",
+        status_table(
+            records(A, assigned=20, cleaned_at=then_a),
+            records(B, assigned=10, cleaned_at=then_b),
+            records(C, assigned=10),
+        ),
+    )
+    progress.progress_week(tmp_ws, "2025-11-23", plan)
+    progress.progress_week(tmp_ws, "2025-11-30", plan)  # now reads the week that was run
+    real = store.load(tmp_ws, "rank_history", "2025-11-30")
+    real = real.loc[real["week"] == date(2025, 11, 23)]
+    assert recomputed["recomputed"].all() and not real["recomputed"].any()
+    same = [c for c in history.HISTORY_COLUMNS if c != "recomputed"]
+    pd.testing.assert_frame_equal(
+        recomputed[same].reset_index(drop=True), real[same].reset_index(drop=True)
+    )
+    assert recomputed["named_progress"].any()  # the comparison holds namings, not only zeros

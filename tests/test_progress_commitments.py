@@ -4,6 +4,7 @@ met / on course / behind / missed, and the edges on the by-date."""
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pandas as pd
 import pyarrow as pa
@@ -173,3 +174,33 @@ def test_no_commitment_gives_an_empty_table_with_the_contract():
     out = commitment_status(pd.DataFrame(), make_units(), as_of=AS_OF)
     assert out.empty
     schemas.check_table("commitment_status", pa.Table.from_pandas(out, preserve_index=False))
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_figure_when_given_revised_by_late_data_says_what_the_conference_was_shown(lang):
+    # the 23/11 conference was shown 320 cleaned; this week's data counts 330 by that day (a
+    # review recorded late): the figure when given is 330, said as revised from 320
+    from helpers.briefing.parts_commitments import commitments_part
+    from helpers.i18n import fmt_int, t
+
+    daily = make_daily([("vehicle", date(2025, 11, 25), 70)])
+    earlier = {date(2025, 11, 23): make_units(veh_cleaned=320)}
+    row = one(make_commitment(), make_units(), daily=daily, earlier=earlier)
+    assert (row["value_given"], row["value_given_told"]) == (330.0, 320.0)
+    status = commitment_status(
+        make_commitment(), make_units(), as_of=AS_OF, daily=daily, earlier=earlier
+    )
+    part = commitments_part(SimpleNamespace(commitments=status, as_of=AS_OF), lang)
+    cell = part["table"]["rows"][0]["cells"][3]
+    assert cell == t(
+        "commitments.revised_given", lang, value=fmt_int(330, lang), told=fmt_int(320, lang)
+    )
+    assert part["revised_note"]
+    # shown as counted now: no mark, no note
+    same = {date(2025, 11, 23): make_units(veh_cleaned=330)}
+    status = commitment_status(
+        make_commitment(), make_units(), as_of=AS_OF, daily=daily, earlier=same
+    )
+    part = commitments_part(SimpleNamespace(commitments=status, as_of=AS_OF), lang)
+    assert part["table"]["rows"][0]["cells"][3] == fmt_int(330, lang)
+    assert not part["revised_note"]

@@ -91,8 +91,8 @@ _SPECS = {
         """
         unit_code!:text unit_name!:text measure!:text direction!:text unit!:text
         target!:number by_date!:date given_on!:date commitment_text:text
-        value_given:number value_now:number value_by:number pace_per_day:number projected:number
-        days_left!:int status!:text order!:int
+        value_given:number value_given_told:number value_now:number value_by:number
+        pace_per_day:number projected:number days_left!:int status!:text order!:int
         """
     ),
     "daily_series": _contract(
@@ -190,6 +190,12 @@ _SPECS = {
         unit_code!:text status!:text
         """,
         raw=True,
+    ),
+    "conference_gains": _contract(
+        """
+        week:date kind!:text period_start:date period_end!:date cleaned!:int cleaned_told:int
+        recomputed!:bool revised!:bool
+        """
     ),
     "rank_history": _contract(
         """

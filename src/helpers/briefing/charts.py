@@ -134,8 +134,16 @@ def weekly_gains_chart(data: BriefingData, plan: Plan, lang: str) -> Image:
             for d in rows["week_end"]
         ]
         bars = ax.bar(labels, rows["cleaned_day"], color=SERIES_COLOURS["cleaned"], width=0.6)
+        # a bar later deliveries revised carries '*': the caption says what it was told
+        revised = rows["revised"].astype("bool").tolist() if "revised" in rows else []
         ax.bar_label(
-            bars, labels=[fmt_int(v, lang) for v in rows["cleaned_day"]], fontsize=6.5, padding=2
+            bars,
+            labels=[
+                fmt_int(v, lang) + ("*" if r else "")
+                for v, r in zip(rows["cleaned_day"], revised or [False] * len(rows), strict=True)
+            ],
+            fontsize=6.5,
+            padding=2,
         )
         if len(rows) and is_missing(rows["week_end"].iloc[0]):
             bars[0].set_color("#9aa9bd")  # before the peak: not a week of the peak

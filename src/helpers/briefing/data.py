@@ -39,6 +39,8 @@ class BriefingData:
     # the previous conference followed up and every week's standings (empty when absent)
     followup: pd.DataFrame = field(default_factory=pd.DataFrame)
     rank_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # records cleaned in each conference's period, counted now and as told then
+    conference_gains: pd.DataFrame = field(default_factory=pd.DataFrame)
     # the campaign summary's tables (progress.final.FINAL_TABLES), only in a week that reaches
     # the end of the peak (progress writes them then); None in every other week
     final: dict[str, pd.DataFrame] | None = None
@@ -71,6 +73,7 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         warnings=ledger_warnings(ledger),
         followup=optional(ws, "followup", week),
         rank_history=optional(ws, "rank_history", week),
+        conference_gains=optional(ws, "conference_gains", week),
         final=load_final(ws, week),
         commitments=store.load(ws, "commitment_status", week)
         if store.exists(ws, "commitment_status", week)

@@ -24,8 +24,10 @@ from helpers.briefing.tables import (
     city_row,
     laggard_rule_counts,
     leader_measure,
+    previous_told,
     rank_share,
     reason_sentences,
+    revised_gains,
     source_freshness,
     target_share,
     week_span,
@@ -242,10 +244,11 @@ def pace_line(city: pd.Series, lang: str, *, last_day: bool = False) -> str:
     return t("briefing.kpi.pace", lang, rate=rate, required=required)
 
 
-def period_note(city: pd.Series, lang: str) -> str:
+def period_note(city: pd.Series, lang: str, told: int | None = None) -> str:
     """What "this week" counts: the conference's period (since the day after the previous
     conference's delivery, or the peak's first day at the first conference), and the previous
-    period's figure (none at the first conference: the days before the peak are no week)."""
+    period's figure (none at the first conference: the days before the peak are no week);
+    ``told``: what the previous conference was told, when later deliveries revised it."""
     start = get(city, "period_start")
     days = get(city, "period_days")
     since = ""
@@ -255,7 +258,41 @@ def period_note(city: pd.Series, lang: str) -> str:
         )
     if is_missing(get(city, "gain_prev_week")):
         return since + t("briefing.kpi.first_conference", lang)
-    return since + t("briefing.kpi.prev_week", lang, value=int_text(city["gain_prev_week"], lang))
+    value = int_text(city["gain_prev_week"], lang)
+    if told is not None and told != int(city["gain_prev_week"]):
+        return since + t(
+            "briefing.kpi.prev_week_revised", lang, value=value, told=int_text(told, lang)
+        )
+    return since + t("briefing.kpi.prev_week", lang, value=value)
+
+
+def revisions_note(data: BriefingData, plan: Plan, lang: str) -> str:
+    """One sentence per kind naming the bars later deliveries revised (told -> now); empty
+    when none was."""
+    from helpers.briefing.tables import weekly_gains
+
+    gains = weekly_gains(data, plan)
+    parts = []
+    for kind in KINDS:
+        rows = revised_gains(gains, kind)
+        if rows.empty:
+            continue
+        bars = [
+            t(
+                "briefing.city.revised_bar",
+                lang,
+                bar=t("briefing.city.before_start", lang, date=plan.start.strftime("%d/%m"))
+                if is_missing(r["week_end"])
+                else pd.Timestamp(r["week_end"]).strftime("%d/%m"),
+                told=int_text(r["cleaned_told"], lang),
+                now=int_text(r["cleaned_day"], lang),
+            )
+            for _, r in rows.iterrows()
+        ]
+        parts.append(t(f"briefing.kind.{kind}", lang) + ": " + "; ".join(bars))
+    if not parts:
+        return ""
+    return t("briefing.city.revised_note", lang, bars=". ".join(parts))
 
 
 def _tile(label: str, value: str, note: str = "", extra: str = "") -> dict[str, str]:
@@ -322,7 +359,7 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
             _tile(
                 text("kpi.gain_week"),
                 v["gain_week"],
-                period_note(city, lang) + change,
+                period_note(city, lang, previous_told(data, kind)) + change,
             ),
             _tile(
                 days_label,
@@ -418,6 +455,7 @@ def city_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
         "curves": city_curves_chart(data, plan, lang),
         "weekly": weekly_gains_chart(data, plan, lang),
         "weekly_caption": text("city.weekly_caption", start=fmt_date(plan.start, lang)),
+        "weekly_revisions": revisions_note(data, plan, lang),
         "figures": table(
             ["", text("kind.vehicle"), text("kind.licence")],
             rows,

@@ -28,6 +28,26 @@ def at_by_date_text(row: dict[str, Any], lang: str) -> str:
     return "–"
 
 
+def revised_given(row: dict[str, Any]) -> bool:
+    """The figure when given, as counted now, differs from the one the conference was shown."""
+    told = row.get("value_given_told")
+    return (
+        not is_missing(told)
+        and not is_missing(row["value_given"])
+        and (round(float(told), 6) != round(float(row["value_given"]), 6))
+    )
+
+
+def given_text(row: dict[str, Any], lang: str) -> str:
+    """The figure when given; a revised one carries '*' and what the conference was shown."""
+    unit = str(row["unit"])
+    value = figure_text(row["value_given"], unit, lang)
+    if not revised_given(row):
+        return value
+    told = figure_text(row["value_given_told"], unit, lang)
+    return t("commitments.revised_given", lang, value=value, told=told)
+
+
 def commitment_rows(status: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     """One row per commitment, in the table's order (missed first): its cells and status."""
     rows = []
@@ -40,7 +60,7 @@ def commitment_rows(status: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
                     r["unit_name"],
                     t(f"commitments.measure.{r['measure']}", lang),
                     date_text(r["given_on"], lang),
-                    figure_text(r["value_given"], unit, lang),
+                    given_text(r, lang),
                     figure_text(r["value_now"], unit, lang),
                     figure_text(r["target"], unit, lang),
                     date_text(r["by_date"], lang),
@@ -79,8 +99,10 @@ def commitments_part(data: BriefingData, lang: str) -> dict[str, Any]:
             "status",
         )
     ]
+    revised = any(revised_given(r) for r in status.to_dict("records"))
     return {
         "lead": lead,
+        "revised_note": t("commitments.revised_note", lang) if revised else "",
         "table": table(
             headers,
             commitment_rows(status, lang),

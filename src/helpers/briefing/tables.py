@@ -45,10 +45,18 @@ def peak_day(plan: Plan, week: str) -> int:
 
 
 def weekly_gains(data: BriefingData, plan: Plan) -> pd.DataFrame:
-    """Cleaned per conference period and kind (``week_end``: the conference's week, from the
-    week's rank history; without one, weeks ending on the briefing's weekday), plus one row
-    per kind with ``week_end`` null: records cleaned before the peak started (or at an unknown
-    moment), so the bars add up to the cleaned total."""
+    """Cleaned per conference period and kind (``week_end``: the conference's week), plus one
+    row per kind with ``week_end`` null: records cleaned before the peak started (or at an
+    unknown moment), so the bars add up to the cleaned total. From the week's
+    ``conference_gains`` (with ``cleaned_told`` and ``revised``: what each conference was
+    told); a folder written before it: from the daily series and the rank history's weeks
+    (without one, weeks ending on the briefing's weekday), nothing known as told."""
+    gains = data.conference_gains
+    if gains is not None and len(gains) and "revised" in gains:
+        out = gains.rename(columns={"week": "week_end", "cleaned": "cleaned_day"})
+        out = out[["week_end", "kind", "cleaned_day", "cleaned_told", "revised"]]
+        keep = out["week_end"].notna() | (out["cleaned_day"] > 0) | out["revised"]
+        return out.loc[keep].reset_index(drop=True)
     daily = data.daily.copy()
     daily["date"] = pd.to_datetime(daily["date"]).dt.date
     as_of = data.as_of
@@ -86,7 +94,28 @@ def weekly_gains(data: BriefingData, plan: Plan) -> pd.DataFrame:
         out["_o"] = out["week_end"].notna()
         out = out.sort_values(["kind", "_o", "week_end"], kind="stable", ignore_index=True)
         out = out.drop(columns="_o")
-    return out
+    return out.assign(cleaned_told=pd.NA, revised=False)
+
+
+def revised_gains(gains: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The bars of ``kind`` whose figure later deliveries revised (late events), oldest first:
+    ``week_end`` (null: before the peak), ``cleaned_told``, ``cleaned_day`` (now)."""
+    rows = gains.loc[(gains["kind"] == kind) & gains["revised"].astype("bool")]
+    return rows[["week_end", "cleaned_told", "cleaned_day"]].reset_index(drop=True)
+
+
+def previous_told(data: BriefingData, kind: str) -> int | None:
+    """What the previous conference was told it cleaned in its period, when later deliveries
+    revised that figure (else None: the figure shown is the one it was told)."""
+    gains = data.conference_gains
+    if gains is None or gains.empty or "revised" not in gains:
+        return None
+    rows = gains.loc[(gains["kind"] == kind) & gains["week"].notna()]
+    rows = rows.loc[pd.to_datetime(rows["week"]).dt.date < data.as_of]
+    if rows.empty:
+        return None
+    last = rows.sort_values("week").iloc[-1]
+    return int(last["cleaned_told"]) if bool(last["revised"]) else None
 
 
 def rank_share(units: pd.DataFrame) -> str:

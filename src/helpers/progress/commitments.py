@@ -13,6 +13,10 @@ unit_progress figure its measure is bound to (``helpers.statuses.COMMITMENT_MEAS
 - ``pace_per_day``: the unit's 7-day pace (``<p>_rate_7d``; for a share, over its cleanable
   records); for the backlog and the difficult records, the change since the previous reporting
   week per day (else since the date given).
+- ``value_given_told``: the figure the conference was shown when the commitment was given,
+  from the processed ``unit_progress`` of the week ending the day before the date given, when
+  that week was run; null otherwise. When later deliveries revised it (late events) it differs
+  from ``value_given``, and the briefing says so (docs/rules.md, "Revisions").
 - ``status`` (``COMMITMENT_STATUSES``): met = target reached (judged on the by-date's figure
   once it has passed); missed = the by-date is this week's last day or earlier and the target
   was not reached; on_course = not reached, and at the pace the figure reaches the target by the
@@ -131,6 +135,12 @@ def commitment_status(
         now.loc[rows.index] = value.reindex(rows["unit_code"]).to_numpy()
     before = given.map(lambda d: d - timedelta(days=1))
     value_given = value_on(c, units, before, daily=daily, earlier=earlier)
+    value_told = pd.Series(np.nan, index=c.index, dtype="float64")
+    for index, day in before.items():  # a few commitments a week: one lookup each
+        shown = (earlier or {}).get(day)
+        if shown is not None:
+            figure = measure_value(shown, str(c.at[index, "measure"]))
+            value_told.loc[index] = figure.get(c.at[index, "unit_code"], np.nan)
     passed = by.map(lambda d: d < as_of)
     value_by = value_on(c, units, by, daily=daily, earlier=earlier).where(passed)
     pace = _pace(c, units, now, value_given, given, as_of, previous, previous_as_of)
@@ -160,6 +170,7 @@ def commitment_status(
             "given_on": given,
             "commitment_text": c["commitment_text"] if "commitment_text" in c else None,
             "value_given": value_given,
+            "value_given_told": value_told,
             "value_now": now,
             "value_by": value_by,
             "pace_per_day": pace,

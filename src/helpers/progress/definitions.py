@@ -67,6 +67,7 @@ OUTPUT_TABLES: tuple[str, ...] = (
     "talking_points",
     "rank_history",
     "followup",
+    "conference_gains",
     "commitment_status",
 )
 

@@ -1,5 +1,6 @@
-"""History: each earlier reporting week's unit standings (``rank_history``) and the follow-up
-of the previous conference (``followup``).
+"""History: each earlier reporting week's unit standings (``rank_history``), the follow-up
+of the previous conference (``followup``) and the records cleaned in each conference's period,
+told then and counted now (``conference_gains``).
 
 Source of truth for an earlier week is that week's processed ``unit_progress`` and
 ``city_progress`` when the week was run (what its conference was actually told). A week that
@@ -19,14 +20,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from helpers import store
 from helpers.config import Plan
 from helpers.paths import Workspace
-from helpers.progress.conferences import Period, conference_weeks
+from helpers.progress.conferences import Period, conference_weeks, periods
 from helpers.progress.definitions import CONDUCT_RULES, KINDS, RANK_SHARE
 from helpers.progress.records import (
     Aggregates,
@@ -72,6 +74,18 @@ HISTORY_COLUMNS = (
 # about past namings counts the namings of the kind it names.
 NAMING_KINDS = ("progress", "conduct")
 FOLLOWUP_SUBJECTS = ("laggard", "leader", "city")
+# conference_gains: one row per conference and kind, and per kind one row with ``week`` null
+# for the records cleaned before the peak (or on an unknown day)
+GAINS_COLUMNS: dict[str, str] = {
+    "week": "object",
+    "kind": "str",
+    "period_start": "object",
+    "period_end": "object",
+    "cleaned": "int64",
+    "cleaned_told": "Int64",
+    "recomputed": "bool",
+    "revised": "bool",
+}
 FOLLOWUP_OUTCOMES = ("improved", "not_improved", "kept", "lost", "met", "missed", "no_target")
 
 
@@ -440,15 +454,94 @@ _FOLLOWUP_EMPTY: dict[str, str] = {
 }
 
 
+def _told(weektables: WeekTables, period: Period, column: str, kind: str) -> int | None:
+    """A figure of ``weektables``' city table as its conference was told it: None when the
+    week was recomputed, or run over another period (a folder written with 7-day windows)."""
+    city = weektables.city
+    if weektables.recomputed or column not in city or "period_start" not in city:
+        return None
+    rows = city.loc[city["kind"] == kind]
+    if rows.empty or pd.isna(rows["period_start"].iloc[0]):
+        return None
+    if pd.Timestamp(rows["period_start"].iloc[0]).date() != period.start:
+        return None
+    return _whole(rows[column].iloc[0])
+
+
+def conference_gains(
+    weeks: Sequence[WeekTables], daily: pd.DataFrame, peak_start: date
+) -> pd.DataFrame:
+    """Records cleaned in each conference's period (``weeks``: every conference up to this
+    one, oldest first) per kind, as this week's data counts them (``cleaned``), beside what
+    that conference was told (``cleaned_told``: its own ``city_progress`` gain, null when it
+    was recomputed); plus per kind the records cleaned before the peak or on an unknown day
+    (``week`` null; told: the first conference's ``cleaned_before_start``). ``revised``: a
+    later delivery changed the figure (late events): the briefing says so beside it
+    (docs/rules.md, "Revisions"). The rows of one kind add up to its records cleaned."""
+    ordered = sorted(weeks, key=lambda w: w.week)
+    if not ordered:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in GAINS_COLUMNS.items()})
+    calendar = periods([w.week for w in ordered], peak_start)
+    ends = [w.as_of for w in ordered]
+    first_start = calendar[ordered[0].week].start
+    dated = daily.loc[daily["date"].notna()]
+    day = pd.to_datetime(dated["date"]).to_numpy(dtype="datetime64[D]")
+    # each day falls in the period of the first conference on or after it
+    slot = np.searchsorted(np.array(ends, dtype="datetime64[D]"), day, side="left")
+    slot = np.where(day < np.datetime64(first_start, "D"), -1, slot)
+    cleaned = dated["cleaned_day"].astype("int64").to_numpy()
+    undated = daily.loc[daily["date"].isna()]
+    rows: list[dict] = []
+    for kind in KINDS:
+        mine = (dated["kind"] == kind).to_numpy()
+        per_slot = np.bincount(slot[mine] + 1, weights=cleaned[mine], minlength=len(ends) + 2)
+        before = int(per_slot[0]) + int(undated.loc[undated["kind"] == kind, "cleaned_day"].sum())
+        told_before = _told(ordered[0], calendar[ordered[0].week], "cleaned_before_start", kind)
+        rows.append(
+            {
+                "week": None,
+                "kind": kind,
+                "period_start": None,
+                "period_end": first_start - timedelta(days=1),
+                "cleaned": before,
+                "cleaned_told": before if len(ordered) == 1 else told_before,
+                "recomputed": ordered[0].recomputed,
+            }
+        )
+        for i, weektables in enumerate(ordered):
+            period = calendar[weektables.week]
+            now = int(per_slot[i + 1])
+            current = i == len(ordered) - 1  # this week's figure is the one told now
+            rows.append(
+                {
+                    "week": weektables.as_of,
+                    "kind": kind,
+                    "period_start": period.start,
+                    "period_end": period.end,
+                    "cleaned": now,
+                    "cleaned_told": now
+                    if current
+                    else _told(weektables, period, "gain_week", kind),
+                    "recomputed": weektables.recomputed,
+                }
+            )
+    out = pd.DataFrame(rows, columns=[c for c in GAINS_COLUMNS if c != "revised"])
+    told = out["cleaned_told"].astype("Int64")
+    out["revised"] = (told.notna() & (told != out["cleaned"])).fillna(False).astype("bool")
+    return out.astype(GAINS_COLUMNS)
+
+
 def build(
     weeks: Sequence[WeekTables],
     current: WeekTables,
     *,
     daily: pd.DataFrame | None = None,
+    peak_start: date | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """``rank_history`` (the earlier weeks and this one) and ``followup`` (the newest earlier
-    week is the previous conference). ``daily``: this week's per-unit, per-day cleanings, to
-    tell a revised figure of the previous conference from the one it was told."""
+    """``rank_history`` (the earlier weeks and this one), ``followup`` (the newest earlier
+    week is the previous conference) and, with ``daily`` (this week's per-unit, per-day
+    cleanings) and ``peak_start``, ``conference_gains``; ``daily`` also tells a revised
+    figure of the previous conference from the one it was told."""
     earlier = sorted((w for w in weeks if w.week < current.week), key=lambda w: w.week)
     history = rank_history([*earlier, current])
     previous = earlier[-1] if earlier else None
@@ -456,7 +549,10 @@ def build(
     if previous is not None and daily is not None:
         upto = daily.loc[daily["date"].isna() | (daily["date"] <= previous.as_of)]
         then_now = {k: int(v) for k, v in upto.groupby("kind")["cleaned_day"].sum().items()}
-    return {
+    out = {
         "rank_history": history,
         "followup": followup(history, previous, current, then_now=then_now),
     }
+    if daily is not None and peak_start is not None:
+        out["conference_gains"] = conference_gains([*earlier, current], daily, peak_start)
+    return out

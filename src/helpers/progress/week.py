@@ -222,4 +222,4 @@ def week_history(
     current = history.WeekTables(
         week, tables["unit_progress"], tables["city_progress"], laggards=tables["laggards"]
     )
-    return history.build(earlier, current, daily=agg.daily)
+    return history.build(earlier, current, daily=agg.daily, peak_start=plan.start)
