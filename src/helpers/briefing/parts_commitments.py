@@ -30,12 +30,10 @@ def at_by_date_text(row: dict[str, Any], lang: str) -> str:
 
 def revised_given(row: dict[str, Any]) -> bool:
     """The figure when given, as counted now, differs from the one the conference was shown."""
-    told = row.get("value_given_told")
-    return (
-        not is_missing(told)
-        and not is_missing(row["value_given"])
-        and (round(float(told), 6) != round(float(row["value_given"]), 6))
-    )
+    told, now = row.get("value_given_told"), row["value_given"]
+    if told is None or is_missing(told) or is_missing(now):
+        return False
+    return round(float(told), 6) != round(float(now), 6)
 
 
 def given_text(row: dict[str, Any], lang: str) -> str:
