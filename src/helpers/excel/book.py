@@ -546,13 +546,17 @@ class PackBook:
 
     def _mark_synthetic(self) -> None:
         """Every sheet of a workbook built from generated data says so on every printed page
-        (header and footer, centre) and on its tab."""
+        (header: before the handling mark on the right, where a long title on the left does
+        not run into it; footer: centre, in both languages) and on its tab."""
         if not self.synthetic_mark:
             return
         colour = self.template["colours"].get("synthetic", "B00020")
+        mark = self.synthetic_mark.replace("&", "&&")
+        short = synthetic.label(self.lang)  # the header's right holds the handling mark too
         for ws in self.wb.worksheets:
-            for part in (ws.oddHeader.center, ws.oddFooter.center):
-                part.text = self.synthetic_mark.replace("&", "&&")
+            ws.oddHeader.right.text = f"{short} · {ws.oddHeader.right.text or ''}".rstrip(" ·")
+            ws.oddFooter.center.text = mark
+            for part in (ws.oddHeader.right, ws.oddFooter.center):
                 part.font = "Calibri,Bold"
                 part.color = colour
             ws.sheet_properties.tabColor = colour
