@@ -62,3 +62,24 @@ def test_the_unit_picker_shows_the_parameters_unit_until_another_is_chosen():
     assert repr(picker) == f"{i18n.t('display.unit', 'vi')} Phường Ngọc Hà"
     picker.value = "00004"
     assert picker.label == "Phường Ba Đình"
+
+
+def test_a_units_self_reports_show_counts_formatted_and_a_day_without_a_report_blank():
+    from datetime import date
+
+    from helpers import progress
+
+    measures = ("vehicles_collected", "vehicles_approved", "licences_collected", "licences_cleaned")
+    check = pd.DataFrame(
+        {
+            "report_date": [date(2025, 12, 8), date(2025, 12, 9)],
+            "unit_code": ["00008"] * 2,
+            "has_report": [False, True],
+            "ratio": [0.0, 1.0],
+            "overstated": [False, False],
+            **{f"reported_{m}": [0, 1200] for m in measures},
+            **{f"system_{m}": [3, 1200] for m in measures},
+        }
+    )
+    shown = cells(progress.unit_self_reports(check, "00008", "vi"))
+    assert shown[0][2:4] == ["", "3"] and shown[1][2:4] == ["1.200", "1.200"]

@@ -46,7 +46,8 @@ def cell_text(value: Any, lang: str, *, decimals: int = 1) -> str:
     if isinstance(value, (int, np.integer)):
         return fmt_int(int(value), lang)
     if isinstance(value, (float, np.floating)):
-        return fmt_int(value, lang) if float(value).is_integer() else fmt_num(value, lang, decimals)
+        number = float(value)
+        return fmt_int(number, lang) if number.is_integer() else fmt_num(number, lang, decimals)
     if isinstance(value, pd.Timestamp):
         return _when(value.to_pydatetime(), lang)
     if isinstance(value, (date, datetime)):
@@ -54,14 +55,16 @@ def cell_text(value: Any, lang: str, *, decimals: int = 1) -> str:
     return str(value)
 
 
-def _formatter(column: pd.Series, lang: str, *, share: bool, decimals: int) -> Callable[[Any], str]:
+def _formatter(
+    column: pd.Series, lang: str, *, share: bool, decimals: int, missing: str
+) -> Callable[[Any], str]:
     if share:
-        return lambda v: MISSING if _missing(v) else fmt_pct(v, lang, decimals)
+        return lambda v: missing if _missing(v) else fmt_pct(v, lang, decimals)
     if pd.api.types.is_float_dtype(column.dtype):
         values = column.dropna().to_numpy(dtype=float)
         if values.size and np.all(np.mod(values, 1) == 0):  # counts held as floats: 3, not 3,0
-            return lambda v: MISSING if _missing(v) else fmt_int(v, lang)
-    return lambda v: cell_text(v, lang, decimals=decimals)
+            return lambda v: missing if _missing(v) else fmt_int(v, lang)
+    return lambda v: missing if _missing(v) else cell_text(v, lang, decimals=decimals)
 
 
 def _is_numeric(column: pd.Series) -> bool:
@@ -77,11 +80,13 @@ def readable(
     shares: Collection[str] = (),
     decimals: Mapping[str, int] | None = None,
     caption: str | None = None,
+    missing: str = MISSING,
 ) -> Styler:
     """``frame`` formatted for reading in ``lang``: every cell, every row, nothing cut.
 
     ``shares`` names columns holding fractions (0.41 -> 41,0%); ``decimals`` the decimals of
-    a column of measurements (default 1). A table whose index is just the row numbers shows
+    a column of measurements (default 1); ``missing`` what a missing value shows (a dash, or
+    "" where a caption says blank means something). A table whose index is just the row numbers shows
     no index; a labelled index (a figure's name) is kept. The frame is not changed.
     """
     check_lang(lang)
@@ -89,7 +94,9 @@ def readable(
     shares = set(shares)
     styler = frame.style.format(
         {
-            c: _formatter(frame[c], lang, share=c in shares, decimals=decimals.get(c, 1))
+            c: _formatter(
+                frame[c], lang, share=c in shares, decimals=decimals.get(c, 1), missing=missing
+            )
             for c in frame.columns
         }
     )
