@@ -133,15 +133,20 @@ def test_executed_tables_read_as_the_briefing_in_vietnamese(
     name, progressed, sample_week, tmp_path
 ):
     import re
+    import shutil
 
     import papermill as pm
 
     from helpers import i18n
 
+    processed = progressed.processed
+    if name == "01_ingest":  # ingest replaces the week's folder: the session's stays whole
+        processed = tmp_path / "processed"
+        shutil.copytree(progressed.processed, processed)
     parameters = {
         "week": sample_week,
         "raw_dir": str(progressed.raw),
-        "processed_dir": str(progressed.processed),
+        "processed_dir": str(processed),
         "output_dir": str(tmp_path / "out"),
     }
     if name == "explore_unit":
