@@ -67,3 +67,111 @@ def test_no_definitions_in_notebooks(path):
             assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)), path.name
             if isinstance(node, ast.ExceptHandler):
                 assert node.type is not None, f"{path.name}: bare except"
+
+
+# ---------------------------------------------------------------- what the analyst reads
+
+READ_BEFORE_CONFERENCE = ["01_ingest", "explore_unit"]
+# helpers whose result a notebook cell may show as it is (a chart, a Styler of its own)
+SHOWN_AS_THEY_ARE = {"chart_unit_curve", "unit_self_reports", "readable", "unit_picker", "print"}
+
+
+def _last_call(cell) -> str | None:
+    """The name of the function a code cell's last expression calls (None if it calls none)."""
+    source = "\n".join(ln for ln in cell.source.splitlines() if not ln.lstrip().startswith("%"))
+    body = ast.parse(source).body
+    if not body or not isinstance(body[-1], ast.Expr) or not isinstance(body[-1].value, ast.Call):
+        return None
+    func = body[-1].value.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+@pytest.mark.parametrize("name", READ_BEFORE_CONFERENCE)
+def test_every_table_shown_goes_through_the_display_helper(name):
+    """pandas' own display cuts texts at 50 characters, hides the middle of long tables and
+    writes 60420, 3.000000, True and nan: every table goes through helpers.display.readable."""
+    nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    bare = [
+        call
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and (call := _last_call(cell)) is not None
+        and call not in SHOWN_AS_THEY_ARE
+    ]
+    assert bare == []
+
+
+def test_explore_unit_takes_its_unit_from_the_list_defaulting_to_the_parameter():
+    nb = nbformat.read(NOTEBOOKS_DIR / "explore_unit.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    picker = [i for i, s in enumerate(code) if "unit_picker(progress.find_unit(unit)" in s]
+    chosen = [i for i, s in enumerate(code) if "code = picker.value" in s]
+    assert len(picker) == 1 and len(chosen) == 1 and picker[0] < chosen[0]
+
+
+def _shown_text(path) -> list[str]:
+    """What each output of an executed notebook shows: the HTML's text, else the plain text."""
+    import html
+    import re
+
+    nb = nbformat.read(path, as_version=4)
+    shown = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                page = re.sub(r"(?s)<style.*?</style>", " ", data["text/html"])
+                shown.append(html.unescape(re.sub(r"<[^>]+>", "\t", page)))
+            else:
+                shown.append(data.get("text/plain", "") + output.get("text", ""))
+    return shown
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", READ_BEFORE_CONFERENCE)
+def test_executed_tables_read_as_the_briefing_in_vietnamese(
+    name, progressed, sample_week, tmp_path
+):
+    import re
+    import shutil
+
+    import papermill as pm
+
+    from helpers import i18n
+
+    processed = progressed.processed
+    if name == "01_ingest":  # ingest replaces the week's folder: the session's stays whole
+        processed = tmp_path / "processed"
+        shutil.copytree(progressed.processed, processed)
+    parameters = {
+        "week": sample_week,
+        "raw_dir": str(progressed.raw),
+        "processed_dir": str(processed),
+        "output_dir": str(tmp_path / "out"),
+    }
+    if name == "explore_unit":
+        parameters |= {"unit": "Yên Xuân", "lang": "vi"}
+    target = tmp_path / f"{name}.ipynb"
+    pm.execute_notebook(
+        NOTEBOOKS_DIR / f"{name}.ipynb",
+        target,
+        kernel_name="catp375",
+        parameters=parameters,
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    tables = [s for s in _shown_text(target) if "\t" in s]
+    text = "\n".join(tables)
+    assert tables
+    assert re.findall(r"\bnan\b|\bNaN\b|<NA>|\bTrue\b|\bFalse\b|\d\.\d{6}\b", text) == []
+    cells = [c.strip() for c in text.split("\t")]
+    assert [c for c in cells if re.fullmatch(r"[1-9]\d{3,}", c)] == [], "counts not grouped"
+    assert "..." not in text and "…" not in text
+    if name == "01_ingest":
+        ledger = i18n.t("ingest.rows_read", "vi")
+        assert ledger in text
+        # every file of the week is a row, none hidden in the middle
+        rows_read = re.findall(r"\t(\d{1,3}(?:\.\d{3})+)\t", text)
+        assert rows_read, "row counts are grouped with dots"
+    else:
+        assert f"{i18n.t('display.unit', 'vi')} Xã Yên Xuân" in "\n".join(_shown_text(target))

@@ -16,6 +16,8 @@ from helpers.config import Plan
 from helpers.i18n import check_lang, t
 from helpers.paths import TEMPLATES_DIR
 from helpers.store import atomic_write
+from helpers.synthetic import label as synthetic_label
+from helpers.synthetic import week_is_synthetic
 
 TEMPLATE_NAME = "briefing"
 TEMPLATE_DIR = TEMPLATES_DIR / TEMPLATE_NAME
@@ -26,8 +28,9 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def page_css(plan: Plan, week: str, lang: str) -> str:
-    """@page rules: header (plan, week) and footer (page X of Y, internal mark) in ``lang``."""
+def page_css(plan: Plan, week: str, lang: str, *, synthetic: bool = False) -> str:
+    """@page rules: header (plan, week) and footer (page X of Y, internal mark) in ``lang``;
+    a briefing built from generated data says so at the top of every page."""
     template = t("common.page_of", lang)
     before, _, rest = template.partition("{page}")
     middle, _, after = rest.partition("{pages}")
@@ -51,6 +54,8 @@ def page_css(plan: Plan, week: str, lang: str) -> str:
         f"\n  @bottom-left {{ content: {mark}; }}"
         f"\n  @bottom-right {{ content: {counter}; }}"
     )
+    if synthetic:
+        margins += f"\n  @top-center {{ content: {_css_string(synthetic_label(lang))}; }}"
     return (
         f"@page {{ size: A4 portrait; margin: 17mm 14mm 16mm 14mm;{margins}\n}}\n"
         f"@page appendix {{ size: A4 landscape; margin: 15mm 12mm 14mm 12mm;{margins}\n}}\n"
@@ -68,7 +73,7 @@ def fonts_css() -> str:
     )
 
 
-def render_html(nb, plan: Plan, week: str, lang: str) -> str:
+def render_html(nb, plan: Plan, week: str, lang: str, *, synthetic: bool = False) -> str:
     """The executed notebook as the briefing's HTML: outputs only, through the template."""
     from nbconvert import HTMLExporter
 
@@ -86,11 +91,21 @@ def render_html(nb, plan: Plan, week: str, lang: str) -> str:
             "lang": lang,
             "title": f"{t('briefing.doc_title', lang)} · {page_header(plan, week, lang)}",
             "author": plan.issuer[lang],
-            "page_css": page_css(plan, week, lang),
+            "page_css": page_css(plan, week, lang, synthetic=synthetic),
         }
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
+
+
+def _built_from_generated_data(nb, week: str) -> bool:
+    """Whether the week the notebook ran on is synthetic, read from the ledger of the processed
+    folder Papermill gave it (helpers.synthetic)."""
+    from helpers.paths import workspace
+
+    given = nb.metadata.get("papermill", {}).get("parameters", {})
+    ws = workspace(given.get("raw_dir") or None, given.get("processed_dir") or None)
+    return week_is_synthetic(ws, week)
 
 
 def write_pdf(html_text: str, target: Path) -> None:
@@ -115,7 +130,13 @@ def export_briefing(
 
     check_lang(lang)
     nb = nbformat.read(str(executed_notebook), as_version=4)
-    html_text = render_html(nb, load_plan().in_force(date.fromisoformat(week)), week, lang)
+    html_text = render_html(
+        nb,
+        load_plan().in_force(date.fromisoformat(week)),
+        week,
+        lang,
+        synthetic=_built_from_generated_data(nb, week),
+    )
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     html_path = output_dir / f"briefing-{week}-{lang}.html"

@@ -20,6 +20,7 @@ from helpers.config import Plan
 from helpers.excel import next_week_targets
 from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
 from helpers.statuses import breach_of
+from helpers.synthetic import both_labels, note
 from helpers.units import UNIT_COUNT
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -122,19 +123,26 @@ def unit_message(
     sender: str,
     reply_to: str = "",
     encrypted: bool = True,
+    synthetic: bool = False,
 ) -> EmailMessage:
-    """The message for one unit: To/Cc from the address book, its own pack attached."""
+    """The message for one unit: To/Cc from the address book, its own pack attached. A week
+    built from generated data says so in the subject and on the body's first line."""
     to, cc = recipients
     unit = task["unit"]
     domain = (getaddresses([sender])[0][1].rpartition("@")[2] or "localhost").lower()
     msg = EmailMessage(policy=MAIL_POLICY)
-    msg["Subject"] = _d(
+    subject = _d(
         "subject",
         lang,
         plan=plan.number,
         unit=unit["unit_name"],
         week=fmt_date(date.fromisoformat(week), lang),
     )
+    body = cover_text(task, plan, week, lang, encrypted=encrypted)
+    if synthetic:
+        subject = f"[{both_labels()}] {subject}"
+        body = f"*** {both_labels()} *** {note(lang)}\n\n{body}"
+    msg["Subject"] = subject
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     if cc:
@@ -146,7 +154,7 @@ def unit_message(
     msg["X-CATP375-Unit"] = str(unit["unit_code"])
     msg["X-CATP375-Week"] = week
     # 8bit: the note reads as plain text in the .eml too (sent with BODY=8BITMIME)
-    msg.set_content(cover_text(task, plan, week, lang, encrypted=encrypted), cte="8bit")
+    msg.set_content(body, cte="8bit")
     maintype, _, subtype = XLSX_TYPE.partition("/")
     msg.add_attachment(
         attachment, maintype=maintype, subtype=subtype, filename=Path(task["path"]).name

@@ -40,6 +40,7 @@ from helpers.distribution.contacts import Contact, is_placeholder, load_contacts
 from helpers.distribution.message import unit_message
 from helpers.excel import load_template, unit_tasks
 from helpers.paths import CONTACTS_FILE, Workspace
+from helpers.synthetic import week_is_synthetic
 
 LOG_FILE = "distribution.json"
 OUTBOX = "outbox"
@@ -311,6 +312,7 @@ def send_packs(
     sender_address = getaddresses([sender])[0][1]
     encrypted = bool(plan.unit_packs.get("encrypt", True))
     tasks = unit_tasks(ws, week, out_dir, lang, plan, load_template(), {}, units=units)
+    synthetic = week_is_synthetic(ws, week)  # every mail of a generated week says so
     missing = [Path(task["path"]).name for task in tasks if not Path(task["path"]).is_file()]
     if missing:
         raise DeliveryError(
@@ -380,6 +382,7 @@ def send_packs(
                 lang,
                 sender=sender,
                 encrypted=encrypted,
+                synthetic=synthetic,
                 reply_to=str((plan.distribution or {}).get("reply_to") or ""),
             )
             entry = {

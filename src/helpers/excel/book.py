@@ -37,7 +37,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
-from helpers import ConfigError, store
+from helpers import ConfigError, store, synthetic
 from helpers.excel.sheetxml import (
     SHEET_NAME_CHARS,
     SHEET_ROWS,
@@ -138,6 +138,9 @@ class PackBook:
         self.lang = lang
         self.title = title
         self.mark = mark
+        # "DỮ LIỆU MẪU / SYNTHETIC DATA" when the week is built from generated data (set by
+        # build_packs from the ingest ledger): a banner on the front sheet, every page's header
+        self.synthetic_mark: str | None = template.get("synthetic_mark")
         self.wb = Workbook()
         self.wb.remove(self.wb.active)
         self._styles: dict[tuple, int] = {}
@@ -541,8 +544,26 @@ class PackBook:
         for key, value in custom.items():
             self.wb.custom_doc_props.append(StringProperty(name=key, value=str(value)))
 
+    def _mark_synthetic(self) -> None:
+        """Every sheet of a workbook built from generated data says so on every printed page
+        (header: before the handling mark on the right, where a long title on the left does
+        not run into it; footer: centre, in both languages) and on its tab."""
+        if not self.synthetic_mark:
+            return
+        colour = self.template["colours"].get("synthetic", "B00020")
+        mark = self.synthetic_mark.replace("&", "&&")
+        short = synthetic.label(self.lang)  # the header's right holds the handling mark too
+        for ws in self.wb.worksheets:
+            ws.oddHeader.right.text = f"{short} · {ws.oddHeader.right.text or ''}".rstrip(" ·")
+            ws.oddFooter.center.text = mark
+            for part in (ws.oddHeader.right, ws.oddFooter.center):
+                part.font = "Calibri,Bold"
+                part.color = colour
+            ws.sheet_properties.tabColor = colour
+
     def save(self, path: Path, *, level: int = 6) -> Path:
         """Write the workbook atomically; the bytes depend only on the content."""
+        self._mark_synthetic()
         when = self.wb.properties.modified or datetime(2000, 1, 1)
         splices = {
             f"xl/worksheets/sheet{index}.xml": self._splices[ws.title]
@@ -562,9 +583,20 @@ class PackBook:
 
 
 def title_block(book: PackBook, ws, lines: Sequence[str]) -> int:
-    """A pack's title lines and its handling mark at the top of a sheet; the next free row."""
-    book.heading(ws, 1, lines[0], "title_size")
-    for offset, line in enumerate(lines[1:], start=2):
+    """A pack's title lines and its handling mark at the top of a sheet; the next free row.
+    A pack built from generated data opens with a banner row saying so."""
+    top = 0
+    if book.synthetic_mark:
+        top = 1
+        colour = book.template["colours"].get("synthetic", "B00020")
+        banner = book.put(ws, 1, 1, f"{book.synthetic_mark} · {synthetic.note(book.lang)}")
+        f = book.template["font"]
+        banner.font = Font(name=f["name"], size=f["subtitle_size"], bold=True, color=colour)
+        # a light band under the text, which runs on over the empty cells to its right
+        for column in range(1, 9):
+            ws.cell(row=1, column=column).fill = PatternFill("solid", fgColor="FCE4E4")
+    book.heading(ws, top + 1, lines[0], "title_size")
+    for offset, line in enumerate(lines[1:], start=top + 2):
         book.put(ws, offset, 1, line)
-    book.note(ws, len(lines) + 1, book.mark)
-    return len(lines) + 3
+    book.note(ws, top + len(lines) + 1, book.mark)
+    return top + len(lines) + 3

@@ -40,6 +40,7 @@ from helpers.excel.worklists import LISTS, stage_unit_rows
 from helpers.i18n import check_lang
 from helpers.paths import Workspace
 from helpers.sqltext import ident
+from helpers.synthetic import both_labels, week_is_synthetic
 from helpers.units import official_units
 from helpers.workers import process_pool
 
@@ -250,6 +251,8 @@ def build_packs(
     check_lang(lang)
     plan = (plan or load_plan()).in_force(date.fromisoformat(week))
     template = template or load_template()
+    if week_is_synthetic(ws, week):  # every pack of a generated week says so (PackBook)
+        template = {**template, "synthetic_mark": both_labels()}
     out_dir = Path(out_dir)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import DeliveryError, headers, i18n
+from helpers import DeliveryError, headers, i18n, synthetic
 from helpers.config import Plan
 from helpers.paths import Workspace
 
@@ -188,6 +188,8 @@ def _unread_files(ws: Workspace, folder: Path) -> list[Path]:
             continue
         if path.is_dir() and path.name == "unit_reports":
             unread += [p for p in sorted(path.iterdir()) if not _ignored(p) and not _usable(p)]
+        elif path.name == synthetic.MARKER and path.is_file():
+            continue  # the generator's marker: read into the ledger, not a data file
         elif path.is_dir() or not _usable(path) or _named_source(path) is None:
             unread.append(path)
     return unread

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from helpers import PipelineError, headers, schemas, store
+from helpers import PipelineError, headers, schemas, store, synthetic
 from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.incremental import Hashes, code_version
@@ -288,6 +288,11 @@ def ingest_week(
             "sources": summary,
             "files": entries,
             "warnings": warnings,
+            # the generator's marked folders up to the week (helpers.synthetic): any one makes
+            # every document of the week say DỮ LIỆU MẪU / SYNTHETIC DATA
+            "synthetic_deliveries": synthetic.marked_deliveries(
+                ws, [d for d in ws.deliveries() if d <= week]
+            ),
         }
         (staging / "ledger.json").write_text(
             json.dumps(ledger, ensure_ascii=False, indent=2), "utf-8"

@@ -17,6 +17,7 @@ import pandas as pd
 from helpers import PipelineError
 from helpers.charts import date_axis, figure, pct_ticks
 from helpers.config import Plan
+from helpers.display import readable
 from helpers.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
 from helpers.progress.definitions import KINDS, PREFIX
 from helpers.progress.records import org_summary
@@ -248,12 +249,8 @@ def unit_self_reports(check: pd.DataFrame, unit_code: str, lang: str, *, days: i
         (t("explore.answer_yes", lang) if v else t("explore.answer_no", lang)) if s else ""
         for v, s in zip(rows["overstated"].astype(bool), sent, strict=True)
     ]
-    counts = [c for c in out.columns if out[c].dtype == "Int64"]
-    return (
-        out.style.hide(axis="index")
-        .format(lambda v: fmt_int(v, lang), subset=counts, na_rep="")
-        .set_caption(t("explore.no_report_note", lang))
-    )
+    # counts as 60.420, a day without a report blank (never nan, never 3.000000)
+    return readable(out, lang, missing="", caption=t("explore.no_report_note", lang))
 
 
 def unit_organisations(

@@ -50,6 +50,7 @@ from helpers.synth.scenarios import (
 )
 from helpers.synth.write_raw import source_for_week, write_city_deliveries, write_record_deliveries
 from helpers.synth.write_truth import write_city_truth, write_fault_log, write_record_truth
+from helpers.synthetic import write_marker
 
 __all__ = [
     "DELIVERIES",
@@ -108,6 +109,9 @@ def generate(
         from helpers.synth import slices as sl
 
         part = sl.generate_sliced(out, truth, sc, seed, n, workers)
+    for d in DELIVERIES:  # generated data says so: ingest records it, every document shows it
+        if (out / d).is_dir():
+            write_marker(out / d)
     summary = {
         "scenario": sc.name,
         "seed": seed,
