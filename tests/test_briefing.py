@@ -460,6 +460,29 @@ def test_summary_shows_kpis_and_every_talking_point_of_its_language(data):
     assert "The 12 laggard units" not in part
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_summary_names_the_worst_laggards_with_their_reason_and_counts_the_rest(data, lang):
+    """Page 2 runs the meeting: the first laggards by rank (worst first), each with what it is
+    named for and its first reason, then how many more and where the full list is."""
+    part = briefing.summary(data, load_plan(), lang)
+    ordered = data.laggards.sort_values(["rank", "unit_name"], ascending=[False, True])
+    shown = ordered.head(briefing.SUMMARY_LAGGARDS)
+    assert len(ordered) > len(shown) > 0  # the hand-made week has more laggards than are shown
+    for _, row in shown.iterrows():
+        first = briefing.reason_sentences(row[f"reason_{lang}"], lang, row["rules"])[0]
+        assert row["unit_name"] in part and str(escape(first)) in part
+    for name in ordered["unit_name"].iloc[len(shown) :]:
+        assert name not in part.split(i18n.t("briefing.summary.talking_points", lang))[1]
+    more = i18n.t(
+        "briefing.summary.laggards_more",
+        lang,
+        n=i18n.fmt_int(len(ordered) - len(shown), lang),
+        section=re.sub(r"^\d+\.\s*", "", i18n.t("briefing.sections.laggards", lang)),
+    )
+    assert str(escape(more)) in part
+    assert 'href="#laggards"' in part  # the page number comes from the link's target
+
+
 def test_laggards_part_lists_every_laggard_with_every_reason_sentence(data):
     part = briefing.laggards_and_leaders(data, load_plan(), "en")
     for _, row in data.laggards.iterrows():
@@ -1023,7 +1046,9 @@ def summary_figures(text: str, lang: str) -> list[str]:
 def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -> set[str]:
     """Every way the summary may print a value of the processed tables: each city value as a
     count, a share, a pace or a date; the leaders' values; the backlog unit's figures; the
-    standings per kind; the plan's dates and target (the 7 of "the last 7 days" is the window).
+    laggards named (their count, each one's rank, share and first reason as the laggards table
+    words it); the standings per kind; the plan's dates and target (the 7 of "the last 7 days"
+    is the window).
     Sums over the two kinds (submissions received) are the only derived figures."""
     city, units, leaders = (tables[n] for n in ("city_progress", "unit_progress", "leaders"))
     in_force = plan.in_force(date.fromisoformat(week))
@@ -1062,6 +1087,21 @@ def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -
         out |= {
             i18n.fmt_int(first.iloc[0][c], lang) for c in ("backlog_pending", "backlog_oldest_days")
         }
+    lag = tables.get("laggards")
+    if lag is not None and len(lag):
+        # the laggards named on the page: how many of how many units, how many more; each
+        # one's rank, ranked share and the figures of its reason as the laggards table words it
+        out |= {
+            i18n.fmt_int(len(lag), lang),
+            i18n.fmt_int(len(units), lang),
+            i18n.fmt_int(max(len(lag) - briefing.SUMMARY_LAGGARDS, 0), lang),
+        }
+        shown = briefing.laggards_in_order(lag).head(briefing.SUMMARY_LAGGARDS)
+        share = briefing.rank_share(lag)
+        for _, r in shown.iterrows():
+            out |= {i18n.fmt_int(r["rank"], lang), progress.pct_text(r[share], lang)}
+            reason = briefing.reason_sentences(r[f"reason_{lang}"], lang, r["rules"])
+            out |= set(summary_figures(reason[0] if reason else "", lang))
     return out
 
 
@@ -1180,7 +1220,12 @@ def test_summary_figures_are_table_values_in_every_sample_week_and_language(
 
 def test_summary_figure_check_catches_a_figure_no_table_gives(data, tmp_path):
     plan = load_plan()
-    tables = {"city_progress": data.city, "unit_progress": data.units, "leaders": data.leaders}
+    tables = {
+        "city_progress": data.city,
+        "unit_progress": data.units,
+        "leaders": data.leaders,
+        "laggards": data.laggards,
+    }
     # the hand-made talking points are free text: the cards alone here
     cards = briefing.BriefingData(
         **{**data.__dict__, "talking_points": data.talking_points.iloc[0:0]}

@@ -9,6 +9,7 @@ here (the templates escape every value). Reads only
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -352,6 +353,68 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
         if is_missing(conduct)
         else text("kpi.units_conduct", n=int_text(conduct, lang)),
         "points": [str(p) for p in points["text"]],
+        "laggards": summary_laggards(data, lang),
+    }
+
+
+# laggards named on the summary page, worst first; the rest are counted and sent to their part
+SUMMARY_LAGGARDS = 5
+
+
+def laggards_in_order(laggards: pd.DataFrame) -> pd.DataFrame:
+    """The laggards as the conference takes them: worst rank first, then by name."""
+    return laggards.sort_values(["rank", "unit_name"], ascending=[False, True], ignore_index=True)
+
+
+def summary_laggards(data: BriefingData, lang: str) -> dict[str, Any]:
+    """The chair's list of whom to criticise, on the summary page: the first
+    ``SUMMARY_LAGGARDS`` laggards worst first, each with its rank, share, what it is named for
+    (progress or conduct) and the first sentence of its reason (the first rule that names it),
+    then how many more are named and where the full list is."""
+    text = Text(lang)
+    laggards = laggards_in_order(data.laggards)
+    reason_col = f"reason_{lang}"
+    share_col = rank_share(laggards) if len(laggards) else "veh_share_cleaned"
+    shown = laggards.head(SUMMARY_LAGGARDS)
+    rows = [
+        {
+            "rank": int_text(r["rank"], lang),
+            "unit": r["unit_name"],
+            "breach": breach_of(r),
+            "breach_label": breach_label(r, lang),
+            "share": pct_text(r[share_col], lang),
+            "reason": next(
+                iter(
+                    reason_sentences(
+                        r[reason_col], lang, r["rules"] if "rules" in r.index else None
+                    )
+                ),
+                "",
+            ),
+        }
+        for _, r in shown.iterrows()
+    ]
+    more = len(laggards) - len(shown)
+    return {
+        "title": text(
+            "summary.laggards_title",
+            count=int_text(len(laggards), lang),
+            units=int_text(len(data.units), lang),
+        ),
+        "headers": [
+            text("laggards.rank"),
+            t("common.unit", lang),
+            text("laggards.share"),
+            text("summary.laggards_reason"),
+        ],
+        "rows": rows,
+        "more": text(
+            "summary.laggards_more" if more else "summary.laggards_all",
+            n=int_text(more, lang),
+            # the part's title without its number: the page number says where it is
+            section=re.sub(r"^\d+\.\s*", "", text("sections.laggards")),
+        ),
+        "none": text("laggards.none"),
     }
 
 
@@ -502,9 +565,7 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     text = Text(lang)
     reason_col = f"reason_{lang}"
     # worst first, as the conference takes them
-    laggards = data.laggards.sort_values(
-        ["rank", "unit_name"], ascending=[False, True], ignore_index=True
-    )
+    laggards = laggards_in_order(data.laggards)
     share_col = rank_share(laggards)
     rows = [
         {
