@@ -1006,10 +1006,93 @@ def test_pace_line_shows_the_decimals_that_keep_pace_and_need_apart(data):
     assert "Pace 2.0 records/day over the last 7 days, 2.4/day required" in part
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_comparison_tiles_name_vehicle_owners_and_licence_holders_apart(data, lang):
+    kinds = briefing.summary_part(data, load_plan(), lang)["kinds"]
+    veh, lic = (
+        next(tile["label"] for tile in k["tiles"] if tile["value"] == v)
+        for k, v in zip(
+            kinds,
+            [briefing.kpi_values(data, kind, lang)["compared"] for kind in ("vehicle", "licence")],
+            strict=True,
+        )
+    )
+    holder = {"vi": "người có gplx", "en": "licence holder"}[lang]
+    assert holder in lic.lower() and holder not in veh.lower()
+    assert {"vi": "chủ xe", "en": "owners"}[lang] not in lic.lower()
+    row = briefing.city_part(data, load_plan(), lang)["figures"]["rows"]
+    compared = next(r[0] for r in row if r[0] == i18n.t("briefing.city.row_compared", lang))
+    assert holder in compared.lower()  # one row for both kinds names both
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_curve_chart_says_the_submission_lines_count_submissions(lang):
+    """The curves of submitted and approved count submissions (daily_series counts rows of
+    the submissions), the cleaned curve counts records: each label says which."""
+    word = {"vi": "lượt kê khai", "en": "submissions"}[lang]
+    for series in ("submitted", "approved"):
+        assert word in i18n.t(f"briefing.city.series_{series}", lang).lower()
+    cleaned = i18n.t("briefing.city.series_cleaned", lang).lower()
+    assert {"vi": "hồ sơ", "en": "records"}[lang] in cleaned
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_criteria_table_counts_the_named_units_and_sets_context_rules_apart(data, lang):
+    """The criteria table counts rules among the units named, not the city: its column says
+    so, and the rules that never name a unit alone (projected late, slow gain) stand apart, so
+    "projected late 40" never reads against page 2's standings of all units."""
+    lag = data.laggards.copy()
+    lag["rules"] = [
+        ["veh_below_median", "veh_projected_late"] if i % 2 else ["backlog_old"]
+        for i in range(len(lag))
+    ]
+    shifted = briefing.BriefingData(**{**data.__dict__, "laggards": lag})
+    rules = briefing.laggards_part(shifted, load_plan(), lang)["rules"]
+    assert rules["headers"][1] == i18n.t("briefing.laggards.units_named", lang)
+    groups = [r["group"] for r in rules["rows"] if "group" in r]
+    assert i18n.t("briefing.laggards.rules_context", lang) in groups
+    after = [r.get("rule") for r in rules["rows"]]
+    context_at = after.index(None, groups.index(i18n.t("briefing.laggards.rules_context", lang)))
+    assert i18n.t("progress.rule_name.veh_projected_late", lang) in after[context_at:]
+
+
+def test_list_headings_count_the_rows_they_list(data):
+    """A heading "(10 units)" lists 10 rows: fewer units with a gap, fewer in the title."""
+    units = data.units.copy()
+    units["org_vehicles_declared"] = units["org_vehicles_counted"]
+    units.loc[units.index[:3], "org_vehicles_declared"] = 0
+    units.loc[units.index[:3], "org_vehicles_counted"] = 5
+    units["backlog_pending"] = 0
+    units.loc[units.index[:2], "backlog_pending"] = 4
+    shifted = briefing.BriefingData(**{**data.__dict__, "units": units})
+    orgs = briefing.organisations(shifted, "vi")
+    assert "(3 đơn vị)" in orgs and "(10 đơn vị)" not in orgs
+    assert i18n.t("briefing.backlog.by_unit", "vi", n=2) in briefing.backlog_and_difficult(
+        shifted, "vi"
+    )
+
+
+def test_organisations_rate_only_over_organisations_with_both_figures(data):
+    """33,8 % of declared-by-some over counted-by-others is no rate: each type's rate is over
+    the organisations with both figures, a type with none has no rate, and the header says so."""
+    orgs = data.orgs.copy()
+    orgs["orgs_both"] = [10, 0, 4, 0, 0, 0]
+    orgs["counted_both"] = [200, 0, 50, 0, 0, 0]
+    orgs["declared_both"] = [150, 0, 10, 0, 0, 0]
+    shifted = briefing.BriefingData(**{**data.__dict__, "orgs": orgs})
+    by_type = briefing.orgs_part(shifted, "en")["by_type"]
+    rates = {row[0]: row[-1] for row in by_type["rows"]}
+    assert rates["Enterprises"] == "75.0%" and rates["Schools"] == "20.0%"
+    assert rates["Industrial parks"] == "–" and rates["Agencies"] == "–"
+    assert by_type["foot"][-1] == "64.0%"  # 160 of 250, over the same organisations
+    assert by_type["headers"][-1] == i18n.t("briefing.orgs.declared_share", "en")
+    assert "both" in by_type["headers"][-1]
+
+
 def test_summary_gives_the_comparison_with_the_population_database(data):
     part = briefing.summary(data, load_plan(), "en")
     veh = data.city.set_index("kind").loc["vehicle"]
-    assert i18n.t("briefing.kpi.compared", "en") in part
+    assert i18n.t("briefing.kpi.compared_vehicle", "en") in part
     assert i18n.fmt_int(veh["compared"], "en") in part
     assert progress.pct_text(veh["share_compared"], "en") + " of assigned" in part
 

@@ -296,7 +296,7 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                 text("kpi.of_assigned", share=pct_text(city["share_submitted"], lang)),
             ),
             _tile(
-                text("kpi.compared"),
+                text(f"kpi.compared_{kind}"),
                 v["compared"],
                 text("kpi.of_assigned", share=pct_text(get(city, "share_compared"), lang)),
             ),
@@ -560,7 +560,7 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """Every laggard with every reason sentence, the rules they broke; the leaders with
     theirs."""
     plan = plan.in_force(data.as_of)  # the deadline in force at the week
-    from helpers.progress import CONDUCT_RULES
+    from helpers.progress import CONDUCT_RULES, KIND_CONTEXT_RULES
 
     text = Text(lang)
     reason_col = f"reason_{lang}"
@@ -582,9 +582,14 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     ]
     by_rule = laggard_rule_counts(laggards)
     rule_rows = []
+
+    def context(code: str) -> bool:  # never names a unit alone: only counted among the named
+        return code.split("_", 1)[-1] in KIND_CONTEXT_RULES and code not in CONDUCT_RULES
+
     for group, wanted in (
-        ("progress", lambda c: c not in CONDUCT_RULES),
+        ("progress", lambda c: c not in CONDUCT_RULES and not context(c)),
         ("conduct", lambda c: c in CONDUCT_RULES),
+        ("context", context),
     ):
         mine = [(c, n) for c, n in by_rule.items() if wanted(c)]
         if mine:
@@ -639,7 +644,7 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     return {
         "lead": text("laggards.lead", count=len(laggards), units=len(data.units)),
         "rules": table(
-            [text("laggards.rule"), text("laggards.units")],
+            [text("laggards.rule"), text("laggards.units_named")],
             rule_rows,
             classes=["text", "num"],
             widths=["80%", "20%"],
