@@ -1089,6 +1089,49 @@ def test_organisations_rate_only_over_organisations_with_both_figures(data):
     assert "both" in by_type["headers"][-1]
 
 
+def test_gain_tile_shows_no_per_cent_change_on_a_tiny_previous_period(data):
+    city = data.city.copy()
+    lic = city["kind"] == "licence"
+    city.loc[lic, ["gain_week", "gain_prev_week", "gain_change", "gain_change_share"]] = [
+        6,
+        1,
+        5,
+        5.0,
+    ]
+    shifted = briefing.BriefingData(**{**data.__dict__, "city": city})
+    kinds = briefing.summary_part(shifted, load_plan(), "vi")["kinds"]
+    tile = next(
+        tile
+        for tile in kinds[1]["tiles"]
+        if tile["label"] == i18n.t("briefing.kpi.gain_week", "vi")
+    )
+    assert "+5 hồ sơ" in tile["note"] and "500" not in tile["note"]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_difficult_groups_that_cannot_show_resolution_say_how_they_are_resolved(data, lang):
+    """Duplicates leave the registry and owners elsewhere leave the unit: no approval ever
+    resolves them here, so their resolved count is not measured ("–"), and the table says how
+    they are resolved instead of "0 resolved" every week."""
+    units = data.units.copy()
+    units["veh_group_duplicate_registry_record"] = 3
+    units["veh_resolved_duplicate_registry_record"] = 0
+    shifted = briefing.BriefingData(**{**data.__dict__, "units": units})
+    groups = briefing.backlog_part(shifted, lang)["groups"]
+    row = next(
+        r
+        for r in groups["rows"]
+        if r["group"] == briefing.status_label("duplicate_registry_record", lang)
+    )
+    zero = i18n.t("briefing.backlog.open_resolved", lang, open="1", resolved="0").split("1", 1)[1]
+    assert zero not in row["vehicle"]
+    assert row["vehicle"] == i18n.t(
+        "briefing.backlog.open_unmeasured", lang, open=i18n.fmt_int(3 * len(units), lang)
+    )
+    note = str(escape(i18n.t("briefing.backlog.unmeasured_note", lang)))
+    assert note in briefing.backlog_and_difficult(shifted, lang)
+
+
 def test_summary_gives_the_comparison_with_the_population_database(data):
     part = briefing.summary(data, load_plan(), "en")
     veh = data.city.set_index("kind").loc["vehicle"]

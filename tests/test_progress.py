@@ -1769,3 +1769,13 @@ def test_projection_says_never_only_at_zero_pace(plan):
     assert "none was cleaned in the last 7 days" in said["en"]
     slow = [records(A, assigned=40000, cleaned_at=daily(date(2025, 11, 17), 1))]
     assert "never" not in projection_point(plan, slow, date(2025, 11, 23))["en"]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_change_on_a_tiny_previous_week_is_said_in_records_not_per_cent(lang):
+    """+5 records on a week of 1 is no "+500 %" headline: under the base the change is said in
+    records only; from the base on, in records and per cent."""
+    small = progress.change_text(6, 1, lang)
+    assert "%" not in small and "5" in small
+    large = progress.change_text(300, progress.CHANGE_MIN_BASE, lang)
+    assert "%" in large

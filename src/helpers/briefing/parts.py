@@ -38,6 +38,7 @@ from helpers.briefing.text import (
     hanoi_now,
     int_text,
     is_missing,
+    or_zero,
     pct_text,
     signed_text,
     source_label,
@@ -46,6 +47,7 @@ from helpers.briefing.text import (
 from helpers.config import Plan
 from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_pct, t
 from helpers.progress.deadline import deadline_note, extension_text, peak_day_text
+from helpers.progress.narrative import CHANGE_MIN_BASE
 from helpers.statuses import STANDINGS, breach_of
 
 # The parts after the cover, in document order: (section id, catalogue key of its heading).
@@ -283,8 +285,10 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
         change = ""
         if not is_missing(get(city, "gain_change_share")):
             sign = "+" if float(city["gain_change"]) >= 0 else "−"
+            # on a tiny previous period the change is said in records only (no "+500 %")
+            small = or_zero(get(city, "gain_prev_week")) < CHANGE_MIN_BASE
             change = " · " + text(
-                "kpi.change",
+                "kpi.change_records" if small else "kpi.change",
                 diff=sign + int_text(abs(city["gain_change"]), lang),
                 pct=sign + fmt_pct(abs(float(city["gain_change_share"])), lang, 2),
             )
@@ -402,9 +406,9 @@ def summary_laggards(data: BriefingData, lang: str) -> dict[str, Any]:
             units=int_text(len(data.units), lang),
         ),
         "headers": [
-            text("laggards.rank"),
+            text("summary.laggards_rank"),
             t("common.unit", lang),
-            text("laggards.share"),
+            text("summary.laggards_share"),
             text("summary.laggards_reason"),
         ],
         "rows": rows,

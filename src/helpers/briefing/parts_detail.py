@@ -42,6 +42,10 @@ from helpers.briefing.text import (
 )
 from helpers.i18n import fmt_int, fmt_pct, t
 
+# difficult groups that leave the list rather than being resolved by an approved submission:
+# their "resolved" is 0 by construction, so it is not shown as a measure (docs/rules.md)
+UNRESOLVABLE_GROUPS = frozenset({"duplicate_registry_record", "owner_resides_elsewhere"})
+
 # ---------------------------------------------------------------------------------------
 # backlog and difficult groups
 
@@ -95,6 +99,8 @@ def backlog_part(data: BriefingData, lang: str) -> dict[str, Any]:
             return "–"
         if not with_resolved:
             return int_text(r[kind], lang)
+        if r["status"] in UNRESOLVABLE_GROUPS:  # no approval resolves it: not measured
+            return text("backlog.open_unmeasured", open=int_text(r[kind], lang))
         done = or_zero(r[f"{kind}_resolved"])
         return text(
             "backlog.open_resolved",
@@ -127,8 +133,9 @@ def backlog_part(data: BriefingData, lang: str) -> dict[str, Any]:
         [text("backlog.group"), text(f"{head_key}.vehicle"), text(f"{head_key}.licence")],
         group_rows,
         classes=["text", "num", "num"],
-        widths=["60%", "20%", "20%"],
+        widths=["52%", "24%", "24%"],
         foot=[text("backlog.total"), totals["vehicle"], totals["licence"]],
+        table_class="data groups",  # "12.345 open / 678 resolved" wraps, never overlaps
     )
     ranked = units.assign(_all=units["veh_difficult"] + units["lic_difficult"])
     ranked = ranked.sort_values(["_all", "unit_name"], ascending=[False, True]).head(DIFFICULT_TOP)
@@ -170,6 +177,9 @@ def backlog_part(data: BriefingData, lang: str) -> dict[str, Any]:
         "by_unit_title": text("backlog.by_unit", n=len(rows)),
         "by_unit": backlog_table if rows else None,  # none waiting: a sentence, no empty table
         "groups": groups_table,
+        "unmeasured_note": text("backlog.unmeasured_note")
+        if with_resolved and groups["status"].isin(UNRESOLVABLE_GROUPS).any()
+        else None,
         "groups_by_unit_title": text("backlog.groups_by_unit", n=len(diff_rows)),
         "groups_by_unit": diff_table,
     }
