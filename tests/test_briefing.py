@@ -1541,3 +1541,13 @@ def test_the_cover_of_an_extended_final_week_with_warnings_is_one_page(final_wee
     briefing.write_pdf(SUMMARY_SHEET.format(body=cover), pdf)
     _, pages = pdf_text(pdf)
     assert len(pages) == 1, f"the cover runs over {len(pages)} pages"
+
+
+def test_appendix_and_unit_names_print_readable_and_whole():
+    """The appendix prints at 8 pt or more (it was ~6.5 pt) and the all-units chart never cuts
+    a long unit name with an ellipsis."""
+    css = (briefing.TEMPLATE_DIR / "briefing.css").read_text("utf-8")
+    sizes = re.findall(r"table\.appendix-table[^{]*\{[^}]*font-size:\s*([\d.]+)pt", css)
+    assert sizes and min(float(s) for s in sizes) >= 7.5
+    assert float(sizes[0]) >= 8
+    assert "ellipsis" not in css
