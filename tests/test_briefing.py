@@ -460,6 +460,29 @@ def test_summary_shows_kpis_and_every_talking_point_of_its_language(data):
     assert "The 12 laggard units" not in part
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_summary_names_the_worst_laggards_with_their_reason_and_counts_the_rest(data, lang):
+    """Page 2 runs the meeting: the first laggards by rank (worst first), each with what it is
+    named for and its first reason, then how many more and where the full list is."""
+    part = briefing.summary(data, load_plan(), lang)
+    ordered = data.laggards.sort_values(["rank", "unit_name"], ascending=[False, True])
+    shown = ordered.head(briefing.SUMMARY_LAGGARDS)
+    assert len(ordered) > len(shown) > 0  # the hand-made week has more laggards than are shown
+    for _, row in shown.iterrows():
+        first = briefing.reason_sentences(row[f"reason_{lang}"], lang, row["rules"])[0]
+        assert row["unit_name"] in part and str(escape(first)) in part
+    for name in ordered["unit_name"].iloc[len(shown) :]:
+        assert name not in part.split(i18n.t("briefing.summary.talking_points", lang))[1]
+    more = i18n.t(
+        "briefing.summary.laggards_more",
+        lang,
+        n=i18n.fmt_int(len(ordered) - len(shown), lang),
+        section=re.sub(r"^\d+\.\s*", "", i18n.t("briefing.sections.laggards", lang)),
+    )
+    assert str(escape(more)) in part
+    assert 'href="#laggards"' in part  # the page number comes from the link's target
+
+
 def test_laggards_part_lists_every_laggard_with_every_reason_sentence(data):
     part = briefing.laggards_and_leaders(data, load_plan(), "en")
     for _, row in data.laggards.iterrows():
@@ -983,10 +1006,136 @@ def test_pace_line_shows_the_decimals_that_keep_pace_and_need_apart(data):
     assert "Pace 2.0 records/day over the last 7 days, 2.4/day required" in part
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_comparison_tiles_name_vehicle_owners_and_licence_holders_apart(data, lang):
+    kinds = briefing.summary_part(data, load_plan(), lang)["kinds"]
+    veh, lic = (
+        next(tile["label"] for tile in k["tiles"] if tile["value"] == v)
+        for k, v in zip(
+            kinds,
+            [briefing.kpi_values(data, kind, lang)["compared"] for kind in ("vehicle", "licence")],
+            strict=True,
+        )
+    )
+    holder = {"vi": "người có gplx", "en": "licence holder"}[lang]
+    assert holder in lic.lower() and holder not in veh.lower()
+    assert {"vi": "chủ xe", "en": "owners"}[lang] not in lic.lower()
+    row = briefing.city_part(data, load_plan(), lang)["figures"]["rows"]
+    compared = next(r[0] for r in row if r[0] == i18n.t("briefing.city.row_compared", lang))
+    assert holder in compared.lower()  # one row for both kinds names both
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_curve_chart_says_the_submission_lines_count_submissions(lang):
+    """The curves of submitted and approved count submissions (daily_series counts rows of
+    the submissions), the cleaned curve counts records: each label says which."""
+    word = {"vi": "lượt kê khai", "en": "submissions"}[lang]
+    for series in ("submitted", "approved"):
+        assert word in i18n.t(f"briefing.city.series_{series}", lang).lower()
+    cleaned = i18n.t("briefing.city.series_cleaned", lang).lower()
+    assert {"vi": "hồ sơ", "en": "records"}[lang] in cleaned
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_criteria_table_counts_the_named_units_and_sets_context_rules_apart(data, lang):
+    """The criteria table counts rules among the units named, not the city: its column says
+    so, and the rules that never name a unit alone (projected late, slow gain) stand apart, so
+    "projected late 40" never reads against page 2's standings of all units."""
+    lag = data.laggards.copy()
+    lag["rules"] = [
+        ["veh_below_median", "veh_projected_late"] if i % 2 else ["backlog_old"]
+        for i in range(len(lag))
+    ]
+    shifted = briefing.BriefingData(**{**data.__dict__, "laggards": lag})
+    rules = briefing.laggards_part(shifted, load_plan(), lang)["rules"]
+    assert rules["headers"][1] == i18n.t("briefing.laggards.units_named", lang)
+    groups = [r["group"] for r in rules["rows"] if "group" in r]
+    assert i18n.t("briefing.laggards.rules_context", lang) in groups
+    after = [r.get("rule") for r in rules["rows"]]
+    context_at = after.index(None, groups.index(i18n.t("briefing.laggards.rules_context", lang)))
+    assert i18n.t("progress.rule_name.veh_projected_late", lang) in after[context_at:]
+
+
+def test_list_headings_count_the_rows_they_list(data):
+    """A heading "(10 units)" lists 10 rows: fewer units with a gap, fewer in the title."""
+    units = data.units.copy()
+    units["org_vehicles_declared"] = units["org_vehicles_counted"]
+    units.loc[units.index[:3], "org_vehicles_declared"] = 0
+    units.loc[units.index[:3], "org_vehicles_counted"] = 5
+    units["backlog_pending"] = 0
+    units.loc[units.index[:2], "backlog_pending"] = 4
+    shifted = briefing.BriefingData(**{**data.__dict__, "units": units})
+    orgs = briefing.organisations(shifted, "vi")
+    assert "(3 đơn vị)" in orgs and "(10 đơn vị)" not in orgs
+    assert i18n.t("briefing.backlog.by_unit", "vi", n=2) in briefing.backlog_and_difficult(
+        shifted, "vi"
+    )
+
+
+def test_organisations_rate_only_over_organisations_with_both_figures(data):
+    """33,8 % of declared-by-some over counted-by-others is no rate: each type's rate is over
+    the organisations with both figures, a type with none has no rate, and the header says so."""
+    orgs = data.orgs.copy()
+    orgs["orgs_both"] = [10, 0, 4, 0, 0, 0]
+    orgs["counted_both"] = [200, 0, 50, 0, 0, 0]
+    orgs["declared_both"] = [150, 0, 10, 0, 0, 0]
+    shifted = briefing.BriefingData(**{**data.__dict__, "orgs": orgs})
+    by_type = briefing.orgs_part(shifted, "en")["by_type"]
+    rates = {row[0]: row[-1] for row in by_type["rows"]}
+    assert rates["Enterprises"] == "75.0%" and rates["Schools"] == "20.0%"
+    assert rates["Industrial parks"] == "–" and rates["Agencies"] == "–"
+    assert by_type["foot"][-1] == "64.0%"  # 160 of 250, over the same organisations
+    assert by_type["headers"][-1] == i18n.t("briefing.orgs.declared_share", "en")
+    assert "both" in by_type["headers"][-1]
+
+
+def test_gain_tile_shows_no_per_cent_change_on_a_tiny_previous_period(data):
+    city = data.city.copy()
+    lic = city["kind"] == "licence"
+    city.loc[lic, ["gain_week", "gain_prev_week", "gain_change", "gain_change_share"]] = [
+        6,
+        1,
+        5,
+        5.0,
+    ]
+    shifted = briefing.BriefingData(**{**data.__dict__, "city": city})
+    kinds = briefing.summary_part(shifted, load_plan(), "vi")["kinds"]
+    tile = next(
+        tile
+        for tile in kinds[1]["tiles"]
+        if tile["label"] == i18n.t("briefing.kpi.gain_week", "vi")
+    )
+    assert "+5 hồ sơ" in tile["note"] and "500" not in tile["note"]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_difficult_groups_that_cannot_show_resolution_say_how_they_are_resolved(data, lang):
+    """Duplicates leave the registry and owners elsewhere leave the unit: no approval ever
+    resolves them here, so their resolved count is not measured ("–"), and the table says how
+    they are resolved instead of "0 resolved" every week."""
+    units = data.units.copy()
+    units["veh_group_duplicate_registry_record"] = 3
+    units["veh_resolved_duplicate_registry_record"] = 0
+    shifted = briefing.BriefingData(**{**data.__dict__, "units": units})
+    groups = briefing.backlog_part(shifted, lang)["groups"]
+    row = next(
+        r
+        for r in groups["rows"]
+        if r["group"] == briefing.status_label("duplicate_registry_record", lang)
+    )
+    zero = i18n.t("briefing.backlog.open_resolved", lang, open="1", resolved="0").split("1", 1)[1]
+    assert zero not in row["vehicle"]
+    assert row["vehicle"] == i18n.t(
+        "briefing.backlog.open_unmeasured", lang, open=i18n.fmt_int(3 * len(units), lang)
+    )
+    note = str(escape(i18n.t("briefing.backlog.unmeasured_note", lang)))
+    assert note in briefing.backlog_and_difficult(shifted, lang)
+
+
 def test_summary_gives_the_comparison_with_the_population_database(data):
     part = briefing.summary(data, load_plan(), "en")
     veh = data.city.set_index("kind").loc["vehicle"]
-    assert i18n.t("briefing.kpi.compared", "en") in part
+    assert i18n.t("briefing.kpi.compared_vehicle", "en") in part
     assert i18n.fmt_int(veh["compared"], "en") in part
     assert progress.pct_text(veh["share_compared"], "en") + " of assigned" in part
 
@@ -1023,7 +1172,9 @@ def summary_figures(text: str, lang: str) -> list[str]:
 def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -> set[str]:
     """Every way the summary may print a value of the processed tables: each city value as a
     count, a share, a pace or a date; the leaders' values; the backlog unit's figures; the
-    standings per kind; the plan's dates and target (the 7 of "the last 7 days" is the window).
+    laggards named (their count, each one's rank, share and first reason as the laggards table
+    words it); the standings per kind; the plan's dates and target (the 7 of "the last 7 days"
+    is the window).
     Sums over the two kinds (submissions received) are the only derived figures."""
     city, units, leaders = (tables[n] for n in ("city_progress", "unit_progress", "leaders"))
     in_force = plan.in_force(date.fromisoformat(week))
@@ -1066,6 +1217,21 @@ def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -
         out |= {
             i18n.fmt_int(first.iloc[0][c], lang) for c in ("backlog_pending", "backlog_oldest_days")
         }
+    lag = tables.get("laggards")
+    if lag is not None and len(lag):
+        # the laggards named on the page: how many of how many units, how many more; each
+        # one's rank, ranked share and the figures of its reason as the laggards table words it
+        out |= {
+            i18n.fmt_int(len(lag), lang),
+            i18n.fmt_int(len(units), lang),
+            i18n.fmt_int(max(len(lag) - briefing.SUMMARY_LAGGARDS, 0), lang),
+        }
+        shown = briefing.laggards_in_order(lag).head(briefing.SUMMARY_LAGGARDS)
+        share = briefing.rank_share(lag)
+        for _, r in shown.iterrows():
+            out |= {i18n.fmt_int(r["rank"], lang), progress.pct_text(r[share], lang)}
+            reason = briefing.reason_sentences(r[f"reason_{lang}"], lang, r["rules"])
+            out |= set(summary_figures(reason[0] if reason else "", lang))
     return out
 
 
@@ -1203,7 +1369,12 @@ def test_summary_figures_are_table_values_in_every_sample_week_and_language(
 
 def test_summary_figure_check_catches_a_figure_no_table_gives(data, tmp_path):
     plan = load_plan()
-    tables = {"city_progress": data.city, "unit_progress": data.units, "leaders": data.leaders}
+    tables = {
+        "city_progress": data.city,
+        "unit_progress": data.units,
+        "leaders": data.leaders,
+        "laggards": data.laggards,
+    }
     # the hand-made talking points are free text: the cards alone here
     cards = briefing.BriefingData(
         **{**data.__dict__, "talking_points": data.talking_points.iloc[0:0]}
@@ -1393,3 +1564,13 @@ def test_the_cover_of_an_extended_final_week_with_warnings_is_one_page(final_wee
     briefing.write_pdf(SUMMARY_SHEET.format(body=cover), pdf)
     _, pages = pdf_text(pdf)
     assert len(pages) == 1, f"the cover runs over {len(pages)} pages"
+
+
+def test_appendix_and_unit_names_print_readable_and_whole():
+    """The appendix prints at 8 pt or more (it was ~6.5 pt) and the all-units chart never cuts
+    a long unit name with an ellipsis."""
+    css = (briefing.TEMPLATE_DIR / "briefing.css").read_text("utf-8")
+    sizes = re.findall(r"table\.appendix-table[^{]*\{[^}]*font-size:\s*([\d.]+)pt", css)
+    assert sizes and min(float(s) for s in sizes) >= 7.5
+    assert float(sizes[0]) >= 8
+    assert "ellipsis" not in css

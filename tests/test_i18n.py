@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from helpers import i18n
@@ -43,3 +45,25 @@ def test_missing_key_is_an_error_not_a_fallback():
 def test_placeholders_are_filled():
     assert i18n.t("common.page_of", "en", page=2, pages=9) == "Page 2 of 9"
     assert i18n.t("common.page_of", "vi", page=2, pages=9) == "Trang 2/9"
+
+
+def _texts(node):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _texts(value)
+    elif isinstance(node, str):
+        yield node
+
+
+def test_vietnamese_catalogue_uses_one_term_for_declaring_and_for_the_population_database():
+    """ "kê khai" (never "khai báo") and "CSDL dân cư" (never "CSDLQG" or the long forms), so a
+    reader never wonders whether two words are two things."""
+    texts = list(_texts(i18n.catalogue("vi")))
+    for other in ("khai báo", "CSDLQG", "quốc gia về dân cư"):
+        assert not [s for s in texts if other in s.lower() or other in s], other
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_no_catalogue_text_prints_a_file_path_of_the_repository(lang):
+    texts = list(_texts(i18n.catalogue(lang)))
+    assert not [s for s in texts if re.search(r"docs/|\.md\b|plan\.yaml", s)]

@@ -519,6 +519,35 @@ def test_organisations_counted_per_unit_and_per_type(plan):
     assert summary.loc["hospital", "orgs"] == 0
 
 
+def test_organisations_declaration_rate_is_taken_only_over_organisations_with_both_figures():
+    """A rate of declared over counted means something only for the same organisations: a
+    school that counted 10 and declared nothing yet (0) is in it; an agency that declared 40
+    and never counted (missing), or a school that counted 5 with no declaration figure, is not."""
+    orgs = pd.DataFrame(
+        {
+            "org_id": ["0101", "0102", "0103", "0104"],
+            "org_type": ["school", "school", "agency", "school"],
+            "unit_code": [A, A, B, B],
+            "dispatch_sent_on": [pd.Timestamp("2025-11-12")] * 4,
+            "worked_directly": [False] * 4,
+            "vehicles_counted": [10, 5, None, 8],
+            "vehicles_declared": [0, None, 40, 6],
+        }
+    )
+    summary = progress.org_summary(orgs, as_of=WEEK).set_index("org_type")
+    assert summary.loc["school", ["orgs_both", "counted_both", "declared_both"]].tolist() == [
+        2,
+        18,
+        6,
+    ]
+    assert summary.loc["agency", ["orgs_both", "counted_both", "declared_both"]].tolist() == [
+        0,
+        0,
+        0,
+    ]
+    assert summary.loc["school", "vehicles_counted"] == 23  # the totals stay what was reported
+
+
 # --- laggard rules -----------------------------------------------------------------------------
 
 
@@ -852,8 +881,13 @@ def test_backlog_rule_names_age_and_count(plan):
     units = field(p, {A: (10, 5), B: (10, 5)}, subs=subs)
     assert rules_of(units, p) == {A: ["backlog_old"]}
     lag = reasons_of(units, p)
-    assert lag.loc[A, "reason_en"] == "oldest pending review 11 days old (1 waiting in all)"
-    assert lag.loc[A, "reason_vi"] == "hồ sơ chờ duyệt lâu nhất đã 11 ngày (1 hồ sơ đang chờ)"
+    # the backlog counts submissions (a record may have several): the sentence says so
+    assert lag.loc[A, "reason_en"] == (
+        "oldest submission awaiting review: 11 days; submissions awaiting review: 1"
+    )
+    assert lag.loc[A, "reason_vi"] == (
+        "lượt kê khai chờ duyệt lâu nhất đã 11 ngày (1 lượt kê khai đang chờ duyệt)"
+    )
 
 
 def test_self_report_rule_sentence_names_each_overstated_measure(plan):
@@ -1735,3 +1769,13 @@ def test_projection_says_never_only_at_zero_pace(plan):
     assert "none was cleaned in the last 7 days" in said["en"]
     slow = [records(A, assigned=40000, cleaned_at=daily(date(2025, 11, 17), 1))]
     assert "never" not in projection_point(plan, slow, date(2025, 11, 23))["en"]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_change_on_a_tiny_previous_week_is_said_in_records_not_per_cent(lang):
+    """+5 records on a week of 1 is no "+500 %" headline: under the base the change is said in
+    records only; from the base on, in records and per cent."""
+    small = progress.change_text(6, 1, lang)
+    assert "%" not in small and "5" in small
+    large = progress.change_text(300, progress.CHANGE_MIN_BASE, lang)
+    assert "%" in large

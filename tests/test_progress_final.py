@@ -18,6 +18,7 @@ from helpers.progress.final import (
     CRITICISE_RULES,
     FINAL_TABLES,
     PRAISE_RULES,
+    final_figures,
     final_handover,
     final_tables,
     final_units,
@@ -279,6 +280,29 @@ def test_final_thresholds_are_checked_where_the_plan_is_built():
         replace(plan.final, criticise_bottom_n=-1)
     with pytest.raises(ConfigError, match="final.criticise_named_weeks"):
         replace(plan.final, criticise_named_weeks=-1)
+
+
+def test_organisations_declared_share_is_over_the_organisations_with_both_figures():
+    cols = ["submissions_total", "cleaned", "assigned", "cleanable", "compared"]
+    cols += ["units_compared", "units_with_records", "difficult_open", "difficult"]
+    city = pd.DataFrame([{"kind": k, **dict.fromkeys(cols, 1)} for k in ("vehicle", "licence")])
+    orgs = pd.DataFrame(
+        {
+            "org_type": ["enterprise", "school"],
+            "orgs": [5, 4],
+            "dispatches_sent": [0, 0],
+            "worked_directly": [0, 0],
+            "vehicles_counted": [0, 900],  # schools counted, enterprises only declared
+            "vehicles_declared": [600, 0],
+            "orgs_both": [0, 1],
+            "counted_both": [0, 50],
+            "declared_both": [0, 20],
+        }
+    )
+    figures = final_figures(city, orgs, end_plan(), as_of=END).set_index("measure")
+    declared = figures.loc["org_vehicles_declared"]
+    assert (declared["value"], declared["total"], declared["share"]) == (20, 50, 0.4)
+    assert figures.loc["org_vehicles_counted", "value"] == 900
 
 
 def test_handover_counts_add_up_to_the_unit_and_city_totals():

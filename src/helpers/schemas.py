@@ -174,7 +174,7 @@ _SPECS = {
     "org_summary": _contract(
         """
         org_type!:text orgs:int dispatches_sent:int worked_directly:int vehicles_counted:int
-        vehicles_declared:int
+        vehicles_declared:int orgs_both:int counted_both:int declared_both:int
         """
     ),
     "organizations": _contract(

@@ -9,6 +9,7 @@ here (the templates escape every value). Reads only
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,7 @@ from helpers.briefing.text import (
     hanoi_now,
     int_text,
     is_missing,
+    or_zero,
     pct_text,
     signed_text,
     source_label,
@@ -47,6 +49,7 @@ from helpers.briefing.text import (
 from helpers.config import Plan
 from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_pct, t
 from helpers.progress.deadline import deadline_note, extension_text, peak_day_text
+from helpers.progress.narrative import CHANGE_MIN_BASE
 from helpers.statuses import STANDINGS, breach_of
 
 # The parts after the cover, in document order: (section id, catalogue key of its heading).
@@ -319,8 +322,10 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
         change = ""
         if not is_missing(get(city, "gain_change_share")):
             sign = "+" if float(city["gain_change"]) >= 0 else "−"
+            # on a tiny previous period the change is said in records only (no "+500 %")
+            small = or_zero(get(city, "gain_prev_week")) < CHANGE_MIN_BASE
             change = " · " + text(
-                "kpi.change",
+                "kpi.change_records" if small else "kpi.change",
                 diff=sign + int_text(abs(city["gain_change"]), lang),
                 pct=sign + fmt_pct(abs(float(city["gain_change_share"])), lang, 2),
             )
@@ -332,7 +337,7 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                 text("kpi.of_assigned", share=pct_text(city["share_submitted"], lang)),
             ),
             _tile(
-                text("kpi.compared"),
+                text(f"kpi.compared_{kind}"),
                 v["compared"],
                 text("kpi.of_assigned", share=pct_text(get(city, "share_compared"), lang)),
             ),
@@ -389,6 +394,68 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
         if is_missing(conduct)
         else text("kpi.units_conduct", n=int_text(conduct, lang)),
         "points": [str(p) for p in points["text"]],
+        "laggards": summary_laggards(data, lang),
+    }
+
+
+# laggards named on the summary page, worst first; the rest are counted and sent to their part
+SUMMARY_LAGGARDS = 5
+
+
+def laggards_in_order(laggards: pd.DataFrame) -> pd.DataFrame:
+    """The laggards as the conference takes them: worst rank first, then by name."""
+    return laggards.sort_values(["rank", "unit_name"], ascending=[False, True], ignore_index=True)
+
+
+def summary_laggards(data: BriefingData, lang: str) -> dict[str, Any]:
+    """The chair's list of whom to criticise, on the summary page: the first
+    ``SUMMARY_LAGGARDS`` laggards worst first, each with its rank, share, what it is named for
+    (progress or conduct) and the first sentence of its reason (the first rule that names it),
+    then how many more are named and where the full list is."""
+    text = Text(lang)
+    laggards = laggards_in_order(data.laggards)
+    reason_col = f"reason_{lang}"
+    share_col = rank_share(laggards) if len(laggards) else "veh_share_cleaned"
+    shown = laggards.head(SUMMARY_LAGGARDS)
+    rows = [
+        {
+            "rank": int_text(r["rank"], lang),
+            "unit": r["unit_name"],
+            "breach": breach_of(r),
+            "breach_label": breach_label(r, lang),
+            "share": pct_text(r[share_col], lang),
+            "reason": next(
+                iter(
+                    reason_sentences(
+                        r[reason_col], lang, r["rules"] if "rules" in r.index else None
+                    )
+                ),
+                "",
+            ),
+        }
+        for _, r in shown.iterrows()
+    ]
+    more = len(laggards) - len(shown)
+    return {
+        "title": text(
+            "summary.laggards_title",
+            count=int_text(len(laggards), lang),
+            units=int_text(len(data.units), lang),
+        ),
+        "headers": [
+            text("summary.laggards_rank"),
+            t("common.unit", lang),
+            text("summary.laggards_share"),
+            text("summary.laggards_reason"),
+        ],
+        "rows": rows,
+        "more": text(
+            "summary.laggards_more" if more else "summary.laggards_all",
+            n=int_text(more, lang),
+            # the part's title without its number: the page number says where it is
+            section=re.sub(r"^\d+\.\s*", "", text("sections.laggards")),
+        ),
+        "none": text("laggards.none"),
     }
 
 
@@ -535,14 +602,12 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """Every laggard with every reason sentence, the rules they broke; the leaders with
     theirs."""
     plan = plan.in_force(data.as_of)  # the deadline in force at the week
-    from helpers.progress import CONDUCT_RULES
+    from helpers.progress import CONDUCT_RULES, KIND_CONTEXT_RULES
 
     text = Text(lang)
     reason_col = f"reason_{lang}"
     # worst first, as the conference takes them
-    laggards = data.laggards.sort_values(
-        ["rank", "unit_name"], ascending=[False, True], ignore_index=True
-    )
+    laggards = laggards_in_order(data.laggards)
     share_col = rank_share(laggards)
     rows = [
         {
@@ -559,9 +624,14 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     ]
     by_rule = laggard_rule_counts(laggards)
     rule_rows = []
+
+    def context(code: str) -> bool:  # never names a unit alone: only counted among the named
+        return code.split("_", 1)[-1] in KIND_CONTEXT_RULES and code not in CONDUCT_RULES
+
     for group, wanted in (
-        ("progress", lambda c: c not in CONDUCT_RULES),
+        ("progress", lambda c: c not in CONDUCT_RULES and not context(c)),
         ("conduct", lambda c: c in CONDUCT_RULES),
+        ("context", context),
     ):
         mine = [(c, n) for c, n in by_rule.items() if wanted(c)]
         if mine:
@@ -616,7 +686,7 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     return {
         "lead": text("laggards.lead", count=len(laggards), units=len(data.units)),
         "rules": table(
-            [text("laggards.rule"), text("laggards.units")],
+            [text("laggards.rule"), text("laggards.units_named")],
             rule_rows,
             classes=["text", "num"],
             widths=["80%", "20%"],

@@ -42,6 +42,10 @@ from helpers.briefing.text import (
 )
 from helpers.i18n import fmt_int, fmt_pct, t
 
+# difficult groups that leave the list rather than being resolved by an approved submission:
+# their "resolved" is 0 by construction, so it is not shown as a measure (docs/rules.md)
+UNRESOLVABLE_GROUPS = frozenset({"duplicate_registry_record", "owner_resides_elsewhere"})
+
 # ---------------------------------------------------------------------------------------
 # backlog and difficult groups
 
@@ -95,6 +99,8 @@ def backlog_part(data: BriefingData, lang: str) -> dict[str, Any]:
             return "–"
         if not with_resolved:
             return int_text(r[kind], lang)
+        if r["status"] in UNRESOLVABLE_GROUPS:  # no approval resolves it: not measured
+            return text("backlog.open_unmeasured", open=int_text(r[kind], lang))
         done = or_zero(r[f"{kind}_resolved"])
         return text(
             "backlog.open_resolved",
@@ -127,8 +133,9 @@ def backlog_part(data: BriefingData, lang: str) -> dict[str, Any]:
         [text("backlog.group"), text(f"{head_key}.vehicle"), text(f"{head_key}.licence")],
         group_rows,
         classes=["text", "num", "num"],
-        widths=["60%", "20%", "20%"],
+        widths=["52%", "24%", "24%"],
         foot=[text("backlog.total"), totals["vehicle"], totals["licence"]],
+        table_class="data groups",  # "12.345 open / 678 resolved" wraps, never overlaps
     )
     ranked = units.assign(_all=units["veh_difficult"] + units["lic_difficult"])
     ranked = ranked.sort_values(["_all", "unit_name"], ascending=[False, True]).head(DIFFICULT_TOP)
@@ -166,10 +173,14 @@ def backlog_part(data: BriefingData, lang: str) -> dict[str, Any]:
     )
     return {
         "lead": lead,
-        "by_unit_title": text("backlog.by_unit", n=BACKLOG_TOP),
+        # the headings count the rows listed (fewer units than the top may qualify)
+        "by_unit_title": text("backlog.by_unit", n=len(rows)),
         "by_unit": backlog_table if rows else None,  # none waiting: a sentence, no empty table
         "groups": groups_table,
-        "groups_by_unit_title": text("backlog.groups_by_unit", n=DIFFICULT_TOP),
+        "unmeasured_note": text("backlog.unmeasured_note")
+        if with_resolved and groups["status"].isin(UNRESOLVABLE_GROUPS).any()
+        else None,
+        "groups_by_unit_title": text("backlog.groups_by_unit", n=len(diff_rows)),
         "groups_by_unit": diff_table,
     }
 
@@ -178,6 +189,7 @@ def backlog_part(data: BriefingData, lang: str) -> dict[str, Any]:
 # organisations
 
 
+ORG_GAP_TOP = 10  # units listed with the largest gap (fewer when fewer have one)
 ORG_TYPES = ("enterprise", "industrial_park", "school", "hospital", "agency", "business_household")
 
 
@@ -197,21 +209,25 @@ def orgs_part(data: BriefingData, lang: str) -> dict[str, Any]:
         "vehicles_declared",
     ]
 
-    def share(declared: Any, counted: Any) -> str:
-        return pct_text(or_zero(declared) / or_zero(counted), lang) if or_zero(counted) else "–"
+    # the rate only over the organisations that gave both figures (progress counts them;
+    # tables written before it have none: no rate rather than declared-by-some over
+    # counted-by-others)
+    both = "counted_both" in orgs.columns
+
+    def share(r: pd.Series) -> str:
+        if not both or not or_zero(r["counted_both"]):
+            return "–"
+        return pct_text(or_zero(r["declared_both"]) / or_zero(r["counted_both"]), lang)
 
     rows = [
         [text(f"org_type.{r['org_type']}")]
         + [int_text(r[c], lang) for c in number_cols]
-        + [share(r["vehicles_declared"], r["vehicles_counted"])]
+        + [share(r)]
         for _, r in orgs.iterrows()
     ]
-    totals = orgs[number_cols].sum()
-    foot = (
-        [text("orgs.total")]
-        + [int_text(totals[c], lang) for c in number_cols]
-        + [share(totals["vehicles_declared"], totals["vehicles_counted"])]
-    )
+    sums = [*number_cols, *(("orgs_both", "counted_both", "declared_both") if both else ())]
+    totals = orgs[sums].sum()
+    foot = [text("orgs.total")] + [int_text(totals[c], lang) for c in number_cols] + [share(totals)]
     by_type = table(
         [
             text("orgs.type"),
@@ -233,7 +249,7 @@ def orgs_part(data: BriefingData, lang: str) -> dict[str, Any]:
     units = (
         units[units["_gap"] > 0]
         .sort_values(["_gap", "unit_name"], ascending=[False, True])
-        .head(10)
+        .head(ORG_GAP_TOP)
     )
     gap_rows = [
         [
@@ -270,9 +286,12 @@ def orgs_part(data: BriefingData, lang: str) -> dict[str, Any]:
             "orgs.lead",
             orgs=int_text(totals["orgs"], lang),
             dispatches=int_text(totals["dispatches_sent"], lang),
-        ),
+        )
+        + " "
+        + text("orgs.share_note", both=int_text(totals["orgs_both"], lang) if both else "–"),
         "by_type": by_type,
         "gap": gap,
+        "gap_title": text("orgs.gap_title", n=len(gap_rows)),
     }
 
 

@@ -105,6 +105,7 @@ from helpers.progress.metrics import (
     unit_table,
 )
 from helpers.progress.narrative import (
+    CHANGE_MIN_BASE,
     change_text,
     compared_text,
     laggards,
@@ -163,6 +164,7 @@ __all__ = [
     "Source",
     "aggregate",
     "backlog_ranking",
+    "CHANGE_MIN_BASE",
     "change_text",
     "chart_city_series",
     "chart_unit_curve",

@@ -97,12 +97,14 @@ def final_figures(
     )
     counted = known.get("vehicles_counted", pd.Series()).sum()
     add("org_vehicles_counted", None, "vehicles", counted)
+    # declared of counted only over the organisations that gave both figures (no rate from
+    # vehicles declared by some over vehicles counted by others)
     add(
         "org_vehicles_declared",
         None,
         "vehicles",
-        known.get("vehicles_declared", pd.Series()).sum(),
-        counted,
+        known.get("declared_both", pd.Series()).sum(),
+        known["counted_both"].sum() if "counted_both" in known.columns else None,
     )
     out = pd.DataFrame(rows)
     out.insert(0, "order", np.arange(1, len(out) + 1, dtype="int64"))

@@ -468,9 +468,14 @@ def pace_texts(rate: Any, required: Any, lang: str, *, max_decimals: int = 2) ->
     return text(rate), text(required)
 
 
+# a change is said in per cent only from this previous-period gain on: +5 on 1 is no "+500 %"
+CHANGE_MIN_BASE = 100
+
+
 def change_text(gain: Any, prev: Any, lang: str) -> str:
     """This week's gain against the previous week's, as the conferences say it: the change in
-    records and in per cent of the previous week (two decimals)."""
+    records and in per cent of the previous week (two decimals); in records only when the
+    previous week cleaned fewer than ``CHANGE_MIN_BASE`` records."""
     if prev is None or pd.isna(prev):
         return t("progress.talking.change_first", lang)
     gain, prev = int(gain), int(prev)
@@ -479,6 +484,8 @@ def change_text(gain: Any, prev: Any, lang: str) -> str:
     if gain == prev:
         return t("progress.talking.change_same", lang, prev=fmt_int(prev, lang))
     key = "change_up" if gain > prev else "change_down"
+    if prev < CHANGE_MIN_BASE:
+        key += "_records"
     return t(
         f"progress.talking.{key}",
         lang,

@@ -287,14 +287,24 @@ def organisations_by_unit(organizations: pd.DataFrame, *, as_of: date) -> pd.Dat
 
 
 def org_summary(organizations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
-    """One row per ``org_type`` (all six, zeros included)."""
+    """One row per ``org_type`` (all six, zeros included). ``orgs_both``, ``counted_both`` and
+    ``declared_both`` are over the organisations that gave both vehicle figures: the only ones
+    whose declared share of counted vehicles means anything (docs/rules.md, "Organisations")."""
     orgs = _org_frame(organizations, as_of)
+    both = orgs["has_both"].astype(bool)
+    orgs = orgs.assign(
+        counted_both=orgs["vehicles_counted"].where(both, 0),
+        declared_both=orgs["vehicles_declared"].where(both, 0),
+    )
     out = orgs.groupby("org_type").agg(
         orgs=("org_id", "count"),
         dispatches_sent=("dispatched", "sum"),
         worked_directly=("worked", "sum"),
         vehicles_counted=("vehicles_counted", "sum"),
         vehicles_declared=("vehicles_declared", "sum"),
+        orgs_both=("has_both", "sum"),
+        counted_both=("counted_both", "sum"),
+        declared_both=("declared_both", "sum"),
     )
     types = list(ORG_TYPES) + sorted(set(out.index) - set(ORG_TYPES))
     out = out.reindex(types, fill_value=0).rename_axis("org_type").reset_index()
@@ -309,6 +319,8 @@ def _org_frame(organizations: pd.DataFrame, as_of: date) -> pd.DataFrame:
     if missing:
         raise PipelineError(f"organizations: columns {', '.join(missing)} missing")
     sent = pd.to_datetime(organizations["dispatch_sent_on"]).dt.date
+    counted = pd.to_numeric(organizations["vehicles_counted"])
+    declared = pd.to_numeric(organizations["vehicles_declared"])
     return pd.DataFrame(
         {
             "org_id": organizations["org_id"],
@@ -316,8 +328,10 @@ def _org_frame(organizations: pd.DataFrame, as_of: date) -> pd.DataFrame:
             "unit_code": organizations["unit_code"].astype("str"),
             "dispatched": (sent.notna() & (sent <= as_of)).astype("int64"),
             "worked": organizations["worked_directly"].fillna(False).astype("bool").astype("int64"),
-            "vehicles_counted": pd.to_numeric(organizations["vehicles_counted"]).fillna(0),
-            "vehicles_declared": pd.to_numeric(organizations["vehicles_declared"]).fillna(0),
+            "vehicles_counted": counted.fillna(0),
+            "vehicles_declared": declared.fillna(0),
+            # a figure left blank is no figure: 0 declared is a figure, nothing is not
+            "has_both": (counted.notna() & declared.notna()).astype("int64"),
         }
     )
 
