@@ -175,3 +175,21 @@ def test_executed_tables_read_as_the_briefing_in_vietnamese(
         assert rows_read, "row counts are grouped with dots"
     else:
         assert f"{i18n.t('display.unit', 'vi')} Xã Yên Xuân" in "\n".join(_shown_text(target))
+
+
+@pytest.mark.parametrize("name", PIPELINE)
+def test_each_notebook_declares_what_the_runner_gives_and_builds_the_runs_workspace(name, tmp_path):
+    # the packs step built its workspace without the run's output folder: its secrets check
+    # looked for published packs in the project's reports/output, not the run's
+    from helpers import runner
+    from helpers.paths import Workspace
+
+    step = next(s for s in runner.PIPELINE if s.name == name)
+    ws = Workspace(tmp_path / "r", tmp_path / "p", tmp_path / "o", tmp_path / "t")
+    given = runner.notebook_parameters(step, ws, "2025-12-14", tmp_path / "o" / "s", "vi")
+    nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    declared = {n.target.id for n in ast.parse(cell.source).body}
+    assert set(given) - {"lang"} <= declared
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "paths.workspace(raw_dir, processed_dir, output_root)" in code

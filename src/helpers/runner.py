@@ -87,6 +87,35 @@ PIPELINE: tuple[Step, ...] = (
 )
 
 
+def notebook_parameters(
+    step: Step,
+    ws: Workspace,
+    week: str,
+    staging: Path,
+    lang: str | None,
+    *,
+    force: bool = False,
+    accept: bool = False,
+) -> dict[str, object]:
+    """What Papermill gives a step's notebook: the run's folders (``output_root``: every
+    week's outputs, where the secrets check finds published packs; ``output_dir``: this run's
+    staging folder), the week, and the step's own switches."""
+    params: dict[str, object] = {
+        "week": week,
+        "raw_dir": str(ws.raw),
+        "processed_dir": str(ws.processed),
+        "output_root": str(ws.output),
+        "output_dir": str(staging),
+    }
+    if lang:
+        params["lang"] = lang
+    if step.takes_force:
+        params["force"] = force
+    if step.takes_accept:
+        params["accept"] = accept
+    return params
+
+
 class StepFailed(PipelineError):
     """A notebook failed; the message names the notebook, the cell and the error."""
 
@@ -470,18 +499,9 @@ def _run_locked(
     try:
         for index, (step, lang) in enumerate(plan, start=1):
             label = step.name + (f" [{lang}]" if lang else "")
-            params: dict[str, object] = {
-                "week": week,
-                "raw_dir": str(ws.raw),
-                "processed_dir": str(ws.processed),
-                "output_dir": str(staging),
-            }
-            if lang:
-                params["lang"] = lang
-            if step.takes_force:
-                params["force"] = reuse.force
-            if step.takes_accept:
-                params["accept"] = accept
+            params = notebook_parameters(
+                step, ws, week, staging, lang, force=reuse.force, accept=accept
+            )
             stem = f"{step.name}-{lang}" if lang else step.name
             step_id = step.name + (f"[{lang}]" if lang else "")
             notebook = notebooks_dir / f"{step.name}.ipynb"
