@@ -13,7 +13,9 @@ from helpers.excel.sheetxml import Column
 from helpers.excel.texts import label_series, tx
 from helpers.i18n import t
 
-FIGURES = ("value_given", "value_now", "target", "value_by", "projected")
+# the figure when given as counted now, and as the conference was shown it (differs when late
+# data revised it; blank when that week was not run)
+FIGURES = ("value_given", "value_given_told", "value_now", "target", "value_by", "projected")
 
 
 def commitments_table(status: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -38,9 +40,9 @@ def commitments_sheet(
         Column("unit_name", tx("columns.unit_name", lang), "text"),
         Column("measure_label", t("commitments.columns.measure", lang), "label"),
         Column("given_on", t("commitments.columns.given_on", lang), "date"),
-        *[Column(c, t(f"commitments.columns.{c}", lang), "num") for c in FIGURES[:3]],
+        *[Column(c, t(f"commitments.columns.{c}", lang), "num") for c in FIGURES[:4]],
         Column("by_date", t("commitments.columns.by_date", lang), "date"),
-        *[Column(c, t(f"commitments.columns.{c}", lang), "num") for c in FIGURES[3:]],
+        *[Column(c, t(f"commitments.columns.{c}", lang), "num") for c in FIGURES[4:]],
         Column("status_label", t("commitments.columns.status", lang), "label"),
     ]
     if as_said:
