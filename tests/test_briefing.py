@@ -477,9 +477,12 @@ def test_summary_names_the_worst_laggards_with_their_reason_and_counts_the_rest(
         "briefing.summary.laggards_more",
         lang,
         n=i18n.fmt_int(len(ordered) - len(shown), lang),
+        shown=i18n.fmt_int(len(shown), lang),
         section=re.sub(r"^\d+\.\s*", "", i18n.t("briefing.sections.laggards", lang)),
     )
     assert str(escape(more)) in part
+    # said before the table: after it, its one line spilled onto a page of its own
+    assert part.index(str(escape(more))) < part.index("summary-laggards")
     assert 'href="#laggards"' in part  # the page number comes from the link's target
 
 

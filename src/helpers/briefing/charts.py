@@ -115,7 +115,8 @@ def city_curves_chart(data: BriefingData, plan: Plan, lang: str) -> Image:
         ax.yaxis.set_major_formatter(int_formatter(lang))
         style_axes(ax)
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncol=5, fontsize=7, frameon=False)
+    # three a row: five in one row ran past both edges of the page
+    fig.legend(handles, names, loc="outside lower center", ncol=3, fontsize=7, frameon=False)
     return svg_image(fig, text("city.cumulative_title"))
 
 

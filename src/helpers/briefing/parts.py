@@ -452,6 +452,7 @@ def summary_laggards(data: BriefingData, lang: str) -> dict[str, Any]:
         "more": text(
             "summary.laggards_more" if more else "summary.laggards_all",
             n=int_text(more, lang),
+            shown=int_text(len(shown), lang),
             # the part's title without its number: the page number says where it is
             section=re.sub(r"^\d+\.\s*", "", text("sections.laggards")),
         ),
