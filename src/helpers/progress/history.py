@@ -7,7 +7,8 @@ Source of truth for an earlier week is that week's processed ``unit_progress`` a
 was never run (or whose tables are missing) is *recomputed* as of its last day from the
 current week's aggregates (:func:`aggregates_as_of`): the per-unit, per-day cleaned counts
 cut at that day, the self-reports and organisations as of that day, then the ordinary
-:func:`~helpers.progress.week.compute`. No record is read again, no delivery re-ingested: a
+:func:`~helpers.progress.week.compute` (:func:`helpers.progress.week.recompute_week`: the
+week module calls this one, never the other way round). No record is read again, no delivery re-ingested: a
 recomputed week costs one pass of the 126-row unit table (docs/architecture.md, "History").
 Its rows say ``recomputed``.
 
@@ -169,33 +170,6 @@ def aggregates_as_of(
         organizations=orgs,
         org_types=org_types,
         review_days=agg.review_days,
-    )
-
-
-def recompute_week(
-    agg: Aggregates,
-    plan: Plan,
-    week: str,
-    *,
-    self_report_check: pd.DataFrame | None = None,
-    organizations: pd.DataFrame | None = None,
-    period: Period | None = None,
-) -> WeekTables:
-    """An earlier week recomputed from the current week's aggregates (labelled so), over its
-    conference's ``period`` (default: the 7 days to its last day)."""
-    from helpers.progress.week import compute
-
-    as_of = date.fromisoformat(week)
-    cut = aggregates_as_of(
-        agg, plan, as_of=as_of, self_report_check=self_report_check, organizations=organizations
-    )
-    tables = compute(cut, plan, as_of=as_of, period=period)
-    return WeekTables(
-        week,
-        tables["unit_progress"],
-        tables["city_progress"],
-        recomputed=True,
-        laggards=tables["laggards"],
     )
 
 

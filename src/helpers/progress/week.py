@@ -193,6 +193,31 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
     return tables
 
 
+def recompute_week(
+    agg: Aggregates,
+    plan: Plan,
+    week: str,
+    *,
+    self_report_check: pd.DataFrame | None = None,
+    organizations: pd.DataFrame | None = None,
+    period: Period | None = None,
+) -> history.WeekTables:
+    """An earlier week recomputed from the current week's aggregates (labelled so), over its
+    conference's ``period`` (default: the 7 days to its last day)."""
+    as_of = date.fromisoformat(week)
+    cut = history.aggregates_as_of(
+        agg, plan, as_of=as_of, self_report_check=self_report_check, organizations=organizations
+    )
+    tables = compute(cut, plan, as_of=as_of, period=period)
+    return history.WeekTables(
+        week,
+        tables["unit_progress"],
+        tables["city_progress"],
+        recomputed=True,
+        laggards=tables["laggards"],
+    )
+
+
 def week_history(
     ws: Workspace,
     week: str,
@@ -209,7 +234,7 @@ def week_history(
     calendar = calendar or conferences.periods(conferences.conference_weeks(ws, week), plan.start)
 
     def recompute(earlier: str) -> history.WeekTables:
-        return history.recompute_week(
+        return recompute_week(
             agg,
             plan,
             earlier,
