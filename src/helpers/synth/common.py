@@ -413,3 +413,13 @@ class Faults:
                 {"row_key": "int64"}
             )
         return pd.concat(parts, ignore_index=True)
+
+
+@dataclass
+class Units:
+    """The units as the generator designs them (made by :func:`helpers.synth.world.make_units`;
+    here so that every module can name the type without importing the world)."""
+
+    frame: pd.DataFrame  # unit_code, unit_name, unit_kind, base_name, weight, speed, ...
+    spellings: list[list[str]]  # accepted spellings per unit (index-aligned with frame)
+    spelling_probs: list[np.ndarray]

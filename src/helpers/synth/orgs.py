@@ -4,22 +4,18 @@ schools, hospitals, agencies), sized and calibrated to the published figures.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from helpers.synth import names as nm
 from helpers.synth.common import (
+    Units,
     allocate,
     cat,
     unique_draw,
     zfill_int,
     zfill_text,
 )
-
-if TYPE_CHECKING:
-    from helpers.synth.world import Units
 
 ORG_TYPES = ("enterprise", "business_household", "industrial_park", "school", "hospital", "agency")
 ORG_COUNTS_CITY = {  # organisations at full city scale

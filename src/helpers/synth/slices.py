@@ -39,6 +39,10 @@ from helpers.synth import files as sf
 from helpers.synth import selfreport as sr
 from helpers.synth import world as wd
 from helpers.synth.common import Faults, Part
+from helpers.synth.part import generate_part
+from helpers.synth.scenarios import rngs, slice_quotas
+from helpers.synth.write_raw import write_city_deliveries
+from helpers.synth.write_truth import write_city_truth, write_fault_log
 
 SCRATCH = ".slices"  # inside the truth folder, removed once merged
 SLICE_OUTPUTS = ("faults.parquet", "system_counts.parquet")  # merged specially, not appended
@@ -46,13 +50,11 @@ SLICE_OUTPUTS = ("faults.parquet", "system_counts.parquet")  # merged specially,
 
 def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int) -> dict:
     """Generate ``sc`` in ``n`` slices with ``workers`` processes; merge into out and truth."""
-    from helpers import synth
-
     t0 = time.perf_counter()
     work = truth / SCRATCH
     if work.exists():
         shutil.rmtree(work)
-    quotas = synth.slice_quotas(sc, n)
+    quotas = slice_quotas(sc, n)
     jobs = [(work / f"{k:03d}", sc, seed, k, n, quotas[k]) for k in range(n)]
     appender = SliceAppender(out, truth)
     # one process per slice: a finished slice hands all its memory back to the system. Each
@@ -77,7 +79,7 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     timings = {"slices": round(time.perf_counter() - t0, 3)}
 
     t = time.perf_counter()
-    r = synth.rngs(seed)  # the shared streams: the same units and organisations as the slices
+    r = rngs(seed)  # the shared streams: the same units and organisations as the slices
     units = wd.make_units(r["units"])
     orgs = wd.make_orgs(r["orgs"], units, sc.org_factor)
     counts = sum_system_counts(
@@ -89,11 +91,11 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     org_table = sr.org_rows(r["org_rows"], orgs, units, faults)
     commitments = cm.make_commitments(r["commitments"], reports, units, faults)
     writer = dv.Writer(out)
-    synth.write_city_deliveries(writer, reports, org_table, units, commitments)
-    synth.write_city_truth(truth, units, reports)
+    write_city_deliveries(writer, reports, org_table, units, commitments)
+    write_city_truth(truth, units, reports)
     cm.write_truth(truth, commitments)
     city_faults = work / "city_faults.parquet"
-    synth.write_fault_log(city_faults, faults, writer)
+    write_fault_log(city_faults, faults, writer)
     timings["city_parts"] = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()
@@ -137,13 +139,11 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
 
 def _slice_job(job) -> dict:
     """One slice in a worker process: its own raw and truth folders under the scratch folder."""
-    from helpers import synth
-
     folder, sc, seed, k, n, quota = job
     raw, truth = Path(folder) / "raw", Path(folder) / "truth"
     sf.write_slices_as_scratch(True)  # this process makes one slice and ends
     truth.mkdir(parents=True, exist_ok=True)
-    return synth.generate_part(raw, truth, sc, seed, Part(k, n), quota)
+    return generate_part(raw, truth, sc, seed, Part(k, n), quota)
 
 
 def sum_system_counts(paths: list[Path]) -> pd.DataFrame:

@@ -10,7 +10,6 @@ modules; their names are importable from here as before.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from helpers.synth.common import (
     PROVINCE_CODES,
     WHOLE,
     Part,
+    Units,
     allocate,
     cat,
     compact,
@@ -121,13 +121,6 @@ def ascii_fold_keep_case(text: str) -> str:
 
 
 # ---------------------------------------------------------------- units
-@dataclass
-class Units:
-    frame: pd.DataFrame  # unit_code, unit_name, unit_kind, base_name, weight, speed, ...
-    spellings: list[list[str]]  # accepted spellings per unit (index-aligned with frame)
-    spelling_probs: list[np.ndarray]
-
-
 def make_units(rng: np.random.Generator) -> Units:
     u = official_units()[["unit_code", "unit_name", "unit_kind", "base_name"]].copy()
     n = len(u)
