@@ -252,11 +252,16 @@ def test_cover_message_gives_the_units_figures_standing_and_next_steps(packed, t
     assert (
         unit["unit_name"] in msg["Subject"] and fmt_date(date(2025, 11, 23), "vi") in msg["Subject"]
     )
-    assert body.startswith(t("distribution.greeting", "vi", unit=unit["unit_name"]))
+    police = t(
+        "distribution.police", "vi", unit=unit["unit_name"][0].lower() + unit["unit_name"][1:]
+    )
+    assert body.startswith(t("distribution.greeting", "vi", police=police))
     veh = t(
         "distribution.figures.veh",
         "vi",
         cleaned=fmt_int(unit["veh_cleaned"], "vi"),
+        cleanable=fmt_int(unit["veh_cleanable"], "vi"),
+        share_cleanable=fmt_pct(unit["veh_share_cleaned_cleanable"], "vi"),
         assigned=fmt_int(unit["veh_assigned"], "vi"),
         share=fmt_pct(unit["veh_share_cleaned"], "vi"),
         gain=fmt_int(unit["veh_gain_week"], "vi"),
@@ -647,3 +652,46 @@ def test_every_units_subject_reads_back_as_written_in_a_mail_client(lang):
             )
             assert all(len(line) <= 78 for line in folded)  # RFC 5322 line length
             assert parse(raw)["Subject"] == written, unit.unit_name
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_message_gives_the_ranked_share_beside_the_rank(lang):
+    """The rank is decided on the share of cleanable vehicle records cleaned: the mail gives
+    that share with the rank, as the briefing's reason quotes it (Yên Xuân read 21,0 % of
+    assigned and rank 126 while its reason said 23,8 %)."""
+    from helpers.distribution.message import cover_text
+    from helpers.progress.narrative import pct_text
+
+    unit = {
+        "unit_code": "04930",
+        "unit_name": "Xã Yên Xuân",
+        "standing": "off_track",
+        "rank": 126,
+        "veh_assigned": 1190,
+        "veh_cleanable": 1050,
+        "veh_cleaned": 250,
+        "veh_share_cleaned": 250 / 1190,
+        "veh_share_cleaned_cleanable": 250 / 1050,
+        "veh_gain_week": 12,
+    }
+    task = {"unit": unit, "path": "04930-xa-yen-xuan.xlsx", "laggard": None, "leaders": []}
+    text = cover_text(task, load_plan(), "2026-01-11", lang, encrypted=True)
+    [rank_line] = [line for line in text.splitlines() if "126/126" in line]
+    assert pct_text(250 / 1050, lang) in rank_line  # 23,8 %
+    assert pct_text(250 / 1050, lang) in text.split(rank_line)[0]  # and in the vehicles line
+
+
+@pytest.mark.parametrize(
+    ("lang", "name", "said"),
+    [
+        ("vi", "Xã Yên Xuân", "Kính gửi: Công an xã Yên Xuân,"),
+        ("vi", "Phường Ngọc Hà", "Kính gửi: Công an phường Ngọc Hà,"),
+        ("en", "Xã Yên Xuân", "To: the police of Xã Yên Xuân,"),
+    ],
+)
+def test_the_message_addresses_the_units_police(lang, name, said):
+    from helpers.distribution.message import cover_text
+
+    task = {"unit": {"unit_name": name, "rank": 1}, "path": "x.xlsx", "laggard": None}
+    text = cover_text(task, load_plan(), "2026-01-11", lang, encrypted=True)
+    assert text.splitlines()[0] == said

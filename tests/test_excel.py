@@ -227,6 +227,9 @@ def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
                 "approved": units[f"{p}_approved"].sum(),
                 "cleaned": units[f"{p}_cleaned"].sum(),
                 "share_cleaned": units[f"{p}_cleaned"].sum() / units[f"{p}_assigned"].sum(),
+                "cleanable": units[f"{p}_cleanable"].sum(),
+                "share_cleaned_cleanable": units[f"{p}_cleaned"].sum()
+                / units[f"{p}_cleanable"].sum(),
                 "share_submitted": 0.5,
                 "gain_week": 100,
                 "gain_prev_week": 90,
@@ -285,6 +288,9 @@ def write_week(ws: Workspace, *, vehicles=None, licences=None, submissions=None,
                 "unit_name": units.loc[units["is_laggard"], "unit_name"],
                 "rank": units.loc[units["is_laggard"], "rank"],
                 "veh_share_cleaned": units.loc[units["is_laggard"], "veh_share_cleaned"],
+                "veh_share_cleaned_cleanable": units.loc[
+                    units["is_laggard"], "veh_share_cleaned_cleanable"
+                ],
                 "rules": [["veh_below_median"]] * int(units["is_laggard"].sum()),
                 "reason_vi": "xe: làm sạch thấp",
                 "reason_en": "vehicles: cleaned little",
@@ -1233,13 +1239,17 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
         ws,
         "vehicle_status",
         week,
-        columns=["record_id", "unit_code", "status", "plate", "owner_address"],
+        columns=["record_id", "unit_code", "status", "plate", "owner_address", "review_status"],
     )
-    licences = store.load(ws, "licence_status", week, columns=["record_id", "unit_code", "status"])
+    licences = store.load(
+        ws, "licence_status", week, columns=["record_id", "unit_code", "status", "review_status"]
+    )
     links = store.load(ws, "submission_links", week)
     records = pd.concat([vehicles.assign(kind="vehicle"), licences.assign(kind="licence")])
     key_of = {s: k for k, ss in excel._RECORD_LISTS.items() for s in ss}
-    records["list"] = records["status"].map(key_of)
+    # a difficult record whose submission was approved is resolved: on no worklist
+    resolved = records["status"].isin(DIFFICULT_GROUPS) & (records["review_status"] == "approved")
+    records["list"] = records["status"].map(key_of).where(~resolved)
     expected = records.dropna(subset=["list"]).groupby(["unit_code", "list"]).size()
     unmatched = links.loc[links["record_id"].isna()].groupby("unit_code").size()
     not_submitted = records.loc[records["status"] == "not_submitted"]
@@ -1722,3 +1732,67 @@ def test_unit_pack_bar_ticks_once_per_pack(week_ws, tmp_path):
     assert list(done["unit_code"]) == sorted([U1, U2])
     assert ticks.n == ticks.total == 2
     assert "2/2" in shown.getvalue()
+
+
+def test_difficult_group_worklists_hold_only_the_open_records(tmp_ws, tmp_path):
+    """A difficult record whose submission the unit approved is resolved (progress counts it
+    so): the worklist holds what is still to do, and its count beside it says as many."""
+    vehicles = make_vehicle_status(
+        [
+            {"status": "owner_deceased"},  # open: nothing submitted
+            {
+                "status": "owner_deceased",  # open: its submission waits for review
+                "submission_id": "S1",
+                "review_status": "pending",
+                "last_submitted_at": "2025-11-20 10:00",
+            },
+            {
+                "status": "owner_deceased",  # resolved: the unit approved its submission
+                "submission_id": "S2",
+                "review_status": "approved",
+                "reviewed_at": "2025-11-21 10:00",
+            },
+            {
+                "status": "scrapped_or_lost",  # resolved
+                "submission_id": "S3",
+                "review_status": "approved",
+                "reviewed_at": "2025-11-21 10:00",
+            },
+        ]
+    )
+    write_week(tmp_ws, vehicles=vehicles)
+    build(tmp_ws, tmp_path / "out", "en", units=[U1], city=False)
+    wb = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))
+    deceased = table_rows(wb[t("excel.sheets.deceased", "en")])
+    assert [r["Record ID"] for r in deceased] == ["V000001", "V000002"]
+    assert table_rows(wb[t("excel.sheets.scrapped", "en")]) == []
+    counts = {r[0]: r[1] for r in cells(wb[t("excel.sheets.unit_summary", "en")]) if r and r[0]}
+    assert counts[t("excel.sheets.deceased", "en")] == 2
+    assert counts[t("excel.sheets.scrapped", "en")] == 0
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_ranked_share_is_shown_wherever_the_rank_is(built, lang):
+    """Units are ranked on the share of cleanable vehicle records cleaned (RANK_SHARE): every
+    table that shows a rank shows that share beside it, the unit's own figure."""
+    from helpers.progress.definitions import RANK_SHARE
+
+    week_ws, out, result = built[lang]
+    units = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code")
+    ranked = excel.metric_header(RANK_SHARE, lang)
+    rank, code = t("excel.columns.rank", lang), t("excel.columns.unit_code", lang)
+    name = t("excel.columns.unit_name", lang)
+    by_name = units.reset_index().set_index("unit_name")
+    wb = openpyxl.load_workbook(result.city)
+    sheets = [*printable(wb, lang), wb[t("excel.sheets.laggards", lang)]]
+    for ws in sheets:
+        rows = table_rows(ws)
+        assert rows and rank in rows[0] and ranked in rows[0], ws.title
+        for row in rows:
+            u = units.loc[row[code]] if code in row else by_name.loc[row[name]]
+            assert row[ranked] == pytest.approx(u[RANK_SHARE]), ws.title
+    summary = openpyxl.load_workbook(unit_file(out, U1))[t("excel.sheets.unit_summary", lang)]
+    values = {r[0]: r[1:] for r in cells(summary) if r[0]}
+    city = store.load(week_ws, "city_progress", WEEK).set_index("kind")
+    assert values[ranked][0] == pytest.approx(units.at[U1, RANK_SHARE])
+    assert values[ranked][1] == pytest.approx(city.at["vehicle", "share_cleaned_cleanable"])

@@ -69,6 +69,9 @@ def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple
 UNIT_VS_CITY: tuple[tuple[str, str], ...] = (
     ("veh_assigned", "vehicle.assigned"),
     ("veh_cleaned", "vehicle.cleaned"),
+    ("veh_cleanable", "vehicle.cleanable"),
+    # the share the rank is decided on (progress.RANK_SHARE), then the share of assigned
+    ("veh_share_cleaned_cleanable", "vehicle.share_cleaned_cleanable"),
     ("veh_share_cleaned", "vehicle.share_cleaned"),
     ("veh_gain_week", "vehicle.gain_week"),
     ("veh_gain_prev_week", "vehicle.gain_prev_week"),
@@ -78,6 +81,7 @@ UNIT_VS_CITY: tuple[tuple[str, str], ...] = (
     ("veh_days_late", "vehicle.days_late"),
     ("lic_assigned", "licence.assigned"),
     ("lic_cleaned", "licence.cleaned"),
+    ("lic_share_cleaned_cleanable", "licence.share_cleaned_cleanable"),
     ("lic_share_cleaned", "licence.share_cleaned"),
     ("lic_gain_week", "licence.gain_week"),
     ("lic_days_late", "licence.days_late"),
@@ -218,6 +222,7 @@ def _unit_summary(
         table_name="Worklists",
     )
     book.put(ws, row, 1, pending_note(unit, counts.get("pending", 0), lang), "long_text")
+    book.put(ws, row + 1, 1, tx("unit.open_only_note", lang), "long_text")
 
 
 SUMMARY_TEXT_WIDTH = 60  # column A of the unit's summary, in characters
