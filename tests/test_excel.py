@@ -1796,3 +1796,45 @@ def test_the_ranked_share_is_shown_wherever_the_rank_is(built, lang):
     city = store.load(week_ws, "city_progress", WEEK).set_index("kind")
     assert values[ranked][0] == pytest.approx(units.at[U1, RANK_SHARE])
     assert values[ranked][1] == pytest.approx(city.at["vehicle", "share_cleaned_cleanable"])
+
+
+def test_commitment_counts_read_as_whole_numbers_and_shares_keep_their_decimals(tmp_path):
+    # a count of records read "50.0" in the unit packs and the city pack
+    from helpers.excel.commitments import commitments_sheet
+
+    status = pd.DataFrame(
+        {
+            "unit_code": [U1, U1],
+            "unit_name": ["A", "A"],
+            "measure": ["veh_cleaned", "veh_cleaned_share"],
+            "direction": ["up", "up"],
+            "unit": ["count", "pct"],
+            "target": [50.0, 47.5],
+            "by_date": [date(2025, 11, 30)] * 2,
+            "given_on": [date(2025, 11, 20)] * 2,
+            "value_given": [1.0, 12.5],
+            "value_now": [30.0, 20.0],
+            "days_left": [7, 7],
+            "status": ["behind", "behind"],
+            "order": [1, 2],
+        }
+    )
+    book = excel.PackBook(excel.load_template(), "vi", title="T", mark="M")
+    commitments_sheet(book, status, "vi")
+    path = book.save(tmp_path / "c.xlsx")
+    ws = openpyxl.load_workbook(path)[t("excel.sheets.commitments", "vi")]
+    target = [c for c in ws[2] if c.value in (50, 47.5)]
+    assert target and {c.number_format for c in target} == {"General"}
+
+
+def test_the_internal_mark_prints_once_a_page(built):
+    """The title rows (with the mark) repeat on each printed page of a summary: the page
+    header then carries no second copy; sheets without a title block keep it there."""
+    _, out, result = built["vi"]
+    mark = t("common.internal_mark", "vi")
+    for path in (result.city, unit_file(out, U1)):
+        for ws in openpyxl.load_workbook(path).worksheets:
+            header = ws.oddHeader.right.text or ""
+            titled = any(c.value == mark for r in ws.iter_rows(max_row=8) for c in r)
+            assert titled == bool(ws.print_title_rows and ws.print_title_rows != "$1:$1")
+            assert (mark in header) + titled == 1, (path.name, ws.title)

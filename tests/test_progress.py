@@ -1735,3 +1735,17 @@ def test_projection_says_never_only_at_zero_pace(plan):
     assert "none was cleaned in the last 7 days" in said["en"]
     slow = [records(A, assigned=40000, cleaned_at=daily(date(2025, 11, 17), 1))]
     assert "never" not in projection_point(plan, slow, date(2025, 11, 23))["en"]
+
+
+def test_a_kind_with_nothing_pending_has_no_oldest_pending_review(plan):
+    # the backlog's age is of submissions waiting; a kind with no record pending shows none
+    # (the city pack read "licences: oldest pending 47 days" with no licence pending)
+    tables = small_week(plan)
+    units = tables["unit_progress"]
+    city = tables["city_progress"].set_index("kind")
+    for kind, p in (("vehicle", "veh"), ("licence", "lic")):
+        if units[f"{p}_pending"].sum() == 0:
+            assert pd.isna(city.at[kind, "oldest_pending_days"]), kind
+        else:
+            assert city.at[kind, "oldest_pending_days"] == units["backlog_oldest_days"].max()
+    assert (units["lic_pending"].sum(), units["veh_pending"].sum() > 0) == (0, True)

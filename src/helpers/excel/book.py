@@ -174,6 +174,8 @@ class PackBook:
             cell.number_format = fmt["int"]
         elif kind in ("num", "pct", "date", "datetime", "signed"):
             cell.number_format = fmt[kind]
+        elif kind == "figure":  # counts and shares in one column: 50 and 47.5, never 50.0
+            cell.number_format = fmt.get("figure", "General")
         # top-aligned, so a row grown for a wrapped text reads from its top line
         cell.alignment = Alignment(wrap_text=kind == "long_text", vertical="top")
         if guarded:
@@ -567,4 +569,7 @@ def title_block(book: PackBook, ws, lines: Sequence[str]) -> int:
     for offset, line in enumerate(lines[1:], start=2):
         book.put(ws, offset, 1, line)
     book.note(ws, len(lines) + 1, book.mark)
+    # the title rows repeat on every printed page with the mark: the page header's copy
+    # would print it twice a page
+    ws.oddHeader.right.text = ""
     return len(lines) + 3

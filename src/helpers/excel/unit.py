@@ -143,7 +143,11 @@ def _unit_summary(
         if name == "standing":
             value = _catalogue_label("progress.standing", str(value), lang)
         city_value = None
-        if city_key:
+        if name == "backlog_oldest_days":  # the city's backlog, whichever kind waits
+            ages = [c.get("oldest_pending_days") for c in city.values()]
+            ages = [a for a in ages if a is not None and not pd.isna(a)]
+            city_value = max(ages) if ages else None
+        elif city_key:
             k, metric = city_key.split(".")
             city_value = city.get(k, {}).get(metric)
         label = metric_header(name, lang)
