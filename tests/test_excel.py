@@ -1838,3 +1838,40 @@ def test_the_internal_mark_prints_once_a_page(built):
             titled = any(c.value == mark for r in ws.iter_rows(max_row=8) for c in r)
             assert titled == bool(ws.print_title_rows and ws.print_title_rows != "$1:$1")
             assert (mark in header) + titled == 1, (path.name, ws.title)
+
+
+def printed_points(ws) -> float:
+    """The type size a sheet prints at on A4 (Excel's fit-to-width scale, 11-point font)."""
+    p = excel.load_template()["print"]
+    paper = 29.7 if ws.page_setup.orientation == "landscape" else 21.0
+    page = (paper - p["margins_cm"]["left"] - p["margins_cm"]["right"]) / 2.54 * 72 / 0.75
+    widths = [
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width or 8.43
+        for i in range(1, ws.max_column + 1)
+    ]
+    total = sum(7 * w + 5 for w in widths)
+    across = ws.page_setup.fitToWidth or 1
+    return 11 * min(1.0, across * page / total)
+
+
+def test_worklists_print_at_readable_type_on_a4(tmp_ws, tmp_path):
+    """Long reasons and addresses wrap in narrower columns, so no worklist prints below 8 pt
+    (the difficult-group sheets printed at ~4.3 pt, the lists at ~6 pt)."""
+    reason = "Số định danh của chủ xe không hợp lệ: " + "không đủ 12 chữ số, " * 6
+    address = "Số 123 ngõ 456 ngách 78 hẻm 9, Tổ dân phố 12, đường Nguyễn Văn Cừ kéo dài"
+    vehicles = make_vehicle_status(
+        [
+            {"status": s, "status_reason_vi": reason, "owner_address": address}
+            for s in ("invalid_owner_id", "owner_deceased", "not_submitted", "pending_review")
+        ]
+    )
+    write_week(tmp_ws, vehicles=vehicles)
+    build(tmp_ws, tmp_path / "out", "vi", units=[U1], city=False)
+    wb = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))
+    for key in excel.LISTS:
+        ws = wb[t(f"excel.sheets.{key}", "vi")]
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert printed_points(ws) >= 8, (ws.title, printed_points(ws))
+    invalid = wb[t("excel.sheets.invalid_id", "vi")]
+    reason_cell = next(c for c in invalid[2] if c.value == reason)
+    assert reason_cell.alignment.wrap_text  # the reason wraps: nothing cut
