@@ -1875,3 +1875,11 @@ def test_worklists_print_at_readable_type_on_a4(tmp_ws, tmp_path):
     invalid = wb[t("excel.sheets.invalid_id", "vi")]
     reason_cell = next(c for c in invalid[2] if c.value == reason)
     assert reason_cell.alignment.wrap_text  # the reason wraps: nothing cut
+
+
+def test_data_quality_in_vietnamese_shows_reasons_in_words_not_codes(built):
+    wb = openpyxl.load_workbook(built["vi"][2].city)
+    rows = cells(wb[t("excel.sheets.data_quality", "vi")])
+    shown = {v for r in rows for v in r}
+    assert not shown & {"invalid_id", "invalid_plate"}
+    assert t("rejects.invalid_id", "vi") in shown

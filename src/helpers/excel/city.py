@@ -517,7 +517,8 @@ def city_pack(
         rejects,
         [
             Column("source_label", tx("columns.source", lang), "label"),
-            Column("reason_code", tx("columns.reason_code", lang), "code"),
+            # the codes are English words: an English reader's key, the reason says it in vi
+            *([Column("reason_code", tx("columns.reason_code", lang), "code")] * (lang == "en")),
             Column("reason_label", tx("columns.reject_reason", lang), "text"),
             Column("rows", tx("columns.rows_rejected", lang), "int"),
         ],
