@@ -695,3 +695,44 @@ def test_the_message_addresses_the_units_police(lang, name, said):
     task = {"unit": {"unit_name": name, "rank": 1}, "path": "x.xlsx", "laggard": None}
     text = cover_text(task, load_plan(), "2026-01-11", lang, encrypted=True)
     assert text.splitlines()[0] == said
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_final_weeks_message_gives_the_campaign_verdict_and_the_handover(lang):
+    """2026-01-19 reaches the extended end: no task "before the conference of 27/01/2026";
+    the unit's whole-campaign result, verdict and the difficult records it hands over."""
+    from helpers.distribution.message import cover_text
+    from helpers.progress.narrative import pct_text
+
+    unit = {
+        "unit_code": "04930",
+        "unit_name": "Xã Yên Xuân",
+        "standing": "off_track",
+        "rank": 126,
+        "veh_assigned": 238,
+        "veh_cleanable": 210,
+        "veh_cleaned": 50,
+        "veh_share_cleaned_cleanable": 50 / 210,
+        "veh_required_rate": None,
+        "backlog_pending": 11,
+    }
+    final = {
+        "result": {
+            "rank": 126,
+            "outcome": "not_finished",
+            "records_left": 160,
+            "veh_share_cleaned_cleanable": 50 / 210,
+        },
+        "verdicts": [{"verdict": "criticise", "reason_vi": "hạng cuối", "reason_en": "last"}],
+        "handover": [{"kind": "vehicle", "group": "owner_deceased", "records": 3, "open": 2}],
+    }
+    task = {"unit": unit, "path": "04930-xa-yen-xuan.xlsx", "laggard": None, "final": final}
+    text = cover_text(task, load_plan(), "2026-01-19", lang, encrypted=True)
+    assert "27/01/2026" not in text
+    assert t("distribution.todo_heading_final", lang) in text
+    assert t("distribution.final_heading", lang) in text
+    assert ("hạng cuối" if lang == "vi" else "last") in text
+    assert t("briefing.final.outcome_not_finished", lang, left="160") in text
+    assert pct_text(50 / 210, lang) in text
+    handover = [line for line in text.splitlines() if t("status.owner_deceased", lang) in line]
+    assert handover and "2" in handover[0]

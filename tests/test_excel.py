@@ -763,8 +763,8 @@ def test_daily_sheet_is_the_units_last_14_days_against_its_required_rate(built):
                 ("approved that day", "approved_day"),
                 ("cleaned that day", "cleaned_day"),
             ):
-                expected = want[col].get(r["Date"])
-                assert r[f"{prefix}: {what}"] == (None if expected is None else int(expected))
+                expected = want[col].get(r["Date"])  # a day without a row: 0, never blank
+                assert r[f"{prefix}: {what}"] == (0 if expected is None else int(expected))
         rate = units.at[U1, f"{'veh' if kind == 'vehicle' else 'lic'}_required_rate"]
         targets = [r[f"{prefix}: daily target to finish the peak"] for r in rows]
         assert targets == [pytest.approx(rate)] * len(rows)
@@ -972,7 +972,8 @@ def test_past_the_deadline_the_targets_say_what_is_left_not_all_of_it_in_a_week(
     got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, "2026-01-19")}
     assert got["veh_left"] == 600
     assert "veh_to_clean" not in got and "veh_cleaned_by" not in got
-    assert got["lic_to_clean"] == 0
+    # 2026-01-19 reaches the (extended) end: no next week, what is left of each kind
+    assert got["lic_left"] == 0
 
 
 def test_unit_pack_week_line_counts_days_on_the_deadline_in_force():
@@ -1883,3 +1884,83 @@ def test_data_quality_in_vietnamese_shows_reasons_in_words_not_codes(built):
     shown = {v for r in rows for v in r}
     assert not shown & {"invalid_id", "invalid_plate"}
     assert t("rejects.invalid_id", "vi") in shown
+
+
+def write_final_tables(ws: Workspace) -> None:
+    """The campaign summary's tables of the hand-made week, as a week reaching the end."""
+    units = store.load(ws, "unit_progress", WEEK)
+    ended = replace(PLAIN, end=date(2025, 11, 23), extension=None, pending_extension=None)
+    from helpers.progress.final import final_tables
+
+    for name, frame in final_tables(
+        units.assign(
+            **{
+                f"{p}_{c}": 0
+                for p in ("veh", "lic")
+                for c in ("difficult_open", "remaining")
+                if f"{p}_{c}" not in units
+            },
+            **{
+                f"{p}_resolved_{g}": 0
+                for p, k in (("veh", VEHICLE_STATUSES), ("lic", LICENCE_STATUSES))
+                for g in k
+                if g in DIFFICULT_GROUPS
+            },
+        ),
+        store.load(ws, "city_progress", WEEK),
+        store.load(ws, "org_summary", WEEK),
+        ended,
+        as_of=date(2025, 11, 23),
+    ).items():
+        store.save(ws, frame, name, WEEK)
+
+
+def test_the_final_week_pack_says_the_units_verdict_and_what_it_hands_over(tmp_ws, tmp_path):
+    write_week(tmp_ws)
+    write_final_tables(tmp_ws)
+    ended = replace(PLAIN, end=date(2025, 11, 23), extension=None, pending_extension=None)
+    last = store.load(tmp_ws, "final_units", WEEK).iloc[-1]  # the last-ranked: criticised
+    code = str(last["unit_code"])
+    build(tmp_ws, tmp_path / "out", "vi", units=[code], city=False, plan=ended)
+    ws = openpyxl.load_workbook(unit_file(tmp_path / "out", code))[
+        t("excel.sheets.unit_summary", "vi")
+    ]
+    texts = [str(c) for r in cells(ws) for c in r if c]
+    assert t("excel.unit.final_heading", "vi") in texts
+    verdicts = store.load(tmp_ws, "final_verdicts", WEEK)
+    mine = verdicts.loc[verdicts["unit_code"] == code]
+    assert len(mine) and all(any(r in x for x in texts) for r in mine["reason_vi"])
+    handover = store.load(tmp_ws, "final_handover", WEEK)
+    opened = handover.loc[handover["unit_code"] == code, "open"]
+    assert len(opened) and all(
+        any(f"còn {n} hồ sơ" in x for x in texts) for n in opened.astype(int)
+    )
+    # no next conference: what is left, never "targets by 30/11"
+    assert not any(x.startswith("Chỉ tiêu đến ngày") for x in texts)
+    assert any(x.startswith("Còn phải xử lý sau đợt cao điểm") for x in texts)
+
+
+def test_the_daily_sheet_has_every_day_zeros_and_says_why_no_target(tmp_ws, tmp_path):
+    """Days without activity are 0 (the chart skipped them), licence days missing are 0 (not
+    blank), and once the deadline is reached the blank target says why; whole-record ticks."""
+    write_week(tmp_ws)
+    units = store.load(tmp_ws, "unit_progress", WEEK)
+    units.loc[units["unit_code"] == U1, ["veh_required_rate", "lic_required_rate"]] = np.nan
+    store.save(tmp_ws, units, "unit_progress", WEEK)
+    daily = store.load(tmp_ws, "unit_daily", WEEK)
+    quiet = pd.Timestamp(WEEK) - pd.Timedelta(days=3)
+    daily = daily.loc[pd.to_datetime(daily["date"]) != quiet]  # a day with no activity at all
+    daily = daily.assign(cleaned_day=np.where(daily["kind"] == "licence", 0, daily["cleaned_day"]))
+    store.save(tmp_ws, daily, "unit_daily", WEEK)
+    ended = replace(PLAIN, end=date(2025, 11, 23), extension=None, pending_extension=None)
+    build(tmp_ws, tmp_path / "out", "vi", units=[U1], city=False, plan=ended)
+    ws = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))[t("excel.sheets.unit_daily", "vi")]
+    rows = [r for r in cells(ws)[1:] if r[0] is not None]
+    assert len(rows) == 14  # every day of the window, the quiet one included
+    assert [r[0].date() for r in rows][-4] == quiet.date()
+    assert rows[-4][1:4] == (0, 0, 0) and rows[-4][5:8] == (0, 0, 0)
+    assert all(v is not None for r in rows for v in r[5:8])  # licences: 0, never blank
+    notes = [c.value for r in ws.iter_rows(max_row=2) for c in r if isinstance(c.value, str)]
+    assert any(x.startswith("Không còn chỉ tiêu mỗi ngày") for x in notes), notes
+    licences = ws._charts[1]
+    assert licences.y_axis.majorUnit == 1  # licences cleaned 0: ticks 0, 1, never 0, 1, 1

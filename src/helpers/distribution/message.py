@@ -18,6 +18,7 @@ from typing import Any
 
 from helpers.config import Plan
 from helpers.excel import next_week_targets
+from helpers.excel.unit import final_lines, handover_lines
 from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
 from helpers.progress.definitions import RANK_SHARE
 from helpers.progress.narrative import pct_text
@@ -89,15 +90,22 @@ def cover_text(task: dict[str, Any], plan: Plan, week: str, lang: str, *, encryp
         lines += ["", _d(said[breach_of(laggard)], lang, reason=why)]
     for reason in task.get("leaders") or []:
         lines += ["", _d("leader", lang, reason=reason)]
-    lines += [
-        "",
-        _d("todo_heading", lang, conference=fmt_date(plan.conference_date(next_end), lang)),
-    ]
+    in_force = plan.in_force(day)
+    final = in_force.reaches_end(day)  # no next conference: the verdict and the handover
+    if final and task.get("final"):
+        lines += ["", _d("final_heading", lang)]
+        lines += [f"- {line}" for line in final_lines(task["final"], in_force, lang)]
+        lines += [f"- {line}" for line in handover_lines(task["final"], lang)]
+    if final:
+        lines += ["", _d("todo_heading_final", lang)]
+    else:
+        conference = fmt_date(plan.conference_date(next_end), lang)
+        lines += ["", _d("todo_heading", lang, conference=conference)]
     for key, value, kind in next_week_targets(unit, plan, week):
         shown = fmt_pct(value, lang) if kind == "pct" else fmt_int(value, lang)
         label = t(f"excel.targets.{key}", lang, date=fmt_date(next_end, lang))
         lines.append(_d("todo_item", lang, target=label, value=shown))
-    lines.append(_d("todo_lists", lang))
+    lines.append(_d("todo_lists_final" if final else "todo_lists", lang))
     lines += [
         "",
         _d("protected" if encrypted else "personal", lang),
