@@ -736,3 +736,56 @@ def test_the_final_weeks_message_gives_the_campaign_verdict_and_the_handover(lan
     assert pct_text(50 / 210, lang) in text
     handover = [line for line in text.splitlines() if t("status.owner_deceased", lang) in line]
     assert handover and "2" in handover[0]
+
+
+def _sheets(workbook: bytes) -> dict[str, list[tuple]]:
+    wb = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True)
+    try:
+        return {s.title: list(s.iter_rows(values_only=True)) for s in wb.worksheets}
+    finally:
+        wb.close()
+
+
+@pytest.mark.slow
+def test_sample_each_units_pack_and_mail_give_the_briefings_figures(sample_sent):
+    """The consistency test, extended to the units: rank, ranked share and laggard reason in
+    each unit's pack and mail are the briefing's (its progress tables); each worklist's row
+    count is the figure beside it; the difficult-group lists hold exactly the open records."""
+    from helpers.progress.definitions import RANK_SHARE
+    from helpers.progress.narrative import pct_text
+
+    ws, week, out, contacts, inbox, report = sample_sent
+    units = store.load(ws, "unit_progress", week).set_index("unit_code")
+    laggards = store.load(ws, "laggards", week).set_index("unit_code")
+    ranked = excel.metric_header(RANK_SHARE, "vi")
+    rank_label = t("excel.unit.rank_of", "vi", units=126)
+    names = {t(f"excel.sheets.{key}", "vi"): key for key in excel.LISTS}
+    difficult = [*excel.GROUP_SHEETS, "elsewhere"]
+    for rcpts, data in inbox.messages:
+        [code] = [c for c in UNITS["unit_code"] if rcpts == [address(c)]]
+        u = units.loc[code]
+        msg = parse(data)
+        body = msg.get_body(("plain",)).get_content()
+        [rank_line] = [line for line in body.splitlines() if f"{int(u['rank'])}/126" in line]
+        assert pct_text(u[RANK_SHARE], "vi") in rank_line, code
+        [pack] = attachments(msg)
+        book = _sheets(open_pack(pack.get_content(), unit_password(ws, code)))
+        summary = book[t("excel.sheets.unit_summary", "vi")]
+        values = {r[0]: r[1:] for r in summary if r and r[0]}
+        assert values[rank_label][0] == u["rank"], code
+        assert values[ranked][0] == pytest.approx(u[RANK_SHARE]), code
+        if code in laggards.index:
+            reason = laggards.at[code, "reason_vi"]
+            assert reason in body and reason in values, code
+        counts = {names[r[0]]: r[1] for r in summary if r and r[0] in names}
+        rows = {
+            key: sum(
+                sum(1 for r in sheet[1:] if any(v is not None for v in r))
+                for title, sheet in book.items()
+                if title == name or title.startswith(name[:28] + " (")
+            )
+            for name, key in names.items()
+        }
+        assert counts == rows, code
+        open_records = int(u["veh_difficult_open"]) + int(u["lic_difficult_open"])
+        assert sum(rows[k] for k in difficult) == open_records, code
