@@ -160,8 +160,8 @@ def _unit_summary(
         city_value = None
         if name == "backlog_oldest_days":  # the city's backlog, whichever kind waits
             ages = [c.get("oldest_pending_days") for c in city.values()]
-            ages = [a for a in ages if a is not None and not pd.isna(a)]
-            city_value = max(ages) if ages else None
+            known = [int(a) for a in ages if a is not None and not pd.isna(a)]
+            city_value = max(known) if known else None
         elif city_key:
             k, metric = city_key.split(".")
             city_value = city.get(k, {}).get(metric)
