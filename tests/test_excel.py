@@ -1964,3 +1964,4 @@ def test_the_daily_sheet_has_every_day_zeros_and_says_why_no_target(tmp_ws, tmp_
     assert any(x.startswith("Không còn chỉ tiêu mỗi ngày") for x in notes), notes
     licences = ws._charts[1]
     assert licences.y_axis.majorUnit == 1  # licences cleaned 0: ticks 0, 1, never 0, 1, 1
+    assert len(licences.series) == 1  # no target line past the deadline: the note says why

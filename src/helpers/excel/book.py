@@ -276,7 +276,7 @@ class PackBook:
         self, columns: Sequence[Column], widths: dict[str, float], freeze_cols: int = 0
     ) -> tuple[list[Column], dict[str, float], int]:
         """Columns that print at ``print.min_font_points`` or larger on a page width: text
-        columns (names, addresses, reasons) narrowed and wrapped, down to
+        columns (names, addresses, reasons, labels; never codes) narrowed and wrapped, down to
         ``text_fit.min_width``; what still does not fit prints on more pages across (the
         frozen columns repeated), never shrunk below readable type. Returns the columns,
         their widths and the pages across."""
@@ -285,7 +285,7 @@ class PackBook:
         if pixels(widths) <= budget:
             return list(columns), widths, 1
         floor = float(self.fit.get("min_width", 16))
-        narrow = {c.name for c in columns if c.kind in ("text", "long_text")}
+        narrow = {c.name for c in columns if c.kind in ("text", "long_text", "label")}
         widths = dict(widths)
         for _ in range(4):  # shrink the wide text columns in proportion, none below the floor
             over = pixels(widths) - budget

@@ -390,16 +390,15 @@ def unit_daily_figures(
 def _daily_note(unit: dict[str, Any], plan: Plan, week: str, lang: str) -> str | None:
     """Why the daily target is blank, when it is: the deadline is reached, there is no pace
     left to keep; what the unit has left is said instead."""
-    rates = [unit.get(f"{p}_required_rate") for p in ("veh", "lic")]
-    if any(r is not None and not pd.isna(r) for r in rates):
+    day = date.fromisoformat(week)
+    plan = plan.in_force(day)
+    if not plan.reaches_end(day):
         return None
-    left = dict(
-        (k, v) for k, v, _ in next_week_targets(unit, plan.in_force(date.fromisoformat(week)), week)
-    )
+    left = {k: v for k, v, _ in next_week_targets(unit, plan, week)}
     return tx(
         "unit.daily_no_target",
         lang,
-        deadline=fmt_date(plan.in_force(date.fromisoformat(week)).end, lang),
+        deadline=fmt_date(plan.end, lang),
         veh=fmt_int(left.get("veh_left", 0), lang),
         lic=fmt_int(left.get("lic_left", 0), lang),
     )
@@ -429,7 +428,8 @@ def _daily_sheet(book: PackBook, daily: pd.DataFrame, lang: str, note: str | Non
         top = 3
     for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
         cols = {"cleaned": position[f"{prefix}_cleaned_day"]}
-        if daily[f"{prefix}_required_rate"].notna().any():
+        # no target line once the deadline is reached (the note says why)
+        if not note and daily[f"{prefix}_required_rate"].notna().any():
             cols["target"] = position[f"{prefix}_required_rate"]
         chart = _line_chart(book, ws, tx(f"charts.daily_{kind}", lang), n, cols, lang)
         chart.y_axis.scaling.min = 0
