@@ -273,7 +273,7 @@ class PackBook:
         return points / 0.75  # 0.75 point a pixel
 
     def fit_page(
-        self, columns: Sequence[Column], widths: dict[str, float], freeze_cols: int = 0
+        self, columns: Sequence[Column], widths: dict[str, float], longest: dict[str, int]
     ) -> tuple[list[Column], dict[str, float], int]:
         """Columns that print at ``print.min_font_points`` or larger on a page width: text
         columns (names, addresses, reasons, labels; never codes) narrowed and wrapped, down to
@@ -285,7 +285,12 @@ class PackBook:
         if pixels(widths) <= budget:
             return list(columns), widths, 1
         floor = float(self.fit.get("min_width", 16))
-        narrow = {c.name for c in columns if c.kind in ("text", "long_text", "label")}
+        # columns left empty to fill in by hand (visited on, result) keep their room
+        narrow = {
+            c.name
+            for c in columns
+            if c.kind in ("text", "long_text", "label") and longest.get(c.name, 0) > 0
+        }
         widths = dict(widths)
         for _ in range(4):  # shrink the wide text columns in proportion, none below the floor
             over = pixels(widths) - budget
@@ -409,7 +414,7 @@ class PackBook:
         limit = int(self.template["print"].get("max_columns", 0) or 0)
         across = 1
         if not limit or len(columns) <= limit:  # a table printed one page wide: readable type
-            columns, widths, across = self.fit_page(columns, widths, freeze_cols)
+            columns, widths, across = self.fit_page(columns, widths, longest)
         ws = self.sheet(name)
         self._header(ws, 1, 1, columns, widths)
         n = len(frame)
