@@ -766,7 +766,15 @@ def test_sample_each_units_pack_and_mail_give_the_briefings_figures(sample_sent)
         u = units.loc[code]
         msg = parse(data)
         body = msg.get_body(("plain",)).get_content()
-        [rank_line] = [line for line in body.splitlines() if f"{int(u['rank'])}/126" in line]
+        said = t(
+            "distribution.figures.rank",
+            "vi",
+            rank=int(u["rank"]),
+            units=126,
+            share="{}",
+            standing="",
+        )
+        [rank_line] = [line for line in body.splitlines() if line.startswith(said.split("{}")[0])]
         assert pct_text(u[RANK_SHARE], "vi") in rank_line, code
         [pack] = attachments(msg)
         book = _sheets(open_pack(pack.get_content(), unit_password(ws, code)))
