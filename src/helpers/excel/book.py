@@ -291,7 +291,7 @@ class PackBook:
             for c in columns
             if c.kind in ("text", "long_text", "label") and longest.get(c.name, 0) > 0
         }
-        widths = dict(widths)
+        fitted_widths, widths = widths, dict(widths)
         for _ in range(4):  # shrink the wide text columns in proportion, none below the floor
             over = pixels(widths) - budget
             wide = [n for n in narrow if widths[n] > floor]
@@ -303,7 +303,7 @@ class PackBook:
                 widths[n] = max(floor, math.floor(widths[n] - cut * (widths[n] - floor) / total))
         fitted = [
             Column(c.name, c.header, "long_text")
-            if c.name in narrow and widths[c.name] < self.width(c) or c.kind == "long_text"
+            if c.name in narrow and widths[c.name] < fitted_widths[c.name] or c.kind == "long_text"
             else c
             for c in columns
         ]
