@@ -252,11 +252,16 @@ def test_cover_message_gives_the_units_figures_standing_and_next_steps(packed, t
     assert (
         unit["unit_name"] in msg["Subject"] and fmt_date(date(2025, 11, 23), "vi") in msg["Subject"]
     )
-    assert body.startswith(t("distribution.greeting", "vi", unit=unit["unit_name"]))
+    police = t(
+        "distribution.police", "vi", unit=unit["unit_name"][0].lower() + unit["unit_name"][1:]
+    )
+    assert body.startswith(t("distribution.greeting", "vi", police=police))
     veh = t(
         "distribution.figures.veh",
         "vi",
         cleaned=fmt_int(unit["veh_cleaned"], "vi"),
+        cleanable=fmt_int(unit["veh_cleanable"], "vi"),
+        share_cleanable=fmt_pct(unit["veh_share_cleaned_cleanable"], "vi"),
         assigned=fmt_int(unit["veh_assigned"], "vi"),
         share=fmt_pct(unit["veh_share_cleaned"], "vi"),
         gain=fmt_int(unit["veh_gain_week"], "vi"),
@@ -647,3 +652,148 @@ def test_every_units_subject_reads_back_as_written_in_a_mail_client(lang):
             )
             assert all(len(line) <= 78 for line in folded)  # RFC 5322 line length
             assert parse(raw)["Subject"] == written, unit.unit_name
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_message_gives_the_ranked_share_beside_the_rank(lang):
+    """The rank is decided on the share of cleanable vehicle records cleaned: the mail gives
+    that share with the rank, as the briefing's reason quotes it (Yên Xuân read 21,0 % of
+    assigned and rank 126 while its reason said 23,8 %)."""
+    from helpers.distribution.message import cover_text
+    from helpers.progress.narrative import pct_text
+
+    unit = {
+        "unit_code": "04930",
+        "unit_name": "Xã Yên Xuân",
+        "standing": "off_track",
+        "rank": 126,
+        "veh_assigned": 1190,
+        "veh_cleanable": 1050,
+        "veh_cleaned": 250,
+        "veh_share_cleaned": 250 / 1190,
+        "veh_share_cleaned_cleanable": 250 / 1050,
+        "veh_gain_week": 12,
+    }
+    task = {"unit": unit, "path": "04930-xa-yen-xuan.xlsx", "laggard": None, "leaders": []}
+    text = cover_text(task, load_plan(), "2026-01-11", lang, encrypted=True)
+    [rank_line] = [line for line in text.splitlines() if "126/126" in line]
+    assert pct_text(250 / 1050, lang) in rank_line  # 23,8 %
+    assert pct_text(250 / 1050, lang) in text.split(rank_line)[0]  # and in the vehicles line
+
+
+@pytest.mark.parametrize(
+    ("lang", "name", "said"),
+    [
+        ("vi", "Xã Yên Xuân", "Kính gửi: Công an xã Yên Xuân,"),
+        ("vi", "Phường Ngọc Hà", "Kính gửi: Công an phường Ngọc Hà,"),
+        ("en", "Xã Yên Xuân", "To: the police of Xã Yên Xuân,"),
+    ],
+)
+def test_the_message_addresses_the_units_police(lang, name, said):
+    from helpers.distribution.message import cover_text
+
+    task = {"unit": {"unit_name": name, "rank": 1}, "path": "x.xlsx", "laggard": None}
+    text = cover_text(task, load_plan(), "2026-01-11", lang, encrypted=True)
+    assert text.splitlines()[0] == said
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_final_weeks_message_gives_the_campaign_verdict_and_the_handover(lang):
+    """2026-01-19 reaches the extended end: no task "before the conference of 27/01/2026";
+    the unit's whole-campaign result, verdict and the difficult records it hands over."""
+    from helpers.distribution.message import cover_text
+    from helpers.progress.narrative import pct_text
+
+    unit = {
+        "unit_code": "04930",
+        "unit_name": "Xã Yên Xuân",
+        "standing": "off_track",
+        "rank": 126,
+        "veh_assigned": 238,
+        "veh_cleanable": 210,
+        "veh_cleaned": 50,
+        "veh_share_cleaned_cleanable": 50 / 210,
+        "veh_required_rate": None,
+        "backlog_pending": 11,
+    }
+    final = {
+        "result": {
+            "rank": 126,
+            "outcome": "not_finished",
+            "records_left": 160,
+            "veh_share_cleaned_cleanable": 50 / 210,
+        },
+        "verdicts": [{"verdict": "criticise", "reason_vi": "hạng cuối", "reason_en": "last"}],
+        "handover": [{"kind": "vehicle", "group": "owner_deceased", "records": 3, "open": 2}],
+    }
+    task = {"unit": unit, "path": "04930-xa-yen-xuan.xlsx", "laggard": None, "final": final}
+    text = cover_text(task, load_plan(), "2026-01-19", lang, encrypted=True)
+    assert "27/01/2026" not in text
+    assert t("distribution.todo_heading_final", lang) in text
+    assert t("distribution.final_heading", lang) in text
+    assert ("hạng cuối" if lang == "vi" else "last") in text
+    assert t("briefing.final.outcome_not_finished", lang, left="160") in text
+    assert pct_text(50 / 210, lang) in text
+    handover = [line for line in text.splitlines() if t("status.owner_deceased", lang) in line]
+    assert handover and "2" in handover[0]
+
+
+def _sheets(workbook: bytes) -> dict[str, list[tuple]]:
+    wb = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True)
+    try:
+        return {s.title: list(s.iter_rows(values_only=True)) for s in wb.worksheets}
+    finally:
+        wb.close()
+
+
+@pytest.mark.slow
+def test_sample_each_units_pack_and_mail_give_the_briefings_figures(sample_sent):
+    """The consistency test, extended to the units: rank, ranked share and laggard reason in
+    each unit's pack and mail are the briefing's (its progress tables); each worklist's row
+    count is the figure beside it; the difficult-group lists hold exactly the open records."""
+    from helpers.progress.definitions import RANK_SHARE
+    from helpers.progress.narrative import pct_text
+
+    ws, week, out, contacts, inbox, report = sample_sent
+    units = store.load(ws, "unit_progress", week).set_index("unit_code")
+    laggards = store.load(ws, "laggards", week).set_index("unit_code")
+    ranked = excel.metric_header(RANK_SHARE, "vi")
+    rank_label = t("excel.unit.rank_of", "vi", units=126)
+    names = {t(f"excel.sheets.{key}", "vi"): key for key in excel.LISTS}
+    difficult = [*excel.GROUP_SHEETS, "elsewhere"]
+    for rcpts, data in inbox.messages:
+        [code] = [c for c in UNITS["unit_code"] if rcpts == [address(c)]]
+        u = units.loc[code]
+        msg = parse(data)
+        body = msg.get_body(("plain",)).get_content()
+        said = t(
+            "distribution.figures.rank",
+            "vi",
+            rank=int(u["rank"]),
+            units=126,
+            share="{}",
+            standing="",
+        )
+        [rank_line] = [line for line in body.splitlines() if line.startswith(said.split("{}")[0])]
+        assert pct_text(u[RANK_SHARE], "vi") in rank_line, code
+        [pack] = attachments(msg)
+        book = _sheets(open_pack(pack.get_content(), unit_password(ws, code)))
+        summary = book[t("excel.sheets.unit_summary", "vi")]
+        values = {r[0]: r[1:] for r in summary if r and r[0]}
+        assert values[rank_label][0] == u["rank"], code
+        assert values[ranked][0] == pytest.approx(u[RANK_SHARE]), code
+        if code in laggards.index:
+            reason = laggards.at[code, "reason_vi"]
+            assert reason in body and reason in values, code
+        counts = {names[r[0]]: r[1] for r in summary if r and r[0] in names}
+        rows = {
+            key: sum(
+                sum(1 for r in sheet[1:] if any(v is not None for v in r))
+                for title, sheet in book.items()
+                if title == name or title.startswith(name[:28] + " (")
+            )
+            for name, key in names.items()
+        }
+        assert counts == rows, code
+        open_records = int(u["veh_difficult_open"]) + int(u["lic_difficult_open"])
+        assert sum(rows[k] for k in difficult) == open_records, code

@@ -227,6 +227,9 @@ def make_city_progress(units: pd.DataFrame) -> pd.DataFrame:
                 "approved": units[f"{p}_approved"].sum(),
                 "cleaned": units[f"{p}_cleaned"].sum(),
                 "share_cleaned": units[f"{p}_cleaned"].sum() / units[f"{p}_assigned"].sum(),
+                "cleanable": units[f"{p}_cleanable"].sum(),
+                "share_cleaned_cleanable": units[f"{p}_cleaned"].sum()
+                / units[f"{p}_cleanable"].sum(),
                 "share_submitted": 0.5,
                 "gain_week": 100,
                 "gain_prev_week": 90,
@@ -285,6 +288,9 @@ def write_week(ws: Workspace, *, vehicles=None, licences=None, submissions=None,
                 "unit_name": units.loc[units["is_laggard"], "unit_name"],
                 "rank": units.loc[units["is_laggard"], "rank"],
                 "veh_share_cleaned": units.loc[units["is_laggard"], "veh_share_cleaned"],
+                "veh_share_cleaned_cleanable": units.loc[
+                    units["is_laggard"], "veh_share_cleaned_cleanable"
+                ],
                 "rules": [["veh_below_median"]] * int(units["is_laggard"].sum()),
                 "reason_vi": "xe: làm sạch thấp",
                 "reason_en": "vehicles: cleaned little",
@@ -757,8 +763,8 @@ def test_daily_sheet_is_the_units_last_14_days_against_its_required_rate(built):
                 ("approved that day", "approved_day"),
                 ("cleaned that day", "cleaned_day"),
             ):
-                expected = want[col].get(r["Date"])
-                assert r[f"{prefix}: {what}"] == (None if expected is None else int(expected))
+                expected = want[col].get(r["Date"])  # a day without a row: 0, never blank
+                assert r[f"{prefix}: {what}"] == (0 if expected is None else int(expected))
         rate = units.at[U1, f"{'veh' if kind == 'vehicle' else 'lic'}_required_rate"]
         targets = [r[f"{prefix}: daily target to finish the peak"] for r in rows]
         assert targets == [pytest.approx(rate)] * len(rows)
@@ -966,7 +972,8 @@ def test_past_the_deadline_the_targets_say_what_is_left_not_all_of_it_in_a_week(
     got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, "2026-01-19")}
     assert got["veh_left"] == 600
     assert "veh_to_clean" not in got and "veh_cleaned_by" not in got
-    assert got["lic_to_clean"] == 0
+    # 2026-01-19 reaches the (extended) end: no next week, what is left of each kind
+    assert got["lic_left"] == 0
 
 
 def test_unit_pack_week_line_counts_days_on_the_deadline_in_force():
@@ -1233,13 +1240,17 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
         ws,
         "vehicle_status",
         week,
-        columns=["record_id", "unit_code", "status", "plate", "owner_address"],
+        columns=["record_id", "unit_code", "status", "plate", "owner_address", "review_status"],
     )
-    licences = store.load(ws, "licence_status", week, columns=["record_id", "unit_code", "status"])
+    licences = store.load(
+        ws, "licence_status", week, columns=["record_id", "unit_code", "status", "review_status"]
+    )
     links = store.load(ws, "submission_links", week)
     records = pd.concat([vehicles.assign(kind="vehicle"), licences.assign(kind="licence")])
     key_of = {s: k for k, ss in excel._RECORD_LISTS.items() for s in ss}
-    records["list"] = records["status"].map(key_of)
+    # a difficult record whose submission was approved is resolved: on no worklist
+    resolved = records["status"].isin(DIFFICULT_GROUPS) & (records["review_status"] == "approved")
+    records["list"] = records["status"].map(key_of).where(~resolved)
     expected = records.dropna(subset=["list"]).groupby(["unit_code", "list"]).size()
     unmatched = links.loc[links["record_id"].isna()].groupby("unit_code").size()
     not_submitted = records.loc[records["status"] == "not_submitted"]
@@ -1722,3 +1733,235 @@ def test_unit_pack_bar_ticks_once_per_pack(week_ws, tmp_path):
     assert list(done["unit_code"]) == sorted([U1, U2])
     assert ticks.n == ticks.total == 2
     assert "2/2" in shown.getvalue()
+
+
+def test_difficult_group_worklists_hold_only_the_open_records(tmp_ws, tmp_path):
+    """A difficult record whose submission the unit approved is resolved (progress counts it
+    so): the worklist holds what is still to do, and its count beside it says as many."""
+    vehicles = make_vehicle_status(
+        [
+            {"status": "owner_deceased"},  # open: nothing submitted
+            {
+                "status": "owner_deceased",  # open: its submission waits for review
+                "submission_id": "S1",
+                "review_status": "pending",
+                "last_submitted_at": "2025-11-20 10:00",
+            },
+            {
+                "status": "owner_deceased",  # resolved: the unit approved its submission
+                "submission_id": "S2",
+                "review_status": "approved",
+                "reviewed_at": "2025-11-21 10:00",
+            },
+            {
+                "status": "scrapped_or_lost",  # resolved
+                "submission_id": "S3",
+                "review_status": "approved",
+                "reviewed_at": "2025-11-21 10:00",
+            },
+        ]
+    )
+    write_week(tmp_ws, vehicles=vehicles)
+    build(tmp_ws, tmp_path / "out", "en", units=[U1], city=False)
+    wb = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))
+    deceased = table_rows(wb[t("excel.sheets.deceased", "en")])
+    assert [r["Record ID"] for r in deceased] == ["V000001", "V000002"]
+    assert table_rows(wb[t("excel.sheets.scrapped", "en")]) == []
+    counts = {r[0]: r[1] for r in cells(wb[t("excel.sheets.unit_summary", "en")]) if r and r[0]}
+    assert counts[t("excel.sheets.deceased", "en")] == 2
+    assert counts[t("excel.sheets.scrapped", "en")] == 0
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_ranked_share_is_shown_wherever_the_rank_is(built, lang):
+    """Units are ranked on the share of cleanable vehicle records cleaned (RANK_SHARE): every
+    table that shows a rank shows that share beside it, the unit's own figure."""
+    from helpers.progress.definitions import RANK_SHARE
+
+    week_ws, out, result = built[lang]
+    units = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code")
+    ranked = excel.metric_header(RANK_SHARE, lang)
+    rank, code = t("excel.columns.rank", lang), t("excel.columns.unit_code", lang)
+    name = t("excel.columns.unit_name", lang)
+    by_name = units.reset_index().set_index("unit_name")
+    wb = openpyxl.load_workbook(result.city)
+    sheets = [*printable(wb, lang), wb[t("excel.sheets.laggards", lang)]]
+    for ws in sheets:
+        rows = table_rows(ws)
+        assert rows and rank in rows[0] and ranked in rows[0], ws.title
+        for row in rows:
+            u = units.loc[row[code]] if code in row else by_name.loc[row[name]]
+            assert row[ranked] == pytest.approx(u[RANK_SHARE]), ws.title
+    summary = openpyxl.load_workbook(unit_file(out, U1))[t("excel.sheets.unit_summary", lang)]
+    values = {r[0]: r[1:] for r in cells(summary) if r[0]}
+    city = store.load(week_ws, "city_progress", WEEK).set_index("kind")
+    assert values[ranked][0] == pytest.approx(units.at[U1, RANK_SHARE])
+    assert values[ranked][1] == pytest.approx(city.at["vehicle", "share_cleaned_cleanable"])
+
+
+def test_commitment_counts_read_as_whole_numbers_and_shares_keep_their_decimals(tmp_path):
+    # a count of records read "50.0" in the unit packs and the city pack
+    from helpers.excel.commitments import commitments_sheet
+
+    status = pd.DataFrame(
+        {
+            "unit_code": [U1, U1],
+            "unit_name": ["A", "A"],
+            "measure": ["veh_cleaned", "veh_cleaned_share"],
+            "direction": ["up", "up"],
+            "unit": ["count", "pct"],
+            "target": [50.0, 47.5],
+            "by_date": [date(2025, 11, 30)] * 2,
+            "given_on": [date(2025, 11, 20)] * 2,
+            "value_given": [1.0, 12.5],
+            "value_now": [30.0, 20.0],
+            "days_left": [7, 7],
+            "status": ["behind", "behind"],
+            "order": [1, 2],
+        }
+    )
+    book = excel.PackBook(excel.load_template(), "vi", title="T", mark="M")
+    commitments_sheet(book, status, "vi")
+    path = book.save(tmp_path / "c.xlsx")
+    ws = openpyxl.load_workbook(path)[t("excel.sheets.commitments", "vi")]
+    target = [c for c in ws[2] if c.value in (50, 47.5)]
+    assert target and {c.number_format for c in target} == {"General"}
+
+
+def test_the_internal_mark_prints_once_a_page(built):
+    """The title rows (with the mark) repeat on each printed page of a summary: the page
+    header then carries no second copy; sheets without a title block keep it there."""
+    _, out, result = built["vi"]
+    mark = t("common.internal_mark", "vi")
+    for path in (result.city, unit_file(out, U1)):
+        for ws in openpyxl.load_workbook(path).worksheets:
+            header = ws.oddHeader.right.text or ""
+            titled = any(c.value == mark for r in ws.iter_rows(max_row=8) for c in r)
+            assert titled == bool(ws.print_title_rows and ws.print_title_rows != "$1:$1")
+            assert (mark in header) + titled == 1, (path.name, ws.title)
+
+
+def printed_points(ws) -> float:
+    """The type size a sheet prints at on A4 (Excel's fit-to-width scale, 11-point font)."""
+    p = excel.load_template()["print"]
+    paper = 29.7 if ws.page_setup.orientation == "landscape" else 21.0
+    page = (paper - p["margins_cm"]["left"] - p["margins_cm"]["right"]) / 2.54 * 72 / 0.75
+    widths = [
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width or 8.43
+        for i in range(1, ws.max_column + 1)
+    ]
+    total = sum(7 * w + 5 for w in widths)
+    across = ws.page_setup.fitToWidth or 1
+    return 11 * min(1.0, across * page / total)
+
+
+def test_worklists_print_at_readable_type_on_a4(tmp_ws, tmp_path):
+    """Long reasons and addresses wrap in narrower columns, so no worklist prints below 8 pt
+    (the difficult-group sheets printed at ~4.3 pt, the lists at ~6 pt)."""
+    reason = "Số định danh của chủ xe không hợp lệ: " + "không đủ 12 chữ số, " * 6
+    address = "Số 123 ngõ 456 ngách 78 hẻm 9, Tổ dân phố 12, đường Nguyễn Văn Cừ kéo dài"
+    vehicles = make_vehicle_status(
+        [
+            {"status": s, "status_reason_vi": reason, "owner_address": address}
+            for s in ("invalid_owner_id", "owner_deceased", "not_submitted", "pending_review")
+        ]
+    )
+    write_week(tmp_ws, vehicles=vehicles)
+    build(tmp_ws, tmp_path / "out", "vi", units=[U1], city=False)
+    wb = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))
+    for key in excel.LISTS:
+        ws = wb[t(f"excel.sheets.{key}", "vi")]
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert printed_points(ws) >= 8, (ws.title, printed_points(ws))
+    invalid = wb[t("excel.sheets.invalid_id", "vi")]
+    reason_cell = next(c for c in invalid[2] if c.value == reason)
+    assert reason_cell.alignment.wrap_text  # the reason wraps: nothing cut
+
+
+def test_data_quality_in_vietnamese_shows_reasons_in_words_not_codes(built):
+    wb = openpyxl.load_workbook(built["vi"][2].city)
+    rows = cells(wb[t("excel.sheets.data_quality", "vi")])
+    shown = {v for r in rows for v in r}
+    assert not shown & {"invalid_id", "invalid_plate"}
+    assert t("rejects.invalid_id", "vi") in shown
+
+
+def write_final_tables(ws: Workspace) -> None:
+    """The campaign summary's tables of the hand-made week, as a week reaching the end."""
+    units = store.load(ws, "unit_progress", WEEK)
+    ended = replace(PLAIN, end=date(2025, 11, 23), extension=None, pending_extension=None)
+    from helpers.progress.final import final_tables
+
+    for name, frame in final_tables(
+        units.assign(
+            **{
+                f"{p}_{c}": 0
+                for p in ("veh", "lic")
+                for c in ("difficult_open", "remaining")
+                if f"{p}_{c}" not in units
+            },
+            **{
+                f"{p}_resolved_{g}": 0
+                for p, k in (("veh", VEHICLE_STATUSES), ("lic", LICENCE_STATUSES))
+                for g in k
+                if g in DIFFICULT_GROUPS
+            },
+        ),
+        store.load(ws, "city_progress", WEEK),
+        store.load(ws, "org_summary", WEEK),
+        ended,
+        as_of=date(2025, 11, 23),
+    ).items():
+        store.save(ws, frame, name, WEEK)
+
+
+def test_the_final_week_pack_says_the_units_verdict_and_what_it_hands_over(tmp_ws, tmp_path):
+    write_week(tmp_ws)
+    write_final_tables(tmp_ws)
+    ended = replace(PLAIN, end=date(2025, 11, 23), extension=None, pending_extension=None)
+    last = store.load(tmp_ws, "final_units", WEEK).iloc[-1]  # the last-ranked: criticised
+    code = str(last["unit_code"])
+    build(tmp_ws, tmp_path / "out", "vi", units=[code], city=False, plan=ended)
+    ws = openpyxl.load_workbook(unit_file(tmp_path / "out", code))[
+        t("excel.sheets.unit_summary", "vi")
+    ]
+    texts = [str(c) for r in cells(ws) for c in r if c]
+    assert t("excel.unit.final_heading", "vi") in texts
+    verdicts = store.load(tmp_ws, "final_verdicts", WEEK)
+    mine = verdicts.loc[verdicts["unit_code"] == code]
+    assert len(mine) and all(any(r in x for x in texts) for r in mine["reason_vi"])
+    handover = store.load(tmp_ws, "final_handover", WEEK)
+    opened = handover.loc[handover["unit_code"] == code, "open"]
+    assert len(opened) and all(
+        any(f"còn {n} hồ sơ" in x for x in texts) for n in opened.astype(int)
+    )
+    # no next conference: what is left, never "targets by 30/11"
+    assert not any(x.startswith("Chỉ tiêu đến ngày") for x in texts)
+    assert any(x.startswith("Còn phải xử lý sau đợt cao điểm") for x in texts)
+
+
+def test_the_daily_sheet_has_every_day_zeros_and_says_why_no_target(tmp_ws, tmp_path):
+    """Days without activity are 0 (the chart skipped them), licence days missing are 0 (not
+    blank), and once the deadline is reached the blank target says why; whole-record ticks."""
+    write_week(tmp_ws)
+    units = store.load(tmp_ws, "unit_progress", WEEK)
+    units.loc[units["unit_code"] == U1, ["veh_required_rate", "lic_required_rate"]] = np.nan
+    store.save(tmp_ws, units, "unit_progress", WEEK)
+    daily = store.load(tmp_ws, "unit_daily", WEEK)
+    quiet = pd.Timestamp(WEEK) - pd.Timedelta(days=3)
+    daily = daily.loc[pd.to_datetime(daily["date"]) != quiet]  # a day with no activity at all
+    daily = daily.assign(cleaned_day=np.where(daily["kind"] == "licence", 0, daily["cleaned_day"]))
+    store.save(tmp_ws, daily, "unit_daily", WEEK)
+    ended = replace(PLAIN, end=date(2025, 11, 23), extension=None, pending_extension=None)
+    build(tmp_ws, tmp_path / "out", "vi", units=[U1], city=False, plan=ended)
+    ws = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))[t("excel.sheets.unit_daily", "vi")]
+    rows = [r for r in cells(ws)[1:] if r[0] is not None]
+    assert len(rows) == 14  # every day of the window, the quiet one included
+    assert [r[0].date() for r in rows][-4] == quiet.date()
+    assert rows[-4][1:4] == (0, 0, 0) and rows[-4][5:8] == (0, 0, 0)
+    assert all(v is not None for r in rows for v in r[5:8])  # licences: 0, never blank
+    notes = [c.value for r in ws.iter_rows(max_row=2) for c in r if isinstance(c.value, str)]
+    assert any(x.startswith("Không còn chỉ tiêu mỗi ngày") for x in notes), notes
+    licences = ws._charts[1]
+    assert licences.y_axis.majorUnit == 1  # licences cleaned 0: ticks 0, 1, never 0, 1, 1
+    assert len(licences.series) == 1  # no target line past the deadline: the note says why

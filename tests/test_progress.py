@@ -1779,3 +1779,17 @@ def test_a_change_on_a_tiny_previous_week_is_said_in_records_not_per_cent(lang):
     assert "%" not in small and "5" in small
     large = progress.change_text(300, progress.CHANGE_MIN_BASE, lang)
     assert "%" in large
+
+
+def test_a_kind_with_nothing_pending_has_no_oldest_pending_review(plan):
+    # the backlog's age is of submissions waiting; a kind with no record pending shows none
+    # (the city pack read "licences: oldest pending 47 days" with no licence pending)
+    tables = small_week(plan)
+    units = tables["unit_progress"]
+    city = tables["city_progress"].set_index("kind")
+    for kind, p in (("vehicle", "veh"), ("licence", "lic")):
+        if units[f"{p}_pending"].sum() == 0:
+            assert pd.isna(city.at[kind, "oldest_pending_days"]), kind
+        else:
+            assert city.at[kind, "oldest_pending_days"] == units["backlog_oldest_days"].max()
+    assert (units["lic_pending"].sum(), units["veh_pending"].sum() > 0) == (0, True)

@@ -18,7 +18,10 @@ from typing import Any
 
 from helpers.config import Plan
 from helpers.excel import next_week_targets
+from helpers.excel.unit import final_lines, handover_lines
 from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
+from helpers.progress.definitions import RANK_SHARE
+from helpers.progress.narrative import pct_text
 from helpers.statuses import breach_of
 from helpers.synthetic import both_labels, note
 from helpers.units import UNIT_COUNT
@@ -35,13 +38,20 @@ def _num(value: Any) -> bool:
     return value is not None and value == value  # not None, not NaN
 
 
+def police_of(unit_name: str, lang: str) -> str:
+    """Whom a unit's mail addresses: its police ("Công an xã Yên Xuân"), the unit's name
+    with its first word in lower case after "Công an" as Vietnamese writes it."""
+    name = unit_name[:1].lower() + unit_name[1:] if lang == "vi" else unit_name
+    return _d("police", lang, unit=name)
+
+
 def cover_text(task: dict[str, Any], plan: Plan, week: str, lang: str, *, encrypted: bool) -> str:
     """The body of a unit's message: week, key figures and standing, what to do next."""
     unit = task["unit"]
     day = date.fromisoformat(week)
     next_end = day + timedelta(days=plan.cadence_days)
     lines = [
-        _d("greeting", lang, unit=unit["unit_name"]),
+        _d("greeting", lang, police=police_of(str(unit["unit_name"]), lang)),
         "",
         _d("intro", lang, plan=plan.number, week=fmt_date(day, lang), file=Path(task["path"]).name),
         "",
@@ -54,8 +64,10 @@ def cover_text(task: dict[str, Any], plan: Plan, week: str, lang: str, *, encryp
                     f"figures.{prefix}",
                     lang,
                     cleaned=fmt_int(unit.get(f"{prefix}_cleaned"), lang),
+                    cleanable=fmt_int(unit.get(f"{prefix}_cleanable"), lang),
+                    share_cleanable=pct_text(unit.get(f"{prefix}_share_cleaned_cleanable"), lang),
                     assigned=fmt_int(unit[f"{prefix}_assigned"], lang),
-                    share=fmt_pct(unit.get(f"{prefix}_share_cleaned"), lang),
+                    share=pct_text(unit.get(f"{prefix}_share_cleaned"), lang),
                     gain=fmt_int(unit.get(f"{prefix}_gain_week"), lang),
                 )
             )
@@ -66,6 +78,7 @@ def cover_text(task: dict[str, Any], plan: Plan, week: str, lang: str, *, encryp
             lang,
             rank=fmt_int(unit.get("rank"), lang),
             units=UNIT_COUNT,
+            share=pct_text(unit.get(RANK_SHARE), lang),  # the share the rank is decided on
             standing=standing,
         )
     )
@@ -78,15 +91,22 @@ def cover_text(task: dict[str, Any], plan: Plan, week: str, lang: str, *, encryp
         lines += ["", _d(said[breach_of(laggard)], lang, reason=why)]
     for reason in task.get("leaders") or []:
         lines += ["", _d("leader", lang, reason=reason)]
-    lines += [
-        "",
-        _d("todo_heading", lang, conference=fmt_date(plan.conference_date(next_end), lang)),
-    ]
+    in_force = plan.in_force(day)
+    final = in_force.reaches_end(day)  # no next conference: the verdict and the handover
+    if final and task.get("final"):
+        lines += ["", _d("final_heading", lang)]
+        lines += [f"- {line}" for line in final_lines(task["final"], in_force, lang)]
+        lines += [f"- {line}" for line in handover_lines(task["final"], lang)]
+    if final:
+        lines += ["", _d("todo_heading_final", lang)]
+    else:
+        conference = fmt_date(plan.conference_date(next_end), lang)
+        lines += ["", _d("todo_heading", lang, conference=conference)]
     for key, value, kind in next_week_targets(unit, plan, week):
         shown = fmt_pct(value, lang) if kind == "pct" else fmt_int(value, lang)
         label = t(f"excel.targets.{key}", lang, date=fmt_date(next_end, lang))
         lines.append(_d("todo_item", lang, target=label, value=shown))
-    lines.append(_d("todo_lists", lang))
+    lines.append(_d("todo_lists_final" if final else "todo_lists", lang))
     lines += [
         "",
         _d("protected" if encrypted else "personal", lang),

@@ -125,6 +125,12 @@ def text_lines(lengths: np.ndarray, breaks: np.ndarray, width: float, padding: f
     return np.maximum(1, np.ceil(lengths / per_line).astype("int64") + breaks)
 
 
+def column_pixels(width: float) -> float:
+    """Pixels of a column ``width`` characters wide at 100 % (Excel: 7 a character of the
+    default 11-point font, plus 5 of padding)."""
+    return 7.0 * float(width) + 5.0
+
+
 # --------------------------------------------------------------------------------------------
 # A workbook under construction
 # --------------------------------------------------------------------------------------------
@@ -177,6 +183,8 @@ class PackBook:
             cell.number_format = fmt["int"]
         elif kind in ("num", "pct", "date", "datetime", "signed"):
             cell.number_format = fmt[kind]
+        elif kind == "figure":  # counts and shares in one column: 50 and 47.5, never 50.0
+            cell.number_format = fmt.get("figure", "General")
         # top-aligned, so a row grown for a wrapped text reads from its top line
         cell.alignment = Alignment(wrap_text=kind == "long_text", vertical="top")
         if guarded:
@@ -252,6 +260,58 @@ class PackBook:
             fitted.append(col)
             widths[col.name] = width
         return fitted, widths
+
+    def page_pixels(self) -> float:
+        """Pixels (at 100 %) of column width one printed page holds at ``print.min_font_points``
+        (the smallest type a reader is given): the printable width at the scale that prints
+        the template's font at that size. Infinite when the template sets no minimum."""
+        p = self.template["print"]
+        smallest = float(p.get("min_font_points", 0) or 0)
+        if not smallest:
+            return math.inf
+        landscape = str(p["orientation"]) == "landscape"
+        paper_cm = 29.7 if landscape else 21.0  # A4
+        cm = paper_cm - float(p["margins_cm"]["left"]) - float(p["margins_cm"]["right"])
+        points = cm / 2.54 * 72 * float(self.template["font"]["size"]) / smallest
+        return points / 0.75  # 0.75 point a pixel
+
+    def fit_page(
+        self, columns: Sequence[Column], widths: dict[str, float], longest: dict[str, int]
+    ) -> tuple[list[Column], dict[str, float], int]:
+        """Columns that print at ``print.min_font_points`` or larger on a page width: text
+        columns (names, addresses, reasons, labels; never codes) narrowed and wrapped, down to
+        ``text_fit.min_width``; what still does not fit prints on more pages across (the
+        frozen columns repeated), never shrunk below readable type. Returns the columns,
+        their widths and the pages across."""
+        budget = self.page_pixels()
+        pixels = lambda w: sum(column_pixels(v) for v in w.values())  # noqa: E731
+        if pixels(widths) <= budget:
+            return list(columns), widths, 1
+        floor = float(self.fit.get("min_width", 16))
+        # columns left empty to fill in by hand (visited on, result) keep their room
+        narrow = {
+            c.name
+            for c in columns
+            if c.kind in ("text", "long_text", "label") and longest.get(c.name, 0) > 0
+        }
+        fitted_widths, widths = widths, dict(widths)
+        for _ in range(4):  # shrink the wide text columns in proportion, none below the floor
+            over = pixels(widths) - budget
+            wide = [n for n in narrow if widths[n] > floor]
+            if over <= 0 or not wide:
+                break
+            total = sum(widths[n] - floor for n in wide)
+            cut = min(over / 7.0, total)
+            for n in wide:
+                widths[n] = max(floor, math.floor(widths[n] - cut * (widths[n] - floor) / total))
+        fitted = [
+            Column(c.name, c.header, "long_text")
+            if c.name in narrow and widths[c.name] < fitted_widths[c.name] or c.kind == "long_text"
+            else c
+            for c in columns
+        ]
+        # a few per cent over (7.9 pt) still prints on one page: not worth a second one
+        return fitted, widths, max(1, math.ceil(pixels(widths) / budget - 0.05))
 
     def row_heights(self, lengths: np.ndarray, breaks: np.ndarray, width: float) -> np.ndarray:
         """Points each row needs for a wrapped text of these lengths in a column this wide."""
@@ -354,6 +414,10 @@ class PackBook:
         lengths = {name: text_lengths(arr) for name, arr in strings.items()}
         longest = {k: int(v.max()) if len(v) else 0 for k, v in lengths.items()}
         columns, widths = self.fit_columns(columns, longest)
+        limit = int(self.template["print"].get("max_columns", 0) or 0)
+        across = 1
+        if not limit or len(columns) <= limit:  # a table printed one page wide: readable type
+            columns, widths, across = self.fit_page(columns, widths, longest)
         ws = self.sheet(name)
         self._header(ws, 1, 1, columns, widths)
         n = len(frame)
@@ -361,6 +425,10 @@ class PackBook:
         ws.freeze_panes = f"{get_column_letter(freeze_cols + 1)}2"
         ws.print_title_rows = "1:1"
         self.print_layout(ws, len(columns), freeze_cols)
+        if across > 1:
+            ws.page_setup.fitToWidth = across
+            if freeze_cols:
+                ws.print_title_cols = f"A:{get_column_letter(freeze_cols)}"
         heights = np.zeros(n)
         for col in columns:
             if col.kind == "long_text" and n:
@@ -599,4 +667,7 @@ def title_block(book: PackBook, ws, lines: Sequence[str]) -> int:
     for offset, line in enumerate(lines[1:], start=top + 2):
         book.put(ws, offset, 1, line)
     book.note(ws, top + len(lines) + 1, book.mark)
+    # the title rows repeat on every printed page with the mark: the page header's copy
+    # would print it twice a page
+    ws.oddHeader.right.text = ""
     return top + len(lines) + 3

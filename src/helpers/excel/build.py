@@ -129,6 +129,13 @@ def unit_tasks(
         if store.exists(ws, "commitment_status", week)
         else None
     )
+    # the week that reaches the end of the peak: each unit's whole-campaign result, verdicts
+    # and the difficult records it hands over (helpers.progress.final)
+    final = {
+        name: store.load(ws, name, week)
+        for name in ("final_units", "final_verdicts", "final_handover")
+        if store.exists(ws, name, week)
+    }
     official = official_units().set_index("unit_code")
     wanted = set(units) if units else None
     tasks = []
@@ -148,6 +155,7 @@ def unit_tasks(
                 "commitments": []
                 if commitments is None
                 else commitments.loc[commitments["unit_code"] == code].to_dict("records"),
+                "final": unit_final(final, code) if len(final) == 3 else None,
                 "paths": paths,
                 "week": week,
                 "lang": lang,
@@ -160,6 +168,25 @@ def unit_tasks(
             }
         )
     return tasks
+
+
+def unit_final(final: dict[str, pd.DataFrame], code: str) -> dict[str, Any] | None:
+    """One unit's part of the campaign summary: its ``final_units`` row (``result``), its
+    verdicts (``verdicts``: verdict, reason_vi, reason_en) and the difficult records it
+    hands over (``handover``: kind, group, records, open)."""
+    mine = {
+        name: frame.loc[frame["unit_code"].astype(str) == code] for name, frame in final.items()
+    }
+    if not len(mine["final_units"]):
+        return None
+    plain = lambda frame, cols: [  # noqa: E731
+        {k: _plain(v) for k, v in row.items()} for row in frame[cols].to_dict("records")
+    ]
+    return {
+        "result": {k: _plain(v) for k, v in mine["final_units"].iloc[0].items()},
+        "verdicts": plain(mine["final_verdicts"], ["verdict", "reason_vi", "reason_en"]),
+        "handover": plain(mine["final_handover"], ["kind", "group", "records", "open"]),
+    }
 
 
 def _init_worker() -> None:

@@ -43,6 +43,7 @@ from helpers.excel.units_table import (
 from helpers.i18n import check_lang, fmt_date, t
 from helpers.paths import Workspace
 from helpers.progress.deadline import deadline_note, peak_day_text
+from helpers.progress.definitions import RANK_SHARE
 from helpers.progress.final import FINAL_TABLES
 
 CITY_KPIS: tuple[str, ...] = (
@@ -50,6 +51,8 @@ CITY_KPIS: tuple[str, ...] = (
     "submitted",
     "approved",
     "cleaned",
+    "cleanable",
+    "share_cleaned_cleanable",  # the share units are ranked on (progress.RANK_SHARE)
     "share_cleaned",
     "share_submitted",
     "gain_week",
@@ -372,6 +375,7 @@ def city_pack(
 
     lag = tables["laggards"].sort_values(["rank", "unit_code"], kind="stable")
     lag = lag.assign(reason=lag[f"reason_{lang}"])
+    # the share the rank is decided on (and the reason quotes), then the share of assigned
     book.data_sheet(
         tx("sheets.laggards", lang),
         lag,
@@ -379,11 +383,12 @@ def city_pack(
             Column("rank", tx("columns.rank", lang), "int"),
             Column("unit_code", tx("columns.unit_code", lang), "code"),
             Column("unit_name", tx("columns.unit_name", lang), "text"),
+            Column(RANK_SHARE, metric_header(RANK_SHARE, lang), "pct"),
             Column("veh_share_cleaned", metric_header("veh_share_cleaned", lang), "pct"),
             Column("reason", tx("columns.reason", lang), "long_text"),
         ],
         table_name="Laggards",
-        scale=["veh_share_cleaned"],
+        scale=[RANK_SHARE, "veh_share_cleaned"],
     )
 
     lead = tables["leaders"].sort_values(["category", "position", "unit_code"], kind="stable")
@@ -512,7 +517,8 @@ def city_pack(
         rejects,
         [
             Column("source_label", tx("columns.source", lang), "label"),
-            Column("reason_code", tx("columns.reason_code", lang), "code"),
+            # the codes are English words: an English reader's key, the reason says it in vi
+            *([Column("reason_code", tx("columns.reason_code", lang), "code")] * (lang == "en")),
             Column("reason_label", tx("columns.reject_reason", lang), "text"),
             Column("rows", tx("columns.rows_rejected", lang), "int"),
         ],

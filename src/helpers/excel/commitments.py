@@ -40,9 +40,10 @@ def commitments_sheet(
         Column("unit_name", tx("columns.unit_name", lang), "text"),
         Column("measure_label", t("commitments.columns.measure", lang), "label"),
         Column("given_on", t("commitments.columns.given_on", lang), "date"),
-        *[Column(c, t(f"commitments.columns.{c}", lang), "num") for c in FIGURES[:4]],
+        # a count (50) or a share in per cent (47.5) by the row's measure
+        *[Column(c, t(f"commitments.columns.{c}", lang), "figure") for c in FIGURES[:4]],
         Column("by_date", t("commitments.columns.by_date", lang), "date"),
-        *[Column(c, t(f"commitments.columns.{c}", lang), "num") for c in FIGURES[4:]],
+        *[Column(c, t(f"commitments.columns.{c}", lang), "figure") for c in FIGURES[4:]],
         Column("status_label", t("commitments.columns.status", lang), "label"),
     ]
     if as_said:

@@ -28,17 +28,28 @@ from helpers.excel.commitments import commitments_sheet, commitments_table
 from helpers.excel.history import unit_history_sheet
 from helpers.excel.sheetxml import SHEET_ROWS, Column
 from helpers.excel.texts import _catalogue_label, tx
-from helpers.excel.worklists import GROUPS_KEY, LISTS, unit_worklists, worklist_columns
-from helpers.i18n import fmt_date, t
+from helpers.excel.worklists import (
+    GROUPS_KEY,
+    LISTS,
+    STATUS_LIST,
+    unit_worklists,
+    worklist_columns,
+)
+from helpers.i18n import fmt_date, fmt_int, t
 from helpers.progress.commitments import figure_text
 from helpers.progress.deadline import deadline_note, peak_day_text
+from helpers.progress.definitions import RANK_SHARE
+from helpers.progress.narrative import pct_text
 from helpers.statuses import breach_of
 from helpers.units import official_units
 
 
 def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple[str, Any, str]]:
-    """(indicator key, value, kind) of what the unit must reach by the end of next week."""
+    """(indicator key, value, kind) of what the unit must reach by the end of next week; in a
+    week that reaches the end of the peak (no next conference), what it has left to hand
+    over: records still to clean per kind and submissions still to review."""
     rows: list[tuple[str, float, str]] = []
+    final = plan.in_force(date.fromisoformat(week)).reaches_end(date.fromisoformat(week))
     for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
         assigned = unit.get(f"{prefix}_assigned")
         cleaned = unit.get(f"{prefix}_cleaned")
@@ -48,6 +59,9 @@ def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple
         base = unit.get(f"{prefix}_cleanable", assigned)  # the target is of cleanable records
         base = assigned if base is None or pd.isna(base) else base
         remaining = max(math.ceil(share * float(base) - 1e-9) - int(cleaned), 0)
+        if final:
+            rows.append((f"{prefix}_left", remaining, "int"))
+            continue
         rate = unit.get(f"{prefix}_required_rate")
         if (rate is None or pd.isna(rate)) and remaining > 0:
             # on or past the deadline no pace is required: what is left, not "all of it in a
@@ -62,13 +76,16 @@ def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple
             rows.append((f"{prefix}_share_by", (int(cleaned) + to_clean) / float(base), "pct"))
     pending = unit.get("backlog_pending")
     if pending is not None and not pd.isna(pending):
-        rows.append(("reviews", int(pending), "int"))
+        rows.append(("reviews_left" if final else "reviews", int(pending), "int"))
     return rows
 
 
 UNIT_VS_CITY: tuple[tuple[str, str], ...] = (
     ("veh_assigned", "vehicle.assigned"),
     ("veh_cleaned", "vehicle.cleaned"),
+    ("veh_cleanable", "vehicle.cleanable"),
+    # the share the rank is decided on (progress.RANK_SHARE), then the share of assigned
+    ("veh_share_cleaned_cleanable", "vehicle.share_cleaned_cleanable"),
     ("veh_share_cleaned", "vehicle.share_cleaned"),
     ("veh_gain_week", "vehicle.gain_week"),
     ("veh_gain_prev_week", "vehicle.gain_prev_week"),
@@ -78,6 +95,7 @@ UNIT_VS_CITY: tuple[tuple[str, str], ...] = (
     ("veh_days_late", "vehicle.days_late"),
     ("lic_assigned", "licence.assigned"),
     ("lic_cleaned", "licence.cleaned"),
+    ("lic_share_cleaned_cleanable", "licence.share_cleaned_cleanable"),
     ("lic_share_cleaned", "licence.share_cleaned"),
     ("lic_gain_week", "licence.gain_week"),
     ("lic_days_late", "licence.days_late"),
@@ -106,6 +124,7 @@ def _unit_summary(
     week: str,
     lang: str,
     commitments: pd.DataFrame | None = None,
+    final: dict[str, Any] | None = None,
 ) -> None:
     ws = book.sheet(tx("sheets.unit_summary", lang))
     # set first: a wrapped text row grows to fit the width its column has when it is written
@@ -139,7 +158,11 @@ def _unit_summary(
         if name == "standing":
             value = _catalogue_label("progress.standing", str(value), lang)
         city_value = None
-        if city_key:
+        if name == "backlog_oldest_days":  # the city's backlog, whichever kind waits
+            ages = [c.get("oldest_pending_days") for c in city.values()]
+            known = [int(a) for a in ages if a is not None and not pd.isna(a)]
+            city_value = max(known) if known else None
+        elif city_key:
             k, metric = city_key.split(".")
             city_value = city.get(k, {}).get(metric)
         label = metric_header(name, lang)
@@ -162,6 +185,8 @@ def _unit_summary(
     ws.freeze_panes = f"A{header_row + 1}"
     ws.print_title_rows = f"1:{header_row - 3}"  # the title lines, not a table's header
 
+    if final is not None:  # the end of the peak: the whole campaign's verdict, first
+        row = _final_block(book, ws, row, final, plan, lang)
     book.heading(ws, row, tx("unit.laggard_heading", lang))
     if laggard:
         # named behind on progress, for conduct, or both: the line says which
@@ -188,7 +213,10 @@ def _unit_summary(
         row += 2
 
     next_end = week_day + timedelta(days=plan.cadence_days)
-    book.heading(ws, row, tx("unit.targets_heading", lang, date=fmt_date(next_end, lang)))
+    if plan.reaches_end(week_day):  # no next conference: what is left to hand over
+        book.heading(ws, row, tx("unit.left_heading", lang, deadline=fmt_date(plan.end, lang)))
+    else:
+        book.heading(ws, row, tx("unit.targets_heading", lang, date=fmt_date(next_end, lang)))
     targets = next_week_targets(unit, plan, week)
     row = book.block_table(
         ws,
@@ -218,9 +246,67 @@ def _unit_summary(
         table_name="Worklists",
     )
     book.put(ws, row, 1, pending_note(unit, counts.get("pending", 0), lang), "long_text")
+    book.put(ws, row + 1, 1, tx("unit.open_only_note", lang), "long_text")
 
 
 SUMMARY_TEXT_WIDTH = 60  # column A of the unit's summary, in characters
+
+
+def final_lines(final: dict[str, Any], plan: Plan, lang: str) -> list[str]:
+    """The unit's whole-campaign result in sentences: outcome and final rank with the ranked
+    share, then each verdict with its reasons (or that it has none). The pack and the e-mail
+    say the same."""
+    r = final["result"]
+    outcome = t(
+        f"briefing.final.outcome_{r['outcome']}", lang, left=fmt_int(r.get("records_left"), lang)
+    )
+    lines = [
+        tx(
+            "unit.final_result",
+            lang,
+            outcome=outcome,
+            rank=fmt_int(r.get("rank"), lang),
+            units=len(official_units()),
+            share=pct_text(r.get(RANK_SHARE), lang),
+            deadline=fmt_date(plan.end, lang),
+        )
+    ]
+    for v in final["verdicts"]:
+        label = _catalogue_label("excel.verdict", str(v["verdict"]), lang)
+        lines.append(f"{label}: {v.get(f'reason_{lang}') or ''}")
+    if not final["verdicts"]:
+        lines.append(tx("unit.final_no_verdict", lang))
+    return lines
+
+
+def handover_lines(final: dict[str, Any], lang: str) -> list[str]:
+    """One line per difficult group the unit hands over: records still open, and its sheet."""
+    lines = []
+    for h in final["handover"]:
+        lines.append(
+            tx(
+                "unit.handover_line",
+                lang,
+                kind=_catalogue_label("briefing.kind", str(h["kind"]), lang),
+                group=_catalogue_label("status", str(h["group"]), lang),
+                open=fmt_int(h["open"], lang),
+                sheet=tx(f"sheets.{STATUS_LIST[str(h['group'])]}", lang),
+            )
+        )
+    return lines
+
+
+def _final_block(book: PackBook, ws, row: int, final: dict[str, Any], plan: Plan, lang: str) -> int:
+    book.heading(ws, row, tx("unit.final_heading", lang))
+    for line in final_lines(final, plan, lang):
+        row += 1
+        book.put(ws, row, 1, line, "long_text")
+    row += 2
+    book.heading(ws, row, tx("unit.handover_heading", lang))
+    for line in handover_lines(final, lang) or [tx("unit.handover_none", lang)]:
+        row += 1
+        book.put(ws, row, 1, line, "long_text")
+    return row + 2
 
 
 def commitment_lines(commitments: pd.DataFrame, lang: str) -> list[str]:
@@ -263,7 +349,9 @@ DAILY_DAYS = 14
 _DAILY_VALUES = ("submitted_day", "approved_day", "cleaned_day")
 
 
-def unit_daily_figures(con, path: str | None, unit: dict[str, Any], week: str) -> pd.DataFrame:
+def unit_daily_figures(
+    con, path: str | None, unit: dict[str, Any], week: str, start: date | None = None
+) -> pd.DataFrame:
     """The unit's daily figures (``unit_daily``) of the last 14 days up to ``week``, one row per
     day, vehicles then licences, each beside the daily target to finish the peak (the unit's
     ``veh_required_rate`` / ``lic_required_rate``)."""
@@ -282,11 +370,16 @@ def unit_daily_figures(con, path: str | None, unit: dict[str, Any], week: str) -
         {"daily": path, "unit": unit["unit_code"], "first": first, "last": last},
     ).df()
     long["date"] = pd.to_datetime(long["date"]).astype("datetime64[ns]")
-    days = pd.DataFrame({"date": sorted(long["date"].unique())}, dtype="datetime64[ns]")
+    # every day of the window (from the peak's start): a day without activity is a 0 in the
+    # table and on the chart, never a day left out
+    since = max(first, start) if start is not None else first
+    days = pd.DataFrame({"date": pd.date_range(since, last, freq="D")}, dtype="datetime64[ns]")
     for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
         mine = long.loc[long["kind"] == kind]
         mine = mine.rename(columns={v: f"{prefix}_{v}" for v in _DAILY_VALUES})
         days = days.merge(mine.drop(columns="kind"), on="date", how="left")
+        values = [f"{prefix}_{v}" for v in _DAILY_VALUES]
+        days[values] = days[values].fillna(0).astype("int64")
         rate = unit.get(f"{prefix}_required_rate")
         days[f"{prefix}_required_rate"] = (
             float("nan") if rate is None or pd.isna(rate) else float(rate)
@@ -294,9 +387,27 @@ def unit_daily_figures(con, path: str | None, unit: dict[str, Any], week: str) -
     return days[columns].reset_index(drop=True)
 
 
-def _daily_sheet(book: PackBook, daily: pd.DataFrame, lang: str) -> None:
+def _daily_note(unit: dict[str, Any], plan: Plan, week: str, lang: str) -> str | None:
+    """Why the daily target is blank, when it is: the deadline is reached, there is no pace
+    left to keep; what the unit has left is said instead."""
+    day = date.fromisoformat(week)
+    plan = plan.in_force(day)
+    if not plan.reaches_end(day):
+        return None
+    left = {k: v for k, v, _ in next_week_targets(unit, plan, week)}
+    return tx(
+        "unit.daily_no_target",
+        lang,
+        deadline=fmt_date(plan.end, lang),
+        veh=fmt_int(left.get("veh_left", 0), lang),
+        lic=fmt_int(left.get("lic_left", 0), lang),
+    )
+
+
+def _daily_sheet(book: PackBook, daily: pd.DataFrame, lang: str, note: str | None = None) -> None:
     """The daily meeting's sheet: a day per row against the daily target, and a chart per kind
-    of record (cleaned that day against the target)."""
+    of record (cleaned that day against the target). Past the deadline the target is blank:
+    ``note`` says why and what is left, above the charts."""
     columns = [Column("date", tx("columns.date", lang), "date")]
     for c in daily.columns[1:]:
         kind = "num" if c.endswith("required_rate") else "int"
@@ -312,12 +423,22 @@ def _daily_sheet(book: PackBook, daily: pd.DataFrame, lang: str) -> None:
     position = {c.name: i for i, c in enumerate(columns, start=1)}
     anchor = get_column_letter(len(columns) + 2)
     top = 1
+    if note:
+        book.put(ws, 1, len(columns) + 2, note)
+        top = 3
     for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
-        cols = {
-            "cleaned": position[f"{prefix}_cleaned_day"],
-            "target": position[f"{prefix}_required_rate"],
-        }
+        cols = {"cleaned": position[f"{prefix}_cleaned_day"]}
+        # no target line once the deadline is reached (the note says why)
+        if not note and daily[f"{prefix}_required_rate"].notna().any():
+            cols["target"] = position[f"{prefix}_required_rate"]
         chart = _line_chart(book, ws, tx(f"charts.daily_{kind}", lang), n, cols, lang)
+        chart.y_axis.scaling.min = 0
+        highest = max(
+            float(daily[daily.columns[c - 1]].max(skipna=True) or 0) for c in cols.values()
+        )
+        if highest < 10:  # whole records: ticks 0, 1, 2 ... (never 0, 1, 1 from 0.5 steps)
+            chart.y_axis.majorUnit = 1
+            chart.y_axis.scaling.max = max(highest, 1)
         ws.add_chart(chart, f"{anchor}{top}")
         top += int(float(book.template["charts"]["trend_height"]) * 2) + 2
 
@@ -337,6 +458,7 @@ def unit_pack(
     daily: pd.DataFrame | None = None,
     history: pd.DataFrame | None = None,
     commitments: pd.DataFrame | None = None,
+    final: dict[str, Any] | None = None,
 ) -> PackBook:
     """One unit's pack: its summary against the city, its commanders' commitments (when it
     gave some), then every worklist."""
@@ -364,9 +486,10 @@ def unit_pack(
         week,
         lang,
         commitments,
+        final,
     )
     if daily is not None:
-        _daily_sheet(book, daily, lang)
+        _daily_sheet(book, daily, lang, _daily_note(unit, plan, week, lang))
     if history is not None:
         unit_history_sheet(book, history, lang)
     if commitments is not None and len(commitments):
@@ -431,7 +554,9 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
     lists = unit_worklists(
         con, task["paths"], unit["unit_code"], task["week"], task["lang"], full_ids=task["full_ids"]
     )
-    daily = unit_daily_figures(con, task["paths"].get("daily"), unit, task["week"])
+    daily = unit_daily_figures(
+        con, task["paths"].get("daily"), unit, task["week"], start=task["plan"].start
+    )
     t1 = time.perf_counter()
     book = unit_pack(
         unit,
@@ -447,6 +572,7 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
         daily=daily,
         history=task.get("history"),
         commitments=pd.DataFrame(task.get("commitments") or []),
+        final=task.get("final"),
     )
     path = book.save(Path(task["path"]), level=task["level"])
     if task.get("password"):  # encrypted here, in the worker: the packs' cores do it in parallel

@@ -190,6 +190,6 @@ def print_views(book: PackBook, units: pd.DataFrame, shown: pd.DataFrame, lang: 
             columns,
             table_name="Print",
             freeze_cols=2 if len(columns) > 2 else 0,
-            scale=[c for c in names if c.endswith("share_cleaned")],
+            scale=[c for c in names if c.endswith(("share_cleaned", "share_cleaned_cleanable"))],
             standing=("standing", standing_labels(lang)),
         )

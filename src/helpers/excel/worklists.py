@@ -29,6 +29,7 @@ from helpers.normalize import PHONE_PATTERN
 from helpers.paths import Workspace
 from helpers.privacy import mask_id
 from helpers.sqltext import literal
+from helpers.statuses import DIFFICULT_GROUPS
 from helpers.units import official_units
 
 # Sheets of difficult data groups: one per group, vehicles and licences together.
@@ -177,12 +178,22 @@ def _section(section: str, lang: str) -> dict[str, str]:
         return {}
 
 
+# A difficult record is resolved once the unit approved its winning submission (progress
+# counts it so: records.record_counts' ``resolved_<group>``): it is done, on no worklist, so
+# that a group's sheet lists exactly the records progress and the briefing count as open.
+_RESOLVED_SQL = (
+    "r.status IN ({groups}) AND r.submission_id IS NOT NULL AND r.review_status = 'approved'"
+)
+
+
 def _records_sql() -> str:
     key_of = {status: key for key, statuses in _RECORD_LISTS.items() for status in statuses}
+    groups = ", ".join(literal(s) for s in sorted(DIFFICULT_GROUPS))
+    resolved = _RESOLVED_SQL.format(groups=groups)
     return _sql("unit_records").format(
         street=_STREET_SQL.format(col="r.address"),
         numbers=_NUMBERS_SQL.format(col="r.address"),
-        list_key=_sql_case("r.status", key_of, "NULL"),
+        list_key=f"CASE WHEN {resolved} THEN NULL ELSE {_sql_case('r.status', key_of, 'NULL')} END",
     )
 
 

@@ -393,7 +393,9 @@ def city_progress(
                 "units_at_risk": int(standing.get("at_risk", 0)),
                 "units_off_track": int(standing.get("off_track", 0)),
                 "pending": s["pending"],
-                "oldest_pending_days": units["backlog_oldest_days"].max(),
+                # the backlog's age (all submissions); a kind with no record pending has no
+                # review of its own waiting: none, never the other kind's age
+                "oldest_pending_days": units["backlog_oldest_days"].max() if s["pending"] else None,
                 "submissions_total": int(daily["submitted_day"].sum()),
                 "submissions_week": int(
                     daily.loc[daily["date"] >= week_start, "submitted_day"].sum()
