@@ -831,12 +831,12 @@ def test_laggards_reason_carries_every_context_rule_it_breaks(plan):
     }
     lag = reasons_of(units, p)
     assert lag.loc[A, "reason_en"] == (
-        "oldest pending review 11 days old (1 waiting in all); "
+        "oldest submission awaiting review: 11 days (1 awaiting review in all); "
         "at the current pace finishes on 24/02/2026, 47 days after the deadline; "
         "cleaned 7 in the last 7 days, under 80% of the 15 per 7 days the deadline needs"
     )
     assert lag.loc[A, "reason_vi"] == (
-        "hồ sơ chờ duyệt lâu nhất đã 11 ngày (1 hồ sơ đang chờ); "
+        "lượt kê khai chờ duyệt lâu nhất đã 11 ngày (1 lượt kê khai đang chờ duyệt); "
         "với tốc độ hiện tại sẽ hoàn thành ngày 24/02/2026, chậm 47 ngày so với hạn; "
         "7 ngày qua làm sạch 7 hồ sơ, chưa đạt 80% mức 15 hồ sơ/7 ngày cần có để kịp hạn"
     )
@@ -883,7 +883,7 @@ def test_backlog_rule_names_age_and_count(plan):
     lag = reasons_of(units, p)
     # the backlog counts submissions (a record may have several): the sentence says so
     assert lag.loc[A, "reason_en"] == (
-        "oldest submission awaiting review: 11 days; submissions awaiting review: 1"
+        "oldest submission awaiting review: 11 days (1 awaiting review in all)"
     )
     assert lag.loc[A, "reason_vi"] == (
         "lượt kê khai chờ duyệt lâu nhất đã 11 ngày (1 lượt kê khai đang chờ duyệt)"
