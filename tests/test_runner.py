@@ -924,3 +924,53 @@ def test_a_broken_plan_file_stops_the_run_before_any_step_naming_that_file(
         runner.run(week, ["vi"], tmp_ws, echo=lambda _: None)
     assert str(broken) in str(caught.value) and "peak.extension" in str(caught.value)
     assert not (tmp_ws.output / "failed").exists()
+
+
+def test_a_pipeline_notebook_run_by_hand_is_refused_before_it_writes(tmp_ws, tmp_path):
+    # as JupyterLab runs it: the notebook's defaults, no runner around it
+    import papermill as pm
+
+    from helpers import store
+    from helpers.paths import NOTEBOOKS_DIR
+
+    (tmp_ws.raw / WEEK).mkdir()
+    assert store.RUN_ENV not in os.environ
+    target = tmp_path / "by-hand.ipynb"
+    with pytest.raises(pm.PapermillExecutionError) as caught:
+        pm.execute_notebook(
+            NOTEBOOKS_DIR / "02_reconcile.ipynb",
+            target,
+            kernel_name="catp375",
+            parameters={"raw_dir": str(tmp_ws.raw), "processed_dir": str(tmp_ws.processed)},
+            progress_bar=False,
+            cwd=str(tmp_path),
+        )
+    assert caught.value.ename == "HandRun"
+    assert f"python -m helpers.runner --week {WEEK} --steps" in caught.value.evalue
+    assert list(tmp_ws.processed.iterdir()) == [] and list(tmp_ws.output.iterdir()) == []
+
+
+def test_a_step_that_ends_well_sends_no_interrupt_to_its_kernel(tmp_ws, tmp_path):
+    # jupyter_client interrupted (SIGINT) every kernel's process group before shutting it
+    # down: "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel" after a good step
+    marker = tmp_path / "interrupted"
+    child = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: open(sys.argv[1], 'w').write('SIGINT'))\n"
+        "time.sleep(8)\n"
+    )
+    nbs = tmp_path / "sigint"
+    nbs.mkdir()
+    write_notebook(
+        nbs,
+        "01_child",
+        f"import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {child!r}, {str(marker)!r}])\n"
+        "time.sleep(1)",
+    )
+    (tmp_ws.raw / WEEK).mkdir()
+    runner.run(
+        WEEK, ["vi"], tmp_ws, steps=[Step("01_child")], notebooks_dir=nbs, echo=lambda _: None
+    )
+    time.sleep(1)
+    assert not marker.exists()

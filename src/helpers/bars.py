@@ -57,14 +57,16 @@ class _FinalLine(tqdm):
     the work is relayed to the runner's console (:func:`relay`)."""
 
     def __init__(self, *args, **kwargs) -> None:
-        self.done = 0  # counted here: a disabled tqdm does not count
+        self.done = 0  # counted here: a disabled tqdm does not count, nor keep its label
+        self.label = str(kwargs.get("desc") or "")
+        self.size = int(kwargs.get("total") or 0)
         super().__init__(*args, **kwargs)
 
     def update(self, n: float | None = 1) -> bool | None:
         before, self.done = self.done, self.done + int(n or 0)
-        total = self.total or 0
+        total = self.size
         if total and (self.done * RELAY_STEPS) // total > (before * RELAY_STEPS) // total:
-            relay(f"{self.desc} {self.done}/{total}")
+            relay(f"{self.label} {self.done}/{total}")
         return super().update(n)
 
     def close(self) -> None:
