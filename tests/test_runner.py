@@ -803,7 +803,8 @@ def test_pool_workers_of_a_step_end_when_the_runner_is_killed(tmp_ws, tmp_path, 
     assert all(gone(pid) for pid in [kernel, *workers])
 
 
-def test_delivery_warnings_are_said_on_the_console_after_ingest_and_last(tmp_ws):
+def test_delivery_warnings_are_said_on_the_console_after_ingest_and_last_in_english(tmp_ws):
+    # the console speaks English whatever the run's language (the step lines are English)
     from helpers.paths import NOTEBOOKS_DIR
     from tests.ingest_builders import full_delivery
 
@@ -813,7 +814,7 @@ def test_delivery_warnings_are_said_on_the_console_after_ingest_and_last(tmp_ws)
     lines: list[str] = []
     runner.run(
         "2025-11-23",
-        ["en"],
+        ["vi"],
         tmp_ws,
         steps=[Step("01_ingest")],
         notebooks_dir=NOTEBOOKS_DIR,
@@ -974,3 +975,76 @@ def test_a_step_that_ends_well_sends_no_interrupt_to_its_kernel(tmp_ws, tmp_path
     )
     time.sleep(1)
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# The real pipeline, as `make weekly-report` runs it: in Vietnamese, then in English
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_languages(sample_ws, tmp_path_factory):
+    """The sample's week built in Vietnamese, then in English, by the runner's command line;
+    returns the workspace, the published files after each build and each build's console."""
+    import shutil
+
+    from tests.conftest import SAMPLE_WEEK, make_workspace
+
+    ws = make_workspace(tmp_path_factory.mktemp("two-languages"))
+    shutil.rmtree(ws.raw)
+    shutil.copytree(sample_ws.raw, ws.raw)
+    final = ws.output_week(SAMPLE_WEEK)
+    builds = []
+    for lang in ("vi", "en"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "helpers.runner",
+                *cli(ws, "--week", SAMPLE_WEEK, "--lang", lang),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert done.returncode == 0, done.stderr
+        builds.append((published(final), done.stdout.splitlines()))
+    return ws, builds
+
+
+@pytest.mark.slow
+def test_the_console_shows_the_packs_progress_while_they_are_written(two_languages):
+    _, [(_, console), _] = two_languages
+    start = console.index(next(line for line in console if "05_packs [vi] ..." in line))
+    end = console.index(next(line for line in console if "05_packs [vi] done in" in line))
+    relayed = [line for line in console[start + 1 : end] if "unit packs" in line]
+    assert len(relayed) == 10, console
+    assert relayed[0] == "[5/5] 05_packs [vi]: unit packs 13/126"
+    assert relayed[-1] == "[5/5] 05_packs [vi]: unit packs 126/126"
+    ingest = [line for line in console if line.startswith("[1/5] 01_ingest: ingest ")]
+    assert ingest and ingest[-1].endswith("6/6")  # sources read
+
+
+@pytest.mark.slow
+def test_an_english_build_keeps_the_vietnamese_documents_and_unit_packs_byte_identical(
+    two_languages,
+):
+    from tests.conftest import SAMPLE_WEEK
+
+    ws, [(first, _), (second, console)] = two_languages
+    vietnamese = {
+        rel: data
+        for rel, data in first.items()
+        if "-vi." in rel or rel.startswith("units") or rel == f"briefing-{SAMPLE_WEEK}-vi.pdf"
+    }
+    assert f"briefing-{SAMPLE_WEEK}-vi.pdf" in vietnamese
+    assert f"city-pack-{SAMPLE_WEEK}-vi.xlsx" in vietnamese
+    assert len([rel for rel in vietnamese if rel.startswith("units/")]) == 126
+    assert {rel: second.get(rel) for rel in vietnamese} == vietnamese
+    assert f"briefing-{SAMPLE_WEEK}-en.pdf" in second
+    assert f"city-pack-{SAMPLE_WEEK}-en.xlsx" in second
+    manifest = json.loads((ws.output_week(SAMPLE_WEEK) / "manifest.json").read_text("utf-8"))
+    made_by = {f["path"]: f["run"] for f in manifest["files"]}
+    assert made_by[f"briefing-{SAMPLE_WEEK}-vi.pdf"] != manifest["run"]
+    assert made_by[f"briefing-{SAMPLE_WEEK}-en.pdf"] == manifest["run"]
+    assert not any("unit packs" in line for line in console)  # the units' packs not redone
