@@ -20,21 +20,32 @@ WAIT ?=
 # make (read through $(value)) nor by the shell; and it is not exported, since make would
 # expand it on the way into the environment. Whatever it holds, it is one argument, which the
 # command checks. `$(call arg,WEEK)` is the word; `$(call given,FORCE)` its raw value for tests.
-USER_VARS := WEEK REPORT_LANG SCENARIO SCALE STAGES RUNS RAW_DIR UNIT WAIT FORCE ACCEPT DRY_RUN CATP_RAW_DIR TEST_WORKERS
+USER_VARS := WEEK REPORT_LANG SCENARIO SCALE STAGES RUNS RAW_DIR UNIT WAIT FORCE ACCEPT ANY_WEEK DRY_RUN CATP_RAW_DIR TEST_WORKERS
 unexport $(USER_VARS)
 arg = '$(subst ','\'',$(value $(1)))'
 given = $(value $(1))
 
 .PHONY: help setup weekly-report send-packs rotate-passwords test lab sample-data eval bench lint format check clean
 
+# the descriptions in one column after the longest target's name, wrapped at 100 characters
 help: ## List the targets with one line each
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} \
+	  {name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1)} \
+	  END {fmt = "  %-" w "s  %s\n"; room = 100 - w - 4; \
+	    for (i = 1; i <= NR; i++) {n = split(text[i], word, " "); line = ""; label = name[i]; \
+	      for (j = 1; j <= n; j++) { \
+	        if (line != "" && length(line) + 1 + length(word[j]) > room) {printf fmt, label, line; label = ""; line = word[j]} \
+	        else line = (line == "" ? word[j] : line " " word[j])} \
+	      printf fmt, label, line}}'
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "First run: installing the pinned packages into $(VENV) (a few minutes, once) ..."
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	@echo "  downloading and installing the packages of requirements.lock ..."
+	$(PY) -m pip install -r requirements.lock
+	@echo "  installing the suite itself and registering the Jupyter kernel catp375 ..."
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name catp375 --display-name "Python (CATP 375)" >/dev/null
 	touch $(STAMP)
@@ -48,8 +59,8 @@ sample-data: $(STAMP) ## Generate the synthetic sample campaign into data/raw (s
 # or into data/raw on the way.
 SAMPLE_IF_NEEDED := $(if $(call given,CATP_RAW_DIR),$(STAMP),sample-data)
 
-weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too, ACCEPT=1 goes on past a file rejected whole, said on the cover)
-	$(PY) -m helpers.runner --week $(call arg,WEEK) --lang $(call arg,REPORT_LANG) $(if $(filter-out 0,$(call given,WAIT)),--wait) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(filter 1 true yes,$(call given,ACCEPT)),--accept)
+weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too, ACCEPT=1 goes on past a file rejected whole, said on the cover, ANY_WEEK=1 builds a week after the campaign)
+	$(PY) -m helpers.runner --week $(call arg,WEEK) --lang $(call arg,REPORT_LANG) $(if $(filter-out 0,$(call given,WAIT)),--wait) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(filter 1 true yes,$(call given,ACCEPT)),--accept) $(if $(filter 1 true yes,$(call given,ANY_WEEK)),--any-week)
 
 send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all; UNIT=00008 only that unit)
 	$(PY) -m helpers.distribution --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))

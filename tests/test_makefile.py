@@ -83,7 +83,9 @@ def test_a_user_variable_reaches_the_command_as_one_argument_never_as_code(
         assert argv[argv.index(option) + 1] == value, (value, argv)
 
 
-@pytest.mark.parametrize("variable", ["WAIT", "FORCE", "ACCEPT", "DRY_RUN", "CATP_RAW_DIR"])
+@pytest.mark.parametrize(
+    "variable", ["WAIT", "FORCE", "ACCEPT", "ANY_WEEK", "DRY_RUN", "CATP_RAW_DIR"]
+)
 def test_a_switch_variable_holding_code_runs_nothing(tmp_path, argv_file, variable):
     fake, out = argv_file
     marker = tmp_path / "pwned"
@@ -95,8 +97,21 @@ def test_a_switch_variable_holding_code_runs_nothing(tmp_path, argv_file, variab
 
 def test_the_switches_still_switch(argv_file):
     fake, out = argv_file
-    assert make("weekly-report", fake, WAIT="1", FORCE="yes", ACCEPT="true").returncode == 0
+    switches = dict(WAIT="1", FORCE="yes", ACCEPT="true", ANY_WEEK="1")
+    assert make("weekly-report", fake, **switches).returncode == 0
     argv = json.loads(out.read_text("utf-8"))
-    assert {"--wait", "--force", "--accept"} <= set(argv)
+    assert {"--wait", "--force", "--accept", "--any-week"} <= set(argv)
     assert make("weekly-report", fake, WAIT="0", FORCE="0").returncode == 0
-    assert not {"--wait", "--force", "--accept"} & set(json.loads(out.read_text("utf-8")))
+    said = set(json.loads(out.read_text("utf-8")))
+    assert not {"--wait", "--force", "--accept", "--any-week"} & said
+
+
+def test_help_lists_every_target_with_its_description_in_one_column(argv_file):
+    fake, _ = argv_file
+    lines = make("help", fake).stdout.splitlines()
+    names = [line.split()[0] for line in lines if not line.startswith("   ")]
+    assert "rotate-passwords" in names and "weekly-report" in names  # the longest, the widest
+    width = max(len(name) for name in names)
+    # every description (and its continuation lines) starts in the same column
+    assert {len(line) - len(line[2 + width :].lstrip(" ")) for line in lines} == {4 + width}
+    assert max(len(line) for line in lines) <= 100

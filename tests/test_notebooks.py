@@ -130,14 +130,16 @@ def _shown_text(path) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", READ_BEFORE_CONFERENCE)
 def test_executed_tables_read_as_the_briefing_in_vietnamese(
-    name, progressed, sample_week, tmp_path
+    name, progressed, sample_week, tmp_path, monkeypatch
 ):
     import re
     import shutil
 
     import papermill as pm
 
-    from helpers import i18n
+    from helpers import i18n, store
+
+    monkeypatch.setenv(store.RUN_ENV, "test")  # as the runner: a notebook writes only in a run
 
     processed = progressed.processed
     if name == "01_ingest":  # ingest replaces the week's folder: the session's stays whole

@@ -96,14 +96,32 @@ def test_good_run_writes_manifest_whose_hashes_match(tmp_ws, notebooks):
         assert entry["bytes"] == (final / rel).stat().st_size
 
 
-def test_rerun_replaces_the_week_folder(tmp_ws, notebooks):
+def test_rerun_replaces_its_steps_files_drops_those_no_longer_made_keeps_the_rest(
+    tmp_ws, tmp_path, monkeypatch
+):
     (tmp_ws.raw / WEEK).mkdir()
-    kwargs = dict(steps=[Step("01_write")], notebooks_dir=notebooks, echo=lambda _: None)
+    nbs = tmp_path / "extra"
+    nbs.mkdir()
+    write_notebook(
+        nbs,
+        "01_write",
+        "import os, time\nfrom pathlib import Path\n"
+        "(Path(output_dir) / 'note.txt').write_text(str(time.time_ns()), 'utf-8')\n"
+        "if os.environ.get('CATP_TEST_EXTRA'):\n"
+        "    (Path(output_dir) / 'extra.txt').write_text('x', 'utf-8')",
+    )
+    kwargs = dict(steps=[Step("01_write")], notebooks_dir=nbs, echo=lambda _: None)
+    monkeypatch.setenv("CATP_TEST_EXTRA", "1")
     final = runner.run(WEEK, ["vi"], tmp_ws, **kwargs)
-    (final / "stale.txt").write_text("old", "utf-8")
-    runner.run(WEEK, ["vi"], tmp_ws, **kwargs)
-    assert not (final / "stale.txt").exists()
-    assert (final / "note.txt").exists()
+    note = (final / "note.txt").read_text("utf-8")
+    (final / "by-hand.txt").write_text("old", "utf-8")  # no run made it
+    monkeypatch.delenv("CATP_TEST_EXTRA")
+    runner.run(WEEK, ["vi"], tmp_ws, force=True, **kwargs)
+    assert (final / "note.txt").read_text("utf-8") != note  # replaced
+    assert not (final / "extra.txt").exists()  # made by the same step before, made no more
+    assert (final / "by-hand.txt").read_text("utf-8") == "old"  # kept, as the send log is
+    manifest = json.loads((final / "manifest.json").read_text("utf-8"))
+    assert {f["path"] for f in manifest["files"]} == {"note.txt", "notebooks/01_write.ipynb"}
 
 
 def test_rebuilding_a_week_keeps_the_log_of_packs_already_sent(tmp_ws, notebooks):
@@ -132,6 +150,98 @@ def test_per_language_steps_run_once_per_language(tmp_ws, notebooks):
     )
     names = sorted(p.name for p in (final / "notebooks").iterdir())
     assert names == ["02_ok.ipynb", "04_lang-en.ipynb", "04_lang-vi.ipynb"]
+
+
+def write_language_notebooks(folder: Path) -> list[Step]:
+    """01_write, and a per-language step writing ``doc-<lang>.txt`` (a stamp of its run)."""
+    write_notebook(
+        folder,
+        "04_lang",
+        "import time\nfrom pathlib import Path\n"
+        "(Path(output_dir) / f'doc-{lang}.txt').write_text(str(time.time_ns()), 'utf-8')",
+    )
+    return [Step("01_write"), Step("04_lang", per_lang=True)]
+
+
+def published(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_a_build_in_the_other_language_keeps_the_first_languages_files_byte_identical(
+    tmp_ws, notebooks
+):
+    (tmp_ws.raw / WEEK).mkdir()
+    steps = write_language_notebooks(notebooks)
+    kwargs: dict = dict(steps=steps, notebooks_dir=notebooks)
+    final = runner.run(WEEK, ["vi"], tmp_ws, echo=lambda _: None, **kwargs)
+    first = json.loads((final / "manifest.json").read_text("utf-8"))
+    vi_files = {rel: data for rel, data in published(final).items() if "-vi." in rel}
+    assert set(vi_files) == {"doc-vi.txt", "notebooks/04_lang-vi.ipynb"}
+
+    lines: list[str] = []
+    runner.run(WEEK, ["en"], tmp_ws, echo=lines.append, **kwargs)
+
+    now = published(final)
+    assert {rel: now.get(rel) for rel in vi_files} == vi_files
+    assert "doc-en.txt" in now and "notebooks/04_lang-en.ipynb" in now
+    manifest = json.loads((final / "manifest.json").read_text("utf-8"))
+    runs = {f["path"]: f["run"] for f in manifest["files"]}
+    assert runs["doc-vi.txt"] == first["run"] and runs["doc-en.txt"] == manifest["run"]
+    assert {r["run"] for r in manifest["runs"]} == {first["run"], manifest["run"]}
+    for entry in manifest["files"]:
+        assert entry["sha256"] == runner.sha256(final / entry["path"])
+    assert any(line.startswith(f"week {WEEK}: kept from earlier runs") for line in lines)
+
+
+@pytest.mark.parametrize("given", [[], [""], ["  "]])
+def test_an_empty_language_is_refused_before_anything_and_the_pack_is_kept(
+    tmp_ws, notebooks, given
+):
+    from helpers import ConfigError
+
+    (tmp_ws.raw / WEEK).mkdir()
+    steps = write_language_notebooks(notebooks)
+    kwargs: dict = dict(steps=steps, notebooks_dir=notebooks, echo=lambda _: None)
+    final = runner.run(WEEK, ["vi"], tmp_ws, **kwargs)
+    before = published(final)
+    with pytest.raises(ConfigError, match="no report language given"):
+        runner.run(WEEK, given, tmp_ws, **kwargs)
+    assert published(final) == before
+
+
+def test_an_empty_language_on_the_command_line_exits_nonzero_in_one_line(tmp_ws, capsys):
+    (tmp_ws.raw / WEEK).mkdir()
+    code = runner.main(cli(tmp_ws, "--week", WEEK, "--lang", ""))
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ERROR: no report language given") and len(err.splitlines()) == 1
+    assert not (tmp_ws.output / WEEK).exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "langs"),
+    [("EN", ["en"]), ("vi en", ["vi", "en"]), ("Vi, EN", ["vi", "en"]), ("en en", ["en"])],
+)
+def test_report_languages_are_read_whatever_their_case(given, langs):
+    assert runner.report_langs(given) == langs
+
+
+def test_a_week_far_after_the_campaign_is_refused_unless_asked_for(tmp_ws, notebooks):
+    from helpers.config import WeekOutsideCampaign
+
+    week = "2030-01-01"
+    (tmp_ws.raw / WEEK).mkdir()
+    kwargs: dict = dict(steps=[Step("01_write")], notebooks_dir=notebooks, echo=lambda _: None)
+    with pytest.raises(WeekOutsideCampaign) as caught:
+        runner.run(week, ["vi"], tmp_ws, **kwargs)
+    said = str(caught.value)
+    assert "2025-11-10 to 2026-01-08, extended to 2026-01-19" in said
+    assert "ANY_WEEK=1" in said
+    assert not (tmp_ws.output / week).exists()
+    final = runner.run(week, ["vi"], tmp_ws, any_week=True, **kwargs)
+    assert (final / "note.txt").read_text("utf-8") == week
 
 
 def test_main_exits_nonzero_with_one_line_message(tmp_ws, capsys):
@@ -693,7 +803,8 @@ def test_pool_workers_of_a_step_end_when_the_runner_is_killed(tmp_ws, tmp_path, 
     assert all(gone(pid) for pid in [kernel, *workers])
 
 
-def test_delivery_warnings_are_said_on_the_console_after_ingest_and_last(tmp_ws):
+def test_delivery_warnings_are_said_on_the_console_after_ingest_and_last_in_english(tmp_ws):
+    # the console speaks English whatever the run's language (the step lines are English)
     from helpers.paths import NOTEBOOKS_DIR
     from tests.ingest_builders import full_delivery
 
@@ -703,7 +814,7 @@ def test_delivery_warnings_are_said_on_the_console_after_ingest_and_last(tmp_ws)
     lines: list[str] = []
     runner.run(
         "2025-11-23",
-        ["en"],
+        ["vi"],
         tmp_ws,
         steps=[Step("01_ingest")],
         notebooks_dir=NOTEBOOKS_DIR,
@@ -814,3 +925,126 @@ def test_a_broken_plan_file_stops_the_run_before_any_step_naming_that_file(
         runner.run(week, ["vi"], tmp_ws, echo=lambda _: None)
     assert str(broken) in str(caught.value) and "peak.extension" in str(caught.value)
     assert not (tmp_ws.output / "failed").exists()
+
+
+def test_a_pipeline_notebook_run_by_hand_is_refused_before_it_writes(tmp_ws, tmp_path):
+    # as JupyterLab runs it: the notebook's defaults, no runner around it
+    import papermill as pm
+
+    from helpers import store
+    from helpers.paths import NOTEBOOKS_DIR
+
+    (tmp_ws.raw / WEEK).mkdir()
+    assert store.RUN_ENV not in os.environ
+    target = tmp_path / "by-hand.ipynb"
+    with pytest.raises(pm.PapermillExecutionError) as caught:
+        pm.execute_notebook(
+            NOTEBOOKS_DIR / "02_reconcile.ipynb",
+            target,
+            kernel_name="catp375",
+            parameters={"raw_dir": str(tmp_ws.raw), "processed_dir": str(tmp_ws.processed)},
+            progress_bar=False,
+            cwd=str(tmp_path),
+        )
+    assert caught.value.ename == "HandRun"
+    assert f"python -m helpers.runner --week {WEEK} --steps" in caught.value.evalue
+    assert list(tmp_ws.processed.iterdir()) == [] and list(tmp_ws.output.iterdir()) == []
+
+
+def test_a_step_that_ends_well_sends_no_interrupt_to_its_kernel(tmp_ws, tmp_path):
+    # jupyter_client interrupted (SIGINT) every kernel's process group before shutting it
+    # down: "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel" after a good step
+    marker = tmp_path / "interrupted"
+    child = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: open(sys.argv[1], 'w').write('SIGINT'))\n"
+        "time.sleep(8)\n"
+    )
+    nbs = tmp_path / "sigint"
+    nbs.mkdir()
+    write_notebook(
+        nbs,
+        "01_child",
+        f"import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {child!r}, {str(marker)!r}])\n"
+        "time.sleep(1)",
+    )
+    (tmp_ws.raw / WEEK).mkdir()
+    runner.run(
+        WEEK, ["vi"], tmp_ws, steps=[Step("01_child")], notebooks_dir=nbs, echo=lambda _: None
+    )
+    time.sleep(1)
+    assert not marker.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# The real pipeline, as `make weekly-report` runs it: in Vietnamese, then in English
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_languages(sample_ws, tmp_path_factory):
+    """The sample's week built in Vietnamese, then in English, by the runner's command line;
+    returns the workspace, the published files after each build and each build's console."""
+    import shutil
+
+    from tests.conftest import SAMPLE_WEEK, make_workspace
+
+    ws = make_workspace(tmp_path_factory.mktemp("two-languages"))
+    shutil.rmtree(ws.raw)
+    shutil.copytree(sample_ws.raw, ws.raw)
+    final = ws.output_week(SAMPLE_WEEK)
+    builds = []
+    for lang in ("vi", "en"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "helpers.runner",
+                *cli(ws, "--week", SAMPLE_WEEK, "--lang", lang),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert done.returncode == 0, done.stderr
+        builds.append((published(final), done.stdout.splitlines()))
+    return ws, builds
+
+
+@pytest.mark.slow
+def test_the_console_shows_the_packs_progress_while_they_are_written(two_languages):
+    _, [(_, console), _] = two_languages
+    start = console.index(next(line for line in console if "05_packs [vi] ..." in line))
+    end = console.index(next(line for line in console if "05_packs [vi] done in" in line))
+    relayed = [line for line in console[start + 1 : end] if "unit packs" in line]
+    assert len(relayed) == 10, console
+    assert relayed[0] == "[5/5] 05_packs [vi]: unit packs 13/126"
+    assert relayed[-1] == "[5/5] 05_packs [vi]: unit packs 126/126"
+    ingest = [line for line in console if line.startswith("[1/5] 01_ingest: ingest ")]
+    assert ingest and ingest[-1].endswith("6/6")  # sources read
+
+
+@pytest.mark.slow
+def test_an_english_build_keeps_the_vietnamese_documents_and_unit_packs_byte_identical(
+    two_languages,
+):
+    from tests.conftest import SAMPLE_WEEK
+
+    ws, [(first, _), (second, console)] = two_languages
+    vietnamese = {
+        rel: data
+        for rel, data in first.items()
+        if "-vi." in rel or rel.startswith("units") or rel == f"briefing-{SAMPLE_WEEK}-vi.pdf"
+    }
+    assert f"briefing-{SAMPLE_WEEK}-vi.pdf" in vietnamese
+    assert f"city-pack-{SAMPLE_WEEK}-vi.xlsx" in vietnamese
+    assert len([rel for rel in vietnamese if rel.startswith("units/")]) == 126
+    assert {rel: second.get(rel) for rel in vietnamese} == vietnamese
+    assert f"briefing-{SAMPLE_WEEK}-en.pdf" in second
+    assert f"city-pack-{SAMPLE_WEEK}-en.xlsx" in second
+    manifest = json.loads((ws.output_week(SAMPLE_WEEK) / "manifest.json").read_text("utf-8"))
+    made_by = {f["path"]: f["run"] for f in manifest["files"]}
+    assert made_by[f"briefing-{SAMPLE_WEEK}-vi.pdf"] != manifest["run"]
+    assert made_by[f"briefing-{SAMPLE_WEEK}-en.pdf"] == manifest["run"]
+    assert not any("unit packs" in line for line in console)  # the units' packs not redone

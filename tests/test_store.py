@@ -24,6 +24,44 @@ def test_badly_written_week_is_explained(tmp_ws, week, message):
         store.resolve_week(tmp_ws, week)
 
 
+@pytest.mark.parametrize(
+    ("week", "meant"),
+    [
+        ("23/11/2025", "2025-11-23"),
+        ("3.11.2025", "2025-11-03"),
+        ("23-11-2025", "2025-11-23"),
+        ("2025/11/23", "2025-11-23"),
+        ("2025-11-3", "2025-11-03"),
+        ("31/02/2025", None),
+        ("next week", None),
+    ],
+)
+def test_a_week_written_another_usual_way_suggests_the_date_meant(tmp_ws, week, meant):
+    (tmp_ws.raw / "2025-11-17").mkdir()
+    with pytest.raises(DeliveryError) as caught:
+        store.resolve_week(tmp_ws, week)
+    said = str(caught.value)
+    if meant:
+        assert said.endswith(f"did you mean {meant}? (WEEK={meant})")
+    else:
+        assert "did you mean" not in said
+
+
+def test_a_pipeline_notebook_outside_a_run_is_refused_naming_the_command(tmp_ws, monkeypatch):
+    monkeypatch.delenv(store.RUN_ENV, raising=False)
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/analyst/notebooks/03_progress.ipynb")
+    for given in ("", str(tmp_ws.output / "mine")):
+        with pytest.raises(store.HandRun) as caught:
+            store.output_folder(tmp_ws, "2025-11-23", given)
+        said = str(caught.value)
+        assert "python -m helpers.runner --week 2025-11-23 --steps 03_progress" in said
+        assert "make weekly-report WEEK=2025-11-23" in said
+    assert not (tmp_ws.output / "mine").exists()
+    monkeypatch.setenv(store.RUN_ENV, "20251123T200000-1")
+    folder = store.output_folder(tmp_ws, "2025-11-23", str(tmp_ws.output / "staging"))
+    assert folder.is_dir()
+
+
 def test_week_before_every_delivery_names_the_folders(tmp_ws):
     (tmp_ws.raw / "2025-11-17").mkdir()
     with pytest.raises(DeliveryError, match="2025-11-17"):

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from helpers import ConfigError
+from helpers import ConfigError, DeliveryError
 from helpers.i18n import LANGS
 from helpers.paths import PLAN_FILE as PLAN_FILE  # the default, where tests read it
 from helpers.paths import plan_file
@@ -252,6 +252,10 @@ class Intake(Section):
                 self._fail(key, "1 or more")
 
 
+class WeekOutsideCampaign(DeliveryError):
+    """A week asked for after the campaign's (extended) end by more than one cadence."""
+
+
 @dataclass(frozen=True)
 class Extension:
     """The peak extended by decision: its new last day, the decision's reference and date."""
@@ -377,6 +381,27 @@ class Plan:
     def reaches_end(self, as_of: date) -> bool:
         """A week whose delivery reaches the deadline in force: its briefing closes the campaign."""
         return as_of >= self.end
+
+    @property
+    def last_week(self) -> date:
+        """The last week a briefing is built for without asking: one cadence after the peak's
+        end, extended by any extension decided (the final summary's week)."""
+        ext = self.extension or self.pending_extension
+        last = max(self.nominal_end, ext.end) if ext is not None else self.nominal_end
+        return last + timedelta(days=self.cadence_days)
+
+    def check_week(self, week: date) -> None:
+        """Refuse a week after :attr:`last_week` (a typo such as 2030 for 2025 would build a
+        full pack of stale data), naming the campaign's dates and how to build it anyway."""
+        if week <= self.last_week:
+            return
+        ext = self.extension or self.pending_extension
+        ends = f"{self.nominal_end}" + (f", extended to {ext.end}" if ext is not None else "")
+        raise WeekOutsideCampaign(
+            f"week {week} is after the campaign: Plan {self.number} runs {self.start} to {ends}, "
+            f"briefings up to {self.last_week}; check WEEK, or build it anyway with ANY_WEEK=1 "
+            "(--any-week)"
+        )
 
 
 def _need(raw: dict, dotted: str) -> Any:

@@ -2,15 +2,19 @@
 
     python -m helpers.runner --week 2025-11-23 --lang vi
 
-Outputs are built in a staging folder beside ``reports/output/<week>/`` and swapped in only
+Outputs are built in a staging folder beside ``reports/output/<week>/`` and published only
 when every step succeeded, so a failed run never leaves a half-built pack that looks final.
-A run of some steps only (``--steps 01_ingest``) never replaces the published pack: the files
-its steps made are moved into the week's folder, and the manifest says which run made each
-file. A failed or interrupted run (Ctrl-C, SIGTERM) keeps its executed notebooks under
-``reports/output/failed/<week>-<time>/``, and the steps it finished (their files and keys) in
-``<processed>/.incremental/resume/<week>/``: the next run of the week takes those whose inputs
-are unchanged instead of doing them again (helpers.incremental). Nothing of a run is recorded
-as published before it is.
+Publishing is per file (helpers.publish): a run replaces the files it made and keeps every
+other file of the week (the other language's documents, the files of a step it did not run),
+and the manifest says which run made each file. A failed or interrupted run (Ctrl-C, SIGTERM)
+keeps its executed notebooks under ``reports/output/failed/<week>-<time>/``, and the steps it
+finished (their files and keys) in ``<processed>/.incremental/resume/<week>/``
+(helpers.stopped): the next run of the week takes those whose inputs are unchanged instead of
+doing them again (helpers.incremental). Nothing of a run is recorded as published before it is.
+
+While a long step runs, its progress (sources read, units packed) is relayed to the console
+from its kernel's log (helpers.relay). A pipeline notebook refuses to run outside a run
+(store.output_folder): run by hand in JupyterLab it says how to run its step.
 
 One run at a time per workspace: a run holds ``<processed>/.run.lock`` (who holds it is
 written inside); a second run stops at once naming the holder, or waits with ``--wait``.
@@ -31,18 +35,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
-from helpers import PipelineError, StorageError, protect, store
+from helpers import ConfigError, PipelineError, StorageError, protect, store
 from helpers.config import load_plan
-from helpers.i18n import check_lang
-from helpers.incremental import StepReuse, package_versions, resume_root, sha256
+from helpers.i18n import LANGS, check_lang
+from helpers.incremental import StepReuse, resume_root
+from helpers.incremental import sha256 as sha256  # re-exported: runner.sha256
 from helpers.paths import NOTEBOOKS_DIR, Workspace, workspace
+from helpers.publish import RunRecord, publish
+from helpers.relay import Relay
 from helpers.runlock import LOCK_NAME as LOCK_NAME  # re-exported: runner.LOCK_NAME
 from helpers.runlock import RunLocked as RunLocked  # re-exported: runner.RunLocked
 from helpers.runlock import run_lock
+from helpers.stopped import end_children, keep_for_inspection, keep_for_resume, own_children
 from helpers.store import resolve_week
 
 KERNEL_NAME = "catp375"
@@ -124,20 +132,6 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C: a clean abort."""
 
 
-@dataclass
-class RunRecord:
-    week: str
-    langs: list[str]
-    parameters: dict
-    started_at: str = ""
-    finished_at: str = ""
-    steps: list[dict] = field(default_factory=list)
-    run_id: str = ""
-    partial: bool = False
-    made: dict[str, list[str]] = field(default_factory=dict)  # file -> steps that wrote it
-    carried: dict[str, dict] = field(default_factory=dict)  # file -> the earlier run that made it
-
-
 def _call(dotted: str) -> Callable:
     module, _, func = dotted.partition(":")
     return getattr(importlib.import_module(module), func)
@@ -191,6 +185,15 @@ def _ipc_kernel_manager(log: Path | None = None) -> type:
     class IpcKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts (SIGINT) every kernel it shuts down, idle or not: a
+            # kernel caught in a message handler then logs "[IPKernelApp] ERROR |
+            # KeyboardInterrupt caught in kernel" at the end of a successful step. A
+            # shutdown asks the kernel by message anyway; a stopped run interrupts the cell
+            # itself (helpers.stopped.end_children).
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             if log is None:
                 return await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -203,15 +206,25 @@ def _ipc_kernel_manager(log: Path | None = None) -> type:
 
 
 def execute_notebook(
-    source: Path, target: Path, parameters: dict, cwd: Path, *, kernel_log: Path | None = None
+    source: Path,
+    target: Path,
+    parameters: dict,
+    cwd: Path,
+    *,
+    kernel_log: Path | None = None,
+    run_id: str = "",
 ) -> None:
+    """Execute ``source`` into ``target`` on the project kernel. The kernel inherits this
+    process's environment: its progress bars write one final line (and relay their progress
+    to the kernel's log, helpers.relay), and ``run_id`` lets its notebook write (a pipeline
+    notebook refuses to run outside a run: store.output_folder)."""
     import papermill as pm
 
     from helpers import bars
 
-    # the kernel inherits this process's environment: its progress bars write one final line
-    before = os.environ.get(bars.ENV)
-    os.environ[bars.ENV] = "final"
+    given = {bars.ENV: "final"} | ({store.RUN_ENV: run_id} if run_id else {})
+    before = {name: os.environ.get(name) for name in given}
+    os.environ.update(given)
     try:
         pm.execute_notebook(
             str(source),
@@ -225,96 +238,11 @@ def execute_notebook(
             kernel_manager_class=_ipc_kernel_manager(kernel_log),
         )
     finally:
-        if before is None:
-            os.environ.pop(bars.ENV, None)
-        else:
-            os.environ[bars.ENV] = before
-
-
-def share_readable(folder: Path) -> None:
-    """Temporary files and folders are created private (0600/0700); the pack is for sharing."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-SEND_LOG = "distribution.json"  # written by `make send-packs` after a build, not by it
-
-
-def keep_send_log(previous: Path, staging: Path) -> None:
-    """A rebuilt week keeps the record of what was already sent (outside the manifest: it
-    grows with every send)."""
-    if (previous / SEND_LOG).is_file():
-        shutil.copy2(previous / SEND_LOG, staging / SEND_LOG)
-
-
-def _run_entry(record: RunRecord) -> dict:
-    return {
-        "run": record.run_id,
-        "started_at": record.started_at,
-        "finished_at": record.finished_at,
-        "partial": record.partial,
-        "langs": record.langs,
-        "steps": record.steps,
-        "parameters": record.parameters,
-        "packages": package_versions(),
-    }
-
-
-def write_manifest(out_dir: Path, record: RunRecord, *, files_dir: Path | None = None) -> Path:
-    """Write ``manifest.json`` into ``files_dir`` (default ``out_dir``): the run, and per file
-    its hash and the run and steps that made it.
-
-    ``files_dir`` (a partial run's staging folder) holds this run's files before they move
-    into ``out_dir``; files of ``out_dir`` this run did not make keep their earlier entries
-    (and the runs that made them stay listed under ``runs``).
-    """
-    files_dir = files_dir or out_dir
-    entry = _run_entry(record)
-    runs = {record.run_id: entry}
-    files = {}
-    target = out_dir / "manifest.json"
-    if record.partial and target.is_file():
-        try:
-            earlier = json.loads(target.read_text("utf-8"))
-        except ValueError:
-            earlier = {}
-        earlier_runs = {r.get("run", ""): r for r in earlier.get("runs", [])}
-        for item in earlier.get("files", []):
-            if (out_dir / item["path"]).is_file():
-                files[item["path"]] = item
-                if item.get("run") in earlier_runs:
-                    runs.setdefault(item["run"], earlier_runs[item["run"]])
-    for path in sorted(p for p in files_dir.rglob("*") if p.is_file()):
-        rel = path.relative_to(files_dir).as_posix()
-        if rel == "manifest.json":
-            continue
-        made_by = record.carried.get(rel, {})  # a skipped step's file: the run that made it
-        files[rel] = {
-            "path": rel,
-            "bytes": path.stat().st_size,
-            "sha256": sha256(path),
-            "run": made_by.get("run", record.run_id),
-            "started_at": made_by.get("started_at", record.started_at),
-            "steps": record.made.get(rel, []),
-        }
-    manifest = {
-        "week": record.week,
-        "run": record.run_id,
-        "partial": record.partial,
-        "langs": record.langs,
-        "parameters": record.parameters,
-        "started_at": record.started_at,
-        "finished_at": record.finished_at,
-        "steps": record.steps,
-        "packages": entry["packages"],
-        "runs": sorted(runs.values(), key=lambda r: r.get("started_at", "")),
-        "files": [files[k] for k in sorted(files)],
-    }
-    written = files_dir / "manifest.json"
-    written.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
-    return written
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -324,33 +252,6 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
             stat = path.stat()
             out[path.relative_to(folder).as_posix()] = (stat.st_size, stat.st_mtime_ns)
     return out
-
-
-def _own_children() -> set[int]:
-    import psutil
-
-    return {p.pid for p in psutil.Process().children(recursive=True)}
-
-
-def _end_children(keep: set[int]) -> None:
-    """End the processes this run started that are still alive (kernel, pool workers)."""
-    import psutil
-
-    me = psutil.Process()
-    kernels = [p for p in me.children() if p.pid not in keep]
-    for proc in kernels:  # interrupt the cell first: its clean-up (finally, with) runs
-        with contextlib.suppress(psutil.Error):
-            proc.send_signal(signal.SIGINT)
-    if kernels:
-        time.sleep(1)
-    procs = [p for p in me.children(recursive=True) if p.pid not in keep]
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.terminate()
-    _, alive = psutil.wait_procs(procs, timeout=5)
-    for proc in alive:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
 
 
 def _fullest(folders: Sequence[Path]) -> Path | None:
@@ -397,6 +298,21 @@ def ingest_warnings(ws: Workspace, week: str) -> list[dict]:
     return list(json.loads(ledger.read_text("utf-8")).get("warnings", []))
 
 
+def report_langs(given: Sequence[str] | str) -> list[str]:
+    """The run's report languages, each once, in the order given, whatever their case
+    (``EN`` is ``en``); none is an error: a run without a language would publish nothing
+    for the conference."""
+    words = given.replace(",", " ").split() if isinstance(given, str) else list(given)
+    langs = list(dict.fromkeys(check_lang(w.strip().lower()) for w in words if w.strip()))
+    if not langs:
+        raise ConfigError(
+            f"no report language given (REPORT_LANG / --lang is empty): give one or both of "
+            f'{", ".join(LANGS)}, e.g. REPORT_LANG=vi or REPORT_LANG="vi en"; nothing was '
+            "built, the published pack is unchanged"
+        )
+    return langs
+
+
 def run(
     week: str = "",
     langs: Sequence[str] = ("vi",),
@@ -409,6 +325,7 @@ def run(
     wait: bool = False,
     force: bool = False,
     accept: bool = False,
+    any_week: bool = False,
 ) -> Path:
     """Run the pipeline for one week; returns the final output folder.
 
@@ -418,17 +335,21 @@ def run(
     ingest go on past a file (nearly) all rejected or a source fallen by half since the
     previous week (helpers.ingest.alarms), said loudly on the console and the cover.
 
-    A run of only some of the pipeline's steps (``partial``, by default when ``steps`` is a
-    proper subset of :data:`PIPELINE`) moves the files its steps made into the week's folder
-    and keeps the rest; a full run replaces the folder. Raises :class:`StepFailed` naming the
-    notebook and cell when a step fails, :class:`RunLocked` when another run holds the
-    workspace, :class:`StorageError` when a folder is read-only or the disk is full.
+    The run's files are published one by one (helpers.publish): they replace the week's
+    files of the same name, and every other file of the week is kept (the other language's
+    documents, a step not run); ``partial`` (by default when ``steps`` is a proper subset of
+    :data:`PIPELINE`) is recorded in the manifest. A week after the campaign's (extended) end
+    by more than one cadence is refused unless ``any_week``. Raises :class:`StepFailed`
+    naming the notebook and cell when a step fails, :class:`RunLocked` when another run holds
+    the workspace, :class:`StorageError` when a folder is read-only or the disk is full.
     """
     ws = ws or workspace()
     week = resolve_week(ws, week)
-    langs = [check_lang(lang) for lang in langs]
+    langs = report_langs(langs)
     # what every step reads, checked before any step runs: one line, no failed notebook
     plan = load_plan()
+    if not any_week:
+        plan.check_week(date.fromisoformat(week))
     if any(step.name == "05_packs" for step in steps):
         protect.check_secrets(ws, plan)
     if partial is None:
@@ -462,8 +383,9 @@ def run(
                 partial=partial,
             )
             reuse = StepReuse(ws, week, force=force)
+            live = echo is print and sys.stdout.isatty()  # progress on one live line
             return _run_locked(
-                ws, week, langs, record, steps, notebooks_dir, echo, reuse, accept=accept
+                ws, week, langs, record, steps, notebooks_dir, echo, reuse, accept=accept, live=live
             )
     except BaseException as exc:
         failure = _storage_failure(exc, where=[ws.output, ws.processed])
@@ -483,13 +405,14 @@ def _run_locked(
     reuse: StepReuse,
     *,
     accept: bool = False,
+    live: bool = False,
 ) -> Path:
     final = ws.output_week(week)
     ws.output.mkdir(parents=True, exist_ok=True)
     staging = store.staging_dir(ws.output, week)
     nb_out = staging / "notebooks"
     nb_out.mkdir()
-    children = _own_children()
+    children = own_children()
     # the kernels' own console output, kept with a failed run's notebooks (named with this
     # process's pid: a killed run's is removed by the next run)
     kernel_logs = Path(tempfile.mkdtemp(prefix=f".catp375-kernel-logs.staging-{os.getpid()}-"))
@@ -504,6 +427,7 @@ def _run_locked(
             )
             stem = f"{step.name}-{lang}" if lang else step.name
             step_id = step.name + (f"[{lang}]" if lang else "")
+            record.covered.add(stem)
             notebook = notebooks_dir / f"{step.name}.ipynb"
             later = _later(step, steps)
             inputs = dict(
@@ -533,19 +457,23 @@ def _run_locked(
                 echo(f"[{index}/{len(plan)}] {label}: reused ({why})")
             else:
                 elapsed = time.perf_counter() - t_run
-                echo(f"[{index}/{len(plan)}] {label} ... (run elapsed {elapsed:.0f} s)")
+                counter = f"[{index}/{len(plan)}] {label}"
+                echo(f"{counter} ... (run elapsed {elapsed:.0f} s)")
                 executed = nb_out / f"{stem}.ipynb"
                 before = _snapshot(staging)
                 processed_before = reuse.snapshot()
                 t0 = time.perf_counter()
+                kernel_log = kernel_logs / f"{stem}.kernel.log"
                 try:
-                    execute_notebook(
-                        notebook,
-                        executed,
-                        params,
-                        cwd=notebooks_dir,
-                        kernel_log=kernel_logs / f"{stem}.kernel.log",
-                    )
+                    with Relay(kernel_log, counter, echo, live=live):
+                        execute_notebook(
+                            notebook,
+                            executed,
+                            params,
+                            cwd=notebooks_dir,
+                            kernel_log=kernel_log,
+                            run_id=record.run_id,
+                        )
                     if step.post:
                         _call(step.post)(executed, staging, week, lang)
                 except Exception as exc:
@@ -576,51 +504,40 @@ def _run_locked(
                     {"step": step.name, "lang": lang, "seconds": seconds, "status": "ran"}
                     | {"key": key}
                 )
-                echo(f"[{index}/{len(plan)}] {label} done in {seconds:.1f} s")
+                echo(f"{counter} done in {seconds:.1f} s")
             if step.name == "01_ingest":
                 warned = ingest_warnings(ws, week)
                 for said in warned:
-                    # an alarm the duty officer accepted is said apart, where it cannot be missed
+                    # an alarm the duty officer accepted is said apart, where it cannot be
+                    # missed; in English, as every line of the console
                     loud = "ALARM" if said.get("accepted") else "WARNING"
-                    echo(f"{loud}: {said[f'message_{langs[0]}']}")
+                    echo(f"{loud}: {said.get('message_en') or said.get('message_vi')}")
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             echo("run interrupted: ending its kernel and workers ...")
-            _end_children(children)
-        _keep_for_resume(reuse, staging, echo)
-        failed_at = datetime.now().strftime("%Y%m%d-%H%M%S")
-        kept = ws.output / "failed" / f"{week}-{failed_at}"
-        try:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(nb_out), str(kept))
-            for log in kernel_logs.glob("*.log"):
-                if log.stat().st_size:
-                    shutil.move(str(log), str(kept / log.name))
-            echo(f"executed notebooks kept for inspection in {kept}")
-        except OSError as move_error:  # a full disk or read-only folder: say so, keep going
-            echo(f"executed notebooks could not be kept ({move_error})")
+            end_children(children)
+        keep_for_resume(reuse, staging, echo)
+        keep_for_inspection(ws.output, week, nb_out, kernel_logs, echo)
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(kernel_logs, ignore_errors=True)
         raise
     shutil.rmtree(kernel_logs, ignore_errors=True)
     record.finished_at = datetime.now().astimezone().isoformat(timespec="seconds")
     try:
-        if record.partial and final.is_dir():
-            _move_files_in(staging, final, record)
-        else:
-            write_manifest(staging, record)
-            keep_send_log(final, staging)
-            share_readable(staging)
-            old = ws.output / f".{week}.old-{os.getpid()}"
-            if final.exists():
-                os.replace(final, old)
-            os.replace(staging, final)
-            shutil.rmtree(old, ignore_errors=True)
+        kept = publish(staging, final, record)
         reuse.published()  # only now: what the state file says is published, is
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     what = "updated with the steps run" if record.partial else "outputs in"
     echo(f"week {week}: {what} {final} ({time.perf_counter() - t_run:.0f} s)")
+    if kept:
+        files = sorted(rel for rels in kept.values() for rel in rels)
+        shown = [rel for rel in files if "/" not in rel and rel.endswith((".pdf", ".xlsx"))]
+        others = len(files) - len(shown)
+        echo(
+            f"week {week}: kept from earlier runs (steps or languages not in this one): "
+            + ", ".join(shown + ([f"{others} other file(s)"] if others else []))
+        )
     made = sorted(
         p.name for p in final.glob("*") if p.suffix in (".pdf", ".zip") and p.name in record.made
     )
@@ -635,38 +552,10 @@ def _run_locked(
     return final
 
 
-def _keep_for_resume(reuse: StepReuse, staging: Path, echo: Callable[[str], None]) -> None:
-    """A stopped run: keep the steps it finished for the next run (never published from
-    there); a failure to keep them (a full disk) is said, not raised over the real one."""
-    try:
-        folder, kept = reuse.keep_stopped(staging)
-    except Exception as exc:
-        echo(f"the steps this run finished could not be kept for the next run ({exc})")
-        return
-    if folder is not None and kept:
-        echo(
-            f"steps finished by this run kept for the next run (not published): "
-            f"{', '.join(kept)} in {folder}"
-        )
-
-
 def _later(step: Step, steps: Sequence[Step]) -> list[str]:
     """The step and the steps after it in the pipeline's order (the run's own for others)."""
     order = [s.name for s in PIPELINE] + [s.name for s in steps if s not in PIPELINE]
     return order[order.index(step.name) :]
-
-
-def _move_files_in(staging: Path, final: Path, record: RunRecord) -> None:
-    """A partial run: move the files its steps made into the published folder, one atomic
-    rename each, the manifest last; the files it did not make stay as they were."""
-    files = sorted(p for p in staging.rglob("*") if p.is_file())
-    manifest = write_manifest(final, record, files_dir=staging)
-    share_readable(staging)
-    for path in files:
-        target = final / path.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
-    os.replace(manifest, final / "manifest.json")
 
 
 def select_steps(names: str) -> tuple[Step, ...]:
@@ -720,22 +609,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         "accepted rows fell by more than half since the previous week; said loudly on the "
         "console and the briefing's cover (make ACCEPT=1)",
     )
+    parser.add_argument(
+        "--any-week",
+        action="store_true",
+        help="build a week after the campaign's (extended) end by more than one cadence, "
+        "refused otherwise (make ANY_WEEK=1)",
+    )
     parser.add_argument("--notebooks-dir", default="", help=argparse.SUPPRESS)  # tests
     args = parser.parse_args(argv)
-    langs = args.lang.replace(",", " ").split()
     ws = workspace(args.raw_dir, args.processed_dir, args.output_dir)
     notebooks_dir = Path(args.notebooks_dir) if args.notebooks_dir else NOTEBOOKS_DIR
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         run(
             args.week,
-            langs,
+            report_langs(args.lang),
             ws,
             steps=select_steps(args.steps),
             notebooks_dir=notebooks_dir,
             wait=args.wait,
             force=args.force,
             accept=args.accept,
+            any_week=args.any_week,
         )
     except PipelineError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

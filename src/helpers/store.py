@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from helpers import DeliveryError, StorageError, schemas
+from helpers import DeliveryError, PipelineError, StorageError, schemas
 from helpers.paths import WEEK_PATTERN, Workspace
 
 _MEMORY_LIMIT = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*[KMGT]i?B")
@@ -39,7 +39,11 @@ def resolve_week(ws: Workspace, week: str = "") -> str:
             )
         return deliveries[-1]
     if not WEEK_PATTERN.match(week):
-        raise DeliveryError(f"week must be written YYYY-MM-DD, found {week!r}")
+        hint = suggest_week(week)
+        raise DeliveryError(
+            f"week must be written YYYY-MM-DD, found {week!r}"
+            + (f": did you mean {hint}? (WEEK={hint})" if hint else "")
+        )
     try:
         date.fromisoformat(week)
     except ValueError as exc:
@@ -50,6 +54,27 @@ def resolve_week(ws: Workspace, week: str = "") -> str:
             f"{', '.join(deliveries) or 'none'}"
         )
     return week
+
+
+_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*$")
+_YEAR_FIRST = re.compile(r"^\s*(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})\s*$")
+
+
+def suggest_week(text: str) -> str | None:
+    """The date written YYYY-MM-DD that ``text`` most likely means, when it is a calendar day
+    written another usual way: 23/11/2025 or 23.11.2025 (day first, as written in Vietnam),
+    2025/11/23 or 2025-11-3; else None."""
+    day_first, year_first = _DAY_FIRST.match(text), _YEAR_FIRST.match(text)
+    if day_first:
+        day, month, year = (int(g) for g in day_first.groups())
+    elif year_first:
+        year, month, day = (int(g) for g in year_first.groups())
+    else:
+        return None
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 def table_path(ws: Workspace, name: str, week: str) -> Path:
@@ -281,9 +306,33 @@ def duckdb_connect(memory_limit: str = "6GB", threads: int | None = None):
     return con
 
 
+#: Set by the runner for its notebooks' kernels (the run's id): a pipeline notebook writes
+#: only inside a run, which holds the workspace's lock and publishes through staging.
+RUN_ENV = "CATP375_RUN"
+
+
+class HandRun(PipelineError):
+    """A pipeline notebook run by hand (JupyterLab): refused, with how to run its step."""
+
+
 def output_folder(ws: Workspace, week: str, output_dir: str | os.PathLike = "") -> Path:
-    """Where a notebook writes its outputs: the runner's staging folder, else the week's own."""
-    folder = Path(output_dir) if output_dir else ws.output_week(week)
+    """Where a pipeline notebook writes its outputs: the runner's staging folder.
+
+    A pipeline notebook run by hand (no run around it: no lock, staging or manifest) would
+    write the week's processed tables and published files behind the runner's back: it is
+    refused here, before it writes anything, naming the command that runs the step."""
+    if not os.environ.get(RUN_ENV) or not output_dir:
+        # JupyterLab tells its kernels the notebook's path
+        step = Path(os.environ.get("JPY_SESSION_NAME", "")).stem
+        step = step if re.match(r"^\d\d_", step) else "02_reconcile"
+        raise HandRun(
+            "a pipeline notebook writes the week's tables and pack, so it runs only through "
+            f"the runner (lock, staging, manifest): `make weekly-report WEEK={week}`, or one "
+            f"step: `python -m helpers.runner --week {week} --steps {step}`. To explore "
+            "the week, open notebooks/explore_unit.ipynb, or the executed notebooks in "
+            f"{ws.output_week(week) / 'notebooks'}"
+        )
+    folder = Path(output_dir)
     refuse_raw(ws, folder)
     folder.mkdir(parents=True, exist_ok=True)
     return folder

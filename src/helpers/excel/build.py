@@ -294,7 +294,9 @@ def build_packs(
     result = PacksResult(city=city_path, seconds=seconds, city_cut_cells=city_cut)
     unit_dir = out_dir / "units"
     unit_lang = check_lang(unit_lang or plan.unit_packs.get("lang") or plan.default_lang)
-    if lang != unit_lang and unit_dir.is_dir() and any(unit_dir.glob("*.xlsx")):
+    # nor when the week's published pack has them (a build in the other language)
+    made = (unit_dir, ws.output_week(week) / "units")
+    if lang != unit_lang and any(d.is_dir() and any(d.glob("*.xlsx")) for d in made):
         return result
     t1 = time.perf_counter()
     # personal data: named with this process's pid, so a run killed here has it removed by
