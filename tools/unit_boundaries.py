@@ -83,9 +83,7 @@ def build(commit: str, features: dict[str, dict]) -> dict:
             f"not official {extra or 'none'}"
         )
     codes = list(units.index)  # the order of config/units.csv
-    geoms = shapely.set_precision(
-        np.array([shape(features[c]["geometry"]) for c in codes]), SNAP
-    )
+    geoms = shapely.set_precision(np.array([shape(features[c]["geometry"]) for c in codes]), SNAP)
     simple = shapely.set_precision(shapely.coverage_simplify(geoms, TOLERANCE), PRECISION)
     problems = [c for c, ok in zip(codes, shapely.is_valid(simple), strict=True) if not ok]
     if problems or not shapely.coverage_is_valid(simple):
@@ -131,7 +129,9 @@ def build(commit: str, features: dict[str, dict]) -> dict:
 def write(collection: dict, out: Path) -> None:
     """One feature a line: a rebuilt file diffs unit by unit."""
     head = {k: v for k, v in collection.items() if k != "features"}
-    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in collection["features"]]
+    lines = [
+        json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in collection["features"]
+    ]
     text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
     text += ',\n "features": [\n' + ",\n".join(lines) + "\n]}\n"
     out.write_text(text, encoding="utf-8")

@@ -127,16 +127,15 @@ def load_boundaries(path: Path | None = None) -> Boundaries:
             polygons = _rings(feature.get("geometry") or {})
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{where}: geometry expected as {exc}") from exc
-        vertices, kinds = [], []
-        largest, largest_size = None, -1.0
+        vertices: list[np.ndarray] = []
+        kinds: list[np.ndarray] = []
+        largest, largest_size = np.zeros((1, 2)), -1.0
         for polygon in polygons:
             for j, ring in enumerate(polygon):
                 xy = np.column_stack(project(*np.asarray(ring, dtype="float64").T))
                 vertices.append(xy)
                 step = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
-                # rings repeat their first vertex: no CLOSEPOLY, so matplotlib may simplify
-                # the path to the output's resolution (it never simplifies one with curves
-                # or closes)
+                # rings repeat their first vertex: no CLOSEPOLY needed
                 step[0] = MplPath.MOVETO
                 kinds.append(step)
                 size = float(np.ptp(xy[:, 0]) * np.ptp(xy[:, 1]))
@@ -144,8 +143,9 @@ def load_boundaries(path: Path | None = None) -> Boundaries:
                     largest, largest_size = xy, size
         unit_path = MplPath(np.concatenate(vertices), np.concatenate(kinds))
         shapes[code] = unit_path
-        points = unit_path.vertices
-        boxes[code] = (*points.min(axis=0), *points.max(axis=0))
+        points = np.concatenate(vertices)
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        boxes[code] = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
         anchors[code] = _anchor(unit_path, largest)
     if not shapes:
         raise ConfigError(f"{path}: no unit polygons")
@@ -161,7 +161,9 @@ def warn_missing(missing: Mapping[str, str], where: str) -> None:
     """Log the units a map could not draw, by code and name."""
     if missing:
         named = ", ".join(f"{code} {name}" for code, name in missing.items())
-        log.warning("%s: no boundary for %d unit(s), not on the map: %s", where, len(missing), named)
+        log.warning(
+            "%s: no boundary for %d unit(s), not on the map: %s", where, len(missing), named
+        )
 
 
 def draw_units(
@@ -258,7 +260,7 @@ class Markup(str):
         return str(self)
 
 
-_DECIMALS = re.compile(r"([1-9]\.\d\d)\d+")  # not a glyph's scale (0.0625)
+_DECIMALS = re.compile(r"(\b(?!0\.)\d+\.\d\d)\d+")  # not a glyph's scale (0.0625)
 _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(url\(#|xlink:href="#|href="#)([^")]+)')
 
@@ -287,7 +289,12 @@ def svg_markup(fig: Any, titles: Mapping[str, str], *, prefix: str, alt: str) ->
 
     # a group's opening tag is `<g id="...">`: a title goes right after it
     svg = re.sub(r'\bid="([^"]+)">', lambda m: titled(m) + ">", svg)
-    svg = _ID.sub(lambda m: m.group(0) if m.group(1).startswith(prefix + "-") else f'id="{prefix}-{m.group(1)}"', svg)
+    svg = _ID.sub(
+        lambda m: (
+            m.group(0) if m.group(1).startswith(prefix + "-") else f'id="{prefix}-{m.group(1)}"'
+        ),
+        svg,
+    )
     svg = _REF.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt)}" class="map" ', 1)
     return Markup(svg)
@@ -296,7 +303,11 @@ def svg_markup(fig: Any, titles: Mapping[str, str], *, prefix: str, alt: str) ->
 def svg_fill(svg: str, gid: str) -> str | None:
     """The fill colour of the unit patch ``gid`` in an SVG from :func:`svg_markup` (tests and
     checks read the drawn map back)."""
-    match = re.search(rf'<g id="[^"]*{re.escape(gid)}">(?:<title>.*?</title>)?\s*<path[^>]*?style="([^"]*)"', svg, re.S)
+    match = re.search(
+        rf'<g id="[^"]*{re.escape(gid)}">(?:<title>.*?</title>)?\s*<path[^>]*?style="([^"]*)"',
+        svg,
+        re.S,
+    )
     if not match:
         return None
     fill = re.search(r"fill:\s*(#[0-9a-fA-F]{6})", match.group(1))
@@ -383,6 +394,7 @@ def city_standing_map(
     prefix: str = "standing",
     width: float = 7.1,
     height: float = 4.1,
+    boundaries: Boundaries | None = None,
 ) -> tuple[Markup, str]:
     """The city with each unit filled by its standing, ``numbers`` outlined and numbered,
     ``highlight`` outlined heavily, the central wards in an inset; the inline SVG (a tooltip
@@ -390,7 +402,7 @@ def city_standing_map(
     from helpers.charts import figure
     from helpers.i18n import t
 
-    boundaries = load_boundaries()
+    boundaries = boundaries or load_boundaries()
     fills = standing_fills(units)
     fig = figure(width, height)
     city, inset = fig.subplots(1, 2, width_ratios=[1.0, 1.0])
