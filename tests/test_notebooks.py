@@ -73,7 +73,14 @@ def test_no_definitions_in_notebooks(path):
 
 READ_BEFORE_CONFERENCE = ["01_ingest", "explore_unit"]
 # helpers whose result a notebook cell may show as it is (a chart, a Styler of its own)
-SHOWN_AS_THEY_ARE = {"chart_unit_curve", "unit_self_reports", "readable", "unit_picker", "print"}
+SHOWN_AS_THEY_ARE = {
+    "chart_unit_curve",
+    "unit_map",  # an inline SVG map (HTML with tooltips)
+    "unit_self_reports",
+    "readable",
+    "unit_picker",
+    "print",
+}
 
 
 def _last_call(cell) -> str | None:

@@ -465,8 +465,10 @@ def summary_laggards(data: BriefingData, lang: str) -> dict[str, Any]:
 
 
 def city_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
-    """Cumulative curves against the trajectory, weekly gains, and the city's figures."""
+    """The maps (standing, the period's gain, the final outcome), cumulative curves against
+    the trajectory, weekly gains, and the city's figures."""
     plan = plan.in_force(data.as_of)  # the deadline in force at the week
+    from helpers.briefing.maps import maps_part  # it numbers laggards with this module's order
     from helpers.progress import pace_texts
 
     text = Text(lang)
@@ -520,6 +522,7 @@ def city_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
             cells.append(fmt(get(city, column), kind, city))
         rows.append([text(key), *cells])
     return {
+        "maps": maps_part(data, lang),
         "curves": city_curves_chart(data, plan, lang),
         "weekly": weekly_gains_chart(data, plan, lang),
         "weekly_caption": text("city.weekly_caption", start=fmt_date(plan.start, lang)),

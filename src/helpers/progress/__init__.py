@@ -89,6 +89,7 @@ from helpers.progress.explore import (
     find_unit,
     unit_card,
     unit_curve,
+    unit_map,
     unit_organisations,
     unit_pending,
     unit_recognition,
@@ -138,6 +139,7 @@ from helpers.progress.week import compute, load_previous, previous_week, progres
 from helpers.statuses import STANDINGS
 
 __all__ = [
+    "unit_map",
     "CONDUCT_RULES",
     "GROUPS",
     "KIND_CONTEXT_RULES",

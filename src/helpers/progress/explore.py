@@ -1,7 +1,7 @@
 """The analyst's drill-down into one unit (notebooks/explore_unit.ipynb): find a unit by code
 or name, its key figures, its records by status, its oldest pending submissions (citizen IDs
 masked), its self-reports, its listing as laggard or leader, its organisations, and its curve
-against the city's. Pure functions over the week's tables: the notebook reads them with
+against the city's, its place on the map of the city. Pure functions over the week's tables: the notebook reads them with
 :func:`helpers.store.load` (the record-level ones cut to the columns and the unit needed);
 nothing here reads or writes files."""
 
@@ -318,3 +318,19 @@ def chart_unit_curve(curve: pd.DataFrame, unit_name: str, lang: str):
         date_axis(ax)
         ax.legend(fontsize=7)
     return fig
+
+
+def unit_map(units: pd.DataFrame, unit_code: str, lang: str) -> Any:
+    """The city by standing (the briefing's map) with ``unit_code`` outlined heavily; hovering
+    a unit shows its name and figures (an inline SVG: offline, no script). A unit without a
+    boundary is named under the map."""
+    import html
+
+    from helpers import maps
+
+    svg, missing = maps.city_standing_map(units, lang, highlight=unit_code, prefix="explore")
+    name = units.set_index("unit_code").loc[unit_code, "unit_name"]
+    heading = html.escape(t("map.explore_title", lang, name=name))
+    note = f"<p><b>{html.escape(missing)}</b></p>" if missing else ""
+    hover = html.escape(t("map.hover", lang))
+    return maps.Markup(f"<p><b>{heading}</b> ({hover})</p>{svg}{note}")
