@@ -131,3 +131,12 @@ def test_the_briefing_of_a_generated_week_says_so_at_the_top_of_every_page(tmp_w
     assert _built_from_generated_data(nb, WEEK)
     _ledger(tmp_ws, WEEK, [])
     assert not _built_from_generated_data(nb, WEEK)
+
+
+def test_a_ledger_of_the_first_form_records_no_generated_folder():
+    # a bare list of files (ledger.json before it held sources and warnings) stopped the
+    # briefing's export with "'list' object has no attribute 'get'"
+    from helpers.synthetic import ledger_is_synthetic
+
+    assert ledger_is_synthetic([{"source": "submissions", "file": "2025-11-23/s.csv"}]) is False
+    assert ledger_is_synthetic({"synthetic_deliveries": ["2025-11-23"]}) is True

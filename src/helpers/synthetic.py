@@ -39,9 +39,11 @@ def marked_deliveries(ws: Workspace, deliveries: list[str]) -> list[str]:
     return [d for d in deliveries if is_marked(ws.delivery(d))]
 
 
-def ledger_is_synthetic(ledger: dict) -> bool:
-    """Whether a ledger records any generated delivery folder (mixed counts as synthetic)."""
-    return bool(ledger.get("synthetic_deliveries"))
+def ledger_is_synthetic(ledger: dict | list) -> bool:
+    """Whether a ledger records any generated delivery folder (mixed counts as synthetic). A
+    ledger of the first form (a bare list of files, written before the mark existed) records
+    none."""
+    return isinstance(ledger, dict) and bool(ledger.get("synthetic_deliveries"))
 
 
 def week_is_synthetic(ws: Workspace, week: str) -> bool:
