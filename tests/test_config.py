@@ -4,8 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from helpers import ConfigError
-from helpers import paths
+from helpers import ConfigError, paths
 from helpers.config import load_packs, load_plan, load_sending
 
 

@@ -30,8 +30,8 @@ import yaml
 
 from helpers import ConfigError
 from helpers.i18n import LANGS
-from helpers.paths import PLAN_FILE as PLAN_FILE  # the default, where tests read it
 from helpers.paths import PACKS_FILE, SENDING_FILE, packs_file, plan_file, sending_file
+from helpers.paths import PLAN_FILE as PLAN_FILE  # the default, where tests read it
 
 # The record kinds the campaign cleans (vehicle registrations, driving licences).
 RECORD_KINDS: tuple[str, ...] = ("vehicle", "licence")
