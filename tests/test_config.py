@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from helpers import ConfigError
-from helpers.config import load_plan
+from helpers import ConfigError, paths
+from helpers.config import load_packs, load_plan, load_sending
 
 
 def test_plan_matches_the_campaign():
@@ -196,8 +196,6 @@ def _load_text(tmp_path, text: str):
     ("old", "new", "named", "closest"),
     [
         ("  extension:\n", "  extention:\n", "peak.extention", "peak.extension"),
-        ("  encrypt: true", "  encrpyt: true", "unit_packs.encrpyt", "unit_packs.encrypt"),
-        ('    host: ""', '    hots: ""', "distribution.smtp.hots", "distribution.smtp.host"),
         (
             "  min_reported: 20",
             "  min_reported: 20\n  min_reportd: 30",
@@ -240,10 +238,6 @@ def test_an_unknown_section_is_an_error(tmp_path):
         ("overstate_threshold: 0.10", "overstate_threshold: -0.1", "self_reports.overstate"),
         ("min_reported: 20", "min_reported: -1", "self_reports.min_reported"),
         ("default_lang: vi", "default_lang: fr", "reporting.default_lang must be one of"),
-        ("  lang: vi ", "  lang: de ", "unit_packs.lang must be one of"),
-        ("  encrypt: true", "  encrypt: 'no'", "unit_packs.encrypt must be true or false"),
-        ("port: 587", "port: 99999", "distribution.smtp.port"),
-        ("timeout_s: 60", "timeout_s: 0", "distribution.smtp.timeout_s"),
         ("commitments]", "commitment]", "reporting.static_sources"),
         ("dated: 2026-01-06 ", "dated: 2026-01-25 ", "extension.dated .* on or before"),
     ],
@@ -298,3 +292,76 @@ def test_a_date_that_is_no_calendar_day_names_the_file_and_line(tmp_path):
         _load_text(tmp_path, text)
     message = str(caught.value)
     assert "plan.yaml" in message and "line " in message and "2026-13-45" in message
+
+
+# --------------------------------------------------------------------------------------------
+# the packs' options (config/packs.yaml) and the sending settings (config/sending.yaml)
+# --------------------------------------------------------------------------------------------
+
+
+def _packs_or_sending(tmp_path, which: str, old: str, new: str):
+    source = paths.PACKS_FILE if which == "packs" else paths.SENDING_FILE
+    text = source.read_text("utf-8")
+    assert old in text, old
+    path = tmp_path / source.name
+    path.write_text(text.replace(old, new), "utf-8")
+    return (load_packs if which == "packs" else load_sending)(path)
+
+
+def test_the_packs_and_sending_options_come_from_their_own_files():
+    plan = load_plan()
+    assert plan.unit_packs == load_packs() and plan.unit_packs["encrypt"] is True
+    assert plan.distribution == load_sending() and plan.distribution["smtp"]["port"] == 587
+    campaign = paths.PLAN_FILE.read_text("utf-8")
+    assert "unit_packs:" not in campaign and "distribution:" not in campaign
+
+
+@pytest.mark.parametrize(
+    ("which", "old", "new", "named", "closest"),
+    [
+        ("packs", "  encrypt: true", "  encrpyt: true", "unit_packs.encrpyt", "unit_packs.encrypt"),
+        (
+            "sending",
+            '    host: ""',
+            '    hots: ""',
+            "distribution.smtp.hots",
+            "distribution.smtp.host",
+        ),
+    ],
+)
+def test_a_misspelled_packs_or_sending_key_names_the_file_and_the_closest_key(
+    tmp_path, which, old, new, named, closest
+):
+    with pytest.raises(ConfigError) as caught:
+        _packs_or_sending(tmp_path, which, old, new)
+    assert f"{which}.yaml: unknown key '{named}'" in str(caught.value)
+    assert f"did you mean '{closest}'" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("which", "old", "new", "named"),
+    [
+        ("packs", "  lang: vi ", "  lang: de ", "unit_packs.lang must be one of"),
+        ("packs", "  encrypt: true", "  encrypt: 'no'", "unit_packs.encrypt must be true or false"),
+        ("sending", "port: 587", "port: 99999", "distribution.smtp.port"),
+        ("sending", "timeout_s: 60", "timeout_s: 0", "distribution.smtp.timeout_s"),
+        ("sending", "port: 587", "port: 587\n    port: 25", r"key 'port' is given twice"),
+        ("packs", "unit_packs:", "targets:\n  x: 1\nunit_packs:", "belongs in config/plan.yaml"),
+    ],
+)
+def test_every_packs_and_sending_value_is_checked(tmp_path, which, old, new, named):
+    with pytest.raises(ConfigError, match=named):
+        _packs_or_sending(tmp_path, which, old, new)
+
+
+@pytest.mark.parametrize(
+    ("section", "where"),
+    [("unit_packs", "config/packs.yaml"), ("distribution", "config/sending.yaml")],
+)
+def test_a_section_left_in_the_campaign_file_says_where_it_moved(tmp_path, section, where):
+    moved = (paths.PACKS_FILE if section == "unit_packs" else paths.SENDING_FILE).read_text("utf-8")
+    text = paths.PLAN_FILE.read_text("utf-8") + "\n" + moved
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError, match=f"'{section}' has moved to {where}"):
+        load_plan(path)

@@ -18,7 +18,7 @@ import pytest
 
 from helpers import i18n, incremental, ingest, runner, store
 from helpers.incremental import Hashes, link_or_copy
-from helpers.paths import NOTEBOOKS_DIR, PLAN_FILE, Workspace
+from helpers.paths import NOTEBOOKS_DIR, PLAN_FILE, SENDING_FILE, Workspace
 
 from .conftest import SAMPLE_WEEK, make_workspace, recorded_files_exist
 
@@ -265,12 +265,45 @@ def test_a_published_file_edited_in_place_is_made_again_not_vouched_for(inc_ws):
 def test_a_changed_plan_reruns_the_steps_that_read_it(inc_ws, tmp_path, monkeypatch):
     run(inc_ws, "01_ingest,02_reconcile")
     plan = tmp_path / "plan.yaml"
-    plan.write_text(PLAN_FILE.read_text("utf-8") + "\n# a comment is a change too\n", "utf-8")
+    plan.write_text(edited_extension_reference(), "utf-8")  # peak: both read it
     monkeypatch.setenv("CATP_PLAN_FILE", str(plan))
     manifest = run(inc_ws, "01_ingest,02_reconcile")
     assert statuses(manifest) == {"01_ingest": "ran", "02_reconcile": "ran"}
     # the sources' bytes did not change: ingest ran, but parsed none of them again
     assert set(ledger_reuse(inc_ws).values()) == {WEEK}
+
+
+def edited_extension_reference() -> str:
+    """The plan with the peak extension's reference edited: a change to ``peak``, a section
+    ingest, reconcile and progress declare (helpers.pipeline)."""
+    text = PLAN_FILE.read_text("utf-8")
+    assert text.count('(mẫu)"') == 1
+    return text.replace('(mẫu)"', '(mẫu, sửa)"')
+
+
+@pytest.mark.slow
+def test_an_smtp_change_reruns_no_step_and_a_target_reruns_progress_not_ingest(
+    inc_ws, tmp_path, monkeypatch
+):
+    up_to_progress = ",".join(ALL[:3])
+    run(inc_ws, up_to_progress)
+    sending = tmp_path / "sending.yaml"
+    text = SENDING_FILE.read_text("utf-8")
+    sending.write_text(text.replace('host: ""', 'host: "mail.example.org"'), "utf-8")
+    monkeypatch.setenv("CATP_SENDING_FILE", str(sending))
+    assert statuses(run(inc_ws, up_to_progress)) == dict.fromkeys(ALL[:3], "reused")
+    plan = tmp_path / "plan.yaml"
+    text = PLAN_FILE.read_text("utf-8")
+    plan.write_text(
+        text.replace("vehicles_cleaned_share: 1.0", "vehicles_cleaned_share: 0.9"), "utf-8"
+    )
+    monkeypatch.setenv("CATP_PLAN_FILE", str(plan))
+    manifest = run(inc_ws, up_to_progress)
+    assert statuses(manifest) == {
+        "01_ingest": "reused",
+        "02_reconcile": "reused",
+        "03_progress": "ran",
+    }
 
 
 @pytest.mark.slow
@@ -333,7 +366,7 @@ def test_a_run_stopped_in_the_briefing_is_taken_up_from_the_briefing(inc_ws, tmp
     published = {p: p.read_bytes() for p in final.rglob("*") if p.is_file()}
     # a changed plan: the stopped run does ingest, reconcile and progress again
     plan = tmp_path / "plan.yaml"
-    plan.write_text(PLAN_FILE.read_text("utf-8") + "\n# the stopped run's\n", "utf-8")
+    plan.write_text(edited_extension_reference(), "utf-8")
     monkeypatch.setenv("CATP_PLAN_FILE", str(plan))
     # and its briefing fails after its first cells ran (a real kernel, a real error)
     broken = tmp_path / "notebooks"

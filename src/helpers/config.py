@@ -1,5 +1,13 @@
 """Campaign parameters from ``config/plan.yaml``, loaded once and checked loudly.
 
+The campaign file holds the campaign (plan, peak, reporting, targets and rules); the packs'
+options live in ``config/packs.yaml`` (``unit_packs``) and sending them by e-mail in
+``config/sending.yaml`` (``distribution``): :func:`load_plan` reads all three, with the same
+strictness (unknown keys named with the closest known one, ranges, keys given twice), so a
+reader still finds them as ``plan.unit_packs`` and ``plan.distribution``. A pipeline step's
+incremental key hashes only the sections it declares (helpers.pipeline), so an SMTP change
+rebuilds nothing.
+
 The rule sections (``targets``, ``laggards``, ``leaders``, ``self_reports``, ``final``,
 ``intake``) are typed objects that check their values where they are built: a missing key, a
 value of the wrong type or out of range is a :class:`ConfigError` naming the key; nothing
@@ -22,8 +30,8 @@ import yaml
 
 from helpers import ConfigError, DeliveryError
 from helpers.i18n import LANGS
+from helpers.paths import PACKS_FILE, SENDING_FILE, packs_file, plan_file, sending_file
 from helpers.paths import PLAN_FILE as PLAN_FILE  # the default, where tests read it
-from helpers.paths import plan_file
 
 # The record kinds the campaign cleans (vehicle registrations, driving licences).
 RECORD_KINDS: tuple[str, ...] = ("vehicle", "licence")
@@ -287,8 +295,9 @@ class Plan:
     self_reports: SelfReports
     final: Final
     intake: Intake
+    # the packs' options (config/packs.yaml: full_ids, encrypt, lang)
     unit_packs: dict[str, Any] = field(default_factory=dict)
-    # sending the unit packs: smtp (host, port, sender, starttls), contacts file
+    # sending the unit packs (config/sending.yaml: smtp host, port, starttls; sender, reply_to)
     distribution: dict[str, Any] = field(default_factory=dict)
     # sources re-delivered rarely (full replacements): an old delivery of these is normal
     static_sources: tuple[str, ...] = ()
@@ -456,16 +465,24 @@ def load_plan(path: Path | str | None = None) -> Plan:
     if not path.is_file():
         raise ConfigError(f"campaign configuration not found: {path}")
     try:
-        return _load_plan(path)
+        plan = _load_plan(path)
     except ConfigError as exc:
         if path.resolve() == PLAN_FILE.resolve():
             raise
         # the messages name config/plan.yaml; another file (CATP_PLAN_FILE) is named as it is
         raise ConfigError(str(exc).replace("config/plan.yaml", str(path), 1)) from None
+    # the packs' options and the sending settings, each from its own file
+    return replace(plan, unit_packs=load_packs(), distribution=load_sending())
 
 
 def _load_plan(path: Path) -> Plan:
     raw = _read_yaml(path)
+    for section, where in MOVED.items():
+        if section in raw:
+            raise ConfigError(
+                f"config/plan.yaml: the section '{section}' has moved to {where} (same keys): "
+                f"cut it from the campaign file and paste it there"
+            )
     _check_keys(raw, _known_keys(), "")
     plan = Plan(
         number=str(_need(raw, "plan.number")),
@@ -485,8 +502,6 @@ def _load_plan(path: Path) -> Plan:
         self_reports=SelfReports.from_yaml(_need(raw, "self_reports")),
         final=Final.from_yaml(_need(raw, "final")),
         intake=Intake.from_yaml(_need(raw, "intake")),
-        unit_packs=dict(raw.get("unit_packs") or {}),
-        distribution=dict(raw.get("distribution") or {}),
         static_sources=tuple(raw.get("reporting", {}).get("static_sources") or ()),
     )
     if plan.end <= plan.start:
@@ -568,7 +583,11 @@ _PLAIN_KEYS: dict[str, Any] = {
         "default_lang": None,
         "static_sources": None,
     },
-    "unit_packs": {"full_ids": None, "encrypt": None, "lang": None},
+}
+# The sections that left the campaign file, and the file each lives in now.
+MOVED: dict[str, str] = {"unit_packs": "config/packs.yaml", "distribution": "config/sending.yaml"}
+_PACKS_KEYS: dict[str, Any] = {"unit_packs": {"full_ids": None, "encrypt": None, "lang": None}}
+_SENDING_KEYS: dict[str, Any] = {
     "distribution": {
         "smtp": {"host": None, "port": None, "starttls": None, "timeout_s": None},
         "sender": None,
@@ -584,9 +603,11 @@ def _known_keys() -> dict[str, Any]:
     return known
 
 
-def _check_keys(raw: Any, known: dict[str, Any], prefix: str) -> None:
-    """Every key of ``raw`` is one of ``known`` (recursively); else ConfigError naming the key
-    and the closest known one."""
+def _check_keys(
+    raw: Any, known: dict[str, Any], prefix: str, label: str = "config/plan.yaml"
+) -> None:
+    """Every key of ``raw`` is one of ``known`` (recursively); else ConfigError naming the
+    file (``label``), the key and the closest known one."""
     if not isinstance(raw, dict):
         return
     for key, value in raw.items():
@@ -596,13 +617,13 @@ def _check_keys(raw: Any, known: dict[str, Any], prefix: str) -> None:
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
             where = f"'{prefix[:-1]}'" if prefix else "the file"
             raise ConfigError(
-                f"config/plan.yaml: unknown key '{dotted}' in {where}{hint} "
+                f"{label}: unknown key '{dotted}' in {where}{hint} "
                 f"(known: {', '.join(map(str, known))})"
             )
         if isinstance(known[key], dict):
             if value is not None and not isinstance(value, dict):
-                raise ConfigError(f"config/plan.yaml: '{dotted}' must be a section of keys")
-            _check_keys(value, known[key], dotted + ".")
+                raise ConfigError(f"{label}: '{dotted}' must be a section of keys")
+            _check_keys(value, known[key], dotted + ".", label)
 
 
 def _check_reporting(plan: Plan) -> None:
@@ -622,26 +643,78 @@ def _check_reporting(plan: Plan) -> None:
     for source in plan.static_sources:
         if source not in SOURCE_NAMES:
             fail("reporting.static_sources", f"some of {', '.join(SOURCE_NAMES)}", source)
-    packs = plan.unit_packs
+
+
+def _label(path: Path, default: Path, name: str) -> str:
+    """How a message names a configuration file: as the project spells it, else its path."""
+    return name if path.resolve() == default.resolve() else str(path)
+
+
+def _read_section(path: Path, default: Path, name: str, known: dict[str, Any]) -> dict:
+    """The one section of a configuration file beside the campaign (``packs.yaml``,
+    ``sending.yaml``), checked like the campaign file; empty when the section is left out."""
+    label = _label(path, default, name)
+    if not path.is_file():
+        raise ConfigError(f"configuration not found: {path} (the project's is {name})")
+    try:
+        raw = _read_yaml(path)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(str(path), label, 1)) from None
+    (section,) = known
+    plan_only = {k: v for k, v in raw.items() if k not in known}
+    if plan_only:
+        key = next(iter(plan_only))
+        if key in _PLAIN_KEYS or key in Plan.SECTIONS:
+            raise ConfigError(
+                f"{label}: '{key}' belongs in config/plan.yaml (the campaign); this file "
+                f"holds '{section}' only"
+            )
+    _check_keys(raw, known, "", label)
+    return dict(raw.get(section) or {})
+
+
+def load_packs(path: Path | str | None = None) -> dict[str, Any]:
+    """The packs' options (``unit_packs`` of config/packs.yaml, or ``CATP_PACKS_FILE``)."""
+    path = Path(path) if path else packs_file()
+    label = _label(path, PACKS_FILE, "config/packs.yaml")
+    packs = _read_section(path, PACKS_FILE, "config/packs.yaml", _PACKS_KEYS)
+
+    def fail(key: str, must: str, value: Any) -> typing.NoReturn:
+        raise ConfigError(f"{label}: unit_packs.{key} must be {must}, found {value!r}")
+
     for key in ("full_ids", "encrypt"):
         if key in packs and not isinstance(packs[key], bool):
-            fail(f"unit_packs.{key}", "true or false", packs[key])
+            fail(key, "true or false", packs[key])
     if packs.get("lang") not in (None, "", *LANGS):
-        fail("unit_packs.lang", f"one of {', '.join(LANGS)}", packs["lang"])
-    smtp = (plan.distribution or {}).get("smtp") or {}
+        fail("lang", f"one of {', '.join(LANGS)}", packs["lang"])
+    return packs
+
+
+def load_sending(path: Path | str | None = None) -> dict[str, Any]:
+    """The sending settings (``distribution`` of config/sending.yaml, or
+    ``CATP_SENDING_FILE``): SMTP host, port, STARTTLS, timeout; sender, reply-to."""
+    path = Path(path) if path else sending_file()
+    label = _label(path, SENDING_FILE, "config/sending.yaml")
+    sending = _read_section(path, SENDING_FILE, "config/sending.yaml", _SENDING_KEYS)
+
+    def fail(key: str, must: str, value: Any) -> typing.NoReturn:
+        raise ConfigError(f"{label}: distribution.{key} must be {must}, found {value!r}")
+
+    smtp = sending.get("smtp") or {}
     port = smtp.get("port")
     if port is not None and (
         isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536
     ):
-        fail("distribution.smtp.port", "a port number 1-65535", port)
+        fail("smtp.port", "a port number 1-65535", port)
     if "starttls" in smtp and not isinstance(smtp["starttls"], bool):
-        fail("distribution.smtp.starttls", "true or false", smtp["starttls"])
+        fail("smtp.starttls", "true or false", smtp["starttls"])
     timeout = smtp.get("timeout_s")
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
     ):
-        fail("distribution.smtp.timeout_s", "a number of seconds above 0", timeout)
+        fail("smtp.timeout_s", "a number of seconds above 0", timeout)
     for key in ("host", "sender", "reply_to"):
-        value = smtp.get(key) if key == "host" else (plan.distribution or {}).get(key)
+        value = smtp.get(key) if key == "host" else sending.get(key)
         if value is not None and not isinstance(value, str):
-            fail(f"distribution.{'smtp.' if key == 'host' else ''}{key}", "a text", value)
+            fail(f"{'smtp.' if key == 'host' else ''}{key}", "a text", value)
+    return sending

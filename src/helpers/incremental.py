@@ -9,7 +9,9 @@ inputs did not change is reused instead of redone (docs/architecture.md, "Increm
   on, and one hash over the helpers source and the report templates (catalogues included), so
   an edited module or sentence makes everything run again.
 - :func:`digest`: one SHA-256 over named parts (a step's key, a source's reuse key).
-- :func:`step_inputs`: a pipeline step's inputs, part by part.
+- :func:`step_inputs`: a pipeline step's inputs, part by part: exactly what it declares
+  (helpers.pipeline): the sections of the configuration files it reads, the processed files
+  it reads (or the raw deliveries, for ingest).
 - :func:`load_state` / :func:`save_state`: per week, each published step's key and the files
   it made (written only once the run's files are published).
 - :func:`load_resume` / :func:`save_resume`: per week, the steps a stopped run finished, with
@@ -26,11 +28,23 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xxhash
 
 from helpers import paths
-from helpers.paths import PACKAGE_DIR, TEMPLATES_DIR, Workspace, is_week, plan_file
+from helpers.paths import (
+    PACKAGE_DIR,
+    TEMPLATES_DIR,
+    Workspace,
+    is_week,
+    packs_file,
+    plan_file,
+    sending_file,
+)
+
+if TYPE_CHECKING:
+    from helpers.pipeline import Step
 
 HASHES_NAME = "hashes.json"
 PACKAGE_NAME = "catp375-briefing"
@@ -186,15 +200,39 @@ def code_version(hashes: Hashes | None = None) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
+# The configuration files whose sections a step declares (``plan:targets``): read where
+# helpers.config reads them.
+SECTIONED = {"plan": plan_file, "packs": packs_file, "sending": sending_file}
+_parsed: dict[tuple[str, str], dict] = {}  # (path, sha256) -> the file's sections
+
+
+def _sections(path: Path, hashes: Hashes) -> dict:
+    """The file's sections as YAML reads them (parsed once per content): a comment or a
+    section the step does not read changes nothing of its key."""
+    from helpers.config import _read_yaml
+
+    key = (str(path), hashes.of(path))
+    if key not in _parsed:
+        _parsed[key] = _read_yaml(path)
+    return _parsed[key]
+
+
 def config_hash(ws: Workspace, name: str, hashes: Hashes) -> str:
-    """The hash of one configuration a step reads: ``plan``, ``aliases`` or ``secrets``."""
-    if name == "plan":
-        return hashes.of(plan_file())
+    """The hash of one configuration a step reads: ``<file>:<section>`` (``plan:targets``,
+    ``packs:unit_packs``: that section's values), ``aliases`` or ``secrets``."""
+    file, _, section = name.partition(":")
+    if section and file in SECTIONED:
+        path = SECTIONED[file]()
+        if not path.is_file():
+            return ""  # the step itself says the file is missing
+        return digest(_sections(path, hashes).get(section))
     if name == "aliases":
         return hashes.of(paths.ALIASES_FILE)  # read where helpers.headers reads it
     if name == "secrets":  # the unit pack passwords: only their hash is kept
         return digest(hashes.folder(ws.secrets_dir()))
-    raise ValueError(f"unknown configuration {name!r}: plan, aliases or secrets")
+    raise ValueError(
+        f"unknown configuration {name!r}: plan:<section>, packs:<section>, aliases or secrets"
+    )
 
 
 def raw_state(ws: Workspace, week: str, hashes: Hashes) -> dict[str, str]:
@@ -220,25 +258,28 @@ def step_inputs(
     *,
     notebook: Path,
     lang: str | None,
-    config: Sequence[str],
-    reads_raw: bool,
+    spec: Step,
     not_inputs: Iterable[str],
     hashes: Hashes,
     code: Mapping[str, str],
 ) -> dict[str, str]:
-    """A step's inputs, one hash per part: the code, its notebook, its language, the
-    configuration it reads, and its data: the raw deliveries (ingest), or the week's processed
-    files that the step itself and the later steps did not write (``not_inputs``) plus every
-    earlier week's processed files (progress reads last week's)."""
+    """A step's inputs, one hash per part: the code, its notebook, its language, each
+    configuration section it declares (helpers.pipeline), and its data: the raw deliveries
+    (ingest), or the week's processed files it declares to read (a step declaring none: those
+    that the step itself and the later steps did not write, ``not_inputs``) plus every earlier
+    week's processed files (progress reads last week's)."""
     parts = {"code": digest(code), "notebook": hashes.of(notebook), "lang": lang or ""}
-    for name in config:
+    for name in spec.config:
         parts[f"config:{name}"] = config_hash(ws, name, hashes)
-    if reads_raw:
+    if spec.reads_raw:
         parts["raw"] = digest(raw_state(ws, week, hashes))
         return parts
     skip = set(not_inputs)
+    declared = spec.input_files()
     this_week = hashes.folder(ws.processed_week(week))
-    parts["processed"] = digest({r: s for r, s in this_week.items() if r not in skip})
+    parts["processed"] = digest(
+        {r: s for r, s in this_week.items() if r not in skip and (not declared or r in declared)}
+    )
     earlier = {
         f"{w}/{rel}": sha
         for w in processed_weeks(ws)

@@ -4,7 +4,8 @@ Defaults are the project folders; tests and benchmarks point a :class:`Workspace
 either explicitly or through the environment variables ``CATP_RAW_DIR``,
 ``CATP_PROCESSED_DIR``, ``CATP_OUTPUT_DIR``, ``CATP_TRUTH_DIR`` and ``CATP_SECRETS_DIR``;
 ``CATP_PLAN_FILE`` names another campaign configuration than ``config/plan.yaml`` (a test's
-copy: the notebooks' kernels inherit it from the runner).
+copy: the notebooks' kernels inherit it from the runner); ``CATP_PACKS_FILE`` and
+``CATP_SENDING_FILE`` the same for the packs' options and the sending settings.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "config"
-PLAN_FILE = CONFIG_DIR / "plan.yaml"
+PLAN_FILE = CONFIG_DIR / "plan.yaml"  # the campaign: peak, targets, rules
+PACKS_FILE = CONFIG_DIR / "packs.yaml"  # the packs' options (unit_packs)
+SENDING_FILE = CONFIG_DIR / "sending.yaml"  # e-mailing the packs (SMTP, sender)
 ALIASES_FILE = CONFIG_DIR / "aliases.yaml"
 CONTACTS_FILE = CONFIG_DIR / "unit_contacts.csv"
 UNITS_FILE = CONFIG_DIR / "units.csv"  # the 126 units: official codes (helpers.units)
@@ -39,6 +42,21 @@ def plan_file() -> Path:
         if os.environ.get("CATP_PLAN_FILE")
         else PLAN_FILE
     )
+
+
+def packs_file() -> Path:
+    """The packs' options in use: ``CATP_PACKS_FILE`` when set, else config/packs.yaml."""
+    return (
+        Path(os.environ["CATP_PACKS_FILE"]).resolve()
+        if os.environ.get("CATP_PACKS_FILE")
+        else PACKS_FILE
+    )
+
+
+def sending_file() -> Path:
+    """The sending settings in use: ``CATP_SENDING_FILE`` when set, else config/sending.yaml."""
+    env = os.environ.get("CATP_SENDING_FILE")
+    return Path(env).resolve() if env else SENDING_FILE
 
 
 def _pick(explicit: str | os.PathLike | None, env: str, default: Path) -> Path:

@@ -35,11 +35,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from helpers import ConfigError, PipelineError, StorageError, protect, store
+from helpers import ConfigError, PipelineError, StorageError, pipeline, protect, store
 from helpers.config import load_plan
 from helpers.i18n import LANGS, check_lang
 from helpers.incremental import StepReuse, resume_root
@@ -56,43 +55,9 @@ from helpers.store import resolve_week
 KERNEL_NAME = "catp375"
 
 
-@dataclass(frozen=True)
-class Step:
-    """One pipeline notebook; ``per_lang`` steps run once for each report language.
-
-    ``post`` names a function ``module:function`` called after the notebook succeeded with
-    ``(executed_notebook, output_dir, week, lang)``: the briefing export hangs here.
-
-    What the step reads, for incremental runs (helpers.incremental): ``config`` names the
-    configuration (``plan``, ``aliases``, ``secrets``); ``reads_raw`` a step reading the raw
-    deliveries, else it reads the processed tables the earlier steps wrote; ``takes_force``
-    a notebook with a ``force`` parameter (``--force`` passes it: no reuse inside the step);
-    ``takes_accept`` a notebook with an ``accept`` parameter (``--accept`` passes it: a file
-    rejected whole or a source fallen by half goes on, said loudly, instead of stopping).
-    """
-
-    name: str
-    per_lang: bool = False
-    post: str | None = None
-    config: tuple[str, ...] = ("plan",)
-    reads_raw: bool = False
-    takes_force: bool = False
-    takes_accept: bool = False
-
-
-PIPELINE: tuple[Step, ...] = (
-    Step(
-        "01_ingest",
-        config=("plan", "aliases"),
-        reads_raw=True,
-        takes_force=True,
-        takes_accept=True,
-    ),
-    Step("02_reconcile"),
-    Step("03_progress"),
-    Step("04_briefing", per_lang=True, post="helpers.briefing:export_briefing"),
-    Step("05_packs", per_lang=True, config=("plan", "secrets")),
-)
+# The steps, in order, with what each reads and writes: declared once in helpers.pipeline.
+Step = pipeline.Step
+PIPELINE: tuple[Step, ...] = pipeline.PIPELINE
 
 
 def notebook_parameters(
@@ -430,9 +395,7 @@ def _run_locked(
             record.covered.add(stem)
             notebook = notebooks_dir / f"{step.name}.ipynb"
             later = _later(step, steps)
-            inputs = dict(
-                notebook=notebook, lang=lang, config=step.config, reads_raw=step.reads_raw
-            )
+            inputs = dict(notebook=notebook, lang=lang, spec=step)
             parts = reuse.inputs(step_id, step.name, later, **inputs)
             found = reuse.reusable(step_id, parts, final)
             if found is not None:

@@ -1,6 +1,9 @@
 """Reading and writing the processed tables: the one place a processed path is spelled.
 
 ``data/raw/`` is never written: :func:`save` refuses any path under the workspace's raw folder.
+While a pipeline step runs (helpers.pipeline), a table it does not declare is refused: saved
+(or streamed by :func:`query_to_parquet`) when not among its ``writes``, loaded or reached by
+path when not among its ``reads`` or ``writes``.
 Each table is written to a temporary file and renamed, so a reader never sees half a file.
 """
 
@@ -22,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from helpers import DeliveryError, PipelineError, StorageError, schemas
+from helpers import DeliveryError, PipelineError, StorageError, pipeline, schemas
 from helpers.paths import WEEK_PATTERN, Workspace
 
 _MEMORY_LIMIT = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*[KMGT]i?B")
@@ -78,6 +81,9 @@ def suggest_week(text: str) -> str | None:
 
 
 def table_path(ws: Workspace, name: str, week: str) -> Path:
+    """Where the processed table ``name`` of ``week`` is; a running step reaches only the
+    tables it declares to read or write (helpers.pipeline)."""
+    pipeline.check(name, write=False)
     return ws.processed_week(week) / f"{name}.parquet"
 
 
@@ -107,7 +113,9 @@ def query_to_parquet(con, sql: str, target: Path, contract: str | None = None) -
     """Stream a DuckDB query to a Parquet file atomically (never through pandas); its rows.
 
     With ``contract`` the file is checked against that table's schema before it is renamed
-    into place (helpers.schemas)."""
+    into place (helpers.schemas); a running step must declare that it writes it."""
+    if contract:
+        pipeline.check(contract, write=True)
 
     def write(tmp: Path) -> None:
         # the query is the suite's own SQL; the target path is bound
@@ -121,7 +129,9 @@ def query_to_parquet(con, sql: str, target: Path, contract: str | None = None) -
 
 def save(ws: Workspace, df: pd.DataFrame, name: str, week: str, *, partial: bool = False) -> Path:
     """Write one processed table atomically after checking it against its contract
-    (helpers.schemas); ``partial`` is for hand-made tables holding only some columns."""
+    (helpers.schemas); ``partial`` is for hand-made tables holding only some columns. A
+    running step must declare that it writes the table (helpers.pipeline)."""
+    pipeline.check(name, write=True)
     target = table_path(ws, name, week)
     refuse_raw(ws, target)
     schemas.check_table(name, pa.Table.from_pandas(df, preserve_index=False), partial=partial)
@@ -162,6 +172,7 @@ def exists(ws: Workspace, name: str, week: str) -> bool:
 
 
 def save_json(ws: Workspace, payload: Any, name: str, week: str) -> Path:
+    pipeline.check(f"{name}.json", write=True)
     target = ws.processed_week(week) / f"{name}.json"
     refuse_raw(ws, target)
     text = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
@@ -169,6 +180,7 @@ def save_json(ws: Workspace, payload: Any, name: str, week: str) -> Path:
 
 
 def load_json(ws: Workspace, name: str, week: str) -> Any:
+    pipeline.check(f"{name}.json", write=False)
     path = ws.processed_week(week) / f"{name}.json"
     if not path.is_file():
         raise DeliveryError(f"processed file '{name}.json' for week {week} not found ({path})")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers import store
+from helpers import pipeline, store
 from helpers.excel import overlong_texts
 from helpers.paths import Workspace
 
@@ -52,6 +52,7 @@ class BriefingData:
         return date.fromisoformat(self.week)
 
 
+@pipeline.runs("04_briefing")
 def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
     """Read the tables the briefing needs; rejects are read without their values."""
     ledger = store.load_json(ws, "ledger", week)
@@ -89,11 +90,9 @@ def optional(ws: Workspace, name: str, week: str) -> pd.DataFrame:
 def load_final(ws: Workspace, week: str) -> dict[str, pd.DataFrame] | None:
     """The campaign summary's tables of the week, or None when progress wrote none (a week
     before the end of the peak)."""
-    from helpers.progress.final import FINAL_TABLES
-
-    if not all(store.exists(ws, name, week) for name in FINAL_TABLES):
+    if not all(store.exists(ws, name, week) for name in pipeline.FINAL_TABLES):
         return None
-    return {name: store.load(ws, name, week) for name in FINAL_TABLES}
+    return {name: store.load(ws, name, week) for name in pipeline.FINAL_TABLES}
 
 
 def ledger_files(ledger: Any) -> list[dict]:

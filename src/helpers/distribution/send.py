@@ -1,10 +1,10 @@
 """Send each unit its own pack, by e-mail, and keep a log of every send.
 
-    report = send_packs(ws, "2025-11-23")                  # SMTP from config/plan.yaml
+    report = send_packs(ws, "2025-11-23")                  # SMTP from config/sending.yaml
     report = send_packs(ws, "2025-11-23", dry_run=True)    # .eml files in <week>/outbox/
 
 Reads the week's unit packs (``reports/output/<week>/units/``), the address book
-(``config/unit_contacts.csv``) and the SMTP settings (``distribution`` in ``plan.yaml``; the
+(``config/unit_contacts.csv``) and the SMTP settings (``distribution`` in ``sending.yaml``; the
 login from ``CATP_SMTP_USER`` / ``CATP_SMTP_PASSWORD``). Writes one line per attempt into
 ``reports/output/<week>/distribution.json``: unit, recipients, message id, SHA-256 of the
 attachment, time, result, and each recipient's own result. A refused recipient or a dropped
@@ -79,7 +79,7 @@ class SendReport:
 
 
 def smtp_settings(plan: Plan, env: Mapping[str, str] | None = None) -> Smtp | None:
-    """The SMTP server of ``plan.yaml`` with the login from the environment; None = no host."""
+    """The SMTP server of ``sending.yaml`` with the login from the environment; None = no host."""
     env = os.environ if env is None else env
     conf = dict((plan.distribution or {}).get("smtp") or {})
     host = str(conf.get("host") or "").strip()
@@ -282,7 +282,7 @@ def _refuse_placeholders(
     if is_placeholder(sender):
         raise ConfigError(
             f"the sender {sender!r} is a placeholder: set distribution.sender in "
-            "config/plan.yaml to the real mailbox the packs are sent from"
+            "config/sending.yaml to the real mailbox the packs are sent from"
         )
 
 
@@ -308,7 +308,7 @@ def send_packs(
     lang = plan.default_lang
     sender = str((plan.distribution or {}).get("sender") or "").strip()
     if not sender or not getaddresses([sender])[0][1]:
-        raise ConfigError("config/plan.yaml: distribution.sender must be an e-mail address")
+        raise ConfigError("config/sending.yaml: distribution.sender must be an e-mail address")
     sender_address = getaddresses([sender])[0][1]
     encrypted = bool(plan.unit_packs.get("encrypt", True))
     tasks = unit_tasks(ws, week, out_dir, lang, plan, load_template(), {}, units=units)

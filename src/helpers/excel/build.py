@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from helpers import protect, store
+from helpers import pipeline, protect, store
 from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.excel.book import document_time, load_template
@@ -49,7 +49,7 @@ def unit_file_name(unit_code: str, slug: str) -> str:
     return f"{unit_code}-{slug}.xlsx"
 
 
-RECORD_TABLES = ("vehicle_status", "licence_status", "submissions")
+RECORD_TABLES = pipeline.RECORD_TABLES  # declared in helpers.pipeline
 
 
 def overlong_texts(ws: Workspace, week: str) -> int:
@@ -256,6 +256,7 @@ class PacksResult:
         return self.city_cut_cells + units
 
 
+@pipeline.runs("05_packs")
 def build_packs(
     ws: Workspace,
     week: str,

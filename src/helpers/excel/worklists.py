@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers import DeliveryError, store
+from helpers import DeliveryError, pipeline, store
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import tx
 from helpers.i18n import labels
@@ -86,7 +86,7 @@ def _sql(name: str) -> str:
 # of its own unit (instead of 126 workers each decompressing the whole city).
 # --------------------------------------------------------------------------------------------
 
-UNIT_TABLES = ("vehicle_status", "licence_status", "submission_links", "submissions")
+UNIT_TABLES = pipeline.UNIT_RECORD_TABLES  # declared in helpers.pipeline
 
 
 def stage_unit_rows(ws: Workspace, week: str, folder: Path) -> dict[str, str]:

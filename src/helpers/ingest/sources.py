@@ -9,19 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import DeliveryError, headers, i18n, synthetic
+from helpers import DeliveryError, headers, i18n, pipeline, synthetic
 from helpers.config import Plan
 from helpers.paths import Workspace
 
-SOURCE_NAMES: tuple[str, ...] = (
-    "registry_vehicles",
-    "registry_licences",
-    "population",
-    "submissions",
-    "unit_reports",
-    "organizations",
-    "commitments",
-)
+# one processed table each, declared with the step that writes them (helpers.pipeline)
+SOURCE_NAMES: tuple[str, ...] = pipeline.SOURCES
 # Sources a delivery may leave out with no error and no warning: the commitments unit
 # commanders gave at a conference (a register, re-sent whole when it changes). When no
 # delivery up to the week holds one, its processed table is written empty.

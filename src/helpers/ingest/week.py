@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from helpers import PipelineError, headers, schemas, store, synthetic
+from helpers import PipelineError, headers, pipeline, schemas, store, synthetic
 from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.incremental import Hashes, code_version
@@ -207,6 +207,7 @@ def _column_warnings(source: str, files: list[dict]) -> list[dict]:
     ]
 
 
+@pipeline.runs("01_ingest")
 def ingest_week(
     ws: Workspace,
     week: str,

@@ -11,6 +11,7 @@ from typing import TypeAlias
 
 import pandas as pd
 
+from helpers import pipeline
 from helpers.config import KIND_PREFIX, RECORD_KINDS
 from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, VEHICLE_STATUSES
 
@@ -54,21 +55,12 @@ RANK_SHARE = "veh_share_cleaned_cleanable"
 # A pace that needs more than ten years is no pace: the projection is left null ("never").
 PROJECTION_HORIZON_DAYS = 3650
 
-# Tables written by progress_week, in the order they are written.
-OUTPUT_TABLES: tuple[str, ...] = (
-    "unit_progress",
-    "city_progress",
-    "group_progress",
-    "laggards",
-    "leaders",
-    "daily_series",
-    "unit_daily",
-    "org_summary",
-    "talking_points",
-    "rank_history",
-    "followup",
-    "conference_gains",
-    "commitment_status",
+# Tables written by progress_week every week, in the order they are written (declared in
+# helpers.pipeline; the campaign summary's are progress.final.FINAL_TABLES).
+OUTPUT_TABLES: tuple[str, ...] = tuple(
+    name
+    for name in pipeline.step("03_progress").tables_written
+    if name not in pipeline.FINAL_TABLES
 )
 
 # A record-level table given as a DataFrame (tests) or as a Parquet file's path.

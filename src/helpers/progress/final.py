@@ -31,17 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers import pipeline
 from helpers.config import Final, Plan
 from helpers.i18n import LANGS, fmt_date, fmt_int, t
 from helpers.progress.definitions import GROUPS, KINDS, ORG_TYPES, PREFIX, RANK_SHARE, _share
 from helpers.progress.narrative import pct_text
 
-FINAL_TABLES: tuple[str, ...] = (
-    "final_figures",
-    "final_units",
-    "final_handover",
-    "final_verdicts",
-)
+FINAL_TABLES: tuple[str, ...] = pipeline.FINAL_TABLES  # declared in helpers.pipeline
 VERDICTS: tuple[str, ...] = ("praise", "criticise")
 
 

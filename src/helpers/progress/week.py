@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from helpers import DeliveryError, store
+from helpers import DeliveryError, pipeline, store
 from helpers.config import Plan, load_plan
 from helpers.paths import WEEK_PATTERN, Workspace
 from helpers.progress import conferences, history
@@ -137,6 +137,7 @@ def load_commitments(ws: Workspace, week: str) -> pd.DataFrame:
     return store.load(ws, "commitments", week)
 
 
+@pipeline.runs("03_progress")
 def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, pd.DataFrame]:
     """Compute and write the week's progress tables into ``data/processed/<week>/``."""
     as_of = date.fromisoformat(week)

@@ -9,18 +9,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from helpers import DeliveryError, store
+from helpers import DeliveryError, pipeline, store
 from helpers.paths import Workspace
 from helpers.reconcile.queries import sql
 from helpers.sqltext import ident, literal
 
-INPUT_TABLES = (
-    "registry_vehicles",
-    "registry_licences",
-    "population",
-    "submissions",
-    "unit_reports",
-)
+INPUT_TABLES = pipeline.step("02_reconcile").tables_read  # declared in helpers.pipeline
 
 
 def _register_inputs(con, ws: Workspace, week: str) -> None:

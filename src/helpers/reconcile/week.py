@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 import pyarrow as pa
 
-from helpers import DeliveryError, schemas, store
+from helpers import DeliveryError, pipeline, schemas, store
 from helpers.config import Plan, load_plan
 from helpers.paths import Workspace
 from helpers.reconcile import links
@@ -26,7 +26,7 @@ from helpers.reconcile.queries import sql
 from helpers.reconcile.self_reports import _self_report_columns, judge_self_reports
 from helpers.sqltext import literal
 
-OUTPUT_TABLES = ("vehicle_status", "licence_status", "submission_links", "unit_self_report_check")
+OUTPUT_TABLES = pipeline.step("02_reconcile").tables_written  # declared in helpers.pipeline
 
 _log = logging.getLogger("helpers.reconcile")
 
@@ -82,6 +82,7 @@ def _queries() -> dict[str, str]:
     }
 
 
+@pipeline.runs("02_reconcile")
 def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[str, int]:
     """Link, check and classify the week's records; write the four reconcile tables.
 
