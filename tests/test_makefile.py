@@ -40,12 +40,16 @@ def argv_file(tmp_path: Path) -> tuple[Path, Path]:
     return fake, out
 
 
+# the stamps emptied: the target runs its command alone, installing nothing
+NO_INSTALL = ["STAMP=", "SYNTH_STAMP=", "DEV_STAMP="]
+
+
 def make(target: str, fake: Path, **variables: str) -> subprocess.CompletedProcess:
     env = os.environ | {"CATP_RAW_DIR": "elsewhere"}  # no sample generated on the way
     env.pop("MAKEFLAGS", None)
     args = [f"{k}={v}" for k, v in variables.items()]
     return subprocess.run(
-        ["make", "-s", target, f"PY={fake}", "STAMP=", *args],
+        ["make", "-s", target, f"PY={fake}", *NO_INSTALL, *args],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
