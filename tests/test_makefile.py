@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,12 +40,16 @@ def argv_file(tmp_path: Path) -> tuple[Path, Path]:
     return fake, out
 
 
+# the stamps emptied: the target runs its command alone, installing nothing
+NO_INSTALL = ["STAMP=", "SYNTH_STAMP=", "DEV_STAMP="]
+
+
 def make(target: str, fake: Path, **variables: str) -> subprocess.CompletedProcess:
     env = os.environ | {"CATP_RAW_DIR": "elsewhere"}  # no sample generated on the way
     env.pop("MAKEFLAGS", None)
     args = [f"{k}={v}" for k, v in variables.items()]
     return subprocess.run(
-        ["make", "-s", target, f"PY={fake}", "STAMP=", *args],
+        ["make", "-s", target, f"PY={fake}", *NO_INSTALL, *args],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -115,3 +120,76 @@ def test_help_lists_every_target_with_its_description_in_one_column(argv_file):
     # every description (and its continuation lines) starts in the same column
     assert {len(line) - len(line[2 + width :].lstrip(" ")) for line in lines} == {4 + width}
     assert max(len(line) for line in lines) <= 100
+
+
+def dry_run(target: str, tmp_path: Path, **variables: str) -> str:
+    """The commands `make target` would run on a machine with no .venv yet."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "CATP_RAW_DIR")}
+    args = [f"{k}={v}" for k, v in variables.items()]
+    done = subprocess.run(
+        ["make", "-n", target, f"VENV={tmp_path / 'venv'}", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def locks_installed(commands: str) -> list[str]:
+    return re.findall(r"pip install .*?-r (requirements[\w-]*\.lock)", commands)
+
+
+@pytest.mark.parametrize(
+    ("target", "variables", "locks"),
+    [
+        ("setup", {}, ["requirements.lock"]),
+        ("weekly-report", {"CATP_RAW_DIR": "elsewhere"}, ["requirements.lock"]),
+        ("weekly-report", {}, ["requirements.lock", "requirements-synth.lock"]),
+        ("sample-data", {}, ["requirements.lock", "requirements-synth.lock"]),
+        ("test", {}, ["requirements.lock", "requirements-dev.lock"]),
+        ("check", {}, ["requirements.lock", "requirements-dev.lock"]),
+        ("lint", {}, ["requirements.lock", "requirements-dev.lock"]),
+    ],
+)
+def test_a_target_installs_only_the_locks_it_needs(tmp_path, target, variables, locks):
+    assert locks_installed(dry_run(target, tmp_path, **variables)) == locks
+
+
+@pytest.mark.parametrize("target", ["setup", "sample-data", "test"])
+def test_every_lock_is_installed_checking_its_hashes(tmp_path, target):
+    installs = [
+        line for line in dry_run(target, tmp_path).splitlines() if re.search(r"-r \S+\.lock", line)
+    ]
+    assert installs and all("--require-hashes" in line for line in installs), installs
+
+
+def test_the_kernel_target_registers_the_kernel_for_the_user(tmp_path):
+    commands = dry_run("kernel", tmp_path)
+    assert re.search(r"-m ipykernel install --user --name catp375\b", commands), commands
+
+
+def test_a_user_level_kernel_of_another_checkout_does_not_take_over_the_runs(tmp_path):
+    """`make kernel` in another clone writes ~/.local/share/jupyter/kernels/catp375 pointing at
+    that clone's .venv; a run in this .venv still starts its own kernel (Jupyter prefers the
+    environment's kernels inside a virtual environment)."""
+    user_kernel = tmp_path / "home" / ".local" / "share" / "jupyter" / "kernels" / "catp375"
+    user_kernel.mkdir(parents=True)
+    (user_kernel / "kernel.json").write_text(
+        json.dumps({"argv": ["/elsewhere/.venv/bin/python"], "display_name": "x", "language": "py"})
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("JUPYTER_") and k not in ("XDG_DATA_HOME",)
+    }
+    env["HOME"] = str(tmp_path / "home")
+    code = (
+        "from jupyter_client.kernelspec import KernelSpecManager\n"
+        "print(KernelSpecManager().get_kernel_spec('catp375').argv[0])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() != "/elsewhere/.venv/bin/python"

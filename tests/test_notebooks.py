@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ast
+import shlex
+import subprocess
+import sys
 
 import nbformat
 import pytest
+import yaml
 
-from helpers.paths import NOTEBOOKS_DIR
+from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 PIPELINE = ["01_ingest", "02_reconcile", "03_progress", "04_briefing", "05_packs"]
@@ -202,3 +206,24 @@ def test_each_notebook_declares_what_the_runner_gives_and_builds_the_runs_worksp
     assert set(given) - {"lang"} <= declared
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "paths.workspace(raw_dir, processed_dir, output_root)" in code
+
+
+def test_the_commit_hook_clears_a_saved_explore_unit_back_to_the_committed_file(tmp_path):
+    """An analyst runs explore_unit in JupyterLab and saves it: the pre-commit hook leaves the
+    file as committed (no outputs, no execution counts, cell ids and metadata kept)."""
+    config = yaml.safe_load((PROJECT_ROOT / ".pre-commit-config.yaml").read_text("utf-8"))
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    program, *options = shlex.split(hooks["nbstripout"]["entry"])
+    assert program == ".venv/bin/nbstripout" and hooks["nbstripout"]["types"] == ["jupyter"]
+    committed = NOTEBOOKS_DIR / "explore_unit.ipynb"
+    nb = nbformat.read(committed, as_version=4)
+    for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), start=1):
+        cell.execution_count = count
+        cell.outputs = [
+            nbformat.v4.new_output("stream", text="Đơn vị 00008\n"),
+            nbformat.v4.new_output("display_data", data={"text/html": "<table></table>"}),
+        ]
+    saved = tmp_path / committed.name
+    nbformat.write(nb, saved)
+    subprocess.run([sys.executable, "-m", "nbstripout", *options, str(saved)], check=True)
+    assert saved.read_bytes() == committed.read_bytes()

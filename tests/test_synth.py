@@ -8,6 +8,8 @@ import hashlib
 import io
 import json
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -598,3 +600,21 @@ def test_cli_generates_a_city_in_the_slices_asked_for(tmp_path, capsys):
     assert "(2 slice(s))" in capsys.readouterr().out
     summary = json.loads((tmp_path / "truth" / "summary.json").read_text())
     assert summary["slices"] == 2 and summary["counts"]["vehicle_records"] == 4_250
+
+
+def test_without_the_synth_extra_the_generator_says_what_to_install(tmp_path):
+    # a runtime-only install: `import isal` fails as it would without the package
+    (tmp_path / "isal.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'isal'\", name='isal')\n", "utf-8"
+    )
+    src = Path(synth.__file__).parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.synth", "--help"],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{tmp_path}:{src}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert "synth" in last and "make sample-data" in last, done.stderr

@@ -14,7 +14,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from isal import igzip
+
+try:
+    from isal import igzip
+except ModuleNotFoundError:  # the runtime install leaves the generator's extra out
+    raise ModuleNotFoundError(
+        "The synthetic-data generator needs isal, from the project's `synth` extra, which the "
+        "runtime install leaves out: `make sample-data` installs it (or "
+        "`.venv/bin/pip install --require-hashes -r requirements-synth.lock`).",
+        name="isal",
+    ) from None
 
 # Windows-1258 has precomposed â ê ô ă ơ ư but writes tone marks as combining characters.
 _TONE = "\u0300\u0301\u0303\u0309\u0323"
