@@ -32,6 +32,7 @@ from helpers import ConfigError, DeliveryError
 from helpers.i18n import LANGS
 from helpers.paths import PACKS_FILE, SENDING_FILE, packs_file, plan_file, sending_file
 from helpers.paths import PLAN_FILE as PLAN_FILE  # the default, where tests read it
+from helpers.pipeline import SOURCES  # the delivered sources, declared with the steps
 
 # The record kinds the campaign cleans (vehicle registrations, driving licences).
 RECORD_KINDS: tuple[str, ...] = ("vehicle", "licence")
@@ -638,11 +639,10 @@ def _check_reporting(plan: Plan) -> None:
         fail("reporting.conference_offset_days", "0 or more", plan.conference_offset_days)
     if plan.default_lang not in LANGS:
         fail("reporting.default_lang", f"one of {', '.join(LANGS)}", plan.default_lang)
-    from helpers.ingest.sources import SOURCE_NAMES  # the sources' names live with ingest
 
     for source in plan.static_sources:
-        if source not in SOURCE_NAMES:
-            fail("reporting.static_sources", f"some of {', '.join(SOURCE_NAMES)}", source)
+        if source not in SOURCES:
+            fail("reporting.static_sources", f"some of {', '.join(SOURCES)}", source)
 
 
 def _label(path: Path, default: Path, name: str) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from helpers import maps
 from helpers.briefing.data import BriefingData
-from helpers.briefing.parts import laggards_in_order
+from helpers.briefing.tables import laggards_in_order
 from helpers.i18n import fmt_int, t
 
 OUTCOME_COLOURS = {

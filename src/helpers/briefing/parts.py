@@ -19,11 +19,13 @@ import pandas as pd
 
 from helpers.briefing.charts import city_curves_chart, weekly_gains_chart
 from helpers.briefing.data import BriefingData
+from helpers.briefing.maps import maps_part
 from helpers.briefing.tables import (
     CONDUCT_MARK,
     KINDS,
     city_row,
     laggard_rule_counts,
+    laggards_in_order,
     leader_measure,
     previous_told,
     rank_share,
@@ -402,11 +404,6 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
 SUMMARY_LAGGARDS = 5
 
 
-def laggards_in_order(laggards: pd.DataFrame) -> pd.DataFrame:
-    """The laggards as the conference takes them: worst rank first, then by name."""
-    return laggards.sort_values(["rank", "unit_name"], ascending=[False, True], ignore_index=True)
-
-
 def summary_laggards(data: BriefingData, lang: str) -> dict[str, Any]:
     """The chair's list of whom to criticise, on the summary page: the first
     ``SUMMARY_LAGGARDS`` laggards worst first, each with its rank, share, what it is named for
@@ -468,7 +465,6 @@ def city_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """The maps (standing, the period's gain, the final outcome), cumulative curves against
     the trajectory, weekly gains, and the city's figures."""
     plan = plan.in_force(data.as_of)  # the deadline in force at the week
-    from helpers.briefing.maps import maps_part  # it numbers laggards with this module's order
     from helpers.progress import pace_texts
 
     text = Text(lang)

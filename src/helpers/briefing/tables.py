@@ -26,6 +26,12 @@ DIFFICULT_TOP = 10  # units listed by difficult records
 CONDUCT_MARK = "◆"  # a unit that broke a conduct rule (backlog, self-reports)
 
 
+def laggards_in_order(laggards: pd.DataFrame) -> pd.DataFrame:
+    """The laggards as the conference takes them: worst rank first, then by name (the
+    summary's list, the laggards part and the map's numbers)."""
+    return laggards.sort_values(["rank", "unit_name"], ascending=[False, True], ignore_index=True)
+
+
 def city_row(data: BriefingData, kind: str) -> pd.Series:
     rows = data.city[data.city["kind"] == kind]
     if rows.empty:
