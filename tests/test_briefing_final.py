@@ -16,9 +16,9 @@ from markupsafe import escape
 
 from helpers import briefing, i18n, progress, schemas, store
 from helpers.config import load_plan
-from helpers.excel.worklists import STATUS_LIST
 from helpers.paths import Workspace
 from helpers.progress.final import final_tables, rule_params
+from helpers.record_tables import STATUS_LIST
 from helpers.statuses import DIFFICULT_GROUPS
 from tests.test_briefing import (
     SUMMARY_SHEET,

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
 
-from helpers import ConfigError, DeliveryError, excel, protect, store
+from helpers import ConfigError, DeliveryError, excel, progress, protect, record_tables, store
 from helpers.config import load_plan
 from helpers.distribution import load_contacts, send_packs, summary
 from helpers.distribution.__main__ import main as send_main
@@ -271,7 +271,7 @@ def test_cover_message_gives_the_units_figures_standing_and_next_steps(packed, t
     assert f"{fmt_int(unit['rank'], 'vi')}/126" in body
     conference = date(2025, 11, 23) + timedelta(days=8)  # the next week's conference
     assert t("distribution.todo_heading", "vi", conference=fmt_date(conference, "vi")) in body
-    targets = excel.next_week_targets(unit.to_dict(), load_plan(), WEEK)
+    targets = progress.next_week_targets(unit.to_dict(), load_plan(), WEEK)
     assert fmt_int(dict((k, v) for k, v, _ in targets)["veh_to_clean"], "vi") in body
     password = unit_password(packed, U1)
     assert password not in body and password.encode() not in raw
@@ -760,7 +760,7 @@ def test_sample_each_units_pack_and_mail_give_the_briefings_figures(sample_sent)
     ranked = excel.metric_header(RANK_SHARE, "vi")
     rank_label = t("excel.unit.rank_of", "vi", units=126)
     names = {t(f"excel.sheets.{key}", "vi"): key for key in excel.LISTS}
-    difficult = [*excel.GROUP_SHEETS, "elsewhere"]
+    difficult = [*record_tables.GROUP_SHEETS, "elsewhere"]
     for rcpts, data in inbox.messages:
         [code] = [c for c in UNITS["unit_code"] if rcpts == [address(c)]]
         u = units.loc[code]

@@ -16,7 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from helpers import excel, schemas, store
+from helpers import excel, record_tables, schemas, store
 from helpers.config import load_plan
 from helpers.i18n import flatten, t
 from helpers.paths import Workspace
@@ -940,42 +940,6 @@ def test_unit_summary_compares_the_unit_with_the_city(built):
     assert any(str(r[0]).startswith("Praised: good") for r in cells(ws) if r[0])
 
 
-def test_next_week_targets_follow_the_required_pace():
-    plan = load_plan()
-    unit = {
-        "veh_assigned": 1000,
-        "veh_cleaned": 400,
-        "veh_required_rate": 13.1,
-        "lic_assigned": 10,
-        "lic_cleaned": 9,
-        "lic_required_rate": 5.0,
-        "backlog_pending": 7,
-    }
-    got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, WEEK)}
-    assert got["veh_to_clean"] == 92 and got["veh_cleaned_by"] == 492
-    assert got["veh_share_by"] == pytest.approx(0.492)
-    assert got["lic_to_clean"] == 1  # never more than is left
-    assert got["reviews"] == 7
-
-
-def test_past_the_deadline_the_targets_say_what_is_left_not_all_of_it_in_a_week():
-    plan = load_plan()
-    # on or past the deadline progress leaves the required pace null
-    unit = {
-        "veh_assigned": 1000,
-        "veh_cleaned": 400,
-        "veh_required_rate": float("nan"),
-        "lic_assigned": 10,
-        "lic_cleaned": 10,
-        "lic_required_rate": 0.0,
-    }
-    got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, "2026-01-19")}
-    assert got["veh_left"] == 600
-    assert "veh_to_clean" not in got and "veh_cleaned_by" not in got
-    # 2026-01-19 reaches the (extended) end: no next week, what is left of each kind
-    assert got["lic_left"] == 0
-
-
 def test_unit_pack_week_line_counts_days_on_the_deadline_in_force():
     plan = load_plan()
     for week, said in (
@@ -991,18 +955,6 @@ def test_unit_pack_week_line_counts_days_on_the_deadline_in_force():
             deadline=deadline_note(plan, date.fromisoformat(week), "en"),
         )
         assert said in line
-
-
-def test_next_week_targets_count_only_the_records_review_can_clean():
-    plan = load_plan()
-    unit = {
-        "veh_assigned": 1000,
-        "veh_cleanable": 800,
-        "veh_cleaned": 790,
-        "veh_required_rate": 13.1,
-    }
-    got = {key: value for key, value, _ in excel.next_week_targets(unit, plan, WEEK)}
-    assert got["veh_to_clean"] == 10 and got["veh_share_by"] == pytest.approx(1.0)
 
 
 def test_unit_summary_says_why_pending_figures_differ(built):
@@ -1247,7 +1199,7 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
     )
     links = store.load(ws, "submission_links", week)
     records = pd.concat([vehicles.assign(kind="vehicle"), licences.assign(kind="licence")])
-    key_of = {s: k for k, ss in excel._RECORD_LISTS.items() for s in ss}
+    key_of = {s: k for k, ss in record_tables.RECORD_LISTS.items() for s in ss}
     # a difficult record whose submission was approved is resolved: on no worklist
     resolved = records["status"].isin(DIFFICULT_GROUPS) & (records["review_status"] == "approved")
     records["list"] = records["status"].map(key_of).where(~resolved)
@@ -1266,7 +1218,7 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
             sheet = book[t(f"excel.sheets.{key}", "vi")]
             assert list(sheet[0]) == headers[key]
             rows = _rows(sheet)
-            if key in excel._RECORD_LISTS:
+            if key in record_tables.RECORD_LISTS:
                 assert len(rows) == expected.get((code, key), 0), (code, key)
                 assert {r[col("record_id")] for r in rows} <= set(mine), (code, key)
             elif key == "unmatched":
@@ -1475,7 +1427,7 @@ def test_record_texts_too_long_for_a_cell_are_counted_before_the_packs(tmp_ws):
         week,
         partial=True,
     )
-    assert excel.overlong_texts(tmp_ws, week) == 3  # 20,000 Vietnamese letters still fit
+    assert record_tables.overlong_texts(tmp_ws, week) == 3  # 20,000 Vietnamese letters still fit
 
 
 def test_zip_on_a_full_disk_is_one_clear_error(tmp_path, small_disk):
@@ -1515,7 +1467,7 @@ def test_sample_unit_pack_cuts_an_address_too_long_for_a_cell(sample_packs, tmp_
             row = frame.index[(frame["unit_code"] == code) & (frame["status"] != "cleaned")][0]
             frame.loc[row, "owner_address"] = "Số 1 " + LONG
         store.save(copy, frame, name, week)
-    assert excel.overlong_texts(copy, week) == 1
+    assert record_tables.overlong_texts(copy, week) == 1
     paths = excel.stage_unit_rows(copy, week, tmp_path / "staged")
     tasks = excel.unit_tasks(
         copy, week, tmp_path / "out", "vi", load_plan(), excel.load_template(), paths, units=[code]

@@ -13,9 +13,9 @@ import pytest
 from helpers import store
 from helpers.config import load_plan
 from helpers.excel.city import city_pack, load_city_tables
-from helpers.excel.worklists import STATUS_LIST
 from helpers.i18n import t
 from helpers.progress.final import final_tables
+from helpers.record_tables import STATUS_LIST
 from tests.test_excel import PRINT_MAX_COLUMNS, WEEK, table_rows, write_week
 
 END_PLAN = replace(

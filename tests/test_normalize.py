@@ -98,7 +98,7 @@ def test_normalisers_do_not_mutate_their_input():
     ],
 )
 def test_ids_repaired_flagged_or_marked_invalid(raw, org, expected_id, kind, repaired):
-    out = nz.id_series(pd.Series([raw], dtype="object"), organization=pd.Series([org])).iloc[0]
+    out = nz.id_series(pd.Series([raw], dtype="object"), organisation=pd.Series([org])).iloc[0]
     assert (out["id"] if isinstance(out["id"], str) else None) == expected_id
     assert out["kind"] == kind
     assert bool(out["repaired"]) is repaired
@@ -156,7 +156,7 @@ def test_tax_code_check_digit_and_branch(raw, kind):
     """MST (Mã số thuế): 10 digits, the 10th = 10 - (sum of the first nine weighted 31, 29,
     23, 19, 17, 13, 7, 5, 3) mod 11, a remainder of 0 giving no valid code; a branch adds
     ``-NNN``, 001-999 (the rule python-stdnum's ``stdnum.vn.mst`` implements)."""
-    out = nz.id_series(pd.Series([raw]), organization=pd.Series([True])).iloc[0]
+    out = nz.id_series(pd.Series([raw]), organisation=pd.Series([True])).iloc[0]
     assert out["kind"] == kind
 
 

@@ -508,7 +508,7 @@ def test_organisations_counted_per_unit_and_per_type(plan):
             "vehicles_declared": [0, 0, 40],
         }
     )
-    units = build(plan, status_table(records(A, assigned=3)), organizations=orgs)
+    units = build(plan, status_table(records(A, assigned=3)), organisations=orgs)
     assert units.loc[
         A, ["org_count", "org_dispatches", "org_worked_directly", "org_vehicles_counted"]
     ].tolist() == [2, 1, 1, 15]

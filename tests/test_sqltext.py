@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers import store
-from helpers.excel.build import overlong_texts
 from helpers.paths import PACKAGE_DIR
+from helpers.record_tables import overlong_texts
 from helpers.sqltext import ident, literal
 
 # what a hostile or clumsy delivery can put in a header, a cell or a folder name

@@ -57,6 +57,15 @@ def t(key: str, lang: str, **values: Any) -> str:
     return str(node).format(**values) if values else str(node)
 
 
+def code_label(section: str, code: str, lang: str) -> str:
+    """The wording of a code from a catalogue section; the code itself if it has none (a new
+    code from an upstream stage must not stop a report)."""
+    try:
+        return t(f"{section}.{code}", lang)
+    except KeyError:
+        return str(code)
+
+
 def labels(section: str, lang: str) -> dict[str, str]:
     """All texts of one section, e.g. labels('status', 'vi') -> {'cleaned': 'Đã làm sạch', ...}."""
     node: Any = catalogue(lang)

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from helpers import pipeline, store
-from helpers.excel import overlong_texts
 from helpers.paths import Workspace
+from helpers.record_tables import overlong_texts
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from helpers.briefing.text import (
 )
 from helpers.config import Plan
 from helpers.i18n import fmt_date, t
+from helpers.record_tables import STATUS_LIST
 
 # the difficult groups' order on the page: the handover table's, vehicles first
 KIND_ORDER = {"vehicle": 0, "licence": 1}
@@ -204,8 +205,6 @@ def handover_units(handover: pd.DataFrame, lang: str) -> dict[str, Any]:
 
 def handover_where(handover: pd.DataFrame, lang: str) -> str:
     """Where each unit finds its records: the unit pack's sheets of the groups still open."""
-    from helpers.excel.worklists import STATUS_LIST
-
     keys = list(dict.fromkeys(STATUS_LIST[g] for g in handover["group"] if g in STATUS_LIST))
     sheets = ", ".join(f"“{t(f'excel.sheets.{k}', lang)}”" for k in keys)
     return Text(lang)(

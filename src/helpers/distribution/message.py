@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from helpers.config import Plan
-from helpers.excel import next_week_targets
-from helpers.excel.unit import final_lines, handover_lines
 from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
 from helpers.progress.definitions import RANK_SHARE
+from helpers.progress.final import final_lines, handover_lines
 from helpers.progress.narrative import pct_text
+from helpers.progress.targets import next_week_targets
 from helpers.statuses import breach_of
 from helpers.synthetic import both_labels, note
 from helpers.units import UNIT_COUNT

@@ -47,7 +47,6 @@ from helpers.excel.build import (
     PacksResult,
     build_packs,
     bundle,
-    overlong_texts,
     overview,
     unit_file_name,
     unit_tasks,
@@ -75,7 +74,7 @@ from helpers.excel.sheetxml import (
     is_formula_like,
 )
 from helpers.excel.texts import label_series, tx, yes_no
-from helpers.excel.unit import UNIT_VS_CITY, next_week_targets, pending_note, unit_pack
+from helpers.excel.unit import UNIT_VS_CITY, pending_note, unit_pack
 from helpers.excel.units_table import (
     BOOL_COLUMNS,
     METRICS,
@@ -89,8 +88,6 @@ from helpers.excel.units_table import (
     unit_columns,
 )
 from helpers.excel.worklists import (
-    _RECORD_LISTS,
-    GROUP_SHEETS,
     LISTS,
     UNIT_TABLES,
     door_to_door,
@@ -105,7 +102,6 @@ __all__ = [
     "DATE_KINDS",
     "EXCEL_MAX_ROWS",
     "FORMULA_PREFIXES",
-    "GROUP_SHEETS",
     "LISTS",
     "MAX_CELL_CHARS",
     "METRICS",
@@ -120,7 +116,6 @@ __all__ = [
     "UNIT_TABLES",
     "UNIT_TAIL",
     "UNIT_VS_CITY",
-    "_RECORD_LISTS",
     "Column",
     "PackBook",
     "PacksResult",
@@ -139,8 +134,6 @@ __all__ = [
     "load_template",
     "metric_header",
     "metric_kind",
-    "next_week_targets",
-    "overlong_texts",
     "overview",
     "pending_note",
     "print_view_columns",

@@ -34,12 +34,11 @@ from helpers.config import Plan, load_plan
 from helpers.excel.book import document_time, load_template
 from helpers.excel.city import city_pack, load_city_tables
 from helpers.excel.history import unit_history
-from helpers.excel.sheetxml import MAX_CELL_CHARS, SHEET_ROWS
+from helpers.excel.sheetxml import SHEET_ROWS
 from helpers.excel.unit import _write_unit_pack
 from helpers.excel.worklists import LISTS, stage_unit_rows
 from helpers.i18n import check_lang
 from helpers.paths import Workspace
-from helpers.sqltext import ident
 from helpers.synthetic import both_labels, week_is_synthetic
 from helpers.units import official_units
 from helpers.workers import process_pool
@@ -50,42 +49,6 @@ def unit_file_name(unit_code: str, slug: str) -> str:
 
 
 RECORD_TABLES = pipeline.RECORD_TABLES  # declared in helpers.pipeline
-
-
-def overlong_texts(ws: Workspace, week: str) -> int:
-    """Texts of the week's records longer than an Excel cell holds (32,767 UTF-16 units):
-    the unit packs cut them with a marker. Counted before the packs are written, so the
-    briefing (which runs first) can say so; tables not there yet count nothing."""
-    con = store.duckdb_connect(threads=2)
-    total = 0
-    try:
-        for name in RECORD_TABLES:
-            path = store.table_path(ws, name, week)
-            if not path.is_file():
-                continue
-            columns = [
-                row[0]
-                for row in con.execute(
-                    "DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]
-                ).fetchall()
-                if row[1] == "VARCHAR"
-            ]
-            if not columns:
-                continue
-            # a text can only be too long when its UTF-8 bytes are; then count as Excel does
-            # (a character beyond U+FFFF counts twice). A delivery's extra columns keep the
-            # names they were delivered with: quoted by ident(), never pasted; the path is bound.
-            too_long = [
-                f"count(*) FILTER (WHERE CASE WHEN strlen({c}) > {MAX_CELL_CHARS} THEN "
-                f"length({c}) + length(regexp_replace({c}, '[^\\x{{10000}}-\\x{{10FFFF}}]',"
-                f" '', 'g')) > {MAX_CELL_CHARS} ELSE false END)"
-                for c in map(ident, columns)
-            ]
-            query = "SELECT " + ", ".join(too_long) + " FROM read_parquet(?)"
-            total += sum(con.execute(query, [str(path)]).fetchone())
-    finally:
-        con.close()
-    return int(total)
 
 
 def _plain(value: Any) -> Any:

@@ -13,8 +13,8 @@ from helpers.excel.book import PackBook
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import label_series, tx, yes_no
 from helpers.excel.units_table import metric_header
-from helpers.excel.worklists import STATUS_LIST
 from helpers.i18n import fmt_int, t
+from helpers.record_tables import STATUS_LIST
 
 
 def final_results_table(units: pd.DataFrame, verdicts: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -29,10 +29,10 @@ from openpyxl.utils import get_column_letter
 
 from helpers.excel.texts import tx
 from helpers.i18n import fmt_int
+from helpers.record_tables import MAX_CELL_CHARS
 
 EXCEL_MAX_ROWS = 1_048_576
 SHEET_ROWS = EXCEL_MAX_ROWS - 1  # data rows of a sheet under its one header row
-MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 SHEET_NAME_CHARS = 31
 
 # Text a spreadsheet would read as a formula (or that some tools turn into one).

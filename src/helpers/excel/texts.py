@@ -10,21 +10,13 @@ from typing import Any
 
 import pandas as pd
 
+from helpers.i18n import code_label as _catalogue_label
 from helpers.i18n import t
 
 
 def tx(key: str, lang: str, **values: Any) -> str:
     """A text of the catalogue section ``excel``."""
     return t(f"excel.{key}", lang, **values)
-
-
-def _catalogue_label(section: str, code: str, lang: str) -> str:
-    """The wording of a code from a shared catalogue section; the code itself if it has none
-    (a new code from an upstream stage must not stop the packs)."""
-    try:
-        return t(f"{section}.{code}", lang)
-    except KeyError:
-        return str(code)
 
 
 def label_series(values: pd.Series, section: str, lang: str) -> pd.Series:

@@ -11,7 +11,6 @@ rows of its unit; writes only that unit's pack.
 
 from __future__ import annotations
 
-import math
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,54 +30,16 @@ from helpers.excel.texts import _catalogue_label, tx
 from helpers.excel.worklists import (
     GROUPS_KEY,
     LISTS,
-    STATUS_LIST,
     unit_worklists,
     worklist_columns,
 )
 from helpers.i18n import fmt_date, fmt_int, t
 from helpers.progress.commitments import figure_text
 from helpers.progress.deadline import deadline_note, peak_day_text
-from helpers.progress.definitions import RANK_SHARE
-from helpers.progress.narrative import pct_text
+from helpers.progress.final import final_lines, handover_lines
+from helpers.progress.targets import next_week_targets
 from helpers.statuses import breach_of
 from helpers.units import official_units
-
-
-def next_week_targets(unit: dict[str, Any], plan: Plan, week: str) -> list[tuple[str, Any, str]]:
-    """(indicator key, value, kind) of what the unit must reach by the end of next week; in a
-    week that reaches the end of the peak (no next conference), what it has left to hand
-    over: records still to clean per kind and submissions still to review."""
-    rows: list[tuple[str, float, str]] = []
-    final = plan.in_force(date.fromisoformat(week)).reaches_end(date.fromisoformat(week))
-    for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
-        assigned = unit.get(f"{prefix}_assigned")
-        cleaned = unit.get(f"{prefix}_cleaned")
-        if assigned is None or pd.isna(assigned) or cleaned is None or pd.isna(cleaned):
-            continue
-        share = plan.targets.share(kind)
-        base = unit.get(f"{prefix}_cleanable", assigned)  # the target is of cleanable records
-        base = assigned if base is None or pd.isna(base) else base
-        remaining = max(math.ceil(share * float(base) - 1e-9) - int(cleaned), 0)
-        if final:
-            rows.append((f"{prefix}_left", remaining, "int"))
-            continue
-        rate = unit.get(f"{prefix}_required_rate")
-        if (rate is None or pd.isna(rate)) and remaining > 0:
-            # on or past the deadline no pace is required: what is left, not "all of it in a
-            # week" (docs/rules.md, "Days and the deadline")
-            rows.append((f"{prefix}_left", remaining, "int"))
-            continue
-        week_need = 0 if rate is None or pd.isna(rate) else math.ceil(float(rate) * 7 - 1e-9)
-        to_clean = int(min(remaining, max(week_need, 0)))
-        rows.append((f"{prefix}_to_clean", to_clean, "int"))
-        rows.append((f"{prefix}_cleaned_by", int(cleaned) + to_clean, "int"))
-        if float(base) > 0:
-            rows.append((f"{prefix}_share_by", (int(cleaned) + to_clean) / float(base), "pct"))
-    pending = unit.get("backlog_pending")
-    if pending is not None and not pd.isna(pending):
-        rows.append(("reviews_left" if final else "reviews", int(pending), "int"))
-    return rows
-
 
 UNIT_VS_CITY: tuple[tuple[str, str], ...] = (
     ("veh_assigned", "vehicle.assigned"),
@@ -250,50 +211,6 @@ def _unit_summary(
 
 
 SUMMARY_TEXT_WIDTH = 60  # column A of the unit's summary, in characters
-
-
-def final_lines(final: dict[str, Any], plan: Plan, lang: str) -> list[str]:
-    """The unit's whole-campaign result in sentences: outcome and final rank with the ranked
-    share, then each verdict with its reasons (or that it has none). The pack and the e-mail
-    say the same."""
-    r = final["result"]
-    outcome = t(
-        f"briefing.final.outcome_{r['outcome']}", lang, left=fmt_int(r.get("records_left"), lang)
-    )
-    lines = [
-        tx(
-            "unit.final_result",
-            lang,
-            outcome=outcome,
-            rank=fmt_int(r.get("rank"), lang),
-            units=len(official_units()),
-            share=pct_text(r.get(RANK_SHARE), lang),
-            deadline=fmt_date(plan.end, lang),
-        )
-    ]
-    for v in final["verdicts"]:
-        label = _catalogue_label("excel.verdict", str(v["verdict"]), lang)
-        lines.append(f"{label}: {v.get(f'reason_{lang}') or ''}")
-    if not final["verdicts"]:
-        lines.append(tx("unit.final_no_verdict", lang))
-    return lines
-
-
-def handover_lines(final: dict[str, Any], lang: str) -> list[str]:
-    """One line per difficult group the unit hands over: records still open, and its sheet."""
-    lines = []
-    for h in final["handover"]:
-        lines.append(
-            tx(
-                "unit.handover_line",
-                lang,
-                kind=_catalogue_label("briefing.kind", str(h["kind"]), lang),
-                group=_catalogue_label("status", str(h["group"]), lang),
-                open=fmt_int(h["open"], lang),
-                sheet=tx(f"sheets.{STATUS_LIST[str(h['group'])]}", lang),
-            )
-        )
-    return lines
 
 
 def _final_block(book: PackBook, ws, row: int, final: dict[str, Any], plan: Plan, lang: str) -> int:

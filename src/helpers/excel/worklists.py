@@ -28,21 +28,11 @@ from helpers.i18n import labels
 from helpers.normalize import PHONE_PATTERN
 from helpers.paths import Workspace
 from helpers.privacy import mask_id
+from helpers.record_tables import GROUP_SHEETS, RECORD_LISTS
 from helpers.sqltext import literal
 from helpers.statuses import DIFFICULT_GROUPS
 from helpers.units import official_units
 
-# Sheets of difficult data groups: one per group, vehicles and licences together.
-GROUP_SHEETS: dict[str, tuple[str, ...]] = {
-    "duplicate": ("duplicate_registry_record",),
-    "organisation": ("organization_owned",),
-    "invalid_id": ("invalid_owner_id", "invalid_holder_id"),
-    "not_in_population": ("id_not_in_population",),
-    "deceased": ("owner_deceased", "holder_deceased"),
-    "identity": ("identity_mismatch",),
-    "scrapped": ("scrapped_or_lost",),
-    "transferred": ("transferred_not_registered",),
-}
 LISTS: tuple[str, ...] = (
     "pending",
     *GROUP_SHEETS,
@@ -54,17 +44,6 @@ LISTS: tuple[str, ...] = (
 
 # The per-group summary of the door-to-door list (a sheet after it, not a worklist of records).
 GROUPS_KEY = "door_to_door_groups"
-
-# The lists made of registry records, by the statuses they hold.
-_RECORD_LISTS: dict[str, tuple[str, ...]] = {
-    "pending": ("pending_review",),
-    **GROUP_SHEETS,
-    "rejected": ("rejected_awaiting_resubmission",),
-    "elsewhere": ("owner_resides_elsewhere",),
-}
-# The worklist (sheet key: excel.sheets.<key>) holding each status's records in a unit pack:
-# where a unit finds the records of a difficult group still open at the end of the peak.
-STATUS_LIST: dict[str, str] = {s: key for key, statuses in _RECORD_LISTS.items() for s in statuses}
 
 # Walking order of an address: the street (the address without its numbers, lower case), then
 # its numbers from the last to the first: "Số 5 ngõ 12, Tổ 3" -> ("số  ngõ , tổ", [3, 12, 5]),
@@ -187,7 +166,7 @@ _RESOLVED_SQL = (
 
 
 def _records_sql() -> str:
-    key_of = {status: key for key, statuses in _RECORD_LISTS.items() for status in statuses}
+    key_of = {status: key for key, statuses in RECORD_LISTS.items() for status in statuses}
     groups = ", ".join(literal(s) for s in sorted(DIFFICULT_GROUPS))
     resolved = _RESOLVED_SQL.format(groups=groups)
     return _sql("unit_records").format(
@@ -333,7 +312,7 @@ def unit_worklists(
         homes["person_id"] = mask_id(homes["person_id"])
     bounds = records["list_key"].to_numpy(dtype=object)
     lists = {"unmatched": unmatched, "door_to_door": homes}
-    for key in _RECORD_LISTS:
+    for key in RECORD_LISTS:
         first, last = np.searchsorted(bounds, key, "left"), np.searchsorted(bounds, key, "right")
         lists[key] = records.iloc[int(first) : int(last)]
     out = {}

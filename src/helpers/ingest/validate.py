@@ -267,7 +267,7 @@ def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     plate = normalize.plate_series(p.text("plate"), vehicle_type=vehicle_type)
     p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
     owner_kind = _enum(p, "owner_kind", "owner_kind")
-    owner = normalize.id_series(p.text("owner_id"), organization=owner_kind == "organization")
+    owner = normalize.id_series(p.text("owner_id"), organisation=owner_kind == "organization")
     dob = _dates(p, "owner_dob", as_of, year_only=True)
     registered = _dates(p, "registered_on", as_of)
     name = normalize.names_series(p.text("owner_name"))
@@ -444,7 +444,7 @@ def _unit_reports(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame
     )
 
 
-def _organizations(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+def _organisations(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
     _required(p, REQUIRED_COLUMNS["organizations"])
     dispatched = _dates(p, "dispatch_sent_on", as_of)
     worked = _enum(p, "worked_directly", "yes_no")
@@ -521,7 +521,7 @@ _VALIDATORS = {
     "population": _population,
     "submissions": _submissions,
     "unit_reports": _unit_reports,
-    "organizations": _organizations,
+    "organizations": _organisations,
     "commitments": _commitments,
 }
 

@@ -102,10 +102,10 @@ def _mst_ok(off: np.ndarray, data: np.ndarray, lens: np.ndarray) -> np.ndarray:
     return ok & ((lens < 13) | (branch > 0))
 
 
-def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.DataFrame:
+def id_series(values: pd.Series, organisation: pd.Series | None = None) -> pd.DataFrame:
     """Citizen IDs / tax codes -> columns ``id``, ``kind``, ``repaired`` (rules.md, ingest).
 
-    ``organization`` (bool per row) says the holder is an organisation, whose tax code (10
+    ``organisation`` (bool per row) says the holder is an organisation, whose tax code (10
     digits, or 13 with a branch, written ``0101234567-001`` or run together) is kept as
     ``tax_code`` when its check digit holds and its branch is not ``000``. For individuals a
     12-digit number is a CCCD when its first three digits are a province code
@@ -117,8 +117,8 @@ def id_series(values: pd.Series, organization: pd.Series | None = None) -> pd.Da
     n = len(arr)
     org = (
         np.zeros(n, dtype=bool)
-        if organization is None
-        else organization.fillna(False).to_numpy(dtype=bool)
+        if organisation is None
+        else organisation.fillna(False).to_numpy(dtype=bool)
     )
     off, data, lens, digits = _digit_rows(arr)
     first, second, third = (_digit(off, data, i) for i in range(3))

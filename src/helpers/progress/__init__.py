@@ -13,6 +13,7 @@ its inputs alone. The package, in the order a week runs through it:
 - :mod:`.rules`: laggard rules, standings, leader picks (thresholds from ``plan.laggards``
   and ``plan.leaders``).
 - :mod:`.narrative`: reasons, leaders' sentences, talking points, pace and share texts.
+- :mod:`.targets`: what a unit is set for the next conference (its pack and e-mail say it).
 - :mod:`.week`: :func:`compute` (pure) under :func:`progress_week` (reads, computes, writes).
 - :mod:`.figures` (03_progress's charts) and :mod:`.explore` (explore_unit's drill-down).
 
@@ -97,6 +98,7 @@ from helpers.progress.explore import (
     unit_statuses,
 )
 from helpers.progress.figures import chart_city_series, chart_unit_shares
+from helpers.progress.final import final_lines, handover_lines
 from helpers.progress.metrics import (
     backlog_ranking,
     city_progress,
@@ -135,6 +137,7 @@ from helpers.progress.rules import (
     rule_kinds,
     standings,
 )
+from helpers.progress.targets import next_week_targets
 from helpers.progress.week import compute, load_previous, previous_week, progress_week
 from helpers.statuses import STANDINGS
 
@@ -176,13 +179,16 @@ __all__ = [
     "compared_text",
     "compute",
     "daily_series",
+    "final_lines",
     "find_unit",
     "group_progress",
+    "handover_lines",
     "laggard_rules",
     "laggards",
     "leader_picks",
     "leaders",
     "load_previous",
+    "next_week_targets",
     "org_summary",
     "organisations_by_unit",
     "pace_texts",

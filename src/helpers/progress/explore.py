@@ -254,10 +254,10 @@ def unit_self_reports(check: pd.DataFrame, unit_code: str, lang: str, *, days: i
 
 
 def unit_organisations(
-    organizations: pd.DataFrame, unit_code: str, lang: str, *, as_of: date
+    organisations: pd.DataFrame, unit_code: str, lang: str, *, as_of: date
 ) -> pd.DataFrame:
     """Organisations on the unit's territory by type (:func:`org_summary`), in ``lang``."""
-    mine = org_summary(organizations.loc[organizations["unit_code"] == unit_code], as_of=as_of)
+    mine = org_summary(organisations.loc[organisations["unit_code"] == unit_code], as_of=as_of)
     mine = mine.assign(org_type=mine["org_type"].map(lambda c: t(f"excel.org_type.{c}", lang)))
     return mine.rename(columns=_explore_headers(mine.columns, lang))
 

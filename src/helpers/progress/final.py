@@ -33,9 +33,11 @@ import pandas as pd
 
 from helpers import pipeline
 from helpers.config import Final, Plan
-from helpers.i18n import LANGS, fmt_date, fmt_int, t
+from helpers.i18n import LANGS, code_label, fmt_date, fmt_int, t
 from helpers.progress.definitions import GROUPS, KINDS, ORG_TYPES, PREFIX, RANK_SHARE, _share
 from helpers.progress.narrative import pct_text
+from helpers.record_tables import STATUS_LIST
+from helpers.units import official_units
 
 FINAL_TABLES: tuple[str, ...] = pipeline.FINAL_TABLES  # declared in helpers.pipeline
 VERDICTS: tuple[str, ...] = ("praise", "criticise")
@@ -394,3 +396,50 @@ def final_tables(
         "final_handover": final_handover(units),
         "final_verdicts": final_verdicts(result, plan),
     }
+
+
+# The unit's result in words: the unit pack and the e-mail that carries it print the same lines.
+
+
+def final_lines(final: dict[str, Any], plan: Plan, lang: str) -> list[str]:
+    """The unit's whole-campaign result in sentences: outcome and final rank with the ranked
+    share, then each verdict with its reasons (or that it has none). The pack and the e-mail
+    say the same."""
+    r = final["result"]
+    outcome = t(
+        f"briefing.final.outcome_{r['outcome']}", lang, left=fmt_int(r.get("records_left"), lang)
+    )
+    lines = [
+        t(
+            "excel.unit.final_result",
+            lang,
+            outcome=outcome,
+            rank=fmt_int(r.get("rank"), lang),
+            units=len(official_units()),
+            share=pct_text(r.get(RANK_SHARE), lang),
+            deadline=fmt_date(plan.end, lang),
+        )
+    ]
+    for v in final["verdicts"]:
+        label = code_label("excel.verdict", str(v["verdict"]), lang)
+        lines.append(f"{label}: {v.get(f'reason_{lang}') or ''}")
+    if not final["verdicts"]:
+        lines.append(t("excel.unit.final_no_verdict", lang))
+    return lines
+
+
+def handover_lines(final: dict[str, Any], lang: str) -> list[str]:
+    """One line per difficult group the unit hands over: records still open, and its sheet."""
+    lines = []
+    for h in final["handover"]:
+        lines.append(
+            t(
+                "excel.unit.handover_line",
+                lang,
+                kind=code_label("briefing.kind", str(h["kind"]), lang),
+                group=code_label("status", str(h["group"]), lang),
+                open=fmt_int(h["open"], lang),
+                sheet=t(f"excel.sheets.{STATUS_LIST[str(h['group'])]}", lang),
+            )
+        )
+    return lines

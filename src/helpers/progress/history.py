@@ -129,7 +129,7 @@ def aggregates_as_of(
     *,
     as_of: date,
     self_report_check: pd.DataFrame | None = None,
-    organizations: pd.DataFrame | None = None,
+    organisations: pd.DataFrame | None = None,
 ) -> Aggregates:
     """The current week's aggregates cut back to ``as_of`` (an earlier week's last day).
 
@@ -158,16 +158,16 @@ def aggregates_as_of(
     self_reports = agg.self_reports
     if self_report_check is not None:
         self_reports = self_report_summary(self_report_check, plan, as_of=as_of)
-    orgs, org_types = agg.organizations, agg.org_types
-    if organizations is not None:
-        orgs = organisations_by_unit(organizations, as_of=as_of)
-        org_types = org_summary(organizations, as_of=as_of)
+    orgs, org_types = agg.organisations, agg.org_types
+    if organisations is not None:
+        orgs = organisations_by_unit(organisations, as_of=as_of)
+        org_types = org_summary(organisations, as_of=as_of)
     return Aggregates(
         counts=counts,
         daily=daily,
         backlog=backlog,
         self_reports=self_reports,
-        organizations=orgs,
+        organisations=orgs,
         org_types=org_types,
         review_days=agg.review_days,
     )

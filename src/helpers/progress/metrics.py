@@ -270,7 +270,7 @@ def unit_table(
             out[col] = out[col].fillna(False).astype("bool")
         elif col.startswith(("self_report_reported", "self_report_system")):
             out[col] = out[col].fillna(0).astype("int64")
-    orgs = agg.organizations
+    orgs = agg.organisations
     out = out.merge(
         orgs.assign(unit_code=orgs["unit_code"].astype("str")), on="unit_code", how="left"
     )
@@ -303,7 +303,7 @@ def unit_progress(
     *,
     as_of: date,
     self_report_check: pd.DataFrame | None = None,
-    organizations: pd.DataFrame | None = None,
+    organisations: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
     previous_as_of: date | None = None,
 ) -> pd.DataFrame:
@@ -315,7 +315,7 @@ def unit_progress(
         plan,
         as_of=as_of,
         self_report_check=self_report_check,
-        organizations=organizations,
+        organisations=organisations,
     )
     return unit_table(agg, plan, as_of=as_of, previous=previous, previous_as_of=previous_as_of)
 

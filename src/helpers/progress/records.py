@@ -272,10 +272,10 @@ def self_report_summary(check: pd.DataFrame, plan: Plan, *, as_of: date) -> pd.D
     return out
 
 
-def organisations_by_unit(organizations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
+def organisations_by_unit(organisations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
     """Per unit: organisations, dispatches sent by ``as_of``, worked with directly, vehicles
     counted and declared (the organisations group the conferences report)."""
-    orgs = _org_frame(organizations, as_of)
+    orgs = _org_frame(organisations, as_of)
     out = orgs.groupby("unit_code", as_index=False).agg(
         org_count=("org_id", "count"),
         org_dispatches=("dispatched", "sum"),
@@ -286,11 +286,11 @@ def organisations_by_unit(organizations: pd.DataFrame, *, as_of: date) -> pd.Dat
     return out
 
 
-def org_summary(organizations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
+def org_summary(organisations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
     """One row per ``org_type`` (all six, zeros included). ``orgs_both``, ``counted_both`` and
     ``declared_both`` are over the organisations that gave both vehicle figures: the only ones
     whose declared share of counted vehicles means anything (docs/rules.md, "Organisations")."""
-    orgs = _org_frame(organizations, as_of)
+    orgs = _org_frame(organisations, as_of)
     both = orgs["has_both"].astype(bool)
     orgs = orgs.assign(
         counted_both=orgs["vehicles_counted"].where(both, 0),
@@ -314,20 +314,20 @@ def org_summary(organizations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
     return out
 
 
-def _org_frame(organizations: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    missing = [c for c in _REQUIRED["organizations"] if c not in organizations.columns]
+def _org_frame(organisations: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    missing = [c for c in _REQUIRED["organizations"] if c not in organisations.columns]
     if missing:
         raise PipelineError(f"organizations: columns {', '.join(missing)} missing")
-    sent = pd.to_datetime(organizations["dispatch_sent_on"]).dt.date
-    counted = pd.to_numeric(organizations["vehicles_counted"])
-    declared = pd.to_numeric(organizations["vehicles_declared"])
+    sent = pd.to_datetime(organisations["dispatch_sent_on"]).dt.date
+    counted = pd.to_numeric(organisations["vehicles_counted"])
+    declared = pd.to_numeric(organisations["vehicles_declared"])
     return pd.DataFrame(
         {
-            "org_id": organizations["org_id"],
-            "org_type": organizations["org_type"].astype("str"),
-            "unit_code": organizations["unit_code"].astype("str"),
+            "org_id": organisations["org_id"],
+            "org_type": organisations["org_type"].astype("str"),
+            "unit_code": organisations["unit_code"].astype("str"),
             "dispatched": (sent.notna() & (sent <= as_of)).astype("int64"),
-            "worked": organizations["worked_directly"].fillna(False).astype("bool").astype("int64"),
+            "worked": organisations["worked_directly"].fillna(False).astype("bool").astype("int64"),
             "vehicles_counted": counted.fillna(0),
             "vehicles_declared": declared.fillna(0),
             # a figure left blank is no figure: 0 declared is a figure, nothing is not
@@ -344,7 +344,7 @@ class Aggregates:
     daily: pd.DataFrame  # unit_code, kind, date, submitted_day, approved_day, cleaned_day
     backlog: pd.DataFrame  # unit_code, backlog_pending, backlog_median_lag_days, ...
     self_reports: pd.DataFrame  # unit_code, self_report_ratio, self_report_overstated, ...
-    organizations: pd.DataFrame  # per-unit organisation counts
+    organisations: pd.DataFrame  # per-unit organisation counts
     org_types: pd.DataFrame  # per-org_type summary
     # unit_code, submitted_on, reviewed_on, submissions, lag_days: the backlog of any earlier
     # day (None: not aggregated, an earlier week recomputed from these has no backlog)
@@ -359,7 +359,7 @@ def aggregate(
     *,
     as_of: date,
     self_report_check: pd.DataFrame | None = None,
-    organizations: pd.DataFrame | None = None,
+    organisations: pd.DataFrame | None = None,
     con=None,
 ) -> Aggregates:
     """Aggregate the record-level tables (DataFrames or Parquet paths) in DuckDB."""
@@ -380,15 +380,15 @@ def aggregate(
     if self_report_check is None:
         self_report_check = _no_self_reports()
     self_reports = self_report_summary(self_report_check, plan, as_of=as_of)
-    if organizations is None:
-        organizations = pd.DataFrame({c: [] for c in _REQUIRED["organizations"]})
+    if organisations is None:
+        organisations = pd.DataFrame({c: [] for c in _REQUIRED["organizations"]})
     return Aggregates(
         counts=pd.concat(counts, ignore_index=True),
         daily=daily,
         backlog=backlog,
         self_reports=self_reports,
-        organizations=organisations_by_unit(organizations, as_of=as_of),
-        org_types=org_summary(organizations, as_of=as_of),
+        organisations=organisations_by_unit(organisations, as_of=as_of),
+        org_types=org_summary(organisations, as_of=as_of),
         review_days=reviews,
     )
 

@@ -153,7 +153,7 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
                 "run 01_ingest and 02_reconcile first"
             )
     check = store.load(ws, "unit_self_report_check", week)
-    organizations = store.load(ws, "organizations", week, columns=list(_REQUIRED["organizations"]))
+    organisations = store.load(ws, "organizations", week, columns=list(_REQUIRED["organizations"]))
     con = _connect(None)
     try:
         agg = aggregate(
@@ -163,7 +163,7 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
             plan,
             as_of=as_of,
             self_report_check=check,
-            organizations=organizations,
+            organisations=organisations,
             con=con,
         )
     finally:
@@ -181,7 +181,7 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
         earlier=earlier_units(ws, week) if len(commitments) else None,
         period=calendar[week],
     )
-    tables |= week_history(ws, week, plan, agg, tables, check, organizations, calendar)
+    tables |= week_history(ws, week, plan, agg, tables, check, organisations, calendar)
     tables |= final_week(tables, plan, as_of=as_of)
     for name in OUTPUT_TABLES:
         store.save(ws, tables[name], name, week)
@@ -200,14 +200,14 @@ def recompute_week(
     week: str,
     *,
     self_report_check: pd.DataFrame | None = None,
-    organizations: pd.DataFrame | None = None,
+    organisations: pd.DataFrame | None = None,
     period: Period | None = None,
 ) -> history.WeekTables:
     """An earlier week recomputed from the current week's aggregates (labelled so), over its
     conference's ``period`` (default: the 7 days to its last day)."""
     as_of = date.fromisoformat(week)
     cut = history.aggregates_as_of(
-        agg, plan, as_of=as_of, self_report_check=self_report_check, organizations=organizations
+        agg, plan, as_of=as_of, self_report_check=self_report_check, organisations=organisations
     )
     tables = compute(cut, plan, as_of=as_of, period=period)
     return history.WeekTables(
@@ -226,7 +226,7 @@ def week_history(
     agg: Aggregates,
     tables: dict[str, pd.DataFrame],
     self_report_check: pd.DataFrame | None = None,
-    organizations: pd.DataFrame | None = None,
+    organisations: pd.DataFrame | None = None,
     calendar: dict[str, conferences.Period] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``rank_history`` and ``followup`` of the week: each earlier conference from its
@@ -240,7 +240,7 @@ def week_history(
             plan,
             earlier,
             self_report_check=self_report_check,
-            organizations=organizations,
+            organisations=organisations,
             period=calendar.get(earlier),
         )
 
