@@ -98,3 +98,37 @@ def test_explore_unit_map_outlines_the_explored_unit_and_keeps_the_standings():
     assert "Phường Hoàn Kiếm on the map of the city" in page
     assert maps.svg_fill(page, "explore-unit-00070") == maps.STANDING_COLOURS["off_track"]
     assert "<title>Phường Hoàn Kiếm: " in page
+
+
+def test_neighbours_are_the_units_that_share_a_border():
+    near = maps.neighbours(maps.load_boundaries())
+    # Hoàn Kiếm and Cửa Nam, two wards of the old centre, share a border; Hoàn Kiếm and Sóc
+    # Sơn, at the city's two ends, do not
+    assert "00082" in near["00070"] and "00070" in near["00082"]
+    assert "00376" not in near["00070"]
+    collection = json.loads(maps.BOUNDARIES_FILE.read_text(encoding="utf-8"))
+    shapes = {
+        f["properties"]["unit_code"]: shapely.geometry.shape(f["geometry"])
+        for f in collection["features"]
+    }
+    border = shapes["00070"].boundary.intersection(shapes["00082"].boundary)
+    assert border.length > 0  # a border, not a corner
+
+
+def test_neighbours_agree_with_shapely_for_every_unit():
+    collection = json.loads(maps.BOUNDARIES_FILE.read_text(encoding="utf-8"))
+    shapes = {
+        f["properties"]["unit_code"]: shapely.geometry.shape(f["geometry"])
+        for f in collection["features"]
+    }
+    codes = list(shapes)
+    tree = shapely.STRtree([shapes[c] for c in codes])
+    near = maps.neighbours(maps.load_boundaries())
+    for code in codes:
+        expected = {
+            codes[j]
+            for j in tree.query(shapes[code])
+            if codes[j] != code
+            and shapes[code].boundary.intersection(shapes[codes[j]].boundary).length > 0
+        }
+        assert set(near[code]) == expected, code

@@ -56,7 +56,7 @@ def project(lon: Any, lat: Any) -> tuple[Any, Any]:
 CENTRE = (*project(*CENTRE_LONLAT[:2]), *project(*CENTRE_LONLAT[2:]))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed as the one object loaded
 class Boundaries:
     """The units' outlines in the map's plane: a matplotlib ``Path`` per official code, the
     point its label goes at, and the file's metadata (source, commit, licence)."""
@@ -385,20 +385,19 @@ def standing_legend(ax: Any, lang: str, counts: Mapping[str, int] | None = None,
     ax.legend(handles=handles, frameon=False, fontsize=7, **kw)
 
 
-def city_standing_map(
+def standing_figure(
     units: Any,
     lang: str,
     *,
     numbers: Mapping[str, str] | None = None,
     highlight: str | None = None,
-    prefix: str = "standing",
     width: float = 7.1,
     height: float = 4.1,
     boundaries: Boundaries | None = None,
-) -> tuple[Markup, str]:
+) -> Any:
     """The city with each unit filled by its standing, ``numbers`` outlined and numbered,
-    ``highlight`` outlined heavily, the central wards in an inset; the inline SVG (a tooltip
-    per unit) and the sentence naming any unit without a boundary."""
+    ``highlight`` outlined heavily, the central wards in an inset: the matplotlib figure,
+    saved as SVG by :func:`city_standing_map` and as PNG for the city pack."""
     from helpers.charts import figure
     from helpers.i18n import t
 
@@ -435,7 +434,115 @@ def city_standing_map(
     inset.set_yticks([])
     counts = units["standing"].value_counts().to_dict()
     standing_legend(city, lang, counts, loc="lower left", bbox_to_anchor=(0.0, -0.02))
+    return fig
+
+
+def city_standing_map(
+    units: Any,
+    lang: str,
+    *,
+    numbers: Mapping[str, str] | None = None,
+    highlight: str | None = None,
+    prefix: str = "standing",
+    width: float = 7.1,
+    height: float = 4.1,
+    boundaries: Boundaries | None = None,
+) -> tuple[Markup, str]:
+    """:func:`standing_figure` as an inline SVG (a tooltip per unit) and the sentence naming
+    any unit without a boundary."""
+    from helpers.i18n import t
+
+    boundaries = boundaries or load_boundaries()
+    fig = standing_figure(
+        units,
+        lang,
+        numbers=numbers,
+        highlight=highlight,
+        width=width,
+        height=height,
+        boundaries=boundaries,
+    )
     titles = unit_titles(units, lang)
     titles |= {k.replace("unit-", "inset-", 1): v for k, v in titles.items()}
     svg = svg_markup(fig, titles, prefix=prefix, alt=t("map.standing_alt", lang))
     return svg, missing_note(units, boundaries, lang, where=prefix)
+
+
+def png_bytes(fig: Any, dpi: float = 100) -> bytes:
+    """The figure as PNG (the workbooks' pictures: Excel shows no SVG everywhere); the same
+    figure as :func:`svg_markup`, only the output format differs."""
+    import matplotlib
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"font.family": "DejaVu Sans"}):  # Vietnamese diacritics
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------
+# neighbours: units that share a border
+
+
+@lru_cache(maxsize=4)
+def neighbours(boundaries: Boundaries) -> Mapping[str, frozenset[str]]:
+    """Each unit's neighbours: the units it shares a border with. The file's borders are
+    simplified once per shared border (coverage-aware, tools/unit_boundaries.py), so two
+    neighbours hold the same vertices along it; two shared vertices make a border (one is a
+    corner touching). Computed from the vertices at once, not pair by pair."""
+    codes = list(boundaries.paths)
+    owner = np.concatenate(
+        [np.full(len(boundaries.paths[c].vertices), i) for i, c in enumerate(codes)]
+    )
+    points = np.concatenate([boundaries.paths[c].vertices for c in codes])
+    # the same longitude/latitude projects to the same floats: round off only the noise
+    keys = np.round(points * 1e4).astype(np.int64)
+    pairs = np.unique(np.column_stack([keys, owner]), axis=0)  # each vertex once per unit
+    _, vertex, counts = np.unique(pairs[:, :2], axis=0, return_inverse=True, return_counts=True)
+    vertex = vertex.ravel()
+    shared = counts[vertex] > 1
+    order = np.argsort(vertex[shared], kind="stable")
+    groups = np.split(pairs[shared][order, 2], np.cumsum(counts[counts > 1])[:-1])
+    touching: dict[tuple[int, int], int] = {}
+    for group in groups:  # a vertex held by 2 units (3 at a triple point): a few thousand
+        for a in group:
+            for b in group:
+                if a < b:
+                    touching[(a, b)] = touching.get((a, b), 0) + 1
+    out: dict[str, set[str]] = {c: set() for c in codes}
+    for (a, b), n in touching.items():
+        if n >= 2:
+            out[codes[a]].add(codes[b])
+            out[codes[b]].add(codes[a])
+    return {c: frozenset(v) for c, v in out.items()}
+
+
+def neighbourhood_figure(
+    code: str,
+    fills: Mapping[str, str],
+    label: str,
+    *,
+    size: float = 2.6,
+    boundaries: Boundaries | None = None,
+) -> Any:
+    """The unit ``code`` among its neighbours: the window around them, each filled by
+    ``fills`` (the units beyond them grey), the unit outlined heavily and labelled."""
+    from helpers.charts import figure
+
+    boundaries = boundaries or load_boundaries()
+    near = [code, *sorted(neighbours(boundaries)[code])]
+    box = np.array([boundaries.boxes[c] for c in near])
+    x0, y0, x1, y1 = box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()
+    pad = 0.03 * max(x1 - x0, y1 - y0)
+    fig = figure(size, size)
+    ax = fig.subplots()
+    draw_units(
+        ax,
+        boundaries,
+        {c: fills[c] for c in near if c in fills},
+        numbers={code: label},
+        highlight=code,
+        extent=(x0 - pad, y0 - pad, x1 + pad, y1 + pad),
+        linewidth=0.6,
+        fontsize=7,
+    )
+    return fig

@@ -280,8 +280,12 @@ def build_packs(
             rows_per_sheet=rows_per_sheet,
         )
         passwords = protect.unit_passwords(ws, plan, [task["unit"]["unit_code"] for task in tasks])
+        # every unit's standing: each pack's map colours its unit's neighbours
+        progress = store.load(ws, "unit_progress", week)
+        standings = progress.set_index("unit_code")["standing"].astype(str).to_dict()
         for task in tasks:
             task["password"] = passwords.get(task["unit"]["unit_code"])
+            task["standings"] = standings
         result.units = write_unit_packs(tasks, workers=workers)
     result.unit_lang = unit_lang
     seconds["units"] = round(time.perf_counter() - t1, 2)

@@ -28,6 +28,7 @@ from helpers.excel.book import PackBook, document_time, load_template, title_blo
 from helpers.excel.city_final import final_sheets
 from helpers.excel.commitments import commitments_sheet
 from helpers.excel.history import history_sheet
+from helpers.excel.pictures import city_map
 from helpers.excel.sheetxml import Column
 from helpers.excel.texts import _catalogue_label, label_series, tx, yes_no
 from helpers.excel.units_table import (
@@ -123,6 +124,15 @@ def _city_summary(
     row = book.block_table(ws, header_row, columns, rows, table_name="Kpi", kinds=kinds_of)
     ws.freeze_panes = f"A{header_row + 1}"
     ws.print_title_rows = f"1:{header_row - 3}"  # the title lines, not a table's header
+    # beside the KPI table, one empty column apart: the table's rows and the page stay as
+    # they were (the picture is within the landscape page's width)
+    city_map(
+        book,
+        ws,
+        tables["unit_progress"],
+        lang,
+        f"{get_column_letter(len(columns) + 2)}{header_row}",
+    )
     ws.row_breaks.append(Break(id=row - 1))  # talking points start a printed page
     book.heading(ws, row, tx("summary.talking_points", lang))
     points = tables["talking_points"]

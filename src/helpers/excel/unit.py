@@ -12,6 +12,7 @@ rows of its unit; writes only that unit's pack.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from helpers.excel.book import PackBook, document_time, load_template, title_blo
 from helpers.excel.city import _line_chart, metric_header, metric_kind
 from helpers.excel.commitments import commitments_sheet, commitments_table
 from helpers.excel.history import unit_history_sheet
+from helpers.excel.pictures import unit_map
 from helpers.excel.sheetxml import SHEET_ROWS, Column
 from helpers.excel.texts import _catalogue_label, tx
 from helpers.excel.worklists import (
@@ -86,6 +88,7 @@ def _unit_summary(
     lang: str,
     commitments: pd.DataFrame | None = None,
     final: dict[str, Any] | None = None,
+    standings: Mapping[str, str] | None = None,
 ) -> None:
     ws = book.sheet(tx("sheets.unit_summary", lang))
     # set first: a wrapped text row grows to fit the width its column has when it is written
@@ -145,6 +148,8 @@ def _unit_summary(
     )
     ws.freeze_panes = f"A{header_row + 1}"
     ws.print_title_rows = f"1:{header_row - 3}"  # the title lines, not a table's header
+    if standings is not None:  # beside the table, one empty column apart
+        unit_map(book, ws, unit, standings, lang, f"E{header_row}")
 
     if final is not None:  # the end of the peak: the whole campaign's verdict, first
         row = _final_block(book, ws, row, final, plan, lang)
@@ -376,9 +381,11 @@ def unit_pack(
     history: pd.DataFrame | None = None,
     commitments: pd.DataFrame | None = None,
     final: dict[str, Any] | None = None,
+    standings: Mapping[str, str] | None = None,
 ) -> PackBook:
-    """One unit's pack: its summary against the city, its commanders' commitments (when it
-    gave some), then every worklist."""
+    """One unit's pack: its summary against the city (with the unit among its neighbours on a
+    map when ``standings`` gives every unit's standing by code), its commanders' commitments
+    (when it gave some), then every worklist."""
     plan = plan.in_force(date.fromisoformat(week))  # the deadline in force at the week
     template = template or load_template()
     title = tx(
@@ -404,6 +411,7 @@ def unit_pack(
         lang,
         commitments,
         final,
+        standings,
     )
     if daily is not None:
         _daily_sheet(book, daily, lang, _daily_note(unit, plan, week, lang))
@@ -490,6 +498,7 @@ def _write_unit_pack(task: dict[str, Any]) -> dict[str, Any]:
         history=task.get("history"),
         commitments=pd.DataFrame(task.get("commitments") or []),
         final=task.get("final"),
+        standings=task.get("standings"),
     )
     path = book.save(Path(task["path"]), level=task["level"])
     if task.get("password"):  # encrypted here, in the worker: the packs' cores do it in parallel
