@@ -1230,6 +1230,7 @@ def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -
             i18n.fmt_int(max(len(lag) - briefing.SUMMARY_LAGGARDS, 0), lang),
         }
         shown = briefing.laggards_in_order(lag).head(briefing.SUMMARY_LAGGARDS)
+        out.add(i18n.fmt_int(len(shown), lang))  # "below, the 5 lowest-ranked"
         share = briefing.rank_share(lag)
         for _, r in shown.iterrows():
             out |= {i18n.fmt_int(r["rank"], lang), progress.pct_text(r[share], lang)}
@@ -1358,7 +1359,7 @@ def test_summary_figures_are_table_values_in_every_sample_week_and_language(
         told[week] = tables
         data = briefing.load_briefing_data(ws, week)
         for lang in ("vi", "en"):  # a revised bar is said as a revision beside the chart
-            note = briefing.parts.revisions_note(data, week_plan, lang)
+            note = briefing.parts_city.revisions_note(data, week_plan, lang)
             for _, row in gains[gains["revised"]].iterrows():
                 assert i18n.fmt_int(row["cleaned_told"], lang) in note, (week, lang)
         for lang in ("vi", "en") if week in printed else ():

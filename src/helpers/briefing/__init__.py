@@ -49,7 +49,6 @@ from helpers.briefing.parts import (
     PARTS,
     SUMMARY_LAGGARDS,
     breach_label,
-    city_part,
     cover_part,
     data_as_of_part,
     kpi_values,
@@ -59,9 +58,8 @@ from helpers.briefing.parts import (
     summary_part,
     table,
     two_up,
-    units_chart_part,
-    units_part,
 )
+from helpers.briefing.parts_city import city_part, units_chart_part, units_part
 from helpers.briefing.parts_commitments import commitment_rows, commitments_part, figure_text
 from helpers.briefing.parts_detail import (
     APPENDIX_COLUMNS,

@@ -17,13 +17,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from helpers.briefing.data import BriefingData
 from helpers.briefing.export import TEMPLATE_DIR
 from helpers.briefing.parts import (
-    city_part,
     cover_part,
     laggards_part,
     summary_part,
-    units_chart_part,
-    units_part,
 )
+from helpers.briefing.parts_city import city_part, units_chart_part, units_part
 from helpers.briefing.parts_commitments import commitments_part
 from helpers.briefing.parts_detail import appendix_part, backlog_part, orgs_part, quality_part
 from helpers.briefing.parts_final import final_part, final_results_part

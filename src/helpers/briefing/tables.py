@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers import pipeline
 from helpers.briefing.data import BriefingData
 from helpers.briefing.text import is_missing
 from helpers.config import KIND_PREFIX, RECORD_KINDS, Plan
@@ -245,14 +246,9 @@ def difficult_groups(units: pd.DataFrame) -> pd.DataFrame:
     return wide.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
-SOURCES = (
-    "registry_vehicles",
-    "registry_licences",
-    "population",
-    "submissions",
-    "unit_reports",
-    "organizations",
-)
+# the sources whose freshness the cover shows (every declared one but the optional
+# commitments, which are dated by each commitment), in the order of the declaration
+SOURCES = tuple(s for s in pipeline.SOURCES if s != "commitments")
 
 
 def ledger_by_source(ledger: list[dict]) -> pd.DataFrame:

@@ -101,10 +101,14 @@ GROUP BY submission_id
 """
 
 
+# the two ways of finding near plates, each in its own SQL file (a fixed name, never built)
+CANDIDATE_FILES = {"neighbours": "candidates_neighbours", "deletions": "candidates_deletions"}
+
+
 def _candidates_sql(method: str) -> str:
     return (
         sql("candidates_head")
-        + sql(f"candidates_{method}")
+        + sql(CANDIDATE_FILES[method])
         + _CANDIDATES_TAIL.format(max_candidates=MAX_CANDIDATES)
     )
 
