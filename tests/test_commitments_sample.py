@@ -144,7 +144,8 @@ def test_sample_unit_pack_shows_its_own_commitments_and_the_city_pack_all(tracke
     assert {r[0] for r in rows[1:]} == {code}
     labels = {t(f"commitments.status.{s}", "vi") for s in mine["status"]}
     assert {r[-2] for r in rows[1:]} == labels  # status, then the commitment as said
-    assert [r[5] for r in rows[1:]] == pytest.approx(
+    now = rows[0].index(t("commitments.columns.value_now", "vi"))  # found by its header
+    assert [r[now] for r in rows[1:]] == pytest.approx(
         mine.sort_values("order")["value_now"].tolist()
     )
     city_book = openpyxl.load_workbook(result.city)

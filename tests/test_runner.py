@@ -26,7 +26,8 @@ WEEK = "2025-11-17"
 
 def write_notebook(folder: Path, name: str, *cells: str) -> None:
     params = new_code_cell(
-        'week: str = ""\nraw_dir: str = ""\nprocessed_dir: str = ""\noutput_dir: str = ""\n'
+        'week: str = ""\nraw_dir: str = ""\nprocessed_dir: str = ""\noutput_root: str = ""\n'
+        'output_dir: str = ""\n'
         "force: bool = False\naccept: bool = False",
         metadata={"tags": ["parameters"]},
     )

@@ -58,7 +58,7 @@ def weekly_gains(data: BriefingData, plan: Plan) -> pd.DataFrame:
     ``conference_gains`` (with ``cleaned_told`` and ``revised``: what each conference was
     told); a folder written before it: from the daily series and the rank history's weeks
     (without one, weeks ending on the briefing's weekday), nothing known as told."""
-    gains = data.conference_gains
+    gains = getattr(data, "conference_gains", None)  # none in a hand-made view
     if gains is not None and len(gains) and "revised" in gains:
         out = gains.rename(columns={"week": "week_end", "cleaned": "cleaned_day"})
         out = out[["week_end", "kind", "cleaned_day", "cleaned_told", "revised"]]
@@ -114,7 +114,7 @@ def revised_gains(gains: pd.DataFrame, kind: str) -> pd.DataFrame:
 def previous_told(data: BriefingData, kind: str) -> int | None:
     """What the previous conference was told it cleaned in its period, when later deliveries
     revised that figure (else None: the figure shown is the one it was told)."""
-    gains = data.conference_gains
+    gains = getattr(data, "conference_gains", None)  # none in a hand-made view
     if gains is None or gains.empty or "revised" not in gains:
         return None
     rows = gains.loc[(gains["kind"] == kind) & gains["week"].notna()]

@@ -196,6 +196,9 @@ _EXPLORE_HEADERS = {
     "worked_directly": "excel.columns.worked_directly",
     "vehicles_counted": "excel.columns.vehicles_counted",
     "vehicles_declared": "excel.columns.vehicles_declared",
+    "orgs_both": "explore.orgs_both",
+    "counted_both": "explore.counted_both",
+    "declared_both": "explore.declared_both",
 }
 
 
