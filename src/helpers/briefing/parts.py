@@ -374,27 +374,13 @@ def summary_laggards(data: BriefingData, lang: str) -> dict[str, Any]:
     then how many more are named and where the full list is."""
     text = Text(lang)
     laggards = laggards_in_order(data.laggards)
-    reason_col = f"reason_{lang}"
     share_col = rank_share(laggards) if len(laggards) else "veh_share_cleaned"
     shown = laggards.head(SUMMARY_LAGGARDS)
-    rows = [
-        {
-            "rank": int_text(r["rank"], lang),
-            "unit": r["unit_name"],
-            "breach": breach_of(r),
-            "breach_label": breach_label(r, lang),
-            "share": pct_text(r[share_col], lang),
-            "reason": next(
-                iter(
-                    reason_sentences(
-                        r[reason_col], lang, r["rules"] if "rules" in r.index else None
-                    )
-                ),
-                "",
-            ),
-        }
-        for _, r in shown.iterrows()
-    ]
+    rows = []
+    for _, r in shown.iterrows():
+        row = laggard_row(r, share_col, lang)
+        row["reason"] = next(iter(row.pop("reasons")), "")  # the first rule's sentence
+        rows.append(row)
     more = len(laggards) - len(shown)
     return {
         "title": text(
@@ -428,6 +414,21 @@ def breach_label(row: pd.Series, lang: str) -> str:
     return t(f"progress.breach.{breach_of(row)}", lang)
 
 
+def laggard_row(r: pd.Series, share_col: str, lang: str) -> dict[str, Any]:
+    """One laggard as the summary and the laggards part show it: rank, unit, what it is named
+    for, its ranked share and the sentences of its reason, one per rule."""
+    return {
+        "rank": int_text(r["rank"], lang),
+        "unit": r["unit_name"],
+        "breach": breach_of(r),
+        "breach_label": breach_label(r, lang),
+        "share": pct_text(r[share_col], lang),
+        "reasons": reason_sentences(
+            r[f"reason_{lang}"], lang, r["rules"] if "rules" in r.index else None
+        ),
+    }
+
+
 def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     """Every laggard with every reason sentence, the rules they broke; the leaders with
     theirs."""
@@ -439,19 +440,7 @@ def laggards_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
     # worst first, as the conference takes them
     laggards = laggards_in_order(data.laggards)
     share_col = rank_share(laggards)
-    rows = [
-        {
-            "rank": int_text(r["rank"], lang),
-            "unit": r["unit_name"],
-            "breach": breach_of(r),
-            "breach_label": breach_label(r, lang),
-            "share": pct_text(r[share_col], lang),
-            "reasons": reason_sentences(
-                r[reason_col], lang, r["rules"] if "rules" in r.index else None
-            ),
-        }
-        for _, r in laggards.iterrows()
-    ]
+    rows = [laggard_row(r, share_col, lang) for _, r in laggards.iterrows()]
     by_rule = laggard_rule_counts(laggards)
     rule_rows = []
 
