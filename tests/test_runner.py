@@ -848,6 +848,23 @@ def test_the_kernel_talks_over_local_ipc_and_prints_no_tcp_warning(tmp_ws, tmp_p
     assert (tmp_ws.output / WEEK / "notebooks" / "01_ingest.ipynb").is_file()
 
 
+def test_the_kernels_sockets_are_in_a_private_folder_not_beside_the_notebooks(tmp_ws, tmp_path):
+    # In the notebooks' folder, two kernels started at once could pick the same socket names
+    # and a killed run left its sockets there (notebooks/kernel-ipc-1 … 10).
+    nbs = tmp_path / "sockets"
+    nbs.mkdir()
+    write_notebook(
+        nbs,
+        "01_ingest",
+        "import os\n"
+        "left = [n for n in os.listdir('.') if n.startswith('kernel-ipc')]\n"
+        "assert not left, left",
+    )
+    (tmp_ws.raw / WEEK).mkdir()
+    runner.run(WEEK, ["vi"], tmp_ws, steps=[Step("01_ingest")], notebooks_dir=nbs, echo=print)
+    assert not [p.name for p in nbs.iterdir() if p.name.startswith("kernel-ipc")]
+
+
 def test_the_last_line_names_the_briefing_and_the_units_zip(tmp_ws, tmp_path):
     nbs = tmp_path / "last"
     nbs.mkdir()

@@ -145,10 +145,23 @@ def _ipc_kernel_manager(log: Path | None = None) -> type:
     ZipFile.__del__`` from each worker on a full disk) is noise on the console, where the
     run says its one line. The runner keeps the file with the failed run's notebooks."""
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum
+    from traitlets import CaselessStrEnum, default
 
     class IpcKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _ip_default(self) -> str:
+            # jupyter_client names the sockets "kernel-ipc-<n>" in the working folder
+            # (notebooks/): two kernels started at once there can pick the same names, and a
+            # killed run leaves its sockets beside the notebooks. Each kernel gets its own
+            # private folder instead.
+            return str(Path(tempfile.mkdtemp(prefix="catp375-kernel-")) / "kernel-ipc")
+
+        def cleanup_ipc_files(self) -> None:
+            super().cleanup_ipc_files()
+            with contextlib.suppress(OSError):  # not empty: a socket still in use is kept
+                Path(self.ip).parent.rmdir()
 
         async def _async_interrupt_kernel(self) -> None:
             # jupyter_client interrupts (SIGINT) every kernel it shuts down, idle or not: a
