@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import mailbox
 import os
 import subprocess
@@ -382,3 +383,33 @@ def test_make_collect_reports_fills_a_delivery_that_ingest_reads(tmp_ws, tmp_pat
     assert read == [f"{WEEK}/unit_reports/00004_own-workbook.xlsx"]
     # the log beside the deliveries and nothing else is named as unread
     assert [w for w in ledger["warnings"] if w["code"] in ("unread_file", "odd_folder")] == []
+
+
+@pytest.mark.parametrize("variable, option", [("FROM", "--from"), ("WEEK", "--week")])
+def test_make_passes_from_and_week_as_one_argument_never_as_code(tmp_path, variable, option):
+    from tests.test_makefile import hostile_values
+
+    out, marker = tmp_path / "argv.json", tmp_path / "pwned"
+    fake = tmp_path / "fake-python"
+    fake.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(out)!r}, 'w').write(json.dumps(sys.argv[1:]))\n",
+        "utf-8",
+    )
+    fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "CATP_RAW_DIR")}
+    for value in hostile_values(marker):
+        given = {"FROM": "mail", "WEEK": WEEK} | {variable: value}
+        args = [f"{k}={v}" for k, v in given.items()]
+        done = subprocess.run(
+            ["make", "-s", "collect-reports", f"PY={fake}", "STAMP=", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert not marker.exists(), value
+        argv = json.loads(out.read_text("utf-8"))
+        assert argv[argv.index(option) + 1] == value
