@@ -413,3 +413,15 @@ def test_make_passes_from_and_week_as_one_argument_never_as_code(tmp_path, varia
         assert not marker.exists(), value
         argv = json.loads(out.read_text("utf-8"))
         assert argv[argv.index(option) + 1] == value
+
+
+def test_an_attachment_name_with_folders_never_reaches_the_disk_as_a_path(dirs, tmp_path):
+    raw, mail = dirs
+    data = workbook(DAILY)
+    save(mail, "a.eml", message(NGOC_HA, [("../../../evil.xlsx", data), ("..", data)]))
+    run(raw, mail)
+    assert files_under(tmp_path).keys() == {
+        "mail/a.eml",
+        f"raw/{WEEK}/unit_reports/00008_unit_daily_2025-11-17.xlsx",
+        "raw/collect-log.csv",
+    }

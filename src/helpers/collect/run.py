@@ -136,15 +136,14 @@ def classify(
                 "action": "refused",
                 "reason": "not a readable .xlsx workbook (damaged, or another file renamed)",
             }
-        # identify() reads a file: the attachment under its own name, in a folder of its own
-        folder = scratch / str(seq)
-        folder.mkdir()
-        path = folder / att.name
+        # identify() reads a file: a name of ours (the sender's may be '..' or too long)
+        path = scratch / f"{seq}.xlsx"
         path.write_bytes(att.content)
         try:
             identity = identify(path)
         except FormError as exc:
-            return row | {"action": "refused", "reason": f"a damaged issued form: {exc}"}
+            said = str(exc).replace(path.name, att.name, 1)
+            return row | {"action": "refused", "reason": f"a damaged issued form: {said}"}
     if identity is not None:
         unit = identity.unit_code
         name = f"{unit}_{identity.form}_{identity.first_day.isoformat()}.xlsx"
