@@ -24,12 +24,12 @@ WAIT ?=
 # make (read through $(value)) nor by the shell; and it is not exported, since make would
 # expand it on the way into the environment. Whatever it holds, it is one argument, which the
 # command checks. `$(call arg,WEEK)` is the word; `$(call given,FORCE)` its raw value for tests.
-USER_VARS := WEEK REPORT_LANG SCENARIO SCALE STAGES RUNS RAW_DIR UNIT WAIT FORCE ACCEPT ANY_WEEK DRY_RUN CATP_RAW_DIR TEST_WORKERS UPGRADE
+USER_VARS := WEEK FROM REPORT_LANG SCENARIO SCALE STAGES RUNS RAW_DIR UNIT WAIT FORCE ACCEPT ANY_WEEK DRY_RUN CATP_RAW_DIR TEST_WORKERS UPGRADE
 unexport $(USER_VARS)
 arg = '$(subst ','\'',$(value $(1)))'
 given = $(value $(1))
 
-.PHONY: help setup weekly-report send-packs rotate-passwords test lab kernel sample-data eval bench lint format check lock clean
+.PHONY: help setup weekly-report send-packs collect-reports rotate-passwords test lab kernel sample-data eval bench lint format check lock clean
 
 # the descriptions in one column after the longest target's name, wrapped at 100 characters
 help: ## List the targets with one line each
@@ -83,6 +83,9 @@ weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-
 
 send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all; UNIT=00008 only that unit)
 	$(PY) -m helpers.distribution --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))
+
+collect-reports: $(STAMP) ## Put the reports units returned by mail into the deliveries (FROM=folder of saved .eml files or a maildir; WEEK=YYYY-MM-DD for units' own workbooks); logged in <raw>/collect-log.csv
+	$(PY) -m helpers.collect --from $(call arg,FROM) $(if $(call given,WEEK),--week $(call arg,WEEK)) $(if $(call given,CATP_RAW_DIR),--raw-dir $(call arg,CATP_RAW_DIR))
 
 rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="00008 00070"; UNIT=missing, UNIT=all); rebuild the packs after
 	@test -n $(call arg,UNIT) || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
