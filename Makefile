@@ -28,6 +28,9 @@ USER_VARS := WEEK FROM REPORT_LANG SCENARIO SCALE STAGES RUNS RAW_DIR UNIT WAIT 
 unexport $(USER_VARS)
 arg = '$(subst ','\'',$(value $(1)))'
 given = $(value $(1))
+# CATP_RAW_DIR (real deliveries elsewhere) is not exported with the others: it is handed to the
+# commands that read the deliveries as one quoted word in their environment.
+raw_env = $(if $(call given,CATP_RAW_DIR),CATP_RAW_DIR=$(call arg,CATP_RAW_DIR))
 
 .PHONY: help setup weekly-report send-packs collect-reports rotate-passwords test lab kernel sample-data eval bench lint format check lock clean
 
@@ -79,10 +82,10 @@ sample-data: $(SYNTH_STAMP) ## Generate the synthetic sample campaign into data/
 SAMPLE_IF_NEEDED := $(if $(call given,CATP_RAW_DIR),$(STAMP),sample-data)
 
 weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-MM-DD, REPORT_LANG=vi|en|"vi en", WAIT=1 queues behind a running one, FORCE=1 rebuilds what is unchanged too, ACCEPT=1 goes on past a file rejected whole, said on the cover, ANY_WEEK=1 builds a week after the campaign)
-	$(PY) -m helpers.runner --week $(call arg,WEEK) --lang $(call arg,REPORT_LANG) $(if $(filter-out 0,$(call given,WAIT)),--wait) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(filter 1 true yes,$(call given,ACCEPT)),--accept) $(if $(filter 1 true yes,$(call given,ANY_WEEK)),--any-week)
+	$(raw_env) $(PY) -m helpers.runner --week $(call arg,WEEK) --lang $(call arg,REPORT_LANG) $(if $(filter-out 0,$(call given,WAIT)),--wait) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(filter 1 true yes,$(call given,ACCEPT)),--accept) $(if $(filter 1 true yes,$(call given,ANY_WEEK)),--any-week)
 
 send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all; UNIT=00008 only that unit)
-	$(PY) -m helpers.distribution --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))
+	$(raw_env) $(PY) -m helpers.distribution --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))
 
 collect-reports: $(STAMP) ## Put the reports units returned by mail into the deliveries (FROM=folder of saved .eml files or a maildir; WEEK=YYYY-MM-DD for units' own workbooks); logged in <raw>/collect-log.csv
 	$(PY) -m helpers.collect --from $(call arg,FROM) $(if $(call given,WEEK),--week $(call arg,WEEK)) $(if $(call given,CATP_RAW_DIR),--raw-dir $(call arg,CATP_RAW_DIR))
@@ -95,7 +98,7 @@ test: $(DEV_STAMP) ## Set up, then run the whole test suite (slow end-to-end tes
 	$(PY) -m pytest $(if $(filter-out 0 1,$(call given,TEST_WORKERS)),-n $(call arg,TEST_WORKERS)) $(PYTEST_ARGS)
 
 eval: $(SAMPLE_IF_NEEDED) $(SYNTH_STAMP) ## Score the reconciliation against the synthetic truth (WEEK=2025-11-23; WEEK=all: every delivery)
-	$(PY) -m helpers.evaluate --week $(call arg,WEEK)
+	$(raw_env) $(PY) -m helpers.evaluate --week $(call arg,WEEK)
 
 bench: $(SYNTH_STAMP) ## Floor, cold run per stage, warm and unchanged runs (SCENARIO=sample|city, SCALE=0.1, STAGES=excel, RUNS=floor,cold, RAW_DIR=)
 	$(PY) -m helpers.bench --scenario $(call arg,SCENARIO) $(if $(call given,SCALE),--scale $(call arg,SCALE)) $(if $(call given,STAGES),--stages $(call arg,STAGES)) $(if $(call given,RUNS),--runs $(call arg,RUNS)) $(if $(call given,RAW_DIR),--raw-dir $(call arg,RAW_DIR))

@@ -193,3 +193,30 @@ def test_a_user_level_kernel_of_another_checkout_does_not_take_over_the_runs(tmp
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() != "/elsewhere/.venv/bin/python"
+
+
+@pytest.mark.parametrize("target", ["weekly-report", "send-packs", "eval"])
+def test_the_deliveries_folder_in_catp_raw_dir_reaches_the_command(tmp_path, target):
+    # CATP_RAW_DIR is a user variable (never exported raw, see USER_VARS): the command read
+    # data/raw instead, so a run meant for the real deliveries built the sample's figures.
+    seen = tmp_path / "raw.txt"
+    fake = tmp_path / "fake-python"
+    fake.write_text(
+        f"#!{sys.executable}\nimport os\n"
+        f"open({str(seen)!r}, 'w').write(os.environ.get('CATP_RAW_DIR', '<unset>'))\n",
+        "utf-8",
+    )
+    fake.chmod(0o755)
+    folder = str(tmp_path / "real deliveries 'x' $(y)")
+    env = os.environ | {"CATP_RAW_DIR": folder}
+    env.pop("MAKEFLAGS", None)
+    done = subprocess.run(
+        ["make", "-s", target, f"PY={fake}", *NO_INSTALL],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert seen.read_text("utf-8") == folder
