@@ -22,6 +22,7 @@ from helpers.normalize.arrow import (
     _fold,
     _fold_distinct,
     _from_bytes,
+    _holds,
     _np_bool,
     _null_empty,
     _patch,
@@ -120,6 +121,12 @@ def id_series(values: pd.Series, organisation: pd.Series | None = None) -> pd.Da
         if organisation is None
         else organisation.fillna(False).to_numpy(dtype=bool)
     )
+    off, data = _buffers(arr)
+    if org.any() and _holds(data, b"."):
+        # a tax code written in groups, "01.00.112.437": dots are separators (python-stdnum's
+        # vn.mst reads it so); a citizen's ID keeps them and is invalid
+        dotted = org & _rows_any(data == ord("."), off)
+        arr = _patch(arr, dotted, lambda a: pc.replace_substring(a, ".", ""), distinct=False)
     off, data, lens, digits = _digit_rows(arr)
     first, second, third = (_digit(off, data, i) for i in range(3))
     # the province code once padded to 12: 00d (10 digits), 0dd (11) or ddd (12)
@@ -167,7 +174,8 @@ PHONE_PATTERN = r"0[35789][0-9]{8}|02[0-9]{9}"
 
 def _phone_distinct(arr: pa.Array) -> pa.Array:
     arr = pc.replace_substring_regex(arr, pattern=r"[\s.\-()/]+", replacement="")
-    arr = pc.replace_substring_regex(arr, pattern=r"^(?:\+|00)?84(\d{9,10})$", replacement=r"0\1")
+    # +84 and the trunk zero some keep after it ("+84 (0)24 ..."): no number after 84 starts 0
+    arr = pc.replace_substring_regex(arr, pattern=r"^(?:\+|00)?840?(\d{9,10})$", replacement=r"0\1")
     # a number Excel stored as a number lost its leading zero: 9 digits of a mobile, 10 of a
     # landline (a 10-digit number starting 0 is whole)
     arr = pc.replace_substring_regex(arr, pattern=r"^([35789]\d{8}|2\d{9})$", replacement=r"0\1")
