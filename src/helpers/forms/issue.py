@@ -95,9 +95,9 @@ def issue_forms(ws: Workspace, week: str, plan: Plan | None = None) -> Issued:
     return Issued(target, period, files, listed)
 
 
-def issued_files(ws: Workspace, week: str, unit_code: str) -> list[Path]:
-    """The forms ``make forms`` wrote for one unit in the week's folder (none: empty)."""
-    folder = forms_folder(ws, week)
+def issued_files(week_folder: Path, unit_code: str) -> list[Path]:
+    """The forms ``make forms`` wrote for one unit into a week's output folder (none: [])."""
+    folder = week_folder / FORMS_DIR
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.glob(f"{unit_code}_*.xlsx") if p.is_file())
