@@ -29,7 +29,7 @@ unexport $(USER_VARS)
 arg = '$(subst ','\'',$(value $(1)))'
 given = $(value $(1))
 
-.PHONY: help setup weekly-report send-packs rotate-passwords test lab kernel sample-data eval bench lint format check lock clean
+.PHONY: help setup weekly-report send-packs forms send-forms rotate-passwords test lab kernel sample-data eval bench lint format check lock clean
 
 # the descriptions in one column after the longest target's name, wrapped at 100 characters
 help: ## List the targets with one line each
@@ -83,6 +83,12 @@ weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-
 
 send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all; UNIT=00008 only that unit)
 	$(PY) -m helpers.distribution --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))
+
+forms: $(STAMP) ## Write each unit's daily report form and organisations' review form for the period after WEEK's conference (reports/output/<week>/forms/; after make weekly-report)
+	$(PY) -m helpers.forms --week $(call arg,WEEK)
+
+send-forms: $(STAMP) ## E-mail each unit its forms alone (WEEK=; DRY_RUN=1 writes .eml files to outbox-forms/; FORCE=1 resends all; UNIT=00008 only that unit)
+	$(PY) -m helpers.forms --send --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))
 
 rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="00008 00070"; UNIT=missing, UNIT=all); rebuild the packs after
 	@test -n $(call arg,UNIT) || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
