@@ -61,5 +61,9 @@ def attach_forms(msg, files: list[Path], plan: Plan, lang: str) -> None:
     body.set_content(
         body.get_content().rstrip("\n") + "\n\n" + forms_text(files, plan, lang) + "\n", cte="8bit"
     )
+    add_files(msg, files)
+
+
+def add_files(msg, files: list[Path]) -> None:
     for path in files:
         msg.add_attachment(path.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=path.name)

@@ -34,7 +34,7 @@ from helpers.distribution.send import (
     smtp_settings,
 )
 from helpers.forms.issue import FORMS_DIR, issued_files
-from helpers.forms.mail import attach_forms, period_of
+from helpers.forms.mail import add_files, forms_text, period_of
 from helpers.i18n import fmt_date, t
 from helpers.paths import CONTACTS_FILE, Workspace
 from helpers.synthetic import both_labels, note, week_is_synthetic
@@ -78,10 +78,9 @@ def forms_message(
     msg["Message-ID"] = make_msgid(idstring=contact.unit_code, domain=domain)
     msg["X-CATP375-Unit"] = contact.unit_code
     signature = t("distribution.signature", lang, issuer=plan.issuer.get(lang, ""))
-    msg.set_content(body + "\n", cte="8bit")
-    attach_forms(msg, files, plan, lang)
-    text = msg.get_body(("plain",))
-    text.set_content(text.get_content().rstrip("\n") + "\n\n" + signature + "\n", cte="8bit")
+    text = f"{body}\n\n{forms_text(files, plan, lang)}\n\n{signature}\n"
+    msg.set_content(text, cte="8bit")
+    add_files(msg, files)
     return msg
 
 
