@@ -32,7 +32,7 @@ given = $(value $(1))
 # commands that read the deliveries as one quoted word in their environment.
 raw_env = $(if $(call given,CATP_RAW_DIR),CATP_RAW_DIR=$(call arg,CATP_RAW_DIR))
 
-.PHONY: help setup weekly-report send-packs collect-reports rotate-passwords test lab kernel sample-data eval bench lint format check lock clean
+.PHONY: help setup weekly-report send-packs forms send-forms collect-reports rotate-passwords test lab kernel sample-data eval bench lint format check lock clean
 
 # the descriptions in one column after the longest target's name, wrapped at 100 characters
 help: ## List the targets with one line each
@@ -89,6 +89,12 @@ send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml 
 
 collect-reports: $(STAMP) ## Put the reports units returned by mail into the deliveries (FROM=folder of saved .eml files or a maildir; WEEK=YYYY-MM-DD for units' own workbooks); logged in <raw>/collect-log.csv
 	$(PY) -m helpers.collect --from $(call arg,FROM) $(if $(call given,WEEK),--week $(call arg,WEEK)) $(if $(call given,CATP_RAW_DIR),--raw-dir $(call arg,CATP_RAW_DIR))
+
+forms: $(STAMP) ## Write each unit's daily report form and organisations' review form for the period after WEEK's conference (reports/output/<week>/forms/; after make weekly-report)
+	$(raw_env) $(PY) -m helpers.forms --week $(call arg,WEEK)
+
+send-forms: $(STAMP) ## E-mail each unit its forms alone (WEEK=; DRY_RUN=1 writes .eml files to outbox-forms/; FORCE=1 resends all; UNIT=00008 only that unit)
+	$(raw_env) $(PY) -m helpers.forms --send --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))
 
 rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="00008 00070"; UNIT=missing, UNIT=all); rebuild the packs after
 	@test -n $(call arg,UNIT) || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }

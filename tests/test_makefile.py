@@ -195,7 +195,7 @@ def test_a_user_level_kernel_of_another_checkout_does_not_take_over_the_runs(tmp
     assert done.stdout.strip() != "/elsewhere/.venv/bin/python"
 
 
-@pytest.mark.parametrize("target", ["weekly-report", "send-packs", "eval"])
+@pytest.mark.parametrize("target", ["weekly-report", "send-packs", "eval", "forms", "send-forms"])
 def test_the_deliveries_folder_in_catp_raw_dir_reaches_the_command(tmp_path, target):
     # CATP_RAW_DIR is a user variable (never exported raw, see USER_VARS): the command read
     # data/raw instead, so a run meant for the real deliveries built the sample's figures.

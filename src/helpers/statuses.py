@@ -91,6 +91,12 @@ REJECT_REASONS: tuple[str, ...] = (
     "target_out_of_range",
     "by_date_before_given",
     "outside_campaign",
+    # a form the suite issued, refused whole (helpers.ingest.read_form): every row of it
+    "form_other_unit",
+    "form_other_period",
+    "form_old_version",
+    "form_wrong_folder",
+    "form_locked_changed",
 )
 
 # Commitments of unit commanders (the optional source ``commitments``): the closed vocabulary

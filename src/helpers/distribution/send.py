@@ -39,6 +39,8 @@ from helpers.config import Plan, load_plan
 from helpers.distribution.contacts import Contact, is_placeholder, load_contacts
 from helpers.distribution.message import unit_message
 from helpers.excel import load_template, unit_tasks
+from helpers.forms.issue import issued_files
+from helpers.forms.mail import attach_forms
 from helpers.paths import CONTACTS_FILE, Workspace
 from helpers.synthetic import week_is_synthetic
 
@@ -385,6 +387,8 @@ def send_packs(
                 synthetic=synthetic,
                 reply_to=str((plan.distribution or {}).get("reply_to") or ""),
             )
+            # the unit's forms (make forms) ride with its pack; the log keeps the pack's hash
+            attach_forms(msg, issued_files(out_dir, code), plan, lang)
             entry = {
                 "unit_code": code,
                 "unit_name": contact.unit_name,

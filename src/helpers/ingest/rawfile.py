@@ -47,6 +47,8 @@ class RawFile:
     rows: pa.Table  # data rows: canonical + extra columns (text) and source_row
     extra_columns: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SKIP_KINDS, 0))
+    # a form the suite issued (helpers.ingest.read_form): its identity, and why it is refused
+    form: dict | None = None
 
     @property
     def rows_read(self) -> int:

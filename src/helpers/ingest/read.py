@@ -6,6 +6,7 @@ from pathlib import Path
 
 from helpers.ingest.rawfile import RawFile, _bad_file
 from helpers.ingest.read_csv import _read_csv
+from helpers.ingest.read_form import read_form
 from helpers.ingest.read_parquet import _read_parquet
 from helpers.ingest.read_xlsx import _read_xlsx
 from helpers.ingest.sources import RAW_FORMATS, _raw_format, _relative
@@ -22,6 +23,10 @@ def read_file(ws: Workspace, source: str, path: Path, delivery: str) -> list[Raw
     if fmt in (".csv", ".csv.gz"):
         parts = [_read_csv(path, ws, source, delivery)]
     elif fmt == ".xlsx":
+        # a form the suite issued is read by its known cells; any other workbook as before
+        form = read_form(ws, source, path, delivery)
+        if form is not None:
+            return form
         parts = _read_xlsx(path, ws, source, delivery)
     elif fmt == ".parquet":
         parts = [_read_parquet(path, ws, source, delivery)]

@@ -23,6 +23,9 @@ OPTIONAL_SOURCES: tuple[str, ...] = ("commitments",)
 RAW_FORMATS: tuple[str, ...] = (".csv.gz", ".csv", ".xlsx", ".parquet")
 HEADER_SEARCH_ROWS = 30  # the header row must sit within the first rows of a file
 SKIP_KINDS: tuple[str, ...] = ("title", "blank", "totals")
+# the sources a delivery may hold a folder of workbooks for (one per unit): the units'
+# self-reports, and the organisations' reviews units return on the issued form
+FORM_FOLDERS: tuple[str, ...] = ("unit_reports", "organizations")
 
 # ---------------------------------------------------------------- column names and aliases
 
@@ -131,8 +134,8 @@ def _files_in(ws: Workspace, folder: Path, source: str) -> list[Path]:
             f"{folder}: source '{source}' is delivered more than once "
             f"({', '.join(p.name for p in files)}); keep one file per source"
         )
-    if source == "unit_reports" and (folder / "unit_reports").is_dir():
-        files += [p for p in sorted((folder / "unit_reports").iterdir()) if _usable(p)]
+    if source in FORM_FOLDERS and (folder / source).is_dir():
+        files += [p for p in sorted((folder / source).iterdir()) if _usable(p)]
     return files
 
 
@@ -179,7 +182,7 @@ def _unread_files(ws: Workspace, folder: Path) -> list[Path]:
     for path in sorted(folder.iterdir()):
         if _ignored(path):
             continue
-        if path.is_dir() and path.name == "unit_reports":
+        if path.is_dir() and path.name in FORM_FOLDERS:
             unread += [p for p in sorted(path.iterdir()) if not _ignored(p) and not _usable(p)]
         elif path.name == synthetic.MARKER and path.is_file():
             continue  # the generator's marker: read into the ledger, not a data file

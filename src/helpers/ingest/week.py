@@ -13,10 +13,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from helpers import PipelineError, headers, pipeline, schemas, store, synthetic
+from helpers import PipelineError, headers, i18n, pipeline, schemas, store, synthetic
 from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.incremental import Hashes, code_version
+from helpers.ingest import read_form
 from helpers.ingest.alarms import previous_ledger, rejection_alarms, stop_unless_accepted
 from helpers.ingest.rawfile import RawFile, _release_memory
 from helpers.ingest.read import read_file
@@ -31,6 +32,7 @@ from helpers.ingest.sources import (
 )
 from helpers.ingest.validate import REJECT_COLUMNS, Validated, _with_reasons, combine, validate
 from helpers.paths import Workspace
+from helpers.units import UNIT_COUNT
 from helpers.workers import process_pool
 
 # ---------------------------------------------------------------- the week
@@ -132,9 +134,11 @@ def ingest_source(
 ) -> tuple[list[dict], pd.DataFrame, dict]:
     """Read, validate and write one source; returns its ledger entries, rejects and totals."""
     raws = [raw for path in where.files for raw in read_file(ws, source, path, where.delivery)]
+    raws = read_form.supersede(source, raws)
     _release_memory()
-    result = validate(source, combine(raws), where.delivery)
-    files = [ledger_entry(raw, result) for raw in raws]
+    result = validate(source, combine([read_form.emptied(r) for r in raws]), where.delivery)
+    result = read_form.with_refusals(result, raws)
+    files = [ledger_entry(raw, result) | ({"form": raw.form} if raw.form else {}) for raw in raws]
     del raws  # the raw text is not needed to write the typed table
     write_table(result.table, staging / f"{source}.parquet", keep=result.keep)
     schemas.check_file(source, staging / f"{source}.parquet")
@@ -207,6 +211,43 @@ def _column_warnings(source: str, files: list[dict]) -> list[dict]:
     ]
 
 
+def _form_warnings(entries: list[dict]) -> list[dict]:
+    """Each refused form with its reason, then how many units used the issued forms."""
+    out = []
+    for e in entries:
+        form = e.get("form") or {}
+        if form.get("refused"):
+            params = {"file": e["file"], "rows": e["rows_rejected"], "cell": form.get("cell")}
+            out.append(
+                {
+                    "code": "form_refused",
+                    "params": params | {"reason_code": form["refused"]},
+                    **{
+                        f"message_{lang}": i18n.t(
+                            "ingest_warning.form_refused",
+                            lang,
+                            **params,
+                            reason=i18n.t(f"rejects.{form['refused']}", lang),
+                        )
+                        + (f" ({form['cell']})" if form.get("cell") else "")
+                        for lang in i18n.LANGS
+                    },
+                }
+            )
+    used = read_form.forms_used(entries)
+    if any(u["units"] or u["refused"] for u in used.values()):
+        out.append(
+            warning(
+                "forms_used",
+                daily=used["unit_daily"]["units"],
+                orgs=used["org_review"]["units"],
+                units=UNIT_COUNT,
+                refused=sum(u["refused"] for u in used.values()),
+            )
+        )
+    return out
+
+
 @pipeline.runs("01_ingest")
 def ingest_week(
     ws: Workspace,
@@ -272,7 +313,13 @@ def ingest_week(
             entries += files
             if len(rejects):
                 rejects_all.append(rejects)
-        alarms = rejection_alarms(entries, summary, previous_ledger(ws, week), plan.intake)
+        warnings += _form_warnings(entries)
+        alarms = rejection_alarms(
+            [e for e in entries if not (e.get("form") or {}).get("refused")],
+            summary,
+            previous_ledger(ws, week),
+            plan.intake,
+        )
         warnings = stop_unless_accepted(alarms, accept) + warnings
         for source in OPTIONAL_SOURCES:  # not delivered (yet): an empty table, no warning
             if source not in located:
@@ -291,6 +338,8 @@ def ingest_week(
             "warnings": warnings,
             # the generator's marked folders up to the week (helpers.synthetic): any one makes
             # every document of the week say DỮ LIỆU MẪU / SYNTHETIC DATA
+            # how many units returned the issued forms (helpers.forms), how many were refused
+            "forms": read_form.forms_used(entries),
             "synthetic_deliveries": synthetic.marked_deliveries(
                 ws, [d for d in ws.deliveries() if d <= week]
             ),
