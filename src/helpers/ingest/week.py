@@ -18,7 +18,7 @@ from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.incremental import Hashes, code_version
 from helpers.ingest.alarms import previous_ledger, rejection_alarms, stop_unless_accepted
-from helpers.ingest.rawfile import RawFile, _release_memory
+from helpers.ingest.rawfile import RawFile, release_memory
 from helpers.ingest.read import read_file
 from helpers.ingest.reuse import find_earlier, reuse_source, source_key
 from helpers.ingest.sources import (
@@ -29,7 +29,7 @@ from helpers.ingest.sources import (
     source_ages,
     warning,
 )
-from helpers.ingest.validate import REJECT_COLUMNS, Validated, _with_reasons, combine, validate
+from helpers.ingest.validate import REJECT_COLUMNS, Validated, combine, validate, with_reasons
 from helpers.paths import Workspace
 from helpers.workers import process_pool
 
@@ -69,7 +69,7 @@ def _reject_reasons(rejects: pd.DataFrame, file: str) -> dict[str, int]:
 
 
 def _empty_rejects() -> pd.DataFrame:
-    return _with_reasons(
+    return with_reasons(
         pd.DataFrame(
             {
                 c: pd.Series([], dtype="int64" if c in ("source_row", "other_row") else "str")
@@ -132,7 +132,7 @@ def ingest_source(
 ) -> tuple[list[dict], pd.DataFrame, dict]:
     """Read, validate and write one source; returns its ledger entries, rejects and totals."""
     raws = [raw for path in where.files for raw in read_file(ws, source, path, where.delivery)]
-    _release_memory()
+    release_memory()
     result = validate(source, combine(raws), where.delivery)
     files = [ledger_entry(raw, result) for raw in raws]
     del raws  # the raw text is not needed to write the typed table
@@ -148,7 +148,7 @@ def ingest_source(
     }
     rejects = result.rejects
     del result
-    _release_memory()
+    release_memory()
     return files, rejects, totals
 
 
