@@ -75,7 +75,7 @@ kernel: $(STAMP) ## Register this checkout's kernel catp375 for a JupyterLab or 
 	$(PY) -m ipykernel install --user --name catp375 --display-name "Python (CATP 375)"
 
 sample-data: $(SYNTH_STAMP) ## Generate the synthetic sample campaign into data/raw (skipped if deliveries exist)
-	$(PY) -m helpers.synth --scenario sample --out data/raw --if-empty
+	$(PY) -m synth --scenario sample --out data/raw --if-empty
 
 # With CATP_RAW_DIR set the deliveries are elsewhere (real ones): never generate the sample there
 # or into data/raw on the way.
@@ -85,7 +85,7 @@ weekly-report: $(SAMPLE_IF_NEEDED) ## Build the week's briefing pack (WEEK=YYYY-
 	$(raw_env) $(PY) -m helpers.runner --week $(call arg,WEEK) --lang $(call arg,REPORT_LANG) $(if $(filter-out 0,$(call given,WAIT)),--wait) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(filter 1 true yes,$(call given,ACCEPT)),--accept) $(if $(filter 1 true yes,$(call given,ANY_WEEK)),--any-week)
 
 send-packs: $(STAMP) ## E-mail each unit its pack (WEEK=; DRY_RUN=1 writes .eml files to outbox/; FORCE=1 resends all; UNIT=00008 only that unit)
-	$(raw_env) $(PY) -m helpers.distribution --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))
+	$(raw_env) $(PY) -m helpers.sending --week $(call arg,WEEK) $(if $(filter 1 true yes,$(call given,DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(call given,FORCE)),--force) $(if $(call given,UNIT),--units $(call arg,UNIT))
 
 collect-reports: $(STAMP) ## Put the reports units returned by mail into the deliveries (FROM=folder of saved .eml files or a maildir; WEEK=YYYY-MM-DD for units' own workbooks); logged in <raw>/collect-log.csv
 	$(PY) -m helpers.collect --from $(call arg,FROM) $(if $(call given,WEEK),--week $(call arg,WEEK)) $(if $(call given,CATP_RAW_DIR),--raw-dir $(call arg,CATP_RAW_DIR))
@@ -98,16 +98,16 @@ send-forms: $(STAMP) ## E-mail each unit its forms alone (WEEK=; DRY_RUN=1 write
 
 rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="00008 00070"; UNIT=missing, UNIT=all); rebuild the packs after
 	@test -n $(call arg,UNIT) || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
-	$(PY) -m helpers.protect rotate $(call arg,UNIT)
+	$(PY) -m helpers.packs.protect rotate $(call arg,UNIT)
 
 test: $(DEV_STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included; TEST_WORKERS=1 in one process)
 	$(PY) -m pytest $(if $(filter-out 0 1,$(call given,TEST_WORKERS)),-n $(call arg,TEST_WORKERS)) $(PYTEST_ARGS)
 
 eval: $(SAMPLE_IF_NEEDED) $(SYNTH_STAMP) ## Score the reconciliation against the synthetic truth (WEEK=2025-11-23; WEEK=all: every delivery)
-	$(raw_env) $(PY) -m helpers.evaluate --week $(call arg,WEEK)
+	$(raw_env) $(PY) -m measure.evaluate --week $(call arg,WEEK)
 
 bench: $(SYNTH_STAMP) ## Floor, cold run per stage, warm and unchanged runs (SCENARIO=sample|city, SCALE=0.1, STAGES=excel, RUNS=floor,cold, RAW_DIR=)
-	$(PY) -m helpers.bench --scenario $(call arg,SCENARIO) $(if $(call given,SCALE),--scale $(call arg,SCALE)) $(if $(call given,STAGES),--stages $(call arg,STAGES)) $(if $(call given,RUNS),--runs $(call arg,RUNS)) $(if $(call given,RAW_DIR),--raw-dir $(call arg,RAW_DIR))
+	$(PY) -m measure.bench --scenario $(call arg,SCENARIO) $(if $(call given,SCALE),--scale $(call arg,SCALE)) $(if $(call given,STAGES),--stages $(call arg,STAGES)) $(if $(call given,RUNS),--runs $(call arg,RUNS)) $(if $(call given,RAW_DIR),--raw-dir $(call arg,RAW_DIR))
 
 lab: $(STAMP) ## Open JupyterLab on the project kernel in notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

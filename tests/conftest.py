@@ -56,7 +56,7 @@ def tmp_ws(tmp_path: Path) -> Workspace:
 @pytest.fixture(scope="session")
 def sample_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """A workspace holding the generated sample campaign (all deliveries plus truth)."""
-    from helpers import synth
+    import synth
 
     # the folder's name is SQL (and a quote): every stage's path reaches DuckDB quoted or bound
     ws = make_workspace(tmp_path_factory.mktemp(HOSTILE_FOLDER))

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import bench
+from measure import bench
 
 
 @pytest.mark.slow

@@ -1,5 +1,5 @@
 """The briefing's follow-up of the previous conference and rank-history appendix
-(helpers.briefing.parts_followup), and the packs' history sheets (helpers.excel.history): on
+(helpers.briefing.parts_followup), and the packs' history sheets (helpers.packs.history): on
 hand-made tables and on three sample weeks (two run, every figure bound to a table value)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from helpers import briefing, excel, i18n, progress, store
+from helpers import briefing, i18n, packs, progress, store
 from helpers.config import load_plan
 from helpers.paths import Workspace
 from helpers.progress import history
@@ -236,7 +236,7 @@ def test_sample_packs_hold_the_rank_history(three_weeks, tmp_path):
     hist = store.load(ws, "rank_history", week)
     top = hist.loc[(hist["week"] == date(2025, 11, 30)) & (hist["rank"] == 1), "unit_code"]
     unit = sorted(top)[0]
-    result = excel.build_packs(ws, week, tmp_path, "en", workers=1, units=[unit])
+    result = packs.build_packs(ws, week, tmp_path, "en", workers=1, units=[unit])
     city = _read(result.city)[i18n.t("excel.sheets.rank_history", "en")]
     assert len(city) == 127
     assert city[0][2] == i18n.t("excel.history.rank_at", "en", week="17/11")

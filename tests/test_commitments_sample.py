@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
-from helpers import briefing, excel, ingest, progress, reconcile, store
+from helpers import briefing, ingest, packs, progress, reconcile, store
 from helpers.config import load_plan
 from helpers.i18n import t
 from helpers.paths import Workspace
@@ -133,7 +133,7 @@ def test_sample_week_before_any_commitment_says_so_in_one_line(progressed, sampl
 def test_sample_unit_pack_shows_its_own_commitments_and_the_city_pack_all(tracked, tmp_path):
     status = store.load(tracked, "commitment_status", WEEK)
     code = status.sort_values("order")["unit_code"].iloc[0]
-    result = excel.build_packs(
+    result = packs.build_packs(
         tracked, WEEK, tmp_path, "vi", workers=1, units=[code], plan=PLAIN, unit_lang="vi"
     )
     sheet = t("excel.sheets.commitments", "vi")
@@ -160,7 +160,7 @@ def test_sample_unit_summary_lists_its_commitments_or_says_there_are_none(tracke
     given = status.sort_values("order")["unit_code"].iloc[0]
     progress = store.load(tracked, "unit_progress", WEEK)
     without = sorted(set(progress["unit_code"]) - set(status["unit_code"]))[0]
-    result = excel.build_packs(
+    result = packs.build_packs(
         tracked, WEEK, tmp_path, "vi", workers=1, units=[given, without], plan=PLAIN, unit_lang="vi"
     )
     summary = t("excel.sheets.unit_summary", "vi")

@@ -16,7 +16,8 @@ from helpers.paths import PROJECT_ROOT
 
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text("utf-8"))["project"]
 SRC = PROJECT_ROOT / "src" / "helpers"
-GENERATOR = SRC / "synth"  # the only code that may use the `synth` extra
+GENERATOR = PROJECT_ROOT / "src" / "synth"  # with measure, the only code that may use `synth`
+MEASURE = PROJECT_ROOT / "src" / "measure"  # make bench / make eval install the synth extra
 LOCKS = {
     "runtime": PROJECT_ROOT / "requirements.lock",
     "synth": PROJECT_ROOT / "requirements-synth.lock",
@@ -41,7 +42,7 @@ USED_WITHOUT_IMPORT = {
     "pre-commit": ".pre-commit-config.yaml",
     "pip-tools": "make lock",
 }
-OWN = {"helpers", "tests"}
+OWN = {"helpers", "synth", "measure", "tests"}
 
 
 def normalise(name: str) -> str:
@@ -94,10 +95,8 @@ def distributions_imported(files: list[Path]) -> dict[str, set[str]]:
     return used
 
 
-RUNTIME_CODE = sorted(p for p in SRC.rglob("*.py") if GENERATOR not in p.parents) + sorted(
-    (PROJECT_ROOT / "notebooks").glob("*.ipynb")
-)
-GENERATOR_CODE = sorted(GENERATOR.rglob("*.py"))
+RUNTIME_CODE = sorted(SRC.rglob("*.py")) + sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+GENERATOR_CODE = sorted(GENERATOR.rglob("*.py")) + sorted(MEASURE.rglob("*.py"))
 DEVELOPMENT_CODE = sorted((PROJECT_ROOT / "tests").rglob("*.py")) + sorted(
     (PROJECT_ROOT / "tools").rglob("*.py")
 )

@@ -22,12 +22,13 @@ import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
 
-from helpers import ConfigError, DeliveryError, excel, progress, protect, record_tables, store
+from helpers import ConfigError, DeliveryError, packs, progress, record_tables, store
 from helpers.config import load_plan
-from helpers.distribution import load_contacts, send_packs, summary
-from helpers.distribution.__main__ import main as send_main
 from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
+from helpers.packs import protect
 from helpers.paths import CONTACTS_FILE
+from helpers.sending import load_contacts, send_packs, summary
+from helpers.sending.__main__ import main as send_main
 from helpers.units import official_units
 from tests.pii import open_pack, unit_password
 from tests.test_excel import U1, U2, U3, WEEK, write_week
@@ -203,7 +204,7 @@ def packed(tmp_path_factory):
 
     ws = make_workspace(tmp_path_factory.mktemp("packed"))
     write_week(ws)
-    excel.build_packs(
+    packs.build_packs(
         ws, WEEK, ws.output_week(WEEK), "vi", workers=1, units=[U1, U2, U3], city=False
     )
     return ws
@@ -311,7 +312,7 @@ def test_send_logs_each_unit_and_a_rerun_sends_only_the_failed_one(packed, tmp_p
     assert second.sent == [U2] and second.skipped == [U1, U3] and second.ok
     assert third.sent == [] and third.skipped == [U1, U2, U3]
     assert forced.sent == [U1, U2, U3] and second.rebuilt == []
-    excel.build_packs(
+    packs.build_packs(
         packed, WEEK, packed.output_week(WEEK), "vi", workers=1, units=[U1], city=False
     )  # the week rebuilt after sending: fresh salts, new bytes
     with smtp_server(accepting) as port:
@@ -430,7 +431,7 @@ def test_real_send_refuses_placeholder_addresses_before_connecting(packed, tmp_p
 
 def test_an_unencrypted_pack_is_not_sent_when_encryption_is_on(tmp_ws, tmp_path):
     write_week(tmp_ws)
-    excel.build_packs(
+    packs.build_packs(
         tmp_ws,
         WEEK,
         tmp_ws.output_week(WEEK),
@@ -480,7 +481,7 @@ def test_send_command_takes_only_unit_codes_or_names_for_its_units(packed, monke
 def sample_sent(progressed, sample_week, tmp_path_factory):
     """The sample week's 126 encrypted unit packs, sent to a real SMTP server on localhost."""
     out = tmp_path_factory.mktemp("sample-send")
-    excel.build_packs(progressed, sample_week, out, "vi", workers=2, city=False)
+    packs.build_packs(progressed, sample_week, out, "vi", workers=2, city=False)
     contacts = write_contacts(out / "contacts.csv")
     inbox = Inbox()
     with smtp_server(inbox) as port:
@@ -599,7 +600,7 @@ def test_sample_dry_run_writes_126_eml_files(sample_sent, tmp_path):
 )
 def test_the_message_says_what_the_unit_was_named_for(lang, progress_, conduct, said):
     # a unit named for its review backlog only is not told it is behind schedule
-    from helpers.distribution.message import cover_text
+    from helpers.sending.message import cover_text
 
     reason = "hồ sơ chờ duyệt lâu nhất đã 30 ngày"
     task = {
@@ -621,7 +622,7 @@ def test_the_message_says_what_the_unit_was_named_for(lang, progress_, conduct, 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_every_units_subject_reads_back_as_written_in_a_mail_client(lang):
     # Python's folding dropped the space between two encoded words ("sốliệu") for 50 units
-    from helpers.distribution.message import unit_message
+    from helpers.sending.message import unit_message
 
     plan = load_plan()
     for unit in official_units().itertuples():
@@ -659,8 +660,8 @@ def test_the_message_gives_the_ranked_share_beside_the_rank(lang):
     """The rank is decided on the share of cleanable vehicle records cleaned: the mail gives
     that share with the rank, as the briefing's reason quotes it (Yên Xuân read 21,0 % of
     assigned and rank 126 while its reason said 23,8 %)."""
-    from helpers.distribution.message import cover_text
     from helpers.progress.narrative import pct_text
+    from helpers.sending.message import cover_text
 
     unit = {
         "unit_code": "04930",
@@ -690,7 +691,7 @@ def test_the_message_gives_the_ranked_share_beside_the_rank(lang):
     ],
 )
 def test_the_message_addresses_the_units_police(lang, name, said):
-    from helpers.distribution.message import cover_text
+    from helpers.sending.message import cover_text
 
     task = {"unit": {"unit_name": name, "rank": 1}, "path": "x.xlsx", "laggard": None}
     text = cover_text(task, load_plan(), "2026-01-11", lang, encrypted=True)
@@ -701,8 +702,8 @@ def test_the_message_addresses_the_units_police(lang, name, said):
 def test_the_final_weeks_message_gives_the_campaign_verdict_and_the_handover(lang):
     """2026-01-19 reaches the extended end: no task "before the conference of 27/01/2026";
     the unit's whole-campaign result, verdict and the difficult records it hands over."""
-    from helpers.distribution.message import cover_text
     from helpers.progress.narrative import pct_text
+    from helpers.sending.message import cover_text
 
     unit = {
         "unit_code": "04930",
@@ -757,9 +758,9 @@ def test_sample_each_units_pack_and_mail_give_the_briefings_figures(sample_sent)
     ws, week, out, contacts, inbox, report = sample_sent
     units = store.load(ws, "unit_progress", week).set_index("unit_code")
     laggards = store.load(ws, "laggards", week).set_index("unit_code")
-    ranked = excel.metric_header(RANK_SHARE, "vi")
+    ranked = packs.metric_header(RANK_SHARE, "vi")
     rank_label = t("excel.unit.rank_of", "vi", units=126)
-    names = {t(f"excel.sheets.{key}", "vi"): key for key in excel.LISTS}
+    names = {t(f"excel.sheets.{key}", "vi"): key for key in packs.LISTS}
     difficult = [*record_tables.GROUP_SHEETS, "elsewhere"]
     for rcpts, data in inbox.messages:
         [code] = [c for c in UNITS["unit_code"] if rcpts == [address(c)]]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import DeliveryError, evaluate, store
+from helpers import DeliveryError, store
 from helpers.statuses import LICENCE_STATUSES, VEHICLE_STATUSES
+from measure import evaluate
 from tests import reconcile_rows as R
 from tests.conftest import make_workspace
 

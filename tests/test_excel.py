@@ -16,7 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from helpers import excel, record_tables, schemas, store
+from helpers import packs, record_tables, schemas, store
 from helpers.config import load_plan
 from helpers.i18n import flatten, t
 from helpers.paths import Workspace
@@ -471,7 +471,7 @@ def built(tmp_path_factory) -> dict:
         out[lang] = (
             ws,
             folder,
-            excel.build_packs(
+            packs.build_packs(
                 ws, WEEK, folder, lang, workers=1, units=[U1, U2, U3], unit_lang=lang, plan=PLAIN
             ),
         )
@@ -482,7 +482,7 @@ def build(ws, out, lang="vi", **kwargs):
     kwargs.setdefault("units", [U1, U2, U3])
     kwargs.setdefault("unit_lang", lang)  # read the unit packs in the language of the test
     kwargs.setdefault("plan", PLAIN)
-    return excel.build_packs(ws, WEEK, out, lang, workers=1, **kwargs)
+    return packs.build_packs(ws, WEEK, out, lang, workers=1, **kwargs)
 
 
 def cells(sheet) -> list[tuple]:
@@ -512,15 +512,15 @@ def test_sheet_names_are_valid_excel_names():
         for key, name in names.items():
             assert len(name) <= 31, (lang, key, name)
             assert not set(name) & set("[]:*?/\\"), (lang, key, name)
-        unit_sheets = [names[k] for k in ("unit_summary", *excel.LISTS)]
+        unit_sheets = [names[k] for k in ("unit_summary", *packs.LISTS)]
         assert len({n.lower() for n in unit_sheets}) == len(unit_sheets)
 
 
 def test_sheet_title_truncates_and_makes_unique():
-    assert excel.sheet_title("a/b:c") == "a-b-c"
+    assert packs.sheet_title("a/b:c") == "a-b-c"
     long = "x" * 40
-    assert excel.sheet_title(long) == "x" * 31
-    assert excel.sheet_title(long, ["x" * 31]) == "x" * 27 + " (2)"
+    assert packs.sheet_title(long) == "x" * 31
+    assert packs.sheet_title(long, ["x" * 31]) == "x" * 27 + " (2)"
 
 
 def test_template_lacking_a_section_is_a_config_error(tmp_path):
@@ -529,7 +529,7 @@ def test_template_lacking_a_section_is_a_config_error(tmp_path):
     bad = tmp_path / "excel.yaml"
     bad.write_text("font: {name: Arial, size: 10}\n", "utf-8")
     with pytest.raises(ConfigError, match="colours"):
-        excel.load_template(bad)
+        packs.load_template(bad)
 
 
 # --------------------------------------------------------------------------------------------
@@ -720,12 +720,12 @@ def test_unit_pack_sheets_and_headers(built):
     wb = openpyxl.load_workbook(unit_file(out, U1))
     assert wb.sheetnames == [
         t(f"excel.sheets.{k}", "vi")
-        for k in ("unit_summary", "unit_daily", *excel.LISTS)
+        for k in ("unit_summary", "unit_daily", *packs.LISTS)
         for k in ((k, "door_to_door_groups") if k == "door_to_door" else (k,))
     ]
-    for key in excel.LISTS:
+    for key in packs.LISTS:
         ws = wb[t(f"excel.sheets.{key}", "vi")]
-        assert [c.value for c in ws[1]] == [c.header for c in excel.worklist_columns(key, "vi")]
+        assert [c.value for c in ws[1]] == [c.header for c in packs.worklist_columns(key, "vi")]
         assert ws.freeze_panes == "B2" and ws.tables
 
 
@@ -853,7 +853,7 @@ def test_walking_order_of_addresses(addresses, expected):
         }
     )
     con.register("recs", recs)
-    got = excel.door_to_door(con)["address"].tolist()
+    got = packs.door_to_door(con)["address"].tolist()
     assert [None if pd.isna(a) else a for a in got] == expected
 
 
@@ -946,7 +946,7 @@ def test_unit_pack_week_line_counts_days_on_the_deadline_in_force():
         ("2026-01-11", "day 63 of 71 of the extended peak"),
         ("2025-11-23", "day 14 of 60 of the peak"),
     ):
-        line = excel.tx(
+        line = packs.tx(
             "summary.week_line",
             "en",
             week="w",
@@ -1028,7 +1028,7 @@ def test_missing_reconcile_table_names_the_step(tmp_ws, tmp_path):
 
 def test_workers_give_the_same_packs_as_one_process(week_ws, tmp_path):
     one = build(week_ws, tmp_path / "one", "vi", city=False)
-    two = excel.build_packs(
+    two = packs.build_packs(
         week_ws, WEEK, tmp_path / "two", "vi", workers=2, units=[U1, U2, U3], city=False, plan=PLAIN
     )
     assert _digest(one.bundle) == _digest(two.bundle)
@@ -1046,7 +1046,7 @@ def test_leaders_show_the_units_own_figures(built):
         ("Highest share of cleanable vehicle records cleaned", U1),
     ]
     for row in rows:
-        share = excel.metric_header("veh_share_cleaned_cleanable", "en")
+        share = packs.metric_header("veh_share_cleaned_cleanable", "en")
         assert row[share] == pytest.approx(
             units.at[row["Unit code"], "veh_share_cleaned_cleanable"]
         )
@@ -1096,7 +1096,7 @@ def test_an_impossible_phone_is_marked_where_the_officer_reads_it(tmp_ws, tmp_pa
 def sample_packs(progressed, sample_week, tmp_path_factory):
     out = tmp_path_factory.mktemp("sample-packs")
     results = {
-        lang: excel.build_packs(progressed, sample_week, out, lang, workers=2)
+        lang: packs.build_packs(progressed, sample_week, out, lang, workers=2)
         for lang in ("vi", "en")
     }
     return progressed, sample_week, out, results
@@ -1132,7 +1132,7 @@ def test_sample_city_pack_figures_equal_the_progress_tables(sample_packs):
         assert list(book) == [t(f"excel.sheets.{k}", lang) for k in sheets]
         rows = _rows(book[t("excel.sheets.units", lang)])
         assert len(rows) == 126
-        columns = excel.unit_columns(units.reset_index(), lang)
+        columns = packs.unit_columns(units.reset_index(), lang)
         for row in rows:
             u = units.loc[row[t("excel.columns.unit_code", lang)]]
             for col in columns:
@@ -1142,15 +1142,15 @@ def test_sample_city_pack_figures_equal_the_progress_tables(sample_packs):
                     assert (got is None) == bool(pd.isna(want)), (col.name, got, want)
                     if got is not None:
                         assert got == pytest.approx(float(want)), (col.name, got, want)
-        for key, view in excel.load_template()["print_views"].items():  # the printable views
+        for key, view in packs.load_template()["print_views"].items():  # the printable views
             printed = _rows(book[t(f"excel.sheets.{key}", lang)])
             assert len(printed) == 126, key
             by_name = units.reset_index().set_index("unit_name")
             for row in printed:
                 u = by_name.loc[row[t("excel.columns.unit_name", lang)]]
-                for name in excel.print_view_columns(view, units):
-                    if excel.metric_kind(name) in ("int", "signed", "num", "pct"):
-                        got = row[excel.metric_header(name, lang)]
+                for name in packs.print_view_columns(view, units):
+                    if packs.metric_kind(name) in ("int", "signed", "num", "pct"):
+                        got = row[packs.metric_header(name, lang)]
                         assert (got is None) == bool(pd.isna(u[name])), (key, name)
                         if got is not None:
                             assert got == pytest.approx(float(u[name])), (key, name)
@@ -1207,14 +1207,14 @@ def test_sample_unit_packs_hold_every_record_of_their_unit_and_no_other(sample_p
     unmatched = links.loc[links["record_id"].isna()].groupby("unit_code").size()
     not_submitted = records.loc[records["status"] == "not_submitted"]
     official = UNITS.set_index("unit_code")
-    headers = {key: [c.header for c in excel.worklist_columns(key, "vi")] for key in excel.LISTS}
+    headers = {key: [c.header for c in packs.worklist_columns(key, "vi")] for key in packs.LISTS}
     col = lambda name: t(f"excel.columns.{name}", "vi")  # noqa: E731
     for code in official.index:
         path = out / "units" / f"{code}-{official.at[code, 'slug']}.xlsx"
         book = _read(path, ws)
         assert list(book)[0] == t("excel.sheets.unit_summary", "vi")
         mine = records.loc[records["unit_code"] == code, "record_id"]
-        for key in excel.LISTS:
+        for key in packs.LISTS:
             sheet = book[t(f"excel.sheets.{key}", "vi")]
             assert list(sheet[0]) == headers[key]
             rows = _rows(sheet)
@@ -1267,7 +1267,7 @@ def test_sample_unit_pack_ids_are_masked(sample_packs):
 def test_sample_packs_are_the_same_on_a_second_run(sample_packs, tmp_path):
     ws, week, out, results = sample_packs
     some = sorted(UNITS["unit_code"])[:8]
-    again = excel.build_packs(ws, week, tmp_path, "vi", workers=2, units=some)
+    again = packs.build_packs(ws, week, tmp_path, "vi", workers=2, units=some)
     assert _digest(again.city) == _digest(results["vi"].city)
     for name in again.units["file"]:  # fresh salts each build: the workbooks inside are equal
         password = unit_password(ws, name[:5])
@@ -1302,11 +1302,11 @@ def test_sample_names_typed_as_formulas_stay_text(sample_packs, tmp_path):
                 frame.loc[i, "owner_address"] = text
         store.save(copy, frame, name, week)
     plan = load_plan()
-    paths = excel.stage_unit_rows(copy, week, tmp_path / "staged")
-    tasks = excel.unit_tasks(
-        copy, week, tmp_path / "out", "vi", plan, excel.load_template(), paths, units=[code]
+    paths = packs.stage_unit_rows(copy, week, tmp_path / "staged")
+    tasks = packs.unit_tasks(
+        copy, week, tmp_path / "out", "vi", plan, packs.load_template(), paths, units=[code]
     )
-    done = excel.write_unit_packs(tasks, workers=1)
+    done = packs.write_unit_packs(tasks, workers=1)
     path = tmp_path / "out" / "units" / done["file"].iloc[0]
     wb = openpyxl.load_workbook(path)
     found = [
@@ -1363,8 +1363,8 @@ def test_staging_falls_back_to_a_spilling_sort_when_memory_runs_out(
         con = connect(memory_limit=memory_limit, threads=threads)
         return con if threads == 1 else TwoThreadSortRunsOut(con)
 
-    monkeypatch.setattr(excel.store, "duckdb_connect", flaky)
-    paths = excel.stage_unit_rows(ws, week, tmp_path / "staged")
+    monkeypatch.setattr(packs.store, "duckdb_connect", flaky)
+    paths = packs.stage_unit_rows(ws, week, tmp_path / "staged")
     assert tried == [("5GB", 2), ("3GB", 1)]
     records = pd.read_parquet(paths["records"])
     expected = store.load(ws, "vehicle_status", week)
@@ -1385,9 +1385,9 @@ def _utf16(value: str) -> int:
 
 
 def test_texts_longer_than_a_cell_are_cut_with_a_marker_and_counted(tmp_path):
-    book = excel.PackBook(excel.load_template(), "en", title="t", mark="m")
+    book = packs.PackBook(packs.load_template(), "en", title="t", mark="m")
     frame = pd.DataFrame({"note": [LONG, "short", WIDE, None]})
-    book.data_sheet("Notes", frame, [excel.Column("note", "Note", "long_text")], table_name="notes")
+    book.data_sheet("Notes", frame, [packs.Column("note", "Note", "long_text")], table_name="notes")
     summary = book.wb.create_sheet("Summary")
     book.put(summary, 1, 1, LONG)
     path = book.save(tmp_path / "cut.xlsx")
@@ -1399,16 +1399,16 @@ def test_texts_longer_than_a_cell_are_cut_with_a_marker_and_counted(tmp_path):
     ]
     assert cells[1] == "short"
     for value, original in zip([cells[0], cells[2], cells[3]], [LONG, WIDE, LONG], strict=True):
-        assert _utf16(value) <= excel.MAX_CELL_CHARS
+        assert _utf16(value) <= packs.MAX_CELL_CHARS
         kept = value[: value.index(" … [cut: ")]
         assert original.startswith(kept)
         assert value.endswith(f" … [cut: {len(original) - len(kept):,} characters]")
 
 
 def test_marker_of_a_cut_text_is_in_the_pack_language():
-    value, cut = excel.cut_text(LONG, "vi")
+    value, cut = packs.cut_text(LONG, "vi")
     assert cut and value.endswith(" ký tự]") and "đã cắt bớt" in value
-    assert excel.cut_text("short", "vi") == ("short", False)
+    assert packs.cut_text("short", "vi") == ("short", False)
 
 
 def test_record_texts_too_long_for_a_cell_are_counted_before_the_packs(tmp_ws):
@@ -1437,7 +1437,7 @@ def test_zip_on_a_full_disk_is_one_clear_error(tmp_path, small_disk):
     big.write_bytes(bytes(3 << 20))
     target = small_disk / "units-2025-11-23.zip"
     with pytest.raises(StorageError) as info:
-        excel.bundle([big], target, datetime(2025, 11, 23))
+        packs.bundle([big], target, datetime(2025, 11, 23))
     assert str(info.value) == (
         f"disk full while writing {target}: free space on {small_disk} and re-run"
     )
@@ -1468,11 +1468,11 @@ def test_sample_unit_pack_cuts_an_address_too_long_for_a_cell(sample_packs, tmp_
             frame.loc[row, "owner_address"] = "Số 1 " + LONG
         store.save(copy, frame, name, week)
     assert record_tables.overlong_texts(copy, week) == 1
-    paths = excel.stage_unit_rows(copy, week, tmp_path / "staged")
-    tasks = excel.unit_tasks(
-        copy, week, tmp_path / "out", "vi", load_plan(), excel.load_template(), paths, units=[code]
+    paths = packs.stage_unit_rows(copy, week, tmp_path / "staged")
+    tasks = packs.unit_tasks(
+        copy, week, tmp_path / "out", "vi", load_plan(), packs.load_template(), paths, units=[code]
     )
-    done = excel.write_unit_packs(tasks, workers=1)
+    done = packs.write_unit_packs(tasks, workers=1)
     wb = openpyxl.load_workbook(tmp_path / "out" / "units" / done["file"].iloc[0])
     cut = [
         c.value
@@ -1481,7 +1481,7 @@ def test_sample_unit_pack_cuts_an_address_too_long_for_a_cell(sample_packs, tmp_
         for c in row
         if isinstance(c.value, str) and "đã cắt bớt" in c.value
     ]
-    assert cut and all(_utf16(v) <= excel.MAX_CELL_CHARS for v in cut)
+    assert cut and all(_utf16(v) <= packs.MAX_CELL_CHARS for v in cut)
     assert int(done["cut_cells"].iloc[0]) == len(cut)
 
 
@@ -1524,7 +1524,7 @@ def cut_cells(ws) -> list[str]:
 
 
 def printable(wb, lang: str) -> list:
-    return [wb[t(f"excel.sheets.{key}", lang)] for key in excel.load_template()["print_views"]]
+    return [wb[t(f"excel.sheets.{key}", lang)] for key in packs.load_template()["print_views"]]
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -1560,7 +1560,7 @@ def test_wide_analyst_tables_keep_every_column_and_print_several_pages_across(bu
     week_ws, _, result = built["en"]
     ws = openpyxl.load_workbook(result.city)["Units"]
     units = store.load(week_ws, "unit_progress", WEEK)
-    assert ws.max_column == len(excel.unit_columns(units, "en")) > PRINT_MAX_COLUMNS
+    assert ws.max_column == len(packs.unit_columns(units, "en")) > PRINT_MAX_COLUMNS
     # never shrunk to one page width: pages across keep at most 15 columns each, the frozen
     # rank .. unit name repeated on every page
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
@@ -1586,7 +1586,7 @@ def test_summary_labels_in_column_b_fit_and_numbers_start_in_column_a(built):
 
 def long_text_rows(tmp_path, week_ws):
     """A city pack whose talking points and laggard reasons run over several lines."""
-    tables = excel.load_city_tables(week_ws, WEEK)
+    tables = packs.load_city_tables(week_ws, WEEK)
     sentence = "Toàn thành phố đã làm sạch 3.611/59.613 hồ sơ xe (6,1%) trong tuần này; "
     tables["talking_points"] = pd.DataFrame(
         {
@@ -1596,7 +1596,7 @@ def long_text_rows(tmp_path, week_ws):
         }
     )
     tables["laggards"] = tables["laggards"].assign(reason_vi=sentence * 3)
-    path = excel.city_pack(tables, load_plan(), WEEK, "vi").save(tmp_path / "city.xlsx")
+    path = packs.city_pack(tables, load_plan(), WEEK, "vi").save(tmp_path / "city.xlsx")
     return openpyxl.load_workbook(path), tables
 
 
@@ -1661,10 +1661,10 @@ def test_difficult_sheet_gives_each_group_open_and_resolved(tmp_ws, tmp_path):
             "veh_resolved_owner_deceased": [1],
         }
     )
-    assert excel.metric_header("veh_resolved_owner_deceased", "en") == (
+    assert packs.metric_header("veh_resolved_owner_deceased", "en") == (
         "Vehicles: Owner deceased, resolved"
     )
-    assert excel.difficult_columns(units) == [
+    assert packs.difficult_columns(units) == [
         "veh_group_owner_deceased",
         "veh_resolved_owner_deceased",
     ]
@@ -1675,13 +1675,13 @@ def test_unit_pack_bar_ticks_once_per_pack(week_ws, tmp_path):
     from tqdm import tqdm
 
     plan = load_plan()
-    paths = excel.stage_unit_rows(week_ws, WEEK, tmp_path / "staged")
-    tasks = excel.unit_tasks(
-        week_ws, WEEK, tmp_path / "out", "vi", plan, excel.load_template(), paths, units=[U1, U2]
+    paths = packs.stage_unit_rows(week_ws, WEEK, tmp_path / "staged")
+    tasks = packs.unit_tasks(
+        week_ws, WEEK, tmp_path / "out", "vi", plan, packs.load_template(), paths, units=[U1, U2]
     )
     shown = io.StringIO()
     ticks = tqdm(total=len(tasks), file=shown, disable=False)
-    done = excel.write_unit_packs(tasks, workers=2, ticks=ticks)
+    done = packs.write_unit_packs(tasks, workers=2, ticks=ticks)
     assert list(done["unit_code"]) == sorted([U1, U2])
     assert ticks.n == ticks.total == 2
     assert "2/2" in shown.getvalue()
@@ -1732,7 +1732,7 @@ def test_the_ranked_share_is_shown_wherever_the_rank_is(built, lang):
 
     week_ws, out, result = built[lang]
     units = store.load(week_ws, "unit_progress", WEEK).set_index("unit_code")
-    ranked = excel.metric_header(RANK_SHARE, lang)
+    ranked = packs.metric_header(RANK_SHARE, lang)
     rank, code = t("excel.columns.rank", lang), t("excel.columns.unit_code", lang)
     name = t("excel.columns.unit_name", lang)
     by_name = units.reset_index().set_index("unit_name")
@@ -1753,7 +1753,7 @@ def test_the_ranked_share_is_shown_wherever_the_rank_is(built, lang):
 
 def test_commitment_counts_read_as_whole_numbers_and_shares_keep_their_decimals(tmp_path):
     # a count of records read "50.0" in the unit packs and the city pack
-    from helpers.excel.commitments import commitments_sheet
+    from helpers.packs.commitments import commitments_sheet
 
     status = pd.DataFrame(
         {
@@ -1772,7 +1772,7 @@ def test_commitment_counts_read_as_whole_numbers_and_shares_keep_their_decimals(
             "order": [1, 2],
         }
     )
-    book = excel.PackBook(excel.load_template(), "vi", title="T", mark="M")
+    book = packs.PackBook(packs.load_template(), "vi", title="T", mark="M")
     commitments_sheet(book, status, "vi")
     path = book.save(tmp_path / "c.xlsx")
     ws = openpyxl.load_workbook(path)[t("excel.sheets.commitments", "vi")]
@@ -1795,7 +1795,7 @@ def test_the_internal_mark_prints_once_a_page(built):
 
 def printed_points(ws) -> float:
     """The type size a sheet prints at on A4 (Excel's fit-to-width scale, 11-point font)."""
-    p = excel.load_template()["print"]
+    p = packs.load_template()["print"]
     paper = 29.7 if ws.page_setup.orientation == "landscape" else 21.0
     page = (paper - p["margins_cm"]["left"] - p["margins_cm"]["right"]) / 2.54 * 72 / 0.75
     widths = [
@@ -1821,7 +1821,7 @@ def test_worklists_print_at_readable_type_on_a4(tmp_ws, tmp_path):
     write_week(tmp_ws, vehicles=vehicles)
     build(tmp_ws, tmp_path / "out", "vi", units=[U1], city=False)
     wb = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))
-    for key in excel.LISTS:
+    for key in packs.LISTS:
         ws = wb[t(f"excel.sheets.{key}", "vi")]
         assert ws.page_setup.orientation == "landscape", ws.title
         assert printed_points(ws) >= 8, (ws.title, printed_points(ws))
@@ -1920,7 +1920,7 @@ def test_the_daily_sheet_has_every_day_zeros_and_says_why_no_target(tmp_ws, tmp_
 
 
 # --------------------------------------------------------------------------------------------
-# maps on the summary sheets (helpers.excel.pictures)
+# maps on the summary sheets (helpers.packs.pictures)
 # --------------------------------------------------------------------------------------------
 
 
@@ -1940,8 +1940,8 @@ def test_unit_summary_holds_its_neighbourhood_map(built):
 
 
 def test_unit_missing_from_the_boundaries_gets_a_named_note_and_no_map(caplog):
-    from helpers.excel.book import PackBook, load_template
-    from helpers.excel.pictures import unit_map
+    from helpers.packs.book import PackBook, load_template
+    from helpers.packs.pictures import unit_map
 
     book = PackBook(load_template(), "en", title="t", mark="m")
     ws = book.sheet("Summary")

@@ -1,4 +1,4 @@
-"""The city pack's campaign summary sheets (helpers.excel.city_final): in a week that reaches
+"""The city pack's campaign summary sheets (helpers.packs.city_final): in a week that reaches
 the end of the peak, each unit's final result with its verdict and reasons, and the handover
 list of difficult records still open, right after the summary, printable; absent otherwise."""
 
@@ -12,8 +12,8 @@ import pytest
 
 from helpers import store
 from helpers.config import load_plan
-from helpers.excel.city import city_pack, load_city_tables
 from helpers.i18n import t
+from helpers.packs.city import city_pack, load_city_tables
 from helpers.progress.final import final_tables
 from helpers.record_tables import STATUS_LIST
 from tests.test_excel import PRINT_MAX_COLUMNS, WEEK, table_rows, write_week

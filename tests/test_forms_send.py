@@ -11,7 +11,6 @@ import openpyxl
 import pandas as pd
 
 from helpers.config import load_plan
-from helpers.distribution import send_packs
 from helpers.forms.issue import FORMS_DIR
 from helpers.forms.send import send_forms
 from helpers.forms.write import (
@@ -22,6 +21,7 @@ from helpers.forms.write import (
     form_identity,
     org_rows,
 )
+from helpers.sending import send_packs
 from helpers.units import official_units
 from tests.test_distribution import (  # noqa: F401 - packed: the fixture
     Inbox,

@@ -293,8 +293,8 @@ def test_a_week_that_was_run_is_read_from_its_folder_not_recomputed(tmp_ws, plan
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_a_unit_packs_history_says_what_each_conference_named_it_for(lang):
-    from helpers.excel.history import unit_history
-    from helpers.excel.texts import tx
+    from helpers.packs.history import unit_history
+    from helpers.packs.texts import tx
 
     w1 = week("2025-11-17", [(A, 1, 0.9, True, False, "conduct")])
     w2 = week("2025-11-23", [(A, 1, 0.9, True, False)])

@@ -1,4 +1,4 @@
-"""The package's modules import one another without circles: no module imports one that
+"""The modules under src/ import one another without circles: no module imports one that
 (directly or through others) imports it back, counting every import (at the top, inside a
 function, under TYPE_CHECKING). A circle hides which module owns a name; a lazy import inside a
 function was how the last ones were kept from failing."""
@@ -22,7 +22,7 @@ def module_name(path: Path) -> str:
 
 def import_graph() -> dict[str, set[str]]:
     """Module -> the package's modules it imports (``from pkg import sub`` counts as ``sub``)."""
-    modules = {module_name(p): p for p in (SRC / "helpers").rglob("*.py")}
+    modules = {module_name(p): p for p in SRC.rglob("*.py")}
     graph: dict[str, set[str]] = {m: set() for m in modules}
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
@@ -91,3 +91,16 @@ def test_no_module_imports_one_that_imports_it_back():
 )
 def test_the_circle_finder_finds_circles(edges, expected):
     assert circles(edges) == expected
+
+
+def test_the_runtime_package_imports_neither_the_generator_nor_the_measurements():
+    """What runs the week (helpers) never imports what makes test data (synth) or measures the
+    suite (measure), not even inside a function: they build on it, never the reverse."""
+    found = [
+        f"{module} -> {other}"
+        for module, imported in sorted(import_graph().items())
+        if module.split(".")[0] == "helpers"
+        for other in sorted(imported)
+        if other.split(".")[0] in ("synth", "measure")
+    ]
+    assert found == []

@@ -403,3 +403,12 @@ def test_code_version_changes_with_the_units_reference_file(tmp_path, monkeypatc
     before = incremental.code_version()
     copy.write_text(copy.read_text("utf-8").replace("00082,", "00073,"), "utf-8")
     assert incremental.code_version()["reference"] != before["reference"]
+
+
+def test_code_version_covers_the_runtime_package_only():
+    # the generator (src/synth) and the measurements (src/measure) change no week's output
+    covered = [d.resolve() for d in incremental.CODE_DIRS]
+    for other in ("synth", "measure"):
+        folder = (incremental.PACKAGE_DIR.parent / other).resolve()
+        assert folder.is_dir(), folder
+        assert not any(folder.is_relative_to(d) for d in covered), folder

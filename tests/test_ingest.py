@@ -1132,7 +1132,7 @@ def test_a_delivery_made_of_symbolic_links_is_named_and_reused_like_real_files(t
     # an analyst may link big files into a delivery folder instead of copying them: the ledger
     # names them inside the raw folder (and the reuse key, built on those names, matches the
     # same bytes delivered as real files), never by the linked file's own place
-    from helpers.ingest.sources import _relative_to
+    from helpers.ingest.sources import relative_to_raw
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -1141,10 +1141,10 @@ def test_a_delivery_made_of_symbolic_links_is_named_and_reused_like_real_files(t
     (raw / "2025-12-07").mkdir(parents=True)
     link = raw / "2025-12-07" / "registry_vehicles.parquet"
     link.symlink_to(elsewhere / "registry_vehicles.parquet")
-    assert _relative_to(raw, link) == "2025-12-07/registry_vehicles.parquet"
+    assert relative_to_raw(raw, link) == "2025-12-07/registry_vehicles.parquet"
     # a raw folder reached through a link of its own is still the raw folder
     (tmp_path / "raw-link").symlink_to(raw)
-    assert _relative_to(tmp_path / "raw-link", link) == "2025-12-07/registry_vehicles.parquet"
+    assert relative_to_raw(tmp_path / "raw-link", link) == "2025-12-07/registry_vehicles.parquet"
 
 
 # ---------------------------------------------------------------- a file rejected whole

@@ -132,7 +132,7 @@ def test_cccd_province_list_is_the_circulars():
     codes = nz.CCCD_PROVINCE_CODES
     assert len(codes) == 63 and codes[0] == "001" and codes[-1] == "096"
     assert not {"000", "003", "005", "007", "009", "013", "097"} & set(codes)
-    from helpers.synth.common import PROVINCE_CODES  # the generator draws from the same list
+    from synth.common import PROVINCE_CODES  # the generator draws from the same list
 
     assert [int(c) for c in codes] == PROVINCE_CODES.tolist()
 
@@ -255,7 +255,7 @@ def test_look_alike_characters_key_as_the_letters_they_imitate(raw, key):
 
 def test_generated_plates_are_all_valid():
     """The generator's plates (every province, series and form it writes) are plates."""
-    from helpers.synth import plates as sp
+    from synth import plates as sp
 
     rng = np.random.default_rng(7)
     vtype = np.array(sp.VEHICLE_TYPES * 400, dtype=object)
@@ -273,7 +273,7 @@ def test_generated_plates_key_as_the_generator_says(form):
     """Every form the generator writes keys with the boundary of its plate where the text shows
     it; only the compact form with five digits after the letters keys as read both ways (and
     the registry's vehicle type, car or motorbike, settles it)."""
-    from helpers.synth import plates as sp
+    from synth import plates as sp
 
     rng = np.random.default_rng(7)
     vtype = np.array(sp.VEHICLE_TYPES * 400, dtype=object)

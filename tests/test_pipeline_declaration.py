@@ -78,7 +78,7 @@ def test_a_function_run_as_a_step_is_that_step_while_it_runs():
         ("helpers.reconcile:reconcile_week", "02_reconcile"),
         ("helpers.progress:progress_week", "03_progress"),
         ("helpers.briefing:load_briefing_data", "04_briefing"),
-        ("helpers.excel:build_packs", "05_packs"),
+        ("helpers.packs:build_packs", "05_packs"),
     ],
 )
 def test_each_stage_entry_function_runs_as_its_step(entry, name):
@@ -119,7 +119,7 @@ def test_the_declared_configuration_exists():
 
 
 def test_the_stages_constants_are_look_ups_into_the_declaration():
-    from helpers import excel, ingest, progress, reconcile
+    from helpers import ingest, packs, progress, reconcile
     from helpers.progress.final import FINAL_TABLES
 
     assert ingest.SOURCE_NAMES == pipeline.SOURCES
@@ -131,8 +131,8 @@ def test_the_stages_constants_are_look_ups_into_the_declaration():
     assert reconcile.INPUT_TABLES == pipeline.step("02_reconcile").reads
     assert reconcile.OUTPUT_TABLES == pipeline.step("02_reconcile").writes
     assert (*progress.OUTPUT_TABLES, *FINAL_TABLES) == pipeline.step("03_progress").writes
-    assert set(excel.RECORD_TABLES) <= set(pipeline.step("04_briefing").reads)
-    assert set(excel.UNIT_TABLES) <= set(pipeline.step("05_packs").reads)
+    assert set(packs.RECORD_TABLES) <= set(pipeline.step("04_briefing").reads)
+    assert set(packs.UNIT_TABLES) <= set(pipeline.step("05_packs").reads)
 
 
 # --------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def make_units(
         }
     )
     frame["veh_share_cleaned_cleanable"] = frame["veh_cleaned"] / 1000
-    frame["rank"] = progress.definitions._rank(frame["veh_share_cleaned_cleanable"])
+    frame["rank"] = progress.definitions.rank_by_share(frame["veh_share_cleaned_cleanable"])
     frame = schemas.complete("unit_progress", frame)
     groups = [c for c in frame if c[4:].startswith(("group_", "resolved_"))]
     frame[groups] = frame[groups].fillna(0)

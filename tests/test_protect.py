@@ -12,7 +12,8 @@ import msoffcrypto
 import openpyxl
 import pytest
 
-from helpers import ConfigError, excel, protect
+from helpers import ConfigError, packs
+from helpers.packs import protect
 from helpers.paths import PROJECT_ROOT
 from tests.pii import open_pack, unit_password
 from tests.test_excel import PLAIN, U1, U2, U3, WEEK, unit_file, write_week
@@ -119,8 +120,8 @@ def sealed(tmp_path_factory):
 
     ws = make_workspace(tmp_path_factory.mktemp("sealed"))
     write_week(ws)
-    on = excel.build_packs(ws, WEEK, ws.output / "on", "vi", workers=1, units=[U1, U2, U3])
-    off = excel.build_packs(
+    on = packs.build_packs(ws, WEEK, ws.output / "on", "vi", workers=1, units=[U1, U2, U3])
+    off = packs.build_packs(
         ws, WEEK, ws.output / "off", "vi", workers=1, units=[U1, U2, U3], plan=PLAIN
     )
     return ws, on, off
@@ -128,7 +129,7 @@ def sealed(tmp_path_factory):
 
 def test_unit_packs_are_encrypted_by_default_and_open_with_their_own_password(sealed):
     ws, on, off = sealed
-    assert excel.load_plan().unit_packs["encrypt"] is True
+    assert packs.load_plan().unit_packs["encrypt"] is True
     for code in (U1, U2, U3):
         data = unit_file(ws.output / "on", code).read_bytes()
         assert protect.is_encrypted(data)
@@ -156,7 +157,7 @@ def test_no_password_appears_in_any_output(sealed):
     ws, on, off = sealed
     passwords = protect.load_passwords(ws)
     outputs = [p for p in (ws.output / "on").rglob("*") if p.is_file()]
-    shown = excel.overview(on).to_string() + on.units.to_string() + repr(on.seconds)
+    shown = packs.overview(on).to_string() + on.units.to_string() + repr(on.seconds)
     for password in passwords.values():
         assert password not in shown
         for path in outputs:
@@ -178,7 +179,7 @@ def _refused(ws, codes=(U1, U2, U3)) -> str:
     path = protect.password_file(ws)
     before = path.read_bytes() if path.exists() else None
     with pytest.raises(protect.PasswordFileError) as caught:
-        protect.unit_passwords(ws, excel.load_plan(), codes)
+        protect.unit_passwords(ws, packs.load_plan(), codes)
     message = str(caught.value)
     assert str(path) in message and "\n" not in message
     assert (path.read_bytes() if path.exists() else None) == before
@@ -273,7 +274,7 @@ def test_the_packs_step_stops_on_a_damaged_secrets_file_before_writing_a_pack(tm
     path = protect.password_file(ws)
     path.write_text(path.read_text("utf-8")[:-30], "utf-8")
     with pytest.raises(protect.PasswordFileError, match="damaged"):
-        excel.build_packs(ws, WEEK, ws.output / "packs", "vi", workers=1, units=[U1, U2, U3])
+        packs.build_packs(ws, WEEK, ws.output / "packs", "vi", workers=1, units=[U1, U2, U3])
     assert not list((ws.output / "packs").glob("units/*.xlsx"))
 
 

@@ -861,7 +861,7 @@ def test_unmatched_submission_keeps_reason_and_near_plate_candidates(tmp_path):
 
 @pytest.mark.parametrize("method", ["neighbours", "deletions"])
 def test_both_candidate_searches_find_the_same_records(tmp_path, monkeypatch, method):
-    monkeypatch.setattr(reconcile.links, "_candidate_method", lambda unmatched, registry: method)
+    monkeypatch.setattr(reconcile.links, "candidate_method", lambda unmatched, registry: method)
     vehicles = [
         R.vehicle(1, plate_key="29A12345"),
         R.vehicle(2, plate_key="29A1234"),
@@ -897,7 +897,7 @@ def test_both_candidate_searches_find_the_same_records(tmp_path, monkeypatch, me
     ],
 )
 def test_candidate_search_is_chosen_by_cost(unmatched, registry, method):
-    assert reconcile._candidate_method(unmatched, registry) == method
+    assert reconcile.candidate_method(unmatched, registry) == method
 
 
 def test_candidates_are_at_most_three_and_only_one_edit_away(tmp_path):

@@ -16,8 +16,8 @@ STAGES: dict[str, tuple[str, ...]] = {
     "reconcile": ("helpers.reconcile",),
     "progress": ("helpers.progress",),
     "briefing": ("helpers.briefing",),
-    "packs": ("helpers.excel", "helpers.protect"),
-    "sending": ("helpers.distribution",),
+    "packs": ("helpers.packs",),
+    "sending": ("helpers.sending",),
 }
 ORDER = list(STAGES)
 
@@ -51,13 +51,13 @@ def test_no_stage_imports_a_later_stage():
 @pytest.mark.parametrize(
     "module, stage",
     [
-        ("helpers.excel.unit", "packs"),
-        ("helpers.protect", "packs"),
-        ("helpers.distribution", "sending"),
+        ("helpers.packs.unit", "packs"),
+        ("helpers.packs.protect", "packs"),
+        ("helpers.sending", "sending"),
         ("helpers.progress.week", "progress"),
         ("helpers.excelsior", None),
         ("helpers.store", None),
-        ("helpers.synth.world", None),
+        ("synth.world", None),
     ],
 )
 def test_a_module_belongs_to_the_stage_of_its_package(module, stage):
@@ -66,10 +66,10 @@ def test_a_module_belongs_to_the_stage_of_its_package(module, stage):
 
 def test_an_earlier_stage_imported_by_a_later_one_is_allowed_and_the_reverse_is_found():
     graph = {
-        "helpers.excel.unit": {"helpers.progress", "helpers.store"},
-        "helpers.briefing.data": {"helpers.excel.build"},
-        "helpers.runner": {"helpers.distribution"},
+        "helpers.packs.unit": {"helpers.progress", "helpers.store"},
+        "helpers.briefing.data": {"helpers.packs.build"},
+        "helpers.runner": {"helpers.sending"},
     }
     assert later_stage_imports(graph) == [
-        "helpers.briefing.data (briefing) -> helpers.excel.build (packs)"
+        "helpers.briefing.data (briefing) -> helpers.packs.build (packs)"
     ]

@@ -18,12 +18,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from helpers import synth
+import synth
 from helpers.statuses import LICENCE_STATUSES, REJECT_REASONS, VEHICLE_STATUSES
-from helpers.synth import deliver as dv
-from helpers.synth import files as sf
-from helpers.synth.xlsx import Sheet, write_workbook
 from helpers.units import resolve_units
+from synth import deliver as dv
+from synth import files as sf
+from synth.xlsx import Sheet, write_workbook
 
 WEEK = "2025-11-23"
 PLATE_KEY = re.compile(r"^\d{2}[A-Z]{1,2}\d?\d{4,5}$")
@@ -172,7 +172,7 @@ def misplaced_faults(raw: Path, faults: pd.DataFrame) -> list[tuple]:
 
 def _commitments_table(path: Path) -> tuple[pd.DataFrame, int]:
     """A register of commitments (UTF-8, with or without BOM; Vietnamese or canonical headers)."""
-    from helpers.synth import commitments as cm
+    from synth import commitments as cm
 
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
     back = {v: k for k, v in cm.HEADERS_VI.items()}
@@ -496,8 +496,9 @@ def test_slices_share_no_key(sliced_city):
 @pytest.mark.slow
 def test_reconcile_agrees_with_the_truth_of_a_sliced_city(sliced_city):
     """Ingest and reconcile the merged deliveries: every status and link as the truth says."""
-    from helpers import evaluate, ingest, reconcile
+    from helpers import ingest, reconcile
     from helpers.paths import Workspace
+    from measure import evaluate
 
     root, _ = sliced_city
     ws = Workspace(
@@ -544,7 +545,7 @@ def test_workbook_writer_is_deterministic_and_readable(tmp_path):
 
 
 def test_if_empty_leaves_existing_deliveries_alone(tmp_path, capsys):
-    from helpers.synth.__main__ import main
+    from synth.__main__ import main
 
     (tmp_path / "2025-11-17").mkdir()
     assert main(["--out", str(tmp_path), "--if-empty"]) == 0
@@ -567,7 +568,7 @@ def test_truth_folder_must_be_outside_the_raw_folder(tmp_path):
     ],
 )
 def test_cli_refuses_slices_where_they_mean_nothing(tmp_path, argv, capsys):
-    from helpers.synth.__main__ import main
+    from synth.__main__ import main
 
     with pytest.raises(SystemExit):
         main(["--out", str(tmp_path / "raw"), *argv])
@@ -576,7 +577,7 @@ def test_cli_refuses_slices_where_they_mean_nothing(tmp_path, argv, capsys):
 
 
 def test_cli_generates_a_city_in_the_slices_asked_for(tmp_path, capsys):
-    from helpers.synth.__main__ import main
+    from synth.__main__ import main
 
     assert (
         main(
@@ -609,7 +610,7 @@ def test_without_the_synth_extra_the_generator_says_what_to_install(tmp_path):
     )
     src = Path(synth.__file__).parents[2]
     done = subprocess.run(
-        [sys.executable, "-m", "helpers.synth", "--help"],
+        [sys.executable, "-m", "synth", "--help"],
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{tmp_path}:{src}"},
         capture_output=True,
         text=True,

@@ -8,8 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from helpers.synth import files as sf
-from helpers.synth import slices as sl
+from synth import files as sf
+from synth import slices as sl
 
 
 def _log(path: Path, rows: list[tuple[str, int, str]], row_group_size: int) -> Path:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from helpers import ingest, synthetic
-from helpers.synth import DELIVERIES
+from synth import DELIVERIES
 from tests.ingest_builders import WEEK, full_delivery
 
 
@@ -75,13 +75,13 @@ def _sheets(path, ws=None, code=None):
 
 @pytest.mark.parametrize("generated", [True, False])
 def test_every_sheet_of_a_generated_weeks_packs_says_so_and_a_real_weeks_never(tmp_ws, generated):
-    from helpers import excel
+    from helpers import packs
     from tests.test_excel import U1, WEEK, write_week
 
     write_week(tmp_ws)
     _ledger(tmp_ws, WEEK, [WEEK] if generated else [])
     out = tmp_ws.output_week(WEEK)
-    result = excel.build_packs(tmp_ws, WEEK, out, "vi", workers=1, units=[U1])
+    result = packs.build_packs(tmp_ws, WEEK, out, "vi", workers=1, units=[U1])
     unit_pack = out / "units" / result.units["file"].iloc[0]
     for sheets in (_sheets(result.city), _sheets(unit_pack, tmp_ws, U1)):
         for sheet in sheets:
@@ -97,13 +97,13 @@ def test_every_mail_of_a_generated_week_says_so_in_subject_and_body(tmp_ws, tmp_
     import email
     import email.policy
 
-    from helpers import excel
+    from helpers import packs
     from tests.test_distribution import send
     from tests.test_excel import U1, WEEK, write_week
 
     write_week(tmp_ws)
     _ledger(tmp_ws, WEEK, [WEEK] if generated else [])
-    excel.build_packs(tmp_ws, WEEK, tmp_ws.output_week(WEEK), "vi", workers=1, units=[U1])
+    packs.build_packs(tmp_ws, WEEK, tmp_ws.output_week(WEEK), "vi", workers=1, units=[U1])
     send(tmp_ws, tmp_path, units=[U1], dry_run=True)
     [eml] = (tmp_ws.output_week(WEEK) / "outbox").glob("*.eml")
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)

@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from helpers import excel, store
+from helpers import packs, store
 from helpers.config import load_plan
 from helpers.paths import Workspace, workspace
 
@@ -87,9 +87,9 @@ def main() -> None:
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     t, cpu = time.perf_counter(), time.process_time()
-    result = excel.build_packs(ws, args.week, out, args.lang, workers=args.workers, plan=plan)
+    result = packs.build_packs(ws, args.week, out, args.lang, workers=args.workers, plan=plan)
     wall = time.perf_counter() - t
-    print(excel.overview(result).to_string())
+    print(packs.overview(result).to_string())
     print("phases (wall s):", result.seconds)
     units = result.units
     print(

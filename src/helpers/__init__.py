@@ -1,8 +1,9 @@
 """Weekly briefing suite for Hanoi City Police Plan No. 375.
 
-One module per pipeline stage (synth, ingest, reconcile, progress, briefing, excel) plus small
-shared ones (paths, config, units, normalize, i18n, store). Notebooks in ``notebooks/`` call
-these; the runner drives the notebooks with Papermill.
+One package per pipeline stage (ingest, reconcile, progress, briefing, packs, sending) plus small
+shared modules (paths, config, units, normalize, i18n, store). Notebooks in ``notebooks/`` call
+these; the runner drives the notebooks with Papermill. What makes test data (the package
+``synth``) and what measures the suite (``measure``) live beside it, not in it.
 """
 
 __version__ = "0.1.0"

@@ -262,7 +262,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
 
 
 def _load_plan(path: Path) -> Plan:
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     for section, where in MOVED.items():
         if section in raw:
             raise ConfigError(
@@ -334,7 +334,7 @@ class _StrictLoader(yaml.SafeLoader):
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
 
 
-def _read_yaml(path: Path) -> dict:
+def read_yaml(path: Path) -> dict:
     """The file as a mapping; one line naming the file and the line when it is not YAML."""
     try:
         raw = yaml.load(path.read_bytes().decode("utf-8"), Loader=_StrictLoader)  # noqa: S506
@@ -444,7 +444,7 @@ def _read_section(path: Path, default: Path, name: str, known: dict[str, Any]) -
     if not path.is_file():
         raise ConfigError(f"configuration not found: {path} (the project's is {name})")
     try:
-        raw = _read_yaml(path)
+        raw = read_yaml(path)
     except ConfigError as exc:
         raise ConfigError(str(exc).replace(str(path), label, 1)) from None
     (section,) = known

@@ -38,11 +38,12 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from helpers import ConfigError, PipelineError, StorageError, pipeline, protect, store
+from helpers import ConfigError, PipelineError, StorageError, pipeline, store
 from helpers.config import load_plan
 from helpers.i18n import LANGS, check_lang
 from helpers.incremental import StepReuse, resume_root
 from helpers.incremental import sha256 as sha256  # re-exported: runner.sha256
+from helpers.packs import protect
 from helpers.paths import NOTEBOOKS_DIR, Workspace, workspace
 from helpers.publish import RunRecord, publish
 from helpers.relay import Relay

@@ -1,7 +1,7 @@
 """Generated data says so: the marker the generator leaves in each delivery folder, the
 ledger's record of it, and the mark every document built from it carries.
 
-The generator (:mod:`helpers.synth`) writes :data:`MARKER` into every delivery folder it makes;
+The generator (:mod:`synth`) writes :data:`MARKER` into every delivery folder it makes;
 real deliveries never hold it (docs/data-contract.md). Ingest records the marked folders in the
 week's ``ledger.json`` (``synthetic_deliveries``); later stages read :func:`week_is_synthetic`
 from the processed folder, never the raw one. One marked folder makes the week synthetic: a
@@ -18,7 +18,7 @@ from helpers.paths import Workspace
 
 MARKER = "SYNTHETIC-DATA.txt"
 MARKER_TEXT = (
-    "This delivery folder was written by the synthetic-data generator (helpers.synth).\n"
+    "This delivery folder was written by the synthetic-data generator (synth).\n"
     "Every document built from it is marked DỮ LIỆU MẪU / SYNTHETIC DATA.\n"
     "Real deliveries never hold this file (docs/data-contract.md).\n"
 )

@@ -25,9 +25,9 @@ from pathlib import Path, PurePosixPath
 from helpers import ConfigError, DeliveryError, StorageError
 from helpers.collect.log import KEPT, OLDER_DIR, Row, log_path, now_text, read_log, write_log
 from helpers.collect.mail import Attachment, Message, Unreadable, message_files, read_message
-from helpers.distribution.contacts import Contact, load_contacts
 from helpers.forms import FormError, identify
 from helpers.paths import CONTACTS_FILE, is_week
+from helpers.sending.contacts import Contact, load_contacts
 
 OWN = "own"  # the form column of a workbook of the unit's own (not an issued form)
 OWN_SUBFOLDER = "unit_reports"  # where ingest reads the units' own workbooks

@@ -52,9 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _send(ws, args: argparse.Namespace) -> int:
-    from helpers.distribution.send import summary
     from helpers.forms.send import send_forms
-    from helpers.protect import unit_codes
+    from helpers.packs.protect import unit_codes
+    from helpers.sending.send import summary
     from helpers.store import resolve_week
 
     week = resolve_week(ws, args.week)

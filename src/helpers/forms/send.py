@@ -13,30 +13,30 @@ from pathlib import Path
 
 from helpers import ConfigError, DeliveryError
 from helpers.config import Plan, load_plan
-from helpers.distribution.contacts import Contact, load_contacts
-from helpers.distribution.message import MAIL_POLICY, police_of
-from helpers.distribution.send import (
+from helpers.forms.issue import FORMS_DIR, issued_files
+from helpers.forms.mail import add_files, forms_text, period_of
+from helpers.i18n import fmt_date, t
+from helpers.paths import CONTACTS_FILE, Workspace
+from helpers.sending.contacts import Contact, load_contacts
+from helpers.sending.message import MAIL_POLICY, police_of
+from helpers.sending.send import (
     ACCEPTED,
     FAILED,
     SENDING,
     SENT,
     WRITTEN,
+    Connection,
     SendReport,
-    _Connection,
-    _deliver,
-    _refuse_placeholders,
-    _write_log,
     accepted_recipients,
+    deliver,
     doubtful_recipients,
     read_log,
     recipient_results,
+    refuse_placeholders,
     sha256,
     smtp_settings,
+    write_log,
 )
-from helpers.forms.issue import FORMS_DIR, issued_files
-from helpers.forms.mail import add_files, forms_text, period_of
-from helpers.i18n import fmt_date, t
-from helpers.paths import CONTACTS_FILE, Workspace
 from helpers.synthetic import both_labels, note, week_is_synthetic
 
 LOG_FILE = "forms-sent.json"
@@ -128,13 +128,13 @@ def send_forms(
         elif code not in report.in_doubt:
             report.skipped.append(code)
     if smtp:
-        _refuse_placeholders(contacts, [c for c, _ in todo], sender, contacts_path)
+        refuse_placeholders(contacts, [c for c, _ in todo], sender, contacts_path)
     else:
         report.outbox = out_dir / OUTBOX
         report.outbox.mkdir(parents=True, exist_ok=True)
     synthetic = week_is_synthetic(ws, week)
     reply_to = str((plan.distribution or {}).get("reply_to") or "")
-    conn = _Connection(smtp) if smtp else None
+    conn = Connection(smtp) if smtp else None
     try:
         for code, left in todo:
             files = issued_files(out_dir, code)
@@ -164,15 +164,15 @@ def send_forms(
                 entry.update(result=WRITTEN, file=f"{OUTBOX}/{target.name}")
                 report.written.append(code)
                 entries.append(entry)
-                _write_log(log_path, week, entries)
+                write_log(log_path, week, entries)
                 continue
             # the attempt on disk before the message goes out (as for the packs)
             entry.update(result=SENDING, recipients=dict.fromkeys(left, SENDING))
             entries.append(entry)
-            _write_log(log_path, week, entries)
-            results, error = _deliver(conn, msg, getaddresses([sender])[0][1], left)
+            write_log(log_path, week, entries)
+            results, error = deliver(conn, msg, getaddresses([sender])[0][1], left)
             entry.update(result=FAILED if error else SENT, recipients=results)
-            _write_log(log_path, week, entries)
+            write_log(log_path, week, entries)
             if error:
                 report.failed[code] = error
                 echo(f"{code}: FAILED {error}")

@@ -22,6 +22,7 @@ from helpers.ingest.sources import (
     REQUIRED_COLUMNS,
     SKIP_KINDS,
 )
+from helpers.normalize.arrow import buffers, np_bool, valid_mask
 
 _TOTALS_KEYS = frozenset({"tongcong", "tong", "cong", "tongso", "total", "totals", "grandtotal"})
 # Cheap pre-filter on raw text (NFC or NFD) before the exact fold check.
@@ -55,7 +56,7 @@ class RawFile:
         return self.rows.num_rows + sum(self.skipped.values())
 
 
-def _bad_file(file: str, problem: str) -> DeliveryError:
+def bad_file(file: str, problem: str) -> DeliveryError:
     return DeliveryError(f"{file}: {problem}")
 
 
@@ -68,7 +69,7 @@ def _mask_digits(text: str) -> str:
 _header_key = lru_cache(maxsize=8192)(headers.header_key)
 
 
-def _score(cells: list, lookup: dict[str, str]) -> tuple[int, dict[int, str]]:
+def header_score(cells: list, lookup: dict[str, str]) -> tuple[int, dict[int, str]]:
     """Distinct canonical columns a row names, and position -> canonical (first match wins)."""
     mapping: dict[int, str] = {}
     seen: set[str] = set()
@@ -82,13 +83,13 @@ def _score(cells: list, lookup: dict[str, str]) -> tuple[int, dict[int, str]]:
     return len(seen), mapping
 
 
-def _word_score(cells: list, source: str) -> tuple[int, dict[int, str]]:
+def word_header_score(cells: list, source: str) -> tuple[int, dict[int, str]]:
     """Distinct canonical columns a row names by exact spelling or by words."""
     mapping = headers.match_header(cells, source)
     return len(mapping), mapping
 
 
-def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[int, str]]:
+def find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[int, str]]:
     """Index of the header row among the first rows, and position -> canonical column.
 
     Exact spellings pick the row; when no row names two columns that way (an export that
@@ -98,12 +99,12 @@ def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[in
     lookup = header_lookup(source)
     best: tuple[int, int, dict[int, str]] = (0, -1, {})
     for idx, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        score, mapping = _score(cells, lookup)
+        score, mapping = header_score(cells, lookup)
         if score > best[0]:
             best = (score, idx, mapping)
     if best[0] < 2:
         for idx, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
-            score, mapping = _word_score(cells, source)
+            score, mapping = word_header_score(cells, source)
             if score > best[0]:
                 best = (score, idx, mapping)
     score, idx, mapping = best
@@ -117,7 +118,7 @@ def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[in
             + ", ".join(repr(_mask_digits(c)) for c in first if c not in (None, ""))[:120]
             + ")"
         )
-        raise _bad_file(
+        raise bad_file(
             file,
             f"no header row found in the first {HEADER_SEARCH_ROWS} rows; expected a row naming "
             f"the {source} columns ({', '.join(REQUIRED_COLUMNS[source])}, or their Vietnamese "
@@ -127,7 +128,7 @@ def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[in
     if ambiguous:
         column, positions = next(iter(ambiguous.items()))
         named = " and ".join(f"{get_column_letter(p + 1)} {str(rows[idx][p])!r}" for p in positions)
-        raise _bad_file(
+        raise bad_file(
             file,
             f"two columns could be {column}: {named} (header row {idx + 1}) both hold the "
             f"words of its spellings; add the one that is {column} to "
@@ -137,7 +138,7 @@ def _find_header(rows: list[list], source: str, file: str) -> tuple[int, dict[in
     missing = [c for c in REQUIRED_COLUMNS[source] if c not in mapping.values()]
     if missing:
         header_text = ", ".join(repr(str(c)) for c in rows[idx] if c not in (None, ""))
-        raise _bad_file(
+        raise bad_file(
             file,
             f"required column(s) missing: {', '.join(missing)} (or their Vietnamese names); "
             f"expected {', '.join(REQUIRED_COLUMNS[source])}; found header row "
@@ -169,15 +170,15 @@ def _name_columns(
     return names, extras
 
 
-def _make_contiguous(columns: list) -> None:
+def make_contiguous(columns: list) -> None:
     """One large_string chunk per column, in place: each column's chunks are freed as soon
     as it is copied, so the peak is the table plus one column, not two tables."""
     for i in range(len(columns)):
-        columns[i] = _large(columns[i])
-        _release_memory()
+        columns[i] = as_large_strings(columns[i])
+        release_memory()
 
 
-def _large(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+def as_large_strings(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One chunk of large_string (pandas' own string layout), so later steps copy nothing."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
@@ -192,17 +193,17 @@ _SPACE_LEAD[[9, 10, 11, 12, 13, 32, 0xC2, 0xE1, 0xE2, 0xE3, 0xEF]] = True
 
 def _empty_mask(col: pa.Array) -> np.ndarray:
     """True where a cell is missing, empty or whitespace only (col: large_string)."""
-    off, data = normalize._buffers(col)
+    off, data = buffers(col)
     lens = np.diff(off)
     empty = lens == 0
     if col.null_count:
-        empty |= ~normalize._valid(col)
+        empty |= ~valid_mask(col)
     # whitespace-only cells start with a whitespace byte: only those go through the kernel
     maybe = ~empty
     maybe[maybe] = _SPACE_LEAD[data[off[:-1][maybe]]]
     if maybe.any():
         sub = pc.utf8_trim_whitespace(col.filter(pa.array(maybe)))
-        empty[maybe] = normalize._np_bool(pc.equal(pc.binary_length(sub), 0))
+        empty[maybe] = np_bool(pc.equal(pc.binary_length(sub), 0))
     return empty
 
 
@@ -218,7 +219,7 @@ def _totals_mask(table: pa.Table) -> np.ndarray:
     hit = np.zeros(table.num_rows, dtype=bool)
     for column in table.columns:
         col = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-        off, data = normalize._buffers(col)
+        off, data = buffers(col)
         lens = np.diff(off)
         cand = (lens > 0) & (lens <= 40)
         idx = np.flatnonzero(cand)
@@ -226,7 +227,7 @@ def _totals_mask(table: pa.Table) -> np.ndarray:
         if not len(idx):
             continue
         texts = col.take(pa.array(idx))
-        hint = normalize._np_bool(pc.match_substring_regex(texts, pattern=_TOTALS_HINT))
+        hint = np_bool(pc.match_substring_regex(texts, pattern=_TOTALS_HINT))
         idx, texts = idx[hint], texts.filter(pa.array(hint)).to_pylist()
         ok = np.array([normalize.fold_key(t) in _TOTALS_KEYS for t in texts], dtype=bool)
         hit[idx[ok]] = True
@@ -234,10 +235,10 @@ def _totals_mask(table: pa.Table) -> np.ndarray:
 
 
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
-_TEXT_TYPES = {pa.large_string(): _TEXT, pa.string(): _TEXT, pa.null(): _TEXT}
+TEXT_TYPES = {pa.large_string(): _TEXT, pa.string(): _TEXT, pa.null(): _TEXT}
 
 
-def _assemble(
+def assemble(
     *,
     source: str,
     file: str,
@@ -253,7 +254,7 @@ def _assemble(
     """Name the body's columns, drop empty unnamed ones, sort rows into data/blank/totals."""
     _check_guessed_id(source, file, header_cells, mapping, body)
     names, extras = _name_columns(header_cells, mapping, body.num_columns)
-    body = pa.table({f"c{i}": _large(c) for i, c in enumerate(body.columns)})
+    body = pa.table({f"c{i}": as_large_strings(c) for i, c in enumerate(body.columns)})
     keep = [
         i
         for i, name in enumerate(names)
@@ -304,7 +305,7 @@ def _check_guessed_id(
     text = str(header_cells[pos])
     if header_lookup(source).get(_header_key(text)) == column:
         return  # an accepted spelling: no guess
-    cells = pc.utf8_trim_whitespace(_large(body.column(pos)))
+    cells = pc.utf8_trim_whitespace(as_large_strings(body.column(pos)))
     filled = cells.filter(pc.greater(pc.binary_length(cells), 0))
     distinct = pc.count_distinct(filled).as_py()
     if len(filled) < 3 or distinct >= ID_DISTINCT_SHARE * len(filled):
@@ -314,7 +315,7 @@ def _check_guessed_id(
         pc.index(counts.field("counts"), pc.max(counts.field("counts"))).as_py()
     ].as_py()
     alias = (headers.word_match(source, text, {column}) or ("", ""))[1]
-    raise _bad_file(
+    raise bad_file(
         file,
         f"header {text!r} (column {get_column_letter(pos + 1)}) would be read as {column} by "
         f"its words (like {alias!r}), but it holds {distinct} distinct value"
@@ -325,7 +326,7 @@ def _check_guessed_id(
     )
 
 
-def _release_memory() -> None:
+def release_memory() -> None:
     """Hand memory Arrow freed back to the system between steps (its allocator keeps freed
     pages for reuse), so one big source's peak does not add to the next one's."""
     pa.default_memory_pool().release_unused()

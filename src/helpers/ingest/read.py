@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.ingest.rawfile import RawFile, _bad_file
-from helpers.ingest.read_csv import _read_csv
+from helpers.ingest.rawfile import RawFile, bad_file
+from helpers.ingest.read_csv import read_csv_file
 from helpers.ingest.read_form import read_form
-from helpers.ingest.read_parquet import _read_parquet
-from helpers.ingest.read_xlsx import _read_xlsx
-from helpers.ingest.sources import RAW_FORMATS, _raw_format, _relative
+from helpers.ingest.read_parquet import read_parquet_file
+from helpers.ingest.read_xlsx import read_xlsx_file
+from helpers.ingest.sources import RAW_FORMATS, raw_format, relative
 from helpers.paths import Workspace
 
 
@@ -19,22 +19,22 @@ def read_file(ws: Workspace, source: str, path: Path, delivery: str) -> list[Raw
     Raises :class:`DeliveryError` naming the file when it is unreadable, holds no header row,
     lacks a required column, or holds no data rows.
     """
-    fmt = _raw_format(path)
+    fmt = raw_format(path)
     if fmt in (".csv", ".csv.gz"):
-        parts = [_read_csv(path, ws, source, delivery)]
+        parts = [read_csv_file(path, ws, source, delivery)]
     elif fmt == ".xlsx":
         # a form the suite issued is read by its known cells; any other workbook as before
         form = read_form(ws, source, path, delivery)
         if form is not None:
             return form
-        parts = _read_xlsx(path, ws, source, delivery)
+        parts = read_xlsx_file(path, ws, source, delivery)
     elif fmt == ".parquet":
-        parts = [_read_parquet(path, ws, source, delivery)]
+        parts = [read_parquet_file(path, ws, source, delivery)]
     else:
-        raise _bad_file(_relative(ws, path), f"unknown format; expected one of {RAW_FORMATS}")
+        raise bad_file(relative(ws, path), f"unknown format; expected one of {RAW_FORMATS}")
     if sum(p.rows.num_rows for p in parts) == 0:
-        raise _bad_file(
-            _relative(ws, path),
+        raise bad_file(
+            relative(ws, path),
             "empty: a header row was found but no data rows below it "
             f"({sum(p.rows_read for p in parts)} rows, all title, blank or totals)",
         )

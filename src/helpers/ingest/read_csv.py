@@ -20,24 +20,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from helpers import DeliveryError, normalize
+from helpers import DeliveryError
 from helpers.ingest.rawfile import (
     RawFile,
-    _assemble,
-    _bad_file,
-    _find_header,
-    _make_contiguous,
-    _score,
-    _word_score,
+    assemble,
+    bad_file,
+    find_header,
     header_lookup,
+    header_score,
+    make_contiguous,
+    word_header_score,
 )
-from helpers.ingest.sources import HEADER_SEARCH_ROWS, _relative
+from helpers.ingest.sources import HEADER_SEARCH_ROWS, relative
+from helpers.normalize.arrow import buffers
 from helpers.paths import Workspace
 
 # ---- CSV
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     """SHA-256 of a file as delivered, read in chunks (hashlib releases the GIL meanwhile)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -59,8 +60,8 @@ class _CsvInput:
 
     def _fail(self, exc: Exception) -> DeliveryError:
         if self.gz:
-            return _bad_file(self.file, f"unreadable: expected a gzip-compressed CSV ({exc})")
-        return _bad_file(self.file, f"cannot be read ({exc})")
+            return bad_file(self.file, f"unreadable: expected a gzip-compressed CSV ({exc})")
+        return bad_file(self.file, f"cannot be read ({exc})")
 
     def head(self, size: int) -> bytes:
         try:
@@ -153,10 +154,13 @@ def _split_lines(lines: list[str], delimiter: str) -> list[list[str]]:
 
 def _sniff(lines: list[str], source: str) -> str:
     """The delimiter under which one of the first lines names the most known columns (by
-    exact spelling; by words when no line names two columns exactly, as _find_header)."""
+    exact spelling; by words when no line names two columns exactly, as find_header)."""
     lookup = header_lookup(source)
     best: tuple[int, int, str] = (0, 0, ",")
-    for score_of in (lambda cells: _score(cells, lookup), partial(_word_score, source=source)):
+    for score_of in (
+        lambda cells: header_score(cells, lookup),
+        partial(word_header_score, source=source),
+    ):
         for delimiter in (",", ";", "\t", "|"):
             for idx, cells in enumerate(_split_lines(lines, delimiter)):
                 score, _ = score_of(cells)
@@ -167,15 +171,15 @@ def _sniff(lines: list[str], source: str) -> str:
     return best[2]
 
 
-def _read_csv(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
-    file = _relative(ws, path)
+def read_csv_file(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
+    file = relative(ws, path)
     source_input = _CsvInput(path, file)
     with ThreadPoolExecutor(1) as pool:
-        digest = pool.submit(_sha256, path)  # hashed while the file is parsed
+        digest = pool.submit(file_sha256, path)  # hashed while the file is parsed
         head = source_input.head(1 << 16)
         start = len(_BOM) if head.startswith(_BOM) else 0
         if _NON_SPACE.search(head, start) is None and len(head) < (1 << 16):
-            raise _bad_file(file, "empty: expected a header row and data rows, found no content")
+            raise bad_file(file, "empty: expected a header row and data rows, found no content")
         parse = partial(_parse_csv, file=file, source=source, delivery=delivery)
         wide = _utf16(head)
         if wide:
@@ -206,7 +210,7 @@ def _chunks(column: pa.ChunkedArray):
 
 
 def _holds_newline(column: pa.ChunkedArray) -> bool:
-    return any(normalize._buffers(c)[1].tobytes().find(b"\n") >= 0 for c in column.chunks)
+    return any(buffers(c)[1].tobytes().find(b"\n") >= 0 for c in column.chunks)
 
 
 def _arrow_csv(
@@ -243,9 +247,9 @@ def _arrow_csv(
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
             raise UnicodeError(str(exc)) from exc
-        raise _bad_file(file, f"unreadable as CSV ({exc})") from exc
+        raise bad_file(file, f"unreadable as CSV ({exc})") from exc
     except (OSError, pa.ArrowException) as exc:  # e.g. a gzip stream broken mid-way
-        raise _bad_file(file, f"unreadable ({exc})") from exc
+        raise bad_file(file, f"unreadable ({exc})") from exc
     finally:
         body.close()
     columns = table.columns
@@ -270,7 +274,7 @@ def _parse_csv(
     lines = [ln.decode("utf-8", errors="replace").rstrip("\r") for ln in raw_lines]
     delimiter = _sniff(lines, source)
     rows = _split_lines(lines, delimiter)
-    idx, mapping = _find_header(rows, source, file)
+    idx, mapping = find_header(rows, source, file)
     header_cells = rows[idx]
     # data start: the byte after the header line (title lines hold no quoted newlines)
     offset = start + sum(len(ln) + 1 for ln in raw_lines[: idx + 1])
@@ -297,7 +301,7 @@ def _parse_csv(
         if exact:
             columns = []
             columns, ragged = _arrow_csv(body(), delimiter, width, file, fast=False)
-    _make_contiguous(columns)
+    make_contiguous(columns)
     table = pa.table({f"c{i}": c for i, c in enumerate(columns)})
     del columns
     n_total = table.num_rows + len(ragged)
@@ -310,7 +314,7 @@ def _parse_csv(
         inner = np.zeros(table.num_rows, dtype=np.int64)
         for column in table.columns:
             for chunk_start, chunk in _chunks(column):
-                _, raw = normalize._buffers(chunk)
+                _, raw = buffers(chunk)
                 if raw.tobytes().find(b"\n") < 0:  # memchr: most columns hold no newline
                     continue
                 counts = pc.count_substring(chunk, "\n").to_numpy(zero_copy_only=False)
@@ -337,7 +341,7 @@ def _parse_csv(
         order = np.argsort(lines_all, kind="stable")
         table = table.take(pa.array(order))
         lines_of = lines_all[order]
-    return _assemble(
+    return assemble(
         source=source,
         file=file,
         sha256="",

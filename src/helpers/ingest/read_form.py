@@ -24,8 +24,8 @@ from helpers import normalize
 from helpers.forms.identity import VERSIONS, FormIdentity, parse, read_keys
 from helpers.forms.layout import FIELDS, FIRST_ROW, HEADER_ROW, cell_hash, cell_text, fields
 from helpers.ingest.rawfile import RawFile
-from helpers.ingest.sources import COLUMNS, SKIP_KINDS, _relative
-from helpers.ingest.validate import Validated, _with_reasons
+from helpers.ingest.sources import COLUMNS, SKIP_KINDS, relative
+from helpers.ingest.validate import Validated, with_reasons
 from helpers.paths import Workspace
 
 _LEADING_CODE = re.compile(r"^(\d{5})(?!\d)")
@@ -97,7 +97,7 @@ def read_form(ws: Workspace, source: str, path: Path, delivery: str) -> list[Raw
     return [
         RawFile(
             source=source,
-            file=_relative(ws, path),
+            file=relative(ws, path),
             sha256=hashlib.sha256(raw).hexdigest(),
             delivery=delivery,
             header_row=HEADER_ROW,
@@ -165,7 +165,7 @@ def with_refusals(result: Validated, raws: list[RawFile]) -> Validated:
         result.accepted_rows[raw.file] = 0
     if parts:
         result.rejects = pd.concat(
-            [result.rejects, _with_reasons(pd.concat(parts, ignore_index=True))],
+            [result.rejects, with_reasons(pd.concat(parts, ignore_index=True))],
             ignore_index=True,
         )
     return result

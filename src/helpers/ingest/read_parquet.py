@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from helpers.ingest.rawfile import RawFile, _assemble, _bad_file, _find_header, _large
-from helpers.ingest.read_csv import _sha256
-from helpers.ingest.sources import _relative
+from helpers.ingest.rawfile import RawFile, as_large_strings, assemble, bad_file, find_header
+from helpers.ingest.read_csv import file_sha256
+from helpers.ingest.sources import relative
 from helpers.paths import Workspace
 
 # ---- Parquet
@@ -35,26 +35,26 @@ def _text(col: pa.ChunkedArray) -> pa.Array:
             pc.cast(pc.cast(col, pa.int64(), safe=False), pa.string()),
             pc.cast(col, pa.string()),
         )
-    return _large(pc.cast(col, pa.string()))
+    return as_large_strings(pc.cast(col, pa.string()))
 
 
-def _read_parquet(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
-    file = _relative(ws, path)
+def read_parquet_file(path: Path, ws: Workspace, source: str, delivery: str) -> RawFile:
+    file = relative(ws, path)
     try:
-        digest = _sha256(path)
+        digest = file_sha256(path)
         parquet = pq.ParquetFile(path)
         header = list(parquet.schema_arrow.names)
-        _, mapping = _find_header([header], source, file)
+        _, mapping = find_header([header], source, file)
         columns = [_text(parquet.read([name]).column(0)) for name in header]
     except (OSError, pa.ArrowException) as exc:
-        raise _bad_file(file, f"unreadable: expected a Parquet file ({exc})") from exc
+        raise bad_file(file, f"unreadable: expected a Parquet file ({exc})") from exc
     body = pa.table({f"c{i}": c for i, c in enumerate(columns)}) if columns else pa.table({})
     del columns
     if body.num_rows == 0:
-        raise _bad_file(file, "empty: the Parquet file holds a header but no rows")
+        raise bad_file(file, "empty: the Parquet file holds a header but no rows")
     # A Parquet file has no header line; its rows are numbered like the same table as CSV
     # (header = row 1, first record = row 2), as docs/data-contract.md says.
-    return _assemble(
+    return assemble(
         source=source,
         file=file,
         sha256=digest,

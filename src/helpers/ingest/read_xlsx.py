@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 
 from helpers import DeliveryError
-from helpers.ingest.rawfile import RawFile, _assemble, _bad_file, _find_header
-from helpers.ingest.sources import HEADER_SEARCH_ROWS, _relative
+from helpers.ingest.rawfile import RawFile, assemble, bad_file, find_header
+from helpers.ingest.sources import HEADER_SEARCH_ROWS, relative
 from helpers.paths import Workspace
 
 # ---- xlsx
@@ -84,25 +84,25 @@ def _sheet_grid(sheet, archive: zipfile.ZipFile | None) -> list[list[str | None]
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: .xls, or an encrypted .xlsx
 
 
-def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[RawFile]:
+def read_xlsx_file(path: Path, ws: Workspace, source: str, delivery: str) -> list[RawFile]:
     from openpyxl import load_workbook
 
-    file = _relative(ws, path)
+    file = relative(ws, path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _bad_file(file, f"cannot be read ({exc.strerror or exc})") from exc
+        raise bad_file(file, f"cannot be read ({exc.strerror or exc})") from exc
     digest = hashlib.sha256(raw).hexdigest()
     if not raw:
-        raise _bad_file(file, "empty: expected an Excel workbook, found a file of 0 bytes")
+        raise bad_file(file, "empty: expected an Excel workbook, found a file of 0 bytes")
     if raw.startswith(_OLE):
         if "EncryptedPackage".encode("utf-16-le") in raw:
-            raise _bad_file(
+            raise bad_file(
                 file,
                 "protected by a password: open it in Excel, remove the "
                 "password (File > Info > Protect Workbook) and save it again as .xlsx",
             )
-        raise _bad_file(
+        raise bad_file(
             file,
             "an old Excel 97-2003 workbook (.xls) named .xlsx: open it in "
             "Excel and save it as an Excel Workbook (.xlsx)",
@@ -111,7 +111,7 @@ def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[Ra
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise _bad_file(file, f"unreadable: expected an Excel .xlsx workbook ({exc})") from exc
+        raise bad_file(file, f"unreadable: expected an Excel .xlsx workbook ({exc})") from exc
     sheets: list[tuple[str, list, int, dict[int, str]]] = []
     first_error: DeliveryError | None = None
     try:
@@ -121,7 +121,7 @@ def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[Ra
                 continue
             label = f"{file} (sheet '{sheet.title}')" if len(book.worksheets) > 1 else file
             try:
-                idx, mapping = _find_header(grid[:HEADER_SEARCH_ROWS], source, label)
+                idx, mapping = find_header(grid[:HEADER_SEARCH_ROWS], source, label)
             except DeliveryError as exc:
                 first_error = first_error or exc
                 continue
@@ -129,7 +129,7 @@ def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[Ra
     finally:
         book.close()
     if not sheets:
-        raise first_error or _bad_file(
+        raise first_error or bad_file(
             file, "empty: expected a header row and data rows, found no cells with values"
         )
     out = []
@@ -138,7 +138,7 @@ def _read_xlsx(path: Path, ws: Workspace, source: str, delivery: str) -> list[Ra
         columns = list(zip(*grid[idx + 1 :], strict=True)) or [()] * width
         table = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
         out.append(
-            _assemble(
+            assemble(
                 source=source,
                 file=file if len(sheets) == 1 else f"{file}#{title}",
                 sha256=digest,

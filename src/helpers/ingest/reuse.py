@@ -24,7 +24,7 @@ import pandas as pd
 
 from helpers import paths, schemas
 from helpers.incremental import Hashes, digest, link_or_copy, processed_weeks
-from helpers.ingest.sources import SourceFiles, _relative
+from helpers.ingest.sources import SourceFiles, relative
 from helpers.paths import Workspace
 
 
@@ -44,7 +44,7 @@ def source_key(ws: Workspace, where: SourceFiles, hashes: Hashes, code: Mapping[
         {
             "source": where.source,
             "delivery": where.delivery,
-            "files": [[_relative(ws, p), hashes.of(p)] for p in where.files],
+            "files": [[relative(ws, p), hashes.of(p)] for p in where.files],
             "code": dict(code),
             "aliases": hashes.of(paths.ALIASES_FILE),
         }

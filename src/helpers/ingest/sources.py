@@ -91,7 +91,7 @@ class SourceFiles:
     files: tuple[Path, ...]
 
 
-def _raw_format(path: Path) -> str | None:
+def raw_format(path: Path) -> str | None:
     name = path.name.lower()
     return next((ext for ext in RAW_FORMATS if name.endswith(ext)), None)
 
@@ -103,7 +103,7 @@ def _ignored(path: Path) -> bool:
 
 def _usable(path: Path) -> bool:
     """Data files only: no hidden files, no Excel lock files (~$...)."""
-    return path.is_file() and not _ignored(path) and _raw_format(path) is not None
+    return path.is_file() and not _ignored(path) and raw_format(path) is not None
 
 
 def _named_source(path: Path) -> str | None:
@@ -122,12 +122,12 @@ def _files_in(ws: Workspace, folder: Path, source: str) -> list[Path]:
     if unreadable:
         # never fall back to an older delivery in silence: the newer data is right here
         raise DeliveryError(
-            f"{_relative(ws, unreadable[0])}: {source} delivered in a form the suite does not "
+            f"{relative(ws, unreadable[0])}: {source} delivered in a form the suite does not "
             f"read; expected {', '.join(RAW_FORMATS)}: save it as .xlsx or .csv "
             "(docs/data-contract.md), or move it out of the folder to use an older delivery"
         )
     files = [
-        p for p in named if _usable(p) and p.name.lower()[: -len(_raw_format(p) or "")] == source
+        p for p in named if _usable(p) and p.name.lower()[: -len(raw_format(p) or "")] == source
     ]
     if len(files) > 1:
         raise DeliveryError(
@@ -217,7 +217,7 @@ def delivery_warnings(
         folder = ws.delivery(delivery)
         if not any(_usable(p) or p.is_dir() for p in folder.iterdir() if not _ignored(p)):
             found.append(warning("empty_delivery", folder=delivery))
-        found += [warning("unread_file", file=_relative(ws, p)) for p in _unread_files(ws, folder)]
+        found += [warning("unread_file", file=relative(ws, p)) for p in _unread_files(ws, folder)]
     for source, age in source_ages(located, week, plan).items():
         if age["stale"]:
             found.append(
@@ -233,11 +233,11 @@ def delivery_warnings(
     return found
 
 
-def _relative(ws: Workspace, path: Path) -> str:
-    return _relative_to(ws.raw, path)
+def relative(ws: Workspace, path: Path) -> str:
+    return relative_to_raw(ws.raw, path)
 
 
-def _relative_to(raw: Path, path: Path) -> str:
+def relative_to_raw(raw: Path, path: Path) -> str:
     """``path`` as shown to people: relative to the raw folder when inside it. A file that is
     a symbolic link is named where it sits in the delivery, not where it points (the name
     enters the ledger, the rejects and the reuse key)."""
@@ -254,7 +254,7 @@ def _relative_to(raw: Path, path: Path) -> str:
     return path.as_posix()
 
 
-def _labelled(table: pd.DataFrame, lang: str | None) -> pd.DataFrame:
+def labelled(table: pd.DataFrame, lang: str | None) -> pd.DataFrame:
     if lang is None:
         return table
     return table.rename(columns=lambda c: i18n.t(f"ingest.{c}", lang))

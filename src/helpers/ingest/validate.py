@@ -13,9 +13,9 @@ import pyarrow.compute as pc
 
 from helpers import headers, i18n, normalize
 from helpers.config import load_plan
-from helpers.ingest.rawfile import _TEXT_TYPES, RawFile, _release_memory
+from helpers.ingest.rawfile import TEXT_TYPES, RawFile, release_memory
 from helpers.ingest.sources import COLUMNS, NATURAL_KEYS, REQUIRED_COLUMNS
-from helpers.normalize.arrow import _arrow
+from helpers.normalize.arrow import to_arrow
 from helpers.statuses import COMMITMENT_MEASURES, REJECT_REASONS
 from helpers.units import resolve_unit_cells
 
@@ -42,7 +42,7 @@ class _Problems:
     def text(self, column: str) -> pd.Series:
         if column not in self._text:
             self._text[column] = normalize.clean_text_series(self.rows[column])
-            _release_memory()  # the scan's temporaries, before the next column's
+            release_memory()  # the scan's temporaries, before the next column's
         return self._text[column]
 
     def blank(self, column: str) -> np.ndarray:
@@ -183,7 +183,7 @@ def _duplicates(p: _Problems, keys: pd.Series, column: str) -> None:
     codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False))
     counts = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(0, np.int64)
     if not len(counts) or counts.max() <= 1:
-        _release_memory()
+        release_memory()
         return
     many = np.flatnonzero((codes >= 0) & (counts[np.maximum(codes, 0)] > 1))
     _, first = np.unique(codes[many], return_index=True)
@@ -191,7 +191,7 @@ def _duplicates(p: _Problems, keys: pd.Series, column: str) -> None:
     repeated[many] = True
     repeated[many[first]] = False
     del codes, counts
-    _release_memory()  # the hash table of every key
+    release_memory()  # the hash table of every key
     p.add(repeated, column, "duplicate_key")
 
 
@@ -201,7 +201,7 @@ def _key_codes(key: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     Python string per row (4.9 M submissions: ~1.3 GB and 20 s less than hashing in pandas);
     other keys get pandas' 64-bit hashes of the whole key (no float round trip through NaN)."""
     if key.shape[1] == 1 and isinstance(key.dtypes.iloc[0], pd.StringDtype):
-        indices = _arrow(key.iloc[:, 0]).dictionary_encode().indices
+        indices = to_arrow(key.iloc[:, 0]).dictionary_encode().indices
         codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), np.int64)
         return codes >= 0, codes
     known = key.notna().all(axis=1).to_numpy()
@@ -565,7 +565,7 @@ def combine(raws: list[RawFile]) -> pd.DataFrame:
         raise ValueError("combine needs at least one file")
     tables = [r.rows for r in raws]
     table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
-    rows = table.to_pandas(types_mapper=_TEXT_TYPES.get)
+    rows = table.to_pandas(types_mapper=TEXT_TYPES.get)
     codes = np.repeat(np.arange(len(raws)), [t.num_rows for t in tables])
     rows["source_file"] = pd.Categorical.from_codes(codes, categories=[r.file for r in raws])
     return rows
@@ -602,7 +602,7 @@ def validate(source: str, rows: pd.DataFrame, delivery: str) -> Validated:
     return Validated(
         table=table,
         keep=~bad,
-        rejects=_with_reasons(rejects),
+        rejects=with_reasons(rejects),
         rejected_rows={str(f): int(r) for f, r in zip(files.categories, rejected, strict=True)},
         accepted_rows={
             str(f): int(t - r) for f, t, r in zip(files.categories, total, rejected, strict=True)
@@ -619,7 +619,7 @@ def validate(source: str, rows: pd.DataFrame, delivery: str) -> Validated:
     )
 
 
-def _with_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
+def with_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
     en = {code: i18n.t(f"rejects.{code}", "en") for code in REJECT_REASONS}
     vi = {code: i18n.t(f"rejects.{code}", "vi") for code in REJECT_REASONS}
     out = rejects.copy()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import i18n
-from helpers.ingest.sources import SKIP_KINDS, SOURCE_NAMES, SourceFiles, _labelled, _relative_to
+from helpers.ingest.sources import SKIP_KINDS, SOURCE_NAMES, SourceFiles, labelled, relative_to_raw
 
 
 def sources_table(
@@ -21,7 +21,7 @@ def sources_table(
     """
     rows = []
     for where in located.values():
-        names = [_relative_to(raw, p) for p in where.files]
+        names = [relative_to_raw(raw, p) for p in where.files]
         folders = sorted({n.rsplit("/", 1)[0] for n in names})
         rows.append(
             {
@@ -34,7 +34,7 @@ def sources_table(
             }
         )
     table = pd.DataFrame(rows, columns=["source", "delivery", "files", "file", "size_mb"])
-    return _labelled(table, lang)
+    return labelled(table, lang)
 
 
 # ---------------------------------------------------------------- what the notebook shows
@@ -63,7 +63,7 @@ def ledger_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
         *(f"skipped_{k}" for k in SKIP_KINDS),
         "balanced",
     ]
-    return _labelled(pd.DataFrame(rows, columns=columns), lang)
+    return labelled(pd.DataFrame(rows, columns=columns), lang)
 
 
 def warnings_text(ledger: dict, lang: str) -> str:
@@ -104,7 +104,7 @@ def source_table(ledger: dict, lang: str | None = None) -> pd.DataFrame:
         *(f"skipped_{k}" for k in SKIP_KINDS),
         "balanced",
     ]
-    return _labelled(table[columns], lang)
+    return labelled(table[columns], lang)
 
 
 def read_how(summary: dict, lang: str) -> str:
@@ -137,7 +137,7 @@ def reject_counts(rejects: pd.DataFrame, lang: str | None = None) -> pd.DataFram
     label = "reason_vi" if lang == "vi" else "reason"
     columns = ["source", "reason_code", "reason", "problems", "rows"]
     if rejects.empty:
-        return _labelled(pd.DataFrame(columns=columns), lang)
+        return labelled(pd.DataFrame(columns=columns), lang)
     keyed = rejects.assign(
         row_key=rejects["source_file"].astype("str") + ":" + rejects["source_row"].astype("str")
     )
@@ -154,4 +154,4 @@ def reject_counts(rejects: pd.DataFrame, lang: str | None = None) -> pd.DataFram
         kind="stable",
         ignore_index=True,
     )
-    return _labelled(table[columns], lang)
+    return labelled(table[columns], lang)

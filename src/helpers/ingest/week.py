@@ -19,7 +19,7 @@ from helpers.config import Plan, load_plan
 from helpers.incremental import Hashes, code_version
 from helpers.ingest import read_form
 from helpers.ingest.alarms import previous_ledger, rejection_alarms, stop_unless_accepted
-from helpers.ingest.rawfile import RawFile, _release_memory
+from helpers.ingest.rawfile import RawFile, release_memory
 from helpers.ingest.read import read_file
 from helpers.ingest.reuse import find_earlier, reuse_source, source_key
 from helpers.ingest.sources import (
@@ -30,7 +30,7 @@ from helpers.ingest.sources import (
     source_ages,
     warning,
 )
-from helpers.ingest.validate import REJECT_COLUMNS, Validated, _with_reasons, combine, validate
+from helpers.ingest.validate import REJECT_COLUMNS, Validated, combine, validate, with_reasons
 from helpers.paths import Workspace
 from helpers.units import UNIT_COUNT
 from helpers.workers import process_pool
@@ -71,7 +71,7 @@ def _reject_reasons(rejects: pd.DataFrame, file: str) -> dict[str, int]:
 
 
 def _empty_rejects() -> pd.DataFrame:
-    return _with_reasons(
+    return with_reasons(
         pd.DataFrame(
             {
                 c: pd.Series([], dtype="int64" if c in ("source_row", "other_row") else "str")
@@ -135,7 +135,7 @@ def ingest_source(
     """Read, validate and write one source; returns its ledger entries, rejects and totals."""
     raws = [raw for path in where.files for raw in read_file(ws, source, path, where.delivery)]
     raws = read_form.supersede(source, raws)
-    _release_memory()
+    release_memory()
     result = validate(source, combine([read_form.emptied(r) for r in raws]), where.delivery)
     result = read_form.with_refusals(result, raws)
     files = [ledger_entry(raw, result) | ({"form": raw.form} if raw.form else {}) for raw in raws]
@@ -152,7 +152,7 @@ def ingest_source(
     }
     rejects = result.rejects
     del result
-    _release_memory()
+    release_memory()
     return files, rejects, totals
 
 

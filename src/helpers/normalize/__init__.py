@@ -9,52 +9,24 @@ Every vectorised normaliser is idempotent: feeding its output back in changes no
 
 The package's modules, one job each: ``text`` (scalar text and names), ``arrow`` (arrow
 plumbing and byte scans), ``ids`` (IDs, licences, plates, chassis), ``dates``, ``enums``
-(enumerations and counts). Every name, the private ones ingest uses included, is re-exported
-here: ``normalize.fold``, ``normalize._buffers``.
+(enumerations and counts). Their public names used outside the package are re-exported here
+(``normalize.fold``); the Arrow plumbing other stages use is imported from ``normalize.arrow``.
 """
 
 from __future__ import annotations
 
-from helpers.normalize.arrow import (  # noqa: F401
-    _WS_RE2,
-    _arrow,
-    _bool,
-    _buffers,
-    _clean,
-    _collapse,
-    _edge_bytes,
-    _fold,
-    _fold_distinct,
-    _from_bytes,
-    _np_bool,
-    _null_empty,
-    _patch,
-    _per_distinct,
-    _rows_any,
-    _rows_at,
-    _scan,
-    _series,
-    _valid,
-)
 from helpers.normalize.dates import (  # noqa: F401
-    _DATE_FORMS,
     DATE_PROBLEMS,
     EXCEL_EPOCH,
-    _compose,
-    _ints,
-    _parse_distinct,
     parse_dates,
 )
 from helpers.normalize.enums import (  # noqa: F401
     ENUMS,
-    _counts_distinct,
     count_series,
     enum_aliases,
     enum_series,
 )
 from helpers.normalize.ids import (  # noqa: F401
-    _KEEP,
-    _UPPER,
     CCCD_PROVINCE_CODES,
     ID_KINDS,
     LICENCE_CLASSES,
@@ -64,10 +36,6 @@ from helpers.normalize.ids import (  # noqa: F401
     PLATE_LOOKALIKES,
     PLATE_PROVINCES,
     PLATE_SERIES_LETTERS,
-    _alnum_key,
-    _compact_digits,
-    _digit_rows,
-    _licence_class_distinct,
     alnum_key_series,
     digits_series,
     id_series,
@@ -77,8 +45,6 @@ from helpers.normalize.ids import (  # noqa: F401
     plate_series,
 )
 from helpers.normalize.text import (  # noqa: F401
-    _DSTROKE,
-    _SPACES,
     clean_text,
     clean_text_series,
     fold,

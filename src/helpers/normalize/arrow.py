@@ -1,6 +1,6 @@
 """Arrow plumbing shared by the normalisers: Series <-> arrow string arrays, byte-level scans
 of the data buffer, per-distinct application, null/empty handling, cleaning and folding of
-arrow arrays. Private helpers (``_buffers``, ``_valid``, ``_np_bool``...) that ingest uses too.
+arrow arrays. Private helpers (``buffers``, ``valid_mask``, ``np_bool``...) that ingest uses too.
 
 Pure functions; touch no files.
 """
@@ -21,7 +21,7 @@ _WS_RE2 = r"[\s\x{00a0}\x{2000}-\x{200b}\x{202f}\x{205f}\x{3000}\x{feff}]+"
 # ---------------------------------------------------------------- arrow plumbing
 
 
-def _arrow(values: pd.Series) -> pa.Array:
+def to_arrow(values: pd.Series) -> pa.Array:
     """The values as an arrow string array (zero-copy for pandas' ``str`` dtype).
 
     Numbers, dates and timestamps are cast by arrow (``1090012345.0`` -> ``1090012345``,
@@ -43,7 +43,7 @@ def _arrow(values: pd.Series) -> pa.Array:
     return arr
 
 
-def _series(arr: pa.Array, like: pd.Series) -> pd.Series:
+def to_series(arr: pa.Array, like: pd.Series) -> pd.Series:
     return pd.Series(arr, index=like.index, name=like.name, dtype="str")
 
 
@@ -51,7 +51,7 @@ def _series(arr: pa.Array, like: pd.Series) -> pd.Series:
 # ---- per-string kernel by an order of magnitude; the slow kernels then run on flagged rows)
 
 
-def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(offsets rebased to 0, data bytes) of a large_string array, zero-copy."""
     n = len(arr)
     bufs = arr.buffers()
@@ -76,7 +76,7 @@ def _libc_memmem():
 _MEMMEM = _libc_memmem()
 
 
-def _holds(data: np.ndarray, needle: bytes) -> bool:
+def holds_bytes(data: np.ndarray, needle: bytes) -> bool:
     """Whether the bytes hold ``needle``: memmem on the buffer in place (a column's text is
     never copied to search it), else ``bytes.find`` on a copy."""
     if _MEMMEM is not None and data.flags.c_contiguous:
@@ -92,7 +92,7 @@ def _rows_at(positions: np.ndarray, off: np.ndarray) -> np.ndarray:
     return flags
 
 
-def _rows_any(byte_flags: np.ndarray, off: np.ndarray) -> np.ndarray:
+def rows_any(byte_flags: np.ndarray, off: np.ndarray) -> np.ndarray:
     """Rows (bool per row) holding at least one flagged byte (many flags)."""
     lens = np.diff(off)
     rows = np.zeros(len(lens), dtype=bool)
@@ -102,14 +102,14 @@ def _rows_any(byte_flags: np.ndarray, off: np.ndarray) -> np.ndarray:
     return rows
 
 
-def _scan(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def scan_bytes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: holds a combining mark (needs NFC), odd whitespace (needs collapsing: control
     whitespace, two spaces, a space at either end, a Unicode space), a non-ASCII byte.
 
     Whole-buffer reductions and byte searches first (on the Arrow buffer itself: no copy of
     the column); positions are only located for the bytes that occur, so a clean column costs
     a few passes at memory speed."""
-    off, data = _buffers(arr)
+    off, data = buffers(arr)
     n = len(arr)
     marks = np.zeros(n, dtype=bool)
     odd = np.zeros(n, dtype=bool)
@@ -118,7 +118,7 @@ def _scan(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     top, bottom = int(data.max()), int(data.min())
 
     def holds(needle: bytes) -> bool:
-        return _holds(data, needle)
+        return holds_bytes(data, needle)
 
     def where(byte: int) -> np.ndarray:
         if top < byte or not holds(bytes([byte])):
@@ -155,11 +155,11 @@ def _scan(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if top < 0x80:
         high = np.zeros(n, dtype=bool)
     else:
-        high = ~_np_bool(pc.string_is_ascii(arr)) & _valid(arr)
+        high = ~np_bool(pc.string_is_ascii(arr)) & valid_mask(arr)
     return marks, odd, high
 
 
-def _patch(arr: pa.Array, mask: np.ndarray, fn, *, distinct: bool = True) -> pa.Array:
+def patch(arr: pa.Array, mask: np.ndarray, fn, *, distinct: bool = True) -> pa.Array:
     """``fn`` applied to the masked rows only (once per distinct value among them)."""
     if not mask.any():
         return arr
@@ -173,7 +173,7 @@ def _patch(arr: pa.Array, mask: np.ndarray, fn, *, distinct: bool = True) -> pa.
     return pc.replace_with_mask(arr, m, fixed)
 
 
-def _from_bytes(off: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Array:
+def from_bytes(off: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Array:
     """A large_string array from numpy offsets, bytes and validity."""
     return pa.Array.from_buffers(
         pa.large_string(),
@@ -186,13 +186,13 @@ def _from_bytes(off: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Arra
     )
 
 
-def _valid(arr: pa.Array) -> np.ndarray:
+def valid_mask(arr: pa.Array) -> np.ndarray:
     if arr.null_count == 0:
         return np.ones(len(arr), dtype=bool)
-    return _np_bool(pc.is_valid(arr))
+    return np_bool(pc.is_valid(arr))
 
 
-def _edge_bytes(off: np.ndarray, data: np.ndarray, at: int) -> np.ndarray:
+def edge_bytes(off: np.ndarray, data: np.ndarray, at: int) -> np.ndarray:
     """Byte ``at`` of every row (``at`` < 0 counts from the end); 0 where the row is too short."""
     lens = np.diff(off)
     ok = lens >= (at + 1 if at >= 0 else -at)
@@ -202,21 +202,21 @@ def _edge_bytes(off: np.ndarray, data: np.ndarray, at: int) -> np.ndarray:
     return out
 
 
-def _per_distinct(arr: pa.Array, fn) -> pa.Array:
+def per_distinct(arr: pa.Array, fn) -> pa.Array:
     """``fn`` applied once per distinct value (names, enumerations, dates, units)."""
     encoded = arr.dictionary_encode()
     return fn(encoded.dictionary).take(encoded.indices)
 
 
-def _null_empty(arr: pa.Array) -> pa.Array:
+def null_empty(arr: pa.Array) -> pa.Array:
     """Empty strings become null (validity bitmap only; the data buffer is shared)."""
-    off, _ = _buffers(arr)
+    off, _ = buffers(arr)
     empty = np.diff(off) == 0
     if not empty.any():
         return arr
     valid = ~empty
     if arr.null_count:
-        valid &= _np_bool(pc.is_valid(arr))
+        valid &= np_bool(pc.is_valid(arr))
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     bufs = arr.buffers()
     return pa.Array.from_buffers(arr.type, len(arr), [bitmap, bufs[1], bufs[2]], offset=arr.offset)
@@ -227,19 +227,19 @@ def _collapse(arr: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(arr)
 
 
-def _clean(arr: pa.Array) -> pa.Array:
+def clean_array(arr: pa.Array) -> pa.Array:
     """NFC, whitespace collapsed and trimmed, empty -> null (arrow in, arrow out).
 
     Only rows that need it pay for NFC (they hold a combining mark U+0300-U+036F, the one
     non-NFC form Vietnamese text takes) or whitespace collapsing.
     """
-    marks, odd, _ = _scan(arr)
-    arr = _patch(arr, marks, lambda a: pc.utf8_normalize(a, form="NFC"))
-    arr = _patch(arr, odd, _collapse)
-    return _null_empty(arr)
+    marks, odd, _ = scan_bytes(arr)
+    arr = patch(arr, marks, lambda a: pc.utf8_normalize(a, form="NFC"))
+    arr = patch(arr, odd, _collapse)
+    return null_empty(arr)
 
 
-def _fold_distinct(arr: pa.Array) -> pa.Array:
+def fold_distinct(arr: pa.Array) -> pa.Array:
     arr = pc.replace_substring(arr, pattern="đ", replacement="d")
     arr = pc.replace_substring(arr, pattern="Đ", replacement="D")
     arr = pc.utf8_normalize(arr, form="NFD")
@@ -248,19 +248,19 @@ def _fold_distinct(arr: pa.Array) -> pa.Array:
     return _collapse(pc.utf8_lower(arr))
 
 
-def _fold(arr: pa.Array) -> pa.Array:
+def fold_array(arr: pa.Array) -> pa.Array:
     """Accent-folded lower case: ASCII rows are only lower-cased; the others go through
     NFD and mark removal once per distinct value."""
-    arr = _clean(arr)
-    _, _, high = _scan(arr)
+    arr = clean_array(arr)
+    _, _, high = scan_bytes(arr)
     arr = pc.ascii_lower(arr)
-    return _null_empty(_patch(arr, high, _fold_distinct))
+    return null_empty(patch(arr, high, fold_distinct))
 
 
-def _np_bool(arr: pa.Array) -> np.ndarray:
+def np_bool(arr: pa.Array) -> np.ndarray:
     """A boolean arrow array as numpy, null = False."""
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _bool(arr: pa.Array, like: pd.Series) -> pd.Series:
-    return pd.Series(_np_bool(arr), index=like.index, dtype=bool)
+def bool_series(arr: pa.Array, like: pd.Series) -> pd.Series:
+    return pd.Series(np_bool(arr), index=like.index, dtype=bool)

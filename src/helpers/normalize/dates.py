@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helpers.normalize.arrow import _arrow, _clean, _np_bool
+from helpers.normalize.arrow import clean_array, np_bool, to_arrow
 
 # ---------------------------------------------------------------- dates
 
@@ -67,21 +67,21 @@ def _clock(found: pa.StructArray) -> tuple[np.ndarray, np.ndarray]:
     the time to Hanoi's (UTC+7), which may fall on the day before or after."""
     hour, minute, second = _ints(found, "H"), _ints(found, "M"), _ints(found, "S")
     ap = _part(found, "ap")
-    pm = _np_bool(pc.is_in(ap, value_set=pa.array(["CH", "PM"])))
-    am = _np_bool(pc.is_in(ap, value_set=pa.array(["SA", "AM"])))
+    pm = np_bool(pc.is_in(ap, value_set=pa.array(["CH", "PM"])))
+    am = np_bool(pc.is_in(ap, value_set=pa.array(["SA", "AM"])))
     ok = (hour < 24) & (minute < 60) & (second < 60)
     ok &= ~(pm | am) | ((hour >= 1) & (hour <= 12))
     hour = np.where(pm & (hour < 12), hour + 12, np.where(am & (hour == 12), 0, hour))
     clock = hour * 3600 + minute * 60 + second
     tz = _part(found, "tz")
-    given = _np_bool(pc.not_equal(tz, ""))
+    given = np_bool(pc.not_equal(tz, ""))
     if given.any():
         hhmm = pc.replace_substring(tz, ":", "")
         part = {
             k: _ints(pa.StructArray.from_arrays([pc.utf8_slice_codeunits(hhmm, a, b)], [k]), k)
             for k, a, b in (("h", 1, 3), ("m", 3, 5))
         }
-        sign = np.where(_np_bool(pc.starts_with(tz, "-")), -1, 1)
+        sign = np.where(np_bool(pc.starts_with(tz, "-")), -1, 1)
         offset = sign * (part["h"] * 3600 + part["m"] * 60)  # Z: no digits, offset 0
         ok &= ~given | ((part["h"] <= 14) & (part["m"] < 60))
         clock = np.where(given, clock - offset + LOCAL_UTC_OFFSET_S, clock)
@@ -117,7 +117,7 @@ def _parse_distinct(
             break
         part = pc.extract_regex(texts.take(pa.array(rest)), pattern=pattern)
         hit = np.zeros(n, dtype=bool)
-        hit[rest] = _np_bool(part.is_valid())
+        hit[rest] = np_bool(part.is_valid())
         if not hit.any():
             continue
         # spread the matches back to full length (non-matches are null structs)
@@ -197,7 +197,7 @@ def parse_dates(
     ``yyyy-mm-dd``, any of those with a time, Excel serial day numbers, and ``yyyy`` where
     ``year_only``. Parsed once per distinct value.
     """
-    arr = _clean(_arrow(values))
+    arr = clean_array(to_arrow(values))
     encoded = arr.dictionary_encode()
     distinct = _parse_distinct(
         encoded.dictionary, as_of=as_of, year_only=year_only, allow_future=allow_future

@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helpers.normalize.arrow import _arrow, _clean, _per_distinct, _series, _valid
-from helpers.normalize.ids import _compact_digits
+from helpers.normalize.arrow import clean_array, per_distinct, to_arrow, to_series, valid_mask
+from helpers.normalize.ids import compact_digits
 from helpers.normalize.text import fold_key
 
 # ---------------------------------------------------------------- enumerations and numbers
@@ -150,20 +150,20 @@ def enum_series(values: pd.Series, name: str) -> pd.DataFrame:
     a value that is present but fits no spelling; blanks are the caller's business).
     """
     aliases = enum_aliases(name)
-    cleaned = _clean(_arrow(values))
+    cleaned = clean_array(to_arrow(values))
     encoded = cleaned.dictionary_encode()
     canonical = pa.array(
         [aliases.get(fold_key(v)) for v in encoded.dictionary.to_pylist()], pa.large_string()
     )
     mapped = canonical.take(encoded.indices)
-    valid = _valid(mapped) | ~_valid(cleaned)
+    valid = valid_mask(mapped) | ~valid_mask(cleaned)
     return pd.DataFrame(
-        {"value": _series(mapped, values), "valid": pd.Series(valid, index=values.index)}
+        {"value": to_series(mapped, values), "valid": pd.Series(valid, index=values.index)}
     )
 
 
 def _counts_distinct(arr: pa.Array) -> pa.Array:
-    arr = _compact_digits(arr)
+    arr = compact_digits(arr)
     arr = pc.replace_substring_regex(
         arr, pattern=r"^(\d{1,3})[.,](\d{3})(?:[.,](\d{3}))?$", replacement=r"\1\2\3"
     )
@@ -177,8 +177,8 @@ def count_series(values: pd.Series) -> pd.DataFrame:
     A count is a non-negative whole number; ``12.0`` (Excel float) and ``1.234`` / ``1,234``
     thousands separators are accepted, ``-3``, ``2.5`` and text are not.
     """
-    cleaned = _clean(_arrow(values))
-    num = _per_distinct(cleaned, _counts_distinct)
-    valid = _valid(num) | ~_valid(cleaned)
+    cleaned = clean_array(to_arrow(values))
+    num = per_distinct(cleaned, _counts_distinct)
+    valid = valid_mask(num) | ~valid_mask(cleaned)
     value = pd.array(num.to_numpy(zero_copy_only=False), dtype="Float64").astype("Int64")
     return pd.DataFrame({"value": value, "valid": valid}, index=values.index)

@@ -14,23 +14,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helpers.normalize.arrow import (
-    _arrow,
-    _bool,
-    _buffers,
-    _clean,
-    _edge_bytes,
-    _fold,
-    _fold_distinct,
-    _from_bytes,
-    _holds,
-    _np_bool,
-    _null_empty,
-    _patch,
-    _per_distinct,
-    _rows_any,
-    _scan,
-    _series,
-    _valid,
+    bool_series,
+    buffers,
+    clean_array,
+    edge_bytes,
+    fold_array,
+    fold_distinct,
+    from_bytes,
+    holds_bytes,
+    np_bool,
+    null_empty,
+    patch,
+    per_distinct,
+    rows_any,
+    scan_bytes,
+    to_arrow,
+    to_series,
+    valid_mask,
 )
 
 # ---------------------------------------------------------------- identifiers
@@ -53,43 +53,43 @@ MST_WEIGHTS: tuple[int, ...] = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 ID_KINDS: tuple[str, ...] = ("cccd", "cmnd", "tax_code", "invalid", "missing")
 
 
-def _compact_digits(arr: pa.Array) -> pa.Array:
+def compact_digits(arr: pa.Array) -> pa.Array:
     """Whitespace removed and an Excel float tail dropped: ' 1090012345.0 ' -> '1090012345'."""
-    arr = _clean(arr)
-    off, data = _buffers(arr)
+    arr = clean_array(arr)
+    off, data = buffers(arr)
     if data.size and data.tobytes().find(b" ") >= 0:
-        spaced = _rows_any(data == 32, off)
+        spaced = rows_any(data == 32, off)
     else:
         spaced = np.zeros(len(arr), dtype=bool)
-    arr = _patch(
+    arr = patch(
         arr,
         spaced,
         # a removed space may let a mark compose
         lambda a: pc.utf8_normalize(pc.replace_substring(a, " ", ""), form="NFC"),
         distinct=False,
     )
-    off, data = _buffers(arr)
-    floaty = (_edge_bytes(off, data, -2) == ord(".")) & (_edge_bytes(off, data, -1) == ord("0"))
-    arr = _patch(
+    off, data = buffers(arr)
+    floaty = (edge_bytes(off, data, -2) == ord(".")) & (edge_bytes(off, data, -1) == ord("0"))
+    arr = patch(
         arr,
         floaty,
         lambda a: pc.replace_substring_regex(a, pattern=r"^(\d+)\.0$", replacement=r"\1"),
         distinct=False,
     )
-    return _null_empty(arr)
+    return null_empty(arr)
 
 
 def _digit_rows(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(offsets, data, lengths, all-digits per row) of a compacted array."""
-    off, data = _buffers(arr)
+    off, data = buffers(arr)
     lens = np.diff(off)
-    other = _rows_any((data < 48) | (data > 57), off)
-    return off, data, lens, _valid(arr) & (lens > 0) & ~other
+    other = rows_any((data < 48) | (data > 57), off)
+    return off, data, lens, valid_mask(arr) & (lens > 0) & ~other
 
 
 def _digit(off: np.ndarray, data: np.ndarray, at: int) -> np.ndarray:
     """Digit ``at`` of every row as a number (meaningless where it is no digit)."""
-    return _edge_bytes(off, data, at).astype(np.int64) - 48
+    return edge_bytes(off, data, at).astype(np.int64) - 48
 
 
 def _mst_ok(off: np.ndarray, data: np.ndarray, lens: np.ndarray) -> np.ndarray:
@@ -99,7 +99,7 @@ def _mst_ok(off: np.ndarray, data: np.ndarray, lens: np.ndarray) -> np.ndarray:
     total = sum(w * _digit(off, data, i) for i, w in enumerate(MST_WEIGHTS))
     ok = _digit(off, data, 9) == 10 - total % 11
     ok &= sum(_digit(off, data, i) for i in range(2, 9)) > 0
-    branch = sum(_edge_bytes(off, data, -k).astype(np.int64) - 48 for k in (1, 2, 3))
+    branch = sum(edge_bytes(off, data, -k).astype(np.int64) - 48 for k in (1, 2, 3))
     return ok & ((lens < 13) | (branch > 0))
 
 
@@ -114,19 +114,19 @@ def id_series(values: pd.Series, organisation: pd.Series | None = None) -> pd.Da
     zeros: left-padded to 12 when the padded value starts with a province code, else
     ``invalid``. Nine digits are an old CMND (kept, flagged).
     """
-    arr = _compact_digits(_arrow(values))
+    arr = compact_digits(to_arrow(values))
     n = len(arr)
     org = (
         np.zeros(n, dtype=bool)
         if organisation is None
         else organisation.fillna(False).to_numpy(dtype=bool)
     )
-    off, data = _buffers(arr)
-    if org.any() and _holds(data, b"."):
+    off, data = buffers(arr)
+    if org.any() and holds_bytes(data, b"."):
         # a tax code written in groups, "01.00.112.437": dots are separators (python-stdnum's
         # vn.mst reads it so); a citizen's ID keeps them and is invalid
-        dotted = org & _rows_any(data == ord("."), off)
-        arr = _patch(arr, dotted, lambda a: pc.replace_substring(a, ".", ""), distinct=False)
+        dotted = org & rows_any(data == ord("."), off)
+        arr = patch(arr, dotted, lambda a: pc.replace_substring(a, ".", ""), distinct=False)
     off, data, lens, digits = _digit_rows(arr)
     first, second, third = (_digit(off, data, i) for i in range(3))
     # the province code once padded to 12: 00d (10 digits), 0dd (11) or ddd (12)
@@ -135,9 +135,9 @@ def id_series(values: pd.Series, organisation: pd.Series | None = None) -> pd.Da
     )
     assigned = digits & (lens >= 10) & (lens <= 12) & _CCCD_PROVINCE[np.clip(province, 0, 999)]
     pad_ok = assigned & ((lens == 10) | (lens == 11)) & ~org
-    dashed = org & (lens == 14) & (_edge_bytes(off, data, 10) == ord("-"))
+    dashed = org & (lens == 14) & (edge_bytes(off, data, 10) == ord("-"))
     dashed &= (
-        _np_bool(pc.match_substring_regex(arr, pattern=r"^\d{10}-\d{3}$"))
+        np_bool(pc.match_substring_regex(arr, pattern=r"^\d{10}-\d{3}$"))
         if dashed.any()
         else dashed
     )
@@ -149,13 +149,13 @@ def id_series(values: pd.Series, organisation: pd.Series | None = None) -> pd.Da
     code[digits & (lens == 9)] = ID_KINDS.index("cmnd")
     code[tax] = ID_KINDS.index("tax_code")
     code[pad_ok] = ID_KINDS.index("cccd")
-    code[~_valid(arr)] = ID_KINDS.index("missing")
+    code[~valid_mask(arr)] = ID_KINDS.index("missing")
     kind = pa.array(ID_KINDS, pa.large_string()).take(pa.array(code))
-    repaired = _patch(arr, pad_ok, lambda a: pc.utf8_lpad(a, width=12, padding="0"), distinct=False)
+    repaired = patch(arr, pad_ok, lambda a: pc.utf8_lpad(a, width=12, padding="0"), distinct=False)
     return pd.DataFrame(
         {
-            "id": _series(repaired, values),
-            "kind": _series(kind, values),
+            "id": to_series(repaired, values),
+            "kind": to_series(kind, values),
             "repaired": pd.Series(pad_ok, index=values.index, dtype=bool),
         }
     )
@@ -163,7 +163,7 @@ def id_series(values: pd.Series, organisation: pd.Series | None = None) -> pd.Da
 
 def digits_series(values: pd.Series) -> pd.Series:
     """Numbers kept as text (licence numbers, phones): spaces and an Excel '.0' tail removed."""
-    return _series(_compact_digits(_arrow(values)), values)
+    return to_series(compact_digits(to_arrow(values)), values)
 
 
 # Vietnamese numbers as dialled at home: a mobile is 0 + 9 digits starting 3, 5, 7, 8 or 9
@@ -179,7 +179,7 @@ def _phone_distinct(arr: pa.Array) -> pa.Array:
     # a number Excel stored as a number lost its leading zero: 9 digits of a mobile, 10 of a
     # landline (a 10-digit number starting 0 is whole)
     arr = pc.replace_substring_regex(arr, pattern=r"^([35789]\d{8}|2\d{9})$", replacement=r"0\1")
-    return _null_empty(arr)
+    return null_empty(arr)
 
 
 def phone_series(values: pd.Series) -> pd.DataFrame:
@@ -190,17 +190,17 @@ def phone_series(values: pd.Series) -> pd.DataFrame:
     (``912345678`` -> ``0912345678``). ``valid``: a mobile or landline number
     (:data:`PHONE_PATTERN`); anything else is kept as written, compacted, for an officer to
     check before calling. Once per distinct value."""
-    arr = _per_distinct(_compact_digits(_arrow(values)), _phone_distinct)
+    arr = per_distinct(compact_digits(to_arrow(values)), _phone_distinct)
     valid = pc.match_substring_regex(arr, pattern=f"^(?:{PHONE_PATTERN})$")
-    return pd.DataFrame({"phone": _series(arr, values), "valid": _bool(valid, values)})
+    return pd.DataFrame({"phone": to_series(arr, values), "valid": bool_series(valid, values)})
 
 
 def licence_no_series(values: pd.Series) -> pd.DataFrame:
     """Licence numbers -> ``licence_no`` (compacted text) and ``valid`` (exactly 12 digits)."""
-    arr = _compact_digits(_arrow(values))
+    arr = compact_digits(to_arrow(values))
     _, _, lens, digits = _digit_rows(arr)
     valid = pd.Series(digits & (lens == 12), index=values.index, dtype=bool)
-    return pd.DataFrame({"licence_no": _series(arr, values), "valid": valid})
+    return pd.DataFrame({"licence_no": to_series(arr, values), "valid": valid})
 
 
 # Classes of the 2025 law and the pre-2025 ones still in circulation (data contract).
@@ -233,16 +233,18 @@ LICENCE_CLASSES: tuple[str, ...] = (
 
 
 def _licence_class_distinct(arr: pa.Array) -> pa.Array:
-    arr = pc.utf8_upper(_fold(arr))
+    arr = pc.utf8_upper(fold_array(arr))
     arr = pc.replace_substring_regex(arr, pattern=r"[\s.\-]+", replacement="")
-    return _null_empty(arr)
+    return null_empty(arr)
 
 
 def licence_class_series(values: pd.Series) -> pd.DataFrame:
     """Licence classes -> upper case without spaces (``b 2`` -> ``B2``) and ``valid``."""
-    arr = _per_distinct(_clean(_arrow(values)), _licence_class_distinct)
+    arr = per_distinct(clean_array(to_arrow(values)), _licence_class_distinct)
     valid = pc.is_in(arr, value_set=pa.array(LICENCE_CLASSES, pa.large_string()))
-    return pd.DataFrame({"licence_class": _series(arr, values), "valid": _bool(valid, values)})
+    return pd.DataFrame(
+        {"licence_class": to_series(arr, values), "valid": bool_series(valid, values)}
+    )
 
 
 # ---------------------------------------------------------------- plates and chassis
@@ -301,9 +303,9 @@ def _alnum_key(arr: pa.Array) -> pa.Array:
     Frugal with temporaries (8.5 M chassis numbers: this was ingest's peak): the kept bytes
     are counted per non-empty row, a block of rows at a time, straight into the new offsets,
     and upper-cased in place."""
-    _, _, high = _scan(arr)
-    arr = _patch(arr, high, _fold_distinct)  # đ -> d, accents dropped (non-ASCII rows only)
-    off, data = _buffers(arr)
+    _, _, high = scan_bytes(arr)
+    arr = patch(arr, high, fold_distinct)  # đ -> d, accents dropped (non-ASCII rows only)
+    off, data = buffers(arr)
     keep = _KEEP[data]
     new_off = np.zeros(len(off), dtype=np.int64)
     # kept bytes per row, a block of rows at a time: reduceat casts its input to the count's
@@ -323,12 +325,12 @@ def _alnum_key(arr: pa.Array) -> pa.Array:
     # upper case in place (kept bytes are ASCII letters and digits; >= 'a' is lower case): no
     # index array, which a lookup table would make of every byte (8 bytes a byte)
     np.subtract(kept, 32, out=kept, where=kept >= ord("a"))
-    return _null_empty(_from_bytes(new_off, kept, _valid(arr)))
+    return null_empty(from_bytes(new_off, kept, valid_mask(arr)))
 
 
 def alnum_key_series(values: pd.Series) -> pd.Series:
     """Upper-case letters and digits only (đ -> D): '29a 123.45' -> '29A12345'."""
-    return _series(_alnum_key(_clean(_arrow(values))), values)
+    return to_series(_alnum_key(clean_array(to_arrow(values))), values)
 
 
 # Plate text shapes: digit -> 9, letter -> A, separator -> space, dot -> '.', anything else ?
@@ -376,10 +378,10 @@ def _plate_text(arr: pa.Array) -> pa.Array:
         a = pc.utf8_normalize(a, form="NFKC")
         for bad, good in PLATE_LOOKALIKES.items():
             a = pc.replace_substring(a, pattern=bad, replacement=good)
-        return _fold_distinct(a)
+        return fold_distinct(a)
 
-    _, _, high = _scan(arr)
-    return _patch(arr, high, fix)
+    _, _, high = scan_bytes(arr)
+    return patch(arr, high, fix)
 
 
 def _insert_dash(arr: pa.Array, at: np.ndarray) -> pa.Array:
@@ -388,10 +390,10 @@ def _insert_dash(arr: pa.Array, at: np.ndarray) -> pa.Array:
     rows = at > 0
     if not rows.any():
         return arr
-    off, data = _buffers(arr)
+    off, data = buffers(arr)
     data = np.insert(data, (off[:-1] + at)[rows], np.uint8(ord("-")))
     off = off + np.concatenate([[0], np.cumsum(rows, dtype=np.int64)])
-    return _from_bytes(off, data, _valid(arr))
+    return from_bytes(off, data, valid_mask(arr))
 
 
 # vehicle types whose plates settle a compact plate read both ways (Thông tư 79/2024/TT-BCA:
@@ -417,35 +419,35 @@ def plate_series(values: pd.Series, vehicle_type: pd.Series | None = None) -> pd
     it, its key has no ``-`` and reconcile links it when one reading alone is held. An
     invalid plate keys as its letters and digits.
     """
-    plate = _clean(_arrow(values))
+    plate = clean_array(to_arrow(values))
     text = _plate_text(plate)
     key = _alnum_key(text)
-    off, data = _buffers(text)
-    shapes = _from_bytes(off, _PLATE_SHAPE[data], _valid(text)).dictionary_encode()
+    off, data = buffers(text)
+    shapes = from_bytes(off, _PLATE_SHAPE[data], valid_mask(text)).dictionary_encode()
     parsed = [_plate_shape(s) for s in shapes.dictionary.to_pylist()]
     idx = np.asarray(pc.fill_null(shapes.indices, 0).to_numpy(zero_copy_only=False))
     fits, letters, digit = (np.array([p[i] for p in parsed] or [0])[idx] for i in range(3))
-    fits = fits.astype(bool) & _valid(text)
-    koff, kdata = _buffers(key)
-    province = (_edge_bytes(koff, kdata, 0).astype(np.int64) - 48) * 10 + (
-        _edge_bytes(koff, kdata, 1).astype(np.int64) - 48
+    fits = fits.astype(bool) & valid_mask(text)
+    koff, kdata = buffers(key)
+    province = (edge_bytes(koff, kdata, 0).astype(np.int64) - 48) * 10 + (
+        edge_bytes(koff, kdata, 1).astype(np.int64) - 48
     )
-    first, second = _edge_bytes(koff, kdata, 2), _edge_bytes(koff, kdata, 3)
+    first, second = edge_bytes(koff, kdata, 2), edge_bytes(koff, kdata, 3)
     # the byte after the series letters: its digit, when it has one
-    after = np.where(letters == 2, _edge_bytes(koff, kdata, 4), _edge_bytes(koff, kdata, 3))
+    after = np.where(letters == 2, edge_bytes(koff, kdata, 4), edge_bytes(koff, kdata, 3))
     valid = fits & _PLATE_PROVINCE[np.clip(province, 0, 99)]
     valid &= np.where(letters == 2, _SERIES_TWO[first, second], _SERIES_ONE[first])
     valid &= (digit != 1) | (after != ord("0"))
     digit[(digit == -1) & (after == ord("0"))] = 0
     if vehicle_type is not None:
-        vt = _arrow(vehicle_type)
+        vt = to_arrow(vehicle_type)
         for name, d in _SERIES_DIGIT_OF_TYPE.items():
-            digit[(digit == -1) & _np_bool(pc.equal(vt, name))] = d
+            digit[(digit == -1) & np_bool(pc.equal(vt, name))] = d
     key = _insert_dash(key, np.where(valid & (digit >= 0), 2 + letters + digit, 0))
     return pd.DataFrame(
         {
-            "plate": _series(plate, values),
-            "plate_key": _series(key, values),
+            "plate": to_series(plate, values),
+            "plate_key": to_series(key, values),
             "valid": pd.Series(valid, index=values.index, dtype=bool),
         }
     )

@@ -12,7 +12,7 @@ import unicodedata
 import pandas as pd
 import pyarrow.compute as pc
 
-from helpers.normalize.arrow import _arrow, _clean, _fold, _per_distinct, _series
+from helpers.normalize.arrow import clean_array, fold_array, per_distinct, to_arrow, to_series
 
 _SPACES = re.compile(r"\s+")
 # đ/Đ are letters of their own in Unicode, not d + a combining mark: NFD leaves them alone.
@@ -45,32 +45,32 @@ def fold_key(value: str) -> str:
 
 def clean_text_series(values: pd.Series) -> pd.Series:
     """Vectorised :func:`clean_text`; missing stays missing, empty becomes missing."""
-    return _series(_clean(_arrow(values)), values)
+    return to_series(clean_array(to_arrow(values)), values)
 
 
 def fold_series(values: pd.Series) -> pd.Series:
     """Vectorised :func:`fold`: NFC, đ -> d, accents dropped, lower case."""
-    return _series(_fold(_arrow(values)), values)
+    return to_series(fold_array(to_arrow(values)), values)
 
 
 def name_series(values: pd.Series) -> pd.Series:
     """Personal names in one consistent case: 'NGUYỄN  văn an' -> 'Nguyễn Văn An'."""
-    return _series(_per_distinct(_clean(_arrow(values)), pc.utf8_title), values)
+    return to_series(per_distinct(clean_array(to_arrow(values)), pc.utf8_title), values)
 
 
 def names_series(values: pd.Series) -> pd.DataFrame:
     """``name`` (:func:`name_series`) and ``key`` (:func:`name_key_series`) in one pass over
     the distinct names."""
-    encoded = _clean(_arrow(values)).dictionary_encode()
+    encoded = clean_array(to_arrow(values)).dictionary_encode()
     titled = pc.utf8_title(encoded.dictionary)
     return pd.DataFrame(
         {
-            "name": _series(titled.take(encoded.indices), values),
-            "key": _series(_fold(titled).take(encoded.indices), values),
+            "name": to_series(titled.take(encoded.indices), values),
+            "key": to_series(fold_array(titled).take(encoded.indices), values),
         }
     )
 
 
 def name_key_series(values: pd.Series) -> pd.Series:
     """Accent-folded lower-case key names are compared on: 'Đặng Thị Ánh' -> 'dang thi anh'."""
-    return _series(_per_distinct(_clean(_arrow(values)), _fold), values)
+    return to_series(per_distinct(clean_array(to_arrow(values)), fold_array), values)

@@ -67,7 +67,7 @@ OUTPUT_TABLES: tuple[str, ...] = tuple(
 Source: TypeAlias = pd.DataFrame | str | os.PathLike
 
 # The columns progress reads from each input table.
-_REQUIRED = {
+REQUIRED_COLUMNS = {
     "status": ("record_id", "unit_code", "status", "submission_id", "review_status", "reviewed_at"),
     "submission_links": (
         "submission_id",
@@ -90,22 +90,22 @@ _REQUIRED = {
 }
 
 
-def _share(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+def share_of(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """numerator / denominator; null (not 0, not inf) when nothing is assigned."""
     den = denominator.astype("float64")
     return (numerator.astype("float64") / den).where(den > 0)
 
 
-def _rank(shares: pd.Series) -> pd.Series:
+def rank_by_share(shares: pd.Series) -> pd.Series:
     """1 = highest share; ties share the better rank; units without a share rank last."""
     return shares.rank(ascending=False, method="min", na_option="bottom").astype("int64")
 
 
-def _median(values: pd.Series) -> float:
+def median_known(values: pd.Series) -> float:
     known = values.dropna()
     return float(known.median()) if len(known) else math.nan
 
 
-def _gain_share(units: pd.DataFrame, p: str) -> pd.Series:
+def week_gain_share(units: pd.DataFrame, p: str) -> pd.Series:
     """The week's gain as a share of the records review can clean (null when there are none)."""
-    return _share(units[f"{p}_gain_week"], units[f"{p}_cleanable"])
+    return share_of(units[f"{p}_gain_week"], units[f"{p}_cleanable"])

@@ -8,7 +8,7 @@ import pandas as pd
 
 from helpers.charts import date_axis, figure, int_ticks, pct_ticks
 from helpers.i18n import fmt_pct, t
-from helpers.progress.definitions import KINDS, RANK_SHARE, _median
+from helpers.progress.definitions import KINDS, RANK_SHARE, median_known
 
 
 def chart_city_series(series: pd.DataFrame, lang: str):
@@ -49,7 +49,7 @@ def chart_unit_shares(units: pd.DataFrame, lang: str):
         color=[colours[s] for s in ordered["standing"]],
         width=0.8,
     )
-    median = _median(units[RANK_SHARE])
+    median = median_known(units[RANK_SHARE])
     ax.axhline(
         median,
         color="black",

@@ -34,7 +34,7 @@ import pandas as pd
 from helpers import pipeline
 from helpers.config import Final, Plan
 from helpers.i18n import LANGS, code_label, fmt_date, fmt_int, t
-from helpers.progress.definitions import GROUPS, KINDS, ORG_TYPES, PREFIX, RANK_SHARE, _share
+from helpers.progress.definitions import GROUPS, KINDS, ORG_TYPES, PREFIX, RANK_SHARE, share_of
 from helpers.progress.narrative import pct_text
 from helpers.record_tables import STATUS_LIST
 from helpers.units import official_units
@@ -163,8 +163,8 @@ def final_units(
         p = PREFIX[kind]
         for col in ("assigned", "cleanable", "cleaned", "difficult", "difficult_open"):
             out[f"{p}_{col}"] = units[f"{p}_{col}"].fillna(0).astype("int64")
-        out[f"{p}_share_cleaned"] = _share(out[f"{p}_cleaned"], out[f"{p}_assigned"])
-        out[f"{p}_share_cleaned_cleanable"] = _share(out[f"{p}_cleaned"], out[f"{p}_cleanable"])
+        out[f"{p}_share_cleaned"] = share_of(out[f"{p}_cleaned"], out[f"{p}_assigned"])
+        out[f"{p}_share_cleaned_cleanable"] = share_of(out[f"{p}_cleaned"], out[f"{p}_cleanable"])
     out["difficult"] = out["veh_difficult"] + out["lic_difficult"]
     out["difficult_open"] = out["veh_difficult_open"] + out["lic_difficult_open"]
     # reached the target of every judged kind: nothing remains (projected_finish is then the
@@ -268,7 +268,7 @@ def _below_share(units: pd.DataFrame, cfg: Final) -> pd.Series:
 
 
 def _difficult_open(units: pd.DataFrame, cfg: Final) -> pd.Series:
-    share = _share(units["difficult_open"], units["difficult"])
+    share = share_of(units["difficult_open"], units["difficult"])
     return (
         ((units["difficult_open"] > 0) & (share > cfg.criticise_difficult_open_share))
         .fillna(False)

@@ -22,8 +22,8 @@ from helpers.progress.definitions import (
     RANK_SHARE,
     WINDOW_DAYS,
     Source,
-    _rank,
-    _share,
+    rank_by_share,
+    share_of,
 )
 from helpers.progress.records import Aggregates, aggregate
 from helpers.progress.rules import standings
@@ -131,7 +131,7 @@ def _city_deadline(
     return _deadline_columns(city, p, plan, as_of, completed).iloc[0]
 
 
-def _previous_usable(previous: pd.DataFrame | None) -> pd.DataFrame | None:
+def previous_usable(previous: pd.DataFrame | None) -> pd.DataFrame | None:
     need = {"unit_code", "rank", "veh_gain_week", "lic_gain_week"}
     if previous is None or not need <= set(previous.columns):
         return None
@@ -162,7 +162,7 @@ def unit_table(
     units = official_units()[["unit_code", "unit_name", "unit_kind"]].copy()
     units["unit_code"] = units["unit_code"].astype("str")
     pace_start = as_of - timedelta(days=WINDOW_DAYS - 1)
-    history = None if period.first else _previous_usable(previous)
+    history = None if period.first else previous_usable(previous)
     out = units
     counts = agg.counts.assign(unit_code=agg.counts["unit_code"].astype("str"))
     gain = _window_sum(agg.daily, "cleaned_day", period.start, as_of)
@@ -202,13 +202,13 @@ def unit_table(
         for c in base + groups:
             out[f"{p}_{c}"] = out[f"{p}_{c}"].fillna(0).astype("int64")
         idx = pd.MultiIndex.from_arrays([out["unit_code"], [kind] * len(out)])
-        out[f"{p}_share_cleaned"] = _share(out[f"{p}_cleaned"], out[f"{p}_assigned"])
-        out[f"{p}_share_submitted"] = _share(out[f"{p}_submitted"], out[f"{p}_assigned"])
+        out[f"{p}_share_cleaned"] = share_of(out[f"{p}_cleaned"], out[f"{p}_assigned"])
+        out[f"{p}_share_submitted"] = share_of(out[f"{p}_submitted"], out[f"{p}_assigned"])
         # progress is judged on the records review can clean: the difficult groups are
         # measures of their own (open / resolved), not a share nobody can reach
         out[f"{p}_cleanable"] = (out[f"{p}_assigned"] - out[f"{p}_difficult"]).astype("int64")
-        out[f"{p}_share_cleaned_cleanable"] = _share(out[f"{p}_cleaned"], out[f"{p}_cleanable"])
-        out[f"{p}_share_compared"] = _share(out[f"{p}_compared"], out[f"{p}_assigned"])
+        out[f"{p}_share_cleaned_cleanable"] = share_of(out[f"{p}_cleaned"], out[f"{p}_cleanable"])
+        out[f"{p}_share_compared"] = share_of(out[f"{p}_compared"], out[f"{p}_assigned"])
         out[f"{p}_difficult_open"] = (
             out[f"{p}_difficult"] - out[f"{p}_difficult_resolved"]
         ).astype("int64")
@@ -224,9 +224,9 @@ def unit_table(
             else:
                 out[f"{p}_gain_prev_week"] = pd.array(recomputed_prev, dtype="Int64")
         cleaned_prev = out[f"{p}_cleaned"] - after_prev.reindex(idx, fill_value=0).to_numpy()
-        out[f"{p}_share_cleaned_prev"] = _share(cleaned_prev, out[f"{p}_assigned"])
+        out[f"{p}_share_cleaned_prev"] = share_of(cleaned_prev, out[f"{p}_assigned"])
         # this week's cleanable records as the base: last week's groups are not recorded
-        out[f"{p}_share_cleaned_cleanable_prev"] = _share(cleaned_prev, out[f"{p}_cleanable"])
+        out[f"{p}_share_cleaned_cleanable_prev"] = share_of(cleaned_prev, out[f"{p}_cleanable"])
         out[f"{p}_rate_7d"] = pace.reindex(idx, fill_value=0).to_numpy() / WINDOW_DAYS
         share = plan.targets.share(kind)
         out[f"{p}_target"] = np.ceil(out[f"{p}_cleanable"] * share - 1e-9).astype("int64")
@@ -252,8 +252,8 @@ def unit_table(
             dtype="Int64",
         )
     out = _with_backlog(out, agg.backlog)
-    out["rank"] = _rank(out[RANK_SHARE])
-    recomputed_rank = _rank(out[RANK_SHARE + "_prev"])
+    out["rank"] = rank_by_share(out[RANK_SHARE])
+    recomputed_rank = rank_by_share(out[RANK_SHARE + "_prev"])
     if period.first:
         out["rank_prev"] = pd.array([pd.NA] * len(out), dtype="Int64")
     elif history is not None:

@@ -22,8 +22,8 @@ from helpers.progress.definitions import (
     RANK_SHARE,
     UNIT_RULES,
     WINDOW_DAYS,
-    _gain_share,
-    _median,
+    median_known,
+    week_gain_share,
 )
 from helpers.progress.metrics import backlog_ranking
 from helpers.progress.rules import laggard_rules, leader_picks, rule_codes, rule_kinds
@@ -56,10 +56,10 @@ def rule_sentence(
             key,
             lang,
             share=fmt_pct(row[f"{p}_share_cleaned_cleanable"], lang),
-            median=fmt_pct(context[f"{p}_median"], lang),
+            median=fmt_pct(context[f"{p}median_known"], lang),
         )
     elif rule == "below_median_ratio":
-        median = context[f"{p}_median"]
+        median = context[f"{p}median_known"]
         # after the points rule's "cleaned x% vs city median y%", only the proportion is new
         short = f"{p}_below_median" in broken
         text = t(
@@ -190,8 +190,8 @@ def _rule_context(units: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, dict[s
     for kind in KINDS:
         p = PREFIX[kind]
         share = units[f"{p}_share_cleaned_cleanable"]
-        context[f"{p}_median"] = _median(share)
-        context[f"{p}_gain_median"] = _median(_gain_share(units, p))
+        context[f"{p}median_known"] = median_known(share)
+        context[f"{p}_gain_median"] = median_known(week_gain_share(units, p))
         context[f"{p}_ranked"] = int(share.notna().sum())
         extra[f"{p}_rank_of_share"] = share.rank(ascending=False, method="min")
     return units.assign(**extra), context
@@ -267,7 +267,7 @@ def leaders(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     ``value`` is and what the category ranks: ``share_cleanable``, ``gain_share`` or
     ``gain_records``."""
     picks = leader_picks(units, plan)
-    median = _median(units[RANK_SHARE])
+    median = median_known(units[RANK_SHARE])
     ranked = int(units[RANK_SHARE].notna().sum())
     measures = {
         "share": "share_cleanable",

@@ -14,7 +14,7 @@ import pandas as pd
 
 from helpers import DeliveryError, PipelineError, store
 from helpers.config import Plan
-from helpers.progress.definitions import _REQUIRED, GROUPS, ORG_TYPES, WINDOW_DAYS, Source
+from helpers.progress.definitions import GROUPS, ORG_TYPES, REQUIRED_COLUMNS, WINDOW_DAYS, Source
 from helpers.sqltext import ident, literal
 from helpers.statuses import IDENTITY_COMPARED
 
@@ -34,16 +34,16 @@ def _bind(con, name: str, source: Source, table: str) -> None:
             f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM read_parquet({literal(path)})"
         )
         columns = set(con.table(name).columns)
-    missing = [c for c in _REQUIRED[table] if c not in columns]
+    missing = [c for c in REQUIRED_COLUMNS[table] if c not in columns]
     if missing:
         label = table if not isinstance(source, (str, os.PathLike)) else str(source)
         raise PipelineError(
             f"{label}: columns {', '.join(missing)} missing; progress expects "
-            f"{', '.join(_REQUIRED[table])} (docs/architecture.md)"
+            f"{', '.join(REQUIRED_COLUMNS[table])} (docs/architecture.md)"
         )
 
 
-def _connect(con):
+def progress_connection(con):
     con = con if con is not None else store.duckdb_connect(memory_limit="4GB")
     # no progress bars on stderr; under Jupyter they are off already, and switching them
     # there would need ipywidgets
@@ -63,7 +63,7 @@ def record_counts(status: Source, kind: str, *, con=None) -> pd.DataFrame:
     submitted/approved/pending/rejected follow the winning submission's review state;
     not_submitted counts records with no submission at all (whatever their status).
     """
-    con = _connect(con)
+    con = progress_connection(con)
     _bind(con, "status_src", status, "status")
     columns = {row[0] for row in con.execute("DESCRIBE status_src").fetchall()}
     compared = ", ".join(literal(v) for v in IDENTITY_COMPARED)
@@ -108,7 +108,7 @@ def record_counts(status: Source, kind: str, *, con=None) -> pd.DataFrame:
 
 def cleaned_by_day(status: Source, kind: str, *, con=None) -> pd.DataFrame:
     """Per unit and cleaning day: records cleaned (``date`` null when reviewed_at is missing)."""
-    con = _connect(con)
+    con = progress_connection(con)
     _bind(con, "status_src", status, "status")
     out = con.execute(
         """
@@ -126,7 +126,7 @@ def submissions_by_day(links: Source, *, as_of: date, con=None) -> pd.DataFrame:
     """Per kind, unit (the unit the citizen sent it to) and day: submissions received and
     submissions approved. Every accepted submission counts, superseded ones included (they
     are the "cases collected via iHanoi" the conferences quote)."""
-    con = _connect(con)
+    con = progress_connection(con)
     _bind(con, "links_src", links, "submission_links")
     out = con.execute(
         """
@@ -157,7 +157,7 @@ def review_backlog(links: Source, *, as_of: date, con=None) -> pd.DataFrame:
     """Per unit (the unit the submission was sent to, which reviews it): pending submissions,
     the median days from submission to review over reviews of the last 7 days, and the age in
     days of the oldest pending submission."""
-    con = _connect(con)
+    con = progress_connection(con)
     _bind(con, "links_src", links, "submission_links")
     out = con.execute(
         """
@@ -187,7 +187,7 @@ def review_days(links: Source, *, as_of: date, con=None) -> pd.DataFrame:
     """Per unit, day submitted and day reviewed (null: still pending): submissions, and their
     summed days from submission to review. Small (units x days x days), and enough to say what
     the backlog was on any earlier day (:func:`backlog_as_of`)."""
-    con = _connect(con)
+    con = progress_connection(con)
     _bind(con, "links_src", links, "submission_links")
     return con.execute(
         """
@@ -315,7 +315,7 @@ def org_summary(organisations: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
 
 
 def _org_frame(organisations: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    missing = [c for c in _REQUIRED["organizations"] if c not in organisations.columns]
+    missing = [c for c in REQUIRED_COLUMNS["organizations"] if c not in organisations.columns]
     if missing:
         raise PipelineError(f"organizations: columns {', '.join(missing)} missing")
     sent = pd.to_datetime(organisations["dispatch_sent_on"]).dt.date
@@ -364,7 +364,7 @@ def aggregate(
 ) -> Aggregates:
     """Aggregate the record-level tables (DataFrames or Parquet paths) in DuckDB."""
     own = con is None
-    con = _connect(con)
+    con = progress_connection(con)
     try:
         counts, cleaned = [], []
         for kind, source in (("vehicle", vehicle_status), ("licence", licence_status)):
@@ -381,7 +381,7 @@ def aggregate(
         self_report_check = _no_self_reports()
     self_reports = self_report_summary(self_report_check, plan, as_of=as_of)
     if organisations is None:
-        organisations = pd.DataFrame({c: [] for c in _REQUIRED["organizations"]})
+        organisations = pd.DataFrame({c: [] for c in REQUIRED_COLUMNS["organizations"]})
     return Aggregates(
         counts=pd.concat(counts, ignore_index=True),
         daily=daily,

@@ -22,8 +22,8 @@ from helpers.progress.definitions import (
     PROJECTION_HORIZON_DAYS,
     RANK_SHARE,
     UNIT_NAMING_RULES,
-    _gain_share,
-    _median,
+    median_known,
+    week_gain_share,
 )
 from helpers.statuses import STANDINGS
 
@@ -123,7 +123,7 @@ def rule_flags(
         # the ranking rules need more than a record or two left: at the end of the campaign
         # the units holding the city's last licence (1 or 2 each) were its "bottom decile"
         ranked_left = remaining & (left >= rules.min_records_left)
-        median = _median(share)
+        median = median_known(share)
         hits[f"{p}_below_median"] = ranked_left & (share < median - points).fillna(False)
         hits[f"{p}_below_median_ratio"] = ranked_left & (share < ratio * median).fillna(False)
         ranked = share.notna()
@@ -137,11 +137,11 @@ def rule_flags(
         paced = ranked_left & (
             (share < median).fillna(False) if rules.pace_rules_only_behind else True
         )
-        gain = _gain_share(units, p)
+        gain = week_gain_share(units, p)
         # strict: in a week without progress (median 0) nobody is slower than the city
-        hits[f"{p}_gain_below_median"] = paced & (gain < gain_vs_median * _median(gain)).fillna(
-            False
-        )
+        hits[f"{p}_gain_below_median"] = paced & (
+            gain < gain_vs_median * median_known(gain)
+        ).fillna(False)
         never = units[f"{p}_projected_finish"].isna()
         limit = _late_vs_city_limit(units, p, plan)
         after_city = units[f"{p}_days_after_city"].astype("Float64")

@@ -15,17 +15,17 @@ from helpers.paths import WEEK_PATTERN, Workspace
 from helpers.progress import conferences, history
 from helpers.progress.commitments import commitment_status
 from helpers.progress.conferences import Period
-from helpers.progress.definitions import _REQUIRED, OUTPUT_TABLES
+from helpers.progress.definitions import OUTPUT_TABLES, REQUIRED_COLUMNS
 from helpers.progress.final import FINAL_TABLES, final_tables
 from helpers.progress.metrics import (
-    _previous_usable,
     city_progress,
     daily_series,
     group_progress,
+    previous_usable,
     unit_table,
 )
 from helpers.progress.narrative import laggards, leaders, talking_points
-from helpers.progress.records import Aggregates, _connect, aggregate
+from helpers.progress.records import Aggregates, aggregate, progress_connection
 
 
 def compute(
@@ -109,7 +109,7 @@ def load_previous(ws: Workspace, prev_week: str) -> pd.DataFrame | None:
     """That week's ``unit_progress`` when its processed folder holds a usable one, else None."""
     if not store.exists(ws, "unit_progress", prev_week):
         return None
-    return _previous_usable(store.load(ws, "unit_progress", prev_week))
+    return previous_usable(store.load(ws, "unit_progress", prev_week))
 
 
 def earlier_units(ws: Workspace, week: str) -> dict[date, pd.DataFrame]:
@@ -153,8 +153,10 @@ def progress_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[st
                 "run 01_ingest and 02_reconcile first"
             )
     check = store.load(ws, "unit_self_report_check", week)
-    organisations = store.load(ws, "organizations", week, columns=list(_REQUIRED["organizations"]))
-    con = _connect(None)
+    organisations = store.load(
+        ws, "organizations", week, columns=list(REQUIRED_COLUMNS["organizations"])
+    )
+    con = progress_connection(None)
     try:
         agg = aggregate(
             path["vehicle_status"],

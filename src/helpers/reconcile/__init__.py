@@ -26,7 +26,7 @@ from helpers.reconcile.links import (  # noqa: F401  (private names the tests us
     LINK_METHODS,
     LINK_REASONS,
     MAX_CANDIDATES,
-    _candidate_method,
+    candidate_method,
 )
 from helpers.reconcile.precedence import status_reasons
 from helpers.reconcile.self_reports import (

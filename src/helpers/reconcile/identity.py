@@ -31,12 +31,12 @@ IDENTITY_CONFIDENCE: dict[str, float] = {
 }
 
 
-def _confidence_case(column: str) -> str:
+def confidence_case(column: str) -> str:
     whens = " ".join(f"WHEN {literal(k)} THEN {float(v)}" for k, v in IDENTITY_CONFIDENCE.items())
     return f"CASE {column} {whens} END"
 
 
-_OK_LIST = ", ".join(literal(r) for r in sorted(IDENTITY_OK))
+OK_LIST = ", ".join(literal(r) for r in sorted(IDENTITY_OK))
 
 
 def identity_labels() -> pd.DataFrame:

@@ -17,7 +17,7 @@ from helpers.sqltext import ident, literal
 INPUT_TABLES = pipeline.step("02_reconcile").tables_read  # declared in helpers.pipeline
 
 
-def _register_inputs(con, ws: Workspace, week: str) -> None:
+def register_inputs(con, ws: Workspace, week: str) -> None:
     missing = [name for name in INPUT_TABLES if not store.exists(ws, name, week)]
     if missing:
         raise DeliveryError(
@@ -31,7 +31,7 @@ def _register_inputs(con, ws: Workspace, week: str) -> None:
         )
 
 
-def _typed_views(con, week_end: date) -> None:
+def typed_views(con, week_end: date) -> None:
     """``reg_veh``, ``reg_lic``, ``pop`` (views: DuckDB reads only the columns a query uses,
     straight from Parquet) and ``sub`` (a table, with ``counts_this_week``) over ``in_*``."""
     con.execute(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.i18n import labels
-from helpers.reconcile.identity import _OK_LIST, IDENTITY_CONFIDENCE, _confidence_case
+from helpers.reconcile.identity import IDENTITY_CONFIDENCE, OK_LIST, confidence_case
 from helpers.reconcile.queries import sql
 from helpers.sqltext import literal
 from helpers.statuses import LICENCE_STATUSES, VEHICLE_STATUSES
@@ -24,7 +24,7 @@ _VEHICLE_CONDITIONS: dict[str, str] = {
     "invalid_owner_id": "x.identity_result = 'invalid_id'",
     "id_not_in_population": "x.identity_result = 'id_not_in_population'",
     "owner_deceased": "x.in_population AND x.population_status = 'deceased'",
-    "identity_mismatch": f"x.in_population AND x.identity_result NOT IN ({_OK_LIST})",
+    "identity_mismatch": f"x.in_population AND x.identity_result NOT IN ({OK_LIST})",
     "scrapped_or_lost": "x.review_status = 'approved' AND x.declared_status IN ('scrapped', 'lost')",
     "transferred_not_registered": "x.review_status = 'approved' AND x.declared_status = 'transferred'",
     "cleaned": "x.review_status = 'approved' AND x.declared_status IS DISTINCT FROM 'scrapped' "
@@ -43,7 +43,7 @@ _LICENCE_CONDITIONS: dict[str, str] = {
     "invalid_holder_id": "x.identity_result = 'invalid_id'",
     "id_not_in_population": "x.identity_result = 'id_not_in_population'",
     "holder_deceased": "x.in_population AND x.population_status = 'deceased'",
-    "identity_mismatch": f"x.in_population AND x.identity_result NOT IN ({_OK_LIST})",
+    "identity_mismatch": f"x.in_population AND x.identity_result NOT IN ({OK_LIST})",
     "cleaned": "x.review_status = 'approved'",
     "pending_review": "x.review_status = 'pending'",
     "rejected_awaiting_resubmission": "x.review_status = 'rejected'",
@@ -69,7 +69,7 @@ _OUTPUT_COLUMNS = {
 }
 
 
-def _records_sql(kind: str) -> str:
+def records_sql(kind: str) -> str:
     """The status table of one kind (``vehicle``/``licence``) as one SELECT.
 
     One pass per kind: the registry record, its owner/holder in the population extract,
@@ -90,11 +90,11 @@ def _records_sql(kind: str) -> str:
         kind=literal(kind),
         conditions=listed,
         columns=columns,
-        ok=_OK_LIST,
+        ok=OK_LIST,
         typo=IDENTITY_CONFIDENCE["match_name_typo"],
         swapped=IDENTITY_CONFIDENCE["match_middle_swapped"],
         year_only=IDENTITY_CONFIDENCE["match_year_only"],
-        conf=_confidence_case("identity_result"),
+        conf=confidence_case("identity_result"),
     )
 
 

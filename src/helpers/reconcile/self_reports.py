@@ -31,7 +31,7 @@ SELF_REPORT_MEASURES = (
 # A submission belongs to its record's unit; an unmatched one to the unit it declares.
 
 
-def _self_report_columns() -> str:
+def self_report_columns() -> str:
     cols = []
     for m in SELF_REPORT_MEASURES:
         cols.append(f"coalesce(reported_{m}, 0)::BIGINT AS reported_{m}")

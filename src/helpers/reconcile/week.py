@@ -20,10 +20,10 @@ from helpers.config import Plan, load_plan
 from helpers.paths import Workspace
 from helpers.reconcile import links
 from helpers.reconcile.identity import identity_labels
-from helpers.reconcile.inputs import INPUT_TABLES, _register_inputs, _typed_views
-from helpers.reconcile.precedence import _records_sql, status_reasons
+from helpers.reconcile.inputs import INPUT_TABLES, register_inputs, typed_views
+from helpers.reconcile.precedence import records_sql, status_reasons
 from helpers.reconcile.queries import sql
-from helpers.reconcile.self_reports import _self_report_columns, judge_self_reports
+from helpers.reconcile.self_reports import judge_self_reports, self_report_columns
 from helpers.sqltext import literal
 
 OUTPUT_TABLES = pipeline.step("02_reconcile").tables_written  # declared in helpers.pipeline
@@ -44,7 +44,7 @@ def _write(con, query: str, ws: Workspace, name: str, week: str) -> int:
 def _classify(con, week_end: date) -> None:
     """Over the ``in_<table>`` inputs registered on ``con``: typed views, links, candidates
     and the reason tables the status queries join."""
-    _typed_views(con, week_end)
+    typed_views(con, week_end)
     links.link_submissions(con)
     con.register("status_reasons", status_reasons())
     con.register("identity_labels", identity_labels())
@@ -65,7 +65,7 @@ def _self_report_check(con, week_end: date, plan: Plan) -> pd.DataFrame:
     """``unit_self_report_check``: the daily counts (``self_report.sql``) judged."""
     con.execute(
         sql("self_report").format(
-            columns=_self_report_columns(), week_end=literal(week_end.isoformat())
+            columns=self_report_columns(), week_end=literal(week_end.isoformat())
         )
     )
     daily = con.execute("SELECT * FROM self_report ORDER BY unit_code, report_date").df()
@@ -76,8 +76,8 @@ def _self_report_check(con, week_end: date, plan: Plan) -> pd.DataFrame:
 def _queries() -> dict[str, str]:
     """The record-level output tables and the query each is."""
     return {
-        "vehicle_status": _records_sql("vehicle"),
-        "licence_status": _records_sql("licence"),
+        "vehicle_status": records_sql("vehicle"),
+        "licence_status": records_sql("licence"),
         "submission_links": sql("submission_links"),
     }
 
@@ -94,7 +94,7 @@ def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[s
     started = time.perf_counter()
     con = store.duckdb_connect()
     try:
-        _register_inputs(con, ws, week)
+        register_inputs(con, ws, week)
         _classify(con, week_end)
         _log.info("reconcile %s: links done in %.1f s", week, time.perf_counter() - started)
         counts = {name: _write(con, query, ws, name, week) for name, query in _queries().items()}

@@ -1,0 +1,346 @@
+"""Building a week's packs: the city pack, the unit packs written by a pool of worker
+processes (units are independent), and the zip of the unit packs.
+
+    result = build_packs(ws, "2025-11-23", out_dir, "vi")
+
+writes ``city-pack-<week>-<lang>.xlsx``, ``units/<unit_code>-<slug>.xlsx`` (one per unit, in
+the plan's default language: they go to the units) and ``units-<week>.zip``, whose bytes
+depend only on the packs' bytes. Reads the week's processed tables and the unit passwords
+(:mod:`helpers.packs.protect`); writes only into ``out_dir`` and a private staging folder in the temp
+folder (the units' rows, removed when the build ends).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from concurrent.futures import as_completed
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from helpers import pipeline, store
+from helpers.bars import bar
+from helpers.config import Plan, load_plan
+from helpers.i18n import check_lang
+from helpers.packs import protect
+from helpers.packs.book import document_time, load_template
+from helpers.packs.city import city_pack, load_city_tables
+from helpers.packs.history import unit_history
+from helpers.packs.sheetxml import SHEET_ROWS
+from helpers.packs.unit import write_unit_pack
+from helpers.packs.worklists import LISTS, stage_unit_rows
+from helpers.paths import Workspace
+from helpers.synthetic import both_labels, week_is_synthetic
+from helpers.units import official_units
+from helpers.workers import process_pool
+
+
+def unit_file_name(unit_code: str, slug: str) -> str:
+    return f"{unit_code}-{slug}.xlsx"
+
+
+RECORD_TABLES = pipeline.RECORD_TABLES  # declared in helpers.pipeline
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def unit_tasks(
+    ws: Workspace,
+    week: str,
+    out_dir: Path,
+    lang: str,
+    plan: Plan,
+    template: dict[str, Any],
+    paths: dict[str, str],
+    *,
+    units: Sequence[str] | None = None,
+    rows_per_sheet: int = SHEET_ROWS,
+    level: int = 6,
+) -> list[dict[str, Any]]:
+    """One picklable task per unit: the unit's figures, its staged rows and where its pack goes."""
+    progress = store.load(ws, "unit_progress", week)
+    city_rows = store.load(ws, "city_progress", week)
+    city = {
+        row["kind"]: {k: _plain(v) for k, v in row.items()} for row in city_rows.to_dict("records")
+    }
+    laggards = store.load(ws, "laggards", week)
+    leaders = store.load(ws, "leaders", week)
+    history = (
+        store.load(ws, "rank_history", week) if store.exists(ws, "rank_history", week) else None
+    )
+    commitments = (
+        store.load(ws, "commitment_status", week)
+        if store.exists(ws, "commitment_status", week)
+        else None
+    )
+    # the week that reaches the end of the peak: each unit's whole-campaign result, verdicts
+    # and the difficult records it hands over (helpers.progress.final)
+    final = {
+        name: store.load(ws, name, week)
+        for name in ("final_units", "final_verdicts", "final_handover")
+        if store.exists(ws, name, week)
+    }
+    official = official_units().set_index("unit_code")
+    wanted = set(units) if units else None
+    tasks = []
+    for row in progress.sort_values("unit_code").to_dict("records"):
+        code = str(row["unit_code"])
+        if wanted is not None and code not in wanted:
+            continue
+        lag = laggards.loc[laggards["unit_code"] == code]
+        lead = leaders.loc[leaders["unit_code"] == code].sort_values(["category", "position"])
+        tasks.append(
+            {
+                "unit": {k: _plain(v) for k, v in row.items()},
+                "city": city,
+                "laggard": {k: _plain(v) for k, v in lag.iloc[0].items()} if len(lag) else None,
+                "leaders": [str(r) for r in lead[f"reason_{lang}"]],
+                "history": None if history is None else unit_history(history, code, lang),
+                "commitments": []
+                if commitments is None
+                else commitments.loc[commitments["unit_code"] == code].to_dict("records"),
+                "final": unit_final(final, code) if len(final) == 3 else None,
+                "paths": paths,
+                "week": week,
+                "lang": lang,
+                "plan": plan,
+                "template": template,
+                "full_ids": bool(plan.unit_packs.get("full_ids", False)),
+                "rows_per_sheet": rows_per_sheet,
+                "level": level,
+                "path": str(out_dir / "units" / unit_file_name(code, official.at[code, "slug"])),
+            }
+        )
+    return tasks
+
+
+def unit_final(final: dict[str, pd.DataFrame], code: str) -> dict[str, Any] | None:
+    """One unit's part of the campaign summary: its ``final_units`` row (``result``), its
+    verdicts (``verdicts``: verdict, reason_vi, reason_en) and the difficult records it
+    hands over (``handover``: kind, group, records, open)."""
+    mine = {
+        name: frame.loc[frame["unit_code"].astype(str) == code] for name, frame in final.items()
+    }
+    if not len(mine["final_units"]):
+        return None
+    plain = lambda frame, cols: [  # noqa: E731
+        {k: _plain(v) for k, v in row.items()} for row in frame[cols].to_dict("records")
+    ]
+    return {
+        "result": {k: _plain(v) for k, v in mine["final_units"].iloc[0].items()},
+        "verdicts": plain(mine["final_verdicts"], ["verdict", "reason_vi", "reason_en"]),
+        "handover": plain(mine["final_handover"], ["kind", "group", "records", "open"]),
+    }
+
+
+def _init_worker() -> None:
+    # openpyxl writes each sheet to a temporary file first: keep those in memory when we can
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        tempfile.tempdir = str(shm)
+
+
+def write_unit_packs(
+    tasks: Sequence[dict[str, Any]], workers: int = 2, ticks: tqdm | None = None
+) -> pd.DataFrame:
+    """Write the unit packs, ``workers`` processes at a time (units are independent).
+
+    ``ticks`` (by default a :func:`helpers.bars.bar`) moves by one as each pack is written.
+    """
+    with ticks if ticks is not None else bar(len(tasks), "unit packs", unit="pack") as ticks:
+        done = []
+        if workers <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                done.append(write_unit_pack(task))
+                ticks.update()
+        else:
+            # fresh interpreters that end with this process (see helpers.workers)
+            with process_pool(workers, initializer=_init_worker) as pool:
+                for job in as_completed([pool.submit(write_unit_pack, task) for task in tasks]):
+                    done.append(job.result())
+                    ticks.update()
+    return pd.DataFrame(done).sort_values("unit_code").reset_index(drop=True)
+
+
+def bundle(files: Sequence[Path], target: Path, when: datetime) -> Path:
+    """A zip of the unit packs that depends only on their bytes (names sorted, dates fixed).
+
+    Workbooks are already compressed, so they are stored as they are.
+    """
+    stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second)
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for path in sorted(files, key=lambda p: p.name):
+                info = zipfile.ZipInfo(path.name, date_time=stamp)
+                info.external_attr = 0o644 << 16
+                with archive.open(info, "w", force_zip64=True) as fh, path.open("rb") as src:
+                    while block := src.read(1 << 20):
+                        fh.write(block)
+
+    # a full disk fails the write and then the zip's own clean-up: one clear error instead
+    with store.writing(target):
+        store.atomic_write(target, write)
+    return target
+
+
+@dataclass
+class PacksResult:
+    city: Path
+    units: pd.DataFrame = field(default_factory=pd.DataFrame)
+    bundle: Path | None = None
+    unit_lang: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    city_cut_cells: int = 0  # text cells cut at Excel's 32,767-character limit
+
+    @property
+    def cut_cells(self) -> int:
+        """Text cells cut at Excel's cell limit, in the city pack and the unit packs written."""
+        units = int(self.units["cut_cells"].sum()) if "cut_cells" in self.units else 0
+        return self.city_cut_cells + units
+
+
+@pipeline.runs("05_packs")
+def build_packs(
+    ws: Workspace,
+    week: str,
+    out_dir: Path | str,
+    lang: str,
+    *,
+    workers: int = 2,
+    units: Sequence[str] | None = None,
+    rows_per_sheet: int = SHEET_ROWS,
+    plan: Plan | None = None,
+    template: dict[str, Any] | None = None,
+    unit_lang: str | None = None,
+    city: bool = True,
+) -> PacksResult:
+    """The week's city pack in ``lang``, and the unit packs with their zip.
+
+    Unit packs go to the units, so they are written in the plan's default language (or
+    ``unit_lang``); a run in another language writes them only when they are not there yet.
+    """
+    check_lang(lang)
+    plan = (plan or load_plan()).in_force(date.fromisoformat(week))
+    template = template or load_template()
+    if week_is_synthetic(ws, week):  # every pack of a generated week says so (PackBook)
+        template = {**template, "synthetic_mark": both_labels()}
+    out_dir = Path(out_dir)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    city_path = out_dir / f"city-pack-{week}-{lang}.xlsx"
+    city_cut = 0
+    if city:
+        tables = load_city_tables(ws, week)
+        book = city_pack(tables, plan, week, lang, template)
+        book.save(city_path)
+        city_cut = book.cut_cells
+    seconds["city"] = round(time.perf_counter() - t0, 2)
+    result = PacksResult(city=city_path, seconds=seconds, city_cut_cells=city_cut)
+    unit_dir = out_dir / "units"
+    unit_lang = check_lang(unit_lang or plan.unit_packs.get("lang") or plan.default_lang)
+    # nor when the week's published pack has them (a build in the other language)
+    made = (unit_dir, ws.output_week(week) / "units")
+    if lang != unit_lang and any(d.is_dir() and any(d.glob("*.xlsx")) for d in made):
+        return result
+    t1 = time.perf_counter()
+    # personal data: named with this process's pid, so a run killed here has it removed by
+    # the next run (store.remove_dead_staging)
+    with tempfile.TemporaryDirectory(prefix=f".catp375-packs.staging-{os.getpid()}-") as folder:
+        paths = stage_unit_rows(ws, week, Path(folder))
+        seconds["stage"] = round(time.perf_counter() - t1, 2)
+        tasks = unit_tasks(
+            ws,
+            week,
+            out_dir,
+            unit_lang,
+            plan,
+            template,
+            paths,
+            units=units,
+            rows_per_sheet=rows_per_sheet,
+        )
+        passwords = protect.unit_passwords(ws, plan, [task["unit"]["unit_code"] for task in tasks])
+        # every unit's standing: each pack's map colours its unit's neighbours
+        progress = store.load(ws, "unit_progress", week)
+        standings = progress.set_index("unit_code")["standing"].astype(str).to_dict()
+        for task in tasks:
+            task["password"] = passwords.get(task["unit"]["unit_code"])
+            task["standings"] = standings
+        result.units = write_unit_packs(tasks, workers=workers)
+    result.unit_lang = unit_lang
+    seconds["units"] = round(time.perf_counter() - t1, 2)
+    t2 = time.perf_counter()
+    files = [unit_dir / name for name in result.units["file"]]
+    result.bundle = bundle(files, out_dir / f"units-{week}.zip", document_time(week, template))
+    seconds["zip"] = round(time.perf_counter() - t2, 2)
+    seconds["total"] = round(time.perf_counter() - t0, 2)
+    return result
+
+
+def overview(result: PacksResult) -> pd.DataFrame:
+    """What a run wrote, for the notebook: files and their sizes, rows per worklist (counts)."""
+    rows = [
+        {
+            "what": "city pack",
+            "file": result.city.name,
+            "bytes": result.city.stat().st_size if result.city.is_file() else None,
+            "records": None,
+        }
+    ]
+    if not result.units.empty:
+        rows.append(
+            {
+                "what": f"unit packs ({result.unit_lang})",
+                "file": f"units/ ({len(result.units)} files)",
+                "bytes": int(result.units["bytes"].sum()),
+                "records": None,
+            }
+        )
+        for key in LISTS:
+            rows.append(
+                {
+                    "what": f"worklist: {key}",
+                    "file": "",
+                    "bytes": None,
+                    "records": int(result.units[f"rows_{key}"].sum()),
+                }
+            )
+    if result.bundle is not None:
+        rows.append(
+            {
+                "what": "zip of the unit packs",
+                "file": result.bundle.name,
+                "bytes": result.bundle.stat().st_size,
+                "records": None,
+            }
+        )
+    rows.append(
+        {
+            "what": "text cells cut at 32,767 characters",
+            "file": "",
+            "bytes": None,
+            "records": result.cut_cells,
+        }
+    )
+    return pd.DataFrame(rows).astype({"bytes": "Int64", "records": "Int64"})
