@@ -680,7 +680,7 @@ def test_names_series_gives_the_same_name_and_key_as_the_single_functions():
     ],
 )
 def test_byte_search_reads_the_buffer_in_place_and_respects_a_slice(text, needle, found):
-    from helpers.normalize.arrow import _holds
+    from helpers.normalize.arrow import holds_bytes
 
     data = np.frombuffer(b"\xcc  " + text + b"\xcc  ", dtype=np.uint8)[3:-3]  # a sliced view
-    assert _holds(data, needle) is found
+    assert holds_bytes(data, needle) is found
