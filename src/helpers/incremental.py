@@ -209,11 +209,11 @@ _parsed: dict[tuple[str, str], dict] = {}  # (path, sha256) -> the file's sectio
 def _sections(path: Path, hashes: Hashes) -> dict:
     """The file's sections as YAML reads them (parsed once per content): a comment or a
     section the step does not read changes nothing of its key."""
-    from helpers.config import _read_yaml
+    from helpers.config import read_yaml
 
     key = (str(path), hashes.of(path))
     if key not in _parsed:
-        _parsed[key] = _read_yaml(path)
+        _parsed[key] = read_yaml(path)
     return _parsed[key]
 
 
