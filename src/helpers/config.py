@@ -334,10 +334,14 @@ class _StrictLoader(yaml.SafeLoader):
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
 
 
-def read_yaml(path: Path) -> dict:
-    """The file as a mapping; one line naming the file and the line when it is not YAML."""
+def read_yaml(path: Path, sections: str = "plan:, peak:, ...") -> dict:
+    """The file as a mapping; one line naming the file and the line when it is not YAML (or
+    gives a key twice). Every configuration file is read through here (config/aliases.yaml
+    too: its error was PyYAML's seven-line message)."""
     try:
         raw = yaml.load(path.read_bytes().decode("utf-8"), Loader=_StrictLoader)  # noqa: S506
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 YAML"
@@ -350,7 +354,7 @@ def read_yaml(path: Path) -> dict:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: must be a mapping of sections (plan:, peak:, ...)")
+        raise ConfigError(f"{path}: must be a mapping of sections ({sections})")
     return raw
 
 

@@ -15,9 +15,8 @@ import re
 from functools import cache, lru_cache
 from pathlib import Path
 
-import yaml
-
 from helpers import ConfigError, paths
+from helpers.config import read_yaml
 from helpers.normalize import fold, fold_key
 
 # The contract's columns (docs/data-contract.md): fixed in code, their spellings in config.
@@ -135,10 +134,7 @@ def load_aliases(
 ) -> tuple[dict[str, dict[str, tuple[str, ...]]], frozenset[str]]:
     """Per source and column, every accepted spelling; and the headers known to be unused."""
     path = path or paths.ALIASES_FILE
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot be read as YAML ({exc})") from exc
+    raw = _read(path)
     groups = raw.get("groups") or {}
     sources = raw.get("sources") or {}
     unknown = sorted(set(sources) - set(CANONICAL))
@@ -168,6 +164,22 @@ def load_aliases(
     return columns, unused
 
 
+_SECTIONS = ("groups", "unused", "sources")
+
+
+def _read(path: Path) -> dict:
+    """The aliases file as its three sections: one line naming the file and the line when it
+    is not YAML, gives a key twice or has a section the suite does not know (a misspelled
+    ``sources:`` left every column with no spelling but its own, unsaid)."""
+    raw = read_yaml(path, sections=", ".join(f"{s}:" for s in _SECTIONS))
+    for key in raw:
+        if key not in _SECTIONS:
+            near = difflib.get_close_matches(str(key), _SECTIONS, n=1)
+            hint = f"did you mean '{near[0]}'?" if near else f"its sections: {', '.join(_SECTIONS)}"
+            raise ConfigError(f"{path}: unknown section '{key}' ({hint})")
+    return raw
+
+
 @cache
 def aliases() -> tuple[dict[str, dict[str, tuple[str, ...]]], frozenset[str]]:
     return load_aliases()
@@ -193,7 +205,7 @@ def is_unused(header: str) -> bool:
 
 @cache
 def _unit_name_keys() -> frozenset[str]:
-    groups = yaml.safe_load(paths.ALIASES_FILE.read_text("utf-8")).get("groups") or {}
+    groups = _read(paths.ALIASES_FILE).get("groups") or {}
     where = f"{paths.ALIASES_FILE}: groups.unit_name"
     return frozenset(fold_key(h) for h in _spellings(groups.get("unit_name", []), groups, where))
 

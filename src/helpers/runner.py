@@ -40,6 +40,7 @@ from pathlib import Path
 
 from helpers import ConfigError, PipelineError, StorageError, pipeline, store
 from helpers.config import load_plan
+from helpers.headers import load_aliases
 from helpers.i18n import LANGS, check_lang
 from helpers.incremental import StepReuse, resume_root
 from helpers.incremental import sha256 as sha256  # re-exported: runner.sha256
@@ -329,6 +330,8 @@ def run(
     plan = load_plan()
     if not any_week:
         plan.check_week(date.fromisoformat(week))
+    if any(step.name == "01_ingest" for step in steps):
+        load_aliases()  # how the ingest reads headers: one line here, not a failed notebook
     if any(step.name == "05_packs" for step in steps):
         protect.check_secrets(ws, plan)
     if partial is None:

@@ -229,6 +229,11 @@ def passwords_for(ws: Workspace, codes: Iterable[str]) -> dict[str, str]:
         _write(path, rows)
         _record_issue(ws, rows, "first build")
     rows = _read(path)
+    _check_complete(path, rows, wanted)
+    return {code: rows[code]["password"] for code in wanted}
+
+
+def _check_complete(path: Path, rows: dict[str, dict[str, str]], wanted: Iterable[str]) -> None:
     missing = [code for code in wanted if code not in rows]
     if missing:
         shown = ", ".join(missing[:5]) + (
@@ -239,14 +244,14 @@ def passwords_for(ws: Workspace, codes: Iterable[str]) -> dict[str, str]:
             f"or give the units without one a password with `make rotate-passwords "
             f"UNIT={MISSING}` and send each its own"
         )
-    return {code: rows[code]["password"] for code in wanted}
 
 
 def check_secrets(ws: Workspace, plan) -> None:
     """The secrets file as the packs step will need it, checked when a run starts: a run that
     reuses the packs (inputs unchanged) would otherwise never look at it, and a file opened to
     other users, damaged or lost would pass a night in silence. Makes nothing: the first build
-    (no file, no sign of an earlier issue) is left to the packs step."""
+    (no file, no sign of an earlier issue) is left to the packs step. A unit without its line
+    is refused here too, not from inside the packs' notebook."""
     if not bool(plan.unit_packs.get("encrypt", True)):
         return
     path = password_file(ws)
@@ -255,7 +260,10 @@ def check_secrets(ws: Workspace, plan) -> None:
         if evidence is not None:
             raise _lost(path, evidence)
         return
-    _read(path)
+    from helpers.units import unit_names
+
+    # every unit has a pack, so every unit needs its line (the first build writes them all)
+    _check_complete(path, _read(path), sorted(unit_names()))
 
 
 def load_passwords(ws: Workspace) -> dict[str, str]:
