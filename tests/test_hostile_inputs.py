@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import ConfigError, headers, paths, protect, runner
+from helpers import ConfigError, headers, paths, runner
+from helpers.packs import protect
 from tests.test_excel import U2, WEEK
 
 
