@@ -230,7 +230,7 @@ def test_sample_followup_section_in_both_languages(three_weeks, tmp_path, lang):
 
 @pytest.mark.slow
 def test_sample_packs_hold_the_rank_history(three_weeks, tmp_path):
-    from tests.test_excel import _read
+    from tests.packs.builders import _read
 
     ws, week = three_weeks
     hist = store.load(ws, "rank_history", week)

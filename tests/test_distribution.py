@@ -30,7 +30,7 @@ from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
 from helpers.paths import CONTACTS_FILE
 from helpers.units import official_units
 from tests.pii import open_pack, unit_password
-from tests.test_excel import U1, U2, U3, WEEK, write_week
+from tests.packs.builders import U1, U2, U3, WEEK, write_week
 
 UNITS = official_units()
 SENDER = "Kế hoạch 375 <plan375@catp.test>"

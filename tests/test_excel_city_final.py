@@ -16,7 +16,7 @@ from helpers.excel.city import city_pack, load_city_tables
 from helpers.i18n import t
 from helpers.progress.final import final_tables
 from helpers.record_tables import STATUS_LIST
-from tests.test_excel import PRINT_MAX_COLUMNS, WEEK, table_rows, write_week
+from tests.packs.builders import PRINT_MAX_COLUMNS, WEEK, table_rows, write_week
 
 END_PLAN = replace(
     replace(load_plan(), end=date.fromisoformat(WEEK), extension=None),

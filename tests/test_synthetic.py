@@ -76,7 +76,7 @@ def _sheets(path, ws=None, code=None):
 @pytest.mark.parametrize("generated", [True, False])
 def test_every_sheet_of_a_generated_weeks_packs_says_so_and_a_real_weeks_never(tmp_ws, generated):
     from helpers import excel
-    from tests.test_excel import U1, WEEK, write_week
+    from tests.packs.builders import U1, WEEK, write_week
 
     write_week(tmp_ws)
     _ledger(tmp_ws, WEEK, [WEEK] if generated else [])
@@ -99,7 +99,7 @@ def test_every_mail_of_a_generated_week_says_so_in_subject_and_body(tmp_ws, tmp_
 
     from helpers import excel
     from tests.test_distribution import send
-    from tests.test_excel import U1, WEEK, write_week
+    from tests.packs.builders import U1, WEEK, write_week
 
     write_week(tmp_ws)
     _ledger(tmp_ws, WEEK, [WEEK] if generated else [])
