@@ -16,7 +16,7 @@ from helpers import i18n, progress
 from helpers.config import load_plan
 from helpers.progress.conferences import Period, conference_weeks, periods
 from helpers.synth.campaign import DELIVERIES
-from tests.test_progress import A, daily, records, status_table, write_week
+from tests.progress.builders import A, daily, records, status_table, write_week
 
 SAMPLE = list(DELIVERIES)  # the sample's deliveries, 17/11 to 19/01
 PEAK_START = date(2025, 11, 10)

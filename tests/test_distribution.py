@@ -29,8 +29,8 @@ from helpers.distribution.__main__ import main as send_main
 from helpers.i18n import fmt_date, fmt_int, fmt_pct, t
 from helpers.paths import CONTACTS_FILE
 from helpers.units import official_units
-from tests.pii import open_pack, unit_password
 from tests.packs.builders import U1, U2, U3, WEEK, write_week
+from tests.pii import open_pack, unit_password
 
 UNITS = official_units()
 SENDER = "Kế hoạch 375 <plan375@catp.test>"

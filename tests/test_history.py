@@ -11,7 +11,7 @@ import pytest
 from helpers import progress, schemas, store
 from helpers.config import load_plan
 from helpers.progress import history
-from tests.test_progress import A, B, C, D, daily, records, status_table, window, write_week
+from tests.progress.builders import A, B, C, D, daily, records, status_table, window, write_week
 
 
 @pytest.fixture(scope="module")
@@ -310,7 +310,7 @@ def test_a_recomputed_week_has_the_backlog_it_had_then():
     # (13-16 laggards where the real runs named 27-30): the backlog of an earlier day is the
     # submissions made by then and not reviewed by then
     from helpers.progress.records import backlog_as_of, review_backlog, review_days
-    from tests.test_progress import links
+    from tests.progress.builders import links
 
     now = links(
         [

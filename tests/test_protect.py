@@ -14,8 +14,8 @@ import pytest
 
 from helpers import ConfigError, excel, protect
 from helpers.paths import PROJECT_ROOT
-from tests.pii import open_pack, unit_password
 from tests.packs.builders import PLAIN, U1, U2, U3, WEEK, unit_file, write_week
+from tests.pii import open_pack, unit_password
 
 LOOK_ALIKES = set("0oO1lIi9gq")  # and no capitals: 2, 5, 8 then cannot pass for Z, S, B
 
