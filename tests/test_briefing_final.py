@@ -20,7 +20,7 @@ from helpers.paths import Workspace
 from helpers.progress.final import final_tables, rule_params
 from helpers.record_tables import STATUS_LIST
 from helpers.statuses import DIFFICULT_GROUPS
-from tests.test_briefing import (
+from tests.briefing.builders import (
     SUMMARY_SHEET,
     WEEK,
     body_parts,

@@ -17,7 +17,7 @@ from helpers import briefing, excel, i18n, progress, store
 from helpers.config import load_plan
 from helpers.paths import Workspace
 from helpers.progress import history
-from tests.test_briefing import (
+from tests.briefing.builders import (
     SUMMARY_SHEET,
     _number_pattern,
     build_progress_tables,
