@@ -9,8 +9,8 @@ import pytest
 from helpers import headers, i18n, ingest, schemas
 from helpers.normalize import enum_series
 from helpers.statuses import COMMITMENT_MEASURES
+from tests.ingest.builders import check, reasons
 from tests.ingest_builders import WEEK, full_delivery, rows_of, write_csv, write_xlsx
-from tests.test_ingest import check, reasons
 
 
 def test_good_rows_are_accepted_typed_and_the_commander_is_not_carried(tmp_ws):
