@@ -391,7 +391,7 @@ def test_a_message_accepted_just_before_a_crash_is_never_sent_twice(packed, tmp_
     inbox = KillingInbox(address(U2))
     script = (
         "import sys; from pathlib import Path; from helpers.paths import Workspace; "
-        "from tests.test_distribution import send; "
+        "from tests.sending.test_send import send; "
         "root = Path(sys.argv[1]); "
         "ws = Workspace(raw=root / 'raw', processed=root / 'processed', "
         "output=root / 'output', truth=root / 'synthetic-truth'); "

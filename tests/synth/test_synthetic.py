@@ -99,7 +99,7 @@ def test_every_mail_of_a_generated_week_says_so_in_subject_and_body(tmp_ws, tmp_
 
     from helpers import excel
     from tests.packs.builders import U1, WEEK, write_week
-    from tests.test_distribution import send
+    from tests.sending.test_send import send
 
     write_week(tmp_ws)
     _ledger(tmp_ws, WEEK, [WEEK] if generated else [])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_import_graph import import_graph
+from tests.project.test_import_graph import import_graph
 
 # Stage -> the packages (or top-level modules) that make it, in the order the week runs them.
 STAGES: dict[str, tuple[str, ...]] = {

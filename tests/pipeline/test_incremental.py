@@ -19,8 +19,7 @@ import pytest
 from helpers import i18n, incremental, ingest, runner, store
 from helpers.incremental import Hashes, link_or_copy
 from helpers.paths import NOTEBOOKS_DIR, PLAN_FILE, SENDING_FILE, Workspace
-
-from .conftest import SAMPLE_WEEK, make_workspace, recorded_files_exist
+from tests.conftest import SAMPLE_WEEK, make_workspace, recorded_files_exist
 
 WEEK = SAMPLE_WEEK
 ALL = ["01_ingest", "02_reconcile", "03_progress", "04_briefing", "05_packs"]
