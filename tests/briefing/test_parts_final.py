@@ -1,6 +1,6 @@
 """The briefing's campaign summary (helpers.briefing.parts_final): shown only in a week that
 reaches the end of the peak, after the summary page and in the contents; every figure on it a
-value of the campaign summary's tables (the house method of tests/test_briefing.py's summary
+value of the campaign summary's tables (the house method of tests/briefing/builders.py's summary
 checker), on hand-made tables and on the sample, in both languages."""
 
 from __future__ import annotations

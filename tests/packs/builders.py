@@ -29,7 +29,7 @@ UNITS = official_units()
 U1, U2, U3 = UNITS["unit_code"].iloc[:3]
 
 
-# Encryption is not the point of the hand-made tests (tests/test_protect.py tests it): they read
+# Encryption is not the point of the hand-made tests (tests/packs/test_protect.py tests it): they read
 # the packs as written; the sample tests below open the encrypted packs with their passwords.
 PLAIN = replace(load_plan(), unit_packs={**load_plan().unit_packs, "encrypt": False})
 
