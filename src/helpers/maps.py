@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 BOUNDARIES_FILE = paths.CONFIG_DIR / "unit_boundaries.geojson"
 
-# the same colours as the briefing's CSS (.fill.<standing>; tests/test_maps.py checks)
+# the same colours as the briefing's CSS (.fill.<standing>; tests/common/test_maps.py checks)
 STANDING_COLOURS = {"on_track": "#2e7d32", "at_risk": "#e0a100", "off_track": "#c62828"}
 NO_DATA = "#d9d9d9"  # a unit on the map with no figure this week
 BORDER = "#ffffff"

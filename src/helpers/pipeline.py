@@ -16,7 +16,7 @@ Who reads the declaration: the runner (the steps, in order: ``runner.PIPELINE``)
 (:func:`check`: a running step never saves a table it does not write, nor loads one it does
 not read), the incremental keys (a step's key hashes its declared config sections and input
 tables, helpers.incremental.step_inputs), the stages' own constants (look-ups here) and
-docs/architecture.md's stage table (tests/test_pipeline_declaration.py holds it to this).
+docs/architecture.md's stage table (tests/pipeline/test_pipeline_declaration.py holds it to this).
 
 Which step is running: each stage's entry function runs under :func:`running` (decorator
 :func:`runs`); with no step running (an analyst's notebook, a test calling a helper) nothing is

@@ -1,0 +1,134 @@
+"""The week (helpers.ingest.week): every table written, a balanced ledger, the contract's columns,
+identical reruns, raw never written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+
+from helpers import ingest
+from tests.ingest_builders import (
+    WEEK,
+    full_delivery,
+    rows_of,
+    write_csv,
+    write_xlsx,
+)
+
+# ---------------------------------------------------------------- the week
+
+
+def test_ingest_week_writes_every_table_and_a_balanced_ledger(tmp_ws):
+    full_delivery(tmp_ws)
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    folder = tmp_ws.processed_week(WEEK)
+    for source in ingest.SOURCE_NAMES:
+        assert (folder / f"{source}.parquet").is_file()
+    assert (folder / "rejects.parquet").is_file()
+    saved = json.loads((folder / "ledger.json").read_text("utf-8"))
+    assert saved == ledger and ledger["balanced"]
+    assert {f["source"] for f in ledger["files"]} == set(ingest.SOURCE_NAMES)
+    for entry in ledger["files"]:
+        path = tmp_ws.raw / entry["file"]
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_processed_tables_follow_the_contract_columns(tmp_ws):
+    full_delivery(tmp_ws)
+    ingest.ingest_week(tmp_ws, WEEK)
+    vehicles = pd.read_parquet(tmp_ws.processed_week(WEEK) / "registry_vehicles.parquet")
+    assert list(vehicles.columns) == [
+        "record_id",
+        "unit_code",
+        "plate",
+        "plate_key",
+        "vehicle_type",
+        "chassis_no",
+        "chassis_key",
+        "engine_no",
+        "registered_on",
+        "owner_kind",
+        "owner_name",
+        "owner_name_key",
+        "owner_id",
+        "owner_id_kind",
+        "owner_id_repaired",
+        "owner_dob",
+        "owner_dob_year",
+        "owner_address",
+        "source_file",
+        "source_row",
+    ]
+    rejects = pd.read_parquet(tmp_ws.processed_week(WEEK) / "rejects.parquet")
+    assert list(rejects.columns) == list(ingest.REJECT_COLUMNS)
+
+
+def test_rerun_gives_identical_files_and_never_writes_raw(tmp_ws):
+    full_delivery(tmp_ws)
+    raw_before = {p: p.read_bytes() for p in tmp_ws.raw.rglob("*") if p.is_file()}
+    ingest.ingest_week(tmp_ws, WEEK)
+    first = {p.name: p.read_bytes() for p in tmp_ws.processed_week(WEEK).iterdir()}
+    (tmp_ws.processed_week(WEEK) / "stale.parquet").write_bytes(b"old")
+    ingest.ingest_week(tmp_ws, WEEK, reuse=False)  # parsed again, not reused
+    second = {p.name: p.read_bytes() for p in tmp_ws.processed_week(WEEK).iterdir()}
+    assert first == second
+    assert {p: p.read_bytes() for p in tmp_ws.raw.rglob("*") if p.is_file()} == raw_before
+
+
+def test_unit_report_workbooks_are_ledgered_one_by_one(tmp_ws):
+    folder = full_delivery(tmp_ws)
+    write_xlsx(
+        folder / "unit_reports" / "00070.xlsx",
+        rows_of("unit_reports", {"unit_code": "70"}, {"vehicles_approved": "x"}),
+    )
+    ledger = ingest.ingest_week(tmp_ws, WEEK)
+    entries = {e["file"]: e for e in ledger["files"] if e["source"] == "unit_reports"}
+    assert entries[f"{WEEK}/unit_reports/00070.xlsx"]["rows_rejected"] == 1
+    assert entries[f"{WEEK}/unit_reports/00008.xlsx"]["rows_accepted"] == 1
+
+
+def test_reject_counts_show_no_values(tmp_ws):
+    folder = full_delivery(tmp_ws)
+    write_csv(folder / "population.csv", rows_of("population", {}, {"citizen_id": "98765"}))
+    ingest.ingest_week(tmp_ws, WEEK)
+    rejects = pd.read_parquet(tmp_ws.processed_week(WEEK) / "rejects.parquet")
+    table = ingest.reject_counts(rejects, "vi")
+    assert "98765" not in table.to_string()
+    assert table.iloc[0].tolist() == [
+        "population",
+        "invalid_id",
+        "Số định danh không hợp lệ (cần 12 chữ số CCCD)",
+        1,
+        1,
+    ]
+
+
+def test_sources_table_has_one_row_per_source(tmp_ws):
+    folder = full_delivery(tmp_ws)
+    write_xlsx(folder / "unit_reports" / "00070.xlsx", rows_of("unit_reports"))
+    table = ingest.sources_table(ingest.locate_sources(tmp_ws, WEEK), tmp_ws.raw)
+    assert table["source"].tolist() == list(ingest.SOURCE_NAMES)
+    row = table.set_index("source").loc["unit_reports"]
+    assert (row["files"], row["file"]) == (2, f"{WEEK}/unit_reports/ (2)")
+
+
+def test_worker_ingest_ticks_its_bar_once_per_source(tmp_ws, monkeypatch, tmp_path):
+    """The ingest's bar reaches its total, one tick a source (never a record), also when
+    worker processes run the sources."""
+    import io
+
+    from tqdm import tqdm
+
+    full_delivery(tmp_ws)
+    monkeypatch.setattr(ingest.week, "PARALLEL_BYTES", 0)  # force the workers
+    located = ingest.locate_sources(tmp_ws, WEEK)
+    shown = io.StringIO()
+    ticks = tqdm(total=len(located), file=shown, disable=False)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    done = ingest.week._ingest_sources(tmp_ws, located, staging, workers=2, ticks=ticks)
+    assert set(done) == set(located)
+    assert ticks.n == ticks.total == len(located)
+    assert f"{len(located)}/{len(located)}" in shown.getvalue()
