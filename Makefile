@@ -98,7 +98,7 @@ send-forms: $(STAMP) ## E-mail each unit its forms alone (WEEK=; DRY_RUN=1 write
 
 rotate-passwords: $(STAMP) ## New pack password for UNIT=00008 (several: UNIT="00008 00070"; UNIT=missing, UNIT=all); rebuild the packs after
 	@test -n $(call arg,UNIT) || { echo 'name the unit: make rotate-passwords UNIT=00008' >&2; exit 2; }
-	$(PY) -m helpers.packs.protect rotate $(call arg,UNIT)
+	$(PY) -m helpers.packs rotate $(call arg,UNIT)
 
 test: $(DEV_STAMP) ## Set up, then run the whole test suite (slow end-to-end tests included; TEST_WORKERS=1 in one process)
 	$(PY) -m pytest $(if $(filter-out 0 1,$(call given,TEST_WORKERS)),-n $(call arg,TEST_WORKERS)) $(PYTEST_ARGS)

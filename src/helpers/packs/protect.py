@@ -21,8 +21,8 @@ AES-256, SHA-512, 100,000 spins) with ``msoffcrypto-tool``; Excel and LibreOffic
 password when they open one. The salts are random, so an encrypted pack differs from one build
 to the next while what it holds does not.
 
-    python -m helpers.packs.protect rotate 00008 00070
-    python -m helpers.packs.protect rotate all
+    python -m helpers.packs rotate 00008 00070
+    python -m helpers.packs rotate all
 """
 
 from __future__ import annotations
@@ -386,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from helpers.units import unit_names
 
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.packs.protect", description="Unit pack passwords."
+        prog="python -m helpers.packs", description="Unit pack passwords."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     rot = sub.add_parser("rotate", help="give units a new password")
@@ -415,7 +415,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         "packs built earlier still open with the old password."
     )
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
