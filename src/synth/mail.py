@@ -317,8 +317,9 @@ def write_mailed(writer, week: pd.DataFrame, uf: pd.DataFrame, delivery: str, mp
     period = template.period
     identity_of = lambda code: form_identity("unit_daily", code, period)  # noqa: E731
     folder = mail_dir(writer.out) / delivery
+    # the delivery before among the mailed ones ("" for the first: nothing sent before)
     previous = (
-        mp.deliveries[mp.deliveries.index(delivery) - 1] if delivery != mp.deliveries[0] else None
+        mp.deliveries[mp.deliveries.index(delivery) - 1] if delivery != mp.deliveries[0] else ""
     )
     uidx = week["unit_idx"].to_numpy()
     bounds = np.searchsorted(uidx, np.arange(len(uf) + 1))
