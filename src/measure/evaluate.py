@@ -176,6 +176,8 @@ def overstating_in_week(
     rows = truth_reports.loc[(when >= start) & (when <= end)]
     if "rejected_at_ingest" in rows.columns:
         rows = rows.loc[~rows["rejected_at_ingest"].astype(bool)]
+    if "delivered" in rows.columns:  # a unit that sent last week's form again: none this week
+        rows = rows.loc[rows["delivered"].astype(bool)]
     reported = rows[list(REPORT_COUNTS)].sum(axis=1).groupby(rows["unit_code"]).sum()
     label = rows.groupby("unit_code")["overstates"].any()
     judged = reported.reindex(label.index, fill_value=0) >= min_reported

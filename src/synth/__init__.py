@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from helpers.synthetic import write_marker
+from synth import mail
 from synth.campaign import DELIVERIES
 from synth.common import WHOLE
 from synth.part import generate_part
@@ -94,6 +95,7 @@ def generate(
     for d in DELIVERIES:
         if (out / d).exists():
             shutil.rmtree(out / d)
+    mail.clear(out)
     truth.mkdir(parents=True, exist_ok=True)
     if n == 1:
         part = generate_part(out, truth, sc, seed, WHOLE, whole_quota(sc))
@@ -104,6 +106,10 @@ def generate(
     for d in DELIVERIES:  # generated data says so: ingest records it, every document shows it
         if (out / d).is_dir():
             write_marker(out / d)
+    # the reports units returned by mail into their deliveries, as `make collect-reports` does
+    t1 = time.perf_counter()
+    collected = mail.collect_sample(out)
+    part.setdefault("timings_s", {})["collect"] = round(time.perf_counter() - t1, 3)
     summary = {
         "scenario": sc.name,
         "seed": seed,
@@ -113,6 +119,8 @@ def generate(
         "truth_dir": str(truth),
         "deliveries": list(DELIVERIES),
         **part,
+        "mail_dir": str(mail.mail_dir(out)),
+        "collected": collected,
         "calibration_targets": calibration_targets(sc),
         "total_s": round(time.perf_counter() - t0, 3),
     }

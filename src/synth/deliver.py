@@ -270,8 +270,13 @@ class Writer:
             first_row = sheet.header_row + 1
         self.record(source, rel, row_keys, first_row)
 
-    def record(self, source: str, rel: str, row_keys: np.ndarray, first_row: int) -> None:
-        self.positions.append((source, rel, np.asarray(row_keys, np.int64), int(first_row)))
+    def record(
+        self, source: str, rel: str, row_keys: np.ndarray, first_row: int | np.ndarray
+    ) -> None:
+        """``first_row``: the row of the first key (the others follow it), or each key's row
+        (a returned form keeps a blank row for a day the unit left out)."""
+        first = first_row if isinstance(first_row, np.ndarray) else int(first_row)
+        self.positions.append((source, rel, np.asarray(row_keys, np.int64), first))
         self.files.append({"source": source, "file": rel, "rows": len(row_keys)})
 
     def position_table(self) -> pd.DataFrame:
@@ -283,10 +288,17 @@ class Writer:
                 "source_file": np.repeat([p[1] for p in self.positions], n),
                 "row_key": np.concatenate([p[2] for p in self.positions]),
                 "source_row": np.concatenate(
-                    [p[3] + np.arange(len(p[2]), dtype=np.int64) for p in self.positions]
+                    [source_rows(p[3], len(p[2])) for p in self.positions]
                 ),
             }
         )
+
+
+def source_rows(first: int | np.ndarray, n: int) -> np.ndarray:
+    """The rows of ``n`` recorded keys: consecutive from ``first``, or as recorded."""
+    if isinstance(first, np.ndarray):
+        return first.astype(np.int64)
+    return first + np.arange(n, dtype=np.int64)
 
 
 def _titled_sheet(source: str, delivery: str, df: pd.DataFrame) -> Sheet:

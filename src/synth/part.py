@@ -14,6 +14,7 @@ import pandas as pd
 from synth import campaign as cp
 from synth import commitments as cm
 from synth import deliver as dv
+from synth import mail as ml
 from synth import registry as rg
 from synth import selfreport as sr
 from synth import world as wd
@@ -93,6 +94,7 @@ def generate_part(
         sr.log_report_faults(reports, faults)
         org_table = sr.org_rows(r["org_rows"], orgs, units, faults)
         commitments = cm.make_commitments(r["commitments"], reports, units, faults)
+        mail = ml.make_plan(r["mail"], units, reports, faults)
     else:
         sr.system_counts(sub, len(units.frame), sr.REPORT_DAYS).to_parquet(
             truth / "system_counts.parquet", index=False
@@ -102,7 +104,7 @@ def generate_part(
     writer = dv.Writer(out, header=part.k == 0)
     write_record_deliveries(writer, vehicles, licences, population, sub)
     if whole:
-        write_city_deliveries(writer, reports, org_table, units, commitments)
+        write_city_deliveries(writer, reports, org_table, units, commitments, mail)
     lap("write_raw")
     # the delivered text of the big per-record tables is on disk now and the truth derives from
     # keys and fault codes only: free it before the truth (a GB-scale share of the city's peak)

@@ -68,6 +68,7 @@ SHARED_PARTS = (
     "reports",
     "org_rows",
     "commitments",
+    "mail",
 )  # the same draws in every slice
 
 
@@ -86,6 +87,7 @@ def rngs(seed: int, part: Part = WHOLE) -> dict[str, np.random.Generator]:
         "reports",
         "org_rows",
         "commitments",
+        "mail",  # appended: the streams before it keep their seeds
     ]
     return {
         p: np.random.default_rng(

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 
 from synth import deliver as dv
+from synth import mail as ml
 from synth import world as wd
 from synth.common import DMY, Faults, cat, format_dates, take, zfill_text
+from synth.mail import slug
 from synth.xlsx import STYLE_TITLE, Sheet, col_letter, write_workbook
 
 REPORT_MISSING_DAY = 0.03  # a unit forgets to send a day's row
@@ -105,7 +107,12 @@ def log_report_faults(rep: pd.DataFrame, faults: Faults) -> None:
             )
 
 
-def write_unit_reports(writer: dv.Writer, rep: pd.DataFrame, units: wd.Units, delivery: str):
+def write_unit_reports(
+    writer: dv.Writer, rep: pd.DataFrame, units: wd.Units, delivery: str, mail=None
+):
+    """A delivery's self-reports: one combined workbook, a workbook per unit, or (a mailed
+    delivery when ``mail``, a :class:`synth.mail.MailPlan`, is given) the messages units
+    send with the issued form or their own workbook, collected after (synth.mail)."""
     days = dv.delivery_days(delivery)
     week = rep[(rep["report_date"] >= days[0]) & (rep["report_date"] <= days[-1])]
     week = week.sort_values(["unit_idx", "report_date"], kind="stable")
@@ -114,41 +121,62 @@ def write_unit_reports(writer: dv.Writer, rep: pd.DataFrame, units: wd.Units, de
     if dv.UNIT_REPORT_FORM[delivery] == "combined":
         _combined(writer, week, uf, delivery, first, last)
         return
-    header = dv.UNIT_REPORT_HEADERS_VI
-    ncol = len(header)
-    lastc = col_letter(ncol - 1)
-    uidx = week["unit_idx"].to_numpy()
-    serial_all = (
-        (week["report_date"].to_numpy().astype("datetime64[D]") - np.datetime64("1899-12-30", "D"))
-        .astype(np.int64)
-        .tolist()
-    )
-    counts = {c: week[f"d_{c}"].tolist() for c in REPORT_COUNTS}
-    sums = {c: week[c].to_numpy() for c in REPORT_COUNTS}
-    keys = week["row_key"].to_numpy()
-    bounds = np.searchsorted(uidx, np.arange(len(uf) + 1))
-    names, kinds_, bases = (
-        uf["unit_name"].tolist(),
-        uf["unit_kind"].tolist(),
-        uf["base_name"].tolist(),
-    )
+    own = _OwnWorkbooks(week, uf, first, last)
+    if mail is not None and delivery in mail.deliveries:
+        ml.write_mailed(writer, week, uf, delivery, mail, own.sheet, REPORT_COUNTS)
+        return
     for ui in range(len(uf)):  # per unit (126), not per record
-        lo, hi = int(bounds[ui]), int(bounds[ui + 1])
+        lo, hi = own.rows(ui)
         if hi == lo:
             continue
+        sheet, first_row = own.sheet(ui, lo, hi)
+        rel = f"{delivery}/unit_reports/{uf['unit_code'].iat[ui]}_{slug(own.names[ui])}.xlsx"
+        write_workbook(writer.out / rel, [sheet])
+        writer.record("unit_reports", rel, own.keys[lo:hi], first_row)
+
+
+class _OwnWorkbooks:
+    """The units' own workbooks of a delivery (title block, the day rows, a totals row)."""
+
+    def __init__(self, week: pd.DataFrame, uf: pd.DataFrame, first: str, last: str) -> None:
+        self.first, self.last = first, last
+        uidx = week["unit_idx"].to_numpy()
+        self.serial = (
+            (
+                week["report_date"].to_numpy().astype("datetime64[D]")
+                - np.datetime64("1899-12-30", "D")
+            )
+            .astype(np.int64)
+            .tolist()
+        )
+        self.counts = {c: week[f"d_{c}"].tolist() for c in REPORT_COUNTS}
+        self.sums = {c: week[c].to_numpy() for c in REPORT_COUNTS}
+        self.keys = week["row_key"].to_numpy()
+        self.bounds = np.searchsorted(uidx, np.arange(len(uf) + 1))
+        self.names = uf["unit_name"].tolist()
+        self.kinds = uf["unit_kind"].tolist()
+        self.bases = uf["base_name"].tolist()
+
+    def rows(self, ui: int) -> tuple[int, int]:
+        return int(self.bounds[ui]), int(self.bounds[ui + 1])
+
+    def sheet(self, ui: int, lo: int, hi: int) -> tuple[Sheet, int]:
+        """Unit ``ui``'s workbook of rows ``lo:hi`` and the sheet row of its first day."""
+        header = dv.UNIT_REPORT_HEADERS_VI
+        lastc = col_letter(len(header) - 1)
         n = hi - lo
-        prefix = "CÔNG AN PHƯỜNG" if kinds_[ui] == "phuong" else "CÔNG AN XÃ"
+        prefix = "CÔNG AN PHƯỜNG" if self.kinds[ui] == "phuong" else "CÔNG AN XÃ"
         top: list[list[object]] = [
             ["CÔNG AN THÀNH PHỐ HÀ NỘI", None, None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
-            [f"{prefix} {bases[ui].upper()}", None, None, "Độc lập - Tự do - Hạnh phúc"],
+            [f"{prefix} {self.bases[ui].upper()}", None, None, "Độc lập - Tự do - Hạnh phúc"],
             [],
             ["BÁO CÁO KẾT QUẢ RÀ SOÁT, LÀM SẠCH DỮ LIỆU ĐĂNG KÝ XE, GIẤY PHÉP LÁI XE"],
-            [f"(Thực hiện Kế hoạch số 375/KH-CAHN, từ ngày {first} đến ngày {last})"],
+            [f"(Thực hiện Kế hoạch số 375/KH-CAHN, từ ngày {self.first} đến ngày {self.last})"],
             [],
         ]
         hdr_row = len(top) + 1
         total_row = hdr_row + n + 1
-        totals = ["Tổng cộng", None, None] + [int(sums[c][lo:hi].sum()) for c in REPORT_COUNTS]
+        totals = ["Tổng cộng", None, None] + [int(self.sums[c][lo:hi].sum()) for c in REPORT_COUNTS]
         sheet = Sheet(
             name="Bao cao",
             top=top,
@@ -156,9 +184,9 @@ def write_unit_reports(writer: dv.Writer, rep: pd.DataFrame, units: wd.Units, de
             header=header,
             columns=[
                 list(range(1, n + 1)),
-                serial_all[lo:hi],
-                [names[ui]] * n,
-                *[counts[c][lo:hi] for c in REPORT_COUNTS],
+                self.serial[lo:hi],
+                [self.names[ui]] * n,
+                *[self.counts[c][lo:hi] for c in REPORT_COUNTS],
             ],
             column_kinds=["int", "date", "text", "mixed", "mixed", "mixed", "mixed"],
             bottom=[totals],
@@ -173,17 +201,7 @@ def write_unit_reports(writer: dv.Writer, rep: pd.DataFrame, units: wd.Units, de
             ],
             widths=[6, 14, 24, 16, 16, 16, 18],
         )
-        rel = f"{delivery}/unit_reports/{uf['unit_code'].iat[ui]}_{_slug(names[ui])}.xlsx"
-        write_workbook(writer.out / rel, [sheet])
-        writer.record("unit_reports", rel, keys[lo:hi], hdr_row + 1)
-
-
-def _slug(name: str) -> str:
-    import re
-
-    from helpers.normalize import fold
-
-    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
+        return sheet, hdr_row + 1
 
 
 def _combined(writer, week, uf, delivery, first, last) -> None:

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from synth import commitments as cm
 from synth import deliver as dv
 from synth import files as sf
+from synth import mail as ml
 from synth import selfreport as sr
 from synth import world as wd
 from synth.common import Faults, Part
@@ -90,8 +91,9 @@ def generate_sliced(out: Path, truth: Path, sc, seed: int, n: int, workers: int)
     sr.log_report_faults(reports, faults)
     org_table = sr.org_rows(r["org_rows"], orgs, units, faults)
     commitments = cm.make_commitments(r["commitments"], reports, units, faults)
+    mail = ml.make_plan(r["mail"], units, reports, faults)
     writer = dv.Writer(out)
-    write_city_deliveries(writer, reports, org_table, units, commitments)
+    write_city_deliveries(writer, reports, org_table, units, commitments, mail)
     write_city_truth(truth, units, reports)
     cm.write_truth(truth, commitments)
     city_faults = work / "city_faults.parquet"

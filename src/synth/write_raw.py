@@ -167,9 +167,12 @@ def write_record_deliveries(w: dv.Writer, vehicles, licences, population, sub) -
         w.table("submissions", d, frame, keys, f)
 
 
-def write_city_deliveries(w: dv.Writer, reports, org_table, units, commitments=None) -> None:
-    """The organisations list, the units' self-report workbooks and the register of the
-    commanders' commitments (when a delivery adds some) of every delivery."""
+def write_city_deliveries(
+    w: dv.Writer, reports, org_table, units, commitments=None, mail=None
+) -> None:
+    """The organisations list, the units' self-report workbooks (mailed ones: the messages,
+    ``mail`` a :class:`synth.mail.MailPlan`) and the register of the commanders' commitments
+    (when a delivery adds some) of every delivery."""
     for d in DELIVERIES:
         f = dv.FORMATS["organizations"].get(d)
         if f:
@@ -180,7 +183,7 @@ def write_city_deliveries(w: dv.Writer, reports, org_table, units, commitments=N
                 org_table["row_key"].to_numpy(),
                 f,
             )
-        sr.write_unit_reports(w, reports, units, d)
+        sr.write_unit_reports(w, reports, units, d, mail)
         if commitments is not None:
             cm.write_commitments(w, commitments, d)
 

@@ -48,7 +48,7 @@ def write_fault_log(path: Path, faults: Faults, writer: dv.Writer) -> None:
                 if source not in by_source:
                     by_source[source] = faults.table(source)
                 pos = pd.DataFrame(
-                    {"row_key": keys, "source_row": first + np.arange(len(keys), dtype=np.int64)}
+                    {"row_key": keys, "source_row": dv.source_rows(first, len(keys))}
                 )
                 parts.append(by_source[source].merge(pos, on="row_key", how="inner"))
             ft = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -253,7 +253,12 @@ def write_city_truth(truth: Path, units, reports) -> None:
     ].to_parquet(truth / "units.parquet", index=False)
     rep = reports.copy()
     rep["unit_code"] = uf["unit_code"].to_numpy()[rep["unit_idx"].to_numpy()]
-    rep["rejected_at_ingest"] = rep["fault"].notna()
+    if "reject_reason" not in rep:  # no mail plan: the injected faults only
+        rep["reject_reason"] = rep["fault"].map(
+            {"blank_count": "missing_required", "text_count": "invalid_number"}
+        )
+        rep["delivered"] = True
+    rep["rejected_at_ingest"] = rep["reject_reason"].notna()
     rep[
         [
             "report_date",
@@ -261,6 +266,8 @@ def write_city_truth(truth: Path, units, reports) -> None:
             *sr.REPORT_COUNTS,
             *[f"system_{c}" for c in sr.REPORT_COUNTS],
             "overstates",
+            "delivered",
             "rejected_at_ingest",
+            "reject_reason",
         ]
     ].to_parquet(truth / "unit_reports.parquet", index=False)

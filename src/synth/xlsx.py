@@ -9,6 +9,7 @@ with vectorised string operations, so a 100,000-row sheet costs a second, not a 
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Sequence
@@ -263,6 +264,11 @@ def _sheet_xml(sheet: Sheet) -> bytes:
 def write_workbook(path: Path, sheets: list[Sheet]) -> None:
     """Write the sheets as one .xlsx with fixed zip dates (byte-identical for equal input)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(workbook_bytes(sheets))
+
+
+def workbook_bytes(sheets: list[Sheet]) -> bytes:
+    """The .xlsx of the sheets as bytes (an attachment of a generated message)."""
     n = len(sheets)
     parts = {
         "[Content_Types].xml": _CONTENT_TYPES.format(
@@ -282,9 +288,16 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> None:
     }
     for i, s in enumerate(sheets):
         parts[f"xl/worksheets/sheet{i + 1}.xml"] = _sheet_xml(s)
-    with zipfile.ZipFile(path, "w") as zf:
+    return zip_parts(parts)
+
+
+def zip_parts(parts: dict[str, bytes]) -> bytes:
+    """A zip of the parts in order, with fixed dates (byte-identical for equal input)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
         for name, payload in parts.items():
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
             zf.writestr(info, payload, compresslevel=6)
+    return buf.getvalue()

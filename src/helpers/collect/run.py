@@ -26,6 +26,7 @@ from helpers import ConfigError, DeliveryError, StorageError
 from helpers.collect.log import KEPT, OLDER_DIR, Row, log_path, now_text, read_log, write_log
 from helpers.collect.mail import Attachment, Message, Unreadable, message_files, read_message
 from helpers.forms import FormError, identify
+from helpers.forms.identity import FormIdentity
 from helpers.paths import CONTACTS_FILE, is_week
 from helpers.sending.contacts import Contact, load_contacts
 
@@ -99,6 +100,17 @@ def _sender_warning(sender: str, unit: str, contacts: dict[str, Contact], book: 
     )
 
 
+def form_target(identity: FormIdentity) -> str:
+    """Where an issued form is collected to, relative to the raw folder."""
+    name = f"{identity.unit_code}_{identity.form}_{identity.first_day.isoformat()}.xlsx"
+    return f"{identity.due.isoformat()}/{identity.subfolder}/{name}"
+
+
+def own_target(week: str, unit: str, suffix: str = ".xlsx") -> str:
+    """Where a unit's own workbook (sent by a known address) is collected to."""
+    return f"{week}/{OWN_SUBFOLDER}/{unit}_own-workbook{suffix}"
+
+
 def classify(
     msg: Message,
     att: Attachment,
@@ -146,7 +158,6 @@ def classify(
             return row | {"action": "refused", "reason": f"a damaged issued form: {said}"}
     if identity is not None:
         unit = identity.unit_code
-        name = f"{unit}_{identity.form}_{identity.first_day.isoformat()}.xlsx"
         return row | {
             "unit_code": unit,
             "unit_from": "form",
@@ -155,18 +166,20 @@ def classify(
             "first_day": identity.first_day.isoformat(),
             "last_day": identity.last_day.isoformat(),
             "delivery": identity.due.isoformat(),
-            "file": f"{identity.due.isoformat()}/{identity.subfolder}/{name}",
+            "file": form_target(identity),
             "warning": _sender_warning(msg.sender, unit, contacts, book),
         }
     owners = book.get(msg.sender, set())
     unit = next(iter(owners)) if len(owners) == 1 else ""
-    name = f"{unit}_own-workbook{suffix}" if unit else f"unknown-sender_{att.sha256[:12]}{suffix}"
+    name = f"unknown-sender_{att.sha256[:12]}{suffix}"
     return row | {
         "unit_code": unit,
         "unit_from": "address_book" if unit else "",
         "form": OWN,
         "delivery": week,
-        "file": f"{week}/{OWN_SUBFOLDER}/{name}" if week else "",
+        "file": (own_target(week, unit, suffix) if unit else f"{week}/{OWN_SUBFOLDER}/{name}")
+        if week
+        else "",
         "warning": ""
         if unit
         else f"a unit's own workbook sent from {msg.sender}, an address "
@@ -357,11 +370,17 @@ def _seen_key(row: Row) -> tuple[str, str, str]:
 
 
 def collect(
-    raw: Path, source: Path, *, week: str = "", contacts_path: Path | str = CONTACTS_FILE
+    raw: Path,
+    source: Path,
+    *,
+    week: str = "",
+    contacts_path: Path | str = CONTACTS_FILE,
+    now: str = "",
 ) -> Report:
     """Collect the attachments of the messages saved in ``source`` into the deliveries under
     ``raw``; see the module's docstring. Raises a PipelineError (one line naming the file)
-    when it cannot go on; nothing is changed then."""
+    when it cannot go on; nothing is changed then. ``now`` (ISO UTC) stamps the log's
+    ``collected_at`` instead of the clock (the generator's sample stays byte-identical)."""
     if week and not is_week(week):
         raise ConfigError(f"WEEK must be a date YYYY-MM-DD, found {week!r}")
     if not source.is_dir():
@@ -378,7 +397,7 @@ def collect(
     report = Report(messages=len(files))
     report.lines += [f"skipped: {p.name}: not a saved message (.eml expected)" for p in others]
     seq = max((int(r["seq"]) for r in old), default=0)
-    when = now_text()
+    when = now or now_text()
     new: list[Row] = []
     contents: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="collect-") as scratch:

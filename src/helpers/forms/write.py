@@ -83,7 +83,13 @@ def coming_period(plan: Plan, week: date) -> Period:
     last = week + timedelta(days=plan.cadence_days)
     if last >= stood.end or (stood.end - last).days < plan.cadence_days:
         last = stood.end
-    return Period(first, last, last, plan.conference_date(last))
+    return period_between(plan, first, last)
+
+
+def period_between(plan: Plan, first_day: date, last_day: date) -> Period:
+    """The period of the days given, due in the delivery of its last day (the rule of
+    :func:`coming_period` aside: the generator's sample follows its own delivery calendar)."""
+    return Period(first_day, last_day, last_day, plan.conference_date(last_day))
 
 
 # ---------------------------------------------------------------- the rows
