@@ -288,11 +288,14 @@ class PackBook:
         if pixels(widths) <= budget:
             return list(columns), widths, 1
         floor = float(self.fit.get("min_width", 16))
-        # columns left empty to fill in by hand (visited on, result) keep their room
+        # columns left empty to fill in by hand (visited on, result) keep their room; a table
+        # with no rows at all has nothing to write in by hand nor text to keep wide: its header
+        # alone must not spread over two pages across
+        empty = not any(longest.values())
         narrow = {
             c.name
             for c in columns
-            if c.kind in ("text", "long_text", "label") and longest.get(c.name, 0) > 0
+            if c.kind in ("text", "long_text", "label") and (empty or longest.get(c.name, 0) > 0)
         }
         fitted_widths, widths = widths, dict(widths)
         for _ in range(4):  # shrink the wide text columns in proportion, none below the floor
