@@ -60,3 +60,11 @@ def test_map_key_of_named_units_does_not_call_them_all_behind(lang):
     key = t("map.laggards_key", lang)
     behind = t("progress.standing.off_track", lang)
     assert behind.lower() not in key.lower(), key
+
+
+@pytest.mark.parametrize(("lang", "today"), [("vi", "hôm nay"), ("en", "today")])
+def test_last_day_pace_line_does_not_say_today(data, lang, today):
+    # the briefing is read at the conference, the day after the peak's last day
+    city = data.city.assign(required_rate=float("nan"), remaining=15016, rate_7d=351.3)
+    line = briefing.parts.pace_line(city.iloc[0], lang, last_day=True)
+    assert "15" in line and today not in line.lower(), line
