@@ -47,9 +47,10 @@ def week_span(plan: Plan, week: str, city: pd.DataFrame | None = None) -> tuple[
     one every "this week" figure counts; without a recorded period, one cadence to the week's
     end (never before the peak's start)."""
     end = date.fromisoformat(week)
-    starts = city["period_start"].dropna() if city is not None and "period_start" in city else []
-    if len(starts):
-        return pd.Timestamp(starts.iloc[0]).date(), end
+    if city is not None and "period_start" in city:
+        starts = city["period_start"].dropna()
+        if len(starts):
+            return pd.Timestamp(starts.iloc[0]).date(), end
     start = max(end - timedelta(days=plan.cadence_days - 1), plan.start)
     return start, end
 
