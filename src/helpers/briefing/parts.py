@@ -168,7 +168,7 @@ def cover_part(
     text = Text(lang)
     plan = plan.in_force(data.as_of)
     generated_at = generated_at or hanoi_now()
-    start, end = week_span(plan, data.week)
+    start, end = week_span(plan, data.week, data.city)
     conference = plan.conference_date(data.as_of)
     extension = extension_text(plan, data.as_of, lang)
     facts = [

@@ -40,9 +40,17 @@ def city_row(data: BriefingData, kind: str) -> pd.Series:
     return rows.iloc[0]
 
 
-def week_span(plan: Plan, week: str) -> tuple[date, date]:
-    """First and last day the week's briefing covers (never before the peak's start)."""
+def week_span(plan: Plan, week: str, city: pd.DataFrame | None = None) -> tuple[date, date]:
+    """First and last day the week's briefing covers: the conference's period as progress
+    recorded it in ``city`` (``period_start``: the day after the previous conference's
+    delivery, the peak's first day at the first conference), so the cover's period is the
+    one every "this week" figure counts; without a recorded period, one cadence to the week's
+    end (never before the peak's start)."""
     end = date.fromisoformat(week)
+    if city is not None and "period_start" in city:
+        starts = city["period_start"].dropna()
+        if len(starts):
+            return pd.Timestamp(starts.iloc[0]).date(), end
     start = max(end - timedelta(days=plan.cadence_days - 1), plan.start)
     return start, end
 
