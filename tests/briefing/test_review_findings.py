@@ -12,7 +12,7 @@ import pytest
 from helpers import briefing
 from helpers.config import load_plan
 from helpers.i18n import t
-from tests.test_briefing import build_progress_tables
+from tests.briefing.builders import build_progress_tables
 
 WEEK = "2025-11-23"
 
