@@ -144,3 +144,16 @@ def test_the_cover_of_an_extended_final_week_with_warnings_is_one_page(final_wee
     briefing.write_pdf(SUMMARY_SHEET.format(body=cover), pdf)
     _, pages = pdf_text(pdf)
     assert len(pages) == 1, f"the cover runs over {len(pages)} pages"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_maps_hover_hint_is_in_the_html_but_not_printed(final_week, tmp_path, lang):
+    # "Hover over a unit for its figures" was printed in the PDF, where nothing hovers
+    hint = i18n.t("map.hover", lang)
+    html = briefing.city_progress(final_week, load_plan(), lang)
+    assert hint in html
+    pdf = tmp_path / f"city-{lang}.pdf"
+    briefing.write_pdf(SUMMARY_SHEET.format(body=html), pdf)
+    text, _ = pdf_text(pdf)
+    assert squash(hint) not in squash(text)
+    assert squash(i18n.t("map.standing_title", lang)) in squash(text)
