@@ -229,3 +229,15 @@ def test_a_change_on_a_tiny_previous_week_is_said_in_records_not_per_cent(lang):
     assert "%" not in small and "5" in small
     large = progress.change_text(300, progress.CHANGE_MIN_BASE, lang)
     assert "%" in large
+
+
+@pytest.mark.parametrize(("lang", "subject"), [("vi", "tỷ lệ"), ("en", "share")])
+def test_the_short_ratio_reason_stands_as_its_own_bullet(lang, subject):
+    # the briefing lists each reason as a bullet: "• chỉ bằng 33% trung vị toàn thành phố" had
+    # no subject (chair review); the short form still leaves out the figures said before it
+    row = {"veh_share_cleaned_cleanable": 0.05}
+    context = {"multi_kind": False, "vehmedian_known": 0.15}
+    text = progress.narrative.rule_sentence(
+        "veh_below_median_ratio", row, context, lang, broken=["veh_below_median"]
+    )
+    assert text.lower().startswith(subject) and "15" not in text

@@ -240,11 +240,12 @@ def test_share_rules_together_say_the_share_once(plan):
     lag = reasons_of(units, p)
     assert lag.loc[C, "rules"] == ["veh_below_median", "veh_below_median_ratio"]
     assert lag.loc[C, "reason_en"] == (
-        "cleaned 10.0% of its cleanable records vs city median 50.0%; only 20% of the city median"
+        "cleaned 10.0% of its cleanable records vs city median 50.0%; share cleaned only 20% of the "
+        "city median"
     )
     assert lag.loc[C, "reason_vi"] == (
-        "đã làm sạch 10,0% số hồ sơ có thể làm sạch, trung vị toàn thành phố 50,0%; chỉ bằng 20% trung vị "
-        "toàn thành phố"
+        "đã làm sạch 10,0% số hồ sơ có thể làm sạch, trung vị toàn thành phố 50,0%; tỷ lệ làm sạch chỉ "
+        "bằng 20% trung vị toàn thành phố"
     )
 
 
