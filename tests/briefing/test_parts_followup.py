@@ -67,7 +67,8 @@ def test_followup_lists_each_laggard_then_with_its_outcome_and_run(data):
     assert len(lag) >= 3
     for _, r in lag.iterrows():
         assert r["unit_name"] in part
-    assert i18n.t("briefing.followup.outcome_improved", "en") in part
+    for outcome in lag["outcome"].unique():
+        assert i18n.t(f"briefing.followup.outcome_{outcome}", "en") in part
     assert "recomputed" not in part
 
 
@@ -251,3 +252,11 @@ def test_sample_packs_hold_the_rank_history(three_weeks, tmp_path):
     assert len(own) == 4  # header and three weeks
     assert [r[1] for r in own[1:]] == list(mine["rank"])
     assert [r[2] for r in own[1:]] == pytest.approx(list(mine["share_cleaned"]))
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_each_follow_up_verdict_badge_reads_as_its_own_label(lang):
+    # a badge follows a full sentence ("... từ số đã điều chỉnh. không đạt"): capitalised
+    codes = ["improved", "not_improved", "kept", "lost", "met", "missed", "no_target"]
+    labels = [i18n.t(f"briefing.followup.outcome_{c}", lang) for c in codes]
+    assert all(label[0].isupper() for label in labels), labels
