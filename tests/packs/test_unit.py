@@ -264,13 +264,26 @@ def test_the_daily_sheet_has_every_day_zeros_and_says_why_no_target(tmp_ws, tmp_
     ended = replace(PLAIN, end=date(2025, 11, 23), extension=None, pending_extension=None)
     build(tmp_ws, tmp_path / "out", "vi", units=[U1], city=False, plan=ended)
     ws = openpyxl.load_workbook(unit_file(tmp_path / "out", U1))[t("excel.sheets.unit_daily", "vi")]
-    rows = [r for r in cells(ws)[1:] if r[0] is not None]
+    rows = [r for r in cells(ws)[1:] if isinstance(r[0], datetime)]  # the note is below them
     assert len(rows) == 14  # every day of the window, the quiet one included
     assert [r[0].date() for r in rows][-4] == quiet.date()
     assert rows[-4][1:4] == (0, 0, 0) and rows[-4][5:8] == (0, 0, 0)
     assert all(v is not None for r in rows for v in r[5:8])  # licences: 0, never blank
-    notes = [c.value for r in ws.iter_rows(max_row=2) for c in r if isinstance(c.value, str)]
+    notes = [c.value for r in ws.iter_rows(min_row=16) for c in r if isinstance(c.value, str)]
     assert any(x.startswith("Không còn chỉ tiêu mỗi ngày") for x in notes), notes
     licences = ws._charts[1]
     assert licences.y_axis.majorUnit == 1  # licences cleaned 0: ticks 0, 1, never 0, 1, 1
     assert len(licences.series) == 1  # no target line past the deadline: the note says why
+
+
+def test_the_daily_sheets_charts_and_note_sit_below_the_table(built):
+    # beside the table they widened the printed page: fitted to one page wide, the table
+    # printed at 5-6 pt (ward-chief review); below it, on a page of their own
+    _, out, _ = built["en"]
+    ws = openpyxl.load_workbook(unit_file(out, U1))["Daily meeting"]
+    last_row = 1 + len(table_rows(ws))
+    anchors = [chart.anchor._from for chart in ws._charts]
+    assert len(anchors) == 2 and all(a.col == 0 and a.row >= last_row for a in anchors)
+    assert ws.max_column == len(next(ws.iter_rows(max_row=1)))  # nothing right of the table
+    assert [b.id for b in ws.row_breaks.brk][0] == last_row + 1  # then one before each chart
+    assert len(ws.row_breaks.brk) == 2

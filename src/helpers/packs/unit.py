@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from helpers import store
 from helpers.config import Plan
@@ -344,11 +344,13 @@ def _daily_sheet(book: PackBook, daily: pd.DataFrame, lang: str, note: str | Non
     if not n:
         return
     position = {c.name: i for i, c in enumerate(columns, start=1)}
-    anchor = get_column_letter(len(columns) + 2)
-    top = 1
+    # below the table, not beside it: beside it the charts (and the note) widened the page so
+    # much that one page wide printed the table at 5-6 pt; they start a page of their own
+    top = n + 3
+    ws.row_breaks.append(Break(id=top - 1))
     if note:
-        book.put(ws, 1, len(columns) + 2, note)
-        top = 3
+        book.put(ws, top, 1, note)
+        top += 2
     for prefix, kind in (("veh", "vehicle"), ("lic", "licence")):
         cols = {"cleaned": position[f"{prefix}_cleaned_day"]}
         # no target line once the deadline is reached (the note says why)
@@ -362,7 +364,9 @@ def _daily_sheet(book: PackBook, daily: pd.DataFrame, lang: str, note: str | Non
         if highest < 10:  # whole records: ticks 0, 1, 2 ... (never 0, 1, 1 from 0.5 steps)
             chart.y_axis.majorUnit = 1
             chart.y_axis.scaling.max = max(highest, 1)
-        ws.add_chart(chart, f"{anchor}{top}")
+        if prefix == "lic":  # each chart whole on its own page, never cut across two
+            ws.row_breaks.append(Break(id=top - 1))
+        ws.add_chart(chart, f"A{top}")
         top += int(float(book.template["charts"]["trend_height"]) * 2) + 2
 
 
