@@ -11,9 +11,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl.drawing.image import Image
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from helpers import maps
 from helpers.i18n import t
@@ -21,6 +23,9 @@ from helpers.packs.book import PackBook
 
 CITY_WIDTH_PX = 500  # the city map beside the KPI table: within a landscape page's width
 UNIT_DPI = 72  # a small picture (190 px): 126 of them are drawn each week
+# shown at 140 px beside the summary table, sharper in print: at 190 px with its legend it
+# widened the page, which then printed the summary at 7.5 pt
+UNIT_WIDTH_PX = 140
 
 
 def _picture(png: bytes, width_px: float | None = None) -> Image:
@@ -68,8 +73,8 @@ def unit_map(
         return
     fills = {c: maps.STANDING_COLOURS.get(str(s), maps.NO_DATA) for c, s in standings.items()}
     fig = maps.neighbourhood_figure(code, fills, name, boundaries=boundaries)
-    book.put(ws, row - 1, _column_index(column), t("map.neighbours_title", lang), bold=True)
-    image = _picture(maps.png_bytes(fig, dpi=UNIT_DPI))
+    _caption(book, ws, row - 1, _column_index(column), t("map.neighbours_title", lang))
+    image = _picture(maps.png_bytes(fig, dpi=UNIT_DPI), UNIT_WIDTH_PX)
     ws.add_image(image, anchor)
     # the legend in cells under the picture: a drawn legend doubled each picture's time
     below = row + math.ceil(image.height / 20) + 1
@@ -77,6 +82,20 @@ def unit_map(
         swatch = ws.cell(row=below + i, column=_column_index(column))
         swatch.fill = PatternFill("solid", fgColor=colour.lstrip("#"))
         book.put(ws, below + i, _column_index(column) + 1, t(f"progress.standing.{standing}", lang))
+
+
+def _caption(book: PackBook, ws, row: int, column: int, text: str, span: int = 3) -> None:
+    """A picture's title wrapped over the ``span`` columns it sits on: in one line it ran on to
+    the right and widened the printed page (the summary then printed at 7.5 pt)."""
+    cell = book.put(ws, row, column, text, bold=True)
+    ws.merge_cells(start_row=row, start_column=column, end_row=row, end_column=column + span - 1)
+    cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+    width = sum(
+        ws.column_dimensions[get_column_letter(c)].width or 8.43
+        for c in range(column, column + span)
+    )
+    height = book.row_heights(np.array([len(text)]), np.array([0]), width)
+    book.grow_row(ws, row, float(height[0]))
 
 
 def _column_index(letters: str) -> int:

@@ -149,8 +149,8 @@ def _unit_summary(
     )
     ws.freeze_panes = f"A{header_row + 1}"
     ws.print_title_rows = f"1:{header_row - 3}"  # the title lines, not a table's header
-    if standings is not None:  # beside the table, one empty column apart
-        unit_map(book, ws, unit, standings, lang, f"E{header_row}")
+    if standings is not None:  # right beside the table (a column apart widened the print)
+        unit_map(book, ws, unit, standings, lang, f"D{header_row}")
 
     if final is not None:  # the end of the peak: the whole campaign's verdict, first
         row = _final_block(book, ws, row, final, plan, lang)
