@@ -14,6 +14,7 @@ import pytest
 from helpers import packs, store
 from helpers.config import load_plan
 from helpers.i18n import t
+from helpers.packs.units_table import metric_header
 from helpers.paths import Workspace
 from helpers.progress.deadline import deadline_note, peak_day_text
 from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, VEHICLE_STATUSES
@@ -274,3 +275,27 @@ def test_the_daily_sheet_has_every_day_zeros_and_says_why_no_target(tmp_ws, tmp_
     licences = ws._charts[1]
     assert licences.y_axis.majorUnit == 1  # licences cleaned 0: ticks 0, 1, never 0, 1, 1
     assert len(licences.series) == 1  # no target line past the deadline: the note says why
+
+
+@pytest.mark.parametrize(
+    ("standing", "vi", "en"),
+    [
+        ("not_finished", "Chưa hoàn thành", "Not finished"),
+        ("finished", "Đã hoàn thành", "Finished"),
+    ],
+)
+def test_unit_summary_says_the_outcome_once_the_deadline_is_reached(
+    tmp_ws, tmp_path, standing, vi, en
+):
+    # on the deadline a unit has finished or not: never "at risk of delay"
+    write_week(tmp_ws)
+    units = store.load(tmp_ws, "unit_progress", WEEK)
+    units.loc[units["unit_code"] == U1, "standing"] = standing
+    store.save(tmp_ws, units, "unit_progress", WEEK)
+    for lang, label in (("vi", vi), ("en", en)):
+        build(tmp_ws, tmp_path / lang, lang, units=[U1], city=False)
+        ws = openpyxl.load_workbook(unit_file(tmp_path / lang, U1))[
+            t("excel.sheets.unit_summary", lang)
+        ]
+        row = next(r for r in cells(ws) if r[0] == metric_header("standing", lang))
+        assert row[1] == label
