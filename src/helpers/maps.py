@@ -34,7 +34,14 @@ log = logging.getLogger(__name__)
 BOUNDARIES_FILE = paths.CONFIG_DIR / "unit_boundaries.geojson"
 
 # the same colours as the briefing's CSS (.fill.<standing>; tests/common/test_maps.py checks)
-STANDING_COLOURS = {"on_track": "#2e7d32", "at_risk": "#e0a100", "off_track": "#c62828"}
+# (once the deadline is reached: finished as on track, not finished as at risk)
+STANDING_COLOURS = {
+    "on_track": "#2e7d32",
+    "at_risk": "#e0a100",
+    "off_track": "#c62828",
+    "finished": "#2e7d32",
+    "not_finished": "#e0a100",
+}
 NO_DATA = "#d9d9d9"  # a unit on the map with no figure this week
 BORDER = "#ffffff"
 OUTLINE = "#1d1d1d"
@@ -368,19 +375,23 @@ def missing_note(units: Any, boundaries: Boundaries, lang: str, *, where: str) -
 
 
 def standing_legend(ax: Any, lang: str, counts: Mapping[str, int] | None = None, **kw: Any) -> None:
-    """Swatches of the three standings (with their counts when given)."""
+    """Swatches of the week's three standings (with their counts when given): the deadline's
+    (finished, not finished, off track) once a unit has one, else the forecast's."""
     from matplotlib.patches import Patch
 
     from helpers.i18n import t
+    from helpers.statuses import standings_shown
+
+    shown = standings_shown(counts or {})
 
     handles = [
         Patch(
-            facecolor=colour,
+            facecolor=STANDING_COLOURS[s],
             edgecolor="none",
             label=t(f"progress.standing.{s}", lang)
             + (f" ({counts.get(s, 0)})" if counts is not None else ""),
         )
-        for s, colour in STANDING_COLOURS.items()
+        for s in shown
     ]
     ax.legend(handles=handles, frameon=False, fontsize=7, **kw)
 

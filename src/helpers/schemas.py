@@ -70,7 +70,8 @@ _SPECS = {
         period_days:int rate_7d:number
         required_rate:number projected_finish:date days_late:int on_track:bool days_left:int
         days_overdue:int
-        units_on_track:int units_at_risk:int units_off_track:int pending:int
+        units_on_track:int units_at_risk:int units_off_track:int units_finished:int
+        units_not_finished:int pending:int
         oldest_pending_days:int submissions_total:int submissions_week:int difficult:int
         target:int remaining:int units_kind_on_track:int cleanable:int
         share_cleaned_cleanable:number difficult_resolved:int difficult_open:int

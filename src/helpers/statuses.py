@@ -7,7 +7,7 @@ that holds is kept as a flag. The wording for users lives in the catalogues
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # Vehicle records, in precedence order.
@@ -152,8 +152,23 @@ COMMITMENT_MEASURES: dict[str, dict[str, object]] = {
 # reaches it in time; met = reached (on or before the by-date).
 COMMITMENT_STATUSES: tuple[str, ...] = ("missed", "behind", "on_course", "met")
 
-# Unit standing used by progress, the PDF and the packs.
-STANDINGS: tuple[str, ...] = ("on_track", "at_risk", "off_track")
+# Unit standing used by progress, the PDF and the packs. Before the deadline in force a
+# standing is a forecast (on_track, at_risk, off_track); once it is reached nobody is "at risk"
+# of it: a kind is finished (nothing left), not_finished (records left) or off_track (records
+# left and still named behind the others). STANDINGS holds all five, best to worst: a unit's
+# standing is the worse of its kinds' in this order.
+STANDINGS_AHEAD: tuple[str, ...] = ("on_track", "at_risk", "off_track")
+STANDINGS_REACHED: tuple[str, ...] = ("finished", "not_finished", "off_track")
+STANDINGS: tuple[str, ...] = ("finished", "on_track", "at_risk", "not_finished", "off_track")
+
+
+def standings_shown(standings: Iterable[str]) -> tuple[str, ...]:
+    """The standings a legend lists for a week's units (``standings``: their standing codes):
+    the deadline's set once any unit is finished or not_finished, else the forecast's."""
+    reached = set(STANDINGS_REACHED) - set(STANDINGS_AHEAD)
+    return STANDINGS_REACHED if reached & set(map(str, standings)) else STANDINGS_AHEAD
+
+
 # Records whose owner/holder was compared with the population database: the ID was found in
 # the extract and name and birth date were compared (whatever the outcome). The conferences'
 # "compared with the National Population Database" figures count these.

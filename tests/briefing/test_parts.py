@@ -429,5 +429,27 @@ def test_the_deadline_day_itself_is_the_last_day_not_past_the_deadline(final_wee
         "rate": progress.pace_texts(veh["rate_7d"], veh["required_rate"], lang)[0],
         "remaining": i18n.fmt_int(veh["remaining"], lang),
     }
-    assert i18n.t("briefing.kpi.pace_last_day", lang, **values) in summary
-    assert i18n.t("briefing.kpi.pace_left", lang, **values) not in summary
+    # the HTML escapes the apostrophe of "this week's"
+    assert escape(i18n.t("briefing.kpi.pace_last_day", lang, **values)) in summary
+    assert escape(i18n.t("briefing.kpi.pace_left", lang, **values)) not in summary
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_on_the_deadline_the_kpi_line_counts_units_finished_not_at_risk(final_week, lang):
+    # 19/01 is the extended deadline: an outcome, nobody is "at risk" of it
+    city = final_week.city.assign(
+        units_on_track=0, units_at_risk=0, units_finished=20, units_not_finished=92
+    )
+    reached = briefing.BriefingData(**{**final_week.__dict__, "city": city})
+    part = briefing.summary_part(reached, load_plan(), lang)
+    lines = " ".join(kind["pace"] for kind in part["kinds"])
+    off = i18n.fmt_int(int(city.set_index("kind").loc["vehicle", "units_off_track"]), lang)
+    said = i18n.t(
+        "briefing.kpi.units_standing_vehicle_reached",
+        lang,
+        finished="20",
+        not_finished="92",
+        off=off,
+    )
+    assert said in lines
+    assert "nguy cơ" not in lines and "at risk" not in lines

@@ -89,7 +89,14 @@ def test_units_sheet_has_colour_scale_and_standing_fills(built):
     rules = [r for cf in wb["Units"].conditional_formatting for r in cf.rules]
     assert any(r.type == "colorScale" for r in rules)
     standing = [r for r in rules if r.type == "cellIs"]
-    assert {r.formula[0] for r in standing} == {'"On track"', '"At risk"', '"Off track"'}
+    # the forecasts before the deadline, the outcomes once it is reached
+    assert {r.formula[0] for r in standing} == {
+        '"On track"',
+        '"At risk"',
+        '"Off track"',
+        '"Finished"',
+        '"Not finished"',
+    }
 
 
 def test_city_pack_document_properties_are_fixed(built):

@@ -14,6 +14,7 @@ import pytest
 from helpers import packs, store
 from helpers.config import load_plan
 from helpers.i18n import t
+from helpers.packs.units_table import metric_header
 from helpers.paths import Workspace
 from helpers.progress.deadline import deadline_note, peak_day_text
 from helpers.statuses import DIFFICULT_GROUPS, LICENCE_STATUSES, VEHICLE_STATUSES
@@ -287,3 +288,27 @@ def test_the_daily_sheets_charts_and_note_sit_below_the_table(built):
     assert ws.max_column == len(next(ws.iter_rows(max_row=1)))  # nothing right of the table
     assert [b.id for b in ws.row_breaks.brk][0] == last_row + 1  # then one before each chart
     assert len(ws.row_breaks.brk) == 2
+
+
+@pytest.mark.parametrize(
+    ("standing", "vi", "en"),
+    [
+        ("not_finished", "Chưa hoàn thành", "Not finished"),
+        ("finished", "Đã hoàn thành", "Finished"),
+    ],
+)
+def test_unit_summary_says_the_outcome_once_the_deadline_is_reached(
+    tmp_ws, tmp_path, standing, vi, en
+):
+    # on the deadline a unit has finished or not: never "at risk of delay"
+    write_week(tmp_ws)
+    units = store.load(tmp_ws, "unit_progress", WEEK)
+    units.loc[units["unit_code"] == U1, "standing"] = standing
+    store.save(tmp_ws, units, "unit_progress", WEEK)
+    for lang, label in (("vi", vi), ("en", en)):
+        build(tmp_ws, tmp_path / lang, lang, units=[U1], city=False)
+        ws = openpyxl.load_workbook(unit_file(tmp_path / lang, U1))[
+            t("excel.sheets.unit_summary", lang)
+        ]
+        row = next(r for r in cells(ws) if r[0] == metric_header("standing", lang))
+        assert row[1] == label

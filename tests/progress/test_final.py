@@ -24,6 +24,8 @@ from helpers.progress.final import (
     final_units,
     final_verdicts,
 )
+from helpers.progress.week import final_week
+from tests.progress.builders import A, B, C, daily, links, records, status_table
 
 END = date(2025, 12, 21)
 
@@ -416,3 +418,28 @@ def test_the_not_finished_outcome_names_the_kind_of_records_it_counts(lang, kind
     # records_left counts the kinds the rules judge (vehicles): "còn 282 hồ sơ" beside a
     # hand-over of 282 vehicle records and 1 licence read as 283 left (ward-chief review)
     assert kind in i18n.t("briefing.final.outcome_not_finished", lang, left="282")
+
+
+def test_the_units_finished_by_standing_are_the_final_outcomes_finished():
+    # the week that reaches the extended end: the standings and the campaign summary agree on
+    # who finished (a unit with nothing assigned has nothing left: finished, and no target)
+    plan = load_plan()
+    as_of = date(2026, 1, 19)
+    first = as_of - timedelta(days=6)
+    veh = status_table(
+        records(A, assigned=4, cleaned_at=daily(first, 4)),
+        records(B, assigned=4, cleaned_at=daily(first, 2)),
+        records(C, assigned=8, cleaned_at=daily(first, 1)),
+    )
+    agg = progress.aggregate(veh, status_table(), links(), plan, as_of=as_of)
+    tables = progress.compute(agg, plan, as_of=as_of)
+    final = final_week(tables, plan, as_of=as_of)["final_units"].set_index("unit_code")
+    units = tables["unit_progress"].set_index("unit_code")
+    standing_finished = set(units.index[units["standing"] == "finished"])
+    outcome_finished = set(final.index[final["outcome"] == "finished"])
+    no_target = set(final.index[final["outcome"] == "no_target"])
+    assert A in outcome_finished and {B, C}.isdisjoint(standing_finished)
+    assert standing_finished == outcome_finished | no_target
+    assert (units.loc[sorted(outcome_finished), "standing"] == "finished").all()
+    city = tables["city_progress"].set_index("kind")
+    assert city.loc["vehicle", "units_finished"] == len(outcome_finished) + len(no_target)

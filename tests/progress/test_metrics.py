@@ -487,3 +487,31 @@ def test_a_kind_with_nothing_pending_has_no_oldest_pending_review(plan):
         else:
             assert city.at[kind, "oldest_pending_days"] == units["backlog_oldest_days"].max()
     assert (units["lic_pending"].sum(), units["veh_pending"].sum() > 0) == (0, True)
+
+
+def deadline_week(plan, as_of: date) -> dict[str, pd.DataFrame]:
+    """The week that ends on the extended deadline: A cleaned all its records, B has some left."""
+    first = as_of - timedelta(days=6)
+    veh = status_table(
+        records(A, assigned=4, cleaned_at=daily(first, 4)),
+        records(B, assigned=4, cleaned_at=daily(first, 2)),
+    )
+    agg = progress.aggregate(veh, status_table(), links(), plan, as_of=as_of)
+    return progress.compute(agg, plan, as_of=as_of)
+
+
+def test_city_counts_units_finished_and_not_finished_once_the_deadline_is_reached(plan):
+    city = deadline_week(plan, date(2026, 1, 19))["city_progress"].set_index("kind")
+    veh = city.loc["vehicle"]
+    assert veh.days_left == 0
+    # the 124 units with nothing assigned have nothing left either
+    assert (veh.units_finished, veh.units_not_finished) == (125, 1)
+    assert (veh.units_on_track, veh.units_at_risk) == (0, 0)
+    assert veh.units_finished + veh.units_not_finished + veh.units_off_track == 126
+
+
+def test_city_counts_no_unit_finished_before_the_deadline(plan):
+    city = deadline_week(plan, date(2026, 1, 18))["city_progress"].set_index("kind")
+    assert (city["units_finished"] == 0).all() and (city["units_not_finished"] == 0).all()
+    veh = city.loc["vehicle"]
+    assert veh.units_on_track + veh.units_at_risk + veh.units_off_track == 126

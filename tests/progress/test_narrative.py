@@ -241,3 +241,19 @@ def test_the_short_ratio_reason_stands_as_its_own_bullet(lang, subject):
         "veh_below_median_ratio", row, context, lang, broken=["veh_below_median"]
     )
     assert text.lower().startswith(subject) and "15" not in text
+
+
+def test_standing_talking_point_says_the_outcome_once_the_deadline_is_reached(plan):
+    # the week of 13-19 January reaches the extended deadline: finished, not finished, off track
+    as_of = date(2026, 1, 19)
+    rows = [
+        records(A, assigned=4, cleaned_at=daily(as_of - timedelta(days=6), 4)),
+        records(B, assigned=4, cleaned_at=daily(as_of - timedelta(days=6), 2)),
+    ]
+    agg = progress.aggregate(status_table(*rows), status_table(), links(), plan, as_of=as_of)
+    tp = progress.compute(agg, plan, as_of=as_of)["talking_points"]
+    said = {lang: " ".join(tp.loc[tp["lang"] == lang, "text"]) for lang in i18n.LANGS}
+    assert "Vehicle records: 125 units finished, 1 not finished, 0 off track" in said["en"]
+    assert "Hồ sơ xe: 125 đơn vị đã hoàn thành, 1 chưa hoàn thành, 0 chậm tiến độ" in said["vi"]
+    assert "at risk" not in said["en"] and "on track" not in said["en"]
+    assert "nguy cơ" not in said["vi"] and "đúng tiến độ" not in said["vi"]

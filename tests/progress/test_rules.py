@@ -530,3 +530,51 @@ def test_past_the_deadline_projected_late_counts_the_days_after_the_week(plan):
     assert units.set_index("unit_code").loc[C, "veh_days_late"] == 11 + 3
     assert not flags.loc[C, "veh_projected_late"]
     assert flags.loc[B, "veh_projected_late"]
+
+
+# --- once the deadline is reached ---------------------------------------------------------------
+
+
+def deadline_field(plan, as_of: date):
+    """Ten units in the week that ends on the deadline: eight with records left at a steady
+    pace, one far behind and slow (B), one that cleaned all its records (D)."""
+    codes = official_units()["unit_code"].astype(str).tolist()[:10]
+    first = as_of - timedelta(days=6)
+    spec = {u: (28, 14) for u in codes}
+    spec[B] = (28, 2)
+    spec[D] = (28, 28)
+    rows = [records(u, assigned=n, cleaned_at=daily(first, 7, 4)[:k]) for u, (n, k) in spec.items()]
+    return build(plan, status_table(*rows), as_of=as_of)
+
+
+@pytest.mark.parametrize("extension", [True, False], ids=["extended", "overdue"])
+def test_once_the_deadline_is_reached_a_kind_is_finished_not_finished_or_off_track(plan, extension):
+    as_of = date(2026, 1, 19)  # the extended deadline's last day; 11 days past the planned end
+    p = plan if extension else dataclasses.replace(plan, extension=None)
+    units = deadline_field(p, as_of)
+    assert units.loc[D, "veh_standing"] == "finished" and units.loc[D, "standing"] == "finished"
+    assert units.loc[B, "veh_standing"] == "off_track" and units.loc[B, "standing"] == "off_track"
+    assert units.loc[C, "veh_standing"] == "not_finished"
+    assert units.loc[C, "standing"] == "not_finished"
+    assert not units["standing"].isin(["on_track", "at_risk"]).any()
+
+
+def test_before_the_deadline_standings_are_forecasts(plan):
+    as_of = date(2026, 1, 18)  # the day before the extended deadline
+    units = deadline_field(plan, as_of)
+    assert units.loc[D, "standing"] == "on_track"
+    assert units.loc[B, "standing"] == "off_track"
+    assert units["standing"].isin(["on_track", "at_risk", "off_track"]).all()
+
+
+def test_a_unit_is_as_bad_as_its_worse_judged_kind_once_the_deadline_is_reached(plan):
+    # vehicles finished, licences with records left: not finished
+    p = with_params(plan, "laggards", kinds=("vehicle", "licence"))
+    as_of = date(2026, 1, 19)
+    first = as_of - timedelta(days=6)
+    veh = status_table(records(A, assigned=4, cleaned_at=daily(first, 4)))
+    lic = status_table(records(A, assigned=4, cleaned_at=daily(first, 2), prefix="L"))
+    units = build(p, veh, lic, as_of=as_of)
+    assert units.loc[A, "veh_standing"] == "finished"
+    assert units.loc[A, "lic_standing"] == "not_finished"
+    assert units.loc[A, "standing"] == "not_finished"

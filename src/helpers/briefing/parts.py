@@ -43,7 +43,7 @@ from helpers.briefing.text import (
 from helpers.config import Plan
 from helpers.i18n import check_lang, fmt_date, fmt_int, fmt_pct, t
 from helpers.progress.deadline import deadline_note, extension_text, peak_day_text
-from helpers.progress.narrative import CHANGE_MIN_BASE
+from helpers.progress.narrative import CHANGE_MIN_BASE, deadline_reached
 from helpers.statuses import breach_of
 
 # The parts after the cover, in document order: (section id, catalogue key of its heading).
@@ -337,12 +337,20 @@ def summary_part(data: BriefingData, plan: Plan, lang: str) -> dict[str, Any]:
                 deadline_note(plan, data.as_of, lang),
             ),
         ]
-        standing = text(
-            f"kpi.units_standing_{kind}",
-            on=int_text(city["units_on_track"], lang),
-            risk=int_text(city["units_at_risk"], lang),
-            off=int_text(city["units_off_track"], lang),
-        )
+        if deadline_reached(city):  # the outcome: nobody is "at risk" of a deadline reached
+            standing = text(
+                f"kpi.units_standing_{kind}_reached",
+                finished=int_text(or_zero(get(city, "units_finished")), lang),
+                not_finished=int_text(or_zero(get(city, "units_not_finished")), lang),
+                off=int_text(city["units_off_track"], lang),
+            )
+        else:
+            standing = text(
+                f"kpi.units_standing_{kind}",
+                on=int_text(city["units_on_track"], lang),
+                risk=int_text(city["units_at_risk"], lang),
+                off=int_text(city["units_off_track"], lang),
+            )
         kinds.append(
             {
                 "label": text(f"kind.{kind}"),

@@ -33,7 +33,7 @@ from helpers.briefing.text import (
 )
 from helpers.config import Plan
 from helpers.i18n import fmt_date, fmt_pct, t
-from helpers.statuses import STANDINGS
+from helpers.statuses import standings_shown
 
 
 def revisions_note(data: BriefingData, plan: Plan, lang: str) -> str:
@@ -180,7 +180,8 @@ def units_chart_part(data: BriefingData, lang: str) -> dict[str, Any]:
         "ticks": [(f"{100.0 * tick / scale:.2f}", fmt_pct(tick, lang, 0)) for tick in ticks],
         "rows": [(bar(i), bar(i + half)) for i in range(half)],
         "standings": [
-            (s, f"{standing_label(s, lang)} ({int(counts.get(s, 0))})") for s in STANDINGS
+            (s, f"{standing_label(s, lang)} ({int(counts.get(s, 0))})")
+            for s in standings_shown(counts.index)
         ],
         "median": text("units.median", value=fmt_pct(median, lang)),
         "conduct": text("units.conduct_key", n=int(conduct.sum())),

@@ -46,6 +46,7 @@ from helpers.paths import Workspace
 from helpers.progress.deadline import deadline_note, peak_day_text
 from helpers.progress.definitions import RANK_SHARE
 from helpers.progress.final import FINAL_TABLES
+from helpers.progress.narrative import deadline_reached
 
 CITY_KPIS: tuple[str, ...] = (
     "assigned",
@@ -68,6 +69,8 @@ CITY_KPIS: tuple[str, ...] = (
     "units_on_track",
     "units_at_risk",
     "units_off_track",
+    "units_finished",
+    "units_not_finished",
     "pending",
     "oldest_pending_days",
     "submissions_total",
@@ -108,8 +111,14 @@ def _city_summary(
     ] + [Column(k, tx(f"kinds.{k}", lang), "int") for k in kinds]
     rows: list[list] = []
     kinds_of: list[list[str]] = []
+    # the counts by standing of the week: forecasts before the deadline, outcomes once it is
+    # reached (nobody is "at risk" of a deadline passed)
+    reached = bool(len(kinds)) and deadline_reached(city.loc[kinds[0]])
+    skipped = (
+        {"units_on_track", "units_at_risk"} if reached else {"units_finished", "units_not_finished"}
+    )
     for kpi in CITY_KPIS:
-        if kpi not in city.columns:
+        if kpi not in city.columns or kpi in skipped:
             continue
         kind = metric_kind(kpi)
         values = []

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from helpers import maps
 from helpers.i18n import t
 from helpers.packs.book import PackBook
+from helpers.statuses import standings_shown
 
 CITY_WIDTH_PX = 500  # the city map beside the KPI table: within a landscape page's width
 UNIT_DPI = 72  # a small picture (190 px): 126 of them are drawn each week
@@ -78,9 +79,9 @@ def unit_map(
     ws.add_image(image, anchor)
     # the legend in cells under the picture: a drawn legend doubled each picture's time
     below = row + math.ceil(image.height / 20) + 1
-    for i, (standing, colour) in enumerate(maps.STANDING_COLOURS.items()):
+    for i, standing in enumerate(standings_shown(standings.values())):
         swatch = ws.cell(row=below + i, column=_column_index(column))
-        swatch.fill = PatternFill("solid", fgColor=colour.lstrip("#"))
+        swatch.fill = PatternFill("solid", fgColor=maps.STANDING_COLOURS[standing].lstrip("#"))
         book.put(ws, below + i, _column_index(column) + 1, t(f"progress.standing.{standing}", lang))
 
 

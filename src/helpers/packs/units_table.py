@@ -24,6 +24,7 @@ from helpers.i18n import code_label
 from helpers.packs.book import PackBook
 from helpers.packs.sheetxml import Column
 from helpers.packs.texts import label_series, tx, yes_no
+from helpers.statuses import STANDINGS
 
 METRICS: tuple[str, ...] = (
     "assigned",
@@ -155,10 +156,7 @@ def display_units(units: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def standing_labels(lang: str) -> dict[str, str]:
-    return {
-        code: code_label("progress.standing", code, lang)
-        for code in ("on_track", "at_risk", "off_track")
-    }
+    return {code: code_label("progress.standing", code, lang) for code in STANDINGS}
 
 
 def print_view_columns(view: Sequence[str], units: pd.DataFrame) -> list[str]:

@@ -37,7 +37,9 @@ Definitions (docs/architecture.md, "Written by progress"; the week is its last d
 - on_track: projected_finish on or before the deadline (a unit with nothing assigned is on
   track). ``<p>_standing`` per kind: off_track when the unit breaks a progress naming rule of
   that kind, at_risk when projected later than the deadline by more than
-  ``laggards.at_risk_late_days`` (or never), else on_track; ``standing`` is the worse of the
+  ``laggards.at_risk_late_days`` (or never), else on_track; once the week reaches the
+  deadline in force (no day left) an outcome instead: off_track (still named), not_finished
+  (records left) or finished (none left); ``standing`` is the worse of the
   kinds in ``laggards.kinds``. Conduct rules (backlog, self-reports) name a unit
   (``breaks_conduct``) but never change a standing: conduct is not lateness.
 - laggard rules (``rule_flags``; thresholds in ``laggards``). A conference criticises the

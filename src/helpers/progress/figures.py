@@ -9,6 +9,7 @@ import pandas as pd
 from helpers.charts import date_axis, figure, int_ticks, pct_ticks
 from helpers.i18n import fmt_pct, t
 from helpers.progress.definitions import KINDS, RANK_SHARE, median_known
+from helpers.statuses import standings_shown
 
 
 def chart_city_series(series: pd.DataFrame, lang: str):
@@ -39,7 +40,13 @@ def chart_unit_shares(units: pd.DataFrame, lang: str):
     """Every unit's vehicle share cleaned, best first, coloured by standing, with the median."""
     from matplotlib.patches import Patch
 
-    colours = {"on_track": "#2e7d32", "at_risk": "#f9a825", "off_track": "#c62828"}
+    colours = {
+        "on_track": "#2e7d32",
+        "at_risk": "#f9a825",
+        "off_track": "#c62828",
+        "finished": "#2e7d32",
+        "not_finished": "#f9a825",
+    }
     ordered = units.sort_values(["rank", "unit_code"])
     fig = figure(11, 3.5)
     ax = fig.subplots()
@@ -61,6 +68,9 @@ def chart_unit_shares(units: pd.DataFrame, lang: str):
     ax.set_title(t("progress.chart.units_title", lang), fontsize=10)
     ax.set_ylabel(t("progress.chart.share", lang))
     ax.yaxis.set_major_formatter(pct_ticks(lang))
-    handles = [Patch(color=c, label=t(f"progress.standing.{s}", lang)) for s, c in colours.items()]
+    handles = [
+        Patch(color=colours[s], label=t(f"progress.standing.{s}", lang))
+        for s in standings_shown(units["standing"])
+    ]
     ax.legend(handles=[*handles, *ax.get_legend_handles_labels()[0]], fontsize=7)
     return fig

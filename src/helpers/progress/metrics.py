@@ -392,6 +392,9 @@ def city_progress(
                 "units_on_track": int(standing.get("on_track", 0)),
                 "units_at_risk": int(standing.get("at_risk", 0)),
                 "units_off_track": int(standing.get("off_track", 0)),
+                # once the deadline is reached (0 before it): the outcome, not a forecast
+                "units_finished": int(standing.get("finished", 0)),
+                "units_not_finished": int(standing.get("not_finished", 0)),
                 "pending": s["pending"],
                 # the backlog's age (all submissions); a kind with no record pending has no
                 # review of its own waiting: none, never the other kind's age

@@ -383,17 +383,7 @@ def talking_points(
                 change=change_text(veh["gain_week"], veh["gain_prev_week"], lang),
             ),
             _projection_text(veh, plan, as_of, lang),
-            t(
-                "progress.talking.standing",
-                lang,
-                off=fmt_int(veh["units_off_track"], lang),
-                risk=fmt_int(veh["units_at_risk"], lang),
-                on=fmt_int(veh["units_on_track"], lang),
-                lic_off=fmt_int(lic["units_off_track"], lang),
-                lic_risk=fmt_int(lic["units_at_risk"], lang),
-                lic_on=fmt_int(lic["units_on_track"], lang),
-                conduct=fmt_int(veh["units_conduct"], lang),
-            ),
+            standing_text(veh, lic, lang),
             compared_text(veh, lic, lang),
         ]
         backlog = _backlog_text(units, city, lang)
@@ -492,6 +482,41 @@ def change_text(gain: Any, prev: Any, lang: str) -> str:
         prev=fmt_int(prev, lang),
         diff=fmt_int(abs(gain - prev), lang),
         pct=fmt_pct(abs(gain - prev) / prev, lang, 2),
+    )
+
+
+def deadline_reached(city: pd.Series) -> bool:
+    """Whether a city_progress row's week reached the deadline in force (no day left): its
+    standings are then outcomes (finished, not finished, off track), not forecasts."""
+    days_left = city.get("days_left")
+    return days_left is not None and not pd.isna(days_left) and int(days_left) == 0
+
+
+def standing_text(veh: pd.Series, lic: pd.Series, lang: str) -> str:
+    """The talking point counting units by standing, per kind: forecasts before the deadline,
+    outcomes once it is reached (``deadline_reached``)."""
+    if deadline_reached(veh):
+        return t(
+            "progress.talking.standing_reached",
+            lang,
+            finished=fmt_int(veh.get("units_finished", 0), lang),
+            not_finished=fmt_int(veh.get("units_not_finished", 0), lang),
+            off=fmt_int(veh["units_off_track"], lang),
+            lic_finished=fmt_int(lic.get("units_finished", 0), lang),
+            lic_not_finished=fmt_int(lic.get("units_not_finished", 0), lang),
+            lic_off=fmt_int(lic["units_off_track"], lang),
+            conduct=fmt_int(veh["units_conduct"], lang),
+        )
+    return t(
+        "progress.talking.standing",
+        lang,
+        off=fmt_int(veh["units_off_track"], lang),
+        risk=fmt_int(veh["units_at_risk"], lang),
+        on=fmt_int(veh["units_on_track"], lang),
+        lic_off=fmt_int(lic["units_off_track"], lang),
+        lic_risk=fmt_int(lic["units_at_risk"], lang),
+        lic_on=fmt_int(lic["units_on_track"], lang),
+        conduct=fmt_int(veh["units_conduct"], lang),
     )
 
 

@@ -219,7 +219,14 @@ def leader_picks(units: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 def standings(units: pd.DataFrame, plan: Plan, *, as_of: date | None = None) -> pd.DataFrame:
     """``units`` (the unit table's figures) with the verdicts: ``breaks_progress``,
     ``breaks_conduct``, ``is_laggard``, each kind's ``<p>_standing``, the unit's ``standing``
-    (the worse of the kinds in ``laggards.kinds``) and ``is_leader``."""
+    (the worse of the kinds in ``laggards.kinds``, in the order of ``STANDINGS``) and
+    ``is_leader``.
+
+    Before the deadline in force at ``as_of`` a kind is ``off_track`` (named by a progress
+    rule of the kind), ``at_risk`` (projected later than the deadline by more than
+    ``at_risk_late_days``, or never) or ``on_track``. Once it is reached (``as_of`` on or after
+    it) a kind is ``off_track`` (still named), ``not_finished`` (records of the kind left) or
+    ``finished`` (none left)."""
     out = units.copy()
     flags = rule_flags(out, plan, kinds=KINDS, as_of=as_of)
     naming, _context = rule_codes(plan)
@@ -232,6 +239,8 @@ def standings(units: pd.DataFrame, plan: Plan, *, as_of: date | None = None) -> 
     )
     out["is_laggard"] = (out["breaks_progress"] | out["breaks_conduct"]).astype("bool")
     late_limit = float(plan.laggards.at_risk_late_days)
+    # the deadline in force reached: the week that closes the campaign (days_left is 0)
+    reached = as_of is not None and plan.in_force(as_of).reaches_end(as_of)
     order = {s: i for i, s in enumerate(STANDINGS)}
     for kind in KINDS:
         # each kind its own standing, from its own progress rules and projection; conduct
@@ -248,9 +257,13 @@ def standings(units: pd.DataFrame, plan: Plan, *, as_of: date | None = None) -> 
             )
         )
         behind = flags[[f"{p}_{r}" for r in KIND_NAMING_RULES]].any(axis=1)
+        if reached:  # an outcome, not a forecast: nobody is "at risk" of a deadline passed
+            left = out[f"{p}_remaining"].fillna(0) > 0
+            judged = np.where(left, "not_finished", "finished")
+        else:
+            judged = np.where(late > late_limit, "at_risk", "on_track")
         out[f"{p}_standing"] = pd.Series(
-            np.where(behind, "off_track", np.where(late > late_limit, "at_risk", "on_track")),
-            index=out.index,
+            np.where(behind, "off_track", judged), index=out.index
         ).astype("str")
     # the unit's standing: the worse of the kinds the rules judge
     worst = (
