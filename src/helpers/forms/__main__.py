@@ -17,7 +17,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write each unit's daily report form and organisations' review form.",
     )
     parser.add_argument("--week", default="", help="YYYY-MM-DD (default: newest delivery)")
-    parser.add_argument("--lang", default="vi", help="language of this message (vi or en)")
+    parser.add_argument(
+        "--lang", default="en", help="language of this message (en, as the whole console; or vi)"
+    )
     parser.add_argument(
         "--send", action="store_true", help="e-mail each unit its forms (make send-forms)"
     )
