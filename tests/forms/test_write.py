@@ -101,3 +101,24 @@ def test_the_coming_period_is_the_next_cadence_cut_at_the_deadline() -> None:
     assert coming_period(plan, date(2026, 1, 11)).last_day == date(2026, 1, 19)
     with pytest.raises(DeliveryError, match="no coming period"):
         coming_period(plan, date(2026, 1, 19))
+
+
+def test_a_long_organisation_name_wraps_in_a_taller_row_never_cut(tmp_path):
+    # in LibreOffice the names and types of the organisations' form were cut at the column's
+    # edge (the widths counted in the 11-point font, the form is in 12-point Times New Roman)
+    long_name = "Công ty Trách nhiệm hữu hạn Một thành viên Vận tải và Dịch vụ Hà Nội Số Một"
+    orgs = ORGS.assign(org_name=[long_name])
+    book = build_form(
+        form_identity("org_review", "00008", PERIOD),
+        "Phường Ngọc Hà",
+        org_rows(orgs),
+        load_plan(),
+        PERIOD,
+    )
+    book.save(tmp_path / "o.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "o.xlsx").worksheets[0]
+    name = next(c for c in ws[FIRST_ROW] if c.value == long_name)
+    assert name.alignment.wrap_text
+    assert ws.row_dimensions[FIRST_ROW].height >= 32  # two lines at least
+    short = next(c for c in ws[FIRST_ROW + 1] if c.column == name.column)  # an empty extra row
+    assert ws.row_dimensions[short.row].height == 20

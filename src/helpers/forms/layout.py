@@ -45,10 +45,10 @@ FIELDS: dict[tuple[str, int], tuple[Field, ...]] = {
         Field("licences_cleaned", "licences_cleaned", "count", True, 13),
     ),
     ("org_review", 1): (
-        Field("row_no", None, "count", False, 5),
+        Field("row_no", None, "count", False, 6),
         Field("org_id", "org_id", "text", False, 15),
         Field("org_name", "org_name", "text", False, 34),
-        Field("org_type", "org_type", "org_type", False, 15),
+        Field("org_type", "org_type", "org_type", False, 19),
         Field("vehicles_on_record", None, "count", False, 11),
         Field("dispatch_sent_on", "dispatch_sent_on", "date", True, 12),
         Field("worked_directly", "worked_directly", "yes_no", True, 11),

@@ -8,6 +8,7 @@ Vietnamese (the units fill them); the hidden `_form` sheet says what each one is
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -47,6 +48,8 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FONT = Font(name="Times New Roman", size=12)
 BOLD = Font(name="Times New Roman", size=12, bold=True)
 TITLE = Font(name="Times New Roman", size=14, bold=True)
+# a character of 12-point Times New Roman against the 11-point one column widths count in
+TNR_WIDTH = 1.3  # with room for a wider fallback font (LibreOffice without Times New Roman)
 DATE_FORMAT = "dd/mm/yyyy"
 ORG_TYPES: tuple[str, ...] = (
     "enterprise",
@@ -212,7 +215,7 @@ def build_form(
         if row in (UNIT_ROW, PERIOD_ROW):
             locked[cell.coordinate] = cell_text(text)
     ws.cell(row=TITLE_ROW, column=1).alignment = Alignment(horizontal="center", vertical="center")
-    ws.row_dimensions[HEADER_ROW].height = 48
+    widths: dict[int, float] = {}
     for j, f in enumerate(cols, start=1):
         cell = ws.cell(row=HEADER_ROW, column=j, value=i18n.t(f"forms.header.{f.name}", LANG))
         cell.font, cell.fill, cell.border = BOLD, HEADER_FILL, BOX
@@ -220,13 +223,19 @@ def build_form(
         locked[cell.coordinate] = cell_text(cell.value)
         # a name column as wide as its longest name (no wrapped, cut name), within a page
         longest = max((len(cell_text(r[j - 1])) for r in rows), default=0)
-        wide = min(max(f.width, longest + 2), 48) if f.kind == "text" else f.width
-        ws.column_dimensions[column_letter(j)].width = wide
+        wide = min(max(f.width, math.ceil((longest + 2) * TNR_WIDTH)), 48)
+        widths[j] = wide if f.kind == "text" else f.width
+        ws.column_dimensions[column_letter(j)].width = widths[j]
+    ws.row_dimensions[HEADER_ROW].height = max(
+        48, max(_lines(cell_text(c.value), widths[c.column]) for c in ws[HEADER_ROW]) * 15 + 6
+    )
     listed = sum(1 for r in rows if r[1] is not None)
     validations: dict[str, DataValidation] = {}
     for i, values in enumerate(rows):
         r = FIRST_ROW + i
-        ws.row_dimensions[r].height = 20
+        # a name or a type longer than its column wraps: the row grows, nothing is cut
+        lines = max(_lines(cell_text(v), widths[j]) for j, v in enumerate(values, start=1))
+        ws.row_dimensions[r].height = max(20, 16 * lines)
         extra = identity.form == "org_review" and i >= listed
         for j, (f, value) in enumerate(zip(cols, values, strict=True), start=1):
             cell = ws.cell(row=r, column=j, value=value)
@@ -237,7 +246,9 @@ def build_form(
             if f.kind == "text" and typed:
                 cell.number_format = "@"  # a tax code keeps its leading zero
             cell.alignment = Alignment(
-                vertical="center", horizontal="center" if f.name == "unit_code" else None
+                vertical="center",
+                horizontal="center" if f.name == "unit_code" else None,
+                wrap_text=True,
             )
             if typed:
                 cell.protection = Protection(locked=False)
@@ -255,6 +266,13 @@ def build_form(
     ws.protection.formatColumns = False  # widening a column is harmless
     _identity_sheet(wb, identity, locked, len(rows))
     return wb
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a text takes in a column ``width`` characters wide, in the form's 12-point Times
+    New Roman (wider than the 11-point font column widths are counted in)."""
+    per_line = max(1, int(width / TNR_WIDTH) - 1)
+    return max(1, -(-len(text) // per_line))
 
 
 def _lower_kind(unit_name: str) -> str:
