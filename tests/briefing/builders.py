@@ -581,6 +581,9 @@ def table_figures(tables: dict[str, pd.DataFrame], plan, week: str, lang: str) -
     return out
 
 
+STANDING_FORECASTS = ("on_track", "at_risk", "off_track")
+
+
 def check_summary_figures(
     text: str, tables: dict[str, pd.DataFrame], plan, week: str, lang: str, min_figures: int = 40
 ) -> None:
@@ -593,14 +596,29 @@ def check_summary_figures(
     units, city = tables["unit_progress"], tables["city_progress"].set_index("kind")
     for kind, p in (("vehicle", "veh"), ("licence", "lic")):
         counts = units[f"{p}_standing"].value_counts()
-        own = {s: int(counts.get(s, 0)) for s in ("on_track", "at_risk", "off_track")}
+        # once the deadline is reached the standings are outcomes, not forecasts
+        reached = progress.narrative.deadline_reached(city.loc[kind])
+        codes = ("finished", "not_finished", "off_track") if reached else STANDING_FORECASTS
+        own = {s: int(counts.get(s, 0)) for s in codes}
         assert own == {s: int(city.loc[kind, f"units_{s}"]) for s in own}, (kind, own)
-        line = i18n.t(
-            f"briefing.kpi.units_standing_{kind}",
-            lang,
-            on=i18n.fmt_int(own["on_track"], lang),
-            risk=i18n.fmt_int(own["at_risk"], lang),
-            off=i18n.fmt_int(own["off_track"], lang),
+        assert sum(own.values()) == len(units), (week, kind, own)  # no standing of the other set
+        n = {s: i18n.fmt_int(v, lang) for s, v in own.items()}
+        line = (
+            i18n.t(
+                f"briefing.kpi.units_standing_{kind}_reached",
+                lang,
+                finished=n["finished"],
+                not_finished=n["not_finished"],
+                off=n["off_track"],
+            )
+            if reached
+            else i18n.t(
+                f"briefing.kpi.units_standing_{kind}",
+                lang,
+                on=n["on_track"],
+                risk=n["at_risk"],
+                off=n["off_track"],
+            )
         )
         assert squash(line) in flat, (week, lang, kind)
 
