@@ -300,3 +300,21 @@ def test_sample_campaign_summary_figures_are_table_values(progressed, sample_wee
     assert squash(i18n.t("briefing.final.results_title", lang)) in flat
     for name in tables["final_units"]["unit_name"]:
         assert squash(name) in flat, name
+
+
+def test_the_handover_total_says_how_many_of_each_kind_it_adds():
+    # "Toàn thành phố 4.345" beside pages counting 4.344 vehicle records: the total adds the
+    # licences too (chair review); its kind column now gives each kind's count
+    from helpers.briefing.parts_final import handover_groups
+
+    handover = pd.DataFrame(
+        {
+            "unit_code": ["00004", "00008", "00004"],
+            "kind": ["vehicle", "vehicle", "licence"],
+            "group": ["identity_mismatch", "owner_deceased", "holder_deceased"],
+            "open": [4000, 344, 1],
+            "records": [4100, 350, 1],
+        }
+    )
+    label, kinds, total, _ = handover_groups(handover, "vi")["foot"]
+    assert (kinds, total) == ("Đăng ký xe 4.344; Giấy phép lái xe 1", "4.345"), (label, kinds)

@@ -151,7 +151,16 @@ def handover_groups(handover: pd.DataFrame, lang: str) -> dict[str, Any]:
         classes=["text", "text", "num", "num"],
         widths=["46%", "24%", "15%", "15%"],
         table_class="data compact",
-        foot=[text("final.city_total"), "", int_text(groups["open"].sum(), lang), ""],
+        # the total adds vehicles and licences: the kind column says how many of each
+        foot=[
+            text("final.city_total"),
+            "; ".join(
+                f"{text(f'kind.{kind}')} {int_text(n, lang)}"
+                for kind, n in groups.groupby("kind", sort=False)["open"].sum().items()
+            ),
+            int_text(groups["open"].sum(), lang),
+            "",
+        ],
     )
 
 
