@@ -106,7 +106,7 @@ test: $(DEV_STAMP) ## Set up, then run the whole test suite (slow end-to-end tes
 eval: $(SAMPLE_IF_NEEDED) $(SYNTH_STAMP) ## Score the reconciliation against the synthetic truth (WEEK=2025-11-23; WEEK=all: every delivery)
 	$(raw_env) $(PY) -m measure.evaluate --week $(call arg,WEEK)
 
-bench: $(SYNTH_STAMP) ## Floor, cold run per stage, warm and unchanged runs (SCENARIO=sample|city, SCALE=0.1, STAGES=excel, RUNS=floor,cold, RAW_DIR=)
+bench: $(SYNTH_STAMP) ## Floor, cold run per stage, whole, warm, unchanged and usual-week runs, then the targets (SCENARIO=sample|city, SCALE=0.1, STAGES=excel, RUNS=floor,cold,usual, RAW_DIR=)
 	$(PY) -m measure.bench --scenario $(call arg,SCENARIO) $(if $(call given,SCALE),--scale $(call arg,SCALE)) $(if $(call given,STAGES),--stages $(call arg,STAGES)) $(if $(call given,RUNS),--runs $(call arg,RUNS)) $(if $(call given,RAW_DIR),--raw-dir $(call arg,RAW_DIR))
 
 lab: $(STAMP) ## Open JupyterLab on the project kernel in notebooks/

@@ -100,3 +100,59 @@ def test_raw_overlay_changes_only_the_weeks_submission_bytes(tmp_path):
     assert week.read_bytes() != original.read_bytes()
     assert gzip.decompress(week.read_bytes()) == gzip.decompress(original.read_bytes())
     assert bench.raw_overlay(raw, "2025-11-23", tmp_path / "overlay") == out  # kept
+
+
+def test_the_usual_week_runs_the_week_before_in_a_workspace_of_its_own(tmp_path, monkeypatch):
+    # The runs' commands, not their figures: each whole run is the runner as make runs it.
+    raw = tmp_path / "raw"
+    for week in ("2025-11-17", "2025-11-23"):
+        (raw / week).mkdir(parents=True)
+    (tmp_path / "generated.json").write_text("{}")
+    calls = []
+
+    def fake(cmd, env=None):
+        calls.append((cmd, env))
+        return 0, 1.0, 1.0, 10.0
+
+    monkeypatch.setattr(bench, "measure", fake)
+    result = bench.run_bench(
+        "sample", root=tmp_path, out_dir=tmp_path / "out", runs=("whole", "usual")
+    )
+    assert [r["stage"] for r in result["runs"]] == ["whole", "previous", "usual"]
+    whole, previous, usual = calls
+    assert "--force" in whole[0] and "2025-11-23" in whole[0]
+    assert previous[0][previous[0].index("--week") + 1] == "2025-11-17"
+    assert usual[0][usual[0].index("--week") + 1] == "2025-11-23" and "--force" not in usual[0]
+    # the usual week's workspace holds only the week before, not the cold run's tables
+    assert previous[1]["CATP_PROCESSED_DIR"] == usual[1]["CATP_PROCESSED_DIR"]
+    assert usual[1]["CATP_PROCESSED_DIR"] != whole[1]["CATP_PROCESSED_DIR"]
+    assert usual[0][usual[0].index("--lang") + 1] == "vi en"  # the sample's week, both languages
+
+
+def test_the_targets_take_the_usual_week_and_the_briefing_per_language():
+    result = {
+        "scenario": "city",
+        "week": "2026-01-19",
+        "lang": "vi en",
+        "floor": _measure("floor", 40.0),
+        "stages": [
+            _measure("ingest", 50.0, floor_ratio=1.25),
+            _measure("pdf", 30.0),
+            _measure("excel", 70.0),
+            _measure("total", 150.0, peak_mb=7000.0),
+        ],
+        "runs": [_measure("warm", 60.0), _measure("previous", 200.0), _measure("usual", 120.0)],
+    }
+    rows = {
+        what.split(" [")[0].split(",")[0]: (measured, met)
+        for what, measured, _, met in bench.target_rows(result)
+    }
+    assert rows["usual week"] == ("120.0 s", False)  # the usual run, not the bytes-only warm one
+    assert rows["briefing per language (04_briefing)"] == ("15.0 s", False)  # 30 s for two
+    assert rows["ingest against its floor"] == ("1.25x", True)
+    assert rows["unit packs (05_packs)"] == ("70.0 s", False)
+    assert rows["cold week"] == ("150.0 s", True)
+    assert rows["nothing changed"] == ("not measured", None)
+    peak = next(r for r in bench.target_rows(result) if "peak" in r[0])
+    assert peak[1] == "7,000 MB" and peak[3] is False
+    assert "usual week" in bench.format_targets(result)
