@@ -107,9 +107,11 @@ def _in_background(work: Callable[..., int], *args: Any) -> Future[int]:
         except BaseException as exc:  # handed to whoever reads the count
             future.set_exception(exc)
 
-    # in this context: the store checks the thread's reads against the running step's
+    # in this context: the store checks the thread's reads against the running step's. Not a
+    # daemon: a process that ends before reading the count waits for the scan (DuckDB stopped
+    # mid-scan at the interpreter's exit aborted the process: measured on the city's tables)
     context = contextvars.copy_context()
-    threading.Thread(target=context.run, args=(run,), name="overlong-texts", daemon=True).start()
+    threading.Thread(target=context.run, args=(run,), name="overlong-texts").start()
     return future
 
 
