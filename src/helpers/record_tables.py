@@ -50,11 +50,26 @@ def overlong_texts(ws: Workspace, week: str) -> int:
             if not path.is_file():
                 continue
             columns = [
-                row[0]
+                ident(row[0])
                 for row in con.execute(
                     "DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]
                 ).fetchall()
                 if row[1] == "VARCHAR"
+            ]
+            if not columns:
+                continue
+            # First each column's longest text in UTF-8 bytes, one light pass (strlen counts
+            # no character: half the CPU of the count below, 3.3 s instead of 6.7 s on the
+            # city's tables); a text fits a cell when its bytes do (a UTF-16 unit takes at
+            # least one byte), so only a column holding a longer one is counted as Excel counts.
+            longest = con.execute(
+                "SELECT "
+                + ", ".join(f"max(strlen({c}))" for c in columns)
+                + " FROM read_parquet(?)",
+                [str(path)],
+            ).fetchone() or [None] * len(columns)
+            columns = [
+                c for c, n in zip(columns, longest, strict=True) if (n or 0) > MAX_CELL_CHARS
             ]
             if not columns:
                 continue
@@ -65,7 +80,7 @@ def overlong_texts(ws: Workspace, week: str) -> int:
                 f"count(*) FILTER (WHERE CASE WHEN strlen({c}) > {MAX_CELL_CHARS} THEN "
                 f"length({c}) + length(regexp_replace({c}, '[^\\x{{10000}}-\\x{{10FFFF}}]',"
                 f" '', 'g')) > {MAX_CELL_CHARS} ELSE false END)"
-                for c in map(ident, columns)
+                for c in columns
             ]
             query = "SELECT " + ", ".join(too_long) + " FROM read_parquet(?)"
             total += sum(con.execute(query, [str(path)]).fetchone())

@@ -33,6 +33,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -55,6 +56,13 @@ from helpers.stopped import end_children, keep_for_inspection, keep_for_resume, 
 from helpers.store import resolve_week
 
 KERNEL_NAME = "catp375"
+
+# jsonschema (under papermill and nbformat) imports rfc3987_syntax when it is installed, and
+# that module builds an Earley parser at import: 1.3 s of CPU (2-3 s wall on a shared machine)
+# in every runner process, for the "iri" format checks nbformat never asks for (its schemas
+# have no format, it passes no format checker). Marked absent before papermill is imported,
+# the import is skipped as jsonschema allows (an optional dependency); validation is unchanged.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 # The steps, in order, with what each reads and writes: declared once in helpers.pipeline.
@@ -102,6 +110,27 @@ class Terminated(KeyboardInterrupt):
 def _call(dotted: str) -> Callable:
     module, _, func = dotted.partition(":")
     return getattr(importlib.import_module(module), func)
+
+
+def _warm_up(dotted: str) -> threading.Thread:
+    """Import the module of a step's post function, and call its ``warm_up`` when it has one,
+    in a thread while the step's notebook runs in its kernel (the runner only waits for the
+    kernel then): the briefing's export finds nbconvert and WeasyPrint imported. A failure here
+    is left for the post call itself to raise, where the step reports it."""
+    # Papermill first, here: what the main thread imports while the kernel runs is then done,
+    # and the two threads never wait on each other's half-imported modules.
+    import papermill  # noqa: F401
+
+    def work() -> None:
+        with contextlib.suppress(Exception):
+            module = importlib.import_module(dotted.partition(":")[0])
+            warm = getattr(module, "warm_up", None)
+            if callable(warm):
+                warm()
+
+    thread = threading.Thread(target=work, name=f"warm-up {dotted}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _describe_failure(step: str, exc: BaseException, executed: Path) -> str:
@@ -444,6 +473,7 @@ def _run_locked(
                 processed_before = reuse.snapshot()
                 t0 = time.perf_counter()
                 kernel_log = kernel_logs / f"{stem}.kernel.log"
+                warming = _warm_up(step.post) if step.post else None
                 try:
                     with Relay(kernel_log, counter, echo, live=live):
                         execute_notebook(
@@ -455,6 +485,8 @@ def _run_locked(
                             run_id=record.run_id,
                         )
                     if step.post:
+                        if warming is not None:
+                            warming.join()
                         _call(step.post)(executed, staging, week, lang)
                 except Exception as exc:
                     failure = _storage_failure(exc, where=[ws.output, ws.processed])

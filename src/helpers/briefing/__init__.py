@@ -43,6 +43,7 @@ from helpers.briefing.export import (
     fonts_css,
     page_css,
     render_html,
+    warm_up,
     write_pdf,
 )
 from helpers.briefing.parts import (
@@ -222,5 +223,6 @@ __all__ = [
     "week_span",
     "weekly_gains",
     "weekly_gains_chart",
+    "warm_up",
     "write_pdf",
 ]

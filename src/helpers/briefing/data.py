@@ -7,6 +7,10 @@ read without their values: the rejected value may be an ID or a plate.
 
 from __future__ import annotations
 
+import contextvars
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,7 +37,9 @@ class BriefingData:
     rejects: pd.DataFrame  # only source and reason_code are read
     ledger: list[dict]
     self_reports: pd.DataFrame  # unit_self_report_check
-    overlong_texts: int = 0  # record texts over Excel's cell limit, cut in the unit packs
+    # record texts over Excel's cell limit, cut in the unit packs (read as overlong_texts): the
+    # count, or while load_briefing_data's scan of the record tables still runs, its Future
+    overlong: int | Future[int] = 0
     sources: dict[str, dict] = field(default_factory=dict)  # ledger.json "sources", per source
     warnings: list[dict] = field(default_factory=list)  # ledger.json "warnings"
     # the previous conference followed up and every week's standings (empty when absent)
@@ -51,10 +57,16 @@ class BriefingData:
     def as_of(self) -> date:
         return date.fromisoformat(self.week)
 
+    @property
+    def overlong_texts(self) -> int:
+        """Record texts over Excel's cell limit (waits for the scan when it still runs)."""
+        return self.overlong.result() if isinstance(self.overlong, Future) else self.overlong
+
 
 @pipeline.runs("04_briefing")
 def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
     """Read the tables the briefing needs; rejects are read without their values."""
+    overlong = _in_background(overlong_texts, ws, week)  # first: the longest read
     ledger = store.load_json(ws, "ledger", week)
     return BriefingData(
         week=week,
@@ -69,7 +81,7 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         rejects=store.load(ws, "rejects", week, columns=["source", "reason_code"]),
         ledger=ledger_files(ledger),
         self_reports=store.load(ws, "unit_self_report_check", week),
-        overlong_texts=overlong_texts(ws, week),
+        overlong=overlong,
         sources=ledger_sources(ledger),
         warnings=ledger_warnings(ledger),
         followup=optional(ws, "followup", week),
@@ -80,6 +92,27 @@ def load_briefing_data(ws: Workspace, week: str) -> BriefingData:
         if store.exists(ws, "commitment_status", week)
         else pd.DataFrame(),
     )
+
+
+def _in_background(work: Callable[..., int], *args: Any) -> Future[int]:
+    """``work(*args)`` in a thread of its own, its result (or error) in the Future returned.
+    The record tables' scan (DuckDB, which lets go of the interpreter: seconds on the city's
+    8.5 M records) runs while the parts before the data quality's are built; only that part
+    reads the count."""
+    future: Future[int] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work(*args))
+        except BaseException as exc:  # handed to whoever reads the count
+            future.set_exception(exc)
+
+    # in this context: the store checks the thread's reads against the running step's. Not a
+    # daemon: a process that ends before reading the count waits for the scan (DuckDB stopped
+    # mid-scan at the interpreter's exit aborted the process: measured on the city's tables)
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), name="overlong-texts").start()
+    return future
 
 
 def optional(ws: Workspace, name: str, week: str) -> pd.DataFrame:

@@ -98,6 +98,16 @@ def render_html(nb, plan: Plan, week: str, lang: str, *, synthetic: bool = False
     return body
 
 
+def warm_up() -> None:
+    """Import what :func:`export_briefing` needs (nbconvert, WeasyPrint): the runner calls it in
+    a thread while the notebook runs in its kernel, so the imports (about 0.6 s of CPU) are
+    done by the time the export starts."""
+    import nbformat  # noqa: F401
+    from nbconvert import HTMLExporter  # noqa: F401
+    from weasyprint import CSS, HTML  # noqa: F401
+    from weasyprint.text.fonts import FontConfiguration  # noqa: F401
+
+
 def _built_from_generated_data(nb, week: str) -> bool:
     """Whether the week the notebook ran on is synthetic, read from the ledger of the processed
     folder Papermill gave it (helpers.synthetic)."""
