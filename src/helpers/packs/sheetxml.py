@@ -101,7 +101,8 @@ def _clean_strings(arr: pa.Array, lang: str = "en") -> tuple[pa.Array, int]:
     Returns the column and how many of its values were cut. Only values of more than 32,767
     bytes can be too long: those few are cut one by one, the rest stays vectorised.
     """
-    arr = pc.replace_substring_regex(arr, _ILLEGAL_XML_RE, "")
+    if _may_hold(arr, _ILLEGAL_BYTES):  # a regex pass over every text only when needed
+        arr = pc.replace_substring_regex(arr, _ILLEGAL_XML_RE, "")
     n_cut = 0
     if len(arr) and (pc.max(pc.binary_length(arr)).as_py() or 0) > MAX_CELL_CHARS:
         long = pc.fill_null(pc.greater(pc.binary_length(arr), MAX_CELL_CHARS), False)
@@ -113,8 +114,36 @@ def _clean_strings(arr: pa.Array, lang: str = "en") -> tuple[pa.Array, int]:
 
 def _xml_escape(arr: pa.Array) -> pa.Array:
     for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
-        arr = pc.replace_substring(arr, old, new)
+        if _may_hold(arr, _byte_set(old.encode())):  # a copy of every value only if so
+            arr = pc.replace_substring(arr, old, new)
     return arr
+
+
+def _byte_set(values: bytes) -> np.ndarray:
+    """A lookup table of the 256 byte values: true for those in ``values``."""
+    table = np.zeros(256, dtype=bool)
+    table[list(values)] = True
+    return table
+
+
+# The bytes that start every character _ILLEGAL_XML_RE removes: the control characters, and
+# 0xEF, the lead byte of U+FFFE and U+FFFF in UTF-8 (and of other characters, which the regex
+# then keeps).
+_ILLEGAL_BYTES = _byte_set(bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xEF]))
+
+
+def _may_hold(arr: pa.Array, lead: np.ndarray) -> bool:
+    """Whether any of the text's bytes is one ``lead`` (a :func:`_byte_set`) marks: a scan of
+    the text's bytes, much cheaper than the Arrow pass (a regex, or a copy of every value) it
+    can spare. Answers yes whenever it cannot tell (a sliced or unusual array)."""
+    if not pa.types.is_string(arr.type) or arr.offset or len(arr) == 0:
+        return True
+    data = arr.buffers()[2]
+    if data is None:
+        return False
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[: len(arr) + 1]
+    body = np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    return bool(lead[body].any())
 
 
 def _number_array(values: pd.Series, kind: str) -> pa.Array:
