@@ -264,7 +264,7 @@ class Splice:
                 values = payload.slice(start, stop - start)
                 sid = style.slice(start, stop - start) if isinstance(style, pa.Array) else style
                 if col.kind in TEXT_KINDS:
-                    cell = pc.binary_join_element_wise(
+                    pieces = [
                         f'<c r="{letter}',
                         refs,
                         '" s="',
@@ -272,13 +272,13 @@ class Splice:
                         '" t="inlineStr"><is><t xml:space="preserve">',
                         values,
                         "</t></is></c>",
-                        "",
-                    )
+                    ]
                 else:
-                    cell = pc.binary_join_element_wise(
-                        f'<c r="{letter}', refs, '" s="', sid, '"><v>', values, "</v></c>", ""
-                    )
-                parts.append(pc.fill_null(cell, ""))
+                    pieces = [f'<c r="{letter}', refs, '" s="', sid, '"><v>', values, "</v></c>"]
+                if values.null_count == 0:  # every row has the cell: joined once, with the row
+                    parts.extend(pieces)
+                else:  # an empty value is no cell at all: the cells made first, then the row
+                    parts.append(pc.fill_null(pc.binary_join_element_wise(*pieces, ""), ""))
             parts.append("</row>")
             yield _concat(pc.binary_join_element_wise(*parts, ""))
 
