@@ -208,9 +208,10 @@ class Splice:
         attrs = pc.binary_join_element_wise(' ht="', text, '" customHeight="1"', "")
         return pc.if_else(pa.array(tall), attrs, pa.scalar("", pa.string()))
 
-    def _text_payloads(self) -> dict[str, tuple[pa.Array, pa.Array]]:
+    def _text_payloads(self) -> dict[str, tuple[pa.Array, pa.Array | str]]:
         """Escaped text and style id of every text column, cleaned in one pass for all of them
-        (one Arrow call per step for the sheet instead of one per column)."""
+        (one Arrow call per step for the sheet instead of one per column). A column with no
+        formula-like text has one style id for all its cells (a text, not an array)."""
         text = [c for c in self.columns if c.kind in TEXT_KINDS]
         if not text:
             return {}
@@ -221,14 +222,19 @@ class Splice:
         joined, self.cut = _clean_strings(pa.concat_arrays(arrays), self.lang)
         guard = pc.fill_null(pc.match_substring_regex(joined, _FORMULA_RE), False)
         escaped = _xml_escape(joined)
-        lengths = [len(a) for a in arrays]
-        plain = np.repeat([self.styles[(c.kind, False)] for c in text], lengths)
-        guarded = np.repeat([self.styles[(c.kind, True)] for c in text], lengths)
         guard_np = guard.to_numpy(zero_copy_only=False)
-        styles = pa.array(np.where(guard_np, guarded, plain)).cast(pa.string())
-        out, offset = {}, 0
-        for col, length in zip(text, lengths, strict=True):
-            out[col.name] = (escaped.slice(offset, length), styles.slice(offset, length))
+        out: dict[str, tuple[pa.Array, pa.Array | str]] = {}
+        offset = 0
+        for col, arr in zip(text, arrays, strict=True):
+            length = len(arr)
+            plain, guarded = self.styles[(col.kind, False)], self.styles[(col.kind, True)]
+            mine = guard_np[offset : offset + length]
+            styles: pa.Array | str = (
+                pa.array(np.where(mine, guarded, plain)).cast(pa.string())
+                if mine.any()
+                else str(plain)
+            )
+            out[col.name] = (escaped.slice(offset, length), styles)
             offset += length
         return out
 
