@@ -6,8 +6,9 @@ processes (units are independent), and the zip of the unit packs.
 writes ``city-pack-<week>-<lang>.xlsx``, ``units/<unit_code>-<slug>.xlsx`` (one per unit, in
 the plan's default language: they go to the units) and ``units-<week>.zip``, whose bytes
 depend only on the packs' bytes. Reads the week's processed tables and the unit passwords
-(:mod:`helpers.packs.protect`); writes only into ``out_dir`` and a private staging folder in the temp
-folder (the units' rows, removed when the build ends).
+(:mod:`helpers.packs.protect`); writes only into ``out_dir``, a private staging folder in the temp
+folder (the units' rows, removed when the build ends) and the record of the unit packs built
+(:mod:`helpers.packs.reuse`: a unit whose inputs did not change keeps the week's published pack).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from helpers import pipeline, store
 from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.i18n import check_lang
-from helpers.packs import protect
+from helpers.packs import protect, reuse
 from helpers.packs.book import document_time, load_template
 from helpers.packs.city import city_pack, load_city_tables
 from helpers.packs.history import unit_history, units_history
@@ -409,7 +410,21 @@ def _build(
             task["password"] = passwords.get(task["unit"]["unit_code"])
             task["standings"] = standings
         tasks = largest_first(tasks, unit_sizes(paths))
-        result.units = write_unit_packs(tasks, workers=workers, pool=pool)
+        # a unit whose inputs did not change since the week's published build keeps its pack
+        record = reuse.PackRecord.load(ws, week)
+        keys = reuse.unit_keys(tasks, paths)
+        published = ws.output_week(week) / "units"
+        kept = record.reusable(published, tasks, keys)
+        for row in kept.values():
+            reuse.keep(published / row["file"], unit_dir / row["file"])
+        todo = [task for task in tasks if task["unit"]["unit_code"] not in kept]
+        made = write_unit_packs(todo, workers=workers, pool=pool) if todo else pd.DataFrame()
+        rows = made.assign(kept=False).to_dict("records") + [
+            {**row, "read_s": 0.0, "write_s": 0.0, "cpu_s": 0.0, "kept": True}
+            for row in kept.values()
+        ]
+        result.units = pd.DataFrame(rows).sort_values("unit_code").reset_index(drop=True)
+        record.save(ws, week, keys, rows, unit_dir)
     result.unit_lang = unit_lang
     seconds["units"] = round(time.perf_counter() - t1, 2)
     t2 = time.perf_counter()
