@@ -87,3 +87,15 @@ def test_turning_encryption_on_builds_every_pack_again(week_ws, tmp_path):
     again = build(week_ws, tmp_path / "b", plan=ENCRYPTED)
     assert not again.units["kept"].any()
     assert protect.is_encrypted(unit_file(tmp_path / "b", U1).read_bytes())
+
+
+def test_forced_build_writes_every_pack_anew(week_ws, tmp_path):
+    build(week_ws, tmp_path / "a")
+    publish(week_ws, tmp_path / "a")
+    again = build(week_ws, tmp_path / "b", keep_unchanged=False)
+    assert not again.units["kept"].any()
+    assert (
+        not (tmp_path / "b" / "units")
+        .joinpath(unit_file(tmp_path, U1).name)
+        .samefile(unit_file(week_ws.output_week(WEEK), U1))
+    )

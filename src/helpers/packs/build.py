@@ -318,11 +318,14 @@ def build_packs(
     template: dict[str, Any] | None = None,
     unit_lang: str | None = None,
     city: bool = True,
+    keep_unchanged: bool = True,
 ) -> PacksResult:
     """The week's city pack in ``lang``, and the unit packs with their zip.
 
     Unit packs go to the units, so they are written in the plan's default language (or
     ``unit_lang``); a run in another language writes them only when they are not there yet.
+    ``keep_unchanged``: a unit whose inputs did not change keeps the week's published pack
+    (:mod:`helpers.packs.reuse`); false builds every one anew (``make weekly-report FORCE=1``).
     """
     check_lang(lang)
     plan = (plan or load_plan()).in_force(date.fromisoformat(week))
@@ -352,6 +355,7 @@ def build_packs(
             units=units,
             rows_per_sheet=rows_per_sheet,
             city=city,
+            keep_unchanged=keep_unchanged,
         )
 
 
@@ -370,6 +374,7 @@ def _build(
     units: Sequence[str] | None,
     rows_per_sheet: int,
     city: bool,
+    keep_unchanged: bool,
 ) -> PacksResult:
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -414,7 +419,7 @@ def _build(
         record = reuse.PackRecord.load(ws, week)
         keys = reuse.unit_keys(tasks, paths)
         published = ws.output_week(week) / "units"
-        kept = record.reusable(published, tasks, keys)
+        kept = record.reusable(published, tasks, keys) if keep_unchanged else {}
         for row in kept.values():
             reuse.keep(published / row["file"], unit_dir / row["file"])
         todo = [task for task in tasks if task["unit"]["unit_code"] not in kept]
