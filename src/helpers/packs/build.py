@@ -419,7 +419,7 @@ def _build(
         record = reuse.PackRecord.load(ws, week)
         keys = reuse.unit_keys(tasks, paths)
         published = ws.output_week(week) / "units"
-        kept = record.reusable(published, tasks, keys) if keep_unchanged else {}
+        kept = record.reusable(published, tasks, keys, pool) if keep_unchanged else {}
         for row in kept.values():
             reuse.keep(published / row["file"], unit_dir / row["file"])
         todo = [task for task in tasks if task["unit"]["unit_code"] not in kept]

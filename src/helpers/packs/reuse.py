@@ -30,6 +30,7 @@ import os
 import pickle
 import shutil
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -103,11 +104,15 @@ class PackRecord:
         published: Path,
         tasks: Sequence[dict[str, Any]],
         keys: Mapping[str, str],
+        pool: Executor | None = None,
     ) -> dict[str, dict[str, Any]]:
         """The units whose pack in ``published`` (the week's published ``units`` folder) can
         be kept: same key, same file bytes as recorded, and it opens with the unit's password
-        (or is plain when the unit has none). Their rows of the earlier build, by code."""
-        kept = {}
+        (or is plain when the unit has none). Their rows of the earlier build, by code.
+
+        The passwords are checked by ``pool`` when given (a key derivation each: 0.06 s of
+        CPU, the packs' workers share them)."""
+        candidates = []
         for task in tasks:
             code = str(task["unit"]["unit_code"])
             seen = self.units.get(code)
@@ -119,10 +124,14 @@ class PackRecord:
                 continue
             if incremental.fast_hash(pack) != seen.get("hash"):
                 continue
-            if not _opens_with(pack, task.get("password")):
-                continue
-            kept[code] = dict(seen["row"])
-        return kept
+            candidates.append((code, pack, task.get("password")))
+        packs, passwords = [c[1] for c in candidates], [c[2] for c in candidates]
+        opens = (pool.map if pool is not None else map)(_opens_with, packs, passwords)
+        return {
+            code: dict(self.units[code]["row"])
+            for (code, _, _), ok in zip(candidates, opens, strict=True)
+            if ok
+        }
 
     def save(
         self,
