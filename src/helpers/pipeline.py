@@ -215,6 +215,7 @@ PIPELINE: tuple[Step, ...] = (
         ),
         config=(*_campaign(), "packs:unit_packs", "secrets"),
         templates=("excel.yaml", "i18n/"),
+        takes_force=True,  # FORCE=1: every unit pack built anew (none kept: helpers.packs.reuse)
         per_lang=True,
     ),
 )

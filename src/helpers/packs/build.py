@@ -6,19 +6,21 @@ processes (units are independent), and the zip of the unit packs.
 writes ``city-pack-<week>-<lang>.xlsx``, ``units/<unit_code>-<slug>.xlsx`` (one per unit, in
 the plan's default language: they go to the units) and ``units-<week>.zip``, whose bytes
 depend only on the packs' bytes. Reads the week's processed tables and the unit passwords
-(:mod:`helpers.packs.protect`); writes only into ``out_dir`` and a private staging folder in the temp
-folder (the units' rows, removed when the build ends).
+(:mod:`helpers.packs.protect`); writes only into ``out_dir``, a private staging folder in the temp
+folder (the units' rows, removed when the build ends) and the record of the unit packs built
+(:mod:`helpers.packs.reuse`: a unit whose inputs did not change keeps the week's published pack).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
-from concurrent.futures import as_completed
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -32,13 +34,13 @@ from helpers import pipeline, store
 from helpers.bars import bar
 from helpers.config import Plan, load_plan
 from helpers.i18n import check_lang
-from helpers.packs import protect
+from helpers.packs import protect, reuse
 from helpers.packs.book import document_time, load_template
 from helpers.packs.city import city_pack, load_city_tables
-from helpers.packs.history import unit_history
+from helpers.packs.history import unit_history, units_history
 from helpers.packs.sheetxml import SHEET_ROWS
 from helpers.packs.unit import write_unit_pack
-from helpers.packs.worklists import LISTS, stage_unit_rows
+from helpers.packs.worklists import LISTS, stage_unit_rows, unit_sizes
 from helpers.paths import Workspace
 from helpers.synthetic import both_labels, week_is_synthetic
 from helpers.units import official_units
@@ -50,6 +52,12 @@ def unit_file_name(unit_code: str, slug: str) -> str:
 
 
 RECORD_TABLES = pipeline.RECORD_TABLES  # declared in helpers.pipeline
+
+# zlib level of the unit packs' parts. Level 6 (zlib's default) spent ~35 s of the city's CPU
+# deflating ~3.7 GB of sheet XML; level 3 deflates 2.2x as fast for packs ~19 % larger
+# (measured on the sample's sheets: 106 -> 236 MB/s, ratio 0.099 -> 0.118). The parts
+# themselves are the same whatever the level.
+UNIT_PACK_LEVEL = 3
 
 
 def _plain(value: Any) -> Any:
@@ -75,7 +83,7 @@ def unit_tasks(
     *,
     units: Sequence[str] | None = None,
     rows_per_sheet: int = SHEET_ROWS,
-    level: int = 6,
+    level: int = UNIT_PACK_LEVEL,
 ) -> list[dict[str, Any]]:
     """One picklable task per unit: the unit's figures, its staged rows and where its pack goes."""
     progress = store.load(ws, "unit_progress", week)
@@ -102,24 +110,32 @@ def unit_tasks(
     }
     official = official_units().set_index("unit_code")
     wanted = set(units) if units else None
+    # each table split by unit once (the rows of a unit in the table's order), not filtered
+    # per unit: 126 filters of five tables cost ~2 s of the main process's time each week
+    lag_of, lead_of = _by_unit(laggards), _by_unit(leaders)
+    history_of = {} if history is None else units_history(history, lang)
+    commitments_of = {} if commitments is None else _records_by_unit(commitments)
+    final_of = _final_by_unit(final) if len(final) == 3 else {}
     tasks = []
     for row in progress.sort_values("unit_code").to_dict("records"):
         code = str(row["unit_code"])
         if wanted is not None and code not in wanted:
             continue
-        lag = laggards.loc[laggards["unit_code"] == code]
-        lead = leaders.loc[leaders["unit_code"] == code].sort_values(["category", "position"])
+        lag = lag_of.get(code, laggards.iloc[0:0])
+        lead = lead_of.get(code, leaders.iloc[0:0]).sort_values(["category", "position"])
         tasks.append(
             {
                 "unit": {k: _plain(v) for k, v in row.items()},
                 "city": city,
                 "laggard": {k: _plain(v) for k, v in lag.iloc[0].items()} if len(lag) else None,
                 "leaders": [str(r) for r in lead[f"reason_{lang}"]],
-                "history": None if history is None else unit_history(history, code, lang),
-                "commitments": []
-                if commitments is None
-                else commitments.loc[commitments["unit_code"] == code].to_dict("records"),
-                "final": unit_final(final, code) if len(final) == 3 else None,
+                "history": None
+                if history is None
+                else history_of.get(code)
+                if code in history_of
+                else unit_history(history, code, lang),
+                "commitments": [] if commitments is None else commitments_of.get(code, []),
+                "final": unit_final(final, code, final_of) if len(final) == 3 else None,
                 "paths": paths,
                 "week": week,
                 "lang": lang,
@@ -134,22 +150,58 @@ def unit_tasks(
     return tasks
 
 
-def unit_final(final: dict[str, pd.DataFrame], code: str) -> dict[str, Any] | None:
+def _by_unit(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The rows of each unit (by code as text), in the table's order."""
+    codes = frame["unit_code"].astype(str)
+    return {str(code): rows for code, rows in frame.groupby(codes, sort=False)}
+
+
+def _records_by_unit(
+    frame: pd.DataFrame, columns: list[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """``frame[columns].to_dict("records")`` of each unit's rows, in the table's order:
+    converted once for the whole table (the conversion depends on the columns' types only)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    records = (frame if columns is None else frame[columns]).to_dict("records")
+    for code, record in zip(frame["unit_code"].astype(str), records, strict=True):
+        out.setdefault(code, []).append(record)
+    return out
+
+
+_FINAL_COLUMNS = {
+    "final_verdicts": ["verdict", "reason_vi", "reason_en"],
+    "final_handover": ["kind", "group", "records", "open"],
+}
+
+
+def _final_by_unit(final: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any]]:
+    """The campaign summary's tables split by unit once: ``final_units`` rows as frames, the
+    verdicts and hand-over as records of the columns a pack shows."""
+    split: dict[str, dict[str, Any]] = {"final_units": _by_unit(final["final_units"])}
+    for name, columns in _FINAL_COLUMNS.items():
+        split[name] = _records_by_unit(final[name], columns)
+    return split
+
+
+def unit_final(
+    final: dict[str, pd.DataFrame],
+    code: str,
+    split: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any] | None:
     """One unit's part of the campaign summary: its ``final_units`` row (``result``), its
     verdicts (``verdicts``: verdict, reason_vi, reason_en) and the difficult records it
-    hands over (``handover``: kind, group, records, open)."""
-    mine = {
-        name: frame.loc[frame["unit_code"].astype(str) == code] for name, frame in final.items()
-    }
-    if not len(mine["final_units"]):
+    hands over (``handover``: kind, group, records, open). ``split``: the same tables
+    already split by unit (:func:`_final_by_unit`), when called for every unit."""
+    if split is None:
+        split = _final_by_unit(final)
+    units = split["final_units"].get(code)
+    if units is None or not len(units):
         return None
-    plain = lambda frame, cols: [  # noqa: E731
-        {k: _plain(v) for k, v in row.items()} for row in frame[cols].to_dict("records")
-    ]
+    plain = lambda records: [{k: _plain(v) for k, v in row.items()} for row in records]  # noqa: E731
     return {
-        "result": {k: _plain(v) for k, v in mine["final_units"].iloc[0].items()},
-        "verdicts": plain(mine["final_verdicts"], ["verdict", "reason_vi", "reason_en"]),
-        "handover": plain(mine["final_handover"], ["kind", "group", "records", "open"]),
+        "result": {k: _plain(v) for k, v in units.iloc[0].items()},
+        "verdicts": plain(split["final_verdicts"].get(code, [])),
+        "handover": plain(split["final_handover"].get(code, [])),
     }
 
 
@@ -160,22 +212,54 @@ def _init_worker() -> None:
         tempfile.tempdir = str(shm)
 
 
+def _ready() -> None:
+    """A worker's first task: nothing, so that it starts (and imports) while the main process
+    builds the city pack and stages the rows."""
+
+
+def unit_pool(workers: int) -> ProcessPoolExecutor:
+    """The unit packs' worker pool, its ``workers`` interpreters started now (they take a few
+    seconds to import what a pack needs)."""
+    # fresh interpreters that end with this process (see helpers.workers)
+    pool = process_pool(workers, initializer=_init_worker)
+    for _ in range(workers):  # a spawn pool starts a worker per task while none is idle
+        pool.submit(_ready)
+    return pool
+
+
+def largest_first(
+    tasks: Sequence[dict[str, Any]], sizes: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """The tasks with the units of the most staged rows first (then by code): the last packs
+    written are small ones, so that both workers finish at about the same time."""
+    return sorted(
+        tasks,
+        key=lambda task: (-sizes.get(task["unit"]["unit_code"], 0), task["unit"]["unit_code"]),
+    )
+
+
 def write_unit_packs(
-    tasks: Sequence[dict[str, Any]], workers: int = 2, ticks: tqdm | None = None
+    tasks: Sequence[dict[str, Any]],
+    workers: int = 2,
+    ticks: tqdm | None = None,
+    *,
+    pool: ProcessPoolExecutor | None = None,
 ) -> pd.DataFrame:
-    """Write the unit packs, ``workers`` processes at a time (units are independent).
+    """Write the unit packs, ``workers`` processes at a time (units are independent), in the
+    order given; ``pool``: workers already started (:func:`unit_pool`).
 
     ``ticks`` (by default a :func:`helpers.bars.bar`) moves by one as each pack is written.
     """
     with ticks if ticks is not None else bar(len(tasks), "unit packs", unit="pack") as ticks:
         done = []
-        if workers <= 1 or len(tasks) <= 1:
+        if pool is None and (workers <= 1 or len(tasks) <= 1):
             for task in tasks:
                 done.append(write_unit_pack(task))
                 ticks.update()
         else:
-            # fresh interpreters that end with this process (see helpers.workers)
-            with process_pool(workers, initializer=_init_worker) as pool:
+            with contextlib.ExitStack() as stack:
+                if pool is None:
+                    pool = stack.enter_context(unit_pool(workers))
                 for job in as_completed([pool.submit(write_unit_pack, task) for task in tasks]):
                     done.append(job.result())
                     ticks.update()
@@ -234,11 +318,14 @@ def build_packs(
     template: dict[str, Any] | None = None,
     unit_lang: str | None = None,
     city: bool = True,
+    keep_unchanged: bool = True,
 ) -> PacksResult:
     """The week's city pack in ``lang``, and the unit packs with their zip.
 
     Unit packs go to the units, so they are written in the plan's default language (or
     ``unit_lang``); a run in another language writes them only when they are not there yet.
+    ``keep_unchanged``: a unit whose inputs did not change keeps the week's published pack
+    (:mod:`helpers.packs.reuse`); false builds every one anew (``make weekly-report FORCE=1``).
     """
     check_lang(lang)
     plan = (plan or load_plan()).in_force(date.fromisoformat(week))
@@ -246,6 +333,49 @@ def build_packs(
     if week_is_synthetic(ws, week):  # every pack of a generated week says so (PackBook)
         template = {**template, "synthetic_mark": both_labels()}
     out_dir = Path(out_dir)
+    unit_dir = out_dir / "units"
+    unit_lang = check_lang(unit_lang or plan.unit_packs.get("lang") or plan.default_lang)
+    # nor when the week's published pack has them (a build in the other language)
+    made = (unit_dir, ws.output_week(week) / "units")
+    skip_units = lang != unit_lang and any(d.is_dir() and any(d.glob("*.xlsx")) for d in made)
+    with contextlib.ExitStack() as stack:
+        # the workers start now, while this process builds the city pack and stages the rows
+        pool = None if skip_units or workers <= 1 else stack.enter_context(unit_pool(workers))
+        return _build(
+            ws,
+            week,
+            out_dir,
+            lang,
+            plan,
+            template,
+            unit_lang,
+            skip_units,
+            pool,
+            workers=workers,
+            units=units,
+            rows_per_sheet=rows_per_sheet,
+            city=city,
+            keep_unchanged=keep_unchanged,
+        )
+
+
+def _build(
+    ws: Workspace,
+    week: str,
+    out_dir: Path,
+    lang: str,
+    plan: Plan,
+    template: dict[str, Any],
+    unit_lang: str,
+    skip_units: bool,
+    pool: ProcessPoolExecutor | None,
+    *,
+    workers: int,
+    units: Sequence[str] | None,
+    rows_per_sheet: int,
+    city: bool,
+    keep_unchanged: bool,
+) -> PacksResult:
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     city_path = out_dir / f"city-pack-{week}-{lang}.xlsx"
@@ -258,10 +388,7 @@ def build_packs(
     seconds["city"] = round(time.perf_counter() - t0, 2)
     result = PacksResult(city=city_path, seconds=seconds, city_cut_cells=city_cut)
     unit_dir = out_dir / "units"
-    unit_lang = check_lang(unit_lang or plan.unit_packs.get("lang") or plan.default_lang)
-    # nor when the week's published pack has them (a build in the other language)
-    made = (unit_dir, ws.output_week(week) / "units")
-    if lang != unit_lang and any(d.is_dir() and any(d.glob("*.xlsx")) for d in made):
+    if skip_units:
         return result
     t1 = time.perf_counter()
     # personal data: named with this process's pid, so a run killed here has it removed by
@@ -287,7 +414,22 @@ def build_packs(
         for task in tasks:
             task["password"] = passwords.get(task["unit"]["unit_code"])
             task["standings"] = standings
-        result.units = write_unit_packs(tasks, workers=workers)
+        tasks = largest_first(tasks, unit_sizes(paths))
+        # a unit whose inputs did not change since the week's published build keeps its pack
+        record = reuse.PackRecord.load(ws, week)
+        keys = reuse.unit_keys(tasks, paths)
+        published = ws.output_week(week) / "units"
+        kept = record.reusable(published, tasks, keys, pool) if keep_unchanged else {}
+        for row in kept.values():
+            reuse.keep(published / row["file"], unit_dir / row["file"])
+        todo = [task for task in tasks if task["unit"]["unit_code"] not in kept]
+        made = write_unit_packs(todo, workers=workers, pool=pool) if todo else pd.DataFrame()
+        rows = made.assign(kept=False).to_dict("records") + [
+            {**row, "read_s": 0.0, "write_s": 0.0, "cpu_s": 0.0, "kept": True}
+            for row in kept.values()
+        ]
+        result.units = pd.DataFrame(rows).sort_values("unit_code").reset_index(drop=True)
+        record.save(ws, week, keys, rows, unit_dir)
     result.unit_lang = unit_lang
     seconds["units"] = round(time.perf_counter() - t1, 2)
     t2 = time.perf_counter()

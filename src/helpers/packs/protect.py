@@ -372,6 +372,20 @@ def decrypt_bytes(data: bytes, password: str) -> bytes:
     return out.getvalue()
 
 
+def opens_with(path: Path | str, password: str) -> bool:
+    """Whether an encrypted pack opens with ``password`` (its own verifier checked, as Excel
+    does: one key derivation, nothing decrypted)."""
+    import msoffcrypto
+
+    try:
+        with Path(path).open("rb") as fh:
+            office = msoffcrypto.OfficeFile(fh)
+            office.load_key(password=password, verify_password=True)
+    except Exception:  # a wrong password, or not an encrypted workbook at all  # noqa: BLE001
+        return False
+    return True
+
+
 def is_encrypted(data: bytes) -> bool:
     """Whether a workbook's bytes are an encrypted pack (a plain .xlsx is a zip: 'PK')."""
     return data[:8] == OLE_MAGIC

@@ -101,7 +101,8 @@ def _clean_strings(arr: pa.Array, lang: str = "en") -> tuple[pa.Array, int]:
     Returns the column and how many of its values were cut. Only values of more than 32,767
     bytes can be too long: those few are cut one by one, the rest stays vectorised.
     """
-    arr = pc.replace_substring_regex(arr, _ILLEGAL_XML_RE, "")
+    if _may_hold(arr, _ILLEGAL_BYTES):  # a regex pass over every text only when needed
+        arr = pc.replace_substring_regex(arr, _ILLEGAL_XML_RE, "")
     n_cut = 0
     if len(arr) and (pc.max(pc.binary_length(arr)).as_py() or 0) > MAX_CELL_CHARS:
         long = pc.fill_null(pc.greater(pc.binary_length(arr), MAX_CELL_CHARS), False)
@@ -113,8 +114,36 @@ def _clean_strings(arr: pa.Array, lang: str = "en") -> tuple[pa.Array, int]:
 
 def _xml_escape(arr: pa.Array) -> pa.Array:
     for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
-        arr = pc.replace_substring(arr, old, new)
+        if _may_hold(arr, _byte_set(old.encode())):  # a copy of every value only if so
+            arr = pc.replace_substring(arr, old, new)
     return arr
+
+
+def _byte_set(values: bytes) -> np.ndarray:
+    """A lookup table of the 256 byte values: true for those in ``values``."""
+    table = np.zeros(256, dtype=bool)
+    table[list(values)] = True
+    return table
+
+
+# The bytes that start every character _ILLEGAL_XML_RE removes: the control characters, and
+# 0xEF, the lead byte of U+FFFE and U+FFFF in UTF-8 (and of other characters, which the regex
+# then keeps).
+_ILLEGAL_BYTES = _byte_set(bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xEF]))
+
+
+def _may_hold(arr: pa.Array, lead: np.ndarray) -> bool:
+    """Whether any of the text's bytes is one ``lead`` (a :func:`_byte_set`) marks: a scan of
+    the text's bytes, much cheaper than the Arrow pass (a regex, or a copy of every value) it
+    can spare. Answers yes whenever it cannot tell (a sliced or unusual array)."""
+    if not pa.types.is_string(arr.type) or arr.offset or len(arr) == 0:
+        return True
+    data = arr.buffers()[2]
+    if data is None:
+        return False
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[: len(arr) + 1]
+    body = np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    return bool(lead[body].any())
 
 
 def _number_array(values: pd.Series, kind: str) -> pa.Array:
@@ -179,9 +208,10 @@ class Splice:
         attrs = pc.binary_join_element_wise(' ht="', text, '" customHeight="1"', "")
         return pc.if_else(pa.array(tall), attrs, pa.scalar("", pa.string()))
 
-    def _text_payloads(self) -> dict[str, tuple[pa.Array, pa.Array]]:
+    def _text_payloads(self) -> dict[str, tuple[pa.Array, pa.Array | str]]:
         """Escaped text and style id of every text column, cleaned in one pass for all of them
-        (one Arrow call per step for the sheet instead of one per column)."""
+        (one Arrow call per step for the sheet instead of one per column). A column with no
+        formula-like text has one style id for all its cells (a text, not an array)."""
         text = [c for c in self.columns if c.kind in TEXT_KINDS]
         if not text:
             return {}
@@ -192,14 +222,19 @@ class Splice:
         joined, self.cut = _clean_strings(pa.concat_arrays(arrays), self.lang)
         guard = pc.fill_null(pc.match_substring_regex(joined, _FORMULA_RE), False)
         escaped = _xml_escape(joined)
-        lengths = [len(a) for a in arrays]
-        plain = np.repeat([self.styles[(c.kind, False)] for c in text], lengths)
-        guarded = np.repeat([self.styles[(c.kind, True)] for c in text], lengths)
         guard_np = guard.to_numpy(zero_copy_only=False)
-        styles = pa.array(np.where(guard_np, guarded, plain)).cast(pa.string())
-        out, offset = {}, 0
-        for col, length in zip(text, lengths, strict=True):
-            out[col.name] = (escaped.slice(offset, length), styles.slice(offset, length))
+        out: dict[str, tuple[pa.Array, pa.Array | str]] = {}
+        offset = 0
+        for col, arr in zip(text, arrays, strict=True):
+            length = len(arr)
+            plain, guarded = self.styles[(col.kind, False)], self.styles[(col.kind, True)]
+            mine = guard_np[offset : offset + length]
+            styles: pa.Array | str = (
+                pa.array(np.where(mine, guarded, plain)).cast(pa.string())
+                if mine.any()
+                else str(plain)
+            )
+            out[col.name] = (escaped.slice(offset, length), styles)
             offset += length
         return out
 
@@ -235,7 +270,7 @@ class Splice:
                 values = payload.slice(start, stop - start)
                 sid = style.slice(start, stop - start) if isinstance(style, pa.Array) else style
                 if col.kind in TEXT_KINDS:
-                    cell = pc.binary_join_element_wise(
+                    pieces = [
                         f'<c r="{letter}',
                         refs,
                         '" s="',
@@ -243,13 +278,13 @@ class Splice:
                         '" t="inlineStr"><is><t xml:space="preserve">',
                         values,
                         "</t></is></c>",
-                        "",
-                    )
+                    ]
                 else:
-                    cell = pc.binary_join_element_wise(
-                        f'<c r="{letter}', refs, '" s="', sid, '"><v>', values, "</v></c>", ""
-                    )
-                parts.append(pc.fill_null(cell, ""))
+                    pieces = [f'<c r="{letter}', refs, '" s="', sid, '"><v>', values, "</v></c>"]
+                if values.null_count == 0:  # every row has the cell: joined once, with the row
+                    parts.extend(pieces)
+                else:  # an empty value is no cell at all: the cells made first, then the row
+                    parts.append(pc.fill_null(pc.binary_join_element_wise(*pieces, ""), ""))
             parts.append("</row>")
             yield _concat(pc.binary_join_element_wise(*parts, ""))
 
