@@ -132,3 +132,65 @@ def test_worker_ingest_ticks_its_bar_once_per_source(tmp_ws, monkeypatch, tmp_pa
     assert set(done) == set(located)
     assert ticks.n == ticks.total == len(located)
     assert f"{len(located)}/{len(located)}" in shown.getvalue()
+
+
+MB = 2**20
+CITY_SIZES = {  # raw bytes of the city's week 2026-01-19
+    "registry_vehicles": 326 * MB,
+    "submissions": 212 * MB,
+    "population": 140 * MB,
+    "registry_licences": 4 * MB,
+    "organizations": 1 * MB,
+    "unit_reports": 1 * MB,
+}
+
+
+def test_the_biggest_source_runs_beside_light_sources_only():
+    """Scheduled by memory: the registry never beside another heavy source; the other heavy
+    ones may run together; a light source runs beside anything."""
+    fits = ingest.week.fits_beside
+    assert fits("registry_vehicles", set(), CITY_SIZES)
+    assert not fits("submissions", {"registry_vehicles"}, CITY_SIZES)
+    assert not fits("registry_vehicles", {"population"}, CITY_SIZES)
+    assert fits("registry_licences", {"registry_vehicles"}, CITY_SIZES)
+    assert fits("population", {"submissions"}, CITY_SIZES)
+    assert fits("unit_reports", {"submissions", "population"}, CITY_SIZES)
+
+
+def test_workers_never_run_the_registry_beside_another_heavy_source(monkeypatch, tmp_path):
+    """The pool is fed one source at a time as the memory schedule allows: with two workers
+    the registry runs beside light sources only, then submissions beside population."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from helpers.ingest.sources import SourceFiles
+
+    located = {}
+    for source, size in CITY_SIZES.items():
+        path = tmp_path / f"{source}.csv"
+        with path.open("wb") as f:
+            f.truncate(size // 1000)  # sparse: only the sizes count here
+        located[source] = SourceFiles(source, WEEK, (path,))
+    monkeypatch.setattr(ingest.week, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(ingest.week, "HEAVY_BYTES", 32 * MB // 1000)
+    running: set[str] = set()
+    together: list[set[str]] = []
+    lock = threading.Lock()
+
+    def fake_ingest(ws, source, where, staging):
+        with lock:
+            running.add(source)
+            together.append(set(running))
+        time.sleep(0.05 if source in ("registry_vehicles", "submissions", "population") else 0)
+        with lock:
+            running.discard(source)
+        return [], pd.DataFrame(), {}
+
+    monkeypatch.setattr(ingest.week, "ingest_source", fake_ingest)
+    monkeypatch.setattr(ingest.week, "process_pool", ThreadPoolExecutor)
+    done = ingest.week._ingest_sources(None, located, tmp_path, workers=2)
+    assert set(done) == set(located)
+    heavy = {"registry_vehicles", "submissions", "population"}
+    assert not any("registry_vehicles" in s and len(s & heavy) > 1 for s in together)
+    assert {"submissions", "population"} in together

@@ -4,7 +4,7 @@ folder swapped in atomically."""
 from __future__ import annotations
 
 import json
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +127,9 @@ def write_table(table: pa.Table, path: Path, keep: np.ndarray | None = None) -> 
 
 
 PARALLEL_BYTES = 64 * 2**20  # raw bytes from which sources are ingested in worker processes
+# A source this big takes gigabytes while validated (the city's registry about 5 GB, its
+# submissions and population 3-4 GB): two such sources at once are what peaks.
+HEAVY_BYTES = 32 * 2**20
 
 
 def ingest_source(
@@ -156,6 +159,19 @@ def ingest_source(
     return files, rejects, totals
 
 
+def fits_beside(source: str, running: set[str], size: dict[str, int]) -> bool:
+    """Whether ``source`` may start while ``running`` are being ingested, so that the process
+    tree's peak stays near the biggest source's own (docs/performance.md, #18 lever a).
+
+    A heavy source (``HEAVY_BYTES`` of raw files or more) never runs beside the biggest
+    source: the registry goes beside the light sources only, and the other heavy ones two at a
+    time (the city's submissions beside its population). Light sources run beside anything.
+    """
+    biggest = max(size, key=lambda s: size[s])
+    heavy = {s for s in (source, *running) if size[s] >= HEAVY_BYTES}
+    return len(heavy) <= 1 or biggest not in heavy
+
+
 def _ingest_sources(
     ws: Workspace,
     located: dict[str, SourceFiles],
@@ -166,10 +182,11 @@ def _ingest_sources(
     """Every source, one after another, or for a city's deliveries in ``workers`` processes.
 
     Sources are independent until the ledger: at city scale two processes take them biggest
-    first (the vehicle registry on one core, submissions then population on the other).
-    Small deliveries stay in this process (starting a worker costs more than it saves).
-    ``ticks`` (by default a :func:`helpers.bars.bar`) moves by one as each source is done,
-    in whichever order the workers finish.
+    first, scheduled by memory (:func:`fits_beside`): the vehicle registry beside the light
+    sources only, then submissions beside population. Small deliveries stay in this process
+    (starting a worker costs more than it saves). ``ticks`` (by default a
+    :func:`helpers.bars.bar`) moves by one as each source is done, in whichever order the
+    workers finish.
     """
     size = {s: sum(p.stat().st_size for p in w.files) for s, w in located.items()}
     with ticks if ticks is not None else bar(len(located), "ingest", unit="source") as ticks:
@@ -179,15 +196,26 @@ def _ingest_sources(
                 done[s] = ingest_source(ws, s, w, staging)
                 ticks.update()
             return done
-        order = sorted(located, key=lambda s: -size[s])
+        pending = sorted(located, key=lambda s: -size[s])
+        finished: dict[str, tuple] = {}
+        running: dict[Future, str] = {}
         # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads;
         # the workers end with this process (helpers.workers)
         with process_pool(workers) as pool:
-            jobs = {pool.submit(ingest_source, ws, s, located[s], staging): s for s in order}
-            finished = {}
-            for job in as_completed(jobs):
-                finished[jobs[job]] = job.result()
-                ticks.update()
+            while pending or running:
+                # the biggest pending source that fits beside those running, while a worker is
+                # free (with none running every source fits: the loop always moves on)
+                while len(running) < workers:
+                    busy = set(running.values())
+                    nxt = next((s for s in pending if fits_beside(s, busy, size)), None)
+                    if nxt is None:
+                        break
+                    pending.remove(nxt)
+                    running[pool.submit(ingest_source, ws, nxt, located[nxt], staging)] = nxt
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for job in done:
+                    finished[running.pop(job)] = job.result()
+                    ticks.update()
             return finished
 
 
