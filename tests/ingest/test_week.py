@@ -136,12 +136,13 @@ def test_worker_ingest_ticks_its_bar_once_per_source(tmp_ws, monkeypatch, tmp_pa
 
 MB = 2**20
 CITY_SIZES = {  # raw bytes of the city's week 2026-01-19
-    "registry_vehicles": 326 * MB,
-    "submissions": 212 * MB,
-    "population": 140 * MB,
-    "registry_licences": 4 * MB,
-    "organizations": 1 * MB,
+    "registry_vehicles": 435 * MB,
+    "submissions": 283 * MB,
+    "population": 187 * MB,
+    "registry_licences": 5 * MB,
     "unit_reports": 1 * MB,
+    "organizations": 1 * MB,
+    "commitments": MB // 100,
 }
 
 
