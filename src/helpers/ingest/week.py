@@ -244,8 +244,8 @@ def _ingest_sources(
                         break
                     pending.remove(nxt)
                     running[pool.submit(ingest_source, ws, nxt, located[nxt], staging)] = nxt
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for job in done:
+                ended, _ = wait(running, return_when=FIRST_COMPLETED)
+                for job in ended:
                     finished[running.pop(job)] = job.result()
                     ticks.update()
             return finished
