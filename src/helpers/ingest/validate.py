@@ -599,8 +599,8 @@ def combine(raws: list[RawFile]) -> pd.DataFrame:
 
     Validating a source once instead of file by file keeps ~900 small unit workbooks fast.
     The frame takes the rows over: each file keeps its rows' numbers (``source_row``, so
-    ``rows_read``) but no longer their text, so validation can let a column's raw text go once it is checked
-    (:meth:`_Problems.release`) instead of holding all of it to the end.
+    ``rows_read``) but no longer their text, so validation can let a column's raw text go
+    once it is checked (:meth:`_Problems.release`) instead of holding all of it to the end.
     """
     if not raws:
         raise ValueError("combine needs at least one file")

@@ -214,10 +214,10 @@ def _ingest_sources(
 
     Sources are independent until the ledger: at city scale two processes take them biggest
     first, scheduled by memory (:func:`fits_beside`): the biggest (the submissions export)
-    beside the light sources only, then the vehicle registry beside population. Small deliveries stay in this process
-    (starting a worker costs more than it saves). ``ticks`` (by default a
-    :func:`helpers.bars.bar`) moves by one as each source is done, in whichever order the
-    workers finish.
+    beside the light sources only, then the vehicle registry beside population. Small
+    deliveries stay in this process (starting a worker costs more than it saves). ``ticks``
+    (by default a :func:`helpers.bars.bar`) moves by one as each source is done, in whichever
+    order the workers finish.
     """
     size = {s: sum(p.stat().st_size for p in w.files) for s, w in located.items()}
     with ticks if ticks is not None else bar(len(located), "ingest", unit="source") as ticks:
