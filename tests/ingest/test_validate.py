@@ -328,3 +328,78 @@ def test_a_draft_code_no_unit_holds_is_read_with_a_warning_in_the_ledger(tmp_ws)
     assert [
         w["params"]["rows"] for w in ledger["warnings"] if w["code"] == "note_draft_unit_code"
     ] == [2]
+
+
+# ---------------------------------------------------------------- memory: raw text let go
+
+
+@pytest.mark.parametrize(
+    "source, bad, kept",
+    [
+        (
+            "registry_vehicles",
+            {
+                "plate": "??",
+                "vehicle_type": "xe tăng",
+                "unit_code": "Phường Không Có",
+                "owner_dob": "hôm qua",
+                "registered_on": "01/01/2026",
+                "owner_kind": "ai đó",
+            },
+            ["record_id", "chassis_no", "engine_no", "owner_address"],
+        ),
+        (
+            "population",
+            {
+                "citizen_id": "12345",
+                "dob": "31/02/1980",
+                "gender": "?",
+                "unit_code": "Phường Không Có",
+                "status": "mất tích",
+            },
+            [],
+        ),
+    ],
+)
+def test_validation_lets_each_checked_columns_raw_text_go(tmp_ws, source, bad, kept):
+    """The registry's and population's raw text is dropped column by column once checked (the
+    city registry's validation peak); every reject still shows its raw value, in the order
+    the checks always gave, and the file keeps its row numbers for the ledger."""
+    path = write_csv(tmp_ws.raw / WEEK / f"{source}.csv", rows_of(source, {}, bad))
+    raw = ingest.read_file(tmp_ws, source, path, WEEK)[0]
+    rows = ingest.combine([raw])
+    result = ingest.validate(source, rows, WEEK)
+    assert raw.rows.column_names == ["source_row"] and raw.rows_read == 2
+    assert ingest.ledger_entry(raw, result)["balanced"]
+    released = [c for c in ingest.COLUMNS[source] if c not in kept]
+    assert not [c for c in released if c in rows.columns]
+    shown = dict(zip(result.rejects["column"], result.rejects["value"], strict=True))
+    assert {c: shown[c] for c in bad} == bad
+    assert (
+        list(result.rejects["column"])
+        == {
+            "registry_vehicles": [
+                "plate",
+                "owner_kind",
+                "owner_dob",
+                "registered_on",
+                "unit_code",
+                "vehicle_type",
+            ],
+            "population": ["citizen_id", "dob", "gender", "unit_code", "status"],
+        }[source]
+    )
+
+
+def test_a_reject_on_a_column_let_go_is_refused():
+    """A check that comes after a column's text was let go cannot show its value: it fails
+    loudly instead of writing a reject without one."""
+    rows = pd.DataFrame({"plate": pd.Series(["x"], dtype="str"), "source_row": [2]}).assign(
+        source_file=pd.Categorical(["f.csv"])
+    )
+    from helpers.ingest.validate import _Problems
+
+    p = _Problems(rows)
+    p.release("plate")
+    with pytest.raises(AssertionError):
+        p.add([True], "plate", "invalid_plate")

@@ -132,3 +132,90 @@ def test_worker_ingest_ticks_its_bar_once_per_source(tmp_ws, monkeypatch, tmp_pa
     assert set(done) == set(located)
     assert ticks.n == ticks.total == len(located)
     assert f"{len(located)}/{len(located)}" in shown.getvalue()
+
+
+CITY_CELLS = {  # rows x columns of the city's sources in week 2026-01-19
+    "submissions": 117_762_496,  # 7.36 M rows: 5.6 GB at its validation's peak
+    "registry_vehicles": 111_272_772,  # 8.56 M rows: 4.1 GB
+    "population": 52_225_704,  # 8.70 M rows: 2.8 GB
+    "registry_licences": 1_182_933,
+    "unit_reports": 60_000,
+    "organizations": 20_000,
+    "commitments": 200,
+}
+
+
+def test_the_biggest_source_runs_beside_light_sources_only():
+    """Scheduled by memory: the biggest source (by cells) never beside another heavy one; the
+    other heavy ones may run together; a light source runs beside anything."""
+    fits = ingest.week.fits_beside
+    assert fits("submissions", set(), CITY_CELLS)
+    assert not fits("registry_vehicles", {"submissions"}, CITY_CELLS)
+    assert not fits("submissions", {"population"}, CITY_CELLS)
+    assert fits("registry_licences", {"submissions"}, CITY_CELLS)
+    assert fits("population", {"registry_vehicles"}, CITY_CELLS)
+    assert fits("unit_reports", {"registry_vehicles", "population"}, CITY_CELLS)
+
+
+def test_a_raw_files_cells_are_estimated_without_reading_it(tmp_path):
+    """Rows x columns: exact for Parquet (its footer), within a few per cent for a CSV or a
+    gzipped CSV larger than the sample counted."""
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 400_000
+    lines = [b"record_id,unit_code,plate,owner_name,owner_address"]
+    lines += [
+        f"R{i:09d},{i % 126:05d},{i % 97:02d}A-{i:05d},Nguyen Van {i % 1000},"
+        f"so {i % 500} pho {i % 37} phuong {i % 126}".encode()
+        for i in range(rows)
+    ]
+    text = b"\n".join(lines) + b"\n"
+    assert len(text) > 2 * ingest.week._SAMPLE  # the estimate, not a count
+    (tmp_path / "a.csv").write_bytes(text)
+    (tmp_path / "a.csv.gz").write_bytes(gzip.compress(text, mtime=0))
+    pq.write_table(pa.table({"a": range(rows), "b": range(rows)}), tmp_path / "a.parquet")
+    assert ingest.week.raw_cells(tmp_path / "a.parquet") == rows * 2
+    for name in ("a.csv", "a.csv.gz"):
+        assert abs(ingest.week.raw_cells(tmp_path / name) / ((rows + 1) * 5) - 1) < 0.05, name
+
+
+def test_workers_never_run_the_biggest_source_beside_another_heavy_one(monkeypatch, tmp_path):
+    """The pool is fed one source at a time as the memory schedule allows: with two workers
+    the submissions export runs beside light sources only, then the registry beside
+    population."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from helpers.ingest.sources import SourceFiles
+
+    located = {}
+    for source in CITY_CELLS:
+        path = tmp_path / f"{source}.csv"
+        path.touch()
+        located[source] = SourceFiles(source, WEEK, (path,))
+    monkeypatch.setattr(ingest.week, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(ingest.week, "raw_cells", lambda path: CITY_CELLS[path.stem])
+    running: set[str] = set()
+    together: list[set[str]] = []
+    lock = threading.Lock()
+    heavy = {"registry_vehicles", "submissions", "population"}
+
+    def fake_ingest(ws, source, where, staging):
+        with lock:
+            running.add(source)
+            together.append(set(running))
+        time.sleep(0.05 if source in heavy else 0)
+        with lock:
+            running.discard(source)
+        return [], pd.DataFrame(), {}
+
+    monkeypatch.setattr(ingest.week, "ingest_source", fake_ingest)
+    monkeypatch.setattr(ingest.week, "process_pool", ThreadPoolExecutor)
+    done = ingest.week._ingest_sources(None, located, tmp_path, workers=2)
+    assert set(done) == set(located)
+    assert not any("submissions" in s and len(s & heavy) > 1 for s in together)
+    assert {"registry_vehicles", "population"} in together

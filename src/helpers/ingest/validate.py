@@ -25,7 +25,8 @@ from helpers.units import resolve_unit_cells
 class _Problems:
     """Collects (row, column, reason) problems of one source's rows; one reject row each.
 
-    Also caches every column's cleaned text, so each column is cleaned once.
+    Also caches every column's cleaned text, so each column is cleaned once, and lets a
+    column's raw and cleaned text go once its checks are done (:meth:`release`).
     """
 
     def __init__(self, rows: pd.DataFrame) -> None:
@@ -33,13 +34,27 @@ class _Problems:
         self.bad = np.zeros(len(rows), dtype=bool)
         self.parts: list[pd.DataFrame] = []
         self._text: dict[str, pd.Series] = {}
+        self._released: set[str] = set()
         self.notes: dict[str, np.ndarray] = {}  # accepted-as-adjusted rows, per kind of note
+
+    def release(self, *columns: str) -> None:
+        """Drop these columns' raw text (from the rows, which validation owns: see
+        :func:`combine`) and their cleaned text: their typed values are made and every reject
+        on them has taken its value. The city registry's raw text no longer sits beside its
+        whole typed table (about 1 GB less at the validation's peak)."""
+        for column in columns:
+            self._text.pop(column, None)
+            if column in self.rows:
+                del self.rows[column]
+            self._released.add(column)
+        release_memory()
 
     def note(self, kind: str, mask: np.ndarray) -> None:
         """Rows kept but adjusted (counted per file in the ledger, never rejected)."""
         self.notes[kind] = np.asarray(mask, dtype=bool)
 
     def text(self, column: str) -> pd.Series:
+        assert column not in self._released, column
         if column not in self._text:
             self._text[column] = normalize.clean_text_series(self.rows[column])
             release_memory()  # the scan's temporaries, before the next column's
@@ -65,6 +80,8 @@ class _Problems:
             return
         self.bad |= mask
         where = np.flatnonzero(mask)
+        # a reject's value is taken from the raw text: never after that text was let go
+        assert values is not None or column not in self._released, column
         if values is not None:
             value = np.asarray(values, dtype=object)[where]
         elif column in self.rows:
@@ -259,25 +276,36 @@ def _repeats(p: _Problems, typed: pd.DataFrame, keys: tuple[str, ...]) -> dict[i
 
 
 def _vehicles(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    # each column's raw text is let go once its typed values and rejects are made (the rejects
+    # in the order they always came: a row's rejects are listed in that order)
     _required(p, REQUIRED_COLUMNS["registry_vehicles"])
     record_id = p.text("record_id")
     _duplicates(p, record_id, "record_id")
     # the vehicle type settles a plate written run together that reads both ways (car/motorbike)
-    vehicle_type = normalize.enum_series(p.text("vehicle_type"), "vehicle_type")["value"]
-    plate = normalize.plate_series(p.text("plate"), vehicle_type=vehicle_type)
+    vehicle_type = normalize.enum_series(p.text("vehicle_type"), "vehicle_type")
+    plate = normalize.plate_series(p.text("plate"), vehicle_type=vehicle_type["value"])
     p.add(~plate["valid"].to_numpy() & plate["plate"].notna().to_numpy(), "plate", "invalid_plate")
+    p.release("plate")
     owner_kind = _enum(p, "owner_kind", "owner_kind")
     owner = normalize.id_series(p.text("owner_id"), organisation=owner_kind == "organization")
+    p.release("owner_kind", "owner_id")
     dob = _dates(p, "owner_dob", as_of, year_only=True)
+    p.release("owner_dob")
     registered = _dates(p, "registered_on", as_of)
+    p.release("registered_on")
     name = normalize.names_series(p.text("owner_name"))
+    p.release("owner_name")
+    unit = _unit(p)
+    p.release("unit_code")
+    p.add(~vehicle_type["valid"].to_numpy(), "vehicle_type", "invalid_enum")  # as _enum does
+    p.release("vehicle_type")
     return pd.DataFrame(
         {
             "record_id": record_id,
-            "unit_code": _unit(p),
+            "unit_code": unit,
             "plate": plate["plate"],
             "plate_key": plate["plate_key"],
-            "vehicle_type": _enum(p, "vehicle_type", "vehicle_type"),
+            "vehicle_type": vehicle_type["value"],
             "chassis_no": p.text("chassis_no"),
             "chassis_key": normalize.alnum_key_series(p.text("chassis_no")),
             "engine_no": p.text("engine_no"),
@@ -332,14 +360,24 @@ def _licences(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
 
 
 def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
+    # raw text let go column by column, rejects in their usual order (as _vehicles)
     _required(p, REQUIRED_COLUMNS["population"])
     citizen = normalize.id_series(p.text("citizen_id"))
     p.add(
         (citizen["kind"] != "cccd").to_numpy() & ~p.blank("citizen_id"), "citizen_id", "invalid_id"
     )
     _duplicates(p, citizen["id"], "citizen_id")
+    p.release("citizen_id")
     dob = _dates(p, "dob", as_of, year_only=True)
+    p.release("dob")
     name = normalize.names_series(p.text("full_name"))
+    p.release("full_name")
+    gender = _enum(p, "gender", "gender")
+    p.release("gender")
+    unit = _unit(p)
+    p.release("unit_code")
+    status = _enum(p, "status", "population_status")
+    p.release("status")
     return pd.DataFrame(
         {
             "citizen_id": citizen["id"],
@@ -347,9 +385,9 @@ def _population(rows: pd.DataFrame, p: _Problems, as_of: date) -> pd.DataFrame:
             "full_name_key": name["key"],
             "dob": _date32(dob["value"]),
             "dob_year": dob["year"],
-            "gender": _enum(p, "gender", "gender"),
-            "unit_code": _unit(p),
-            "status": _enum(p, "status", "population_status"),
+            "gender": gender,
+            "unit_code": unit,
+            "status": status,
         }
     )
 
@@ -560,6 +598,9 @@ def combine(raws: list[RawFile]) -> pd.DataFrame:
     """The data rows of one source's files as one frame, with ``source_file`` (categorical).
 
     Validating a source once instead of file by file keeps ~900 small unit workbooks fast.
+    The frame takes the rows over: each file keeps its rows' numbers (``source_row``, so
+    ``rows_read``) but no longer their text, so validation can let a column's raw text go
+    once it is checked (:meth:`_Problems.release`) instead of holding all of it to the end.
     """
     if not raws:
         raise ValueError("combine needs at least one file")
@@ -568,6 +609,8 @@ def combine(raws: list[RawFile]) -> pd.DataFrame:
     rows = table.to_pandas(types_mapper=TEXT_TYPES.get)
     codes = np.repeat(np.arange(len(raws)), [t.num_rows for t in tables])
     rows["source_file"] = pd.Categorical.from_codes(codes, categories=[r.file for r in raws])
+    for raw in raws:
+        raw.rows = raw.rows.select(["source_row"])
     return rows
 
 

@@ -3,8 +3,9 @@ folder swapped in atomically."""
 
 from __future__ import annotations
 
+import gzip
 import json
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from helpers.ingest.sources import (
     SourceFiles,
     delivery_warnings,
     locate_sources,
+    raw_format,
     source_ages,
     warning,
 )
@@ -127,6 +129,37 @@ def write_table(table: pa.Table, path: Path, keep: np.ndarray | None = None) -> 
 
 
 PARALLEL_BYTES = 64 * 2**20  # raw bytes from which sources are ingested in worker processes
+# A source of this many cells (rows x columns) or more takes gigabytes while validated (about
+# 40-50 bytes a cell: the city's submissions 5.6 GB, registry 4.1 GB, population 2.8 GB): two
+# such sources at once are what peaks.
+HEAVY_CELLS = 5_000_000
+_SAMPLE = 8 << 20  # bytes of text a CSV's rows are counted in, to estimate the whole file's
+
+
+def raw_cells(path: Path) -> int:
+    """Rows x columns of one raw file, estimated without reading it: a Parquet file's from its
+    footer; a CSV's rows from the lines in its first 8 MB of text (through gzip: and the
+    share of the compressed file they took); a workbook's (small) from its bytes."""
+    fmt = raw_format(path)
+    size = path.stat().st_size
+    try:
+        if fmt == ".parquet":
+            meta = pq.ParquetFile(path).metadata
+            return meta.num_rows * meta.num_columns
+        if fmt not in (".csv", ".csv.gz"):
+            return size // 16
+        with path.open("rb") as raw, gzip.open(raw) if fmt == ".csv.gz" else raw as text:
+            head = text.read(_SAMPLE)
+            # through gzip: the compressed bytes read so far (read ahead by at most a buffer)
+            share = raw.tell() / size if fmt == ".csv.gz" and len(head) == _SAMPLE else 1.0
+    except (OSError, EOFError, ValueError, pa.ArrowException):
+        return size  # unreadable: reading it says why (helpers.ingest.read)
+    if not head:
+        return 0
+    first = head.split(b"\n", 1)[0]
+    columns = 1 + max(first.count(sep) for sep in (b",", b";", b"\t", b"|"))
+    lines = head.count(b"\n") or 1
+    return int(lines * columns * (size / len(head) if fmt == ".csv" else 1 / share))
 
 
 def ingest_source(
@@ -156,6 +189,20 @@ def ingest_source(
     return files, rejects, totals
 
 
+def fits_beside(source: str, running: set[str], cells: dict[str, int]) -> bool:
+    """Whether ``source`` may start while ``running`` are being ingested, so that the process
+    tree's peak stays near the biggest source's own (docs/performance.md, #18 lever a).
+
+    A heavy source (``HEAVY_CELLS`` estimated cells or more: :func:`raw_cells`) never runs
+    beside the biggest one: that goes beside the light sources only, and the other heavy ones
+    two at a time (the city's registry beside its population, its submissions alone). Light
+    sources run beside anything.
+    """
+    biggest = max(cells, key=lambda s: cells[s])
+    heavy = {s for s in (source, *running) if cells[s] >= HEAVY_CELLS}
+    return len(heavy) <= 1 or biggest not in heavy
+
+
 def _ingest_sources(
     ws: Workspace,
     located: dict[str, SourceFiles],
@@ -166,10 +213,11 @@ def _ingest_sources(
     """Every source, one after another, or for a city's deliveries in ``workers`` processes.
 
     Sources are independent until the ledger: at city scale two processes take them biggest
-    first (the vehicle registry on one core, submissions then population on the other).
-    Small deliveries stay in this process (starting a worker costs more than it saves).
-    ``ticks`` (by default a :func:`helpers.bars.bar`) moves by one as each source is done,
-    in whichever order the workers finish.
+    first, scheduled by memory (:func:`fits_beside`): the biggest (the submissions export)
+    beside the light sources only, then the vehicle registry beside population. Small
+    deliveries stay in this process (starting a worker costs more than it saves). ``ticks``
+    (by default a :func:`helpers.bars.bar`) moves by one as each source is done, in whichever
+    order the workers finish.
     """
     size = {s: sum(p.stat().st_size for p in w.files) for s, w in located.items()}
     with ticks if ticks is not None else bar(len(located), "ingest", unit="source") as ticks:
@@ -179,15 +227,27 @@ def _ingest_sources(
                 done[s] = ingest_source(ws, s, w, staging)
                 ticks.update()
             return done
-        order = sorted(located, key=lambda s: -size[s])
+        cells = {s: sum(raw_cells(p) for p in w.files) for s, w in located.items()}
+        pending = sorted(located, key=lambda s: -cells[s])
+        finished: dict[str, tuple] = {}
+        running: dict[Future, str] = {}
         # spawn: a fresh interpreter, never a fork of a kernel that holds Arrow/DuckDB threads;
         # the workers end with this process (helpers.workers)
         with process_pool(workers) as pool:
-            jobs = {pool.submit(ingest_source, ws, s, located[s], staging): s for s in order}
-            finished = {}
-            for job in as_completed(jobs):
-                finished[jobs[job]] = job.result()
-                ticks.update()
+            while pending or running:
+                # the biggest pending source that fits beside those running, while a worker is
+                # free (with none running every source fits: the loop always moves on)
+                while len(running) < workers:
+                    busy = set(running.values())
+                    nxt = next((s for s in pending if fits_beside(s, busy, cells)), None)
+                    if nxt is None:
+                        break
+                    pending.remove(nxt)
+                    running[pool.submit(ingest_source, ws, nxt, located[nxt], staging)] = nxt
+                ended, _ = wait(running, return_when=FIRST_COMPLETED)
+                for job in ended:
+                    finished[running.pop(job)] = job.result()
+                    ticks.update()
             return finished
 
 
