@@ -84,7 +84,10 @@ FROM hit
 WHERE record_id IS NOT NULL AND counts_this_week
 GROUP BY kind, record_id;
 
-CREATE OR REPLACE TEMP TABLE link AS
+-- a view, not a table: the week's run reads it once whole (submission_links, written straight
+-- to Parquet) and the candidates, self-report and counts read a few of its columns; storing
+-- 7.3 M rows of it cost more than the join it saves
+CREATE OR REPLACE TEMP VIEW link AS
 SELECT h.* EXCLUDE (record_id, record_unit_code, method_rank, n_same_key, plate_read_both_ways),
        h.record_id, h.record_unit_code,
        CASE h.method_rank WHEN 1 THEN 'plate' WHEN 2 THEN 'chassis'
