@@ -6,7 +6,7 @@ creates the temp tables ``reg_veh_holders``/``reg_veh_dup``, ``reg_lic_holders``
 (``duplicates.sql``), ``reg_plate_settled`` and the view ``reg_veh_plate`` (``plates.sql``),
 the tables ``keyed`` (each submission with the records its keys hold as written),
 ``plate_reads`` (plates not held as written, by reading) and ``record_subs`` (the winner per
-record), the views ``hit`` (each submission's record) and ``link`` (``links.sql``), and
+record), the views ``hit`` (each submission's record) and ``link``, the table ``unmatched_sub`` (``links.sql``), and
 ``cand`` (``candidates_*.sql``). Reads and writes no files.
 """
 
@@ -70,7 +70,7 @@ def link_submissions(con) -> None:
     con.execute(_duplicates_sql("reg_lic", ("licence_no",)))
     con.execute(sql("links"))
     unmatched, registry = con.execute(
-        "SELECT (SELECT count(*) FROM hit WHERE record_id IS NULL), "
+        "SELECT (SELECT count(*) FROM unmatched_sub), "
         "(SELECT count(*) FROM reg_veh) + (SELECT count(*) FROM reg_lic)"
     ).fetchone()
     con.execute(_candidates_sql(candidate_method(unmatched, registry)))

@@ -103,3 +103,8 @@ SELECT h.* EXCLUDE (record_id, record_unit_code, method_rank, n_same_key, plate_
            AS superseded_by
 FROM hit h
 LEFT JOIN record_subs w ON w.kind = h.kind AND w.record_id = h.record_id;
+
+-- the unmatched submissions, stored (a few hundred thousand rows): the candidate search reads
+-- them twice and plans its joins on their true count
+CREATE OR REPLACE TEMP TABLE unmatched_sub AS
+SELECT submission_id, kind, plate_key, licence_no FROM hit WHERE record_id IS NULL;
