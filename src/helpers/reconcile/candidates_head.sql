@@ -4,7 +4,7 @@ WITH unmatched AS (
     -- edit from what its readings are one edit from
     SELECT submission_id, kind,
            CASE kind WHEN 'vehicle' THEN replace(plate_key, '-', '') ELSE licence_no END AS k
-    FROM link WHERE record_id IS NULL
+    FROM unmatched_sub
 ), pos AS (
     SELECT submission_id, kind, k, unnest(range(0, length(k) + 1)) AS i
     FROM unmatched WHERE k IS NOT NULL

@@ -4,8 +4,10 @@ the nearest records for a submission that links to none.
 Works on the DuckDB connection only (the typed views of :mod:`helpers.reconcile.inputs`);
 creates the temp tables ``reg_veh_holders``/``reg_veh_dup``, ``reg_lic_holders``/``reg_lic_dup``
 (``duplicates.sql``), ``reg_plate_settled`` and the view ``reg_veh_plate`` (``plates.sql``),
-``hit``, ``record_subs``, ``link`` (``links.sql``) and ``cand``
-(``candidates_*.sql``). Reads and writes no files.
+the tables ``keyed`` (each submission with the records its keys hold as written),
+``plate_reads`` (plates not held as written, by reading) and ``record_subs`` (the winner per
+record), the views ``hit`` (each submission's record) and ``link``, the table ``unmatched_sub`` (``links.sql``), and
+``cand`` (``candidates_*.sql``). Reads and writes no files.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def link_submissions(con) -> None:
     con.execute(_duplicates_sql("reg_lic", ("licence_no",)))
     con.execute(sql("links"))
     unmatched, registry = con.execute(
-        "SELECT (SELECT count(*) FROM link WHERE record_id IS NULL), "
+        "SELECT (SELECT count(*) FROM unmatched_sub), "
         "(SELECT count(*) FROM reg_veh) + (SELECT count(*) FROM reg_lic)"
     ).fetchone()
     con.execute(_candidates_sql(candidate_method(unmatched, registry)))

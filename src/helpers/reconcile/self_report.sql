@@ -11,7 +11,7 @@ WITH reported AS (
     -- unit the citizen declared
     SELECT kind, submitted_at, review_status, reviewed_at,
            coalesce(record_unit_code, unit_code) AS unit_code
-    FROM link
+    FROM hit  -- the columns of link it needs, without link's join to the winners
 ), collected AS (
     SELECT CAST(submitted_at AS DATE) AS report_date, unit_code,
            count(*) FILTER (WHERE kind = 'vehicle') AS system_vehicles_collected,

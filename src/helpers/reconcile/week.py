@@ -50,15 +50,15 @@ def _classify(con, week_end: date) -> None:
     con.register("identity_labels", identity_labels())
 
 
-def _link_counts(con) -> dict[str, int]:
-    return {
-        "links_unmatched": con.execute(
-            "SELECT count(*) FROM link WHERE record_id IS NULL"
-        ).fetchone()[0],
-        "links_duplicate": con.execute(
-            "SELECT count(*) FROM link WHERE superseded_by IS NOT NULL"
-        ).fetchone()[0],
-    }
+def _link_counts(con, ws: Workspace, week: str) -> dict[str, int]:
+    """Unmatched and duplicate submissions, counted in the written ``submission_links`` (one
+    boolean and one text column read; ``link`` is a view that would join again)."""
+    unmatched, duplicate = con.execute(
+        "SELECT count(*) FILTER (WHERE record_id IS NULL), count(*) FILTER (WHERE is_duplicate) "
+        "FROM read_parquet(?)",
+        [str(store.table_path(ws, "submission_links", week))],
+    ).fetchone()
+    return {"links_unmatched": unmatched, "links_duplicate": duplicate}
 
 
 def _self_report_check(con, week_end: date, plan: Plan) -> pd.DataFrame:
@@ -98,7 +98,7 @@ def reconcile_week(ws: Workspace, week: str, plan: Plan | None = None) -> dict[s
         _classify(con, week_end)
         _log.info("reconcile %s: links done in %.1f s", week, time.perf_counter() - started)
         counts = {name: _write(con, query, ws, name, week) for name, query in _queries().items()}
-        counts.update(_link_counts(con))
+        counts.update(_link_counts(con, ws, week))
         check = _self_report_check(con, week_end, plan)
     finally:
         con.close()
