@@ -2,6 +2,7 @@
 ``warm_up`` is called in another thread first, the post itself after it, in the main thread;
 a warm-up that fails changes nothing for the step."""
 
+import sys
 import textwrap
 
 from helpers import runner
@@ -43,9 +44,7 @@ def test_the_post_modules_warm_up_runs_in_another_thread_before_the_post(
         notebooks_dir=notebooks,
         echo=lambda _: None,
     )
-    import warm_post_ok
-
-    assert warm_post_ok.CALLS == [("warm_up", False), ("post", True)]
+    assert sys.modules["warm_post_ok"].CALLS == [("warm_up", False), ("post", True)]
 
 
 def test_a_warm_up_that_fails_leaves_the_step_to_run_its_post(
@@ -61,6 +60,4 @@ def test_a_warm_up_that_fails_leaves_the_step_to_run_its_post(
         notebooks_dir=notebooks,
         echo=lambda _: None,
     )
-    import warm_post_fails
-
-    assert warm_post_fails.CALLS == [("warm_up", False), ("post", True)]
+    assert sys.modules["warm_post_fails"].CALLS == [("warm_up", False), ("post", True)]

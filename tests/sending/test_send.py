@@ -314,7 +314,20 @@ def test_send_logs_each_unit_and_a_rerun_sends_only_the_failed_one(packed, tmp_p
     assert forced.sent == [U1, U2, U3] and second.rebuilt == []
     packs.build_packs(
         packed, WEEK, packed.output_week(WEEK), "vi", workers=1, units=[U1], city=False
-    )  # the week rebuilt after sending: fresh salts, new bytes
+    )  # the week built again, nothing changed: the unit keeps the pack it was sent
+    with smtp_server(accepting) as port:
+        kept = send(packed, tmp_path, port)
+    assert kept.sent == [] and kept.rebuilt == [] and kept.skipped == [U1, U2, U3]
+    packs.build_packs(
+        packed,
+        WEEK,
+        packed.output_week(WEEK),
+        "vi",
+        workers=1,
+        units=[U1],
+        city=False,
+        keep_unchanged=False,
+    )  # the week rebuilt after sending (FORCE=1): fresh salts, new bytes
     with smtp_server(accepting) as port:
         after = send(packed, tmp_path, port)
     assert after.sent == [] and after.rebuilt == [U1] and "earlier build" in summary(after)
