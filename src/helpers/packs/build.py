@@ -114,6 +114,8 @@ def unit_tasks(
     # per unit: 126 filters of five tables cost ~2 s of the main process's time each week
     lag_of, lead_of = _by_unit(laggards), _by_unit(leaders)
     history_of = {} if history is None else units_history(history, lang)
+    # a unit the history does not name gets the same (empty) table unit_history would give it
+    no_history = None if history is None else unit_history(history.iloc[0:0], "", lang)
     commitments_of = {} if commitments is None else _records_by_unit(commitments)
     final_of = _final_by_unit(final) if len(final) == 3 else {}
     tasks = []
@@ -129,11 +131,7 @@ def unit_tasks(
                 "city": city,
                 "laggard": {k: _plain(v) for k, v in lag.iloc[0].items()} if len(lag) else None,
                 "leaders": [str(r) for r in lead[f"reason_{lang}"]],
-                "history": None
-                if history is None
-                else history_of.get(code)
-                if code in history_of
-                else unit_history(history, code, lang),
+                "history": history_of.get(code, no_history),
                 "commitments": [] if commitments is None else commitments_of.get(code, []),
                 "final": unit_final(final, code, final_of) if len(final) == 3 else None,
                 "paths": paths,

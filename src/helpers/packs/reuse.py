@@ -3,7 +3,7 @@ the week's folder already holds, instead of having it written and encrypted anew
 
     record = PackRecord.load(ws, week)
     keys = unit_keys(tasks, paths)                     # one key per unit
-    reused = record.reusable(ws, week, tasks, keys)    # {unit_code: row of the earlier build}
+    kept = record.reusable(published, tasks, keys)     # {unit_code: row of the earlier build}
     ...                                                # the other units built
     record.save(ws, week, keys, rows, out_dir)
 
